@@ -1,0 +1,238 @@
+"""The models file (``baimo.yaml``): which models to ask, how fast, and at what price.
+
+Secrets never live here: a model names the *environment variable* that holds its key, and the
+key is read at request time only. Everything that ends up in the store or a report is derived
+from ``ModelConfig.public_dict()``, which carries the variable's name but never its value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from baimo.errors import ConfigError, NotFound
+from baimo.models.presets import PRESETS
+from baimo.yamlio import load_yaml, validate
+
+EMBEDDED = "embedded"
+DEFAULT_MODEL_NAME = "smollm2-135m"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pricing(_Strict):
+    """Prices per one million tokens, in ``currency``.
+
+    ``batch_discount`` is the fraction taken off for batch APIs (0.5 = half price); it is
+    applied only to runs that ask for batch pricing.
+    """
+
+    input_per_1m: float = Field(0.0, ge=0)
+    cached_input_per_1m: float | None = Field(None, ge=0)
+    output_per_1m: float = Field(0.0, ge=0)
+    currency: Literal["CNY", "USD"] = "CNY"
+    batch_discount: float = Field(0.0, ge=0, lt=1)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
+        """Cost of one request. Cached input is billed at its own price where one is given."""
+        cached = min(cached_tokens, prompt_tokens)
+        cached_price = self.input_per_1m if self.cached_input_per_1m is None else \
+            self.cached_input_per_1m
+        return ((prompt_tokens - cached) * self.input_per_1m + cached * cached_price
+                + completion_tokens * self.output_per_1m) / 1_000_000
+
+
+class Limits(_Strict):
+    """Client-side limits for one endpoint: the runner never exceeds them.
+
+    Attributes:
+        concurrency: Requests in flight at most (the adaptive limiter may go lower after 429s).
+        rpm: Requests per minute, or None for no limit.
+        tpm: Tokens (prompt + max output) per minute, or None.
+        timeout_s: Seconds without progress (connect, first byte, or between chunks) before a
+            request is abandoned and retried.
+        max_retries: Retries for 429, 5xx, timeouts and broken streams before a sample is
+            recorded as an error.
+    """
+
+    concurrency: int = Field(32, ge=1, le=4096)
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(6, ge=0, le=100)
+
+
+class ModelConfig(_Strict):
+    """One model behind one endpoint.
+
+    ``provider`` is a preset name (``deepseek``, ``qwen``, ``vllm`` …), ``openai-compatible``
+    for any other endpoint (then ``base_url`` is required), or ``embedded`` for the built-in
+    llama.cpp engine.
+    """
+
+    name: str = Field(min_length=1)
+    provider: str = "openai-compatible"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    pricing: Pricing = Pricing()
+    context_window: int | None = Field(None, gt=0)
+    limits: Limits = Limits()
+    params: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    stream: bool = True
+    gguf_path: str | None = None
+    vendor: str | None = None
+    open_weights: bool | None = None
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, v: str) -> str:
+        if v != EMBEDDED and v not in PRESETS:
+            known = ", ".join([EMBEDDED, *PRESETS])
+            raise ValueError(f"unknown provider '{v}'; use one of: {known}")
+        return v
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if key.lower() in {"authorization", "api-key", "x-api-key"}:
+                raise ValueError(
+                    f"header '{key}' would put a secret in the config; name the environment "
+                    "variable in api_key_env instead")
+        return v
+
+    @model_validator(mode="after")
+    def _fill_from_preset(self) -> ModelConfig:
+        if self.provider == EMBEDDED:
+            return self
+        preset = PRESETS[self.provider]
+        updates: dict[str, Any] = {}
+        if self.base_url is None:
+            if not preset.base_url:
+                raise ValueError("base_url is required for provider 'openai-compatible'")
+            updates["base_url"] = preset.base_url
+        if self.model is None:
+            updates["model"] = preset.default_model or self.name
+        if self.api_key_env is None and preset.api_key_env:
+            updates["api_key_env"] = preset.api_key_env
+        if updates:
+            # Frozen model: rebuild via object.__setattr__ (validation already ran).
+            for k, v in updates.items():
+                object.__setattr__(self, k, v)
+        return self
+
+    @property
+    def model_id(self) -> str:
+        """The id sent in requests."""
+        return self.model or self.name
+
+    @property
+    def max_tokens(self) -> int:
+        """Output cap used for TPM budgeting when the params give none."""
+        value = self.params.get("max_tokens", 512)
+        return int(value) if isinstance(value, int | float) else 512
+
+    def api_key(self) -> str | None:
+        """Read the key from the environment at call time. Raises if the variable is unset."""
+        if not self.api_key_env:
+            return None
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise ConfigError(
+                f"model '{self.name}': the environment variable {self.api_key_env} is not set. "
+                f"Set it to your API key (export {self.api_key_env}=...).")
+        return key
+
+    def public_dict(self) -> dict[str, Any]:
+        """Everything about this model that may be stored or shown (never a key's value)."""
+        return self.model_dump(mode="json")
+
+    def identity(self) -> str:
+        """What makes two answers interchangeable: endpoint and model, not name or price."""
+        if self.provider == EMBEDDED:
+            ident: dict[str, Any] = {"provider": EMBEDDED, "gguf": embedded_gguf_name(self)}
+        else:
+            ident = {"base_url": (self.base_url or "").rstrip("/"), "model": self.model_id}
+        return hashlib.sha256(orjson.dumps(ident, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def embedded_gguf_name(cfg: ModelConfig) -> str:
+    """The GGUF file name the embedded engine runs (part of the cache identity)."""
+    return Path(cfg.gguf_path).name if cfg.gguf_path else "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_embedded_model() -> ModelConfig:
+    """The model used when nothing is configured: SmolLM2-135M-Instruct on llama.cpp."""
+    return ModelConfig(
+        name=DEFAULT_MODEL_NAME,
+        provider=EMBEDDED,
+        context_window=8192,
+        limits=Limits(concurrency=1, timeout_s=120.0, max_retries=2),
+        params={"temperature": 0.0, "max_tokens": 256, "seed": 0},
+        vendor="Hugging Face (SmolLM2), run locally with llama.cpp",
+        open_weights=True,
+    )
+
+
+class ModelsFile(_Strict):
+    """The top level of ``baimo.yaml``."""
+
+    models: list[ModelConfig] = Field(default_factory=list)
+    default_model: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ModelsFile:
+        seen: set[str] = set()
+        for m in self.models:
+            if m.name in seen:
+                raise ValueError(f"model name '{m.name}' appears twice; names must be unique")
+            seen.add(m.name)
+        return self
+
+
+class Config:
+    """The loaded models file plus the built-in embedded model."""
+
+    def __init__(self, models: list[ModelConfig], source: str | None = None,
+                 default_model: str | None = None) -> None:
+        self.source = source
+        self.models: dict[str, ModelConfig] = {}
+        builtin = default_embedded_model()
+        self.models[builtin.name] = builtin
+        for m in models:
+            self.models[m.name] = m
+        self.default_model = default_model or builtin.name
+
+    def get(self, name: str) -> ModelConfig:
+        """Look a model up by name, with the list of known names in the error."""
+        try:
+            return self.models[name]
+        except KeyError:
+            known = ", ".join(self.models)
+            where = f" in {self.source}" if self.source else ""
+            raise NotFound(f"no model named '{name}'{where}. Known models: {known}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load ``path``, or ``./baimo.yaml`` if it exists, or just the built-in model."""
+    if path is None:
+        candidate = Path("baimo.yaml")
+        if not candidate.exists():
+            return Config([])
+        path = candidate
+    doc = load_yaml(path)
+    if doc.data is None:
+        return Config([], source=str(path))
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{path}:1: the models file must be a mapping with a 'models:' list.")
+    parsed = validate(ModelsFile, doc)
+    return Config(parsed.models, source=str(path), default_model=parsed.default_model)

@@ -1,0 +1,344 @@
+"""OpenAI-compatible chat completions over aiohttp, streaming SSE.
+
+Why aiohttp rather than httpx: this client is the hot path of both ``eval`` and ``perf``. The
+perf issue asks for tens of thousands of streamed chunks per second on two cores and for chunk
+stamps taken when bytes arrive; aiohttp's stream reader lets us stamp each network read before
+parsing it, and costs a fraction of the CPU per request.
+
+Timing rules (see ``Timing``): ``sent`` is stamped just before the request is written,
+``first_byte`` when the response headers arrive, and each content chunk with the arrival time
+of the network read that carried it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from baimo.config import ModelConfig
+from baimo.models.base import (
+    Completion,
+    ProviderError,
+    Timing,
+    Usage,
+    estimate_tokens,
+    redact,
+)
+from baimo.models.presets import PRESETS
+
+_perf = time.perf_counter
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, ``Retry-After`` (seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def _error_message(body: bytes) -> str:
+    try:
+        obj = orjson.loads(body)
+        if isinstance(obj, dict):
+            err = obj.get("error", obj)
+            if isinstance(err, dict):
+                return str(err.get("message") or err)[:300]
+            return str(err)[:300]
+    except orjson.JSONDecodeError:
+        pass
+    return body[:300].decode("utf-8", "replace")
+
+
+class OpenAIProvider:
+    """A client for one model on one OpenAI-compatible endpoint.
+
+    Args:
+        cfg: The model's config (URL, model id, key variable, limits).
+        base_url: Overrides ``cfg.base_url`` (used for the embedded engine's local server).
+        pool_size: Connections kept open; defaults to the model's concurrency limit so that
+            the pool never queues requests the limiter has already admitted.
+    """
+
+    def __init__(self, cfg: ModelConfig, *, base_url: str | None = None,
+                 pool_size: int | None = None) -> None:
+        self.cfg = cfg
+        root = (base_url or cfg.base_url or "").rstrip("/")
+        self.url = root + "/chat/completions"
+        key = cfg.api_key()
+        self._secrets = [key] if key else []
+        self._headers = {"Content-Type": "application/json", **cfg.headers}
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
+        preset = PRESETS.get(cfg.provider)
+        self.stream_usage = preset.stream_usage if preset else True
+        self._pool = pool_size or cfg.limits.concurrency
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout_s = self.cfg.limits.timeout_s
+            connector = aiohttp.TCPConnector(
+                limit=self._pool, limit_per_host=self._pool, ttl_dns_cache=300,
+                keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(timeout_s, 30.0),
+                                              sock_read=timeout_s),
+                read_bufsize=1 << 17,
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def _fail(self, kind: Any, message: str, **kw: Any) -> ProviderError:
+        return ProviderError(kind, redact(message, self._secrets), **kw)
+
+    def _http_error(self, status: int, body: bytes, headers: Any) -> ProviderError:
+        msg = _error_message(body)
+        if status == 429:
+            return self._fail("rate-limit", msg or "rate limited", status=status,
+                              retry_after=parse_retry_after(headers))
+        if status in (401, 403):
+            return self._fail("auth", f"{msg} (check the key in "
+                              f"{self.cfg.api_key_env or 'api_key_env'})", status=status)
+        if status == 404:
+            return self._fail("not-found", f"{msg} (check the model id '{self.cfg.model_id}' "
+                              f"and base_url)", status=status)
+        if status >= 500 or status == 408:
+            return self._fail("server", msg or "server error", status=status,
+                              retry_after=parse_retry_after(headers))
+        return self._fail("bad-request", msg or "bad request", status=status)
+
+    def build_body(self, messages: list[dict[str, str]], params: dict[str, Any]) -> bytes:
+        """The exact request body (stored with each result so it can be replayed)."""
+        body: dict[str, Any] = {"model": self.cfg.model_id, "messages": messages, **params}
+        if self.cfg.stream:
+            body["stream"] = True
+            if self.stream_usage:
+                body["stream_options"] = {"include_usage": True}
+        return orjson.dumps(body)
+
+    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any]
+                       ) -> Completion:
+        data = self.build_body(messages, params)
+        session = self._get_session()
+        timing = Timing()
+        timing.sent = _perf()
+        try:
+            async with session.post(self.url, data=data, headers=self._headers) as resp:
+                timing.first_byte = _perf()
+                if resp.status != 200:
+                    raise self._http_error(resp.status, await resp.read(), resp.headers)
+                if self.cfg.stream:
+                    return await self._read_stream(resp, timing, messages)
+                return await self._read_json(resp, timing, messages)
+        except ProviderError:
+            raise
+        except TimeoutError:
+            raise self._fail("timeout", f"no progress for {self.cfg.limits.timeout_s:g} s"
+                             ) from None
+        except aiohttp.ClientPayloadError as exc:
+            raise self._fail("stream", f"response broke off: {exc}") from None
+        except aiohttp.ServerDisconnectedError:
+            raise self._fail("stream", "server closed the connection mid-response") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise self._fail("connection", f"cannot connect to {self.url}: {exc.os_error}"
+                             ) from None
+        except aiohttp.ClientError as exc:
+            raise self._fail("connection", f"{type(exc).__name__}: {exc}") from None
+
+    async def _read_json(self, resp: aiohttp.ClientResponse, timing: Timing,
+                         messages: list[dict[str, str]]) -> Completion:
+        body = await resp.read()
+        now = _perf()
+        try:
+            obj = orjson.loads(body)
+            choice = obj["choices"][0]
+            msg = choice.get("message") or {}
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise self._fail("stream", f"malformed response body: {body[:200]!r}") from None
+        text = msg.get("content") or ""
+        reasoning = msg.get("reasoning_content") or msg.get("reasoning") or ""
+        timing.first_token = timing.first_answer = timing.last_token = timing.done = now
+        timing.chunk_times.append(now)
+        timing.chunk_texts.append(text)
+        timing.chunk_is_answer.append(True)
+        usage = self._usage(obj.get("usage"), messages, text, reasoning)
+        return Completion(text=text, reasoning=reasoning,
+                          finish_reason=choice.get("finish_reason"), usage=usage,
+                          timing=timing, raw=obj, model=obj.get("model"))
+
+    async def _read_stream(self, resp: aiohttp.ClientResponse, timing: Timing,
+                           messages: list[dict[str, str]]) -> Completion:
+        content = resp.content
+        texts: list[str] = []
+        reasons: list[str] = []
+        finish: str | None = None
+        usage_obj: Any = None
+        model: str | None = None
+        resp_id: str | None = None
+        done = False
+        think = 0  # 0 unknown, 1 inside an inline <think> block, 2 answering
+        buf = b""
+        chunk_times = timing.chunk_times
+        chunk_texts = timing.chunk_texts
+        chunk_ans = timing.chunk_is_answer
+        while not done:
+            data = await content.readany()
+            now = _perf()
+            if not data:
+                break
+            buf += data
+            if b"\n" not in buf:
+                continue
+            lines = buf.split(b"\n")
+            buf = lines.pop()
+            for line in lines:
+                if not line.startswith(b"data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == b"[DONE]":
+                    done = True
+                    break
+                try:
+                    obj = orjson.loads(payload)
+                except orjson.JSONDecodeError:
+                    raise self._fail("stream", f"malformed SSE data: {payload[:120]!r}"
+                                     ) from None
+                if not isinstance(obj, dict):
+                    raise self._fail("stream", f"unexpected SSE data: {payload[:120]!r}")
+                if "error" in obj and not obj.get("choices"):
+                    raise self._fail("server", f"error in stream: "
+                                     f"{_error_message(payload)}")
+                if obj.get("usage"):
+                    usage_obj = obj["usage"]
+                if model is None:
+                    model = obj.get("model")
+                    resp_id = obj.get("id")
+                choices = obj.get("choices")
+                if not choices:
+                    continue
+                choice = choices[0]
+                delta = choice.get("delta") or {}
+                r = delta.get("reasoning_content") or delta.get("reasoning")
+                c = delta.get("content")
+                if r:
+                    reasons.append(r)
+                    if timing.first_token is None:
+                        timing.first_token = now
+                    chunk_times.append(now)
+                    chunk_texts.append(r)
+                    chunk_ans.append(False)
+                    timing.last_token = now
+                if c:
+                    texts.append(c)
+                    if timing.first_token is None:
+                        timing.first_token = now
+                    is_answer = True
+                    if think != 2:
+                        if think == 0:
+                            think = 1 if c.lstrip().startswith("<think>") else 2
+                        if think == 1:
+                            tail = "".join(texts[-2:])
+                            if "</think>" in tail:
+                                think = 2
+                                is_answer = bool(tail.split("</think>", 1)[1].strip())
+                            else:
+                                is_answer = False
+                    if is_answer and timing.first_answer is None:
+                        timing.first_answer = now
+                    chunk_times.append(now)
+                    chunk_texts.append(c)
+                    chunk_ans.append(is_answer)
+                    timing.last_token = now
+                fr = choice.get("finish_reason")
+                if fr:
+                    finish = fr
+        timing.done = _perf()
+        if not done and finish is None:
+            raise self._fail("stream", "stream ended before [DONE] and without a finish_reason")
+        text = "".join(texts)
+        reasoning = "".join(reasons)
+        if think != 0 and text.lstrip().startswith("<think>"):
+            head, sep, rest = text.partition("</think>")
+            if sep:
+                reasoning = (reasoning + head.replace("<think>", "", 1)).strip()
+                text = rest.lstrip()
+            else:
+                reasoning = (reasoning + head.replace("<think>", "", 1)).strip()
+                text = ""
+        usage = self._usage(usage_obj, messages, text, reasoning)
+        raw = {"id": resp_id, "model": model, "object": "chat.completion", "stream": True,
+               "choices": [{"index": 0, "finish_reason": finish,
+                            "message": {"role": "assistant", "content": "".join(texts),
+                                        "reasoning_content": "".join(reasons) or None}}],
+               "usage": usage_obj, "chunks": len(chunk_times)}
+        return Completion(text=text, reasoning=reasoning, finish_reason=finish, usage=usage,
+                          timing=timing, raw=raw, model=model)
+
+    @staticmethod
+    def _usage(obj: Any, messages: list[dict[str, str]], text: str, reasoning: str) -> Usage:
+        if isinstance(obj, dict) and obj.get("completion_tokens") is not None:
+            details = obj.get("prompt_tokens_details") or {}
+            cdetails = obj.get("completion_tokens_details") or {}
+            return Usage(
+                prompt_tokens=int(obj.get("prompt_tokens") or 0),
+                completion_tokens=int(obj.get("completion_tokens") or 0),
+                cached_tokens=int(details.get("cached_tokens") or
+                                  obj.get("prompt_cache_hit_tokens") or 0),
+                reasoning_tokens=int(cdetails.get("reasoning_tokens") or 0),
+            )
+        prompt = sum(estimate_tokens(m.get("content", "")) + 4 for m in messages)
+        return Usage(prompt_tokens=prompt,
+                     completion_tokens=estimate_tokens(text) + estimate_tokens(reasoning),
+                     reasoning_tokens=estimate_tokens(reasoning), estimated=True)
+
+
+async def check_model(cfg: ModelConfig, base_url: str | None = None) -> dict[str, Any]:
+    """One tiny real request: reachability, streaming, ``usage`` support and latency."""
+    out: dict[str, Any] = {"model": cfg.name, "ok": False}
+    try:
+        provider = OpenAIProvider(cfg, base_url=base_url, pool_size=1)
+    except Exception as exc:  # noqa: BLE001 - a missing key is reported, not raised
+        out["error"] = str(exc)
+        return out
+    try:
+        start = _perf()
+        comp = await asyncio.wait_for(
+            provider.complete([{"role": "user", "content": "Reply with the word: pong"}],
+                              {"max_tokens": 8, "temperature": 0}),
+            timeout=cfg.limits.timeout_s)
+        out.update(ok=True, latency_s=round(_perf() - start, 3),
+                   ttft_s=None if comp.timing.first_token is None
+                   else round(comp.timing.first_token - comp.timing.sent, 3),
+                   streaming=cfg.stream and len(comp.timing.chunk_times) > 0,
+                   usage_returned=not comp.usage.estimated, reply=comp.text[:40],
+                   server_model=comp.model)
+    except ProviderError as exc:
+        out["error"] = exc.reason()
+    except TimeoutError:
+        out["error"] = f"timeout after {cfg.limits.timeout_s:g} s"
+    finally:
+        await provider.aclose()
+    return out

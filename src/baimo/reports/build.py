@@ -1,0 +1,29 @@
+"""Assemble a report from stored runs, in HTML, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from baimo.reports.eval import eval_sections, summary_csv, summary_json, summary_markdown
+from baimo.reports.html import Report
+from baimo.scores.summary import summarize
+from baimo.store.store import Store
+
+
+def write_report(store: Store, run_ids: list[str], out: Path, fmt: str) -> Path:
+    """Write the report for ``run_ids`` to ``out`` in ``fmt`` (html, md, csv, json)."""
+    runs = [store.get_run(r) for r in run_ids]
+    rows = store.results(run_ids)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "html":
+        models = sorted({m["model_name"] for r in runs for m in r["models"]})
+        report = Report("model comparison", f"runs {', '.join(run_ids)} · models "
+                        f"{', '.join(models)}")
+        if rows:
+            eval_sections(report, [r for r in runs if r["kind"] == "eval"], rows)
+        out.write_text(report.render(), encoding="utf-8")
+        return out
+    summary = summarize(rows)
+    text = {"md": summary_markdown, "csv": summary_csv, "json": summary_json}[fmt](summary)
+    out.write_text(text, encoding="utf-8")
+    return out

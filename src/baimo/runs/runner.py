@@ -1,0 +1,321 @@
+"""The eval runner: every model × task × sample, asked at most once, stored the moment it ends.
+
+Flow for one run:
+
+1. Each sample gets a *key*: a hash of the model's endpoint identity, the rendered messages,
+   the generation parameters and the task version. Keys already in ``responses`` are never
+   asked again: they are re-scored from the stored answer (``cached=True``).
+2. The rest go to a pool of workers per model, admitted by that endpoint's limiter.
+3. Transient failures (429, 5xx, timeouts, broken streams) are retried with full jitter; 429s
+   pause the endpoint for the server's ``Retry-After``. ``auth``/``not-found`` stop that model
+   (its remaining samples become error rows with the reason); other models go on.
+4. Results and responses are committed in the same event-loop turn they complete in.
+
+Interrupting (Ctrl-C) cancels in-flight requests and keeps everything already stored; the run
+is marked ``interrupted`` and ``baimo eval --resume RUN_ID`` continues it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from baimo.config import ModelConfig
+from baimo.errors import BaimoError
+from baimo.models.provider import open_provider
+from baimo.models.base import Completion, Provider, ProviderError, estimate_tokens
+from baimo.runs.limits import EndpointLimiter
+from baimo.store.store import ResultRow, Store, dumps
+from baimo.tasks.task import Task
+from baimo.tasks.types import ModelOutput, Sample, Score
+
+
+def sample_key(identity: str, messages: Sequence[dict[str, str]], params: dict[str, Any],
+               version: str) -> str:
+    """The cache key of one question to one model (see module docstring)."""
+    blob = orjson.dumps([identity, messages, params, version], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass
+class WorkItem:
+    task: Task
+    sample: Sample
+    params: dict[str, Any]
+    key: str
+
+
+@dataclass
+class ModelProgress:
+    """Live counters for one model (read by the progress display and the summary)."""
+
+    name: str
+    total: int = 0
+    done: int = 0
+    cached: int = 0
+    errors: int = 0
+    retries: int = 0
+    correct: int = 0
+    cost: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    failed_reason: str | None = None
+
+
+class _Writer:
+    """Group commit: everything completed in one loop turn goes in one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.results: list[ResultRow] = []
+        self.responses: list[dict[str, Any]] = []
+        self.scheduled = False
+
+    def add(self, result: ResultRow, response: dict[str, Any] | None) -> None:
+        self.results.append(result)
+        if response is not None:
+            self.responses.append(response)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        results, responses = self.results, self.responses
+        self.results, self.responses = [], []
+        self.store.write(results, responses)
+
+
+class _ModelFailed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EvalRunner:
+    """Runs tasks against models into one stored run."""
+
+    def __init__(self, store: Store, run_id: str, models: Sequence[ModelConfig],
+                 tasks: Sequence[Task], *, on_progress: Callable[[ModelProgress], None]
+                 | None = None, concurrency: int | None = None, seed: int = 0) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.models = list(models)
+        self.tasks = list(tasks)
+        self.on_progress = on_progress
+        self.concurrency_override = concurrency
+        self.progress: dict[str, ModelProgress] = {m.name: ModelProgress(m.name)
+                                                   for m in self.models}
+        self._rng = random.Random(seed)
+        self._writer = _Writer(store)
+
+    # -- building work ------------------------------------------------------------------
+    def _work_for(self, cfg: ModelConfig) -> list[WorkItem]:
+        identity = cfg.identity()
+        items = []
+        for task in self.tasks:
+            params = {**cfg.params, **task.params}
+            for s in task.samples:
+                items.append(WorkItem(task, s, params,
+                                      sample_key(identity, s.messages, params, task.version)))
+        return items
+
+    async def run(self) -> dict[str, ModelProgress]:
+        """Run every model concurrently; returns the per-model counters."""
+        # Error rows are not answers: a resumed run asks those samples again.
+        self.store.clear_errors(self.run_id)
+        try:
+            await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
+        finally:
+            self._writer.flush()
+        return self.progress
+
+    async def _run_model(self, cfg: ModelConfig) -> None:
+        prog = self.progress[cfg.name]
+        items = self._work_for(cfg)
+        done = self.store.completed_samples(self.run_id)
+        todo = [w for w in items if (cfg.name, w.task.name, w.sample.id) not in done]
+        prog.total = len(items)
+        prog.done = len(items) - len(todo)
+        cached = self.store.cached_responses(w.key for w in todo)
+        fresh: list[WorkItem] = []
+        for w in todo:
+            row = cached.get(w.key)
+            if row is None:
+                fresh.append(w)
+                continue
+            output = ModelOutput(row["text"], row["reasoning"], row["finish_reason"])
+            self._record(cfg, w, output, row["prompt_tokens"], row["completion_tokens"],
+                         row.get("cached_tokens", 0) or 0, bool(row["usage_estimated"]),
+                         row["latency_s"], row["ttft_s"], attempts=0, cached=True,
+                         response=None)
+            prog.cached += 1
+        self._writer.flush()
+        self._notify(prog)
+        if not fresh:
+            self.store.set_model_status(self.run_id, cfg.name, "ok")
+            return
+        conc = self.concurrency_override or cfg.limits.concurrency
+        try:
+            async with open_provider(cfg, pool_size=conc) as provider:
+                await self._drain(cfg, provider, fresh, conc)
+        except _ModelFailed as exc:
+            prog.failed_reason = exc.reason
+        except BaimoError as exc:  # e.g. a missing API key or a missing optional package
+            prog.failed_reason = str(exc)
+        if prog.failed_reason:
+            self._fail_remaining(cfg, fresh, prog.failed_reason)
+            self.store.set_model_status(self.run_id, cfg.name, "failed", prog.failed_reason)
+        else:
+            self.store.set_model_status(self.run_id, cfg.name, "ok")
+        self._notify(prog)
+
+    async def _drain(self, cfg: ModelConfig, provider: Provider, items: list[WorkItem],
+                     concurrency: int) -> None:
+        limiter = EndpointLimiter(concurrency, cfg.limits.rpm, cfg.limits.tpm)
+        queue: asyncio.Queue[WorkItem] = asyncio.Queue()
+        for w in items:
+            queue.put_nowait(w)
+        failure: list[str] = []
+
+        async def worker() -> None:
+            while not failure:
+                try:
+                    w = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                try:
+                    await self._ask(cfg, provider, limiter, w)
+                except _ModelFailed as exc:
+                    failure.append(exc.reason)
+                    return
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for t in workers:
+                t.cancel()
+        if failure:
+            raise _ModelFailed(failure[0])
+
+    async def _ask(self, cfg: ModelConfig, provider: Provider, limiter: EndpointLimiter,
+                   w: WorkItem) -> None:
+        prog = self.progress[cfg.name]
+        messages = [dict(m) for m in w.sample.messages]
+        est_prompt = sum(estimate_tokens(m["content"]) for m in messages)
+        max_tokens = w.params.get("max_tokens", cfg.max_tokens)
+        budget = float(est_prompt + (max_tokens if isinstance(max_tokens, int) else 512))
+        attempts = 0
+        last_error: ProviderError | None = None
+        while attempts <= cfg.limits.max_retries:
+            attempts += 1
+            await limiter.acquire(budget)
+            try:
+                comp = await provider.complete(messages, w.params)
+            except ProviderError as exc:
+                limiter.release()
+                last_error = exc
+                if exc.fatal_for_model:
+                    raise _ModelFailed(exc.reason()) from None
+                if not exc.retryable:
+                    break
+                prog.retries += 1
+                if exc.kind == "rate-limit":
+                    limiter.on_rate_limit(exc.retry_after, attempts)
+                else:
+                    cap = min(30.0, 0.25 * 2 ** attempts)
+                    delay = exc.retry_after if exc.retry_after is not None else \
+                        self._rng.uniform(0, cap)
+                    await asyncio.sleep(delay)
+                continue
+            except BaseException:
+                limiter.release()
+                raise
+            limiter.release()
+            usage = comp.usage
+            limiter.on_success(0.0 if usage.estimated else
+                               usage.prompt_tokens + usage.completion_tokens - budget)
+            self._complete(cfg, w, comp, messages, attempts)
+            return
+        # Retries exhausted (or a non-retryable error): a row with the reason.
+        reason = last_error.reason() if last_error else "unknown error"
+        self._error_row(cfg, w, f"{reason} (after {attempts} attempts)", attempts)
+
+    def _complete(self, cfg: ModelConfig, w: WorkItem, comp: Completion,
+                  messages: list[dict[str, str]], attempts: int) -> None:
+        t = comp.timing
+        latency = (t.done or t.sent) - t.sent
+        ttft = None if t.first_token is None else t.first_token - t.sent
+        output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason)
+        response = {
+            "key": w.key, "model_identity": cfg.identity(),
+            "request_json": dumps({"model": cfg.model_id, "messages": messages, **w.params}),
+            "response_json": dumps(comp.raw), "text": comp.text, "reasoning": comp.reasoning,
+            "finish_reason": comp.finish_reason, "prompt_tokens": comp.usage.prompt_tokens,
+            "completion_tokens": comp.usage.completion_tokens,
+            "cached_tokens": comp.usage.cached_tokens,
+            "reasoning_tokens": comp.usage.reasoning_tokens,
+            "usage_estimated": comp.usage.estimated, "latency_s": latency, "ttft_s": ttft,
+        }
+        self._record(cfg, w, output, comp.usage.prompt_tokens, comp.usage.completion_tokens,
+                     comp.usage.cached_tokens, comp.usage.estimated, latency, ttft,
+                     attempts=attempts, cached=False, response=response)
+
+    def _record(self, cfg: ModelConfig, w: WorkItem, output: ModelOutput, prompt_tokens: int,
+                completion_tokens: int, cached_tokens: int, estimated: bool,
+                latency: float | None, ttft: float | None, *, attempts: int, cached: bool,
+                response: dict[str, Any] | None) -> None:
+        prog = self.progress[cfg.name]
+        try:
+            score = w.task.scorer(w.sample, output)
+        except Exception as exc:  # noqa: BLE001 - a crashing scorer is data, not a crash
+            score = Score("error", 0.0, None, f"scorer failed: {type(exc).__name__}: {exc}")
+        cost = cfg.pricing.cost(prompt_tokens, completion_tokens, cached_tokens)
+        row = ResultRow(
+            run_id=self.run_id, model_name=cfg.name, task=w.task.name,
+            task_version=w.task.version, sample_id=w.sample.id, key=w.key,
+            category=w.sample.category, status=score.status, score=score.value,
+            extracted=score.extracted, reason=score.reason, details=score.details or None,
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+            usage_estimated=estimated, latency_s=latency, ttft_s=ttft, cost=cost,
+            currency=cfg.pricing.currency, attempts=attempts, cached=cached)
+        self._writer.add(row, response)
+        prog.done += 1
+        prog.cost += cost
+        if score.status == "ok":
+            prog.correct += 1
+        elif score.status == "error":
+            prog.errors += 1
+
+    def _error_row(self, cfg: ModelConfig, w: WorkItem, reason: str, attempts: int) -> None:
+        prog = self.progress[cfg.name]
+        row = ResultRow(
+            run_id=self.run_id, model_name=cfg.name, task=w.task.name,
+            task_version=w.task.version, sample_id=w.sample.id, key=w.key,
+            category=w.sample.category, status="error", score=0.0, extracted=None,
+            reason=reason, details=None, prompt_tokens=0, completion_tokens=0,
+            usage_estimated=True, latency_s=None, ttft_s=None, cost=0.0,
+            currency=cfg.pricing.currency, attempts=attempts, cached=False)
+        self._writer.add(row, None)
+        prog.done += 1
+        prog.errors += 1
+
+    def _fail_remaining(self, cfg: ModelConfig, items: list[WorkItem], reason: str) -> None:
+        done = self.store.completed_samples(self.run_id)
+        self._writer.flush()
+        t_done = {(r[1], r[2]) for r in done if r[0] == cfg.name}
+        for w in items:
+            if (w.task.name, w.sample.id) not in t_done:
+                self._error_row(cfg, w, f"model failed: {reason}", 0)
+        self._writer.flush()
+
+    def _notify(self, prog: ModelProgress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(prog)

@@ -1,0 +1,112 @@
+"""Tables. One row per thing that happened; nothing is ever updated in place except statuses.
+
+- ``runs``/``run_models``: what was asked for and how it ended (per model).
+- ``responses``: the cache of model answers, keyed by a hash of everything that determines the
+  answer (endpoint identity, rendered messages, generation parameters, task version). A key in
+  this table is a question the model has already answered: it is never asked again.
+- ``results``: the per-run verdict on each sample (status, score, cost, timings), written the
+  moment the sample completes. A failed sample is a row with a reason.
+- ``perf_requests``: one row per request of a perf run, with every timestamp.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("command", sa.Text),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("baimo_version", sa.String(32), nullable=False),
+)
+
+run_models = sa.Table(
+    "run_models", metadata,
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("model_name", sa.String(200), primary_key=True),
+    sa.Column("model_json", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+)
+
+responses = sa.Table(
+    "responses", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("model_identity", sa.String(32), nullable=False),
+    sa.Column("request_json", sa.Text, nullable=False),
+    sa.Column("response_json", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("reasoning", sa.Text, nullable=False),
+    sa.Column("finish_reason", sa.String(32)),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("cached_tokens", sa.Integer, nullable=False),
+    sa.Column("reasoning_tokens", sa.Integer, nullable=False),
+    sa.Column("usage_estimated", sa.Boolean, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),
+    sa.Column("ttft_s", sa.Float),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+results = sa.Table(
+    "results", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("task_version", sa.String(64), nullable=False),
+    sa.Column("sample_id", sa.String(300), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(200)),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("extracted", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("details_json", sa.Text),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("usage_estimated", sa.Boolean, nullable=False),
+    sa.Column("latency_s", sa.Float),
+    sa.Column("ttft_s", sa.Float),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("cached", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("run_id", "model_name", "task", "sample_id", name="uq_result_sample"),
+)
+sa.Index("ix_results_run", results.c.run_id, results.c.model_name)
+
+perf_requests = sa.Table(
+    "perf_requests", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("level", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("error_kind", sa.String(24)),
+    sa.Column("reason", sa.Text),
+    sa.Column("scheduled", sa.Float, nullable=False),
+    sa.Column("sent", sa.Float),
+    sa.Column("first_byte", sa.Float),
+    sa.Column("first_token", sa.Float),
+    sa.Column("first_answer", sa.Float),
+    sa.Column("last_token", sa.Float),
+    sa.Column("done", sa.Float),
+    sa.Column("prompt_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("output_tokens_client", sa.Integer),
+    sa.Column("usage_from_server", sa.Boolean),
+    sa.Column("chunk_times_json", sa.Text),
+    sa.Column("chunk_tokens_json", sa.Text),
+)
+sa.Index("ix_perf_run", perf_requests.c.run_id, perf_requests.c.model_name)

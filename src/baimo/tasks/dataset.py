@@ -1,0 +1,138 @@
+"""Your own data: JSONL, CSV or Parquet rows validated into ``Sample`` objects.
+
+Validation is all-or-nothing: every row is checked before anything runs, and the error names
+the file, the line (JSONL/CSV; the row number for Parquet) and the field, with what to fix.
+Nothing is written for a dataset that fails.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from baimo.errors import DatasetError, MissingDependency
+from baimo.tasks.types import Sample
+
+MAX_ERRORS = 20
+
+
+class Row(BaseModel):
+    """The schema of one dataset row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int
+    prompt: str | None = None
+    messages: list[dict[str, str]] | None = None
+    reference: Any = None
+    choices: list[str] | None = None
+    category: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _prompt_or_messages(self) -> Row:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give exactly one of 'prompt' (text) or 'messages' (chat list)")
+        if self.messages is not None:
+            if not self.messages:
+                raise ValueError("'messages' is empty")
+            for i, m in enumerate(self.messages):
+                if m.get("role") not in {"system", "user", "assistant"} or "content" not in m:
+                    raise ValueError(f"messages[{i}] needs 'role' (system/user/assistant) "
+                                     "and 'content'")
+        if self.choices is not None and not 2 <= len(self.choices) <= 26:
+            raise ValueError("'choices' needs between 2 and 26 options")
+        return self
+
+
+def _read_rows(path: Path) -> list[tuple[int, Any]]:
+    """(line number, raw row) pairs; the line is what a user sees in an editor."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise DatasetError(f"{path}: file not found.")
+    if suffix in {".jsonl", ".ndjson"}:
+        rows: list[tuple[int, Any]] = []
+        with path.open("rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append((lineno, orjson.loads(line)))
+                except orjson.JSONDecodeError as exc:
+                    raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must "
+                                       "be one JSON object.") from None
+        return rows
+    if suffix == ".csv":
+        out: list[tuple[int, Any]] = []
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            for row in reader:
+                rec: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+                for key in ("choices", "metadata", "messages", "reference"):
+                    val = rec.get(key)
+                    if isinstance(val, str) and val[:1] in "[{":
+                        try:
+                            rec[key] = orjson.loads(val)
+                        except orjson.JSONDecodeError:
+                            raise DatasetError(
+                                f"{path}:{reader.line_num}: field '{key}' looks like JSON but "
+                                "does not parse; quote it as valid JSON.") from None
+                out.append((reader.line_num, rec))
+        return out
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise MissingDependency("pyarrow", None, "Parquet datasets") from None
+        table = pq.read_table(path)
+        return [(i + 1, r) for i, r in enumerate(table.to_pylist())]
+    raise DatasetError(f"{path}: unsupported dataset format '{suffix}'. Use .jsonl, .csv or "
+                       ".parquet.")
+
+
+def load_dataset(path: Path) -> list[Sample]:
+    """Load and validate a dataset file. Raises ``DatasetError`` listing the first problems."""
+    unit = "row" if path.suffix.lower() == ".parquet" else "line"
+    errors: list[str] = []
+    samples: list[Sample] = []
+    seen: dict[str, int] = {}
+    for lineno, raw in _read_rows(path):
+        where = f"{path}:{lineno}" if unit == "line" else f"{path} row {lineno}"
+        if not isinstance(raw, dict):
+            errors.append(f"{where}: expected an object with 'id' and 'prompt' or 'messages'")
+            continue
+        try:
+            row = Row.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or "(row)"
+                msg = err["msg"]
+                if err["type"] == "extra_forbidden":
+                    msg = ("unknown field; allowed: id, prompt, messages, reference, choices, "
+                           "category, metadata")
+                errors.append(f"{where}: field '{field}': {msg}")
+            if len(errors) >= MAX_ERRORS:
+                break
+            continue
+        sid = str(row.id)
+        if sid in seen:
+            errors.append(f"{where}: field 'id': '{sid}' already used at {unit} {seen[sid]}; "
+                          "ids must be unique")
+            continue
+        seen[sid] = lineno
+        messages = tuple(row.messages) if row.messages is not None else (
+            {"role": "user", "content": row.prompt or ""},)
+        samples.append(Sample(id=sid, messages=messages, reference=row.reference,
+                              choices=tuple(row.choices) if row.choices else None,
+                              category=row.category, metadata=row.metadata))
+    if errors:
+        more = " (showing the first ones)" if len(errors) >= MAX_ERRORS else ""
+        raise DatasetError(f"{path}: {len(errors)} invalid rows{more}; nothing was run:\n"
+                           + "\n".join(errors))
+    if not samples:
+        raise DatasetError(f"{path}: the dataset has no rows.")
+    return samples

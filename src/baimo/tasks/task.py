@@ -1,0 +1,118 @@
+"""Tasks: a dataset, how to prompt it, how to score it, and which generation settings to use.
+
+A task file is small YAML next to its data::
+
+    name: capitals
+    version: 1
+    dataset: capitals.jsonl        # .jsonl, .csv or .parquet, relative to this file
+    system: Answer briefly.        # optional system prompt
+    template: "{prompt}"           # optional; fields: {prompt}, {choices}
+    scorer: {type: normalized}     # exact | normalized | regex | numeric | contains | json | choice
+    params: {max_tokens: 64}       # generation parameters, over the model's defaults
+    dimension: knowledge           # optional: capability dimension for the profile
+
+The task's ``version`` string stored with every result combines the declared version with a
+hash of everything that changes what is asked (system prompt, template, params), so a prompt
+edit can never be mistaken for the same experiment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from baimo.errors import ConfigError
+from baimo.tasks.dataset import load_dataset
+from baimo.tasks.scorers import ScorerSpec, build_scorer
+from baimo.tasks.types import Message, Sample, Scorer
+from baimo.yamlio import load_yaml, validate
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class TaskSpec(BaseModel):
+    """The schema of a task file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:/-]+$")
+    version: str | int = "1"
+    description: str = ""
+    dataset: str
+    system: str | None = None
+    template: str | None = None
+    scorer: ScorerSpec
+    params: dict[str, Any] = Field(default_factory=dict)
+    dimension: str | None = None
+    limit: int | None = Field(None, gt=0)
+
+
+@dataclass
+class Task:
+    """A ready-to-run task."""
+
+    name: str
+    version: str
+    samples: list[Sample]
+    scorer: Scorer
+    params: dict[str, Any] = field(default_factory=dict)
+    dimension: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    def limited(self, limit: int | None) -> Task:
+        if limit is None or limit >= len(self.samples):
+            return self
+        return Task(self.name, self.version, self.samples[:limit], self.scorer, self.params,
+                    self.dimension, {**self.spec, "limit": limit})
+
+
+def task_version(declared: str | int, *parts: Any) -> str:
+    digest = hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:10]
+    return f"{declared}-{digest}"
+
+
+def render_choices(choices: tuple[str, ...]) -> str:
+    return "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
+
+
+def _render(sample: Sample, system: str | None, template: str | None) -> Sample:
+    msgs: list[Message] = [dict(m) for m in sample.messages]
+    if template is not None or sample.choices:
+        last = msgs[-1]
+        prompt = last["content"]
+        choices = render_choices(sample.choices) if sample.choices else ""
+        if template is not None:
+            try:
+                content = template.format(prompt=prompt, choices=choices)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigError(f"task template cannot be rendered: {exc}. Use only "
+                                  "{prompt} and {choices}; double other braces ({{ }}).") from None
+        else:
+            content = f"{prompt}\n{choices}\nAnswer with the letter of the correct option."
+        msgs[-1] = {**last, "content": content}
+    if system and msgs[0].get("role") != "system":
+        msgs.insert(0, {"role": "system", "content": system})
+    return Sample(sample.id, tuple(msgs), sample.reference, sample.choices, sample.category,
+                  sample.metadata)
+
+
+def load_task(path: Path) -> Task:
+    """Load a task file and its dataset, validating both before anything runs."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{path}:1: a task file must be a mapping (name, dataset, scorer…).")
+    spec = validate(TaskSpec, doc)
+    data_path = (path.parent / spec.dataset).resolve()
+    samples = [_render(s, spec.system, spec.template) for s in load_dataset(data_path)]
+    if spec.limit:
+        samples = samples[:spec.limit]
+    version = task_version(spec.version, spec.system, spec.template, spec.params)
+    return Task(name=spec.name, version=version, samples=samples,
+                scorer=build_scorer(spec.scorer), params=dict(spec.params),
+                dimension=spec.dimension,
+                spec={"file": str(path), **spec.model_dump(mode="json", by_alias=True)})

@@ -1,0 +1,83 @@
+"""The data that flows through a task: samples in, model outputs and scores out.
+
+A *scorer* is any callable ``(Sample, ModelOutput) -> Score``. Scorers never raise for a bad
+model answer: they return a ``Score`` whose status says what happened, so that "could not find
+an answer", "cut off by max_tokens" and "wrong" stay three different outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Status = Literal["ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error"]
+"""Outcome of one sample. ``ok`` means correct (or, for graded tasks, scored)."""
+
+STATUSES: tuple[Status, ...] = (
+    "ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error",
+)
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One question of a task.
+
+    Attributes:
+        id: Stable identifier within the dataset (used for resume and diffs).
+        messages: Chat messages (``role``/``content``), already rendered from the prompt.
+        reference: The expected answer; its type depends on the scorer.
+        choices: Option texts for multiple-choice questions, in letter order (A, B, ...).
+        category: Optional grouping (subject, constraint type, ...) used in reports.
+        metadata: Free-form extra data a scorer may use (e.g. instruction-following checks).
+    """
+
+    id: str
+    messages: tuple[Message, ...]
+    reference: Any = None
+    choices: tuple[str, ...] | None = None
+    category: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """What a model returned for a sample, with reasoning kept apart from the answer.
+
+    Attributes:
+        text: The answer text, with any ``<think>`` block or ``reasoning_content`` removed.
+        reasoning: The reasoning text, if the model produced any.
+        finish_reason: As reported by the server (``stop``, ``length``, ...), or None.
+        logprobs: Optional per-choice log-likelihoods (log-likelihood MCQ mode).
+    """
+
+    text: str
+    reasoning: str = ""
+    finish_reason: str | None = None
+    logprobs: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    """The verdict on one sample.
+
+    Attributes:
+        status: Outcome (see ``Status``).
+        value: Score in [0, 1]; 1.0 for correct, 0.0 otherwise unless the scorer grades.
+        extracted: The answer the scorer extracted, as text, if any.
+        reason: Why the status is not ``ok``, in words a person can act on.
+        details: Scorer-specific data kept in the result row (e.g. per-check results).
+    """
+
+    status: Status
+    value: float = 0.0
+    extracted: str | None = None
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer(Protocol):
+    """Turns a model output into a ``Score``. Must not raise for a bad answer."""
+
+    def __call__(self, sample: Sample, output: ModelOutput) -> Score: ...
