@@ -24,58 +24,62 @@ T = TypeVar("T", bound=BaseModel)
 
 @dataclass
 class LocatedYaml:
-    """Parsed YAML data plus the line of every value, keyed by its path."""
+    """Parsed YAML data; the line of every value is worked out only when an error needs it.
+
+    Parsing with line tracking is several times slower than PyYAML's C loader, and large data
+    files (the landscape catalog) are loaded on every command, so the fast parse comes first.
+    """
 
     data: Any
     source: str
-    lines: dict[PathKey, int] = field(default_factory=dict)
+    text: str = ""
+    _lines: dict[PathKey, int] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> dict[PathKey, int]:
+        if self._lines is None:
+            self._lines = {}
+            node = yaml.compose(self.text, Loader=_Loader)
+            if node is not None:
+                _walk(node, (), self._lines)
+        return self._lines
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """The line of the deepest known ancestor of ``path`` (pydantic locs can go deeper)."""
         key = tuple(path)
+        lines = self.lines
         while key:
-            if key in self.lines:
-                return self.lines[key]
+            if key in lines:
+                return lines[key]
             key = key[:-1]
-        return self.lines.get((), None)
+        return lines.get((), None)
 
 
-def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> Any:
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(
-                key_node, yaml.ScalarNode) else _scalar(key_node)
-            out[key] = _walk(value_node, (*path, str(key)), lines)
-            lines[(*path, str(key))] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    # Resolve the scalar exactly as safe_load would (ints, floats, bools, nulls, dates).
-    constructor = yaml.SafeLoader(stream="")
-    try:
-        return constructor.construct_object(node, deep=True)
-    finally:
-        constructor.dispose()
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            _walk(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), lines)
 
 
 def parse_yaml(text: str, source: str = "<string>") -> LocatedYaml:
-    """Parse YAML text, keeping line numbers. Syntax errors become ``ConfigError``."""
+    """Parse YAML text. Syntax errors become ``ConfigError`` with the line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}. Fix the syntax at that line.") from None
-    lines: dict[PathKey, int] = {}
-    data = None if node is None else _walk(node, (), lines)
-    return LocatedYaml(data=data, source=source, lines=lines)
+    return LocatedYaml(data=data, source=source, text=text)
 
 
 def load_yaml(path: Path) -> LocatedYaml:

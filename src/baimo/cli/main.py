@@ -36,6 +36,9 @@ app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
 
 console = Console()
+if not console.is_terminal:
+    # Piped or captured output: do not fold tables into 80 columns.
+    console = Console(width=200)
 err = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Models file "

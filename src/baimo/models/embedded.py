@@ -85,28 +85,31 @@ class Engine:
     def loglik(self, prompt: str, continuations: list[str]) -> list[float]:
         """Log-likelihood of each continuation after ``prompt`` (for MCQ log-likelihood mode).
 
-        Evaluates the prompt once, then each continuation token by token from a saved state.
+        The prompt is evaluated afresh for each continuation and the logits of the last
+        position are read straight from the context: llama-cpp-python only copies logits into
+        ``scores`` when the model was loaded with ``logits_all`` (which slows generation).
         """
         import numpy as np
 
         llm = self.llm
         with self.lock:
             base = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
-            llm.reset()
-            llm.eval(base)
-            state = llm.save_state()
+            n_vocab = llm.n_vocab()
             out: list[float] = []
             for cont in continuations:
-                llm.load_state(state)
                 toks = llm.tokenize(cont.encode("utf-8"), add_bos=False, special=False)
+                llm.reset()
+                llm.eval(base)
                 total = 0.0
                 for tok in toks:
-                    logits = np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+                    logits = np.ctypeslib.as_array(
+                        llm._ctx.get_logits(), shape=(n_vocab,)).astype(np.float64)
                     m = float(logits.max())
                     lse = m + math.log(float(np.exp(logits - m).sum()))
                     total += float(logits[tok]) - lse
                     llm.eval([tok])
                 out.append(total)
+            llm.reset()
             return out
 
 

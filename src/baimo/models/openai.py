@@ -75,13 +75,24 @@ class OpenAIProvider:
         base_url: Overrides ``cfg.base_url`` (used for the embedded engine's local server).
         pool_size: Connections kept open; defaults to the model's concurrency limit so that
             the pool never queues requests the limiter has already admitted.
+        endpoint: ``"chat"`` (``/chat/completions``, the default) or ``"completions"``
+            (``/completions``: the messages' contents are sent as one ``prompt``). Load tools
+            such as GuideLLM measure servers through ``/completions``, so ``baimo perf`` can
+            be compared with them at the same settings.
+        read_bufsize: Size of the response read buffer. Large, so that a burst of SSE
+            chunks is read in one call instead of being throttled by a small buffer (a small
+            buffer is one of the client bottlenecks MEASURE.md §2 warns about).
     """
 
     def __init__(self, cfg: ModelConfig, *, base_url: str | None = None,
-                 pool_size: int | None = None) -> None:
+                 pool_size: int | None = None, endpoint: str = "chat",
+                 read_bufsize: int = 1 << 17) -> None:
+        if endpoint not in ("chat", "completions"):
+            raise ValueError(f"endpoint must be 'chat' or 'completions', not {endpoint!r}")
         self.cfg = cfg
+        self.endpoint = endpoint
         root = (base_url or cfg.base_url or "").rstrip("/")
-        self.url = root + "/chat/completions"
+        self.url = root + ("/chat/completions" if endpoint == "chat" else "/completions")
         key = cfg.api_key()
         self._secrets = [key] if key else []
         self._headers = {"Content-Type": "application/json", **cfg.headers}
@@ -90,7 +101,13 @@ class OpenAIProvider:
         preset = PRESETS.get(cfg.provider)
         self.stream_usage = preset.stream_usage if preset else True
         self._pool = pool_size or cfg.limits.concurrency
+        self._read_bufsize = read_bufsize
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def pool_size(self) -> int:
+        """Connections the pool may hold (requests beyond it wait for a free connection)."""
+        return self._pool
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -102,7 +119,7 @@ class OpenAIProvider:
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(timeout_s, 30.0),
                                               sock_read=timeout_s),
-                read_bufsize=1 << 17,
+                read_bufsize=self._read_bufsize,
                 skip_auto_headers=("User-Agent",),
             )
         return self._session
@@ -132,18 +149,33 @@ class OpenAIProvider:
 
     def build_body(self, messages: list[dict[str, str]], params: dict[str, Any]) -> bytes:
         """The exact request body (stored with each result so it can be replayed)."""
-        body: dict[str, Any] = {"model": self.cfg.model_id, "messages": messages, **params}
+        body: dict[str, Any] = {"model": self.cfg.model_id}
+        if self.endpoint == "chat":
+            body["messages"] = messages
+        else:
+            body["prompt"] = "\n\n".join(m.get("content", "") for m in messages)
+        body.update(params)
         if self.cfg.stream:
             body["stream"] = True
             if self.stream_usage:
                 body["stream_options"] = {"include_usage": True}
         return orjson.dumps(body)
 
-    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any]
-                       ) -> Completion:
+    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any], *,
+                       timing: Timing | None = None) -> Completion:
+        """Send one request and read the whole answer.
+
+        Args:
+            messages: Chat messages.
+            params: Generation parameters merged into the body (``max_tokens``, ...).
+            timing: Where to stamp the times. Pass one to keep the stamps of a request that
+                fails (``baimo perf`` reports when failed requests were sent and how far
+                they got); by default a fresh one is returned in the ``Completion``.
+        """
         data = self.build_body(messages, params)
         session = self._get_session()
-        timing = Timing()
+        if timing is None:
+            timing = Timing()
         timing.sent = _perf()
         try:
             async with session.post(self.url, data=data, headers=self._headers) as resp:
@@ -178,7 +210,7 @@ class OpenAIProvider:
             msg = choice.get("message") or {}
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
             raise self._fail("stream", f"malformed response body: {body[:200]!r}") from None
-        text = msg.get("content") or ""
+        text = msg.get("content") or choice.get("text") or ""
         reasoning = msg.get("reasoning_content") or msg.get("reasoning") or ""
         timing.first_token = timing.first_answer = timing.last_token = timing.done = now
         timing.chunk_times.append(now)
@@ -191,7 +223,14 @@ class OpenAIProvider:
 
     async def _read_stream(self, resp: aiohttp.ClientResponse, timing: Timing,
                            messages: list[dict[str, str]]) -> Completion:
-        content = resp.content
+        # The hot loop of both eval and perf. Each network read is stamped the moment it
+        # returns, before any parsing, and every chunk it carried gets that stamp. Lookups
+        # are hoisted into locals and the common case (a content delta) takes the fewest
+        # steps, because at tens of thousands of chunks per second a microsecond per chunk
+        # is a visible share of a core (benchmarks/client_capacity.py measures it).
+        readany = resp.content.readany
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
         texts: list[str] = []
         reasons: list[str] = []
         finish: str | None = None
@@ -204,77 +243,92 @@ class OpenAIProvider:
         chunk_times = timing.chunk_times
         chunk_texts = timing.chunk_texts
         chunk_ans = timing.chunk_is_answer
-        while not done:
-            data = await content.readany()
-            now = _perf()
-            if not data:
-                break
-            buf += data
-            if b"\n" not in buf:
-                continue
-            lines = buf.split(b"\n")
-            buf = lines.pop()
-            for line in lines:
-                if not line.startswith(b"data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == b"[DONE]":
-                    done = True
+        first_token = timing.first_token
+        first_answer = timing.first_answer
+        last_token = timing.last_token
+        try:
+            while not done:
+                data = await readany()
+                now = _perf()
+                if not data:
                     break
-                try:
-                    obj = orjson.loads(payload)
-                except orjson.JSONDecodeError:
-                    raise self._fail("stream", f"malformed SSE data: {payload[:120]!r}"
-                                     ) from None
-                if not isinstance(obj, dict):
-                    raise self._fail("stream", f"unexpected SSE data: {payload[:120]!r}")
-                if "error" in obj and not obj.get("choices"):
-                    raise self._fail("server", f"error in stream: "
-                                     f"{_error_message(payload)}")
-                if obj.get("usage"):
-                    usage_obj = obj["usage"]
-                if model is None:
-                    model = obj.get("model")
-                    resp_id = obj.get("id")
-                choices = obj.get("choices")
-                if not choices:
-                    continue
-                choice = choices[0]
-                delta = choice.get("delta") or {}
-                r = delta.get("reasoning_content") or delta.get("reasoning")
-                c = delta.get("content")
-                if r:
-                    reasons.append(r)
-                    if timing.first_token is None:
-                        timing.first_token = now
-                    chunk_times.append(now)
-                    chunk_texts.append(r)
-                    chunk_ans.append(False)
-                    timing.last_token = now
-                if c:
-                    texts.append(c)
-                    if timing.first_token is None:
-                        timing.first_token = now
-                    is_answer = True
-                    if think != 2:
-                        if think == 0:
-                            think = 1 if c.lstrip().startswith("<think>") else 2
-                        if think == 1:
-                            tail = "".join(texts[-2:])
-                            if "</think>" in tail:
-                                think = 2
-                                is_answer = bool(tail.split("</think>", 1)[1].strip())
-                            else:
-                                is_answer = False
-                    if is_answer and timing.first_answer is None:
-                        timing.first_answer = now
-                    chunk_times.append(now)
-                    chunk_texts.append(c)
-                    chunk_ans.append(is_answer)
-                    timing.last_token = now
-                fr = choice.get("finish_reason")
-                if fr:
-                    finish = fr
+                if buf:
+                    data = buf + data
+                lines = data.split(b"\n")
+                buf = lines.pop()
+                for line in lines:
+                    if not line.startswith(b"data:"):
+                        continue
+                    try:
+                        obj = loads(line[5:])
+                    except decode_error:
+                        if line[5:].strip() == b"[DONE]":
+                            done = True
+                            break
+                        raise self._fail("stream", f"malformed SSE data: {line[5:125]!r}"
+                                         ) from None
+                    if obj.__class__ is not dict:
+                        raise self._fail("stream", f"unexpected SSE data: {line[5:125]!r}")
+                    choices = obj.get("choices")
+                    if "usage" in obj and obj["usage"]:
+                        usage_obj = obj["usage"]
+                    if model is None:
+                        model = obj.get("model")
+                        resp_id = obj.get("id")
+                    if not choices:
+                        if "error" in obj:
+                            raise self._fail("server", f"error in stream: "
+                                             f"{_error_message(line[5:])}")
+                        continue
+                    choice = choices[0]
+                    delta = choice.get("delta")
+                    if delta is None:  # /completions streams carry "text", not a delta
+                        c = choice.get("text")
+                    else:
+                        c = delta.get("content")
+                        if "reasoning_content" in delta or "reasoning" in delta:
+                            r = delta.get("reasoning_content") or delta.get("reasoning")
+                            if r:
+                                reasons.append(r)
+                                if first_token is None:
+                                    first_token = now
+                                chunk_times.append(now)
+                                chunk_texts.append(r)
+                                chunk_ans.append(False)
+                                last_token = now
+                    if c:
+                        texts.append(c)
+                        if first_token is None:
+                            first_token = now
+                        if think == 2:
+                            if first_answer is None:
+                                first_answer = now
+                            chunk_ans.append(True)
+                        else:
+                            is_answer = True
+                            if think == 0:
+                                think = 1 if c.lstrip().startswith("<think>") else 2
+                            if think == 1:
+                                tail = "".join(texts[-2:])
+                                if "</think>" in tail:
+                                    think = 2
+                                    is_answer = bool(tail.split("</think>", 1)[1].strip())
+                                else:
+                                    is_answer = False
+                            if is_answer and first_answer is None:
+                                first_answer = now
+                            chunk_ans.append(is_answer)
+                        chunk_times.append(now)
+                        chunk_texts.append(c)
+                        last_token = now
+                    fr = choice.get("finish_reason")
+                    if fr:
+                        finish = fr
+        finally:
+            # Stamps survive a broken stream: the caller's Timing shows how far it got.
+            timing.first_token = first_token
+            timing.first_answer = first_answer
+            timing.last_token = last_token
         timing.done = _perf()
         if not done and finish is None:
             raise self._fail("stream", "stream ended before [DONE] and without a finish_reason")

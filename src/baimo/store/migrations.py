@@ -29,9 +29,21 @@ def _m002_perf_requests(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.perf_requests])
 
 
+def _m003_perf_levels(conn: sa.Connection) -> None:
+    # perf_requests gains two columns; on a database created after they were added to
+    # ``schema`` (002 creates the table from the current definition) they already exist.
+    have = {c["name"] for c in sa.inspect(conn).get_columns("perf_requests")}
+    for col in (schema.perf_requests.c.finish_reason, schema.perf_requests.c.prompt_tokens_client):
+        if col.name not in have:
+            kind = col.type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE perf_requests ADD COLUMN {col.name} {kind}"))
+    schema.metadata.create_all(conn, tables=[schema.perf_levels])
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
+    ("003_perf_levels", _m003_perf_levels),
 ]
 
 _table = sa.Table(

@@ -108,5 +108,26 @@ perf_requests = sa.Table(
     sa.Column("usage_from_server", sa.Boolean),
     sa.Column("chunk_times_json", sa.Text),
     sa.Column("chunk_tokens_json", sa.Text),
+    # Added by migration 003_perf_levels:
+    sa.Column("finish_reason", sa.String(32)),
+    sa.Column("prompt_tokens_client", sa.Integer),
 )
 sa.Index("ix_perf_run", perf_requests.c.run_id, perf_requests.c.model_name)
+
+# One row per (run, model, load level) of a perf run: the level's summary as computed when it
+# ran, including what the rows alone cannot give (the client's own health: event-loop lag and
+# CPU, and the verdict on whether the client was the limit).
+perf_levels = sa.Table(
+    "perf_levels", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("level", sa.String(64), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("load_kind", sa.String(16), nullable=False),
+    sa.Column("load_value", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("client_limited", sa.Boolean, nullable=False),
+    sa.Column("summary_json", sa.Text, nullable=False),
+)
+sa.Index("ix_perf_levels_run", perf_levels.c.run_id, perf_levels.c.model_name)

@@ -1,0 +1,5 @@
+"""``python -m baimo`` is the ``baimo`` command."""
+
+from baimo.cli import main
+
+main()

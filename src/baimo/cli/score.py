@@ -1,0 +1,417 @@
+"""``baimo score``: rank vendors or models with an analyst methodology.
+
+Thin on purpose: options are parsed here, the work is done by ``baimo.scores.methodology``,
+``baimo.scores.fitweights`` and ``baimo.scores.sensitivity``, and the output is a Rich rendering
+of their results (or the same results as JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from baimo.errors import BaimoError, DatasetError, NotFound
+from baimo.scores.fitweights import FitResult, fit_table
+from baimo.scores.methodology import (
+    FactsTable,
+    Indicator,
+    Method,
+    Methodology,
+    ScoreResult,
+    SensitivityOptions,
+    list_methodologies,
+    load_methodology,
+    score_methodology,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Analyst methodologies: gates, weighted indicators, TOPSIS, sensitivity, fit-weights.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+MethodologyOpt = Annotated[str | None, typer.Option(
+    "--methodology", "-m", help="Built-in methodology id (see: baimo score methodologies) or a "
+                                "methodology YAML file.")]
+InputsOpt = Annotated[Path | None, typer.Option(
+    "--inputs", "-i", help="Facts CSV with columns entity,indicator,value,source,as_of.")]
+MeasuredOpt = Annotated[Path | None, typer.Option(
+    "--measured", help="JSON file {entity: {\"suite:ifeval\": 0.8, \"perf:ttft_p95\": 0.4}} "
+                       "with baimo measurements.")]
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="weighted-sum (each indicator's normalisation) or topsis.")]
+TopsisNormOpt = Annotated[str, typer.Option(
+    "--topsis-normalisation", help="vector (Hwang & Yoon) or minmax (pymcdm's default).")]
+ScenarioOpt = Annotated[str | None, typer.Option(
+    "--scenario", help="Alternative dimension weights named by the methodology.")]
+JsonOpt = Annotated[Path | None, typer.Option(
+    "--json", help="Also write the full result as JSON to this file ('-' for stdout only).")]
+SensOpt = Annotated[bool, typer.Option(
+    "--sensitivity", help="Add one-at-a-time, Monte Carlo and smallest-flip analyses.")]
+LevelOpt = Annotated[str, typer.Option(
+    "--level", help="Weights to vary in the sensitivity analysis: dimensions or indicators.")]
+DrawsOpt = Annotated[int, typer.Option("--draws", min=1, help="Monte Carlo draws.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Monte Carlo seed.")]
+ConcOpt = Annotated[float, typer.Option(
+    "--concentration", min=0.0, help="Dirichlet concentration around the stated weights "
+                                     "(higher = closer to them).")]
+UniformOpt = Annotated[bool, typer.Option(
+    "--uniform", help="Draw Monte Carlo weights uniformly on the simplex instead.")]
+
+
+def _console() -> Console:
+    # Wide when not a terminal, so piped output and tests do not wrap names mid-word.
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=160)
+
+
+def _fail(exc: BaimoError) -> typer.Exit:
+    # Plain echo, not Rich: file:line locations must never be wrapped or re-coloured.
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def _load_measured(path: Path) -> dict[str, dict[str, float]]:
+    if not path.is_file():
+        raise NotFound(f"{path}: measurements file not found.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc}).") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise DatasetError(f"{path}: expected an object {{entity: {{key: number}}}}.")
+    return {str(k): dict(v) for k, v in data.items()}
+
+
+def _run(
+    methodology: str, inputs: Path | None, measured: Path | None, method: str,
+    topsis_normalisation: str, scenario: str | None, json_out: Path | None, sensitivity: bool,
+    level: str, draws: int, seed: int, concentration: float, uniform: bool,
+) -> None:
+    if method not in ("weighted-sum", "topsis"):
+        raise typer.BadParameter("use weighted-sum or topsis", param_hint="--method")
+    if topsis_normalisation not in ("vector", "minmax"):
+        raise typer.BadParameter("use vector or minmax", param_hint="--topsis-normalisation")
+    if level not in ("dimensions", "indicators"):
+        raise typer.BadParameter("use dimensions or indicators", param_hint="--level")
+    try:
+        m = load_methodology(methodology)
+        facts = FactsTable.load(inputs) if inputs is not None else FactsTable.empty()
+        meas = _load_measured(measured) if measured is not None else None
+        opts = SensitivityOptions(
+            level="dimensions" if level == "dimensions" else "indicators", draws=draws,
+            seed=seed, concentration=None if uniform or concentration == 0 else concentration,
+        ) if sensitivity else None
+        meth: Method = "topsis" if method == "topsis" else "weighted-sum"
+        result = score_methodology(
+            m, facts, meas, method=meth,
+            topsis_normalisation="minmax" if topsis_normalisation == "minmax" else "vector",
+            scenario=scenario, sensitivity=opts)
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    payload = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+    if json_out is not None and str(json_out) == "-":
+        typer.echo(payload)
+        return
+    if json_out is not None:
+        json_out.write_text(payload + "\n", encoding="utf-8")
+    console = _console()
+    _print_result(console, m, result)
+    if json_out is not None:
+        console.print(f"\nFull result written to {json_out}", highlight=False)
+
+
+@app.callback(invoke_without_command=True)
+def score(
+    ctx: typer.Context,
+    methodology: MethodologyOpt = None,
+    inputs: InputsOpt = None,
+    measured: MeasuredOpt = None,
+    method: MethodOpt = "weighted-sum",
+    topsis_normalisation: TopsisNormOpt = "vector",
+    scenario: ScenarioOpt = None,
+    json_out: JsonOpt = None,
+    sensitivity: SensOpt = False,
+    level: LevelOpt = "dimensions",
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    concentration: ConcOpt = 50.0,
+    uniform: UniformOpt = False,
+) -> None:
+    """Score entities with a methodology (same as ``baimo score run``)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if methodology is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
+         sensitivity, level, draws, seed, concentration, uniform)
+
+
+@app.command("run")
+def run(
+    methodology: Annotated[str, typer.Option(
+        "--methodology", "-m", help="Built-in methodology id or a methodology YAML file.")],
+    inputs: InputsOpt = None,
+    measured: MeasuredOpt = None,
+    method: MethodOpt = "weighted-sum",
+    topsis_normalisation: TopsisNormOpt = "vector",
+    scenario: ScenarioOpt = None,
+    json_out: JsonOpt = None,
+    sensitivity: SensOpt = False,
+    level: LevelOpt = "dimensions",
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    concentration: ConcOpt = 50.0,
+    uniform: UniformOpt = False,
+) -> None:
+    """Gates, per-dimension and overall scores and ranks (optionally with sensitivity)."""
+    _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
+         sensitivity, level, draws, seed, concentration, uniform)
+
+
+@app.command("methodologies")
+def methodologies() -> None:
+    """List the built-in methodologies."""
+    try:
+        items = list_methodologies()
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    table = Table(title="Built-in methodologies")
+    for col in ("id", "title", "publisher", "date", "dimensions", "indicators", "gates"):
+        table.add_column(col)
+    for m in items:
+        table.add_row(m.id, m.title, m.provenance.publisher, m.provenance.date,
+                      str(len(m.dimensions)), str(len(m.indicators())), str(len(m.gates)))
+    _console().print(table)
+
+
+def _indicator_node(parent: Tree, ind: Indicator, weights: dict[str, float]) -> None:
+    written = "" if ind.weight is None else f" [dim]({ind.weight})[/]"
+    label = f"[bold]{ind.name}[/] {ind.id} — {weights[ind.id]:.2%}{written}"
+    if ind.is_leaf:
+        src = ind.source.describe() if ind.source is not None else "?"
+        label += (f"  {ind.direction}, {ind.effective_normalisation.describe(ind.direction)}, "
+                  f"{src}")
+    node = parent.add(label)
+    for crit in ind.criteria:
+        node.add(f"[dim]{crit}[/]")
+    if ind.sub_indicators:
+        sub_w = ind.sub_weights()
+        for sub in ind.sub_indicators:
+            _indicator_node(node, sub, sub_w)
+
+
+@app.command("show")
+def show(name: Annotated[str, typer.Argument(help="Built-in id or YAML file.")]) -> None:
+    """Show a methodology: provenance, gates, the weighted indicator tree, scenarios."""
+    try:
+        m = load_methodology(name)
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    console = _console()
+    p = m.provenance
+    console.print(f"[bold]{m.title}[/] ({m.id} v{m.version})")
+    console.print(f"Source: {p.publisher}, {p.title}, {p.date}"
+                  + (f"; seed {p.seed_file}" if p.seed_file else "")
+                  + (f"; {p.section}" if p.section else ""), highlight=False)
+    console.print(f"Origin: {m.origin}  sha256 {m.sha256[:12]}", highlight=False)
+    if m.description:
+        console.print(m.description.rstrip(), highlight=False)
+    if m.gates:
+        console.print("\n[bold]Entry gates[/] (all must be met)")
+        for g in m.gates:
+            console.print(f"  {g.name} ({g.id}): {g.value_name} {g.requirement()}",
+                          highlight=False)
+    dw = m.dimension_weights()
+    head = ("Dimensions, combined by weighted sum" if m.combine.mode == "weighted" else
+            "Dimensions, reported separately")
+    tree = Tree(f"[bold]{head}[/]")
+    for d in m.dimensions:
+        wtxt = f" — {dw[d.id]:.2%}" if d.id in dw else ""
+        written = "" if d.weight is None else f" [dim]({d.weight})[/]"
+        node = tree.add(f"[bold]{d.name}[/] {d.id}{wtxt}{written}")
+        iw = d.indicator_weights()
+        for ind in d.indicators:
+            _indicator_node(node, ind, iw)
+    console.print(tree)
+    if m.combine.note:
+        console.print(f"Note: {m.combine.note}", highlight=False)
+    for sname, sc in m.combine.scenarios.items():
+        ws = ", ".join(f"{k} {v:.2%}" for k, v in m.dimension_weights(sname).items())
+        console.print(f"Scenario [bold]{sname}[/]: {ws}. {sc.description}", highlight=False)
+    facts = sorted(m.fact_names())
+    if facts:
+        console.print(f"\nFacts CSV indicator names read: {', '.join(facts)}", highlight=False)
+
+
+@app.command("fit-weights")
+def fit_weights_cmd(
+    table: Annotated[Path | None, typer.Option(
+        "--table", help="Results CSV: entity,composite,<dimension columns>,source,as_of "
+                        "(default: the built-in Frost & Sullivan 2023 results).")] = None,
+    decimals: Annotated[int, typer.Option("--decimals", min=0, max=6,
+                                          help="Decimals the publication rounds to.")] = 2,
+    json_out: JsonOpt = None,
+) -> None:
+    """Recover dimension weights from published composite and dimension scores."""
+    try:
+        fit = fit_table(table, decimals)
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    payload = json.dumps(_jsonable(fit.to_dict()), ensure_ascii=False, indent=2)
+    if json_out is not None and str(json_out) == "-":
+        typer.echo(payload)
+        return
+    if json_out is not None:
+        json_out.write_text(payload + "\n", encoding="utf-8")
+    _print_fit(_console(), fit)
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN/inf become null: JSON has no representation for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _print_fit(console: Console, fit: FitResult) -> None:
+    console.print(f"Source: {fit.source}", highlight=False)
+    wt = Table(title="Recovered dimension weights (non-negative, sum 1, least squares)")
+    wt.add_column("dimension")
+    wt.add_column("weight", justify="right")
+    for d, w in zip(fit.dimensions, fit.weights, strict=True):
+        wt.add_row(d, f"{w:.4f}")
+    console.print(wt)
+    rt = Table(title="Composites: published vs weighted mean of published dimension scores")
+    for col in ("entity", "published", "fitted", "residual", "rounds to published"):
+        rt.add_column(col, justify="left" if col == "entity" else "right")
+    half = 0.5 * 10.0 ** -fit.decimals
+    for e, p, f, r in zip(fit.entities, fit.published, fit.fitted, fit.residuals, strict=True):
+        rt.add_row(e, f"{p:.{fit.decimals}f}", f"{f:.4f}", f"{r:+.4f}",
+                   "yes" if abs(r) < half - 1e-9 else "no")
+    console.print(rt)
+    console.print(fit.summary(), highlight=False)
+    if fit.integer_percent:
+        shown = "; ".join("/".join(str(x) for x in w) for w in fit.integer_percent[:10])
+        console.print(f"Whole-percent weightings ({'/'.join(fit.dimensions)}) reproducing every "
+                      f"rounded composite: {shown}", highlight=False)
+
+
+def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
+    p = m.provenance
+    console.print(f"[bold]{m.title}[/] ({m.id} v{m.version}, sha256 {m.sha256[:12]})")
+    console.print(f"Source: {p.publisher}, {p.title}, {p.date}", highlight=False)
+    how = r.method + (f" ({r.topsis_normalisation} normalisation)" if r.topsis_normalisation
+                      else "")
+    if r.scenario:
+        how += f", scenario {r.scenario}"
+    if r.report_scale:
+        how += f", scores on the {r.report_scale[0]:g}-{r.report_scale[1]:g} scale"
+    console.print(f"Method: {how}", highlight=False)
+    if r.weights.get("dimensions"):
+        console.print("Dimension weights: " + ", ".join(
+            f"{r.dimension_names[k]} {v:.2%}" for k, v in r.weights["dimensions"].items()),
+            highlight=False)
+
+    if m.gates and r.entities:
+        gt = Table(title="Entry gates")
+        gt.add_column("entity")
+        for g in m.gates:
+            gt.add_column(g.name, justify="center")
+        marks = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "missing": "[yellow]?[/]"}
+        by = {(o.entity, o.gate): o.status for o in r.gates}
+        for e in r.entities:
+            gt.add_row(e, *[marks[by[(e, g.id)]] for g in m.gates])
+        console.print(gt)
+    for title, group in (("Excluded by a gate", r.excluded), ("Incomplete (not scored)",
+                                                                r.incomplete)):
+        if group:
+            console.print(f"[bold]{title}:[/]")
+            for e, reasons in group.items():
+                for reason in reasons:
+                    console.print(f"  {e}: {reason}", highlight=False, markup=False)
+
+    if r.scores:
+        st = Table(title="Scores")
+        if r.combine_mode == "weighted":
+            st.add_column("rank", justify="right")
+        st.add_column("entity")
+        for d in m.dimensions:
+            st.add_column(d.name, justify="right")
+        if r.combine_mode == "weighted":
+            st.add_column("overall", justify="right")
+        for s in r.scores:
+            row = [] if r.combine_mode != "weighted" else [str(s.rank)]
+            row.append(s.entity)
+            row += [f"{_fmt(s.dimensions[d.id])} (#{s.dimension_ranks[d.id]})"
+                    for d in m.dimensions]
+            if r.combine_mode == "weighted":
+                row.append(_fmt(s.overall))
+            st.add_row(*row)
+        console.print(st)
+    for note in r.notes:
+        console.print(f"Note: {note}", highlight=False, markup=False)
+    if r.sensitivity is not None:
+        _print_sensitivity(console, r)
+
+
+def _print_sensitivity(console: Console, r: ScoreResult) -> None:
+    sens = r.sensitivity
+    assert sens is not None
+    base = {s.entity: s.rank for s in r.scores}
+    changes = sorted({row.change for row in sens.oat})
+    ot = Table(title=f"One at a time ({sens.level}): ranking after each change "
+                     f"('=' unchanged)")
+    ot.add_column("weight")
+    for c in changes:
+        ot.add_column(f"{c:+.0%}", justify="center")
+    cells: dict[tuple[str, str], dict[float, str]] = {}
+    for row in sens.oat:
+        order = sorted(row.ranks, key=lambda e: (row.ranks[e], r.entities.index(e)))
+        text = "=" if all(row.ranks[e] == base[e] for e in row.ranks) else " > ".join(order)
+        if row.capped:
+            text += " (capped)"
+        cells.setdefault((row.group, row.weight), {})[row.change] = text
+    for (group, weight), by_change in cells.items():
+        label = weight if sens.level == "dimensions" else f"{group} / {weight}"
+        ot.add_row(label, *[by_change.get(c, "") for c in changes])
+    console.print(ot)
+    acc = sens.acceptability
+    at = Table(title=f"Rank acceptability ({acc.draws} draws, seed {acc.seed}; "
+                     f"{acc.distribution})")
+    at.add_column("entity")
+    for k in range(len(acc.alternatives)):
+        at.add_column(f"P(rank {k + 1})", justify="right")
+    at.add_column("mean rank", justify="right")
+    for name, row, mean in zip(acc.alternatives, acc.matrix, acc.mean_rank, strict=True):
+        at.add_row(name, *[f"{p:.1%}" for p in row], f"{mean:.2f}")
+    console.print(at)
+    flip = sens.flip
+    console.print(f"Smallest change that flips first place (L1 = sum of absolute weight "
+                  f"changes, {flip.method}): {flip.note}", highlight=False, markup=False)
+    if flip.weights_after is not None and flip.distance:
+        console.print("  weights at the flip: " + ", ".join(
+            f"{k} {flip.weights_before[k]:.3f}→{v:.3f}" for k, v in flip.weights_after.items()),
+            highlight=False)
+    for note in sens.notes:
+        console.print(f"Note: {note}", highlight=False, markup=False)

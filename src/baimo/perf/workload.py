@@ -1,0 +1,340 @@
+"""What each request of a perf run asks: prompts, output lengths and generation parameters.
+
+Prompt sources are small picklable objects with ``get(seq)``: a worker process rebuilds any
+request from its sequence number without shipping every prompt across processes, and a
+closed loop stopped by duration can ask for as many requests as the time allows.
+
+* ``SyntheticPrompts``: exactly ``input_tokens`` tokens of the client tokenizer, unique per
+  request (random words drawn from a per-request seed, after a shared prefix of
+  ``shared_prefix`` tokens when asked). Unique prompts keep prefix caches cold: reused prompts
+  would measure the cache, not the model (MEASURE.md §2, "Caching").
+* ``ListPrompts``: prompts of an eval suite, task or dataset, cycled in order.
+* ``TracePrompts``: a trace's own prompts, synthetic lengths and ``max_tokens``.
+
+Output length: ``max_tokens`` always; ``ignore_eos`` and ``min_tokens`` only where the server
+is known to accept them (an unknown parameter is a 400 on several vendor APIs). Achieved
+lengths are always measured and reported, whether or not the server could be told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import orjson
+
+from baimo.config import EMBEDDED, ModelConfig
+from baimo.errors import ConfigError
+from baimo.perf.tokenizer import Tokenizer, WordTokenizer
+
+Messages = list[dict[str, str]]
+
+# Which servers accept the output-length controls (by provider preset).
+IGNORE_EOS_PROVIDERS = frozenset({"vllm", "sglang", "llamacpp-server"})
+MIN_TOKENS_PROVIDERS = frozenset({"vllm", "sglang"})
+
+
+class PromptSource(Protocol):
+    """Builds request ``seq``'s messages (and its own ``max_tokens``, if it has one)."""
+
+    def get(self, seq: int) -> tuple[Messages, int | None]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SyntheticPrompts:
+    """Prompts of exactly ``input_tokens`` tokens made of the tokenizer's additive words.
+
+    Attributes:
+        words: Additive words (``Tokenizer.words()``): each one token, and a text of ``n`` of
+            them is ``n`` tokens.
+        input_tokens: Length of every prompt in tokens.
+        shared_prefix: Leading tokens identical in every prompt (0: fully unique prompts).
+        seed: Seed of the word draws; the same seed gives the same prompts.
+        tokenizer_name: For the record.
+    """
+
+    words: tuple[str, ...]
+    input_tokens: int
+    shared_prefix: int = 0
+    seed: int = 0
+    tokenizer_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.input_tokens < 1:
+            raise ConfigError("--input-tokens must be at least 1")
+        if not 0 <= self.shared_prefix <= self.input_tokens:
+            raise ConfigError("--shared-prefix must be between 0 and --input-tokens")
+        if len(self.words) < 2:
+            raise ConfigError("the tokenizer gave too few words to build prompts")
+
+    def _draw(self, rng: np.random.Generator, n: int) -> str:
+        words = self.words
+        return "".join([words[i] for i in rng.integers(0, len(words), n)])
+
+    def text(self, seq: int) -> str:
+        """The prompt text of request ``seq``."""
+        prefix = self._draw(np.random.default_rng([self.seed, 0, 1]), self.shared_prefix)
+        unique = self.input_tokens - self.shared_prefix
+        if unique <= 0:
+            return prefix
+        # The first unique words spell ``seq`` in base len(words): two requests never share
+        # more than the asked-for prefix, even if their random draws happened to agree.
+        base = len(self.words)
+        digits: list[str] = []
+        n = seq
+        while len(digits) < unique:
+            digits.append(self.words[n % base])
+            n //= base
+            if n == 0:
+                break
+        rest = self._draw(np.random.default_rng([self.seed, 1, seq]), unique - len(digits))
+        return prefix + "".join(digits) + rest
+
+    def get(self, seq: int) -> tuple[Messages, int | None]:
+        return [{"role": "user", "content": self.text(seq)}], None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "synthetic", "input_tokens": self.input_tokens,
+                "shared_prefix_tokens": self.shared_prefix, "seed": self.seed,
+                "tokenizer": self.tokenizer_name,
+                "unique": "every prompt differs after the shared prefix"
+                if self.shared_prefix else "every prompt differs from its first token"}
+
+
+@dataclass(frozen=True)
+class ListPrompts:
+    """Fixed prompts (an eval suite, task or dataset), used in order and cycled."""
+
+    prompts: tuple[tuple[tuple[tuple[str, str], ...], int | None], ...]
+    source: str = ""
+
+    @staticmethod
+    def of(messages: list[Messages], source: str,
+           max_tokens: list[int | None] | None = None) -> ListPrompts:
+        if not messages:
+            raise ConfigError(f"{source}: no prompts")
+        caps = max_tokens or [None] * len(messages)
+        return ListPrompts(tuple((tuple((m["role"], m["content"]) for m in msgs), cap)
+                                 for msgs, cap in zip(messages, caps, strict=True)), source)
+
+    def get(self, seq: int) -> tuple[Messages, int | None]:
+        msgs, cap = self.prompts[seq % len(self.prompts)]
+        return [{"role": r, "content": c} for r, c in msgs], cap
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "prompts", "source": self.source, "distinct": len(self.prompts),
+                "unique": "prompts repeat after " + str(len(self.prompts)) + " requests"
+                if len(self.prompts) > 1 else "one prompt for every request"}
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One line of a trace: when, what, and how long an answer."""
+
+    offset: float
+    messages: tuple[tuple[str, str], ...] | None = None
+    input_tokens: int | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class TracePrompts:
+    """A trace's requests, in offset order; synthetic text where it gives only a length."""
+
+    entries: tuple[TraceEntry, ...]
+    words: tuple[str, ...] = ()
+    seed: int = 0
+    source: str = ""
+
+    def get(self, seq: int) -> tuple[Messages, int | None]:
+        e = self.entries[seq % len(self.entries)]
+        if e.messages is not None:
+            return [{"role": r, "content": c} for r, c in e.messages], e.max_tokens
+        n = e.input_tokens or 1
+        if not self.words:
+            raise ConfigError("a trace line gives input_tokens but no tokenizer is available "
+                              "(choose one with --tokenizer)")
+        text = SyntheticPrompts(self.words, n, 0, self.seed).text(seq)
+        return [{"role": "user", "content": text}], e.max_tokens
+
+    def offsets(self) -> list[float]:
+        return [e.offset for e in self.entries]
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "trace", "source": self.source, "entries": len(self.entries)}
+
+
+def _first(obj: dict[str, Any], *keys: str) -> Any:
+    for k in keys:
+        if obj.get(k) is not None:
+            return obj[k]
+    return None
+
+
+def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePrompts:
+    """Read a JSONL trace: one request per line.
+
+    Each line has ``offset`` (seconds from the start; or ``timestamp`` in milliseconds, as
+    published traces use), the prompt as ``prompt`` (text) or ``messages`` (chat) or only its
+    length ``input_tokens``/``input_length``, and ``max_tokens`` (or ``output_tokens``/
+    ``output_length``). Lines are sorted by offset.
+    """
+    if not path.exists():
+        raise ConfigError(f"trace file not found: {path}")
+    entries: list[TraceEntry] = []
+    for lineno, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{lineno}: not JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{path}:{lineno}: each line must be a JSON object")
+        off = obj.get("offset")
+        if off is None and obj.get("timestamp") is not None:
+            off = float(obj["timestamp"]) / 1000.0
+        if not isinstance(off, int | float) or off < 0:
+            raise ConfigError(f"{path}:{lineno}: 'offset' (seconds >= 0) is required")
+        msgs: tuple[tuple[str, str], ...] | None = None
+        if isinstance(obj.get("messages"), list):
+            msgs = tuple((str(m.get("role", "user")), str(m.get("content", "")))
+                         for m in obj["messages"])
+        elif isinstance(obj.get("prompt"), str):
+            msgs = (("user", obj["prompt"]),)
+        n_in = _first(obj, "input_tokens", "input_length")
+        if msgs is None and not isinstance(n_in, int):
+            raise ConfigError(f"{path}:{lineno}: give 'prompt', 'messages' or 'input_tokens'")
+        cap = _first(obj, "max_tokens", "output_tokens", "output_length")
+        entries.append(TraceEntry(float(off), msgs, n_in if msgs is None else None,
+                                  int(cap) if cap is not None else None))
+    if not entries:
+        raise ConfigError(f"{path}: the trace is empty")
+    entries.sort(key=lambda e: e.offset)
+    return TracePrompts(tuple(entries), tuple(words or ()), seed, str(path))
+
+
+def suite_prompts(suite: str | None = None, task: Path | None = None,
+                  dataset: Path | None = None) -> ListPrompts:
+    """Prompts of a built-in suite, a task file or a dataset file (chat messages as rendered
+    for the eval, so perf measures what the eval asks)."""
+    messages: list[Messages] = []
+    caps: list[int | None] = []
+    if suite:
+        from baimo.tasks.registry import get_suite
+
+        for t in get_suite(suite).build():
+            cap = t.params.get("max_tokens")
+            for s in t.samples:
+                messages.append([dict(m) for m in s.messages])
+                caps.append(int(cap) if isinstance(cap, int) else None)
+        source = f"suite {suite}"
+    elif task is not None:
+        from baimo.tasks.task import load_task
+
+        t = load_task(task)
+        cap = t.params.get("max_tokens")
+        for s in t.samples:
+            messages.append([dict(m) for m in s.messages])
+            caps.append(int(cap) if isinstance(cap, int) else None)
+        source = f"task {task}"
+    elif dataset is not None:
+        from baimo.tasks.dataset import load_dataset
+
+        for s in load_dataset(dataset):
+            messages.append([dict(m) for m in s.messages])
+            caps.append(None)
+        source = f"dataset {dataset}"
+    else:
+        raise ConfigError("give a suite, a task file or a dataset file")
+    return ListPrompts.of(messages, source, caps)
+
+
+@dataclass(frozen=True)
+class OutputControl:
+    """How the output length is asked for; recorded with the run.
+
+    Attributes:
+        max_tokens: The cap sent as ``max_tokens`` (None: the model's default params).
+        ignore_eos: Send ``ignore_eos: true`` (the answer runs to ``max_tokens``).
+        min_tokens: Send ``min_tokens`` equal to ``max_tokens``.
+        note: Why, in words (which server accepts what).
+    """
+
+    max_tokens: int | None
+    ignore_eos: bool = False
+    min_tokens: bool = False
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def output_control(cfg: ModelConfig, max_tokens: int | None, ignore_eos: str = "auto"
+                   ) -> OutputControl:
+    """Decide the output-length parameters for ``cfg``'s server.
+
+    Args:
+        cfg: The target model.
+        max_tokens: ``--output-tokens``.
+        ignore_eos: ``auto`` (only where the provider is known to accept it), ``on`` (send
+            ``ignore_eos`` and ``min_tokens``; for servers you know accept them, such as the
+            mock server) or ``off``.
+    """
+    if ignore_eos not in ("auto", "on", "off"):
+        raise ConfigError("--ignore-eos must be auto, on or off")
+    if max_tokens is None:
+        return OutputControl(None, note="output length: the model's own default max_tokens; "
+                             "achieved lengths are reported")
+    if ignore_eos == "on":
+        return OutputControl(max_tokens, True, True, "ignore_eos and min_tokens sent (--ignore-"
+                             "eos on); achieved lengths are reported")
+    if ignore_eos == "off":
+        return OutputControl(max_tokens, note="max_tokens only (--ignore-eos off); answers may "
+                             "end early: achieved lengths are reported")
+    eos = cfg.provider in IGNORE_EOS_PROVIDERS
+    mins = cfg.provider in MIN_TOKENS_PROVIDERS
+    if cfg.provider == EMBEDDED:
+        why = "the embedded engine accepts neither ignore_eos nor min_tokens"
+    elif eos or mins:
+        why = f"{cfg.provider} accepts " + " and ".join(
+            n for n, ok in (("ignore_eos", eos), ("min_tokens", mins)) if ok)
+    else:
+        why = (f"provider '{cfg.provider}' is not known to accept ignore_eos/min_tokens "
+               "(use --ignore-eos on if it does)")
+    return OutputControl(max_tokens, eos, mins, f"max_tokens={max_tokens}; {why}; achieved "
+                         "lengths are reported")
+
+
+def request_params(cfg: ModelConfig, control: OutputControl, cap: int | None = None
+                   ) -> dict[str, Any]:
+    """The body parameters of one request: the model's params, then the length controls.
+
+    ``cap`` is a per-request ``max_tokens`` (from a trace or a task) that wins over the run's.
+    """
+    params = {k: v for k, v in cfg.params.items()
+              if k not in ("max_tokens", "max_completion_tokens", "stream", "stream_options")}
+    n = cap if cap is not None else control.max_tokens
+    if n is not None:
+        params["max_tokens"] = n
+        if control.ignore_eos:
+            params["ignore_eos"] = True
+        if control.min_tokens:
+            params["min_tokens"] = n
+    params.update(control.extra)
+    return params
+
+
+def default_words() -> list[str]:
+    """Words for prompts when no tokenizer is available (lengths are then approximate)."""
+    return WordTokenizer().words()
+
+
+def verify_lengths(source: SyntheticPrompts, tokenizer: Tokenizer | None, sample: int = 8
+                   ) -> list[int]:
+    """Token counts of the first ``sample`` prompts (each should be ``input_tokens``)."""
+    if tokenizer is None:
+        return []
+    return [tokenizer.count(source.text(i)) for i in range(sample)]

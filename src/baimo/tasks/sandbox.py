@@ -1,0 +1,1003 @@
+"""Run untrusted Python (model-written code) in a separate, limited and isolated process.
+
+Why this exists: code-execution benchmarks such as HumanEval run whatever a model wrote. The
+model's code must not be able to read API keys, reach the network, write outside a scratch
+directory, exhaust the machine, hang the run, flood the harness with output, or kill the
+harness. In-process guards (monkeypatching ``os.kill`` as the HumanEval reference does) stop
+accidents, not hostile code, so every run here gets a fresh process with OS-level limits.
+
+What one run gets, in the order the child sets it up (see ``_child_setup``):
+
+* resource limits: CPU seconds, address space, file size, process count, no core dumps,
+  a small number of open files;
+* ``PR_SET_NO_NEW_PRIVS``, so set-uid binaries cannot raise privileges again;
+* a new network namespace (only a loopback interface, and it is down), where the kernel
+  allows it; otherwise a Python-level socket guard, which is weaker, and says so;
+* a new mount namespace in which every existing mount is read-only and the working directory
+  is a fresh, size-capped tmpfs, so nothing can be written outside it;
+* when the harness runs as root: a fresh, otherwise unused uid/gid per run. A per-run uid (not
+  the shared ``nobody``) keeps ``RLIMIT_NPROC`` from counting unrelated processes, stops
+  concurrent runs from signalling each other, and lets the harness kill every process the run
+  created, even those that left the process group, with one ``kill(-1)`` issued as that uid;
+* when not root: a user namespace (if allowed) to get the network and mount namespaces;
+* a new session (so the run's process group can be killed as a whole), an environment with
+  nothing but ``PATH``, ``LANG``, ``HOME`` and ``TMPDIR``, and ``stdin`` from ``/dev/null``.
+
+What works is probed once per process (``sandbox_info``), and every ``ExecResult`` records the
+isolation that was in force for it, so a report can state how the code was contained.
+
+Not covered: the file system stays *readable* where file permissions allow it (world-readable
+files can be read, not changed), and memory is limited per process, not per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import pwd
+import random
+import re
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Literal, NoReturn
+
+__all__ = [
+    "ExecResult",
+    "ExecStatus",
+    "SandboxInfo",
+    "SandboxLimits",
+    "run_many",
+    "run_python",
+    "sandbox_info",
+]
+
+ExecStatus = Literal["passed", "failed", "timeout", "memory", "error", "output-limit"]
+"""How a run ended. ``failed`` is any non-zero exit that is not one of the more specific causes."""
+
+# Names recorded in ``ExecResult.isolation``.
+ISO_RLIMITS = "rlimits"
+ISO_SESSION = "new-session"
+ISO_ENV = "clean-env"
+ISO_TMPDIR = "tmp-cwd"
+ISO_NO_NEW_PRIVS = "no-new-privs"
+ISO_UID = "uid-drop"
+ISO_USERNS = "userns"
+ISO_NETNS = "netns"
+ISO_SOCKET_GUARD = "socket-guard"
+ISO_READONLY_FS = "readonly-fs"
+ISO_PIDNS = "pidns"
+ISO_KILL_BY_UID = "kill-by-uid"
+
+# Linux constants (not all exposed by the ``os`` module on Python 3.11).
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWPID = 0x20000000
+_CLONE_NEWNET = 0x40000000
+_MS_RDONLY = 1
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_NOEXEC = 8
+_MS_REMOUNT = 32
+_MS_NOATIME = 1024
+_MS_NODIRATIME = 2048
+_MS_BIND = 4096
+_MS_REC = 16384
+_MS_PRIVATE = 1 << 18
+_MS_RELATIME = 1 << 21
+_MS_STRICTATIME = 1 << 24
+_PR_SET_PDEATHSIG = 1
+_PR_SET_NO_NEW_PRIVS = 38
+
+# Per-run uids come from a range that distributions leave unallocated (systemd's container range
+# ends at 0x6FFFFFFF); a random pick makes a clash with a concurrent harness improbable.
+_UID_BASE = 0x70000000
+_UID_SPAN = 1 << 24
+
+_SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+_READ_CHUNK = 65536
+_DRAIN_GRACE_S = 1.0
+_MEMORY_ERROR = re.compile(r"(MemoryError|Cannot allocate memory|out of memory)", re.IGNORECASE)
+
+# The fallback when no network namespace can be made. It is a guard against accidents only:
+# code that imports ``_socket`` before us or uses ctypes can get around it.
+_SOCKET_GUARD = '''\
+import _socket, errno, runpy, socket, sys
+_BLOCKED = {socket.AF_INET, socket.AF_INET6} | ({socket.AF_PACKET} if hasattr(socket, "AF_PACKET") else set())
+def _baimo_check(family):
+    if family in _BLOCKED:
+        raise PermissionError(errno.EACCES, "network access is disabled in the baimo sandbox")
+class _GuardedSocket(socket.socket):
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is None:
+            _baimo_check(socket.AF_INET if family == -1 else family)
+        super().__init__(family, type, proto, fileno)
+class _GuardedRawSocket(_socket.socket):
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is None:
+            _baimo_check(_socket.AF_INET if family == -1 else family)
+        super().__init__(family, type, proto, fileno)
+socket.socket = _GuardedSocket
+_socket.socket = _socket.SocketType = _GuardedRawSocket
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits for one run.
+
+    Attributes:
+        cpu_seconds: CPU time per process (``RLIMIT_CPU``), rounded up to whole seconds because
+            the kernel counts in seconds. Stops busy loops even when the wall clock is generous.
+        wall_seconds: Wall-clock budget for the whole run; catches ``sleep``-based hangs and
+            blocked I/O, which use no CPU.
+        memory_mb: Address-space limit per process (``RLIMIT_AS``); allocations beyond it fail
+            with ``MemoryError`` instead of pushing the machine into the OOM killer.
+        file_size_mb: Largest file a process may write (``RLIMIT_FSIZE``). The writable working
+            directory is a tmpfs of four times this size, where a mount namespace is available.
+        max_processes: Processes and threads for the run's uid (``RLIMIT_NPROC``); stops fork
+            bombs. Only enforced per run when the harness runs as root (per-run uid).
+        output_bytes: Bytes kept per stream (stdout, stderr). Exceeding it kills the run, so a
+            flood cannot exhaust the harness's memory.
+    """
+
+    cpu_seconds: float = 5.0
+    wall_seconds: float = 10.0
+    memory_mb: int = 512
+    file_size_mb: int = 8
+    max_processes: int = 32
+    output_bytes: int = 65536
+
+    def __post_init__(self) -> None:
+        for name in ("cpu_seconds", "wall_seconds", "memory_mb", "file_size_mb",
+                     "max_processes", "output_bytes"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"SandboxLimits.{name} must be positive, got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The outcome of one sandboxed run.
+
+    Attributes:
+        status: ``passed`` (exit status 0), ``failed`` (any other exit), ``timeout`` (CPU or
+            wall-clock limit), ``memory`` (died of ``MemoryError``/``ENOMEM``), ``error`` (the
+            sandbox itself could not run the code; a harness problem, not the code's fault) or
+            ``output-limit`` (stdout or stderr exceeded the byte cap and the run was killed).
+        returncode: Exit status as ``subprocess`` reports it (negative for a signal), or None
+            if the process never started.
+        stdout: Captured standard output, at most ``output_bytes`` bytes, decoded leniently.
+        stderr: Captured standard error, likewise, followed by a line ``[baimo sandbox: ...]``
+            when the sandbox ended the run (which limit, how much time was used); for
+            ``error`` it explains what failed.
+        duration_s: Wall-clock time from launch to exit.
+        isolation: The isolation mechanisms that were in force (see the module docstring).
+    """
+
+    status: ExecStatus
+    returncode: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    isolation: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True if the program exited with status 0."""
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """What the sandbox can do on this machine, found by running probe programs.
+
+    Attributes:
+        isolation: Mechanisms every run gets (see the module docstring).
+        interpreter: The Python executable used for sandboxed code. It may differ from the
+            harness's own when that one is not reachable by the unprivileged uid (for example
+            a pyenv Python under ``/root``).
+        version: ``major.minor`` of that interpreter.
+        notes: Why a mechanism is missing, for reports and debugging.
+    """
+
+    isolation: tuple[str, ...]
+    interpreter: str
+    version: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything the child needs, computed before ``fork`` so the child only makes syscalls."""
+
+    drop_uid: bool = False
+    uid: int | None = None
+    userns: bool = False
+    netns: bool = False
+    mount: bool = False
+    pidns: bool = False
+    socket_guard: bool = False
+    interpreter: str = sys.executable
+    version: str = ""
+    notes: tuple[str, ...] = ()
+    refuse: str = ""
+
+    def isolation(self) -> tuple[str, ...]:
+        names = [ISO_RLIMITS, ISO_NO_NEW_PRIVS, ISO_SESSION, ISO_ENV, ISO_TMPDIR]
+        if self.drop_uid:
+            names += [ISO_UID, ISO_KILL_BY_UID]
+        if self.userns:
+            names.append(ISO_USERNS)
+        if self.netns:
+            names.append(ISO_NETNS)
+        if self.socket_guard:
+            names.append(ISO_SOCKET_GUARD)
+        if self.mount:
+            names.append(ISO_READONLY_FS)
+        if self.pidns:
+            names.append(ISO_PIDNS)
+        return tuple(names)
+
+
+# --------------------------------------------------------------------------------------------
+# libc access (Linux only; elsewhere the namespace features are simply unavailable)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.unshare.argtypes = [ctypes.c_int]
+        libc.unshare.restype = ctypes.c_int
+        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                               ctypes.c_ulong, ctypes.c_char_p]
+        libc.mount.restype = ctypes.c_int
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong,
+                               ctypes.c_ulong, ctypes.c_ulong]
+        libc.prctl.restype = ctypes.c_int
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def _libc_call(result: int, what: str) -> None:
+    """Turn a failed libc call (-1 and errno) into an OSError naming the call."""
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _unshare(flags: int) -> None:
+    # Python 3.12+ has os.unshare; 3.11 needs libc.
+    native: Callable[[int], None] | None = getattr(os, "unshare", None)
+    if native is not None:
+        native(flags)
+        return
+    if _LIBC is None:
+        raise OSError("unshare is not available on this platform")
+    _libc_call(_LIBC.unshare(flags), "unshare")
+
+
+# --------------------------------------------------------------------------------------------
+# Mounts
+
+
+def _mount_flags(options: str) -> int:
+    """Per-mount flags to keep when remounting read-only.
+
+    In a user namespace the kernel refuses to clear flags such as ``nosuid`` or the atime mode
+    of mounts inherited from the parent, so they must be passed back unchanged.
+    """
+    opts = set(options.split(","))
+    flags = _MS_NOSUID  # always added: set-uid binaries cannot gain privileges
+    if "nodev" in opts:  # not added: /dev/null and friends must stay usable
+        flags |= _MS_NODEV
+    if "noexec" in opts:
+        flags |= _MS_NOEXEC
+    if "noatime" in opts:
+        flags |= _MS_NOATIME
+    elif "relatime" in opts:
+        flags |= _MS_RELATIME
+    else:
+        flags |= _MS_STRICTATIME
+    if "nodiratime" in opts:
+        flags |= _MS_NODIRATIME
+    return flags
+
+
+def _unescape_mount_path(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _writable_mounts() -> list[tuple[bytes, int]]:
+    """Mount points that are writable now, topmost entry per path, with their flags."""
+    mounts: dict[str, str] = {}
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            for line in fh:
+                fields = line.split()
+                if len(fields) >= 6:
+                    mounts[_unescape_mount_path(fields[4])] = fields[5]
+    except OSError:
+        return []
+    result: list[tuple[bytes, int]] = []
+    for path, options in mounts.items():
+        if "ro" in options.split(","):
+            continue
+        result.append((os.fsencode(path), _mount_flags(options)))
+    # Parents before children: remounting a parent never affects the child's flags.
+    result.sort(key=lambda item: item[0].count(b"/"))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Processes of a uid
+
+
+def _live_pids_of_uid(uid: int) -> list[int]:
+    """Pids whose real uid is ``uid`` and that are not zombies, by scanning ``/proc``."""
+    pids: list[int] = []
+    wanted = str(uid)
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return pids
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        at = text.find("\nUid:")
+        if at < 0 or text[at + 5:].split(None, 1)[0] != wanted:
+            continue
+        state = text.find("\nState:")
+        if state >= 0 and text[state + 7:].lstrip()[:1] in ("Z", "X"):
+            continue  # dead, waiting to be reaped
+        pids.append(int(entry))
+    return pids
+
+
+def _kill_uid(uid: int, interpreter: str) -> bool:
+    """Kill every process of ``uid``; True when none is left.
+
+    ``kill(-1, SIGKILL)`` issued *as that uid* reaches exactly that uid's processes (and never
+    the issuer), so no pid is ever looked up and then reused by an unrelated process before the
+    signal lands, and processes that called ``setsid`` are caught too. It is repeated because a
+    fork bomb may fork while the first sweep is under way.
+    """
+    # Python rather than kill(1): the procps and util-linux kill parse "-1" differently.
+    cmd = [interpreter, "-I", "-S", "-c", "import os; os.kill(-1, 9)"]
+    for attempt in range(60):
+        if not _live_pids_of_uid(uid):
+            return True
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(cmd, user=uid, group=uid, extra_groups=[], env={"PATH": _SAFE_PATH},
+                           cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=5, check=False)
+        time.sleep(min(0.002 * attempt, 0.05))
+    return not _live_pids_of_uid(uid)
+
+
+_uid_lock = threading.Lock()
+_uids_in_use: set[int] = set()
+
+
+def _allocate_uid() -> int:
+    with _uid_lock:
+        while True:
+            uid = _UID_BASE + random.randrange(_UID_SPAN)
+            if uid in _uids_in_use:
+                continue
+            try:
+                pwd.getpwuid(uid)
+            except KeyError:
+                _uids_in_use.add(uid)
+                return uid
+
+
+def _release_uid(uid: int) -> None:
+    with _uid_lock:
+        _uids_in_use.discard(uid)
+
+
+# --------------------------------------------------------------------------------------------
+# The child side
+
+
+def _rlimits(limits: SandboxLimits, nproc_base: int,
+             pid_one: bool) -> list[tuple[int, tuple[int, int]]]:
+    mib = 1024 * 1024
+    cpu = max(1, math.ceil(limits.cpu_seconds))
+    wanted = [
+        # SIGXCPU at the soft limit, SIGKILL a second later if the program handles SIGXCPU.
+        # As pid 1 of its namespace the program ignores SIGXCPU (init ignores signals it has no
+        # handler for), so there the hard limit is the soft one and the kernel sends SIGKILL.
+        (resource.RLIMIT_CPU, (cpu, cpu if pid_one else cpu + 1)),
+        (resource.RLIMIT_AS, (limits.memory_mb * mib, limits.memory_mb * mib)),
+        (resource.RLIMIT_FSIZE, (limits.file_size_mb * mib, limits.file_size_mb * mib)),
+        (resource.RLIMIT_NPROC, (nproc_base + limits.max_processes,
+                                 nproc_base + limits.max_processes)),
+        (resource.RLIMIT_CORE, (0, 0)),
+        (resource.RLIMIT_NOFILE, (256, 256)),
+    ]
+    result: list[tuple[int, tuple[int, int]]] = []
+    for res, (soft, hard) in wanted:
+        # A non-root harness cannot raise a hard limit; never ask for more than it has.
+        _, cur_hard = resource.getrlimit(res)
+        if cur_hard != resource.RLIM_INFINITY:
+            hard = min(hard, cur_hard)
+            soft = min(soft, hard)
+        result.append((res, (soft, hard)))
+    return result
+
+
+def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
+                      report_fd: int) -> Callable[[], None]:
+    """Build the ``preexec_fn``: runs in the forked child, before ``exec``.
+
+    Everything is computed here, in the parent, so the child only makes system calls (the fork
+    happened in a possibly multi-threaded process, where taking Python-level locks is unsafe).
+    Any failure is written to ``report_fd`` and re-raised, which makes ``Popen`` fail: a run
+    never starts with less isolation than its plan says.
+    """
+    real_uid, real_gid = os.getuid(), os.getgid()
+    nproc_base = 0 if plan.uid is not None else _task_count_of_uid(real_uid)
+    rlimits = _rlimits(limits, nproc_base, plan.pidns)
+    mounts = _writable_mounts() if plan.mount else []
+    workdir_b = os.fsencode(workdir)
+    owner = plan.uid if plan.uid is not None else real_uid
+    tmpfs_opts = (f"size={4 * limits.file_size_mb}m,nr_inodes=4096,mode=0700,"
+                  f"uid={owner},gid={owner}").encode()
+    ns_flags = ((_CLONE_NEWNET if plan.netns else 0) | (_CLONE_NEWNS if plan.mount else 0)
+                | (_CLONE_NEWPID if plan.pidns else 0))
+    parent_pid = os.getpid()
+    uid_map = f"{real_uid} {real_uid} 1".encode()
+    gid_map = f"{real_gid} {real_gid} 1".encode()
+
+    def write_file(path: str, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def mount(source: bytes | None, target: bytes, fstype: bytes | None, flags: int,
+              data: bytes | None) -> None:
+        assert _LIBC is not None
+        _libc_call(_LIBC.mount(source, target, fstype, flags, data), "mount")
+
+    def setup() -> None:
+        step = "start"
+        try:
+            step = "rlimits"
+            for res, lim in rlimits:
+                resource.setrlimit(res, lim)
+            if _LIBC is not None:
+                step = "no-new-privs"
+                _libc_call(_LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+            if plan.userns:
+                step = "user namespace"
+                _unshare(_CLONE_NEWUSER | ns_flags)
+                write_file("/proc/self/setgroups", b"deny")
+                write_file("/proc/self/uid_map", uid_map)
+                write_file("/proc/self/gid_map", gid_map)
+            elif ns_flags:
+                step = "namespaces"
+                _unshare(ns_flags)
+            if plan.pidns:
+                # unshare(CLONE_NEWPID) applies to children only: fork, and let this process
+                # relay the exit status while the child becomes pid 1 of the new namespace.
+                step = "pid namespace"
+                child = os.fork()
+                if child != 0:
+                    _relay_exit(child)
+            if plan.mount:
+                step = "mount: make private"
+                # Private propagation first, so nothing below leaks into the host's mounts.
+                mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None)
+                if plan.pidns:
+                    step = "mount: /proc"
+                    # A /proc of the new pid namespace: the host's processes (their command
+                    # lines, the harness) become invisible.
+                    mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+                for path, flags in mounts:
+                    step = f"mount: read-only {os.fsdecode(path)}"
+                    # MS_BIND with MS_REMOUNT changes only this namespace's mount entry, never
+                    # the file system (a plain MS_REMOUNT would make the host's disk read-only).
+                    mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags, None)
+                step = "mount: tmpfs working directory"
+                mount(b"tmpfs", workdir_b, b"tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs_opts)
+                os.chdir(workdir_b)  # the cwd set by Popen is now under the tmpfs
+            if plan.uid is not None:
+                step = "drop privileges"
+                os.setgroups([])
+                os.setresgid(plan.uid, plan.uid, plan.uid)
+                os.setresuid(plan.uid, plan.uid, plan.uid)
+                if os.getuid() != plan.uid or os.geteuid() != plan.uid:
+                    raise OSError("uid did not change")
+            if _LIBC is not None:
+                step = "parent-death signal"
+                # Set after the uid change, which clears it; if the parent dies, so does the run.
+                _libc_call(_LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+                # In a new pid namespace the parent is outside it and getppid() is 0.
+                if os.getppid() not in ((0,) if plan.pidns else (parent_pid,)):
+                    os._exit(125)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.write(report_fd, f"sandbox setup failed at {step}: {exc}".encode())
+            raise
+
+    return setup
+
+
+def _relay_exit(child: int) -> NoReturn:
+    """In the intermediate process of a pid-namespace run: wait for the child, exit like it.
+
+    This process never execs, so it closes every descriptor first: the pipes (so the harness
+    sees end-of-file when the program's side closes) and subprocess's error pipe (so ``Popen``
+    returns once the child has exec'd). A death by signal is re-raised on itself, so the
+    harness sees the same ``-signal`` return code as without the extra process.
+    """
+    code = 255
+    try:
+        try:
+            fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+        except OSError:
+            fds = list(range(1024))
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _, status = os.waitpid(child, 0)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            code = 128 + sig
+            with contextlib.suppress(OSError, ValueError, RuntimeError):
+                signal.signal(sig, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+            os.kill(os.getpid(), sig)
+        else:
+            code = os.waitstatus_to_exitcode(status)
+    finally:
+        os._exit(code & 0xFF)
+
+
+def _task_count_of_uid(uid: int) -> int:
+    """Threads of all processes of ``uid``: what ``RLIMIT_NPROC`` counts for a shared uid."""
+    total = 0
+    for pid in _live_pids_of_uid(uid):
+        try:
+            with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
+                found = re.search(r"^Threads:\s+(\d+)", fh.read(), re.MULTILINE)
+        except OSError:
+            continue
+        total += int(found.group(1)) if found else 1
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def _clean_env(home: str) -> dict[str, str]:
+    # Nothing from the harness's environment: API keys must never reach the program.
+    return {"PATH": _SAFE_PATH, "LANG": "C.UTF-8", "HOME": home, "TMPDIR": home}
+
+
+def _rmtree(path: str) -> None:
+    """Remove a run's directory even if the program removed its own permissions."""
+
+    def fix(func: Callable[..., object], target: str, _exc: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(target), stat.S_IRWXU)
+            os.chmod(target, stat.S_IRWXU)
+            func(target)
+
+    shutil.rmtree(path, onerror=fix)
+    if os.path.exists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _error(message: str, plan: _Plan, start: float) -> ExecResult:
+    return ExecResult("error", None, "", message, time.monotonic() - start, plan.isolation())
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _classify(returncode: int, stderr: str, cpu_used: float, limits: SandboxLimits) -> ExecStatus:
+    if returncode == 0:
+        return "passed"
+    # The kernel enforces RLIMIT_CPU on precise run time while rusage is tick-sampled, and a
+    # loaded machine was seen to report noticeably less; a SIGKILL after at least half the
+    # budget is taken as the CPU limit (our own kills are known and never reach here).
+    if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL
+                                         and cpu_used >= 0.5 * math.ceil(limits.cpu_seconds)):
+        return "timeout"
+    tail = [line for line in stderr.strip().splitlines() if line.strip()]
+    if tail and _MEMORY_ERROR.search(tail[-1]):
+        return "memory"
+    return "failed"
+
+
+def _execute(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
+    """One run under ``plan``; never raises for anything the program does."""
+    start = time.monotonic()
+    try:
+        base = tempfile.mkdtemp(prefix="baimo-sandbox-")
+    except OSError as exc:
+        return _error(f"cannot create a temporary directory: {exc}", plan, start)
+    try:
+        return _execute_in(base, code, limits, plan, start)
+    finally:
+        _rmtree(base)
+
+
+def _execute_in(base: str, code: str, limits: SandboxLimits, plan: _Plan,
+                start: float) -> ExecResult:
+    # base (root-owned, 0711) holds code/ (read-only to the program) and work/ (its cwd, the only
+    # place it can write).
+    codedir, workdir = os.path.join(base, "code"), os.path.join(base, "work")
+    try:
+        os.chmod(base, 0o711)
+        os.mkdir(codedir, 0o755)
+        os.mkdir(workdir, 0o700)
+        main = os.path.join(codedir, "main.py")
+        with open(main, "w", encoding="utf-8") as fh:
+            fh.write(code)
+        os.chmod(main, 0o644)
+        argv = [plan.interpreter, "-I", "-B", main]
+        if plan.socket_guard:
+            guard = os.path.join(codedir, "_baimo_guard.py")
+            with open(guard, "w", encoding="utf-8") as fh:
+                fh.write(_SOCKET_GUARD)
+            os.chmod(guard, 0o644)
+            argv = [plan.interpreter, "-I", "-B", guard, main]
+        if plan.uid is not None:
+            os.chown(workdir, plan.uid, plan.uid)
+    except (OSError, UnicodeError) as exc:
+        return _error(f"cannot prepare the sandbox directory: {exc}", plan, start)
+
+    report_r, report_w = os.pipe()
+    try:
+        setup = _make_child_setup(plan, limits, workdir, report_w)
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=workdir, env=_clean_env(workdir), start_new_session=True,
+                preexec_fn=setup, close_fds=True,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            os.set_blocking(report_r, False)
+            try:
+                detail = _decode(os.read(report_r, 4096))
+            except BlockingIOError:
+                detail = ""
+            return _error(detail or f"cannot start the sandboxed process: {exc}", plan, start)
+    finally:
+        os.close(report_w)
+        os.close(report_r)
+
+    try:
+        return _supervise(proc, limits, plan, start)
+    finally:
+        if proc.returncode is None:  # only on a harness bug: never leave a child behind
+            _kill_run(proc, plan)
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _kill_run(proc: subprocess.Popen[bytes], plan: _Plan) -> None:
+    """Kill the program and everything it started.
+
+    Called while the main process is still unreaped (alive or a zombie), so its pid, which is
+    also its process-group id, cannot have been reused by an unrelated process group.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    # In a pid namespace the kernel kills every process in it when its pid 1 dies, so the
+    # sweep by uid (a /proc scan) is left to the final check in ``_supervise``.
+    if plan.uid is not None and not plan.pidns:
+        _kill_uid(plan.uid, plan.interpreter)
+
+
+def _exited(pid: int) -> bool:
+    """Has the child exited? Checked without reaping it (see ``_kill_run``)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _supervise(proc: subprocess.Popen[bytes], limits: SandboxLimits, plan: _Plan,
+               start: float) -> ExecResult:
+    """Read output with a byte cap, enforce the wall clock, then clean up every process."""
+    assert proc.stdout is not None and proc.stderr is not None
+    deadline = start + limits.wall_seconds
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    buffers = {out_fd: bytearray(), err_fd: bytearray()}
+    killed_for: ExecStatus | None = None
+    exited_at: float | None = None
+    pidfd = _pidfd(proc.pid)
+    try:
+        with selectors.DefaultSelector() as sel:
+            for fd in buffers:
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_READ)
+            if pidfd is not None:
+                sel.register(pidfd, selectors.EVENT_READ)  # readable once the child exits
+            while True:
+                now = time.monotonic()
+                if exited_at is None and _exited(proc.pid):
+                    exited_at = now
+                    # Background processes may still hold the pipes open; the run is over.
+                    _kill_run(proc, plan)
+                    if pidfd is not None:
+                        sel.unregister(pidfd)
+                open_pipes = [fd for fd in buffers if fd in sel.get_map()]
+                if exited_at is not None and (not open_pipes or now - exited_at > _DRAIN_GRACE_S):
+                    break
+                if exited_at is None and killed_for is None and now >= deadline:
+                    killed_for = "timeout"
+                    _kill_run(proc, plan)
+                if exited_at is None:
+                    wait = 0.005 if killed_for else max(0.0, min(0.25, deadline - now))
+                    if pidfd is None:
+                        wait = min(wait, 0.01)
+                else:
+                    wait = 0.05
+                for key, _ in sel.select(timeout=wait):
+                    if key.fd not in buffers:
+                        continue  # the pidfd: handled at the top of the loop
+                    try:
+                        chunk = os.read(key.fd, _READ_CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        sel.unregister(key.fd)
+                        continue
+                    buf = buffers[key.fd]
+                    room = limits.output_bytes - len(buf)
+                    if len(chunk) > room:
+                        # Keep what fits, discard the rest (bounded memory), and end the run.
+                        buf += chunk[:max(room, 0)]
+                        if killed_for is None:
+                            killed_for = "output-limit"
+                            _kill_run(proc, plan)
+                    else:
+                        buf += chunk
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    # Kill leftovers once more while the child is an unreaped zombie, then reap it with rusage:
+    # its CPU time tells a CPU-limit SIGKILL from other deaths.
+    _kill_run(proc, plan)
+    _, wait_status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(wait_status)
+    end = time.monotonic()
+    stdout, stderr = _decode(bytes(buffers[out_fd])), _decode(bytes(buffers[err_fd]))
+    if plan.uid is not None and not _kill_uid(plan.uid, plan.interpreter):
+        killed_for = "error"
+        stderr += "\n[baimo sandbox: processes of the run could not all be killed]"
+    cpu_used = usage.ru_utime + usage.ru_stime
+    status = killed_for or _classify(proc.returncode, stderr, cpu_used, limits)
+    note = {
+        "timeout": f"time limit reached ({cpu_used:.2f} s CPU, {end - start:.2f} s wall; limits "
+                   f"{limits.cpu_seconds:g} s CPU, {limits.wall_seconds:g} s wall)",
+        "output-limit": f"output limit of {limits.output_bytes} bytes per stream reached",
+    }.get(status)
+    if note:
+        stderr += f"\n[baimo sandbox: {note}]\n"
+    return ExecResult(status, proc.returncode, stdout, stderr, end - start, plan.isolation())
+
+
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for the child (Linux 5.3+), so the supervisor wakes the moment it exits."""
+    opener: Callable[[int], int] | None = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return opener(pid)
+    except OSError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Probing what works here
+
+
+def _reachable_by_others(path: str) -> bool:
+    """Can a uid that is neither owner nor group member execute ``path``?"""
+    path = os.path.realpath(path)
+    try:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(path)
+        while True:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+            if parent == os.path.dirname(parent):
+                return True
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+
+
+def _interpreter_candidates() -> list[str]:
+    """Pythons to try, the harness's own first, then the system's of the same version."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    names: list[str | None] = [
+        os.path.realpath(sys.executable),
+        getattr(sys, "_base_executable", None),
+        shutil.which(version, path=_SAFE_PATH),
+        shutil.which("python3", path=_SAFE_PATH),
+    ]
+    seen: list[str] = []
+    for name in names:
+        if name and os.path.realpath(name) not in seen:
+            seen.append(os.path.realpath(name))
+    return seen
+
+
+_PROBE_CODE = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+
+def _run_plan(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
+    """Run under ``plan``, with a fresh uid for this run if the plan drops privileges."""
+    if plan.refuse:
+        return _error(f"refusing to run code: {plan.refuse}", plan, time.monotonic())
+    if not plan.drop_uid:
+        return _execute(code, limits, plan)
+    uid = _allocate_uid()
+    try:
+        return _execute(code, limits, replace(plan, uid=uid))
+    finally:
+        _release_uid(uid)
+
+
+def _probe_plan(plan: _Plan) -> tuple[bool, str]:
+    limits = SandboxLimits(cpu_seconds=5, wall_seconds=20, max_processes=8)
+    result = _run_plan(_PROBE_CODE, limits, plan)
+    if result.status == "passed":
+        return True, result.stdout.strip()
+    return False, (result.stderr.strip().splitlines() or [result.status])[-1]
+
+
+def _probe() -> _Plan:
+    notes: list[str] = []
+    candidates = _interpreter_candidates()
+    is_root = os.geteuid() == 0
+    plan = _Plan(interpreter=candidates[0])
+    if is_root:
+        # A fresh uid must be able to reach the interpreter (not, e.g., a pyenv under /root).
+        usable = [c for c in candidates if _reachable_by_others(c)] or candidates
+        for interpreter in usable:
+            trial = _Plan(drop_uid=True, interpreter=interpreter)
+            ok, detail = _probe_plan(trial)
+            if ok:
+                plan = trial
+                break
+            notes.append(f"uid-drop with {interpreter}: {detail}")
+        else:
+            # Fail closed: untrusted code never runs as root.
+            return replace(plan, refuse="the harness runs as root and cannot switch to an "
+                                        "unprivileged uid: " + "; ".join(notes))
+    elif _LIBC is not None:
+        ok, detail = _probe_plan(replace(plan, userns=True))
+        if ok:
+            plan = replace(plan, userns=True)
+        else:
+            notes.append(f"userns: {detail}")
+    if _LIBC is not None and (is_root or plan.userns):
+        trials: list[tuple[str, Callable[[_Plan], _Plan]]] = [
+            ("netns", lambda p: replace(p, netns=True)),
+            ("mount", lambda p: replace(p, mount=True)),
+            ("pidns", lambda p: replace(p, pidns=True)),
+        ]
+        for feature, enable in trials:
+            trial = enable(plan)
+            ok, detail = _probe_plan(trial)
+            if ok:
+                plan = trial
+            else:
+                notes.append(f"{feature}: {detail}")
+    if not plan.netns:
+        plan = replace(plan, socket_guard=True)
+    ok, detail = _probe_plan(plan)
+    if not ok:
+        notes.append(f"the sandbox does not run code on this machine: {detail}")
+    return replace(plan, notes=tuple(notes), version=detail if ok else "")
+
+
+_probe_lock = threading.Lock()
+_plan_cache: list[_Plan] = []
+
+
+def _base_plan() -> _Plan:
+    with _probe_lock:
+        if not _plan_cache:
+            _plan_cache.append(_probe())
+        return _plan_cache[0]
+
+
+def sandbox_info() -> SandboxInfo:
+    """What isolation this machine gives sandboxed code; probed once per process.
+
+    Returns:
+        The mechanisms in force for every run, the interpreter used and notes on anything that
+        could not be set up (for reports, and to decide whether to trust code runs at all).
+    """
+    plan = _base_plan()
+    notes = (*plan.notes, plan.refuse) if plan.refuse else plan.notes
+    return SandboxInfo(() if plan.refuse else plan.isolation(), plan.interpreter, plan.version,
+                       notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> ExecResult:
+    """Run ``code`` as a Python program in the sandbox and report how it ended.
+
+    The program runs as ``python -I -B main.py`` in a fresh working directory, with the limits
+    and isolation described in the module docstring. Everything it started is killed when it
+    exits or when a limit is hit, so nothing outlives the call.
+
+    Args:
+        code: Python source to run as ``__main__``.
+        limits: Resource limits for this run.
+
+    Returns:
+        The outcome; never raises because of what the program does. Harness-side problems (no
+        temporary directory, isolation setup failure) give status ``error``.
+    """
+    return _run_plan(code, limits, _base_plan())
+
+
+def run_many(codes: Sequence[str], limits: SandboxLimits = SandboxLimits(),
+             max_workers: int | None = None) -> list[ExecResult]:
+    """Run several programs in parallel, each in its own sandbox.
+
+    Threads only wait on child processes, so a pool the size of the CPU count keeps the cores
+    busy without oversubscribing them (which would make CPU-time and wall-clock limits trip
+    for code that is merely waiting for a core).
+
+    Args:
+        codes: Programs to run.
+        limits: Limits applied to each run.
+        max_workers: Concurrent runs; defaults to the number of CPUs.
+
+    Returns:
+        One result per program, in the order given.
+    """
+    if not codes:
+        return []
+    sandbox_info()  # probe once, before the threads race for it
+    workers = max(1, min(max_workers or os.cpu_count() or 1, len(codes)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="baimo-sandbox") as pool:
+        return list(pool.map(lambda code: run_python(code, limits), codes))

@@ -1,0 +1,1 @@
+"""Built-in bilingual (zh/en) suites written for baimo: instruction following, safety, reasoning."""

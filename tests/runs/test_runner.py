@@ -1,0 +1,168 @@
+"""The runner against the fault-injecting mock server over real loopback HTTP."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from baimo.config import load_config
+from baimo.models.mockserver import MockConfig, MockServer
+from baimo.runs.eval import run_eval
+from baimo.store.store import Store
+from baimo.tasks.task import load_task
+
+sys.path.insert(0, str(Path(__file__).parent))
+from helpers import write_models, write_task  # noqa: E402
+
+
+def test_faults_on_20_percent_of_requests_lose_nothing(tmp_path: Path, db_url: str) -> None:
+    cfg = MockConfig(fault_rate=0.2, seed=7, retry_after_s=0.05, stall_s=30.0,
+                     max_faults_per_request=2, itl_s=0.0)
+    with MockServer(cfg) as srv:
+        models = write_models(tmp_path, srv.base_url, [{
+            "name": "mock", "model": "mock-1",
+            "limits": {"concurrency": 16, "timeout_s": 0.5, "max_retries": 6}}])
+        task = load_task(write_task(tmp_path, 200))
+        store = Store(db_url)
+        out = run_eval(store, [load_config(models).get("mock")], [task])
+        stats = srv.stats()
+    rows = store.results([out.run_id])
+    ids = [r["sample_id"] for r in rows]
+    assert len(ids) == 200 and len(set(ids)) == 200, "a sample was lost or duplicated"
+    for r in rows:
+        assert r["status"] == "ok" or (r["status"] == "error" and r["reason"])
+    assert all(r["status"] == "ok" for r in rows), {r["reason"] for r in rows}
+    # Every fault kind really happened, and was survived.
+    assert set(stats["faults"]) == {"429", "500", "stall", "truncate", "malformed"}
+    assert sum(stats["faults"].values()) >= 20
+    # Each sample was answered to the end exactly once.
+    assert len(stats["completed_by_sample"]) == 200
+    assert set(stats["completed_by_sample"].values()) == {1}
+    assert out.progress["mock"].retries >= sum(stats["faults"].values())
+    retried = [r for r in rows if r["attempts"] > 1]
+    assert retried and all(r["attempts"] <= 3 for r in retried)
+
+
+def test_exhausted_retries_become_error_rows_with_reasons(tmp_path: Path) -> None:
+    cfg = MockConfig(fault_rate=1.0, fault_kinds=["500"], max_faults_per_request=100)
+    with MockServer(cfg) as srv:
+        models = write_models(tmp_path, srv.base_url, [{
+            "name": "flaky", "limits": {"concurrency": 4, "max_retries": 2, "timeout_s": 2}}])
+        store = Store()
+        out = run_eval(store, [load_config(models).get("flaky")],
+                       [load_task(write_task(tmp_path, 5))])
+    rows = store.results([out.run_id])
+    assert [r["status"] for r in rows] == ["error"] * 5
+    assert all("server HTTP 500" in r["reason"] and "3 attempts" in r["reason"] for r in rows)
+    # A resumed run asks the failed samples again, and succeeds once the server recovers.
+    with MockServer(MockConfig()) as srv2:
+        models = write_models(tmp_path, srv2.base_url, [{"name": "flaky"}])
+        run_eval(store, [load_config(models).get("flaky")],
+                 [load_task(write_task(tmp_path, 5))], resume=out.run_id)
+    assert [r["status"] for r in store.results([out.run_id])] == ["ok"] * 5
+
+
+def test_auth_and_unknown_model_fail_fast_other_models_go_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOD_KEY", "right-key")
+    monkeypatch.setenv("BAD_KEY", "wrong-key")
+    with MockServer(MockConfig(api_key="right-key", models=["m-ok"])) as srv:
+        models = write_models(tmp_path, srv.base_url, [
+            {"name": "good", "model": "m-ok", "api_key_env": "GOOD_KEY"},
+            {"name": "badkey", "model": "m-ok", "api_key_env": "BAD_KEY",
+             "limits": {"concurrency": 2}},
+            {"name": "nomodel", "model": "m-missing", "api_key_env": "GOOD_KEY",
+             "limits": {"concurrency": 2}},
+        ])
+        cfg = load_config(models)
+        store = Store()
+        out = run_eval(store, [cfg.get("good"), cfg.get("badkey"), cfg.get("nomodel")],
+                       [load_task(write_task(tmp_path, 40))])
+        stats = srv.stats()
+    assert out.status == "partial"
+    rows = store.results([out.run_id])
+    by_model = {m: [r for r in rows if r["model_name"] == m] for m in
+                ("good", "badkey", "nomodel")}
+    assert all(r["status"] == "ok" for r in by_model["good"])
+    assert len(by_model["badkey"]) == 40 and len(by_model["nomodel"]) == 40
+    assert all("auth HTTP 401" in r["reason"] for r in by_model["badkey"])
+    assert all("not-found HTTP 404" in r["reason"] for r in by_model["nomodel"])
+    # Fail fast: at most one request per worker before the model stopped.
+    assert stats["by_status"].get("401", 0) <= 2
+    assert stats["by_status"].get("404", 0) <= 2
+    run = store.get_run(out.run_id)
+    status = {m["model_name"]: (m["status"], m["reason"]) for m in run["models"]}
+    assert status["good"] == ("ok", None)
+    assert status["badkey"][0] == "failed" and "BAD_KEY" in status["badkey"][1]
+
+
+def test_rerun_and_resume_never_ask_again(tmp_path: Path, db_url: str) -> None:
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "mock"}])
+        model = load_config(models).get("mock")
+        task = load_task(write_task(tmp_path, 30))
+        store = Store(db_url)
+        first = run_eval(store, [model], [task])
+        asked = srv.stats()["requests"]
+        assert asked == 30
+        second = run_eval(store, [model], [task])  # same command again: a new run
+        third = run_eval(store, [model], [task], resume=first.run_id)
+        assert srv.stats()["requests"] == asked, "a stored answer was asked again"
+    rows2 = store.results([second.run_id])
+    assert len(rows2) == 30 and all(r["cached"] for r in rows2)
+    assert [r["status"] for r in rows2] == [r["status"] for r in store.results([first.run_id])]
+    assert third.run_id == first.run_id and len(store.results([first.run_id])) == 30
+    # A changed generation parameter is a different question.
+    changed = load_task(write_task(tmp_path, 30))
+    changed.params["max_tokens"] = 33
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "mock"}])
+        run_eval(store, [load_config(models).get("mock")], [changed])
+        assert srv.stats()["requests"] == 30
+
+
+def test_client_rpm_limit_paces_without_429(tmp_path: Path) -> None:
+    with MockServer(MockConfig(rpm_limit=300)) as srv:
+        models = write_models(tmp_path, srv.base_url, [{
+            "name": "limited", "limits": {"concurrency": 16, "rpm": 300}}])
+        store = Store()
+        out = run_eval(store, [load_config(models).get("limited")],
+                       [load_task(write_task(tmp_path, 12))])
+        stats = srv.stats()
+    assert stats["rate_limited"] == 0
+    assert all(r["status"] == "ok" for r in store.results([out.run_id]))
+
+
+def test_server_rate_limit_is_honoured(tmp_path: Path) -> None:
+    # The client does not know the limit: the server's 429 + Retry-After must slow it down.
+    with MockServer(MockConfig(rpm_limit=8)) as srv:
+        models = write_models(tmp_path, srv.base_url, [{
+            "name": "unknown-limit", "limits": {"concurrency": 8, "max_retries": 20}}])
+        store = Store()
+        out = run_eval(store, [load_config(models).get("unknown-limit")],
+                       [load_task(write_task(tmp_path, 10))])
+        stats = srv.stats()
+    assert stats["rate_limited"] >= 1
+    assert stats["completed"] == 10
+    assert all(r["status"] == "ok" for r in store.results([out.run_id]))
+
+
+def test_reasoning_is_kept_apart_and_truncation_is_its_own_status(tmp_path: Path) -> None:
+    with MockServer(MockConfig(reasoning=True, reasoning_text="I think 999 is wrong.")) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "r1"}])
+        spec = write_task(tmp_path, 4)
+        cut = write_task(tmp_path, 4, name="cut", extra=" [[finish:length]]")
+        store = Store()
+        out = run_eval(store, [load_config(models).get("r1")],
+                       [load_task(spec), load_task(cut)])
+    rows = store.results([out.run_id])
+    assert {r["status"] for r in rows if r["task"] == "synthetic"} == {"ok"}
+    with store.engine.connect() as conn:
+        reasoning = conn.execute(sa.text("select reasoning, text from responses")).all()
+    assert all("999" in r[0] and "999" not in r[1] for r in reasoning)
+    # The mock answers correctly but says it stopped at the length limit: still 'ok' (the
+    # answer was complete); only unusable truncated answers are 'truncated'.
+    assert {r["status"] for r in rows if r["task"] == "cut"} <= {"ok", "truncated"}

@@ -1,0 +1,134 @@
+"""``baimo score`` through Typer's CliRunner, on the score app itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from baimo.cli.score import app
+
+EXAMPLE_FACTS = str(Path(__file__).resolve().parents[2] / "src" / "baimo" / "scores" / "data"
+                    / "frost-sullivan-2023-facts-example.csv")
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_methodologies_lists_builtins(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["methodologies"])
+    assert res.exit_code == 0, res.output
+    for mid in ("frost-sullivan-2023", "eo-five-forces-2024", "model-selection"):
+        assert mid in res.output
+
+
+def test_show_prints_tree_with_weights(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["show", "frost-sullivan-2023"])
+    assert res.exit_code == 0, res.output
+    for text in ("训练数据", "(15%)", "生态开放性", "(50%)", "中国市场落地", "002_42bbc7321cf57f04",
+                 "榜单评测成绩", "fitted-least-squares"):
+        assert text in res.output
+
+
+def test_default_command_scores_with_gates_and_ranks(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    res = runner.invoke(app, ["--methodology", "frost-sullivan-2023", "--inputs", EXAMPLE_FACTS,
+                              "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    for text in ("Entry gates", "FAIL", "Example Vendor D", "Incomplete", "usage_evaluation",
+                 "产品技术能力", "overall", "Example Vendor A"):
+        assert text in res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["methodology"]["id"] == "frost-sullivan-2023"
+    assert data["ranking"][0]["rank"] == 1
+    assert "Example Vendor D" in data["excluded"]
+
+
+def test_run_subcommand_topsis_json_stdout(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["run", "-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS,
+                              "--method", "topsis", "--topsis-normalisation", "minmax",
+                              "--json", "-"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["method"] == {"name": "topsis", "topsis_normalisation": "minmax",
+                              "combine": "weighted", "scenario": None, "report_scale": None,
+                              "axes": None}
+
+
+def test_sensitivity_output(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS, "--sensitivity",
+                              "--draws", "100", "--uniform"])
+    assert res.exit_code == 0, res.output
+    for text in ("One at a time", "Rank acceptability", "uniform", "Smallest change",
+                 "L1"):
+        assert text in res.output
+
+
+def test_scenario_option(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS, "--scenario",
+                              "equal", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["weights"]["dimensions"]["strategic_vision"] == \
+        pytest.approx(1 / 3)
+
+
+def test_model_selection_with_measurements(runner: CliRunner, tmp_path: Path) -> None:
+    keys = {"dimension:knowledge": 0.6, "dimension:reasoning": 0.5, "dimension:coding": 0.4,
+            "suite:ifeval": 0.7, "perf:ttft_p95": 0.8, "perf:output_tokens_per_s": 40.0,
+            "price:input_per_1m": 2.0, "price:output_per_1m": 8.0, "suite:safety": 0.9}
+    # model-b: 10% better on every capability measurement, identical speed, price and safety
+    other = {k: v * 1.1 if k.startswith(("dimension:", "suite:ifeval")) else v
+             for k, v in keys.items()}
+    p = tmp_path / "measured.json"
+    p.write_text(json.dumps({"model-a": keys, "model-b": other}), encoding="utf-8")
+    res = runner.invoke(app, ["-m", "model-selection", "--measured", str(p), "--scenario",
+                              "high-reliability-high-complexity", "--json", "-"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [r["entity"] for r in data["ranking"]] == ["model-b", "model-a"]
+    b = data["ranking"][0]
+    assert b["indicators"]["ttft_p95"]["normalised"] == 1.0  # equal values: min-max gives 1
+    assert b["indicators"]["knowledge"]["normalised"] == pytest.approx(0.66)
+
+
+def test_fit_weights_default_table(runner: CliRunner) -> None:
+    res = runner.invoke(app, ["fit-weights"])
+    assert res.exit_code == 0, res.output
+    for text in ("0.3394", "0.3951", "0.2655", "SenseTime", "+0.0026", "-0.0033", "34/39/27"):
+        assert text in res.output
+    res = runner.invoke(app, ["fit-weights", "--json", "-"])
+    data = json.loads(res.output)
+    assert data["reproduces_rounding"] is True
+
+
+def test_fit_weights_custom_table(runner: CliRunner, tmp_path: Path) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("entity,composite,x,y,source,as_of\nA,2.5,2,3,doc,2024\nB,3.5,4,3,doc,2024\n"
+                 "C,3.0,3,3,doc,2024\n", encoding="utf-8")
+    res = runner.invoke(app, ["fit-weights", "--table", str(p), "--json", "-"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["weights"] == pytest.approx({"x": 0.5, "y": 0.5}, abs=1e-6)
+
+
+def test_errors_are_reported_without_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["-m", "no-such-thing"])
+    assert res.exit_code == 2
+    assert "no methodology 'no-such-thing'" in res.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("entity,indicator,value,source,as_of\nA,x,1,,2024\n", encoding="utf-8")
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.csv:2: column 'source' is empty" in res.output
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "--method", "ahp"])
+    assert res.exit_code != 0
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_no_arguments_prints_help(runner: CliRunner) -> None:
+    res = runner.invoke(app, [])
+    assert res.exit_code == 0
+    assert "--methodology" in res.output and "fit-weights" in res.output

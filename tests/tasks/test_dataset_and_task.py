@@ -1,0 +1,116 @@
+"""Your own data: formats, located validation errors, task files and the scorers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from baimo.errors import ConfigError, DatasetError
+from baimo.tasks.dataset import load_dataset
+from baimo.tasks.scorers import ScorerSpec, build_scorer
+from baimo.tasks.task import load_task
+from baimo.tasks.types import ModelOutput, Sample
+
+ROWS = [{"id": 1, "prompt": "2+2?", "reference": "4", "category": "math"},
+        {"id": "b", "messages": [{"role": "system", "content": "Be brief."},
+                                 {"role": "user", "content": "Capital of France?"}],
+         "reference": ["Paris"]},
+        {"id": "c", "prompt": "Pick", "choices": ["red", "blue", "green"], "reference": "B"}]
+
+
+def test_jsonl_csv_parquet_load_the_same(tmp_path: Path) -> None:
+    import orjson
+
+    j = tmp_path / "d.jsonl"
+    j.write_bytes(b"\n".join(orjson.dumps(r) for r in ROWS) + b"\n\n")
+    c = tmp_path / "d.csv"
+    c.write_text('id,prompt,reference,choices,category\n1,2+2?,4,,math\n'
+                 'c,Pick,B,"[""red"",""blue"",""green""]",\n')
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "1", "prompt": "2+2?", "reference": "4"}]), p)
+    js = load_dataset(j)
+    assert [s.id for s in js] == ["1", "b", "c"]
+    assert js[1].messages[0]["role"] == "system"
+    assert js[2].choices == ("red", "blue", "green")
+    cs = load_dataset(c)
+    assert cs[0].category == "math" and cs[1].choices == ("red", "blue", "green")
+    assert load_dataset(p)[0].reference == "4"
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('{"id": 1, "prompt": "a"}\n{"id": 2}\n', ":2: field '(row)'"),
+    ('{"id": 1, "prompt": "a"}\n{"id": 1, "prompt": "b"}\n', ":2: field 'id': '1' already"),
+    ('{"id": 1, "prompt": "a", "colour": 1}\n', ":1: field 'colour': unknown field"),
+    ('{"id": 1, "prompt": "a"}\nnot json\n', ":2: invalid JSON"),
+    ('{"id": 1, "prompt": "a", "choices": ["x"]}\n', "between 2 and 26"),
+    ('{"id": 1, "messages": [{"content": "x"}]}\n', "messages[0] needs 'role'"),
+])
+def test_errors_name_file_line_field(tmp_path: Path, content: str, expected: str) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text(content)
+    with pytest.raises(DatasetError) as exc:
+        load_dataset(f)
+    assert str(f) in str(exc.value) and expected in str(exc.value)
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="unsupported dataset format '.txt'"):
+        (tmp_path / "x.txt").write_text("hi")
+        load_dataset(tmp_path / "x.txt")
+    with pytest.raises(DatasetError, match="file not found"):
+        load_dataset(tmp_path / "none.jsonl")
+
+
+def _score(spec: dict[str, object], ref: object, text: str, finish: str = "stop",
+           choices: tuple[str, ...] | None = None) -> str:
+    scorer = build_scorer(ScorerSpec.model_validate(spec))
+    s = Sample("x", ({"role": "user", "content": "q"},), ref, choices)
+    return scorer(s, ModelOutput(text, "", finish)).status
+
+
+def test_scorers() -> None:
+    assert _score({"type": "exact"}, "Paris", " paris ") == "ok"
+    assert _score({"type": "exact", "case_sensitive": True}, "Paris", "paris") == "wrong"
+    assert _score({"type": "normalized"}, "The Paris", "paris.") == "ok"
+    assert _score({"type": "contains"}, ["北京", "Beijing"], "首都是北京。") == "ok"
+    assert _score({"type": "numeric"}, "1234", "The total is 1,234 yuan.") == "ok"
+    assert _score({"type": "numeric", "tolerance": 0.01}, "3.14", "about 3.1416") == "ok"
+    assert _score({"type": "numeric"}, "42", "I am not sure.") == "no-answer"
+    assert _score({"type": "numeric"}, "42", "Let me compute 6 times", "length") == "truncated"
+    assert _score({"type": "regex", "pattern": r"ID-(\d+)"}, "77", "ref ID-12 then ID-77") == "ok"
+    assert _score({"type": "json"}, None, '```json\n{"a": 1}\n```') == "ok"
+    assert _score({"type": "json"}, None, "{a: 1}") == "no-answer"
+    schema = {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}}
+    assert _score({"type": "json", "schema": schema}, None, '{"a": "x"}') == "wrong"
+    assert _score({"type": "choice"}, "B", "答案：B", choices=("x", "y", "z")) == "ok"
+    assert _score({"type": "exact"}, "a", "   ") == "no-answer"
+
+
+def test_bad_scorer_spec_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "d.jsonl").write_text('{"id": 1, "prompt": "a"}\n')
+    t = tmp_path / "t.yaml"
+    t.write_text("name: t\ndataset: d.jsonl\nscorer:\n  type: regex\n  pattern: '('\n")
+    with pytest.raises(ConfigError, match=r"t.yaml:3: scorer: .*not a valid regular"):
+        load_task(t)
+
+
+def test_task_renders_system_template_and_choices(tmp_path: Path) -> None:
+    import orjson
+
+    (tmp_path / "d.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in ROWS))
+    t = tmp_path / "t.yaml"
+    t.write_text("name: mine\nversion: 3\ndataset: d.jsonl\nsystem: S\n"
+                 'template: "Q: {prompt}\\n{choices}"\nscorer: {type: exact}\n')
+    task = load_task(t)
+    assert task.version.startswith("3-")
+    first = task.samples[0].messages
+    assert first[0] == {"role": "system", "content": "S"} and first[1]["content"] == "Q: 2+2?\n"
+    assert task.samples[2].messages[-1]["content"] == "Q: Pick\nA. red\nB. blue\nC. green"
+    # The existing system message wins over the task's.
+    assert task.samples[1].messages[0]["content"] == "Be brief."
+    t.write_text("name: mine\nversion: 3\ndataset: d.jsonl\nsystem: other\n"
+                 "scorer: {type: exact}\n")
+    assert load_task(t).version != task.version

@@ -1,0 +1,572 @@
+"""Tests for answer extraction: one test per rule, the tricky negatives, and a labelled corpus.
+
+The corpus (``data/extraction_corpus.jsonl``) holds realistic model responses in Chinese and
+English, each labelled with the status and answer a careful human would read from it. Its
+accuracy is printed and must stay at or above 99%.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from baimo.tasks.extract import (
+    Extraction,
+    extract_choice,
+    extract_number,
+    normalize_text,
+    numbers_equal,
+    parse_number,
+    strip_reasoning,
+)
+
+CORPUS = Path(__file__).parent / "data" / "extraction_corpus.jsonl"
+
+
+def choice(text: str, n: int = 4, **kw: Any) -> str | None:
+    return extract_choice(text, n, **kw).value
+
+
+def number(text: str, **kw: Any) -> float | None:
+    return extract_number(text, **kw).number
+
+
+# ---------------------------------------------------------------------------------------------
+# strip_reasoning
+# ---------------------------------------------------------------------------------------------
+
+
+def test_strip_reasoning_splits_closed_block() -> None:
+    assert strip_reasoning("<think>\nmaybe A\n</think>\n\nAnswer: B") == ("maybe A", "Answer: B")
+
+
+def test_strip_reasoning_unclosed_block_is_all_reasoning() -> None:
+    assert strip_reasoning("<think>I think it is A, but") == ("I think it is A, but", "")
+
+
+def test_strip_reasoning_missing_open_tag() -> None:
+    # Chat templates often emit <think> themselves, so the response starts inside the block.
+    assert strip_reasoning("it is A... no, C</think>The answer is C.") == (
+        "it is A... no, C",
+        "The answer is C.",
+    )
+
+
+def test_strip_reasoning_without_tags_and_with_several_blocks() -> None:
+    assert strip_reasoning("  B  ") == ("", "B")
+    reasoning, answer = strip_reasoning("<think>a</think>draft<THINK>b</THINK> final")
+    assert answer == "final"
+    assert "a" in reasoning and "b" in reasoning and "<" not in reasoning
+
+
+# ---------------------------------------------------------------------------------------------
+# extract_choice: markers and forms
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "答案：B",
+        "答案是B",
+        "正确答案为B",
+        "正确答案是：B",
+        "选B",
+        "故选B。",
+        "ANSWER: B",
+        "Answer: B",
+        "answer: b",
+        "The answer is B.",
+        "The final answer is B",
+        "Final answer: B",
+        "ANSWER: $B$",
+        "ANSWER: **B**",
+        "Answer: (B)",
+        "答案：（B）",
+        "答案：【B】",
+        "Answer: [B]",
+        "The answer is \\boxed{B}.",
+        "$\\boxed{\\text{B}}$",
+        "答案：选项B",
+        "Answer: Option B",
+        "答案：Ｂ",
+        "【答案】B",
+        "The correct answer is: B) London",
+        "I'd go with B.",
+        "答案不是A，而是B。",
+        "The answer is not A, it's B.",
+        "The answer is therefore B.",
+    ],
+)
+def test_marker_forms(text: str) -> None:
+    ex = extract_choice(text, 4)
+    assert (ex.status, ex.value) == ("ok", "B"), ex
+
+
+@pytest.mark.parametrize(
+    "text", ["B", "B.", "b", "(B)", "（B）", "**B**", "B、", "选项B", "B选项", "[B]", "$B$", "B。"]
+)
+def test_bare_letter_forms(text: str) -> None:
+    ex = extract_choice(text, 4)
+    assert (ex.value, ex.method) == ("B", "bare-letter"), ex
+
+
+@pytest.mark.parametrize("text", ["B. London", "B、伦敦", "(B) London", "B) London"])
+def test_letter_with_option_text(text: str) -> None:
+    assert choice(text) == "B"
+
+
+def test_last_marker_wins() -> None:
+    assert choice("答案：B，不是C") == "B"
+    assert choice("The answer is A.\n\nWait, re-reading the question... The answer is C.") == "C"
+    assert choice("一开始我以为选B，后来发现不对。最终答案：D") == "D"
+
+
+def test_last_boxed_or_marker_wins_by_position() -> None:
+    assert choice("First guess \\boxed{A}. On reflection, the answer is C.") == "C"
+    assert choice("Answer: A? Let me verify... $\\boxed{D}$") == "D"
+
+
+def test_a_bit_of_markdown_around_the_marker() -> None:
+    assert choice("## Answer\n\n**C**") == "C"
+    assert choice("**Final Answer:** **D**") == "D"
+    assert choice("### 答案\n\n**A**") == "A"
+
+
+def test_verdicts_and_formatted_closing_line() -> None:
+    assert choice("A项错误，B项错误，C项正确，D项错误。") == "C"
+    assert choice("Option **B** is correct.") == "B"
+    assert choice("Among the options, only (C) satisfies all three constraints.") == "C"
+
+
+def test_clashing_verdicts_are_no_answer() -> None:
+    ex = extract_choice("B is correct in the short run, while D is correct in the long run.", 4)
+    assert ex.status == "no-answer"
+
+
+# ---------------------------------------------------------------------------------------------
+# extract_choice: things that must not be read as a letter
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Let's think step by step about the problem.",
+        "A patient with a fever should see a doctor.",
+        "I think this needs more context.",
+        "Before we answer, let us look at the data.",
+        "To answer this, consider the definition of entropy.",
+        "I'm not sure. I cannot determine the answer from the given information.",
+        "Both options look plausible to me.",
+        "抱歉，我无法回答这个问题。",
+        "这道题选择题的题干不完整。",
+    ],
+)
+def test_no_letter_out_of_words(text: str) -> None:
+    ex = extract_choice(text, 10)
+    assert (ex.status, ex.value) == ("no-answer", None), ex
+
+
+def test_rejected_letter_is_not_the_answer() -> None:
+    assert choice("I think A is wrong. The answer is B.") == "B"
+    assert choice("我认为A是错误的。答案是D") == "D"
+    assert choice("不选A，选B。") == "B"
+    assert choice("Answer: C (not B — B confuses correlation with causation).") == "C"
+
+
+def test_article_a_after_marker_is_not_a_letter() -> None:
+    ex = extract_choice("The answer is a matter of definition, so option C.", 4)
+    assert ex.value == "C"
+
+
+def test_hedge_between_letters_is_no_answer() -> None:
+    for text in ["The answer is A or B.", "答案可能是A，也可能是B。", "答案是A还是C呢"]:
+        ex = extract_choice(text, 4)
+        assert ex.status == "no-answer", (text, ex)
+
+
+def test_letters_beyond_the_choices_are_invalid() -> None:
+    assert extract_choice("Answer: E", 4).status == "no-answer"
+    assert choice("Answer: E", 5) == "E"
+    assert choice("The answer is (J).", 10) == "J"
+    with pytest.raises(ValueError):
+        extract_choice("A", 0)
+
+
+def test_several_letters_for_single_answer_question_are_kept_as_a_wrong_answer() -> None:
+    # The model did answer; "AC" will not equal a one-letter reference, so it scores wrong.
+    assert choice("ANSWER: AC") == "AC"
+    assert choice("答案为：A、B") == "AB"
+    # ... but a letter mentioned after the answer is not part of it.
+    assert choice("The answer is B, and A is tempting but wrong.") == "B"
+    assert choice("The correct answer is B, and A is a distractor.") == "B"
+
+
+def test_short_concluding_line() -> None:
+    assert choice("So B.") == "B"
+    assert choice("Thus, C.") == "C"
+    assert choice("所以B。") == "B"
+    assert extract_choice("So the vitamin involved is C.", 4).status == "no-answer"
+
+
+def test_think_block_letters_are_ignored() -> None:
+    text = "<think>\nIt's A. Answer: A. Hmm, no — Austen is B.\n</think>\nThe answer is B."
+    assert choice(text) == "B"
+    ex = extract_choice("<think>The answer is B.</think>", 4)
+    assert (ex.status, ex.method) == ("no-answer", "empty-answer")
+
+
+# ---------------------------------------------------------------------------------------------
+# extract_choice: option text and multi-answer
+# ---------------------------------------------------------------------------------------------
+
+
+def test_option_text_unique_match() -> None:
+    opts = ["Sydney", "Melbourne", "Canberra", "Perth"]
+    assert choice("Canberra", choices=opts) == "C"
+    assert choice("The capital of Australia is Canberra.", choices=opts) == "C"
+    ex = extract_choice("Not Sydney, not Melbourne.", 4, opts)
+    assert ex.status == "no-answer"
+    assert extract_choice("Canberra", 4, opts).method == "option-text"
+
+
+def test_option_text_after_marker_and_longest_match() -> None:
+    assert choice("答案是鲁迅。", choices=["鲁迅", "巴金", "老舍", "茅盾"]) == "A"
+    assert choice("The answer is 10.", choices=["1", "10", "100", "1000"]) == "B"
+    assert choice("The answer is 42.", choices=["24", "36", "42", "48"]) == "C"
+
+
+def test_option_text_articles() -> None:
+    vitamins = ["Vitamin A", "Vitamin B12", "Vitamin C", "Vitamin D"]
+    assert choice("Scurvy is caused by a lack of vitamin C.", choices=vitamins) == "C"
+    markets = ["A market with one seller", "A market with a few large firms"]
+    assert choice("It is the market with a few large firms.", 2, choices=markets) == "B"
+
+
+def test_option_text_needs_choices_within_range() -> None:
+    assert extract_choice("Perth", 2, ["Sydney", "Melbourne", "Canberra", "Perth"]).value is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["AC", "A, C", "A和C", "A、C", "A and C", "答案：A、C", "Answer: C, A",
+     "The correct options are A and C.", "\\boxed{AC}", "选AC", "Final answer: (A) and (C)"],
+)
+def test_multi_answer_forms(text: str) -> None:
+    ex = extract_choice(text, 4, multi=True)
+    assert ex.value == "AC", (text, ex)
+
+
+def test_multi_answer_stops_at_rejected_letter() -> None:
+    assert choice("答案：A、C，B错误", multi=True) == "AC"
+    assert choice("Answer: B, D; A is wrong because...", multi=True) == "BD"
+
+
+# ---------------------------------------------------------------------------------------------
+# extract_choice: truncation
+# ---------------------------------------------------------------------------------------------
+
+
+def test_truncated_without_answer_is_truncated_not_no_answer() -> None:
+    text = "Let's check each option. Option A says the Industrial Revolution began in"
+    ex = extract_choice(text, 4, finish_reason="length")
+    assert (ex.status, ex.value, ex.truncated) == ("truncated", None, True)
+    assert extract_choice(text, 4, finish_reason="stop").status == "no-answer"
+
+
+def test_truncated_unclosed_think_is_truncated() -> None:
+    ex = extract_choice("<think>Option B looks right, but", 4, finish_reason="length")
+    assert ex.status == "truncated"
+
+
+def test_truncated_after_complete_marker_keeps_answer_and_flags_it() -> None:
+    ex = extract_choice("Answer: B\n\nExplanation: the Krebs cycle runs in", 4,
+                        finish_reason="length")
+    assert (ex.status, ex.value, ex.truncated) == ("ok", "B", True)
+
+
+def test_truncated_only_trusts_completed_markers() -> None:
+    # The letter may have been the start of a word; nothing after it proves it was complete.
+    ex = extract_choice("so the answer is A", 4, finish_reason="length")
+    assert ex.status == "truncated"
+    # A verdict inside unfinished reasoning is not a final answer.
+    ex = extract_choice("B项：推行县制，符合题意。C项：统一度量衡，这一措施", 4, finish_reason="length")
+    assert ex.status == "truncated"
+
+
+# ---------------------------------------------------------------------------------------------
+# extract_number
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is 1,234.", 1234),
+        ("答案是1，234。", 1234),
+        ("Answer: 3/4", 0.75),
+        ("Answer: 2.5", 2.5),
+        ("Answer: 50%", 50),
+        ("Answer: 12 km", 12),
+        ("答：共需要15元。", 15),
+        ("3个", 3),
+        ("Answer: -7", -7),
+        ("The temperature is −8 °C.", -8),
+        ("答：现在的气温是−7℃。", -7),
+        ("We get \\boxed{12} first, and then \\boxed{36}.", 36),
+        ("So $x = \\frac{3}{4}$.", 0.75),
+        ("$-\\dfrac{1}{2}$", -0.5),
+        ("#### 42", 42),
+        ("Natalia sold 72 clips.\n#### 72", 72),
+        ("The answer is ４２.", 42),
+        ("She has 1 1/2 cups left.", 1.5),
+        ("答：这批货物共重1.5万千克。", 15000),
+        ("So the total is $\\$1{,}250$.", 1250),
+        ("Result: 1\\,234", 1234),
+    ],
+)
+def test_number_forms(text: str, expected: float) -> None:
+    ex = extract_number(text)
+    assert ex.status == "ok", ex
+    assert ex.number == pytest.approx(expected), ex
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("答案是三十五。", 35),
+        ("一共有一百零二个学生。", 102),
+        ("答：两千元", 2000),
+        ("十二", 12),
+        ("答案：负五", -5),
+        ("结果是三点五。", 3.5),
+        ("答：合格率为百分之二十。", 20),
+        ("答：他们一共走了三千六百米。", 3600),
+        ("答案：二分之一", 0.5),
+        ("答：两人合作需要六天完成。", 6),
+        ("结果为零。", 0),
+        ("答案是两亿三千万", 230_000_000),
+        ("答：需要三又二分之一小时。", 3.5),
+    ],
+)
+def test_chinese_numerals(text: str, expected: float) -> None:
+    assert number(text) == pytest.approx(expected)
+
+
+def test_answer_sentence_picks_the_stated_result() -> None:
+    assert number("So the answer is 365 − 100 = 265.") == 265
+    assert number("The answer is 72 (48 in April and 24 in May).") == 72
+    assert number("The answer is 5, not 6.") == 5
+    assert number("答案是 28，不是 32。") == 28
+    assert number("答：鸡有23只，兔有12只。") == 12
+
+
+def test_last_answer_marker_wins_over_earlier_ones() -> None:
+    assert number("答案是 56。\n\n不对，重新检查：7 × 9 = 63。\n\n答案是 63。") == 63
+
+
+def test_number_method_names() -> None:
+    assert extract_number("\\boxed{5}").method == "boxed"
+    assert extract_number("#### 5").method == "gsm8k"
+    assert extract_number("The answer is 5.").method == "marker"
+    assert extract_number("She has 5 apples.").method == "last-number"
+    assert extract_number("十二").method == "zh-numeral"
+
+
+def test_number_keeps_the_written_form_in_value() -> None:
+    assert extract_number("Answer: 3/4").value == "3/4"
+    assert extract_number("Answer: 1,234").value == "1234"
+    assert extract_number("Answer: 50%").value == "50%"
+    assert extract_number("答案：百分之二十").value == "20%"
+
+
+def test_number_no_answer_and_words_that_look_like_numerals() -> None:
+    for text in ["I don't know.", "抱歉，这道题缺少条件，无法计算出结果。", "我不确定。",
+                 "一些同学认为这道题一定有问题。"]:
+        ex = extract_number(text)
+        assert (ex.status, ex.value) == ("no-answer", None), (text, ex)
+
+
+def test_number_truncated() -> None:
+    cut = "The volume is therefore 2.5 × 1.2 × 0.8 ="
+    assert extract_number(cut, finish_reason="length").status == "truncated"
+    assert extract_number(cut).status == "ok"  # a finished response may end with its working
+    ex = extract_number("The answer is 18.\n\nTo verify, count the 3 columns", finish_reason="length")
+    assert (ex.status, ex.number, ex.truncated) == ("ok", 18, True)
+    # The number at the very end of a cut response may be half-written ("12" of "125").
+    assert extract_number("答案是12", finish_reason="length").status == "truncated"
+    assert extract_number("<think>3 + 4 = 7, so", finish_reason="length").status == "truncated"
+
+
+def test_number_think_block_ignored() -> None:
+    assert number("<think>maybe 96? no, 72</think>\nShe sold 72 clips in total.") == 72
+    assert extract_number("<think>答案是125。</think>").status == "no-answer"
+
+
+# ---------------------------------------------------------------------------------------------
+# parse_number and numbers_equal
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("s", "expected"),
+    [
+        ("42", 42), ("-5", -5), ("+3", 3), ("1,234", 1234), ("1，234", 1234), ("3/4", 0.75),
+        ("0.5", 0.5), (".5", 0.5), ("50%", 50), ("12 km", 12), ("$7.50", 7.5), ("¥15", 15),
+        ("４２", 42), ("\\frac{1}{2}", 0.5), ("$\\frac{7}{2}$", 3.5), ("1 1/2", 1.5),
+        ("三十五", 35), ("一百零二", 102), ("两千", 2000), ("十二", 12), ("负五", -5),
+        ("三点五", 3.5), ("百分之二十", 20), ("一百五", 150), ("二〇二三", 2023),
+        ("三万五千", 35000), ("1.5万", 15000), ("三分之二", 2 / 3),
+    ],
+)
+def test_parse_number(s: str, expected: float) -> None:
+    assert parse_number(s) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("s", ["", "abc", "1 2", "A3", "3 apples and 4 pears", "十十", "一百百"])
+def test_parse_number_rejects(s: str) -> None:
+    assert parse_number(s) is None
+
+
+def test_numbers_equal() -> None:
+    assert numbers_equal("1,234", 1234)
+    assert numbers_equal("3/4", "0.75")
+    assert numbers_equal("50%", 0.5)
+    assert numbers_equal("50%", "50")
+    assert numbers_equal(0.5, "50%")
+    assert not numbers_equal(0.5, 50)
+    assert numbers_equal("三十五", 35.0)
+    assert numbers_equal("1/3", "0.3333333")
+    assert not numbers_equal("1/3", "0.3333333", exact=True)
+    assert numbers_equal("3/4", "0.75", exact=True)
+    assert numbers_equal(0.1 + 0.2, 0.3)
+    assert not numbers_equal("abc", 1)
+    assert not numbers_equal(float("nan"), float("nan"))
+    assert not numbers_equal(100, 101)
+    assert numbers_equal(100, 101, rel_tol=0.02)
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_thousands_separated_integers_round_trip(n: int) -> None:
+    text = f"{n:,}"
+    assert parse_number(text) == n
+    assert extract_number(f"The answer is {text}.").number == n
+
+
+@given(st.integers(min_value=1, max_value=26), st.data())
+def test_answer_marker_any_valid_letter(n: int, data: st.DataObject) -> None:
+    letter = chr(64 + data.draw(st.integers(min_value=1, max_value=n)))
+    assert extract_choice(f"Answer: {letter}", n).value == letter
+    assert extract_choice(f"答案：{letter}", n).value == letter
+
+
+# ---------------------------------------------------------------------------------------------
+# normalize_text
+# ---------------------------------------------------------------------------------------------
+
+
+def test_normalize_text() -> None:
+    assert normalize_text("  The Eiffel Tower! ") == "eiffel tower"
+    assert normalize_text("Ｐａｒｉｓ，France") == "paris france"
+    assert normalize_text("北京 。") == "北京"
+    assert normalize_text("“长城”") == "长城"
+    assert normalize_text("an  apple") == "apple"
+    assert normalize_text("中国 的 首都") == "中国的首都"
+    assert normalize_text("New York") != normalize_text("Newyork")
+
+
+def test_extraction_is_frozen() -> None:
+    ex = Extraction("ok", "B", "marker")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ex.value = "C"  # type: ignore[misc]
+    assert ex.number is None and ex.truncated is False
+
+
+# ---------------------------------------------------------------------------------------------
+# The labelled corpus
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_corpus() -> list[dict[str, Any]]:
+    with CORPUS.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _run(row: dict[str, Any]) -> Extraction:
+    if row["kind"] == "choice":
+        return extract_choice(
+            row["response"],
+            row["n_choices"],
+            row.get("choices"),
+            multi=row.get("multi", False),
+            finish_reason=row["finish_reason"],
+        )
+    return extract_number(row["response"], finish_reason=row["finish_reason"])
+
+
+def _correct(row: dict[str, Any], ex: Extraction) -> bool:
+    if ex.status != row["expected_status"]:
+        return False
+    if row["expected"] is None:
+        return ex.value is None
+    if ex.value is None:
+        return False
+    if row["kind"] == "choice":
+        return bool(ex.value == row["expected"])
+    return numbers_equal(ex.value, row["expected"])
+
+
+def test_corpus_is_well_formed() -> None:
+    rows = _load_corpus()
+    assert len(rows) >= 320
+    assert len({r["id"] for r in rows}) == len(rows)
+    langs = Counter(r["lang"] for r in rows)
+    assert min(langs["zh"], langs["en"]) >= 0.4 * len(rows), langs
+    assert len({r["response"] for r in rows}) == len(rows), "duplicate responses"
+    for r in rows:
+        assert r["kind"] in {"choice", "number"}
+        assert r["finish_reason"] in {"stop", "length"}
+        assert r["expected_status"] in {"ok", "no-answer", "truncated"}
+        assert (r["expected"] is None) == (r["expected_status"] != "ok"), r["id"]
+        if r["expected_status"] == "truncated":
+            assert r["finish_reason"] == "length", r["id"]
+        if r["kind"] == "choice":
+            assert 1 <= r["n_choices"] <= 26
+            if r.get("choices") is not None:
+                assert len(r["choices"]) == r["n_choices"], r["id"]
+    statuses = Counter(r["expected_status"] for r in rows)
+    assert statuses["no-answer"] >= 10 and statuses["truncated"] >= 10, statuses
+
+
+def test_corpus_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _load_corpus()
+    failures: list[str] = []
+    per_group: Counter[str] = Counter()
+    per_group_ok: Counter[str] = Counter()
+    for row in rows:
+        ex = _run(row)
+        group = f"{row['kind']}/{row['lang']}"
+        per_group[group] += 1
+        if _correct(row, ex):
+            per_group_ok[group] += 1
+        else:
+            failures.append(
+                f"{row['id']}: expected {row['expected_status']} {row['expected']!r}, "
+                f"got {ex.status} {ex.value!r} via {ex.method}"
+            )
+    accuracy = 1 - len(failures) / len(rows)
+    with capsys.disabled():
+        groups = ", ".join(f"{g} {per_group_ok[g]}/{n}" for g, n in sorted(per_group.items()))
+        print(f"\nextraction corpus: {len(rows) - len(failures)}/{len(rows)} = {accuracy:.2%} "
+              f"({groups})")
+        for line in failures:
+            print("  FAIL", line)
+    assert accuracy >= 0.99, "\n".join(failures)
