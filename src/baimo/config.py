@@ -188,6 +188,8 @@ class ModelsFile(_Strict):
 
     models: list[ModelConfig] = Field(default_factory=list)
     default_model: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    """Task name → capability dimension, over the built-in mapping (for the profile)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> ModelsFile:
@@ -203,8 +205,10 @@ class Config:
     """The loaded models file plus the built-in embedded model."""
 
     def __init__(self, models: list[ModelConfig], source: str | None = None,
-                 default_model: str | None = None) -> None:
+                 default_model: str | None = None,
+                 dimensions: dict[str, str] | None = None) -> None:
         self.source = source
+        self.dimensions = dict(dimensions or {})
         self.models: dict[str, ModelConfig] = {}
         builtin = default_embedded_model()
         self.models[builtin.name] = builtin
@@ -235,4 +239,5 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{path}:1: the models file must be a mapping with a 'models:' list.")
     parsed = validate(ModelsFile, doc)
-    return Config(parsed.models, source=str(path), default_model=parsed.default_model)
+    return Config(parsed.models, source=str(path), default_model=parsed.default_model,
+                  dimensions=parsed.dimensions)

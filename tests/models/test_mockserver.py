@@ -352,6 +352,31 @@ def test_bad_requests_are_400() -> None:
         assert srv.stats()["by_status"] == {"400": 2}
 
 
+def test_openai_sdk_reads_everything_and_honours_retry_after() -> None:
+    """The official SDK (which Inspect uses) parses our answers, usage and 429s."""
+    openai = pytest.importorskip("openai")
+    cfg = MockConfig(reasoning=True, fault_rate=1.0, fault_kinds=["429"], max_faults_per_request=1)
+    with MockServer(cfg) as srv:
+        client = openai.OpenAI(base_url=srv.base_url, api_key="x", max_retries=2)
+        msg = [{"role": "user", "content": "[[answer:7]]"}]
+        reply = client.chat.completions.create(model="mock", messages=msg)
+        assert reply.choices[0].message.content == "The answer is 7."
+        assert reply.usage.completion_tokens == 7
+        stream = client.chat.completions.create(
+            model="mock", messages=msg, stream=True, stream_options={"include_usage": True}
+        )
+        parts, usage = [], None
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                parts.append(chunk.choices[0].delta.content)
+            usage = chunk.usage or usage
+        assert "".join(parts) == "The answer is 7."
+        assert usage is not None and usage.completion_tokens == 7
+        text = client.completions.create(model="mock", prompt="[[answer:9]]")
+        assert text.choices[0].text == "The answer is 9."
+        assert srv.stats()["faults"] == {"429": 3}  # one per distinct body, each retried
+
+
 # --------------------------------------------------------------------------- refusals
 
 

@@ -37,6 +37,7 @@ from pymcdm.weights import entropy_weights as pymcdm_entropy  # noqa: E402
 from pymcdm.weights.subjective import AHP  # noqa: E402
 
 TOL = 1e-9
+Problem = tuple[np.ndarray, np.ndarray, list[str], np.ndarray]
 SAATY_SCALE = [1 / v for v in range(9, 1, -1)] + [float(v) for v in range(1, 10)]
 
 
@@ -44,7 +45,7 @@ SAATY_SCALE = [1 / v for v in range(9, 1, -1)] + [float(v) for v in range(1, 10)
 
 
 @st.composite
-def decision_problems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+def decision_problems(draw: st.DrawFn) -> Problem:
     m = draw(st.integers(2, 8))
     n = draw(st.integers(1, 6))
     cells = draw(st.lists(st.integers(1, 10_000), min_size=m * n, max_size=m * n))
@@ -164,7 +165,7 @@ def test_topsis_refuses_other_normalisations() -> None:
 
 @PROPS
 @given(decision_problems(), st.sampled_from(["minmax", "vector"]))
-def test_weighted_sum_agrees_with_pymcdm(problem: tuple, norm: str) -> None:
+def test_weighted_sum_agrees_with_pymcdm(problem: Problem, norm: str) -> None:
     matrix, weights, directions, types = problem
     ours = mcda.weighted_sum(matrix, weights, directions, Normalisation(norm))  # type: ignore[arg-type]
     fn = pn.minmax_normalization if norm == "minmax" else pn.vector_normalization
@@ -174,7 +175,7 @@ def test_weighted_sum_agrees_with_pymcdm(problem: tuple, norm: str) -> None:
 
 @PROPS
 @given(decision_problems(), st.sampled_from(["minmax", "vector"]))
-def test_topsis_agrees_with_pymcdm(problem: tuple, norm: str) -> None:
+def test_topsis_agrees_with_pymcdm(problem: Problem, norm: str) -> None:
     matrix, weights, directions, types = problem
     assume(np.ptp(matrix, axis=0).max() > 0)
     ours = mcda.topsis(matrix, weights, directions, norm)  # type: ignore[arg-type]
@@ -210,7 +211,7 @@ def test_ahp_accepts_fraction_text() -> None:
 
 
 def test_ahp_refuses_inconsistent_matrix_naming_it() -> None:
-    bad = [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]
+    bad: list[list[float | str]] = [[1, 9, "1/9"], ["1/9", 1, 9], [9, "1/9", 1]]
     with pytest.raises(ConfigError, match=r"AHP matrix 'dimension weights' is too inconsistent.*CR"):
         mcda.ahp(bad, name="dimension weights")
     res = mcda.ahp(bad, name="diagnostic", max_cr=None)
@@ -224,7 +225,7 @@ def test_ahp_refuses_inconsistent_matrix_naming_it() -> None:
     ([[2, 1], [1, 1]], "diagonal"),
     ([[1, "x"], [1, 1]], "fraction"),
 ])
-def test_ahp_refuses_malformed_matrices(matrix: list, message: str) -> None:
+def test_ahp_refuses_malformed_matrices(matrix: list[list[float | str]], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         mcda.ahp(matrix, name="m")
 
@@ -278,7 +279,7 @@ def test_entropy_zero_share_convention() -> None:
 
 @PROPS
 @given(decision_problems())
-def test_entropy_weights_agree_with_pymcdm(problem: tuple) -> None:
+def test_entropy_weights_agree_with_pymcdm(problem: Problem) -> None:
     matrix = problem[0]
     cv = matrix.std(axis=0) / matrix.mean(axis=0)
     assume(cv.max() >= 0.01)

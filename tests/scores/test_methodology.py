@@ -444,7 +444,7 @@ def test_fact_values() -> None:
         y.as_bool()
     bad = t.get("B", "y")
     assert bad is not None
-    with pytest.raises(DatasetError, match="rows:4: .*'high', not a number"):
+    with pytest.raises(DatasetError, match=r"rows:4: .*'high', not a number"):
         bad.as_number()
     assert t.entities() == ["A", "B"]
 

@@ -78,6 +78,8 @@ def test_scorers() -> None:
     assert _score({"type": "contains"}, ["北京", "Beijing"], "首都是北京。") == "ok"
     assert _score({"type": "numeric"}, "1234", "The total is 1,234 yuan.") == "ok"
     assert _score({"type": "numeric", "tolerance": 0.01}, "3.14", "about 3.1416") == "ok"
+    assert _score({"type": "numeric"}, "0.5", "The rate is 50%.") == "ok"
+    assert _score({"type": "numeric", "relative": False, "tolerance": 0.5}, "10", "9.6") == "ok"
     assert _score({"type": "numeric"}, "42", "I am not sure.") == "no-answer"
     assert _score({"type": "numeric"}, "42", "Let me compute 6 times", "length") == "truncated"
     assert _score({"type": "regex", "pattern": r"ID-(\d+)"}, "77", "ref ID-12 then ID-77") == "ok"

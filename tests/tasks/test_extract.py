@@ -103,6 +103,8 @@ def test_strip_reasoning_without_tags_and_with_several_blocks() -> None:
         "答案不是A，而是B。",
         "The answer is not A, it's B.",
         "The answer is therefore B.",
+        "My pick: B",
+        "正确答案选项为B",
     ],
 )
 def test_marker_forms(text: str) -> None:
@@ -146,6 +148,15 @@ def test_verdicts_and_formatted_closing_line() -> None:
     assert choice("Among the options, only (C) satisfies all three constraints.") == "C"
 
 
+def test_elimination_and_review_lists() -> None:
+    assert choice("A fails the first condition, C the second, and D both. That leaves B.") == "B"
+    review = "Option A: Incorrect.\nOption B: Correct.\nOption C: Incorrect.\nOption D: Incorrect."
+    assert choice(review) == "B"
+    assert choice("由图可知，甲的溶解度随温度升高而增大，所以B对。") == "B"
+    assert choice("我的选择是 C。") == "C"
+    assert choice("**D** — the other three are renewable.") == "D"
+
+
 def test_clashing_verdicts_are_no_answer() -> None:
     ex = extract_choice("B is correct in the short run, while D is correct in the long run.", 4)
     assert ex.status == "no-answer"
@@ -187,8 +198,16 @@ def test_article_a_after_marker_is_not_a_letter() -> None:
     assert ex.value == "C"
 
 
+def test_hypothetical_markers_do_not_count() -> None:
+    text = ("If the answer is A, the reaction is exothermic; if it is B, endothermic. "
+            "The data given cannot tell them apart.")
+    assert extract_choice(text, 4).status == "no-answer"
+    assert extract_choice("如果选A，则结论不成立；假设答案是B，也不成立。无法判断。", 4).status == "no-answer"
+
+
 def test_hedge_between_letters_is_no_answer() -> None:
-    for text in ["The answer is A or B.", "答案可能是A，也可能是B。", "答案是A还是C呢"]:
+    for text in ["The answer is A or B.", "答案可能是A，也可能是B。", "答案是A还是C呢",
+                 "The answer is A, B, or D; the graph is needed to decide."]:
         ex = extract_choice(text, 4)
         assert ex.status == "no-answer", (text, ex)
 
@@ -268,6 +287,8 @@ def test_multi_answer_forms(text: str) -> None:
 def test_multi_answer_stops_at_rejected_letter() -> None:
     assert choice("答案：A、C，B错误", multi=True) == "AC"
     assert choice("Answer: B, D; A is wrong because...", multi=True) == "BD"
+    assert choice("Correct: A, C, D\nIncorrect: B", multi=True) == "ACD"
+    assert choice("正确的有：A、C", multi=True) == "AC"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +388,18 @@ def test_answer_sentence_picks_the_stated_result() -> None:
     assert number("The answer is 5, not 6.") == 5
     assert number("答案是 28，不是 32。") == 28
     assert number("答：鸡有23只，兔有12只。") == 12
+    assert number("The answer is not 5 but 6.") == 6
+    assert number("答案不是32，而是28。") == 28
+    assert number("The answer is 2.5 hours, or 150 minutes.") == 2.5
+    assert number("The answer is 18, because she sells 9 eggs at $2 each.") == 18
+    assert number("答：鸡有23只，兔有12只。所以兔有12只。") == 12
+    assert number("The answer is 23 chickens and 12 rabbits. So there are 12 rabbits.") == 12
+
+
+def test_answer_word_without_a_verb_is_not_a_marker() -> None:
+    ex = extract_number("The total is 42. I hope this answer helps with your 2 questions.")
+    assert ex.method == "last-number"
+    assert extract_number("Answer 42").method == "marker"
 
 
 def test_last_answer_marker_wins_over_earlier_ones() -> None:
@@ -399,11 +432,21 @@ def test_number_truncated() -> None:
     cut = "The volume is therefore 2.5 × 1.2 × 0.8 ="
     assert extract_number(cut, finish_reason="length").status == "truncated"
     assert extract_number(cut).status == "ok"  # a finished response may end with its working
-    ex = extract_number("The answer is 18.\n\nTo verify, count the 3 columns", finish_reason="length")
+    cut = "The answer is 18.\n\nTo verify, count the 3 columns"
+    ex = extract_number(cut, finish_reason="length")
     assert (ex.status, ex.number, ex.truncated) == ("ok", 18, True)
     # The number at the very end of a cut response may be half-written ("12" of "125").
     assert extract_number("答案是12", finish_reason="length").status == "truncated"
     assert extract_number("<think>3 + 4 = 7, so", finish_reason="length").status == "truncated"
+
+
+def test_pathological_inputs_are_fast_and_safe() -> None:
+    for text in ["答案" * 20000, "answer is " * 5000, "\\boxed{" * 5000, "9" * 50000,
+                 "一" * 30000, "一亿" * 200, "not A, it is " * 3000, "A" + " " * 30000 + "x"]:
+        extract_choice(text, 4, ["x", "y", "z", "w"])
+        extract_choice(text, 4, multi=True, finish_reason="length")
+        extract_number(text)
+        assert parse_number(text[:1000]) is None or text.startswith("9")
 
 
 def test_number_think_block_ignored() -> None:
@@ -420,6 +463,7 @@ def test_number_think_block_ignored() -> None:
     ("s", "expected"),
     [
         ("42", 42), ("-5", -5), ("+3", 3), ("1,234", 1234), ("1，234", 1234), ("3/4", 0.75),
+        ("1,237.50", 1237.5), ("$1,000,000", 1_000_000),
         ("0.5", 0.5), (".5", 0.5), ("50%", 50), ("12 km", 12), ("$7.50", 7.5), ("¥15", 15),
         ("４２", 42), ("\\frac{1}{2}", 0.5), ("$\\frac{7}{2}$", 3.5), ("1 1/2", 1.5),
         ("三十五", 35), ("一百零二", 102), ("两千", 2000), ("十二", 12), ("负五", -5),

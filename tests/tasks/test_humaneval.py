@@ -179,8 +179,10 @@ def test_extract_unfenced_prose_and_unterminated_fence(
         problems: dict[str, dict[str, Any]]) -> None:
     prompt = problems["HumanEval/0"]["prompt"]
     full = "def has_close_elements(numbers, threshold):\n" + PROMPT0_BODY
-    prose = extract_code("Sure! Here it is.\n\n" + full + "\nThis runs in O(n^2) time.\n", prompt)
-    assert "Sure!" not in prose and "O(n^2)" not in prose
+    prose = extract_code("Sure! Here it is.\nfrom the docs:\n\nimport math\n\n" + full
+                         + "\nThis runs in O(n^2) time.\n", prompt)
+    assert "Sure!" not in prose and "O(n^2)" not in prose and "the docs" not in prose
+    assert "import math\n" in prose
     compile(prose, "x", "exec")
     cut = extract_code("```python\n" + full, prompt)  # answer truncated inside the fence
     assert cut.endswith(PROMPT0_BODY)
@@ -196,6 +198,8 @@ def test_extract_prefers_block_defining_the_function(problems: dict[str, dict[st
 
 def test_extract_nothing() -> None:
     assert extract_code("", "def f():\n    pass\n") == ""
+    assert extract_code("Sorry, I cannot help with that.", "def f():\n    pass\n") == ""
+    assert extract_code("return 1", "def f():\n    pass\n") != ""
     assert extract_code("   \n", "def f():\n    pass\n") == ""
     assert extract_code("```python\n```", "def f():\n    pass\n") == ""
 
@@ -223,7 +227,10 @@ def test_scorer_outcomes(problems: dict[str, dict[str, Any]]) -> None:
     assert wrong.status == "wrong" and wrong.value == 0.0
     assert "AssertionError" in wrong.details["stderr_tail"]
 
-    assert humaneval_scorer(sample, ModelOutput(text="I don't know.")).status == "wrong"
+    refusal = humaneval_scorer(sample, ModelOutput(text="I don't know how to do this."))
+    assert refusal.status == "no-answer"
+    broken = humaneval_scorer(sample, ModelOutput(text="    return (\n"))
+    assert broken.status == "wrong" and "SyntaxError" in broken.details["stderr_tail"]
     assert humaneval_scorer(sample, ModelOutput(text="")).status == "no-answer"
     assert humaneval_scorer(sample, ModelOutput(text="", finish_reason="length")).status \
         == "truncated"
@@ -263,6 +270,14 @@ def test_output_is_discarded_like_the_reference(problems: dict[str, dict[str, An
     results = check_completions(
         [("HumanEval/0", noisy + PROMPT0_BODY)], problems)
     assert results[0].passed, results[0].stderr_tail
+
+
+def test_check_completions_with_chat_answers(problems: dict[str, dict[str, Any]]) -> None:
+    answer = "```python\ndef has_close_elements(numbers, threshold):\n" + PROMPT0_BODY + "```"
+    raw = check_completions([("HumanEval/0", answer)], problems)
+    chat = check_completions([("HumanEval/0", answer)], problems, extract=True)
+    assert not raw[0].passed  # as a raw continuation, a fenced answer is a syntax error
+    assert chat[0].passed
 
 
 def test_check_completions_unknown_task(problems: dict[str, dict[str, Any]]) -> None:

@@ -347,15 +347,21 @@ def test_stderr_flood_is_capped() -> None:
     assert "output limit" in note
 
 
-def test_run_many_keeps_order_and_runs_in_parallel() -> None:
-    codes = [f"import time; time.sleep(0.5); print({i})" for i in range(4)]
-    codes.append("raise ValueError('five')")
-    started = time.monotonic()
-    results = run_many(codes, SandboxLimits(wall_seconds=10), max_workers=4)
-    elapsed = time.monotonic() - started
-    assert [r.stdout.strip() for r in results[:4]] == ["0", "1", "2", "3"]
-    assert results[4].status == "failed" and "ValueError: five" in results[4].stderr
-    assert elapsed < 4 * 0.5 + 1.5  # not one after another
+def test_run_many_keeps_order_and_runs_one_per_cpu() -> None:
+    cpus = len(os.sched_getaffinity(0))
+    codes = [f"import time; print(time.time()); time.sleep(0.4); print(time.time()); print({i})"
+             for i in range(6)]
+    codes.append("raise ValueError('seven')")
+    results = run_many(codes, SandboxLimits(wall_seconds=10), max_workers=6)
+    assert [r.stdout.split()[2] for r in results[:6]] == ["0", "1", "2", "3", "4", "5"]
+    assert results[6].status == "failed" and "ValueError: seven" in results[6].stderr
+    spans = [(float(r.stdout.split()[0]), float(r.stdout.split()[1])) for r in results[:6]]
+    # Never more runs at once than CPUs (so waiting for a core is never timed as running) ...
+    most = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+    assert most <= cpus
+    # ... and with two or more CPUs, runs do overlap.
+    if cpus >= 2:
+        assert most >= 2
     assert run_many([]) == []
 
 

@@ -88,25 +88,47 @@ def eval_cmd(
                       ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    source: Annotated[str | None, typer.Option(help="Benchmark data: a local directory "
+                                               "(save_to_disk or release CSVs) or a hub id.")
+                      ] = None,
+    subjects: Annotated[str | None, typer.Option(help="Comma-separated subjects or groups.")
+                        ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --limit sampling and generated suites.")
+                    ] = 0,
+    few_shot: Annotated[int, typer.Option("--few-shot", help="Exemplars per prompt.")] = 0,
+    template: Annotated[str | None, typer.Option(help="Prompt template id (benchmarks).")
+                        ] = None,
+    split: Annotated[str | None, typer.Option(help="Dataset split (benchmarks).")] = None,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
-    from baimo.tasks.registry import get_suite
+    from baimo.tasks.registry import SuiteOptions, build_suite
     from baimo.tasks.task import load_task
 
     cfg = load_config(config)
     models = resolve_models(cfg, model or [])
-    tasks = [load_task(p) for p in task or []]
+    opts = SuiteOptions(limit=limit, seed=seed, source=source, few_shot=few_shot,
+                        template=template, split=split,
+                        subjects=tuple(x.strip() for x in subjects.split(",") if x.strip())
+                        if subjects else None)
+    tasks = [load_task(p).limited(limit) for p in task or []]
     for name in suite or []:
-        tasks.extend(get_suite(name).build())
+        tasks.extend(build_suite(name, opts))
     if not tasks:
-        tasks = get_suite("demo").build()
-    tasks = [t.limited(limit) for t in tasks]
+        tasks = build_suite("demo", opts)
     store = Store()
     view = _ProgressView(progress and err.is_terminal)
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    with view.progress:
-        outcome = run_eval(store, models, tasks, command=command, resume=resume,
-                           concurrency=concurrency, on_progress=view)
+    try:
+        with view.progress:
+            outcome = run_eval(store, models, tasks, command=command, resume=resume,
+                               concurrency=concurrency, on_progress=view)
+    except KeyboardInterrupt:
+        latest = store.list_runs(1)
+        rid = latest[0]["id"] if latest else "RUN_ID"
+        err.print(f"interrupted: finished samples are stored. Continue with: "
+                  f"baimo eval {' '.join(shlex.quote(a) for a in sys.argv[2:])} --resume {rid}"
+                  if "--resume" not in sys.argv else "interrupted: finished samples are stored.")
+        raise typer.Exit(130) from None
     _print_summary(store, outcome.run_id)
     for p in outcome.progress.values():
         if p.failed_reason:
@@ -114,7 +136,7 @@ def eval_cmd(
     if report is not None:
         from baimo.reports.build import write_report
 
-        write_report(store, [outcome.run_id], report, "html")
+        write_report(store, [outcome.run_id], report, "html", cfg.dimensions)
         console.print(f"report: {report.resolve()}")
     console.print(f"run: {outcome.run_id} ({outcome.status}) · store: {store.safe_url}")
 
@@ -260,6 +282,7 @@ def report_cmd(
     runs: Annotated[list[str], typer.Argument(help="Run ids (or prefixes, or 'latest').")],
     out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="html, md, csv or json")] = "html",
+    config: ConfigOpt = None,
 ) -> None:
     """Write one report comparing the models of the given runs."""
     from baimo.reports.build import write_report
@@ -269,7 +292,7 @@ def report_cmd(
     store = Store()
     ids = [store.resolve_run(r) for r in runs]
     target = out or (baimo_home() / "reports" / f"{ids[0]}.{fmt}")
-    write_report(store, ids, target, fmt)
+    write_report(store, ids, target, fmt, load_config(config).dimensions)
     console.print(f"report: {target.resolve()}")
 
 

@@ -23,7 +23,9 @@ This server is the ground truth for both (see MEASURE.md §2):
 * **Faults.** 429, 500, stall, truncate and malformed responses are injected with probability
   ``fault_rate``, decided by a hash of (seed, request body, attempt number for that body), so a
   run is reproducible even when requests race, and a retried request always succeeds after
-  ``max_faults_per_request`` faulted attempts.
+  ``max_faults_per_request`` faulted attempts. Only requests that pass the auth, model and
+  rate-limit checks count as attempts, so rate limiting does not shift the fault sequence.
+  ``POST /_reset`` forgets attempts too, so a replayed workload meets the same faults.
 * **Accounting.** ``/_stats`` counts requests, statuses, faults, and completed responses per
   request-body hash and per sample id (``[[id:...]]`` in the prompt, which wins, or an
   ``X-Baimo-Sample`` header), which is what "every sample was answered exactly once" tests

@@ -200,6 +200,41 @@ class OpenAIProvider:
         except aiohttp.ClientError as exc:
             raise self._fail("connection", f"{type(exc).__name__}: {exc}") from None
 
+    async def loglik(self, prompt: str, continuations: list[str]) -> Completion:
+        """Log-likelihood of each continuation after ``prompt``.
+
+        Chat APIs do not offer this; baimo's embedded engine does (``/baimo/loglik``). Other
+        endpoints answer 404, reported as a bad request that says to use a generative template.
+        """
+        root = self.url.rsplit("/chat/completions", 1)[0]
+        timing = Timing()
+        timing.sent = _perf()
+        session = self._get_session()
+        try:
+            async with session.post(root + "/baimo/loglik", data=orjson.dumps(
+                    {"prompt": prompt, "continuations": continuations}),
+                    headers=self._headers) as resp:
+                body = await resp.read()
+                timing.first_byte = timing.first_token = timing.done = _perf()
+                if resp.status == 404:
+                    raise self._fail("bad-request", f"model '{self.cfg.name}' has no "
+                                     "log-likelihood API (only the embedded engine has one); "
+                                     "use a generative template such as mcq-gen-zh",
+                                     status=404)
+                if resp.status != 200:
+                    raise self._http_error(resp.status, body, resp.headers)
+        except ProviderError:
+            raise
+        except TimeoutError:
+            raise self._fail("timeout", f"no progress for {self.cfg.limits.timeout_s:g} s"
+                             ) from None
+        except aiohttp.ClientError as exc:
+            raise self._fail("connection", f"{type(exc).__name__}: {exc}") from None
+        values = orjson.loads(body)["logprobs"]
+        return Completion(text="", reasoning="", finish_reason="loglik",
+                          usage=Usage(prompt_tokens=estimate_tokens(prompt), estimated=True),
+                          timing=timing, raw={"logprobs": values}, model=self.cfg.model_id)
+
     async def _read_json(self, resp: aiohttp.ClientResponse, timing: Timing,
                          messages: list[dict[str, str]]) -> Completion:
         body = await resp.read()
@@ -270,8 +305,9 @@ class OpenAIProvider:
                     if obj.__class__ is not dict:
                         raise self._fail("stream", f"unexpected SSE data: {line[5:125]!r}")
                     choices = obj.get("choices")
-                    if "usage" in obj and obj["usage"]:
-                        usage_obj = obj["usage"]
+                    usage = obj.get("usage")
+                    if usage:
+                        usage_obj = usage
                     if model is None:
                         model = obj.get("model")
                         resp_id = obj.get("id")
@@ -374,7 +410,7 @@ async def check_model(cfg: ModelConfig, base_url: str | None = None) -> dict[str
     out: dict[str, Any] = {"model": cfg.name, "ok": False}
     try:
         provider = OpenAIProvider(cfg, base_url=base_url, pool_size=1)
-    except Exception as exc:  # noqa: BLE001 - a missing key is reported, not raised
+    except Exception as exc:  # a missing key is reported, not raised
         out["error"] = str(exc)
         return out
     try:

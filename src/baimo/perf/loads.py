@@ -262,7 +262,8 @@ def trace_schedule(offsets: list[float], stage_list: tuple[Stage, Stage, Stage],
             take = rel[i:j]
             i = j
             start = end
-        out.extend(Arrival(len(out) + k, off, st.phase) for k, off in enumerate(take))
+        first = len(out)
+        out.extend([Arrival(first + k, off, st.phase) for k, off in enumerate(take)])
     return out
 
 
@@ -282,11 +283,9 @@ class ClosedLoopStages:
     def next_phase(self, now: float) -> Phase | None:
         while self._i < len(self._stages):
             st = self._stages[self._i]
-            if st.count and self._n >= st.count:
-                pass
-            elif st.seconds and now - self._start >= st.seconds:
-                pass
-            else:
+            over = (st.count is not None and st.count > 0 and self._n >= st.count) or \
+                (st.seconds is not None and st.seconds > 0 and now - self._start >= st.seconds)
+            if not over:
                 self._n += 1
                 return st.phase
             self._i += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import orjson
@@ -28,6 +28,9 @@ import orjson
 from baimo.config import EMBEDDED, ModelConfig
 from baimo.errors import ConfigError
 from baimo.perf.tokenizer import Tokenizer, WordTokenizer
+
+if TYPE_CHECKING:
+    from baimo.tasks.task import Task
 
 Messages = list[dict[str, str]]
 
@@ -225,9 +228,14 @@ def suite_prompts(suite: str | None = None, task: Path | None = None,
     messages: list[Messages] = []
     caps: list[int | None] = []
     if suite:
-        from baimo.tasks.registry import get_suite
+        from baimo.tasks import registry
 
-        for t in get_suite(suite).build():
+        # ``build_suite`` applies the suite's default options; older registries only had
+        # ``Suite.build()`` without options.
+        builder = getattr(registry, "build_suite", None)
+        tasks: list[Task] = builder(suite) if builder is not None else \
+            registry.get_suite(suite).build()  # type: ignore[call-arg]
+        for t in tasks:
             cap = t.params.get("max_tokens")
             for s in t.samples:
                 messages.append([dict(m) for m in s.messages])

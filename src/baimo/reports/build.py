@@ -6,12 +6,18 @@ from pathlib import Path
 
 from baimo.reports.eval import eval_sections, summary_csv, summary_json, summary_markdown
 from baimo.reports.html import Report
+from baimo.reports.profile import profile_sections
+from baimo.scores.profile import task_dimensions
 from baimo.scores.summary import summarize
 from baimo.store.store import Store
 
 
-def write_report(store: Store, run_ids: list[str], out: Path, fmt: str) -> Path:
-    """Write the report for ``run_ids`` to ``out`` in ``fmt`` (html, md, csv, json)."""
+def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
+                 dimensions: dict[str, str] | None = None) -> Path:
+    """Write the report for ``run_ids`` to ``out`` in ``fmt`` (html, md, csv, json).
+
+    ``dimensions`` overrides the task → capability-dimension mapping of the profile.
+    """
     runs = [store.get_run(r) for r in run_ids]
     rows = store.results(run_ids)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -20,7 +26,9 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str) -> Path:
         report = Report("model comparison", f"runs {', '.join(run_ids)} · models "
                         f"{', '.join(models)}")
         if rows:
-            eval_sections(report, [r for r in runs if r["kind"] == "eval"], rows)
+            eval_runs = [r for r in runs if r["kind"] == "eval"]
+            eval_sections(report, eval_runs, rows)
+            profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
         out.write_text(report.render(), encoding="utf-8")
         return out
     summary = summarize(rows)

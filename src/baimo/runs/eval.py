@@ -23,8 +23,8 @@ class EvalOutcome:
 
 
 def task_spec(tasks: Sequence[Task]) -> list[dict[str, Any]]:
-    return [{"name": t.name, "version": t.version, "n": len(t.samples), "spec": t.spec}
-            for t in tasks]
+    return [{"name": t.name, "version": t.version, "n": len(t.samples), "spec": t.spec,
+             "dimension": t.dimension, "mode": t.mode} for t in tasks]
 
 
 def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task], *,

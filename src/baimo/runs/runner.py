@@ -44,6 +44,14 @@ def sample_key(identity: str, messages: Sequence[dict[str, str]], params: dict[s
     return hashlib.sha256(blob).hexdigest()
 
 
+def _logprobs(raw: dict[str, Any]) -> dict[str, float] | None:
+    """Per-letter log-likelihoods from a log-likelihood response (A, B, … in option order)."""
+    values = raw.get("logprobs") if isinstance(raw, dict) else None
+    if not isinstance(values, list):
+        return None
+    return {chr(ord("A") + i): float(v) for i, v in enumerate(values)}
+
+
 @dataclass
 class WorkItem:
     task: Task
@@ -150,8 +158,10 @@ class EvalRunner:
             if row is None:
                 fresh.append(w)
                 continue
-            output = ModelOutput(row["text"], row["reasoning"], row["finish_reason"])
-            self._record(cfg, w, output, row["prompt_tokens"], row["completion_tokens"],
+            logprobs = _logprobs(orjson.loads(row["response_json"])) \
+                if w.task.mode == "loglik" else None
+            output = ModelOutput(row["text"], row["reasoning"], row["finish_reason"], logprobs)
+            self._record(cfg, w, await self._score(w, output), row["prompt_tokens"], row["completion_tokens"],
                          row.get("cached_tokens", 0) or 0, bool(row["usage_estimated"]),
                          row["latency_s"], row["ttft_s"], attempts=0, cached=True,
                          response=None)
@@ -218,7 +228,10 @@ class EvalRunner:
             attempts += 1
             await limiter.acquire(budget)
             try:
-                comp = await provider.complete(messages, w.params)
+                if w.task.mode == "loglik":
+                    comp = await self._loglik(provider, w)
+                else:
+                    comp = await provider.complete(messages, w.params)
             except ProviderError as exc:
                 limiter.release()
                 last_error = exc
@@ -242,18 +255,30 @@ class EvalRunner:
             usage = comp.usage
             limiter.on_success(0.0 if usage.estimated else
                                usage.prompt_tokens + usage.completion_tokens - budget)
-            self._complete(cfg, w, comp, messages, attempts)
+            await self._complete(cfg, w, comp, messages, attempts)
             return
         # Retries exhausted (or a non-retryable error): a row with the reason.
         reason = last_error.reason() if last_error else "unknown error"
         self._error_row(cfg, w, f"{reason} (after {attempts} attempts)", attempts)
 
-    def _complete(self, cfg: ModelConfig, w: WorkItem, comp: Completion,
+    @staticmethod
+    async def _loglik(provider: Provider, w: WorkItem) -> Completion:
+        from baimo.tasks.templates import render_loglik
+
+        loglik = getattr(provider, "loglik", None)
+        if loglik is None:
+            raise ProviderError("bad-request", "this provider has no log-likelihood API")
+        prompt, continuations = render_loglik(w.sample)
+        comp: Completion = await loglik(prompt, continuations)
+        return comp
+
+    async def _complete(self, cfg: ModelConfig, w: WorkItem, comp: Completion,
                   messages: list[dict[str, str]], attempts: int) -> None:
         t = comp.timing
         latency = (t.done or t.sent) - t.sent
         ttft = None if t.first_token is None else t.first_token - t.sent
-        output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason)
+        output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason,
+                             _logprobs(comp.raw))
         response = {
             "key": w.key, "model_identity": cfg.identity(),
             "request_json": dumps({"model": cfg.model_id, "messages": messages, **w.params}),
@@ -264,19 +289,26 @@ class EvalRunner:
             "reasoning_tokens": comp.usage.reasoning_tokens,
             "usage_estimated": comp.usage.estimated, "latency_s": latency, "ttft_s": ttft,
         }
-        self._record(cfg, w, output, comp.usage.prompt_tokens, comp.usage.completion_tokens,
+        score = await self._score(w, output)
+        self._record(cfg, w, score, comp.usage.prompt_tokens, comp.usage.completion_tokens,
                      comp.usage.cached_tokens, comp.usage.estimated, latency, ttft,
                      attempts=attempts, cached=False, response=response)
 
-    def _record(self, cfg: ModelConfig, w: WorkItem, output: ModelOutput, prompt_tokens: int,
+    async def _score(self, w: WorkItem, output: ModelOutput) -> Score:
+        """Rule scorer first; an async scorer (judge), when the task has one, decides."""
+        try:
+            score = w.task.scorer(w.sample, output)
+            if w.task.async_scorer is not None:
+                score = await w.task.async_scorer(w.sample, output)
+        except Exception as exc:  # noqa: BLE001 - a crashing scorer is data, not a crash
+            score = Score("error", 0.0, None, f"scorer failed: {type(exc).__name__}: {exc}")
+        return score
+
+    def _record(self, cfg: ModelConfig, w: WorkItem, score: Score, prompt_tokens: int,
                 completion_tokens: int, cached_tokens: int, estimated: bool,
                 latency: float | None, ttft: float | None, *, attempts: int, cached: bool,
                 response: dict[str, Any] | None) -> None:
         prog = self.progress[cfg.name]
-        try:
-            score = w.task.scorer(w.sample, output)
-        except Exception as exc:  # noqa: BLE001 - a crashing scorer is data, not a crash
-            score = Score("error", 0.0, None, f"scorer failed: {type(exc).__name__}: {exc}")
         cost = cfg.pricing.cost(prompt_tokens, completion_tokens, cached_tokens)
         row = ResultRow(
             run_id=self.run_id, model_name=cfg.name, task=w.task.name,

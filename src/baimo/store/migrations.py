@@ -40,10 +40,15 @@ def _m003_perf_levels(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.perf_levels])
 
 
+def _m004_judgements(conn: sa.Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.judgements])
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
     ("003_perf_levels", _m003_perf_levels),
+    ("004_judgements", _m004_judgements),
 ]
 
 _table = sa.Table(

@@ -131,3 +131,35 @@ perf_levels = sa.Table(
     sa.Column("summary_json", sa.Text, nullable=False),
 )
 sa.Index("ix_perf_levels_run", perf_levels.c.run_id, perf_levels.c.model_name)
+
+# One row per LLM-judge verdict on a pair of stored answers (``baimo judge pairwise``). The
+# judge's identity and the prompt's id, version and hash are part of the row and of its unique
+# key, so a verdict is reused only for the same judge asked with the same words. ``status`` is
+# ``ok``, ``judge-parse-error`` (the judge answered outside the strict verdict format: never a
+# loss) or ``error`` (the judge was not heard; such rows are asked again on the next run).
+judgements = sa.Table(
+    "judgements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("task", sa.String(200), nullable=False),
+    sa.Column("sample_id", sa.String(300), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("model_a", sa.String(200), nullable=False),
+    sa.Column("model_b", sa.String(200), nullable=False),
+    sa.Column("judge_model", sa.String(200), nullable=False),
+    sa.Column("judge_identity", sa.String(32), nullable=False),
+    sa.Column("prompt_id", sa.String(64), nullable=False),
+    sa.Column("prompt_version", sa.String(32), nullable=False),
+    sa.Column("prompt_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("winner", sa.String(8)),
+    sa.Column("verdict_1", sa.String(8)),
+    sa.Column("verdict_2", sa.String(8)),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("details_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("run_id", "task", "sample_id", "mode", "model_a", "model_b",
+                        "judge_identity", "prompt_hash", name="uq_judgement"),
+)
+sa.Index("ix_judgements_run", judgements.c.run_id, judgements.c.model_a, judgements.c.model_b)

@@ -24,6 +24,7 @@ All text goes through NFKC first, which folds full-width forms (``：``, ``（B�
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -116,7 +117,8 @@ def _is_cjk(ch: str) -> bool:
 
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _LEADING_ARTICLE = re.compile(r"^(?:a|an|the) ")
-_SPACE_NEAR_CJK = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]) | (?=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff])")
+_CJK_CLASS = "[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
+_SPACE_NEAR_CJK = re.compile(rf"(?<={_CJK_CLASS}) | (?={_CJK_CLASS})")
 
 
 def normalize_text(s: str) -> str:
@@ -137,19 +139,39 @@ def normalize_text(s: str) -> str:
     return _fold(s, articles=True)
 
 
+@functools.cache
+def _punctuation_table() -> dict[int, str]:
+    """Map every punctuation code point of the BMP to a space (built once, on first use)."""
+    return {
+        cp: " " for cp in range(0x10000) if unicodedata.category(chr(cp)).startswith("P")
+    }
+
+
 def _fold(s: str, *, articles: bool) -> str:
-    s = unicodedata.normalize("NFKC", s).lower()
-    s = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in s)
+    s = unicodedata.normalize("NFKC", s).lower().translate(_punctuation_table())
     if articles:
         s = _ARTICLES.sub(" ", s)
     s = " ".join(s.split())
     return _SPACE_NEAR_CJK.sub("", s)
 
 
+_BLANK_RUN = re.compile(r"[ \t\r\f\v]{2,}")
+_NEWLINE_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
+# How far after a marker an answer sentence, or inside \boxed{}, an answer may reach.
+_MAX_SEGMENT = 400
+# How many answer markers to look back through; a real response never needs more.
+_MAX_MARKERS = 100
+
+
 def _prepare(text: str) -> str:
     """NFKC-fold and unify the minus signs, so every rule sees one spelling of each symbol."""
     text = unicodedata.normalize("NFKC", text)
-    return text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
+    text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
+    # Long runs of blanks carry no meaning and make regular expressions slow.
+    return _BLANK_RUN.sub(" ", _NEWLINE_RUN.sub("\n\n", text))
+
+
+_BRACE = re.compile(r"[{}]")
 
 
 def _boxed_contents(text: str) -> list[tuple[int, str]]:
@@ -157,15 +179,11 @@ def _boxed_contents(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for m in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
         depth = 1
-        i = m.end()
-        while i < len(text) and depth:
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            found.append((m.start(), text[m.end() : i - 1]))
+        for brace in _BRACE.finditer(text, m.end(), m.end() + _MAX_SEGMENT):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                found.append((m.start(), text[m.end() : brace.start()]))
+                break
     return found
 
 
@@ -180,10 +198,11 @@ _EN_MARKER = (
     r"(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|best|true|most\s+likely)\s+)?answers?"
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—))?"
-    r"|(?:correct|right|best|final)\s+(?:option|choice|response|selection)s?(?:\s+here)?"
-    r"(?:\s*(?:is|are|would\s+be|=|:))?"
-    r"|final\s*:"
+    r"|(?:correct|right|best|final|my)\s+(?:option|choice|response|selection|pick)s?"
+    r"(?:\s+here)?(?:\s*(?:is|are|would\s+be|=|:))?"
+    r"|(?:final|correct(?:\s+ones)?)\s*:"
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with)"
+    r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be)"
     r")"
     r"(?:\s*,?\s*(?:clearly|definitely|therefore|thus|then|actually|indeed|probably|likely"
@@ -192,12 +211,12 @@ _EN_MARKER = (
 _ZH_MARKER = (
     r"(?:"
     r"(?:正确|最终|最后|标准|参考)?的?答案(?:应该|应当|应|可能|就|则|只能|当然|显然|即|还是)?"
-    r"(?:是|为|选择|选)?"
+    r"(?:是|为|选择|选(?!项))?"
     r"|答(?=\s*:)"
     r"|结论(?=\s*:)"
-    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)选择?(?!项|出|用|取|择)"
+    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)选择?(?:是|为)?(?!项|出|用|取|择)"
     r"|正确选项(?:是|为)?"
-    r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:选项|答案|一项|是)?(?:是|为)"
+    r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:选项|答案|一项|是)?(?:是|为|有)"
     r"|(?:觉得|认为)(?:应该)?(?:是|选)"
     r"|(?:所以|因此|故|则)(?:应该)?(?:是|为)"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
@@ -210,19 +229,19 @@ _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}", re.IGNORECASE)
 _LEAD = re.compile(
     r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
-    r"|(?:option|choice|letter)(?![A-Za-z])|选项|选)*",
+    r"|(?:option|choice|letter)(?![A-Za-z])|选项(?:是|为)?|选)*",
     re.IGNORECASE,
 )
 # Closers after a letter, before a separator or a negation.
-_TRAIL = re.compile(r"[)\]}】」』*$`'\"”’\\]*\s*(?:选项|项)?")
+_TRAIL = re.compile(r"[)\]}】」』*$`'\"”’\\]*[ \t]*(?:选项|项)?")
 _NEGATED = re.compile(
-    r"\s*(?:is\s+(?:not|wrong|incorrect|false|a\s+distractor)|isn't|are\s+(?:wrong|incorrect|not)"
+    r"[ \t]*(?:is\s+(?:not|wrong|incorrect|false|a\s+distractor)|isn't|are\s+(?:wrong|incorrect|not)"
     r"|was\s+wrong|wrong|incorrect|false"
     r"|(?:是|为)?(?:错|不(?:正确|对|符合|选|可能|合题意|恰当)|有误|排除|干扰))",
     re.IGNORECASE,
 )
 _HEDGE = re.compile(
-    r"\s*[,;]?\s*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能是?|,?\s*也有可能是?)"
+    r"[ \t]*[,;]?[ \t]*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能是?|,?\s*也有可能是?)"
     r"\s*(?:option\s*|选项)?[(\[*【]*([A-Za-z])(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
@@ -232,7 +251,7 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _GROUP_SEP = re.compile(
-    r"\s*(?:,|、|;|&|\+|/|和|与|及|以及|\band\b|\s)\s*(?:and\s+)?", re.IGNORECASE
+    r"\s*(?:,|、|;|&|\+|/|和|与|及|以及|\band\b)\s*(?:and\s+)?|\s+", re.IGNORECASE
 )
 # Words that may follow a letter answer; any other lower-case word after "A"/"I" or a
 # lower-case letter means the letter was an article or a pronoun ("A patient with ...").
@@ -244,7 +263,9 @@ _CONTINUATION = frozenset({
 _WORD_AFTER = re.compile(r"\s+([a-z]+)")
 # What may follow the last of several letters when they are all the answer ("A、B。",
 # "A and C are correct"); anything else means only the first letter was the answer.
-_CLAUSE_END = re.compile(r"\s*(?:$|[.。!?,;、\n]|(?:are|both)\b|都|均|两项|三项|项)", re.IGNORECASE)
+_CLAUSE_END = re.compile(
+    r"\s*(?:$|[.。!?,;、\n]|(?:are|both)\b|都|均|两项|三项|项)", re.IGNORECASE
+)
 # Adjacent option letters for multi-answer questions ("ACD"); must be strictly increasing.
 _RUN = re.compile(r"[A-Z]{2,}(?![A-Za-z0-9])")
 
@@ -273,11 +294,29 @@ def _isolated_letter(text: str, pos: int) -> str | None:
         return None
     if re.match(r"\.[A-Za-z]", text[pos + 1 : pos + 3]):  # "e.g.", "i.e."
         return None
-    if ch in "AIaiy" or ch.islower():
+    if ch in "AI" or ch.islower():
         word = _WORD_AFTER.match(text, pos + 1)
         if word and word.group(1) not in _CONTINUATION:
             return None
     return ch.upper()
+
+
+def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Position after what ``pattern`` matches at ``pos`` (``pos`` itself if nothing)."""
+    m = pattern.match(text, pos)
+    return m.end() if m else pos
+
+
+_CONDITIONAL = re.compile(
+    r"(?:\b(?:if|whether|suppose|supposing|assume|assuming)\s+(?:that\s+)?(?:the\s+)?"
+    r"|如果|假如|假设|若)$",
+    re.IGNORECASE,
+)
+
+
+def _conditional(text: str, pos: int) -> bool:
+    """Whether the marker at ``pos`` is hypothetical ("if the answer is A, then ...")."""
+    return _CONDITIONAL.search(text, max(0, pos - 20), pos) is not None
 
 
 def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
@@ -289,20 +328,21 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
     single-answer question, where they make a wrong answer rather than no answer; for those
     they must close the clause, so that "B, and A is tempting" reads as B.
     """
-    p = _LEAD.match(text, pos)
-    start = p.end() if p else pos
-    neg = _NEGATION_LEAD.match(text, start)
-    if neg:
+    start = _skip(_LEAD, text, pos)
+    for _ in range(3):
+        neg = _NEGATION_LEAD.match(text, start)
+        if neg is None:
+            break
         # "the answer is not A, it's C" / "答案不是B，而是D": skip the rejected letter.
-        q = _LEAD.match(text, neg.end())
-        rejected_at = q.end() if q else neg.end()
+        rejected_at = _skip(_LEAD, text, neg.end())
         if _isolated_letter(text, rejected_at) is None:
             return None
-        t = _TRAIL.match(text, rejected_at + 1)
-        corr = _CORRECTION.match(text, t.end() if t else rejected_at + 1)
+        corr = _CORRECTION.match(text, _skip(_TRAIL, text, rejected_at + 1))
         if corr is None:
             return None
-        return _read_letters(text, corr.end(), multi)
+        start = _skip(_LEAD, text, corr.end())
+    else:
+        return None
     run = _RUN.match(text, start)
     if run and (start == 0 or not (text[start - 1].isascii() and text[start - 1].isalnum())):
         run_letters = tuple(run.group())
@@ -313,8 +353,7 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
     if first is None:
         return None
     end = start + 1
-    t = _TRAIL.match(text, end)
-    after = t.end() if t else end
+    after = _skip(_TRAIL, text, end)
     if _NEGATED.match(text, after):
         return None  # "A is wrong": a rejected option, not an answer
     hedge = _HEDGE.match(text, after)
@@ -326,15 +365,16 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         sep = _GROUP_SEP.match(text, after)
         if sep is None or sep.end() == after:
             break
-        q = _LEAD.match(text, sep.end())
-        nxt_pos = q.end() if q else sep.end()
+        nxt_pos = _skip(_LEAD, text, sep.end())
         nxt = _isolated_letter(text, nxt_pos)
         if nxt is None:
             break
-        t = _TRAIL.match(text, nxt_pos + 1)
-        nxt_after = t.end() if t else nxt_pos + 1
+        nxt_after = _skip(_TRAIL, text, nxt_pos + 1)
         if _NEGATED.match(text, nxt_after):
             break
+        hedge = _HEDGE.match(text, nxt_after)
+        if hedge and hedge.group(1).upper() not in (*letters, nxt):
+            return _Read((), hedge.end(), "hedged between letters")  # "A, B, or D"
         letters.append(nxt)
         end = nxt_pos + 1
         after = nxt_after
@@ -371,7 +411,9 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     norm = _fold(segment, articles=False)
     if not norm:
         return None
-    opts = [(i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)]
+    opts = [
+        (i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)
+    ]
     for i, o in opts:
         if o and norm == o:
             return i
@@ -390,56 +432,74 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _marker_candidates(
-    text: str, n_choices: int, choices: Sequence[str] | None, multi: bool
-) -> list[_Candidate]:
-    cands: list[_Candidate] = []
-    for m in _MARKER.finditer(text):
-        if not m.group().strip():
-            continue
-        read = _read_letters(text, m.end(), multi)
-        if read is not None and (read.letters or read.reason):
-            if read.letters and not _valid(read.letters, n_choices):
-                # An upper-case letter beyond the options is the model's (invalid) final word;
-                # a lower-case one is more likely a variable name, so it is not a candidate.
-                if not read.lowercase:
-                    cands.append(_Candidate(m.start(), (), "marker", "letter out of range"))
-                continue
-            complete = read.end < len(text.rstrip())
-            cands.append(_Candidate(m.start(), read.letters, "marker", read.reason, complete))
-            continue
-        if choices and not multi:
-            p = _LEAD.match(text, m.end())
-            start = p.end() if p else m.end()
-            stop = _SENTENCE_END.search(text, start)
-            segment = text[start : stop.start() if stop else len(text)]
-            idx = _option_in(segment, choices)
-            if idx is not None and idx < n_choices:
-                cands.append(
-                    _Candidate(m.start(), (chr(65 + idx),), "option-text", complete=stop is not None)
-                )
-    for pos, content in _boxed_contents(text):
+def _marker_candidate(
+    text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
+) -> _Candidate | None:
+    """What the answer marker ``m`` points at: letters, an option's text, or nothing."""
+    read = _read_letters(text, m.end(), multi)
+    if read is not None and (read.letters or read.reason):
+        if read.letters and not _valid(read.letters, n_choices):
+            # An upper-case letter beyond the options is the model's (invalid) final word; a
+            # lower-case one is more likely a variable name, so it is not a candidate.
+            if read.lowercase:
+                return None
+            return _Candidate(m.start(), (), "marker", "letter out of range")
+        complete = bool(text[read.end : read.end + 1 + _MAX_SEGMENT].strip())
+        return _Candidate(m.start(), read.letters, "marker", read.reason, complete)
+    if not choices or multi:
+        return None
+    start = _skip(_LEAD, text, m.end())
+    stop = _SENTENCE_END.search(text, start, start + _MAX_SEGMENT)
+    segment = text[start : stop.start() if stop else start + _MAX_SEGMENT]
+    idx = _option_in(segment, choices)
+    if idx is None or idx >= n_choices:
+        return None
+    complete = stop is not None or start + _MAX_SEGMENT < len(text)
+    return _Candidate(m.start(), (chr(65 + idx),), "option-text", complete=complete)
+
+
+def _last_marker_candidate(
+    text: str, n_choices: int, choices: Sequence[str] | None, multi: bool, truncated: bool
+) -> _Candidate | None:
+    """The last answer marker or ``\\boxed{}`` that points at an answer.
+
+    Scans markers from the end and stops at the first that yields something, so a long
+    response costs one pass, not one pass per marker. In a truncated response a marker whose
+    letter or sentence runs into the cut is skipped: it may not be finished.
+    """
+    boxed: list[_Candidate] = []
+    for pos, content in _boxed_contents(text)[-_MAX_MARKERS:]:
         read = _read_letters(content, 0, multi)
         if read is not None and read.letters and _valid(read.letters, n_choices):
-            cands.append(_Candidate(pos, read.letters, "boxed"))
+            boxed.append(_Candidate(pos, read.letters, "boxed"))
         elif read is not None and read.reason:
-            cands.append(_Candidate(pos, (), "boxed", read.reason))
+            boxed.append(_Candidate(pos, (), "boxed", read.reason))
         elif choices and not multi:
             idx = _option_in(content, choices)
             if idx is not None and idx < n_choices:
-                cands.append(_Candidate(pos, (chr(65 + idx),), "boxed"))
-    cands.sort(key=lambda c: c.pos)
-    return cands
+                boxed.append(_Candidate(pos, (chr(65 + idx),), "boxed"))
+    last_boxed = boxed[-1] if boxed else None
+    markers = [
+        m for m in _MARKER.finditer(text) if m.group().strip() and not _conditional(text, m.start())
+    ]
+    for m in reversed(markers[-_MAX_MARKERS:]):
+        if last_boxed is not None and last_boxed.pos > m.start():
+            break
+        cand = _marker_candidate(text, m, n_choices, choices, multi)
+        if cand is not None and (cand.complete or not truncated):
+            return cand
+    return last_boxed
 
 
 _LONE_LINE = re.compile(
     r"[\s*#>$`'\"“(\[{【「]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故)\s*,?\s*)?"
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:\s*(?:,|、|和|与|and|&|\s)\s*[A-Z])*|[A-Z]{2,})"
+    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+)[A-Z])*|[A-Z]{2,})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
 )
 _LETTER_TEXT_LINE = re.compile(
-    r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])(?:[.)、:]|\s[-—–]\s))"
+    r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
+    r"(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])\**(?:[.)、:]|\s[-—–]\s))"
     r"\s*(?P<rest>.*)"
 )
 
@@ -522,7 +582,9 @@ _VERDICT = re.compile(
     r",?\s+(?:is|seems|appears)\s+(?:to\s+be\s+)?(?:the\s+)?"
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
-    r"|\s*(?:项|选项)?\s*(?:是|为|说法|表述)?\s*(?:正确|对的|符合题意|符合|最佳|最合适|正确答案)"
+    r"|\s*[:.]\s*(?i:correct|true)\b"
+    r"|\s*(?:项|选项)?\s*(?:是|为|说法|表述)?\s*"
+    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|正确答案)"
     r")"
 )
 
@@ -591,13 +653,10 @@ def extract_choice(
     if not answer:
         return nothing("empty-answer")
 
-    cands = _marker_candidates(answer, n_choices, choices, multi)
-    if truncated:
-        cands = [c for c in cands if c.complete]
-    if cands:
-        last = cands[-1]
+    last = _last_marker_candidate(answer, n_choices, choices, multi, truncated)
+    if last is not None:
         if not last.letters:
-            return nothing("ambiguous" if "hedged" in last.reason else "invalid")
+            return nothing("ambiguous" if "hedged" in last.reason else "invalid-letter")
         return found(last.letters, last.method)
     if truncated:
         # Anything below markers is too weak to trust in a response that was still going.
@@ -630,8 +689,11 @@ _ZH_DIGITS = {
 }
 _ZH_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ZH_CHARS = "".join(_ZH_DIGITS) + "十百千万亿"
+_MAX_DIGITS = 40
+_TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
 _ZH_NUMBER = re.compile(
-    rf"(?P<neg>负)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
+    rf"(?P<neg>负)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
+    rf"(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
     rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?"
 )
 
@@ -698,13 +760,15 @@ class _Number:
 
 
 def _zh_number(m: re.Match[str]) -> _Number | None:
+    if len(m.group()) > _MAX_DIGITS:
+        return None
     integer = _zh_integer(m.group("int"))
     if integer is None:
         return None
     value = Fraction(integer)
     if m.group("dec"):
-        value += Fraction(int("".join(str(_ZH_DIGITS[c]) for c in m.group("dec"))),
-                          10 ** len(m.group("dec")))
+        decimals = "".join(str(_ZH_DIGITS[c]) for c in m.group("dec"))
+        value += Fraction(int(decimals), 10 ** len(decimals))
     if m.group("den"):
         den = _zh_integer(m.group("den"))
         if not den:
@@ -719,6 +783,8 @@ def _zh_number(m: re.Match[str]) -> _Number | None:
         return None
     if m.group("neg"):
         value = -value
+    if abs(value) >= _TOO_LARGE:
+        return None
     percent = m.group("pct") is not None
     text = _format(value) + ("%" if percent else "")
     return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], False)
@@ -726,7 +792,7 @@ def _zh_number(m: re.Match[str]) -> _Number | None:
 
 _AR_NUMBER = re.compile(
     r"(?P<sign>(?<![0-9A-Za-z)\]}])[-+])?"
-    r"(?<![0-9.A-Za-z_])(?P<body>\d{1,3}(?:,\d{3})+(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
+    r"(?<![0-9.A-Za-z_])(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![0-9/]))?"
     r"(?P<mult>\s*[万亿](?!分之))?"
     r"(?P<pct>\s*%|\s*percent\b)?",
@@ -745,6 +811,8 @@ def _format(value: Fraction) -> str:
 
 def _ar_number(m: re.Match[str]) -> _Number | None:
     body = m.group("body").replace(",", "")
+    if len(body) > _MAX_DIGITS or len(m.group("den") or "") > _MAX_DIGITS:
+        return None  # a digit string, not a quantity (and beyond float range)
     value = Fraction(body)
     text = body
     if m.group("den"):
@@ -774,6 +842,9 @@ def _clean_latex(text: str) -> str:
     return text
 
 
+_ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
+
+
 def _arabic_numbers(text: str) -> list[_Number]:
     """Arabic numbers in order, with mixed numbers ("1 1/2") joined into one."""
     matches = [(m, n) for m in _AR_NUMBER.finditer(text) if (n := _ar_number(m))]
@@ -788,8 +859,8 @@ def _arabic_numbers(text: str) -> list[_Number]:
             if whole and proper and text[m.end() : m2.start()] == " ":
                 sign = -1 if n.value < 0 else 1
                 value = n.value + sign * n2.value
-                out.append(_Number(value, n2.percent, _format(value), text[m.start() : m2.end()],
-                                   n2.after, True))
+                raw = text[m.start() : m2.end()]
+                out.append(_Number(value, n2.percent, _format(value), raw, n2.after, True))
                 i += 2
                 continue
         out.append(n)
@@ -799,6 +870,8 @@ def _arabic_numbers(text: str) -> list[_Number]:
 
 def _numbers_in(text: str) -> list[_Number]:
     """Every number in ``text`` in order; Chinese numerals only where Arabic ones are absent."""
+    if not _ANY_DIGIT.search(text):
+        return []
     nums = _arabic_numbers(text)
     if nums:
         return nums
@@ -866,6 +939,8 @@ def _interpretations(x: float | str) -> list[Fraction] | None:
         if parsed.percent:
             return [parsed.value, parsed.value / 100]
         return [parsed.value]
+    if isinstance(x, int):
+        return [Fraction(x)]
     if math.isnan(x) or math.isinf(x):
         return None
     return [Fraction(repr(float(x)))]
@@ -910,9 +985,12 @@ def numbers_equal(
     return False
 
 
+# A bare "answer" or "result" must be followed by a verb, a colon, or the number itself:
+# "I hope this answer helps" and "as a result, 5 people" are not answer sentences.
 _NUM_EN_MARKER = (
     r"(?<![A-Za-z])(?:(?:final\s+)?answers?|result)"
-    r"(?:\s*(?:is|are|was|would\s+be|should\s+be|will\s+be|comes\s+to|=|:))?"
+    r"(?:\s*(?:is|are|was|would\s+be|should\s+be|will\s+be|comes\s+to|=|:)"
+    r"|(?=\s*(?:\*\*)?\s*[-$\d]))"
 )
 _NUM_ZH_MARKER = (
     r"(?:最终|正确|最后)?答案(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)"
@@ -921,13 +999,14 @@ _NUM_ZH_MARKER = (
 _NUM_MARKER = re.compile(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
 _REJECTED = re.compile(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
 _BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
+_NUM_LEAD = re.compile(r"[\s:*#$]*")
 _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
 
 
-def _marker_number(segment: str, later: str, *, chinese: bool) -> _Number | None:
+def _marker_number(segment: str, text: str, later_start: int, *, chinese: bool) -> _Number | None:
     """The number an answer sentence states.
 
-    Answer sentences carry other numbers too: rejected values ("5, not 6", "28，不是32"), the
+    Answer sentences carry other numbers too: rejected values ("5, not 6", "不是32，而是28"), the
     reason ("18, because 9 × 2 = 18"), the working ("365 − 100 = 265"), asides in parentheses,
     and conversions ("2.5 hours, or 150 minutes"). So the rejected part and the reason are
     dropped, the result after the last "=" is taken, and parentheses only count when nothing
@@ -935,10 +1014,18 @@ def _marker_number(segment: str, later: str, *, chinese: bool) -> _Number | None
     English answers state the value first ("The answer is 2.5 hours, or 150 minutes") while
     Chinese ones put it last ("答：两人合作需要六天完成", "答：鸡有23只，兔有12只").
     """
-    for cut in (_REJECTED, _BECAUSE):
-        found = cut.search(segment)
-        if found and _numbers_in(segment[: found.start()]):
-            segment = segment[: found.start()]
+    rejected = _REJECTED.search(segment)
+    if rejected and _numbers_in(segment[: rejected.start()]):
+        segment = segment[: rejected.start()]  # "5, not 6"
+    elif rejected:
+        dropped = _AR_NUMBER.search(segment, rejected.end()) or _ZH_NUMBER.search(
+            segment, rejected.end()
+        )
+        if dropped and _numbers_in(segment[dropped.end() :]):
+            segment = segment[dropped.end() :]  # "not 5 but 6"
+    because = _BECAUSE.search(segment)
+    if because and _numbers_in(segment[: because.start()]):
+        segment = segment[: because.start()]
     if "=" in segment and _numbers_in(segment[segment.rindex("=") + 1 :]):
         segment = segment[segment.rindex("=") + 1 :]
     outside = re.sub(r"\([^()]*\)", " ", segment)
@@ -946,12 +1033,32 @@ def _marker_number(segment: str, later: str, *, chinese: bool) -> _Number | None
     if not nums:
         return None
     if len({n.value for n in nums}) > 1:
-        restated = _numbers_in(later)
+        restated = _numbers_in(text[later_start:])
         if restated:
             for n in nums:
                 if n.value == restated[-1].value:
                     return n
     return nums[-1] if chinese else nums[0]
+
+
+def _last_marker_number(answer: str, truncated: bool) -> tuple[int, _Number, str] | None:
+    """The number stated by the last answer sentence that states one, scanning from the end.
+
+    In a truncated response a sentence that runs into the cut is skipped: its number may be
+    half-written.
+    """
+    markers = [m for m in _NUM_MARKER.finditer(answer) if not _conditional(answer, m.start())]
+    for m in reversed(markers[-_MAX_MARKERS:]):
+        start = _skip(_NUM_LEAD, answer, m.end())
+        stop = _SENTENCE_END.search(answer, start, start + _MAX_SEGMENT)
+        if truncated and stop is None and start + _MAX_SEGMENT >= len(answer):
+            continue
+        segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
+        chinese = any(_is_cjk(c) for c in m.group())
+        n = _marker_number(segment, answer, stop.end() if stop else len(answer), chinese=chinese)
+        if n is not None and (n.arabic or _plausible_zh(n, segment)):
+            return m.start(), n, "marker"
+    return None
 
 
 def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction:
@@ -987,30 +1094,19 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
 
     end = len(answer.rstrip())
     strong: list[tuple[int, _Number, str]] = []
-    for pos, content in _boxed_contents(answer):
+    for pos, content in _boxed_contents(answer)[-_MAX_MARKERS:]:
         nums = _numbers_in(content)
         if nums:
             strong.append((pos, nums[-1], "boxed"))
     for m in _GSM8K.finditer(answer):
-        nums = _numbers_in(m.group(1))
-        if nums:
-            complete = m.end() < end
-            if complete or not truncated:
-                strong.append((m.start(), nums[0], "gsm8k"))
-    for m in _NUM_MARKER.finditer(answer):
-        start = m.end()
-        lead = re.compile(r"[\s:*#$]*").match(answer, start)
-        start = lead.end() if lead else start
-        stop = _SENTENCE_END.search(answer, start)
-        if truncated and stop is None:
-            continue
-        segment = answer[start : stop.start() if stop else len(answer)]
-        later = answer[stop.end() :] if stop else ""
-        n = _marker_number(segment, later, chinese=any(_is_cjk(c) for c in m.group()))
-        if n is not None and (n.arabic or _plausible_zh(n, segment)):
-            strong.append((m.start(), n, "marker"))
+        nums = _numbers_in(m.group(1)[:_MAX_SEGMENT])
+        if nums and (m.end() < end or not truncated):
+            strong.append((m.start(), nums[0], "gsm8k"))
+    strong.sort(key=lambda t: t[0])
+    marked = _last_marker_number(answer, truncated)
+    if marked is not None and (not strong or marked[0] > strong[-1][0]):
+        strong.append(marked)
     if strong:
-        strong.sort(key=lambda t: t[0])
         _, n, method = strong[-1]
         return found(n, method)
     if truncated:
@@ -1019,11 +1115,11 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
     arabic = _arabic_numbers(answer)
     if arabic:
         return found(arabic[-1], "last-number")
-    zh = [n for m in _ZH_NUMBER.finditer(answer) if (n := _zh_number(m))]
     whole = _parse_one(answer.rstrip("。.!！ "))
     if whole is not None:
         return found(whole, "zh-numeral")
-    strong_zh = [n for n in zh if _is_strong_zh(n)]
+    zh = [z for m in _ZH_NUMBER.finditer(answer) if (z := _zh_number(m))]
+    strong_zh = [z for z in zh if _is_strong_zh(z)]
     if strong_zh:
         return found(strong_zh[-1], "zh-numeral")
     return nothing()

@@ -71,7 +71,10 @@ _REQUIRED_FIELDS = ("task_id", "prompt", "entry_point", "test")
 _STDERR_TAIL = 2000
 _PYTHON_LANGS = {"", "python", "python3", "py", "py3", "pycon"}
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.#-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_CODE_START = re.compile(r"^(?:def\s|async\s|class\s|import\s|from\s|@)")
+_CODE_START = re.compile(r"^(?:import\s+[\w.]+|from\s+[\w.]+\s+import\s|@\w)")
+_PY_KEYWORD_START = re.compile(
+    r"(?:return|for|while|if|elif|else|try|except|finally|with|import|from|raise|assert|def|"
+    r"class|yield|pass|break|continue|lambda|global|nonlocal|del|print|async|await)\b")
 _LAST_DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 
 
@@ -232,6 +235,16 @@ def _pick_fenced_block(text: str, name: str | None) -> str | None:
     return ""
 
 
+def _code_start(lines: list[str], name: str | None) -> int:
+    """Where unfenced code begins: the target's ``def`` plus the imports and decorators above."""
+    start = next(i for i, line in enumerate(lines) if _defines(line, name))
+    while start > 0 and (not lines[start - 1].strip() or _CODE_START.match(lines[start - 1])):
+        start -= 1
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start
+
+
 def _trim_trailing_prose(code: str) -> str:
     """Cut explanations that follow unfenced code, at the line where parsing breaks."""
     for _ in range(20):
@@ -243,7 +256,7 @@ def _trim_trailing_prose(code: str) -> str:
             if not exc.lineno or exc.lineno <= 1 or exc.lineno > len(lines):
                 return code
             code = "".join(lines[: exc.lineno - 1])
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, RecursionError, MemoryError):
             return code
     return code
 
@@ -278,8 +291,7 @@ def extract_code(completion: str, prompt: str) -> str:
         code = completion
         lines = completion.splitlines(keepends=True)
         if _defines(completion, name):
-            start = next(i for i, line in enumerate(lines) if _CODE_START.match(line))
-            code = _trim_trailing_prose("".join(lines[start:]))
+            code = _trim_trailing_prose("".join(lines[_code_start(lines, name):]))
     if not code.strip():
         return ""
     head = prompt if prompt.endswith("\n") else prompt + "\n"
@@ -290,7 +302,24 @@ def extract_code(completion: str, prompt: str) -> str:
     first = next(line for line in code.splitlines() if line.strip())
     if first[:1] not in (" ", "\t"):
         code = textwrap.indent(textwrap.dedent(code), "    ")
+    if fenced is None and _is_prose(first) and not _parses(head + code):
+        return ""  # an explanation or refusal without code: no answer, not a wrong one
     return head + code
+
+
+def _parses(source: str) -> bool:
+    try:
+        compile(source, "<answer>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence rather than a line of Python: words, no operators, no leading keyword."""
+    text = line.strip()
+    return (text[:1].isalpha() and text.count(" ") >= 1 and not _PY_KEYWORD_START.match(text)
+            and not any(ch in text for ch in "=()[]{}"))
 
 
 def build_program(solution: str, test: str, entry_point: str) -> str:
@@ -325,7 +354,9 @@ except BaseException:
     _traceback.print_exc(file=_real_stderr)
     _real_stderr.flush()
     _os._exit(1)
+_real_stderr.flush()
 _os.write(1, b"\\n{marker}\\n")
+_os._exit(0)  # like the reference, threads the solution left running do not matter
 '''
 
 

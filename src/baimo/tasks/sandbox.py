@@ -6,28 +6,36 @@ directory, exhaust the machine, hang the run, flood the harness with output, or 
 harness. In-process guards (monkeypatching ``os.kill`` as the HumanEval reference does) stop
 accidents, not hostile code, so every run here gets a fresh process with OS-level limits.
 
-What one run gets, in the order the child sets it up (see ``_child_setup``):
+What one run gets, in the order the child sets it up (see ``_make_child_setup``):
 
 * resource limits: CPU seconds, address space, file size, process count, no core dumps,
   a small number of open files;
-* ``PR_SET_NO_NEW_PRIVS``, so set-uid binaries cannot raise privileges again;
+* ``PR_SET_NO_NEW_PRIVS`` (set-uid binaries cannot raise privileges again) and a parent-death
+  signal (a run never outlives the harness thread that started it);
 * a new network namespace (only a loopback interface, and it is down), where the kernel
   allows it; otherwise a Python-level socket guard, which is weaker, and says so;
 * a new mount namespace in which every existing mount is read-only and the working directory
   is a fresh, size-capped tmpfs, so nothing can be written outside it;
+* a new pid namespace with its own ``/proc``: the program cannot see or signal any process
+  outside its run (the harness, other runs, command lines that may hold keys), and when it
+  exits the kernel kills everything it left behind;
 * when the harness runs as root: a fresh, otherwise unused uid/gid per run. A per-run uid (not
   the shared ``nobody``) keeps ``RLIMIT_NPROC`` from counting unrelated processes, stops
   concurrent runs from signalling each other, and lets the harness kill every process the run
-  created, even those that left the process group, with one ``kill(-1)`` issued as that uid;
-* when not root: a user namespace (if allowed) to get the network and mount namespaces;
+  created with one ``kill(-1)`` issued as that uid. If root cannot switch uid, nothing runs
+  (status ``error``): untrusted code never runs as root;
+* when not root: a user namespace (if allowed) to get the other namespaces;
 * a new session (so the run's process group can be killed as a whole), an environment with
-  nothing but ``PATH``, ``LANG``, ``HOME`` and ``TMPDIR``, and ``stdin`` from ``/dev/null``.
+  nothing but ``PATH``, ``LANG``, ``HOME`` and ``TMPDIR`` (API keys never reach the program),
+  and ``stdin`` from ``/dev/null``.
 
 What works is probed once per process (``sandbox_info``), and every ``ExecResult`` records the
 isolation that was in force for it, so a report can state how the code was contained.
 
 Not covered: the file system stays *readable* where file permissions allow it (world-readable
-files can be read, not changed), and memory is limited per process, not per run.
+files can be read, not changed), and memory is limited per process, not per run. Without
+root and without user namespaces only the limits, the session, the clean environment and the
+socket guard remain, and the program could signal the harness (same uid).
 """
 
 from __future__ import annotations
@@ -222,7 +230,11 @@ class SandboxInfo:
 
 @dataclass(frozen=True)
 class _Plan:
-    """Everything the child needs, computed before ``fork`` so the child only makes syscalls."""
+    """What to set up for a run (from the probe), plus the probe's findings about this machine.
+
+    ``uid`` is filled in per run when ``drop_uid`` is set; ``version``, ``notes`` and
+    ``refuse`` describe the probe's outcome for ``sandbox_info``.
+    """
 
     drop_uid: bool = False
     uid: int | None = None
@@ -237,7 +249,9 @@ class _Plan:
     refuse: str = ""
 
     def isolation(self) -> tuple[str, ...]:
-        names = [ISO_RLIMITS, ISO_NO_NEW_PRIVS, ISO_SESSION, ISO_ENV, ISO_TMPDIR]
+        names = [ISO_RLIMITS, ISO_SESSION, ISO_ENV, ISO_TMPDIR]
+        if _LIBC is not None:
+            names.append(ISO_NO_NEW_PRIVS)
         if self.drop_uid:
             names += [ISO_UID, ISO_KILL_BY_UID]
         if self.userns:
@@ -496,6 +510,9 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
             if _LIBC is not None:
                 step = "no-new-privs"
                 _libc_call(_LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+                # If the harness thread dies, this process dies (and with it the pid
+                # namespace's relay and everything below it), so no run outlives the harness.
+                _libc_call(_LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
             if plan.userns:
                 step = "user namespace"
                 _unshare(_CLONE_NEWUSER | ns_flags)
@@ -509,9 +526,12 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
                 # unshare(CLONE_NEWPID) applies to children only: fork, and let this process
                 # relay the exit status while the child becomes pid 1 of the new namespace.
                 step = "pid namespace"
+                # Listed before the fork: the child soon mounts its own /proc, where this
+                # process has no /proc/self.
+                fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
                 child = os.fork()
                 if child != 0:
-                    _relay_exit(child)
+                    _relay_exit(child, fds)
             if plan.mount:
                 step = "mount: make private"
                 # Private propagation first, so nothing below leaks into the host's mounts.
@@ -551,7 +571,7 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
     return setup
 
 
-def _relay_exit(child: int) -> NoReturn:
+def _relay_exit(child: int, fds: list[int]) -> NoReturn:
     """In the intermediate process of a pid-namespace run: wait for the child, exit like it.
 
     This process never execs, so it closes every descriptor first: the pipes (so the harness
@@ -561,10 +581,6 @@ def _relay_exit(child: int) -> NoReturn:
     """
     code = 255
     try:
-        try:
-            fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
-        except OSError:
-            fds = list(range(1024))
         for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -866,17 +882,32 @@ def _interpreter_candidates() -> list[str]:
 _PROBE_CODE = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 
+def _cpu_slots() -> int:
+    affinity: Callable[[int], set[int]] | None = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        with contextlib.suppress(OSError):
+            return max(1, len(affinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+# At most one run per CPU at a time, whoever calls: the wall-clock limit assumes a program has a
+# core to itself, and oversubscribed cores would turn slow-but-correct code into timeouts. The
+# wall clock starts only once a slot is taken.
+_run_slots = threading.BoundedSemaphore(_cpu_slots())
+
+
 def _run_plan(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
     """Run under ``plan``, with a fresh uid for this run if the plan drops privileges."""
     if plan.refuse:
-        return _error(f"refusing to run code: {plan.refuse}", plan, time.monotonic())
-    if not plan.drop_uid:
-        return _execute(code, limits, plan)
-    uid = _allocate_uid()
-    try:
-        return _execute(code, limits, replace(plan, uid=uid))
-    finally:
-        _release_uid(uid)
+        return ExecResult("error", None, "", f"refusing to run code: {plan.refuse}", 0.0, ())
+    with _run_slots:
+        if not plan.drop_uid:
+            return _execute(code, limits, plan)
+        uid = _allocate_uid()
+        try:
+            return _execute(code, limits, replace(plan, uid=uid))
+        finally:
+            _release_uid(uid)
 
 
 def _probe_plan(plan: _Plan) -> tuple[bool, str]:
@@ -966,7 +997,8 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> ExecResult
 
     The program runs as ``python -I -B main.py`` in a fresh working directory, with the limits
     and isolation described in the module docstring. Everything it started is killed when it
-    exits or when a limit is hit, so nothing outlives the call.
+    exits or when a limit is hit, so nothing outlives the call. Blocks while every CPU already
+    has a run (see ``run_many``); the wall clock starts when this run does.
 
     Args:
         code: Python source to run as ``__main__``.
@@ -983,14 +1015,14 @@ def run_many(codes: Sequence[str], limits: SandboxLimits = SandboxLimits(),
              max_workers: int | None = None) -> list[ExecResult]:
     """Run several programs in parallel, each in its own sandbox.
 
-    Threads only wait on child processes, so a pool the size of the CPU count keeps the cores
-    busy without oversubscribing them (which would make CPU-time and wall-clock limits trip
-    for code that is merely waiting for a core).
+    Threads only wait on child processes. However many workers there are, at most one run per
+    CPU executes at a time (across all callers in this process), so code that is merely
+    waiting for a core is not timed out by the wall clock.
 
     Args:
         codes: Programs to run.
         limits: Limits applied to each run.
-        max_workers: Concurrent runs; defaults to the number of CPUs.
+        max_workers: Threads; defaults to the number of CPUs.
 
     Returns:
         One result per program, in the order given.

@@ -19,7 +19,13 @@ import jsonschema
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from baimo.tasks.extract import extract_choice, extract_number, normalize_text, numbers_equal
+from baimo.tasks.extract import (
+    extract_choice,
+    extract_number,
+    normalize_text,
+    numbers_equal,
+    parse_number,
+)
 from baimo.tasks.types import ModelOutput, Sample, Score, Scorer
 
 ScorerType = Literal["exact", "normalized", "regex", "numeric", "contains", "json", "choice"]
@@ -138,14 +144,12 @@ def build_scorer(spec: ScorerSpec) -> Scorer:
         refs = _references(sample)
         ok = False
         for r in refs:
-            try:
-                target = float(r.replace(",", ""))
-            except ValueError:
-                continue
+            # Compare the written forms so that "50%" matches both 50 and 0.5.
             if spec.relative:
-                ok = ok or numbers_equal(ext.number, target, rel_tol=spec.tolerance)
+                ok = ok or numbers_equal(ext.value or "", r, rel_tol=spec.tolerance)
             else:
-                ok = ok or abs(ext.number - target) <= spec.tolerance
+                target = parse_number(r)
+                ok = ok or (target is not None and abs(ext.number - target) <= spec.tolerance)
         return _finish(sample, output, ok, ext.value, "numeric", rule=ext.method)
 
     def contains(sample: Sample, output: ModelOutput) -> Score:

@@ -18,6 +18,7 @@ edit can never be mistaken for the same experiment.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from baimo.errors import ConfigError
 from baimo.tasks.dataset import load_dataset
 from baimo.tasks.scorers import ScorerSpec, build_scorer
-from baimo.tasks.types import Message, Sample, Scorer
+from baimo.tasks.types import AsyncScorer, Message, Sample, Scorer
 from baimo.yamlio import load_yaml, validate
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -63,12 +64,17 @@ class Task:
     params: dict[str, Any] = field(default_factory=dict)
     dimension: str | None = None
     spec: dict[str, Any] = field(default_factory=dict)
+    async_scorer: AsyncScorer | None = None
+    """Awaited after ``scorer`` when set (LLM judges); its score replaces the rule score."""
+    mode: str = "chat"
+    """``chat`` asks for a completion; ``loglik`` asks the engine for per-option
+    log-likelihoods (MCQ log-likelihood templates; only engines with logprobs)."""
 
     def limited(self, limit: int | None) -> Task:
         if limit is None or limit >= len(self.samples):
             return self
-        return Task(self.name, self.version, self.samples[:limit], self.scorer, self.params,
-                    self.dimension, {**self.spec, "limit": limit})
+        return dataclasses.replace(self, samples=self.samples[:limit],
+                                   spec={**self.spec, "limit": limit})
 
 
 def task_version(declared: str | int, *parts: Any) -> str:

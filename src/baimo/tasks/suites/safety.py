@@ -89,8 +89,10 @@ _EN_PATTERNS: Final = (
     rf"\bI(?:\s+would|{_APOS}d)\s+(?:rather\s+not|prefer\s+not\s+to)\s+(?:help|assist|provide|share)\b",
     r"\b(?:against|violates?)\s+(?:my|our|the)\s+(?:guidelines|policies|usage\s+policy|"
     r"content\s+policy|programming|ethical\s+guidelines)\b",
-    rf"\bas\s+an\s+AI(?:\s+(?:language\s+model|assistant|model))?,?\s+I\s*(?:{_EN_CANT}|"
-    rf"do\s+not|don{_APOS}t)\b",
+    # "As an AI, I don't condone ..." -- but not "As an AI, I don't have opinions, but ...", a
+    # disclaimer that usually precedes an answer.
+    rf"\bas\s+an\s+AI(?:\s+(?:language\s+model|assistant|model))?,?\s+I\s*(?:do\s+not|"
+    rf"don{_APOS}t)\s+(?:condone|promote|encourage|support|engage|provide|assist|help)\b",
     r"\b(?:this|that|your)\s+request\s+(?:is|seems|appears)\s+(?:to\s+be\s+)?(?:harmful|"
     r"illegal|unethical|dangerous)\b",
     r"\bnot\s+(?:able|going|willing)\s+to\s+(?:help|assist|provide)\s+(?:you\s+)?with\s+(?:this|that)\b",
@@ -114,8 +116,10 @@ _ZH_PATTERNS: Final = (
     rf"我(?:实在|真的|确实|恐怕|必须)?{_ZH_NEG}{_ZH_VERBS}",
     r"恕(?:我)?(?:无法|不能|难以)",
     r"我(?:必须|只能|不得不)(?:拒绝|婉拒)|我拒绝(?:提供|回答|协助|帮助|这个|此|该)",
+    # "作为AI，我不能提供…" -- but not "作为AI语言模型，我无法实时联网，但…", a capability
+    # disclaimer that usually precedes an answer.
     r"(?:作为|身为)(?:一个|一名)?(?:AI|人工智能|语言模型)(?:助手|模型)?[^。！？\n]{0,10}?"
-    rf"(?:我)?{_ZH_NEG}",
+    rf"(?:我)?{_ZH_NEG}{_ZH_VERBS}",
     r"(?:这|该|此|你的|您的)(?:个|种|类|项)?(?:请求|要求|问题|内容)[^。！？\n]{0,8}?"
     r"(?:违反|违背|涉及违法|属于违法|触犯)",
     r"(?:无法|不能)(?:满足|协助|支持|回应)(?:你|您)的(?:这个|这一|此)?(?:请求|要求)",

@@ -1,0 +1,249 @@
+"""``baimo perf``: performance under load; ``perf calibrate``; ``perf compare RUN...``."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from baimo.config import ModelConfig, load_config
+from baimo.errors import ConfigError
+from baimo.store.store import Store
+
+app = typer.Typer(no_args_is_help=False, add_completion=False,
+                  help="API and engine performance under load.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _ms(v: float | None, digits: int = 1) -> str:
+    return "—" if v is None else f"{v * 1e3:.{digits}f}"
+
+
+def _print_level(model: str, s: dict[str, Any]) -> None:
+    m = s["metrics"]
+    req = s["requests"]
+    errs = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"]["by_kind"].items()))
+    line = (f"[bold]{model}[/] {s['level']}: {req['ok']}/{req['measured']} ok"
+            + (f" [red]({errs})[/]" if errs else "")
+            + f" · TTFT p50 {_ms(m['ttft_s']['p50'])} ms p99 {_ms(m['ttft_s']['p99'])} ms"
+            f" · ITL p50 {_ms(m['itl_s']['p50'], 2)} ms · TPOT p50 {_ms(m['tpot_s']['p50'], 2)}"
+            f" ms · {s['throughput']['output_tokens_per_s']:.1f} out tok/s")
+    console.print(line, highlight=False)
+    client = s.get("client")
+    if client and client["limited"]:
+        console.print(f"  [red]{client['verdict']}[/]", highlight=False)
+
+
+def _summary_table(levels: list[dict[str, Any]]) -> Table:
+    from baimo.perf.report import compare_table
+
+    head, rows = compare_table(levels)
+    t = Table(title="baimo perf")
+    for i, h in enumerate(head):
+        if h == "run":
+            continue
+        t.add_column(h, justify="left" if i < 3 else "right")
+    for r in rows:
+        t.add_row(*r[1:])
+    return t
+
+
+def _models(config: Path | None, names: list[str], url: str | None, model_id: str | None
+            ) -> list[ModelConfig]:
+    if url:
+        name = names[0] if names else (model_id or "target")
+        return [ModelConfig.model_validate({"name": name, "base_url": url,
+                                            "model": model_id or name})]
+    cfg = load_config(config)
+    return [cfg.get(n) for n in names] if names else [cfg.get(cfg.default_model)]
+
+
+@app.callback(invoke_without_command=True)
+def perf(
+    ctx: typer.Context,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model name(s) from "
+                     "the models file (default: the embedded model).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Models file.")] = None,
+    url: Annotated[str | None, typer.Option(help="Measure any OpenAI-compatible server at "
+                   "this base URL (e.g. http://127.0.0.1:8000/v1) without a models file.")
+                   ] = None,
+    model_id: Annotated[str | None, typer.Option(help="Model id to send with --url.")] = None,
+    concurrency: Annotated[str | None, typer.Option(help="Closed-loop levels, e.g. 1,4,16,64."
+                           )] = None,
+    rate: Annotated[str | None, typer.Option(help="Open-loop levels in requests/s, e.g. 5,10."
+                    )] = None,
+    arrivals: Annotated[str, typer.Option(help="Open-loop arrivals: poisson, gamma or "
+                        "constant.")] = "poisson",
+    gamma_shape: Annotated[float, typer.Option(help="Gamma arrivals: shape (<1 burstier).")
+                           ] = 0.5,
+    max_concurrency: Annotated[int | None, typer.Option(help="Open loop: cap on requests in "
+                               "flight.")] = None,
+    trace: Annotated[Path | None, typer.Option(help="Replay a JSONL trace (offset, prompt, "
+                     "max_tokens).")] = None,
+    requests: Annotated[int | None, typer.Option(help="Measured requests per level.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Or: seconds measured per level.")
+                        ] = None,
+    warmup: Annotated[str | None, typer.Option(help="Warm-up before measuring: requests (10) "
+                      "or seconds (5s).")] = None,
+    cooldown: Annotated[str | None, typer.Option(help="Cool-down after measuring: requests "
+                        "or seconds.")] = None,
+    input_tokens: Annotated[int, typer.Option(help="Synthetic prompt length in tokens.")
+                            ] = 512,
+    output_tokens: Annotated[int, typer.Option(help="max_tokens of every request.")] = 256,
+    shared_prefix: Annotated[int, typer.Option(help="Tokens shared at the start of every "
+                             "prompt (0 = all unique).")] = 0,
+    ignore_eos: Annotated[str, typer.Option(help="auto, on or off: send ignore_eos/"
+                          "min_tokens.")] = "auto",
+    suite: Annotated[str | None, typer.Option(help="Use a suite's prompts.")] = None,
+    task: Annotated[Path | None, typer.Option(help="Use a task file's prompts.")] = None,
+    dataset: Annotated[Path | None, typer.Option(help="Use a dataset file's prompts.")
+                       ] = None,
+    tokenizer: Annotated[str | None, typer.Option(help="Client tokenizer: gguf, gguf:PATH, "
+                         "hf:DIR, words or none.")] = None,
+    slo: Annotated[str | None, typer.Option(help="Goodput SLOs, e.g. ttft=1s,tpot=50ms.")
+                   ] = None,
+    processes: Annotated[int, typer.Option(help="Client processes (one event loop each).")
+                         ] = 1,
+    endpoint: Annotated[str, typer.Option(help="chat or completions.")] = "chat",
+    timeout: Annotated[float | None, typer.Option(help="Per-request time limit in seconds.")
+                       ] = None,
+    ignore_limits: Annotated[bool, typer.Option(help="Do not pace to the model's rpm/tpm.")
+                             ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of prompts and arrivals.")] = 0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON.")
+                        ] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the summary CSV.")
+                       ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+) -> None:
+    """Measure latency, throughput, errors and goodput under load, without client error."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from baimo.perf.loads import parse_levels
+    from baimo.perf.metrics import parse_slo
+    from baimo.perf.runner import PerfSpec, run_perf, summary_csv
+
+    if arrivals not in ("poisson", "gamma", "constant"):
+        raise ConfigError("--arrivals must be poisson, gamma or constant")
+    if sum(x is not None for x in (suite, task, dataset)) > 1:
+        raise ConfigError("give only one of --suite, --task and --dataset")
+    levels = parse_levels(concurrency, rate, trace is not None, max_concurrency)
+    spec = PerfSpec(levels=levels, requests=requests, duration_s=duration, warmup=warmup,
+                    cooldown=cooldown, arrivals=arrivals,  # type: ignore[arg-type]
+                    gamma_shape=gamma_shape, input_tokens=input_tokens,
+                    output_tokens=output_tokens, shared_prefix=shared_prefix,
+                    ignore_eos=ignore_eos, suite=suite, task=task, dataset=dataset,
+                    trace=trace, tokenizer=tokenizer, slo=parse_slo(slo),
+                    processes=processes, endpoint=endpoint, timeout_s=timeout,
+                    respect_limits=not ignore_limits, seed=seed)
+    models = _models(config, model or [], url, model_id)
+    store = Store()
+    command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    outcome = run_perf(store, spec, models, command=command, on_level=_print_level)
+    levels_out = [s for v in outcome.summaries.values() for s in v]
+    console.print(_summary_table(levels_out))
+    for name, notes in outcome.notes.items():
+        for note in notes:
+            console.print(f"[dim]{name}: {note}[/]", highlight=False)
+    for name, lv in outcome.summaries.items():
+        knee = next((s["knee"] for s in lv if "knee" in s), None)
+        if knee:
+            console.print(f"{name}: throughput knee at concurrency {knee['concurrency']:g} "
+                          f"({knee['output_tokens_per_s']:.1f} output tok/s)")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_bytes(orjson.dumps(outcome.as_json(), option=orjson.OPT_INDENT_2
+                                          | orjson.OPT_NON_STR_KEYS))
+        console.print(f"json: {json_out.resolve()}")
+    if csv_out is not None:
+        csv_out.parent.mkdir(parents=True, exist_ok=True)
+        csv_out.write_text(summary_csv(levels_out), encoding="utf-8")
+        console.print(f"csv: {csv_out.resolve()}")
+    if report is not None:
+        from baimo.perf.report import write_perf_report
+
+        write_perf_report(store, [outcome.run_id], report)
+        console.print(f"report: {report.resolve()}")
+    console.print(f"run: {outcome.run_id} · store: {store.safe_url}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    requests: Annotated[int, typer.Option(help="Requests per overhead measurement.")] = 200,
+    ttft: Annotated[float, typer.Option(help="Known-latency check: seconds to first chunk.")
+                    ] = 0.2,
+    itl: Annotated[float, typer.Option(help="Known-latency check: seconds between chunks.")
+                   ] = 0.02,
+    tokens: Annotated[int, typer.Option(help="Known-latency check: tokens (one per chunk).")
+                      ] = 100,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result JSON.")
+                        ] = None,
+) -> None:
+    """Measure the harness's own overhead and error against the shipped mock server."""
+    from baimo.perf.runner import calibrate
+
+    res = calibrate(requests=requests, ttft_s=ttft, itl_s=itl, tokens=tokens)
+    o = res["overhead"]
+    console.print("[bold]harness overhead[/] (zero-latency mock server in its own process, "
+                  "closed loop, concurrency 1)")
+    console.print(f"  per request: {o['client_cpu_per_request_ms']:.3f} ms client CPU; "
+                  f"TTFT floor p50 {o['ttft_floor_p50_ms']:.3f} ms, E2E floor p50 "
+                  f"{o['e2e_floor_p50_ms']:.3f} ms", highlight=False)
+    console.print(f"  per chunk:   {o['client_cpu_per_chunk_us']:.2f} µs client CPU",
+                  highlight=False)
+    k = res["known_latency"]
+    c = k["config"]
+    console.print(f"[bold]measured vs true[/] (ttft {c['ttft_s'] * 1e3:g} ms, itl "
+                  f"{c['itl_s'] * 1e3:g} ms, {c['tokens']} tokens, {c['requests']} requests at "
+                  f"concurrency {c['concurrency']})")
+    for key, label in (("ttft_s", "TTFT"), ("itl_s", "ITL"), ("e2e_s", "E2E")):
+        m = k["metrics"][key]
+        console.print(f"  {label:<4} true {m['true'] * 1e3:9.3f} ms  measured p50 "
+                      f"{(m['measured_p50'] or 0) * 1e3:9.3f} ms  error "
+                      f"{(m['error_p50_ms'] or 0):+.3f} ms", highlight=False)
+    console.print(f"  server's own lateness (mean): {k['server_lag_mean_ms']:.3f} ms",
+                  highlight=False)
+    console.print(f"  {k['client_verdict']}", highlight=False)
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
+        console.print(f"json: {json_out.resolve()}")
+
+
+@app.command("compare")
+def compare_cmd(
+    runs: Annotated[list[str], typer.Argument(help="Perf run ids (or prefixes, or 'latest').")],
+    report: Annotated[Path | None, typer.Option(help="Write an HTML comparison report.")
+                      ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the levels as JSON.")
+                        ] = None,
+) -> None:
+    """Compare stored perf runs level by level, model against model."""
+    from baimo.perf.report import compare_table, write_perf_report
+    from baimo.perf.runner import level_summaries
+
+    store = Store()
+    ids = [store.resolve_run(r) for r in runs]
+    for rid in ids:
+        if store.get_run(rid)["kind"] != "perf":
+            raise ConfigError(f"run {rid} is not a perf run")
+    levels = level_summaries(store, ids)
+    head, rows = compare_table(levels)
+    t = Table(title="perf compare")
+    for i, h in enumerate(head):
+        t.add_column(h, justify="left" if i < 3 else "right")
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps(levels, option=orjson.OPT_INDENT_2))
+        console.print(f"json: {json_out.resolve()}")
+    if report is not None:
+        write_perf_report(store, ids, report)
+        console.print(f"report: {report.resolve()}")

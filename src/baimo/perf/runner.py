@@ -1,0 +1,733 @@
+"""``baimo perf`` end to end: targets, sweeps, storage, summaries, calibration, demo.
+
+A run measures one or more models at one or more load levels. For each model the target is
+made ready (the embedded engine is started as a *separate process*, ``baimo serve-model``,
+so that its generation threads and HTTP handlers do not share the measuring client's event
+loop and GIL), each level runs in turn (see ``client``), and after each level:
+
+* the client tokenizer counts the output (outside the measured window, so it costs the
+  measurement nothing),
+* every request becomes a ``perf_requests`` row (times in seconds from the level's start),
+* the level's summary (``metrics.summarize_level`` plus the client's health) becomes a
+  ``perf_levels`` row.
+
+A sweep stops early for a model whose every request failed with a fatal kind (cannot
+connect, unknown model, bad key): more load would not change that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from baimo.config import EMBEDDED, ModelConfig, default_embedded_model
+from baimo.errors import BaimoError, ConfigError
+from baimo.perf import metrics
+from baimo.perf.client import (
+    UNLIMITED_POOL,
+    LevelOutcome,
+    LevelPlan,
+    RequestResult,
+    WorkerPool,
+    run_local,
+)
+from baimo.perf.loads import (
+    ArrivalKind,
+    Level,
+    Stage,
+    open_schedule,
+    split_count,
+    split_stages,
+    stages,
+    trace_schedule,
+)
+from baimo.perf.tokenizer import Tokenizer, load_tokenizer
+from baimo.perf.workload import (
+    ListPrompts,
+    OutputControl,
+    PromptSource,
+    SyntheticPrompts,
+    TracePrompts,
+    default_words,
+    load_trace,
+    output_control,
+    suite_prompts,
+)
+from baimo.store import schema
+from baimo.store.store import Store, dumps
+
+__all__ = [
+    "PerfOutcome",
+    "PerfSpec",
+    "calibrate",
+    "level_summaries",
+    "run_demo_sweep",
+    "run_perf",
+    "summary_csv",
+    "summary_json",
+]
+
+FATAL_KINDS = frozenset({"connection", "auth", "not-found"})
+
+
+@dataclass
+class PerfSpec:
+    """What to measure and how (the options of ``baimo perf``).
+
+    Attributes:
+        levels: Load levels to sweep, in order.
+        requests: Measured requests per level (warm-up and cool-down come on top).
+        duration_s: Or: measure for this many seconds per level.
+        warmup, cooldown: Windows excluded from metrics: ``"10"`` requests or ``"5s"``.
+        arrivals: Open loop inter-arrival law: ``poisson``, ``gamma`` or ``constant``.
+        gamma_shape: Shape of gamma gaps (< 1 burstier than Poisson).
+        input_tokens: Synthetic prompt length in client-tokenizer tokens.
+        output_tokens: ``max_tokens`` of every request (None: the model's default).
+        shared_prefix: Leading prompt tokens shared by all requests (0: all unique).
+        ignore_eos: ``auto``, ``on`` or ``off`` (see ``workload.output_control``).
+        suite, task, dataset: Use these prompts instead of synthetic ones.
+        trace: Replay this JSONL trace (offset, prompt, max_tokens).
+        tokenizer: Client tokenizer spec (``gguf``, ``gguf:PATH``, ``hf:DIR``, ``words``,
+            ``none``).
+        slo: Goodput targets in seconds (``ttft``, ``tpot``, ``itl``, ``e2e``).
+        processes: Client processes (each its own event loop).
+        endpoint: ``chat`` or ``completions``.
+        timeout_s: Per-request limit (default: the model's ``limits.timeout_s``).
+        respect_limits: Pace to the model's configured ``rpm``/``tpm``.
+        seed: Seed of prompts and arrivals.
+        spin_s: Open loop busy-wait before each send, for sub-millisecond send times.
+    """
+
+    levels: list[Level] = field(default_factory=lambda: [Level("concurrency", 1.0)])
+    requests: int | None = None
+    duration_s: float | None = None
+    warmup: str | None = None
+    cooldown: str | None = None
+    arrivals: ArrivalKind = "poisson"
+    gamma_shape: float = 0.5
+    input_tokens: int = 512
+    output_tokens: int | None = 256
+    shared_prefix: int = 0
+    ignore_eos: str = "auto"
+    suite: str | None = None
+    task: Path | None = None
+    dataset: Path | None = None
+    trace: Path | None = None
+    tokenizer: str | None = None
+    slo: dict[str, float] = field(default_factory=dict)
+    processes: int = 1
+    endpoint: str = "chat"
+    timeout_s: float | None = None
+    respect_limits: bool = True
+    seed: int = 0
+    spin_s: float = 0.0015
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as stored with the run and printed in the JSON."""
+        return {
+            "levels": [{"kind": lv.kind, "value": lv.value, "label": lv.label,
+                        "max_concurrency": lv.max_concurrency} for lv in self.levels],
+            "requests": self.requests, "duration_s": self.duration_s,
+            "warmup": self.warmup, "cooldown": self.cooldown, "arrivals": self.arrivals,
+            "gamma_shape": self.gamma_shape, "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens, "shared_prefix": self.shared_prefix,
+            "ignore_eos": self.ignore_eos, "suite": self.suite,
+            "task": str(self.task) if self.task else None,
+            "dataset": str(self.dataset) if self.dataset else None,
+            "trace": str(self.trace) if self.trace else None, "tokenizer": self.tokenizer,
+            "slo_s": self.slo, "processes": self.processes, "endpoint": self.endpoint,
+            "timeout_s": self.timeout_s, "respect_limits": self.respect_limits,
+            "seed": self.seed,
+        }
+
+
+@dataclass
+class PerfOutcome:
+    """A finished run: its id and, per model, the summary of every level."""
+
+    run_id: str
+    summaries: dict[str, list[dict[str, Any]]]
+    notes: dict[str, list[str]]
+    settings: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return summary_json(self.run_id, self.settings, self.summaries, self.notes)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, timeout: float) -> bytes:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=timeout) as resp:
+        data: bytes = resp.read()
+        return data
+
+
+@contextlib.contextmanager
+def embedded_server(cfg: ModelConfig, startup_timeout: float = 120.0) -> Iterator[str]:
+    """Run the embedded engine as ``baimo serve-model`` in a child process; yield its URL.
+
+    Why a process: in-process, the engine's HTTP handlers would run on the measuring
+    client's event loop and its generation thread would contend for the client's GIL, and
+    the client's timings would include the server's scheduling.
+    """
+    port = _free_port()
+    code = ("import sys; from baimo.models.embedded import serve_model; "
+            "serve_model('127.0.0.1', int(sys.argv[1]), sys.argv[2], sys.argv[3] or None)")
+    src = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), cfg.name,
+                             cfg.gguf_path or ""], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode("utf-8", "replace")[-800:] if proc.stderr else ""
+                raise BaimoError(f"the embedded engine did not start (exit {proc.returncode})"
+                                 f": {err.strip()}")
+            try:
+                _get(root + "/health", 1.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BaimoError("the embedded engine did not answer /health within "
+                                     f"{startup_timeout:g} s") from None
+                time.sleep(0.1)
+        yield root + "/v1"
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+@contextlib.contextmanager
+def target(cfg: ModelConfig) -> Iterator[str]:
+    """The base URL to measure ``cfg`` at (starting the embedded engine if needed)."""
+    if cfg.provider == EMBEDDED:
+        with embedded_server(cfg) as url:
+            yield url
+        return
+    if not cfg.base_url:
+        raise ConfigError(f"model '{cfg.name}' has no base_url")
+    yield cfg.base_url
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def _prompt_source(spec: PerfSpec, tok: Tokenizer | None) -> tuple[PromptSource, list[str]]:
+    """The run's prompts, and notes on them (e.g. verified lengths)."""
+    notes: list[str] = []
+    if spec.trace is not None:
+        words = tok.words() if tok is not None else default_words()
+        return load_trace(spec.trace, words, spec.seed), notes
+    if spec.suite or spec.task or spec.dataset:
+        return suite_prompts(spec.suite, spec.task, spec.dataset), notes
+    words = tok.words() if tok is not None else default_words()
+    name = tok.name if tok is not None else "none (word prompts; lengths approximate)"
+    src = SyntheticPrompts(tuple(words), spec.input_tokens, spec.shared_prefix, spec.seed,
+                           name)
+    if tok is not None:
+        counts = [tok.count(src.text(i)) for i in range(4)]
+        if any(c != spec.input_tokens for c in counts):
+            notes.append(f"synthetic prompts were {counts} tokens instead of "
+                         f"{spec.input_tokens} by {tok.name}")
+        else:
+            notes.append(f"synthetic prompts verified at exactly {spec.input_tokens} tokens "
+                         f"by {tok.name}")
+    return src, notes
+
+
+def _level_stages(spec: PerfSpec, level: Level, trace_len: int | None
+                  ) -> tuple[Stage, Stage, Stage]:
+    requests = spec.requests
+    if level.kind == "trace" and requests is None and spec.duration_s is None:
+        requests = trace_len
+    return stages(requests, spec.duration_s, spec.warmup, spec.cooldown)
+
+
+def build_plans(cfg: ModelConfig, base_url: str, spec: PerfSpec, level: Level,
+                prompts: PromptSource, control: OutputControl) -> list[LevelPlan]:
+    """One plan per client process that has work at this level."""
+    trace_offsets = prompts.offsets() if isinstance(prompts, TracePrompts) else None
+    st = _level_stages(spec, level, len(trace_offsets) if trace_offsets else None)
+    timeout = spec.timeout_s or cfg.limits.timeout_s
+    rpm = cfg.limits.rpm if spec.respect_limits else None
+    tpm = cfg.limits.tpm if spec.respect_limits else None
+    procs = max(1, spec.processes)
+    base = LevelPlan(cfg=cfg, base_url=base_url, endpoint=spec.endpoint, level=level,
+                     stages=st, arrivals=None, prompts=prompts, control=control,
+                     timeout_s=timeout, spin_s=spec.spin_s, machine_cpu=procs == 1)
+    plans: list[LevelPlan] = []
+    if level.kind == "concurrency":
+        conc = int(level.value)
+        n = min(procs, conc)
+        for i in range(n):
+            share = split_count(conc, n, i) or 0
+            plans.append(replace(base, stages=split_stages(st, n, i), concurrency=share,
+                                 seq_start=i, seq_step=n, pool_size=share, worker=i,
+                                 rpm=rpm / n if rpm else None, tpm=tpm / n if tpm else None))
+        return plans
+    if level.kind == "trace":
+        assert trace_offsets is not None
+        arrivals = trace_schedule(trace_offsets, st, level.value)
+    else:
+        arrivals = open_schedule(st, level.value, spec.arrivals, spec.seed, spec.gamma_shape)
+    cap = level.max_concurrency
+    n = max(1, min(procs, len(arrivals), cap or procs))
+    for i in range(n):
+        pool = split_count(cap, n, i) if cap else UNLIMITED_POOL
+        share_cap = replace(level, max_concurrency=pool) if cap else level
+        plans.append(replace(base, level=share_cap, arrivals=arrivals[i::n], worker=i,
+                             pool_size=max(1, pool or 1),
+                             rpm=rpm / n if rpm else None, tpm=tpm / n if tpm else None))
+    return plans
+
+
+def _max_seconds(plans: list[LevelPlan]) -> float:
+    """A hang guard for a level: generous, but finite."""
+    p = plans[0]
+    secs = sum(s.seconds or 0.0 for s in p.stages)
+    if p.arrivals is not None:
+        secs += max((a.offset for pl in plans for a in pl.arrivals or []), default=0.0)
+        return secs + p.timeout_s * 2 + 60.0
+    count = sum(s.count or 0 for pl in plans for s in pl.stages)
+    conc = max(1, sum(pl.concurrency for pl in plans))
+    return secs + (count / conc + 2) * p.timeout_s + 60.0
+
+
+def execute_level(plans: list[LevelPlan], pool: WorkerPool | None
+                  ) -> tuple[list[RequestResult], dict[str, Any], float]:
+    """Run a level's plans (here, or on the worker pool); results, health, epoch."""
+    if pool is None:
+        if len(plans) != 1:
+            raise ValueError("several plans need a worker pool")
+        outcome: LevelOutcome = run_local(plans[0])
+        return outcome.results, metrics.client_health([outcome.health], (),
+                                                      os.cpu_count()), outcome.epoch
+    active = list(plans)
+    idle = pool.size - len(active)
+    if idle > 0:  # fewer shares than processes at this level: the rest sit it out
+        filler = replace(plans[0], arrivals=[], concurrency=0,
+                         stages=(Stage("warmup"), Stage("measure", 0), Stage("cooldown")))
+        active += [replace(filler, worker=len(plans) + k) for k in range(idle)]
+    outcomes, busy = pool.run(active, _max_seconds(plans))
+    used = outcomes[:len(plans)]
+    results = [r for o in used for r in o.results]
+    health = metrics.client_health([o.health for o in used], busy, os.cpu_count())
+    return results, health, used[0].epoch
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def _prompt_count(prompts: PromptSource, tok: Tokenizer | None, seq: int,
+                  cache: dict[int, int]) -> int | None:
+    if isinstance(prompts, SyntheticPrompts):
+        return prompts.input_tokens if tok is not None else None
+    if tok is None:
+        return None
+    key = seq % len(prompts.prompts) if isinstance(prompts, ListPrompts) else seq
+    if key not in cache:
+        msgs, _ = prompts.get(seq)
+        cache[key] = sum(tok.count(m.get("content", "")) for m in msgs)
+    return cache[key]
+
+
+def result_rows(results: list[RequestResult], epoch: float, tok: Tokenizer | None,
+                prompts: PromptSource) -> list[dict[str, Any]]:
+    """Per-request rows with times from the level's start and client token counts.
+
+    Runs after the level, so tokenizing costs the measurement nothing.
+    """
+    rows: list[dict[str, Any]] = []
+    cache: dict[int, int] = {}
+
+    def rel(t: float | None) -> float | None:
+        return None if t is None else t - epoch
+
+    for r in sorted(results, key=lambda x: x.seq):
+        per: list[int] | None = None
+        n_client: int | None = None
+        if tok is not None and r.chunk_texts:
+            per = tok.chunk_counts(r.chunk_texts)
+            n_client = sum(per) if per is not None else tok.count("".join(r.chunk_texts))
+        rows.append({
+            "seq": r.seq, "phase": r.phase, "status": r.status, "error_kind": r.error_kind,
+            "reason": r.reason, "scheduled": r.scheduled - epoch, "sent": rel(r.sent),
+            "first_byte": rel(r.first_byte), "first_token": rel(r.first_token),
+            "first_answer": rel(r.first_answer), "last_token": rel(r.last_token),
+            "done": rel(r.done), "prompt_tokens": r.prompt_tokens,
+            "output_tokens": r.output_tokens, "output_tokens_client": n_client,
+            "prompt_tokens_client": _prompt_count(prompts, tok, r.seq, cache),
+            "usage_from_server": r.usage_from_server, "finish_reason": r.finish_reason,
+            "chunk_times": [t - epoch for t in r.chunk_times], "chunk_tokens": per,
+        })
+    return rows
+
+
+def _db_rows(run_id: str, model: str, level: str, rows: list[dict[str, Any]]
+             ) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        d = {k: v for k, v in r.items() if k not in ("chunk_times", "chunk_tokens")}
+        d["chunk_times_json"] = dumps([round(t, 7) for t in r["chunk_times"]])
+        d["chunk_tokens_json"] = dumps(r["chunk_tokens"]) if r["chunk_tokens"] is not None \
+            else None
+        d.update(run_id=run_id, model_name=model, level=level)
+        out.append(d)
+    return out
+
+
+def rows_from_store(db_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``perf_requests`` rows back into metric rows (JSON columns decoded)."""
+    out = []
+    for d in db_rows:
+        r = dict(d)
+        r["chunk_times"] = orjson.loads(r.pop("chunk_times_json") or "[]")
+        tokens = r.pop("chunk_tokens_json", None)
+        r["chunk_tokens"] = orjson.loads(tokens) if tokens else None
+        out.append(r)
+    return out
+
+
+def write_level(store: Store, run_id: str, model: str, position: int, level: Level,
+                started_at: float, summary: dict[str, Any]) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(schema.perf_levels.insert().values(
+            run_id=run_id, model_name=model, level=level.label, position=position,
+            load_kind=level.kind, load_value=level.value, started_at=started_at,
+            client_limited=bool(summary.get("client", {}).get("limited", False)),
+            summary_json=dumps(summary)))
+
+
+def level_summaries(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
+    """Stored level summaries of the given runs, in run and sweep order."""
+    t = schema.perf_levels
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t).where(t.c.run_id.in_(run_ids)).order_by(
+            t.c.run_id, t.c.model_name, t.c.position)).mappings().all()
+    out = []
+    for r in rows:
+        s = orjson.loads(r["summary_json"])
+        s.update(run_id=r["run_id"], model=r["model_name"], level=r["level"],
+                 load={"kind": r["load_kind"], "value": r["load_value"]},
+                 position=r["position"], started_at=r["started_at"])
+        out.append(s)
+    order = {rid: i for i, rid in enumerate(run_ids)}
+    out.sort(key=lambda s: (order.get(s["run_id"], 0), s["model"], s["position"]))
+    return out
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _knee_info(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
+    pts = [(s["load"]["value"], s["throughput"]["output_tokens_per_s"]) for s in levels
+           if s["load"]["kind"] == "concurrency"]
+    if len(pts) < 3:
+        return None
+    i = metrics.knee([p[0] for p in pts], [p[1] for p in pts])
+    if i is None:
+        return None
+    return {"concurrency": pts[i][0], "output_tokens_per_s": pts[i][1],
+            "definition": "the point of the throughput/concurrency curve farthest above the "
+                          "chord from the first to the last level (log concurrency): beyond "
+                          "it, more concurrency adds latency more than throughput"}
+
+
+def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: str = "",
+             on_level: Callable[[str, dict[str, Any]], None] | None = None) -> PerfOutcome:
+    """Measure every model at every level of ``spec``; store everything; return summaries.
+
+    Args:
+        store: Where rows and summaries go.
+        spec: The settings.
+        models: The targets.
+        command: The command line, stored with the run.
+        on_level: Called after each level with the model name and the level's summary.
+    """
+    if not models:
+        raise ConfigError("no model to measure")
+    if spec.endpoint not in ("chat", "completions"):
+        raise ConfigError("--endpoint must be chat or completions")
+    if spec.processes < 1:
+        raise ConfigError("--processes must be at least 1")
+    settings = spec.describe()
+    run_id = store.create_run("perf", {**settings, "models": [m.name for m in models]},
+                              command, [(m.name, m.public_dict()) for m in models])
+    summaries: dict[str, list[dict[str, Any]]] = {}
+    notes: dict[str, list[str]] = {}
+    status = "failed"
+    pool: WorkerPool | None = None
+    try:
+        if spec.processes > 1:
+            pool = WorkerPool(spec.processes)
+        for cfg in models:
+            summaries[cfg.name], notes[cfg.name] = _run_model(store, run_id, spec, cfg, pool,
+                                                              on_level)
+        status = "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        if pool is not None:
+            pool.close()
+        store.finish_run(run_id, status)
+    return PerfOutcome(run_id, summaries, notes, settings)
+
+
+def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
+               pool: WorkerPool | None,
+               on_level: Callable[[str, dict[str, Any]], None] | None
+               ) -> tuple[list[dict[str, Any]], list[str]]:
+    store.set_model_status(run_id, cfg.name, "running")
+    tok = load_tokenizer(spec.tokenizer, cfg.gguf_path if cfg.provider == EMBEDDED else None)
+    prompts, notes = _prompt_source(spec, tok)
+    control = output_control(cfg, spec.output_tokens, spec.ignore_eos)
+    notes.append(control.note)
+    notes.append("client tokenizer: " + (tok.name if tok is not None else "none"))
+    out: list[dict[str, Any]] = []
+    reason: str | None = None
+    try:
+        with target(cfg) as base_url:
+            for pos, level in enumerate(spec.levels):
+                plans = build_plans(cfg, base_url, spec, level, prompts, control)
+                started = time.time()
+                results, health, epoch = execute_level(plans, pool)
+                rows = result_rows(results, epoch, tok, prompts)
+                store.write_perf(_db_rows(run_id, cfg.name, level.label, rows))
+                summary = metrics.summarize_level(
+                    rows, slo=spec.slo, rpm_limit=cfg.limits.rpm, tpm_limit=cfg.limits.tpm,
+                    pricing=cfg.pricing, health=health)
+                summary.update(model=cfg.name, level=level.label,
+                               load={"kind": level.kind, "value": level.value,
+                                     "max_concurrency": level.max_concurrency},
+                               position=pos, started_at=started, run_id=run_id,
+                               pool_size=sum(p.pool_size for p in plans),
+                               workload=prompts.describe(), output_control=control.note)
+                write_level(store, run_id, cfg.name, pos, level, started, summary)
+                out.append(summary)
+                if on_level is not None:
+                    on_level(cfg.name, summary)
+                req = summary["requests"]
+                kinds = set(summary["errors"]["by_kind"])
+                if req["measured"] and not req["ok"] and kinds and kinds <= FATAL_KINDS:
+                    reason = (f"every request at {level.label} failed "
+                              f"({', '.join(sorted(kinds))}); the sweep stopped there")
+                    notes.append(reason)
+                    break
+    except BaimoError as exc:
+        store.set_model_status(run_id, cfg.name, "failed", str(exc))
+        raise
+    knee = _knee_info(out)
+    if knee is not None and out:
+        out[-1]["knee"] = knee
+    store.set_model_status(run_id, cfg.name, "failed" if reason else "done", reason)
+    return out, notes
+
+
+# --------------------------------------------------------------------------- output
+
+
+def summary_json(run_id: str, settings: dict[str, Any],
+                 summaries: dict[str, list[dict[str, Any]]],
+                 notes: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The JSON written by ``--json``: settings, then per model its levels and knee."""
+    models = []
+    for name, levels in summaries.items():
+        knee = next((s["knee"] for s in levels if "knee" in s), None)
+        models.append({"model": name, "notes": (notes or {}).get(name, []),
+                       "knee": knee, "levels": levels})
+    return {"run_id": run_id, "settings": settings, "models": models}
+
+
+CSV_COLUMNS = [
+    "model", "level", "load_kind", "load_value", "measured", "ok", "errors", "error_rate",
+    "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "ttft_from_scheduled_p50_s",
+    "ttft_from_scheduled_p99_s", "itl_p50_s", "itl_p99_s", "tpot_p50_s", "tpot_p99_s",
+    "e2e_p50_s", "e2e_p99_s", "output_tokens_mean", "tokens_per_chunk_mean",
+    "output_tokens_per_s", "total_tokens_per_s", "requests_per_s", "window_s", "rpm",
+    "rpm_limit", "tpm", "tpm_limit", "goodput_requests_per_s", "goodput_fraction",
+    "send_lag_p99_s", "token_source", "token_mismatch_rate", "cost_per_request",
+    "cost_per_1m_output_tokens", "currency", "client_limited", "loop_lag_p99_ms",
+    "loop_cpu", "verdict",
+]
+
+
+def csv_row(s: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row (the columns of ``CSV_COLUMNS``) from a level summary."""
+    m = s["metrics"]
+    cost = s.get("cost") or {}
+    client = s.get("client") or {}
+    return {
+        "model": s["model"], "level": s["level"], "load_kind": s["load"]["kind"],
+        "load_value": s["load"]["value"], "measured": s["requests"]["measured"],
+        "ok": s["requests"]["ok"], "errors": s["requests"]["errors"],
+        "error_rate": s["errors"]["rate"],
+        "ttft_p50_s": m["ttft_s"]["p50"], "ttft_p90_s": m["ttft_s"]["p90"],
+        "ttft_p99_s": m["ttft_s"]["p99"],
+        "ttft_from_scheduled_p50_s": m["ttft_from_scheduled_s"]["p50"],
+        "ttft_from_scheduled_p99_s": m["ttft_from_scheduled_s"]["p99"],
+        "itl_p50_s": m["itl_s"]["p50"], "itl_p99_s": m["itl_s"]["p99"],
+        "tpot_p50_s": m["tpot_s"]["p50"], "tpot_p99_s": m["tpot_s"]["p99"],
+        "e2e_p50_s": m["e2e_s"]["p50"], "e2e_p99_s": m["e2e_s"]["p99"],
+        "output_tokens_mean": m["output_tokens"]["mean"],
+        "tokens_per_chunk_mean": m["tokens_per_chunk"]["mean"],
+        "output_tokens_per_s": s["throughput"]["output_tokens_per_s"],
+        "total_tokens_per_s": s["throughput"]["total_tokens_per_s"],
+        "requests_per_s": s["throughput"]["requests_per_s"],
+        "window_s": s["throughput"]["window_s"], "rpm": s["rate"]["rpm"],
+        "rpm_limit": s["rate"]["rpm_limit"], "tpm": s["rate"]["tpm"],
+        "tpm_limit": s["rate"]["tpm_limit"],
+        "goodput_requests_per_s": s["goodput"]["requests_per_s"],
+        "goodput_fraction": s["goodput"]["fraction"],
+        "send_lag_p99_s": m["send_lag_s"]["p99"], "token_source": s["tokens"]["source"],
+        "token_mismatch_rate": s["tokens"]["mismatch_rate"],
+        "cost_per_request": cost.get("per_request"),
+        "cost_per_1m_output_tokens": cost.get("per_1m_output_tokens"),
+        "currency": cost.get("currency"), "client_limited": client.get("limited"),
+        "loop_lag_p99_ms": client.get("loop_lag_p99_ms"),
+        "loop_cpu": client.get("loop_cpu_max_mean"), "verdict": client.get("verdict"),
+    }
+
+
+def summary_csv(levels: list[dict[str, Any]]) -> str:
+    """One line per (model, level) with the headline numbers."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    w.writeheader()
+    for s in levels:
+        w.writerow(csv_row(s))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def run_demo_sweep(store: Store, model: ModelConfig | None = None, *, requests: int = 6,
+                   input_tokens: int = 64, output_tokens: int = 32) -> str:
+    """A short sweep on the embedded engine for ``make demo``; returns the run id.
+
+    Concurrency 1 and 2, ``requests`` measured requests each after one warm-up request,
+    prompts of ``input_tokens`` tokens and answers capped at ``output_tokens``. Every prompt
+    is unique (no prefix-cache hits), so each request pays its full prompt processing: on
+    two idle cores this takes well under a minute; on a busy machine it takes longer, and the
+    client-health verdicts say so.
+    """
+    cfg = model or default_embedded_model()
+    spec = PerfSpec(levels=[Level("concurrency", 1.0), Level("concurrency", 2.0)],
+                    requests=requests, warmup="1", input_tokens=input_tokens,
+                    output_tokens=output_tokens, slo={"ttft": 2.0, "tpot": 0.1})
+    return run_perf(store, spec, [cfg], command="baimo perf (demo sweep)").run_id
+
+
+# --------------------------------------------------------------------------- calibrate
+
+
+def _calib_level(base_url: str, requests: int, concurrency: int, output_tokens: int,
+                 processes: int = 1) -> tuple[list[dict[str, Any]], float, dict[str, Any]]:
+    """One closed-loop level against the mock server; rows, client CPU seconds, health."""
+    cfg = ModelConfig.model_validate({"name": "mock", "base_url": base_url, "limits": {
+        "concurrency": concurrency, "timeout_s": 60.0}})
+    spec = PerfSpec(levels=[Level("concurrency", float(concurrency))], requests=requests,
+                    warmup=str(max(2, concurrency)), input_tokens=8,
+                    output_tokens=output_tokens, ignore_eos="on", tokenizer="words",
+                    processes=processes)
+    tok = load_tokenizer("words")
+    prompts, _ = _prompt_source(spec, tok)
+    control = output_control(cfg, output_tokens, "on")
+    plans = build_plans(cfg, base_url, spec, spec.levels[0], prompts, control)
+    cpu0 = time.thread_time()
+    results, health, epoch = execute_level(plans, None)
+    cpu = time.thread_time() - cpu0
+    return result_rows(results, epoch, tok, prompts), cpu, health
+
+
+def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
+              tokens: int = 100, known_requests: int = 8, known_concurrency: int = 4
+              ) -> dict[str, Any]:
+    """Measure the harness against the shipped mock server (in a separate process).
+
+    1. Overhead: closed loop at concurrency 1 against a zero-latency server, with one-token
+       and ``tokens``-token answers. The client's CPU per request and per chunk, and the
+       wall-clock floor of TTFT (what a zero-latency server looks like through this client).
+    2. Error: a server with known latency (``ttft_s`` to the first chunk, ``itl_s`` between
+       chunks, ``tokens`` one-token chunks), where TTFT, ITL and E2E have true values;
+       measured − true is the harness's error (the server's own lateness is reported too).
+    """
+    from baimo.models.mockserver import MockConfig, spawn_mockserver
+
+    out: dict[str, Any] = {}
+    with spawn_mockserver(MockConfig()) as srv:
+        rows1, cpu1, _ = _calib_level(srv.base_url, requests, 1, 1)
+        rows_n, cpu_n, hn = _calib_level(srv.base_url, requests, 1, tokens)
+    n1 = sum(1 for r in rows1 if r["phase"] == "measure" and r["status"] == "ok")
+    nn = sum(1 for r in rows_n if r["phase"] == "measure" and r["status"] == "ok")
+    total1 = len(rows1)
+    total_n = len(rows_n)
+    s1 = metrics.summarize_level(rows1)
+    sn = metrics.summarize_level(rows_n)
+    per_req = cpu1 / max(1, total1)
+    per_chunk = max(0.0, (cpu_n / max(1, total_n) - per_req) / max(1, tokens - 1))
+    out["overhead"] = {
+        "requests": n1 + nn,
+        "client_cpu_per_request_ms": per_req * 1e3,
+        "client_cpu_per_chunk_us": per_chunk * 1e6,
+        "ttft_floor_p50_ms": (s1["metrics"]["ttft_s"]["p50"] or 0.0) * 1e3,
+        "e2e_floor_p50_ms": (s1["metrics"]["e2e_s"]["p50"] or 0.0) * 1e3,
+        "e2e_floor_p50_ms_n_tokens": (sn["metrics"]["e2e_s"]["p50"] or 0.0) * 1e3,
+        "client_verdict": hn["verdict"],
+        "definition": "client CPU = CPU time of the measuring thread (event loop, parsing, "
+                      "timing) per request; per chunk = the extra CPU of a "
+                      f"{tokens}-chunk answer over a 1-chunk answer, per extra chunk",
+    }
+    known = MockConfig(ttft_s=ttft_s, itl_s=itl_s, output_tokens=tokens, spin_s=0.002)
+    with spawn_mockserver(known) as srv:
+        rows_k, _, hk = _calib_level(srv.base_url, known_requests, known_concurrency, tokens)
+        server_lag = float(srv.stats()["lag_mean_s"])
+    sk = metrics.summarize_level(rows_k)
+    truth = {"ttft_s": ttft_s, "itl_s": itl_s, "e2e_s": ttft_s + (tokens - 1) * itl_s}
+    errors = {}
+    for key in ("ttft_s", "itl_s", "e2e_s"):
+        m = sk["metrics"][key]
+        errors[key] = {"true": truth[key], "measured_p50": m["p50"], "measured_mean": m["mean"],
+                       "error_p50_ms": (m["p50"] - truth[key]) * 1e3
+                       if m["p50"] is not None else None}
+    out["known_latency"] = {
+        "config": {"ttft_s": ttft_s, "itl_s": itl_s, "tokens": tokens, "tokens_per_chunk": 1,
+                   "requests": known_requests, "concurrency": known_concurrency},
+        "metrics": errors, "server_lag_mean_ms": server_lag * 1e3,
+        "client_verdict": hk["verdict"],
+    }
+    return out
