@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from baimo.config import ModelConfig  # noqa: E402
-from baimo.models.mockserver import MockConfig, spawn_mockserver  # noqa: E402
-from baimo.runs.eval import run_eval  # noqa: E402
-from baimo.store.store import Store  # noqa: E402
-from baimo.tasks.scorers import ScorerSpec, build_scorer  # noqa: E402
-from baimo.tasks.task import Task  # noqa: E402
-from baimo.tasks.types import Sample  # noqa: E402
+from baimo.config import ModelConfig
+from baimo.models.mockserver import MockConfig, spawn_mockserver
+from baimo.runs.eval import run_eval
+from baimo.store.store import Store
+from baimo.tasks.scorers import ScorerSpec, build_scorer
+from baimo.tasks.task import Task
+from baimo.tasks.types import Sample
 
 
 def one(rpm: int, n: int, tell_client: bool) -> tuple[float, int, int]:

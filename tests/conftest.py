@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-SENTINEL_KEY = "sk-baimo-SENTINEL-9f3a1c7e5d"
-
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -11,10 +11,7 @@ import sqlalchemy as sa
 
 from baimo.models.mockserver import MockConfig, MockServer
 from baimo.store.store import Store
-
-sys.path.insert(0, str(Path(__file__).parent / "runs"))
-from conftest import SENTINEL_KEY  # noqa: E402
-from helpers import write_models, write_task  # noqa: E402
+from support import SENTINEL_KEY, write_models, write_task
 
 
 def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 
 from baimo.models.mockserver import MockConfig, MockServer
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "runs"))
-from helpers import write_models, write_task  # noqa: E402
+from support import write_models, write_task
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

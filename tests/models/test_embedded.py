@@ -14,12 +14,12 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: "
                     "pip install 'baimo[local]'")
 
-from baimo.config import ModelConfig, default_embedded_model  # noqa: E402
-from baimo.models.embedded import EmbeddedServer, find_gguf  # noqa: E402
-from baimo.models.openai import OpenAIProvider  # noqa: E402
-from baimo.runs.eval import run_eval  # noqa: E402
-from baimo.store.store import Store  # noqa: E402
-from baimo.tasks.registry import get_suite  # noqa: E402
+from baimo.config import ModelConfig, default_embedded_model
+from baimo.models.embedded import EmbeddedServer, find_gguf
+from baimo.models.openai import OpenAIProvider
+from baimo.runs.eval import run_eval
+from baimo.store.store import Store
+from baimo.tasks.registry import get_suite
 
 pytestmark = pytest.mark.llama
 

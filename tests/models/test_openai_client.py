@@ -48,9 +48,9 @@ def test_non_streaming() -> None:
     ("500", "server"), ("truncate", "stream"), ("malformed", "stream"), ("429", "rate-limit"),
     ("stall", "timeout")])
 def test_faults_are_classified(kind: str, expected: str) -> None:
-    with MockServer(MockConfig(fault_rate=1.0, fault_kinds=[kind], stall_s=5)) as srv:
-        with pytest.raises(ProviderError) as exc:
-            _ask(_cfg(srv.base_url, limits={"timeout_s": 0.3}))
+    with (MockServer(MockConfig(fault_rate=1.0, fault_kinds=[kind], stall_s=5)) as srv,
+          pytest.raises(ProviderError) as exc):
+        _ask(_cfg(srv.base_url, limits={"timeout_s": 0.3}))
     assert exc.value.kind == expected
     if kind == "429":
         assert exc.value.retry_after == pytest.approx(0.05, abs=0.01)

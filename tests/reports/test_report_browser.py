@@ -7,17 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from baimo.config import load_config
 from baimo.models.mockserver import MockConfig, MockServer
 from baimo.reports.build import write_report
 from baimo.runs.eval import run_eval
-from baimo.config import load_config
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
-
-import sys
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "runs"))
-from helpers import write_models, write_task  # noqa: E402
+from support import write_models, write_task
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

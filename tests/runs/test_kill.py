@@ -19,9 +19,7 @@ import pytest
 
 from baimo.models.mockserver import MockConfig, spawn_mockserver
 from baimo.store.store import Store
-
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers import write_models, write_task  # noqa: E402
+from support import write_models, write_task
 
 N = 120
 CONCURRENCY = 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from baimo.models.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
-
-sys.path.insert(0, str(Path(__file__).parent))
-from helpers import write_models, write_task  # noqa: E402
+from support import write_models, write_task
 
 
 def test_faults_on_20_percent_of_requests_lose_nothing(tmp_path: Path, db_url: str) -> None:

@@ -57,7 +57,7 @@ def test_errors_name_file_line_field(tmp_path: Path, content: str, expected: str
 
 
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="unsupported dataset format '.txt'"):
+    with pytest.raises(DatasetError, match=r"unsupported dataset format '\.txt'"):
         (tmp_path / "x.txt").write_text("hi")
         load_dataset(tmp_path / "x.txt")
     with pytest.raises(DatasetError, match="file not found"):

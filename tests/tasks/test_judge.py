@@ -541,8 +541,6 @@ def test_async_scorer_end_to_end_through_run_eval(tmp_path: Path) -> None:
     assert all(b["model"] == "judge-1" for b in judge_srv.bodies)
 
 
-@pytest.mark.xfail(strict=True, reason="scores/summary.py GRADED_STATUSES still includes "
-                   "judge-parse-error, so a parse error counts as a 0 in accuracy")
 def test_summary_excludes_judge_parse_errors_from_accuracy() -> None:
     base = {"model_name": "m", "task": "t", "category": None, "prompt_tokens": 0,
             "completion_tokens": 0, "usage_estimated": False, "latency_s": None,
@@ -693,3 +691,18 @@ def test_rate_answer_with_a_bare_provider_is_still_temperature_zero() -> None:
         verdict = asyncio.run(go())
     assert verdict.rating == 4 and verdict.status == "ok"
     assert srv.bodies[0]["temperature"] == 0.0
+
+
+def test_task_file_judge_block_is_wired(tmp_path: Path) -> None:
+    from baimo.config import load_config
+    from baimo.tasks.task import load_task
+
+    (tmp_path / "d.jsonl").write_text('{"id": 1, "prompt": "Explain tides.", "reference": "x"}\n')
+    (tmp_path / "baimo.yaml").write_text(
+        "models:\n  - name: judge-m\n    base_url: http://127.0.0.1:9/v1\n")
+    (tmp_path / "t.yaml").write_text(
+        "name: essay\ndataset: d.jsonl\nscorer: {type: contains}\n"
+        "judge: {model: judge-m, mode: single, threshold: 6}\n")
+    task = load_task(tmp_path / "t.yaml", load_config(tmp_path / "baimo.yaml"))
+    assert task.async_scorer is not None
+    assert task.spec["judge"]["model"] == "judge-m"

@@ -13,9 +13,7 @@ import pytest
 from baimo.models.mockserver import MockConfig, MockServer
 from baimo.store.store import Store
 from baimo.tasks.registry import SUITES, SuiteOptions, build_suite
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "runs"))
-from helpers import write_models  # noqa: E402
+from support import write_models
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -110,7 +110,7 @@ def eval_cmd(
                         template=template, split=split,
                         subjects=tuple(x.strip() for x in subjects.split(",") if x.strip())
                         if subjects else None)
-    tasks = [load_task(p).limited(limit) for p in task or []]
+    tasks = [load_task(p, cfg).limited(limit) for p in task or []]
     for name in suite or []:
         tasks.extend(build_suite(name, opts))
     if not tasks:

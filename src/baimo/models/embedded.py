@@ -98,18 +98,19 @@ class Engine:
             out: list[float] = []
             for cont in continuations:
                 toks = llm.tokenize(cont.encode("utf-8"), add_bos=False, special=False)
-                llm.reset()
+                llm.reset()  # type: ignore[no-untyped-call]
                 llm.eval(base)
                 total = 0.0
                 for tok in toks:
                     logits = np.ctypeslib.as_array(
-                        llm._ctx.get_logits(), shape=(n_vocab,)).astype(np.float64)
+                        llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
+                        shape=(n_vocab,)).astype(np.float64)
                     m = float(logits.max())
                     lse = m + math.log(float(np.exp(logits - m).sum()))
                     total += float(logits[tok]) - lse
                     llm.eval([tok])
                 out.append(total)
-            llm.reset()
+            llm.reset()  # type: ignore[no-untyped-call]
             return out
 
 
@@ -170,11 +171,12 @@ def build_app(engine: Engine, model_name: str) -> web.Application:
                     n_prompt = engine.count_prompt_tokens(messages)
                     n_out = 0
                     finish = None
-                    for chunk in engine.llm.create_chat_completion(
-                            messages=messages, stream=True, **params):
+                    stream_iter: Any = engine.llm.create_chat_completion(
+                        messages=messages, stream=True, **params)
+                    for chunk in stream_iter:
                         if cancel.is_set():
                             break
-                        choice = chunk["choices"][0]
+                        choice: dict[str, Any] = chunk["choices"][0]
                         piece = choice["delta"].get("content")
                         if piece:
                             n_out += 1
@@ -183,7 +185,7 @@ def build_app(engine: Engine, model_name: str) -> web.Application:
                             finish = choice["finish_reason"]
                     loop.call_soon_threadsafe(queue.put_nowait,
                                               ("end", (finish or "stop", n_prompt, n_out)))
-            except Exception as exc:  # noqa: BLE001 - reported to the client as a 500
+            except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", str(exc)))
 
         threading.Thread(target=generate, daemon=True).start()

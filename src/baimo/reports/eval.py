@@ -52,7 +52,7 @@ def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
         ["model", "samples", "scored", "accuracy", "95% CI", "no answer", "truncated",
          "errors", "from cache"], overview_rows) + '<p class="note">Accuracy = correct / '
         "scored. Scored excludes errors (no answer was received) and includes no-answer and "
-        "truncated outputs. Intervals are Wilson 95%.</p>")
+        "truncated outputs; unreadable judge verdicts are excluded too. Intervals are Wilson 95%.</p>")
 
     series = [{"name": n, "type": "bar", "data": [
         None if models[n]["tasks"].get(t, {}).get("accuracy") is None

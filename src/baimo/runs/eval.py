@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,10 +64,8 @@ async def _run_interruptible(runner: EvalRunner) -> dict[str, ModelProgress]:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     if task is not None:
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        except (NotImplementedError, RuntimeError):
-            pass
     try:
         return await runner.run()
     except asyncio.CancelledError:

@@ -29,8 +29,8 @@ import orjson
 
 from baimo.config import ModelConfig
 from baimo.errors import BaimoError
-from baimo.models.provider import open_provider
 from baimo.models.base import Completion, Provider, ProviderError, estimate_tokens
+from baimo.models.provider import open_provider
 from baimo.runs.limits import EndpointLimiter
 from baimo.store.store import ResultRow, Store, dumps
 from baimo.tasks.task import Task
@@ -142,6 +142,10 @@ class EvalRunner:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
             self._writer.flush()
+            for task in self.tasks:
+                close = getattr(task.async_scorer, "aclose", None)
+                if close is not None:  # e.g. a judge's HTTP session
+                    await close()
         return self.progress
 
     async def _run_model(self, cfg: ModelConfig) -> None:
@@ -300,7 +304,8 @@ class EvalRunner:
             score = w.task.scorer(w.sample, output)
             if w.task.async_scorer is not None:
                 score = await w.task.async_scorer(w.sample, output)
-        except Exception as exc:  # noqa: BLE001 - a crashing scorer is data, not a crash
+                assert isinstance(score, Score)
+        except Exception as exc:
             score = Score("error", 0.0, None, f"scorer failed: {type(exc).__name__}: {exc}")
         return score
 

@@ -39,7 +39,7 @@ def _scores_by_task(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, di
     """model → task → sample_id → score (graded rows only)."""
     out: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        if r["status"] in GRADED_STATUSES and r["status"] != "judge-parse-error":
+        if r["status"] in GRADED_STATUSES:
             out[r["model_name"]][r["task"]][r["sample_id"]] = float(r["score"])
     return out
 

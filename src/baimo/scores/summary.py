@@ -13,7 +13,9 @@ from typing import Any
 
 from baimo.scores.stats import percentiles, wilson
 
-GRADED_STATUSES = {"ok", "wrong", "no-answer", "truncated", "judge-parse-error"}
+GRADED_STATUSES = {"ok", "wrong", "no-answer", "truncated"}
+"""Statuses that count in accuracy. ``error`` (no answer received) and ``judge-parse-error``
+(the judge's verdict was unreadable) say nothing about the model, so they are excluded."""
 
 
 def _acc(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def _reason_class(row: dict[str, Any]) -> str:
     if row["status"] != "error":
-        return row["status"]
+        return str(row["status"])
     reason = str(row.get("reason") or "error")
     head = reason.split(":", 1)[0]
     return f"error: {head}"

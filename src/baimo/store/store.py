@@ -174,7 +174,7 @@ class Store:
             q = q.where(schema.runs.c.kind == kind)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
-            counts = dict(conn.execute(
+            counts: dict[str, int] = dict(conn.execute(
                 sa.select(schema.results.c.run_id, sa.func.count()).group_by(
                     schema.results.c.run_id)).all())
         for r in rows:

@@ -16,7 +16,7 @@ import importlib.resources
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from baimo.errors import NotFound
 from baimo.tasks.task import Task, load_task, task_version
@@ -140,8 +140,10 @@ def _reasoning(opts: SuiteOptions) -> list[Task]:
 
     n = opts.limit if opts.limit is not None else 50
     tasks = []
-    for kind in ("arithmetic", "units", "dates", "logic"):
-        samples = generate(kind, n, seed=opts.seed)  # type: ignore[arg-type]
+    kinds: tuple[Literal["arithmetic", "units", "dates", "logic"], ...] = (
+        "arithmetic", "units", "dates", "logic")
+    for kind in kinds:
+        samples = generate(kind, n, seed=opts.seed)
         tasks.append(_task(f"reasoning-{kind}", samples, reasoning_scorer,
                            {"max_tokens": 512, "temperature": 0},
                            {"suite": "reasoning", "kind": kind, "n": n, "seed": opts.seed,

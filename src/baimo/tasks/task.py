@@ -22,10 +22,13 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from baimo.config import Config
 
 from baimo.errors import ConfigError
 from baimo.tasks.dataset import load_dataset
@@ -51,6 +54,8 @@ class TaskSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     dimension: str | None = None
     limit: int | None = Field(None, gt=0)
+    judge: dict[str, Any] | None = None
+    """LLM-as-judge block (see ``baimo.tasks.judge``); needs the models config."""
 
 
 @dataclass
@@ -107,8 +112,11 @@ def _render(sample: Sample, system: str | None, template: str | None) -> Sample:
                   sample.metadata)
 
 
-def load_task(path: Path) -> Task:
-    """Load a task file and its dataset, validating both before anything runs."""
+def load_task(path: Path, config: Config | None = None) -> Task:
+    """Load a task file and its dataset, validating both before anything runs.
+
+    ``config`` resolves the judge model of a ``judge:`` block.
+    """
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{path}:1: a task file must be a mapping (name, dataset, scorer…).")
@@ -118,7 +126,14 @@ def load_task(path: Path) -> Task:
     if spec.limit:
         samples = samples[:spec.limit]
     version = task_version(spec.version, spec.system, spec.template, spec.params)
+    async_scorer = None
+    if spec.judge is not None:
+        from baimo.config import load_config
+        from baimo.tasks.judge import judge_from_spec
+
+        async_scorer = judge_from_spec(spec.judge, config or load_config())
     return Task(name=spec.name, version=version, samples=samples,
                 scorer=build_scorer(spec.scorer), params=dict(spec.params),
                 dimension=spec.dimension,
-                spec={"file": str(path), **spec.model_dump(mode="json", by_alias=True)})
+                spec={"file": str(path), **spec.model_dump(mode="json", by_alias=True)},
+                async_scorer=async_scorer)

@@ -7,8 +7,8 @@ an answer", "cut off by max_tokens" and "wrong" stay three different outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from collections.abc import Awaitable
 from typing import Any, Literal, Protocol
 
 Status = Literal["ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error"]
@@ -78,17 +78,12 @@ class Score:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class Scorer(Protocol):
-    """Turns a model output into a ``Score``. Must not raise for a bad answer."""
+Scorer = Callable[[Sample, ModelOutput], Score]
+"""Turns a model output into a ``Score``. Must not raise for a bad answer."""
 
-    def __call__(self, sample: Sample, output: ModelOutput) -> Score: ...
+AsyncScorer = Callable[[Sample, ModelOutput], Awaitable[Score]]
+"""A scorer that needs I/O, such as an LLM judge; the runner awaits it.
 
-
-class AsyncScorer(Protocol):
-    """A scorer that needs I/O, such as an LLM judge. The runner awaits it.
-
-    Like ``Scorer``, it must not raise for a bad answer or an unparseable verdict; it returns
-    a ``Score`` whose status says so (e.g. ``judge-parse-error``).
-    """
-
-    def __call__(self, sample: Sample, output: ModelOutput) -> Awaitable[Score]: ...
+Like ``Scorer``, it must not raise for a bad answer or an unparseable verdict: it returns a
+``Score`` whose status says so (e.g. ``judge-parse-error``).
+"""

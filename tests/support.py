@@ -1,4 +1,4 @@
-"""Builders shared by the runner tests (not fixtures: plain functions)."""
+"""Builders shared by tests (plain functions, importable as ``support``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 
 import orjson
 import yaml
+
+SENTINEL_KEY = "sk-baimo-SENTINEL-9f3a1c7e5d"
+"""A fake API key that tests grep for in every output: it must never appear."""
 
 
 def write_task(tmp: Path, n: int, name: str = "synthetic", extra: str = "") -> Path:
