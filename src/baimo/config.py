@@ -190,6 +190,8 @@ class ModelsFile(_Strict):
     default_model: str | None = None
     dimensions: dict[str, str] = Field(default_factory=dict)
     """Task name → capability dimension, over the built-in mapping (for the profile)."""
+    plugins: list[str] = Field(default_factory=list)
+    """Modules or ``.py`` files imported at start-up (they register suites, scorers…)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> ModelsFile:
@@ -206,9 +208,11 @@ class Config:
 
     def __init__(self, models: list[ModelConfig], source: str | None = None,
                  default_model: str | None = None,
-                 dimensions: dict[str, str] | None = None) -> None:
+                 dimensions: dict[str, str] | None = None,
+                 plugins: list[str] | None = None) -> None:
         self.source = source
         self.dimensions = dict(dimensions or {})
+        self.plugins = list(plugins or [])
         self.models: dict[str, ModelConfig] = {}
         builtin = default_embedded_model()
         self.models[builtin.name] = builtin
@@ -239,5 +243,45 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{path}:1: the models file must be a mapping with a 'models:' list.")
     parsed = validate(ModelsFile, doc)
-    return Config(parsed.models, source=str(path), default_model=parsed.default_model,
-                  dimensions=parsed.dimensions)
+    config = Config(parsed.models, source=str(path), default_model=parsed.default_model,
+                    dimensions=parsed.dimensions, plugins=parsed.plugins)
+    load_plugins(config.plugins, base=path.parent)
+    return config
+
+
+_LOADED_PLUGINS: set[str] = set()
+
+
+def load_plugins(plugins: list[str], base: Path) -> None:
+    """Import each plugin once: a module name, or a ``.py`` path relative to the models file.
+
+    Plugins are ordinary Python run with the user's rights, exactly like a module they import
+    themselves; a plugin that fails to import is a ``ConfigError`` naming it.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    for plugin in plugins:
+        if plugin in _LOADED_PLUGINS:
+            continue
+        try:
+            if plugin.endswith(".py"):
+                file = (base / plugin).resolve()
+                if not file.exists():
+                    raise ConfigError(f"plugin file not found: {file}")
+                name = f"baimo_plugin_{file.stem}"
+                spec = importlib.util.spec_from_file_location(name, file)
+                if spec is None or spec.loader is None:
+                    raise ConfigError(f"cannot import plugin file {file}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(plugin)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            raise ConfigError(f"plugin '{plugin}' failed to load: {type(exc).__name__}: {exc}"
+                              ) from None
+        _LOADED_PLUGINS.add(plugin)

@@ -19,7 +19,7 @@ from baimo.models.embedded import EmbeddedServer, find_gguf
 from baimo.models.openai import OpenAIProvider
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
-from baimo.tasks.registry import get_suite
+from baimo.tasks.registry import SuiteOptions, build_suite
 
 pytestmark = pytest.mark.llama
 
@@ -60,7 +60,7 @@ def test_embedded_answers_with_server_counted_usage() -> None:
 
 
 def test_eval_on_the_embedded_default(baimo_home: Path) -> None:
-    task = get_suite("demo").build()[0].limited(3)
+    task = build_suite("demo", SuiteOptions(limit=3))[0]
     store = Store()
     out = run_eval(store, [default_embedded_model()], [task])
     rows = store.results([out.run_id])

@@ -31,8 +31,7 @@ def test_cli_run_writes_json_csv_report_and_compares(tmp_path: Path) -> None:
                 "--report", str(tmp_path / "o.html")]
         res = runner.invoke(app, args)
         assert res.exit_code == 0, res.output
-        res2 = runner.invoke(app, args[:5] + ["--concurrency", "1", "--requests", "3",
-                                              "--tokenizer", "words", "--ignore-eos", "on"])
+        res2 = runner.invoke(app, [*args[:5], "--concurrency", "1", "--requests", "3", "--tokenizer", "words", "--ignore-eos", "on"])
         assert res2.exit_code == 0, res2.output
     assert "c=1" in res.output and "rate=20/s" in res.output and "run:" in res.output
     doc = orjson.loads((tmp_path / "o.json").read_bytes())

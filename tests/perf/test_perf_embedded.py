@@ -7,8 +7,10 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: "
                     "pip install 'baimo[local]'")
 
-from baimo.perf.runner import level_summaries, run_demo_sweep  # noqa: E402
-from baimo.store.store import Store  # noqa: E402
+import itertools
+
+from baimo.perf.runner import level_summaries, run_demo_sweep
+from baimo.store.store import Store
 
 pytestmark = pytest.mark.llama
 
@@ -37,4 +39,4 @@ def test_demo_sweep_on_the_embedded_engine() -> None:
     # One generation at a time: at concurrency 2 the requests overlap in flight but their
     # streams do not, because the second waits in the engine's queue (seen as its TTFT).
     spans = sorted((r["first_token"], r["last_token"]) for r in rows if r["level"] == "c=2")
-    assert all(b[0] >= a[1] - 0.005 for a, b in zip(spans, spans[1:], strict=False))
+    assert all(b[0] >= a[1] - 0.005 for a, b in itertools.pairwise(spans))

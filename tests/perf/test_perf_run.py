@@ -120,11 +120,11 @@ def test_a_late_send_does_not_delay_the_ones_after_it(monkeypatch: pytest.Monkey
     blocked = {"done": False}
 
     async def slow_execute(provider: Any, plan: Any, seq: int, phase: Any, scheduled: float,
-                           pacer: Any) -> Any:
+                           pacer: Any, bodies: Any = None) -> Any:
         if seq == 3 and not blocked["done"]:
             blocked["done"] = True
             time.sleep(0.15)  # the whole loop stalls, as a GC pause or a busy CPU would
-        return await real(provider, plan, seq, phase, scheduled, pacer)
+        return await real(provider, plan, seq, phase, scheduled, pacer, bodies)
 
     monkeypatch.setattr(client, "execute", slow_execute)
     store = Store()
@@ -257,3 +257,19 @@ def test_migration_adds_the_perf_columns_to_an_old_database(tmp_path: Path) -> N
     names = {c["name"] for c in sa.inspect(engine).get_columns("perf_requests")}
     assert {"finish_reason", "prompt_tokens_client"} <= names
     assert "perf_levels" in sa.inspect(engine).get_table_names()
+
+
+def test_closed_loop_stopped_by_duration_with_time_windows() -> None:
+    store = Store()
+    with MockServer(MockConfig(ttft_s=0.02, output_tokens=2)) as srv:
+        out = run_perf(store, _spec(levels=[Level("concurrency", 2.0)], requests=None,
+                                    duration_s=0.6, warmup="0.2s", cooldown="0.2s"),
+                       [_model(srv.base_url)])
+    rows = store.perf_rows([out.run_id])
+    phases = {r["phase"] for r in rows}
+    assert phases == {"warmup", "measure", "cooldown"}
+    meas = [r for r in rows if r["phase"] == "measure"]
+    # Each request takes ~20 ms: about 2 × 0.6 / 0.02 = 60 measured requests; be generous.
+    assert 10 <= len(meas) <= 80
+    assert max(r["scheduled"] for r in rows) < 0.2 + 0.6 + 0.2 + 0.1
+    assert min(r["scheduled"] for r in meas) >= 0.19

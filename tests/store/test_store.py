@@ -51,3 +51,22 @@ def test_results_roundtrip_and_idempotent_writes(db_url: str) -> None:
     assert store.resolve_run("latest") == run
     store.finish_run(run, "done")
     assert store.get_run(run)["status"] == "done"
+
+
+def test_concurrent_first_opens_do_not_race(db_url: str) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            Store(db_url).close()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

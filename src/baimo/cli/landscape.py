@@ -406,3 +406,40 @@ def update_cmd(
                           notes=[note] if note else [])
         rec = update_record(record_id, changes, source=source, as_of=as_of)
     typer.echo(f"updated {rec.id} in {user_catalog_path()}")
+
+
+@app.command("map")
+def map_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
+        "landscape-map.html"),
+    market: Annotated[str, typer.Option(
+        "--market", help="domestic (the seed's map), overseas, or all.")] = "domestic",
+    measured: Annotated[bool, typer.Option(
+        "--measured/--no-measured", help="Ring the models baimo has measured (reads the "
+                                         "store).")] = True,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Write the landscape map (大模型图谱 by type and stage) as an offline HTML report."""
+    from baimo.reports.decision import measured_links, write_landscape_map
+
+    if market not in ("domestic", "overseas", "all"):
+        typer.echo("error: --market must be domestic, overseas or all", err=True)
+        raise typer.Exit(1)
+    with _user_errors():
+        cat = load_catalog(catalog)
+        records = [r for r in cat if market == "all" or r.market == market]
+        links: dict[str, list[str]] = {}
+        if measured:
+            from baimo.store.store import Store
+
+            store = Store()
+            try:
+                names = sorted({m["model_name"] for r in store.list_runs(1_000_000)
+                                if r["kind"] in ("eval", "perf")
+                                for m in store.get_run(r["id"])["models"]})
+            finally:
+                store.close()
+            links = measured_links(names, cat)
+        write_landscape_map(out, records, census=census_report(load_census()), measured=links)
+    typer.echo(f"landscape map: {out.resolve()} ({len(records)} records"
+               + (f", {len(links)} measured by baimo" if links else "") + ")")

@@ -3,6 +3,13 @@
 Thin on purpose: options are parsed here, the work is done by ``baimo.scores.methodology``,
 ``baimo.scores.fitweights`` and ``baimo.scores.sensitivity``, and the output is a Rich rendering
 of their results (or the same results as JSON with ``--json``).
+
+Measurements come from a JSON file (``--measured``) or straight from the store: ``--runs`` names
+eval and perf runs, ``--latest`` takes the latest measurement of every model
+(``baimo.scores.measured``). Every result is appended to the store's ``score_results`` table
+(``--no-store`` to skip) so a published ranking can be found and audited later, and
+``--report`` writes it as HTML with the quadrant, radar and sensitivity charts
+(``baimo.reports.decision``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from baimo.config import load_config
 from baimo.errors import BaimoError, DatasetError, NotFound
 from baimo.scores.fitweights import FitResult, fit_table
 from baimo.scores.methodology import (
@@ -66,6 +74,19 @@ ConcOpt = Annotated[float, typer.Option(
                                      "(higher = closer to them).")]
 UniformOpt = Annotated[bool, typer.Option(
     "--uniform", help="Draw Monte Carlo weights uniformly on the simplex instead.")]
+RunsOpt = Annotated[list[str] | None, typer.Option(
+    "--runs", help="Eval and perf run ids (or prefixes; repeat, or separate with commas) to take "
+                   "measurements from.")]
+LatestOpt = Annotated[bool, typer.Option(
+    "--latest", help="Take the latest stored measurement of every model (all eval and perf "
+                     "runs).")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Models file for prices and the task-to-dimension mapping "
+                           "(default: ./baimo.yaml if present).")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--report", help="Write an HTML report (quadrant, radar, rank flows) to this file.")]
+StoreOpt = Annotated[bool, typer.Option(
+    "--store/--no-store", help="Append the result to the store's score_results table.")]
 
 
 def _console() -> Console:
@@ -98,10 +119,16 @@ def _load_measured(path: Path) -> dict[str, dict[str, float]]:
     return {str(k): dict(v) for k, v in data.items()}
 
 
+def _split_runs(runs: list[str] | None) -> list[str]:
+    return [r.strip() for item in runs or [] for r in item.split(",") if r.strip()]
+
+
 def _run(
     methodology: str, inputs: Path | None, measured: Path | None, method: str,
     topsis_normalisation: str, scenario: str | None, json_out: Path | None, sensitivity: bool,
     level: str, draws: int, seed: int, concentration: float, uniform: bool,
+    runs: list[str] | None = None, latest: bool = False, config: Path | None = None,
+    report: Path | None = None, store_result: bool = True,
 ) -> None:
     if method not in ("weighted-sum", "topsis"):
         raise typer.BadParameter("use weighted-sum or topsis", param_hint="--method")
@@ -109,10 +136,31 @@ def _run(
         raise typer.BadParameter("use vector or minmax", param_hint="--topsis-normalisation")
     if level not in ("dimensions", "indicators"):
         raise typer.BadParameter("use dimensions or indicators", param_hint="--level")
+    run_refs = _split_runs(runs)
+    if run_refs and latest:
+        raise typer.BadParameter("give --runs or --latest, not both", param_hint="--latest")
+    from_store = bool(run_refs) or latest
+    store: Any = None
+    collected: dict[str, Any] = {}
     try:
         m = load_methodology(methodology)
         facts = FactsTable.load(inputs) if inputs is not None else FactsTable.empty()
         meas = _load_measured(measured) if measured is not None else None
+        if from_store or store_result:
+            from baimo.store.store import Store
+
+            store = Store()
+        if from_store:
+            from baimo.scores.measured import collect_measurements, to_methodology_inputs
+
+            collected = collect_measurements(store, run_refs or None, load_config(config))
+            if not collected:
+                raise NotFound("the selected runs measured no model. List runs with: baimo "
+                               "runs list")
+            merged = to_methodology_inputs(collected)
+            for entity, values in (meas or {}).items():
+                merged.setdefault(entity, {}).update(values)
+            meas = merged
         opts = SensitivityOptions(
             level="dimensions" if level == "dimensions" else "indicators", draws=draws,
             seed=seed, concentration=None if uniform or concentration == 0 else concentration,
@@ -122,8 +170,30 @@ def _run(
             m, facts, meas, method=meth,
             topsis_normalisation="minmax" if topsis_normalisation == "minmax" else "vector",
             scenario=scenario, sensitivity=opts)
+        score_id = None
+        if store_result:
+            import shlex
+            import sys
+
+            from baimo.scores.measured import save_score
+
+            used_runs = sorted({rid for ms in collected.values()
+                                for rid in (*ms.eval_runs, *([ms.perf.run_id] if ms.perf
+                                                             else []))})
+            score_id = save_score(store, result, {
+                "facts": str(inputs) if inputs else None,
+                "measured_file": str(measured) if measured else None,
+                "runs": used_runs, "latest": latest, "runs_asked": run_refs,
+            }, command="baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        if report is not None:
+            from baimo.reports.decision import write_score_report
+
+            write_score_report(result, m, report, measurements=collected or None)
     except BaimoError as exc:
         raise _fail(exc) from None
+    finally:
+        if store is not None:
+            store.close()
     payload = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
     if json_out is not None and str(json_out) == "-":
         typer.echo(payload)
@@ -131,9 +201,46 @@ def _run(
     if json_out is not None:
         json_out.write_text(payload + "\n", encoding="utf-8")
     console = _console()
+    if collected:
+        console.print(f"Measurements of {len(collected)} model(s) from "
+                      + (f"runs {', '.join(run_refs)}" if run_refs else
+                         "the latest eval and perf runs of each model"), highlight=False)
     _print_result(console, m, result)
+    if collected:
+        _print_missing_reasons(console, m, result, collected)
     if json_out is not None:
         console.print(f"\nFull result written to {json_out}", highlight=False)
+    if score_id is not None:
+        console.print(f"Stored as {score_id} (table score_results)", highlight=False)
+    if report is not None:
+        console.print(f"Report: {report.resolve()}", highlight=False)
+
+
+def _print_missing_reasons(console: Console, m: Methodology, r: ScoreResult,
+                           collected: dict[str, Any]) -> None:
+    """For models the methodology could not score, why each measurement is missing."""
+    from baimo.scores.measured import explain_missing, measured_keys
+
+    keys = measured_keys(m)
+    lines = []
+    for entity in r.incomplete:
+        ms = collected.get(entity)
+        if ms is None:
+            continue
+        have = set(_measured_of(ms))
+        for key in keys:
+            if key not in have:
+                lines.append(f"  {entity}: {key}: {explain_missing(ms, key)}")
+    if lines:
+        console.print("[bold]Why measurements are missing:[/]")
+        for line in lines:
+            console.print(line, highlight=False, markup=False)
+
+
+def _measured_of(ms: Any) -> dict[str, float]:
+    from baimo.scores.measured import to_methodology_inputs
+
+    return to_methodology_inputs({ms.model: ms})[ms.model]
 
 
 @app.callback(invoke_without_command=True)
@@ -152,6 +259,11 @@ def score(
     seed: SeedOpt = 0,
     concentration: ConcOpt = 50.0,
     uniform: UniformOpt = False,
+    runs: RunsOpt = None,
+    latest: LatestOpt = False,
+    config: ConfigOpt = None,
+    report: ReportOpt = None,
+    store_result: StoreOpt = True,
 ) -> None:
     """Score entities with a methodology (same as ``baimo score run``)."""
     if ctx.invoked_subcommand is not None:
@@ -160,7 +272,8 @@ def score(
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
     _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
-         sensitivity, level, draws, seed, concentration, uniform)
+         sensitivity, level, draws, seed, concentration, uniform, runs, latest, config, report,
+         store_result)
 
 
 @app.command("run")
@@ -179,10 +292,16 @@ def run(
     seed: SeedOpt = 0,
     concentration: ConcOpt = 50.0,
     uniform: UniformOpt = False,
+    runs: RunsOpt = None,
+    latest: LatestOpt = False,
+    config: ConfigOpt = None,
+    report: ReportOpt = None,
+    store_result: StoreOpt = True,
 ) -> None:
     """Gates, per-dimension and overall scores and ranks (optionally with sensitivity)."""
     _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
-         sensitivity, level, draws, seed, concentration, uniform)
+         sensitivity, level, draws, seed, concentration, uniform, runs, latest, config, report,
+         store_result)
 
 
 @app.command("methodologies")

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from baimo.config import load_config
 from baimo.tasks.registry import SUITES, SuiteOptions, get_suite
 
 app = typer.Typer(no_args_is_help=True, help="Built-in suites and presets.")
 console = Console(width=None if Console().is_terminal else 200)
 
 
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Models file (its "
+                                                "plugins may register suites).")]
+
+
 @app.command("list")
-def list_suites() -> None:
+def list_suites(config: ConfigOpt = None) -> None:
     """Every suite and preset, with its capability dimension."""
+    load_config(config)
     t = Table()
     for col in ("suite", "dimension", "description"):
         t.add_column(col)
@@ -25,8 +34,9 @@ def list_suites() -> None:
 
 
 @app.command("show")
-def show_suite(name: str, limit: int | None = None) -> None:
+def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None) -> None:
     """The tasks a suite builds: sizes, versions, generation parameters, an example prompt."""
+    load_config(config)
     suite = get_suite(name)
     console.print(f"[bold]{suite.name}[/] — {suite.description}")
     for task in suite.build(SuiteOptions(limit=limit)):

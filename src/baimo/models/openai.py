@@ -8,17 +8,31 @@ parsing it, and costs a fraction of the CPU per request.
 Timing rules (see ``Timing``): ``sent`` is stamped just before the request is written,
 ``first_byte`` when the response headers arrive, and each content chunk with the arrival time
 of the network read that carried it.
+
+"Arrival" is taken in the transport's callback (``_StampingHandler.data_received``), the
+first Python code that sees the bytes: before aiohttp parses them and before the reading
+coroutine resumes. A busy event loop resumes that coroutine late, after it has parsed other
+streams' chunks, so a clock read in the coroutine would add the client's own queueing to
+every latency; the transport's stamp does not. On an event loop from ``stamping_event_loop``
+(``baimo perf`` uses one) the stamp is earlier still: the moment ``select()`` reported the
+socket readable, before the loop ran any callback of that turn. What remains is the time the
+bytes waited in the kernel while the loop was busy, which is the loop lag that ``baimo perf``
+measures and reports. Where the protocol cannot be hooked (another aiohttp version), the
+coroutine's clock is used instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import selectors
 import time
 from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.client_proto import ResponseHandler
 
 from baimo.config import ModelConfig
 from baimo.models.base import (
@@ -32,6 +46,75 @@ from baimo.models.base import (
 from baimo.models.presets import PRESETS
 
 _perf = time.perf_counter
+_MAX_ARRIVALS = 4096
+
+
+class StampingSelector(selectors.DefaultSelector):
+    """The platform's selector, remembering when each ``select()`` call returned."""
+
+    last_select = 0.0
+
+    def select(self, timeout: float | None = None
+               ) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(timeout)
+        self.last_select = _perf()
+        return ready
+
+
+def stamping_event_loop() -> asyncio.AbstractEventLoop:
+    """An event loop whose network reads are stamped when ``select()`` reports them.
+
+    Use it (``asyncio.Runner(loop_factory=stamping_event_loop)``) where latencies are
+    measured: see the module docstring.
+    """
+    return asyncio.SelectorEventLoop(StampingSelector())
+
+
+class _StampingHandler(ResponseHandler):
+    """aiohttp's connection protocol, recording when each network read arrives.
+
+    ``arrivals`` holds ``(perf_counter, payload bytes received so far)`` per read: the
+    position says which SSE lines a read completed, so a reader that fell behind can still
+    give each line the time its bytes arrived. The reader empties the list as it reads.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: list[tuple[float, int]] = []
+        sel = getattr(self._loop, "_selector", None)
+        self._select_clock = sel if isinstance(sel, StampingSelector) else None
+
+    def data_received(self, data: bytes) -> None:
+        sel = self._select_clock
+        now = sel.last_select if sel is not None else _perf()
+        super().data_received(data)
+        payload = self._payload
+        arrivals = self.arrivals
+        if len(arrivals) >= _MAX_ARRIVALS:  # nobody is reading them (e.g. a non-stream body)
+            del arrivals[:_MAX_ARRIVALS // 2]
+        arrivals.append((now, payload.total_bytes if payload is not None else 0))
+
+
+def _stamping_connector(limit: int) -> aiohttp.TCPConnector:
+    """A connector whose connections record arrival times (see ``_StampingHandler``)."""
+    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit, ttl_dns_cache=300,
+                                     keepalive_timeout=30)
+    if hasattr(connector, "_factory"):
+        connector._factory = functools.partial(  # type: ignore[assignment]
+            _StampingHandler, loop=asyncio.get_running_loop())  # builds each connection
+    return connector
+
+
+def _arrivals_of(resp: aiohttp.ClientResponse, since: float) -> _StampingHandler | None:
+    """The response's stamping protocol, with reads from before ``since`` dropped."""
+    conn = resp.connection
+    proto = conn.protocol if conn is not None else None
+    if not isinstance(proto, _StampingHandler):
+        return None
+    arr = proto.arrivals
+    if arr and arr[0][0] < since:  # the tail of the previous response on this connection
+        proto.arrivals = [a for a in arr if a[0] >= since]
+    return proto
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -112,9 +195,7 @@ class OpenAIProvider:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             timeout_s = self.cfg.limits.timeout_s
-            connector = aiohttp.TCPConnector(
-                limit=self._pool, limit_per_host=self._pool, ttl_dns_cache=300,
-                keepalive_timeout=30)
+            connector = _stamping_connector(self._pool)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(timeout_s, 30.0),
@@ -180,6 +261,9 @@ class OpenAIProvider:
         try:
             async with session.post(self.url, data=data, headers=self._headers) as resp:
                 timing.first_byte = _perf()
+                proto = _arrivals_of(resp, timing.sent)
+                if proto is not None and proto.arrivals:
+                    timing.first_byte = proto.arrivals[0][0]
                 if resp.status != 200:
                     raise self._http_error(resp.status, await resp.read(), resp.headers)
                 if self.cfg.stream:
@@ -258,12 +342,13 @@ class OpenAIProvider:
 
     async def _read_stream(self, resp: aiohttp.ClientResponse, timing: Timing,
                            messages: list[dict[str, str]]) -> Completion:
-        # The hot loop of both eval and perf. Each network read is stamped the moment it
-        # returns, before any parsing, and every chunk it carried gets that stamp. Lookups
-        # are hoisted into locals and the common case (a content delta) takes the fewest
-        # steps, because at tens of thousands of chunks per second a microsecond per chunk
-        # is a visible share of a core (benchmarks/client_capacity.py measures it).
+        # The hot loop of both eval and perf. Every SSE line gets the arrival time of the
+        # network read that completed it (see the module docstring), never a time taken
+        # after parsing. Lookups are hoisted into locals and a plain content delta takes the
+        # fewest steps, because at tens of thousands of chunks per second a microsecond per
+        # chunk is a visible share of a core (benchmarks/client_capacity.py measures it).
         readany = resp.content.readany
+        proto = _arrivals_of(resp, timing.sent)
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         texts: list[str] = []
@@ -275,6 +360,7 @@ class OpenAIProvider:
         done = False
         think = 0  # 0 unknown, 1 inside an inline <think> block, 2 answering
         buf = b""
+        received = 0  # payload bytes read so far
         chunk_times = timing.chunk_times
         chunk_texts = timing.chunk_texts
         chunk_ans = timing.chunk_is_answer
@@ -283,15 +369,33 @@ class OpenAIProvider:
         last_token = timing.last_token
         try:
             while not done:
-                data = await readany()
+                new = await readany()
                 now = _perf()
-                if not data:
+                if not new:
                     break
-                if buf:
-                    data = buf + data
+                # Arrival stamps: one read (the usual case) stamps every line; several reads
+                # (the loop fell behind) are told apart by payload position, per line.
+                multi: list[tuple[float, int]] | None = None
+                if proto is not None:
+                    arr = proto.arrivals
+                    if arr:
+                        proto.arrivals = []
+                        if len(arr) == 1 or arr[0][0] == arr[-1][0]:
+                            now = arr[-1][0]
+                        else:
+                            multi = arr
+                pos = received - len(buf)  # payload position of the first byte of ``data``
+                received += len(new)
+                data = buf + new if buf else new
                 lines = data.split(b"\n")
                 buf = lines.pop()
+                k = 0
                 for line in lines:
+                    if multi is not None:
+                        pos += len(line) + 1
+                        while k < len(multi) - 1 and multi[k][1] < pos:
+                            k += 1
+                        now = multi[k][0]
                     if not line.startswith(b"data:"):
                         continue
                     try:
@@ -305,14 +409,14 @@ class OpenAIProvider:
                     if obj.__class__ is not dict:
                         raise self._fail("stream", f"unexpected SSE data: {line[5:125]!r}")
                     choices = obj.get("choices")
-                    usage = obj.get("usage")
-                    if usage:
-                        usage_obj = usage
                     if model is None:
                         model = obj.get("model")
                         resp_id = obj.get("id")
                     if not choices:
-                        if "error" in obj:
+                        usage = obj.get("usage")
+                        if usage:
+                            usage_obj = usage
+                        elif "error" in obj:
                             raise self._fail("server", f"error in stream: "
                                              f"{_error_message(line[5:])}")
                         continue
@@ -322,7 +426,8 @@ class OpenAIProvider:
                         c = choice.get("text")
                     else:
                         c = delta.get("content")
-                        if "reasoning_content" in delta or "reasoning" in delta:
+                        if (c is None or len(delta) > 1) and ("reasoning_content" in delta
+                                                              or "reasoning" in delta):
                             r = delta.get("reasoning_content") or delta.get("reasoning")
                             if r:
                                 reasons.append(r)
@@ -334,13 +439,18 @@ class OpenAIProvider:
                                 last_token = now
                     if c:
                         texts.append(c)
-                        if first_token is None:
-                            first_token = now
+                        chunk_times.append(now)
+                        chunk_texts.append(c)
+                        last_token = now
                         if think == 2:
+                            chunk_ans.append(True)
                             if first_answer is None:
                                 first_answer = now
-                            chunk_ans.append(True)
+                                if first_token is None:
+                                    first_token = now
                         else:
+                            if first_token is None:
+                                first_token = now
                             is_answer = True
                             if think == 0:
                                 think = 1 if c.lstrip().startswith("<think>") else 2
@@ -354,12 +464,13 @@ class OpenAIProvider:
                             if is_answer and first_answer is None:
                                 first_answer = now
                             chunk_ans.append(is_answer)
-                        chunk_times.append(now)
-                        chunk_texts.append(c)
-                        last_token = now
                     fr = choice.get("finish_reason")
                     if fr:
                         finish = fr
+                    if "usage" in obj:  # some servers put usage on the last content chunk
+                        usage = obj["usage"]
+                        if usage:
+                            usage_obj = usage
         finally:
             # Stamps survive a broken stream: the caller's Timing shows how far it got.
             timing.first_token = first_token

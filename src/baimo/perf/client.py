@@ -28,17 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from baimo.config import Limits, ModelConfig
 from baimo.models.base import ProviderError, Timing
-from baimo.models.openai import OpenAIProvider
+from baimo.models.openai import OpenAIProvider, stamping_event_loop
 from baimo.perf.loads import (
     Arrival,
     ClosedLoopStages,
@@ -169,14 +171,17 @@ class HealthMonitor:
         interval = self.interval
         due = _perf() + interval
         next_cpu = _perf() + self.cpu_interval
+        lags = self.lags
         while True:
             delay = due - _perf()
             await asyncio.sleep(delay if delay > 0 else 0)
             now = _perf()
-            self.lags.append(now - due)
-            due += interval
-            if due < now:  # fell behind by more than a tick: probe again at once, not a burst
-                due = now + interval
+            # A stall of the loop delays every tick that fell due during it, not only this
+            # one: count each, so the distribution is that of a timer due at a random time
+            # (one long stall weighs as much as the sends it actually delayed).
+            while due <= now:
+                lags.append(now - due)
+                due += interval
             if now >= next_cpu:
                 self._cpu(now)
                 next_cpu = now + self.cpu_interval
@@ -279,11 +284,38 @@ def provider_for(plan: LevelPlan) -> OpenAIProvider:
                           endpoint=plan.endpoint, read_bufsize=READ_BUFSIZE)
 
 
-async def execute(provider: OpenAIProvider, plan: LevelPlan, seq: int, phase: Phase,
-                  scheduled: float, pacer: _Pacer | None) -> RequestResult:
-    """Send one request and record everything about it; never raises for a failed request."""
+Body = tuple[list[dict[str, str]], dict[str, Any]]
+
+
+def body_for(plan: LevelPlan, seq: int) -> Body:
+    """Messages and parameters of request ``seq``."""
     messages, cap = plan.prompts.get(seq)
-    params = request_params(plan.cfg, plan.control, cap)
+    return messages, request_params(plan.cfg, plan.control, cap)
+
+
+def prepare(plan: LevelPlan) -> dict[int, Body]:
+    """Build the requests of a level before it starts, where their number is known.
+
+    Building a long synthetic prompt takes about 0.1 ms; done during the level it would be
+    client time between a scheduled send and the send. A closed loop stopped by duration
+    builds its requests as it goes.
+    """
+    if plan.arrivals is not None:
+        seqs = [a.seq for a in plan.arrivals]
+    elif all(st.count or st.empty for st in plan.stages):
+        n = sum(st.count or 0 for st in plan.stages)
+        seqs = [plan.seq_start + k * plan.seq_step for k in range(n)]
+    else:
+        return {}
+    return {seq: body_for(plan, seq) for seq in seqs}
+
+
+async def execute(provider: OpenAIProvider, plan: LevelPlan, seq: int, phase: Phase,
+                  scheduled: float, pacer: _Pacer | None, bodies: dict[int, Body] | None = None
+                  ) -> RequestResult:
+    """Send one request and record everything about it; never raises for a failed request."""
+    body = bodies.pop(seq, None) if bodies else None
+    messages, params = body if body is not None else body_for(plan, seq)
     if pacer is not None:
         await pacer.wait(_tokens_estimate(messages, params))
     res = RequestResult(seq, phase, scheduled, worker=plan.worker)
@@ -318,7 +350,8 @@ async def execute(provider: OpenAIProvider, plan: LevelPlan, seq: int, phase: Ph
 
 
 async def _closed_loop(provider: OpenAIProvider, plan: LevelPlan, epoch: float,
-                       results: list[RequestResult], pacer: _Pacer | None) -> None:
+                       results: list[RequestResult], pacer: _Pacer | None,
+                       bodies: dict[int, Body]) -> None:
     machine = ClosedLoopStages(plan.stages, epoch)
     seqs = itertools.count(plan.seq_start, plan.seq_step)
 
@@ -328,14 +361,16 @@ async def _closed_loop(provider: OpenAIProvider, plan: LevelPlan, epoch: float,
             phase = machine.next_phase(now)
             if phase is None:
                 return
-            results.append(await execute(provider, plan, next(seqs), phase, now, pacer))
+            results.append(await execute(provider, plan, next(seqs), phase, now, pacer,
+                                         bodies))
 
     await sleep_until(epoch)
     await asyncio.gather(*(user() for _ in range(plan.concurrency)))
 
 
 async def _open_loop(provider: OpenAIProvider, plan: LevelPlan, epoch: float,
-                     results: list[RequestResult], pacer: _Pacer | None) -> None:
+                     results: list[RequestResult], pacer: _Pacer | None,
+                     bodies: dict[int, Body]) -> None:
     cap = plan.level.max_concurrency
     sem = asyncio.Semaphore(cap) if cap else None
     loop = asyncio.get_running_loop()
@@ -343,10 +378,10 @@ async def _open_loop(provider: OpenAIProvider, plan: LevelPlan, epoch: float,
 
     async def one(a: Arrival, due: float) -> None:
         if sem is None:
-            results.append(await execute(provider, plan, a.seq, a.phase, due, pacer))
+            results.append(await execute(provider, plan, a.seq, a.phase, due, pacer, bodies))
             return
         async with sem:
-            results.append(await execute(provider, plan, a.seq, a.phase, due, pacer))
+            results.append(await execute(provider, plan, a.seq, a.phase, due, pacer, bodies))
 
     for a in plan.arrivals or []:
         due = epoch + a.offset
@@ -359,8 +394,30 @@ async def _open_loop(provider: OpenAIProvider, plan: LevelPlan, epoch: float,
         await asyncio.gather(*pending)
 
 
-async def run_plan(plan: LevelPlan, epoch: float) -> LevelOutcome:
-    """Run this process's share of a level, starting at ``epoch`` (a perf_counter value)."""
+@contextlib.contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Keep the garbage collector's pauses out of a level.
+
+    Everything alive before the level is moved out of the collector's reach
+    (``gc.freeze``), so a full collection during the level only looks at what the level
+    created: milliseconds instead of tens of milliseconds of a stalled loop, which would
+    delay sends and stamps alike.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def run_plan(plan: LevelPlan, epoch: float, bodies: dict[int, Body] | None = None
+                   ) -> LevelOutcome:
+    """Run this process's share of a level, starting at ``epoch`` (a perf_counter value).
+
+    ``bodies`` are the requests built beforehand (``prepare``); others are built on demand.
+    """
+    bodies = bodies if bodies is not None else {}
     provider = provider_for(plan)
     monitor = HealthMonitor(machine=plan.machine_cpu)
     results: list[RequestResult] = []
@@ -368,9 +425,9 @@ async def run_plan(plan: LevelPlan, epoch: float) -> LevelOutcome:
     monitor.start()
     try:
         if plan.level.kind == "concurrency":
-            await _closed_loop(provider, plan, epoch, results, pacer)
+            await _closed_loop(provider, plan, epoch, results, pacer, bodies)
         else:
-            await _open_loop(provider, plan, epoch, results, pacer)
+            await _open_loop(provider, plan, epoch, results, pacer, bodies)
     finally:
         await monitor.stop()
         await provider.aclose()
@@ -378,12 +435,19 @@ async def run_plan(plan: LevelPlan, epoch: float) -> LevelOutcome:
 
 
 def run_local(plan: LevelPlan, start_delay: float = 0.02) -> LevelOutcome:
-    """Run a whole level in this process (its own event loop)."""
+    """Run a whole level in this process, on its own stamping event loop.
+
+    The loop stamps network reads when ``select()`` reports them (see
+    ``baimo.models.openai``), so chunk times do not include the loop's own work.
+    """
+
+    bodies = prepare(plan)
 
     async def main() -> LevelOutcome:
-        return await run_plan(plan, _perf() + start_delay)
+        return await run_plan(plan, _perf() + start_delay, bodies)
 
-    return asyncio.run(main())
+    with quiet_gc(), asyncio.Runner(loop_factory=stamping_event_loop) as runner:
+        return runner.run(main())
 
 
 # --------------------------------------------------------------------------- processes
@@ -404,7 +468,8 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
         if kind == "stop":
             return
         try:
-            outcome = asyncio.run(_worker_level(conn, payload))
+            with quiet_gc(), asyncio.Runner(loop_factory=stamping_event_loop) as runner:
+                outcome = runner.run(_worker_level(conn, payload))
             conn.send(("done", outcome))
         except Exception as exc:  # reported to the parent, which raises
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -412,11 +477,12 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
 
 async def _worker_level(conn: multiprocessing.connection.Connection, plan: LevelPlan
                         ) -> LevelOutcome:
+    bodies = prepare(plan)
     conn.send(("ready", os.getpid()))
     kind, epoch = conn.recv()
     if kind != "go":
         raise RuntimeError(f"worker expected 'go', got {kind!r}")
-    return await run_plan(plan, float(epoch))
+    return await run_plan(plan, float(epoch), bodies)
 
 
 class WorkerPool:

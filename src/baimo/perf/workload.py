@@ -18,19 +18,17 @@ lengths are always measured and reported, whether or not the server could be tol
 
 from __future__ import annotations
 
+import functools
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-import numpy as np
 import orjson
 
 from baimo.config import EMBEDDED, ModelConfig
 from baimo.errors import ConfigError
 from baimo.perf.tokenizer import Tokenizer, WordTokenizer
-
-if TYPE_CHECKING:
-    from baimo.tasks.task import Task
 
 Messages = list[dict[str, str]]
 
@@ -45,6 +43,13 @@ class PromptSource(Protocol):
     def get(self, seq: int) -> tuple[Messages, int | None]: ...
 
     def describe(self) -> dict[str, Any]: ...
+
+
+@functools.lru_cache(maxsize=16)
+def _prefix(words: tuple[str, ...], n: int, seed: int) -> str:
+    """The shared prefix of ``n`` words (cached: every request of a run uses it)."""
+    rng = random.Random(f"{seed}:prefix")
+    return "".join(rng.choices(words, k=n)) if n > 0 else ""
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,12 @@ class SyntheticPrompts:
         if len(self.words) < 2:
             raise ConfigError("the tokenizer gave too few words to build prompts")
 
-    def _draw(self, rng: np.random.Generator, n: int) -> str:
-        words = self.words
-        return "".join([words[i] for i in rng.integers(0, len(words), n)])
+    def _draw(self, rng: random.Random, n: int) -> str:
+        return "".join(rng.choices(self.words, k=n)) if n > 0 else ""
 
     def text(self, seq: int) -> str:
-        """The prompt text of request ``seq``."""
-        prefix = self._draw(np.random.default_rng([self.seed, 0, 1]), self.shared_prefix)
+        """The prompt text of request ``seq`` (a pure function of the fields and ``seq``)."""
+        prefix = _prefix(self.words, self.shared_prefix, self.seed)
         unique = self.input_tokens - self.shared_prefix
         if unique <= 0:
             return prefix
@@ -94,7 +98,7 @@ class SyntheticPrompts:
             n //= base
             if n == 0:
                 break
-        rest = self._draw(np.random.default_rng([self.seed, 1, seq]), unique - len(digits))
+        rest = self._draw(random.Random(f"{self.seed}:{seq}"), unique - len(digits))
         return prefix + "".join(digits) + rest
 
     def get(self, seq: int) -> tuple[Messages, int | None]:
@@ -228,13 +232,9 @@ def suite_prompts(suite: str | None = None, task: Path | None = None,
     messages: list[Messages] = []
     caps: list[int | None] = []
     if suite:
-        from baimo.tasks import registry
+        from baimo.tasks.registry import build_suite
 
-        # ``build_suite`` applies the suite's default options; older registries only had
-        # ``Suite.build()`` without options.
-        builder = getattr(registry, "build_suite", None)
-        tasks: list[Task] = builder(suite) if builder is not None else \
-            registry.get_suite(suite).build()  # type: ignore[call-arg]
+        tasks = build_suite(suite)
         for t in tasks:
             cap = t.params.get("max_tokens")
             for s in t.samples:

@@ -7,8 +7,10 @@ use of a new version, on SQLite and PostgreSQL alike. An ordered list of functio
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -44,11 +46,16 @@ def _m004_judgements(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.judgements])
 
 
+def _m005_score_results(conn: sa.Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.score_results])
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
     ("003_perf_levels", _m003_perf_levels),
     ("004_judgements", _m004_judgements),
+    ("005_score_results", _m005_score_results),
 ]
 
 _table = sa.Table(
@@ -59,17 +66,47 @@ _table = sa.Table(
 
 
 def migrate(engine: sa.Engine) -> list[str]:
-    """Apply pending steps in order, each in its own transaction. Returns the names applied."""
+    """Apply pending steps in order. Returns the names applied.
+
+    Several processes may open a new database at once (two ``baimo`` commands, a test and
+    the command it watches), so migrating is serialised: an advisory transaction lock on
+    PostgreSQL (where DDL is transactional, so everything runs in one transaction), a lock
+    file beside the database on SQLite.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            return _apply(conn)
+    with _file_lock(engine):
+        with engine.begin() as conn:
+            return _apply(conn)
+
+
+_LOCK_KEY = 0x6261_696D_6F  # "baimo"
+
+
+def _apply(conn: sa.Connection) -> list[str]:
+    _table.metadata.create_all(conn)
+    done = {row[0] for row in conn.execute(sa.select(_table.c.name))}
     applied: list[str] = []
-    with engine.begin() as conn:
-        _table.metadata.create_all(conn)
-    with engine.connect() as conn:
-        done = {row[0] for row in conn.execute(sa.select(_table.c.name))}
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        with engine.begin() as conn:
-            step(conn)
-            conn.execute(_table.insert().values(name=name, applied_at=time.time()))
+        step(conn)
+        conn.execute(_table.insert().values(name=name, applied_at=time.time()))
         applied.append(name)
     return applied
+
+
+@contextlib.contextmanager
+def _file_lock(engine: sa.Engine) -> Iterator[None]:
+    db = engine.url.database
+    if engine.dialect.name != "sqlite" or not db or db == ":memory:":
+        yield
+        return
+    with open(f"{db}.migrate.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

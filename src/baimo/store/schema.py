@@ -163,3 +163,23 @@ judgements = sa.Table(
                         "judge_identity", "prompt_hash", name="uq_judgement"),
 )
 sa.Index("ix_judgements_run", judgements.c.run_id, judgements.c.model_a, judgements.c.model_b)
+
+# One row per ``baimo score`` result, appended and never updated: the methodology's id and the
+# SHA-256 of its text are columns, and ``result_json`` is the self-contained ``ScoreResult``
+# (gates, scores, ranks, weights, normalisations, sensitivity), so a published ranking can be
+# audited after its inputs changed. ``inputs_json`` names what was scored (facts file,
+# measurements file, eval/perf run ids).
+score_results = sa.Table(
+    "score_results", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("methodology", sa.String(100), nullable=False),
+    sa.Column("methodology_sha256", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("scenario", sa.String(100)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("command", sa.Text),
+    sa.Column("inputs_json", sa.Text, nullable=False),
+    sa.Column("result_json", sa.Text, nullable=False),
+    sa.Column("baimo_version", sa.String(32), nullable=False),
+)
+sa.Index("ix_score_results_methodology", score_results.c.methodology, score_results.c.created_at)

@@ -1,0 +1,245 @@
+"""``baimo advise``: which measured model suits an application, and why.
+
+The advisor (``baimo.advise``) is only as useful as its inputs are real, so this command never
+takes numbers from the user: it reads baimo's own eval and perf runs from the store
+(``baimo.scores.measured``), the prices and attributes from the models file, and the filing
+status from the landscape catalog. What it prints is meant to be pasted into a decision memo:
+the ranking with each model's deciding measurements, who was excluded by which constraint, who
+could not be judged and what measurement would fix that, the Pareto frontier, and a paragraph
+generated from the numbers. ``--report`` writes the same as HTML with the Pareto chart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from baimo.advise import Advice, Profile, advise, builtin_scenarios, get_scenario, load_profile
+from baimo.config import load_config
+from baimo.errors import BaimoError
+from baimo.scores.measured import (
+    Measurements,
+    collect_measurements,
+    explain_missing,
+    to_model_measurements,
+)
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Rank measured models for an application type (QbitAI's four scenarios or your own "
+         "profile).",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_CRITERIA_ZH = {"capability": "模型能力", "speed": "生成速度", "cost": "应用成本",
+                "safety": "安全合规"}
+
+
+def _console() -> Console:
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=160)
+
+
+def _fail(exc: BaimoError | ValueError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _measure_text(values: dict[str, float | str], currency: str | None) -> str:
+    parts = []
+    for key, v in values.items():
+        if isinstance(v, str):
+            parts.append(f"{key.split(':', 1)[-1]} {v}")
+        elif key in ("capability", "safety"):
+            parts.append(f"{key} {100 * v:.1f}%")
+        elif key == "ttft_p95_s":
+            parts.append(f"TTFT p95 {v:.3g} s")
+        elif key == "output_tps":
+            parts.append(f"{v:.3g} tok/s")
+        elif key == "blended_price_per_1m":
+            parts.append(f"{v:.3g} {currency + ' ' if currency else ''}per 1M (blended)")
+        elif key == "context_window":
+            parts.append(f"context {v:,.0f}")
+        else:
+            parts.append(f"{key} {v:g}")
+    return " · ".join(parts)
+
+
+def _print(console: Console, advice: Advice, profile: Profile,
+           measured: dict[str, Measurements], runs: list[str]) -> None:
+    title = f"Scenario {profile.display_name}"
+    if profile.name_en:
+        title += f" ({profile.name_en})"
+    console.print(f"[bold]{title}[/] — {profile.priority_text()}", highlight=False)
+    how = ("rank-order centroid weights of the stated order" if profile.criteria.priority
+           else "weights as given, rescaled to sum to 1")
+    console.print("Weights: " + ", ".join(f"{k} {v:.3f}" for k, v in advice.weights.items())
+                  + f" ({how})", highlight=False)
+    src = f"runs {', '.join(runs)}" if runs else "the latest eval and perf run of each model"
+    console.print(f"Measured models: {len(measured)} ({', '.join(measured)}), from {src}",
+                  highlight=False)
+
+    if advice.ranked:
+        crits = [c for c, w in advice.weights.items() if w > 0]
+        front = {p.name for p in advice.pareto}
+        t = Table(title="Ranking")
+        t.add_column("rank", justify="right")
+        t.add_column("model")
+        t.add_column("score", justify="right")
+        for c in crits:
+            t.add_column(c, justify="right")
+        t.add_column("deciding measurements")
+        for r in advice.ranked:
+            t.add_row(str(r.rank), r.name + (" ◆" if r.name in front else ""),
+                      f"{r.score:.3f}", *[f"{r.criterion_scores.get(c, 0.0):.2f}" for c in crits],
+                      _measure_text(r.measurements, advice.currency))
+        console.print(t)
+        console.print("◆ on the Pareto frontier. Criterion scores are min-max normalised across "
+                      "the ranked models (1 = best of them).", highlight=False)
+    else:
+        console.print("[bold]No model could be ranked.[/]")
+    if advice.excluded:
+        console.print("[bold]Excluded by hard constraints:[/]")
+        for e in advice.excluded:
+            console.print(f"  {e.name}: " + "; ".join(v.text() for v in e.violations),
+                          highlight=False, markup=False)
+    if advice.missing:
+        console.print("[bold]Missing a required measurement (not ranked):[/]")
+        for m in advice.missing:
+            ms = measured.get(m.name)
+            for metric in m.missing:
+                need = ", ".join(m.needed_by.get(metric, ()))
+                why = explain_missing(ms, metric) if ms is not None else "not measured"
+                console.print(f"  {m.name}: {metric} (needed by {need}) — {why}",
+                              highlight=False, markup=False)
+    if advice.pareto:
+        console.print("[bold]Pareto frontier[/] (capability ↑, blended price ↓, TTFT p95 ↓): "
+                      + "; ".join(f"{p.name} ({100 * p.capability:.1f}%, "
+                                  f"{p.blended_price_per_1m:.3g}"
+                                  f"{' ' + advice.currency if advice.currency else ''}/1M, "
+                                  f"{p.ttft_p95_s:.3g} s)" for p in advice.pareto),
+                      highlight=False)
+    elif advice.pareto_skipped:
+        console.print("Pareto frontier: not drawn (capability, price and TTFT p95 are not all "
+                      f"measured for {', '.join(advice.pareto_skipped)})", highlight=False)
+    console.print("[bold]Recommendation:[/] " + advice.recommendation, highlight=False)
+
+
+@app.callback(invoke_without_command=True)
+def advise_cmd(
+    ctx: typer.Context,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="Built-in scenario id or Chinese name (see: baimo advise "
+                                 "scenarios).")] = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", "-p", help="Your own profile YAML (criteria and constraints).")] = None,
+    runs: Annotated[list[str] | None, typer.Option(
+        "--runs", help="Eval and perf runs to read (repeat or comma-separate); default: the "
+                       "latest measurement of every model.")] = None,
+    models: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="Only these models (repeat or comma-separate).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="Models file for prices and attributes (default: ./baimo.yaml "
+                               "if present).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write the HTML report (with the Pareto chart) here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the advice, and the "
+                                          "measurements it used, as JSON.")] = False,
+) -> None:
+    """Rank the measured models for a scenario; print ranking, gaps, frontier and advice."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if (scenario is None) == (profile is None):
+        if scenario is None:
+            typer.echo(ctx.get_help())
+        typer.echo("error: give exactly one of --scenario NAME or --profile FILE "
+                   "(list scenarios with: baimo advise scenarios)", err=True)
+        raise typer.Exit(2)
+    from baimo.store.store import Store
+
+    run_refs = _split(runs)
+    store = Store()
+    try:
+        if scenario is not None:
+            prof = get_scenario(scenario)
+        else:
+            assert profile is not None
+            prof = load_profile(profile)
+        measured = collect_measurements(store, run_refs or None, load_config(config))
+        wanted = _split(models)
+        if wanted:
+            unknown = [m for m in wanted if m not in measured]
+            if unknown:
+                raise BaimoError(f"no measurements of {', '.join(unknown)} in the selected "
+                                 f"runs; measured: {', '.join(measured) or 'none'}")
+            measured = {k: v for k, v in measured.items() if k in wanted}
+        if not measured:
+            raise BaimoError("no measured models: run an eval and a perf run first "
+                             "(baimo eval --suite quick; baimo perf)")
+        inputs = to_model_measurements(measured)
+        advice = advise(inputs, prof)
+        if report is not None:
+            from baimo.reports.decision import write_advice_report
+
+            write_advice_report(report, advice, prof, inputs, measured)
+    except (BaimoError, ValueError) as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    if as_json:
+        payload: dict[str, Any] = {"advice": advice.to_dict(),
+                                   "measurements": {k: v.to_dict() for k, v in measured.items()},
+                                   "report": str(report) if report is not None else None}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    _print(console, advice, prof, measured, run_refs)
+    if report is not None:
+        console.print(f"Report: {report.resolve()}", highlight=False)
+
+
+@app.command("scenarios")
+def scenarios_cmd() -> None:
+    """The four built-in scenarios (QbitAI's application types), their weights and origin."""
+    try:
+        items = builtin_scenarios()
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    console = _console()
+    t = Table(title="Built-in scenarios (QbitAI 量子位智库, 大模型落地与前沿趋势研究报告, seed 004)")
+    for col in ("id", "名称", "priority (seed)", "weights", "examples"):
+        t.add_column(col)
+    for p in items.values():
+        order = " > ".join(f"{c} {_CRITERIA_ZH.get(c, '')}".strip()
+                           for c in (list(p.criteria.priority) if p.criteria.priority
+                                                           else list(p.weights)))
+        t.add_row(p.id, f"{p.name_zh or ''}\n{p.name_en or ''}", order,
+                  "\n".join(f"{k} {v:.3f}" for k, v in p.weights.items()),
+                  "\n".join(p.examples))
+    console.print(t)
+    console.print(
+        "How the weights are derived: the seed gives each application type an order, not "
+        "numbers (e.g. 高可靠+高复杂：模型能力>生成速度>应用成本). baimo turns the order into "
+        "rank-order centroid (ROC) weights, w_i = (1/n)·Σ_{k=i..n} 1/k — for three criteria "
+        "11/18, 5/18, 2/18 = 0.611, 0.278, 0.111. ROC is the average of every weighting that "
+        "respects the order, so it adds nothing the report did not say. Speed mixes TTFT p95 "
+        "and output tokens/s half and half; cost is the blended price (75% input, 25% output "
+        "per 1M tokens).", highlight=False)
+    for p in items.values():
+        if p.quote:
+            console.print(f"  {p.id}: 「{p.quote}」", highlight=False)
+    console.print("Your own profile: baimo advise --profile my.yaml (same fields as the built-in "
+                  "scenarios: criteria.priority or criteria.weights, and constraints such as "
+                  "max_price_per_1m, min_context_window, max_ttft_p95_s, open_weights_only, "
+                  "filed_only, deployment).", highlight=False)

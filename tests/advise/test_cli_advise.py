@@ -1,0 +1,236 @@
+"""``baimo advise`` end to end, on runs baimo itself stored: the embedded SmolLM2 model and two
+mock-server models (different prices and known latencies) were evaluated and perf-tested; a
+third mock model was evaluated only and must be listed as missing its speed measurements.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+from baimo.cli.advise import app
+from baimo.config import default_embedded_model, load_config
+from baimo.models.mockserver import MockConfig, MockServer
+from baimo.perf.loads import Level
+from baimo.perf.runner import PerfSpec, run_perf
+from baimo.runs.eval import run_eval
+from baimo.store.store import Store
+from baimo.tasks.registry import SuiteOptions, build_suite
+from baimo.tasks.task import load_task
+from support import write_models, write_task
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+EMBEDDED = default_embedded_model().name
+
+
+@dataclass(frozen=True)
+class Built:
+    url: str
+    config: Path
+    eval_id: str
+    perf_ids: tuple[str, ...]
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Real eval and perf runs, including the embedded model (about 15 s)."""
+    tmp = tmp_path_factory.mktemp("advise")
+    url = f"sqlite:///{tmp / 'store.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BAIMO_HOME", str(tmp / "home"))
+        store = Store(url)
+        with MockServer(MockConfig(ttft_s=0.15, itl_s=0.01)) as a, \
+                MockServer(MockConfig(ttft_s=0.03, itl_s=0.002, output_tokens=2)) as b:
+            path = write_models(tmp, a.base_url, [
+                {"name": "mock-premium", "context_window": 128000,
+                 "pricing": {"input_per_1m": 4, "output_per_1m": 12}},
+                {"name": "mock-budget", "base_url": b.base_url, "context_window": 8000,
+                 "pricing": {"input_per_1m": 0.8, "output_per_1m": 2}},
+                {"name": "mock-unbenched", "context_window": 32000,
+                 "pricing": {"input_per_1m": 1, "output_per_1m": 3}}])
+            data = yaml.safe_load(path.read_text())
+            data["dimensions"] = {"synthetic": "reasoning"}
+            path.write_text(yaml.safe_dump(data))
+            cfg = load_config(path)
+            models = [cfg.get("mock-premium"), cfg.get("mock-budget"),
+                      cfg.get("mock-unbenched"), cfg.get(EMBEDDED)]
+            tasks = [*build_suite("demo", SuiteOptions(limit=3)),
+                     load_task(write_task(tmp, 3))]
+            ev = run_eval(store, models, tasks)
+            spec = PerfSpec(levels=[Level("concurrency", 1.0)], requests=4, input_tokens=16,
+                            output_tokens=8, ignore_eos="on", tokenizer="words",
+                            timeout_s=10.0)
+            p1 = run_perf(store, spec, models[:2])
+        spec_e = PerfSpec(levels=[Level("concurrency", 1.0)], requests=3, input_tokens=16,
+                          output_tokens=8, tokenizer="gguf", timeout_s=120.0)
+        p2 = run_perf(store, spec_e, [models[3]])
+        store.close()
+        yield Built(url, path, ev.run_id, (p1.run_id, p2.run_id))
+
+
+@pytest.fixture()
+def db(built: Built, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BAIMO_DB", built.url)
+    monkeypatch.setenv("COLUMNS", "220")
+    return built.url
+
+
+@pytest.mark.llama
+def test_advise_ranks_real_runs_including_the_embedded_model(built: Built, db: str,
+                                                            tmp_path: Path) -> None:
+    report = tmp_path / "advice.html"
+    res = invoke("--scenario", "reliable-complex", "--config", str(built.config),
+                 "--report", str(report))
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "Scenario 高可靠+高复杂 (high reliability, high complexity)" in out
+    assert "capability 0.611, speed 0.278, cost 0.111" in out
+    assert "Measured models: 4" in out
+    ranking = out[out.index("Ranking"):out.index("Missing a required measurement")]
+    for name in ("mock-premium", "mock-budget", EMBEDDED):
+        assert name in ranking
+    assert "mock-unbenched" not in ranking
+    assert "TTFT p95" in ranking and "per 1M (blended)" in ranking
+    assert "mock-unbenched: ttft_p95_s (needed by criterion speed) — no perf run of " \
+           "mock-unbenched" in out
+    assert "mock-unbenched: output_tps" in out
+    assert "Pareto frontier" in out and "Recommendation: For the 高可靠+高复杂 scenario" in out
+    assert f"Report: {report.resolve()}" in out
+    html = report.read_text(encoding="utf-8")
+    for heading in ("Recommendation", "Pareto frontier: quality vs cost vs latency", "Ranking",
+                    "Missing measurements (not ranked)", "Where the numbers come from"):
+        assert f"<h2>{heading}</h2>" in html
+    assert "mock-unbenched" in html and EMBEDDED in html
+
+
+@pytest.mark.llama
+def test_advise_json_carries_measurements_and_gaps(built: Built, db: str) -> None:
+    res = invoke("--scenario", "高可靠+低复杂", "--config", str(built.config), "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    advice, ms = data["advice"], data["measurements"]
+    assert advice["profile_id"] == "reliable-simple"
+    ranked = [r["name"] for r in advice["ranked"]]
+    assert sorted(ranked) == sorted(["mock-premium", "mock-budget", EMBEDDED])
+    # cost first: the embedded model runs locally at no per-token price, the cheapest
+    by = {r["name"]: r for r in advice["ranked"]}
+    assert by[EMBEDDED]["criterion_scores"]["cost"] == 1.0
+    assert by["mock-premium"]["criterion_scores"]["cost"] == 0.0
+    assert advice["weights"] == pytest.approx({"cost": 11 / 18, "speed": 5 / 18,
+                                               "capability": 2 / 18})
+    missing = {m["name"]: m["missing"] for m in advice["missing"]}
+    assert missing == {"mock-unbenched": ["ttft_p95_s", "output_tps"]}
+    emb = ms[EMBEDDED]
+    assert emb["deployment"] == "private" and emb["price_input_per_1m"] == 0.0
+    assert emb["perf"]["run_id"] == built.perf_ids[1]
+    assert emb["ttft_p95_s"] > 0 and emb["capability"] is not None
+    assert ms["mock-premium"]["ttft_p95_s"] == pytest.approx(0.15, abs=0.06)
+    assert ms["mock-budget"]["ttft_p95_s"] == pytest.approx(0.03, abs=0.04)
+    assert {p["name"] for p in advice["pareto"]} <= set(ranked)
+
+
+@pytest.mark.llama
+def test_profile_constraints_exclude_with_the_constraint_named(built: Built, db: str,
+                                                              tmp_path: Path) -> None:
+    prof = tmp_path / "private.yaml"
+    prof.write_text(yaml.safe_dump({
+        "id": "on-prem", "criteria": {"priority": ["capability", "cost"]},
+        "constraints": {"deployment": "private", "min_context_window": 4096}}))
+    res = invoke("--profile", str(prof), "--config", str(built.config), "--runs",
+                 f"{built.eval_id},{built.perf_ids[1]}")
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "Excluded by hard constraints:" in out
+    assert "mock-premium: deployment: api (needs private)" in out
+    ranking = out[out.index("Ranking"):out.index("Excluded")]
+    assert EMBEDDED in ranking and "mock-premium" not in ranking
+
+
+@pytest.mark.llama
+@pytest.mark.browser
+def test_advise_report_renders_in_chromium(built: Built, db: str, tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    report = tmp_path / "advice.html"
+    res = invoke("--scenario", "reliable-complex", "--config", str(built.config),
+                 "--report", str(report))
+    assert res.exit_code == 0, res.output
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        page.wait_for_function("window.baimoReady === true", timeout=20000)
+        charts = page.locator(".chart svg").count()
+        headings = page.locator("section h2").all_inner_texts()
+        pareto_text = page.locator("#s2 .chart svg").first.inner_html()
+        page.screenshot(path=str(tmp_path / "advice.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
+    assert [u for u in requests if not u.startswith("file://")] == []
+    assert headings[1] == "Pareto frontier: quality vs cost vs latency"
+    assert charts >= 6
+    for name in ("mock-premium", "mock-budget", EMBEDDED):
+        assert name in pareto_text
+    assert (tmp_path / "advice.png").stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- no model needed
+
+
+def test_scenarios_lists_the_four_with_weights_and_derivation() -> None:
+    res = invoke("scenarios")
+    assert res.exit_code == 0, res.output
+    for sid in ("reliable-complex", "reliable-simple", "tolerant-simple", "tolerant-complex"):
+        assert sid in res.output
+    assert "0.611" in res.output and "0.278" in res.output and "0.111" in res.output
+    assert "rank-order centroid" in res.output and "11/18, 5/18, 2/18" in res.output
+    assert "高可靠+高复杂：模型能力>生成速度>应用成本" in res.output
+
+
+def test_scenario_or_profile_is_required_and_errors_are_plain(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    res = invoke()
+    assert res.exit_code == 2 and "exactly one of --scenario" in res.output
+    res = invoke("--scenario", "reliable-complex", "--profile", str(tmp_path / "p.yaml"))
+    assert res.exit_code == 2
+    res = invoke("--scenario", "nope")
+    assert res.exit_code == 2 and "no scenario named 'nope'" in res.output
+    res = invoke("--scenario", "reliable-complex")
+    assert res.exit_code == 2 and "no measured models" in res.output
+
+
+def test_mock_only_advice_with_model_filter(tmp_path: Path) -> None:
+    store = Store()
+    with MockServer(MockConfig(ttft_s=0.02)) as srv:
+        cfg_path = write_models(tmp_path, srv.base_url, [
+            {"name": "p", "pricing": {"input_per_1m": 2, "output_per_1m": 2}},
+            {"name": "q", "pricing": {"input_per_1m": 1, "output_per_1m": 1}}])
+        cfg = load_config(cfg_path)
+        run_eval(store, [cfg.get("p"), cfg.get("q")], [load_task(write_task(tmp_path, 2))])
+        run_perf(store, PerfSpec(levels=[Level("concurrency", 1.0)], requests=2,
+                                 input_tokens=8, output_tokens=4, ignore_eos="on",
+                                 tokenizer="words", timeout_s=5.0), [cfg.get("p")])
+    store.close()
+    res = invoke("--scenario", "tolerant-simple", "--config", str(cfg_path), "--model", "p,q")
+    assert res.exit_code == 0, res.output
+    assert "q: ttft_p95_s" in res.output
+    res = invoke("--scenario", "tolerant-simple", "--config", str(cfg_path), "--model", "zz")
+    assert res.exit_code == 2 and "no measurements of zz" in res.output
