@@ -69,7 +69,7 @@ def main() -> int:
         model = ModelConfig.model_validate({"name": "mock", "base_url": srv.base_url,
                                             "limits": {"timeout_s": 30}})
         spec = PerfSpec(levels=[Level("rate", args.rate)], duration_s=args.duration,
-                        arrivals=args.arrivals, input_tokens=32,  # type: ignore[arg-type]
+                        arrivals=args.arrivals, input_tokens=32,
                         output_tokens=20, ignore_eos="on", tokenizer="words")
         out = run_perf(store, spec, [model])
         rows = store.perf_rows([out.run_id])

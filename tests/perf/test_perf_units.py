@@ -69,7 +69,7 @@ def test_arrivals_have_exact_span_and_count(kind: str) -> None:
 
 
 def test_arrival_laws_differ_as_they_should() -> None:
-    gaps = {k: np.diff(arrival_offsets(k, 10.0, 20000, seed=1))  # type: ignore[arg-type]
+    gaps = {k: np.diff(arrival_offsets(k, 10.0, 20000, seed=1))
             for k in ("poisson", "gamma", "constant")}
     cv = {k: float(g.std() / g.mean()) for k, g in gaps.items()}
     assert cv["constant"] < 1e-9

@@ -163,3 +163,17 @@ def test_reasoning_is_kept_apart_and_truncation_is_its_own_status(tmp_path: Path
     # The mock answers correctly but says it stopped at the length limit: still 'ok' (the
     # answer was complete); only unusable truncated answers are 'truncated'.
     assert {r["status"] for r in rows if r["task"] == "cut"} <= {"ok", "truncated"}
+
+
+def test_resume_refuses_a_changed_task(tmp_path: Path) -> None:
+    from baimo.errors import BaimoError
+
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "mock"}])
+        model = load_config(models).get("mock")
+        store = Store()
+        first = run_eval(store, [model], [load_task(write_task(tmp_path, 3))])
+        changed = load_task(write_task(tmp_path, 3))
+        changed = type(changed)(**{**changed.__dict__, "version": "2-other"})
+        with pytest.raises(BaimoError, match="its tasks differ"):
+            run_eval(store, [model], [changed], resume=first.run_id)

@@ -77,7 +77,7 @@ def test_scenario_option(runner: CliRunner) -> None:
 
 
 def test_model_selection_with_measurements(runner: CliRunner, tmp_path: Path) -> None:
-    keys = {"dimension:knowledge": 0.6, "dimension:reasoning": 0.5, "dimension:coding": 0.4,
+    keys = {"dimension:knowledge": 0.6, "dimension:reasoning": 0.5, "dimension:code": 0.4,
             "suite:ifeval": 0.7, "perf:ttft_p95": 0.8, "perf:output_tokens_per_s": 40.0,
             "price:input_per_1m": 2.0, "price:output_per_1m": 8.0, "suite:safety": 0.9}
     # model-b: 10% better on every capability measurement, identical speed, price and safety

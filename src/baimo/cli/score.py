@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
+import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,9 +175,6 @@ def _run(
             scenario=scenario, sensitivity=opts)
         score_id = None
         if store_result:
-            import shlex
-            import sys
-
             from baimo.scores.measured import save_score
 
             used_runs = sorted({rid for ms in collected.values()
@@ -534,3 +534,44 @@ def _print_sensitivity(console: Console, r: ScoreResult) -> None:
             highlight=False)
     for note in sens.notes:
         console.print(f"Note: {note}", highlight=False, markup=False)
+
+
+@app.command("history")
+def history(
+    score_id: Annotated[str | None, typer.Argument(
+        help="A stored result's id (or prefix) to print as JSON; omit to list them.")] = None,
+    methodology: Annotated[str | None, typer.Option(
+        "--methodology", "-m", help="Only results of this methodology.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Results to list.")] = 20,
+) -> None:
+    """Stored score results (table score_results), newest first, or one of them in full."""
+    from baimo.scores.measured import get_score, list_scores
+    from baimo.store.store import Store
+
+    store = Store()
+    try:
+        if score_id is not None:
+            s = get_score(store, score_id)
+            typer.echo(json.dumps({"id": s.id, "created_at": s.created_at, "command": s.command,
+                                   "inputs": s.inputs, "result": s.result},
+                                  ensure_ascii=False, indent=2))
+            return
+        items = list_scores(store, methodology, limit)
+    except BaimoError as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    table = Table(title=f"Stored score results ({len(items)})")
+    for col in ("id", "when", "methodology", "method", "scenario", "first", "scored", "inputs"):
+        table.add_column(col)
+    for s in items:
+        ranking = s.result.get("ranking") or []
+        first = ", ".join(r["entity"] for r in ranking if r.get("rank") == 1) or "-"
+        src = s.inputs.get("facts") or s.inputs.get("measured_file") or ""
+        runs = s.inputs.get("runs") or []
+        if runs:
+            src = (src + "; " if src else "") + f"runs {', '.join(runs)}"
+        table.add_row(s.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
+                      s.methodology, s.method, s.scenario or "-", first,
+                      f"{len(ranking)}/{len(s.result.get('entities') or [])}", src or "-")
+    _console().print(table)

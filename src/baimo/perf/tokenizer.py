@@ -21,6 +21,7 @@ them has exactly ``n`` tokens. The list is verified against the tokenizer, not a
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import os
@@ -262,6 +263,11 @@ class HFTokenizer:
 @functools.lru_cache(maxsize=8)
 def _gguf(path: str) -> GGUFTokenizer:
     return GGUFTokenizer(Path(path))
+
+
+# Free cached vocabularies while llama_cpp is still importable: left to interpreter teardown,
+# llama.cpp's finaliser runs after its module globals are gone and prints a TypeError.
+atexit.register(_gguf.cache_clear)
 
 
 def load_tokenizer(spec: str | None, gguf_path: str | None = None) -> Tokenizer | None:

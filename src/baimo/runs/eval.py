@@ -40,6 +40,13 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
         if missing:
             raise BaimoError(f"run {run_id} has no model(s) {', '.join(missing)}; resume with "
                              f"the run's models: {', '.join(sorted(stored))}")
+        stored_versions = {t["name"]: t["version"] for t in run["spec"].get("tasks", [])}
+        changed = [f"{t.name} (run has {stored_versions.get(t.name, 'no such task')}, now "
+                   f"{t.version})" for t in tasks if stored_versions.get(t.name) != t.version]
+        if changed:
+            raise BaimoError(f"cannot resume run {run_id}: its tasks differ from this "
+                             f"command's: {'; '.join(changed)}. Resume with the same task "
+                             "options, or start a new run (stored answers are still reused).")
         store.set_run_status(run_id, "running")
     else:
         run_id = store.create_run(

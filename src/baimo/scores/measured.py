@@ -63,7 +63,6 @@ from baimo.store.store import Store, dumps, loads
 
 __all__ = [
     "BLEND_INPUT_SHARE",
-    "KEY_ALIASES",
     "NON_CAPABILITY_DIMENSIONS",
     "Measurements",
     "PerfMeasurement",
@@ -84,14 +83,6 @@ BLEND_INPUT_SHARE = 0.75
 NON_CAPABILITY_DIMENSIONS = frozenset({"safety"})
 """Dimensions left out of overall capability (judged as criteria of their own)."""
 
-KEY_ALIASES: dict[str, str] = {
-    "dimension:coding": "dimension:code",
-    "dimension:instruction_following": "dimension:instruction",
-}
-"""Methodology key → the key baimo's suites produce. The built-in ``model-selection``
-methodology names its dimensions ``coding``/``instruction_following``; the suite registry
-files HumanEval under ``code`` and IFEval under ``instruction``. Both spellings are emitted so
-neither file has to change and the mapping is visible here."""
 
 _RUN_LIMIT = 1_000_000
 
@@ -567,8 +558,8 @@ def to_methodology_inputs(measurements: Mapping[str, Measurements]
                           ) -> dict[str, dict[str, float]]:
     """``{model: {"dimension:knowledge": 0.8, "perf:ttft_p95": 0.4, ...}}`` for ``score``.
 
-    Keys: ``dimension:NAME`` per capability dimension (plus the spellings in
-    ``KEY_ALIASES``), ``dimension:capability`` (overall capability), ``suite:NAME`` per suite
+    Keys: ``dimension:NAME`` per capability dimension, ``dimension:capability`` (overall
+    capability), ``suite:NAME`` per suite
     and task, ``suite:safety``, ``perf:ttft_p95``/``perf:ttft_p50`` (seconds),
     ``perf:output_tokens_per_s``, ``price:input_per_1m``/``price:output_per_1m``/
     ``price:blended_per_1m``, ``price:context_window``. A measurement a model lacks is simply
@@ -600,9 +591,6 @@ def to_methodology_inputs(measurements: Mapping[str, Measurements]
             vals["price:blended_per_1m"] = blended
         if m.context_window is not None:
             vals["price:context_window"] = float(m.context_window)
-        for alias, key in KEY_ALIASES.items():
-            if key in vals and alias not in vals:
-                vals[alias] = vals[key]
         out[name] = {k: v for k, v in vals.items() if _finite(v)}
     return out
 
@@ -673,7 +661,6 @@ def explain_missing(m: Measurements, key: str) -> str:
     gap = _ADVISOR_METRIC_GAP.get(key)
     if gap is None and ":" in key:
         kind, name = key.split(":", 1)
-        name = KEY_ALIASES.get(key, key).split(":", 1)[1]
         gap = {"perf": "perf", "price": "price"}.get(kind)
         if gap is None and kind == "suite" and name == "safety":
             gap = "safety"
