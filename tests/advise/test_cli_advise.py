@@ -6,7 +6,6 @@ third mock model was evaluated only and must be listed as missing its speed meas
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,8 @@ from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.registry import SuiteOptions, build_suite
 from baimo.tasks.task import load_task
-from support import write_models, write_task
+from support import render_in_chromium, write_models, write_task
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EMBEDDED = default_embedded_model().name
 
 
@@ -160,35 +158,18 @@ def test_profile_constraints_exclude_with_the_constraint_named(built: Built, db:
 @pytest.mark.llama
 @pytest.mark.browser
 def test_advise_report_renders_in_chromium(built: Built, db: str, tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
     report = tmp_path / "advice.html"
     res = invoke("--scenario", "reliable-complex", "--config", str(built.config),
                  "--report", str(report))
     assert res.exit_code == 0, res.output
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(report.as_uri())
-        page.wait_for_function("window.baimoReady === true", timeout=20000)
-        charts = page.locator(".chart svg").count()
-        headings = page.locator("section h2").all_inner_texts()
-        pareto_text = page.locator("#s2 .chart svg").first.inner_html()
-        page.screenshot(path=str(tmp_path / "advice.png"), full_page=True)
-        browser.close()
-    assert not errors, errors
-    assert [u for u in requests if not u.startswith("file://")] == []
-    assert headings[1] == "Pareto frontier: quality vs cost vs latency"
-    assert charts >= 6
+    shown = render_in_chromium(report, tmp_path / "advice.png", probes={
+        "pareto": lambda page: page.locator("#s2 .chart svg").first.inner_html()})
+    assert not shown.errors, shown.errors
+    assert shown.network == []
+    assert shown.headings[1] == "Pareto frontier: quality vs cost vs latency"
+    assert shown.charts >= 6
     for name in ("mock-premium", "mock-budget", EMBEDDED):
-        assert name in pareto_text
+        assert name in shown.probes["pareto"]
     assert (tmp_path / "advice.png").stat().st_size > 10_000
 
 

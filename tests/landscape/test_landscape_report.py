@@ -4,7 +4,6 @@ composition and vendor charts), with the models baimo has measured ringed."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from baimo.reports.decision import (
     vendor_treemap_option,
 )
 from baimo.store.store import Store
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from support import render_in_chromium
 
 
 def run(*args: str) -> Result:
@@ -99,31 +97,14 @@ def test_measured_models_are_ringed_on_the_map(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 def test_map_renders_offline_in_chromium(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
     out = tmp_path / "map.html"
     assert run("map", "--out", str(out)).exit_code == 0
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(out.as_uri())
-        page.wait_for_function("window.baimoReady === true", timeout=20000)
-        charts = page.locator(".chart svg").count()
-        chips = page.locator(".bm-chip").count()
-        headings = page.locator("section h2").all_inner_texts()
-        sunburst = page.locator("#s3 .chart svg path").count()
-        page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
-        browser.close()
-    assert not errors, errors
-    assert [u for u in requests if not u.startswith("file://")] == []
-    assert charts == 3  # census bars, sunburst, treemap
-    assert chips == len(_domestic())
-    assert headings[1] == "大模型图谱: models by type and stage"
-    assert sunburst > 10
+    shown = render_in_chromium(out, tmp_path / "map.png", probes={
+        "chips": lambda page: page.locator(".bm-chip").count(),
+        "sunburst": lambda page: page.locator("#s3 .chart svg path").count()})
+    assert not shown.errors, shown.errors
+    assert shown.network == []
+    assert shown.charts == 3  # census bars, sunburst, treemap
+    assert shown.probes["chips"] == len(_domestic())
+    assert shown.headings[1] == "大模型图谱: models by type and stage"
+    assert shown.probes["sunburst"] > 10

@@ -3,7 +3,6 @@ and the reports render offline in Chromium with every chart drawn."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,8 @@ from baimo.scores.methodology import (
     load_methodology,
     score_methodology,
 )
+from support import render_in_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 EXAMPLE_FACTS = Path(__file__).resolve().parents[2] / "src" / "baimo" / "scores" / "data" / \
     "frost-sullivan-2023-facts-example.csv"
 
@@ -184,39 +183,19 @@ def test_score_report_for_frost_sullivan() -> None:
     assert "战略愿景能力 + 生态开放能力" in html  # the quadrant's y axis
 
 
-def _render(path: Path, shot: Path) -> tuple[int, list[str], list[str], list[str]]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    requests: list[str] = []
-    errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(path.as_uri())
-        page.wait_for_function("window.baimoReady === true", timeout=20000)
-        charts = page.locator(".chart svg").count()
-        headings = page.locator("section h2").all_inner_texts()
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
-    return charts, headings, errors, [u for u in requests if not u.startswith("file://")]
-
-
 @pytest.mark.browser
 def test_advice_and_score_reports_render_offline(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed: apt-get install chromium")
     ms = models()
     profile = get_scenario("tolerant-simple")
     adv = write_advice_report(tmp_path / "advice.html", advise(ms, profile), profile, ms)
-    charts, headings, errors, net = _render(adv, tmp_path / "advice.png")
-    assert not errors and not net
+    shown = render_in_chromium(adv, tmp_path / "advice.png")
+    assert not shown.errors and not shown.network
+    charts, headings = shown.charts, shown.headings
     assert charts == 6  # pareto, contributions, quadrant, radar, rank flows, heatmap
     assert "Pareto frontier: quality vs cost vs latency" in headings
     m, result = _fs_result()
     sc = write_score_report(result, m, tmp_path / "score.html")
-    charts, headings, errors, net = _render(sc, tmp_path / "score.png")
-    assert not errors and not net
+    shown = render_in_chromium(sc, tmp_path / "score.png")
+    assert not shown.errors and not shown.network
+    charts, headings = shown.charts, shown.headings
     assert charts == 5 and "Quadrant" in headings

@@ -477,6 +477,8 @@ class OpenAIProvider:
             timing.first_answer = first_answer
             timing.last_token = last_token
         timing.done = _perf()
+        if done and not resp.content.is_eof():
+            await self._drain(resp)
         if not done and finish is None:
             raise self._fail("stream", "stream ended before [DONE] and without a finish_reason")
         text = "".join(texts)
@@ -497,6 +499,22 @@ class OpenAIProvider:
                "usage": usage_obj, "chunks": len(chunk_times)}
         return Completion(text=text, reasoning=reasoning, finish_reason=finish, usage=usage,
                           timing=timing, raw=raw, model=model)
+
+    @staticmethod
+    async def _drain(resp: aiohttp.ClientResponse) -> None:
+        """Read the body's end after ``[DONE]`` so the connection goes back to the pool.
+
+        aiohttp closes a connection whose response was not read to its end; every request
+        would then pay a new TCP (and TLS) handshake, and the server a new connection.
+        The end of the body follows ``[DONE]`` at once; a server that holds the stream open
+        instead costs its connection, not the answer.
+        """
+        try:
+            async with asyncio.timeout(1.0):
+                while await resp.content.readany():
+                    pass
+        except (TimeoutError, aiohttp.ClientError):
+            pass
 
     @staticmethod
     def _usage(obj: Any, messages: list[dict[str, str]], text: str, reasoning: str) -> Usage:
