@@ -74,7 +74,7 @@ def test_cli_calibrate_prints_overhead_and_error(tmp_path: Path) -> None:
     assert k["ttft_s"]["true"] == 0.05
     assert k["e2e_s"]["true"] == pytest.approx(0.05 + 9 * 0.005)
     # Generous: this checks that the truth is compared, not the machine's precision.
-    assert abs(k["ttft_s"]["error_p50_ms"]) < 30 and abs(k["e2e_s"]["error_p50_ms"]) < 50
+    assert abs(k["ttft_s"]["error_p50_ms"]) < 60 and abs(k["e2e_s"]["error_p50_ms"]) < 100
     assert cal["overhead"]["client_cpu_per_request_ms"] > 0
 
 

@@ -144,7 +144,12 @@ def eval_cmd(
 def _print_summary(store: Store, run_id: str) -> None:
     from baimo.scores.summary import summarize
 
-    summary = summarize(store.results([run_id]))
+    rows = store.results([run_id])
+    summary = summarize(rows)
+    task_cost: dict[tuple[str, str], float] = {}
+    for r in rows:
+        key = (r["model_name"], r["task"])
+        task_cost[key] = task_cost.get(key, 0.0) + float(r["cost"])
     t = Table(title=f"run {run_id}")
     for col in ("model", "task", "scored", "accuracy", "95% CI", "no-answer", "truncated",
                 "errors", "cost"):
@@ -156,10 +161,10 @@ def _print_summary(store: Store, run_id: str) -> None:
                       "—" if a is None else f"{100 * a:.1f}%",
                       "—" if a is None else f"{100 * acc['ci_low']:.1f}–"
                       f"{100 * acc['ci_high']:.1f}",
-                      str(m["statuses"].get("no-answer", 0)),
-                      str(m["statuses"].get("truncated", 0)),
-                      str(m["statuses"].get("error", 0)),
-                      f"{m['cost']:.4f} {m['currency']}")
+                      str(acc["statuses"].get("no-answer", 0)),
+                      str(acc["statuses"].get("truncated", 0)),
+                      str(acc["statuses"].get("error", 0)),
+                      f"{task_cost[(name, task_name)]:.4f} {m['currency']}")
     console.print(t)
 
 

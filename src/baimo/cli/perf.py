@@ -42,16 +42,22 @@ def _print_level(model: str, s: dict[str, Any]) -> None:
 
 
 def _summary_table(levels: list[dict[str, Any]]) -> Table:
-    from baimo.perf.report import compare_table
-
-    head, rows = compare_table(levels)
-    t = Table(title="baimo perf")
-    for i, h in enumerate(head):
-        if h == "run":
-            continue
-        t.add_column(h, justify="left" if i < 3 else "right")
-    for r in rows:
-        t.add_row(*r[1:])
+    """The run's headline numbers, narrow enough for an 80-column terminal (all of them are
+    in --json and --csv)."""
+    t = Table(title="baimo perf (ms unless marked; TTFT from send)")
+    for h in ("model", "level", "ok", "TTFT p50", "p99", "ITL p50", "TPOT p50", "E2E p50",
+              "out tok/s", "goodput/s", "client"):
+        t.add_column(h, justify="left" if h in ("model", "level") else "right")
+    for s in levels:
+        m = s["metrics"]
+        client = s.get("client") or {}
+        e2e = m["e2e_s"]["p50"]
+        t.add_row(s["model"], s["level"], f"{s['requests']['ok']}/{s['requests']['measured']}",
+                  _ms(m["ttft_s"]["p50"]), _ms(m["ttft_s"]["p99"]), _ms(m["itl_s"]["p50"], 2),
+                  _ms(m["tpot_s"]["p50"], 2), "—" if e2e is None else f"{e2e * 1e3:.0f}",
+                  f"{s['throughput']['output_tokens_per_s']:.1f}",
+                  f"{s['goodput']['requests_per_s']:.2f}",
+                  "—" if not client else ("[red]LIMITED[/]" if client.get("limited") else "ok"))
     return t
 
 
@@ -152,6 +158,18 @@ def perf(
     for name, notes in outcome.notes.items():
         for note in notes:
             console.print(f"[dim]{name}: {note}[/]", highlight=False)
+    for summ in levels_out:
+        cost = summ.get("cost") or {}
+        got = summ["rate"]
+        limits = ", ".join(f"{k.upper()} {got[k]:.0f} of limit {got[k + '_limit']:g}"
+                           for k in ("rpm", "tpm") if got.get(k + "_limit"))
+        if cost.get("total") or limits:
+            console.print(f"{summ['model']} {summ['level']}: "
+                          + (f"cost {cost['per_1m_output_tokens']:.4f} {cost['currency']} per "
+                             f"1M output tokens, {cost['per_request']:.6f} per request"
+                             if cost.get("total") else "")
+                          + ("; " if cost.get("total") and limits else "") + limits,
+                          highlight=False)
     for name, lv in outcome.summaries.items():
         knee = next((s["knee"] for s in lv if "knee" in s), None)
         if knee:
@@ -201,13 +219,16 @@ def calibrate_cmd(
     k = res["known_latency"]
     c = k["config"]
     console.print(f"[bold]measured vs true[/] (ttft {c['ttft_s'] * 1e3:g} ms, itl "
-                  f"{c['itl_s'] * 1e3:g} ms, {c['tokens']} tokens, {c['requests']} requests at "
-                  f"concurrency {c['concurrency']})")
+                  f"{c['itl_s'] * 1e3:g} ms, {c['tokens']} tokens, {c['requests']} requests "
+                  f"arriving {c['rate']:g}/s)")
     for key, label in (("ttft_s", "TTFT"), ("itl_s", "ITL"), ("e2e_s", "E2E")):
         m = k["metrics"][key]
         console.print(f"  {label:<4} true {m['true'] * 1e3:9.3f} ms  measured p50 "
                       f"{(m['measured_p50'] or 0) * 1e3:9.3f} ms  error "
                       f"{(m['error_p50_ms'] or 0):+.3f} ms", highlight=False)
+    console.print(f"  (TTFT and E2E include the {o['ttft_floor_p50_ms']:.3f} ms floor above: "
+                  "loopback round trip and request handling, which any client sees)",
+                  highlight=False)
     console.print(f"  server's own lateness (mean): {k['server_lag_mean_ms']:.3f} ms",
                   highlight=False)
     console.print(f"  {k['client_verdict']}", highlight=False)

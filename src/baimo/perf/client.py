@@ -110,6 +110,7 @@ class MachineSampler:
         self._last = _proc_stat()
 
     def sample(self) -> float | None:
+        """Busy share since the previous call (None off Linux or if no time passed)."""
         now = _proc_stat()
         last, self._last = self._last, now
         if now is None or last is None or now[1] <= last[1]:
@@ -147,11 +148,15 @@ class HealthMonitor:
         self._task: asyncio.Task[None] | None = None
         self.started = 0.0
         self.stopped = 0.0
+        self.thread_cpu = 0.0
+        self._thread0 = 0.0
         self._t0 = (0.0, 0.0, 0.0)
 
     def start(self) -> None:
+        """Start sampling on the running loop (call just before the level starts)."""
         self.started = _perf()
         self._t0 = (self.started, time.thread_time(), time.process_time())
+        self._thread0 = self._t0[1]
         if self._machine is not None:
             self._machine.sample()
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -187,7 +192,9 @@ class HealthMonitor:
                 next_cpu = now + self.cpu_interval
 
     async def stop(self) -> None:
+        """Stop sampling and take a last CPU sample covering the level's tail."""
         self.stopped = _perf()
+        self.thread_cpu = time.thread_time() - self._thread0
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -201,7 +208,8 @@ class HealthMonitor:
         return {"worker": worker, "pid": os.getpid(), "lags": list(self.lags),
                 "samples": [(s.t, s.loop_cpu, s.process_cpu, s.machine_busy)
                             for s in self.samples],
-                "started": self.started, "stopped": self.stopped}
+                "started": self.started, "stopped": self.stopped,
+                "loop_cpu_s": self.thread_cpu}
 
 
 @dataclass
@@ -555,6 +563,7 @@ class WorkerPool:
         return [outcomes[i] for i in range(len(self._conns))], busy
 
     def close(self) -> None:
+        """Ask every worker to stop; terminate any that does not within 5 s."""
         for conn in self._conns:
             with contextlib.suppress(OSError, BrokenPipeError):
                 conn.send(("stop", None))

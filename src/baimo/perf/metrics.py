@@ -106,6 +106,7 @@ def output_tokens(row: dict[str, Any]) -> tuple[int | None, str]:
 
 
 def prompt_tokens(row: dict[str, Any]) -> int | None:
+    """The request's prompt tokens: the server's usage, else the client tokenizer's count."""
     if row.get("usage_from_server") and row.get("prompt_tokens") is not None:
         return int(row["prompt_tokens"])
     value = row.get("prompt_tokens_client")
@@ -372,6 +373,7 @@ def client_health(reports: Sequence[dict[str, Any]], machine_busy: Sequence[floa
             "loop_cpu_mean": float(np.mean(loop_cpu)) if loop_cpu else None,
             "loop_cpu_max": float(np.max(loop_cpu)) if loop_cpu else None,
             "process_cpu_mean": float(np.mean(proc_cpu)) if proc_cpu else None,
+            "loop_cpu_s": rep.get("loop_cpu_s"),
         })
     lag50 = float(np.percentile(lags, 50)) if lags.size else 0.0
     lag99 = float(np.percentile(lags, 99)) if lags.size else 0.0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
 import os
 import socket
 import subprocess
@@ -423,6 +424,7 @@ def rows_from_store(db_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def write_level(store: Store, run_id: str, model: str, position: int, level: Level,
                 started_at: float, summary: dict[str, Any]) -> None:
+    """Store a level's summary: the one record that keeps the client's health verdict."""
     with store.engine.begin() as conn:
         conn.execute(schema.perf_levels.insert().values(
             run_id=run_id, model_name=model, level=level.label, position=position,
@@ -512,8 +514,17 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                on_level: Callable[[str, dict[str, Any]], None] | None
                ) -> tuple[list[dict[str, Any]], list[str]]:
     store.set_model_status(run_id, cfg.name, "running")
-    tok = load_tokenizer(spec.tokenizer, cfg.gguf_path if cfg.provider == EMBEDDED else None)
+    missing: str | None = None
+    try:
+        tok = load_tokenizer(spec.tokenizer, cfg.gguf_path if cfg.provider == EMBEDDED else None)
+    except BaimoError as exc:
+        if spec.tokenizer is not None:  # asked for by name: that is an error
+            raise
+        # The default (the embedded model's vocabulary) is a convenience, not a requirement.
+        tok, missing = None, f"no client tokenizer ({exc}); token counts from server usage only"
     prompts, notes = _prompt_source(spec, tok)
+    if missing:
+        notes.append(missing)
     control = output_control(cfg, spec.output_tokens, spec.ignore_eos)
     notes.append(control.note)
     notes.append("client tokenizer: " + (tok.name if tok is not None else "none"))
@@ -655,66 +666,75 @@ def run_demo_sweep(store: Store, model: ModelConfig | None = None, *, requests: 
 # --------------------------------------------------------------------------- calibrate
 
 
-def _calib_level(base_url: str, requests: int, concurrency: int, output_tokens: int,
-                 processes: int = 1) -> tuple[list[dict[str, Any]], float, dict[str, Any]]:
-    """One closed-loop level against the mock server; rows, client CPU seconds, health."""
-    cfg = ModelConfig.model_validate({"name": "mock", "base_url": base_url, "limits": {
-        "concurrency": concurrency, "timeout_s": 60.0}})
-    spec = PerfSpec(levels=[Level("concurrency", float(concurrency))], requests=requests,
-                    warmup=str(max(2, concurrency)), input_tokens=8,
+def _calib_level(base_url: str, level: Level, requests: int, output_tokens: int,
+                 warmup: int = 2) -> tuple[list[dict[str, Any]], float, dict[str, Any]]:
+    """One level against the mock server; rows, client CPU seconds, health."""
+    cfg = ModelConfig.model_validate({"name": "mock", "base_url": base_url,
+                                      "limits": {"timeout_s": 60.0}})
+    spec = PerfSpec(levels=[level], requests=requests, warmup=str(warmup), input_tokens=8,
                     output_tokens=output_tokens, ignore_eos="on", tokenizer="words",
-                    processes=processes)
+                    arrivals="constant")
     tok = load_tokenizer("words")
     prompts, _ = _prompt_source(spec, tok)
     control = output_control(cfg, output_tokens, "on")
-    plans = build_plans(cfg, base_url, spec, spec.levels[0], prompts, control)
-    cpu0 = time.thread_time()
+    plans = build_plans(cfg, base_url, spec, level, prompts, control)
     results, health, epoch = execute_level(plans, None)
-    cpu = time.thread_time() - cpu0
+    cpu = sum(w.get("loop_cpu_s") or 0.0 for w in health["workers"])  # the level only
     return result_rows(results, epoch, tok, prompts), cpu, health
 
 
 def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
-              tokens: int = 100, known_requests: int = 8, known_concurrency: int = 4
+              tokens: int = 100, known_requests: int = 8, known_rate: float = 4.0
               ) -> dict[str, Any]:
     """Measure the harness against the shipped mock server (in a separate process).
 
-    1. Overhead: closed loop at concurrency 1 against a zero-latency server, with one-token
-       and ``tokens``-token answers. The client's CPU per request and per chunk, and the
-       wall-clock floor of TTFT (what a zero-latency server looks like through this client).
+    1. Overhead: closed loop at concurrency 1 against a zero-latency server. The client's
+       CPU per request is the CPU difference between runs of ``2 × requests`` and
+       ``requests`` one-token answers, divided by ``requests`` (fixed costs such as
+       start-up cancel out); per chunk, the same with ``tokens``-chunk answers, less the
+       per-request part, per extra chunk. The TTFT floor is what a server that answers at
+       once looks like through this client: loopback round trip and request handling.
     2. Error: a server with known latency (``ttft_s`` to the first chunk, ``itl_s`` between
-       chunks, ``tokens`` one-token chunks), where TTFT, ITL and E2E have true values;
-       measured − true is the harness's error (the server's own lateness is reported too).
+       ``tokens`` one-token chunks), where TTFT, ITL and E2E have true values. Requests
+       arrive at ``known_rate`` per second (an open loop, so they never reach the server in
+       the same instant and queue there). Measured − true is the harness's error; the
+       server's own lateness is reported next to it.
     """
     from baimo.models.mockserver import MockConfig, spawn_mockserver
 
     out: dict[str, Any] = {}
+    c1 = Level("concurrency", 1.0)
     with spawn_mockserver(MockConfig()) as srv:
-        rows1, cpu1, _ = _calib_level(srv.base_url, requests, 1, 1)
-        rows_n, cpu_n, hn = _calib_level(srv.base_url, requests, 1, tokens)
-    n1 = sum(1 for r in rows1 if r["phase"] == "measure" and r["status"] == "ok")
-    nn = sum(1 for r in rows_n if r["phase"] == "measure" and r["status"] == "ok")
-    total1 = len(rows1)
-    total_n = len(rows_n)
+        _calib_level(srv.base_url, c1, 20, 1)  # warm: imports, first connections
+        rows1, cpu1a, _ = _calib_level(srv.base_url, c1, requests, 1)
+        _, cpu1b, _ = _calib_level(srv.base_url, c1, 2 * requests, 1)
+        _, cpu_na, _ = _calib_level(srv.base_url, c1, requests, tokens)
+        rows_n, cpu_nb, hn = _calib_level(srv.base_url, c1, 2 * requests, tokens)
+    per_req = max(0.0, (cpu1b - cpu1a) / requests)
+    per_chunk = max(0.0, ((cpu_nb - cpu_na) / requests - per_req) / max(1, tokens - 1))
     s1 = metrics.summarize_level(rows1)
     sn = metrics.summarize_level(rows_n)
-    per_req = cpu1 / max(1, total1)
-    per_chunk = max(0.0, (cpu_n / max(1, total_n) - per_req) / max(1, tokens - 1))
+    floor = s1["metrics"]["ttft_s"]["p50"] or 0.0
     out["overhead"] = {
-        "requests": n1 + nn,
+        "requests": requests,
         "client_cpu_per_request_ms": per_req * 1e3,
         "client_cpu_per_chunk_us": per_chunk * 1e6,
-        "ttft_floor_p50_ms": (s1["metrics"]["ttft_s"]["p50"] or 0.0) * 1e3,
+        "ttft_floor_p50_ms": floor * 1e3,
         "e2e_floor_p50_ms": (s1["metrics"]["e2e_s"]["p50"] or 0.0) * 1e3,
         "e2e_floor_p50_ms_n_tokens": (sn["metrics"]["e2e_s"]["p50"] or 0.0) * 1e3,
         "client_verdict": hn["verdict"],
-        "definition": "client CPU = CPU time of the measuring thread (event loop, parsing, "
-                      "timing) per request; per chunk = the extra CPU of a "
-                      f"{tokens}-chunk answer over a 1-chunk answer, per extra chunk",
+        "definition": "client CPU = CPU time of the measuring thread (event loop, HTTP, "
+                      "parsing, timing); per request from the difference of two run lengths, "
+                      f"per chunk from {tokens}-chunk answers less the per-request part",
     }
     known = MockConfig(ttft_s=ttft_s, itl_s=itl_s, output_tokens=tokens, spin_s=0.002)
+    e2e = ttft_s + (tokens - 1) * itl_s
+    # Warm up until every connection the open loop needs is open: a request on a new
+    # connection also pays the TCP handshake, which is not what is being calibrated.
+    warm = math.ceil(known_rate * e2e) + 2
     with spawn_mockserver(known) as srv:
-        rows_k, _, hk = _calib_level(srv.base_url, known_requests, known_concurrency, tokens)
+        rows_k, _, hk = _calib_level(srv.base_url, Level("rate", known_rate),
+                                     known_requests, tokens, warmup=warm)
         server_lag = float(srv.stats()["lag_mean_s"])
     sk = metrics.summarize_level(rows_k)
     truth = {"ttft_s": ttft_s, "itl_s": itl_s, "e2e_s": ttft_s + (tokens - 1) * itl_s}
@@ -726,7 +746,7 @@ def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
                        if m["p50"] is not None else None}
     out["known_latency"] = {
         "config": {"ttft_s": ttft_s, "itl_s": itl_s, "tokens": tokens, "tokens_per_chunk": 1,
-                   "requests": known_requests, "concurrency": known_concurrency},
+                   "requests": known_requests, "rate": known_rate},
         "metrics": errors, "server_lag_mean_ms": server_lag * 1e3,
         "client_verdict": hk["verdict"],
     }

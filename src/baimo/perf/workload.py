@@ -122,6 +122,7 @@ class ListPrompts:
     @staticmethod
     def of(messages: list[Messages], source: str,
            max_tokens: list[int | None] | None = None) -> ListPrompts:
+        """Freeze chat messages (and per-prompt ``max_tokens``) into a picklable source."""
         if not messages:
             raise ConfigError(f"{source}: no prompts")
         caps = max_tokens or [None] * len(messages)

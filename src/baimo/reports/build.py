@@ -29,6 +29,8 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
             eval_runs = [r for r in runs if r["kind"] == "eval"]
             eval_sections(report, eval_runs, rows)
             profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
+            report.order(["Overview", "Capability profile", "Differences between models",
+                          "Suite details"])
         out.write_text(report.render(), encoding="utf-8")
         return out
     summary = summarize(rows)

@@ -66,8 +66,8 @@ def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
                 task_rows.append([t, n, acc["scored"], _pct(acc["accuracy"]), _ci(acc)])
     report.section("Score per task", table(["task", "model", "scored", "accuracy", "95% CI"],
                                             task_rows, numeric_from=2),
-                   charts=[({"tooltip": {"trigger": "axis"}, "legend": {},
-                             "grid": {"left": 50, "right": 20, "bottom": 60},
+                   charts=[({"tooltip": {"trigger": "axis"}, "legend": {"top": 0},
+                             "grid": {"left": 50, "right": 20, "top": 40, "bottom": 80},
                              "xAxis": {"type": "category", "data": tasks,
                                        "axisLabel": {"rotate": 20}},
                              "yAxis": {"type": "value", "max": 100, "name": "accuracy %"},

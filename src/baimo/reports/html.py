@@ -82,6 +82,13 @@ class Report:
             ids.append((f"chart{self._n}", option, height))
         self.sections.append(Section(title, body, ids, anchor=f"s{len(self.sections) + 1}"))
 
+    def order(self, first: list[str]) -> None:
+        """Put the named sections first, in that order; the rest keep their order."""
+        rank = {title: i for i, title in enumerate(first)}
+        self.sections.sort(key=lambda s: rank.get(s.title, len(first)))
+        for i, s in enumerate(self.sections):
+            s.anchor = f"s{i + 1}"
+
     def render(self) -> str:
         nav = "".join(f'<a href="#{s.anchor}">{esc(s.title)}</a>' for s in self.sections)
         parts = []

@@ -24,6 +24,7 @@ def _acc(rows: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(scored)
     lo, hi = wilson(total, n)
     return {"n": len(rows), "scored": n, "correct": total,
+            "statuses": dict(Counter(r["status"] for r in rows)),
             "accuracy": (total / n) if n else None, "ci_low": lo if n else None,
             "ci_high": hi if n else None}
 

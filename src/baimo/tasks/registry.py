@@ -228,9 +228,9 @@ for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --s
     register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name]))
 register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
                "reasoning and humaneval, small samples of each, shorter output caps.",
-               _preset("quick", [("demo", None, None), ("ifeval", 20, 192),
-                                 ("safety", 20, 128), ("reasoning", 5, 256),
-                                 ("humaneval", 5, 320)]),
+               _preset("quick", [("demo", None, None), ("ifeval", 20, 160),
+                                 ("safety", 20, 96), ("reasoning", 5, 192),
+                                 ("humaneval", 5, 256)]),
                members=("demo", "ifeval", "safety", "reasoning", "humaneval")))
 register(Suite("standard", "Preset for comparing API models: every built-in suite at a "
                "representative size.",
