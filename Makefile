@@ -32,7 +32,7 @@ $(ECHARTS):
 vendor: $(ECHARTS)
 
 demo: $(STAMP) $(ECHARTS)
-	$(BIN)/baimo eval --suite demo --report build/demo-report.html
+	$(BIN)/baimo demo --report build/demo-report.html
 	@echo "Open build/demo-report.html in a browser (it works offline)."
 
 test: $(STAMP) $(ECHARTS)

@@ -301,6 +301,46 @@ def report_cmd(
     console.print(f"report: {target.resolve()}")
 
 
+@app.command("demo")
+def demo_cmd(
+    report: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path(
+        "build/demo-report.html"),
+    perf: Annotated[bool, typer.Option(help="Also run a short perf sweep.")] = True,
+) -> None:
+    """The main job on the embedded defaults: the demo task, a short perf sweep, one report."""
+    from baimo.config import default_embedded_model
+    from baimo.reports.build import write_report
+    from baimo.tasks.registry import build_suite
+
+    store = Store()
+    model = default_embedded_model()
+    view = _ProgressView(err.is_terminal)
+    with view.progress:
+        outcome = run_eval(store, [model], build_suite("demo"), command="baimo demo",
+                           on_progress=view)
+    _print_summary(store, outcome.run_id)
+    run_ids = [outcome.run_id]
+    if perf:
+        from baimo.perf import run_demo_sweep
+
+        console.print("perf: short sweep on the embedded engine (concurrency 1 and 2) …")
+        perf_id = run_demo_sweep(store, model)
+        run_ids.append(perf_id)
+        from baimo.perf.runner import level_summaries
+
+        for lv in level_summaries(store, [perf_id]):
+            m = lv["metrics"]
+            console.print(
+                f"  {lv['level']}: TTFT p50 {1000 * m['ttft_s']['p50']:.0f} ms · TPOT p50 "
+                f"{1000 * (m['tpot_s']['p50'] or 0):.1f} ms · output "
+                f"{lv['throughput']['output_tokens_per_s']:.1f} tok/s · "
+                f"{lv['requests']['ok']}/{lv['requests']['measured']} ok")
+            console.print(f"    {lv['client']['verdict']}")
+    write_report(store, run_ids, report, "html")
+    console.print(f"report: {report.resolve()}")
+    console.print(f"runs: {', '.join(run_ids)} · store: {store.safe_url}")
+
+
 @app.command("serve-model")
 def serve_model_cmd(
     host: str = "127.0.0.1", port: int = 8080,

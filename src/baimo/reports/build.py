@@ -19,7 +19,8 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
     ``dimensions`` overrides the task → capability-dimension mapping of the profile.
     """
     runs = [store.get_run(r) for r in run_ids]
-    rows = store.results(run_ids)
+    rows = store.results([r["id"] for r in runs if r["kind"] == "eval"])
+    perf_runs = [r for r in runs if r["kind"] == "perf"]
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
         models = sorted({m["model_name"] for r in runs for m in r["models"]})
@@ -31,6 +32,12 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
             profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
             report.order(["Overview", "Capability profile", "Differences between models",
                           "Suite details"])
+        if perf_runs:
+            from baimo.perf import perf_sections
+            from baimo.perf.runner import level_summaries
+
+            ids = [r["id"] for r in perf_runs]
+            perf_sections(report, perf_runs, store.perf_rows(ids), level_summaries(store, ids))
         out.write_text(report.render(), encoding="utf-8")
         return out
     summary = summarize(rows)
