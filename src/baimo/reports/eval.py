@@ -106,7 +106,8 @@ def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
          "latency p50 s", "p90 s", "p99 s"], perf_rows) + '<p class="note">Latency is per '
         "request from send to the last chunk, over requests answered in this run (cached "
         "answers excluded). 'estimated' means the server returned no usage and baimo counted."
-        "</p>", charts=[({"tooltip": {"trigger": "axis"}, "legend": {},
+        "</p>", charts=None if all(models[n]["latency_s"]["p50"] is None for n in names)
+        else [({"tooltip": {"trigger": "axis"}, "legend": {},
                           "xAxis": {"type": "category", "data": names},
                           "yAxis": {"type": "value", "name": "seconds"},
                           "series": [{"name": q, "type": "bar", "data": [

@@ -31,6 +31,14 @@ def profile_sections(report: Report, rows: list[dict[str, Any]], dims: dict[str,
             {"name": m, "value": [round(100 * prof[d]["score"], 1) if d in prof else 0
                                   for d in dimensions]} for m, prof in models.items()]}],
     }
+    if len(dimensions) < 3:
+        # A radar needs at least three axes to show a shape; bars say the same honestly.
+        radar = {"tooltip": {}, "legend": {"top": 0},
+                 "xAxis": {"type": "category", "data": dimensions},
+                 "yAxis": {"type": "value", "max": 100, "name": "score %"},
+                 "series": [{"name": m, "type": "bar", "data": [
+                     round(100 * prof[d]["score"], 1) if d in prof else None
+                     for d in dimensions]} for m, prof in models.items()]}
     header = ["model", *dimensions]
     body = []
     for m, prof in models.items():
