@@ -77,9 +77,8 @@ def migrate(engine: sa.Engine) -> list[str]:
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
             return _apply(conn)
-    with _file_lock(engine):
-        with engine.begin() as conn:
-            return _apply(conn)
+    with _file_lock(engine), engine.begin() as conn:
+        return _apply(conn)
 
 
 _LOCK_KEY = 0x6261_696D_6F  # "baimo"

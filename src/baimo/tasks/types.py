@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 Status = Literal["ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error"]
 """Outcome of one sample. ``ok`` means correct (or, for graded tasks, scored)."""
