@@ -199,9 +199,9 @@ def test_knee_of_a_saturating_curve() -> None:
     assert metrics.knee([1, 2], [1, 2]) is None
 
 
-def _report(lags: list[float], loop_cpu: float) -> dict[str, object]:
+def _report(lags: list[float], loop_cpu: float, machine: float = 0.5) -> dict[str, object]:
     return {"worker": 0, "pid": 1, "lags": lags, "started": 0.0, "stopped": 1.0,
-            "samples": [(0.5, loop_cpu, loop_cpu, 0.5), (1.0, loop_cpu, loop_cpu, 0.5)]}
+            "samples": [(0.5, loop_cpu, loop_cpu, machine), (1.0, loop_cpu, loop_cpu, machine)]}
 
 
 def test_verdict_says_in_words_when_the_client_was_the_limit() -> None:
@@ -211,8 +211,11 @@ def test_verdict_says_in_words_when_the_client_was_the_limit() -> None:
     assert busy["limited"]
     assert "The client, not the server, was the limit" in busy["verdict"]
     assert "97% of a core" in busy["verdict"] and "--processes" in busy["verdict"]
-    starved = metrics.client_health([_report([0.0005] * 90 + [0.02] * 10, 0.05)])
+    starved = metrics.client_health([_report([0.0005] * 90 + [0.02] * 10, 0.05, 0.99)])
     assert starved["limited"] and "starved" in starved["verdict"]
+    assert "99% busy" in starved["verdict"]
+    held = metrics.client_health([_report([0.0005] * 90 + [0.02] * 10, 0.05, 0.1)])
+    assert held["limited"] and "held the loop up" in held["verdict"]
 
 
 # --------------------------------------------------------------------------- workload

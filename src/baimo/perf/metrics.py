@@ -389,17 +389,23 @@ def client_health(reports: Sequence[dict[str, Any]], machine_busy: Sequence[floa
     if cpu > CPU_LIMIT:
         reasons.append(f"the client's event loop used {cpu:.0%} of a core "
                        f"(> {CPU_LIMIT:.0%})")
-    elif reasons:
+    elif reasons and (machine is None or machine > 0.8):
         # Late but not busy: the process waited for a CPU that other work held.
         starved = True
         reasons.append(f"its loop used only {cpu:.0%} of a core, so the process was starved "
                        "of CPU by other work on the machine"
                        + (f" ({machine:.0%} busy)" if machine is not None else ""))
+    elif reasons:
+        # Late, not busy, machine not busy either: something held the loop up.
+        starved = True
+        reasons.append(f"its loop used only {cpu:.0%} of a core and the machine was "
+                       f"{machine:.0%} busy, so something held the loop up (a blocking call, a "
+                       "garbage-collection pause, the operating system)")
     limited = bool(reasons)
     n = len(reports)
     where = "its event loop" if n == 1 else f"the busiest of its {n} processes"
     if limited:
-        advice = ("free the machine's CPUs and rerun" if starved else
+        advice = ("rerun on a quieter machine" if starved else
                   "rerun with more --processes or less load")
         verdict = ("The client, not the server, was the limit: " + " and ".join(reasons)
                    + f". Chunks were stamped late and latencies include client-side delay; "
