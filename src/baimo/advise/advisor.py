@@ -694,6 +694,29 @@ def _recommendation(advice: Advice, profile: Profile, points: Sequence[ParetoPoi
     return lead + body + gap_text + tail
 
 
+
+def format_measurements(values: Mapping[str, float | str], currency: str | None, *,
+                        compact: bool = False) -> str:
+    """A model's deciding measurements as one line (``compact`` for narrow table cells)."""
+    parts = []
+    for key, v in values.items():
+        if isinstance(v, str):
+            parts.append(f"{key.split(':', 1)[-1]} {v}")
+        elif key in ("capability", "safety"):
+            parts.append(f"{key} {100 * v:.1f}%")
+        elif key == "ttft_p95_s":
+            parts.append(f"TTFT p95 {v:.3g} s")
+        elif key == "output_tps":
+            parts.append(f"{v:.3g} tok/s")
+        elif key == "blended_price_per_1m":
+            parts.append(f"{v:.3g} {currency or ''}/1M".replace(" /", "/") if compact else
+                         f"{v:.3g} {currency + ' ' if currency else ''}per 1M (blended)")
+        elif key == "context_window":
+            parts.append(f"{'ctx' if compact else 'context'} {v:,.0f}")
+        else:
+            parts.append(f"{key} {v:g}")
+    return " · ".join(parts)
+
 __all__ = [
     "CRITERIA",
     "Advice",
@@ -708,6 +731,7 @@ __all__ = [
     "Violation",
     "advise",
     "builtin_scenarios",
+    "format_measurements",
     "get_scenario",
     "load_profile",
     "pareto_frontier",

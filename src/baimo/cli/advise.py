@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baimo.advise import Advice, Profile, advise, builtin_scenarios, get_scenario, load_profile
+from baimo.advise import (
+    Advice,
+    Profile,
+    advise,
+    builtin_scenarios,
+    format_measurements,
+    get_scenario,
+    load_profile,
+)
 from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.scores.measured import (
@@ -56,26 +64,6 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _measure_text(values: dict[str, float | str], currency: str | None) -> str:
-    parts = []
-    for key, v in values.items():
-        if isinstance(v, str):
-            parts.append(f"{key.split(':', 1)[-1]} {v}")
-        elif key in ("capability", "safety"):
-            parts.append(f"{key} {100 * v:.1f}%")
-        elif key == "ttft_p95_s":
-            parts.append(f"TTFT p95 {v:.3g} s")
-        elif key == "output_tps":
-            parts.append(f"{v:.3g} tok/s")
-        elif key == "blended_price_per_1m":
-            parts.append(f"{v:.3g} {currency + ' ' if currency else ''}per 1M (blended)")
-        elif key == "context_window":
-            parts.append(f"context {v:,.0f}")
-        else:
-            parts.append(f"{key} {v:g}")
-    return " · ".join(parts)
-
-
 def _print(console: Console, advice: Advice, profile: Profile,
            measured: dict[str, Measurements], runs: list[str]) -> None:
     title = f"Scenario {profile.display_name}"
@@ -103,7 +91,7 @@ def _print(console: Console, advice: Advice, profile: Profile,
         for r in advice.ranked:
             t.add_row(str(r.rank), r.name + (" ◆" if r.name in front else ""),
                       f"{r.score:.3f}", *[f"{r.criterion_scores.get(c, 0.0):.2f}" for c in crits],
-                      _measure_text(r.measurements, advice.currency))
+                      format_measurements(r.measurements, advice.currency))
         console.print(t)
         console.print("◆ on the Pareto frontier. Criterion scores are min-max normalised across "
                       "the ranked models (1 = best of them).", highlight=False)

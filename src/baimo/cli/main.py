@@ -23,9 +23,10 @@ from rich.table import Table
 
 from baimo.config import EMBEDDED, load_config
 from baimo.errors import BaimoError
+from baimo.paths import baimo_home
 from baimo.runs.eval import resolve_models, run_eval
 from baimo.runs.runner import ModelProgress
-from baimo.store.store import Store, baimo_home, dumps
+from baimo.store.store import Store, dumps
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="baimo 百模: measure, compare and choose LLMs and their vendors.",

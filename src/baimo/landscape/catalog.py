@@ -29,7 +29,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import platformdirs
 import yaml
 from pydantic import (
     BaseModel,
@@ -42,6 +41,7 @@ from pydantic import (
 )
 
 from baimo.errors import ConfigError, NotFound
+from baimo.paths import baimo_home
 from baimo.yamlio import LocatedYaml, format_validation_error, load_yaml, parse_yaml
 
 # ---------------------------------------------------------------------------------------------
@@ -500,17 +500,6 @@ def _stage_key(stage: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _MAX_ERRORS = 20
-
-
-def baimo_home() -> Path:
-    """The per-user baimo directory: ``$BAIMO_HOME``, else the platform's user data dir.
-
-    Same rule as the store's home, repeated here so that reading the catalog does not import
-    the database layer.
-    """
-    env = os.environ.get("BAIMO_HOME")
-    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("baimo",
-                                                                             appauthor=False))
 
 
 def user_catalog_path() -> Path:

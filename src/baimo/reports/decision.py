@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from baimo.advise.advisor import format_measurements
 from baimo.reports.html import Raw, Report, esc, table
 
 if TYPE_CHECKING:
@@ -793,28 +794,6 @@ def _fmt_num(x: float | None, fmt: str = "{:.3g}") -> str:
     return "—" if x is None or (isinstance(x, float) and not math.isfinite(x)) else fmt.format(x)
 
 
-def _measure_cell(metrics: Mapping[str, float | str], currency: str | None) -> str:
-    parts = []
-    for key, value in metrics.items():
-        if isinstance(value, str):
-            parts.append(f"{key.split(':', 1)[-1]} {value}")
-        elif key == "capability":
-            parts.append(f"capability {100 * value:.1f}%")
-        elif key == "safety":
-            parts.append(f"safety {100 * value:.1f}%")
-        elif key == "ttft_p95_s":
-            parts.append(f"TTFT p95 {value:.3g} s")
-        elif key == "output_tps":
-            parts.append(f"{value:.3g} tok/s")
-        elif key == "blended_price_per_1m":
-            parts.append(f"{value:.3g} {currency or ''}/1M".replace(" /", "/"))
-        elif key == "context_window":
-            parts.append(f"ctx {value:,.0f}")
-        else:
-            parts.append(f"{key} {value:g}")
-    return " · ".join(parts)
-
-
 def _pareto_inputs(advice: Advice, models: Sequence[ModelMeasurements], share: float
                    ) -> list[ParetoInput]:
     front = {p.name for p in advice.pareto}
@@ -906,7 +885,7 @@ def advice_report(advice: Advice, profile: Profile, models: Sequence[ModelMeasur
             rows.append([r.rank, Raw(f"<b>{esc(r.name)}</b>" + (
                 ' <span class="sig">◆ frontier</span>' if r.name in front else "")),
                 f"{r.score:.3f}", *[f"{r.criterion_scores.get(c, 0.0):.2f}" for c in crits],
-                Raw(f'<span class="note">{esc(_measure_cell(r.measurements, cur))}</span>')])
+                Raw(f'<span class="note">{esc(format_measurements(r.measurements, cur, compact=True))}</span>')])
         report.section(
             "Ranking", table(["rank", "model", "score", *[CRITERION_ZH.get(c, c) for c in crits],
                               "deciding measurements"], rows, numeric_from=2)

@@ -17,21 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import platformdirs
 import sqlalchemy as sa
 
 from baimo import __version__
 from baimo.errors import BaimoError, MissingDependency, NotFound
+from baimo.paths import baimo_home
 from baimo.store import schema
 from baimo.store.migrations import migrate
-
-
-def baimo_home() -> Path:
-    """Per-user data directory (``BAIMO_HOME`` overrides it)."""
-    env = os.environ.get("BAIMO_HOME")
-    home = Path(env) if env else Path(platformdirs.user_data_dir("baimo", appauthor=False))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
 
 
 def database_url(url: str | None = None) -> str:
