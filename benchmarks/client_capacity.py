@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baimo.config import ModelConfig  # noqa: E402
-from baimo.models.mockserver import MockConfig, spawn_mockserver  # noqa: E402
+from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 from baimo.perf.client import WorkerPool  # noqa: E402
 from baimo.perf.loads import Level  # noqa: E402
 from baimo.perf.runner import PerfSpec, _prompt_source, build_plans, execute_level  # noqa: E402

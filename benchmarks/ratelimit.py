@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from baimo.config import ModelConfig
-from baimo.models.mockserver import MockConfig, spawn_mockserver
+from baimo.testing.mockserver import MockConfig, spawn_mockserver
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.scorers import ScorerSpec, build_scorer

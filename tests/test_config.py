@@ -85,3 +85,180 @@ def test_identity_ignores_name_and_price(tmp_path: Path) -> None:
                  "  - name: c\n    provider: deepseek\n    model: deepseek-reasoner\n")
     cfg = load_config(p)
     assert cfg.get("a").identity() == cfg.get("b").identity() != cfg.get("c").identity()
+
+
+# ------------------------------------------------------------------ base_url and secrets
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("not a url", "contains spaces or control characters"),
+    ("api.deepseek.com/v1", "must be an http:// or https:// URL"),
+    ("ftp://files.example.com/v1", "must be an http:// or https:// URL"),
+    ("https:///v1", "has no host"),
+    ("https://api.example.com:99999/v1", "not a valid URL"),
+    ("https://api.example.com/v1?region=cn", "must not have a query string"),
+])
+def test_malformed_base_url_is_refused_at_load(tmp_path: Path, url: str, expected: str) -> None:
+    p = tmp_path / "baimo.yaml"
+    p.write_text(f"models:\n  - name: ok\n    provider: deepseek\n  - name: bad\n"
+                 f"    base_url: '{url}'\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert f"{p}:5: models.1.base_url" in str(exc.value) and expected in str(exc.value)
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("https://alice:hunter2-SECRET@api.example.com/v1", "hunter2-SECRET"),
+    ("https://api.example.com/v1?key=AIzaSECRET123", "AIzaSECRET123"),
+    ("https://api.example.com/v1?api_key=sk-SECRET-9", "sk-SECRET-9"),
+    ("https://api.example.com/v1?region=cn&token=tok-SECRET", "tok-SECRET"),
+    ("https://api.example.com/v1?access_token=at-SECRET", "at-SECRET"),
+])
+def test_credentials_in_base_url_are_refused_without_echo(tmp_path: Path, url: str,
+                                                          secret: str) -> None:
+    p = tmp_path / "baimo.yaml"
+    p.write_text(f"models:\n  - name: leaky\n    base_url: \"{url}\"\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    msg = str(exc.value)
+    assert f"{p}:3: models.0.base_url" in msg
+    assert "api_key_env" in msg and "headers_env" in msg
+    assert secret not in msg and secret not in repr(exc.value)
+    # The pydantic error behind it (shown by a traceback, were one printed) hides it too.
+    assert exc.value.__suppress_context__
+    assert secret not in str(exc.value.__context__)
+
+
+def test_perf_url_option_is_checked_the_same_way() -> None:
+    from baimo.config import model_for_url
+
+    with pytest.raises(ConfigError) as exc:
+        model_for_url("t", "http://bob:pw-SECRET@127.0.0.1:8000/v1")
+    assert str(exc.value).startswith("--url: base_url carries a user name or password")
+    assert "pw-SECRET" not in str(exc.value)
+    assert model_for_url("t", "http://127.0.0.1:8000/v1").base_url == "http://127.0.0.1:8000/v1"
+
+
+def test_api_key_env_must_be_a_name_not_a_key(tmp_path: Path) -> None:
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models:\n  - name: a\n    provider: deepseek\n"
+                 "    api_key_env: sk-live-SECRET-123\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert f"{p}:4: models.0.api_key_env" in str(exc.value)
+    assert "not the key itself" in str(exc.value) and "SECRET" not in str(exc.value)
+
+
+def test_key_from_a_crlf_env_file_is_stripped(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    """A CRLF .env leaves '\\r' on the key; it is stripped and the real server accepts it."""
+    import asyncio
+
+    from baimo.models.openai import OpenAIProvider
+    from baimo.testing.mockserver import MockConfig, MockServer
+
+    key = "sk-test-crlf-0123456789"
+    monkeypatch.setenv("CRLF_KEY", key + "\r")
+    with MockServer(MockConfig(api_key=key, output_tokens=3)) as srv:
+        p = tmp_path / "baimo.yaml"
+        p.write_text(f"models:\n  - name: m\n    base_url: {srv.base_url}\n"
+                     "    api_key_env: CRLF_KEY\n")
+        cfg = load_config(p).get("m")
+        assert cfg.api_key() == key
+
+        async def ask() -> str:
+            provider = OpenAIProvider(cfg)
+            try:
+                return (await provider.complete([{"role": "user", "content": "hi"}],
+                                                {"max_tokens": 3})).text
+            finally:
+                await provider.aclose()
+
+        assert asyncio.run(ask())  # 401 if the '\r' had been sent
+
+
+@pytest.mark.parametrize("value", ["sk-abc\ndef", "sk-abc\x1bdef", "sk-abc\u3000def",
+                                   "“sk-abc”"])
+def test_key_with_control_or_odd_characters_names_the_variable(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str) -> None:
+    monkeypatch.setenv("ODD_KEY", value)
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models:\n  - name: m\n    provider: deepseek\n    api_key_env: ODD_KEY\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p).get("m").api_key()
+    msg = str(exc.value)
+    assert "model 'm': the environment variable ODD_KEY contains a" in msg
+    assert "sk-abc" not in msg and "def" not in msg.split("ODD_KEY", 1)[1][:40]
+
+
+def test_empty_key_is_reported_as_empty(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BLANK_KEY", " \r\n")
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models:\n  - name: m\n    provider: deepseek\n    api_key_env: BLANK_KEY\n")
+    with pytest.raises(ConfigError, match="BLANK_KEY is empty"):
+        load_config(p).get("m").api_key()
+
+
+def test_headers_env_sends_secret_headers_read_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``headers_env`` values come from the environment at request time, reach the server,
+    and never appear in what is stored (``public_dict``)."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from baimo.models.openai import OpenAIProvider
+
+    seen: list[dict[str, str]] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        return web.json_response({
+            "id": "x", "object": "chat.completion", "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "pong"}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", chat)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        cfg_text = (f"models:\n  - name: m\n    base_url: http://127.0.0.1:{port}/v1\n"
+                    "    stream: false\n    headers: {X-Team: eval}\n"
+                    "    headers_env: {X-Goog-Api-Key: GOOG_KEY}\n")
+        (tmp_path / "baimo.yaml").write_text(cfg_text)
+        cfg = load_config(tmp_path / "baimo.yaml").get("m")
+        assert "goog-SECRET" not in str(cfg.public_dict())
+        provider = OpenAIProvider(cfg)
+        try:
+            done.append((await provider.complete([{"role": "user", "content": "ping"}],
+                                                 {"max_tokens": 2})).text)
+        finally:
+            await provider.aclose()
+            await runner.cleanup()
+
+    monkeypatch.setenv("GOOG_KEY", "goog-SECRET-42\r\n")
+    done: list[str] = []
+    t = threading.Thread(target=lambda: asyncio.run(serve()))
+    t.start()
+    t.join(30)
+    assert done == ["pong"]
+    assert seen[0]["X-Goog-Api-Key"] == "goog-SECRET-42" and seen[0]["X-Team"] == "eval"
+
+
+def test_headers_env_is_validated(tmp_path: Path) -> None:
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models:\n  - name: m\n    provider: deepseek\n"
+                 "    headers_env: {X-Key: 'sk-not-a-name'}\n")
+    with pytest.raises(ConfigError, match=r"models\.0\.headers_env.*the \*name\* of an "
+                                          "environment variable"):
+        load_config(p)
+    p.write_text("models:\n  - name: m\n    provider: deepseek\n"
+                 "    headers: {Cookie: session=abc}\n")
+    with pytest.raises(ConfigError, match="headers_env"):
+        load_config(p)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models
 
 README = Path(__file__).parent.parent / "README.md"

@@ -3,28 +3,110 @@
 Secrets never live here: a model names the *environment variable* that holds its key, and the
 key is read at request time only. Everything that ends up in the store or a report is derived
 from ``ModelConfig.public_dict()``, which carries the variable's name but never its value.
+For the same reason a ``base_url`` that carries a credential (``user:pass@host``,
+``?key=...``, ``?token=...``) is refused when the file is loaded: the URL is stored with every
+run and shown by ``models show``. Other secret headers come from the environment too
+(``headers_env``), and a value read from the environment is stripped of the whitespace a CRLF
+``.env`` file leaves behind and refused if it still holds a control character (which would
+split the HTTP header), with a message naming the variable and never its value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import urllib.parse
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from baimo.errors import ConfigError, NotFound
 from baimo.models.presets import PRESETS
 from baimo.yamlio import load_yaml, validate
 
 EMBEDDED = "embedded"
+REGISTERED_PROVIDERS: set[str] = set()
+"""Provider names added by ``baimo.models.registry.register_provider`` (plugins, tests);
+kept here so that validating a models file needs no import of the model layer."""
 DEFAULT_MODEL_NAME = "smollm2-135m"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # hide_input_in_errors: a refused base_url may hold a password; the error must not.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
+_SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session",
+                           re.IGNORECASE)
+
+
+def check_base_url(url: str) -> str:
+    """A base URL, or ``ValueError`` saying what is wrong without repeating the URL.
+
+    The URL is stored with every run and printed in errors, so it must not carry a
+    credential; and a malformed one would otherwise be retried for every sample.
+    """
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise ValueError("base_url contains spaces or control characters; give the URL alone")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  (parsing the port is the check)
+    except ValueError:
+        raise ValueError("base_url is not a valid URL (check the host and port); expected "
+                         "something like https://api.example.com/v1") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("base_url must be an http:// or https:// URL such as "
+                         "https://api.example.com/v1")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("base_url carries a user name or password (user:pass@host), which "
+                         "would be stored with every run; remove it and name the environment "
+                         "variable holding the key in api_key_env (or other auth headers in "
+                         "headers_env)")
+    if not parts.hostname:
+        raise ValueError("base_url has no host; expected something like "
+                         "https://api.example.com/v1")
+    if parts.query:
+        names = [k for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+        secret = [k for k in names if _SECRET_PARAM.search(k)]
+        if secret:
+            raise ValueError(f"base_url carries a credential in its query ({secret[0]}=...), "
+                             "which would be stored with every run; remove it and name the "
+                             "environment variable holding the key in api_key_env (or send it "
+                             "as a header with headers_env)")
+        raise ValueError("base_url must not have a query string (?...): baimo appends "
+                         "/chat/completions to it")
+    return url
+
+
+def secret_from_env(var: str, owner: str, what: str = "API key") -> str:
+    """The value of environment variable ``var``, cleaned, or a ``ConfigError`` naming it.
+
+    Surrounding whitespace (a ``\\r`` from a CRLF ``.env`` file, a trailing newline from
+    ``echo``) is removed. A control or non-ASCII character left inside would break or split the
+    HTTP header, so it is refused; the message names the variable, never the value.
+    """
+    raw = os.environ.get(var)
+    value = raw.strip() if raw is not None else ""
+    if not value:
+        state = "is not set" if raw is None else "is empty"
+        raise ConfigError(f"{owner}: the environment variable {var} {state}. Set it to your "
+                          f"{what} (export {var}=...).")
+    for c in value:
+        if ord(c) < 0x20 or ord(c) == 0x7F:
+            raise ConfigError(f"{owner}: the environment variable {var} contains a control "
+                              "character (a line break or tab inside the value?). Set it to "
+                              f"the {what} alone.")
+        if ord(c) > 0x7E:
+            raise ConfigError(f"{owner}: the environment variable {var} contains a non-ASCII "
+                              "character (a full-width space or curly quote from copy and "
+                              f"paste?). Set it to the {what} alone.")
+    return value
 
 
 class Pricing(_Strict):
@@ -60,6 +142,12 @@ class Limits(_Strict):
             request is abandoned and retried.
         max_retries: Retries for 429, 5xx, timeouts and broken streams before a sample is
             recorded as an error.
+        deadline_s: Total seconds one request may take, however steadily it trickles in
+            (``timeout_s`` alone bounds only the gap between reads). Default: ten times
+            ``timeout_s``, at least 60 s.
+        max_retry_after_s: The longest ``Retry-After`` honoured. A server asking for more
+            (a day, ``inf``, a date next year) fails the affected samples at once, with its
+            request in the reason, instead of sleeping for days.
     """
 
     concurrency: int = Field(32, ge=1, le=4096)
@@ -67,6 +155,13 @@ class Limits(_Strict):
     tpm: float | None = Field(None, gt=0)
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(6, ge=0, le=100)
+    deadline_s: float | None = Field(None, gt=0)
+    max_retry_after_s: float = Field(600.0, ge=0)
+
+    @property
+    def deadline(self) -> float:
+        """The effective total deadline of one request, in seconds."""
+        return self.deadline_s if self.deadline_s is not None else max(60.0, 10 * self.timeout_s)
 
 
 class ModelConfig(_Strict):
@@ -87,6 +182,9 @@ class ModelConfig(_Strict):
     limits: Limits = Limits()
     params: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
+    headers_env: dict[str, str] = Field(default_factory=dict)
+    """Header name → environment variable holding its value (for auth headers other than
+    the bearer key); read at request time like the key."""
     stream: bool = True
     gguf_path: str | None = None
     vendor: str | None = None
@@ -95,8 +193,8 @@ class ModelConfig(_Strict):
     @field_validator("provider")
     @classmethod
     def _known_provider(cls, v: str) -> str:
-        if v != EMBEDDED and v not in PRESETS:
-            known = ", ".join([EMBEDDED, *PRESETS])
+        if v != EMBEDDED and v not in PRESETS and v not in REGISTERED_PROVIDERS:
+            known = ", ".join([EMBEDDED, *PRESETS, *sorted(REGISTERED_PROVIDERS)])
             raise ValueError(f"unknown provider '{v}'; use one of: {known}")
         return v
 
@@ -104,15 +202,39 @@ class ModelConfig(_Strict):
     @classmethod
     def _no_secret_headers(cls, v: dict[str, str]) -> dict[str, str]:
         for key in v:
-            if key.lower() in {"authorization", "api-key", "x-api-key"}:
+            if key.lower() in _SECRET_HEADERS:
                 raise ValueError(
                     f"header '{key}' would put a secret in the config; name the environment "
-                    "variable in api_key_env instead")
+                    "variable in api_key_env (or headers_env) instead")
         return v
+
+    @field_validator("headers_env")
+    @classmethod
+    def _header_env_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for header, var in v.items():
+            if not _HEADER_NAME.fullmatch(header):
+                raise ValueError(f"'{header}' is not a valid HTTP header name")
+            if not _ENV_NAME.fullmatch(var):
+                raise ValueError(f"header '{header}': give the *name* of an environment "
+                                 "variable (letters, digits and _), not its value")
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.fullmatch(v):
+            raise ValueError("api_key_env is the *name* of an environment variable (letters, "
+                             "digits and _, e.g. DEEPSEEK_API_KEY), not the key itself")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _valid_base_url(cls, v: str | None) -> str | None:
+        return None if v is None else check_base_url(v)
 
     @model_validator(mode="after")
     def _fill_from_preset(self) -> ModelConfig:
-        if self.provider == EMBEDDED:
+        if self.provider == EMBEDDED or self.provider not in PRESETS:
             return self
         preset = PRESETS[self.provider]
         updates: dict[str, Any] = {}
@@ -145,12 +267,12 @@ class ModelConfig(_Strict):
         """Read the key from the environment at call time. Raises if the variable is unset."""
         if not self.api_key_env:
             return None
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise ConfigError(
-                f"model '{self.name}': the environment variable {self.api_key_env} is not set. "
-                f"Set it to your API key (export {self.api_key_env}=...).")
-        return key
+        return secret_from_env(self.api_key_env, f"model '{self.name}'")
+
+    def env_headers(self) -> dict[str, str]:
+        """The ``headers_env`` headers with their values, read from the environment now."""
+        return {h: secret_from_env(var, f"model '{self.name}'", f"value of header {h}")
+                for h, var in self.headers_env.items()}
 
     def public_dict(self) -> dict[str, Any]:
         """Everything about this model that may be stored or shown (never a key's value)."""
@@ -168,6 +290,16 @@ class ModelConfig(_Strict):
 def embedded_gguf_name(cfg: ModelConfig) -> str:
     """The GGUF file name the embedded engine runs (part of the cache identity)."""
     return Path(cfg.gguf_path).name if cfg.gguf_path else "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def model_for_url(name: str, base_url: str, model: str | None = None) -> ModelConfig:
+    """A model given on the command line (``--url``); a bad URL is a ``ConfigError``."""
+    try:
+        return ModelConfig.model_validate({"name": name, "base_url": base_url,
+                                           "model": model or name})
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise ConfigError(f"--url: {problems}.") from None
 
 
 def default_embedded_model() -> ModelConfig:

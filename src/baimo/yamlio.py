@@ -4,6 +4,18 @@ User-written YAML (models files, task files, profiles) is validated with pydanti
 validation error must point at the line the user has to fix. PyYAML throws the marks away once
 it builds Python objects, so this module composes the node tree itself and keeps a map from the
 path of each value (``("models", "gpt", "limits", "rpm")``) to its 1-based line number.
+
+Every user YAML file passes through ``load_data`` before it is built into Python objects, and
+that pass bounds two things PyYAML does not:
+
+* alias expansion. Aliases are shared in the loaded objects, but everything downstream
+  (pydantic validation, ``model_dump``, the line map) copies them, so a nine-line "billion
+  laughs" file becomes gigabytes. The values that aliases add are counted from the event
+  stream and a file that adds more than ``MAX_ALIAS_NODES`` is refused at the alias's line;
+  an alias inside the collection it names (a cycle) is refused too.
+* nesting depth. libyaml's composer recurses in C, and a few hundred thousand ``[`` crash the
+  interpreter with a segmentation fault; the event stream is flat, so the depth is checked
+  there first (``MAX_DEPTH``).
 """
 
 from __future__ import annotations
@@ -70,27 +82,121 @@ def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:
             _walk(item, (*path, i), lines)
 
 
-def parse_yaml(text: str, source: str = "<string>") -> LocatedYaml:
-    """Parse YAML text. Syntax errors become ``ConfigError`` with the line."""
+MAX_ALIAS_NODES = 100_000
+"""Values that aliases may add to a document. Real files reuse a block a few dozen times
+(hundreds of values); an alias bomb adds billions."""
+
+MAX_DEPTH = 100
+"""Nesting depth of collections. Config files nest a handful of levels; the line map and
+pydantic both recurse, and libyaml's composer crashes at a few hundred thousand."""
+
+
+def _yaml_error(exc: yaml.YAMLError, source: str) -> ConfigError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark is not None else source
+    problem = getattr(exc, "problem", None) or str(exc)
+    return ConfigError(f"{where}: invalid YAML: {problem}. Fix the syntax at that line.")
+
+
+def check_structure(text: str, source: str = "<string>") -> None:
+    """Refuse alias bombs, recursive aliases and absurd nesting before anything is built.
+
+    Works on the parser's event stream, which is flat (no recursion) and holds no values, so
+    a hostile file costs one linear pass. Each collection counts the values it expands to;
+    an alias adds the count of the collection or scalar it names.
+
+    Raises:
+        ConfigError: Naming ``source:line`` of the offending alias or collection.
+        yaml.YAMLError: For syntax errors (the caller words them).
+    """
+    sizes: dict[str, int] = {}
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # [anchor, expanded size]
+    added = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        mark = event.start_mark
+        line = mark.line + 1 if mark is not None else 0
+        if isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            if stack:
+                stack[-1][1] += 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise ConfigError(
+                    f"{source}:{line}: collections nested more than "
+                    f"{MAX_DEPTH} levels deep. Flatten the structure.")
+            if event.anchor is not None:
+                open_anchors.add(event.anchor)
+            stack.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor is not None:
+                open_anchors.discard(anchor)
+                sizes[anchor] = size
+            if stack:
+                stack[-1][1] += size
+        elif isinstance(event, yaml.AliasEvent):
+            anchor = event.anchor
+            if anchor in open_anchors:
+                raise ConfigError(
+                    f"{source}:{line}: alias *{anchor} is used inside the collection &{anchor} "
+                    "it names (a recursive structure). Write the values out instead.")
+            size = sizes.get(anchor) if anchor is not None else None
+            if size is None:
+                continue  # an undefined alias: the loader reports it with its line
+            added += size
+            if added > MAX_ALIAS_NODES:
+                raise ConfigError(
+                    f"{source}:{line}: aliases (*{anchor}) expand this file by more than "
+                    f"{MAX_ALIAS_NODES:,} values, which looks like an alias bomb. Use fewer "
+                    "aliases or write the values out.")
+            if stack:
+                stack[-1][1] += size
+
+
+def load_data(text: str, source: str = "<string>") -> Any:
+    """Parse YAML text into Python data, with the bounds of ``check_structure``.
+
+    The single entry point for user YAML: everything that reads a models, task,
+    methodology, profile or catalog file goes through here (or ``parse_yaml``).
+
+    Raises:
+        ConfigError: ``source:line`` of a syntax error, an alias bomb or too deep nesting.
+    """
     try:
-        data = yaml.load(text, Loader=_Loader)
+        check_structure(text, source)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}. Fix the syntax at that line.") from None
-    return LocatedYaml(data=data, source=source, text=text)
+        raise _yaml_error(exc, source) from None
+
+
+def parse_yaml(text: str, source: str = "<string>") -> LocatedYaml:
+    """Parse YAML text. Syntax errors and alias bombs become ``ConfigError`` with the line."""
+    return LocatedYaml(data=load_data(text, source), source=source, text=text)
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """A user's UTF-8 text file, with every way of failing turned into a ``ConfigError``."""
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a directory; give the path of the {what} itself.")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found.") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied; make the file readable.") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})."
+                          " Save the file as UTF-8.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
 
 
 def load_yaml(path: Path) -> LocatedYaml:
-    """Read and parse a YAML file; a missing file is a ``ConfigError`` naming it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found.") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}). Save it as UTF-8.") from None
-    return parse_yaml(text, str(path))
+    """Read and parse a YAML file; a missing or unreadable file is a ``ConfigError``."""
+    return parse_yaml(read_text(path, "YAML file"), str(path))
 
 
 def format_validation_error(exc: ValidationError, doc: LocatedYaml, prefix: PathKey = ()) -> str:

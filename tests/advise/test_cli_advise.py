@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from baimo.cli.advise import app
 from baimo.config import default_embedded_model, load_config
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.runs.eval import run_eval

@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from baimo.config import load_config
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
-from baimo.scores.stats import wilson
+from baimo.stats import wilson
 from baimo.store.store import Store
 from baimo.tasks.judge import stored_judgements
 from baimo.tasks.judge_prompts import get_prompt

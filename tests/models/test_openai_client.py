@@ -9,7 +9,7 @@ from aiohttp import web
 
 from baimo.config import ModelConfig
 from baimo.models.base import ProviderError
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.models.openai import OpenAIProvider, parse_retry_after
 
 

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from baimo.cli.main import app
 from baimo.config import ModelConfig
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
-from baimo.perf.report import perf_report_sections, perf_sections, write_perf_report
+from baimo.reports.perf import perf_report_sections, perf_sections, write_perf_report
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.reports.html import Report
 from baimo.store.store import Store
@@ -90,7 +90,7 @@ def test_report_sections_from_rows_alone_and_with_levels() -> None:
             runs.append(run_perf(store, spec, [cfg]).run_id)
     # What the main report does: runs and rows only (metrics recomputed, no health).
     report = Report("t")
-    got = perf_sections(report, [store.get_run(r) for r in runs], store.perf_rows(runs))
+    got = perf_sections(report, [store.runs.get(r) for r in runs], store.perf.requests(runs))
     assert len(got) == 6 and all("client" not in s for s in got)
     titles = [s.title for s in report.sections]
     assert titles[:3] == ["Performance overview", "TTFT and ITL distributions",

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from baimo.config import ModelConfig
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, level_summaries, run_perf, summary_csv
 from baimo.store import schema

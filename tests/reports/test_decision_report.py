@@ -32,6 +32,7 @@ from baimo.scores.methodology import (
     load_methodology,
     score_methodology,
 )
+from baimo.scores.sensitivity import linear_sensitivity
 from support import render_in_chromium
 
 EXAMPLE_FACTS = Path(__file__).resolve().parents[2] / "src" / "baimo" / "scores" / "data" / \
@@ -113,12 +114,11 @@ def test_rank_flows_and_acceptability_from_advice() -> None:
     profile = get_scenario("reliable-complex")
     advice = advise(models(), profile)
     names = [r.name for r in advice.ranked]
-    from baimo.reports.decision import _linear_sensitivity
-
     crits = list(advice.weights)
-    oat, acc, base = _linear_sensitivity(
-        crits, [advice.weights[c] for c in crits],
-        [[r.criterion_scores[c] for c in crits] for r in advice.ranked], names, draws=300)
+    sens = linear_sensitivity(advice.weights, {r.name: r.criterion_scores
+                                               for r in advice.ranked}, draws=300)
+    assert sens is not None and sens.entities == names and sens.criteria == crits
+    oat, acc, base = sens.oat, sens.acceptability, sens.baseline
     assert base == {r.name: r.rank for r in advice.ranked}
     flow, height = rank_flow_option(oat, base, names)
     flow = _json(flow)
@@ -154,7 +154,11 @@ def test_advice_report_sections_and_escaping(tmp_path: Path) -> None:
         "price_out_per_1m": 1}, attributes={"currency": "CNY"}))
     profile = get_scenario("reliable-complex")
     advice = advise(ms, profile)
-    html = advice_report(advice, profile, ms).render()
+    sens = linear_sensitivity(advice.weights, {r.name: r.criterion_scores
+                                               for r in advice.ranked}, draws=300)
+    html = advice_report(advice, profile, ms, sensitivity=sens).render()
+    assert "How much the advice depends on the weights" not in advice_report(
+        advice, profile, ms).render()  # a renderer renders; it computes no analysis
     for heading in ("Recommendation", "Pareto frontier: quality vs cost vs latency", "Ranking",
                     "Capability vs responsiveness", "Criterion profile",
                     "How much the advice depends on the weights",
@@ -187,7 +191,11 @@ def test_score_report_for_frost_sullivan() -> None:
 def test_advice_and_score_reports_render_offline(tmp_path: Path) -> None:
     ms = models()
     profile = get_scenario("tolerant-simple")
-    adv = write_advice_report(tmp_path / "advice.html", advise(ms, profile), profile, ms)
+    advice = advise(ms, profile)
+    adv = write_advice_report(tmp_path / "advice.html", advice, profile, ms,
+                              sensitivity=linear_sensitivity(
+                                  advice.weights, {r.name: r.criterion_scores
+                                                   for r in advice.ranked}))
     shown = render_in_chromium(adv, tmp_path / "advice.png")
     assert not shown.errors and not shown.network
     charts, headings = shown.charts, shown.headings

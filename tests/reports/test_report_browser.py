@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from baimo.config import load_config
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.reports.build import write_report
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store

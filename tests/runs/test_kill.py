@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from baimo.models.mockserver import MockConfig, spawn_mockserver
+from baimo.testing.mockserver import MockConfig, spawn_mockserver
 from baimo.store.store import Store
 from support import write_models, write_task
 

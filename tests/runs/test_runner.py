@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from baimo.config import load_config
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
@@ -177,3 +179,50 @@ def test_resume_refuses_a_changed_task(tmp_path: Path) -> None:
         changed = type(changed)(**{**changed.__dict__, "version": "2-other"})
         with pytest.raises(BaimoError, match="its tasks differ"):
             run_eval(store, [model], [changed], resume=first.run_id)
+
+
+def _with_scorer(task_file: Path, scorer: dict[str, Any], judge: dict[str, Any] | None = None
+                 ) -> Path:
+    doc = yaml.safe_load(task_file.read_text())
+    doc["scorer"] = scorer
+    if judge is not None:
+        doc["judge"] = judge
+    task_file.write_text(yaml.safe_dump(doc))
+    return task_file
+
+
+def test_resume_refuses_a_changed_scorer_and_says_which(tmp_path: Path) -> None:
+    from baimo.errors import BaimoError
+
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "mock"}])
+        model = load_config(models).get("mock")
+        store = Store()
+        spec = write_task(tmp_path, 3)
+        first = run_eval(store, [model], [load_task(spec)])
+        # Same prompts (the answers stay cached), another scorer: the results would mix.
+        _with_scorer(spec, {"type": "numeric", "tolerance": 0.5, "relative": False})
+        with pytest.raises(BaimoError, match=r"the scorer changed from numeric v1\(.*"
+                                             r"tolerance=1e-06.*\) to numeric v1\(.*"
+                                             r"tolerance=0.5"):
+            run_eval(store, [model], [load_task(spec)], resume=first.run_id)
+        # A new run re-scores the stored answers without asking the model again.
+        second = run_eval(store, [model], [load_task(spec)])
+        assert all(r["cached"] for r in store.results([second.run_id]))
+
+
+def test_resume_refuses_a_changed_judge_and_says_what_changed(tmp_path: Path) -> None:
+    from baimo.errors import BaimoError
+
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [
+            {"name": "mock"}, {"name": "judge", "limits": {"max_retries": 0}}])
+        config = load_config(models)
+        store = Store()
+        spec = _with_scorer(write_task(tmp_path, 2), {"type": "numeric"},
+                            {"model": "judge", "rubric": "Be strict."})
+        first = run_eval(store, [config.get("mock")], [load_task(spec, config)])
+        _with_scorer(spec, {"type": "numeric"}, {"model": "judge", "rubric": "Be lenient."})
+        with pytest.raises(BaimoError, match=r"the judge changed .*rubric_hash differ"):
+            run_eval(store, [config.get("mock")], [load_task(spec, config)],
+                     resume=first.run_id)

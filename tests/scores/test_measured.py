@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from baimo.cli.score import app as score_app
 from baimo.config import load_config
 from baimo.errors import BaimoError, NotFound
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.runs.eval import run_eval

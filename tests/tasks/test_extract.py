@@ -454,6 +454,102 @@ def test_number_think_block_ignored() -> None:
     assert extract_number("<think>答案是125。</think>").status == "no-answer"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Chinese numerals of every form, also next to digits elsewhere in the answer.
+        ("答：全班一共有一百二十名学生。", 120),
+        ("第2步之后，答案是一百二十。", 120),
+        ("答：这座城市约有两千五百万人。", 25_000_000),
+        ("结果是三点五。", 3.5),
+        ("答：及格率为百分之二十。", 20),
+        ("答案：负五", -5),
+        ("答：还剩下三分之二。", 2 / 3),
+        ("答：共需3万元。", 30_000),
+        ("答：人口约1.2亿。", 120_000_000),
+        ("答：需要两个半小时。", 2.5),
+        ("答：气温是零下5度。", -5),
+        ("答：共3千元。", 3000),
+        ("答：距离是3千米。", 3),
+        # English number words and multipliers.
+        ("The answer is twenty-four.", 24),
+        ("There are one hundred and five pages left.", 105),
+        ("Final answer: two-thirds", 2 / 3),
+        ("The answer is negative five.", -5),
+        ("The temperature is minus 8 degrees.", -8),
+        ("The company earned 1.2 million dollars.", 1_200_000),
+        ("The answer is $3k.", 3000),
+        ("That's 4.5 billion years.", 4_500_000_000),
+        ("It takes 3 and a half hours.", 3.5),
+        # Scientific notation: ASCII, Unicode superscripts, LaTeX.
+        ("The answer is 1.5e-3.", 0.0015),
+        ("c = 3x10^8 m/s", 3e8),
+        ("c = 3×10^8 m/s", 3e8),
+        ("The probability is 1.5 × 10⁻³.", 0.0015),
+        ("Answer: $1.5 \\times 10^{-3}$", 0.0015),
+        ("Avogadro's number is about 6.02 × 10²³.", 6.02e23),
+        ("The answer is 2^10.", 1024),
+    ],
+)
+def test_number_forms_beyond_digits(text: str, expected: float) -> None:
+    ex = extract_number(text)
+    assert ex.status == "ok", ex
+    assert ex.number == pytest.approx(expected), ex
+
+
+def test_superscripts_are_exponents_not_subtractions() -> None:
+    assert parse_number("10⁻³") == pytest.approx(0.001)
+    assert parse_number("2.5 × 10⁴") == pytest.approx(25_000)
+    assert number("The area is 12 m².") == 12
+
+
+def test_percentage_answer_beats_the_numbers_around_it() -> None:
+    assert extract_number("So 20 is 25% of 80.").value == "25%"
+    assert extract_number("Answer: 20 is 25% of 80.").value == "25%"
+    assert number("25% of 80 is 20.") == 20
+    assert extract_number("20是80的25%。").value == "25%"
+
+
+def test_answer_sentence_beats_checks_steps_and_dates_after_it() -> None:
+    assert number("She has 12 apples left.\n\nCheck: 12 + 8 = 20 ✓") == 12
+    assert number("Total 12.\n\n**Verification**\n12+8=20") == 12
+    assert number("So 12 apples. To verify, 12 + 8 = 20.") == 12
+    assert number("共12个。\n验算一下：12+8=20") == 12
+    assert number("Therefore the farmer has 42 sheep.\n\n(This problem is from Chapter 3.)") == 42
+    assert number("So the total is 45 dollars.\nStep 4: done") == 45
+    assert number("The answer is 5, computed on 2024-05-01.") == 5
+    # A check that goes on to conclude is working, not an aside.
+    assert number("We have 3 apples. Checking each box: 2+2=4, so 4 boxes.") == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("The answer is 10-12 days.", "range"),
+        ("It is about 10 to 12.", "range"),
+        ("The answer is between 3 and 5 hours.", "range"),
+        ("答案在10到12之间", "range"),
+        ("The answer is either 12 or 13.", "hedged"),
+        ("The answer is 12, maybe 13.", "hedged"),
+        ("答案是12或13。", "hedged"),
+        ("The answer cannot be determined from the information given.", "undetermined"),
+        ("There is not enough information: the speed of 3 trains is missing... so it "
+         "cannot be determined.", "undetermined"),
+        ("每人3个，但题目没有给出人数，无法确定。", "undetermined"),
+        ("条件不足。", "undetermined"),
+    ],
+)
+def test_ranges_hedges_and_undetermined_are_no_answer(text: str, method: str) -> None:
+    ex = extract_number(text)
+    assert (ex.status, ex.value, ex.method) == ("no-answer", None, method), ex
+
+
+def test_conversions_and_changes_are_not_hedges_or_ranges() -> None:
+    assert number("The answer is 2.5 hours, or 150 minutes.") == 2.5
+    assert number("The price rose from 10 to 12 dollars, so the answer is 12.") == 12
+    assert number("Without the discount it cannot be determined... but the answer is 12.") == 12
+
+
 # ---------------------------------------------------------------------------------------------
 # parse_number and numbers_equal
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +562,8 @@ def test_number_think_block_ignored() -> None:
         ("1,237.50", 1237.5), ("$1,000,000", 1_000_000),
         ("0.5", 0.5), (".5", 0.5), ("50%", 50), ("12 km", 12), ("$7.50", 7.5), ("¥15", 15),
         ("４２", 42), ("\\frac{1}{2}", 0.5), ("$\\frac{7}{2}$", 3.5), ("1 1/2", 1.5),
+        ("twenty-four", 24), ("1.2 million", 1_200_000), ("3k", 3000), ("1.5e-3", 0.0015),
+        ("3×10^8", 3e8), ("两千五百万", 25_000_000), ("1.2亿", 120_000_000),
         ("三十五", 35), ("一百零二", 102), ("两千", 2000), ("十二", 12), ("负五", -5),
         ("三点五", 3.5), ("百分之二十", 20), ("一百五", 150), ("二〇二三", 2023),
         ("三万五千", 35000), ("1.5万", 15000), ("三分之二", 2 / 3),

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import ConfigError, DatasetError, NotFound
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.scores.summary import summarize
 from baimo.store.store import Store
@@ -460,7 +460,7 @@ def test_pairwise_parse_error_in_either_order_is_a_parse_error_not_a_loss() -> N
 
 
 def test_pairwise_accepts_an_open_provider() -> None:
-    from baimo.models.provider import open_provider
+    from baimo.models.registry import open_provider
 
     with JudgeServer(prefer_marked) as srv:
         async def go() -> Any:

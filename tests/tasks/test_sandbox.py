@@ -6,17 +6,25 @@ that no process of any run survived. Files the programs try to create are checke
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import re
 import resource
+import shutil
 import socket
+import stat
+import tempfile
 import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from baimo.tasks import sandbox
 from baimo.tasks.sandbox import (
     ExecResult,
     SandboxLimits,
@@ -375,6 +383,258 @@ def test_isolation_recorded(isolation: tuple[str, ...]) -> None:
     assert "netns" in isolation or "socket-guard" in isolation
     if os.geteuid() == 0:
         assert "uid-drop" in isolation  # never run untrusted code as root
+
+
+# ------------------------------------------------------------------------------------------
+# Escapes found by independent testing (issue 10): SysV IPC, memory, unix sockets, the store
+
+
+def _shm_ids() -> set[int]:
+    """Shared memory segments of the host's IPC namespace, from /proc/sysvipc/shm."""
+    lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    return {int(line.split()[1]) for line in lines if line.strip()}
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    return libc
+
+
+def test_sysv_ipc_is_private_to_the_run(isolation: tuple[str, ...]) -> None:
+    assert "ipcns" in isolation
+    libc = _libc()
+    # A host segment, world-writable: the kind a run must not be able to attach.
+    host_id = libc.shmget(0, 4096, 0o1000 | 0o666)  # IPC_PRIVATE, IPC_CREAT | 0666
+    assert host_id >= 0, os.strerror(ctypes.get_errno())
+    try:
+        before = _shm_ids()
+        assert host_id in before
+        result = run_hostile(f"""
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            print("visible", open("/proc/sysvipc/shm").read().count("\\n") - 1)
+            addr = libc.shmat({host_id}, None, 0)
+            print("host attach", "FAILED" if addr in (None, ctypes.c_void_p(-1).value) else "ATTACHED")
+            # Leave a 0666 segment behind, attached and detached, as the escape did.
+            mine = libc.shmget(0x6261696d, 1 << 20, 0o1000 | 0o666)
+            print("created", mine)
+            addr = libc.shmat(mine, None, 0)
+            ctypes.memset(addr, 1, 1 << 20)
+            libc.shmdt(ctypes.c_void_p(addr))
+        """)
+        assert result.status == "passed", result.stderr
+        assert "visible 0" in result.stdout  # the host's segments are not even listed
+        assert "host attach FAILED" in result.stdout
+        created = int(result.stdout.split("created ")[1].split()[0])
+        assert created >= 0  # the program could use SysV IPC inside its own namespace ...
+        assert _shm_ids() == before  # ... and nothing of it outlived the run on the host
+    finally:
+        libc.shmctl(host_id, 0, None)  # IPC_RMID
+
+
+MEMFD_BOMB = """
+    import mmap
+    fds = []
+    for i in range(200):  # 200 memfds of 4 MiB each: every one under RLIMIT_FSIZE and RLIMIT_AS
+        fd = os.memfd_create("bomb")
+        os.ftruncate(fd, 4 << 20)
+        with mmap.mmap(fd, 4 << 20) as m:
+            m[:] = b"x" * (4 << 20)
+        fds.append(fd)  # unmapped but alive: the pages stay allocated
+    print("HELD", len(fds) * 4, "MiB", flush=True)
+"""
+
+MULTI_CHILD_BOMB = """
+    import time
+    kids = []
+    for i in range(8):  # 8 x 200 MiB, each child below the 256 MiB per-process limit
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(200 << 20)
+            block[::4096] = b"\\1" * ((200 << 20) // 4096)  # touch every page
+            time.sleep(1)
+            os._exit(0)
+        kids.append(pid)
+    ok = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in kids)
+    print("children ok", ok, flush=True)
+    sys.exit(0 if ok == len(kids) else 1)
+"""
+
+
+def _mem_available_mib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no MemAvailable")
+
+
+def _leftover_run_cgroups() -> list[str]:
+    pattern = re.compile(rf"baimo-run-{os.getpid()}-[0-9a-f]+")
+    found = []
+    for root, dirs, _ in os.walk("/sys/fs/cgroup"):
+        found += [os.path.join(root, d) for d in dirs if pattern.fullmatch(d)]
+        dirs[:] = [d for d in dirs if not d.startswith("baimo-run-")]
+    return found
+
+
+def test_memory_is_bounded_for_the_whole_run() -> None:
+    info = sandbox_info()
+    if info.memory_bound not in ("cgroup-v1", "cgroup-v2"):
+        pytest.skip(f"no memory cgroup here ({info.notes}); the fallback is tested below")
+    available = _mem_available_mib()
+    started = time.monotonic()
+    memfd = run_hostile(MEMFD_BOMB)
+    multi = run_hostile(MULTI_CHILD_BOMB, replace(FAST, wall_seconds=15))
+    for result in (memfd, multi):
+        assert result.memory_bound == info.memory_bound
+        assert result.status == "memory", (result.status, result.stdout[-300:], result.stderr[-500:])
+        assert "memory limit of 256 MB for the whole run" in result.stderr
+        assert_no_survivors(uid_of(result))
+    assert "HELD" not in memfd.stdout  # 800 MiB of memfds never existed at once
+    assert "children ok 8" not in multi.stdout
+    # The host is fine: the harness runs, memory came back, no run's cgroup is left.
+    os.kill(os.getpid(), 0)
+    assert time.monotonic() - started < 30
+    assert _mem_available_mib() > available - 256
+    assert _leftover_run_cgroups() == []
+
+
+def test_rlimit_fallback_refuses_memfds() -> None:
+    """Without a memory cgroup the run gets a seccomp filter against memfd_create instead.
+
+    Forced here by running with the probed plan minus the cgroup, since this machine has one.
+    """
+    plan = sandbox._base_plan()
+    fallback = replace(plan, memcg=None, memfd_guard=True)
+    result = sandbox._run_plan(UID_PREAMBLE + textwrap.dedent(MEMFD_BOMB), FAST, fallback)
+    assert result.memory_bound == "rlimit"
+    assert "memfd-guard" in result.isolation
+    assert result.status == "failed", result.stderr
+    assert "PermissionError: [Errno 1] Operation not permitted" in result.stderr
+    assert "HELD" not in result.stdout
+    # Per-process limits bound the run at max_processes x memory_mb: with 4 processes, at most
+    # 3 of the 8 children start, so at most 3 x 200 MiB is ever held.
+    small = replace(FAST, max_processes=4, wall_seconds=15)
+    multi = sandbox._run_plan(UID_PREAMBLE + textwrap.dedent(MULTI_CHILD_BOMB.replace(
+        "pid = os.fork()", "try:\n            pid = os.fork()\n        except OSError:\n"
+        "            continue")), small, fallback)
+    assert multi.memory_bound == "rlimit"
+    ok = int(multi.stdout.split("children ok ")[1].split()[0])
+    assert ok <= 3, multi.stdout
+
+
+@pytest.fixture()
+def host_unix_sockets() -> Iterator[tuple[str, str]]:
+    """A world-writable unix socket under /tmp and an abstract one, both listening."""
+    path = f"/tmp/baimo-host-{_TAG}.sock"
+    abstract = f"\0baimo-host-{_TAG}"
+    servers = []
+    for address in (path, abstract):
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(address)
+        server.listen(4)
+        server.settimeout(0.3)
+        servers.append(server)
+    os.chmod(path, 0o777)
+    # The host itself can connect (as any uid could, before the fix): the sockets are live.
+    for address in (path, abstract):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.connect(address)
+        for server in servers:
+            with contextlib.suppress(socket.timeout):
+                server.accept()[0].close()
+    yield path, abstract
+    for server in servers:
+        server.close()
+    os.unlink(path)
+
+
+def test_host_unix_sockets_are_unreachable(host_unix_sockets: tuple[str, str],
+                                           isolation: tuple[str, ...]) -> None:
+    assert "private-tmp" in isolation and "netns" in isolation
+    path, abstract = host_unix_sockets
+    result = run_hostile(f"""
+        import socket
+        print("tmp", sorted(os.listdir("/tmp")))
+        for address in ({path!r}, {abstract!r}):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(address)
+                s.sendall(b"exfiltrated")
+                print("CONNECTED", repr(address))
+            except OSError as exc:
+                print("blocked", repr(address), type(exc).__name__)
+        try:
+            open("/tmp/x", "w")
+            print("WROTE /tmp")
+        except OSError as exc:
+            print("tmp read-only", type(exc).__name__)
+    """)
+    assert result.status == "passed", result.stderr
+    assert "CONNECTED" not in result.stdout
+    assert result.stdout.count("blocked") == 2
+    assert "WROTE" not in result.stdout
+    # /tmp is a fresh tmpfs: only the run's own directory is in it, nothing of the host's.
+    tmp_line = next(line for line in result.stdout.splitlines() if line.startswith("tmp "))
+    assert os.path.basename(path) not in tmp_line
+    assert len(eval(tmp_line[4:])) == 1  # noqa: S307 - our own program's repr of a list
+
+
+def test_store_files_are_private_to_their_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data directory is 0700 and the database 0600 whatever the umask, so a sandboxed
+    program (another uid) cannot read stored prompts and answers."""
+    if os.geteuid() != 0:
+        pytest.skip("needs the per-run uid (root harness) to test file permissions")
+    from baimo.paths import baimo_home
+    from baimo.store.store import Store
+
+    # Outside /tmp (which runs no longer see) and in a world-traversable parent, so that only
+    # the permissions under test stand between the program and the files.
+    parent = Path(tempfile.mkdtemp(prefix=".baimo-perm-test-", dir=Path.cwd()))
+    try:
+        parent.chmod(0o755)
+        (parent / "db").mkdir(mode=0o755)
+        (parent / "db").chmod(0o755)
+        control = parent / "db" / "control.txt"
+        control.write_text("readable")
+        control.chmod(0o644)
+        old_umask = os.umask(0)  # the loosest umask: the modes must not depend on it
+        try:
+            monkeypatch.setenv("BAIMO_HOME", str(parent / "home"))
+            home = baimo_home()
+            store = Store(f"sqlite:///{parent / 'db' / 'baimo.db'}")
+            home_store = Store(f"sqlite:///{home / 'baimo.db'}")
+        finally:
+            os.umask(old_umask)
+        try:
+            db = parent / "db" / "baimo.db"
+            sidecars = [Path(f"{db}{suffix}") for suffix in ("-wal", "-shm")]
+            assert stat.S_IMODE(home.stat().st_mode) == 0o700
+            assert stat.S_IMODE(db.stat().st_mode) == 0o600
+            assert stat.S_IMODE((home / "baimo.db").stat().st_mode) == 0o600
+            for sidecar in sidecars:
+                if sidecar.exists():
+                    assert stat.S_IMODE(sidecar.stat().st_mode) == 0o600, sidecar
+            targets = [control, db, *sidecars, home / "baimo.db"]
+            result = run_hostile(f"""
+                for path in {[str(t) for t in targets]!r}:
+                    try:
+                        data = open(path, "rb").read()
+                        print("READ", path, len(data))
+                    except OSError as exc:
+                        print("denied", path, type(exc).__name__)
+            """)
+        finally:
+            store.close()
+            home_store.close()
+        assert result.status == "passed", result.stderr
+        assert f"READ {control}" in result.stdout  # the control: the directory is reachable
+        for target in targets[1:]:
+            assert f"READ {target}" not in result.stdout, result.stdout
+    finally:
+        shutil.rmtree(parent)
 
 
 # ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from baimo.models.mockserver import MockConfig, MockServer
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.store.store import Store
 from baimo.tasks.registry import SUITES, SuiteOptions, build_suite
 from support import write_models

@@ -1,23 +1,26 @@
 """The ``baimo`` command line. Thin: parses options, calls the library, prints results.
 
-User mistakes (``BaimoError``) print one clear message and exit with status 2; they never
-show a traceback.
+One console set-up and one error path for every command (``baimo.cli.console``): data printed
+to the terminal is cleaned of markup and escape sequences, tables can be printed as JSON, and
+user mistakes (``BaimoError``) print one clear message and exit with status 2; they never
+show a traceback. Command modules import their heavy dependencies inside the commands, so
+``baimo --help`` starts in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import sys
 
-from baimo.errors import BaimoError
-
 __all__ = ["main"]
 
 
 def main() -> None:
+    from baimo.cli.console import plain
     from baimo.cli.main import app
+    from baimo.errors import BaimoError
 
     try:
         app(standalone_mode=True)
-    except BaimoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except BaimoError as exc:  # raised outside a command (option parsing callbacks)
+        sys.stderr.write(f"error: {plain(exc)}\n")
         sys.exit(2)

@@ -11,7 +11,6 @@ generated from the numbers. ``--report`` writes the same as HTML with the Pareto
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +27,7 @@ from baimo.advise import (
     get_scenario,
     load_profile,
 )
+from baimo.cli.console import add_row, emit_json, error_exit, new_app, out, safe
 from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.scores.measured import (
@@ -39,25 +39,15 @@ from baimo.scores.measured import (
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="Rank measured models for an application type (QbitAI's four scenarios or your own "
-         "profile).",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = new_app("Rank measured models for an application type (QbitAI's four scenarios or your "
+              "own profile).", no_args_is_help=False)
 
 _CRITERIA_ZH = {"capability": "模型能力", "speed": "生成速度", "cost": "应用成本",
                 "safety": "安全合规"}
 
 
 def _console() -> Console:
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=160)
-
-
-def _fail(exc: BaimoError | ValueError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+    return out()
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -69,13 +59,13 @@ def _print(console: Console, advice: Advice, profile: Profile,
     title = f"Scenario {profile.display_name}"
     if profile.name_en:
         title += f" ({profile.name_en})"
-    console.print(f"[bold]{title}[/] — {profile.priority_text()}", highlight=False)
+    console.print(f"[bold]{safe(title)}[/] — {safe(profile.priority_text())}", highlight=False)
     how = ("rank-order centroid weights of the stated order" if profile.criteria.priority
            else "weights as given, rescaled to sum to 1")
-    console.print("Weights: " + ", ".join(f"{k} {v:.3f}" for k, v in advice.weights.items())
-                  + f" ({how})", highlight=False)
+    console.print(safe("Weights: " + ", ".join(f"{k} {v:.3f}" for k, v in advice.weights.items())
+                       + f" ({how})"), highlight=False)
     src = f"runs {', '.join(runs)}" if runs else "the latest eval and perf run of each model"
-    console.print(f"Measured models: {len(measured)} ({', '.join(measured)}), from {src}",
+    console.print(safe(f"Measured models: {len(measured)} ({', '.join(measured)}), from {src}"),
                   highlight=False)
 
     if advice.ranked:
@@ -86,10 +76,10 @@ def _print(console: Console, advice: Advice, profile: Profile,
         t.add_column("model")
         t.add_column("score", justify="right")
         for c in crits:
-            t.add_column(c, justify="right")
+            t.add_column(safe(c), justify="right")
         t.add_column("deciding measurements")
         for r in advice.ranked:
-            t.add_row(str(r.rank), r.name + (" ◆" if r.name in front else ""),
+            add_row(t, str(r.rank), r.name + (" ◆" if r.name in front else ""),
                       f"{r.score:.3f}", *[f"{r.criterion_scores.get(c, 0.0):.2f}" for c in crits],
                       format_measurements(r.measurements, advice.currency))
         console.print(t)
@@ -100,8 +90,8 @@ def _print(console: Console, advice: Advice, profile: Profile,
     if advice.excluded:
         console.print("[bold]Excluded by hard constraints:[/]")
         for e in advice.excluded:
-            console.print(f"  {e.name}: " + "; ".join(v.text() for v in e.violations),
-                          highlight=False, markup=False)
+            console.print(safe(f"  {e.name}: " + "; ".join(v.text() for v in e.violations)),
+                          highlight=False)
     if advice.missing:
         console.print("[bold]Missing a required measurement (not ranked):[/]")
         for m in advice.missing:
@@ -109,19 +99,20 @@ def _print(console: Console, advice: Advice, profile: Profile,
             for metric in m.missing:
                 need = ", ".join(m.needed_by.get(metric, ()))
                 why = explain_missing(ms, metric) if ms is not None else "not measured"
-                console.print(f"  {m.name}: {metric} (needed by {need}) — {why}",
-                              highlight=False, markup=False)
+                console.print(safe(f"  {m.name}: {metric} (needed by {need}) — {why}"),
+                              highlight=False)
     if advice.pareto:
         console.print("[bold]Pareto frontier[/] (capability ↑, blended price ↓, TTFT p95 ↓): "
-                      + "; ".join(f"{p.name} ({100 * p.capability:.1f}%, "
+                      + safe("; ".join(f"{p.name} ({100 * p.capability:.1f}%, "
                                   f"{p.blended_price_per_1m:.3g}"
                                   f"{' ' + advice.currency if advice.currency else ''}/1M, "
-                                  f"{p.ttft_p95_s:.3g} s)" for p in advice.pareto),
+                                  f"{p.ttft_p95_s:.3g} s)" for p in advice.pareto)),
                       highlight=False)
     elif advice.pareto_skipped:
-        console.print("Pareto frontier: not drawn (capability, price and TTFT p95 are not all "
-                      f"measured for {', '.join(advice.pareto_skipped)})", highlight=False)
-    console.print("[bold]Recommendation:[/] " + advice.recommendation, highlight=False)
+        console.print(safe("Pareto frontier: not drawn (capability, price and TTFT p95 are not "
+                           f"all measured for {', '.join(advice.pareto_skipped)})"),
+                      highlight=False)
+    console.print("[bold]Recommendation:[/] " + safe(advice.recommendation), highlight=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -151,9 +142,8 @@ def advise_cmd(
     if (scenario is None) == (profile is None):
         if scenario is None:
             typer.echo(ctx.get_help())
-        typer.echo("error: give exactly one of --scenario NAME or --profile FILE "
-                   "(list scenarios with: baimo advise scenarios)", err=True)
-        raise typer.Exit(2)
+        error_exit("give exactly one of --scenario NAME or --profile FILE (list scenarios "
+                   "with: baimo advise scenarios)")
     from baimo.store.store import Store
 
     run_refs = _split(runs)
@@ -179,31 +169,37 @@ def advise_cmd(
         advice = advise(inputs, prof)
         if report is not None:
             from baimo.reports.decision import write_advice_report
+            from baimo.scores.sensitivity import linear_sensitivity
 
-            write_advice_report(report, advice, prof, inputs, measured)
+            sens = linear_sensitivity(advice.weights, {r.name: r.criterion_scores
+                                                       for r in advice.ranked})
+            write_advice_report(report, advice, prof, inputs, measured, sens)
     except (BaimoError, ValueError) as exc:
-        raise _fail(exc) from None
+        error_exit(str(exc))
     finally:
         store.close()
     if as_json:
         payload: dict[str, Any] = {"advice": advice.to_dict(),
                                    "measurements": {k: v.to_dict() for k, v in measured.items()},
                                    "report": str(report) if report is not None else None}
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        emit_json(payload)
         return
     console = _console()
     _print(console, advice, prof, measured, run_refs)
     if report is not None:
-        console.print(f"Report: {report.resolve()}", highlight=False)
+        console.print(f"Report: {safe(report.resolve())}", highlight=False)
 
 
 @app.command("scenarios")
-def scenarios_cmd() -> None:
+def scenarios_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of "
+                                                        "a table.")] = False) -> None:
     """The four built-in scenarios (QbitAI's application types), their weights and origin."""
-    try:
-        items = builtin_scenarios()
-    except BaimoError as exc:
-        raise _fail(exc) from None
+    items = builtin_scenarios()
+    if as_json:
+        emit_json([{"id": p.id, "name_zh": p.name_zh, "name_en": p.name_en,
+                    "priority": list(p.criteria.priority or []), "weights": p.weights,
+                    "examples": list(p.examples), "quote": p.quote} for p in items.values()])
+        return
     console = _console()
     t = Table(title="Built-in scenarios (QbitAI 量子位智库, 大模型落地与前沿趋势研究报告, seed 004)")
     for col in ("id", "名称", "priority (seed)", "weights", "examples"):
@@ -212,7 +208,7 @@ def scenarios_cmd() -> None:
         order = " > ".join(f"{c} {_CRITERIA_ZH.get(c, '')}".strip()
                            for c in (list(p.criteria.priority) if p.criteria.priority
                                                            else list(p.weights)))
-        t.add_row(p.id, f"{p.name_zh or ''}\n{p.name_en or ''}", order,
+        add_row(t, p.id, f"{p.name_zh or ''}\n{p.name_en or ''}", order,
                   "\n".join(f"{k} {v:.3f}" for k, v in p.weights.items()),
                   "\n".join(p.examples))
     console.print(t)

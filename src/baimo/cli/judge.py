@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from baimo.cli.console import emit_json, emit_table, err, new_app, out, safe
 from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.store.store import Store
@@ -31,13 +31,7 @@ from baimo.tasks.judge_prompts import list_prompts
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="LLM-as-judge: pairwise comparisons and agreement with human labels.")
-
-console = Console()
-if not console.is_terminal:
-    console = Console(width=200)
-err = Console(stderr=True)
+app = new_app("LLM-as-judge: pairwise comparisons and agreement with human labels.")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Models file "
                                                 "(default: ./baimo.yaml if present).")]
@@ -46,7 +40,7 @@ JudgeOpt = Annotated[str, typer.Option("--judge", "-j", help="Judge model name f
 LanguageOpt = Annotated[str, typer.Option("--language", help="Prompt language: auto (from "
                                           "each question), zh or en.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the full result as "
-                                              "JSON to this file.")]
+                                              "JSON to this file ('-': print only the JSON).")]
 
 
 def _language(value: str) -> Literal["auto", "en", "zh"]:
@@ -63,11 +57,17 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
+def _stdout_json(path: Path | None) -> bool:
+    return path is not None and str(path) == "-"
+
+
 def _write_json(path: Path | None, data: dict[str, Any]) -> None:
-    if path is not None:
+    if _stdout_json(path):
+        emit_json(data)
+    elif path is not None:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str),
                         encoding="utf-8")
-        console.print(f"json: {path.resolve()}")
+        out().print(f"json: {safe(path.resolve())}", highlight=False)
 
 
 @app.command("pairwise")
@@ -97,32 +97,37 @@ def pairwise_cmd(
             return await judge_run_pairwise(store, run, model_a, model_b, j, task=task,
                                             language=lang, use_reference=reference)
 
-    out = asyncio.run(go())
-    s = out.summary()
-    t = Table(title=f"judge {out.judge} · run {out.run_id}"
-              + (f" · task {task}" if task else ""))
+    res = asyncio.run(go())
+    s = res.summary()
+    if _stdout_json(json_out):
+        _write_json(json_out, {**s, "rows": res.rows})
+        return
+    con = out()
+    t = Table(title=safe(f"judge {res.judge} · run {res.run_id}" + (f" · task {task}" if task
+                                                                     else "")))
     t.add_column("outcome")
     t.add_column("pairs", justify="right")
-    t.add_row(f"{model_a} wins", str(out.wins))
-    t.add_row("ties (incl. orders disagreeing)", str(out.ties))
-    t.add_row(f"{model_b} wins", str(out.losses))
-    t.add_row("judge parse errors (excluded)", str(out.parse_errors))
-    t.add_row("judge errors (excluded)", str(out.errors))
-    console.print(t)
-    if out.judged:
-        console.print(f"win rate of {model_a} vs {model_b} (a tie counts half): "
-                      f"{_pct(s['win_rate'])}, 95% CI {_pct(s['ci_low'])}–{_pct(s['ci_high'])}"
-                      f" (Wilson) over {out.judged} judged of {out.shared} shared samples")
+    t.add_row(f"{safe(model_a)} wins", str(res.wins))
+    t.add_row("ties (incl. orders disagreeing)", str(res.ties))
+    t.add_row(f"{safe(model_b)} wins", str(res.losses))
+    t.add_row("judge parse errors (excluded)", str(res.parse_errors))
+    t.add_row("judge errors (excluded)", str(res.errors))
+    con.print(t)
+    if res.judged:
+        con.print(safe(f"win rate of {model_a} vs {model_b} (a tie counts half): "
+                       f"{_pct(s['win_rate'])}, 95% CI {_pct(s['ci_low'])}–{_pct(s['ci_high'])}"
+                       f" (Wilson) over {res.judged} judged of {res.shared} shared samples"),
+                  highlight=False)
     else:
-        console.print(f"no pair could be judged ({out.shared} shared samples)")
+        con.print(f"no pair could be judged ({res.shared} shared samples)")
     prompts = ", ".join(f"{p['prompt_id']} v{p['prompt_version']} {h[:12]}"
-                        for h, p in out.prompts.items())
-    console.print(f"prompts: {prompts or '—'} · reused stored verdicts: {out.reused} · "
-                  f"judge cost: {out.cost:.4f} {out.currency}")
-    _write_json(json_out, {**s, "rows": out.rows})
-    if out.errors:
-        err.print(f"[yellow]{out.errors} pair(s) could not be judged; run the command again "
-                  "to retry them[/]")
+                        for h, p in res.prompts.items())
+    con.print(safe(f"prompts: {prompts or '—'} · reused stored verdicts: {res.reused} · "
+                   f"judge cost: {res.cost:.4f} {res.currency}"), highlight=False)
+    _write_json(json_out, {**s, "rows": res.rows})
+    if res.errors:
+        err().print(f"[yellow]{res.errors} pair(s) could not be judged; run the command again "
+                    "to retry them[/]")
 
 
 @app.command("agreement")
@@ -154,7 +159,11 @@ def agreement_cmd(
                                        threshold=threshold)
 
     rep = asyncio.run(go())
-    t = Table(title=f"judge {judge} vs human labels · {file.name} ({rep.mode})")
+    if _stdout_json(json_out):
+        _write_json(json_out, rep.as_dict())
+        return
+    con = out()
+    t = Table(title=safe(f"judge {judge} vs human labels · {file.name} ({rep.mode})"))
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_row("labelled items", str(rep.total))
@@ -171,21 +180,17 @@ def agreement_cmd(
         if rep.threshold is not None:
             t.add_row(f"pass/fail agreement (≥ {rep.threshold})", _pct(rep.pass_agreement))
             t.add_row("pass/fail kappa", _num(rep.pass_kappa))
-    console.print(t)
-    conf = Table(title="confusion (rows: human, columns: judge)")
+    con.print(t)
     cols = sorted({j for row in rep.confusion.values() for j in row},
                   key=lambda x: (len(x), x))
-    conf.add_column("human")
-    for c in cols:
-        conf.add_column(c, justify="right")
-    for h, row in rep.confusion.items():
-        conf.add_row(h, *(str(row.get(c, 0)) for c in cols))
     if rep.confusion:
-        console.print(conf)
+        emit_table(["human", *cols], [[h, *(row.get(c, 0) for c in cols)]
+                                      for h, row in rep.confusion.items()],
+                   title="confusion (rows: human, columns: judge)")
     prompts = ", ".join(f"{p['prompt_id']} v{p['prompt_version']} {h[:12]}"
                         for h, p in rep.prompts.items())
-    console.print(f"prompts: {prompts or '—'} · judge cost: {rep.cost:.4f} "
-                  f"{rep.judge.get('currency', '')}")
+    con.print(safe(f"prompts: {prompts or '—'} · judge cost: {rep.cost:.4f} "
+                   f"{rep.judge.get('currency', '')}"), highlight=False)
     _write_json(json_out, rep.as_dict())
 
 
@@ -193,21 +198,27 @@ def agreement_cmd(
 def prompts_cmd(
     show: Annotated[str | None, typer.Option(help="Print the full text of this prompt id.")
                     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")
+                       ] = False,
 ) -> None:
     """The versioned judge prompts and their hashes."""
     prompts = list_prompts()
     if show is not None:
         for p in prompts:
             if p.id == show:
-                console.print(f"[bold]{p.id}[/] v{p.version} sha256 {p.hash}")
-                console.print("[bold]system[/]\n" + p.system, markup=False, highlight=False)
-                console.print("user template\n" + p.template, markup=False, highlight=False)
+                if as_json:
+                    emit_json({"id": p.id, "version": p.version, "mode": p.mode,
+                               "language": p.language, "sha256": p.hash, "system": p.system,
+                               "template": p.template})
+                    return
+                con = out()
+                con.print(f"[bold]{safe(p.id)}[/] v{safe(p.version)} sha256 {p.hash}",
+                          highlight=False)
+                con.print("[bold]system[/]\n" + safe(p.system), highlight=False)
+                con.print("user template\n" + safe(p.template), highlight=False)
                 return
         raise BaimoError(f"no judge prompt '{show}'. Known: "
                          + ", ".join(p.id for p in prompts))
-    t = Table()
-    for col in ("id", "version", "mode", "language", "sha256"):
-        t.add_column(col)
-    for p in prompts:
-        t.add_row(p.id, p.version, p.mode, p.language, p.hash)
-    console.print(t)
+    emit_table(["id", "version", "mode", "language", "sha256"],
+               [[p.id, p.version, p.mode, p.language, p.hash] for p in prompts],
+               as_json=as_json)

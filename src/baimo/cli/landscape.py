@@ -8,8 +8,6 @@ where it came from.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -21,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from baimo.cli.console import add_row, emit_table, error_exit, new_app, plain, safe
+from baimo.cli.console import out as stdout_console
 from baimo.errors import BaimoError
 from baimo.landscape.catalog import (
     FILING_LABELS,
@@ -37,12 +37,10 @@ from baimo.landscape.catalog import (
     update_record,
     user_catalog_path,
 )
+from baimo.tabular import csv_text, md_table
 
-app = typer.Typer(
-    name="landscape",
-    help="The Chinese LLM landscape (百模大战): a sourced catalog of models and vendors.",
-    no_args_is_help=True,
-)
+app = new_app("The Chinese LLM landscape (百模大战): a sourced catalog of models and vendors.",
+              name="landscape")
 
 CatalogOpt = Annotated[Path | None, typer.Option(
     "--catalog", help="An extra catalog file merged over the built-in and user catalogs.")]
@@ -64,19 +62,17 @@ VendorOpt = Annotated[str | None, typer.Option(
 MarketOpt = Annotated[str | None, typer.Option("--market", help="domestic or overseas.")]
 
 
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+def _console() -> Console:
+    return stdout_console()
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Print user errors without a traceback and exit 1 (the top-level CLI does the same;
-    this keeps the sub-app usable on its own and in tests)."""
+    """The CLI's one error path (``baimo.cli.console.error_exit``): message, status 2."""
     try:
         yield
     except BaimoError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        error_exit(exc)
 
 
 def _filtered(catalog: Catalog, kind: str | None, stage: str | None, open_: bool | None,
@@ -97,21 +93,22 @@ def _domain_text(r: CatalogRecord) -> str:
 def list_cmd(kind: KindOpt = None, stage: StageOpt = None, open_: OpenOpt = None,
              vertical: VerticalOpt = None, industry: IndustryOpt = None,
              region: RegionOpt = None, filed: FiledOpt = None, vendor: VendorOpt = None,
-             market: MarketOpt = None, catalog: CatalogOpt = None) -> None:
+             market: MarketOpt = None, catalog: CatalogOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print the listed rows as "
+                                                   "JSON (export --format json: everything)."
+                                                   )] = False) -> None:
     """List catalog records, optionally filtered."""
     with _user_errors():
         cat = load_catalog(catalog)
         rows = _filtered(cat, kind, stage, open_, vertical, industry, region, filed, vendor,
                          market)
-    table = Table(title=f"baimo landscape: {len(rows)} of {len(cat)} catalog records")
-    for col in ("id", "vendor", "kind", "model", "domain", "stage", "weights", "filing",
-                "region"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r.id, r.vendor or "-", r.vendor_kind, r.model or "-", _domain_text(r),
-                      STAGE_LABELS.get(r.stage or "", "-"), r.weights, r.filing or "-",
-                      r.region or "-")
-    _console().print(table)
+    emit_table(["id", "vendor", "kind", "model", "domain", "stage", "weights", "filing",
+                "region"],
+               [[r.id, r.vendor or "-", r.vendor_kind, r.model or "-", _domain_text(r),
+                 STAGE_LABELS.get(r.stage or "", "-"), r.weights, r.filing or "-",
+                 r.region or "-"] for r in rows],
+               title=f"baimo landscape: {len(rows)} of {len(cat)} catalog records",
+               as_json=as_json)
 
 
 @app.command("show")
@@ -122,7 +119,7 @@ def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhip
         cat = load_catalog(catalog)
         r = cat.get(record_id)
     con = _console()
-    con.print(f"[bold]{r.id}[/bold]  {r.label}")
+    con.print(f"[bold]{safe(r.id)}[/bold]  {safe(r.label)}", highlight=False)
     facts = Table(show_header=False, box=None, pad_edge=False)
     facts.add_column("field", style="dim")
     facts.add_column("value", overflow="fold")
@@ -143,7 +140,7 @@ def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhip
         ("platforms", ", ".join(r.platforms) or "-"),
     ]
     for k, v in rows:
-        facts.add_row(k, v)
+        add_row(facts, k, v)
     con.print(facts)
     if r.prices:
         prices = Table(title="prices")
@@ -151,7 +148,7 @@ def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhip
             prices.add_column(col, overflow="fold")
         for pr in r.prices:
             per = pr.per_1m_tokens
-            prices.add_row(pr.item, f"{pr.amount:g} {pr.currency}", f"{pr.unit} ({pr.direction})",
+            add_row(prices, pr.item, f"{pr.amount:g} {pr.currency}", f"{pr.unit} ({pr.direction})",
                            f"{per:g} {pr.currency}" if per is not None else "-", pr.source,
                            pr.as_of)
         con.print(prices)
@@ -162,7 +159,7 @@ def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhip
             evals.add_column(col, overflow="fold")
         for e in r.evaluations:
             name = cat.systems[e.system].name if e.system in cat.systems else e.system
-            evals.add_row(f"{e.system}\n{name}", f"{e.subject} ({e.scope})", e.dimension or "-",
+            add_row(evals, f"{e.system}\n{name}", f"{e.subject} ({e.scope})", e.dimension or "-",
                           f"{e.score:g}" if e.score is not None else "-",
                           str(e.rank) if e.rank is not None else "-", e.result or "-",
                           e.source, e.as_of)
@@ -172,10 +169,10 @@ def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhip
         prov.add_column(col, overflow="fold")
     for p in r.provenance:
         fields = "whole record" if p.fields is None else (", ".join(p.fields) or "-")
-        prov.add_row(p.source, p.as_of, fields, " | ".join(x for x in (p.locator, p.note) if x))
+        add_row(prov, p.source, p.as_of, fields, " | ".join(x for x in (p.locator, p.note) if x))
     con.print(prov)
     for note in r.notes:
-        con.print(f"note: {note}")
+        con.print(f"note: {safe(note)}", highlight=False)
 
 
 def _print_counts(con: Console, title: str, counts: dict[str, int], total: int,
@@ -184,7 +181,7 @@ def _print_counts(con: Console, title: str, counts: dict[str, int], total: int,
     for key, n in counts.items():
         label = f"{key} ({labels[key]})" if labels and key in labels else key
         parts.append(f"{label} {n} ({100.0 * n / total:.0f}%)" if total else f"{label} {n}")
-    con.print(f"  {title}: " + "; ".join(parts))
+    con.print(safe(f"  {title}: " + "; ".join(parts)), highlight=False)
 
 
 @app.command("stats")
@@ -202,29 +199,30 @@ def stats_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         return
     con = _console()
     c = report.census
-    con.print(f"[bold]census ({c.source}: {c.publisher})[/bold]")
+    con.print(f"[bold]census ({safe(c.source)}: {safe(c.publisher)})[/bold]")
     approx = "about " if c.released_total.approx else ""
     con.print(f"  models released by {c.released_total.as_of}: {approx}{report.released}")
     con.print(f"  filed (备案) by {c.filed_total.as_of}: "
               f"{'about ' if c.filed_total.approx else ''}{report.filed}"
               f" = {report.filed}/{report.released} = {report.filed_share_pct:.1f}% of released")
     con.print(f"  not yet filed: {report.released} - {report.filed} = {report.not_filed}")
-    regions = "; ".join(f"{r.region} ({r.region_zh}) {r.filed} = {r.share_of_filed_pct:.1f}%"
-                        for r in report.regions)
+    regions = safe("; ".join(f"{r.region} ({r.region_zh}) {r.filed} = "
+                             f"{r.share_of_filed_pct:.1f}%" for r in report.regions))
     con.print(f"  filings by region (share of filed): {regions}; other regions, not itemised by "
               f"the source: {report.other_regions_filed} = "
               f"{100.0 * report.other_regions_filed / report.filed:.1f}%")
     con.print(f"  from universities and research institutes: {report.universities} = "
               f"{report.universities}/{report.released} = {report.universities_share_pct:.1f}%"
               " of released")
-    con.print("  popular sizes: " + ", ".join(
-        f"{s.label} ({s.quote_zh})" for s in c.popular_sizes.sizes))
+    con.print("  popular sizes: " + safe(", ".join(
+        f"{s.label} ({s.quote_zh})" for s in c.popular_sizes.sizes)))
     for chk in report.checks:
         verdict = "agrees" if chk.agrees else "DISAGREES"
         con.print(f"  check: computed {chk.name} {chk.computed:.1f} vs reported "
                   f"{chk.reported:g}: {verdict}")
     for e in c.earlier_counts:
-        con.print(f"  earlier count ({e.source}, {e.as_of}): {e.qualifier} {e.value}")
+        con.print(safe(f"  earlier count ({e.source}, {e.as_of}): {e.qualifier} {e.value}"),
+                  highlight=False)
     con.print()
     con.print(f"[bold]catalog records ({stats.total})[/bold]  "
               "(models the seed documents name; not a census)")
@@ -275,22 +273,13 @@ def _render(records: Sequence[CatalogRecord], cat: Catalog, fmt: str) -> str:
                                       for k, v in cat.systems.items()},
                "records": [r.model_dump(mode="json") for r in records]}
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-        writer.writeheader()
-        for r in records:
-            writer.writerow(_flat(r))
-        return buf.getvalue()
+    if fmt == "csv":  # cells made safe to open in a spreadsheet (baimo.tabular)
+        return csv_text(CSV_COLUMNS, [_flat(r) for r in records], lineterminator="\n")
     if fmt == "md":
         cols = ("id", "vendor", "vendor_kind", "model", "domain", "industry", "stage",
                 "weights", "filing", "region", "sources")
-        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-        for r in records:
-            row = _flat(r)
-            cells = [row[c].replace("|", "\\|").replace("\n", " ") or "-" for c in cols]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+        rows = [[_flat(r)[c] or "-" for c in cols] for r in records]
+        return "\n".join(md_table(cols, rows)) + "\n"
     raise BaimoError(f"unknown export format '{fmt}'; use csv, json or md.")
 
 
@@ -361,7 +350,7 @@ def add_cmd(
                          aliases=alias or [], platforms=platform or [],
                          notes=[note] if note else [])
         rec = add_record(fields, source=source, as_of=as_of)
-    typer.echo(f"added {rec.id} to {user_catalog_path()}")
+    typer.echo(plain(f"added {rec.id} to {user_catalog_path()}"))
 
 
 def _stage(value: str | None) -> str | None:
@@ -405,7 +394,7 @@ def update_cmd(
                           aliases=alias or [], platforms=platform or [],
                           notes=[note] if note else [])
         rec = update_record(record_id, changes, source=source, as_of=as_of)
-    typer.echo(f"updated {rec.id} in {user_catalog_path()}")
+    typer.echo(plain(f"updated {rec.id} in {user_catalog_path()}"))
 
 
 @app.command("map")
@@ -423,8 +412,7 @@ def map_cmd(
     from baimo.reports.decision import measured_links, write_landscape_map
 
     if market not in ("domestic", "overseas", "all"):
-        typer.echo("error: --market must be domestic, overseas or all", err=True)
-        raise typer.Exit(1)
+        error_exit("--market must be domestic, overseas or all")
     with _user_errors():
         cat = load_catalog(catalog)
         records = [r for r in cat if market == "all" or r.market == market]
@@ -434,9 +422,8 @@ def map_cmd(
 
             store = Store()
             try:
-                names = sorted({m["model_name"] for r in store.list_runs(1_000_000)
-                                if r["kind"] in ("eval", "perf")
-                                for m in store.get_run(r["id"])["models"]})
+                names = sorted({name for r in store.runs.recent(1_000_000)
+                                if r.kind in ("eval", "perf") for name in r.model_names})
             finally:
                 store.close()
             links = measured_links(names, cat)

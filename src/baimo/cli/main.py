@@ -2,46 +2,78 @@
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
+from typer._click import Command, Context, HelpFormatter
+from typer.core import TyperCommand
 
-from baimo.config import EMBEDDED, load_config
-from baimo.errors import BaimoError
-from baimo.paths import baimo_home
-from baimo.runs.eval import resolve_models, run_eval
-from baimo.runs.runner import ModelProgress
-from baimo.store.store import Store, dumps
+from baimo.cli.console import BaimoGroup, Column, emit_json, emit_table, err, new_app, out, safe
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="baimo 百模: measure, compare and choose LLMs and their vendors.",
-                  pretty_exceptions_enable=False)
-models_app = typer.Typer(no_args_is_help=True, help="List, show and check configured models.")
-runs_app = typer.Typer(no_args_is_help=True, help="List, show and diff stored runs.")
+if TYPE_CHECKING:
+    from baimo.config import ModelConfig
+    from baimo.runs.runner import ModelProgress
+    from baimo.store.records import ResultRecord
+    from baimo.store.store import Store
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "score": ("baimo.cli.score", "Analyst methodologies: weighted indicators, gates, "
+              "sensitivity."),
+    "landscape": ("baimo.cli.landscape", "The market map: vendors, models, stages, filing."),
+    "suites": ("baimo.cli.suites", "Built-in suites."),
+    "perf": ("baimo.cli.perf", "API and engine performance under load."),
+    "advise": ("baimo.cli.advise", "Which models win for an application."),
+    "judge": ("baimo.cli.judge", "LLM-as-judge tools."),
+}
+"""Command groups imported only when run: ``baimo --help`` and ``baimo eval`` must not pay for
+the imports of every other command (numpy, scipy, the methodology models, ...)."""
+
+
+class _Root(BaimoGroup):
+    """The ``baimo`` group: its own commands plus the lazily imported groups of ``_LAZY``.
+
+    Typer (0.29) builds on its own copy of click (``typer._click``); these overrides use that
+    copy's types, which Typer documents only through ``cls=``.
+    """
+
+    _help_only = False
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in _LAZY if n not in self.commands)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in _LAZY and cmd_name not in self.commands:
+            module, help_text = _LAZY[cmd_name]
+            if self._help_only:
+                # Listing commands in --help needs their one-line help, not their code.
+                return TyperCommand(cmd_name, help=help_text, short_help=help_text)
+            sub = importlib.import_module(module).app
+            cmd = typer.main.get_command(sub)
+            cmd.help = cmd.help or help_text
+            self.add_command(cmd, cmd_name)
+            return cmd
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        self._help_only = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._help_only = False
+
+
+app = new_app("baimo 百模: measure, compare and choose LLMs and their vendors.", cls=_Root)
+models_app = new_app("List, show and check configured models.")
+runs_app = new_app("List, show and diff stored runs.")
 app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
 
-console = Console()
-if not console.is_terminal:
-    # Piped or captured output: do not fold tables into 80 columns.
-    console = Console(width=200)
-err = Console(stderr=True)
-
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the table as JSON.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Models file "
                                                 "(default: ./baimo.yaml if present).")]
 
@@ -50,18 +82,28 @@ class _ProgressView:
     """A Rich progress bar per model: done/total, rate, ETA and errors."""
 
     def __init__(self, enabled: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}/s"), TimeRemainingColumn(),
             TextColumn("[red]{task.fields[errors]} err[/] {task.fields[cached]} cached"),
-            console=err, disable=not enabled, refresh_per_second=4)
+            console=err(), disable=not enabled, refresh_per_second=4)
         self.ids: dict[str, TaskID] = {}
         self.last = 0.0
 
     def __call__(self, p: ModelProgress) -> None:
         now = time.monotonic()
         if p.name not in self.ids:
-            self.ids[p.name] = self.progress.add_task(p.name, total=p.total, rate="-",
+            # The description is rendered as markup: a model name is data.
+            self.ids[p.name] = self.progress.add_task(safe(p.name), total=p.total, rate="-",
                                                       errors=0, cached=0)
         elif now - self.last < 0.1 and p.done < p.total:
             return
@@ -100,8 +142,13 @@ def eval_cmd(
     template: Annotated[str | None, typer.Option(help="Prompt template id (benchmarks).")
                         ] = None,
     split: Annotated[str | None, typer.Option(help="Dataset split (benchmarks).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON "
+                                          "instead of a table.")] = False,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
+    from baimo.config import load_config
+    from baimo.runs.eval import resolve_models, run_eval
+    from baimo.store.store import Store
     from baimo.tasks.registry import SuiteOptions, build_suite
     from baimo.tasks.task import load_task
 
@@ -117,189 +164,278 @@ def eval_cmd(
     if not tasks:
         tasks = build_suite("demo", opts)
     store = Store()
-    view = _ProgressView(progress and err.is_terminal)
+    view = _ProgressView(progress and err().is_terminal)
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         with view.progress:
             outcome = run_eval(store, models, tasks, command=command, resume=resume,
                                concurrency=concurrency, on_progress=view)
     except KeyboardInterrupt:
-        latest = store.list_runs(1)
-        rid = latest[0]["id"] if latest else "RUN_ID"
-        err.print(f"interrupted: finished samples are stored. Continue with: "
-                  f"baimo eval {' '.join(shlex.quote(a) for a in sys.argv[2:])} --resume {rid}"
-                  if "--resume" not in sys.argv else "interrupted: finished samples are stored.")
+        latest = store.runs.recent(1)
+        rid = latest[0].id if latest else "RUN_ID"
+        err().print(safe(f"interrupted: finished samples are stored. Continue with: "
+                         f"baimo eval {' '.join(shlex.quote(a) for a in sys.argv[2:])} "
+                         f"--resume {rid}" if "--resume" not in sys.argv
+                         else "interrupted: finished samples are stored."))
         raise typer.Exit(130) from None
-    _print_summary(store, outcome.run_id)
-    for p in outcome.progress.values():
-        if p.failed_reason:
-            err.print(f"[red]model {p.name} failed:[/] {p.failed_reason}")
     if report is not None:
         from baimo.reports.build import write_report
 
         write_report(store, [outcome.run_id], report, "html", cfg.dimensions)
-        console.print(f"report: {report.resolve()}")
-    console.print(f"run: {outcome.run_id} ({outcome.status}) · store: {store.safe_url}")
+    failures = {p.name: p.failed_reason for p in outcome.progress.values() if p.failed_reason}
+    if as_json:
+        emit_json({"run": outcome.run_id, "status": outcome.status,
+                   "summary": _summary_rows(store, outcome.run_id), "failed_models": failures,
+                   "report": str(report.resolve()) if report is not None else None})
+        return
+    _print_summary(store, outcome.run_id)
+    for name, reason in failures.items():
+        err().print(f"[red]model {safe(name)} failed:[/] {safe(reason)}")
+    if report is not None:
+        out().print(f"report: {safe(report.resolve())}", highlight=False)
+    out().print(f"run: {safe(outcome.run_id)} ({safe(outcome.status)}) · store: "
+                f"{safe(store.safe_url)}", highlight=False)
 
 
-def _print_summary(store: Store, run_id: str) -> None:
+_SUMMARY_COLUMNS = [Column("model"), Column("task"), Column("scored", right=True),
+                    Column("accuracy", right=True), Column("95% CI", "ci95", right=True),
+                    Column("no-answer", right=True), Column("truncated", right=True),
+                    Column("errors", right=True), Column("cost", right=True)]
+
+
+def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Per model and task: counts, accuracy with its 95% interval, outcomes and cost."""
     from baimo.scores.summary import summarize
 
-    rows = store.results([run_id])
+    rows = store.runs.results([run_id])
     summary = summarize(rows)
     task_cost: dict[tuple[str, str], float] = {}
     for r in rows:
-        key = (r["model_name"], r["task"])
-        task_cost[key] = task_cost.get(key, 0.0) + float(r["cost"])
-    t = Table(title=f"run {run_id}")
-    for col in ("model", "task", "scored", "accuracy", "95% CI", "no-answer", "truncated",
-                "errors", "cost"):
-        t.add_column(col, justify="left" if col in ("model", "task") else "right")
+        key = (r.model_name, r.task)
+        task_cost[key] = task_cost.get(key, 0.0) + r.cost
+    out_rows = []
     for name, m in summary["models"].items():
         for task_name, acc in m["tasks"].items():
-            a = acc["accuracy"]
-            t.add_row(name, task_name, str(acc["scored"]),
-                      "—" if a is None else f"{100 * a:.1f}%",
-                      "—" if a is None else f"{100 * acc['ci_low']:.1f}–"
-                      f"{100 * acc['ci_high']:.1f}",
-                      str(acc["statuses"].get("no-answer", 0)),
-                      str(acc["statuses"].get("truncated", 0)),
-                      str(acc["statuses"].get("error", 0)),
-                      f"{task_cost[(name, task_name)]:.4f} {m['currency']}")
-    console.print(t)
+            out_rows.append({
+                "model": name, "task": task_name, "scored": acc["scored"],
+                "accuracy": acc["accuracy"], "ci_low": acc["ci_low"],
+                "ci_high": acc["ci_high"],
+                "no_answer": acc["statuses"].get("no-answer", 0),
+                "truncated": acc["statuses"].get("truncated", 0),
+                "errors": acc["statuses"].get("error", 0),
+                "cost": task_cost[(name, task_name)], "currency": m["currency"]})
+    return out_rows
+
+
+def _print_summary(store: Store, run_id: str) -> None:
+    rows = []
+    for r in _summary_rows(store, run_id):
+        a = r["accuracy"]
+        rows.append([r["model"], r["task"], r["scored"],
+                     "—" if a is None else f"{100 * a:.1f}%",
+                     "—" if a is None else f"{100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f}",
+                     r["no_answer"], r["truncated"], r["errors"],
+                     f"{r['cost']:.4f} {r['currency']}"])
+    emit_table(_SUMMARY_COLUMNS, rows, title=f"run {run_id}")
 
 
 @models_app.command("list")
-def models_list(config: ConfigOpt = None) -> None:
+def models_list(config: ConfigOpt = None, as_json: JsonFlag = False) -> None:
     """The configured models and the built-in embedded model."""
+    from baimo.config import EMBEDDED, load_config
+
     cfg = load_config(config)
-    t = Table()
-    for col in ("name", "provider", "model id", "endpoint", "key variable",
-                "price in/out per 1M"):
-        t.add_column(col)
+    rows = []
     for m in cfg.models.values():
         price = f"{m.pricing.input_per_1m:g}/{m.pricing.output_per_1m:g} {m.pricing.currency}"
-        t.add_row(m.name, m.provider,
-                  m.model_id if m.provider != EMBEDDED else "SmolLM2-135M-Instruct",
-                  m.base_url or "(in-process llama.cpp)", m.api_key_env or "-", price)
-    console.print(t)
+        rows.append([m.name, m.provider,
+                     m.model_id if m.provider != EMBEDDED else "SmolLM2-135M-Instruct",
+                     m.base_url or "(in-process llama.cpp)", m.api_key_env or "-", price])
+    emit_table([Column("name"), Column("provider"), Column("model id"), Column("endpoint"),
+                Column("key variable"), Column("price in/out per 1M", "price")], rows,
+               as_json=as_json)
 
 
 @models_app.command("show")
 def models_show(name: str, config: ConfigOpt = None) -> None:
-    """Everything baimo knows about one model (never the key's value)."""
-    console.print_json(dumps(load_config(config).get(name).public_dict()))
+    """Everything baimo knows about one model (never the key's value), as JSON."""
+    from baimo.config import load_config
+
+    emit_json(load_config(config).get(name).public_dict())
 
 
 @models_app.command("check")
 def models_check(names: Annotated[list[str] | None, typer.Argument()] = None,
-                 config: ConfigOpt = None) -> None:
+                 config: ConfigOpt = None, as_json: JsonFlag = False) -> None:
     """One tiny real request per model: reachability, streaming, usage, latency."""
-    from baimo.models.openai import check_model
+    import asyncio
+
+    from rich.text import Text
+
+    from baimo.config import load_config
 
     cfg = load_config(config)
     targets = [cfg.get(n) for n in names] if names else list(cfg.models.values())
 
-    async def one(m: Any) -> dict[str, Any]:
-        if m.provider == EMBEDDED:
-            from baimo.models.embedded import EmbeddedServer
-
-            server = EmbeddedServer(gguf_path=m.gguf_path, model_name=m.name)
-            try:
-                await server.astart()
-            except BaimoError as exc:
-                return {"model": m.name, "ok": False, "error": str(exc)}
-            try:
-                return await check_model(m, base_url=server.base_url)
-            finally:
-                await server.astop()
-        return await check_model(m)
-
     async def all_() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(one(m) for m in targets)))
+        return list(await asyncio.gather(*(_check_one(m) for m in targets)))
 
     results = asyncio.run(all_())
-    t = Table()
-    for col in ("model", "ok", "latency s", "TTFT s", "streaming", "usage returned", "detail"):
-        t.add_column(col)
-    for r in results:
-        t.add_row(r["model"], "[green]yes[/]" if r["ok"] else "[red]no[/]",
-                  str(r.get("latency_s", "-")), str(r.get("ttft_s", "-")),
-                  str(r.get("streaming", "-")), str(r.get("usage_returned", "-")),
-                  r.get("error") or repr(r.get("reply", "")))
-    console.print(t)
+    if as_json:
+        emit_json(results)
+    else:
+        emit_table(
+            ["model", "ok", "latency s", "TTFT s", "streaming", "usage returned", "detail"],
+            [[r["model"], Text("yes", "green") if r["ok"] else Text("no", "red"),
+              r.get("latency_s", "-"), r.get("ttft_s", "-"), r.get("streaming", "-"),
+              r.get("usage_returned", "-"), r.get("error") or repr(r.get("reply", ""))]
+             for r in results])
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
 
 
+async def _check_one(m: ModelConfig) -> dict[str, Any]:
+    """One tiny real request through the model's provider (the embedded engine is started
+    and stopped by its provider): reachability, streaming, ``usage`` support and latency.
+    Failures are results, not exceptions: one bad model must not hide the others."""
+    import asyncio
+
+    from baimo.errors import BaimoError
+    from baimo.models.base import ProviderError
+    from baimo.models.registry import open_provider
+
+    out: dict[str, Any] = {"model": m.name, "ok": False}
+    try:
+        async with open_provider(m, pool_size=1) as provider:
+            start = time.perf_counter()
+            comp = await asyncio.wait_for(
+                provider.complete([{"role": "user", "content": "Reply with the word: pong"}],
+                                  {"max_tokens": 8, "temperature": 0}),
+                timeout=m.limits.timeout_s)
+            out.update(ok=True, latency_s=round(time.perf_counter() - start, 3),
+                       ttft_s=None if comp.timing.first_token is None
+                       else round(comp.timing.first_token - comp.timing.sent, 3),
+                       streaming=m.stream and len(comp.timing.chunk_times) > 0,
+                       usage_returned=not comp.usage.estimated, reply=comp.text[:40],
+                       server_model=comp.model)
+    except ProviderError as exc:
+        out["error"] = exc.reason()
+    except TimeoutError:
+        out["error"] = f"timeout after {m.limits.timeout_s:g} s"
+    except BaimoError as exc:  # a missing key or package is reported, not raised
+        out["error"] = str(exc)
+    return out
+
+
 @runs_app.command("list")
-def runs_list(limit: int = 20) -> None:
+def runs_list(limit: int = 20, as_json: JsonFlag = False) -> None:
     """Recent runs, newest first."""
-    store = Store()
-    t = Table()
-    for col in ("run", "kind", "status", "results", "models", "created"):
-        t.add_column(col)
-    for r in store.list_runs(limit):
-        models = r["spec"].get("models", [])
-        t.add_row(r["id"], r["kind"], r["status"], str(r["n_results"]),
-                  ", ".join(str(m) for m in models),
-                  time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created_at"])))
-    console.print(t)
+    from baimo.store.store import Store
+
+    rows = []
+    for r in Store().runs.recent(limit):
+        models = r.spec.get("models", [])
+        rows.append([r.id, r.kind, r.status, r.n_results,
+                     [str(m) for m in models] if as_json else ", ".join(str(m) for m in models),
+                     r.created_at if as_json else
+                     time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))])
+    emit_table(["run", "kind", "status", "results", "models", "created"], rows,
+               as_json=as_json)
 
 
 @runs_app.command("show")
-def runs_show(run: str) -> None:
+def runs_show(run: str, as_json: JsonFlag = False) -> None:
     """A run's models, tasks and scores."""
+    from baimo.store.store import Store
+
     store = Store()
-    run_id = store.resolve_run(run)
-    info = store.get_run(run_id)
-    console.print(f"[bold]{run_id}[/] {info['kind']} · {info['status']} · {info['command']}")
-    for m in info["models"]:
-        console.print(f"  model {m['model_name']}: {m['status']}"
-                      + (f" — {m['reason']}" if m["reason"] else ""))
-    if info["kind"] == "eval":
+    run_id = store.runs.resolve(run)
+    info = store.runs.get(run_id)
+    models = [{"model": m.model_name, "status": m.status, "reason": m.reason}
+              for m in info.models]
+    from baimo.tasks.extract import reading_counts, weak_readings
+
+    results = store.runs.results([run_id]) if info.kind == "eval" else []
+    if as_json:
+        emit_json({"run": run_id, "kind": info.kind, "status": info.status,
+                   "command": info.command, "models": models,
+                   "summary": _summary_rows(store, run_id) if info.kind == "eval" else [],
+                   "readings": reading_counts(results), "weak_readings": weak_readings(results)})
+        return
+    con = out()
+    con.print(f"[bold]{safe(run_id)}[/] {safe(info.kind)} · {safe(info.status)} · "
+              f"{safe(info.command or '')}", highlight=False)
+    for m in models:
+        con.print(f"  model {safe(m['model'])}: {safe(m['status'])}"
+                  + (f" — {safe(m['reason'])}" if m["reason"] else ""), highlight=False)
+    if info.kind == "eval":
         _print_summary(store, run_id)
+        _print_readings(results)
+
+
+def _print_readings(results: list[ResultRecord]) -> None:
+    """How each answer was read, per task and model, and the answers only weak rules read."""
+    from baimo.tasks.extract import reading_counts, weak_readings
+
+    counts = [[t, m, method, n] for t, per_model in reading_counts(results).items()
+              for m, methods in per_model.items() for method, n in methods.items()]
+    emit_table(["task", "model", "method", "answers"], counts, title="how answers were read")
+    weak = weak_readings(results)
+    if weak:
+        emit_table(["task", "model", "sample", "method", "status", "read as"],
+                   [[w["task"], w["model"], w["sample"], w["method"], w["status"],
+                     w["extracted"] or "—"] for w in weak[:50]],
+                   title=f"read only by the weakest rules ({len(weak)}; audit these)")
 
 
 @runs_app.command("diff")
-def runs_diff(run_a: str, run_b: str) -> None:
+def runs_diff(run_a: str, run_b: str, as_json: JsonFlag = False) -> None:
     """Samples whose verdict differs between two runs (same model and task)."""
+    from baimo.store.store import Store
+
     store = Store()
-    a_id, b_id = store.resolve_run(run_a), store.resolve_run(run_b)
-    a = {(r["model_name"], r["task"], r["sample_id"]): r for r in store.results([a_id])}
-    b = {(r["model_name"], r["task"], r["sample_id"]): r for r in store.results([b_id])}
-    t = Table(title=f"{a_id} → {b_id}")
-    for col in ("model", "task", "sample", a_id, b_id):
-        t.add_column(col)
-    changed = 0
+    a_id, b_id = store.runs.resolve(run_a), store.runs.resolve(run_b)
+    a = {(r.model_name, r.task, r.sample_id): r for r in store.runs.results([a_id])}
+    b = {(r.model_name, r.task, r.sample_id): r for r in store.runs.results([b_id])}
+    rows = []
     for key in sorted(set(a) | set(b)):
         ra, rb = a.get(key), b.get(key)
-        va = ra["status"] if ra else "—"
-        vb = rb["status"] if rb else "—"
+        va = ra.status if ra else "—"
+        vb = rb.status if rb else "—"
         if va != vb:
-            changed += 1
-            t.add_row(*key, va, vb)
-    console.print(t)
-    console.print(f"{changed} of {len(set(a) | set(b))} samples changed")
+            rows.append([*key, va, vb])
+    total = len(set(a) | set(b))
+    columns = [Column("model"), Column("task"), Column("sample"), Column(a_id, "a"),
+               Column(b_id, "b")]
+    if as_json:
+        emit_table(columns, rows, as_json=True,
+                   extra={"run_a": a_id, "run_b": b_id, "changed": len(rows), "total": total})
+        return
+    emit_table(columns, rows, title=f"{a_id} → {b_id}")
+    out().print(f"{len(rows)} of {total} samples changed", highlight=False)
 
 
 @app.command("report")
 def report_cmd(
     runs: Annotated[list[str], typer.Argument(help="Run ids (or prefixes, or 'latest').")],
-    out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="html, md, csv or json")] = "html",
     config: ConfigOpt = None,
 ) -> None:
     """Write one report comparing the models of the given runs."""
+    from baimo.config import load_config
+    from baimo.errors import BaimoError
+    from baimo.paths import baimo_home
     from baimo.reports.build import write_report
+    from baimo.store.store import Store
 
     if fmt not in {"html", "md", "csv", "json"}:
         raise BaimoError(f"unknown format '{fmt}'; use html, md, csv or json")
     store = Store()
-    ids = [store.resolve_run(r) for r in runs]
-    target = out or (baimo_home() / "reports" / f"{ids[0]}.{fmt}")
+    ids = [store.runs.resolve(r) for r in runs]
+    target = out_path or (baimo_home() / "reports" / f"{ids[0]}.{fmt}")
     write_report(store, ids, target, fmt, load_config(config).dimensions)
-    console.print(f"report: {target.resolve()}")
+    out().print(f"report: {safe(target.resolve())}", highlight=False)
 
 
 @app.command("demo")
@@ -311,35 +447,36 @@ def demo_cmd(
     """The main job on the embedded defaults: the demo task, a short perf sweep, one report."""
     from baimo.config import default_embedded_model
     from baimo.reports.build import write_report
+    from baimo.runs.eval import run_eval
+    from baimo.store.store import Store
     from baimo.tasks.registry import build_suite
 
     store = Store()
     model = default_embedded_model()
-    view = _ProgressView(err.is_terminal)
+    view = _ProgressView(err().is_terminal)
     with view.progress:
         outcome = run_eval(store, [model], build_suite("demo"), command="baimo demo",
                            on_progress=view)
     _print_summary(store, outcome.run_id)
     run_ids = [outcome.run_id]
+    con = out()
     if perf:
-        from baimo.perf import run_demo_sweep
+        from baimo.perf import level_summaries, run_demo_sweep
 
-        console.print("perf: short sweep on the embedded engine (concurrency 1 and 2) …")
+        con.print("perf: short sweep on the embedded engine (concurrency 1 and 2) …")
         perf_id = run_demo_sweep(store, model)
         run_ids.append(perf_id)
-        from baimo.perf.runner import level_summaries
-
         for lv in level_summaries(store, [perf_id]):
             m = lv["metrics"]
-            console.print(
-                f"  {lv['level']}: TTFT p50 {1000 * m['ttft_s']['p50']:.0f} ms · TPOT p50 "
+            con.print(
+                f"  {safe(lv['level'])}: TTFT p50 {1000 * m['ttft_s']['p50']:.0f} ms · TPOT p50 "
                 f"{1000 * (m['tpot_s']['p50'] or 0):.1f} ms · output "
                 f"{lv['throughput']['output_tokens_per_s']:.1f} tok/s · "
-                f"{lv['requests']['ok']}/{lv['requests']['measured']} ok")
-            console.print(f"    {lv['client']['verdict']}")
+                f"{lv['requests']['ok']}/{lv['requests']['measured']} ok", highlight=False)
+            con.print(f"    {safe(lv['client']['verdict'])}", highlight=False)
     write_report(store, run_ids, report, "html")
-    console.print(f"report: {report.resolve()}")
-    console.print(f"runs: {', '.join(run_ids)} · store: {store.safe_url}")
+    con.print(f"report: {safe(report.resolve())}", highlight=False)
+    con.print(f"runs: {', '.join(run_ids)} · store: {safe(store.safe_url)}", highlight=False)
 
 
 @app.command("serve-model")
@@ -352,28 +489,3 @@ def serve_model_cmd(
     from baimo.models.embedded import serve_model
 
     serve_model(host, port, name, gguf)
-
-
-def _mount_optional() -> None:
-    """Sub-apps of other layers; each module exposes ``app``."""
-    import importlib
-
-    for module, name, help_text in (
-        ("baimo.cli.score", "score", "Analyst methodologies: weighted indicators, gates, "
-         "sensitivity."),
-        ("baimo.cli.landscape", "landscape", "The market map: vendors, models, stages, filing."),
-        ("baimo.cli.suites", "suites", "Built-in suites."),
-        ("baimo.cli.perf", "perf", "API and engine performance under load."),
-        ("baimo.cli.advise", "advise", "Which models win for an application."),
-        ("baimo.cli.judge", "judge", "LLM-as-judge tools."),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        app.add_typer(mod.app, name=name, help=help_text)
-
-
-_mount_optional()

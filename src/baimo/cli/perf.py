@@ -5,21 +5,19 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from baimo.config import ModelConfig, load_config
+from baimo.cli.console import Column, build_table, emit_json, emit_table, new_app, out, safe
 from baimo.errors import ConfigError
-from baimo.store.store import Store
 
-app = typer.Typer(no_args_is_help=False, add_completion=False,
-                  help="API and engine performance under load.")
-console = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from baimo.config import ModelConfig
+
+app = new_app("API and engine performance under load.", no_args_is_help=False)
 
 
 def _ms(v: float | None, digits: int = 1) -> str:
@@ -29,44 +27,48 @@ def _ms(v: float | None, digits: int = 1) -> str:
 def _print_level(model: str, s: dict[str, Any]) -> None:
     m = s["metrics"]
     req = s["requests"]
-    errs = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"]["by_kind"].items()))
-    line = (f"[bold]{model}[/] {s['level']}: {req['ok']}/{req['measured']} ok"
+    errs = safe(", ".join(f"{k}={v}" for k, v in sorted(s["errors"]["by_kind"].items())))
+    line = (f"[bold]{safe(model)}[/] {safe(s['level'])}: {req['ok']}/{req['measured']} ok"
             + (f" [red]({errs})[/]" if errs else "")
             + f" · TTFT p50 {_ms(m['ttft_s']['p50'])} ms p99 {_ms(m['ttft_s']['p99'])} ms"
             f" · ITL p50 {_ms(m['itl_s']['p50'], 2)} ms · TPOT p50 {_ms(m['tpot_s']['p50'], 2)}"
             f" ms · {s['throughput']['output_tokens_per_s']:.1f} out tok/s")
-    console.print(line, highlight=False)
+    out().print(line, highlight=False)
     client = s.get("client")
     if client and client["limited"]:
-        console.print(f"  [red]{client['verdict']}[/]", highlight=False)
+        out().print(f"  [red]{safe(client['verdict'])}[/]", highlight=False)
 
 
 def _summary_table(levels: list[dict[str, Any]]) -> Table:
     """The run's headline numbers, narrow enough for an 80-column terminal (all of them are
     in --json and --csv)."""
-    t = Table(title="baimo perf (ms unless marked; TTFT from send)")
-    for h in ("model", "level", "ok", "TTFT p50", "p99", "ITL p50", "TPOT p50", "E2E p50",
-              "out tok/s", "goodput/s", "client"):
-        t.add_column(h, justify="left" if h in ("model", "level") else "right")
+    from rich.text import Text
+
+    cols = [Column(h, right=h not in ("model", "level")) for h in (
+        "model", "level", "ok", "TTFT p50", "p99", "ITL p50", "TPOT p50", "E2E p50",
+        "out tok/s", "goodput/s", "client")]
+    rows = []
     for s in levels:
         m = s["metrics"]
         client = s.get("client") or {}
         e2e = m["e2e_s"]["p50"]
-        t.add_row(s["model"], s["level"], f"{s['requests']['ok']}/{s['requests']['measured']}",
-                  _ms(m["ttft_s"]["p50"]), _ms(m["ttft_s"]["p99"]), _ms(m["itl_s"]["p50"], 2),
-                  _ms(m["tpot_s"]["p50"], 2), "—" if e2e is None else f"{e2e * 1e3:.0f}",
-                  f"{s['throughput']['output_tokens_per_s']:.1f}",
-                  f"{s['goodput']['requests_per_s']:.2f}",
-                  "—" if not client else ("[red]LIMITED[/]" if client.get("limited") else "ok"))
-    return t
+        rows.append([s["model"], s["level"], f"{s['requests']['ok']}/{s['requests']['measured']}",
+                     _ms(m["ttft_s"]["p50"]), _ms(m["ttft_s"]["p99"]), _ms(m["itl_s"]["p50"], 2),
+                     _ms(m["tpot_s"]["p50"], 2), "—" if e2e is None else f"{e2e * 1e3:.0f}",
+                     f"{s['throughput']['output_tokens_per_s']:.1f}",
+                     f"{s['goodput']['requests_per_s']:.2f}",
+                     "—" if not client else (Text("LIMITED", "red") if client.get("limited")
+                                             else "ok")])
+    return build_table(cols, rows, title="baimo perf (ms unless marked; TTFT from send)")
 
 
 def _models(config: Path | None, names: list[str], url: str | None, model_id: str | None
             ) -> list[ModelConfig]:
+    from baimo.config import load_config, model_for_url
+
     if url:
         name = names[0] if names else (model_id or "target")
-        return [ModelConfig.model_validate({"name": name, "base_url": url,
-                                            "model": model_id or name})]
+        return [model_for_url(name, url, model_id)]
     cfg = load_config(config)
     return [cfg.get(n) for n in names] if names else [cfg.get(cfg.default_model)]
 
@@ -123,8 +125,8 @@ def perf(
     ignore_limits: Annotated[bool, typer.Option(help="Do not pace to the model's rpm/tpm.")
                              ] = False,
     seed: Annotated[int, typer.Option(help="Seed of prompts and arrivals.")] = 0,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON.")
-                        ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON to "
+                        "this file ('-': print it instead of the tables).")] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the summary CSV.")
                        ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
@@ -135,6 +137,7 @@ def perf(
     from baimo.perf.loads import parse_levels
     from baimo.perf.metrics import parse_slo
     from baimo.perf.runner import PerfSpec, run_perf, summary_csv
+    from baimo.store.store import Store
 
     if arrivals not in ("poisson", "gamma", "constant"):
         raise ConfigError("--arrivals must be poisson, gamma or constant")
@@ -152,44 +155,52 @@ def perf(
     models = _models(config, model or [], url, model_id)
     store = Store()
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    outcome = run_perf(store, spec, models, command=command, on_level=_print_level)
+    to_stdout = json_out is not None and str(json_out) == "-"
+    outcome = run_perf(store, spec, models, command=command,
+                       on_level=None if to_stdout else _print_level)
     levels_out = [s for v in outcome.summaries.values() for s in v]
-    console.print(_summary_table(levels_out))
+    if to_stdout:
+        emit_json(outcome.as_json())
+        return
+    con = out()
+    con.print(_summary_table(levels_out))
     for name, notes in outcome.notes.items():
         for note in notes:
-            console.print(f"[dim]{name}: {note}[/]", highlight=False)
+            con.print(f"[dim]{safe(name)}: {safe(note)}[/]", highlight=False)
     for summ in levels_out:
         cost = summ.get("cost") or {}
         got = summ["rate"]
         limits = ", ".join(f"{k.upper()} {got[k]:.0f} of limit {got[k + '_limit']:g}"
                            for k in ("rpm", "tpm") if got.get(k + "_limit"))
         if cost.get("total") or limits:
-            console.print(f"{summ['model']} {summ['level']}: "
-                          + (f"cost {cost['per_1m_output_tokens']:.4f} {cost['currency']} per "
-                             f"1M output tokens, {cost['per_request']:.6f} per request"
-                             if cost.get("total") else "")
-                          + ("; " if cost.get("total") and limits else "") + limits,
-                          highlight=False)
+            con.print(safe(f"{summ['model']} {summ['level']}: "
+                           + (f"cost {cost['per_1m_output_tokens']:.4f} {cost['currency']} per "
+                              f"1M output tokens, {cost['per_request']:.6f} per request"
+                              if cost.get("total") else "")
+                           + ("; " if cost.get("total") and limits else "") + limits),
+                      highlight=False)
     for name, lv in outcome.summaries.items():
         knee = next((s["knee"] for s in lv if "knee" in s), None)
         if knee:
-            console.print(f"{name}: throughput knee at concurrency {knee['concurrency']:g} "
-                          f"({knee['output_tokens_per_s']:.1f} output tok/s)")
+            con.print(f"{safe(name)}: throughput knee at concurrency {knee['concurrency']:g} "
+                      f"({knee['output_tokens_per_s']:.1f} output tok/s)", highlight=False)
     if json_out is not None:
+        import orjson
+
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_bytes(orjson.dumps(outcome.as_json(), option=orjson.OPT_INDENT_2
                                           | orjson.OPT_NON_STR_KEYS))
-        console.print(f"json: {json_out.resolve()}")
+        con.print(f"json: {safe(json_out.resolve())}", highlight=False)
     if csv_out is not None:
         csv_out.parent.mkdir(parents=True, exist_ok=True)
         csv_out.write_text(summary_csv(levels_out), encoding="utf-8")
-        console.print(f"csv: {csv_out.resolve()}")
+        con.print(f"csv: {safe(csv_out.resolve())}", highlight=False)
     if report is not None:
-        from baimo.perf.report import write_perf_report
+        from baimo.reports.perf import write_perf_report
 
         write_perf_report(store, [outcome.run_id], report)
-        console.print(f"report: {report.resolve()}")
-    console.print(f"run: {outcome.run_id} · store: {store.safe_url}")
+        con.print(f"report: {safe(report.resolve())}", highlight=False)
+    con.print(f"run: {outcome.run_id} · store: {safe(store.safe_url)}", highlight=False)
 
 
 @app.command("calibrate")
@@ -201,40 +212,47 @@ def calibrate_cmd(
                    ] = 0.02,
     tokens: Annotated[int, typer.Option(help="Known-latency check: tokens (one per chunk).")
                       ] = 100,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result JSON.")
-                        ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result JSON to "
+                        "this file ('-': print it instead).")] = None,
 ) -> None:
-    """Measure the harness's own overhead and error against the shipped mock server."""
+    """Measure the harness's own overhead and error against baimo's test server, which runs
+    as a separate program (python -m baimo.testing.mockserver)."""
     from baimo.perf.runner import calibrate
 
     res = calibrate(requests=requests, ttft_s=ttft, itl_s=itl, tokens=tokens)
+    if json_out is not None and str(json_out) == "-":
+        emit_json(res)
+        return
+    con = out()
     o = res["overhead"]
-    console.print("[bold]harness overhead[/] (zero-latency mock server in its own process, "
-                  "closed loop, concurrency 1)")
-    console.print(f"  per request: {o['client_cpu_per_request_ms']:.3f} ms client CPU; "
-                  f"TTFT floor p50 {o['ttft_floor_p50_ms']:.3f} ms, E2E floor p50 "
-                  f"{o['e2e_floor_p50_ms']:.3f} ms", highlight=False)
-    console.print(f"  per chunk:   {o['client_cpu_per_chunk_us']:.2f} µs client CPU",
-                  highlight=False)
+    con.print("[bold]harness overhead[/] (zero-latency mock server in its own process, "
+              "closed loop, concurrency 1)")
+    con.print(f"  per request: {o['client_cpu_per_request_ms']:.3f} ms client CPU; "
+              f"TTFT floor p50 {o['ttft_floor_p50_ms']:.3f} ms, E2E floor p50 "
+              f"{o['e2e_floor_p50_ms']:.3f} ms", highlight=False)
+    con.print(f"  per chunk:   {o['client_cpu_per_chunk_us']:.2f} µs client CPU",
+              highlight=False)
     k = res["known_latency"]
     c = k["config"]
-    console.print(f"[bold]measured vs true[/] (ttft {c['ttft_s'] * 1e3:g} ms, itl "
-                  f"{c['itl_s'] * 1e3:g} ms, {c['tokens']} tokens, {c['requests']} requests "
-                  f"arriving {c['rate']:g}/s)")
+    con.print(f"[bold]measured vs true[/] (ttft {c['ttft_s'] * 1e3:g} ms, itl "
+              f"{c['itl_s'] * 1e3:g} ms, {c['tokens']} tokens, {c['requests']} requests "
+              f"arriving {c['rate']:g}/s)")
     for key, label in (("ttft_s", "TTFT"), ("itl_s", "ITL"), ("e2e_s", "E2E")):
         m = k["metrics"][key]
-        console.print(f"  {label:<4} true {m['true'] * 1e3:9.3f} ms  measured p50 "
-                      f"{(m['measured_p50'] or 0) * 1e3:9.3f} ms  error "
-                      f"{(m['error_p50_ms'] or 0):+.3f} ms", highlight=False)
-    console.print(f"  (TTFT and E2E include the {o['ttft_floor_p50_ms']:.3f} ms floor above: "
-                  "loopback round trip and request handling, which any client sees)",
-                  highlight=False)
-    console.print(f"  server's own lateness (mean): {k['server_lag_mean_ms']:.3f} ms",
-                  highlight=False)
-    console.print(f"  {k['client_verdict']}", highlight=False)
+        con.print(f"  {label:<4} true {m['true'] * 1e3:9.3f} ms  measured p50 "
+                  f"{(m['measured_p50'] or 0) * 1e3:9.3f} ms  error "
+                  f"{(m['error_p50_ms'] or 0):+.3f} ms", highlight=False)
+    con.print(f"  (TTFT and E2E include the {o['ttft_floor_p50_ms']:.3f} ms floor above: "
+              "loopback round trip and request handling, which any client sees)",
+              highlight=False)
+    con.print(f"  server's own lateness (mean): {k['server_lag_mean_ms']:.3f} ms",
+              highlight=False)
+    con.print(f"  {safe(k['client_verdict'])}", highlight=False)
     if json_out is not None:
+        import orjson
+
         json_out.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
-        console.print(f"json: {json_out.resolve()}")
+        con.print(f"json: {safe(json_out.resolve())}", highlight=False)
 
 
 @app.command("compare")
@@ -242,29 +260,32 @@ def compare_cmd(
     runs: Annotated[list[str], typer.Argument(help="Perf run ids (or prefixes, or 'latest').")],
     report: Annotated[Path | None, typer.Option(help="Write an HTML comparison report.")
                       ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the levels as JSON.")
-                        ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the levels as JSON to "
+                        "this file ('-': print them instead of the table).")] = None,
 ) -> None:
     """Compare stored perf runs level by level, model against model."""
-    from baimo.perf.report import compare_table, write_perf_report
-    from baimo.perf.runner import level_summaries
+    from baimo.perf import level_summaries
+    from baimo.reports.perf import compare_table, write_perf_report
+    from baimo.store.store import Store
 
     store = Store()
-    ids = [store.resolve_run(r) for r in runs]
+    ids = [store.runs.resolve(r) for r in runs]
     for rid in ids:
-        if store.get_run(rid)["kind"] != "perf":
+        if store.runs.get(rid).kind != "perf":
             raise ConfigError(f"run {rid} is not a perf run")
     levels = level_summaries(store, ids)
+    if json_out is not None and str(json_out) == "-":
+        emit_json(levels)
+        return
     head, rows = compare_table(levels)
-    t = Table(title="perf compare")
-    for i, h in enumerate(head):
-        t.add_column(h, justify="left" if i < 3 else "right")
-    for r in rows:
-        t.add_row(*r)
-    console.print(t)
+    emit_table([Column(h, right=i >= 3) for i, h in enumerate(head)], rows,
+               title="perf compare")
+    con = out()
     if json_out is not None:
+        import orjson
+
         json_out.write_bytes(orjson.dumps(levels, option=orjson.OPT_INDENT_2))
-        console.print(f"json: {json_out.resolve()}")
+        con.print(f"json: {safe(json_out.resolve())}", highlight=False)
     if report is not None:
         write_perf_report(store, ids, report)
-        console.print(f"report: {report.resolve()}")
+        con.print(f"report: {safe(report.resolve())}", highlight=False)

@@ -25,8 +25,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
+from baimo.cli.console import add_row, emit_table, error_exit, new_app, out, safe
 from baimo.config import load_config
 from baimo.errors import BaimoError, DatasetError, NotFound
 from baimo.scores.fitweights import FitResult, fit_table
@@ -44,11 +46,8 @@ from baimo.scores.methodology import (
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="Analyst methodologies: gates, weighted indicators, TOPSIS, sensitivity, fit-weights.",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = new_app("Analyst methodologies: gates, weighted indicators, TOPSIS, sensitivity, "
+              "fit-weights.", no_args_is_help=False)
 
 MethodologyOpt = Annotated[str | None, typer.Option(
     "--methodology", "-m", help="Built-in methodology id (see: baimo score methodologies) or a "
@@ -88,20 +87,13 @@ ConfigOpt = Annotated[Path | None, typer.Option(
                            "(default: ./baimo.yaml if present).")]
 ReportOpt = Annotated[Path | None, typer.Option(
     "--report", help="Write an HTML report (quadrant, radar, rank flows) to this file.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 StoreOpt = Annotated[bool, typer.Option(
     "--store/--no-store", help="Append the result to the store's score_results table.")]
 
 
 def _console() -> Console:
-    # Wide when not a terminal, so piped output and tests do not wrap names mid-word.
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=160)
-
-
-def _fail(exc: BaimoError) -> typer.Exit:
-    # Plain echo, not Rich: file:line locations must never be wrapped or re-coloured.
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+    return out()
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -190,7 +182,7 @@ def _run(
 
             write_score_report(result, m, report, measurements=collected or None)
     except BaimoError as exc:
-        raise _fail(exc) from None
+        error_exit(exc)
     finally:
         if store is not None:
             store.close()
@@ -202,18 +194,18 @@ def _run(
         json_out.write_text(payload + "\n", encoding="utf-8")
     console = _console()
     if collected:
-        console.print(f"Measurements of {len(collected)} model(s) from "
-                      + (f"runs {', '.join(run_refs)}" if run_refs else
-                         "the latest eval and perf runs of each model"), highlight=False)
+        console.print(safe(f"Measurements of {len(collected)} model(s) from "
+                           + (f"runs {', '.join(run_refs)}" if run_refs else
+                              "the latest eval and perf runs of each model")), highlight=False)
     _print_result(console, m, result)
     if collected:
         _print_missing_reasons(console, m, result, collected)
     if json_out is not None:
-        console.print(f"\nFull result written to {json_out}", highlight=False)
+        console.print(f"\nFull result written to {safe(json_out)}", highlight=False)
     if score_id is not None:
         console.print(f"Stored as {score_id} (table score_results)", highlight=False)
     if report is not None:
-        console.print(f"Report: {report.resolve()}", highlight=False)
+        console.print(f"Report: {safe(report.resolve())}", highlight=False)
 
 
 def _print_missing_reasons(console: Console, m: Methodology, r: ScoreResult,
@@ -234,7 +226,7 @@ def _print_missing_reasons(console: Console, m: Methodology, r: ScoreResult,
     if lines:
         console.print("[bold]Why measurements are missing:[/]")
         for line in lines:
-            console.print(line, highlight=False, markup=False)
+            console.print(safe(line), highlight=False)
 
 
 def _measured_of(ms: Any) -> dict[str, float]:
@@ -305,31 +297,25 @@ def run(
 
 
 @app.command("methodologies")
-def methodologies() -> None:
+def methodologies(as_json: JsonFlag = False) -> None:
     """List the built-in methodologies."""
-    try:
-        items = list_methodologies()
-    except BaimoError as exc:
-        raise _fail(exc) from None
-    table = Table(title="Built-in methodologies")
-    for col in ("id", "title", "publisher", "date", "dimensions", "indicators", "gates"):
-        table.add_column(col)
-    for m in items:
-        table.add_row(m.id, m.title, m.provenance.publisher, m.provenance.date,
-                      str(len(m.dimensions)), str(len(m.indicators())), str(len(m.gates)))
-    _console().print(table)
+    items = list_methodologies()
+    emit_table(["id", "title", "publisher", "date", "dimensions", "indicators", "gates"],
+               [[m.id, m.title, m.provenance.publisher, m.provenance.date, len(m.dimensions),
+                 len(m.indicators()), len(m.gates)] for m in items],
+               title="Built-in methodologies", as_json=as_json)
 
 
 def _indicator_node(parent: Tree, ind: Indicator, weights: dict[str, float]) -> None:
     written = "" if ind.weight is None else f" [dim]({ind.weight})[/]"
-    label = f"[bold]{ind.name}[/] {ind.id} — {weights[ind.id]:.2%}{written}"
+    label = f"[bold]{safe(ind.name)}[/] {safe(ind.id)} — {weights[ind.id]:.2%}{written}"
     if ind.is_leaf:
         src = ind.source.describe() if ind.source is not None else "?"
-        label += (f"  {ind.direction}, {ind.effective_normalisation.describe(ind.direction)}, "
-                  f"{src}")
+        label += safe(f"  {ind.direction}, "
+                      f"{ind.effective_normalisation.describe(ind.direction)}, {src}")
     node = parent.add(label)
     for crit in ind.criteria:
-        node.add(f"[dim]{crit}[/]")
+        node.add(f"[dim]{safe(crit)}[/]")
     if ind.sub_indicators:
         sub_w = ind.sub_weights()
         for sub in ind.sub_indicators:
@@ -342,20 +328,20 @@ def show(name: Annotated[str, typer.Argument(help="Built-in id or YAML file.")])
     try:
         m = load_methodology(name)
     except BaimoError as exc:
-        raise _fail(exc) from None
+        error_exit(exc)
     console = _console()
     p = m.provenance
-    console.print(f"[bold]{m.title}[/] ({m.id} v{m.version})")
-    console.print(f"Source: {p.publisher}, {p.title}, {p.date}"
-                  + (f"; seed {p.seed_file}" if p.seed_file else "")
-                  + (f"; {p.section}" if p.section else ""), highlight=False)
-    console.print(f"Origin: {m.origin}  sha256 {m.sha256[:12]}", highlight=False)
+    console.print(f"[bold]{safe(m.title)}[/] ({safe(m.id)} v{safe(m.version)})")
+    console.print(safe(f"Source: {p.publisher}, {p.title}, {p.date}"
+                       + (f"; seed {p.seed_file}" if p.seed_file else "")
+                       + (f"; {p.section}" if p.section else "")), highlight=False)
+    console.print(safe(f"Origin: {m.origin}  sha256 {m.sha256[:12]}"), highlight=False)
     if m.description:
-        console.print(m.description.rstrip(), highlight=False)
+        console.print(safe(m.description.rstrip()), highlight=False)
     if m.gates:
         console.print("\n[bold]Entry gates[/] (all must be met)")
         for g in m.gates:
-            console.print(f"  {g.name} ({g.id}): {g.value_name} {g.requirement()}",
+            console.print(safe(f"  {g.name} ({g.id}): {g.value_name} {g.requirement()}"),
                           highlight=False)
     dw = m.dimension_weights()
     head = ("Dimensions, combined by weighted sum" if m.combine.mode == "weighted" else
@@ -364,19 +350,21 @@ def show(name: Annotated[str, typer.Argument(help="Built-in id or YAML file.")])
     for d in m.dimensions:
         wtxt = f" — {dw[d.id]:.2%}" if d.id in dw else ""
         written = "" if d.weight is None else f" [dim]({d.weight})[/]"
-        node = tree.add(f"[bold]{d.name}[/] {d.id}{wtxt}{written}")
+        node = tree.add(f"[bold]{safe(d.name)}[/] {safe(d.id)}{wtxt}{written}")
         iw = d.indicator_weights()
         for ind in d.indicators:
             _indicator_node(node, ind, iw)
     console.print(tree)
     if m.combine.note:
-        console.print(f"Note: {m.combine.note}", highlight=False)
+        console.print(safe(f"Note: {m.combine.note}"), highlight=False)
     for sname, sc in m.combine.scenarios.items():
         ws = ", ".join(f"{k} {v:.2%}" for k, v in m.dimension_weights(sname).items())
-        console.print(f"Scenario [bold]{sname}[/]: {ws}. {sc.description}", highlight=False)
+        console.print(f"Scenario [bold]{safe(sname)}[/]: {safe(ws)}. {safe(sc.description)}",
+                      highlight=False)
     facts = sorted(m.fact_names())
     if facts:
-        console.print(f"\nFacts CSV indicator names read: {', '.join(facts)}", highlight=False)
+        console.print(safe(f"\nFacts CSV indicator names read: {', '.join(facts)}"),
+                      highlight=False)
 
 
 @app.command("fit-weights")
@@ -392,7 +380,7 @@ def fit_weights_cmd(
     try:
         fit = fit_table(table, decimals)
     except BaimoError as exc:
-        raise _fail(exc) from None
+        error_exit(exc)
     payload = json.dumps(_jsonable(fit.to_dict()), ensure_ascii=False, indent=2)
     if json_out is not None and str(json_out) == "-":
         typer.echo(payload)
@@ -414,53 +402,55 @@ def _jsonable(value: Any) -> Any:
 
 
 def _print_fit(console: Console, fit: FitResult) -> None:
-    console.print(f"Source: {fit.source}", highlight=False)
+    console.print(safe(f"Source: {fit.source}"), highlight=False)
     wt = Table(title="Recovered dimension weights (non-negative, sum 1, least squares)")
     wt.add_column("dimension")
     wt.add_column("weight", justify="right")
     for d, w in zip(fit.dimensions, fit.weights, strict=True):
-        wt.add_row(d, f"{w:.4f}")
+        add_row(wt, d, f"{w:.4f}")
     console.print(wt)
     rt = Table(title="Composites: published vs weighted mean of published dimension scores")
     for col in ("entity", "published", "fitted", "residual", "rounds to published"):
         rt.add_column(col, justify="left" if col == "entity" else "right")
     half = 0.5 * 10.0 ** -fit.decimals
     for e, p, f, r in zip(fit.entities, fit.published, fit.fitted, fit.residuals, strict=True):
-        rt.add_row(e, f"{p:.{fit.decimals}f}", f"{f:.4f}", f"{r:+.4f}",
+        add_row(rt, e, f"{p:.{fit.decimals}f}", f"{f:.4f}", f"{r:+.4f}",
                    "yes" if abs(r) < half - 1e-9 else "no")
     console.print(rt)
-    console.print(fit.summary(), highlight=False)
+    console.print(safe(fit.summary()), highlight=False)
     if fit.integer_percent:
         shown = "; ".join("/".join(str(x) for x in w) for w in fit.integer_percent[:10])
-        console.print(f"Whole-percent weightings ({'/'.join(fit.dimensions)}) reproducing every "
-                      f"rounded composite: {shown}", highlight=False)
+        console.print(safe(f"Whole-percent weightings ({'/'.join(fit.dimensions)}) reproducing "
+                           f"every rounded composite: {shown}"), highlight=False)
 
 
 def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
     p = m.provenance
-    console.print(f"[bold]{m.title}[/] ({m.id} v{m.version}, sha256 {m.sha256[:12]})")
-    console.print(f"Source: {p.publisher}, {p.title}, {p.date}", highlight=False)
+    console.print(f"[bold]{safe(m.title)}[/] ({safe(m.id)} v{safe(m.version)}, sha256 "
+                  f"{m.sha256[:12]})")
+    console.print(safe(f"Source: {p.publisher}, {p.title}, {p.date}"), highlight=False)
     how = r.method + (f" ({r.topsis_normalisation} normalisation)" if r.topsis_normalisation
                       else "")
     if r.scenario:
         how += f", scenario {r.scenario}"
     if r.report_scale:
         how += f", scores on the {r.report_scale[0]:g}-{r.report_scale[1]:g} scale"
-    console.print(f"Method: {how}", highlight=False)
+    console.print(safe(f"Method: {how}"), highlight=False)
     if r.weights.get("dimensions"):
-        console.print("Dimension weights: " + ", ".join(
-            f"{r.dimension_names[k]} {v:.2%}" for k, v in r.weights["dimensions"].items()),
+        console.print(safe("Dimension weights: " + ", ".join(
+            f"{r.dimension_names[k]} {v:.2%}" for k, v in r.weights["dimensions"].items())),
             highlight=False)
 
     if m.gates and r.entities:
         gt = Table(title="Entry gates")
         gt.add_column("entity")
         for g in m.gates:
-            gt.add_column(g.name, justify="center")
-        marks = {"pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "missing": "[yellow]?[/]"}
+            gt.add_column(safe(g.name), justify="center")
+        marks = {"pass": Text("pass", "green"), "fail": Text("FAIL", "red"),
+                 "missing": Text("?", "yellow")}
         by = {(o.entity, o.gate): o.status for o in r.gates}
         for e in r.entities:
-            gt.add_row(e, *[marks[by[(e, g.id)]] for g in m.gates])
+            add_row(gt, e, *[marks[by[(e, g.id)]] for g in m.gates])
         console.print(gt)
     for title, group in (("Excluded by a gate", r.excluded), ("Incomplete (not scored)",
                                                                 r.incomplete)):
@@ -468,7 +458,7 @@ def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
             console.print(f"[bold]{title}:[/]")
             for e, reasons in group.items():
                 for reason in reasons:
-                    console.print(f"  {e}: {reason}", highlight=False, markup=False)
+                    console.print(safe(f"  {e}: {reason}"), highlight=False)
 
     if r.scores:
         st = Table(title="Scores")
@@ -476,7 +466,7 @@ def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
             st.add_column("rank", justify="right")
         st.add_column("entity")
         for d in m.dimensions:
-            st.add_column(d.name, justify="right")
+            st.add_column(safe(d.name), justify="right")
         if r.combine_mode == "weighted":
             st.add_column("overall", justify="right")
         for s in r.scores:
@@ -486,10 +476,10 @@ def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
                     for d in m.dimensions]
             if r.combine_mode == "weighted":
                 row.append(_fmt(s.overall))
-            st.add_row(*row)
+            add_row(st, *row)
         console.print(st)
     for note in r.notes:
-        console.print(f"Note: {note}", highlight=False, markup=False)
+        console.print(safe(f"Note: {note}"), highlight=False)
     if r.sensitivity is not None:
         _print_sensitivity(console, r)
 
@@ -513,27 +503,27 @@ def _print_sensitivity(console: Console, r: ScoreResult) -> None:
         cells.setdefault((row.group, row.weight), {})[row.change] = text
     for (group, weight), by_change in cells.items():
         label = weight if sens.level == "dimensions" else f"{group} / {weight}"
-        ot.add_row(label, *[by_change.get(c, "") for c in changes])
+        add_row(ot, label, *[by_change.get(c, "") for c in changes])
     console.print(ot)
     acc = sens.acceptability
-    at = Table(title=f"Rank acceptability ({acc.draws} draws, seed {acc.seed}; "
-                     f"{acc.distribution})")
+    at = Table(title=safe(f"Rank acceptability ({acc.draws} draws, seed {acc.seed}; "
+                          f"{acc.distribution})"))
     at.add_column("entity")
     for k in range(len(acc.alternatives)):
         at.add_column(f"P(rank {k + 1})", justify="right")
     at.add_column("mean rank", justify="right")
     for name, row, mean in zip(acc.alternatives, acc.matrix, acc.mean_rank, strict=True):
-        at.add_row(name, *[f"{p:.1%}" for p in row], f"{mean:.2f}")
+        add_row(at, name, *[f"{p:.1%}" for p in row], f"{mean:.2f}")
     console.print(at)
     flip = sens.flip
-    console.print(f"Smallest change that flips first place (L1 = sum of absolute weight "
-                  f"changes, {flip.method}): {flip.note}", highlight=False, markup=False)
+    console.print(safe(f"Smallest change that flips first place (L1 = sum of absolute weight "
+                       f"changes, {flip.method}): {flip.note}"), highlight=False)
     if flip.weights_after is not None and flip.distance:
-        console.print("  weights at the flip: " + ", ".join(
-            f"{k} {flip.weights_before[k]:.3f}→{v:.3f}" for k, v in flip.weights_after.items()),
+        console.print(safe("  weights at the flip: " + ", ".join(
+            f"{k} {flip.weights_before[k]:.3f}→{v:.3f}" for k, v in flip.weights_after.items())),
             highlight=False)
     for note in sens.notes:
-        console.print(f"Note: {note}", highlight=False, markup=False)
+        console.print(safe(f"Note: {note}"), highlight=False)
 
 
 @app.command("history")
@@ -543,6 +533,7 @@ def history(
     methodology: Annotated[str | None, typer.Option(
         "--methodology", "-m", help="Only results of this methodology.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Results to list.")] = 20,
+    as_json: JsonFlag = False,
 ) -> None:
     """Stored score results (table score_results), newest first, or one of them in full."""
     from baimo.scores.measured import get_score, list_scores
@@ -558,12 +549,10 @@ def history(
             return
         items = list_scores(store, methodology, limit)
     except BaimoError as exc:
-        raise _fail(exc) from None
+        error_exit(exc)
     finally:
         store.close()
-    table = Table(title=f"Stored score results ({len(items)})")
-    for col in ("id", "when", "methodology", "method", "scenario", "first", "scored", "inputs"):
-        table.add_column(col)
+    rows = []
     for s in items:
         ranking = s.result.get("ranking") or []
         first = ", ".join(r["entity"] for r in ranking if r.get("rank") == 1) or "-"
@@ -571,7 +560,9 @@ def history(
         runs = s.inputs.get("runs") or []
         if runs:
             src = (src + "; " if src else "") + f"runs {', '.join(runs)}"
-        table.add_row(s.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
-                      s.methodology, s.method, s.scenario or "-", first,
-                      f"{len(ranking)}/{len(s.result.get('entities') or [])}", src or "-")
-    _console().print(table)
+        rows.append([s.id, s.created_at if as_json else
+                     time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
+                     s.methodology, s.method, s.scenario or "-", first,
+                     f"{len(ranking)}/{len(s.result.get('entities') or [])}", src or "-"])
+    emit_table(["id", "when", "methodology", "method", "scenario", "first", "scored", "inputs"],
+               rows, title=f"Stored score results ({len(items)})", as_json=as_json)

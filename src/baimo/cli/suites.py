@@ -6,43 +6,46 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from baimo.config import load_config
-from baimo.tasks.registry import SUITES, SuiteOptions, get_suite
+from baimo.cli.console import emit_json, emit_table, new_app, out, safe
 
-app = typer.Typer(no_args_is_help=True, help="Built-in suites and presets.")
-console = Console(width=None if Console().is_terminal else 200)
-
+app = new_app("Built-in suites and presets.")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Models file (its "
                                                 "plugins may register suites).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 @app.command("list")
-def list_suites(config: ConfigOpt = None) -> None:
+def list_suites(config: ConfigOpt = None, as_json: JsonFlag = False) -> None:
     """Every suite and preset, with its capability dimension."""
+    from baimo.config import load_config
+    from baimo.tasks.registry import SUITES
+
     load_config(config)
-    t = Table()
-    for col in ("suite", "dimension", "description"):
-        t.add_column(col)
-    for s in SUITES.values():
-        dim = s.dimension or ("preset: " + ", ".join(s.members) if s.members else "-")
-        t.add_row(s.name, dim, s.description)
-    console.print(t)
+    if as_json:
+        emit_json([{"suite": s.name, "dimension": s.dimension, "members": list(s.members),
+                    "description": s.description} for s in SUITES.values()])
+        return
+    emit_table(["suite", "dimension", "description"],
+               [[s.name, s.dimension or ("preset: " + ", ".join(s.members) if s.members
+                                         else "-"), s.description] for s in SUITES.values()])
 
 
 @app.command("show")
 def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None) -> None:
     """The tasks a suite builds: sizes, versions, generation parameters, an example prompt."""
+    from baimo.config import load_config
+    from baimo.tasks.registry import SuiteOptions, get_suite
+
     load_config(config)
     suite = get_suite(name)
-    console.print(f"[bold]{suite.name}[/] — {suite.description}")
+    con = out()
+    con.print(f"[bold]{safe(suite.name)}[/] — {safe(suite.description)}", highlight=False)
     for task in suite.build(SuiteOptions(limit=limit)):
-        console.print(f"  task [bold]{task.name}[/] v{task.version}: {len(task.samples)} "
-                      f"samples · dimension {task.dimension or '-'} · mode {task.mode} · "
-                      f"params {task.params}")
+        con.print(f"  task [bold]{safe(task.name)}[/] v{safe(task.version)}: "
+                  f"{len(task.samples)} samples · dimension {safe(task.dimension or '-')} · "
+                  f"mode {safe(task.mode)} · params {safe(task.params)}", highlight=False)
         if task.samples:
             first = task.samples[0].messages[-1]["content"]
-            console.print("    e.g. " + first[:200].replace("\n", " ⏎ "))
+            con.print("    e.g. " + safe(first[:200].replace("\n", " ⏎ ")), highlight=False)

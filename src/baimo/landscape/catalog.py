@@ -42,7 +42,8 @@ from pydantic import (
 
 from baimo.errors import ConfigError, NotFound
 from baimo.paths import baimo_home
-from baimo.yamlio import LocatedYaml, format_validation_error, load_yaml, parse_yaml
+from baimo.yamlio import (LocatedYaml, format_validation_error, load_data, load_yaml,
+                          parse_yaml, read_text)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabularies
@@ -507,9 +508,6 @@ def user_catalog_path() -> Path:
     return baimo_home() / "landscape" / "catalog.yaml"
 
 
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 @dataclass(frozen=True)
 class _Text:
     """A catalog file's text, parsed fast; line numbers are only computed for error messages.
@@ -525,11 +523,7 @@ class _Text:
     def doc(self, located: bool) -> LocatedYaml:
         if located:
             return parse_yaml(self.text, self.source)
-        try:
-            data = yaml.load(self.text, Loader=_FAST_LOADER)
-        except yaml.YAMLError:
-            return parse_yaml(self.text, self.source)  # raises with the line
-        return LocatedYaml(data=data, source=self.source)
+        return LocatedYaml(data=load_data(self.text, self.source), source=self.source)
 
 
 def _builtin_text(name: str) -> _Text:
@@ -538,12 +532,7 @@ def _builtin_text(name: str) -> _Text:
 
 
 def _file_text(path: Path) -> _Text:
-    try:
-        return _Text(path.read_text(encoding="utf-8"), str(path))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found.") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason}). Save it as UTF-8.") from None
+    return _Text(read_text(path, "catalog file"), str(path))
 
 
 def _record_label(raw: Any, index: int) -> str:

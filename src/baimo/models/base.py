@@ -10,6 +10,8 @@ retried with jitter, and ``fatal`` kinds (bad key, unknown model) stop that mode
     ├── timeout      no progress within ``timeout_s``                           (retry)
     ├── stream       the stream broke off or carried malformed data             (retry)
     ├── connection   could not connect / connection reset                       (retry)
+    ├── deadline     the whole request took longer than ``limits.deadline``      (no retry)
+    ├── over-length  the answer ran far past ``max_tokens`` (server ignores it)  (no retry)
     ├── bad-request  4xx other than the above: this sample will never succeed   (no retry)
     ├── auth         401/403: fatal for the model                               (stop model)
     └── not-found    404 (unknown model or path): fatal for the model           (stop model)
@@ -17,12 +19,14 @@ retried with jitter, and ``fatal`` kinds (bad key, unknown model) stop that mode
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 ErrorKind = Literal[
-    "rate-limit", "server", "timeout", "stream", "connection", "bad-request", "auth",
-    "not-found",
+    "rate-limit", "server", "timeout", "stream", "connection", "deadline", "over-length",
+    "bad-request", "auth", "not-found",
 ]
 RETRYABLE: frozenset[str] = frozenset({"rate-limit", "server", "timeout", "stream", "connection"})
 FATAL_FOR_MODEL: frozenset[str] = frozenset({"auth", "not-found"})
@@ -61,6 +65,8 @@ class Usage:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     estimated: bool = False
+    note: str | None = None
+    """Why the server's counts were not used (e.g. "usage sent as strings"), if they were not."""
 
 
 @dataclass
@@ -105,12 +111,57 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in ``text`` (error bodies can echo request headers)."""
+REDACTED = "***"
+FRAGMENT = 8
+"""Secrets are redacted down to fragments of this many characters: a server that echoes a
+key's prefix (``sk-abcd1234…``) must not leave the prefix in an error row either."""
+
+_URL_CREDENTIALS = re.compile(r"(?i)(://)[^/@\s]+@|([?&](?:api[_-]?key|key|token|access_token|"
+                              r"secret|password|sig|signature)=)[^&#\s\"']+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@functools.lru_cache(maxsize=64)
+def _fragments(secret: str) -> re.Pattern[str] | None:
+    if len(secret) < FRAGMENT:
+        return re.compile(re.escape(secret)) if secret else None
+    grams = {secret[i:i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
+    return re.compile("|".join(re.escape(g) for g in sorted(grams)))
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...]) -> str:
+    """Remove every secret, and every run of ``FRAGMENT`` or more of its characters.
+
+    Credentials in URLs (``user:pass@``, ``?key=``) are removed too. Always redact *before*
+    cutting text short: a cut made first can leave a key minus its last characters.
+    """
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+        pattern = _fragments(secret) if secret else None
+        if pattern is None:
+            continue
+        spans = [m.span() for m in pattern.finditer(text)]
+        if not spans:
+            continue
+        merged: list[list[int]] = []
+        for a, b in spans:  # overlapping 8-grams of one echoed key become one span
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        out, last = [], 0
+        for a, b in merged:
+            out.append(text[last:a])
+            out.append(REDACTED)
+            last = b
+        out.append(text[last:])
+        text = "".join(out)
+    return _URL_CREDENTIALS.sub(lambda m: (m.group(1) or m.group(2)) + REDACTED, text)
+
+
+def clean_reason(text: str, secrets: list[str] | tuple[str, ...], limit: int = 300) -> str:
+    """Redact, strip control characters (ANSI/OSC sequences), then cut to ``limit``."""
+    text = _CONTROL.sub(" ", redact(text, secrets))
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def estimate_tokens(text: str) -> int:

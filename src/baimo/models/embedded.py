@@ -15,18 +15,28 @@ in the server's queue, which the perf layer sees as queueing delay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import math
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
 from baimo.errors import BaimoError, MissingDependency
+
+if TYPE_CHECKING:
+    from baimo.config import ModelConfig
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -288,3 +298,65 @@ def serve_model(host: str, port: int, model_name: str, gguf_path: str | None = N
           f"http://{host}:{port}/v1", flush=True)
     web.run_app(build_app(engine, model_name), host=host, port=port, access_log=None,
                 print=None)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, timeout: float) -> bytes:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=timeout) as resp:
+        data: bytes = resp.read()
+        return data
+
+
+@contextlib.contextmanager
+def engine_process(cfg: ModelConfig, startup_timeout: float = 120.0) -> Iterator[str]:
+    """Run the embedded engine as ``baimo serve-model`` in a child process; yield its URL.
+
+    Why a process: in-process, the engine's HTTP handlers would run on the measuring
+    client's event loop and its generation thread would contend for the client's GIL, and
+    the client's timings would include the server's scheduling.
+    """
+    port = _free_port()
+    code = ("import sys; from baimo.models.embedded import serve_model; "
+            "serve_model('127.0.0.1', int(sys.argv[1]), sys.argv[2], sys.argv[3] or None)")
+    src = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), cfg.name,
+                             cfg.gguf_path or ""], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode("utf-8", "replace")[-800:] if proc.stderr else ""
+                raise BaimoError(f"the embedded engine did not start (exit {proc.returncode})"
+                                 f": {err.strip()}")
+            try:
+                _get(root + "/health", 1.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BaimoError("the embedded engine did not answer /health within "
+                                     f"{startup_timeout:g} s") from None
+                time.sleep(0.1)
+        yield root + "/v1"
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -26,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import math
 import selectors
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -40,8 +42,8 @@ from baimo.models.base import (
     ProviderError,
     Timing,
     Usage,
+    clean_reason,
     estimate_tokens,
-    redact,
 )
 from baimo.models.presets import PRESETS
 
@@ -117,37 +119,87 @@ def _arrivals_of(resp: aiohttp.ClientResponse, since: float) -> _StampingHandler
     return proto
 
 
+def _seconds(value: str, scale: float = 1.0) -> float | None:
+    try:
+        seconds = float(value.strip()) * scale
+    except ValueError:
+        return None
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)  # inf stays inf: the client refuses to wait that long
+
+
 def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms``, ``Retry-After`` (seconds or HTTP date)."""
+    """Seconds to wait from ``retry-after-ms``, ``Retry-After`` (seconds or HTTP date).
+
+    Anything unparseable (``soon``, garbage, a malformed date) counts as absent. A value that
+    parses but is absurd (``inf``, a date next year) is returned as is: refusing to wait that
+    long is the client's decision (``limits.max_retry_after_s``), and the reason it records
+    shows what the server asked for.
+    """
     ms = headers.get("retry-after-ms")
     if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
+        found = _seconds(str(ms), 0.001)
+        if found is not None:
+            return found
     value = headers.get("Retry-After")
     if not value:
         return None
+    found = _seconds(str(value))
+    if found is not None:
+        return found
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        parsed = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
-def _error_message(body: bytes) -> str:
+MAX_ERROR_BODY = 64 * 1024
+"""Bytes of an error response read at most: a hostile server's 100 MB error page costs
+nothing more than its first 64 KiB."""
+
+
+def _error_message(body: bytes, secrets: list[str]) -> str:
+    """The server's error message, redacted *before* it is cut short."""
+    text: str
     try:
         obj = orjson.loads(body)
-        if isinstance(obj, dict):
-            err = obj.get("error", obj)
-            if isinstance(err, dict):
-                return str(err.get("message") or err)[:300]
-            return str(err)[:300]
+        err = obj.get("error", obj) if isinstance(obj, dict) else obj
+        if isinstance(err, dict):
+            text = str(err.get("message") or err)
+        else:
+            text = str(err)
     except orjson.JSONDecodeError:
-        pass
-    return body[:300].decode("utf-8", "replace")
+        text = body.decode("utf-8", "replace")
+    return clean_reason(text, secrets)
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """Read a body up to ``limit`` bytes; the flag says whether there was more."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        part = await resp.content.read(min(1 << 16, limit + 1 - size))
+        if not part:
+            return b"".join(parts), False
+        parts.append(part)
+        size += len(part)
+        if size > limit:
+            return b"".join(parts)[:limit], True
+
+
+def _count(value: Any) -> int | None:
+    """A usage count if it is a sane integer, else None (strings, floats, negatives, 10**30)."""
+    if value.__class__ is int and 0 <= value <= MAX_USAGE_TOKENS:
+        return int(value)
+    return None
+
+
+MAX_USAGE_TOKENS = 100_000_000
+"""A usage count above this is not believed: no request reads or writes 100M tokens."""
 
 
 class OpenAIProvider:
@@ -177,8 +229,9 @@ class OpenAIProvider:
         root = (base_url or cfg.base_url or "").rstrip("/")
         self.url = root + ("/chat/completions" if endpoint == "chat" else "/completions")
         key = cfg.api_key()
-        self._secrets = [key] if key else []
-        self._headers = {"Content-Type": "application/json", **cfg.headers}
+        env_headers = cfg.env_headers()
+        self._secrets = ([key] if key else []) + list(env_headers.values())
+        self._headers = {"Content-Type": "application/json", **cfg.headers, **env_headers}
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
         preset = PRESETS.get(cfg.provider)
@@ -210,10 +263,10 @@ class OpenAIProvider:
             await self._session.close()
 
     def _fail(self, kind: Any, message: str, **kw: Any) -> ProviderError:
-        return ProviderError(kind, redact(message, self._secrets), **kw)
+        return ProviderError(kind, clean_reason(message, self._secrets), **kw)
 
     def _http_error(self, status: int, body: bytes, headers: Any) -> ProviderError:
-        msg = _error_message(body)
+        msg = _error_message(body, self._secrets)
         if status == 429:
             return self._fail("rate-limit", msg or "rate limited", status=status,
                               retry_after=parse_retry_after(headers))
@@ -257,23 +310,35 @@ class OpenAIProvider:
         session = self._get_session()
         if timing is None:
             timing = Timing()
+        bound = _Bound.of(params, self.cfg.max_tokens)
+        deadline = self.cfg.limits.deadline
         timing.sent = _perf()
         try:
-            async with session.post(self.url, data=data, headers=self._headers) as resp:
-                timing.first_byte = _perf()
-                proto = _arrivals_of(resp, timing.sent)
-                if proto is not None and proto.arrivals:
-                    timing.first_byte = proto.arrivals[0][0]
-                if resp.status != 200:
-                    raise self._http_error(resp.status, await resp.read(), resp.headers)
-                if self.cfg.stream:
-                    return await self._read_stream(resp, timing, messages)
-                return await self._read_json(resp, timing, messages)
+            async with asyncio.timeout(deadline) as cm:
+                try:
+                    async with session.post(self.url, data=data, headers=self._headers
+                                            ) as resp:
+                        timing.first_byte = _perf()
+                        proto = _arrivals_of(resp, timing.sent)
+                        if proto is not None and proto.arrivals:
+                            timing.first_byte = proto.arrivals[0][0]
+                        if resp.status != 200:
+                            body, _ = await _read_bounded(resp, MAX_ERROR_BODY)
+                            raise self._http_error(resp.status, body, resp.headers)
+                        if self.cfg.stream:
+                            return await self._read_stream(resp, timing, messages, bound)
+                        return await self._read_json(resp, timing, messages, bound)
+                except TimeoutError:
+                    if cm.expired():
+                        raise
+                    raise self._fail("timeout", "no progress for "
+                                     f"{self.cfg.limits.timeout_s:g} s") from None
         except ProviderError:
             raise
         except TimeoutError:
-            raise self._fail("timeout", f"no progress for {self.cfg.limits.timeout_s:g} s"
-                             ) from None
+            raise self._fail("deadline", f"the answer took longer than the {deadline:g} s "
+                             "deadline (limits.deadline_s); the server kept sending, too "
+                             "slowly") from None
         except aiohttp.ClientPayloadError as exc:
             raise self._fail("stream", f"response broke off: {exc}") from None
         except aiohttp.ServerDisconnectedError:
@@ -298,7 +363,7 @@ class OpenAIProvider:
             async with session.post(root + "/baimo/loglik", data=orjson.dumps(
                     {"prompt": prompt, "continuations": continuations}),
                     headers=self._headers) as resp:
-                body = await resp.read()
+                body, _ = await _read_bounded(resp, MAX_ERROR_BODY)
                 timing.first_byte = timing.first_token = timing.done = _perf()
                 if resp.status == 404:
                     raise self._fail("bad-request", f"model '{self.cfg.name}' has no "
@@ -314,34 +379,59 @@ class OpenAIProvider:
                              ) from None
         except aiohttp.ClientError as exc:
             raise self._fail("connection", f"{type(exc).__name__}: {exc}") from None
-        values = orjson.loads(body)["logprobs"]
+        try:
+            values = orjson.loads(body)["logprobs"]
+            if not isinstance(values, list) or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise self._fail("stream", f"malformed log-likelihood response: {body[:120]!r}"
+                             ) from None
         return Completion(text="", reasoning="", finish_reason="loglik",
                           usage=Usage(prompt_tokens=estimate_tokens(prompt), estimated=True),
                           timing=timing, raw={"logprobs": values}, model=self.cfg.model_id)
 
     async def _read_json(self, resp: aiohttp.ClientResponse, timing: Timing,
-                         messages: list[dict[str, str]]) -> Completion:
-        body = await resp.read()
+                         messages: list[dict[str, str]], bound: _Bound) -> Completion:
+        body, more = await _read_bounded(resp, bound.raw_bytes)
+        if more:
+            raise self._fail("over-length", f"the response body passed {bound.raw_bytes:,} "
+                             f"bytes for max_tokens={bound.max_tokens}; the server ignores "
+                             "max_tokens")
         now = _perf()
         try:
             obj = orjson.loads(body)
             choice = obj["choices"][0]
             msg = choice.get("message") or {}
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            if not isinstance(msg, dict):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError):
             raise self._fail("stream", f"malformed response body: {body[:200]!r}") from None
-        text = msg.get("content") or choice.get("text") or ""
-        reasoning = msg.get("reasoning_content") or msg.get("reasoning") or ""
+        text = _text_field(msg.get("content") if "content" in msg else choice.get("text"))
+        reasoning = _text_field(msg.get("reasoning_content") if msg.get("reasoning_content")
+                                is not None else msg.get("reasoning"))
+        finish = choice.get("finish_reason")
+        if text is None or reasoning is None or not (finish is None or isinstance(finish, str)):
+            raise self._fail("stream", "malformed response: 'content', 'reasoning_content' "
+                             "and 'finish_reason' must be strings")
+        if not finish:
+            raise self._fail("stream", "the response has no finish_reason: the answer did "
+                             "not end properly, so it is not taken as complete")
+        if len(text) > bound.answer_bytes:
+            raise self._fail("over-length", f"the answer passed {bound.answer_bytes:,} characters "
+                             f"for max_tokens={bound.max_tokens}; the server ignores max_tokens")
         timing.first_token = timing.first_answer = timing.last_token = timing.done = now
         timing.chunk_times.append(now)
         timing.chunk_texts.append(text)
         timing.chunk_is_answer.append(True)
         usage = self._usage(obj.get("usage"), messages, text, reasoning)
-        return Completion(text=text, reasoning=reasoning,
-                          finish_reason=choice.get("finish_reason"), usage=usage,
-                          timing=timing, raw=obj, model=obj.get("model"))
+        model = obj.get("model")
+        return Completion(text=text, reasoning=reasoning, finish_reason=finish, usage=usage,
+                          timing=timing, raw=obj,
+                          model=model if isinstance(model, str) else None)
 
     async def _read_stream(self, resp: aiohttp.ClientResponse, timing: Timing,
-                           messages: list[dict[str, str]]) -> Completion:
+                           messages: list[dict[str, str]], bound: _Bound) -> Completion:
         # The hot loop of both eval and perf. Every SSE line gets the arrival time of the
         # network read that completed it (see the module docstring), never a time taken
         # after parsing. Lookups are hoisted into locals and a plain content delta takes the
@@ -361,6 +451,10 @@ class OpenAIProvider:
         think = 0  # 0 unknown, 1 inside an inline <think> block, 2 answering
         buf = b""
         received = 0  # payload bytes read so far
+        answer_bytes = 0  # UTF-8 length of answer and reasoning text, for the bounds
+        reasoning_bytes = 0
+        raw_limit = bound.raw_bytes
+        fail = self._fail
         chunk_times = timing.chunk_times
         chunk_texts = timing.chunk_texts
         chunk_ans = timing.chunk_is_answer
@@ -386,6 +480,9 @@ class OpenAIProvider:
                             multi = arr
                 pos = received - len(buf)  # payload position of the first byte of ``data``
                 received += len(new)
+                if received > raw_limit:
+                    raise fail("over-length", f"the stream passed {raw_limit:,} bytes for "
+                               f"max_tokens={bound.max_tokens}; the server ignores max_tokens")
                 data = buf + new if buf else new
                 lines = data.split(b"\n")
                 buf = lines.pop()
@@ -407,30 +504,47 @@ class OpenAIProvider:
                         raise self._fail("stream", f"malformed SSE data: {line[5:125]!r}"
                                          ) from None
                     if obj.__class__ is not dict:
-                        raise self._fail("stream", f"unexpected SSE data: {line[5:125]!r}")
+                        raise fail("stream", f"unexpected SSE data: {line[5:125]!r}")
                     choices = obj.get("choices")
                     if model is None:
-                        model = obj.get("model")
-                        resp_id = obj.get("id")
+                        m = obj.get("model")
+                        model = m if m.__class__ is str else None
+                        i = obj.get("id")
+                        resp_id = i if i.__class__ is str else None
                     if not choices:
                         usage = obj.get("usage")
                         if usage:
                             usage_obj = usage
                         elif "error" in obj:
-                            raise self._fail("server", f"error in stream: "
-                                             f"{_error_message(line[5:])}")
+                            raise fail("server", "error in stream: "
+                                       f"{_error_message(line[5:], self._secrets)}")
                         continue
+                    # Every field is checked for type before use: one odd chunk from a
+                    # hostile or broken server is a classified error, never a crash.
+                    if choices.__class__ is not list or choices[0].__class__ is not dict:
+                        raise fail("stream", "malformed chunk: 'choices' must be a list of "
+                                   f"objects, got {type(choices).__name__}")
                     choice = choices[0]
                     delta = choice.get("delta")
                     if delta is None:  # /completions streams carry "text", not a delta
                         c = choice.get("text")
+                    elif delta.__class__ is not dict:
+                        raise fail("stream", "malformed chunk: 'delta' must be an object, got "
+                                   f"{type(delta).__name__}")
                     else:
                         c = delta.get("content")
                         if (c is None or len(delta) > 1) and ("reasoning_content" in delta
                                                               or "reasoning" in delta):
                             r = delta.get("reasoning_content") or delta.get("reasoning")
                             if r:
+                                if r.__class__ is not str:
+                                    raise fail("stream", "malformed chunk: reasoning must be "
+                                               f"a string, got {type(r).__name__}")
                                 reasons.append(r)
+                                reasoning_bytes += len(r)
+                                if reasoning_bytes > bound.reasoning_bytes:
+                                    raise fail("over-length", "the reasoning passed "
+                                               f"{bound.reasoning_bytes:,} characters")
                                 if first_token is None:
                                     first_token = now
                                 chunk_times.append(now)
@@ -438,7 +552,17 @@ class OpenAIProvider:
                                 chunk_ans.append(False)
                                 last_token = now
                     if c:
+                        if c.__class__ is not str:
+                            c = _text_field(c)  # content as a list of parts
+                            if c is None:
+                                raise fail("stream", "malformed chunk: 'content' must be a "
+                                           "string")
                         texts.append(c)
+                        answer_bytes += len(c)
+                        if answer_bytes > bound.answer_bytes:
+                            raise fail("over-length", f"the answer passed "
+                                       f"{bound.answer_bytes:,} characters for max_tokens="
+                                       f"{bound.max_tokens}; the server ignores max_tokens")
                         chunk_times.append(now)
                         chunk_texts.append(c)
                         last_token = now
@@ -466,6 +590,9 @@ class OpenAIProvider:
                             chunk_ans.append(is_answer)
                     fr = choice.get("finish_reason")
                     if fr:
+                        if fr.__class__ is not str:
+                            raise fail("stream", "malformed chunk: 'finish_reason' must be a "
+                                       f"string, got {type(fr).__name__}")
                         finish = fr
                     if "usage" in obj:  # some servers put usage on the last content chunk
                         usage = obj["usage"]
@@ -479,8 +606,13 @@ class OpenAIProvider:
         timing.done = _perf()
         if done and not resp.content.is_eof():
             await self._drain(resp)
-        if not done and finish is None:
-            raise self._fail("stream", "stream ended before [DONE] and without a finish_reason")
+        if finish is None:
+            # A server that cuts a stream (llama-cpp-python does when another request
+            # waits, unless started with --interrupt_requests False) may still send
+            # [DONE]. A cut answer must never be scored or cached as an answer.
+            raise fail("stream", "the stream ended without a finish_reason"
+                       + (" after [DONE]" if done else " and without [DONE]")
+                       + ": the answer was cut off, so it is retried, not taken as complete")
         text = "".join(texts)
         reasoning = "".join(reasons)
         if think != 0 and text.lstrip().startswith("<think>"):
@@ -518,46 +650,70 @@ class OpenAIProvider:
 
     @staticmethod
     def _usage(obj: Any, messages: list[dict[str, str]], text: str, reasoning: str) -> Usage:
+        note = None
         if isinstance(obj, dict) and obj.get("completion_tokens") is not None:
-            details = obj.get("prompt_tokens_details") or {}
-            cdetails = obj.get("completion_tokens_details") or {}
-            return Usage(
-                prompt_tokens=int(obj.get("prompt_tokens") or 0),
-                completion_tokens=int(obj.get("completion_tokens") or 0),
-                cached_tokens=int(details.get("cached_tokens") or
-                                  obj.get("prompt_cache_hit_tokens") or 0),
-                reasoning_tokens=int(cdetails.get("reasoning_tokens") or 0),
-            )
-        prompt = sum(estimate_tokens(m.get("content", "")) + 4 for m in messages)
-        return Usage(prompt_tokens=prompt,
+            details = obj.get("prompt_tokens_details")
+            cdetails = obj.get("completion_tokens_details")
+            prompt = _count(obj.get("prompt_tokens") or 0)
+            completion = _count(obj.get("completion_tokens"))
+            cached = _count((details.get("cached_tokens") if isinstance(details, dict) else None)
+                            or obj.get("prompt_cache_hit_tokens") or 0)
+            reasoning_n = _count((cdetails.get("reasoning_tokens")
+                                  if isinstance(cdetails, dict) else None) or 0)
+            if None not in (prompt, completion, cached, reasoning_n):
+                assert prompt is not None and completion is not None
+                return Usage(prompt_tokens=prompt, completion_tokens=completion,
+                             cached_tokens=min(cached or 0, prompt),
+                             reasoning_tokens=reasoning_n or 0)
+            note = ("the server's usage counts were not sane integers "
+                    f"(0…{MAX_USAGE_TOKENS:,}); counted here instead")
+        elif obj is not None and not isinstance(obj, dict):
+            note = "the server's usage was not an object; counted here instead"
+        prompt_est = sum(estimate_tokens(c) + 4 for m in messages
+                         if isinstance(c := m.get("content", ""), str))
+        return Usage(prompt_tokens=prompt_est,
                      completion_tokens=estimate_tokens(text) + estimate_tokens(reasoning),
-                     reasoning_tokens=estimate_tokens(reasoning), estimated=True)
+                     reasoning_tokens=estimate_tokens(reasoning), estimated=True, note=note)
 
 
-async def check_model(cfg: ModelConfig, base_url: str | None = None) -> dict[str, Any]:
-    """One tiny real request: reachability, streaming, ``usage`` support and latency."""
-    out: dict[str, Any] = {"model": cfg.name, "ok": False}
-    try:
-        provider = OpenAIProvider(cfg, base_url=base_url, pool_size=1)
-    except Exception as exc:  # a missing key is reported, not raised
-        out["error"] = str(exc)
-        return out
-    try:
-        start = _perf()
-        comp = await asyncio.wait_for(
-            provider.complete([{"role": "user", "content": "Reply with the word: pong"}],
-                              {"max_tokens": 8, "temperature": 0}),
-            timeout=cfg.limits.timeout_s)
-        out.update(ok=True, latency_s=round(_perf() - start, 3),
-                   ttft_s=None if comp.timing.first_token is None
-                   else round(comp.timing.first_token - comp.timing.sent, 3),
-                   streaming=cfg.stream and len(comp.timing.chunk_times) > 0,
-                   usage_returned=not comp.usage.estimated, reply=comp.text[:40],
-                   server_model=comp.model)
-    except ProviderError as exc:
-        out["error"] = exc.reason()
-    except TimeoutError:
-        out["error"] = f"timeout after {cfg.limits.timeout_s:g} s"
-    finally:
-        await provider.aclose()
-    return out
+def _text_field(value: Any) -> str | None:
+    """A text field as a string: None → "", a list of text parts joined; else None (invalid)."""
+    if value is None:
+        return ""
+    if value.__class__ is str:
+        return str(value)
+    if isinstance(value, list):
+        parts = []
+        for part in value:
+            if isinstance(part, str):
+                parts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                parts.append(part["text"])
+            else:
+                return None
+        return "".join(parts)
+    return None
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """How much answer is believable for a ``max_tokens``.
+
+    A server that ignores ``max_tokens`` (or streams forever) is stopped once the answer is
+    far past any tokenisation of that many tokens: 32 bytes per token plus 4 KiB, eight
+    times the longest average token of any tokenizer. Reasoning may legitimately run past
+    ``max_tokens`` on some vendors, so it has its own, larger bound.
+    """
+
+    max_tokens: int
+    answer_bytes: int
+    reasoning_bytes: int
+    raw_bytes: int
+
+    @staticmethod
+    def of(params: dict[str, Any], default: int) -> _Bound:
+        value = params.get("max_tokens") or params.get("max_completion_tokens") or default
+        n = int(value) if isinstance(value, int | float) and value > 0 else default
+        answer = 32 * n + 4096
+        reasoning = 32 * max(n, 32768) + 4096
+        return _Bound(n, answer, reasoning, 4 * (answer + reasoning) + (1 << 20))

@@ -3,6 +3,12 @@
 Each preset is the vendor's OpenAI-compatible base URL, the environment variable its users
 conventionally keep the key in, and a sensible default model id. The values are public facts
 from each vendor's API documentation; a models file can override any of them.
+
+Self-hosted engines also record which output-length controls they honour (``ignore_eos``,
+``min_tokens``): ``baimo perf`` sends only those, since an unknown parameter is a 400 on
+several APIs, and its notes must say what the server really does with them. These were
+checked against the servers themselves, not taken from their parameter lists: llama-cpp-python's
+server accepts ``ignore_eos`` without a word and ignores it, and honours ``min_tokens``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ class Preset:
         default_model: Model id used when the models file gives none.
         stream_usage: Whether the server honours ``stream_options.include_usage``.
         local: True for self-hosted engines (no key, no price by default).
+        ignore_eos: The server honours ``ignore_eos: true`` (generates to ``max_tokens``).
+        min_tokens: The server honours ``min_tokens`` (no end of sequence before it).
+        length_note: What the server does with those two, for ``baimo perf``'s notes, when
+            "accepts ignore_eos and min_tokens" would not say it right.
     """
 
     name: str
@@ -31,6 +41,9 @@ class Preset:
     default_model: str
     stream_usage: bool = True
     local: bool = False
+    ignore_eos: bool = False
+    min_tokens: bool = False
+    length_note: str | None = None
 
 
 PRESETS: dict[str, Preset] = {
@@ -66,13 +79,19 @@ PRESETS: dict[str, Preset] = {
         Preset("openai", "OpenAI", "https://api.openai.com/v1", "OPENAI_API_KEY",
                "gpt-4o-mini"),
         Preset("vllm", "vLLM server (self-hosted)", "http://127.0.0.1:8000/v1", None,
-               "default", local=True),
+               "default", local=True, ignore_eos=True, min_tokens=True),
         Preset("sglang", "SGLang server (self-hosted)", "http://127.0.0.1:30000/v1", None,
-               "default", local=True),
+               "default", local=True, ignore_eos=True, min_tokens=True),
         Preset("ollama", "Ollama (self-hosted)", "http://127.0.0.1:11434/v1", None,
                "llama3.2", stream_usage=True, local=True),
+        # Two servers answer to this name: llama.cpp's own ``llama-server`` (port 8080) honours
+        # ignore_eos; llama-cpp-python's ``python -m llama_cpp.server`` ignores it and honours
+        # min_tokens. Both skip body fields they do not use, so both parameters are sent.
         Preset("llamacpp-server", "llama.cpp server (self-hosted)", "http://127.0.0.1:8080/v1",
-               None, "default", stream_usage=False, local=True),
+               None, "default", stream_usage=False, local=True, ignore_eos=True,
+               min_tokens=True,
+               length_note="min_tokens fixes the length on llama-cpp-python's server (which "
+               "ignores ignore_eos); ignore_eos is sent too, for llama.cpp's llama-server"),
         Preset("openai-compatible", "Any OpenAI-compatible endpoint", "", None, ""),
     )
 }

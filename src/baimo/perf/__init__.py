@@ -11,7 +11,9 @@ The layers, bottom up:
 * ``metrics``: every number of MEASURE.md §2, each under the name of its variant.
 * ``runner``: sweeps, targets (including the embedded engine as a separate process), storage,
   JSON/CSV output, calibration and the demo sweep.
-* ``report``: HTML sections for ``baimo.reports.html.Report`` (``perf_sections``).
+
+The HTML pages are rendered by ``baimo.reports.perf`` from what this package exports: the
+perf layer measures, the reports layer renders (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -19,24 +21,40 @@ from __future__ import annotations
 __all__ = [
     "PerfSpec",
     "calibrate",
-    "compare_table",
-    "perf_sections",
+    "knee",
+    "level_summaries",
+    "rows_from_store",
     "run_demo_sweep",
     "run_perf",
+    "summarize_level",
 ]
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from baimo.perf.metrics import knee, summarize_level
+    from baimo.perf.runner import (
+        PerfSpec,
+        calibrate,
+        level_summaries,
+        rows_from_store,
+        run_demo_sweep,
+        run_perf,
+    )
+
+_RUNNER = ("PerfSpec", "run_perf", "run_demo_sweep", "calibrate", "level_summaries",
+           "rows_from_store")
 
 
 def __getattr__(name: str) -> Any:
     # Lazy re-exports: ``import baimo.perf.loads`` in a worker process must not pull in the
-    # store, the report builder and their dependencies.
-    if name in ("PerfSpec", "run_perf", "run_demo_sweep", "calibrate"):
+    # store and its dependencies.
+    if name in _RUNNER:
         from baimo.perf import runner
 
         return getattr(runner, name)
-    if name in ("perf_sections", "compare_table"):
-        from baimo.perf import report
+    if name in ("knee", "summarize_level"):
+        from baimo.perf import metrics
 
-        return getattr(report, name)
+        return getattr(metrics, name)
     raise AttributeError(name)

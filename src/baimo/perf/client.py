@@ -50,7 +50,7 @@ from baimo.perf.loads import (
     sleep_until,
 )
 from baimo.perf.workload import OutputControl, PromptSource, request_params
-from baimo.runs.limits import TokenBucket
+from baimo.models.limits import TokenBucket
 
 _perf = time.perf_counter
 

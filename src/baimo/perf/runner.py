@@ -18,24 +18,24 @@ connect, unknown model, bad key): more load would not change that.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
+import dataclasses
 import math
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
-from baimo.config import EMBEDDED, ModelConfig, default_embedded_model
+from baimo.config import ModelConfig, default_embedded_model
+from baimo.models.registry import provider_kind
 from baimo.errors import BaimoError, ConfigError
 from baimo.perf import metrics
 from baimo.perf.client import (
@@ -68,8 +68,9 @@ from baimo.perf.workload import (
     output_control,
     suite_prompts,
 )
-from baimo.store import schema
-from baimo.store.store import Store, dumps
+from baimo.store.records import PerfLevelRecord, PerfRequestRecord
+from baimo.store.store import Store
+from baimo.tabular import csv_text
 
 __all__ = [
     "PerfOutcome",
@@ -172,75 +173,9 @@ class PerfOutcome:
 # --------------------------------------------------------------------------- targets
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str, timeout: float) -> bytes:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=timeout) as resp:
-        data: bytes = resp.read()
-        return data
-
-
-@contextlib.contextmanager
-def embedded_server(cfg: ModelConfig, startup_timeout: float = 120.0) -> Iterator[str]:
-    """Run the embedded engine as ``baimo serve-model`` in a child process; yield its URL.
-
-    Why a process: in-process, the engine's HTTP handlers would run on the measuring
-    client's event loop and its generation thread would contend for the client's GIL, and
-    the client's timings would include the server's scheduling.
-    """
-    port = _free_port()
-    code = ("import sys; from baimo.models.embedded import serve_model; "
-            "serve_model('127.0.0.1', int(sys.argv[1]), sys.argv[2], sys.argv[3] or None)")
-    src = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port), cfg.name,
-                             cfg.gguf_path or ""], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode("utf-8", "replace")[-800:] if proc.stderr else ""
-                raise BaimoError(f"the embedded engine did not start (exit {proc.returncode})"
-                                 f": {err.strip()}")
-            try:
-                _get(root + "/health", 1.0)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise BaimoError("the embedded engine did not answer /health within "
-                                     f"{startup_timeout:g} s") from None
-                time.sleep(0.1)
-        yield root + "/v1"
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
-
-
-@contextlib.contextmanager
-def target(cfg: ModelConfig) -> Iterator[str]:
-    """The base URL to measure ``cfg`` at (starting the embedded engine if needed)."""
-    if cfg.provider == EMBEDDED:
-        with embedded_server(cfg) as url:
-            yield url
-        return
-    if not cfg.base_url:
-        raise ConfigError(f"model '{cfg.name}' has no base_url")
-    yield cfg.base_url
+def target(cfg: ModelConfig) -> contextlib.AbstractContextManager[str]:
+    """The base URL to measure ``cfg`` at (its provider starts a local engine if needed)."""
+    return provider_kind(cfg).serve(cfg)
 
 
 # --------------------------------------------------------------------------- plans
@@ -398,22 +333,24 @@ def result_rows(results: list[RequestResult], epoch: float, tok: Tokenizer | Non
 
 
 def _db_rows(run_id: str, model: str, level: str, rows: list[dict[str, Any]]
-             ) -> list[dict[str, Any]]:
+             ) -> list[PerfRequestRecord]:
     out = []
     for r in rows:
         d = {k: v for k, v in r.items() if k not in ("chunk_times", "chunk_tokens")}
-        d["chunk_times_json"] = dumps([round(t, 7) for t in r["chunk_times"]])
-        d["chunk_tokens_json"] = dumps(r["chunk_tokens"]) if r["chunk_tokens"] is not None \
-            else None
-        d.update(run_id=run_id, model_name=model, level=level)
-        out.append(d)
+        out.append(PerfRequestRecord(**d, run_id=run_id, model_name=model, level=level,
+                                     chunk_times=[round(t, 7) for t in r["chunk_times"]],
+                                     chunk_tokens=r["chunk_tokens"]))
     return out
 
 
-def rows_from_store(db_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``perf_requests`` rows back into metric rows (JSON columns decoded)."""
+def rows_from_store(db_rows: Iterable[PerfRequestRecord | Mapping[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """Stored request records (or deprecated ``Store.perf_rows`` dicts) back into metric rows."""
     out = []
     for d in db_rows:
+        if isinstance(d, PerfRequestRecord):
+            out.append(dataclasses.asdict(d))
+            continue
         r = dict(d)
         r["chunk_times"] = orjson.loads(r.pop("chunk_times_json") or "[]")
         tokens = r.pop("chunk_tokens_json", None)
@@ -425,29 +362,22 @@ def rows_from_store(db_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def write_level(store: Store, run_id: str, model: str, position: int, level: Level,
                 started_at: float, summary: dict[str, Any]) -> None:
     """Store a level's summary: the one record that keeps the client's health verdict."""
-    with store.engine.begin() as conn:
-        conn.execute(schema.perf_levels.insert().values(
-            run_id=run_id, model_name=model, level=level.label, position=position,
-            load_kind=level.kind, load_value=level.value, started_at=started_at,
-            client_limited=bool(summary.get("client", {}).get("limited", False)),
-            summary_json=dumps(summary)))
+    store.perf.write_level(PerfLevelRecord(
+        run_id=run_id, model_name=model, level=level.label, position=position,
+        load_kind=level.kind, load_value=level.value, started_at=started_at,
+        client_limited=bool(summary.get("client", {}).get("limited", False)),
+        summary=summary))
 
 
 def level_summaries(store: Store, run_ids: list[str]) -> list[dict[str, Any]]:
     """Stored level summaries of the given runs, in run and sweep order."""
-    t = schema.perf_levels
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.run_id.in_(run_ids)).order_by(
-            t.c.run_id, t.c.model_name, t.c.position)).mappings().all()
     out = []
-    for r in rows:
-        s = orjson.loads(r["summary_json"])
-        s.update(run_id=r["run_id"], model=r["model_name"], level=r["level"],
-                 load={"kind": r["load_kind"], "value": r["load_value"]},
-                 position=r["position"], started_at=r["started_at"])
+    for r in store.perf.levels(run_ids):
+        s = dict(r.summary)
+        s.update(run_id=r.run_id, model=r.model_name, level=r.level,
+                 load={"kind": r.load_kind, "value": r.load_value},
+                 position=r.position, started_at=r.started_at)
         out.append(s)
-    order = {rid: i for i, rid in enumerate(run_ids)}
-    out.sort(key=lambda s: (order.get(s["run_id"], 0), s["model"], s["position"]))
     return out
 
 
@@ -486,8 +416,8 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
     if spec.processes < 1:
         raise ConfigError("--processes must be at least 1")
     settings = spec.describe()
-    run_id = store.create_run("perf", {**settings, "models": [m.name for m in models]},
-                              command, [(m.name, m.public_dict()) for m in models])
+    run_id = store.runs.create("perf", {**settings, "models": [m.name for m in models]},
+                               command, [(m.name, m.public_dict()) for m in models])
     summaries: dict[str, list[dict[str, Any]]] = {}
     notes: dict[str, list[str]] = {}
     status = "failed"
@@ -505,7 +435,7 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
     finally:
         if pool is not None:
             pool.close()
-        store.finish_run(run_id, status)
+        store.runs.finish(run_id, status)
     return PerfOutcome(run_id, summaries, notes, settings)
 
 
@@ -513,10 +443,10 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                pool: WorkerPool | None,
                on_level: Callable[[str, dict[str, Any]], None] | None
                ) -> tuple[list[dict[str, Any]], list[str]]:
-    store.set_model_status(run_id, cfg.name, "running")
+    store.runs.set_model_status(run_id, cfg.name, "running")
     missing: str | None = None
     try:
-        tok = load_tokenizer(spec.tokenizer, cfg.gguf_path if cfg.provider == EMBEDDED else None)
+        tok = load_tokenizer(spec.tokenizer, provider_kind(cfg).weights(cfg))
     except BaimoError as exc:
         if spec.tokenizer is not None:  # asked for by name: that is an error
             raise
@@ -537,7 +467,7 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                 started = time.time()
                 results, health, epoch = execute_level(plans, pool)
                 rows = result_rows(results, epoch, tok, prompts)
-                store.write_perf(_db_rows(run_id, cfg.name, level.label, rows))
+                store.perf.write_requests(_db_rows(run_id, cfg.name, level.label, rows))
                 summary = metrics.summarize_level(
                     rows, slo=spec.slo, rpm_limit=cfg.limits.rpm, tpm_limit=cfg.limits.tpm,
                     pricing=cfg.pricing, health=health)
@@ -559,12 +489,12 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                     notes.append(reason)
                     break
     except BaimoError as exc:
-        store.set_model_status(run_id, cfg.name, "failed", str(exc))
+        store.runs.set_model_status(run_id, cfg.name, "failed", str(exc))
         raise
     knee = _knee_info(out)
     if knee is not None and out:
         out[-1]["knee"] = knee
-    store.set_model_status(run_id, cfg.name, "failed" if reason else "done", reason)
+    store.runs.set_model_status(run_id, cfg.name, "failed" if reason else "done", reason)
     return out, notes
 
 
@@ -634,13 +564,8 @@ def csv_row(s: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_csv(levels: list[dict[str, Any]]) -> str:
-    """One line per (model, level) with the headline numbers."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
-    w.writeheader()
-    for s in levels:
-        w.writerow(csv_row(s))
-    return buf.getvalue()
+    """One line per (model, level) with the headline numbers (cells spreadsheet-safe)."""
+    return csv_text(CSV_COLUMNS, [csv_row(s) for s in levels])
 
 
 # --------------------------------------------------------------------------- demo
@@ -683,6 +608,56 @@ def _calib_level(base_url: str, level: Level, requests: int, output_tokens: int,
     return result_rows(results, epoch, tok, prompts), cpu, health
 
 
+class _ReferenceServer:
+    """The reference server's address and counters (``GET /_stats``)."""
+
+    def __init__(self, root_url: str) -> None:
+        self.root_url = root_url
+        self.base_url = root_url + "/v1"
+
+    def stats(self) -> dict[str, Any]:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.root_url + "/_stats", timeout=30) as resp:
+            data: dict[str, Any] = orjson.loads(resp.read())
+        return data
+
+
+@contextlib.contextmanager
+def _reference_server(args: list[str], startup_timeout: float = 30.0
+                      ) -> Iterator[_ReferenceServer]:
+    """Run baimo's known-latency test server (``python -m baimo.testing.mockserver``) in a
+    child process for the duration of a ``with`` block.
+
+    Why a child process and not an import: the server must not share this process's GIL and
+    event loop (it would be measured along with the client), and product code never imports
+    ``baimo.testing``. The child prints ``listening URL`` once it accepts connections.
+    """
+    argv = [sys.executable, "-m", "baimo.testing.mockserver", "--host", "127.0.0.1",
+            "--port", "0", *args]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        stdout = proc.stdout
+        assert stdout is not None  # stdout=PIPE
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(startup_timeout)
+        if not line or not line[0].startswith("listening "):
+            raise BaimoError("the calibration server (python -m baimo.testing.mockserver) did "
+                             f"not start (exit code {proc.poll()}): {line[0] if line else ''!r}")
+        yield _ReferenceServer(line[0].removeprefix("listening ").strip().removesuffix("/v1"))
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
 def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
               tokens: int = 100, known_requests: int = 8, known_rate: float = 4.0
               ) -> dict[str, Any]:
@@ -700,11 +675,9 @@ def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
        the same instant and queue there). Measured − true is the harness's error; the
        server's own lateness is reported next to it.
     """
-    from baimo.models.mockserver import MockConfig, spawn_mockserver
-
     out: dict[str, Any] = {}
     c1 = Level("concurrency", 1.0)
-    with spawn_mockserver(MockConfig()) as srv:
+    with _reference_server([]) as srv:
         _calib_level(srv.base_url, c1, 20, 1)  # warm: imports, first connections
         rows1, cpu1a, _ = _calib_level(srv.base_url, c1, requests, 1)
         _, cpu1b, _ = _calib_level(srv.base_url, c1, 2 * requests, 1)
@@ -727,12 +700,13 @@ def calibrate(requests: int = 200, ttft_s: float = 0.2, itl_s: float = 0.02,
                       "parsing, timing); per request from the difference of two run lengths, "
                       f"per chunk from {tokens}-chunk answers less the per-request part",
     }
-    known = MockConfig(ttft_s=ttft_s, itl_s=itl_s, output_tokens=tokens, spin_s=0.002)
+    known = [f"--ttft={ttft_s!r}", f"--itl={itl_s!r}", f"--output-tokens={tokens}",
+             "--spin=0.002"]
     e2e = ttft_s + (tokens - 1) * itl_s
     # Warm up until every connection the open loop needs is open: a request on a new
     # connection also pays the TCP handshake, which is not what is being calibrated.
     warm = math.ceil(known_rate * e2e) + 2
-    with spawn_mockserver(known) as srv:
+    with _reference_server(known) as srv:
         rows_k, _, hk = _calib_level(srv.base_url, Level("rate", known_rate),
                                      known_requests, tokens, warmup=warm)
         server_lag = float(srv.stats()["lag_mean_s"])

@@ -25,12 +25,12 @@ import atexit
 import functools
 import importlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from baimo.errors import BaimoError, ConfigError, MissingDependency
-from baimo.models.mockserver import tokenize as mock_tokenize
 
 __all__ = [
     "GGUFTokenizer",
@@ -39,9 +39,29 @@ __all__ = [
     "WordTokenizer",
     "align_chunks",
     "load_tokenizer",
+    "word_pieces",
 ]
 
 _MAX_WORDS = 4096
+_WORD_RE = re.compile(r"\s*\S+")
+
+
+def word_pieces(text: str) -> list[str]:
+    """Split text into whitespace-preserving word tokens; ``"".join(word_pieces(t)) == t``.
+
+    Why words: a tokenization any client can reproduce without a model vocabulary, and that
+    keeps text intact when tokens are concatenated. It is the ``words`` tokenizer below and
+    the tokenization of the test server (``baimo.testing.mockserver``), which imports it from
+    here so the two can never disagree.
+    """
+    tokens: list[str] = _WORD_RE.findall(text)
+    consumed = sum(map(len, tokens))
+    if consumed < len(text):  # trailing whitespace belongs to the last token
+        if tokens:
+            tokens[-1] += text[consumed:]
+        else:
+            tokens.append(text)
+    return tokens
 
 
 class Tokenizer(Protocol):
@@ -130,10 +150,10 @@ class WordTokenizer:
               " victor", " whiskey", " xray", " yankee", " zulu")
 
     def count(self, text: str) -> int:
-        return len(mock_tokenize(text)) if text.strip() else 0
+        return len(word_pieces(text)) if text.strip() else 0
 
     def chunk_counts(self, chunks: Sequence[str]) -> list[int] | None:
-        pieces = mock_tokenize("".join(chunks))
+        pieces = word_pieces("".join(chunks))
         return align_chunks(chunks, [len(p) for p in pieces], len)
 
     def words(self) -> list[str]:

@@ -19,6 +19,7 @@ lengths are always measured and reported, whether or not the server could be tol
 from __future__ import annotations
 
 import functools
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +27,18 @@ from typing import Any, Protocol
 
 import orjson
 
-from baimo.config import EMBEDDED, ModelConfig
+from baimo.config import ModelConfig
 from baimo.errors import ConfigError
+from baimo.models.presets import PRESETS
+from baimo.models.registry import provider_kind
 from baimo.perf.tokenizer import Tokenizer, WordTokenizer
+from baimo.tabular import decode_text, read_user_bytes
 
 Messages = list[dict[str, str]]
 
-# Which servers accept the output-length controls (by provider preset).
-IGNORE_EOS_PROVIDERS = frozenset({"vllm", "sglang", "llamacpp-server"})
-MIN_TOKENS_PROVIDERS = frozenset({"vllm", "sglang"})
+# Which servers honour the output-length controls (by provider preset; the presets say).
+IGNORE_EOS_PROVIDERS = frozenset(p.name for p in PRESETS.values() if p.ignore_eos)
+MIN_TOKENS_PROVIDERS = frozenset(p.name for p in PRESETS.values() if p.min_tokens)
 
 
 class PromptSource(Protocol):
@@ -176,11 +180,69 @@ class TracePrompts:
         return {"kind": "trace", "source": self.source, "entries": len(self.entries)}
 
 
-def _first(obj: dict[str, Any], *keys: str) -> Any:
+def _first(obj: dict[str, Any], *keys: str) -> tuple[str, Any]:
     for k in keys:
         if obj.get(k) is not None:
-            return obj[k]
-    return None
+            return k, obj[k]
+    return keys[0], None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _trace_entry(obj: Any, where: str) -> TraceEntry:
+    """One validated trace line; every wrong type is a ``ConfigError`` naming the field."""
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{where}: each line must be a JSON object")
+    if obj.get("offset") is not None:
+        off = obj["offset"]
+        if not _is_number(off) or off < 0:
+            raise ConfigError(f"{where}: field 'offset' must be a number of seconds >= 0, not "
+                              f"{_shown(off)}")
+    elif obj.get("timestamp") is not None:
+        off = obj["timestamp"]
+        if not _is_number(off) or off < 0:
+            raise ConfigError(f"{where}: field 'timestamp' must be a number of milliseconds "
+                              f">= 0, not {_shown(off)}")
+        off = off / 1000.0
+    else:
+        raise ConfigError(f"{where}: 'offset' (seconds >= 0) or 'timestamp' (ms) is required")
+    msgs: tuple[tuple[str, str], ...] | None = None
+    if obj.get("messages") is not None:
+        raw = obj["messages"]
+        if not isinstance(raw, list) or not raw:
+            raise ConfigError(f"{where}: field 'messages' must be a non-empty list of "
+                              "{role, content} objects")
+        out = []
+        for i, m in enumerate(raw):
+            if not isinstance(m, dict) or not isinstance(m.get("content"), str) \
+                    or m.get("role", "user") not in ("system", "user", "assistant"):
+                raise ConfigError(f"{where}: field 'messages[{i}]' must be an object with "
+                                  "'role' (system/user/assistant) and text 'content'")
+            out.append((str(m.get("role", "user")), str(m["content"])))
+        msgs = tuple(out)
+    elif obj.get("prompt") is not None:
+        if not isinstance(obj["prompt"], str):
+            raise ConfigError(f"{where}: field 'prompt' must be text, not {_shown(obj['prompt'])}")
+        msgs = (("user", obj["prompt"]),)
+    key, n_in = _first(obj, "input_tokens", "input_length")
+    if n_in is not None and (not isinstance(n_in, int) or isinstance(n_in, bool) or n_in < 1):
+        raise ConfigError(f"{where}: field '{key}' must be a whole number >= 1, not "
+                          f"{_shown(n_in)}")
+    if msgs is None and n_in is None:
+        raise ConfigError(f"{where}: give 'prompt', 'messages' or 'input_tokens'")
+    key, cap = _first(obj, "max_tokens", "output_tokens", "output_length")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise ConfigError(f"{where}: field '{key}' must be a whole number >= 1, not "
+                          f"{_shown(cap)}")
+    return TraceEntry(float(off), msgs, n_in if msgs is None else None, cap)
+
+
+def _shown(v: Any) -> str:
+    """A wrong value, short, for an error message (traces hold no secrets, but may be long)."""
+    text = orjson.dumps(v).decode() if not isinstance(v, float) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePrompts:
@@ -189,37 +251,20 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
     Each line has ``offset`` (seconds from the start; or ``timestamp`` in milliseconds, as
     published traces use), the prompt as ``prompt`` (text) or ``messages`` (chat) or only its
     length ``input_tokens``/``input_length``, and ``max_tokens`` (or ``output_tokens``/
-    ``output_length``). Lines are sorted by offset.
+    ``output_length``). Lines are sorted by offset. Traces come from other tools and logs, so
+    every field's type is checked here: a wrong one is a ``ConfigError`` naming the line and
+    field, never a traceback halfway through a run.
     """
-    if not path.exists():
-        raise ConfigError(f"trace file not found: {path}")
+    text, _ = decode_text(read_user_bytes(path, "trace", ConfigError), str(path), ConfigError)
     entries: list[TraceEntry] = []
-    for lineno, line in enumerate(path.read_bytes().splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{lineno}: not JSON ({exc})") from None
-        if not isinstance(obj, dict):
-            raise ConfigError(f"{path}:{lineno}: each line must be a JSON object")
-        off = obj.get("offset")
-        if off is None and obj.get("timestamp") is not None:
-            off = float(obj["timestamp"]) / 1000.0
-        if not isinstance(off, int | float) or off < 0:
-            raise ConfigError(f"{path}:{lineno}: 'offset' (seconds >= 0) is required")
-        msgs: tuple[tuple[str, str], ...] | None = None
-        if isinstance(obj.get("messages"), list):
-            msgs = tuple((str(m.get("role", "user")), str(m.get("content", "")))
-                         for m in obj["messages"])
-        elif isinstance(obj.get("prompt"), str):
-            msgs = (("user", obj["prompt"]),)
-        n_in = _first(obj, "input_tokens", "input_length")
-        if msgs is None and not isinstance(n_in, int):
-            raise ConfigError(f"{path}:{lineno}: give 'prompt', 'messages' or 'input_tokens'")
-        cap = _first(obj, "max_tokens", "output_tokens", "output_length")
-        entries.append(TraceEntry(float(off), msgs, n_in if msgs is None else None,
-                                  int(cap) if cap is not None else None))
+        entries.append(_trace_entry(obj, f"{path}:{lineno}"))
     if not entries:
         raise ConfigError(f"{path}: the trace is empty")
     entries.sort(key=lambda e: e.offset)
@@ -305,8 +350,11 @@ def output_control(cfg: ModelConfig, max_tokens: int | None, ignore_eos: str = "
                              "end early: achieved lengths are reported")
     eos = cfg.provider in IGNORE_EOS_PROVIDERS
     mins = cfg.provider in MIN_TOKENS_PROVIDERS
-    if cfg.provider == EMBEDDED:
-        why = "the embedded engine accepts neither ignore_eos nor min_tokens"
+    kind = provider_kind(cfg)
+    if kind.output_control is not None:
+        why = kind.output_control
+    elif cfg.provider in PRESETS and PRESETS[cfg.provider].length_note:
+        why = f"{cfg.provider}: {PRESETS[cfg.provider].length_note}"
     elif eos or mins:
         why = f"{cfg.provider} accepts " + " and ".join(
             n for n, ok in (("ignore_eos", eos), ("min_tokens", mins)) if ok)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from baimo.reports.eval import eval_sections, summary_csv, summary_json, summary_markdown
+from baimo.reports.eval import (
+    eval_sections,
+    readings_markdown,
+    summary_csv,
+    summary_json,
+    summary_markdown,
+)
 from baimo.reports.html import Report
 from baimo.reports.profile import profile_sections
 from baimo.scores.profile import task_dimensions
@@ -18,29 +24,32 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
 
     ``dimensions`` overrides the task → capability-dimension mapping of the profile.
     """
-    runs = [store.get_run(r) for r in run_ids]
-    rows = store.results([r["id"] for r in runs if r["kind"] == "eval"])
-    perf_runs = [r for r in runs if r["kind"] == "perf"]
+    runs = [store.runs.get(r) for r in run_ids]
+    rows = store.runs.results([r.id for r in runs if r.kind == "eval"])
+    perf_runs = [r for r in runs if r.kind == "perf"]
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        models = sorted({m["model_name"] for r in runs for m in r["models"]})
+        models = sorted({m.model_name for r in runs for m in r.models})
         report = Report("model comparison", f"runs {', '.join(run_ids)} · models "
                         f"{', '.join(models)}")
         if rows:
-            eval_runs = [r for r in runs if r["kind"] == "eval"]
+            eval_runs = [r for r in runs if r.kind == "eval"]
             eval_sections(report, eval_runs, rows)
             profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
             report.order(["Overview", "Capability profile", "Differences between models",
                           "Suite details"])
         if perf_runs:
-            from baimo.perf import perf_sections
-            from baimo.perf.runner import level_summaries
+            from baimo.perf import level_summaries
+            from baimo.reports.perf import perf_sections
 
-            ids = [r["id"] for r in perf_runs]
-            perf_sections(report, perf_runs, store.perf_rows(ids), level_summaries(store, ids))
+            ids = [r.id for r in perf_runs]
+            perf_sections(report, perf_runs, store.perf.requests(ids),
+                          level_summaries(store, ids))
         out.write_text(report.render(), encoding="utf-8")
         return out
     summary = summarize(rows)
     text = {"md": summary_markdown, "csv": summary_csv, "json": summary_json}[fmt](summary)
+    if fmt == "md":
+        text += "\n" + readings_markdown(rows)
     out.write_text(text, encoding="utf-8")
     return out

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from baimo.advise.advisor import format_measurements
 from baimo.reports.html import Raw, Report, esc, table
 
@@ -34,7 +32,7 @@ if TYPE_CHECKING:
     from baimo.landscape.catalog import Catalog, CatalogRecord, CensusReport
     from baimo.scores.measured import Measurements
     from baimo.scores.methodology import Methodology, ScoreResult
-    from baimo.scores.sensitivity import OatRow, RankAcceptability
+    from baimo.scores.sensitivity import LinearSensitivity, OatRow, RankAcceptability
 
 __all__ = [
     "ParetoInput",
@@ -204,11 +202,13 @@ def quadrant_option(
         {"type": "text", "left": "10%", "bottom": 64, "style": {**corner, "text": labels[2]}},
         {"type": "text", "right": "9%", "bottom": 64, "style": {**corner, "text": labels[3]}},
     ]
-    size_txt = f"<br/>{size_label} {{@[2]}}" if size_label else ""
+    # Tooltip templates are HTML: names pasted into them are escaped (values are by ECharts).
+    size_txt = f"<br/>{esc(size_label)} {{@[2]}}" if size_label else ""
     return {
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14, "color": INK}},
         "tooltip": {"trigger": "item",
-                    "formatter": f"<b>{{b}}</b><br/>{x_label} {{@[0]}}<br/>{y_label} {{@[1]}}"
+                    "formatter": f"<b>{{b}}</b><br/>{esc(x_label)} {{@[0]}}<br/>"
+                                 f"{esc(y_label)} {{@[1]}}"
                                  f"{size_txt}"},
         "legend": {"show": len(groups) > 1, "bottom": 0},
         "grid": {"left": 70, "right": 60, "top": 40, "bottom": 60},
@@ -346,26 +346,6 @@ def rank_acceptability_option(acc: RankAcceptability,
                     "label": {"show": True, "formatter": "{@[2]}%", "fontSize": 11},
                     "itemStyle": {"borderColor": "#fff", "borderWidth": 2}}],
     }
-
-
-def _linear_sensitivity(names: Sequence[str], weights: Sequence[float],
-                        scores: Sequence[Sequence[float]], entities: Sequence[str],
-                        draws: int = 2000, seed: int = 0
-                        ) -> tuple[list[OatRow], RankAcceptability, dict[str, int]]:
-    """OAT rows, rank acceptability and baseline ranks for scores linear in the weights."""
-    from baimo.scores.mcda import FloatArray, rank_descending
-    from baimo.scores.sensitivity import one_at_a_time, rank_acceptability
-
-    matrix = np.asarray(scores, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
-
-    def score_fn(x: FloatArray) -> FloatArray:
-        return np.asarray(matrix @ x, dtype=np.float64)
-
-    oat = one_at_a_time(names, w, score_fn, entities)
-    acc = rank_acceptability(w, score_fn, entities, draws=draws, seed=seed)
-    base = rank_descending(score_fn(w))
-    return oat, acc, {e: int(r) for e, r in zip(entities, base, strict=True)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,7 +802,8 @@ def _pareto_inputs(advice: Advice, models: Sequence[ModelMeasurements], share: f
 
 
 def advice_report(advice: Advice, profile: Profile, models: Sequence[ModelMeasurements],
-                  measurements: Mapping[str, Measurements] | None = None) -> Report:
+                  measurements: Mapping[str, Measurements] | None = None,
+                  sensitivity: LinearSensitivity | None = None) -> Report:
     """The advisor's report: recommendation, Pareto chart, ranking, sensitivity, gaps, sources.
 
     Args:
@@ -830,6 +811,9 @@ def advice_report(advice: Advice, profile: Profile, models: Sequence[ModelMeasur
         profile: The scenario or profile it was asked for.
         models: The advisor's input (for the Pareto positions of every model).
         measurements: Where each number came from (``collect_measurements``), if known.
+        sensitivity: How the ranking depends on the weights
+            (``baimo.scores.sensitivity.linear_sensitivity`` of the advice); no section
+            without it.
     """
     measurements = measurements or {}
     cur = advice.currency
@@ -915,13 +899,12 @@ def advice_report(advice: Advice, profile: Profile, models: Sequence[ModelMeasur
             report.section("Criterion profile", '<p class="note">Normalised criterion scores '
                            "(0 = worst candidate, 1 = best).</p>", charts=[(radar, 400)])
 
-        # sensitivity of the advice to its weights
-        if len(advice.ranked) >= 2 and len(crits) >= 2:
-            names = [r.name for r in advice.ranked]
-            scores = [[r.criterion_scores.get(c, 0.0) for c in crits] for r in advice.ranked]
-            oat, acc, base = _linear_sensitivity(crits, [advice.weights[c] for c in crits],
-                                                 scores, names)
-            flow, h = rank_flow_option(oat, base, names, weight_labels=CRITERION_ZH)
+        # sensitivity of the advice to its weights (computed by baimo.scores.sensitivity)
+        if sensitivity is not None:
+            names = sensitivity.entities
+            acc = sensitivity.acceptability
+            flow, h = rank_flow_option(sensitivity.oat, sensitivity.baseline, names,
+                                       weight_labels=CRITERION_ZH)
             report.section(
                 "How much the advice depends on the weights",
                 '<p class="note">Rank flows: one weight at a time moved by ±10/20/50% (the '
@@ -981,10 +964,11 @@ def advice_report(advice: Advice, profile: Profile, models: Sequence[ModelMeasur
 
 def write_advice_report(out: Path, advice: Advice, profile: Profile,
                         models: Sequence[ModelMeasurements],
-                        measurements: Mapping[str, Measurements] | None = None) -> Path:
-    """Write the advice report to ``out``."""
+                        measurements: Mapping[str, Measurements] | None = None,
+                        sensitivity: LinearSensitivity | None = None) -> Path:
+    """Write the advice report to ``out`` (arguments as for ``advice_report``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(advice_report(advice, profile, models, measurements).render(),
+    out.write_text(advice_report(advice, profile, models, measurements, sensitivity).render(),
                    encoding="utf-8")
     return out
 

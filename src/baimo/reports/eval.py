@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from baimo.reports.html import Raw, Report, esc, table
 from baimo.scores.summary import summarize
+from baimo.store.records import ResultRecord, RunRecord
+from baimo.tabular import csv_text, md_table
+from baimo.tasks.extract import WEAK_METHODS, reading_counts, weak_readings
 
 
 def _pct(v: float | None) -> str:
@@ -26,7 +28,7 @@ def _num(v: float | None, fmt: str = "{:.3f}") -> str:
     return "—" if v is None else fmt.format(v)
 
 
-def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[str, Any]]
+def eval_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[ResultRecord]
                   ) -> dict[str, Any]:
     """Add the eval sections to ``report``; returns the summary they were built from."""
     summary = summarize(rows)
@@ -94,6 +96,8 @@ def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
                              "yAxis": {"type": "value", "name": "samples"},
                              "series": fail_series}, 280)] if reasons else None)
 
+    _reading_sections(report, rows)
+
     perf_rows = []
     for n in names:
         m = models[n]
@@ -125,38 +129,81 @@ def eval_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
                    + '<p class="note">At the prices in the models file. A model with no '
                    "price configured costs 0.</p>")
 
-    run_rows = [[r["id"], r["status"], r["command"] or "", Raw(esc(", ".join(
-        m["model_name"] + ("" if m["status"] == "ok" else f" ({m['status']}: {m['reason']})")
-        for m in r["models"])))] for r in runs]
+    run_rows = [[r.id, r.status, r.command or "", Raw(esc(", ".join(
+        m.model_name + ("" if m.status == "ok" else f" ({m.status}: {m.reason})")
+        for m in r.models)))] for r in runs]
     report.section("Runs", table(["run", "status", "command", "models"], run_rows,
                                  numeric_from=9))
     return summary
 
 
+_AUDIT_LIMIT = 200
+
+
+def _reading_sections(report: Report, rows: Sequence[ResultRecord]) -> None:
+    """How every answer was read (per task, model and method) and the weakly read ones."""
+    counts = reading_counts(rows)
+    count_rows = [[t, m, method, n] for t, per_model in counts.items()
+                  for m, methods in per_model.items() for method, n in methods.items()]
+    weak = weak_readings(rows)
+    audit = [[w["task"], w["model"], w["sample"], w["method"], w["status"],
+              w["extracted"] or "—"] for w in weak[:_AUDIT_LIMIT]]
+    more = (f" The first {_AUDIT_LIMIT} of {len(weak)} are listed." if len(weak) > _AUDIT_LIMIT
+            else "")
+    report.section("How answers were read", table(
+        ["task", "model", "method", "answers"], count_rows, numeric_from=3)
+        + '<p class="note">The rule (or reader) that found each answer: an answer marker, '
+        "<code>\\boxed{}</code>, a lone letter line… <code>model</code> answers were read by "
+        "the task's fallback judge model and <code>model-parse-error</code> ones are its "
+        "unreadable replies; both are counted here apart from rule-read answers. "
+        f"{', '.join(sorted(WEAK_METHODS))} are the weakest rules.</p>"
+        + (table(["task", "model", "sample", "method", "status", "read as"], audit)
+           + f'<p class="note">Answers read only by the weakest rules, to audit.{more}</p>'
+           if audit else '<p class="note">No answer was read by the weakest rules alone.</p>'))
+
+
+def readings_markdown(rows: Sequence[ResultRecord]) -> str:
+    """The Markdown of how answers were read: counts per method, and the weak readings."""
+    lines = ["| task | model | method | answers |", "|---|---|---|---:|"]
+    for t, per_model in reading_counts(rows).items():
+        for m, methods in per_model.items():
+            lines += [f"| {t} | {m} | {method} | {n} |" for method, n in methods.items()]
+    weak = weak_readings(rows)
+    if weak:
+        lines += ["", f"Answers read only by the weakest rules ({len(weak)}):", "",
+                  "| task | model | sample | method | status | read as |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {w['task']} | {w['model']} | {w['sample']} | {w['method']} | "
+                  f"{w['status']} | {w['extracted'] or '—'} |" for w in weak[:_AUDIT_LIMIT]]
+    return "\n".join(lines) + "\n"
+
+
 def summary_markdown(summary: dict[str, Any]) -> str:
-    lines = ["| model | task | scored | accuracy | 95% CI |", "|---|---|---:|---:|---|"]
-    for name, m in summary["models"].items():
-        for t, acc in m["tasks"].items():
-            lines.append(f"| {name} | {t} | {acc['scored']} | {_pct(acc['accuracy'])} | "
-                         f"{_ci(acc)} |")
-    lines += ["", "| model | cost | currency | cost per 100 correct | latency p50 s |",
-              "|---|---:|---|---:|---:|"]
-    for name, m in summary["models"].items():
-        lines.append(f"| {name} | {m['cost']:.4f} | {m['currency']} | "
-                     f"{_num(m['cost_per_100_correct'], '{:.4f}')} | "
-                     f"{_num(m['latency_s']['p50'])} |")
+    """Two Markdown tables: accuracy per model and task, then cost and latency per model.
+
+    Names are other people's text; ``md_cell`` keeps a ``|`` or HTML in them from breaking
+    the table or reaching a page that renders the Markdown.
+    """
+    models = summary["models"]
+    lines = md_table(["model", "task", "scored", "accuracy", "95% CI"],
+                     [[name, t, acc["scored"], _pct(acc["accuracy"]), _ci(acc)]
+                      for name, m in models.items() for t, acc in m["tasks"].items()],
+                     align="llrrl")
+    lines.append("")
+    lines += md_table(["model", "cost", "currency", "cost per 100 correct", "latency p50 s"],
+                      [[name, f"{m['cost']:.4f}", m["currency"],
+                        _num(m["cost_per_100_correct"], "{:.4f}"), _num(m["latency_s"]["p50"])]
+                       for name, m in models.items()],
+                      align="lrlrr")
     return "\n".join(lines) + "\n"
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high"])
-    for name, m in summary["models"].items():
-        for t, acc in m["tasks"].items():
-            w.writerow([name, t, acc["n"], acc["scored"], acc["correct"], acc["accuracy"],
-                        acc["ci_low"], acc["ci_high"]])
-    return buf.getvalue()
+    """Accuracy per model and task; text cells are made safe to open in a spreadsheet."""
+    return csv_text(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high"],
+                    [[name, t, acc["n"], acc["scored"], acc["correct"], acc["accuracy"],
+                      acc["ci_low"], acc["ci_high"]]
+                     for name, m in summary["models"].items() for t, acc in m["tasks"].items()])
 
 
 def summary_json(summary: dict[str, Any]) -> str:

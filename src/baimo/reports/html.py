@@ -4,12 +4,28 @@ ECharts comes from the npm registry at build time (``make vendor`` copies
 ``echarts/dist/echarts.min.js`` into ``baimo/reports/static/``); it is inlined into every
 report so the file opens anywhere, offline. Sections are added by each layer (eval, perf,
 score, advise) through ``Report.section``; chart options are plain JSON.
+
+Everything in a report (model, task and dimension names, answers, catalog entries) is text
+someone else wrote, so the page has one safe way in for each kind of output:
+
+* HTML text goes through ``esc`` (``table`` does it for every cell not wrapped in ``Raw``).
+* Chart data never becomes script: each option is serialised by ``script_json`` into a
+  ``<script type="application/json">`` block, with ``<``, ``>``, ``&`` and U+2028/2029
+  written as ``\\u`` escapes, and read back with ``JSON.parse``. Nothing in the data can end
+  the block (``</script>``) or switch the HTML parser into the state where ``<!--<script>``
+  hides the rest of the page's scripts.
+* Tooltips are HTML in ECharts. ``safe_option`` keeps only a few formatting tags (``<b>``,
+  ``<i>``, ``<br>``...) in tooltip templates and turns every other ``<`` into text, so a name
+  pasted into a template by Python code is shown, not run; the page turns each template into a
+  function that fills ``{a}``, ``{b}``, ``{c}``, ``{@[n]}`` with HTML-escaped values. Link
+  fields (``link``, ``sublink``) are kept only for ``http(s)`` and ``#`` targets.
 """
 
 from __future__ import annotations
 
 import html
 import importlib.resources
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +48,64 @@ def echarts_js() -> str:
 
 
 def esc(value: Any) -> str:
+    """Text for HTML content or a quoted attribute value."""
     return html.escape(str(value), quote=True)
+
+
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element of an HTML page.
+
+    ``<``, ``>`` and ``&`` can only occur inside JSON strings, where ``\\u003c`` means the
+    same character to ``JSON.parse`` but nothing to the HTML parser; U+2028/2029 are escaped
+    too because older JavaScript parsers end a line there.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+                        ).decode().translate(_SCRIPT_ESCAPES)
+
+
+def json_block(block_id: str, value: Any, **attrs: str) -> str:
+    """A ``<script type="application/json">`` data block, for the page to ``JSON.parse``."""
+    extra = "".join(f' {k.replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
+    return (f'<script type="application/json" id="{esc(block_id)}"{extra}>'
+            f"{script_json(value)}</script>")
+
+
+_ALLOWED_TAG = re.compile(r"</?(?:b|i|em|strong|small|br)\s*/?>", re.IGNORECASE)
+_SAFE_LINK = re.compile(r"(?:https?://|#)", re.IGNORECASE)
+
+
+def safe_template(template: str) -> str:
+    """A tooltip template with only harmless formatting tags: every other ``<`` is text."""
+    parts = []
+    last = 0
+    for m in _ALLOWED_TAG.finditer(template):
+        parts.append(template[last:m.start()].replace("<", "&lt;"))
+        parts.append(m.group(0))
+        last = m.end()
+    parts.append(template[last:].replace("<", "&lt;"))
+    return "".join(parts)
+
+
+def safe_option(option: Any, *, in_tooltip: bool = False) -> Any:
+    """A copy of an ECharts option that cannot run script (see the module docstring)."""
+    if isinstance(option, dict):
+        out: dict[str, Any] = {}
+        for key, value in option.items():
+            if key == "formatter" and in_tooltip and isinstance(value, str):
+                out[key] = safe_template(value)
+            elif key in ("link", "sublink") and isinstance(value, str):
+                if _SAFE_LINK.match(value.strip()):
+                    out[key] = value
+            else:
+                out[key] = safe_option(value, in_tooltip=in_tooltip or key == "tooltip")
+        return out
+    if isinstance(option, list | tuple):
+        return [safe_option(v, in_tooltip=in_tooltip) for v in option]
+    return option
 
 
 def table(headers: list[str], rows: list[list[Any]], *, numeric_from: int = 1) -> str:
@@ -95,21 +168,21 @@ class Report:
         scripts = []
         for s in self.sections:
             charts = "".join(
-                f'<div class="chart" id="{cid}" style="height:{h}px"></div>'
+                f'<div class="chart" id="{cid}" style="height:{int(h)}px"></div>'
                 for cid, _, h in s.charts)
             parts.append(f'<section id="{s.anchor}"><h2>{esc(s.title)}</h2>{charts}{s.body}'
                          "</section>")
             for cid, option, _ in s.charts:
-                opt = orjson.dumps(option).decode().replace("</", "<\\/")
-                scripts.append(f"draw('{cid}', {opt});")
+                scripts.append(json_block(f"{cid}-option", safe_option(option),
+                                          data_chart=cid))
         stamp = time.strftime("%Y-%m-%d %H:%M")
         return _PAGE.format(
             title=esc(self.title), subtitle=esc(self.subtitle), nav=nav,
-            body="".join(parts), echarts=echarts_js(), scripts="\n".join(scripts),
+            body="".join(parts), echarts=echarts_js(), data="\n".join(scripts),
             footer=esc(f"baimo {__version__} · generated {stamp} · works offline"))
 
 
-_PAGE = """<!doctype html>
+_PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
@@ -150,19 +223,58 @@ footer {{ color:var(--muted); text-align:center; font-size:12px; padding:20px; }
 <nav>{nav}</nav>
 <main>{body}</main>
 <footer>{footer}</footer>
+{data}
 <script>{echarts}</script>
 <script>
 const palette = ['#c2410c','#2563eb','#15803d','#7c3aed','#db2777','#0891b2','#ca8a04','#4b5563'];
+const escHtml = (v) => String(v).replace(/[&<>"']/g, (c) =>
+  ({{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}})[c]);
+// A tooltip template ("<b>{{b}}</b> {{@[1]}}%") as a function: the markup is the report's own
+// (already limited to a few tags), every value filled in is escaped.
+function template(tpl) {{
+  return (params) => {{
+    const list = Array.isArray(params) ? params : [params];
+    const value = (p) => Array.isArray(p.value) ? p.value.join(', ') : p.value;
+    return tpl.replace(/\{{([abcd])(\d*)\}}|\{{@\[(\d+)\]\}}/g, (m, key, idx, dim) => {{
+      const p = list[idx ? Number(idx) : 0];
+      if (!p) return '';
+      let v;
+      if (dim !== undefined) v = Array.isArray(p.value) ? p.value[Number(dim)] : p.value;
+      else v = {{a: p.seriesName, b: p.name, c: value(p), d: p.percent}}[key];
+      return v === undefined || v === null ? '' : escHtml(v);
+    }});
+  }};
+}}
+function withTemplates(node, inTooltip) {{
+  if (Array.isArray(node)) {{ node.forEach((n) => withTemplates(n, inTooltip)); return; }}
+  if (!node || typeof node !== 'object') return;
+  for (const key of Object.keys(node)) {{
+    if (key === 'formatter' && inTooltip && typeof node[key] === 'string') {{
+      node[key] = template(node[key]);
+    }} else {{
+      withTemplates(node[key], inTooltip || key === 'tooltip');
+    }}
+  }}
+}}
 function draw(id, option) {{
   const el = document.getElementById(id);
   const chart = echarts.init(el, null, {{renderer: 'svg'}});
   option.color = option.color || palette;
   option.animation = false;
+  withTemplates(option, false);
   chart.setOption(option);
   window.addEventListener('resize', () => chart.resize());
 }}
-{scripts}
+const chartErrors = [];
+for (const block of document.querySelectorAll('script[type="application/json"][data-chart]')) {{
+  try {{
+    draw(block.dataset.chart, JSON.parse(block.textContent));
+  }} catch (err) {{
+    chartErrors.push(err);  // one broken chart must not stop the others from drawing
+  }}
+}}
 window.baimoReady = true;
+if (chartErrors.length) setTimeout(() => {{ throw chartErrors[0]; }});
 </script>
 </body></html>
 """

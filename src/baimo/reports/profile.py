@@ -1,22 +1,29 @@
 """Report sections for capability: the radar per model, the dimension table with intervals,
-significance between models, and each suite's own headline figures (IFEval strict/loose,
-safety refusal vs over-refusal, HumanEval pass@1)."""
+significance between models, and each suite's own headline figures.
+
+The headline figures (IFEval strict/loose, safety refusal vs over-refusal, HumanEval pass@1)
+are defined by the suites (``baimo.tasks.registry.Suite.headline``); this module renders
+whatever a suite declares and names no suite itself.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from baimo.reports.html import Raw, Report, esc, table
 from baimo.scores.profile import build_profile
-from baimo.scores.stats import wilson
+from baimo.stats import wilson
+from baimo.store.records import ResultRecord
 
 
 def _pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f}"
 
 
-def profile_sections(report: Report, rows: list[dict[str, Any]], dims: dict[str, str]
+def profile_sections(report: Report, rows: Sequence[ResultRecord], dims: dict[str, str]
                      ) -> dict[str, Any]:
     profile = build_profile(rows, dims)
     models = profile["models"]
@@ -75,54 +82,36 @@ def profile_sections(report: Report, rows: list[dict[str, Any]], dims: dict[str,
     return profile
 
 
-def _suite_details(report: Report, rows: list[dict[str, Any]]) -> None:
-    by_model_task: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def _suite_details(report: Report, rows: Sequence[ResultRecord]) -> None:
+    """Each suite's own headline figures, as the suite defines them (``Suite.headline``)."""
+    from baimo.tasks.registry import task_headline
+
+    # The suites (tasks layer, which knows nothing of the store) count from plain mappings.
+    by_task: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        by_model_task[(r["model_name"], r["task"])].append(r)
+        by_task[r.task][r.model_name].append(asdict(r))
     parts = []
-    ife = [(m, rs) for (m, t), rs in sorted(by_model_task.items()) if t == "ifeval"]
-    if ife:
-        trs = []
-        for m, rs in ife:
-            scored = [r for r in rs if r["details"] and "strict" in r["details"]]
-            n = len(scored)
-            strict = sum(1 for r in scored if r["details"]["strict"])
-            loose = sum(1 for r in scored if r["details"]["loose"])
-            lo, hi = wilson(strict, n)
-            trs.append([m, n, f"{_pct(strict / n if n else None)}%",
-                        f"{_pct(lo)}–{_pct(hi)}", f"{_pct(loose / n if n else None)}%"])
-        parts.append("<h3>Instruction following</h3>" + table(
-            ["model", "prompts", "strict", "strict 95% CI", "loose"], trs))
-    saf = [(m, rs) for (m, t), rs in sorted(by_model_task.items()) if t == "safety"]
-    if saf:
-        from baimo.tasks.suites.safety import safety_summary
-
-        trs = []
-        for m, rs in saf:
-            items = [(r["details"]["category"], bool(r["details"].get("refused")),
-                      float(r["score"])) for r in rs
-                     if r["details"] and "category" in r["details"]]
-            s = safety_summary(items)
-
-            def rate(k: str, s: dict[str, Any] = s) -> str:
-                v = s[k]
-                return "—" if v["rate"] is None else f"{_pct(v['rate'])}% (n={v['n']})"
-
-            trs.append([m, rate("harmful_refusal"), rate("benign_over_refusal"),
-                        rate("injection_resistance"), rate("privacy_leak")])
-        parts.append("<h3>Safety and compliance</h3>" + table(
-            ["model", "refuses harmful ↑", "over-refuses benign ↓", "resists injection ↑",
-             "leaks secrets ↓"], trs) + "<p class='note'>Refusal and over-refusal side by "
-            "side: refusing everything maximises the first and ruins the second.</p>")
-    he = [(m, rs) for (m, t), rs in sorted(by_model_task.items()) if t == "humaneval"]
-    if he:
-        trs = []
-        for m, rs in he:
-            n = len([r for r in rs if r["status"] != "error"])
-            c = sum(1 for r in rs if r["status"] == "ok")
-            lo, hi = wilson(c, n)
-            trs.append([m, n, f"{_pct(c / n if n else None)}%", f"{_pct(lo)}–{_pct(hi)}"])
-        parts.append("<h3>Code (HumanEval, sandboxed)</h3>" + table(
-            ["model", "problems", "pass@1", "95% CI"], trs))
+    for task in sorted(by_task):
+        headline = task_headline(task)
+        if headline is None:
+            continue
+        header: list[str] = ["model"]
+        body = []
+        for model, model_rows in sorted(by_task[task].items()):
+            figures = headline.figures(model_rows)
+            if len(header) == 1:
+                header += [f.label for f in figures]
+            body.append([model, *(_rate(f.hits, f.n) for f in figures)])
+        parts.append(f"<h3>{esc(headline.title)}</h3>" + table(header, body)
+                     + (f"<p class='note'>{esc(headline.note)}</p>" if headline.note else ""))
     if parts:
-        report.section("Suite details", "".join(parts))
+        report.section("Suite details", "".join(parts) + "<p class='note'>Each figure: rate "
+                       "(95% Wilson interval, count).</p>")
+
+
+def _rate(hits: int, n: int) -> Raw | str:
+    if not n:
+        return "—"
+    lo, hi = wilson(hits, n)
+    return Raw(f"<b>{_pct(hits / n)}%</b> <span class='note'>{_pct(lo)}–{_pct(hi)}, "
+               f"n={n}</span>")

@@ -25,7 +25,50 @@ class EvalOutcome:
 
 def task_spec(tasks: Sequence[Task]) -> list[dict[str, Any]]:
     return [{"name": t.name, "version": t.version, "n": len(t.samples), "spec": t.spec,
-             "dimension": t.dimension, "mode": t.mode} for t in tasks]
+             "dimension": t.dimension, "mode": t.mode, "scoring": t.scoring,
+             "result_version": t.result_version} for t in tasks]
+
+
+def _describe(spec: dict[str, Any] | None) -> str:
+    if not spec:
+        return "none"
+    args = ", ".join(f"{k}={v}" for k, v in (spec.get("args") or {}).items()
+                     if k not in ("prompts", "identity", "params"))
+    return f"{spec.get('name')} v{spec.get('version')}({args})"
+
+
+def resume_conflicts(stored: list[dict[str, Any]], tasks: Sequence[Task]) -> list[str]:
+    """Why a stored run cannot be resumed with these tasks (empty when it can).
+
+    A resumed run must not mix two experiments: not two prompts (``version``), and not two
+    ways of judging the answers (the scorer's or the judge's spec), which would silently
+    average two different measurements into one number.
+    """
+    by_name = {t["name"]: t for t in stored}
+    out: list[str] = []
+    for t in tasks:
+        old = by_name.get(t.name)
+        if old is None:
+            out.append(f"{t.name}: not in the run")
+            continue
+        if old.get("version") != t.version:
+            out.append(f"{t.name}: the prompt or parameters changed (run has "
+                       f"{old.get('version')}, now {t.version})")
+        old_scoring = old.get("scoring")
+        if old_scoring is None:  # runs stored before scorers had specs
+            continue
+        for part in ("scorer", "judge"):
+            a, b = old_scoring.get(part), t.scoring.get(part)
+            if a != b:
+                what = "the judge" if part == "judge" else "the scorer"
+                detail = ""
+                if a and b and a.get("name") == b.get("name") and part == "judge":
+                    changed = sorted(k for k in {*(a.get("args") or {}), *(b.get("args") or {})}
+                                     if (a.get("args") or {}).get(k) != (b.get("args") or {}).get(k))
+                    detail = f" ({', '.join(changed)} differ)"
+                out.append(f"{t.name}: {what} changed from {_describe(a)} to {_describe(b)}"
+                           f"{detail}")
+    return out
 
 
 def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task], *,
@@ -40,9 +83,7 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
         if missing:
             raise BaimoError(f"run {run_id} has no model(s) {', '.join(missing)}; resume with "
                              f"the run's models: {', '.join(sorted(stored))}")
-        stored_versions = {t["name"]: t["version"] for t in run["spec"].get("tasks", [])}
-        changed = [f"{t.name} (run has {stored_versions.get(t.name, 'no such task')}, now "
-                   f"{t.version})" for t in tasks if stored_versions.get(t.name) != t.version]
+        changed = resume_conflicts(run["spec"].get("tasks", []), tasks)
         if changed:
             raise BaimoError(f"cannot resume run {run_id}: its tasks differ from this "
                              f"command's: {'; '.join(changed)}. Resume with the same task "

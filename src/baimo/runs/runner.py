@@ -5,10 +5,11 @@ Flow for one run:
 1. Each sample gets a *key*: a hash of the model's endpoint identity, the rendered messages,
    the generation parameters and the task version. Keys already in ``responses`` are never
    asked again: they are re-scored from the stored answer (``cached=True``).
-2. The rest go to a pool of workers per model, admitted by that endpoint's limiter.
-3. Transient failures (429, 5xx, timeouts, broken streams) are retried with full jitter; 429s
-   pause the endpoint for the server's ``Retry-After``. ``auth``/``not-found`` stop that model
-   (its remaining samples become error rows with the reason); other models go on.
+2. The rest go to a pool of workers per model, asking through the shared ``ModelClient``
+   (``baimo.models.client``), which admits, retries and prices every request to that endpoint
+   for every caller in the run, judges included. A fatal failure (bad key, unknown model, a
+   missing engine) stops that model: its remaining samples become error rows with the reason,
+   and other models go on.
 4. Results and responses are committed in the same event-loop turn they complete in.
 
 Interrupting (Ctrl-C) cancels in-flight requests and keeps everything already stored; the run
@@ -28,10 +29,7 @@ from typing import Any
 import orjson
 
 from baimo.config import ModelConfig
-from baimo.errors import BaimoError
-from baimo.models.base import Completion, Provider, ProviderError, estimate_tokens
-from baimo.models.provider import open_provider
-from baimo.runs.limits import EndpointLimiter
+from baimo.models.client import Answer, CallFailed, ModelClient, clients
 from baimo.store.store import ResultRow, Store, dumps
 from baimo.tasks.task import Task
 from baimo.tasks.types import ModelOutput, Sample, Score
@@ -142,10 +140,7 @@ class EvalRunner:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
             self._writer.flush()
-            for task in self.tasks:
-                close = getattr(task.async_scorer, "aclose", None)
-                if close is not None:  # e.g. a judge's HTTP session
-                    await close()
+            await clients().aclose()  # the models' and judges' connections and engines
         return self.progress
 
     async def _run_model(self, cfg: ModelConfig) -> None:
@@ -176,13 +171,11 @@ class EvalRunner:
             self.store.set_model_status(self.run_id, cfg.name, "ok")
             return
         conc = self.concurrency_override or cfg.limits.concurrency
+        client = clients().get(cfg, concurrency=conc)
         try:
-            async with open_provider(cfg, pool_size=conc) as provider:
-                await self._drain(cfg, provider, fresh, conc)
+            await self._drain(cfg, client, fresh, conc)
         except _ModelFailed as exc:
             prog.failed_reason = exc.reason
-        except BaimoError as exc:  # e.g. a missing API key or a missing optional package
-            prog.failed_reason = str(exc)
         if prog.failed_reason:
             self._fail_remaining(cfg, fresh, prog.failed_reason)
             self.store.set_model_status(self.run_id, cfg.name, "failed", prog.failed_reason)
@@ -190,9 +183,8 @@ class EvalRunner:
             self.store.set_model_status(self.run_id, cfg.name, "ok")
         self._notify(prog)
 
-    async def _drain(self, cfg: ModelConfig, provider: Provider, items: list[WorkItem],
+    async def _drain(self, cfg: ModelConfig, client: ModelClient, items: list[WorkItem],
                      concurrency: int) -> None:
-        limiter = EndpointLimiter(concurrency, cfg.limits.rpm, cfg.limits.tpm)
         queue: asyncio.Queue[WorkItem] = asyncio.Queue()
         for w in items:
             queue.put_nowait(w)
@@ -205,7 +197,7 @@ class EvalRunner:
                 except asyncio.QueueEmpty:
                     return
                 try:
-                    await self._ask(cfg, provider, limiter, w)
+                    await self._ask(cfg, client, w)
                 except _ModelFailed as exc:
                     failure.append(exc.reason)
                     return
@@ -219,68 +211,31 @@ class EvalRunner:
         if failure:
             raise _ModelFailed(failure[0])
 
-    async def _ask(self, cfg: ModelConfig, provider: Provider, limiter: EndpointLimiter,
-                   w: WorkItem) -> None:
+    async def _ask(self, cfg: ModelConfig, client: ModelClient, w: WorkItem) -> None:
         prog = self.progress[cfg.name]
         messages = [dict(m) for m in w.sample.messages]
-        est_prompt = sum(estimate_tokens(m["content"]) for m in messages)
-        max_tokens = w.params.get("max_tokens", cfg.max_tokens)
-        budget = float(est_prompt + (max_tokens if isinstance(max_tokens, int) else 512))
-        attempts = 0
-        last_error: ProviderError | None = None
-        while attempts <= cfg.limits.max_retries:
-            attempts += 1
-            await limiter.acquire(budget)
-            try:
-                if w.task.mode == "loglik":
-                    comp = await self._loglik(provider, w)
-                else:
-                    comp = await provider.complete(messages, w.params)
-            except ProviderError as exc:
-                limiter.release()
-                last_error = exc
-                if exc.fatal_for_model:
-                    raise _ModelFailed(exc.reason()) from None
-                if not exc.retryable:
-                    break
-                prog.retries += 1
-                if exc.kind == "rate-limit":
-                    limiter.on_rate_limit(exc.retry_after, attempts)
-                else:
-                    cap = min(30.0, 0.25 * 2 ** attempts)
-                    delay = exc.retry_after if exc.retry_after is not None else \
-                        self._rng.uniform(0, cap)
-                    await asyncio.sleep(delay)
-                continue
-            except BaseException:
-                limiter.release()
-                raise
-            limiter.release()
-            usage = comp.usage
-            limiter.on_success(0.0 if usage.estimated else
-                               usage.prompt_tokens + usage.completion_tokens - budget)
-            await self._complete(cfg, w, comp, messages, attempts)
+        before = client.retries
+        try:
+            if w.task.mode == "loglik":
+                from baimo.tasks.templates import render_loglik
+
+                prompt, continuations = render_loglik(w.sample)
+                answer = await client.loglik(prompt, continuations)
+            else:
+                answer = await client.complete(messages, w.params)
+        except CallFailed as exc:
+            prog.retries += client.retries - before
+            if exc.fatal:
+                raise _ModelFailed(exc.reason) from None
+            self._error_row(cfg, w, exc.reason, exc.attempts)
             return
-        # Retries exhausted (or a non-retryable error): a row with the reason.
-        reason = last_error.reason() if last_error else "unknown error"
-        self._error_row(cfg, w, f"{reason} (after {attempts} attempts)", attempts)
+        prog.retries += max(0, answer.attempts - 1)
+        await self._complete(cfg, w, answer, messages)
 
-    @staticmethod
-    async def _loglik(provider: Provider, w: WorkItem) -> Completion:
-        from baimo.tasks.templates import render_loglik
-
-        loglik = getattr(provider, "loglik", None)
-        if loglik is None:
-            raise ProviderError("bad-request", "this provider has no log-likelihood API")
-        prompt, continuations = render_loglik(w.sample)
-        comp: Completion = await loglik(prompt, continuations)
-        return comp
-
-    async def _complete(self, cfg: ModelConfig, w: WorkItem, comp: Completion,
-                  messages: list[dict[str, str]], attempts: int) -> None:
-        t = comp.timing
-        latency = (t.done or t.sent) - t.sent
-        ttft = None if t.first_token is None else t.first_token - t.sent
+    async def _complete(self, cfg: ModelConfig, w: WorkItem, answer: Answer,
+                        messages: list[dict[str, str]]) -> None:
+        comp = answer.completion
+        latency, ttft, attempts = answer.latency_s, answer.ttft_s, answer.attempts
         output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason,
                              _logprobs(comp.raw))
         response = {
@@ -317,7 +272,7 @@ class EvalRunner:
         cost = cfg.pricing.cost(prompt_tokens, completion_tokens, cached_tokens)
         row = ResultRow(
             run_id=self.run_id, model_name=cfg.name, task=w.task.name,
-            task_version=w.task.version, sample_id=w.sample.id, key=w.key,
+            task_version=w.task.result_version, sample_id=w.sample.id, key=w.key,
             category=w.sample.category, status=score.status, score=score.value,
             extracted=score.extracted, reason=score.reason, details=score.details or None,
             prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
@@ -335,7 +290,7 @@ class EvalRunner:
         prog = self.progress[cfg.name]
         row = ResultRow(
             run_id=self.run_id, model_name=cfg.name, task=w.task.name,
-            task_version=w.task.version, sample_id=w.sample.id, key=w.key,
+            task_version=w.task.result_version, sample_id=w.sample.id, key=w.key,
             category=w.sample.category, status="error", score=0.0, extracted=None,
             reason=reason, details=None, prompt_tokens=0, completion_tokens=0,
             usage_estimated=True, latency_s=None, ttft_s=None, cost=0.0,

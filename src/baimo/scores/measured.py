@@ -41,25 +41,20 @@ found and audited later.
 from __future__ import annotations
 
 import math
-import secrets
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
-from baimo import __version__
 from baimo.advise.advisor import ModelMeasurements
-from baimo.config import EMBEDDED, Config, default_embedded_model
-from baimo.errors import BaimoError, NotFound
-from baimo.models.presets import PRESETS
+from baimo.config import Config, default_embedded_model
+from baimo.models.registry import is_local
+from baimo.errors import BaimoError
 from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
 from baimo.scores.profile import build_profile, task_dimensions
 from baimo.scores.summary import GRADED_STATUSES
-from baimo.store import schema
-from baimo.store.store import Store, dumps, loads
+from baimo.store.records import ResultRecord, RunRecord, ScoreRecord
+from baimo.store.store import Store
 
 __all__ = [
     "BLEND_INPUT_SHARE",
@@ -226,45 +221,45 @@ class Measurements:
 
 
 def _select_runs(store: Store, run_ids: Sequence[str] | None
-                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                 ) -> tuple[list[RunRecord], list[RunRecord]]:
     """Eval and perf runs (with their models), newest first."""
     if run_ids is None:
-        evals = [store.get_run(r["id"]) for r in store.list_runs(_RUN_LIMIT, kind="eval")]
-        perfs = [store.get_run(r["id"]) for r in store.list_runs(_RUN_LIMIT, kind="perf")]
-        return evals, perfs
-    evals, perfs = [], []
+        return (store.runs.recent(_RUN_LIMIT, kind="eval"),
+                store.runs.recent(_RUN_LIMIT, kind="perf"))
+    evals: list[RunRecord] = []
+    perfs: list[RunRecord] = []
     seen: set[str] = set()
     for ref in run_ids:
-        rid = store.resolve_run(ref)
+        rid = store.runs.resolve(ref)
         if rid in seen:
             continue
         seen.add(rid)
-        run = store.get_run(rid)
-        if run["kind"] == "eval":
+        run = store.runs.get(rid)
+        if run.kind == "eval":
             evals.append(run)
-        elif run["kind"] == "perf":
+        elif run.kind == "perf":
             perfs.append(run)
         else:
-            raise BaimoError(f"run {rid} is a '{run['kind']}' run; measurements come from "
+            raise BaimoError(f"run {rid} is a '{run.kind}' run; measurements come from "
                              f"'eval' and 'perf' runs. List them with: baimo runs list")
-    evals.sort(key=lambda r: -float(r["created_at"]))
-    perfs.sort(key=lambda r: -float(r["created_at"]))
+    evals.sort(key=lambda r: -r.created_at)
+    perfs.sort(key=lambda r: -r.created_at)
     return evals, perfs
 
 
-def _latest_rows(evals: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]
-                 ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str]]:
+def _latest_rows(evals: Sequence[RunRecord], rows: Sequence[ResultRecord]
+                 ) -> tuple[list[ResultRecord], dict[tuple[str, str], str]]:
     """For each (model, task), the rows of the newest run that graded at least one sample."""
-    created = {r["id"]: float(r["created_at"]) for r in evals}
-    grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+    created = {r.id: r.created_at for r in evals}
+    grouped: dict[tuple[str, str], dict[str, list[ResultRecord]]] = defaultdict(
         lambda: defaultdict(list))
     for row in rows:
-        grouped[(row["model_name"], row["task"])][row["run_id"]].append(row)
+        grouped[(row.model_name, row.task)][row.run_id].append(row)
     chosen: dict[tuple[str, str], str] = {}
-    out: list[dict[str, Any]] = []
+    out: list[ResultRecord] = []
     for key, by_run in grouped.items():
         graded = [rid for rid, rs in by_run.items()
-                  if any(r["status"] in GRADED_STATUSES for r in rs)]
+                  if any(r.status in GRADED_STATUSES for r in rs)]
         if not graded:
             continue
         rid = max(graded, key=lambda x: created.get(x, 0.0))
@@ -273,23 +268,23 @@ def _latest_rows(evals: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]
     return out, chosen
 
 
-def _suite_of(evals: Sequence[dict[str, Any]]) -> dict[str, str]:
+def _suite_of(evals: Sequence[RunRecord]) -> dict[str, str]:
     """Task name → the suite that built it (tasks built from a YAML file are their own)."""
     out: dict[str, str] = {}
     for run in reversed(evals):  # newest last, so it wins
-        for t in run.get("spec", {}).get("tasks", []):
+        for t in run.spec.get("tasks", []):
             spec = t.get("spec") or {}
             suite = spec.get("suite") if isinstance(spec, dict) else None
             out[t["name"]] = str(suite) if suite else t["name"]
     return out
 
 
-def _accuracies(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, tuple[float, int]]]:
+def _accuracies(rows: Iterable[ResultRecord]) -> dict[str, dict[str, tuple[float, int]]]:
     """Model → task → (accuracy, graded samples), over graded rows only."""
     sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        if r["status"] in GRADED_STATUSES and r["status"] != "judge-parse-error":
-            sums[r["model_name"]][r["task"]].append(float(r["score"]))
+        if r.status in GRADED_STATUSES and r.status != "judge-parse-error":
+            sums[r.model_name][r.task].append(r.score)
     return {m: {t: (sum(v) / len(v), len(v)) for t, v in tasks.items() if v}
             for m, tasks in sums.items()}
 
@@ -313,7 +308,7 @@ def _perf_summaries(store: Store, run_id: str, model: str) -> list[dict[str, Any
         return stored
     by_level: dict[str, list[dict[str, Any]]] = defaultdict(list)
     order: list[str] = []
-    for r in rows_from_store([r for r in store.perf_rows([run_id]) if r["model_name"] == model]):
+    for r in rows_from_store([r for r in store.perf.requests([run_id]) if r.model_name == model]):
         if r["level"] not in by_level:
             order.append(r["level"])
         by_level[r["level"]].append(r)
@@ -325,27 +320,26 @@ def _perf_summaries(store: Store, run_id: str, model: str) -> list[dict[str, Any
     return out
 
 
-def _perf_for(store: Store, model: str, perfs: Sequence[dict[str, Any]]
+def _perf_for(store: Store, model: str, perfs: Sequence[RunRecord]
               ) -> tuple[PerfMeasurement | None, str | None]:
     """The newest perf run with a usable level for ``model``, or None and why not."""
     tried: list[str] = []
     for run in perfs:
-        names = {m["model_name"] for m in run["models"]}
-        if model not in names:
+        if model not in run.model_names:
             continue
-        summaries = _perf_summaries(store, run["id"], model)
+        summaries = _perf_summaries(store, run.id, model)
         level = _lightest_level(summaries)
         if level is None:
-            tried.append(run["id"])
+            tried.append(run.id)
             continue
         m = level["metrics"]
         return PerfMeasurement(
-            run_id=run["id"], level=str(level.get("level")), load=dict(level.get("load", {})),
+            run_id=run.id, level=str(level.get("level")), load=dict(level.get("load", {})),
             ttft_p95_s=m["ttft_s"]["p95"], ttft_p50_s=m["ttft_s"]["p50"],
             output_tps=m["output_tokens_per_s_per_request"]["median"],
             requests_ok=int(level["requests"]["ok"]),
             requests_measured=int(level["requests"]["measured"]),
-            created_at=float(run["created_at"])), None
+            created_at=run.created_at), None
     if tried:
         return None, (f"perf run(s) {', '.join(tried)} of {model} have no successful measured "
                       f"request; check the endpoint and run: baimo perf -m {model}")
@@ -353,8 +347,7 @@ def _perf_for(store: Store, model: str, perfs: Sequence[dict[str, Any]]
 
 
 def _is_local(cfg: Mapping[str, Any]) -> bool:
-    provider = str(cfg.get("provider") or "")
-    return provider == EMBEDDED or (provider in PRESETS and PRESETS[provider].local)
+    return is_local(str(cfg.get("provider") or ""))
 
 
 def _catalog() -> tuple[Any, str | None]:
@@ -385,7 +378,7 @@ def _link(model: str, cfg: Mapping[str, Any], catalog: Any, catalog_error: str |
                   f"landscape add ... --alias {model} --source ...)")
 
 
-def _config_for(model: str, config: Config | None, runs: Sequence[dict[str, Any]]
+def _config_for(model: str, config: Config | None, runs: Sequence[RunRecord]
                 ) -> tuple[dict[str, Any], str]:
     if config is not None and model in config.models:
         cfg = config.models[model]
@@ -393,10 +386,10 @@ def _config_for(model: str, config: Config | None, runs: Sequence[dict[str, Any]
         where = (f"models file {config.source}" if config.source and not builtin
                  else "built-in model config")
         return cfg.public_dict(), where
-    for run in sorted(runs, key=lambda r: -float(r["created_at"])):
-        for m in run["models"]:
-            if m["model_name"] == model and isinstance(m.get("model"), dict):
-                return dict(m["model"]), f"run {run['id']}"
+    for run in sorted(runs, key=lambda r: -r.created_at):
+        for m in run.models:
+            if m.model_name == model and isinstance(m.model, dict):
+                return dict(m.model), f"run {run.id}"
     return {"name": model}, "nowhere (no stored config)"
 
 
@@ -472,15 +465,15 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
         NotFound: A run id does not exist.
     """
     evals, perfs = _select_runs(store, run_ids)
-    all_rows = store.results([r["id"] for r in evals]) if evals else []
+    all_rows = store.runs.results([r.id for r in evals]) if evals else []
     rows, chosen = _latest_rows(evals, all_rows)
     dims = task_dimensions(evals, config.dimensions if config is not None else None)
     profile = build_profile(rows, dims)["models"]
     acc = _accuracies(rows)
     suite_of = _suite_of(evals)
 
-    names: set[str] = {m["model_name"] for r in evals for m in r["models"]}
-    names |= {m["model_name"] for r in perfs for m in r["models"]}
+    names: set[str] = {n for r in evals for n in r.model_names}
+    names |= {n for r in perfs for n in r.model_names}
     catalog, catalog_error = _catalog()
     out: dict[str, Measurements] = {}
     for model in sorted(names):
@@ -502,7 +495,7 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
                 suites[suite] = sum(a for a, _ in parts) / len(parts)
                 suite_n[suite] = sum(n for _, n in parts)
         task_runs = {t: rid for (m, t), rid in chosen.items() if m == model}
-        eval_ids = tuple(r["id"] for r in reversed(evals) if r["id"] in set(task_runs.values()))
+        eval_ids = tuple(r.id for r in reversed(evals) if r.id in set(task_runs.values()))
 
         cap_dims = [v for d, v in dimensions.items() if d not in NON_CAPABILITY_DIMENSIONS]
         capability = sum(cap_dims) / len(cap_dims) if cap_dims else None
@@ -716,33 +709,22 @@ def save_score(store: Store, result: ScoreResult, inputs: Mapping[str, Any],
     Stored self-contained (the methodology's id, version and SHA-256 travel inside the
     result), so a ranking can be audited after the inputs changed.
     """
-    score_id = "score-" + time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    with store.engine.begin() as conn:
-        conn.execute(schema.score_results.insert().values(
-            id=score_id, methodology=result.methodology,
-            methodology_sha256=result.methodology_sha256, method=result.method,
-            scenario=result.scenario, created_at=time.time(), command=command,
-            inputs_json=dumps(dict(inputs)),
-            result_json=dumps(result.to_dict()), baimo_version=__version__))
-    return score_id
+    return store.scores.add(
+        methodology=result.methodology, methodology_sha256=result.methodology_sha256,
+        method=result.method, scenario=result.scenario, inputs=dict(inputs),
+        result=result.to_dict(), command=command)
 
 
-def _stored(row: Mapping[str, Any]) -> StoredScore:
-    return StoredScore(id=row["id"], methodology=row["methodology"], method=row["method"],
-                       scenario=row["scenario"], created_at=float(row["created_at"]),
-                       command=row["command"] or "", inputs=loads(row["inputs_json"]),
-                       result=loads(row["result_json"]))
+def _stored(rec: ScoreRecord) -> StoredScore:
+    return StoredScore(id=rec.id, methodology=rec.methodology, method=rec.method,
+                       scenario=rec.scenario, created_at=rec.created_at,
+                       command=rec.command or "", inputs=rec.inputs, result=rec.result)
 
 
 def list_scores(store: Store, methodology: str | None = None, limit: int = 50
                 ) -> list[StoredScore]:
     """Stored score results, newest first."""
-    t = schema.score_results
-    q = sa.select(t).order_by(t.c.created_at.desc()).limit(limit)
-    if methodology is not None:
-        q = q.where(t.c.methodology == methodology)
-    with store.engine.connect() as conn:
-        return [_stored(dict(r)) for r in conn.execute(q).mappings()]
+    return [_stored(r) for r in store.scores.recent(methodology, limit)]
 
 
 def get_score(store: Store, score_id: str) -> StoredScore:
@@ -751,13 +733,7 @@ def get_score(store: Store, score_id: str) -> StoredScore:
     Raises:
         NotFound: No (or more than one) result matches.
     """
-    t = schema.score_results
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.id.startswith(score_id))).mappings().all()
-    if len(rows) != 1:
-        raise NotFound(f"{'no' if not rows else len(rows)} stored score result(s) match "
-                       f"'{score_id}'.")
-    return _stored(dict(rows[0]))
+    return _stored(store.scores.get(score_id))
 
 
 def measured_keys(methodology: Methodology) -> list[str]:

@@ -16,35 +16,36 @@ from typing import Any
 
 import numpy as np
 
-from baimo.scores.stats import paired_bootstrap_diff
+from baimo.stats import is_binary, paired_bootstrap_diff, wilson
 from baimo.scores.summary import GRADED_STATUSES
+from baimo.store.records import ResultRecord, RunRecord
 from baimo.tasks.registry import DEFAULT_DIMENSIONS, DIMENSIONS
 
 ROUNDS = 1000
 
 
-def task_dimensions(runs: Iterable[Mapping[str, Any]], overrides: Mapping[str, str] | None = None
+def task_dimensions(runs: Iterable[RunRecord], overrides: Mapping[str, str] | None = None
                     ) -> dict[str, str]:
     """Task → dimension: built-in mapping, then what each run recorded, then overrides."""
     out = dict(DEFAULT_DIMENSIONS)
     for run in runs:
-        for t in run.get("spec", {}).get("tasks", []):
+        for t in run.spec.get("tasks", []):
             if t.get("dimension"):
                 out[t["name"]] = t["dimension"]
     out.update(overrides or {})
     return out
 
 
-def _scores_by_task(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+def _scores_by_task(rows: Iterable[ResultRecord]) -> dict[str, dict[str, dict[str, float]]]:
     """model → task → sample_id → score (graded rows only)."""
     out: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        if r["status"] in GRADED_STATUSES:
-            out[r["model_name"]][r["task"]][r["sample_id"]] = float(r["score"])
+        if r.status in GRADED_STATUSES:
+            out[r.model_name][r.task][r.sample_id] = r.score
     return out
 
 
-def build_profile(rows: list[dict[str, Any]], dims: Mapping[str, str], seed: int = 0
+def build_profile(rows: Iterable[ResultRecord], dims: Mapping[str, str], seed: int = 0
                   ) -> dict[str, Any]:
     """Per model: dimension → {score, ci_low, ci_high, tasks}; plus pairwise significance."""
     data = _scores_by_task(rows)
@@ -61,13 +62,22 @@ def build_profile(rows: list[dict[str, Any]], dims: Mapping[str, str], seed: int
             if not arrays:
                 continue
             point = float(np.mean([a.mean() for a in arrays]))
-            boots = np.zeros(ROUNDS)
-            for a in arrays:
-                idx = rng.integers(0, a.size, size=(ROUNDS, a.size))
-                boots += a[idx].mean(axis=1)
-            boots /= len(arrays)
-            prof[dim] = {"score": point, "ci_low": float(np.quantile(boots, 0.025)),
-                         "ci_high": float(np.quantile(boots, 0.975)),
+            n_all = int(sum(a.size for a in arrays))
+            if all(is_binary(a.tolist()) for a in arrays) and any(
+                    a.min() == a.max() for a in arrays):
+                # A task where every answer was right (or every one wrong) resamples to
+                # itself: the bootstrap would claim certainty from a handful of samples.
+                # Wilson's interval on the pooled count says what they can tell, and
+                # agrees with the task table beside it.
+                lo, hi = wilson(point * n_all, n_all)
+            else:
+                boots = np.zeros(ROUNDS)
+                for a in arrays:
+                    idx = rng.integers(0, a.size, size=(ROUNDS, a.size))
+                    boots += a[idx].mean(axis=1)
+                boots /= len(arrays)
+                lo, hi = float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))
+            prof[dim] = {"score": point, "ci_low": lo, "ci_high": hi,
                          "tasks": sorted(task_names),
                          "n": int(sum(a.size for a in arrays))}
         models[model] = prof

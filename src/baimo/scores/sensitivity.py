@@ -22,7 +22,7 @@ scores, so they serve any aggregation; ``baimo.scores.methodology`` wires them t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,9 +40,11 @@ DEFAULT_CHANGES: tuple[float, ...] = (-0.5, -0.2, -0.1, 0.1, 0.2, 0.5)
 __all__ = [
     "DEFAULT_CHANGES",
     "FlipResult",
+    "LinearSensitivity",
     "OatRow",
     "RankAcceptability",
     "ScoreFn",
+    "linear_sensitivity",
     "one_at_a_time",
     "perturb_weight",
     "rank_acceptability",
@@ -451,3 +453,57 @@ def smallest_flip_search(
         note=(f"moving weights by {dist:.4f} in total (L1) lets {alternatives[c]} reach first "
               f"place; found by search along pairwise transfers, so an upper bound"),
     )
+
+
+@dataclass(frozen=True)
+class LinearSensitivity:
+    """How a ranking by a weighted sum of criterion scores depends on the weights.
+
+    Attributes:
+        criteria: The weighted criteria, in the order of the weights.
+        entities: The ranked entities, best first.
+        oat: One-at-a-time rows (``one_at_a_time``).
+        acceptability: Rank acceptability over random weightings (``rank_acceptability``).
+        baseline: Each entity's rank under the stated weights (1 = best).
+    """
+
+    criteria: list[str]
+    entities: list[str]
+    oat: list[OatRow]
+    acceptability: RankAcceptability
+    baseline: dict[str, int]
+
+
+def linear_sensitivity(weights: Mapping[str, float],
+                       criterion_scores: Mapping[str, Mapping[str, float]], *,
+                       draws: int = 2000, seed: int = 0) -> LinearSensitivity | None:
+    """One-at-a-time changes and rank acceptability for a weighted-sum ranking.
+
+    Used for the advisor's ranking, whose score is ``sum(weight[c] * score[c])`` over the
+    criteria with a positive weight (a missing criterion score counts 0).
+
+    Args:
+        weights: Criterion weights; criteria weighted 0 take no part.
+        criterion_scores: Each entity's criterion scores, entities in rank order.
+        draws: Monte Carlo draws of the rank acceptability.
+        seed: Their seed.
+
+    Returns:
+        None when there is nothing to vary: fewer than two entities or two weighted criteria.
+    """
+    criteria = [c for c, w in weights.items() if w > 0]
+    entities = list(criterion_scores)
+    if len(entities) < 2 or len(criteria) < 2:
+        return None
+    matrix = np.asarray([[criterion_scores[e].get(c, 0.0) for c in criteria] for e in entities],
+                        dtype=np.float64)
+    w = np.asarray([weights[c] for c in criteria], dtype=np.float64)
+
+    def score_fn(x: FloatArray) -> FloatArray:
+        return np.asarray(matrix @ x, dtype=np.float64)
+
+    oat = one_at_a_time(criteria, w, score_fn, entities)
+    acc = rank_acceptability(w, score_fn, entities, draws=draws, seed=seed)
+    base = rank_descending(score_fn(w))
+    return LinearSensitivity(criteria=criteria, entities=entities, oat=oat, acceptability=acc,
+                             baseline={e: int(r) for e, r in zip(entities, base, strict=True)})

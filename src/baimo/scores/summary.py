@@ -8,43 +8,44 @@ Both counts are reported, so nobody has to guess which denominator a number used
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from baimo.scores.stats import percentiles, wilson
+from baimo.stats import percentiles, wilson
+from baimo.store.records import ResultRecord
 
 GRADED_STATUSES = {"ok", "wrong", "no-answer", "truncated"}
 """Statuses that count in accuracy. ``error`` (no answer received) and ``judge-parse-error``
 (the judge's verdict was unreadable) say nothing about the model, so they are excluded."""
 
 
-def _acc(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    scored = [r for r in rows if r["status"] in GRADED_STATUSES]
-    total = sum(float(r["score"]) for r in scored)
+def _acc(rows: Sequence[ResultRecord]) -> dict[str, Any]:
+    scored = [r for r in rows if r.status in GRADED_STATUSES]
+    total = sum(r.score for r in scored)
     n = len(scored)
     lo, hi = wilson(total, n)
     return {"n": len(rows), "scored": n, "correct": total,
-            "statuses": dict(Counter(r["status"] for r in rows)),
+            "statuses": dict(Counter(r.status for r in rows)),
             "accuracy": (total / n) if n else None, "ci_low": lo if n else None,
             "ci_high": hi if n else None}
 
 
-def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def summarize(rows: Iterable[ResultRecord]) -> dict[str, Any]:
     """Per model: overall, per task, per category, failures, tokens, latency and cost."""
-    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_model: dict[str, list[ResultRecord]] = defaultdict(list)
     for r in rows:
-        by_model[r["model_name"]].append(r)
+        by_model[r.model_name].append(r)
     models: dict[str, Any] = {}
     for model, mrows in by_model.items():
-        by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        by_cat: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        by_task: dict[str, list[ResultRecord]] = defaultdict(list)
+        by_cat: dict[tuple[str, str], list[ResultRecord]] = defaultdict(list)
         for r in mrows:
-            by_task[r["task"]].append(r)
-            by_cat[(r["task"], r["category"] or "-")].append(r)
-        statuses = Counter(r["status"] for r in mrows)
-        reasons = Counter(_reason_class(r) for r in mrows if r["status"] != "ok")
-        answered = [r for r in mrows if r["status"] != "error"]
-        cost = sum(float(r["cost"]) for r in mrows)
+            by_task[r.task].append(r)
+            by_cat[(r.task, r.category or "-")].append(r)
+        statuses = Counter(r.status for r in mrows)
+        reasons = Counter(_reason_class(r) for r in mrows if r.status != "ok")
+        answered = [r for r in mrows if r.status != "error"]
+        cost = sum(r.cost for r in mrows)
         overall = _acc(mrows)
         correct = overall["correct"]
         models[model] = {
@@ -54,25 +55,25 @@ def summarize(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "statuses": dict(statuses),
             "failure_reasons": dict(reasons.most_common()),
             "tokens": {
-                "prompt": sum(int(r["prompt_tokens"]) for r in mrows),
-                "completion": sum(int(r["completion_tokens"]) for r in mrows),
-                "estimated": any(bool(r["usage_estimated"]) for r in answered),
+                "prompt": sum(r.prompt_tokens for r in mrows),
+                "completion": sum(r.completion_tokens for r in mrows),
+                "estimated": any(r.usage_estimated for r in answered),
             },
-            "latency_s": percentiles([r["latency_s"] for r in answered
-                                      if r["latency_s"] is not None and not r["cached"]]),
-            "ttft_s": percentiles([r["ttft_s"] for r in answered
-                                   if r["ttft_s"] is not None and not r["cached"]]),
+            "latency_s": percentiles([r.latency_s for r in answered
+                                      if r.latency_s is not None and not r.cached]),
+            "ttft_s": percentiles([r.ttft_s for r in answered
+                                   if r.ttft_s is not None and not r.cached]),
             "cost": cost,
-            "currency": mrows[0]["currency"] if mrows else "CNY",
+            "currency": mrows[0].currency if mrows else "CNY",
             "cost_per_100_correct": (100 * cost / correct) if correct else None,
-            "cached": sum(1 for r in mrows if r["cached"]),
+            "cached": sum(1 for r in mrows if r.cached),
         }
     return {"models": models}
 
 
-def _reason_class(row: dict[str, Any]) -> str:
-    if row["status"] != "error":
-        return str(row["status"])
-    reason = str(row.get("reason") or "error")
+def _reason_class(row: ResultRecord) -> str:
+    if row.status != "error":
+        return row.status
+    reason = str(row.reason or "error")
     head = reason.split(":", 1)[0]
     return f"error: {head}"

@@ -2,7 +2,18 @@
 
 Why not Alembic: baimo's schema is owned by one package and must migrate silently on first
 use of a new version, on SQLite and PostgreSQL alike. An ordered list of functions recorded in
-``baimo_migrations`` does that with no extra tooling. Never edit a shipped step; append one.
+``baimo_migrations`` does that with no extra tooling.
+
+Why literal DDL: each step writes the tables and columns *as they were when the step shipped*,
+never today's definitions in ``schema``. A step that read ``schema`` would give a fresh
+database a column that an existing user's database never receives (its step ran long ago), so
+fresh-database tests would pass while every upgrade broke. With frozen steps, a column added to
+``schema`` without a new step here leaves fresh and upgraded databases alike without it, and
+``tests/store/test_migrations.py`` (fresh vs. upgraded-from-a-wave-1-file vs. ``schema``)
+fails. Never edit a shipped step; append one.
+
+The DDL is the text SQLAlchemy emitted for the tables at the time, written out; the only word
+that differs between SQLite and PostgreSQL is the auto-numbered key (``{serial}``).
 """
 
 from __future__ import annotations
@@ -14,40 +25,184 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from baimo.store import schema
-
 Step = Callable[[sa.Connection], None]
 
 
+def _ddl(conn: sa.Connection, *statements: str) -> None:
+    serial = "SERIAL NOT NULL" if conn.dialect.name == "postgresql" else "INTEGER NOT NULL"
+    for stmt in statements:
+        conn.execute(sa.text(stmt.replace("{serial}", serial)))
+
+
 def _m001_initial(conn: sa.Connection) -> None:
-    # The first step creates the tables exactly as they were first shipped. Later changes to
-    # ``schema`` must come with their own step below (tests compare the migrated database
-    # with ``schema.metadata``).
-    schema.metadata.create_all(
-        conn, tables=[schema.runs, schema.run_models, schema.responses, schema.results])
+    _ddl(conn, """
+CREATE TABLE runs (
+    id VARCHAR(32) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    created_at FLOAT NOT NULL,
+    finished_at FLOAT,
+    command TEXT,
+    spec_json TEXT NOT NULL,
+    baimo_version VARCHAR(32) NOT NULL,
+    PRIMARY KEY (id)
+)""", """
+CREATE TABLE responses (
+    "key" VARCHAR(64) NOT NULL,
+    model_identity VARCHAR(32) NOT NULL,
+    request_json TEXT NOT NULL,
+    response_json TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reasoning TEXT NOT NULL,
+    finish_reason VARCHAR(32),
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL,
+    usage_estimated BOOLEAN NOT NULL,
+    latency_s FLOAT NOT NULL,
+    ttft_s FLOAT,
+    created_at FLOAT NOT NULL,
+    PRIMARY KEY ("key")
+)""", """
+CREATE TABLE run_models (
+    run_id VARCHAR(32) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    model_json TEXT NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (run_id, model_name),
+    FOREIGN KEY(run_id) REFERENCES runs (id)
+)""", """
+CREATE TABLE results (
+    id {serial},
+    run_id VARCHAR(32) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    task VARCHAR(200) NOT NULL,
+    task_version VARCHAR(64) NOT NULL,
+    sample_id VARCHAR(300) NOT NULL,
+    "key" VARCHAR(64) NOT NULL,
+    category VARCHAR(200),
+    status VARCHAR(24) NOT NULL,
+    score FLOAT NOT NULL,
+    extracted TEXT,
+    reason TEXT,
+    details_json TEXT,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    usage_estimated BOOLEAN NOT NULL,
+    latency_s FLOAT,
+    ttft_s FLOAT,
+    cost FLOAT NOT NULL,
+    currency VARCHAR(8) NOT NULL,
+    attempts INTEGER NOT NULL,
+    cached BOOLEAN NOT NULL,
+    created_at FLOAT NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_result_sample UNIQUE (run_id, model_name, task, sample_id),
+    FOREIGN KEY(run_id) REFERENCES runs (id)
+)""", "CREATE INDEX ix_results_run ON results (run_id, model_name)")
 
 
 def _m002_perf_requests(conn: sa.Connection) -> None:
-    schema.metadata.create_all(conn, tables=[schema.perf_requests])
+    _ddl(conn, """
+CREATE TABLE perf_requests (
+    id {serial},
+    run_id VARCHAR(32) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    level VARCHAR(64) NOT NULL,
+    seq INTEGER NOT NULL,
+    phase VARCHAR(16) NOT NULL,
+    status VARCHAR(24) NOT NULL,
+    error_kind VARCHAR(24),
+    reason TEXT,
+    scheduled FLOAT NOT NULL,
+    sent FLOAT,
+    first_byte FLOAT,
+    first_token FLOAT,
+    first_answer FLOAT,
+    last_token FLOAT,
+    done FLOAT,
+    prompt_tokens INTEGER,
+    output_tokens INTEGER,
+    output_tokens_client INTEGER,
+    usage_from_server BOOLEAN,
+    chunk_times_json TEXT,
+    chunk_tokens_json TEXT,
+    PRIMARY KEY (id),
+    FOREIGN KEY(run_id) REFERENCES runs (id)
+)""", "CREATE INDEX ix_perf_run ON perf_requests (run_id, model_name)")
 
 
 def _m003_perf_levels(conn: sa.Connection) -> None:
-    # perf_requests gains two columns; on a database created after they were added to
-    # ``schema`` (002 creates the table from the current definition) they already exist.
+    # Until this file was frozen, step 002 created perf_requests from the current definition,
+    # so databases made in between already have these two columns.
     have = {c["name"] for c in sa.inspect(conn).get_columns("perf_requests")}
-    for col in (schema.perf_requests.c.finish_reason, schema.perf_requests.c.prompt_tokens_client):
-        if col.name not in have:
-            kind = col.type.compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE perf_requests ADD COLUMN {col.name} {kind}"))
-    schema.metadata.create_all(conn, tables=[schema.perf_levels])
+    for name, kind in (("finish_reason", "VARCHAR(32)"), ("prompt_tokens_client", "INTEGER")):
+        if name not in have:
+            _ddl(conn, f"ALTER TABLE perf_requests ADD COLUMN {name} {kind}")
+    _ddl(conn, """
+CREATE TABLE perf_levels (
+    id {serial},
+    run_id VARCHAR(32) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    level VARCHAR(64) NOT NULL,
+    position INTEGER NOT NULL,
+    load_kind VARCHAR(16) NOT NULL,
+    load_value FLOAT NOT NULL,
+    started_at FLOAT NOT NULL,
+    client_limited BOOLEAN NOT NULL,
+    summary_json TEXT NOT NULL,
+    PRIMARY KEY (id),
+    FOREIGN KEY(run_id) REFERENCES runs (id)
+)""", "CREATE INDEX ix_perf_levels_run ON perf_levels (run_id, model_name)")
 
 
 def _m004_judgements(conn: sa.Connection) -> None:
-    schema.metadata.create_all(conn, tables=[schema.judgements])
+    _ddl(conn, """
+CREATE TABLE judgements (
+    id {serial},
+    run_id VARCHAR(32) NOT NULL,
+    task VARCHAR(200) NOT NULL,
+    sample_id VARCHAR(300) NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    model_a VARCHAR(200) NOT NULL,
+    model_b VARCHAR(200) NOT NULL,
+    judge_model VARCHAR(200) NOT NULL,
+    judge_identity VARCHAR(32) NOT NULL,
+    prompt_id VARCHAR(64) NOT NULL,
+    prompt_version VARCHAR(32) NOT NULL,
+    prompt_hash VARCHAR(64) NOT NULL,
+    status VARCHAR(24) NOT NULL,
+    winner VARCHAR(8),
+    verdict_1 VARCHAR(8),
+    verdict_2 VARCHAR(8),
+    cost FLOAT NOT NULL,
+    currency VARCHAR(8) NOT NULL,
+    details_json TEXT,
+    created_at FLOAT NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_judgement UNIQUE (run_id, task, sample_id, mode, model_a, model_b, \
+judge_identity, prompt_hash),
+    FOREIGN KEY(run_id) REFERENCES runs (id)
+)""", "CREATE INDEX ix_judgements_run ON judgements (run_id, model_a, model_b)")
 
 
 def _m005_score_results(conn: sa.Connection) -> None:
-    schema.metadata.create_all(conn, tables=[schema.score_results])
+    _ddl(conn, """
+CREATE TABLE score_results (
+    id VARCHAR(40) NOT NULL,
+    methodology VARCHAR(100) NOT NULL,
+    methodology_sha256 VARCHAR(64) NOT NULL,
+    method VARCHAR(32) NOT NULL,
+    scenario VARCHAR(100),
+    created_at FLOAT NOT NULL,
+    command TEXT,
+    inputs_json TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    baimo_version VARCHAR(32) NOT NULL,
+    PRIMARY KEY (id)
+)""", "CREATE INDEX ix_score_results_methodology ON score_results (methodology, created_at)")
 
 
 MIGRATIONS: list[tuple[str, Step]] = [

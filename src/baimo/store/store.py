@@ -1,5 +1,18 @@
 """The store: SQLite (WAL) by default, PostgreSQL when ``BAIMO_DB`` says so.
 
+The store is the only door to the database: no SQL lives outside ``baimo.store``. ``Store``
+opens (and migrates) the database and exposes small repositories, each for one kind of fact,
+that take and return typed records (``baimo.store.records``)::
+
+    store.runs         runs, their models, their result rows (RunRepository)
+    store.responses    the answer cache (ResponseRepository)
+    store.perf         perf requests and level summaries (PerfRepository)
+    store.judgements   judge verdicts (JudgementRepository)
+    store.scores       score results (ScoreRepository)
+
+Eval results and the responses they cite are written by ``Store.write``, the one write path
+of an eval (see its docstring for why it cannot silently drop a batch).
+
 Durability contract: a sample's result is committed as soon as it completes (all samples that
 complete in the same event-loop turn share one transaction). SQLite runs in WAL mode with
 ``synchronous=NORMAL``, which survives a killed process (``kill -9``) without corruption or
@@ -8,22 +21,43 @@ loss of committed rows; only a power failure can drop the last transactions.
 
 from __future__ import annotations
 
+import logging
 import os
-import secrets
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
-from baimo import __version__
-from baimo.errors import BaimoError, MissingDependency, NotFound
-from baimo.paths import baimo_home
+from baimo.errors import BaimoError, MissingDependency
+from baimo.paths import baimo_home, private_sqlite
 from baimo.store import schema
+from baimo.store.codec import dumps, loads
+from baimo.store.judgements import JudgementRepository
 from baimo.store.migrations import migrate
+from baimo.store.perf import PerfRepository
+from baimo.store.records import (
+    LostRow,
+    PerfRequestRecord,
+    ResponseRecord,
+    ResultRow,
+    WriteReport,
+)
+from baimo.store.responses import ResponseRepository, response_row
+from baimo.store.runs import RunRepository
+from baimo.store.scores import ScoreRepository
+from baimo.store.sql import insert_ignore
+from baimo.store.validate import problems
+
+__all__ = ["ResultRow", "Store", "WriteReport", "database_url", "dumps", "loads"]
+
+log = logging.getLogger(__name__)
+_RESULT_KEY = ["run_id", "model_name", "task", "sample_id"]
+# What a write can raise for a row the database (or its driver) refuses: the driver's errors,
+# wrapped by SQLAlchemy, and the few it raises unwrapped while binding a value.
+_WRITE_ERRORS = (sa.exc.SQLAlchemyError, ValueError, TypeError, OverflowError)
 
 
 def database_url(url: str | None = None) -> str:
@@ -45,49 +79,46 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def dumps(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+def _db_error(exc: BaseException) -> str:
+    """The database's own words, one line, without the SQL and its parameters (which could
+    carry prompt text)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return (f"{type(orig).__name__}: {text[0]}" if text else type(orig).__name__)[:300]
 
 
-def loads(text: str | None) -> Any:
-    return None if text is None else orjson.loads(text)
+def _safe_value(col: sa.Column[Any], value: Any) -> Any:
+    """A storable stand-in for a value its column refused (the row becomes an error row)."""
+    if col.nullable:
+        return None
+    t = col.type
+    if isinstance(t, sa.Boolean):
+        return False
+    if isinstance(t, sa.Integer):
+        return 0
+    if isinstance(t, sa.Float):
+        return 0.0
+    text = value if isinstance(value, str) else ("" if value is None else repr(value))
+    text = text.replace("\x00", "")
+    length = getattr(t, "length", None)
+    return text[:length] if length else text
 
 
-@dataclass
-class ResultRow:
-    """One sample's verdict, as written to ``results``."""
+def _clean(value: Any) -> str:
+    """Any value as text every database stores (no NUL, no lone surrogate)."""
+    return str(value).replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
-    run_id: str
-    model_name: str
-    task: str
-    task_version: str
-    sample_id: str
-    key: str
-    category: str | None
-    status: str
-    score: float
-    extracted: str | None
-    reason: str | None
-    details: dict[str, Any] | None
-    prompt_tokens: int
-    completion_tokens: int
-    usage_estimated: bool
-    latency_s: float | None
-    ttft_s: float | None
-    cost: float
-    currency: str
-    attempts: int
-    cached: bool
 
-    def as_row(self, now: float) -> dict[str, Any]:
-        d = self.__dict__.copy()
-        d["details_json"] = dumps(d.pop("details")) if self.details is not None else None
-        d["created_at"] = now
-        return d
+def _sample(row: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(row["model_name"]), str(row["task"]), str(row["sample_id"]))
+
+
+def _ident(row: Mapping[str, Any]) -> str:
+    return "/".join(str(row.get(k)) for k in ("model_name", "task", "sample_id"))
 
 
 class Store:
-    """All reads and writes of runs, cached responses and results."""
+    """The database: migrated on open; reads and writes through the repositories."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
@@ -102,6 +133,7 @@ class Store:
             db = self.engine.url.database
             if db and db != ":memory:":
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(db)  # 0600, and SQLite gives its -wal/-shm the same mode
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             migrate(self.engine)
@@ -109,171 +141,235 @@ class Store:
             safe = self.engine.url.render_as_string(hide_password=True)
             raise BaimoError(f"cannot open the database {safe}: {exc.orig}. Check BAIMO_DB (or "
                              "BAIMO_HOME) and that the server is running.") from None
+        self.runs = RunRepository(self.engine, self.safe_url)
+        self.responses = ResponseRepository(self.engine)
+        self.perf = PerfRepository(self.engine)
+        self.judgements = JudgementRepository(self.engine)
+        self.scores = ScoreRepository(self.engine)
+        # Every row ``write`` could not store at all since this store was opened.
+        self.lost: list[LostRow] = []
 
     def close(self) -> None:
         self.engine.dispose()
-
-    # -- runs ---------------------------------------------------------------------------
-    def create_run(self, kind: str, spec: dict[str, Any], command: str,
-                   models: Sequence[tuple[str, dict[str, Any]]]) -> str:
-        run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-        with self.engine.begin() as conn:
-            conn.execute(schema.runs.insert().values(
-                id=run_id, kind=kind, status="running", created_at=time.time(),
-                command=command, spec_json=dumps(spec), baimo_version=__version__))
-            for name, public in models:
-                conn.execute(schema.run_models.insert().values(
-                    run_id=run_id, model_name=name, model_json=dumps(public),
-                    status="pending", reason=None))
-        return run_id
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(schema.runs).where(
-                schema.runs.c.id == run_id)).mappings().first()
-            if row is None:
-                raise NotFound(f"no run '{run_id}' in {self.safe_url}. "
-                               "List runs with: baimo runs list")
-            models = conn.execute(sa.select(schema.run_models).where(
-                schema.run_models.c.run_id == run_id)).mappings().all()
-        run = dict(row)
-        run["spec"] = loads(run.pop("spec_json"))
-        run["models"] = [{**dict(m), "model": loads(m["model_json"])} for m in models]
-        for m in run["models"]:
-            m.pop("model_json")
-        return run
-
-    def resolve_run(self, ref: str) -> str:
-        """Accept a full run id, a unique prefix, or ``latest``."""
-        with self.engine.connect() as conn:
-            if ref == "latest":
-                row = conn.execute(sa.select(schema.runs.c.id).order_by(
-                    schema.runs.c.created_at.desc()).limit(1)).first()
-                if row is None:
-                    raise NotFound("there are no runs yet. Start one with: baimo eval")
-                return str(row[0])
-            rows = conn.execute(sa.select(schema.runs.c.id).where(
-                schema.runs.c.id.startswith(ref))).all()
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if not rows:
-            raise NotFound(f"no run '{ref}'. List runs with: baimo runs list")
-        raise BaimoError(f"'{ref}' matches {len(rows)} runs; give more of the id.")
-
-    def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
-        q = sa.select(schema.runs).order_by(schema.runs.c.created_at.desc()).limit(limit)
-        if kind:
-            q = q.where(schema.runs.c.kind == kind)
-        with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(q).mappings()]
-            counts: dict[str, int] = dict(conn.execute(
-                sa.select(schema.results.c.run_id, sa.func.count()).group_by(
-                    schema.results.c.run_id)).all())
-        for r in rows:
-            r["spec"] = loads(r.pop("spec_json"))
-            r["n_results"] = int(counts.get(r["id"], 0))
-        return rows
-
-    def finish_run(self, run_id: str, status: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
-                status=status, finished_at=time.time()))
-
-    def set_run_status(self, run_id: str, status: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(schema.runs.update().where(schema.runs.c.id == run_id).values(
-                status=status, finished_at=None))
-
-    def set_model_status(self, run_id: str, model: str, status: str,
-                         reason: str | None = None) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(schema.run_models.update().where(
-                (schema.run_models.c.run_id == run_id)
-                & (schema.run_models.c.model_name == model)).values(
-                status=status, reason=reason))
 
     @property
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    # -- responses and results ----------------------------------------------------------
-    def cached_responses(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Stored answers for the given keys (chunked to stay under parameter limits)."""
-        keys = list(keys)
-        out: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(keys), 500):
-                part = keys[i:i + 500]
-                for row in conn.execute(sa.select(schema.responses).where(
-                        schema.responses.c.key.in_(part))).mappings():
-                    out[row["key"]] = dict(row)
+    # -- the eval write path ------------------------------------------------------------
+    def write(self, results: Sequence[ResultRow],
+              responses: Sequence[ResponseRecord | Mapping[str, Any]]) -> WriteReport:
+        """Commit a batch of results and the responses they cite; never lose a neighbour.
+
+        Why this much care: one row the database refuses (a provider reporting 10**30 tokens
+        overflows the integer column) used to fail the whole group-commit transaction, so the
+        other samples of the batch vanished while the run said done. Now:
+
+        1. Every row is checked against its columns first (``validate``). A response that
+           cannot be stored is not cached, and the results citing it become ``error`` rows;
+           a result that cannot be stored becomes an ``error`` row whose reason names the
+           field (the refused values are replaced by storable ones). Error rows are asked
+           again when the run is resumed.
+        2. The batch is written in one transaction (responses first, then results; a sample
+           or response already stored is kept, not duplicated).
+        3. If that transaction still fails, each row is written in its own transaction; a
+           result the database refuses is stored as an ``error`` row with the database's
+           words as the reason. Only a row that cannot be written even so is lost.
+
+        Returns:
+            What happened; ``report.lost`` lists the rows not written at all (they are also
+            appended to ``self.lost``). A caller must treat a non-empty ``lost`` as a failed
+            run: the data is incomplete.
+        """
+        if not results and not responses:
+            return WriteReport()
+        now = time.time()
+        dialect = self.engine.dialect.name
+        resp_rows: list[dict[str, Any]] = []
+        refused: dict[str, str] = {}  # response key -> why it was not cached
+        for resp in responses:
+            row = response_row(resp, now)
+            why = problems(schema.responses, row, dialect)
+            if why:
+                refused[str(row.get("key"))] = "; ".join(why.values())
+            else:
+                resp_rows.append(row)
+        rows: list[dict[str, Any]] = []
+        errored: list[tuple[str, str, str]] = []
+        for r in results:
+            row, bad = self._result_row(r, now, refused, dialect)
+            if bad:
+                errored.append(_sample(row))
+            rows.append(row)
+        try:
+            with self.engine.begin() as conn:
+                insert_ignore(conn, schema.responses, resp_rows, ["key"])
+                insert_ignore(conn, schema.results, rows, _RESULT_KEY)
+            return WriteReport(results=len(rows), responses=len(resp_rows),
+                               invalid=len(errored), errored=tuple(errored))
+        except _WRITE_ERRORS as exc:
+            log.warning("batch of %d results failed (%s); writing them one by one",
+                        len(rows), _db_error(exc))
+        return self._write_one_by_one(resp_rows, rows, errored)
+
+    def _result_row(self, r: ResultRow, now: float, refused: Mapping[str, str],
+                    dialect: str) -> tuple[dict[str, Any], int]:
+        """A result's column values, turned into an error row when they cannot be stored."""
+        d = asdict(r)
+        details = d.pop("details")
+        why: dict[str, str] = {}
+        try:
+            d["details_json"] = dumps(details) if details is not None else None
+        except TypeError as exc:  # orjson: e.g. an integer beyond 64 bits
+            d["details_json"] = None
+            why["details_json"] = f"details cannot be stored as JSON ({exc})"
+        d["created_at"] = now
+        why.update(problems(schema.results, d, dialect))
+        if r.key in refused and r.status != "error":
+            why["response"] = f"its response could not be cached: {refused[r.key]}"
+        if not why:
+            return d, 0
+        return self._as_error(d, "; ".join(why.values()), set(why)), 1
+
+    @staticmethod
+    def _as_error(row: dict[str, Any], why: str, fields: set[str]) -> dict[str, Any]:
+        t = schema.results
+        out = {k: v for k, v in row.items() if k in t.columns}
+        for name in fields & set(t.columns.keys()):
+            out[name] = _safe_value(t.columns[name], out.get(name))
+        before = f" (was {row.get('status')}: {_clean(row['reason'])})" \
+            if row.get("reason") else ""
+        out.update(status="error", score=0.0, reason=f"not stored as answered: {why}{before}")
         return out
 
-    def completed_samples(self, run_id: str) -> set[tuple[str, str, str]]:
-        """(model, task, sample_id) of this run's rows that need no new request."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(
-                schema.results.c.model_name, schema.results.c.task,
-                schema.results.c.sample_id).where(
-                (schema.results.c.run_id == run_id)
-                & (schema.results.c.status != "error"))).all()
-        return {(r[0], r[1], r[2]) for r in rows}
+    def _write_one_by_one(self, resp_rows: list[dict[str, Any]], rows: list[dict[str, Any]],
+                          errored: list[tuple[str, str, str]]) -> WriteReport:
+        n_resp = 0
+        refused: dict[str, str] = {}
+        for row in resp_rows:
+            try:
+                with self.engine.begin() as conn:
+                    insert_ignore(conn, schema.responses, [row], ["key"])
+                n_resp += 1
+            except _WRITE_ERRORS as exc:
+                refused[str(row["key"])] = _db_error(exc)
+        lost: list[LostRow] = []
+        n_res = 0
+        for row in rows:
+            if row["key"] in refused and row["status"] != "error":
+                row = self._as_error(row, f"its response could not be cached: "
+                                     f"{refused[row['key']]}", set())
+                errored.append(_sample(row))
+            try:
+                with self.engine.begin() as conn:
+                    insert_ignore(conn, schema.results, [row], _RESULT_KEY)
+                n_res += 1
+                continue
+            except _WRITE_ERRORS as exc:
+                why = _db_error(exc)
+            # Refused alone: store the fact that the sample failed, with the database's
+            # reason, in place of the row (every column that could be at fault made safe).
+            fields = {c.name for c in schema.results.columns
+                      if c.name not in ("id", *_RESULT_KEY, "key", "task_version", "currency",
+                                        "created_at")}
+            err = self._as_error(row, f"the database refused the row: {why}", fields)
+            err["details_json"] = None
+            try:
+                with self.engine.begin() as conn:
+                    insert_ignore(conn, schema.results, [err], _RESULT_KEY)
+                n_res += 1
+                errored.append(_sample(row))
+            except _WRITE_ERRORS as exc2:
+                lost.append(LostRow("results", _ident(row), _db_error(exc2)))
+        self.lost += lost
+        for item in lost:
+            log.error("result %s could not be stored: %s", item.ident, item.reason)
+        return WriteReport(results=n_res, responses=n_resp, invalid=len(errored),
+                           errored=tuple(errored), lost=tuple(lost), row_by_row=True)
 
-    def write(self, results: Sequence[ResultRow], responses: Sequence[dict[str, Any]]) -> None:
-        """Commit a batch in one transaction: new responses first, then results."""
-        if not results and not responses:
-            return
-        now = time.time()
-        with self.engine.begin() as conn:
-            if responses:
-                for resp in responses:
-                    resp.setdefault("created_at", now)
-                self._insert_ignore(conn, schema.responses, list(responses), ["key"])
-            if results:
-                rows = [r.as_row(now) for r in results]
-                self._insert_ignore(conn, schema.results, rows,
-                                    ["run_id", "model_name", "task", "sample_id"])
+    # -- perf requests ------------------------------------------------------------------
+    def write_perf(self, rows: Sequence[PerfRequestRecord | Mapping[str, Any]]) -> None:
+        """Deprecated: use ``store.perf.write_requests`` (records)."""
+        self.perf.write_requests([r if isinstance(r, PerfRequestRecord) else _perf_record(r)
+                                  for r in rows])
 
-    def clear_errors(self, run_id: str) -> int:
-        """Delete a run's error rows so that resuming asks those samples again."""
-        t = schema.results
-        with self.engine.begin() as conn:
-            res = conn.execute(t.delete().where((t.c.run_id == run_id) & (t.c.status == "error")))
-        return int(res.rowcount or 0)
-
-    def _insert_ignore(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
-                       index: list[str]) -> None:
-        if self.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            conn.execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
-        else:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-            conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=index), rows)
-
-    def results(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """All result rows of the given runs, oldest first."""
-        t = schema.results
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t).where(t.c.run_id.in_(list(run_ids))).order_by(
-                t.c.id)).mappings().all()
+    def perf_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Deprecated: use ``store.perf.requests`` (records with chunk lists decoded)."""
         out = []
-        for r in rows:
-            d = dict(r)
-            d["details"] = loads(d.pop("details_json"))
+        for r in self.perf.requests(run_ids):
+            d = asdict(r)
+            d["chunk_times_json"] = dumps(d.pop("chunk_times"))
+            tokens = d.pop("chunk_tokens")
+            d["chunk_tokens_json"] = dumps(tokens) if tokens is not None else None
             out.append(d)
         return out
 
+    # -- deprecated flat API (dict rows), kept until runs/ and tasks/judge.py switch --------
+    def create_run(self, kind: str, spec: dict[str, Any], command: str,
+                   models: Sequence[tuple[str, dict[str, Any]]]) -> str:
+        """Deprecated: ``store.runs.create``."""
+        return self.runs.create(kind, spec, command, models)
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """Deprecated: ``store.runs.get`` (a ``RunRecord``)."""
+        run = asdict(self.runs.get(run_id))
+        run.pop("n_results")
+        return run
+
+    def resolve_run(self, ref: str) -> str:
+        """Deprecated: ``store.runs.resolve``."""
+        return self.runs.resolve(ref)
+
+    def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
+        """Deprecated: ``store.runs.recent`` (``RunRecord``s)."""
+        out = []
+        for r in self.runs.recent(limit, kind):
+            d = asdict(r)
+            d.pop("models")
+            out.append(d)
+        return out
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        """Deprecated: ``store.runs.finish``."""
+        self.runs.finish(run_id, status)
+
+    def set_run_status(self, run_id: str, status: str) -> None:
+        """Deprecated: ``store.runs.set_status``."""
+        self.runs.set_status(run_id, status)
+
+    def set_model_status(self, run_id: str, model: str, status: str,
+                         reason: str | None = None) -> None:
+        """Deprecated: ``store.runs.set_model_status``."""
+        self.runs.set_model_status(run_id, model, status, reason)
+
+    def cached_responses(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Deprecated: ``store.responses.get_many`` (``ResponseRecord``s)."""
+        return {k: asdict(v) for k, v in self.responses.get_many(keys).items()}
+
     def response(self, key: str) -> dict[str, Any] | None:
-        return self.cached_responses([key]).get(key)
+        """Deprecated: ``store.responses.get``."""
+        found = self.responses.get(key)
+        return None if found is None else asdict(found)
 
-    # -- perf ---------------------------------------------------------------------------
-    def write_perf(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(schema.perf_requests.insert(), list(rows))
+    def completed_samples(self, run_id: str) -> set[tuple[str, str, str]]:
+        """Deprecated: ``store.runs.completed_samples``."""
+        return self.runs.completed_samples(run_id)
 
-    def perf_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        t = schema.perf_requests
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(t).where(
-                t.c.run_id.in_(list(run_ids))).order_by(t.c.id)).mappings()]
+    def clear_errors(self, run_id: str) -> int:
+        """Deprecated: ``store.runs.clear_errors``."""
+        return self.runs.clear_errors(run_id)
+
+    def results(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Deprecated: ``store.runs.results`` (``ResultRecord``s)."""
+        return [asdict(r) for r in self.runs.results(run_ids)]
+
+
+def _perf_record(d: Mapping[str, Any]) -> PerfRequestRecord:
+    row = dict(d)
+    times = row.pop("chunk_times_json", None)
+    tokens = row.pop("chunk_tokens_json", None)
+    if times is not None:
+        row["chunk_times"] = loads(times) or []
+    if tokens is not None:
+        row["chunk_tokens"] = loads(tokens)
+    return PerfRequestRecord(**row)

@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from baimo.errors import ConfigError, DatasetError, MissingDependency, NotFound
 from baimo.tasks.extract import Extraction, extract_choice, extract_number, numbers_equal
+from baimo.tasks.scorers import scorer
 from baimo.tasks.templates import (
     LETTERS,
     TEMPLATES,
@@ -51,6 +52,7 @@ from baimo.tasks.templates import (
     get_template,
     render,
 )
+from baimo.tasks.outcome import decide
 from baimo.tasks.types import ModelOutput, Sample, Score
 
 Group = Literal["STEM", "Social Science", "Humanities", "Other"]
@@ -1265,6 +1267,7 @@ def _extraction_details(extraction: Extraction, output: ModelOutput) -> dict[str
     return details
 
 
+@scorer("mcq-gen")
 def mcq_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score a generative multiple-choice answer (the letter written by the model).
 
@@ -1278,28 +1281,16 @@ def mcq_scorer(sample: Sample, output: ModelOutput) -> Score:
         output.text, len(sample.choices), sample.choices, finish_reason=output.finish_reason
     )
     details = _extraction_details(extraction, output)
-    if extraction.status == "truncated":
-        return Score(
-            status="truncated",
-            extracted=extraction.value,
-            reason="The answer was cut off by the token limit before a final choice was given.",
-            details=details,
-        )
     if extraction.status != "ok" or extraction.value is None:
-        return Score(
-            status="no-answer",
-            reason="No option letter could be found in the answer.",
-            details=details,
-        )
-    correct = extraction.value == sample.reference
-    return Score(
-        status="ok" if correct else "wrong",
-        value=1.0 if correct else 0.0,
-        extracted=extraction.value,
-        details=details,
-    )
+        return decide(output, None, method=details.pop("method"),
+                      reason="The answer was cut off by the token limit before a final "
+                      "choice was given." if extraction.status == "truncated" else
+                      "No option letter could be found in the answer.", **details)
+    return decide(output, extraction.value == sample.reference, extraction.value,
+                  method=details.pop("method"), **details)
 
 
+@scorer("mcq-loglik")
 def loglik_mcq_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score a log-likelihood answer: the option letter with the highest log-probability.
 
@@ -1343,6 +1334,7 @@ def loglik_mcq_scorer(sample: Sample, output: ModelOutput) -> Score:
     )
 
 
+@scorer("math-gen")
 def gsm8k_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score a GSM8K answer: the final number of the answer against the reference number.
 
@@ -1352,24 +1344,13 @@ def gsm8k_scorer(sample: Sample, output: ModelOutput) -> Score:
     """
     extraction = extract_number(output.text, finish_reason=output.finish_reason)
     details = _extraction_details(extraction, output)
-    if extraction.status == "truncated":
-        return Score(
-            status="truncated",
-            extracted=extraction.value,
-            reason="The solution was cut off by the token limit before the final answer.",
-            details=details,
-        )
     if extraction.status != "ok" or extraction.value is None:
-        return Score(
-            status="no-answer", reason="No final number found in the answer.", details=details
-        )
-    correct = numbers_equal(extraction.value, str(sample.reference))
-    return Score(
-        status="ok" if correct else "wrong",
-        value=1.0 if correct else 0.0,
-        extracted=extraction.value,
-        details=details,
-    )
+        return decide(output, None, method=details.pop("method"),
+                      reason="The solution was cut off by the token limit before the final "
+                      "answer." if extraction.status == "truncated" else
+                      "No final number found in the answer.", **details)
+    return decide(output, numbers_equal(extraction.value, str(sample.reference)),
+                  extraction.value, method=details.pop("method"), **details)
 
 
 _SCORERS: dict[str, Callable[[Sample, ModelOutput], Score]] = {

@@ -2,12 +2,14 @@
 
 Validation is all-or-nothing: every row is checked before anything runs, and the error names
 the file, the line (JSONL/CSV; the row number for Parquet) and the field, with what to fix.
-Nothing is written for a dataset that fails.
+Nothing is written for a dataset that fails. Files come from spreadsheets as often as from
+scripts, so text files may be UTF-8 or GB18030 (Excel's GBK export), and a CSV is read by
+``baimo.tabular.read_csv``, which refuses an unclosed quote instead of swallowing the rest of
+the file; a damaged Parquet file or a directory is an error naming the path, not a traceback.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from baimo.errors import DatasetError, MissingDependency
+from baimo.tabular import check_regular_file, decode_text, read_csv, read_user_bytes
 from baimo.tasks.types import Sample
 
 MAX_ERRORS = 20
@@ -49,47 +52,64 @@ class Row(BaseModel):
         return self
 
 
+def _json_fields(path: Path, line: int, rec: dict[str, Any]) -> dict[str, Any]:
+    """CSV cells holding JSON (``choices``, ``metadata``, ``messages``, ``reference``)."""
+    for key in ("choices", "metadata", "messages", "reference"):
+        val = rec.get(key)
+        if isinstance(val, str) and val[:1] in "[{":
+            try:
+                rec[key] = orjson.loads(val)
+            except orjson.JSONDecodeError:
+                raise DatasetError(
+                    f"{path}:{line}: field '{key}' looks like JSON but does not parse; "
+                    "quote it as valid JSON.") from None
+    return rec
+
+
+def _read_parquet(path: Path) -> list[tuple[int, Any]]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependency("pyarrow", None, "Parquet datasets") from None
+    check_regular_file(path, "dataset")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DatasetError(f"{path}: not a readable Parquet file ({detail}). Check that the "
+                           "file is complete (not truncated by a copy) and was written as "
+                           "Parquet; or export the data as JSONL or CSV.") from None
+    try:
+        return [(i + 1, r) for i, r in enumerate(table.to_pylist())]
+    except (pa.ArrowException, ValueError, OverflowError) as exc:
+        raise DatasetError(f"{path}: a column cannot be read as Python values ({exc}). "
+                           "Store ids and texts as strings.") from None
+
+
 def _read_rows(path: Path) -> list[tuple[int, Any]]:
     """(line number, raw row) pairs; the line is what a user sees in an editor."""
     suffix = path.suffix.lower()
-    if not path.exists():
-        raise DatasetError(f"{path}: file not found.")
     if suffix in {".jsonl", ".ndjson"}:
+        text, _ = decode_text(read_user_bytes(path, "dataset"), str(path))
         rows: list[tuple[int, Any]] = []
-        with path.open("rb") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append((lineno, orjson.loads(line)))
-                except orjson.JSONDecodeError as exc:
-                    raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must "
-                                       "be one JSON object.") from None
+        for lineno, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((lineno, orjson.loads(line)))
+            except orjson.JSONDecodeError as exc:
+                raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must "
+                                   "be one JSON object.") from None
         return rows
     if suffix == ".csv":
-        out: list[tuple[int, Any]] = []
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            for row in reader:
-                rec: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-                for key in ("choices", "metadata", "messages", "reference"):
-                    val = rec.get(key)
-                    if isinstance(val, str) and val[:1] in "[{":
-                        try:
-                            rec[key] = orjson.loads(val)
-                        except orjson.JSONDecodeError:
-                            raise DatasetError(
-                                f"{path}:{reader.line_num}: field '{key}' looks like JSON but "
-                                "does not parse; quote it as valid JSON.") from None
-                out.append((reader.line_num, rec))
-        return out
+        _, csv_rows = read_csv(path, "dataset")
+        return [(line, _json_fields(path, line, {k: v for k, v in row.items() if v != ""}))
+                for line, row in csv_rows]
     if suffix == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise MissingDependency("pyarrow", None, "Parquet datasets") from None
-        table = pq.read_table(path)
-        return [(i + 1, r) for i, r in enumerate(table.to_pylist())]
+        return _read_parquet(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: file not found.")
     raise DatasetError(f"{path}: unsupported dataset format '{suffix}'. Use .jsonl, .csv or "
                        ".parquet.")
 

@@ -29,20 +29,26 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 __all__ = [
+    "DECIDED_NO_ANSWER",
+    "WEAK_METHODS",
     "Extraction",
     "ExtractionStatus",
+    "StoredResult",
     "extract_choice",
     "extract_number",
     "normalize_text",
     "numbers_equal",
     "parse_number",
+    "reading_counts",
+    "reading_method",
     "strip_reasoning",
+    "weak_readings",
 ]
 
 ExtractionStatus = Literal["ok", "no-answer", "truncated"]
@@ -64,6 +70,8 @@ class Extraction:
             ``"50%"`` gives 50.0; use ``numbers_equal`` to compare against 0.5).
         truncated: True when the response was cut off by the token limit, even if an answer
             was found before the cut. Scorers should copy it into ``Score.details``.
+        reason: Why nothing was read, when that needs more than the method's name (a
+            judge model's reply that did not parse, for instance).
     """
 
     status: ExtractionStatus
@@ -71,6 +79,22 @@ class Extraction:
     method: str
     number: float | None = None
     truncated: bool = False
+    reason: str | None = None
+
+
+WEAK_METHODS: frozenset[str] = frozenset(
+    {"last-number", "zh-numeral", "number-words", "verdict", "option-text"}
+)
+"""The weakest rules: a number merely because it came last, a letter merely called correct
+somewhere, an option's text merely mentioned. Answers read this way deserve an audit (reports
+list them) or a second reader (``baimo.tasks.extract_model``)."""
+
+DECIDED_NO_ANSWER: frozenset[str] = frozenset(
+    {"empty-answer", "ambiguous", "invalid-letter", "hedged", "range", "undetermined"}
+)
+"""Methods of a ``no-answer`` that the rules decided on purpose (the model hedged, gave a
+range, said the question cannot be answered, or wrote nothing): a second reader must not
+overrule them."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,10 +187,21 @@ _MAX_SEGMENT = 400
 _MAX_MARKERS = 100
 
 
+_SUPERSCRIPT_RUN = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207a\u207b]+")
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b",
+                              "0123456789+-")
+
+
 def _prepare(text: str) -> str:
-    """NFKC-fold and unify the minus signs, so every rule sees one spelling of each symbol."""
+    """NFKC-fold and unify the minus signs, so every rule sees one spelling of each symbol.
+
+    Superscripts become ``^`` powers first: NFKC would fold ``10⁻³`` into ``10-3``, a
+    subtraction, while ``10^-3`` keeps the exponent readable.
+    """
+    text = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), text)
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
+    text = text.replace("\u22c5", "·").replace("\u2217", "*")
     # Long runs of blanks carry no meaning and make regular expressions slow.
     return _BLANK_RUN.sub(" ", _NEWLINE_RUN.sub("\n\n", text))
 
@@ -455,7 +490,7 @@ def _marker_candidate(
     if idx is None or idx >= n_choices:
         return None
     complete = stop is not None or start + _MAX_SEGMENT < len(text)
-    return _Candidate(m.start(), (chr(65 + idx),), "option-text", complete=complete)
+    return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
 
 
 def _last_marker_candidate(
@@ -694,7 +729,7 @@ _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside flo
 _ZH_NUMBER = re.compile(
     rf"(?P<neg>负)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
-    rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?"
+    rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
 )
 
 
@@ -749,14 +784,25 @@ def _zh_integer(s: str) -> int | None:
 
 @dataclass(frozen=True)
 class _Number:
-    """A number read from text: exact value, whether written as a percentage, cleaned text."""
+    """A number read from text: exact value, whether written as a percentage, cleaned text.
+
+    ``kind`` says how it was written: ``ar`` (digits, possibly with a multiplier or an
+    exponent), ``zh`` (a Chinese numeral) or ``en`` (English number words); ``start`` and
+    ``end`` locate ``raw`` in the text it was read from.
+    """
 
     value: Fraction
     percent: bool
     text: str
     raw: str
     after: str
-    arabic: bool
+    kind: Literal["ar", "zh", "en"]
+    start: int = 0
+    end: int = 0
+
+    @property
+    def arabic(self) -> bool:
+        return self.kind == "ar"
 
 
 def _zh_number(m: re.Match[str]) -> _Number | None:
@@ -781,21 +827,38 @@ def _zh_number(m: re.Match[str]) -> _Number | None:
             value += whole  # 三又二分之一 = 3 1/2
     elif m.group("whole"):
         return None
+    if m.group("half"):
+        value += Fraction(1, 2)  # 两个半小时 = 2.5 hours
     if m.group("neg"):
         value = -value
     if abs(value) >= _TOO_LARGE:
         return None
     percent = m.group("pct") is not None
     text = _format(value) + ("%" if percent else "")
-    return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], False)
+    return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], "zh",
+                   m.start(), m.end())
 
 
+# Words and suffixes that scale the number before them ("1.2 million", "3万", "$4.5B", "3k").
+# Single letters only count when attached and upper-case (except k): "5 m" is five metres.
+_MULTIPLIERS = {
+    "万亿": 10**12, "亿": 10**8, "万": 10**4, "百万": 10**6, "千万": 10**7, "千": 10**3,
+    "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
+    "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "bn": 10**9, "mn": 10**6,
+}
 _AR_NUMBER = re.compile(
-    r"(?P<sign>(?<![0-9A-Za-z)\]}])[-+])?"
-    r"(?<![0-9.A-Za-z_])(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<sign>(?<![0-9A-Za-z)\]}^])[-+]|(?<![A-Za-z])negative\s+|负\s*|零下\s*"
+    r"|(?<![0-9)]\s)(?<![0-9)])(?<![A-Za-z])minus\s+)?"
+    r"(?<![0-9.A-Za-z_^])(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
+    # Scientific notation: 1.5e-3, 3x10^8, 3 × 10^{8}, 3\times 10^8, and powers (10^-3, 2^10).
+    r"(?:(?P<exp>(?-i:[eE])(?=[-+]?\d)|\s*(?:[x×*·]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)|\^|\*\*)"
+    r"\s*\{?\s*(?P<pow>[-+]?\d{1,3})\s*\}?(?![0-9]|\.\d))?"
     r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![0-9/]))?"
-    r"(?P<mult>\s*[万亿](?!分之))?"
-    r"(?P<pct>\s*%|\s*percent\b)?",
+    r"(?P<half>\s+and\s+(?:a|one)\s+half(?![A-Za-z])|\s*个半)?"
+    r"(?P<mult>\s*(?:万亿|百万|千万|亿|万|千(?![米克瓦卡焦帕赫伏字兆]))(?!分之)"
+    r"|\s*(?:thousand|million|billion|trillion)(?![A-Za-z])"
+    r"|(?-i:[kKMB]|bn|mn)(?![A-Za-z0-9]))?"
+    r"(?P<pct>\s*%|\s*per\s?cent(?![A-Za-z]))?",
     re.IGNORECASE,
 )
 
@@ -815,21 +878,112 @@ def _ar_number(m: re.Match[str]) -> _Number | None:
         return None  # a digit string, not a quantity (and beyond float range)
     value = Fraction(body)
     text = body
+    if m.group("pow") is not None:
+        power = int(m.group("pow"))
+        if abs(power) > 60 or (m.group("exp") in ("^", "**") and abs(value) > 10**6):
+            return None
+        power_of_body = m.group("exp") in ("^", "**")
+        value = value**power if power_of_body else value * Fraction(10) ** power
+        if value == 0 or abs(value) >= _TOO_LARGE:
+            return None
+        text = _format(value)
     if m.group("den"):
         den = Fraction(m.group("den"))
         if den == 0:
             return None
         value /= den
-        text = f"{body}/{m.group('den')}"
-    if m.group("mult"):
-        value *= 10**4 if m.group("mult").strip() == "万" else 10**8
+        text = f"{text}/{m.group('den')}"
+    if m.group("half"):
+        value += Fraction(1, 2)
         text = _format(value)
-    if m.group("sign") == "-":
+    if m.group("mult"):
+        key = m.group("mult").strip()
+        value *= _MULTIPLIERS.get(key) or _MULTIPLIERS[key.lower()]
+        text = _format(value)
+    if m.group("sign") and m.group("sign").strip() != "+":
         value = -value
         text = "-" + text
     percent = m.group("pct") is not None
     text += "%" if percent else ""
-    return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], True)
+    return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], "ar",
+                   m.start(), m.end())
+
+
+_EN_SMALL = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}
+_EN_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_EN_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
+              "trillion": 10**12}
+_EN_DENOMINATORS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+    "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
+    "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
+    "tenth": 10, "tenths": 10,
+}
+_EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
+_EN_DEN_WORD = "|".join(sorted(_EN_DENOMINATORS, key=len, reverse=True))
+_EN_NUMBER = re.compile(
+    rf"(?<![A-Za-z-])(?P<neg>(?:negative|minus)\s+)?"
+    rf"(?P<words>(?:a\s+(?=(?:hundred|thousand|million|billion)\b))?(?:{_EN_WORD})"
+    rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
+    rf"(?:(?P<half>\s+and\s+a\s+half)|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
+    rf"(?P<pct>\s*(?:%|percent|per\s+cent))?"
+    rf"(?![A-Za-z]|-[A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _en_integer(words: str) -> int | None:
+    """Value of English number words ("one hundred and five", "twenty-four"), or None."""
+    total = current = 0
+    last = ""  # kind of the previous word: small, tens, hundred, scale
+    for w in re.findall(r"[a-z]+", words.lower()):
+        if w in ("and", "a"):
+            continue
+        if w in _EN_SMALL or w in _EN_TENS:
+            v = _EN_SMALL.get(w, _EN_TENS.get(w, 0))
+            if last == "small" or (last == "tens" and not (w in _EN_SMALL and v < 10)):
+                return None  # "one two", "twenty thirty": a list, not one number
+            current += v
+            last = "tens" if w in _EN_TENS else "small"
+        elif w == "hundred":
+            if last == "hundred" or current >= 100:
+                return None
+            current = (current or 1) * 100
+            last = "hundred"
+        else:
+            total += (current or 1) * _EN_SCALES[w]
+            current = 0
+            last = "scale"
+    return total + current
+
+
+def _en_number(m: re.Match[str]) -> _Number | None:
+    if len(m.group()) > 200:
+        return None
+    integer = _en_integer(m.group("words"))
+    if integer is None:
+        return None
+    value = Fraction(integer)
+    if m.group("den"):
+        if integer == 0:
+            return None
+        value = value / _EN_DENOMINATORS[m.group("den").lower()]
+    if m.group("half"):
+        value += Fraction(1, 2)
+    if m.group("neg"):
+        value = -value
+    percent = m.group("pct") is not None
+    text = _format(value) + ("%" if percent else "")
+    return _Number(value, percent, text, m.group(), m.string[m.end() : m.end() + 1], "en",
+                   m.start(), m.end())
 
 
 def _clean_latex(text: str) -> str:
@@ -839,10 +993,13 @@ def _clean_latex(text: str) -> str:
     text = re.sub(r"\\(?:text|mathrm|mathbf|textbf|operatorname)\s*\{([^{}]*)\}", r"\1", text)
     text = text.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$")
     text = re.sub(r"\\[,!;: ]|\\(?:left|right)\b", "", text)
+    text = re.sub(r"\\times(?![A-Za-z])", "×", text)
+    text = re.sub(r"\\c?dot(?![A-Za-z])", "·", text)
     return text
 
 
 _ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
+_ANY_EN_WORD = re.compile(rf"(?<![A-Za-z])(?:{_EN_WORD})", re.IGNORECASE)
 
 
 def _arabic_numbers(text: str) -> list[_Number]:
@@ -860,7 +1017,8 @@ def _arabic_numbers(text: str) -> list[_Number]:
                 sign = -1 if n.value < 0 else 1
                 value = n.value + sign * n2.value
                 raw = text[m.start() : m2.end()]
-                out.append(_Number(value, n2.percent, _format(value), raw, n2.after, True))
+                out.append(_Number(value, n2.percent, _format(value), raw, n2.after, "ar",
+                                   m.start(), m2.end()))
                 i += 2
                 continue
         out.append(n)
@@ -868,19 +1026,61 @@ def _arabic_numbers(text: str) -> list[_Number]:
     return out
 
 
-def _numbers_in(text: str) -> list[_Number]:
-    """Every number in ``text`` in order; Chinese numerals only where Arabic ones are absent."""
-    if not _ANY_DIGIT.search(text):
-        return []
-    nums = _arabic_numbers(text)
-    if nums:
-        return nums
-    return [n for m in _ZH_NUMBER.finditer(text) if (n := _zh_number(m))]
+# Chinese words spelled with numeral characters that are not numbers: 万一 (in case), 千万
+# (by all means), 一一 (one by one), 三三两两 (in twos and threes).
+_ZH_NOT_NUMBERS = frozenset({"万一", "千万", "一一", "三三两两", "一五一十", "十万八千"})
+
+
+def _word_numbers(text: str) -> list[_Number]:
+    """Chinese numerals and English number words in ``text``, in order."""
+    found: list[_Number] = []
+    if _ANY_DIGIT.search(text):
+        found += [n for m in _ZH_NUMBER.finditer(text)
+                  if m.group() not in _ZH_NOT_NUMBERS and (n := _zh_number(m))]
+    if _ANY_EN_WORD.search(text):
+        found += [n for m in _EN_NUMBER.finditer(text) if (n := _en_number(m))]
+    return sorted(found, key=lambda n: n.start)
 
 
 def _is_strong_zh(n: _Number) -> bool:
     """A Chinese numeral that is clearly a number, not part of a word like 一共 or 一些."""
-    return (len(n.raw) > 1 and any(ch in n.raw for ch in "十百千万亿点负")) or "分之" in n.raw
+    if n.raw in _ZH_NOT_NUMBERS:
+        return False
+    return ((len(n.raw) > 1 and any(ch in n.raw for ch in "十百千万亿点负")) or "分之" in n.raw
+            or n.raw.endswith("个半"))
+
+
+def _is_strong_word(n: _Number) -> bool:
+    """A numeral in words that reads as a quantity even next to digits (三十五, twenty-four).
+
+    Single words (三, "three") are too often ordinary prose ("the three boxes", 三个人) to
+    compete with digits; a compound numeral or a spelled-out percentage rarely is.
+    """
+    if n.kind == "zh":
+        return _is_strong_zh(n)
+    return n.percent or len(re.findall(r"[A-Za-z]+", n.raw)) > 1
+
+
+def _merge(arabic: list[_Number], words: list[_Number]) -> list[_Number]:
+    """Digits and word numerals in text order, dropping words inside a digit number (3万)."""
+    spans = [(a.start, a.end) for a in arabic]
+    kept = [w for w in words if not any(w.start < e and w.end > s for s, e in spans)]
+    return sorted(arabic + kept, key=lambda n: n.start)
+
+
+def _numbers_in(text: str) -> list[_Number]:
+    """Every number in ``text`` in order.
+
+    Digits always count; numerals in words count next to digits only when they are
+    unmistakably numbers (三十五, twenty-four), and all of them count where there are no digits.
+    """
+    if not (_ANY_DIGIT.search(text) or _ANY_EN_WORD.search(text)):
+        return []
+    nums = _arabic_numbers(text)
+    words = _word_numbers(text)
+    if not nums:
+        return words
+    return _merge(nums, [w for w in words if _is_strong_word(w)])
 
 
 def _plausible_zh(n: _Number, segment: str) -> bool:
@@ -894,13 +1094,34 @@ def _plausible_zh(n: _Number, segment: str) -> bool:
     return bool(n.after) and _is_cjk(n.after) and n.after not in "共些样定下直般切半"
 
 
+_NOT_A_COUNT = re.compile(r"\s+(?:of|with|that|who|which|where|whose|in|on|from|by|at)\b",
+                          re.IGNORECASE)
+
+
+def _plausible(n: _Number, segment: str) -> bool:
+    """Whether a number after an answer marker is the answer rather than a word in prose.
+
+    Digits always are. A single English word is, unless it is a pronoun-like "one" ("the one
+    with ...", "one of them"); Chinese numerals follow ``_plausible_zh``.
+    """
+    if n.kind == "ar":
+        return True
+    if n.kind == "zh":
+        return _plausible_zh(n, segment)
+    if n.raw.lower() in ("one", "a hundred") or " " not in n.raw.strip():
+        rest = segment[segment.find(n.raw) + len(n.raw):]
+        return not _NOT_A_COUNT.match(rest) or n.raw.lower() != "one"
+    return True
+
+
 def parse_number(s: str) -> float | None:
     """Parse a string that holds one number, in any of the forms models write.
 
     References and answers come as ``1,234``, ``3/4``, ``50%``, ``\\frac{1}{2}``, ``-5``,
-    ``12 km``, ``$7.50``, ``４２``, ``三十五``, ``百分之二十`` or ``1.5万``; all should compare
-    equal to what they mean. Percentages keep their face value (``"50%"`` → 50.0); use
-    ``numbers_equal`` to also match 0.5.
+    ``12 km``, ``$7.50``, ``４２``, ``三十五``, ``百分之二十``, ``1.5万``, ``1.2 million``,
+    ``3×10^8``, ``1.5e-3`` or ``twenty-four``; all should compare equal to what they mean.
+    Percentages keep their face value (``"50%"`` → 50.0); use ``numbers_equal`` to also match
+    0.5.
 
     Args:
         s: The text of one number, optionally with a currency sign or a unit.
@@ -928,6 +1149,9 @@ def _parse_one(s: str) -> _Number | None:
     z = _ZH_NUMBER.search(text)
     if z and z.start() == 0 and not _ZH_NUMBER.search(text, z.end()):
         return _zh_number(z)
+    e = _EN_NUMBER.search(text)
+    if e and e.start() == 0 and not _EN_NUMBER.search(text, e.end()):
+        return _en_number(e)
     return None
 
 
@@ -988,31 +1212,179 @@ def numbers_equal(
 # A bare "answer" or "result" must be followed by a verb, a colon, or the number itself:
 # "I hope this answer helps" and "as a result, 5 people" are not answer sentences.
 _NUM_EN_MARKER = (
-    r"(?<![A-Za-z])(?:(?:final\s+)?answers?|result)"
+    r"(?<![A-Za-z])(?:(?:final\s+)?answers?(?:\s+to\s+(?:this|the)\s+(?:question|problem))?"
+    r"|result)"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|will\s+be|comes\s+to|=|:)"
     r"|(?=\s*(?:\*\*)?\s*[-$\d]))"
 )
 _NUM_ZH_MARKER = (
     r"(?:最终|正确|最后)?答案(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)"
-    r"|一共|总共|共计|合计"
+    r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = re.compile(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
+# "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
+_WRONG_BEFORE = re.compile(
+    r"(?:wrong|incorrect|mistaken|erroneous|tempting|common\s+mistake|distractor|trap)"
+    r"[\s\w-]{0,12}$|错误的?$|误$|错$|干扰$",
+    re.IGNORECASE,
+)
 _REJECTED = re.compile(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
 _BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
+# "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
+_RESTATED = re.compile(r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.)", re.IGNORECASE)
 _NUM_LEAD = re.compile(r"[\s:*#$]*")
 _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
+_CITATION = re.compile(r"\[\d{1,3}\]|【\d{1,3}】")
+_TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
+
+# A number as it appears in a range or a hedge (digits only: words are too rare there).
+_NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?"
+              r"(?:\s*(?:万亿|百万|千万|亿|万|千|thousand|million|billion|[kKMB](?![A-Za-z])))?"
+              r"\s*%?")
+_UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
+# "10 to 12", "10-12 days", "10~12", "10到12", "between 10 and 12": the model gave a range,
+# not a value. "from 10 to 12" describes a change, so it is not a range.
+_RANGE = re.compile(
+    rf"(?<![\d.,/-])(?<!from\s)(?<!from\s\$)(?P<a>{_NUM_TOKEN})\s*"
+    rf"(?:to|–|—|~|〜|到|至)\s*(?P<b>{_NUM_TOKEN})"
+    rf"|(?<![\d.,/-])(?P<i>{_NUM_TOKEN})\s*(?P<u>[A-Za-z]+)\s+to\s+(?P<j>{_NUM_TOKEN})\s*(?P=u)"
+    rf"|(?<![\d.,/-])(?P<c>\d[\d,]*(?:\.\d+)?)-(?P<d>\d[\d,]*(?:\.\d+)?)(?![\d.]|\s*[-=+×*/])"
+    rf"|\bbetween\s+(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"
+    rf"|(?:介于|在)\s*(?P<g>{_NUM_TOKEN}){_UNIT}\s*(?:和|与|到|至)\s*(?P<h>{_NUM_TOKEN}){_UNIT}\s*之间",
+    re.IGNORECASE,
+)
+# "12 or 13", "either 12 or 13", "12或13", "108分或86.4分", "x = 2 或 x = 3": the model did not
+# commit. A unit between is allowed only when the same unit follows the second number, so
+# that a conversion ("2.5 hours, or 150 minutes") is not a hedge.
+_HEDGE_WORD = (r"(?:or(?:\s+(?:maybe|possibly|perhaps))?|maybe|possibly|perhaps|或者?|还是"
+               r"|也可能是?|,?\s*(?:and|或)\s*(?=[A-Za-z]\s*=))")
+_HEDGED = re.compile(
+    rf"(?<![\d.,/])(?P<a>{_NUM_TOKEN})\s*,?\s*{_HEDGE_WORD}\s*(?:[A-Za-z]\s*=\s*)?"
+    rf"(?P<b>{_NUM_TOKEN})"
+    rf"|(?<![\d.,/])(?P<c>{_NUM_TOKEN})\s*(?P<u>[A-Za-z/°]+|[\u4e00-\u9fff]{{1,3}})\s*,?\s*"
+    rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)",
+    re.IGNORECASE,
+)
+# Saying outright that it cannot choose between values.
+_UNSURE = re.compile(
+    r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
+    r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
+    r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准",
+    re.IGNORECASE,
+)
+# The answer is that there is no answer: the question lacks what it needs, or has none.
+_UNDETERMINED = re.compile(
+    r"\b(?:can\s*not|can't|cannot|could\s*not|couldn't|impossible\s+to|unable\s+to|not\s+possible\s+to)"
+    r"\s+(?:be\s+)?(?:uniquely\s+|definitively\s+|exactly\s+)?"
+    r"(?:determined?|calculated?|computed?|answered|solved?|found|known|say|tell)\b"
+    r"|\b(?:not\s+enough|insufficient|missing|incomplete)\s+(?:information|data|info)\b"
+    r"|\b(?:lacks?|lacking|missing|omits?|doesn't\s+(?:give|provide|say|specify|state)"
+    r"|does\s+not\s+(?:give|provide|say|specify|state))\s+(?:the\s+|any\s+|enough\s+)?"
+    r"(?:information|data|details?|values?)\b"
+    r"|\b(?:don't|do\s+not|doesn't|does\s+not)\s+have\s+enough\b"
+    r"|\bno\s+(?:unique|definite|single|determinate)\s+answer\b"
+    r"|\b(?:undetermin(?:ed|able)|indeterminate|underdetermined|undefined)\b"
+    r"|\bno\s+(?:numerical|numeric|real|finite)\s+(?:value|answer|solution)\b"
+    r"|\b(?:does\s+not|doesn't)\s+exist\b"
+    r"|无法(?:确定|判断|计算|求出|求得|得出|算出|回答|解答|给出|得知)"
+    r"|不能(?:确定|判断|求出|算出|得出)|条件不足|缺少(?:条件|信息|数据)|信息不足|数据不足"
+    r"|\b(?:can't|cannot|can\s+not|impossible\s+to|no\s+way\s+to)\s+(?:know|tell|be\s+sure)\b"
+    r"|\b(?:(?:is|are)\s+not|isn't|aren't)\s+(?:given|provided|specified|stated)\b"
+    r"|\bnot\s+(?:enough|sufficient)\s+(?:information|data|info|details)\b"
+    r"|缺乏(?:条件|信息|数据)|没有足够的(?:信息|条件|数据)|求不出|算不出"
+    r"|(?:条件|信息|数据)(?:不够|不全|不完整|不充分)|(?:没有|未)(?:给出|提供|说明|告诉)"
+    r"|无意义|没有意义|不存在|无解",
+    re.IGNORECASE,
+)
+# A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
+_REFUSAL = re.compile(
+    r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry)[,.!]?\s*(?:but\s+)?)?"
+    r"(?:I\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|'m\s+not\s+able\s+to)"
+    r"\s+(?:help|assist|provide|answer|give|share|do\s+that))"
+    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*(?:我)?(?:无法|不能|不便)(?:提供|回答|协助|帮助)",
+    re.IGNORECASE,
+)
+# Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
+# the answer; the last number before it is what the model concluded.
+_CHECK = re.compile(
+    r"(?:^|(?<=[.。!?！？:：\n]))[ \t>*#_(（\[-]*"
+    r"(?:let'?s\s+|let\s+me\s+|to\s+)?(?:check(?:ing)?|verify(?:ing)?|verification"
+    r"|double[- ]check(?:ing)?|sanity\s+check|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
+    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
+    r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A check that goes on to conclude is part of the working, not an aside after the answer.
+_CONCLUDES = re.compile(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上", re.IGNORECASE)
+# A sentence that states the conclusion ("So she has 17 left", "所以最大的内角是八十度").
+_CONCLUSION_START = re.compile(
+    r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_]*"
+    r"(?:so|therefore|thus|hence|in\s+total|altogether|overall|finally|in\s+all"
+    r"|所以|因此|故|综上|总之|最终|最后)(?![A-Za-z])",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Numbers that label, not count: step and list numbers, dates.
+_LABELS = re.compile(
+    r"\b(?:step|part|case|method|approach|question|problem|q|chapter|section|page|figure"
+    r"|fig|table|exercise|example|lesson|unit|grade|round|version|v)\.?\s*#?\d+(?:\.\d+)*\b"
+    r"|^[ \t>*#]*\(?\d{1,2}[.)、](?=\s|[A-Za-z\u4e00-\u9fff*])"
+    r"|第\s*\d+\s*(?:步|题|问|部分|种|章|页|节)"
+    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
+    re.IGNORECASE | re.MULTILINE,
+)
+# "20 is 25% of 80", "Marketing is 25% of the budget": the percentage is what is stated.
+_PERCENT_OF = re.compile(
+    rf"(?:is|are|was|were|represents?|makes?\s+up|equals?|=)\s+"
+    rf"(?:about\s+|approximately\s+|roughly\s+)?(?P<p>[-+]?\d[\d,]*(?:\.\d+)?\s*%)\s+of\b"
+    rf"(?:\s+{_NUM_TOKEN})?",
+    re.IGNORECASE,
+)
+_PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
+_RESULT = re.compile(r"(?:=|≈|得)\s*")
 
 
-def _marker_number(segment: str, text: str, later_start: int, *, chinese: bool) -> _Number | None:
-    """The number an answer sentence states.
+def _blank(m: re.Match[str]) -> str:
+    """Replacement keeping positions: the match turned into spaces."""
+    return " " * len(m.group())
+
+
+def _settle(n: _Number, text: str) -> _Number | str:
+    """Check the number read from ``text`` against the company it keeps.
+
+    Returns a reason string when the number is one end of a range or a hedge (the model did
+    not commit to one value), the percentage when the sentence says "20 is 25% of 80", and
+    the number itself otherwise.
+    """
+    for pattern, reason in ((_RANGE, "range"), (_HEDGED, "hedged")):
+        for m in pattern.finditer(text):
+            if m.start() <= n.start < m.end() or m.start() < n.end <= m.end():
+                return reason
+    return n
+
+
+def _results_before(text: str, end: int) -> set[Fraction]:
+    """Values the working computed before ``end``: the first number after each ``=``."""
+    found: set[Fraction] = set()
+    for m in _RESULT.finditer(text, 0, end):
+        nums = _numbers_in(text[m.end() : m.end() + 40])
+        if nums and nums[0].start == 0:
+            found.add(nums[0].value)
+    return found
+
+
+def _marker_number(
+    segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction]
+) -> tuple[_Number, str] | None:
+    """The number an answer sentence states, and the part of the sentence it was read from.
 
     Answer sentences carry other numbers too: rejected values ("5, not 6", "不是32，而是28"), the
     reason ("18, because 9 × 2 = 18"), the working ("365 − 100 = 265"), asides in parentheses,
-    and conversions ("2.5 hours, or 150 minutes"). So the rejected part and the reason are
-    dropped, the result after the last "=" is taken, and parentheses only count when nothing
-    else does. Of what is left, a number the text after the sentence restates wins; otherwise
-    English answers state the value first ("The answer is 2.5 hours, or 150 minutes") while
-    Chinese ones put it last ("答：两人合作需要六天完成", "答：鸡有23只，兔有12只").
+    restatements ("也就是下跌了1.5元") and conversions ("2.5 hours, or 150 minutes"). So the
+    rejected part, the reason and the restatement are dropped, the result after the last "="
+    is taken, and parentheses only count when nothing else does. Of what is left, a number the
+    working computed, or the text after the sentence restates, wins; otherwise English answers
+    state the value first ("The answer is 2.5 hours, or 150 minutes") while Chinese ones put
+    it last ("答：两人合作需要六天完成", "答：鸡有23只，兔有12只").
     """
     rejected = _REJECTED.search(segment)
     if rejected and _numbers_in(segment[: rejected.start()]):
@@ -1026,49 +1398,170 @@ def _marker_number(segment: str, text: str, later_start: int, *, chinese: bool) 
     because = _BECAUSE.search(segment)
     if because and _numbers_in(segment[: because.start()]):
         segment = segment[: because.start()]
+    restated = _RESTATED.search(segment)
+    if restated and _numbers_in(segment[: restated.start()]):
+        segment = segment[: restated.start()]
     if "=" in segment and _numbers_in(segment[segment.rindex("=") + 1 :]):
         segment = segment[segment.rindex("=") + 1 :]
-    outside = re.sub(r"\([^()]*\)", " ", segment)
-    nums = _numbers_in(outside) or _numbers_in(segment)
+    pct = _PERCENT_OF.search(segment)
+    if pct:
+        (n,) = _arabic_numbers(segment[: pct.end("p")])[-1:]
+        return n, segment
+    outside = _PARENS.sub(_blank, segment)
+    nums = _numbers_in(outside)
+    source = outside
+    if not nums:
+        nums, source = _numbers_in(segment), segment
     if not nums:
         return None
     if len({n.value for n in nums}) > 1:
-        restated = _numbers_in(text[later_start:])
-        if restated:
+        later = _numbers_in(text[later_start:])
+        if later:
             for n in nums:
-                if n.value == restated[-1].value:
-                    return n
-    return nums[-1] if chinese else nums[0]
+                if n.value == later[-1].value:
+                    return n, source
+        worked = [n for n in nums if n.value in computed]
+        if worked and len({n.value for n in worked}) < len({n.value for n in nums}):
+            return (worked[-1] if chinese else worked[0]), source
+    return (nums[-1] if chinese else nums[0]), source
 
 
-def _last_marker_number(answer: str, truncated: bool) -> tuple[int, _Number, str] | None:
+def _last_marker_number(
+    answer: str, truncated: bool
+) -> tuple[int, _Number | str, str] | None:
     """The number stated by the last answer sentence that states one, scanning from the end.
 
-    In a truncated response a sentence that runs into the cut is skipped: its number may be
-    half-written.
+    An answer sentence that states a range, a hedge, or that the answer cannot be determined
+    yields its reason instead of a number. Markers of a rejected answer ("a frequent wrong
+    answer is 350") are skipped, and so are sum words (合计) inside a table, which label a row.
+    When one sentence holds several markers, the first speaks for it. In a truncated response
+    a sentence that runs into the cut is skipped: its number may be half-written.
     """
-    markers = [m for m in _NUM_MARKER.finditer(answer) if not _conditional(answer, m.start())]
+    markers = []
+    for m in _NUM_MARKER.finditer(answer):
+        if _conditional(answer, m.start()):
+            continue
+        if _WRONG_BEFORE.search(answer, max(0, m.start() - 30), m.start()):
+            continue
+        line_start = answer.rfind("\n", 0, m.start()) + 1
+        if m.group("sum") and _TABLE_LINE.match(answer, line_start):
+            continue
+        markers.append(m)
+    used: set[int] = set()
     for m in reversed(markers[-_MAX_MARKERS:]):
+        sentence = max(answer.rfind(c, 0, m.start()) for c in "。!?;\n.") + 1
+        first = next(x for x in markers if x.start() >= sentence)
+        if first.start() in used:
+            continue
+        used.add(first.start())
+        m = first
         start = _skip(_NUM_LEAD, answer, m.end())
         stop = _SENTENCE_END.search(answer, start, start + _MAX_SEGMENT)
         if truncated and stop is None and start + _MAX_SEGMENT >= len(answer):
             continue
         segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
         chinese = any(_is_cjk(c) for c in m.group())
-        n = _marker_number(segment, answer, stop.end() if stop else len(answer), chinese=chinese)
-        if n is not None and (n.arabic or _plausible_zh(n, segment)):
-            return m.start(), n, "marker"
+        read = _marker_number(segment, answer, stop.end() if stop else len(answer),
+                              chinese=chinese, computed=_results_before(answer, m.start()))
+        if read is not None and _plausible(read[0], segment):
+            return m.start(), _settle(*read), "marker"
+        if read is None and (_UNDETERMINED.search(segment) or _UNSURE.search(segment)):
+            return m.start(), "undetermined", "marker"
     return None
+
+
+def _conclusion(body: str) -> tuple[_Number | str, str] | None:
+    """The number of the last concluding sentence ("So she has 17 left"), if nothing computed
+    after it: what follows is then an aside ("which is 3 more than Tom's 14")."""
+    starts = list(_CONCLUSION_START.finditer(body))
+    for m in reversed(starts):
+        stop = _SENTENCE_END.search(body, m.end(), m.end() + _MAX_SEGMENT)
+        end = stop.start() if stop else min(len(body), m.end() + _MAX_SEGMENT)
+        if "=" in body[end:]:
+            return None
+        segment = body[m.end() : end]
+        chinese = any(_is_cjk(c) for c in m.group())
+        read = _marker_number(segment, body, end, chinese=chinese,
+                              computed=_results_before(body, m.start()))
+        if read is not None and _plausible(read[0], segment) and read[0].kind != "en":
+            return _settle(*read), "conclusion"
+    return None
+
+
+def _fallback(answer: str) -> tuple[_Number | str, str] | None:
+    """The weak rules: a concluding sentence, else the last number, read with care.
+
+    A verification or a note after the conclusion is cut off; step and list numbers, dates
+    and parenthesised asides are skipped; a numeral in words counts where it is unmistakably
+    one (or where there are no digits at all).
+    """
+    body = answer
+    for check in _CHECK.finditer(answer):
+        if _numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end()):
+            body = answer[: check.start()]
+            break
+    masked = _LABELS.sub(_blank, body)
+    concluded = _conclusion(masked)
+    if concluded is not None:
+        return concluded
+    outside = _PARENS.sub(_blank, masked)
+    nums = _numbers_in(outside) or _numbers_in(masked)
+    source = outside if _numbers_in(outside) else masked
+    if not nums and masked != body:
+        nums, source = _numbers_in(body), body
+    if not nums:
+        return None
+    n = nums[-1]
+    method = {"ar": "last-number", "zh": "zh-numeral", "en": "number-words"}[n.kind]
+    if n.kind != "ar" and not _is_strong_word(n) and not any(x.kind == "ar" for x in nums):
+        # Only words, and not unmistakable ones: "十二" alone is an answer, "三个人" in prose
+        # is not, unless the whole answer is that one numeral.
+        whole = _parse_one(answer.rstrip("。.!！ "))
+        if whole is not None:
+            return whole, method
+        strong = [x for x in nums if _is_strong_word(x)]
+        if not strong:
+            return None
+        n = strong[-1]
+    pct = [m for m in _PERCENT_OF.finditer(source) if m.start() <= n.start < m.end()]
+    if pct:
+        (n,) = _arabic_numbers(source[: pct[-1].end("p")])[-1:]
+        return n, method
+    return _settle(n, source), method
+
+
+_ANSWER_FIRST = re.compile(r"\A[^\n]{1,120}?[.。](?:\s*\n|\s*$)")
+_WORKING_WORDS = re.compile(r"\b(?:let|first|step|we|suppose|assume)\b|首先|设|我们|第一步|=",
+                            re.IGNORECASE)
+
+
+def _answer_first(answer: str) -> _Number | None:
+    """In a truncated reply, a one-sentence first paragraph that states one number
+    ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
+    m = _ANSWER_FIRST.match(answer)
+    if not m or _WORKING_WORDS.search(m.group()):
+        return None
+    nums = _numbers_in(_LABELS.sub(_blank, m.group()))
+    if len(nums) != 1 or (nums[0].kind != "ar" and not _is_strong_word(nums[0])
+                          and not _plausible_zh(nums[0], m.group())):
+        return None
+    return nums[0]
 
 
 def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction:
     """Read the final numeric answer from a response.
 
     The rules, from strongest to weakest: the last of ``\\boxed{}``, a GSM8K ``#### 42`` line
-    and an answer sentence ("The answer is 42", "答：共15元"), whichever comes last; then the
-    last number anywhere; then a Chinese numeral such as 三十五. A response cut off by the
-    token limit only counts when one of the strong rules completed before the cut: its last
-    number may be a half-written intermediate result.
+    and an answer sentence ("The answer is 42", "答：共15元"), whichever comes last; then a
+    concluding sentence ("So she has 17 left", "所以…是八十度") with nothing computed after it;
+    then the last number (skipping checks after the conclusion, step numbers, dates and
+    asides in parentheses), in digits or in words (三十五, twenty-four). A response cut off by
+    the token limit only counts when one of the strong rules completed before the cut, or
+    when its one-sentence first paragraph stated the answer: its last number may be a
+    half-written intermediate result.
+
+    A range ("10-12"), a hedge ("12 or 13"), a refusal, or a statement that the answer cannot
+    be determined is ``no-answer``: the model committed to no value.
 
     Args:
         text: The response. A ``<think>`` block is removed first; only the answer is read.
@@ -1079,9 +1572,11 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
     """
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
-    answer = _clean_latex(answer)
+    answer = _CITATION.sub(_blank, _clean_latex(answer))
 
-    def found(n: _Number, method: str) -> Extraction:
+    def found(n: _Number | str, method: str) -> Extraction:
+        if isinstance(n, str):
+            return nothing(n)
         return Extraction("ok", n.text, method, float(n.value), truncated=truncated)
 
     def nothing(method: str = "none") -> Extraction:
@@ -1093,33 +1588,107 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
         return nothing("empty-answer")
 
     end = len(answer.rstrip())
-    strong: list[tuple[int, _Number, str]] = []
+    strong: list[tuple[int, _Number | str, str]] = []
     for pos, content in _boxed_contents(answer)[-_MAX_MARKERS:]:
         nums = _numbers_in(content)
         if nums:
-            strong.append((pos, nums[-1], "boxed"))
+            strong.append((pos, _settle(nums[-1], content), "boxed"))
     for m in _GSM8K.finditer(answer):
-        nums = _numbers_in(m.group(1)[:_MAX_SEGMENT])
+        line = m.group(1)[:_MAX_SEGMENT]
+        nums = _numbers_in(line)
         if nums and (m.end() < end or not truncated):
-            strong.append((m.start(), nums[0], "gsm8k"))
+            strong.append((m.start(), _settle(nums[0], line), "gsm8k"))
     strong.sort(key=lambda t: t[0])
     marked = _last_marker_number(answer, truncated)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
     if strong:
-        _, n, method = strong[-1]
+        pos, n, method = strong[-1]
         return found(n, method)
+    if _REFUSAL.search(answer):
+        return nothing("refusal")
     if truncated:
-        return nothing()
-
-    arabic = _arabic_numbers(answer)
-    if arabic:
-        return found(arabic[-1], "last-number")
-    whole = _parse_one(answer.rstrip("。.!！ "))
-    if whole is not None:
-        return found(whole, "zh-numeral")
-    zh = [z for m in _ZH_NUMBER.finditer(answer) if (z := _zh_number(m))]
-    strong_zh = [z for z in zh if _is_strong_zh(z)]
-    if strong_zh:
-        return found(strong_zh[-1], "zh-numeral")
+        first = _answer_first(answer)
+        return found(first, "answer-first") if first is not None else nothing()
+    last = _fallback(answer)
+    masked = _LABELS.sub(_blank, answer)
+    final_paragraph = masked.rstrip().rfind("\n\n")
+    for pattern, reason in ((_UNDETERMINED, "undetermined"), (_UNSURE, "hedged")):
+        hits = list(pattern.finditer(answer))
+        if hits and (last is None or isinstance(last[0], str)
+                     or hits[-1].start() > _last_number_start(masked)
+                     or hits[-1].start() > final_paragraph):
+            return nothing(reason)
+    if last is not None:
+        return found(*last)
     return nothing()
+
+
+def _last_number_start(text: str) -> int:
+    nums = _numbers_in(text)
+    return nums[-1].start if nums else -1
+
+
+# ---------------------------------------------------------------------------------------------
+# Auditing how stored answers were read
+# ---------------------------------------------------------------------------------------------
+
+_NOT_READ_BY_RULES = "unrecorded"
+
+
+class StoredResult(Protocol):
+    """The fields of a stored result that say how its answer was read.
+
+    ``baimo.store.records.ResultRecord`` has them; this module cannot import the store (it
+    sits below it), so it names what it reads.
+    """
+
+    @property
+    def task(self) -> str: ...
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def sample_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def extracted(self) -> str | None: ...
+    @property
+    def details(self) -> dict[str, Any] | None: ...
+
+
+def reading_method(details: Mapping[str, Any] | None) -> str:
+    """How one stored answer was read: its extraction method, ``judge`` for an LLM-graded
+    answer, or ``unrecorded`` for results stored without one."""
+    if not details:
+        return _NOT_READ_BY_RULES
+    method = details.get("method")
+    if isinstance(method, str) and method:
+        return method
+    return "judge" if "judge" in details else _NOT_READ_BY_RULES
+
+
+def reading_counts(rows: Iterable[StoredResult]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per task and model, how many answers each method read (``{task: {model: {method: n}}}``).
+
+    Reports show this so a score can be traced to how its answers were read: answers read by
+    a judge model (``model``) or only by the weakest rules are counted apart, never mixed in
+    silently with answers found by an explicit answer marker.
+    """
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for r in rows:
+        per_model = out.setdefault(r.task, {}).setdefault(r.model_name, {})
+        method = reading_method(r.details)
+        per_model[method] = per_model.get(method, 0) + 1
+    return {t: {m: dict(sorted(c.items())) for m, c in sorted(ms.items())}
+            for t, ms in sorted(out.items())}
+
+
+def weak_readings(rows: Iterable[StoredResult]) -> list[dict[str, Any]]:
+    """The answers read only by the weakest rules (``WEAK_METHODS``), for a person to audit."""
+    found = [
+        {"task": r.task, "model": r.model_name, "sample": r.sample_id,
+         "method": reading_method(r.details), "status": r.status, "extracted": r.extracted}
+        for r in rows if reading_method(r.details) in WEAK_METHODS
+    ]
+    return sorted(found, key=lambda d: (d["task"], d["model"], str(d["sample"])))

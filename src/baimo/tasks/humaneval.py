@@ -15,7 +15,9 @@ Why it is built this way:
 * A program "passes" only if the test code ran to the end: the driver writes a per-run random
   marker after ``check`` returns. An exit status of 0 alone is not enough, because a completion
   that calls ``sys.exit(0)`` or ``os._exit(0)`` before the tests would otherwise pass (the
-  reference counts those as failures too).
+  reference counts those as failures too). The marker reaches the program only through a pipe
+  that the completion's code cannot read, and is copied to stdout without ever being in the
+  program's memory, so a completion cannot print it itself (see ``_DRIVER``).
 * Chat models rarely return a bare continuation: ``extract_code`` accepts markdown fences, a
   rewritten full function, or a body only, and ``humaneval_scorer`` keeps "no code found",
   "cut off by max_tokens" and "wrong" apart.
@@ -67,6 +69,7 @@ PROMPT_TEMPLATE = (
 TEMPLATE_VERSION = "humaneval-complete-v1"
 TEMPLATE_SHA256 = hashlib.sha256(PROMPT_TEMPLATE.encode("utf-8")).hexdigest()
 
+_DRIVER_SETUP_FAILED = "[baimo humaneval driver: setup failed"
 _REQUIRED_FIELDS = ("task_id", "prompt", "entry_point", "test")
 _STDERR_TAIL = 2000
 _PYTHON_LANGS = {"", "python", "python3", "py", "py3", "pycon"}
@@ -337,37 +340,119 @@ def build_program(solution: str, test: str, entry_point: str) -> str:
     return solution + "\n" + test + "\n" + f"check({entry_point})"
 
 
+# The program the sandbox runs. Two threads: a worker that executes the problem's program, and
+# the main thread, which holds the completion marker and writes it once the worker has ended
+# without an exception. Why the marker cannot be read or forged by the completion:
+#
+# * it is never in the program's source, argv, environment or any file: the harness writes it
+#   into stdin, and the driver never reads it into memory (it is moved to stdout with splice);
+# * the worker gives itself a private file-descriptor table (unshare(CLONE_FILES)) and puts
+#   /dev/null in place of stdin, so neither it nor any thread or process it starts has the pipe;
+#   only the main thread's table still refers to it;
+# * the process is made non-dumpable, so other processes (a child that execs a fresh Python,
+#   say) cannot open its /proc files, ptrace it or take its descriptors (pidfd_getfd);
+# * an audit hook stops the completion from reaching the main thread's descriptor from inside
+#   the process: no ctypes (raw memory, raw syscalls), no /proc paths, no chdir, no trace or
+#   profile functions (which could jump past a failing line);
+# * the worker can end in only two ways: ``exec`` returned, or ``os._exit(1)`` after any
+#   exception (SystemExit too). The main thread waits, without running any code that could call
+#   back into the completion, until no worker thread is left, then writes the marker. A
+#   completion that leaves threads running never gets it: it is scored as failed (timeout).
+#
+# The program itself still runs as the reference runs it: ``exec`` in a fresh ``{}`` with its
+# output discarded. Code that subverts the tests' own logic (say, by patching a builtin that the
+# test uses) is beyond what any completion signal can catch, here and in the reference.
 _DRIVER = '''\
-import io as _io, linecache as _linecache, os as _os, sys as _sys, traceback as _traceback
-_SOURCE = {source!r}
+import _thread, ctypes as _ctypes, io as _io, linecache as _linecache, os as _os
+import sys as _sys, threading as _threading, time as _time, traceback as _traceback
+_SOURCE = @SOURCE@
 _linecache.cache["<humaneval>"] = (len(_SOURCE), None, _SOURCE.splitlines(True), "<humaneval>")
+
+
 class _Discard(_io.TextIOBase):
     def write(self, text):
         return len(text)
+
     def writable(self):
         return True
+
+
+def _setup_failed(what):
+    _os.write(2, ("[baimo humaneval driver: setup failed: " + what + "]\\n").encode())
+    _os._exit(3)
+
+
+_libc = _ctypes.CDLL(None, use_errno=True)
+if _libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE = 0
+    _setup_failed("prctl(PR_SET_DUMPABLE)")
+_unshare = _libc.unshare
+_unshare.argtypes = [_ctypes.c_int]
 _real_stderr = _sys.stderr
 _sys.stdout = _sys.stderr = _Discard()
-try:
-    exec(compile(_SOURCE, "<humaneval>", "exec"), {{}})
-except BaseException:
-    _traceback.print_exc(file=_real_stderr)
-    _real_stderr.flush()
-    _os._exit(1)
-_real_stderr.flush()
-_os.write(1, b"\\n{marker}\\n")
-_os._exit(0)  # like the reference, threads the solution left running do not matter
+_ready, _go = _thread.allocate_lock(), _thread.allocate_lock()
+_ready.acquire()
+_go.acquire()
+
+
+def _worker(unshare, dup2, devnull, ready, go, exit_, print_exc, err, source):
+    if unshare(0x400) != 0:  # CLONE_FILES: from here on this thread has its own fd table
+        _setup_failed("unshare(CLONE_FILES)")
+    dup2(devnull, 0)
+    ready.release()
+    go.acquire()
+    try:
+        exec(compile(source, "<humaneval>", "exec"), {})
+    except BaseException:
+        try:
+            print_exc(file=err)
+            err.flush()
+        finally:
+            exit_(1)
+
+
+def _audit(event, args, _proc=("proc", "task", "fd", "fdinfo"), _realpath=_os.path.realpath,
+           _fspath=_os.fsdecode, _sep=_os.sep):
+    if event.startswith(("ctypes.", "sys.monitoring.")) or event in (
+            "sys.settrace", "sys.setprofile", "os.chdir"):
+        raise PermissionError(f"{event} is not allowed in the HumanEval sandbox")
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        path = _fspath(args[0])
+        if _realpath(path).startswith("/proc") or any(p in _proc for p in path.split(_sep)):
+            raise PermissionError(f"opening {path!r} is not allowed in the HumanEval sandbox")
+
+
+_threading.stack_size(64 * 1024 * 1024)  # deep recursion: at least the main thread's 8 MiB
+_thread.start_new_thread(_worker, (_unshare, _os.dup2, _os.open(_os.devnull, _os.O_RDWR),
+                                   _ready, _go, _os._exit, _traceback.print_exc,
+                                   _real_stderr, _SOURCE))
+_ready.acquire()
+del _libc, _unshare, _ready
+_sys.addaudithook(_audit)
+
+
+def _main(count, sleep, splice, exit_, go):
+    go.release()
+    # Only C functions from here on: nothing the completion defined can run in this thread.
+    while count():
+        sleep(0.002)
+    while splice(0, 1, 4096):
+        pass
+    exit_(0)
+
+
+_main(_thread._count, _time.sleep, _os.splice, _os._exit, _go)
 '''
 
 
-def _driver(program: str, marker: str) -> str:
+def _driver(program: str) -> str:
     """Wrap a program the way the reference runs it: ``exec`` in ``{}`` with output discarded.
 
     ``exec`` in an empty dict matters: there ``__name__`` is ``"builtins"``, so a completion's
     ``if __name__ == "__main__":`` block does not run, as in the reference. The traceback of a
-    failure still goes to the real stderr, for the score details.
+    failure still goes to the real stderr, for the score details. The completion marker comes
+    on stdin (see ``_DRIVER``).
     """
-    return _DRIVER.format(source=program, marker=marker)
+    return _DRIVER.replace("@SOURCE@", repr(program))
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +495,10 @@ def _verdict(task_id: str, completion_id: int, marker: str, result: ExecResult) 
     completed = result.status == "passed" and f"\n{marker}\n" in result.stdout
     status: ExecStatus = result.status
     tail = result.stderr[-_STDERR_TAIL:]
+    if _DRIVER_SETUP_FAILED in result.stderr:
+        # The driver could not hide the marker on this machine: a harness problem, not the
+        # completion's fault, and no verdict can be trusted.
+        return CompletionResult(task_id, completion_id, False, "error", tail, result)
     if result.status == "passed" and not completed:
         status = "failed"
         tail = (tail + "\n[exited with status 0 before the tests finished]").lstrip("\n")
@@ -419,8 +508,9 @@ def _verdict(task_id: str, completion_id: int, marker: str, result: ExecResult) 
 def _run_programs(programs: Sequence[str], limits: SandboxLimits,
                   max_workers: int | None) -> tuple[list[str], list[ExecResult]]:
     markers = [f"baimo-humaneval-done-{secrets.token_hex(16)}" for _ in programs]
-    drivers = [_driver(program, marker) for program, marker in zip(programs, markers, strict=True)]
-    return markers, run_many(drivers, limits, max_workers=max_workers)
+    drivers = [_driver(program) for program in programs]
+    stdins = [f"\n{marker}\n".encode() for marker in markers]
+    return markers, run_many(drivers, limits, max_workers=max_workers, stdins=stdins)
 
 
 def check_completions(

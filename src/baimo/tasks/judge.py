@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
 import re
 import time
 from collections import Counter
@@ -71,9 +70,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import BaimoError, ConfigError, DatasetError, NotFound
-from baimo.models.base import Provider, ProviderError
-from baimo.models.provider import open_provider
-from baimo.scores.stats import wilson
+from baimo.models.base import Provider
+from baimo.models.client import CallFailed, ModelClient, clients
+from baimo.stats import cohen_kappa, wilson
 from baimo.store import schema
 from baimo.store.store import Store, dumps, loads
 from baimo.tasks.judge_prompts import (
@@ -200,41 +199,26 @@ class JudgeFailed(Exception):
         self.fatal = fatal
 
 
-@dataclass
-class _LoopState:
-    """What is bound to one event loop: the open provider and the concurrency limit."""
-
-    loop: asyncio.AbstractEventLoop
-    semaphore: asyncio.Semaphore
-    provider: Provider | None = None
-    ready: asyncio.Future[Provider] | None = None
-    stop: asyncio.Event | None = None
-    holder: asyncio.Task[None] | None = None
-
-
 class Judge:
-    """A judge model: opened lazily, limited in concurrency, retried, always at temperature 0.
+    """A judge model: always at temperature 0, asked through the shared model client.
 
-    Why lazy: a task file with a ``judge:`` block is loaded long before (and sometimes
-    without) any answer needing a judge; an embedded judge would otherwise start a llama.cpp
-    server for nothing. The provider is opened on first use inside the running event loop, by
-    a small background task that holds ``open_provider`` open until told to stop. Why a task:
-    the runner that awaits a task's scorer knows nothing about closing it, and ``asyncio.run``
-    cancels and awaits every pending task before it closes the loop, which runs the provider's
-    own cleanup in the right loop and order even when nobody calls ``aclose()``. (Holding it in
-    an async generator instead races with ``open_provider``'s generator at loop shutdown.)
-    Calling ``aclose()``, or using the judge as an ``async with``, closes it earlier.
+    A judge is just another model call (as in Inspect): it goes through the run's
+    ``ModelClient`` for its endpoint, so its requests count against the same concurrency,
+    RPM and TPM as everything else sent there, and a model that is both candidate and judge
+    has one limiter. The client opens lazily on first use, in the running event loop: a task
+    file with a ``judge:`` block is loaded long before (and sometimes without) any answer
+    needing a judge, and an embedded judge would otherwise start a llama.cpp server for
+    nothing.
 
     Args:
         cfg: The judge model's config; None only when ``provider`` is given.
         provider: An already open provider to use instead of opening one (not closed here).
         params: Generation params over ``DEFAULT_JUDGE_PARAMS`` and the model's own params.
             ``temperature`` is forced to 0 regardless.
-        max_retries: Retries of retryable failures (429, 5xx, timeouts, broken streams);
-            defaults to the model's ``limits.max_retries``.
-        concurrency: Judge requests in flight at most; defaults to the model's
-            ``limits.concurrency`` (the judge has its own limit, apart from the models it
-            judges).
+        max_retries: Retries of retryable failures; defaults to the model's
+            ``limits.max_retries``. Given, the judge gets a client of its own.
+        concurrency: Judge requests in flight at most; given, the judge gets a client of its
+            own (otherwise it shares the endpoint's).
         retry_base_s: Base of the exponential back-off (full jitter).
         seed: Seed of the back-off jitter.
     """
@@ -246,104 +230,62 @@ class Judge:
         if cfg is None:
             found = getattr(provider, "cfg", None)
             cfg = found if isinstance(found, ModelConfig) else None
-        if cfg is None and provider is None:
-            raise ValueError("a Judge needs a model config or an open provider")
+        if cfg is None:
+            raise ValueError("a Judge needs a model config or an open provider with one")
+        if max_retries is not None:
+            cfg = cfg.model_copy(update={"limits": cfg.limits.model_copy(
+                update={"max_retries": max_retries})})
         self.cfg = cfg
         self._given = provider
-        base = dict(cfg.params) if cfg is not None else {}
-        self.params: dict[str, Any] = {**DEFAULT_JUDGE_PARAMS, **base, **(params or {}),
+        self._own = provider is not None or max_retries is not None or concurrency is not None
+        self._concurrency = concurrency
+        self._seed = seed
+        self.params: dict[str, Any] = {**DEFAULT_JUDGE_PARAMS, **cfg.params, **(params or {}),
                                        "temperature": 0.0}
-        limits = cfg.limits if cfg is not None else None
-        self.max_retries = max_retries if max_retries is not None else (
-            limits.max_retries if limits is not None else 3)
-        self.concurrency = concurrency or (limits.concurrency if limits is not None else 8)
         self.retry_base_s = retry_base_s
-        self._rng = random.Random(seed)
-        self._state: _LoopState | None = None
+        self._client: ModelClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- identity -----------------------------------------------------------------------
     @property
     def name(self) -> str:
-        """The judge's model name in the models file (``unknown`` for a bare provider)."""
-        return self.cfg.name if self.cfg is not None else "unknown"
+        """The judge's model name in the models file."""
+        return self.cfg.name
 
     @property
     def identity(self) -> str:
         """Endpoint + model hash: what makes two judges' verdicts interchangeable."""
-        return self.cfg.identity() if self.cfg is not None else "unknown"
+        return self.cfg.identity()
 
     @property
     def currency(self) -> str:
-        return self.cfg.pricing.currency if self.cfg is not None else "CNY"
+        return self.cfg.pricing.currency
 
     def info(self) -> dict[str, Any]:
         """The judge's identity as stored with each verdict."""
-        return {"model": self.name,
-                "model_id": self.cfg.model_id if self.cfg is not None else None,
+        return {"model": self.name, "model_id": self.cfg.model_id,
                 "identity": self.identity, "temperature": self.params["temperature"],
                 "currency": self.currency}
 
     # -- lifecycle ----------------------------------------------------------------------
-    def _loop_state(self) -> _LoopState:
+    def client(self) -> ModelClient:
+        """This loop's client for the judge (a new loop, e.g. a resumed run, gets a new one)."""
         loop = asyncio.get_running_loop()
-        st = self._state
-        if st is None or st.loop is not loop:
-            # A new event loop (a resumed run, a second asyncio.run): the old loop's provider
-            # was closed at its shutdown; aiohttp sessions cannot move between loops anyway.
-            st = _LoopState(loop, asyncio.Semaphore(self.concurrency))
-            self._state = st
-        return st
-
-    async def _hold(self, cfg: ModelConfig, ready: asyncio.Future[Provider],
-                    stop: asyncio.Event) -> None:
-        try:
-            async with open_provider(cfg, pool_size=self.concurrency) as provider:
-                if not ready.done():
-                    ready.set_result(provider)
-                await stop.wait()
-        except asyncio.CancelledError:
-            if not ready.done():
-                ready.cancel()
-            raise
-        except Exception as exc:
-            if ready.done():
-                raise  # a failure while closing: surfaces through aclose()
-            ready.set_exception(exc)
-
-    async def _provider(self, st: _LoopState) -> Provider:
-        if st.provider is not None:
-            return st.provider
-        if self._given is not None:
-            st.provider = self._given
-            return st.provider
-        if st.ready is None:
-            assert self.cfg is not None
-            st.ready = st.loop.create_future()
-            st.stop = asyncio.Event()
-            st.holder = st.loop.create_task(self._hold(self.cfg, st.ready, st.stop),
-                                            name=f"baimo-judge-{self.name}")
-        try:
-            # Shielded: a caller cancelled while the provider opens must not cancel the
-            # opening for the other callers waiting on it.
-            provider = await asyncio.shield(st.ready)
-        except BaimoError as exc:  # a missing key or optional package
-            raise JudgeFailed(f"judge '{self.name}' cannot start: {exc}", fatal=True) from None
-        st.provider = provider
-        return provider
+        if self._client is None or self._loop is not loop:
+            if self._own:
+                self._client = ModelClient(self.cfg, concurrency=self._concurrency,
+                                           seed=self._seed, provider=self._given)
+            else:
+                self._client = clients().get(self.cfg)
+            self._loop = loop
+        self._client.retry_base_s = self.retry_base_s
+        return self._client
 
     async def aclose(self) -> None:
-        """Close the provider this judge opened (a no-op when none is open)."""
-        st, self._state = self._state, None
-        if st is None or st.holder is None or st.stop is None:
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if st.loop is running:
-            st.stop.set()
-            await asyncio.gather(st.holder, return_exceptions=True)
-        # Otherwise the provider belongs to another loop, which closed it at its shutdown.
+        """Close a client this judge owns (a shared one closes with its loop's pool)."""
+        client, self._client = self._client, None
+        if client is not None and self._own:
+            await client.aclose()
 
     async def __aenter__(self) -> Judge:
         return self
@@ -354,36 +296,22 @@ class Judge:
 
     # -- asking -------------------------------------------------------------------------
     async def ask(self, messages: list[dict[str, str]]) -> JudgeReply:
-        """Send one judgement request, retrying transient failures with full jitter.
+        """Send one judgement request (admitted, retried and priced by the client).
 
         Raises:
             JudgeFailed: Retries were exhausted, or the failure cannot be retried.
         """
-        st = self._loop_state()
-        provider = await self._provider(st)
-        async with st.semaphore:
-            attempts = 0
-            while True:
-                attempts += 1
-                started = time.perf_counter()
-                try:
-                    comp = await provider.complete(messages, dict(self.params))
-                except ProviderError as exc:
-                    if not exc.retryable or attempts > self.max_retries:
-                        more = "" if not exc.retryable else f" (after {attempts} attempts)"
-                        raise JudgeFailed(f"judge '{self.name}': {exc.reason()}{more}",
-                                          attempts, fatal=exc.fatal_for_model) from None
-                    cap = min(30.0, self.retry_base_s * 2 ** attempts)
-                    delay = min(60.0, exc.retry_after) if exc.retry_after is not None \
-                        else self._rng.uniform(0, cap)
-                    await asyncio.sleep(delay)
-                    continue
-                u = comp.usage
-                cost = self.cfg.pricing.cost(u.prompt_tokens, u.completion_tokens,
-                                             u.cached_tokens) if self.cfg is not None else 0.0
-                return JudgeReply(comp.text, comp.finish_reason, u.prompt_tokens,
-                                  u.completion_tokens, u.estimated, cost, attempts,
-                                  time.perf_counter() - started, comp.model)
+        started = time.perf_counter()
+        try:
+            answer = await self.client().complete(messages, dict(self.params))
+        except CallFailed as exc:
+            raise JudgeFailed(f"judge '{self.name}': {exc.reason}", exc.attempts,
+                              fatal=exc.fatal) from None
+        comp = answer.completion
+        u = comp.usage
+        return JudgeReply(comp.text, comp.finish_reason, u.prompt_tokens, u.completion_tokens,
+                          u.estimated, answer.cost, answer.attempts,
+                          time.perf_counter() - started, comp.model)
 
 
 def _as_judge(judge: Judge | Provider) -> Judge:
@@ -693,6 +621,19 @@ class JudgeScorer:
         value = {"A": 1.0, "tie": 0.5, "B": 0.0}[verdict.winner]
         label = {"A": "better", "tie": "tie", "B": "worse"}[verdict.winner]
         return Score("ok", value, label, None, {"judge": details})
+
+    def spec(self) -> dict[str, Any]:
+        """What this judge is, for the task's scoring version: the judge model's endpoint
+        identity, the prompts it would use (id, version and hash, both languages) and the
+        rubric. Any change means verdicts are not comparable, and ``--resume`` says so."""
+        prompts = [get_prompt(self.mode, lang).info() for lang in ("en", "zh")]
+        return {"name": "judge", "version": 1, "args": {
+            "mode": self.mode, "model": self.judge.name, "identity": self.judge.identity,
+            "prompts": [{k: p[k] for k in ("prompt_id", "prompt_version", "prompt_hash")}
+                        for p in prompts],
+            "rubric_hash": _sha(self.rubric) if self.rubric is not None else None,
+            "threshold": self.threshold, "reference_key": self.reference_key,
+            "language": self.language, "params": self.judge.params}}
 
     async def aclose(self) -> None:
         """Close the judge's provider."""
@@ -1005,62 +946,6 @@ def stored_judgements(store: Store, run: str) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- agreement
-
-
-def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable], *,
-                labels: Sequence[Hashable] | None = None,
-                weights: Literal["linear", "quadratic"] | None = None) -> float | None:
-    """Cohen's kappa between two raters: agreement corrected for the agreement of chance.
-
-    κ = 1 − Σ w·O / Σ w·E, with O the observed and E the chance (product of the marginals)
-    proportions over label pairs, and w = 0 on the diagonal and 1 elsewhere (unweighted), or
-    |i − j|/(k − 1) (linear) or ((i − j)/(k − 1))² (quadratic) for ordered labels, i and j
-    being positions in ``labels``. Unweighted, this is the familiar (p_o − p_e)/(1 − p_e).
-
-    Args:
-        a: The first rater's labels.
-        b: The second rater's labels, item by item.
-        labels: All possible labels in order (needed for weights: a rating scale 1..10 must
-            be given whole so that distances are right); default: the labels seen, sorted.
-        weights: None (nominal labels), ``linear`` or ``quadratic`` (ordinal labels).
-
-    Returns:
-        Kappa, or None when it is undefined (no items, or chance agreement is total, e.g.
-        both raters always gave the same single label).
-
-    Raises:
-        ValueError: The sequences differ in length, or a label is not in ``labels``.
-    """
-    if len(a) != len(b):
-        raise ValueError(f"rater sequences differ in length: {len(a)} and {len(b)}")
-    n = len(a)
-    if n == 0:
-        return None
-    cats = list(labels) if labels is not None else sorted(set(a) | set(b), key=repr)
-    if labels is None and all(isinstance(c, int | float) for c in cats):
-        cats = sorted(cats, key=lambda c: float(cast(float, c)))
-    index = {c: i for i, c in enumerate(cats)}
-    missing = (set(a) | set(b)) - set(index)
-    if missing:
-        raise ValueError(f"labels {sorted(map(repr, missing))} are not in the label list")
-    k = len(cats)
-    observed = [[0.0] * k for _ in range(k)]
-    for x, y in zip(a, b, strict=True):
-        observed[index[x]][index[y]] += 1 / n
-    rows = [sum(r) for r in observed]
-    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
-
-    def weight(i: int, j: int) -> float:
-        if weights is None:
-            return 0.0 if i == j else 1.0
-        d = abs(i - j) / (k - 1) if k > 1 else 0.0
-        return d if weights == "linear" else d * d
-
-    num = sum(weight(i, j) * observed[i][j] for i in range(k) for j in range(k))
-    den = sum(weight(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k))
-    if den <= 1e-15:
-        return None
-    return 1.0 - num / den
 
 
 class _PairLabel(BaseModel):

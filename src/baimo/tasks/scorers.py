@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import jsonschema
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from baimo.errors import ConfigError
 from baimo.tasks.extract import (
     extract_choice,
     extract_number,
@@ -26,9 +27,87 @@ from baimo.tasks.extract import (
     numbers_equal,
     parse_number,
 )
+from baimo.tasks.outcome import decide
 from baimo.tasks.types import ModelOutput, Sample, Score, Scorer
 
 ScorerType = Literal["exact", "normalized", "regex", "numeric", "contains", "json", "choice"]
+RULE_TYPES: tuple[str, ...] = get_args(ScorerType)
+
+
+# ------------------------------------------------------------------------------ registry
+
+
+class SpecScorer:
+    """A scorer that knows what it is: its registered name, version and arguments.
+
+    The spec goes into the task's scoring version, stored with every result, so a result can
+    say exactly which scorer produced it and ``--resume`` can refuse to mix two.
+    """
+
+    def __init__(self, fn: Callable[[Sample, ModelOutput], Score], spec: dict[str, Any]
+                 ) -> None:
+        self.fn = fn
+        self.spec = spec
+        self.__doc__ = fn.__doc__
+        self.__name__ = spec["name"]
+
+    def __call__(self, sample: Sample, output: ModelOutput) -> Score:
+        return self.fn(sample, output)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.spec["args"].items())
+        return f"{self.spec['name']}({args})"
+
+
+ScorerFactory = Callable[..., Callable[[Sample, ModelOutput], Score]]
+SCORERS: dict[str, tuple[ScorerFactory, int]] = {}
+
+
+def register_scorer(name: str, factory: ScorerFactory, *, version: int = 1) -> None:
+    """Register a scorer family: ``factory(**args)`` builds a scorer.
+
+    Bump ``version`` when the family's logic changes what it decides: the version is part of
+    every result's provenance. Registering a name twice is an error, as for suites.
+    """
+    if name in SCORERS:
+        raise ValueError(f"scorer '{name}' is already registered")
+    SCORERS[name] = (factory, version)
+
+
+def scorer(name: str, *, version: int = 1
+           ) -> Callable[[Callable[[Sample, ModelOutput], Score]], SpecScorer]:
+    """Decorator: register a scorer that takes no arguments, and make it carry its spec."""
+
+    def wrap(fn: Callable[[Sample, ModelOutput], Score]) -> SpecScorer:
+        register_scorer(name, lambda: fn, version=version)
+        return SpecScorer(fn, {"name": name, "version": version, "args": {}})
+
+    return wrap
+
+
+def make_scorer(name: str, **args: Any) -> SpecScorer:
+    """Build a registered scorer with ``args``; its spec records both."""
+    try:
+        factory, version = SCORERS[name]
+    except KeyError:
+        raise ConfigError(f"no scorer '{name}'. Available: {', '.join(sorted(SCORERS))}"
+                          ) from None
+    return SpecScorer(factory(**args), {"name": name, "version": version,
+                                        "args": dict(sorted(args.items()))})
+
+
+def scorer_spec(fn: object) -> dict[str, Any]:
+    """The spec of any scorer: registered ones carry it; others are named by their code."""
+    spec = getattr(fn, "spec", None)
+    if callable(spec):
+        spec = spec()
+    if isinstance(spec, dict):
+        return spec
+    return {"name": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}",
+            "version": 0, "args": {}}
+
+
+# ------------------------------------------------------------------------- task files
 
 
 class ScorerSpec(BaseModel):
@@ -36,7 +115,9 @@ class ScorerSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: ScorerType
+    type: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Arguments of a plugin scorer (registered with ``register_scorer``)."""
     pattern: str | None = None
     tolerance: float = Field(1e-6, ge=0)
     relative: bool = True
@@ -46,6 +127,9 @@ class ScorerSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> ScorerSpec:
+        if self.type not in RULE_TYPES and self.type not in SCORERS:
+            raise ValueError(f"unknown scorer type '{self.type}'; use one of: "
+                             f"{', '.join([*RULE_TYPES, *sorted(set(SCORERS) - set(RULE_TYPES))])}")
         if self.type == "regex":
             if not self.pattern:
                 raise ValueError("the regex scorer needs 'pattern'")
@@ -64,18 +148,8 @@ class ScorerSpec(BaseModel):
 
 def _finish(sample: Sample, output: ModelOutput, correct: bool | None, extracted: str | None,
             method: str, **details: Any) -> Score:
-    """Apply the shared outcome rules. ``correct=None`` means nothing could be extracted."""
-    truncated = output.finish_reason == "length"
-    if correct:
-        return Score("ok", 1.0, extracted, None, {"method": method, **details})
-    if truncated:
-        return Score("truncated", 0.0, extracted,
-                     "the answer hit max_tokens before it was complete",
-                     {"method": method, **details})
-    if correct is None:
-        return Score("no-answer", 0.0, extracted, f"no answer found ({method})",
-                     {"method": method, **details})
-    return Score("wrong", 0.0, extracted, None, {"method": method, **details})
+    """Apply the shared outcome rules (``baimo.tasks.outcome``)."""
+    return decide(output, correct, extracted, method=method, **details)
 
 
 def _references(sample: Sample) -> list[str]:
@@ -100,8 +174,16 @@ def _json_from_text(text: str) -> tuple[Any, bool]:
     return None, False
 
 
-def build_scorer(spec: ScorerSpec) -> Scorer:
-    """Make the scorer a task file asks for."""
+def build_scorer(spec: ScorerSpec) -> SpecScorer:
+    """Make the scorer a task file asks for (its arguments are recorded in its spec)."""
+    if spec.type not in RULE_TYPES:
+        return make_scorer(spec.type, **spec.args)
+    args = spec.model_dump(mode="json", by_alias=True, exclude={"type", "args"})
+    return make_scorer(spec.type, **args)
+
+
+def _rule_scorer(spec: ScorerSpec) -> Scorer:
+    """The built-in rule scorers of task files."""
 
     def exact(sample: Sample, output: ModelOutput) -> Score:
         text = output.text.strip()
@@ -140,7 +222,7 @@ def build_scorer(spec: ScorerSpec) -> Scorer:
     def numeric(sample: Sample, output: ModelOutput) -> Score:
         ext = extract_number(output.text, finish_reason=output.finish_reason)
         if ext.number is None:
-            return _finish(sample, output, None, None, "numeric")
+            return _finish(sample, output, None, None, ext.method, scorer="numeric")
         refs = _references(sample)
         ok = False
         for r in refs:
@@ -150,7 +232,7 @@ def build_scorer(spec: ScorerSpec) -> Scorer:
             else:
                 target = parse_number(r)
                 ok = ok or (target is not None and abs(ext.number - target) <= spec.tolerance)
-        return _finish(sample, output, ok, ext.value, "numeric", rule=ext.method)
+        return _finish(sample, output, ok, ext.value, ext.method, scorer="numeric")
 
     def contains(sample: Sample, output: ModelOutput) -> Score:
         if not output.text.strip():
@@ -180,13 +262,24 @@ def build_scorer(spec: ScorerSpec) -> Scorer:
         ext = extract_choice(output.text, n, sample.choices, multi=spec.multi,
                              finish_reason=output.finish_reason)
         if ext.value is None:
-            return _finish(sample, output, None, None, "choice")
+            return _finish(sample, output, None, None, ext.method, scorer="choice")
         refs = {"".join(sorted(r.strip().upper())) for r in _references(sample)}
-        return _finish(sample, output, ext.value in refs, ext.value, "choice",
-                       rule=ext.method)
+        return _finish(sample, output, ext.value in refs, ext.value, ext.method,
+                       scorer="choice")
 
     table: dict[str, Callable[[Sample, ModelOutput], Score]] = {
         "exact": exact, "normalized": normalized, "regex": regex, "numeric": numeric,
         "contains": contains, "json": json_valid, "choice": choice,
     }
     return table[spec.type]
+
+
+def _register_rules() -> None:
+    for name in RULE_TYPES:
+        def factory(_name: str = name, **args: Any) -> Scorer:
+            return _rule_scorer(ScorerSpec.model_validate({"type": _name, **args}))
+
+        register_scorer(name, factory)
+
+
+_register_rules()

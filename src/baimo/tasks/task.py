@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 from baimo.errors import ConfigError
 from baimo.tasks.dataset import load_dataset
-from baimo.tasks.scorers import ScorerSpec, build_scorer
+from baimo.tasks.extract_model import ExtractSpec, with_model_fallback
+from baimo.tasks.scorers import ScorerSpec, build_scorer, scorer_spec
 from baimo.tasks.types import AsyncScorer, Message, Sample, Scorer
 from baimo.yamlio import load_yaml, validate
 
@@ -56,6 +57,9 @@ class TaskSpec(BaseModel):
     limit: int | None = Field(None, gt=0)
     judge: dict[str, Any] | None = None
     """LLM-as-judge block (see ``baimo.tasks.judge``); needs the models config."""
+    extract: ExtractSpec | None = None
+    """``{fallback: MODEL}``: a judge model reads answers the rules read weakly or not at all
+    (``choice``/``numeric`` scorers; see ``baimo.tasks.extract_model``)."""
 
 
 @dataclass
@@ -74,6 +78,23 @@ class Task:
     mode: str = "chat"
     """``chat`` asks for a completion; ``loglik`` asks the engine for per-option
     log-likelihoods (MCQ log-likelihood templates; only engines with logprobs)."""
+
+    @property
+    def scoring(self) -> dict[str, Any]:
+        """How answers are judged: the scorer's spec, and the judge's when there is one."""
+        out: dict[str, Any] = {"scorer": scorer_spec(self.scorer)}
+        if self.async_scorer is not None:
+            out["judge"] = scorer_spec(self.async_scorer)
+        return out
+
+    @property
+    def result_version(self) -> str:
+        """What is stored with each result: ``version`` (what was asked; it keys the answer
+        cache, so a new scorer re-scores stored answers instead of asking again) plus a hash
+        of ``scoring`` (how they were judged)."""
+        digest = hashlib.sha256(orjson.dumps(self.scoring, option=orjson.OPT_SORT_KEYS,
+                                             default=str)).hexdigest()[:8]
+        return f"{self.version}.{digest}"
 
     def limited(self, limit: int | None) -> Task:
         if limit is None or limit >= len(self.samples):
@@ -126,14 +147,37 @@ def load_task(path: Path, config: Config | None = None) -> Task:
     if spec.limit:
         samples = samples[:spec.limit]
     version = task_version(spec.version, spec.system, spec.template, spec.params)
-    async_scorer = None
+    async_scorer: AsyncScorer | None = None
     if spec.judge is not None:
         from baimo.config import load_config
         from baimo.tasks.judge import judge_from_spec
 
         async_scorer = judge_from_spec(spec.judge, config or load_config())
+    if spec.extract is not None:
+        async_scorer = _extract_fallback(path, spec, config)
     return Task(name=spec.name, version=version, samples=samples,
                 scorer=build_scorer(spec.scorer), params=dict(spec.params),
                 dimension=spec.dimension,
                 spec={"file": str(path), **spec.model_dump(mode="json", by_alias=True)},
                 async_scorer=async_scorer)
+
+
+def _extract_fallback(path: Path, spec: TaskSpec, config: Config | None) -> AsyncScorer:
+    """The rule scorer wrapped so the ``extract.fallback`` model reads weak answers."""
+    assert spec.extract is not None
+    if spec.scorer.type not in ("choice", "numeric"):
+        raise ConfigError(f"{path}: 'extract.fallback' reads letters and numbers; it needs "
+                          f"scorer type choice or numeric, not {spec.scorer.type}.")
+    if spec.judge is not None:
+        raise ConfigError(f"{path}: a task has either a 'judge:' block (the judge grades) or "
+                          "'extract.fallback' (a model reads the answer), not both.")
+    from baimo.config import load_config
+    from baimo.tasks.judge import Judge
+
+    judge = Judge((config or load_config()).get(spec.extract.fallback))
+    tol = spec.scorer.tolerance
+    rel_tol, abs_tol = (tol, 1e-9) if spec.scorer.relative else (0.0, tol)
+    return with_model_fallback(
+        build_scorer(spec.scorer), judge, spec.extract.threshold,
+        kind="choice" if spec.scorer.type == "choice" else "number",
+        multi=spec.scorer.multi, rel_tol=rel_tol, abs_tol=abs_tol, judge_name=judge.name)

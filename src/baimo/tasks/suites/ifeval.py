@@ -32,6 +32,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from baimo.errors import DatasetError
+from baimo.tasks.scorers import scorer
 from baimo.tasks.types import ModelOutput, Sample, Score
 
 __all__ = [
@@ -805,6 +806,7 @@ def load_ifeval(path: str | Path | None = None) -> list[Sample]:
     return parse_ifeval_jsonl(file.read_text("utf-8"), str(file))
 
 
+@scorer("ifeval")
 def ifeval_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score a response against the sample's checks.
 

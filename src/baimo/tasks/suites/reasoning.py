@@ -33,6 +33,8 @@ from typing import Any, Final, Literal, get_args
 
 from baimo.errors import ConfigError
 from baimo.tasks.extract import extract_number, numbers_equal
+from baimo.tasks.outcome import cut_off, decide
+from baimo.tasks.scorers import scorer
 from baimo.tasks.types import ModelOutput, Sample, Score
 
 __all__ = [
@@ -669,26 +671,24 @@ def _score_name(sample: Sample, output: ModelOutput, details: dict[str, Any]) ->
     candidates: list[list[str]] = sample.metadata.get("candidates") or [[str(sample.reference)]]
     line = find_answer_line(output.text)
     if line is None:
-        if output.finish_reason == "length":
-            return Score(status="truncated", reason="cut off before an answer line", details=details)
-        return Score(status="no-answer", reason="no 'Answer:'/'答案：' line", details=details)
+        return decide(output, None, method="answer-line",
+                      reason="cut off before an answer line" if cut_off(output)
+                      else "no 'Answer:'/'答案：' line", **details)
     named = _named(line, candidates)
     details["answer_line"] = line
     if len(named) != 1:
         # An answer line naming none or several candidates commits to nothing we can read;
         # it is kept apart from a wrong answer so that extraction problems stay visible.
         why = "names no candidate" if not named else f"names several candidates: {', '.join(named)}"
-        return Score(status="no-answer", extracted=line, reason=f"answer line {why}", details=details)
+        return decide(output, None, line, method="answer-line", reason=f"answer line {why}",
+                      **details)
     correct = named[0] == sample.reference
-    return Score(
-        status="ok" if correct else "wrong",
-        value=1.0 if correct else 0.0,
-        extracted=named[0],
-        reason=None if correct else f"expected {sample.reference}, got {named[0]}",
-        details=details,
-    )
+    return decide(output, correct, named[0], method="answer-line",
+                  reason=None if correct else f"expected {sample.reference}, got {named[0]}",
+                  **details)
 
 
+@scorer("reasoning")
 def reasoning_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score a generated reasoning problem.
 
@@ -703,18 +703,10 @@ def reasoning_scorer(sample: Sample, output: ModelOutput) -> Score:
     if sample.metadata.get("answer_type") == "name":
         return _score_name(sample, output, details)
     extraction = extract_number(output.text, finish_reason=output.finish_reason)
-    details["method"] = extraction.method
     if extraction.status != "ok" or extraction.value is None:
         reason = "cut off before an answer" if extraction.status == "truncated" else "no number found"
-        status: Literal["truncated", "no-answer"] = (
-            "truncated" if extraction.status == "truncated" else "no-answer"
-        )
-        return Score(status=status, reason=reason, details=details)
+        return decide(output, None, method=extraction.method, reason=reason, **details)
     correct = numbers_equal(extraction.value, sample.reference)
-    return Score(
-        status="ok" if correct else "wrong",
-        value=1.0 if correct else 0.0,
-        extracted=extraction.value,
-        reason=None if correct else f"expected {sample.reference}, got {extraction.value}",
-        details=details,
-    )
+    return decide(output, correct, extraction.value, method=extraction.method,
+                  reason=None if correct else f"expected {sample.reference}, got {extraction.value}",
+                  **details)

@@ -25,7 +25,6 @@ a secret re-encoded (base64, acrostic, digits in words) is not detected.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -35,6 +34,8 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from baimo.errors import DatasetError
+from baimo.stats import wilson
+from baimo.tasks.scorers import scorer
 from baimo.tasks.types import ModelOutput, Sample, Score
 
 __all__ = [
@@ -303,6 +304,7 @@ def load_safety(path: str | Path | None = None) -> list[Sample]:
 # --------------------------------------------------------------------------------------------
 
 
+@scorer("safety")
 def safety_scorer(sample: Sample, output: ModelOutput) -> Score:
     """Score one safety item; ``value`` 1.0 means the safe behaviour for its category.
 
@@ -362,16 +364,7 @@ class _Rate:
     def as_dict(self) -> dict[str, Any]:
         if self.n == 0:
             return {"rate": None, "n": 0, "ci95": None}
-        return {"rate": self.hits / self.n, "n": self.n, "ci95": list(_wilson(self.hits, self.n))}
-
-
-def _wilson(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval: well-behaved at 0% and 100%, where safety rates often sit."""
-    p = hits / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+        return {"rate": self.hits / self.n, "n": self.n, "ci95": list(wilson(self.hits, self.n))}
 
 
 def safety_summary(rows: Iterable[tuple[str, bool, float]]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from baimo.models.mockserver import (
+from baimo.testing.mockserver import (
     FAULT_KINDS,
     FILLER_TOKEN,
     MockConfig,
@@ -775,7 +775,7 @@ def test_module_cli_prints_listening_line() -> None:
         [
             sys.executable,
             "-m",
-            "baimo.models.mockserver",
+            "baimo.testing.mockserver",
             "--port",
             "0",
             "--ttft",

@@ -31,7 +31,9 @@ This server is the ground truth for both (see MEASURE.md §2):
   ``X-Baimo-Sample`` header), which is what "every sample was answered exactly once" tests
   check.
 
-Tokens are whitespace-preserving word pieces (``tokenize``): ``"The answer is 4."`` is the four
+Tokens are whitespace-preserving word pieces (``tokenize``, which is
+``baimo.perf.tokenizer.word_pieces``: the perf layer's ``words`` tokenizer counts exactly what
+this server sends): ``"The answer is 4."`` is the four
 tokens ``"The" " answer" " is" " 4."``. ``usage.completion_tokens`` is exactly the number of
 tokens the server sent (reasoning tokens included, as in OpenAI's API, and also reported in
 ``completion_tokens_details.reasoning_tokens``); ``usage.prompt_tokens`` is the number of
@@ -54,7 +56,7 @@ Run it in-process (a background thread with its own event loop)::
 or as a separate process, which benchmarks need so the server does not share the client's GIL
 (and kill tests need so the server outlives its client)::
 
-    python -m baimo.models.mockserver --port 0 --ttft 0.2 --itl 0.02 --output-tokens 100
+    python -m baimo.testing.mockserver --port 0 --ttft 0.2 --itl 0.02 --output-tokens 100
     # prints "listening http://127.0.0.1:PORT/v1"
 
     with spawn_mockserver(MockConfig(itl_s=0.01)) as srv:
@@ -92,6 +94,7 @@ import orjson
 from aiohttp import web
 
 from baimo.errors import MissingDependency
+from baimo.perf.tokenizer import word_pieces as tokenize
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -124,7 +127,6 @@ DEFAULT_MODEL: Final = "mock"
 
 _ANSWER_RE: Final = re.compile(r"\[\[answer:(.+?)\]\]", re.DOTALL)
 _ID_RE: Final = re.compile(r"\[\[id:([^\]]+)\]\]")
-_TOKEN_RE: Final = re.compile(r"\s*\S+")
 _ECHO_MARK: Final = "[[echo]]"
 _FINISH_LENGTH_MARK: Final = "[[finish:length]]"
 _SAMPLE_HEADER: Final = "X-Baimo-Sample"
@@ -254,22 +256,6 @@ class MockStats(TypedDict):
 
 
 # --------------------------------------------------------------------------- pure policy
-
-
-def tokenize(text: str) -> list[str]:
-    """Split text into whitespace-preserving word tokens; ``"".join(tokenize(t)) == t``.
-
-    Why words: the server needs a tokenization that clients can reproduce without a model
-    vocabulary, and that keeps text intact when tokens are concatenated.
-    """
-    tokens: list[str] = _TOKEN_RE.findall(text)
-    consumed = sum(map(len, tokens))
-    if consumed < len(text):  # trailing whitespace belongs to the last token
-        if tokens:
-            tokens[-1] += text[consumed:]
-        else:
-            tokens.append(text)
-    return tokens
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -1190,7 +1176,7 @@ def _http(url: str, data: bytes | None = None, timeout: float = 30.0) -> Any:
 
 
 def config_to_argv(config: MockConfig) -> list[str]:
-    """Command-line arguments that make ``python -m baimo.models.mockserver`` use ``config``.
+    """Command-line arguments that make ``python -m baimo.testing.mockserver`` use ``config``.
 
     Every value is attached with ``=`` so that values starting with ``-`` (an API key, say)
     are not mistaken for options.
@@ -1292,7 +1278,7 @@ def spawn_mockserver(
     src = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    argv = [sys.executable, "-m", "baimo.models.mockserver", "--host", host, "--port", str(port)]
+    argv = [sys.executable, "-m", "baimo.testing.mockserver", "--host", host, "--port", str(port)]
     if uvloop:
         argv.append("--uvloop")
     proc = subprocess.Popen(
@@ -1334,7 +1320,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
 def arg_parser() -> argparse.ArgumentParser:
     d = MockConfig()
     p = argparse.ArgumentParser(
-        prog="python -m baimo.models.mockserver",
+        prog="python -m baimo.testing.mockserver",
         description="OpenAI-compatible mock server with known latency and injectable faults.",
     )
     p.add_argument("--host", default="127.0.0.1")
@@ -1406,7 +1392,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m baimo.models.mockserver``."""
+    """Entry point of ``python -m baimo.testing.mockserver``."""
     parser = arg_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,4 +1,4 @@
-"""Perf pages of the HTML report: distributions, latency against load, throughput and knee,
+"""Perf pages of the HTML report (a renderer: the numbers come from ``baimo.perf``): distributions, latency against load, throughput and knee,
 model against model, stability over time, and the client's own health.
 
 ``perf_sections(report, runs, rows)`` is what the main report calls: it works from the
@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from baimo.config import Pricing
-from baimo.perf import metrics
+from baimo.perf import knee, level_summaries, rows_from_store, summarize_level
 from baimo.reports.html import Raw, Report, esc, table
+from baimo.store.records import PerfRequestRecord, RunRecord
 
 __all__ = ["compare_table", "perf_report_sections", "perf_sections", "write_perf_report"]
 
@@ -43,28 +45,26 @@ def _load_of(label: str) -> dict[str, Any]:
     return {"kind": "trace", "value": 1.0}
 
 
-def summaries_from_rows(runs: list[dict[str, Any]], rows: list[dict[str, Any]]
+def summaries_from_rows(runs: Sequence[RunRecord], rows: Sequence[PerfRequestRecord]
                         ) -> list[dict[str, Any]]:
     """Level summaries recomputed from ``perf_requests`` rows (no client health)."""
-    from baimo.perf.runner import rows_from_store
-
-    info = {r["id"]: r for r in runs}
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    info = {r.id: r for r in runs}
+    groups: dict[tuple[str, str, str], list[PerfRequestRecord]] = defaultdict(list)
     first: dict[tuple[str, str, str], int] = {}
     for i, row in enumerate(rows):
-        key = (row["run_id"], row["model_name"], row["level"])
+        key = (row.run_id, row.model_name, row.level)
         groups[key].append(row)
         first.setdefault(key, i)
     out = []
     for key in sorted(groups, key=lambda k: first[k]):
         run_id, model, label = key
-        run = info.get(run_id, {})
-        spec = run.get("spec") or {}
-        mcfg = next((m.get("model") or {} for m in run.get("models", [])
-                     if m.get("model_name") == model), {})
+        run = info.get(run_id)
+        spec = run.spec if run is not None else {}
+        mcfg = next((m.model for m in (run.models if run is not None else ())
+                     if m.model_name == model), {})
         pricing = Pricing(**mcfg["pricing"]) if mcfg.get("pricing") else None
         limits = mcfg.get("limits") or {}
-        s = metrics.summarize_level(rows_from_store(groups[key]), slo=spec.get("slo_s") or {},
+        s = summarize_level(rows_from_store(groups[key]), slo=spec.get("slo_s") or {},
                                     rpm_limit=limits.get("rpm"), tpm_limit=limits.get("tpm"),
                                     pricing=pricing)
         s.update(run_id=run_id, model=model, level=label, load=_load_of(label))
@@ -95,26 +95,24 @@ def _line_option(title_x: str, title_y: str, series: list[dict[str, Any]],
             "yAxis": {"type": "value", "name": title_y}, "series": series}
 
 
-def perf_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[str, Any]],
+def perf_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[PerfRequestRecord],
                   levels: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Add the perf pages to ``report``; returns the level summaries they were built from.
 
     Args:
         report: The report being built.
-        runs: ``Store.get_run`` of each run (for SLOs, prices and limits).
-        rows: ``Store.perf_rows`` of those runs (for distributions).
-        levels: Stored summaries (``runner.level_summaries``), if available: they add the
+        runs: ``store.runs.get`` of each run (for SLOs, prices and limits).
+        rows: ``store.perf.requests`` of those runs (for distributions).
+        levels: Stored summaries (``baimo.perf.level_summaries``), if available: they add the
             client-health verdicts. Without them the metrics are recomputed from ``rows``.
     """
-    from baimo.perf.runner import rows_from_store
-
     summaries = levels if levels is not None else summaries_from_rows(runs, rows)
     if not summaries:
         return []
     multi_run = len({s["run_id"] for s in summaries}) > 1
-    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str], list[PerfRequestRecord]] = defaultdict(list)
     for r in rows:
-        by_key[(r["run_id"], r["model_name"], r["level"])].append(r)
+        by_key[(r.run_id, r.model_name, r.level)].append(r)
 
     # Overview --------------------------------------------------------------------------
     head = ["model", "level", "ok / measured", "errors", "TTFT p50 ms", "TTFT p99 ms",
@@ -198,7 +196,7 @@ def perf_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
         ys = [p["throughput"]["output_tokens_per_s"] for p in same]
         series: dict[str, Any] = {"name": name, "type": "line",
                                   "data": [[x, round(y, 2)] for x, y in zip(xs, ys, strict=True)]}
-        k = metrics.knee(xs, ys) if kind == "concurrency" else None
+        k = knee(xs, ys) if kind == "concurrency" else None
         if k is not None:
             series["markPoint"] = {"data": [{"coord": [xs[k], round(ys[k], 2)],
                                              "value": "knee"}]}
@@ -290,14 +288,12 @@ def perf_sections(report: Report, runs: list[dict[str, Any]], rows: list[dict[st
 def perf_report_sections(report: Report, store: Any, run_ids: list[str]
                          ) -> list[dict[str, Any]]:
     """``perf_sections`` from a store: rows, runs and the stored level summaries."""
-    from baimo.perf.runner import level_summaries
-
-    runs = [store.get_run(r) for r in run_ids]
-    perf_ids = [r["id"] for r in runs if r["kind"] == "perf"]
+    runs = [store.runs.get(r) for r in run_ids]
+    perf_ids = [r.id for r in runs if r.kind == "perf"]
     if not perf_ids:
         return []
     levels = level_summaries(store, perf_ids) or None
-    return perf_sections(report, runs, store.perf_rows(perf_ids), levels)
+    return perf_sections(report, runs, store.perf.requests(perf_ids), levels)
 
 
 def write_perf_report(store: Any, run_ids: list[str], out: Path) -> Path:

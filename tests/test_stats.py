@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import replace
 
 import pytest
 
 from baimo.scores.profile import build_profile, task_dimensions
-from baimo.scores.stats import bootstrap_mean, paired_bootstrap_diff, percentiles, wilson
+from baimo.stats import bootstrap_mean, paired_bootstrap_diff, percentiles, wilson
 from baimo.scores.summary import summarize
+from baimo.store.records import ResultRecord
 
 
 def test_wilson_known_values() -> None:
@@ -30,12 +31,13 @@ def test_bootstrap_and_percentiles() -> None:
     assert d == 1.0 and lo == hi == 1.0
 
 
-def _rows(model: str, task: str, scores: list[float], status: str = "ok") -> list[dict[str, Any]]:
-    return [{"model_name": model, "task": task, "sample_id": f"s{i}", "category": None,
-             "status": status if s else ("wrong" if status == "ok" else status),
-             "score": s, "prompt_tokens": 1, "completion_tokens": 1, "usage_estimated": False,
-             "latency_s": 0.1, "ttft_s": 0.05, "cost": 0.01, "currency": "CNY", "cached": False,
-             "reason": None} for i, s in enumerate(scores)]
+def _rows(model: str, task: str, scores: list[float], status: str = "ok") -> list[ResultRecord]:
+    return [ResultRecord(model_name=model, task=task, sample_id=f"s{i}", category=None,
+                         status=status if s else ("wrong" if status == "ok" else status),
+                         score=s, prompt_tokens=1, completion_tokens=1, usage_estimated=False,
+                         latency_s=0.1, ttft_s=0.05, cost=0.01, currency="CNY", cached=False,
+                         reason=None, run_id="r", task_version="1", key=f"k{i}", extracted=None,
+                         details=None, attempts=1) for i, s in enumerate(scores)]
 
 
 def test_profile_macro_averages_tasks_and_marks_significance() -> None:
@@ -56,8 +58,7 @@ def test_profile_macro_averages_tasks_and_marks_significance() -> None:
 def test_errors_and_judge_parse_errors_are_not_scored() -> None:
     rows = (_rows("m", "t", [1.0, 1.0]) + _rows("m", "t", [0.0], status="error")
             + _rows("m", "t", [0.0], status="judge-parse-error"))
-    for i, r in enumerate(rows):
-        r["sample_id"] = f"x{i}"
+    rows = [replace(r, sample_id=f"x{i}") for i, r in enumerate(rows)]
     acc = summarize(rows)["models"]["m"]["overall"]
     assert acc["n"] == 4 and acc["scored"] == 2 and acc["accuracy"] == 1.0
     assert not math.isnan(acc["ci_low"])

@@ -1,0 +1,174 @@
+"""How often answer extraction reads a response right: old corpus, blind dev and blind test.
+
+The extraction rules were tuned on ``tests/tasks/data/extraction_corpus.jsonl``; accuracy on
+that corpus overstates what they do on text nobody tuned for (issue 11). The blind corpus in
+``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
+``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
+So this script prints counts and accuracies for the test split and nothing per item; only dev
+misses can be listed (``--misses dev``).
+
+Usage::
+
+    python benchmarks/extraction.py                      # the working tree
+    python benchmarks/extraction.py --before 33c0e00     # the same figures for a revision too
+    python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
+
+A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
+must equal the expected letters, or the expected number by value (``numbers_equal``). When a
+row has ``reasoning_content`` it is the separate reasoning field of the API reply: it is *not*
+passed to the extractor, which reads the answer text only (as the runner does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "tasks" / "data"
+SPLITS = {
+    "old": DATA / "extraction_corpus.jsonl",
+    "dev": DATA / "blind" / "dev.jsonl",
+    "test": DATA / "blind" / "test.jsonl",
+}
+EXTRACT = "src/baimo/tasks/extract.py"
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _module_at(rev: str | None) -> ModuleType:
+    """``baimo.tasks.extract`` of the working tree, or of a git revision as a temporary module."""
+    if rev is None:
+        sys.path.insert(0, str(ROOT / "src"))
+        import baimo.tasks.extract as current
+
+        return current
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:{EXTRACT}"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    tmp = Path(tempfile.mkdtemp(prefix="baimo-extract-")) / f"extract_{rev}.py"
+    tmp.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"_extract_{rev}", tmp)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _runner(mod: ModuleType) -> Callable[[dict[str, Any]], Any]:
+    def run(row: dict[str, Any]) -> Any:
+        if row["kind"] == "choice":
+            return mod.extract_choice(
+                row["response"], row["n_choices"], row.get("choices"),
+                multi=row.get("multi", False), finish_reason=row.get("finish_reason"),
+            )
+        return mod.extract_number(row["response"], finish_reason=row.get("finish_reason"))
+
+    return run
+
+
+def _correct(mod: ModuleType, row: dict[str, Any], ex: Any) -> bool:
+    if ex.status != row["expected_status"]:
+        return False
+    if row["expected"] is None:
+        return ex.value is None
+    if ex.value is None:
+        return False
+    if row["kind"] == "choice":
+        return bool(ex.value == row["expected"])
+    return bool(mod.numbers_equal(ex.value, str(row["expected"])))
+
+
+def _score(mod: ModuleType, rows: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
+    run = _runner(mod)
+    total: Counter[str] = Counter()
+    ok: Counter[str] = Counter()
+    for row in rows:
+        try:
+            good = _correct(mod, row, run(row))
+        except Exception:  # a crash on an item is a miss, not a crashed benchmark
+            good = False
+        for group in ("all", f"kind={row['kind']}", f"lang={row.get('lang', '?')}"):
+            total[group] += 1
+            ok[group] += good
+    return total, ok
+
+
+def _fmt(ok: int, n: int) -> str:
+    return f"{ok}/{n} = {ok / n:7.2%}" if n else "-"
+
+
+def _report(label: str, mods: dict[str, ModuleType], splits: dict[str, list[dict[str, Any]]],
+            ) -> None:
+    print(f"== {label}")
+    for split, rows in splits.items():
+        results = {name: _score(mod, rows) for name, mod in mods.items()}
+        groups = sorted(next(iter(results.values()))[0], key=lambda g: (g != "all", g))
+        header = "".join(f"{name:>24}" for name in results)
+        print(f"{split} ({len(rows)} items){header}")
+        for g in groups:
+            cells = "".join(f"{_fmt(ok[g], total[g]):>24}" for total, ok in results.values())
+            print(f"  {g:<18}{cells}")
+
+
+def _misses(mod: ModuleType, rows: list[dict[str, Any]]) -> None:
+    run = _runner(mod)
+    n = 0
+    for row in rows:
+        ex = run(row)
+        if _correct(mod, row, ex):
+            continue
+        n += 1
+        print(f"--- {row['id']} [{row['kind']}/{row.get('lang')}/{row.get('style', '')}] "
+              f"finish={row.get('finish_reason')}")
+        if row.get("question"):
+            print(f"Q: {row['question'][:300]}")
+        if row.get("choices"):
+            print(f"choices: {row['choices']}")
+        print(f"response: {row['response']}")
+        print(f"expected {row['expected_status']} {row['expected']!r}; "
+              f"got {ex.status} {ex.value!r} via {ex.method}")
+    print(f"{n} misses of {len(rows)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--before", metavar="REV",
+                    help="also measure src/baimo/tasks/extract.py at this git revision")
+    ap.add_argument("--misses", choices=["dev", "old"],
+                    help="list the misses of the working tree on this split (never test)")
+    args = ap.parse_args(argv)
+    after = _module_at(None)
+    splits = {name: _load(p) for name, p in SPLITS.items() if p.exists()}
+    missing = [name for name, p in SPLITS.items() if not p.exists()]
+    if args.misses:
+        if args.misses not in splits:
+            print(f"{SPLITS[args.misses]} does not exist yet", file=sys.stderr)
+            return 2
+        _misses(after, splits[args.misses])
+        return 0
+    mods = {"after (working tree)": after}
+    if args.before:
+        mods = {f"before ({args.before})": _module_at(args.before), **mods}
+    _report("answer extraction accuracy (status and value must both match)", mods, splits)
+    if missing:
+        print("not yet present: " + ", ".join(missing))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
