@@ -40,11 +40,11 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baimo.config import ModelConfig  # noqa: E402
-from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 from baimo.perf.client import WorkerPool  # noqa: E402
 from baimo.perf.loads import Level  # noqa: E402
 from baimo.perf.runner import PerfSpec, _prompt_source, build_plans, execute_level  # noqa: E402
 from baimo.perf.workload import output_control  # noqa: E402
+from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 
 
 async def _bare(base_url: str, streams: int, requests: int, tokens: int) -> dict[str, Any]:

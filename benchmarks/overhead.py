@@ -65,7 +65,7 @@ def bench_baimo(base_url: str, n: int) -> tuple[float, float]:
     task = Task("overhead", "1", samples, build_scorer(ScorerSpec(type="numeric")),
                 {"max_tokens": 16})
     model = ModelConfig(name="mock", base_url=base_url, model="mock",
-                        limits={"concurrency": CONCURRENCY, "max_retries": 0})  # type: ignore[arg-type]
+                        limits={"concurrency": CONCURRENCY, "max_retries": 0})
     with tempfile.TemporaryDirectory() as d:
         store = Store(f"sqlite:///{d}/bench.db")
         with measure() as c:

@@ -41,10 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from baimo.config import ModelConfig  # noqa: E402
-from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 from baimo.perf.loads import Level  # noqa: E402
 from baimo.perf.runner import PerfSpec, run_perf  # noqa: E402
 from baimo.store.store import Store  # noqa: E402
+from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 
 GUIDELLM_VENV = ROOT / "build" / "venvs" / "guidellm"
 TOKENIZER_DIR = ROOT / "build" / "tokenizer" / "smollm2"

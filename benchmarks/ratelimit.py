@@ -22,12 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from baimo.config import ModelConfig
-from baimo.testing.mockserver import MockConfig, spawn_mockserver
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.scorers import ScorerSpec, build_scorer
 from baimo.tasks.task import Task
 from baimo.tasks.types import Sample
+from baimo.testing.mockserver import MockConfig, spawn_mockserver
 
 
 def one(rpm: int, n: int, tell_client: bool) -> tuple[float, int, int]:

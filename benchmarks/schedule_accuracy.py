@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from baimo.config import ModelConfig  # noqa: E402
-from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 from baimo.perf.loads import Level, arrival_offsets  # noqa: E402
 from baimo.perf.runner import PerfSpec, run_perf  # noqa: E402
 from baimo.store.store import Store  # noqa: E402
+from baimo.testing.mockserver import MockConfig, spawn_mockserver  # noqa: E402
 
 
 async def naive(base_url: str, rate: float, n: int, seed: int) -> tuple[float, float]:

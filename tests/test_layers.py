@@ -32,7 +32,7 @@ import pytest
 LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("reports", "web"),
-    ("runs", "perf", "scores", "advise", "landscape"),
+    ("runs", "perf", "scores", "advise", "landscape", "arena"),
     ("tasks",),
     ("models",),
     ("store",),

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.store.store import Store
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import SENTINEL_KEY, write_models, write_task
 
 

@@ -92,3 +92,12 @@ def test_files_that_are_not_readable_yaml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"gbk\.yaml:2: not UTF-8 text .* Save the file as "
                                           "UTF-8"):
         load_config(f)
+
+
+def test_a_pipe_given_as_a_models_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "baimo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"baimo\.yaml: not a regular file"):
+        load_config(fifo)

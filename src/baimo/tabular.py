@@ -68,10 +68,17 @@ def read_user_bytes(path: Path, what: str = "file",
         raise error(f"{path}: cannot be read ({exc.strerror or exc}).") from None
 
 
+_GBK_LIKE = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2FA1F),  # ideographs
+             (0x3000, 0x303F), (0xFF00, 0xFFEF),  # CJK and full-width punctuation
+             (0x2010, 0x206F), (0x2100, 0x22FF), (0x2460, 0x26FF),  # “” … № Ⅲ → × ① ─ ★
+             (0x0391, 0x03C9), (0x0100, 0x01DC), (0x3040, 0x30FF), (0x3100, 0x312F))
+"""Code points Chinese GBK text is made of: ideographs, punctuation, the symbols, Greek,
+pinyin with tones, kana and bopomofo of GB2312's symbol rows. ``×÷±°·`` are added below."""
+
+
 def _cjk_like(ch: str) -> bool:
     o = ord(ch)
-    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x3000 <= o <= 0x303F
-            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FA1F)
+    return ch in "×÷±°·§¨¤" or any(lo <= o <= hi for lo, hi in _GBK_LIKE)
 
 
 def _plausible_chinese(text: str) -> bool:
@@ -143,10 +150,8 @@ def _offset_of_line(text: str, line: int) -> int:
     """Character offset where 1-based ``line`` starts, counting newlines as ``csv`` does."""
     if line <= 1:
         return 0
-    for n, m in enumerate(_NEWLINE.finditer(text), 2):
-        if n == line:
-            return m.end()
-    return len(text)
+    m = re.match(rf"(?:[^\r\n]*(?:\r\n|\r|\n)){{{line - 1}}}", text)
+    return m.end() if m else len(text)
 
 
 def _unclosed_quote(text: str, start: int, delimiter: str = ",") -> int | None:
@@ -206,41 +211,37 @@ def read_csv(path: Path, what: str = "CSV file", error: type[BaimoError] = Datas
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
-    start = 1
+    last = 0  # the line the previous row ended on
     with _field_limit(max_field):
-        while True:
-            start = reader.line_num + 1
-            try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                problem = quote_problem(start)
-                if problem is not None:
-                    raise problem from None
-                if "field larger than field limit" in str(exc):
-                    raise error(f"{path}:{start}: a field is longer than {max_field:,} "
-                                "characters, the most baimo reads from a CSV cell. Shorten it, "
-                                "or use JSONL for very long texts.") from None
-                raise error(f"{path}:{start}: not valid CSV ({exc}).") from None
-            if not values or (len(values) == 1 and not values[0].strip() and header is None):
-                continue
-            if header is None:
-                header = [h.strip() for h in values]
-                dup = sorted({h for h in header if h and header.count(h) > 1})
-                if dup:
-                    raise error(f"{path}:{start}: column(s) {', '.join(dup)} appear more than "
-                                "once in the header; give every column its own name.")
-                continue
-            if not any(v.strip() for v in values):
-                continue  # spreadsheets export trailing rows of empty cells
-            if len(values) > len(header):
-                extra = [v for v in values[len(header):] if v != ""]
-                if extra:
+        try:
+            for values in reader:
+                start, last = last + 1, reader.line_num
+                if not "".join(values).strip():
+                    continue  # blank lines, and the rows of empty cells spreadsheets leave
+                if header is None:
+                    header = [h.strip() for h in values]
+                    dup = sorted({h for h in header if h and header.count(h) > 1})
+                    if dup:
+                        raise error(f"{path}:{start}: column(s) {', '.join(dup)} appear more "
+                                    "than once in the header; give every column its own name.")
+                    continue
+                if len(values) > len(header) and any(values[len(header):]):
                     raise error(f"{path}:{start}: this row has {len(values)} cells but the "
                                 f"header has {len(header)} columns. Quote cells that contain "
                                 "commas, or add the missing column names.")
-            rows.append((start, {h: v for h, v in zip(header, values, strict=False) if h}))
+                row = dict(zip(header, values, strict=False))
+                row.pop("", None)
+                rows.append((start, row))
+        except csv.Error as exc:
+            start = last + 1
+            problem = quote_problem(start)
+            if problem is not None:
+                raise problem from None
+            if "field larger than field limit" in str(exc):
+                raise error(f"{path}:{start}: a field is longer than {max_field:,} characters, "
+                            "the most baimo reads from a CSV cell. Shorten it, or use JSONL for "
+                            "very long texts.") from None
+            raise error(f"{path}:{start}: not valid CSV ({exc}).") from None
     # The csv module closes a quote left open at the end of the file without a word.
     if rows:
         problem = quote_problem(rows[-1][0])

@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from baimo.errors import ConfigError
+from baimo.tabular import read_user_bytes
 
 PathKey = tuple[str | int, ...]
 T = TypeVar("T", bound=BaseModel)
@@ -177,21 +178,15 @@ def parse_yaml(text: str, source: str = "<string>") -> LocatedYaml:
 
 
 def read_text(path: Path, what: str = "file") -> str:
-    """A user's UTF-8 text file, with every way of failing turned into a ``ConfigError``."""
+    """A user's UTF-8 text file, with every way of failing turned into a ``ConfigError``
+    (missing, a directory, a pipe that would block forever, unreadable, not UTF-8)."""
+    data = read_user_bytes(path, what, ConfigError)
     try:
-        if path.is_dir():
-            raise ConfigError(f"{path}: is a directory; give the path of the {what} itself.")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found.") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: permission denied; make the file readable.") from None
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
+        line = data[:exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})."
                           " Save the file as UTF-8.") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
 
 
 def load_yaml(path: Path) -> LocatedYaml:
@@ -207,7 +202,7 @@ def format_validation_error(exc: ValidationError, doc: LocatedYaml, prefix: Path
         line = doc.line_of(loc)
         where = f"{doc.source}:{line}" if line else doc.source
         dotted = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"]
+        msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's, not the user's
         if err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling; see the README for the allowed fields)"
         out.append(f"{where}: {dotted}: {msg}")

@@ -16,13 +16,13 @@ from typer.testing import CliRunner, Result
 
 from baimo.cli.advise import app
 from baimo.config import default_embedded_model, load_config
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.registry import SuiteOptions, build_suite
 from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import render_in_chromium, write_models, write_task
 
 EMBEDDED = default_embedded_model().name

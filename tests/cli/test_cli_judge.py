@@ -19,13 +19,13 @@ import pytest
 import yaml
 
 from baimo.config import load_config
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.stats import wilson
 from baimo.store.store import Store
-from baimo.tasks.judge import stored_judgements
+from baimo.runs.judging import stored_judgements
 from baimo.tasks.judge_prompts import get_prompt
 from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tasks"))
 from test_judge import PAIR_LABELS, JudgeServer, prefer_marked, section
@@ -92,16 +92,16 @@ def test_pairwise_on_a_stored_run(tmp_path: Path) -> None:
     assert "over 5 judged of 6 shared samples" in out.stdout
     stored = stored_judgements(Store(), outcome.run_id)
     assert len(stored) == 6
-    assert sorted(r["status"] for r in stored) == ["judge-parse-error"] + ["ok"] * 5
+    assert sorted(r.status for r in stored) == ["judge-parse-error"] + ["ok"] * 5
     prompt = get_prompt("pairwise", "en")
-    assert {(r["prompt_id"], r["prompt_version"], r["prompt_hash"]) for r in stored} == {
+    assert {(r.prompt_id, r.prompt_version, r.prompt_hash) for r in stored} == {
         (prompt.id, prompt.version, prompt.hash)}
-    ok = next(r for r in stored if r["status"] == "ok")
-    assert (ok["winner"], ok["verdict_1"], ok["verdict_2"]) == ("A", "A", "A")
-    assert ok["details"]["reference_used"] is True and ok["judge_model"] == "judge"
-    bad = next(r for r in stored if r["status"] != "ok")
-    assert bad["winner"] is None
-    assert bad["details"]["orders"][0]["verdict"] == "I cannot tell."
+    ok = next(r for r in stored if r.status == "ok")
+    assert (ok.winner, ok.verdict_1, ok.verdict_2) == ("A", "A", "A")
+    assert ok.details["reference_used"] is True and ok.judge_model == "judge"
+    bad = next(r for r in stored if r.status != "ok")
+    assert bad.winner is None
+    assert bad.details["orders"][0]["verdict"] == "I cannot tell."
 
 
 def test_pairwise_user_mistakes_are_one_clear_line(tmp_path: Path) -> None:

@@ -147,9 +147,10 @@ def test_hostile_names_ids_and_server_errors(tmp_path: Path, hostile_server: str
     assert shown.returncode == 0, shown.stderr
     assert_clean(shown)
     assert "denied [/]" in shown.stdout and "[red]boom[/red]" in shown.stdout
-    shown_json = json.loads(run(["runs", "show", third, "--json"], tmp_path).stdout)
-    reason = shown_json["models"][0]["reason"]
-    assert "denied [/]" in reason  # JSON keeps the stored text; it escapes control chars
+    shown_raw = run(["runs", "show", third, "--json"], tmp_path)
+    assert_clean(shown_raw)
+    reason = json.loads(shown_raw.stdout)["models"][0]["reason"]
+    assert "denied [/]" in reason  # JSON keeps the stored text, control characters escaped
     shown_good = run(["runs", "show", first], tmp_path)
     assert EVIL_NAME in shown_good.stdout and "overall" not in shown_good.stderr
     assert_clean(shown_good)
@@ -206,6 +207,10 @@ def test_one_error_path(tmp_path: Path) -> None:
 
 
 def test_tables_have_json(tmp_path: Path) -> None:
+    shown = json.loads(run(["suites", "show", "demo", "--limit", "2", "--json"], tmp_path).stdout)
+    assert [t["samples"] for t in shown["tasks"]] == [2]
+    record = json.loads(run(["landscape", "show", "zhipu/chatglm", "--json"], tmp_path).stdout)
+    assert record["id"] == "zhipu/chatglm" and record["provenance"]
     for args, key in ((["suites", "list", "--json"], "suite"),
                       (["judge", "prompts", "--json"], "sha256"),
                       (["score", "methodologies", "--json"], "id"),

@@ -44,7 +44,7 @@ def test_list_and_filters(home: Path) -> None:
 
 def test_list_rejects_unknown_kind(home: Path) -> None:
     res = run("list", "--kind", "bigtech")
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "unknown kind 'bigtech'" in res.output and "Traceback" not in res.output
 
 
@@ -55,7 +55,7 @@ def test_show_prints_evaluations_and_provenance(home: Path) -> None:
                  "common-knowledge", "provenance"):
         assert text in res.output, text
     res = run("show", "moonshot/kimmi")
-    assert res.exit_code == 1 and "no catalog record" in res.output
+    assert res.exit_code == 2 and "no catalog record" in res.output
 
 
 def test_stats_labels_census_and_catalog_counts(home: Path) -> None:
@@ -108,7 +108,7 @@ def test_export_to_stdout_and_bad_format(home: Path) -> None:
     assert res.exit_code == 0
     assert len(res.output.strip().splitlines()) == 1 + 3
     res = run("export", "--format", "xlsx")
-    assert res.exit_code == 1 and "unknown export format" in res.output
+    assert res.exit_code == 2 and "unknown export format" in res.output
 
 
 def test_add_then_update_with_sources(home: Path) -> None:
@@ -134,20 +134,20 @@ def test_add_then_update_with_sources(home: Path) -> None:
 
 def test_update_without_source_is_refused(home: Path) -> None:
     res = run("update", "moonshot/kimi", "--stage", "pilot")
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "refusing to update 'moonshot/kimi' without a source" in res.output
     res = run("add", "--vendor", "Acme", "--model", "Foo")
-    assert res.exit_code == 1 and "without a source" in res.output
+    assert res.exit_code == 2 and "without a source" in res.output
     assert not (home / "landscape" / "catalog.yaml").exists()
 
 
 def test_update_and_add_errors(home: Path) -> None:
     res = run("update", "nobody/nothing", "--stage", "pilot", "--source", "x")
-    assert res.exit_code == 1 and "no catalog record" in res.output
+    assert res.exit_code == 2 and "no catalog record" in res.output
     res = run("update", "moonshot/kimi", "--source", "x")
-    assert res.exit_code == 1 and "nothing to update" in res.output
+    assert res.exit_code == 2 and "nothing to update" in res.output
     res = run("add", "--vendor", "Moonshot", "--model", "Kimi", "--id", "moonshot/kimi",
               "--source", "x")
-    assert res.exit_code == 1 and "already exists" in res.output
+    assert res.exit_code == 2 and "already exists" in res.output
     res = run("add", "--vendor", "A", "--model", "B", "--kind", "bigtech", "--source", "x")
-    assert res.exit_code == 1 and "vendor_kind" in res.output
+    assert res.exit_code == 2 and "vendor_kind" in res.output

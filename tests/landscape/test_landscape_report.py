@@ -76,7 +76,7 @@ def test_map_command_writes_the_report(tmp_path: Path) -> None:
     res = run("map", "--out", str(out), "--market", "all", "--no-measured")
     assert res.exit_code == 0
     assert f"({len(load_catalog(include_user=False))} records)" in res.output
-    assert run("map", "--market", "mars").exit_code == 1
+    assert run("map", "--market", "mars").exit_code == 2
 
 
 def test_measured_models_are_ringed_on_the_map(tmp_path: Path) -> None:

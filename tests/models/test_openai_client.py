@@ -9,8 +9,8 @@ from aiohttp import web
 
 from baimo.config import ModelConfig
 from baimo.models.base import ProviderError
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.models.openai import OpenAIProvider, parse_retry_after
+from baimo.testing.mockserver import MockConfig, MockServer
 
 
 def _cfg(url: str, **kw: object) -> ModelConfig:

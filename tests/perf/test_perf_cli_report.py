@@ -11,12 +11,12 @@ from typer.testing import CliRunner
 
 from baimo.cli.main import app
 from baimo.config import ModelConfig
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
-from baimo.reports.perf import perf_report_sections, perf_sections, write_perf_report
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.reports.html import Report
+from baimo.reports.perf import perf_report_sections, perf_sections, write_perf_report
 from baimo.store.store import Store
+from baimo.testing.mockserver import MockConfig, MockServer
 
 runner = CliRunner()
 

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from baimo.config import ModelConfig
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, level_summaries, run_perf, summary_csv
 from baimo.store import schema
 from baimo.store.migrations import migrate
 from baimo.store.store import Store
+from baimo.testing.mockserver import MockConfig, MockServer
 
 
 def _model(url: str, **kw: Any) -> ModelConfig:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from baimo.config import load_config
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.reports.build import write_report
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import render_in_chromium, write_models, write_task
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from baimo.testing.mockserver import MockConfig, spawn_mockserver
 from baimo.store.store import Store
+from baimo.testing.mockserver import MockConfig, spawn_mockserver
 from support import write_models, write_task
 
 N = 120

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 import yaml
 
 from baimo.config import load_config
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models, write_task
 
 

@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 from baimo.cli.score import app as score_app
 from baimo.config import load_config
 from baimo.errors import BaimoError, NotFound
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, run_perf
 from baimo.runs.eval import run_eval
@@ -40,6 +39,7 @@ from baimo.scores.methodology import load_methodology
 from baimo.store.store import Store
 from baimo.tasks.registry import SuiteOptions, build_suite
 from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models, write_task
 
 EXAMPLE_FACTS = str(Path(__file__).resolve().parents[2] / "src" / "baimo" / "scores" / "data"

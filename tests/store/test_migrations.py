@@ -104,7 +104,10 @@ def upgraded(tmp_path: Path) -> tuple[Path, dict[str, int]]:
 
 def test_the_fixture_has_rows_in_every_table(upgraded: tuple[Path, dict[str, int]]) -> None:
     _, before = upgraded
-    assert sorted(before) == TABLES
+    # Tables added by later steps (006_web: users, tokens, jobs; 007_arena: battles,
+    # battle_votes) did not exist in wave 1.
+    assert sorted(before) == sorted(set(TABLES) - {"users", "tokens", "jobs", "battles",
+                                                   "battle_votes"})
     assert all(n > 0 for n in before.values()), before
     assert FIXTURE.stat().st_size < 1_000_000
 
@@ -114,7 +117,8 @@ def test_upgrading_the_wave1_database_keeps_every_row(
     path, before = upgraded
     store = Store(f"sqlite:///{path}")
     store.close()
-    assert _counts_sqlite(path) == before
+    after = _counts_sqlite(path)
+    assert {k: after[k] for k in before} == before
     con = sqlite3.connect(path)
     applied = [r[0] for r in con.execute("select name from baimo_migrations order by name")]
     con.close()
@@ -236,4 +240,15 @@ def test_fresh_sqlite_ddl_is_the_text_wave1_wrote(
             con.close()
         return [" ".join(r[0].replace("(", " ( ").replace(")", " ) ").split()) for r in rows]
 
-    assert ddl(tmp_path / "fresh.db") == ddl(path)
+    # Wave 1's statements, unchanged; what later steps add (006_web) is checked by the
+    # reflection tests against ``schema``.
+    old = ddl(path)
+    assert [d for d in ddl(tmp_path / "fresh.db") if d in old or not _later(d)] == old
+
+
+def _later(statement: str) -> bool:
+    """A CREATE statement of a step after wave 1 (006_web)."""
+    return any(f" {name} " in statement for name in (
+        "users", "tokens", "jobs", "ix_results_model_task", "ix_runs_created",
+        "battles", "battle_votes", "ix_battles_created", "ix_battles_creator",
+        "ix_battles_external", "ix_battle_votes_role"))

@@ -25,13 +25,15 @@ def _write(path: Path, data: bytes | str) -> Path:
 
 # ------------------------------------------------------------------------- encodings
 
-ZH_CSV = "id,prompt,reference,category\n1,中国的首都是哪里？,北京,地理\n2,“长江”有多长？,6300公里,地理\n"
+ZH_CSV = ("id,prompt,reference,category\n1,中国的首都是哪里？,北京,地理\n2,“长江”有多长？,6300公里,地理\n"
+          "3,计算 3×4＝？（α±β）① —— 答案：,12,数学\n")
 
 
 def test_gbk_csv_from_excel_is_read(tmp_path: Path) -> None:
     f = _write(tmp_path / "gbk.csv", ZH_CSV.encode("gbk"))
     samples = load_dataset(f)
-    assert [s.messages[-1]["content"] for s in samples] == ["中国的首都是哪里？", "“长江”有多长？"]
+    assert [s.messages[-1]["content"] for s in samples] == [
+        "中国的首都是哪里？", "“长江”有多长？", "计算 3×4＝？（α±β）① —— 答案："]
     assert samples[0].reference == "北京" and samples[1].category == "地理"
 
 
@@ -40,7 +42,7 @@ def test_gb18030_and_utf8_sig_csv_are_read(tmp_path: Path) -> None:
     f = _write(tmp_path / "gb18030.csv", text.encode("gb18030"))
     assert load_dataset(f)[0].category == "𠀀地理"
     f = _write(tmp_path / "bom.csv", ZH_CSV.encode("utf-8-sig"))
-    assert [s.id for s in load_dataset(f)] == ["1", "2"]  # the BOM is not part of 'id'
+    assert [s.id for s in load_dataset(f)] == ["1", "2", "3"]  # the BOM is not part of 'id'
 
 
 def test_gbk_jsonl_is_read(tmp_path: Path) -> None:
@@ -194,3 +196,16 @@ def test_good_trace_and_trace_files_that_are_not_files(tmp_path: Path) -> None:
         load_trace(tmp_path / "dir.jsonl", None)
     with pytest.raises(ConfigError, match=r"nope\.jsonl: file not found"):
         load_trace(tmp_path / "nope.jsonl", None)
+
+
+def test_gbk_facts_csv_for_scoring_is_read(tmp_path: Path) -> None:
+    """``baimo score --facts`` reads analysts' spreadsheets the same way as datasets."""
+    from baimo.scores.methodology import FactsTable
+
+    f = _write(tmp_path / "facts.csv", "entity,indicator,value,source,as_of\n"
+               "某厂商,training_data,4,年报,2023\n".encode("gbk"))
+    fact = FactsTable.load(f).get("某厂商", "training_data")
+    assert fact is not None and fact.source == "年报"
+    _write(f, 'entity,indicator,value,source,as_of\n"open,training_data,4,x,2023\n')
+    with pytest.raises(DatasetError, match=r"facts\.csv:2: a quote opened on this line"):
+        FactsTable.load(f)

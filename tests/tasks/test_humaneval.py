@@ -256,6 +256,115 @@ def test_scorer_early_exit_is_not_a_pass(problems: dict[str, dict[str, Any]]) ->
     assert humaneval_scorer(sample, ModelOutput(text=top)).status == "wrong"
 
 
+# Completions that try to learn the completion marker and print it themselves, then exit 0.
+# Each step is guarded so that one refusal does not stop the others; whatever a step finds is
+# written to the real stdout, and "ATTACK <name>" to stderr proves the step ran.
+_ATTACK_HEAD = """    return True
+import os, sys
+def _leak(name, data):
+    os.write(2, ("ATTACK " + name + "\\n").encode())
+    if data:
+        os.write(1, b"\\n" + (data if isinstance(data, bytes) else str(data).encode()) + b"\\n")
+def _try(name, fn):
+    try:
+        _leak(name, fn())
+    except BaseException as exc:
+        os.write(2, ("ATTACK " + name + " refused: " + type(exc).__name__ + "\\n").encode())
+"""
+_ATTACK_TAIL = "os._exit(0)\n"
+_CHILD_READER = (
+    "import os, sys\n"
+    "ppid, out = os.getppid(), b''\n"
+    "for task in os.listdir(f'/proc/{ppid}/task'):\n"
+    "    for path in (f'/proc/{ppid}/task/{task}/fd/0', f'/proc/{ppid}/mem'):\n"
+    "        try:\n"
+    "            out += open(path, 'rb').read(4096)\n"
+    "        except OSError as exc:\n"
+    "            out += repr(exc).encode()\n"
+    "sys.stdout.buffer.write(out)\n"
+)
+MARKER_ATTACKS = {
+    "argv-env-source": """
+_try("argv", lambda: repr(sys.argv) + repr(sys.orig_argv))
+_try("env", lambda: repr(dict(os.environ)))
+_try("source", lambda: open(sys.argv[0], "rb").read())
+_try("cwd-files", lambda: repr([(f, open(f, "rb").read()) for f in os.listdir(".")]))
+""",
+    "inherited-fds": """
+def _fds():
+    found = b""
+    for fd in range(0, 256):
+        try:
+            found += os.read(fd, 4096)
+        except OSError:
+            pass
+    return found
+_try("fds", _fds)
+_try("stdin", lambda: sys.stdin.buffer.read())
+_try("dev-fd", lambda: b"".join(open("/dev/fd/" + f, "rb").read() for f in os.listdir("/dev/fd")))
+""",
+    "proc-self": """
+def _proc():
+    found = b""
+    for task in os.listdir("/proc/self/task"):
+        for fd in os.listdir("/proc/self/task/" + task + "/fd"):
+            try:
+                found += open("/proc/self/task/" + task + "/fd/" + fd, "rb").read()
+            except OSError:
+                pass
+    return found
+_try("proc-task-fds", _proc)
+_try("proc-dirfd", lambda: os.read(os.open("fd/../task/" + str(os.getpid()) + "/fd/0",
+                                           os.O_RDONLY, dir_fd=os.open("/dev", os.O_RDONLY)),
+                                   4096))
+_try("proc-cmdline-environ", lambda: open("/proc/self/cmdline", "rb").read()
+     + open("/proc/self/environ", "rb").read())
+_try("proc-mem", lambda: open("/proc/self/mem", "rb").read(1))
+""",
+    "python-memory": """
+def _frames():
+    found, frame = [], sys._getframe()
+    while frame is not None:
+        found += [v for v in list(frame.f_locals.values()) + list(frame.f_globals.values())
+                  if isinstance(v, (str, bytes)) and "humaneval-done" in str(v)]
+        frame = frame.f_back
+    return repr(found)
+_try("frames", _frames)
+import gc
+_try("gc", lambda: repr([o for o in gc.get_objects() if "humaneval-done" in repr(o)[:100000]]))
+_try("ctypes", lambda: __import__("ctypes").string_at(id(sys), 64))
+_try("settrace", lambda: sys.settrace(lambda *a: None))
+""",
+    "child-process": f"""
+import subprocess
+_try("child", lambda: subprocess.run([sys.executable, "-c", {_CHILD_READER!r}],
+                                     capture_output=True, timeout=3).stdout)
+""",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(MARKER_ATTACKS))
+def test_completion_cannot_read_or_print_the_marker(problems: dict[str, dict[str, Any]],
+                                                    attack: str) -> None:
+    completion = _ATTACK_HEAD + MARKER_ATTACKS[attack] + _ATTACK_TAIL
+    wrong, right = check_completions(
+        [("HumanEval/0", completion), ("HumanEval/0", PROMPT0_BODY)], problems)
+    assert wrong.result.returncode == 0  # it did exit 0, the way the escape did ...
+    assert "ATTACK " in wrong.stderr_tail, wrong.stderr_tail  # ... after trying its steps
+    assert not wrong.passed and wrong.status == "failed", (wrong.status, wrong.stderr_tail)
+    assert "baimo-humaneval-done-" not in wrong.result.stdout, wrong.result.stdout[-500:]
+    assert right.passed, right.stderr_tail  # the same run's correct answer still passes
+
+
+def test_marker_reaches_stdout_only_after_the_tests(problems: dict[str, dict[str, Any]]) -> None:
+    # A correct solution that also leaves a thread running a little: the marker waits for it.
+    lingering = ("    import threading, time\n    threading.Thread(target=time.sleep, "
+                 "args=(0.3,)).start()\n" + PROMPT0_BODY)
+    (result,) = check_completions([("HumanEval/0", lingering)], problems)
+    assert result.passed, result.stderr_tail
+    assert result.result.stdout.count("baimo-humaneval-done-") == 1
+
+
 def test_scorer_timeout_is_wrong_with_reason(problems: dict[str, dict[str, Any]]) -> None:
     sample = _sample(problems, "HumanEval/0")
     score = humaneval_scorer(sample, ModelOutput(text="    while True:\n        pass\n"))

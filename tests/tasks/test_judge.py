@@ -25,7 +25,6 @@ from aiohttp import web
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import ConfigError, DatasetError, NotFound
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.runs.eval import run_eval
 from baimo.scores.summary import summarize
 from baimo.store.store import Store
@@ -45,6 +44,7 @@ from baimo.tasks.judge import (
 from baimo.tasks.judge_prompts import detect_language, get_prompt, list_prompts
 from baimo.tasks.task import load_task
 from baimo.tasks.types import ModelOutput, Sample
+from baimo.testing.mockserver import MockConfig, MockServer
 
 # ----------------------------------------------------------------------- the judge server
 
@@ -542,11 +542,14 @@ def test_async_scorer_end_to_end_through_run_eval(tmp_path: Path) -> None:
 
 
 def test_summary_excludes_judge_parse_errors_from_accuracy() -> None:
-    base = {"model_name": "m", "task": "t", "category": None, "prompt_tokens": 0,
-            "completion_tokens": 0, "usage_estimated": False, "latency_s": None,
-            "ttft_s": None, "cost": 0.0, "currency": "CNY", "cached": False, "reason": None}
-    rows = [{**base, "status": "ok", "score": 1.0},
-            {**base, "status": "judge-parse-error", "score": 0.0}]
+    from baimo.store.records import ResultRecord
+
+    base = ResultRecord(run_id="r", model_name="m", task="t", task_version="1", sample_id="s1",
+                        key="k", category=None, status="ok", score=1.0, extracted=None,
+                        reason=None, details=None, prompt_tokens=0, completion_tokens=0,
+                        usage_estimated=False, latency_s=None, ttft_s=None, cost=0.0,
+                        currency="CNY", attempts=1, cached=False)
+    rows = [base, replace(base, sample_id="s2", status="judge-parse-error", score=0.0)]
     assert summarize(rows)["models"]["m"]["overall"]["accuracy"] == 1.0
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.store.store import Store
 from baimo.tasks.registry import SUITES, SuiteOptions, build_suite
+from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models
 
 

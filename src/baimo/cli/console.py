@@ -178,9 +178,18 @@ def build_table(columns: Sequence[Column | str], rows: Iterable[Sequence[Cell]],
     return t
 
 
+_JSON_C1 = re.compile(r"[\x7f-\x9f]")
+
+
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on standard output (not through Rich: exact bytes, no wrap)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Print ``data`` as JSON on standard output (not through Rich: exact bytes, no wrap).
+
+    Data keeps every character (JSON is for programs), but none reaches the terminal raw:
+    ``json`` escapes C0 controls itself, and DEL and the C1 controls (U+0080-U+009F, among
+    them the one-character CSI and OSC) are escaped here as ``\\u00XX``.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(_JSON_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
 
 

@@ -19,12 +19,11 @@ from rich.table import Table
 from baimo.cli.console import emit_json, emit_table, err, new_app, out, safe
 from baimo.config import load_config
 from baimo.errors import BaimoError
+from baimo.runs.judging import PairwiseOutcome, judge_run_pairwise
 from baimo.store.store import Store
 from baimo.tasks.judge import (
     AgreementReport,
     Judge,
-    PairwiseOutcome,
-    judge_run_pairwise,
     run_agreement,
 )
 from baimo.tasks.judge_prompts import list_prompts

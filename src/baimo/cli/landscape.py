@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baimo.cli.console import add_row, emit_table, error_exit, new_app, plain, safe
+from baimo.cli.console import add_row, emit_json, emit_table, error_exit, new_app, plain, safe
 from baimo.cli.console import out as stdout_console
 from baimo.errors import BaimoError
 from baimo.landscape.catalog import (
@@ -113,11 +113,16 @@ def list_cmd(kind: KindOpt = None, stage: StageOpt = None, open_: OpenOpt = None
 
 @app.command("show")
 def show_cmd(record_id: Annotated[str, typer.Argument(help="Record id, e.g. zhipu/chatglm.")],
-             catalog: CatalogOpt = None) -> None:
+             catalog: CatalogOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON."
+                                                   )] = False) -> None:
     """Show one record with its evaluations and the source of every fact."""
     with _user_errors():
         cat = load_catalog(catalog)
         r = cat.get(record_id)
+    if as_json:
+        emit_json(r.model_dump(mode="json"))
+        return
     con = _console()
     con.print(f"[bold]{safe(r.id)}[/bold]  {safe(r.label)}", highlight=False)
     facts = Table(show_header=False, box=None, pad_edge=False)

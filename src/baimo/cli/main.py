@@ -29,6 +29,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "perf": ("baimo.cli.perf", "API and engine performance under load."),
     "advise": ("baimo.cli.advise", "Which models win for an application."),
     "judge": ("baimo.cli.judge", "LLM-as-judge tools."),
+    "arena": ("baimo.cli.arena", "Blind battles, human and judge votes, BT ratings."),
 }
 """Command groups imported only when run: ``baimo --help`` and ``baimo eval`` must not pay for
 the imports of every other command (numpy, scipy, the methodology models, ...)."""
@@ -186,15 +187,22 @@ def eval_cmd(
     if as_json:
         emit_json({"run": outcome.run_id, "status": outcome.status,
                    "summary": _summary_rows(store, outcome.run_id), "failed_models": failures,
+                   "lost": outcome.lost,
                    "report": str(report.resolve()) if report is not None else None})
-        return
-    _print_summary(store, outcome.run_id)
-    for name, reason in failures.items():
-        err().print(f"[red]model {safe(name)} failed:[/] {safe(reason)}")
-    if report is not None:
-        out().print(f"report: {safe(report.resolve())}", highlight=False)
-    out().print(f"run: {safe(outcome.run_id)} ({safe(outcome.status)}) · store: "
-                f"{safe(store.safe_url)}", highlight=False)
+    else:
+        _print_summary(store, outcome.run_id)
+        for name, reason in failures.items():
+            err().print(f"[red]model {safe(name)} failed:[/] {safe(reason)}")
+        if report is not None:
+            out().print(f"report: {safe(report.resolve())}", highlight=False)
+        out().print(f"run: {safe(outcome.run_id)} ({safe(outcome.status)}) · store: "
+                    f"{safe(store.safe_url)}", highlight=False)
+    if outcome.lost:
+        # Data the store could not keep: never report success over it.
+        err().print(f"[red]{len(outcome.lost)} result(s) could not be stored[/] (first: "
+                    f"{safe(outcome.lost[0])}); the run is marked failed. Check the database, "
+                    f"then resume: baimo eval --resume {safe(outcome.run_id)}")
+        raise typer.Exit(1)
 
 
 _SUMMARY_COLUMNS = [Column("model"), Column("task"), Column("scored", right=True),
@@ -477,6 +485,36 @@ def demo_cmd(
     write_report(store, run_ids, report, "html")
     con.print(f"report: {safe(report.resolve())}", highlight=False)
     con.print(f"runs: {', '.join(run_ids)} · store: {safe(store.safe_url)}", highlight=False)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --auth).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    auth: Annotated[bool, typer.Option("--auth", help="Team mode: require API tokens "
+                                       "(create them with --add-user).")] = False,
+    config: ConfigOpt = None,
+    workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
+    add_user: Annotated[str | None, typer.Option("--add-user", help="Create a user (or a new "
+                        "token for one), print its token once, and exit.")] = None,
+    role: Annotated[str, typer.Option(help="Role of --add-user: viewer, voter, runner or "
+                                      "admin.")] = "viewer",
+) -> None:
+    """The team's workspace in the browser: leaderboards, runs, compare, perf, jobs."""
+    from baimo.web.serve import add_user as create_user
+    from baimo.web.serve import check_host, serve
+
+    if add_user is not None:
+        token = create_user(add_user, role)
+        out().print(f"token for {safe(add_user)} ({safe(role)}): {token}", highlight=False)
+        out().print("Shown once; the store keeps only its hash.", highlight=False)
+        return
+    check_host(host, auth)
+    cfg = config or (Path("baimo.yaml") if Path("baimo.yaml").exists() else None)
+    err().print(f"baimo serve: http://{safe(host)}:{port}/ "
+                f"({'team mode' if auth else 'single-user, loopback only'})", highlight=False)
+    serve(host, port, auth=auth, config=cfg, slots=workers)
 
 
 @app.command("serve-model")

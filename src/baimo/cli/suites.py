@@ -33,13 +33,21 @@ def list_suites(config: ConfigOpt = None, as_json: JsonFlag = False) -> None:
 
 
 @app.command("show")
-def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None) -> None:
+def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None,
+               as_json: JsonFlag = False) -> None:
     """The tasks a suite builds: sizes, versions, generation parameters, an example prompt."""
     from baimo.config import load_config
     from baimo.tasks.registry import SuiteOptions, get_suite
 
     load_config(config)
     suite = get_suite(name)
+    if as_json:
+        emit_json({"suite": suite.name, "description": suite.description, "tasks": [
+            {"task": t.name, "version": t.version, "samples": len(t.samples),
+             "dimension": t.dimension, "mode": t.mode, "params": t.params,
+             "example": t.samples[0].messages[-1]["content"] if t.samples else None}
+            for t in suite.build(SuiteOptions(limit=limit))]})
+        return
     con = out()
     con.print(f"[bold]{safe(suite.name)}[/] — {safe(suite.description)}", highlight=False)
     for task in suite.build(SuiteOptions(limit=limit)):

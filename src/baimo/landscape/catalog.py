@@ -42,8 +42,14 @@ from pydantic import (
 
 from baimo.errors import ConfigError, NotFound
 from baimo.paths import baimo_home
-from baimo.yamlio import (LocatedYaml, format_validation_error, load_data, load_yaml,
-                          parse_yaml, read_text)
+from baimo.yamlio import (
+    LocatedYaml,
+    format_validation_error,
+    load_data,
+    load_yaml,
+    parse_yaml,
+    read_text,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabularies

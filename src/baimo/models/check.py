@@ -4,8 +4,9 @@ One tiny request shows reachability, streaming, ``usage`` support and latency. T
 enough: llama-cpp-python's server, in its default setting (``interrupt_requests``), cuts a
 running stream as soon as another request waits, and ends it with ``[DONE]`` but no
 ``finish_reason``. Alone, each request looks fine; at concurrency 2 every answer but the last
-is cut short. So the check also sends two overlapping streamed requests, the second starting
-while the first streams, and warns, with the fix, if either was cut.
+is cut short. So the check also sends two overlapping streamed requests, the second sent
+while the first is being answered, and warns, with the fix, if either was cut. (Which one is
+cut depends on which the server took first; either way, it cuts.)
 
 Everything goes through the shared ``ModelClient`` with retries off, so the check sees exactly
 what the server did (the client's response validator is what recognises a cut stream) and opens
@@ -26,9 +27,9 @@ __all__ = ["check_model"]
 PING = [{"role": "user", "content": "Reply with the word: pong"}]
 LONG = [{"role": "user", "content": "Count from 1 to 100, separated by spaces."}]
 PING_TOKENS = 8
-LONG_TOKENS = 48
-"""Long enough that the second request arrives while the first still streams (a fast server
-at 100 tokens/s needs half a second for it), short enough to cost next to nothing."""
+LONG_TOKENS = 32
+"""Long enough that the second request arrives while the first is still being answered;
+short enough to cost next to nothing."""
 
 CUT_FIX = (
     "the server cut a streamed answer when a second request arrived: the stream ended "
@@ -80,7 +81,8 @@ async def _overlap(client: ModelClient, cfg: ModelConfig, lag_s: float
         return "cut", [CUT_FIX]
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
-        reason = failed[0].reason if isinstance(failed[0], CallFailed) else repr(failed[0])
+        exc = failed[0]
+        reason = exc.reason if isinstance(exc, CallFailed) else type(exc).__name__
         return "failed", [f"with two requests in flight, one failed: {reason}"]
     a = results[0]
     assert isinstance(a, Answer)
@@ -121,9 +123,11 @@ async def check_model(cfg: ModelConfig) -> dict[str, Any]:
         if not cfg.stream:
             out["concurrent_streams"] = "not checked: streaming is off for this model"
             return out
-        # The second request goes out once the first is likely streaming: a little after
-        # the time to first token just measured on a prompt of about the same length.
-        lag = min(2.0, (ttft if ttft is not None else answer.latency_s) * 1.2 + 0.05)
+        # The second request goes out while the first is surely in flight: half the time to
+        # first token just measured, and at most a quarter second, which the first answer's
+        # LONG_TOKENS outlast even at 128 tokens/s. (A timing-based lag such as "after the
+        # first token" would misfire when the first answer warmed up a cold engine.)
+        lag = min(0.25, 0.5 * (ttft if ttft is not None else answer.latency_s))
         outcome, warnings = await _overlap(client, cfg, lag)
         out["concurrent_streams"] = outcome
         out["warnings"].extend(warnings)

@@ -32,12 +32,15 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from baimo.config import ModelConfig
 from baimo.errors import BaimoError
-from baimo.models.base import Completion, Provider, ProviderError, estimate_tokens
+from baimo.models.base import Completion, Provider, ProviderError, Timing, estimate_tokens
 from baimo.models.limits import EndpointLimiter
 from baimo.models.registry import open_provider
 
@@ -173,16 +176,33 @@ class ModelClient:
         max_tokens = params.get("max_tokens", self.cfg.max_tokens)
         return float(prompt + (max_tokens if isinstance(max_tokens, int) else 512))
 
-    async def complete(self, messages: list[dict[str, Any]], params: dict[str, Any]
-                       ) -> Answer:
+    async def complete(self, messages: list[dict[str, Any]], params: dict[str, Any], *,
+                       watch: Callable[[Timing], None] | None = None) -> Answer:
         """Ask for one chat completion, admitted, retried and priced.
+
+        Args:
+            watch: Called with each attempt's fresh ``Timing`` just before it is sent. A
+                streaming HTTP provider appends the answer's chunks to
+                ``timing.chunk_texts`` as they arrive, so a caller can relay them live (the
+                arena's side-by-side streams); a new attempt gets a new ``Timing``.
 
         Raises:
             CallFailed: The request could not be answered (see the module docstring).
         """
+        from baimo.models.openai import OpenAIProvider
+
         provider = await self.provider()
-        return await self._call(lambda: provider.complete(messages, params),
-                                self._budget(messages, params))
+        if watch is None or not isinstance(provider, OpenAIProvider):
+            return await self._call(lambda: provider.complete(messages, params),
+                                    self._budget(messages, params))
+        http = provider
+
+        def send() -> Any:
+            timing = Timing()
+            watch(timing)
+            return http.complete(messages, params, timing=timing)
+
+        return await self._call(send, self._budget(messages, params))
 
     async def loglik(self, prompt: str, continuations: list[str]) -> Answer:
         """Log-likelihoods of ``continuations`` after ``prompt`` (engines that have them)."""
@@ -253,7 +273,11 @@ class ClientPool:
         self._clients: dict[str, ModelClient] = {}
 
     def get(self, cfg: ModelConfig, *, concurrency: int | None = None) -> ModelClient:
-        key = f"{cfg.identity()}:{cfg.name}"
+        # The endpoint identity plus everything else configured (key variable, limits,
+        # prices): the same model named as candidate and as judge shares one client; two
+        # accounts on one endpoint, with their own keys and limits, do not.
+        key = cfg.identity() + ":" + orjson.dumps(
+            cfg.public_dict(), option=orjson.OPT_SORT_KEYS).decode()
         client = self._clients.get(key)
         if client is None:
             client = ModelClient(cfg, concurrency=concurrency)

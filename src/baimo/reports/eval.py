@@ -163,18 +163,21 @@ def _reading_sections(report: Report, rows: Sequence[ResultRecord]) -> None:
 
 
 def readings_markdown(rows: Sequence[ResultRecord]) -> str:
-    """The Markdown of how answers were read: counts per method, and the weak readings."""
-    lines = ["| task | model | method | answers |", "|---|---|---|---:|"]
-    for t, per_model in reading_counts(rows).items():
-        for m, methods in per_model.items():
-            lines += [f"| {t} | {m} | {method} | {n} |" for method, n in methods.items()]
+    """The Markdown of how answers were read: counts per method, and the weak readings.
+
+    Every cell goes through ``md_cell``: names and the text read from answers are model or
+    user output and may hold ``|`` or HTML.
+    """
+    lines = md_table(["task", "model", "method", "answers"],
+                     [[t, m, method, n] for t, per_model in reading_counts(rows).items()
+                      for m, methods in per_model.items() for method, n in methods.items()],
+                     align="lllr")
     weak = weak_readings(rows)
     if weak:
-        lines += ["", f"Answers read only by the weakest rules ({len(weak)}):", "",
-                  "| task | model | sample | method | status | read as |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {w['task']} | {w['model']} | {w['sample']} | {w['method']} | "
-                  f"{w['status']} | {w['extracted'] or '—'} |" for w in weak[:_AUDIT_LIMIT]]
+        lines += ["", f"Answers read only by the weakest rules ({len(weak)}):", ""]
+        lines += md_table(["task", "model", "sample", "method", "status", "read as"],
+                          [[w["task"], w["model"], w["sample"], w["method"], w["status"],
+                            w["extracted"] or "—"] for w in weak[:_AUDIT_LIMIT]])
     return "\n".join(lines) + "\n"
 
 

@@ -90,22 +90,27 @@ def safe_template(template: str) -> str:
     return "".join(parts)
 
 
-def safe_option(option: Any, *, in_tooltip: bool = False) -> Any:
+def safe_option(option: dict[str, Any]) -> dict[str, Any]:
     """A copy of an ECharts option that cannot run script (see the module docstring)."""
-    if isinstance(option, dict):
+    out: dict[str, Any] = _safe(option, in_tooltip=False)
+    return out
+
+
+def _safe(value: Any, *, in_tooltip: bool) -> Any:
+    if isinstance(value, dict):
         out: dict[str, Any] = {}
-        for key, value in option.items():
-            if key == "formatter" and in_tooltip and isinstance(value, str):
-                out[key] = safe_template(value)
-            elif key in ("link", "sublink") and isinstance(value, str):
-                if _SAFE_LINK.match(value.strip()):
-                    out[key] = value
+        for key, item in value.items():
+            if key == "formatter" and in_tooltip and isinstance(item, str):
+                out[key] = safe_template(item)
+            elif key in ("link", "sublink") and isinstance(item, str):
+                if _SAFE_LINK.match(item.strip()):
+                    out[key] = item
             else:
-                out[key] = safe_option(value, in_tooltip=in_tooltip or key == "tooltip")
+                out[key] = _safe(item, in_tooltip=in_tooltip or key == "tooltip")
         return out
-    if isinstance(option, list | tuple):
-        return [safe_option(v, in_tooltip=in_tooltip) for v in option]
-    return option
+    if isinstance(value, list | tuple):
+        return [_safe(v, in_tooltip=in_tooltip) for v in value]
+    return value
 
 
 def table(headers: list[str], rows: list[list[Any]], *, numeric_from: int = 1) -> str:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from baimo.config import Config, ModelConfig
@@ -21,6 +21,8 @@ class EvalOutcome:
     run_id: str
     status: str
     progress: dict[str, ModelProgress]
+    lost: list[str] = field(default_factory=list)
+    """Rows that could not be stored at all (the run is then ``failed``)."""
 
 
 def task_spec(tasks: Sequence[Task]) -> list[dict[str, Any]]:
@@ -76,21 +78,21 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
              on_progress: Callable[[ModelProgress], None] | None = None) -> EvalOutcome:
     """Run (or resume) an eval and return its run id. Ctrl-C marks the run interrupted."""
     if resume:
-        run_id = store.resolve_run(resume)
-        run = store.get_run(run_id)
-        stored = {m["model_name"] for m in run["models"]}
+        run_id = store.runs.resolve(resume)
+        run = store.runs.get(run_id)
+        stored = set(run.model_names)
         missing = [m.name for m in models if m.name not in stored]
         if missing:
             raise BaimoError(f"run {run_id} has no model(s) {', '.join(missing)}; resume with "
                              f"the run's models: {', '.join(sorted(stored))}")
-        changed = resume_conflicts(run["spec"].get("tasks", []), tasks)
+        changed = resume_conflicts(run.spec.get("tasks", []), tasks)
         if changed:
             raise BaimoError(f"cannot resume run {run_id}: its tasks differ from this "
                              f"command's: {'; '.join(changed)}. Resume with the same task "
                              "options, or start a new run (stored answers are still reused).")
-        store.set_run_status(run_id, "running")
+        store.runs.set_status(run_id, "running")
     else:
-        run_id = store.create_run(
+        run_id = store.runs.create(
             "eval", {"tasks": task_spec(tasks), "models": [m.name for m in models]},
             command, [(m.name, m.public_dict()) for m in models])
     runner = EvalRunner(store, run_id, models, tasks, on_progress=on_progress,
@@ -99,12 +101,21 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
     try:
         progress = asyncio.run(_run_interruptible(runner))
     except KeyboardInterrupt:
-        store.finish_run(run_id, "interrupted")
+        store.runs.finish(run_id, "interrupted")
+        raise
+    except BaseException:
+        # A bug must not leave the run "running" forever: what is stored stays stored, and
+        # ``--resume`` continues it once the cause is fixed.
+        store.runs.finish(run_id, "failed")
         raise
     if any(p.failed_reason for p in progress.values()):
         status = "partial" if any(not p.failed_reason for p in progress.values()) else "failed"
-    store.finish_run(run_id, status)
-    return EvalOutcome(run_id, status, progress)
+    lost = [row for row in store.lost if row.table == "results" or row.table == "responses"]
+    if lost:
+        # Rows the database refused even one by one: the run is incomplete and says so.
+        status = "failed"
+    store.runs.finish(run_id, status)
+    return EvalOutcome(run_id, status, progress, lost=[f"{r.ident}: {r.reason}" for r in lost])
 
 
 async def _run_interruptible(runner: EvalRunner) -> dict[str, ModelProgress]:

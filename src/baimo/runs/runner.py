@@ -30,7 +30,9 @@ import orjson
 
 from baimo.config import ModelConfig
 from baimo.models.client import Answer, CallFailed, ModelClient, clients
-from baimo.store.store import ResultRow, Store, dumps
+from baimo.store.codec import dumps
+from baimo.store.records import ResponseRecord, ResultRow
+from baimo.store.store import Store
 from baimo.tasks.task import Task
 from baimo.tasks.types import ModelOutput, Sample, Score
 
@@ -75,15 +77,22 @@ class ModelProgress:
 
 
 class _Writer:
-    """Group commit: everything completed in one loop turn goes in one transaction."""
+    """Group commit: everything completed in one loop turn goes in one transaction.
 
-    def __init__(self, store: Store) -> None:
+    The store never drops a batch for one bad row (it stores an ``error`` row instead, or
+    writes row by row); the rows it turned into errors are moved from "correct" to "errors"
+    in the counters here, and rows it could not store at all stay in ``store.lost``, which
+    makes the run end ``failed``.
+    """
+
+    def __init__(self, store: Store, progress: dict[str, ModelProgress]) -> None:
         self.store = store
+        self.progress = progress
         self.results: list[ResultRow] = []
-        self.responses: list[dict[str, Any]] = []
+        self.responses: list[ResponseRecord] = []
         self.scheduled = False
 
-    def add(self, result: ResultRow, response: dict[str, Any] | None) -> None:
+    def add(self, result: ResultRow, response: ResponseRecord | None) -> None:
         self.results.append(result)
         if response is not None:
             self.responses.append(response)
@@ -95,7 +104,14 @@ class _Writer:
         self.scheduled = False
         results, responses = self.results, self.responses
         self.results, self.responses = [], []
-        self.store.write(results, responses)
+        report = self.store.write(results, responses)
+        if report.errored:
+            was_ok = {(r.model_name, r.task, r.sample_id) for r in results if r.status == "ok"}
+            for ident in report.errored:
+                prog = self.progress.get(ident[0])
+                if prog is not None:
+                    prog.errors += 1
+                    prog.correct -= ident in was_ok
 
 
 class _ModelFailed(Exception):
@@ -119,7 +135,7 @@ class EvalRunner:
         self.progress: dict[str, ModelProgress] = {m.name: ModelProgress(m.name)
                                                    for m in self.models}
         self._rng = random.Random(seed)
-        self._writer = _Writer(store)
+        self._writer = _Writer(store, self.progress)
 
     # -- building work ------------------------------------------------------------------
     def _work_for(self, cfg: ModelConfig) -> list[WorkItem]:
@@ -135,7 +151,7 @@ class EvalRunner:
     async def run(self) -> dict[str, ModelProgress]:
         """Run every model concurrently; returns the per-model counters."""
         # Error rows are not answers: a resumed run asks those samples again.
-        self.store.clear_errors(self.run_id)
+        self.store.runs.clear_errors(self.run_id)
         try:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
@@ -146,29 +162,28 @@ class EvalRunner:
     async def _run_model(self, cfg: ModelConfig) -> None:
         prog = self.progress[cfg.name]
         items = self._work_for(cfg)
-        done = self.store.completed_samples(self.run_id)
+        done = self.store.runs.completed_samples(self.run_id)
         todo = [w for w in items if (cfg.name, w.task.name, w.sample.id) not in done]
         prog.total = len(items)
         prog.done = len(items) - len(todo)
-        cached = self.store.cached_responses(w.key for w in todo)
+        cached = self.store.responses.get_many([w.key for w in todo])
         fresh: list[WorkItem] = []
         for w in todo:
             row = cached.get(w.key)
             if row is None:
                 fresh.append(w)
                 continue
-            logprobs = _logprobs(orjson.loads(row["response_json"])) \
+            logprobs = _logprobs(orjson.loads(row.response_json)) \
                 if w.task.mode == "loglik" else None
-            output = ModelOutput(row["text"], row["reasoning"], row["finish_reason"], logprobs)
-            self._record(cfg, w, await self._score(w, output), row["prompt_tokens"], row["completion_tokens"],
-                         row.get("cached_tokens", 0) or 0, bool(row["usage_estimated"]),
-                         row["latency_s"], row["ttft_s"], attempts=0, cached=True,
-                         response=None)
+            output = ModelOutput(row.text, row.reasoning, row.finish_reason, logprobs)
+            self._record(cfg, w, await self._score(w, output), row.prompt_tokens,
+                         row.completion_tokens, row.cached_tokens, row.usage_estimated,
+                         row.latency_s, row.ttft_s, attempts=0, cached=True, response=None)
             prog.cached += 1
         self._writer.flush()
         self._notify(prog)
         if not fresh:
-            self.store.set_model_status(self.run_id, cfg.name, "ok")
+            self.store.runs.set_model_status(self.run_id, cfg.name, "ok")
             return
         conc = self.concurrency_override or cfg.limits.concurrency
         client = clients().get(cfg, concurrency=conc)
@@ -178,9 +193,9 @@ class EvalRunner:
             prog.failed_reason = exc.reason
         if prog.failed_reason:
             self._fail_remaining(cfg, fresh, prog.failed_reason)
-            self.store.set_model_status(self.run_id, cfg.name, "failed", prog.failed_reason)
+            self.store.runs.set_model_status(self.run_id, cfg.name, "failed", prog.failed_reason)
         else:
-            self.store.set_model_status(self.run_id, cfg.name, "ok")
+            self.store.runs.set_model_status(self.run_id, cfg.name, "ok")
         self._notify(prog)
 
     async def _drain(self, cfg: ModelConfig, client: ModelClient, items: list[WorkItem],
@@ -238,16 +253,19 @@ class EvalRunner:
         latency, ttft, attempts = answer.latency_s, answer.ttft_s, answer.attempts
         output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason,
                              _logprobs(comp.raw))
-        response = {
-            "key": w.key, "model_identity": cfg.identity(),
-            "request_json": dumps({"model": cfg.model_id, "messages": messages, **w.params}),
-            "response_json": dumps(comp.raw), "text": comp.text, "reasoning": comp.reasoning,
-            "finish_reason": comp.finish_reason, "prompt_tokens": comp.usage.prompt_tokens,
-            "completion_tokens": comp.usage.completion_tokens,
-            "cached_tokens": comp.usage.cached_tokens,
-            "reasoning_tokens": comp.usage.reasoning_tokens,
-            "usage_estimated": comp.usage.estimated, "latency_s": latency, "ttft_s": ttft,
-        }
+        u = comp.usage
+        try:
+            raw = dumps(comp.raw)
+        except TypeError:  # e.g. an integer beyond 64 bits: keep the answer, not the raw
+            raw = dumps({"unstorable_raw_response": True})
+        response = ResponseRecord(
+            key=w.key, model_identity=cfg.identity(),
+            request_json=dumps({"model": cfg.model_id, "messages": messages, **w.params}),
+            response_json=raw, text=comp.text, reasoning=comp.reasoning,
+            finish_reason=comp.finish_reason, prompt_tokens=u.prompt_tokens,
+            completion_tokens=u.completion_tokens, cached_tokens=u.cached_tokens,
+            reasoning_tokens=u.reasoning_tokens, usage_estimated=u.estimated,
+            latency_s=latency, ttft_s=ttft)
         score = await self._score(w, output)
         self._record(cfg, w, score, comp.usage.prompt_tokens, comp.usage.completion_tokens,
                      comp.usage.cached_tokens, comp.usage.estimated, latency, ttft,
@@ -267,7 +285,7 @@ class EvalRunner:
     def _record(self, cfg: ModelConfig, w: WorkItem, score: Score, prompt_tokens: int,
                 completion_tokens: int, cached_tokens: int, estimated: bool,
                 latency: float | None, ttft: float | None, *, attempts: int, cached: bool,
-                response: dict[str, Any] | None) -> None:
+                response: ResponseRecord | None) -> None:
         prog = self.progress[cfg.name]
         cost = cfg.pricing.cost(prompt_tokens, completion_tokens, cached_tokens)
         row = ResultRow(
@@ -300,7 +318,7 @@ class EvalRunner:
         prog.errors += 1
 
     def _fail_remaining(self, cfg: ModelConfig, items: list[WorkItem], reason: str) -> None:
-        done = self.store.completed_samples(self.run_id)
+        done = self.store.runs.completed_samples(self.run_id)
         self._writer.flush()
         t_done = {(r[1], r[2]) for r in done if r[0] == cfg.name}
         for w in items:

@@ -26,7 +26,6 @@ weight-sensitivity analysis of ``baimo.scores.sensitivity``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import math
@@ -65,6 +64,7 @@ from baimo.scores.sensitivity import (
     smallest_flip_linear,
     smallest_flip_search,
 )
+from baimo.tabular import read_csv
 from baimo.yamlio import LocatedYaml, parse_yaml
 
 __all__ = [
@@ -945,20 +945,13 @@ class FactsTable:
         p = Path(path)
         if not p.is_file():
             raise NotFound(f"{p}: facts file not found. Pass an existing CSV file.")
-        try:
-            with p.open(encoding="utf-8-sig", newline="") as fh:
-                reader = csv.DictReader(fh)
-                header = [h.strip() for h in (reader.fieldnames or [])]
-                reader.fieldnames = header
-                missing = [c for c in FACT_COLUMNS if c not in header]
-                if missing:
-                    raise DatasetError(f"{p}:1: missing column(s) {', '.join(missing)}. The "
-                                       f"header must include {','.join(FACT_COLUMNS)}.")
-                rows = [{k: v for k, v in r.items() if isinstance(k, str) and isinstance(v, str)}
-                        for r in reader]
-        except UnicodeDecodeError as exc:
-            raise DatasetError(f"{p}: not UTF-8 text ({exc.reason}). Save it as UTF-8.") from None
-        return cls.from_rows(rows, str(p))
+        # UTF-8 or GBK (Excel), unclosed quotes and long cells: see baimo.tabular.read_csv
+        header, found = read_csv(p, "facts file")
+        missing = [c for c in FACT_COLUMNS if c not in header]
+        if missing:
+            raise DatasetError(f"{p}:1: missing column(s) {', '.join(missing)}. The "
+                               f"header must include {','.join(FACT_COLUMNS)}.")
+        return cls.from_rows([row for _, row in found], str(p))
 
     def get(self, entity: str, indicator: str) -> Fact | None:
         """The fact, or None if the table has no row for it."""

@@ -205,12 +205,111 @@ CREATE TABLE score_results (
 )""", "CREATE INDEX ix_score_results_methodology ON score_results (methodology, created_at)")
 
 
+def _m006_web(conn: sa.Connection) -> None:
+    # ``baimo serve``: team-mode users and their API tokens (only SHA-256 hashes are kept),
+    # the job queue of the browser's eval/perf runs, and an index the Compare page needs to
+    # find one model's answers on one task without scanning every run.
+    _ddl(conn, """
+CREATE TABLE users (
+    id VARCHAR(32) NOT NULL,
+    name VARCHAR(100) NOT NULL,
+    role VARCHAR(16) NOT NULL,
+    created_at FLOAT NOT NULL,
+    disabled BOOLEAN NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_users_name UNIQUE (name)
+)""", """
+CREATE TABLE tokens (
+    token_hash VARCHAR(64) NOT NULL,
+    user_id VARCHAR(32) NOT NULL,
+    label VARCHAR(100),
+    created_at FLOAT NOT NULL,
+    last_used FLOAT,
+    revoked BOOLEAN NOT NULL,
+    PRIMARY KEY (token_hash),
+    FOREIGN KEY(user_id) REFERENCES users (id)
+)""", "CREATE INDEX ix_tokens_user ON tokens (user_id)", """
+CREATE TABLE jobs (
+    id VARCHAR(32) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    spec_json TEXT NOT NULL,
+    run_id VARCHAR(32),
+    user_name VARCHAR(100),
+    created_at FLOAT NOT NULL,
+    started_at FLOAT,
+    finished_at FLOAT,
+    pid INTEGER,
+    exit_code INTEGER,
+    log_tail TEXT,
+    PRIMARY KEY (id)
+)""", "CREATE INDEX ix_jobs_created ON jobs (created_at)",
+         "CREATE INDEX ix_results_model_task ON results (model_name, task)",
+         "CREATE INDEX ix_runs_created ON runs (created_at)")
+
+
+def _m007_arena(conn: sa.Connection) -> None:
+    # The arena (``baimo.arena``): one row per battle (both conversations, per-side tokens,
+    # timings and cost, where the prompt came from) and one row per vote on it, human or
+    # judge. ``uq_battle_vote`` is the rule "one vote per voter per battle".
+    _ddl(conn, """
+CREATE TABLE battles (
+    id VARCHAR(40) NOT NULL,
+    created_at FLOAT NOT NULL,
+    origin VARCHAR(16) NOT NULL,
+    prompt_source VARCHAR(16) NOT NULL,
+    suite VARCHAR(200),
+    task VARCHAR(200),
+    sample_id VARCHAR(300),
+    category VARCHAR(200),
+    language VARCHAR(16),
+    external_id VARCHAR(200),
+    created_by VARCHAR(200),
+    model_a VARCHAR(200) NOT NULL,
+    model_b VARCHAR(200) NOT NULL,
+    conversation_a_json TEXT NOT NULL,
+    conversation_b_json TEXT NOT NULL,
+    turns INTEGER NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    error TEXT,
+    prompt_tokens_a INTEGER NOT NULL,
+    completion_tokens_a INTEGER NOT NULL,
+    latency_s_a FLOAT,
+    ttft_s_a FLOAT,
+    cost_a FLOAT NOT NULL,
+    prompt_tokens_b INTEGER NOT NULL,
+    completion_tokens_b INTEGER NOT NULL,
+    latency_s_b FLOAT,
+    ttft_s_b FLOAT,
+    cost_b FLOAT NOT NULL,
+    currency VARCHAR(8) NOT NULL,
+    PRIMARY KEY (id)
+)""", "CREATE INDEX ix_battles_created ON battles (created_at)",
+         "CREATE INDEX ix_battles_creator ON battles (created_by, created_at)",
+         "CREATE INDEX ix_battles_external ON battles (origin, external_id)", """
+CREATE TABLE battle_votes (
+    id {serial},
+    battle_id VARCHAR(40) NOT NULL,
+    voter VARCHAR(200) NOT NULL,
+    role VARCHAR(16) NOT NULL,
+    status VARCHAR(24) NOT NULL,
+    winner VARCHAR(16),
+    created_at FLOAT NOT NULL,
+    details_json TEXT,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_battle_vote UNIQUE (battle_id, voter),
+    FOREIGN KEY(battle_id) REFERENCES battles (id)
+)""", "CREATE INDEX ix_battle_votes_role ON battle_votes (role, status)")
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
     ("003_perf_levels", _m003_perf_levels),
     ("004_judgements", _m004_judgements),
     ("005_score_results", _m005_score_results),
+    ("006_web", _m006_web),
+    ("007_arena", _m007_arena),
 ]
 
 _table = sa.Table(

@@ -183,3 +183,102 @@ score_results = sa.Table(
     sa.Column("baimo_version", sa.String(32), nullable=False),
 )
 sa.Index("ix_score_results_methodology", score_results.c.methodology, score_results.c.created_at)
+
+# ``baimo serve`` (migration 006_web): team-mode users, their API tokens (SHA-256 of the token,
+# never the token), and the browser's job queue (an eval or perf run started from the web,
+# run by a worker subprocess; ``run_id`` links it to the run it created, which stays the
+# source of truth for what was measured).
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("name", name="uq_users_name"),
+)
+
+tokens = sa.Table(
+    "tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("label", sa.String(100)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_used", sa.Float),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+)
+sa.Index("ix_tokens_user", tokens.c.user_id)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(32)),
+    sa.Column("user_name", sa.String(100)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("pid", sa.Integer),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("log_tail", sa.Text),
+)
+sa.Index("ix_jobs_created", jobs.c.created_at)
+sa.Index("ix_results_model_task", results.c.model_name, results.c.task)
+sa.Index("ix_runs_created", runs.c.created_at)
+
+# The arena (migration 007_arena): a battle is one prompt answered by two anonymous models,
+# with both conversations (JSON lists of {role, content}, assistant turns carrying their own
+# tokens/timings/cost) and per-side totals; ``origin`` is web, judge or import. A vote is one
+# voter's verdict on one battle: ``role`` human or judge, ``status`` ok, judge-parse-error
+# (never counted) or error, ``winner`` model_a / model_b / tie / tie (bothbad).
+battles = sa.Table(
+    "battles", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("prompt_source", sa.String(16), nullable=False),
+    sa.Column("suite", sa.String(200)),
+    sa.Column("task", sa.String(200)),
+    sa.Column("sample_id", sa.String(300)),
+    sa.Column("category", sa.String(200)),
+    sa.Column("language", sa.String(16)),
+    sa.Column("external_id", sa.String(200)),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("model_a", sa.String(200), nullable=False),
+    sa.Column("model_b", sa.String(200), nullable=False),
+    sa.Column("conversation_a_json", sa.Text, nullable=False),
+    sa.Column("conversation_b_json", sa.Text, nullable=False),
+    sa.Column("turns", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("prompt_tokens_a", sa.Integer, nullable=False),
+    sa.Column("completion_tokens_a", sa.Integer, nullable=False),
+    sa.Column("latency_s_a", sa.Float),
+    sa.Column("ttft_s_a", sa.Float),
+    sa.Column("cost_a", sa.Float, nullable=False),
+    sa.Column("prompt_tokens_b", sa.Integer, nullable=False),
+    sa.Column("completion_tokens_b", sa.Integer, nullable=False),
+    sa.Column("latency_s_b", sa.Float),
+    sa.Column("ttft_s_b", sa.Float),
+    sa.Column("cost_b", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+)
+sa.Index("ix_battles_created", battles.c.created_at)
+sa.Index("ix_battles_creator", battles.c.created_by, battles.c.created_at)
+sa.Index("ix_battles_external", battles.c.origin, battles.c.external_id)
+
+battle_votes = sa.Table(
+    "battle_votes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("battle_id", sa.String(40), sa.ForeignKey("battles.id"), nullable=False),
+    sa.Column("voter", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("winner", sa.String(16)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("details_json", sa.Text),
+    sa.UniqueConstraint("battle_id", "voter", name="uq_battle_vote"),
+)
+sa.Index("ix_battle_votes_role", battle_votes.c.role, battle_votes.c.status)

@@ -9,6 +9,7 @@ that take and return typed records (``baimo.store.records``)::
     store.perf         perf requests and level summaries (PerfRepository)
     store.judgements   judge verdicts (JudgementRepository)
     store.scores       score results (ScoreRepository)
+    store.battles      arena battles and their votes (BattleRepository)
 
 Eval results and the responses they cite are written by ``Store.write``, the one write path
 of an eval (see its docstring for why it cannot silently drop a batch).
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 from baimo.errors import BaimoError, MissingDependency
 from baimo.paths import baimo_home, private_sqlite
 from baimo.store import schema
+from baimo.store.battles import BattleRepository
 from baimo.store.codec import dumps, loads
 from baimo.store.judgements import JudgementRepository
 from baimo.store.migrations import migrate
@@ -98,8 +100,7 @@ def _safe_value(col: sa.Column[Any], value: Any) -> Any:
         return 0
     if isinstance(t, sa.Float):
         return 0.0
-    text = value if isinstance(value, str) else ("" if value is None else repr(value))
-    text = text.replace("\x00", "")
+    text = _clean(value if isinstance(value, str) else ("" if value is None else repr(value)))
     length = getattr(t, "length", None)
     return text[:length] if length else text
 
@@ -146,6 +147,7 @@ class Store:
         self.perf = PerfRepository(self.engine)
         self.judgements = JudgementRepository(self.engine)
         self.scores = ScoreRepository(self.engine)
+        self.battles = BattleRepository(self.engine)
         # Every row ``write`` could not store at all since this store was opened.
         self.lost: list[LostRow] = []
 

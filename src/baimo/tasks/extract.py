@@ -24,6 +24,7 @@ All text goes through NFKC first, which folds full-width forms (``：``, ``（B�
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -233,10 +234,16 @@ _EN_MARKER = (
     r"(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|best|true|most\s+likely)\s+)?answers?"
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—))?"
-    r"|(?:correct|right|best|final|my)\s+(?:option|choice|response|selection|pick)s?"
+    r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
+    r"|(?:correct|right|best|final|my|true)\s+(?:option|choice|response|selection|pick|one|statement)s?"
     r"(?:\s+here)?(?:\s*(?:is|are|would\s+be|=|:))?"
     r"|(?:final|correct(?:\s+ones)?)\s*:"
-    r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with)"
+    r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
+    r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
+    r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
+    r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
+    r"|(?:that|which)\s+is\s+(?=(?:option|choice)\s+[A-Z]\b)"
+    r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=[A-Z](?:\s*[.。!]|\s*$))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be)"
     r")"
@@ -249,7 +256,7 @@ _ZH_MARKER = (
     r"(?:是|为|选择|选(?!项))?"
     r"|答(?=\s*:)"
     r"|结论(?=\s*:)"
-    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)选择?(?:是|为)?(?!项|出|用|取|择)"
+    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)(?<!误)(?<!错)(?<!别)(?<!勿)选择?(?:是|为)?(?!项|出|用|取|择)"
     r"|正确选项(?:是|为)?"
     r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:选项|答案|一项|是)?(?:是|为|有)"
     r"|(?:觉得|认为)(?:应该)?(?:是|选)"
@@ -293,7 +300,7 @@ _GROUP_SEP = re.compile(
 _CONTINUATION = frozenset({
     "because", "since", "as", "and", "or", "is", "was", "which", "for", "given", "here", "in",
     "with", "but", "not", "due", "per", "only", "then", "too", "now", "so", "from",
-    "according", "being",
+    "according", "being", "alone",
 })
 _WORD_AFTER = re.compile(r"\s+([a-z]+)")
 # What may follow the last of several letters when they are all the answer ("A、B。",
@@ -398,9 +405,13 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
     first_end = end
     while True:
         sep = _GROUP_SEP.match(text, after)
-        if sep is None or sep.end() == after:
+        if sep is not None and sep.end() > after:
+            sep_end = sep.end()
+        elif after > end and text[after - 1] in " \t":
+            sep_end = after  # "A C E": the closers already took the space between letters
+        else:
             break
-        nxt_pos = _skip(_LEAD, text, sep.end())
+        nxt_pos = _skip(_LEAD, text, sep_end)
         nxt = _isolated_letter(text, nxt_pos)
         if nxt is None:
             break
@@ -452,6 +463,12 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     for i, o in opts:
         if o and norm == o:
             return i
+    hits = _options_named(norm, opts)
+    return hits[0] if len(hits) == 1 else None
+
+
+def _options_named(norm: str, opts: list[tuple[int, str]]) -> list[int]:
+    """Indexes of the folded options found in the folded ``norm``, longest first and masked."""
     hits: list[int] = []
     for i, o in sorted(opts, key=lambda io: -len(io[1])):
         if not o:
@@ -464,7 +481,16 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
         if re.search(pat, norm):
             hits.append(i)
             norm = re.sub(pat, " ", norm)
-    return hits[0] if len(hits) == 1 else None
+    return hits
+
+
+def _all_options_in(segment: str, choices: Sequence[str]) -> list[int]:
+    """Every option the segment names by its text ("Helium, Argon and Krypton")."""
+    norm = _fold(segment, articles=False)
+    opts = [
+        (i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)
+    ]
+    return sorted(_options_named(norm, opts)) if norm else []
 
 
 def _marker_candidate(
@@ -481,11 +507,18 @@ def _marker_candidate(
             return _Candidate(m.start(), (), "marker", "letter out of range")
         complete = bool(text[read.end : read.end + 1 + _MAX_SEGMENT].strip())
         return _Candidate(m.start(), read.letters, "marker", read.reason, complete)
-    if not choices or multi:
+    if not choices:
         return None
     start = _skip(_LEAD, text, m.end())
     stop = _SENTENCE_END.search(text, start, start + _MAX_SEGMENT)
     segment = text[start : stop.start() if stop else start + _MAX_SEGMENT]
+    if multi:
+        named = [i for i in _all_options_in(segment, choices) if i < n_choices]
+        if not named:
+            return None
+        complete = stop is not None or start + _MAX_SEGMENT < len(text)
+        return _Candidate(m.start(), tuple(chr(65 + i) for i in named), "marker-text",
+                          complete=complete)
     idx = _option_in(segment, choices)
     if idx is None or idx >= n_choices:
         return None
@@ -527,9 +560,11 @@ def _last_marker_candidate(
 
 
 _LONE_LINE = re.compile(
-    r"[\s*#>$`'\"“(\[{【「]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故)\s*,?\s*)?"
+    r"[\s*#>$`'\"“(\[{【「]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
+    r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
+    r"\s*[,:]?\s*)?"
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+)[A-Z])*|[A-Z]{2,})"
+    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+|\)\s*\()[A-Z])*|[A-Z]{2,})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
 )
 _LETTER_TEXT_LINE = re.compile(
@@ -612,21 +647,31 @@ def _formatted_in_last_line(text: str, n_choices: int) -> str | None:
 
 
 _VERDICT = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)\s+)?[(\[*【]*(?P<l>[A-Z])[)\]*】]*"
+    r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]*"
+    r"(?P<l>[A-Z](?:[)\]*】]*\s*(?:项|选项)?\s*(?:[、,]\s*(?:and\s+)?|和|与|及|and|&)\s*"
+    r"(?:(?:option|choice)\s+|选项\s*)?"
+    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*)[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）])?"
     r"(?:"
-    r",?\s+(?:is|seems|appears)\s+(?:to\s+be\s+)?(?:the\s+)?"
+    r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
+    r"(?:to\s+be\s+)?(?:the\s+)?"
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
     r"|\s*[:.]\s*(?i:correct|true)\b"
+    r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply)\b"
     r"|\s*(?:项|选项)?\s*(?:是|为|说法|表述)?\s*"
     r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|正确答案)"
     r")"
 )
 
 
+_NEGATED_BEFORE = re.compile(r"\b(?:nor|not|neither|no)\s*$|(?:不是|并非|非)\s*$", re.IGNORECASE)
+
+
 def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters the text calls correct ("B is correct", "C项正确"); None if none or they clash."""
-    letters = {m.group("l") for m in _VERDICT.finditer(text)}
+    letters = {c for m in _VERDICT.finditer(text)
+               if not _NEGATED_BEFORE.search(text, max(0, m.start() - 12), m.start())
+               for c in re.findall(r"[A-Z]", m.group("l"))}
     if not letters or not _valid(tuple(letters), n_choices):
         return None
     if len(letters) > 1 and not multi:
@@ -634,15 +679,121 @@ def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     return tuple(sorted(letters))
 
 
+# A line about one option: "B. 小肠 —— 正确", "| C | 坏血病 | ✓ 正确 |", "(A) wrong".
+_OPTION_LINE = re.compile(
+    r"[ \t>*#|-]*(?:\d{1,2}[.)、]\s*)?(?:\*\*)?[(（\[【]?(?:选项\s*|option\s+)?(?P<l>[A-Z])(?:\*\*)?"
+    r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√]))(?P<rest>.*)",
+    re.IGNORECASE,
+)
+_MARK_GOOD = re.compile(
+    r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|符合题意|\b(?:correct|true|right)\b",
+    re.IGNORECASE,
+)
+_MARK_BAD = re.compile(
+    r"✗|✘|×|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除|\b(?:incorrect|wrong|false|not\s+correct)\b",
+    re.IGNORECASE,
+)
+
+
+def _marked_option_lines(text: str, n_choices: int, multi: bool,
+                         choices: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Letters marked correct in a review of the options, one line each (a list or a table):
+    ``B. 小肠 —— 正确`` among lines marked ``错误``, ``| C | 坏血病 | ✓ 正确 |`` among ✗ rows."""
+    good: set[str] = set()
+    bad: set[str] = set()
+    for line in text.splitlines():
+        m = _OPTION_LINE.fullmatch(line.strip())
+        if m is None or m.group("l").islower():
+            continue
+        letter, rest = m.group("l"), m.group("rest")
+        index = ord(letter) - 65
+        if choices and index < len(choices) and choices[index].strip():
+            rest = rest.replace(choices[index].strip(), " ")
+        if _MARK_BAD.search(rest):
+            bad.add(letter)
+        elif _MARK_GOOD.search(rest):
+            good.add(letter)
+    if not good or len(good) + len(bad) < 2 or good & bad:
+        return None
+    if (len(good) > 1 and not multi) or not _valid(tuple(good), n_choices):
+        return None
+    return tuple(sorted(good))
+
+
+_ALL_EXCEPT = re.compile(
+    r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
+    r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+)?"
+    r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
+    r"(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
+    r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
+    r"\s*[,]?\s*(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)",
+    re.IGNORECASE,
+)
+
+
+_ALL_CORRECT = re.compile(
+    r"^\W*(?:全选|都选|全部(?:正确|都对|选)|都(?:正确|对)|四项都对"
+    r"|all\s+(?:of\s+the\s+above|of\s+them|options|statements|the\s+options|four|five|six)"
+    r"(?:\s+(?:are\s+)?(?:correct|true|apply))?)\W*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
+    """For a multi-answer question, "all of them except B" / "除了C以外都对": the others; "全选"
+    / "All of the above": every option."""
+    hits = list(_ALL_EXCEPT.finditer(text))
+    if not hits:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if lines and _ALL_CORRECT.match(lines[-1].strip()):
+            return tuple(chr(65 + i) for i in range(n_choices))
+        return None
+    m = hits[-1]
+    excluded = set(re.findall(r"[A-Z]", (m.group("x") or m.group("y") or "").upper()))
+    if not excluded or not _valid(tuple(excluded), n_choices):
+        return None
+    rest = tuple(chr(65 + i) for i in range(n_choices) if chr(65 + i) not in excluded)
+    return rest or None
+
+
 def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
-    """An option named by its text in the closing line, or anywhere in a short answer."""
+    """An option named by its text in the closing line, or anywhere in a short answer.
+
+    A closing line in parentheses is an aside ("（选项D是表面积，注意区分。）"), not the answer.
+    """
     lines = [ln for ln in text.splitlines() if ln.strip()]
+    while len(lines) > 1 and lines[-1].lstrip(" *>").startswith(("(", "（")):
+        lines.pop()
     if not lines:
         return None
     idx = _option_in(lines[-1], choices)
     if idx is None and len(text) <= 300:
         idx = _option_in(text, choices)
     return idx
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_ORDINAL_OPTION = re.compile(
+    r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
+    r"|statement)\b"
+    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)",
+    re.IGNORECASE,
+)
+
+
+def _ordinals_as_letters(text: str, n_choices: int) -> str:
+    """Write "the third option" / "第三个选项" as "option C" / "选项C", so the letter rules
+    (markers, negations, verdicts) read them like any other letter."""
+
+    def letter(m: re.Match[str]) -> str:
+        word = (m.group("en") or m.group("zh")).lower()
+        index = n_choices if word == "last" else _ORDINALS[word]
+        if not 1 <= index <= n_choices:
+            return m.group()
+        return f"option {chr(64 + index)}" if m.group("en") else f"选项{chr(64 + index)}"
+
+    return _ORDINAL_OPTION.sub(letter, text)
 
 
 def extract_choice(
@@ -676,6 +827,9 @@ def extract_choice(
         raise ValueError(f"n_choices must be between 1 and 26, got {n_choices}")
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
+    if choices:
+        choices = [_prepare(c) for c in choices]  # the same spelling as the answer ("x²")
+    answer = _ordinals_as_letters(answer, n_choices)
 
     def found(letters: Sequence[str], method: str) -> Extraction:
         return Extraction("ok", "".join(sorted(letters)), method, truncated=truncated)
@@ -700,6 +854,13 @@ def extract_choice(
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
         return found(lone, "bare-letter")
+    marked = _marked_option_lines(answer, n_choices, multi, choices)
+    if marked:
+        return found(marked, "elimination")
+    if multi:
+        rest = _all_except(answer, n_choices)
+        if rest:
+            return found(rest, "all-except")
     if not multi:
         letter = _formatted_in_last_line(answer, n_choices)
         if letter:
@@ -849,6 +1010,7 @@ _MULTIPLIERS = {
 _AR_NUMBER = re.compile(
     r"(?P<sign>(?<![0-9A-Za-z)\]}^])[-+]|(?<![A-Za-z])negative\s+|负\s*|零下\s*"
     r"|(?<![0-9)]\s)(?<![0-9)])(?<![A-Za-z])minus\s+)?"
+    r"(?:(?<=[-+])[$¥€£]\s?)?"
     r"(?<![0-9.A-Za-z_^])(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
     # Scientific notation: 1.5e-3, 3x10^8, 3 × 10^{8}, 3\times 10^8, and powers (10^-3, 2^10).
     r"(?:(?P<exp>(?-i:[eE])(?=[-+]?\d)|\s*(?:[x×*·]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)|\^|\*\*)"
@@ -920,7 +1082,7 @@ _EN_TENS = {
     "eighty": 80, "ninety": 90,
 }
 _EN_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9,
-              "trillion": 10**12}
+              "trillion": 10**12, "dozen": 12}
 _EN_DENOMINATORS = {
     "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
     "fourth": 4, "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6,
@@ -931,8 +1093,10 @@ _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALES], key=len, revers
 _EN_DEN_WORD = "|".join(sorted(_EN_DENOMINATORS, key=len, reverse=True))
 _EN_NUMBER = re.compile(
     rf"(?<![A-Za-z-])(?P<neg>(?:negative|minus)\s+)?"
-    rf"(?P<words>(?:a\s+(?=(?:hundred|thousand|million|billion)\b))?(?:{_EN_WORD})"
+    rf"(?P<words>(?:(?P<halfof>half\s+)?a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
+    rf"(?:{_EN_WORD})"
     rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
+    rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+)?"
     rf"(?:(?P<half>\s+and\s+a\s+half)|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
     rf"(?P<pct>\s*(?:%|percent|per\s+cent))?"
     rf"(?![A-Za-z]|-[A-Za-z])",
@@ -945,7 +1109,7 @@ def _en_integer(words: str) -> int | None:
     total = current = 0
     last = ""  # kind of the previous word: small, tens, hundred, scale
     for w in re.findall(r"[a-z]+", words.lower()):
-        if w in ("and", "a"):
+        if w in ("and", "a", "half"):
             continue
         if w in _EN_SMALL or w in _EN_TENS:
             v = _EN_SMALL.get(w, _EN_TENS.get(w, 0))
@@ -978,6 +1142,12 @@ def _en_number(m: re.Match[str]) -> _Number | None:
         value = value / _EN_DENOMINATORS[m.group("den").lower()]
     if m.group("half"):
         value += Fraction(1, 2)
+    if m.group("halfof"):
+        value /= 2  # half a dozen
+    if m.group("point"):
+        digits = "".join(str(_EN_SMALL[w]) for w in re.findall(r"[a-z]+", m.group("point").lower())
+                         if w != "point")
+        value += Fraction(int(digits), 10 ** len(digits))
     if m.group("neg"):
         value = -value
     percent = m.group("pct") is not None
@@ -1068,11 +1238,13 @@ def _merge(arabic: list[_Number], words: list[_Number]) -> list[_Number]:
     return sorted(arabic + kept, key=lambda n: n.start)
 
 
-def _numbers_in(text: str) -> list[_Number]:
+def _numbers_in(text: str, *, lenient: bool = False) -> list[_Number]:
     """Every number in ``text`` in order.
 
     Digits always count; numerals in words count next to digits only when they are
     unmistakably numbers (三十五, twenty-four), and all of them count where there are no digits.
+    ``lenient`` (for an answer sentence) also lets a one-character Chinese numeral with a
+    measure word (三年, 两个) stand next to digits.
     """
     if not (_ANY_DIGIT.search(text) or _ANY_EN_WORD.search(text)):
         return []
@@ -1080,7 +1252,8 @@ def _numbers_in(text: str) -> list[_Number]:
     words = _word_numbers(text)
     if not nums:
         return words
-    return _merge(nums, [w for w in words if _is_strong_word(w)])
+    return _merge(nums, [w for w in words if _is_strong_word(w)
+                         or (lenient and w.kind == "zh" and _plausible_zh(w, text))])
 
 
 def _plausible_zh(n: _Number, segment: str) -> bool:
@@ -1216,6 +1389,9 @@ _NUM_EN_MARKER = (
     r"|result)"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|will\s+be|comes\s+to|=|:)"
     r"|(?=\s*(?:\*\*)?\s*[-$\d]))"
+    # "Wait, I misread — it's 15": a correction states the new value.
+    r"|\b(?:wait|actually|correction|oops|sorry)\b[^.\n。]{0,40}?"
+    r"\b(?:it's|it\s+is|it\s+should\s+be|should\s+be|is\s+actually)"
 )
 _NUM_ZH_MARKER = (
     r"(?:最终|正确|最后)?答案(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)"
@@ -1231,14 +1407,23 @@ _WRONG_BEFORE = re.compile(
 _REJECTED = re.compile(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
 _BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
-_RESTATED = re.compile(r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.)", re.IGNORECASE)
+_RESTATED = re.compile(
+    r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
+    r"|\s[—–-]\s*that'?s\b",
+    re.IGNORECASE,
+)
+# "360 的 25%", "25% of 360": an expression, not yet a value; what follows "即" is the value.
+_EXPRESSION_END = re.compile(r"的\s*[\d.]+\s*%\s*$|%\s*of\s+\$?[\d.,]+\s*$", re.IGNORECASE)
+_CLAUSE_CONCLUDES = re.compile(
+    r"[,，;；]\s*(?:所以|因此|故|则|于是|so|thus|therefore|hence)(?![A-Za-z])[^,，;；]*$", re.IGNORECASE)
+_SO = re.compile(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
 _NUM_LEAD = re.compile(r"[\s:*#$]*")
 _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
 _CITATION = re.compile(r"\[\d{1,3}\]|【\d{1,3}】")
 _TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
 
 # A number as it appears in a range or a hedge (digits only: words are too rare there).
-_NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?"
+_NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
               r"(?:\s*(?:万亿|百万|千万|亿|万|千|thousand|million|billion|[kKMB](?![A-Za-z])))?"
               r"\s*%?")
 _UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
@@ -1247,6 +1432,8 @@ _UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
 _RANGE = re.compile(
     rf"(?<![\d.,/-])(?<!from\s)(?<!from\s\$)(?P<a>{_NUM_TOKEN})\s*"
     rf"(?:to|–|—|~|〜|到|至)\s*(?P<b>{_NUM_TOKEN})"
+    rf"|\b(?:rang(?:e|es|ing)|anywhere|somewhere)\s+from\s+(?P<k>{_NUM_TOKEN}){_UNIT}\s+to\s+"
+    rf"(?P<l>{_NUM_TOKEN})"
     rf"|(?<![\d.,/-])(?P<i>{_NUM_TOKEN})\s*(?P<u>[A-Za-z]+)\s+to\s+(?P<j>{_NUM_TOKEN})\s*(?P=u)"
     rf"|(?<![\d.,/-])(?P<c>\d[\d,]*(?:\.\d+)?)-(?P<d>\d[\d,]*(?:\.\d+)?)(?![\d.]|\s*[-=+×*/])"
     rf"|\bbetween\s+(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"
@@ -1259,7 +1446,7 @@ _RANGE = re.compile(
 _HEDGE_WORD = (r"(?:or(?:\s+(?:maybe|possibly|perhaps))?|maybe|possibly|perhaps|或者?|还是"
                r"|也可能是?|,?\s*(?:and|或)\s*(?=[A-Za-z]\s*=))")
 _HEDGED = re.compile(
-    rf"(?<![\d.,/])(?P<a>{_NUM_TOKEN})\s*,?\s*{_HEDGE_WORD}\s*(?:[A-Za-z]\s*=\s*)?"
+    rf"(?<![\d.,/])(?P<a>{_NUM_TOKEN})\s*[,(（]?\s*{_HEDGE_WORD}\s*(?:[A-Za-z]\s*=\s*)?"
     rf"(?P<b>{_NUM_TOKEN})"
     rf"|(?<![\d.,/])(?P<c>{_NUM_TOKEN})\s*(?P<u>[A-Za-z/°]+|[\u4e00-\u9fff]{{1,3}})\s*,?\s*"
     rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)",
@@ -1293,15 +1480,17 @@ _UNDETERMINED = re.compile(
     r"|\bnot\s+(?:enough|sufficient)\s+(?:information|data|info|details)\b"
     r"|缺乏(?:条件|信息|数据)|没有足够的(?:信息|条件|数据)|求不出|算不出"
     r"|(?:条件|信息|数据)(?:不够|不全|不完整|不充分)|(?:没有|未)(?:给出|提供|说明|告诉)"
-    r"|无意义|没有意义|不存在|无解",
+    r"|\b(?:need|needs|would\s+need|require|requires)\s+(?:more|additional|further)\s+"
+    r"(?:information|info|data|details|context)\b|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
+    r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
 _REFUSAL = re.compile(
-    r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry)[,.!]?\s*(?:but\s+)?)?"
+    r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry|unfortunately)[,.!]?\s*(?:but\s+)?)?"
     r"(?:I\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|'m\s+not\s+able\s+to)"
     r"\s+(?:help|assist|provide|answer|give|share|do\s+that))"
-    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*(?:我)?(?:无法|不能|不便)(?:提供|回答|协助|帮助)",
+    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*[^\n。!?]{0,12}?(?:我)?(?:无法|不能|不便)(?:提供|回答|协助|帮助)",
     re.IGNORECASE,
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
@@ -1311,7 +1500,11 @@ _CHECK = re.compile(
     r"(?:let'?s\s+|let\s+me\s+|to\s+)?(?:check(?:ing)?|verify(?:ing)?|verification"
     r"|double[- ]check(?:ing)?|sanity\s+check|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
     r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
-    r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)",
+    r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
+    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（]*(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
+    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|误算|误以为"
+    r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer)"
+    r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)",
     re.IGNORECASE | re.MULTILINE,
 )
 # A check that goes on to conclude is part of the working, not an aside after the answer.
@@ -1332,14 +1525,15 @@ _LABELS = re.compile(
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
 )
-# "20 is 25% of 80", "Marketing is 25% of the budget": the percentage is what is stated.
-_PERCENT_OF = re.compile(
-    rf"(?:is|are|was|were|represents?|makes?\s+up|equals?|=)\s+"
-    rf"(?:about\s+|approximately\s+|roughly\s+)?(?P<p>[-+]?\d[\d,]*(?:\.\d+)?\s*%)\s+of\b"
-    rf"(?:\s+{_NUM_TOKEN})?",
-    re.IGNORECASE,
-)
 _PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
+# After a computed result, an operator or a variable means the number was only a factor.
+_OPERATOR_AFTER = re.compile(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
+# "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
+_ASIDE_START = re.compile(
+    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE | re.MULTILINE,
+)
 _RESULT = re.compile(r"(?:=|≈|得)\s*")
 
 
@@ -1357,8 +1551,12 @@ def _settle(n: _Number, text: str) -> _Number | str:
     """
     for pattern, reason in ((_RANGE, "range"), (_HEDGED, "hedged")):
         for m in pattern.finditer(text):
-            if m.start() <= n.start < m.end() or m.start() < n.end <= m.end():
-                return reason
+            if not (m.start() <= n.start < m.end() or m.start() < n.end <= m.end()):
+                continue
+            ends = [x for x in _arabic_numbers(m.group())]
+            if len({x.value for x in ends}) < 2 or len({x.percent for x in ends}) > 1:
+                continue  # "0.5 (or 1/2)" restates; "by 15% to 1.15 million" is a change
+            return reason
     return n
 
 
@@ -1366,14 +1564,17 @@ def _results_before(text: str, end: int) -> set[Fraction]:
     """Values the working computed before ``end``: the first number after each ``=``."""
     found: set[Fraction] = set()
     for m in _RESULT.finditer(text, 0, end):
-        nums = _numbers_in(text[m.end() : m.end() + 40])
-        if nums and nums[0].start == 0:
+        rhs = re.split(r"[\n。;；,，]", text[m.end() : m.end() + 60], maxsplit=1)[0]
+        nums = _numbers_in(rhs)
+        lead = len(rhs) - len(rhs.lstrip(" *$\\{"))
+        if nums and nums[0].start <= lead and not _OPERATOR_AFTER.match(rhs, nums[0].end):
             found.add(nums[0].value)
     return found
 
 
 def _marker_number(
-    segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction]
+    segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction],
+    given: frozenset[Fraction] = frozenset(),
 ) -> tuple[_Number, str] | None:
     """The number an answer sentence states, and the part of the sentence it was read from.
 
@@ -1386,6 +1587,7 @@ def _marker_number(
     state the value first ("The answer is 2.5 hours, or 150 minutes") while Chinese ones put
     it last ("答：两人合作需要六天完成", "答：鸡有23只，兔有12只").
     """
+    original, offset = segment, 0
     rejected = _REJECTED.search(segment)
     if rejected and _numbers_in(segment[: rejected.start()]):
         segment = segment[: rejected.start()]  # "5, not 6"
@@ -1394,24 +1596,33 @@ def _marker_number(
             segment, rejected.end()
         )
         if dropped and _numbers_in(segment[dropped.end() :]):
+            offset += dropped.end()
             segment = segment[dropped.end() :]  # "not 5 but 6"
     because = _BECAUSE.search(segment)
     if because and _numbers_in(segment[: because.start()]):
         segment = segment[: because.start()]
+    so = _SO.search(segment)
+    if so and _numbers_in(segment[so.end() :]):
+        offset += so.end()
+        segment = segment[so.end() :]  # "12 apples and 8 oranges, so 20 fruits in total"
     restated = _RESTATED.search(segment)
-    if restated and _numbers_in(segment[: restated.start()]):
+    if (restated and _numbers_in(segment[: restated.start()])
+            and not _EXPRESSION_END.search(segment, 0, restated.start())):
         segment = segment[: restated.start()]
     if "=" in segment and _numbers_in(segment[segment.rindex("=") + 1 :]):
+        offset += segment.rindex("=") + 1
         segment = segment[segment.rindex("=") + 1 :]
-    pct = _PERCENT_OF.search(segment)
-    if pct:
-        (n,) = _arabic_numbers(segment[: pct.end("p")])[-1:]
-        return n, segment
+
+    def at(n: _Number) -> tuple[_Number, str]:
+        return dataclasses.replace(n, start=n.start + offset, end=n.end + offset), original
+
+    share = _share_of(segment)
+    if share is not None:
+        return at(share)
     outside = _PARENS.sub(_blank, segment)
-    nums = _numbers_in(outside)
-    source = outside
+    nums = _numbers_in(outside, lenient=True)
     if not nums:
-        nums, source = _numbers_in(segment), segment
+        nums = _numbers_in(segment, lenient=True)
     if not nums:
         return None
     if len({n.value for n in nums}) > 1:
@@ -1419,15 +1630,37 @@ def _marker_number(
         if later:
             for n in nums:
                 if n.value == later[-1].value:
-                    return n, source
+                    return at(n)
         worked = [n for n in nums if n.value in computed]
         if worked and len({n.value for n in worked}) < len({n.value for n in nums}):
-            return (worked[-1] if chinese else worked[0]), source
-    return (nums[-1] if chinese else nums[0]), source
+            return at(worked[-1] if chinese else worked[0])
+        new = [n for n in nums if n.value not in given]
+        if new and len(new) < len(nums):
+            return at(new[-1] if chinese else new[0])  # "答：三年后…是儿子的4倍" restates the 4
+    return at(nums[-1] if chinese else nums[0])
+
+
+_SHARE_OF = re.compile(
+    r"(?:\bis|\bare|\bwas|\bwere|represents?|makes?\s+up|equals?|=)\s+"
+    r"(?:about\s+|approximately\s+|roughly\s+|exactly\s+)?(?P<p>[^\s=]\S*(?:\s+\S+)?)\s+of\b",
+    re.IGNORECASE,
+)
+
+
+def _share_of(text: str) -> _Number | None:
+    """The share stated by "20 is 25% of 80" or "45 minutes is three quarters of an hour":
+    a percentage or a fraction that the sentence says one quantity is of another."""
+    for m in _SHARE_OF.finditer(text):
+        part = m.group("p")
+        nums = _numbers_in(part)
+        if len(nums) == 1 and (nums[0].percent or 0 < nums[0].value < 1):
+            n = nums[0]
+            return dataclasses.replace(n, start=n.start + m.start("p"), end=n.end + m.start("p"))
+    return None
 
 
 def _last_marker_number(
-    answer: str, truncated: bool
+    answer: str, truncated: bool, given: frozenset[Fraction] = frozenset()
 ) -> tuple[int, _Number | str, str] | None:
     """The number stated by the last answer sentence that states one, scanning from the end.
 
@@ -1462,7 +1695,8 @@ def _last_marker_number(
         segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
-                              chinese=chinese, computed=_results_before(answer, m.start()))
+                              chinese=chinese, computed=_results_before(answer, m.start()),
+                              given=given)
         if read is not None and _plausible(read[0], segment):
             return m.start(), _settle(*read), "marker"
         if read is None and (_UNDETERMINED.search(segment) or _UNSURE.search(segment)):
@@ -1470,7 +1704,7 @@ def _last_marker_number(
     return None
 
 
-def _conclusion(body: str) -> tuple[_Number | str, str] | None:
+def _conclusion(body: str, given: frozenset[Fraction]) -> tuple[_Number | str, str] | None:
     """The number of the last concluding sentence ("So she has 17 left"), if nothing computed
     after it: what follows is then an aside ("which is 3 more than Tom's 14")."""
     starts = list(_CONCLUSION_START.finditer(body))
@@ -1482,13 +1716,13 @@ def _conclusion(body: str) -> tuple[_Number | str, str] | None:
         segment = body[m.end() : end]
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, body, end, chinese=chinese,
-                              computed=_results_before(body, m.start()))
+                              computed=_results_before(body, m.start()), given=given)
         if read is not None and _plausible(read[0], segment) and read[0].kind != "en":
             return _settle(*read), "conclusion"
     return None
 
 
-def _fallback(answer: str) -> tuple[_Number | str, str] | None:
+def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
 
     A verification or a note after the conclusion is cut off; step and list numbers, dates
@@ -1500,8 +1734,12 @@ def _fallback(answer: str) -> tuple[_Number | str, str] | None:
         if _numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end()):
             body = answer[: check.start()]
             break
+    for aside in _ASIDE_START.finditer(body):
+        if _numbers_in(body[: aside.start()]) and not _CONCLUDES.search(body, aside.end()):
+            body = body[: aside.start()]
+            break
     masked = _LABELS.sub(_blank, body)
-    concluded = _conclusion(masked)
+    concluded = _conclusion(masked, given)
     if concluded is not None:
         return concluded
     outside = _PARENS.sub(_blank, masked)
@@ -1512,7 +1750,15 @@ def _fallback(answer: str) -> tuple[_Number | str, str] | None:
     if not nums:
         return None
     n = nums[-1]
+    sentence = max(source.rfind(c, 0, n.start) for c in "。!?;\n.") + 1
+    restated = _RESTATED.search(source, sentence, n.start)
+    if restated:  # "利润为 -300 元，即亏损 300 元": the value before the restatement
+        before = [x for x in nums if sentence <= x.start < restated.start()]
+        if before:
+            n = before[-1]
     method = {"ar": "last-number", "zh": "zh-numeral", "en": "number-words"}[n.kind]
+    if n.kind == "en" and not any(x.kind == "ar" for x in nums):
+        return _settle(n, source), method
     if n.kind != "ar" and not _is_strong_word(n) and not any(x.kind == "ar" for x in nums):
         # Only words, and not unmistakable ones: "十二" alone is an answer, "三个人" in prose
         # is not, unless the whole answer is that one numeral.
@@ -1523,10 +1769,19 @@ def _fallback(answer: str) -> tuple[_Number | str, str] | None:
         if not strong:
             return None
         n = strong[-1]
-    pct = [m for m in _PERCENT_OF.finditer(source) if m.start() <= n.start < m.end()]
-    if pct:
-        (n,) = _arabic_numbers(source[: pct[-1].end("p")])[-1:]
-        return n, method
+    sentence = max(source.rfind(c, 0, n.start) for c in "。!?;\n.") + 1
+    share = _share_of(source[sentence : n.end + 20])
+    if share is not None:
+        return share, method
+    # "每人最多分到4个，还剩下3个": of the final sentence's numbers, the one the working computed.
+    computed = _results_before(source, len(source))
+    same = [x for x in nums if x.start >= sentence]
+    worked = [x for x in same if x.value in computed]
+    concludes = _CLAUSE_CONCLUDES.search(source, sentence, n.start) is not None
+    if worked and n.value not in computed and len({x.value for x in same}) > 1 and not concludes:
+        n = worked[-1]
+    elif n.value in given and (new := [x for x in same if x.value not in given]):
+        n = new[-1]  # "…分到4个，还剩2个" when the question gave the 2
     return _settle(n, source), method
 
 
@@ -1535,20 +1790,31 @@ _WORKING_WORDS = re.compile(r"\b(?:let|first|step|we|suppose|assume)\b|首先|�
                             re.IGNORECASE)
 
 
-def _answer_first(answer: str) -> _Number | None:
+def _answer_first(answer: str, given: frozenset[Fraction]) -> _Number | None:
     """In a truncated reply, a one-sentence first paragraph that states one number
     ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
     m = _ANSWER_FIRST.match(answer)
     if not m or _WORKING_WORDS.search(m.group()):
         return None
-    nums = _numbers_in(_LABELS.sub(_blank, m.group()))
+    nums = _numbers_in(_LABELS.sub(_blank, m.group()), lenient=True)
+    if len(nums) > 1:
+        nums = [n for n in nums if n.value not in given]
     if len(nums) != 1 or (nums[0].kind != "ar" and not _is_strong_word(nums[0])
                           and not _plausible_zh(nums[0], m.group())):
         return None
     return nums[0]
 
 
-def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction:
+def _given_values(question: str | None) -> frozenset[Fraction]:
+    """The values the question itself states: restated in an answer, they are not its result."""
+    if not question:
+        return frozenset()
+    text = _clean_latex(_prepare(question))
+    return frozenset(n.value for n in _numbers_in(text, lenient=True))
+
+
+def extract_number(text: str, *, finish_reason: str | None = None,
+                   question: str | None = None) -> Extraction:
     """Read the final numeric answer from a response.
 
     The rules, from strongest to weakest: the last of ``\\boxed{}``, a GSM8K ``#### 42`` line
@@ -1566,6 +1832,9 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
     Args:
         text: The response. A ``<think>`` block is removed first; only the answer is read.
         finish_reason: The server's finish reason; ``"length"`` means the response was cut off.
+        question: The question, when the caller has it. Only breaks ties: of several numbers
+            in the answer sentence, one the question already gave ("答：三年后父亲的年龄是儿子的
+            4倍") is less likely the result.
 
     Returns:
         The extraction, with ``value`` as the cleaned number text and ``number`` its value.
@@ -1599,7 +1868,8 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
         if nums and (m.end() < end or not truncated):
             strong.append((m.start(), _settle(nums[0], line), "gsm8k"))
     strong.sort(key=lambda t: t[0])
-    marked = _last_marker_number(answer, truncated)
+    given = _given_values(question)
+    marked = _last_marker_number(answer, truncated, given)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
     if strong:
@@ -1608,9 +1878,9 @@ def extract_number(text: str, *, finish_reason: str | None = None) -> Extraction
     if _REFUSAL.search(answer):
         return nothing("refusal")
     if truncated:
-        first = _answer_first(answer)
+        first = _answer_first(answer, given)
         return found(first, "answer-first") if first is not None else nothing()
-    last = _fallback(answer)
+    last = _fallback(answer, given)
     masked = _LABELS.sub(_blank, answer)
     final_paragraph = masked.rstrip().rfind("\n\n")
     for pattern, reason in ((_UNDETERMINED, "undetermined"), (_UNSURE, "hedged")):

@@ -363,7 +363,7 @@ def build_program(solution: str, test: str, entry_point: str) -> str:
 # output discarded. Code that subverts the tests' own logic (say, by patching a builtin that the
 # test uses) is beyond what any completion signal can catch, here and in the reference.
 _DRIVER = '''\
-import _thread, ctypes as _ctypes, io as _io, linecache as _linecache, os as _os
+import _thread, io as _io, linecache as _linecache, os as _os
 import sys as _sys, threading as _threading, time as _time, traceback as _traceback
 _SOURCE = @SOURCE@
 _linecache.cache["<humaneval>"] = (len(_SOURCE), None, _SOURCE.splitlines(True), "<humaneval>")
@@ -382,11 +382,16 @@ def _setup_failed(what):
     _os._exit(3)
 
 
-_libc = _ctypes.CDLL(None, use_errno=True)
+try:
+    import ctypes as _ctypes
+    _libc = _ctypes.CDLL(None, use_errno=True)
+    _unshare = _libc.unshare
+    _unshare.argtypes = [_ctypes.c_int]
+    _splice = _os.splice
+except (ImportError, OSError, AttributeError) as _exc:
+    _setup_failed(repr(_exc))
 if _libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE = 0
     _setup_failed("prctl(PR_SET_DUMPABLE)")
-_unshare = _libc.unshare
-_unshare.argtypes = [_ctypes.c_int]
 _real_stderr = _sys.stderr
 _sys.stdout = _sys.stderr = _Discard()
 _ready, _go = _thread.allocate_lock(), _thread.allocate_lock()
@@ -425,6 +430,7 @@ _threading.stack_size(64 * 1024 * 1024)  # deep recursion: at least the main thr
 _thread.start_new_thread(_worker, (_unshare, _os.dup2, _os.open(_os.devnull, _os.O_RDWR),
                                    _ready, _go, _os._exit, _traceback.print_exc,
                                    _real_stderr, _SOURCE))
+_threading.stack_size(0)  # threads the completion starts get the default again
 _ready.acquire()
 del _libc, _unshare, _ready
 _sys.addaudithook(_audit)
@@ -440,7 +446,7 @@ def _main(count, sleep, splice, exit_, go):
     exit_(0)
 
 
-_main(_thread._count, _time.sleep, _os.splice, _os._exit, _go)
+_main(_thread._count, _time.sleep, _splice, _os._exit, _go)
 '''
 
 
@@ -640,6 +646,7 @@ def humaneval_scorer(sample: Sample, output: ModelOutput, *,
         "stderr_tail": verdict.stderr_tail,
         "duration_s": round(verdict.result.duration_s, 4),
         "isolation": list(verdict.result.isolation),
+        "memory_bound": verdict.result.memory_bound,
     }
     if verdict.passed:
         return Score("ok", 1.0, extracted=code, details=details)

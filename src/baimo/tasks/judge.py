@@ -65,7 +65,6 @@ from types import TracebackType
 from typing import Any, Literal, cast
 
 import orjson
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from baimo.config import Config, ModelConfig
@@ -73,8 +72,6 @@ from baimo.errors import BaimoError, ConfigError, DatasetError, NotFound
 from baimo.models.base import Provider
 from baimo.models.client import CallFailed, ModelClient, clients
 from baimo.stats import cohen_kappa, wilson
-from baimo.store import schema
-from baimo.store.store import Store, dumps, loads
 from baimo.tasks.judge_prompts import (
     Language,
     detect_language,
@@ -90,20 +87,20 @@ __all__ = [
     "JudgeScorer",
     "JudgeSpec",
     "PairVerdict",
-    "PairwiseOutcome",
     "RatingVerdict",
     "cohen_kappa",
+    "get_prompt",
     "judge_from_spec",
     "judge_pair",
-    "judge_run_pairwise",
     "load_labels",
     "make_judge_scorer",
     "parse_pair_verdict",
     "parse_rating",
+    "pick_language",
     "question_text",
+    "reference_text",
     "rate_answer",
     "run_agreement",
-    "stored_judgements",
 ]
 
 LanguageOpt = Literal["auto", "en", "zh"]
@@ -322,7 +319,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_VERDICT_CHARS else text[:MAX_VERDICT_CHARS] + " […]"
 
 
-def _pick_language(language: LanguageOpt, *texts: str) -> Language:
+def pick_language(language: LanguageOpt, *texts: str) -> Language:
     return detect_language("\n".join(texts)) if language == "auto" else language
 
 
@@ -373,7 +370,7 @@ async def rate_answer(judge: Judge | Provider, question: str, answer: str,
         language: Prompt language; ``auto`` picks it from the question.
     """
     j = _as_judge(judge)
-    prompt = get_prompt("single", _pick_language(language, question))
+    prompt = get_prompt("single", pick_language(language, question))
     details: dict[str, Any] = {
         "mode": "single", **j.info(), **prompt.info(),
         "rubric_hash": _sha(rubric if rubric is not None else prompt.default_rubric),
@@ -456,7 +453,7 @@ async def judge_pair(judge_provider: Judge | Provider, question: str, answer_a: 
         ``judge-parse-error`` (``winner`` None), never a loss.
     """
     j = _as_judge(judge_provider)
-    prompt = get_prompt("pairwise", _pick_language(language, question))
+    prompt = get_prompt("pairwise", pick_language(language, question))
     first = prompt.render(question=question, answer_a=answer_a, answer_b=answer_b,
                           reference=reference)
     second = prompt.render(question=question, answer_a=answer_b, answer_b=answer_a,
@@ -524,7 +521,7 @@ def question_text(messages: Sequence[dict[str, str]]) -> str:
                        for m in messages)
 
 
-def _reference_text(value: Any) -> str | None:
+def reference_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -555,8 +552,8 @@ class JudgeScorer:
 
     def _reference(self, sample: Sample) -> str | None:
         if self.reference_key == "reference":
-            return _reference_text(sample.reference)
-        return _reference_text(sample.metadata.get(self.reference_key))
+            return reference_text(sample.reference)
+        return reference_text(sample.metadata.get(self.reference_key))
 
     def _language(self, sample: Sample, question: str) -> LanguageOpt:
         if self.language != "auto":
@@ -712,237 +709,6 @@ def judge_from_spec(spec: dict[str, Any], config: Config) -> JudgeScorer:
                              reference_key=parsed.reference_key, threshold=parsed.threshold,
                              language=parsed.language, params=parsed.params,
                              max_retries=parsed.max_retries)
-
-
-# ----------------------------------------------------------------------------- run pairwise
-
-
-@dataclass
-class PairwiseOutcome:
-    """Verdicts of one judge on two models' answers in one run.
-
-    The win rate counts a tie as half a win (as Bradley–Terry ratings do, MEASURE.md §3) and
-    is computed over judged pairs only: parse errors and judge errors are excluded and
-    counted on their own.
-    """
-
-    run_id: str
-    model_a: str
-    model_b: str
-    judge: str
-    shared: int
-    wins: int = 0
-    ties: int = 0
-    losses: int = 0
-    parse_errors: int = 0
-    errors: int = 0
-    reused: int = 0
-    cost: float = 0.0
-    currency: str = "CNY"
-    prompts: dict[str, dict[str, str]] = field(default_factory=dict)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def judged(self) -> int:
-        return self.wins + self.ties + self.losses
-
-    @property
-    def win_rate(self) -> float | None:
-        return (self.wins + 0.5 * self.ties) / self.judged if self.judged else None
-
-    @property
-    def ci(self) -> tuple[float, float] | None:
-        """Wilson 95% interval of the win rate (None with nothing judged)."""
-        return wilson(self.wins + 0.5 * self.ties, self.judged) if self.judged else None
-
-    def summary(self) -> dict[str, Any]:
-        ci = self.ci
-        return {"run_id": self.run_id, "model_a": self.model_a, "model_b": self.model_b,
-                "judge": self.judge, "shared": self.shared, "judged": self.judged,
-                "wins": self.wins, "ties": self.ties, "losses": self.losses,
-                "parse_errors": self.parse_errors, "errors": self.errors,
-                "reused": self.reused, "win_rate": self.win_rate,
-                "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-                "judge_cost": self.cost, "currency": self.currency, "prompts": self.prompts}
-
-
-def _task_references(store: Store, run_id: str) -> dict[tuple[str, str], str]:
-    """Reference answers of a run's file-based tasks, when the files still match the run.
-
-    Best effort: a task whose file is gone, no longer loads, or changed version since the run
-    gives no references (the judge then compares without one).
-    """
-    from baimo.tasks.task import load_task
-
-    out: dict[tuple[str, str], str] = {}
-    for t in store.get_run(run_id)["spec"].get("tasks", []):
-        path = (t.get("spec") or {}).get("file")
-        if not path or not Path(path).exists():
-            continue
-        try:
-            task = load_task(Path(path))
-        except BaimoError:
-            continue
-        if task.name != t.get("name") or task.version != t.get("version"):
-            continue
-        for s in task.samples:
-            ref = _reference_text(s.reference)
-            if ref is not None:
-                out[(task.name, s.id)] = ref
-    return out
-
-
-async def judge_run_pairwise(store: Store, run: str, model_a: str, model_b: str,
-                             judge: Judge, *, task: str | None = None,
-                             language: LanguageOpt = "auto", use_reference: bool = True
-                             ) -> PairwiseOutcome:
-    """Judge every sample both models answered in a run, and store the verdicts.
-
-    Verdicts already stored for the same run, pair, sample, judge and prompt are reused
-    (the judge is asked each question once); stored ``error`` verdicts are asked again.
-
-    Args:
-        store: The store holding the run.
-        run: Run id, unique prefix or ``latest``.
-        model_a: The model whose win rate is reported.
-        model_b: Its opponent.
-        judge: The judge.
-        task: Only this task of the run.
-        language: Prompt language; ``auto`` picks it per question.
-        use_reference: Show the judge the task's reference answers when the task file is
-            still there and unchanged.
-
-    Raises:
-        NotFound: The run, a model or the task is not in the run.
-        BaimoError: The two models are the same.
-    """
-    run_id = store.resolve_run(run)
-    if model_a == model_b:
-        raise BaimoError("--model-a and --model-b must be two different models")
-    rows = store.results([run_id])
-    present = sorted({r["model_name"] for r in rows})
-    for m in (model_a, model_b):
-        if m not in present:
-            raise NotFound(f"run {run_id} has no results for model '{m}'. Models in the "
-                           f"run: {', '.join(present) or '(none)'}")
-    if task is not None:
-        tasks = sorted({r["task"] for r in rows})
-        if task not in tasks:
-            raise NotFound(f"run {run_id} has no task '{task}'. Tasks in the run: "
-                           f"{', '.join(tasks)}")
-    answered: dict[str, dict[tuple[str, str], dict[str, Any]]] = {model_a: {}, model_b: {}}
-    for r in rows:
-        if r["model_name"] in answered and r["status"] != "error" and \
-                (task is None or r["task"] == task):
-            answered[r["model_name"]][(r["task"], r["sample_id"])] = r
-    shared = sorted(set(answered[model_a]) & set(answered[model_b]))
-    keys = [answered[m][s]["key"] for s in shared for m in (model_a, model_b)]
-    responses = store.cached_responses(keys)
-    references = _task_references(store, run_id) if use_reference else {}
-    out = PairwiseOutcome(run_id, model_a, model_b, judge.name, len(shared),
-                          currency=judge.currency)
-    existing = _stored_judgements(store, run_id, model_a, model_b, judge.identity)
-
-    async def one(sample: tuple[str, str]) -> tuple[tuple[str, str], PairVerdict | None,
-                                                     dict[str, Any] | None, str]:
-        ra = responses.get(answered[model_a][sample]["key"])
-        rb = responses.get(answered[model_b][sample]["key"])
-        if ra is None or rb is None:
-            return sample, None, None, "stored response missing"
-        request = loads(ra["request_json"]) or {}
-        question = question_text(request.get("messages") or [])
-        lang = _pick_language(language, question)
-        prompt = get_prompt("pairwise", lang)
-        stored = existing.get((sample[0], sample[1], prompt.hash))
-        if stored is not None and stored["status"] != "error":
-            return sample, None, stored, ""
-        verdict = await judge_pair(judge, question, ra["text"], rb["text"],
-                                   references.get(sample), language=lang)
-        return sample, verdict, None, ""
-
-    results = await asyncio.gather(*(one(s) for s in shared))
-    new_rows: list[dict[str, Any]] = []
-    now = time.time()
-    for sample, verdict, stored, missing in results:
-        if missing:
-            out.errors += 1
-            out.rows.append({"task": sample[0], "sample_id": sample[1], "status": "error",
-                             "winner": None, "reason": missing})
-            continue
-        if stored is not None:
-            out.reused += 1
-            row = stored
-        else:
-            assert verdict is not None
-            row = {
-                "run_id": run_id, "task": sample[0], "sample_id": sample[1],
-                "mode": "pairwise", "model_a": model_a, "model_b": model_b,
-                "judge_model": judge.name, "judge_identity": judge.identity,
-                **verdict.prompt_info, "status": verdict.status, "winner": verdict.winner,
-                "verdict_1": verdict.verdicts[0], "verdict_2": verdict.verdicts[1],
-                "cost": float(verdict.details.get("cost", 0.0)), "currency": judge.currency,
-                "details_json": dumps(verdict.details), "created_at": now,
-            }
-            new_rows.append(row)
-            out.cost += row["cost"]
-        out.prompts[row["prompt_hash"]] = {"prompt_id": row["prompt_id"],
-                                           "prompt_version": row["prompt_version"]}
-        status, winner = row["status"], row["winner"]
-        if status == "error":
-            out.errors += 1
-        elif status == "judge-parse-error":
-            out.parse_errors += 1
-        elif winner == "A":
-            out.wins += 1
-        elif winner == "B":
-            out.losses += 1
-        else:
-            out.ties += 1
-        out.rows.append({"task": sample[0], "sample_id": sample[1], "status": status,
-                         "winner": winner, "verdicts": [row["verdict_1"], row["verdict_2"]]})
-    _write_judgements(store, new_rows)
-    return out
-
-
-def _stored_judgements(store: Store, run_id: str, model_a: str, model_b: str,
-                       identity: str) -> dict[tuple[str, str, str], dict[str, Any]]:
-    t = schema.judgements
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).where(
-            (t.c.run_id == run_id) & (t.c.mode == "pairwise") & (t.c.model_a == model_a)
-            & (t.c.model_b == model_b) & (t.c.judge_identity == identity))).mappings().all()
-    return {(r["task"], r["sample_id"], r["prompt_hash"]): dict(r) for r in rows}
-
-
-def _write_judgements(store: Store, rows: list[dict[str, Any]]) -> None:
-    """Insert new verdicts, replacing stored ``error`` verdicts of the same key."""
-    if not rows:
-        return
-    t = schema.judgements
-    with store.engine.begin() as conn:
-        for r in rows:
-            conn.execute(t.delete().where(
-                (t.c.run_id == r["run_id"]) & (t.c.task == r["task"])
-                & (t.c.sample_id == r["sample_id"]) & (t.c.mode == r["mode"])
-                & (t.c.model_a == r["model_a"]) & (t.c.model_b == r["model_b"])
-                & (t.c.judge_identity == r["judge_identity"])
-                & (t.c.prompt_hash == r["prompt_hash"]) & (t.c.status == "error")))
-        conn.execute(t.insert(), rows)
-
-
-def stored_judgements(store: Store, run: str) -> list[dict[str, Any]]:
-    """Every stored verdict of a run, oldest first, with ``details`` decoded."""
-    run_id = store.resolve_run(run)
-    t = schema.judgements
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)
-                            ).mappings().all()
-    out = []
-    for r in rows:
-        d = dict(r)
-        d["details"] = loads(d.pop("details_json"))
-        out.append(d)
-    return out
 
 
 # ----------------------------------------------------------------------------- agreement

@@ -9,13 +9,26 @@ accidents, not hostile code, so every run here gets a fresh process with OS-leve
 What one run gets, in the order the child sets it up (see ``_make_child_setup``):
 
 * resource limits: CPU seconds, address space, file size, process count, no core dumps,
-  a small number of open files;
+  a small number of open files, a small POSIX message-queue allowance;
+* a memory cgroup of its own (v2 ``memory.max`` or v1 ``memory.limit_in_bytes``, swap
+  included), made below the harness's own cgroup, joined before anything else: ``memory_mb``
+  then bounds the whole run, every process and every kind of memory (memfds, shared memory,
+  tmpfs pages), and the kernel kills the run when it is exceeded (status ``memory``). Where
+  no cgroup can be made, memory is bounded per process (``RLIMIT_AS``) times the process
+  count, and a seccomp filter refuses ``memfd_create``, whose pages ``RLIMIT_AS`` does not see.
+  ``ExecResult.memory_bound`` says which;
 * ``PR_SET_NO_NEW_PRIVS`` (set-uid binaries cannot raise privileges again) and a parent-death
   signal (a run never outlives the harness thread that started it);
 * a new network namespace (only a loopback interface, and it is down), where the kernel
   allows it; otherwise a Python-level socket guard, which is weaker, and says so;
 * a new mount namespace in which every existing mount is read-only and the working directory
-  is a fresh, size-capped tmpfs, so nothing can be written outside it;
+  is a fresh, size-capped tmpfs, so nothing can be written outside it; ``/tmp``, ``/var/tmp``,
+  ``/dev/shm`` and ``/run`` are empty read-only tmpfs mounts, so the host's unix sockets and
+  scratch files there are out of reach (read-only alone would not do: connecting to a unix
+  socket needs write permission on the socket file, not on its file system);
+* a new IPC namespace: System V shared memory, semaphores and message queues, and POSIX
+  message queues, are the run's own and vanish with it (without a memory cgroup, its shared
+  memory is also capped at ``memory_mb``);
 * a new pid namespace with its own ``/proc``: the program cannot see or signal any process
   outside its run (the harness, other runs, command lines that may hold keys), and when it
   exits the kernel kills everything it left behind;
@@ -27,15 +40,16 @@ What one run gets, in the order the child sets it up (see ``_make_child_setup``)
 * when not root: a user namespace (if allowed) to get the other namespaces;
 * a new session (so the run's process group can be killed as a whole), an environment with
   nothing but ``PATH``, ``LANG``, ``HOME`` and ``TMPDIR`` (API keys never reach the program),
-  and ``stdin`` from ``/dev/null``.
+  and ``stdin`` from ``/dev/null`` or a pipe holding the caller's few bytes.
 
 What works is probed once per process (``sandbox_info``), and every ``ExecResult`` records the
 isolation that was in force for it, so a report can state how the code was contained.
 
 Not covered: the file system stays *readable* where file permissions allow it (world-readable
-files can be read, not changed), and memory is limited per process, not per run. Without
-root and without user namespaces only the limits, the session, the clean environment and the
-socket guard remain, and the program could signal the harness (same uid).
+files can be read, not changed; baimo's own store is owner-only, see ``baimo.paths``), and a
+world-writable unix socket outside the hidden directories could still be connected to.
+Without root and without user namespaces only the limits, the session, the clean environment
+and the socket guard remain, and the program could signal the harness (same uid).
 """
 
 from __future__ import annotations
@@ -170,8 +184,9 @@ class SandboxLimits:
             the kernel counts in seconds. Stops busy loops even when the wall clock is generous.
         wall_seconds: Wall-clock budget for the whole run; catches ``sleep``-based hangs and
             blocked I/O, which use no CPU.
-        memory_mb: Address-space limit per process (``RLIMIT_AS``); allocations beyond it fail
-            with ``MemoryError`` instead of pushing the machine into the OOM killer.
+        memory_mb: Memory for the whole run where a memory cgroup is available (see the module
+            docstring), and the address-space limit of each process (``RLIMIT_AS``) always,
+            so that one large allocation fails with ``MemoryError`` rather than a kill.
         file_size_mb: Largest file a process may write (``RLIMIT_FSIZE``). The writable working
             directory is a tmpfs of four times this size, where a mount namespace is available.
         max_processes: Processes and threads for the run's uid (``RLIMIT_NPROC``); stops fork
@@ -200,7 +215,8 @@ class ExecResult:
 
     Attributes:
         status: ``passed`` (exit status 0), ``failed`` (any other exit), ``timeout`` (CPU or
-            wall-clock limit), ``memory`` (died of ``MemoryError``/``ENOMEM``), ``error`` (the
+            wall-clock limit), ``memory`` (died of ``MemoryError``/``ENOMEM``, or the kernel
+            killed a process at the run's memory cgroup limit), ``error`` (the
             sandbox itself could not run the code; a harness problem, not the code's fault) or
             ``output-limit`` (stdout or stderr exceeded the byte cap and the run was killed).
         returncode: Exit status as ``subprocess`` reports it (negative for a signal), or None
@@ -1332,7 +1348,6 @@ def _probe() -> _Plan:
             ("netns", lambda p: replace(p, netns=True)),
             ("mount", lambda p: replace(p, mount=True)),
             ("pidns", lambda p: replace(p, pidns=True)),
-            ("ipcns", lambda p: replace(p, ipcns=True)),
             ("private-tmp", lambda p: replace(p, private_tmp=p.mount)),
         ]
         for feature, enable in trials:
@@ -1345,6 +1360,15 @@ def _probe() -> _Plan:
             else:
                 notes.append(f"{feature}: {detail}")
     plan = _probe_memory(plan, notes)
+    if _LIBC is not None and (is_root or plan.userns):
+        # After the memory probe: without a cgroup, the namespace's shared-memory caps must be
+        # settable too (see ``_ipc_sysctls``).
+        trial = replace(plan, ipcns=True)
+        ok, detail = _probe_plan(trial)
+        if ok:
+            plan = trial
+        else:
+            notes.append(f"ipcns: {detail}")
     if not plan.netns:
         plan = replace(plan, socket_guard=True)
     ok, detail = _probe_plan(plan)

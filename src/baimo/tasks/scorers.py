@@ -220,7 +220,8 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
         return _finish(sample, output, ok, got, "regex")
 
     def numeric(sample: Sample, output: ModelOutput) -> Score:
-        ext = extract_number(output.text, finish_reason=output.finish_reason)
+        question = sample.messages[-1].get("content") if sample.messages else None
+        ext = extract_number(output.text, finish_reason=output.finish_reason, question=question)
         if ext.number is None:
             return _finish(sample, output, None, None, ext.method, scorer="numeric")
         refs = _references(sample)

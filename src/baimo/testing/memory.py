@@ -155,3 +155,48 @@ class MemoryProvider:
     async def aclose(self) -> None:
         """Refuse later calls, as a closed HTTP client would."""
         self.closed = True
+
+
+# --------------------------------------------------------------------------- registration
+
+MEMORY_PROVIDERS: dict[str, MemoryProvider] = {}
+"""Providers that models with ``provider: memory`` reach, by their ``model`` id."""
+
+
+def serve_in_memory(model_id: str, provider: MemoryProvider) -> MemoryProvider:
+    """Make ``provider`` answer every configured model with ``provider: memory`` and
+    ``model: <model_id>``: the runner, the judge and ``models check`` then reach it through
+    the provider registry exactly as they reach a real endpoint."""
+    MEMORY_PROVIDERS[model_id] = provider
+    return provider
+
+
+def _register() -> None:
+    import contextlib
+    from collections.abc import AsyncIterator, Iterator
+
+    from baimo.config import ModelConfig
+    from baimo.errors import ConfigError
+    from baimo.models.base import Provider
+    from baimo.models.registry import ProviderKind, provider_kind, register_provider
+
+    @contextlib.asynccontextmanager
+    async def open_memory(cfg: ModelConfig, _pool: int | None) -> AsyncIterator[Provider]:
+        provider = MEMORY_PROVIDERS.get(cfg.model_id)
+        if provider is None:
+            raise ConfigError(f"model '{cfg.name}': no in-memory provider serves "
+                              f"'{cfg.model_id}'; call serve_in_memory() first")
+        yield provider
+
+    @contextlib.contextmanager
+    def no_url(cfg: ModelConfig) -> Iterator[str]:
+        raise ConfigError(f"model '{cfg.name}' is in memory: it has no URL to measure")
+        yield ""  # pragma: no cover
+
+    try:
+        provider_kind("memory")
+    except ConfigError:
+        register_provider(ProviderKind("memory", open_memory, no_url, local=True))
+
+
+_register()

@@ -1,0 +1,484 @@
+"""Page data: each function returns the JSON-ready dict a page renders and its API returns.
+
+Chart options are plain ECharts JSON passed through ``baimo.reports.html.safe_option`` (no
+functions, no unsafe links); the page's script draws them. Labels inside chart options are
+names and numbers only, so charts need no translation; their titles are in the templates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from baimo.reports.html import safe_option
+from baimo.store.web import JobRecord, RunListItem, SampleRow
+from baimo.tabular import csv_text
+from baimo.web.data import Workspace
+from baimo.web.jobs import JobManager
+
+TOP = 30  # models drawn in a leaderboard chart (the table shows all)
+PALETTE = ["#4f46e5", "#0891b2", "#16a34a", "#ea580c", "#db2777", "#7c3aed", "#ca8a04",
+           "#0f766e", "#64748b", "#dc2626"]
+
+
+def _r(x: float | None, d: int = 4) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), d)
+
+
+def run_item(r: RunListItem) -> dict[str, Any]:
+    return {"id": r.id, "kind": r.kind, "status": r.status, "created_at": r.created_at,
+            "finished_at": r.finished_at, "command": r.command, "models": list(r.models),
+            "rows": r.n_results}
+
+
+def job_item(j: JobRecord) -> dict[str, Any]:
+    return {"id": j.id, "kind": j.kind, "status": j.status, "spec": j.spec, "run_id": j.run_id,
+            "user": j.user_name, "created_at": j.created_at, "started_at": j.started_at,
+            "finished_at": j.finished_at, "exit_code": j.exit_code, "log_tail": j.log_tail}
+
+
+def sample_item(s: SampleRow | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    messages = None
+    if isinstance(s.request, dict):
+        messages = s.request.get("messages") or s.request.get("prompt")
+    return {"id": s.id, "model": s.model, "task": s.task, "sample_id": s.sample_id,
+            "category": s.category, "status": s.status, "score": s.score,
+            "extracted": s.extracted, "reason": s.reason, "details": s.details,
+            "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
+            "latency_s": s.latency_s, "ttft_s": s.ttft_s, "cost": s.cost,
+            "currency": s.currency, "cached": s.cached, "answer": s.answer,
+            "reasoning": s.reasoning, "request": messages,
+            "extraction": (s.details or {}).get("extraction") or (s.details or {}).get("method")}
+
+
+# -- charts ------------------------------------------------------------------------------------
+def interval_chart(rows: Sequence[Mapping[str, Any]], key: str = "capability") -> dict[str, Any]:
+    """Horizontal bars from the 95% interval's low to high end, a dot at the score."""
+    rows = [r for r in rows if r[key]["score"] is not None][:TOP]
+    names = [r["model"] for r in rows][::-1]
+    lo = [_r(100 * r[key]["ci_low"], 2) for r in rows][::-1]
+    span = [_r(100 * (r[key]["ci_high"] - r[key]["ci_low"]), 2) for r in rows][::-1]
+    pts = [_r(100 * r[key]["score"], 2) for r in rows][::-1]
+    return safe_option({
+        "grid": {"left": 150, "right": 30, "top": 10, "bottom": 30},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"},
+                    "formatter": "<b>{b}</b><br>{c2}"},
+        "xAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "yAxis": {"type": "category", "data": names, "axisLabel": {"width": 140,
+                                                                   "overflow": "truncate"}},
+        "series": [
+            {"type": "bar", "stack": "ci", "data": lo, "itemStyle": {"color": "transparent"},
+             "silent": True},
+            {"type": "bar", "stack": "ci", "data": span, "barWidth": 10,
+             "itemStyle": {"color": "#c7d2fe", "borderRadius": 5}},
+            {"type": "scatter", "data": pts, "symbolSize": 9, "itemStyle": {"color": "#4f46e5"},
+             "z": 5},
+        ]})
+
+
+def scatter_chart(points: Sequence[tuple[str, float | None, float | None]], x: str, y: str,
+                  *, x_log: bool = False) -> dict[str, Any]:
+    data = [{"name": n, "value": [_r(a, 4), _r(b, 4)]} for n, a, b in points
+            if a is not None and b is not None]
+    return safe_option({
+        "grid": {"left": 60, "right": 30, "top": 20, "bottom": 50},
+        "tooltip": {"trigger": "item", "formatter": "<b>{b}</b><br>{c}"},
+        "xAxis": {"type": "log" if x_log else "value", "name": x, "nameLocation": "middle",
+                  "nameGap": 30, "scale": True},
+        "yAxis": {"type": "value", "name": y, "scale": True},
+        "series": [{"type": "scatter", "data": data, "symbolSize": 12,
+                    "itemStyle": {"color": "#4f46e5", "opacity": 0.8},
+                    "label": {"show": len(data) <= 12, "formatter": "{b}", "position": "right",
+                              "fontSize": 11}}]})
+
+
+def bar_chart(items: Sequence[tuple[str, float | None]], unit: str = "") -> dict[str, Any]:
+    items = [(n, v) for n, v in items if v is not None][:TOP]
+    return safe_option({
+        "grid": {"left": 150, "right": 40, "top": 10, "bottom": 30},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "xAxis": {"type": "value", "axisLabel": {"formatter": "{value}" + unit}},
+        "yAxis": {"type": "category", "data": [n for n, _ in items][::-1],
+                  "axisLabel": {"width": 140, "overflow": "truncate"}},
+        "series": [{"type": "bar", "data": [_r(v, 4) for _, v in items][::-1], "barWidth": 12,
+                    "itemStyle": {"color": "#0891b2", "borderRadius": [0, 6, 6, 0]}}]})
+
+
+# -- pages -------------------------------------------------------------------------------------
+def overview(ws: Workspace, manager: JobManager) -> dict[str, Any]:
+    board = ws.leaderboards()
+    counts = ws.web.counts()
+    counts["results"] = ws.n_results()
+    recent, _ = ws.web.list_runs(limit=8)
+    jobs = ws.web.jobs(limit=5)
+    leaders = [m for m in board["models"] if m["capability"]["score"] is not None]
+    fastest = sorted((m for m in board["models"] if (m.get("speed") or {}).get("ttft_p50_s")),
+                     key=lambda m: m["speed"]["ttft_p50_s"])[:5]
+    return {"counts": counts, "leaders": leaders[:10], "tie_groups": board["tie_groups"][:5],
+            "fastest": [{"model": m["model"], **m["speed"]} for m in fastest],
+            "recent": [run_item(r) for r in recent], "jobs": [job_item(j) for j in jobs],
+            "cap_chart": interval_chart(leaders[:15]), "n_models": len(board["models"])}
+
+
+def leaderboards(ws: Workspace, dimension: str | None = None) -> dict[str, Any]:
+    board = ws.leaderboards()
+    models = board["models"]
+    if dimension and dimension in board["dimensions"]:
+        ranked = sorted((m for m in models if m["dimensions"].get(dimension)),
+                        key=lambda m: -(m["dimensions"][dimension]["score"] or 0))
+        rows = [{"model": m["model"], "capability": m["dimensions"][dimension]} for m in ranked]
+    else:
+        rows = [m for m in models if m["capability"]["score"] is not None]
+    speed = [m for m in models if m.get("speed")]
+    speed.sort(key=lambda m: (m["speed"]["ttft_p50_s"] is None, m["speed"]["ttft_p50_s"] or 0))
+    priced = [m for m in models if m["price"]["blended_per_1m"] is not None]
+    priced.sort(key=lambda m: m["price"]["blended_per_1m"])
+    value = [m for m in models if m.get("score_per_yuan") is not None]
+    value.sort(key=lambda m: -m["score_per_yuan"])
+    safety = [m for m in models if m.get("safety")]
+    safety.sort(key=lambda m: -((m["safety"] or {}).get("score") or 0))
+    charts = {
+        "capability": interval_chart(rows),
+        "speed": scatter_chart([(m["model"], (m["speed"]["ttft_p50_s"] or 0) * 1e3,
+                                 m["speed"]["output_tps_p50"]) for m in speed],
+                               "TTFT p50 (ms)", "tok/s"),
+        "cost": bar_chart([(m["model"], m["price"]["blended_per_1m"]) for m in priced]),
+        "value": scatter_chart([(m["model"], m["price"]["blended_per_1m"],
+                                 100 * m["capability"]["score"]) for m in value],
+                               "price / 1M", "capability %"),
+        "safety": scatter_chart([(m["model"],
+                                  100 * (((m["safety"] or {}).get("over_refusal") or {})
+                                         .get("rate") or 0),
+                                  100 * (((m["safety"] or {}).get("refusal") or {})
+                                         .get("rate") or 0)) for m in safety],
+                                "over-refusal %", "refusal %"),
+    }
+    return {"dimension": dimension, "dimensions": board["dimensions"], "tasks": board["tasks"],
+            "capability": rows, "tie_groups": board["tie_groups"], "speed": speed,
+            "cost": priced, "value": value, "safety": safety, "charts": charts,
+            "method": board["method"], "runs": board["runs"]}
+
+
+def leaderboards_csv(ws: Workspace) -> str:
+    board = ws.leaderboards()
+    head = ["rank", "model", "capability", "ci_low", "ci_high", *board["dimensions"],
+            "ttft_p50_s", "output_tps_p50", "price_blended_per_1m", "currency",
+            "cost_per_100_correct"]
+    rows = []
+    for m in board["models"]:
+        cap = m["capability"]
+        sp = m.get("speed") or {}
+        rows.append([m["rank"], m["model"], cap["score"], cap["ci_low"], cap["ci_high"],
+                     *[(m["dimensions"].get(d) or {}).get("score") for d in board["dimensions"]],
+                     sp.get("ttft_p50_s"), sp.get("output_tps_p50"),
+                     m["price"]["blended_per_1m"], m["currency"], m["cost_per_100_correct"]])
+    return csv_text(head, rows)
+
+
+def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | None,
+               status: str | None, category: str | None, q: str | None, page: int,
+               size: int) -> dict[str, Any]:
+    from baimo.errors import NotFound
+    from fastapi import HTTPException
+
+    try:
+        rid = ws.store.runs.resolve(run_id)
+    except (NotFound, Exception) as exc:
+        raise HTTPException(404, str(exc)) from None
+    rec = ws.store.runs.get(rid)
+    summary: list[dict[str, Any]] = []
+    if rec.kind == "eval":
+        stats = ws.run_stats(rid)
+        for st in stats:
+            summary.append({"model": st.model, "task": st.task, "category": st.category,
+                            "n": st.n, "scored": st.scored, "correct": st.correct,
+                            "errors": st.errors, "cost": st.cost, "currency": st.currency})
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for s in summary:
+            k = (s["model"], s["task"])
+            m = merged.setdefault(k, {"model": s["model"], "task": s["task"], "n": 0,
+                                      "scored": 0, "correct": 0.0, "errors": 0, "cost": 0.0,
+                                      "currency": s["currency"]})
+            for f in ("n", "scored", "correct", "errors", "cost"):
+                m[f] += s[f]
+        from baimo.stats import wilson
+
+        for m in merged.values():
+            m["accuracy"] = m["correct"] / m["scored"] if m["scored"] else None
+            lo, hi = wilson(m["correct"], m["scored"]) if m["scored"] else (None, None)
+            m["ci_low"], m["ci_high"] = lo, hi
+        summary = sorted(merged.values(), key=lambda m: (m["model"], m["task"]))
+        samples, total = ws.web.samples(rid, model=model or None, task=task or None,
+                                        status=status or None, category=category or None,
+                                        q=q or None, offset=(page - 1) * size, limit=size)
+        facets = {"model": sorted({st.model for st in stats}),
+                  "task": sorted({st.task for st in stats}),
+                  "category": sorted({st.category for st in stats if st.category})[:200],
+                  "status": ["ok", "wrong", "no-answer", "truncated", "error"]}
+    else:
+        samples, total, facets = [], 0, {}
+    last = max(1, math.ceil(total / size))
+    return {"run": {"id": rec.id, "kind": rec.kind, "status": rec.status,
+                    "created_at": rec.created_at, "finished_at": rec.finished_at,
+                    "command": rec.command, "models": [
+                        {"name": m.model_name, "status": m.status, "reason": m.reason}
+                        for m in rec.models]},
+            "summary": summary, "samples": [sample_item(s) for s in samples],
+            "facets": facets, "total": total, "page": min(page, last), "pages": last,
+            "filters": {"model": model, "task": task, "status": status, "category": category,
+                        "q": q}}
+
+
+def run_csv(ws: Workspace, run_id: str) -> str:
+    rid = ws.store.runs.resolve(run_id)
+    head = ["model", "task", "sample_id", "category", "status", "score", "extracted",
+            "reason", "answer", "prompt_tokens", "completion_tokens", "latency_s", "cost",
+            "currency"]
+    rows: list[list[Any]] = []
+    offset = 0
+    while True:
+        page, _ = ws.web.samples(rid, offset=offset, limit=2000)
+        if not page:
+            break
+        rows += [[s.model, s.task, s.sample_id, s.category, s.status, s.score, s.extracted,
+                  s.reason, s.answer, s.prompt_tokens, s.completion_tokens, s.latency_s,
+                  s.cost, s.currency] for s in page]
+        offset += len(page)
+    return csv_text(head, rows)
+
+
+def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: str | None,
+            category: str | None, diff: bool, page: int, size: int) -> dict[str, Any]:
+    tasks = ws.web.tasks()
+    all_models = ws.web.model_names()
+    if task is None and tasks:
+        task = tasks[0]
+    chosen = [m for m in dict.fromkeys(models) if m in all_models][:8]
+    if not chosen and task:
+        chosen = all_models[:2]
+    pairs = ws.web.latest_runs_with_task(chosen, task) if task else {}
+    rows, total = ws.web.compare(pairs, task or "", status=status or None,
+                                 category=category or None, differences_only=diff,
+                                 offset=(page - 1) * size, limit=size) if pairs else ([], 0)
+    sig = ws.significance(pairs, task) if task and len(pairs) > 1 else []
+    last = max(1, math.ceil(total / size))
+    return {"task": task, "tasks": tasks, "models": list(pairs), "all_models": all_models,
+            "runs": pairs, "missing": [m for m in chosen if m not in pairs],
+            "categories": ws.web.categories(pairs, task or "") if pairs else [],
+            "rows": [{"sample_id": sid, "category": cat,
+                      "cells": [sample_item(c) for c in cells]} for sid, cat, cells in rows],
+            "significance": sig, "total": total, "page": min(page, last), "pages": last,
+            "filters": {"status": status, "category": category, "diff": diff}}
+
+
+def perf(ws: Workspace, runs: Sequence[str]) -> dict[str, Any]:
+    """The perf report's sections for the chosen runs (default: the newest perf run)."""
+    from baimo.perf import level_summaries
+    from baimo.reports.html import Report
+    from baimo.reports.perf import perf_sections
+
+    perf_runs, _ = ws.web.list_runs(kind="perf", limit=100)
+    wanted = [r for r in runs if any(p.id == r for p in perf_runs)] or \
+        ([perf_runs[0].id] if perf_runs else [])
+    sections: list[dict[str, Any]] = []
+    if wanted:
+        recs = [ws.store.runs.get(r) for r in wanted]
+        rows = ws.store.perf.requests(wanted)
+        report = Report("perf")
+        perf_sections(report, recs, rows, levels=level_summaries(ws.store, wanted) or None)
+        for s in report.sections:
+            sections.append({"title": s.title,
+                             "charts": [{"id": cid, "option": safe_option(opt), "height": h}
+                                        for cid, opt, h in s.charts]})
+    levels = [{"run_id": rid, "model": model, "level": level,
+               "ttft_p50_s": ((summ.get("metrics") or {}).get("ttft_s") or {}).get("p50"),
+               "ttft_p99_s": ((summ.get("metrics") or {}).get("ttft_s") or {}).get("p99"),
+               "itl_p50_s": ((summ.get("metrics") or {}).get("itl_s") or {}).get("p50"),
+               "e2e_p50_s": ((summ.get("metrics") or {}).get("e2e_s") or {}).get("p50"),
+               "output_tps": (summ.get("throughput") or {}).get("output_tokens_per_s"),
+               "rpm": (summ.get("rate") or {}).get("rpm"),
+               "errors": (summ.get("counts") or {}).get("errors"),
+               "goodput": (summ.get("goodput") or {}).get("requests_per_s"),
+               "client_limited": ((summ.get("client") or {}).get("limited"))}
+              for rid, model, level, _p, _k, _v, summ in ws.web.perf_levels(wanted)]
+    return {"runs": [run_item(r) for r in perf_runs], "selected": wanted, "levels": levels,
+            "sections": sections}
+
+
+_CRITERIA = ("capability", "speed", "cost", "safety")
+
+
+def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float | None],
+           max_price: float | None, max_ttft: float | None, lang: str) -> dict[str, Any]:
+    from baimo.advise import Constraints, CriteriaSpec, ModelMeasurements, Profile, advise
+    from baimo.advise import builtin_scenarios
+    from baimo.reports.decision import (
+        ParetoInput,
+        pareto_option,
+        rank_acceptability_option,
+        rank_flow_option,
+    )
+    from baimo.scores.sensitivity import linear_sensitivity
+
+    scenarios = builtin_scenarios()
+    base = scenarios.get(scenario or "") or next(iter(scenarios.values()))
+    custom = {k: v for k, v in weights.items() if v is not None}
+    if custom and sum(custom.values()) > 0:
+        crit = CriteriaSpec(weights={k: float(v) for k, v in custom.items()})  # type: ignore[misc]
+    else:
+        crit = base.criteria
+    cons = base.constraints.model_copy(update={
+        **({"max_price_per_1m": max_price} if max_price is not None else {}),
+        **({"max_ttft_p95_s": max_ttft} if max_ttft is not None else {})})
+    profile = Profile(id=base.id, name_zh=base.name_zh, name_en=base.name_en,
+                      description=base.description, quote=base.quote, source=base.source,
+                      examples=base.examples, criteria=crit, constraints=cons,
+                      blend_input_share=base.blend_input_share,
+                      speed_ttft_share=base.speed_ttft_share)
+    board = ws.leaderboards()
+    inputs: list[ModelMeasurements] = []
+    for m in board["models"]:
+        metrics: dict[str, float] = {}
+        if m["capability"]["score"] is not None:
+            metrics["capability"] = float(m["capability"]["score"])
+        sp = m.get("speed") or {}
+        if sp.get("ttft_p95_s") is not None:
+            metrics["ttft_p95_s"] = float(sp["ttft_p95_s"])
+        if sp.get("output_tps_p50") is not None:
+            metrics["output_tps"] = float(sp["output_tps_p50"])
+        pr = m["price"]
+        if pr["input_per_1m"] is not None and pr["output_per_1m"] is not None:
+            metrics["price_in_per_1m"] = float(pr["input_per_1m"])
+            metrics["price_out_per_1m"] = float(pr["output_per_1m"])
+        if m.get("context_window"):
+            metrics["context_window"] = float(m["context_window"])
+        saf = (m.get("safety") or {}).get("score")
+        if saf is not None:
+            metrics["safety"] = float(saf)
+        attrs = {"currency": str(pr["currency"])} if pr.get("currency") else {}
+        inputs.append(ModelMeasurements(name=m["model"], metrics=metrics, attributes=attrs))
+    error = None
+    result: dict[str, Any] = {}
+    charts: dict[str, Any] = {}
+    try:
+        adv = advise(inputs, profile)
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        result = adv.to_dict()
+        front = {p.name for p in adv.pareto}
+        excluded = {e.name for e in adv.excluded}
+        pts = []
+        for m in board["models"]:
+            sp = m.get("speed") or {}
+            if m["capability"]["score"] is None or m["price"]["blended_per_1m"] is None \
+                    or sp.get("ttft_p95_s") is None:
+                continue
+            pts.append(ParetoInput(m["model"], float(m["capability"]["score"]),
+                                   float(m["price"]["blended_per_1m"]), float(sp["ttft_p95_s"]),
+                                   "frontier" if m["model"] in front else
+                                   "excluded" if m["model"] in excluded else "dominated"))
+        if pts:
+            charts["pareto"] = {"option": safe_option(pareto_option(pts[:60],
+                                                                   currency=adv.currency)),
+                                "height": 460}
+        top = adv.ranked[:12]
+        sens = linear_sensitivity(adv.weights, {r.name: r.criterion_scores for r in top},
+                                  draws=500)
+        if sens is not None:
+            opt, h = rank_flow_option(sens.oat, sens.baseline, [r.name for r in top])
+            charts["rank_flow"] = {"option": safe_option(opt), "height": h}
+            charts["acceptability"] = {
+                "option": safe_option(rank_acceptability_option(sens.acceptability)),
+                "height": 120 + 28 * len(top)}
+    from baimo.store.records import ScoreRecord
+
+    stored: list[ScoreRecord] = ws.store.scores.recent(None, 10)
+    return {"scenario": profile.id, "scenarios": [
+        {"id": p.id, "name": (p.name_zh if lang == "zh-CN" else p.name_en) or p.id,
+         "weights": p.weights} for p in scenarios.values()],
+        "profile": {"weights": profile.weights, "max_price": cons.max_price_per_1m,
+                    "max_ttft": cons.max_ttft_p95_s, "quote": base.quote,
+                    "source": base.source},
+        "advice": result, "error": error, "charts": charts,
+        "methodologies": _methodologies(),
+        "scores": [{"id": s.id, "methodology": s.methodology, "method": s.method,
+                    "scenario": s.scenario, "created_at": s.created_at,
+                    "ranking": _ranking(s.result)} for s in stored]}
+
+
+def _ranking(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for row in (result.get("ranking") or result.get("ranked") or [])[:10]:
+        if isinstance(row, dict):
+            out.append({"name": row.get("name") or row.get("alternative"),
+                        "score": row.get("score"), "rank": row.get("rank")})
+    return out
+
+
+def _methodologies() -> list[dict[str, Any]]:
+    from baimo.scores.methodology import list_methodologies
+
+    out = []
+    for m in list_methodologies():
+        out.append({"id": m.id, "title": m.title, "description": m.description,
+                    "mode": m.combine.mode, "gates": len(m.gates),
+                    "dimensions": [{"name": d.name, "name_en": d.name_en,
+                                    "weight": d.weight if isinstance(d.weight, int | float)
+                                    else None, "indicators": len(d.indicators)}
+                                   for d in m.dimensions],
+                    "source": f"{m.provenance.publisher}, {m.provenance.title} "
+                              f"({m.provenance.date})"})
+    return out
+
+
+def landscape(*, q: str | None, page: int, size: int) -> dict[str, Any]:
+    from baimo.landscape import load_catalog
+    from baimo.landscape.catalog import census_report, load_census
+    from baimo.reports.decision import landscape_sunburst_option, vendor_treemap_option
+    from baimo.web.industries import industries_chart, load_industries
+
+    cat = load_catalog()
+    records = list(cat.records)
+    if q:
+        needle = q.lower()
+        records = [r for r in records if needle in " ".join(
+            str(x) for x in (r.id, r.vendor, r.vendor_en, r.model, r.model_en, r.family,
+                             r.industry, r.region, *r.aliases) if x).lower()]
+    total = len(records)
+    last = max(1, math.ceil(total / size))
+    page = min(page, last)
+    shown = records[(page - 1) * size: page * size]
+    census = census_report(load_census()).to_dict()
+    ind = load_industries(cat)
+    return {"q": q, "total": total, "page": page, "pages": last,
+            "records": [{"id": r.id, "vendor": r.vendor, "vendor_en": r.vendor_en,
+                         "model": r.model, "model_en": r.model_en, "domain": r.domain,
+                         "industry": r.industry, "stage": r.stage, "weights": r.weights,
+                         "filing": r.filing, "region": r.region} for r in shown],
+            "census": census, "industries": ind,
+            "charts": {"map": safe_option(landscape_sunburst_option(cat.records)),
+                       "vendors": safe_option(vendor_treemap_option(cat.records)),
+                       "industries": safe_option(industries_chart(ind))}}
+
+
+def jobs(ws: Workspace, manager: JobManager, settings: Any) -> dict[str, Any]:
+    items = ws.web.jobs(limit=50)
+    from baimo.tasks.registry import SUITES
+
+    return {"jobs": [{**job_item(j), "progress": manager.progress(j)} for j in items],
+            "models": _configured_models(settings), "suites": sorted(SUITES),
+            "form_error": None}
+
+
+def _configured_models(settings: Any) -> list[str]:
+    from baimo.config import load_config
+
+    try:
+        cfg = load_config(settings.config_path)
+    except Exception:  # a broken models file shows as an empty choice, not a broken page
+        return []
+    return list(cfg.models)
