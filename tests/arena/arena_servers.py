@@ -7,6 +7,9 @@ models answer by name:
 * ``wordy-1``: a markdown answer with a header, a list and bold, also correct, and longer;
 * ``bad-1``: "The answer is X+1." (wrong).
 
+A prompt containing ``[[echo]]`` is echoed back, to carry script
+payloads into answers.
+
 The judge (``judge-1``) reads the ``<answer_a>``/``<answer_b>`` sections of the pairwise prompt
 and rules by correctness: ``[[A]]``/``[[B]]`` for the only correct answer, ``[[C]]`` when both
 are wrong, and, when both are correct, always ``[[A]]``: a judge with a pure position bias, so
@@ -34,6 +37,8 @@ def truth(prompt: str) -> int:
 
 
 def model_answer(model: str, prompt: str) -> str:
+    if "[[echo]]" in prompt:  # hostile output: the prompt's payload comes back verbatim
+        return f"Echo: {prompt}"
     x = truth(prompt)
     if model == "good-1":
         return f"The answer is {x}."

@@ -94,9 +94,9 @@ def oai(served_model: str) -> Iterator[openai.OpenAI]:
 
 
 def test_chat_with_content_parts_streamed_and_not(oai: openai.OpenAI) -> None:
-    parts: Any = [{"role": "user", "content": [{"type": "text", "text": "What is the capital"},
-                                               {"type": "text", "text": "of France?"}]}]
-    whole = oai.chat.completions.create(model=MODEL, messages=parts, max_tokens=8,
+    msgs: Any = [{"role": "user", "content": [{"type": "text", "text": "What is the capital"},
+                                              {"type": "text", "text": "of France?"}]}]
+    whole = oai.chat.completions.create(model=MODEL, messages=msgs, max_tokens=8,
                                         temperature=0)
     plain = oai.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": "What is the capital\nof France?"}],
@@ -108,7 +108,7 @@ def test_chat_with_content_parts_streamed_and_not(oai: openai.OpenAI) -> None:
     assert whole.object == "chat.completion" and whole.created > 0
 
     stream = oai.chat.completions.create(
-        model=MODEL, messages=parts, max_tokens=8, temperature=0, stream=True,
+        model=MODEL, messages=msgs, max_tokens=8, temperature=0, stream=True,
         stream_options={"include_usage": True})
     pieces, finishes, usage = [], [], None
     for chunk in stream:

@@ -323,6 +323,61 @@ def test_truncated_only_trusts_completed_markers() -> None:
     assert ex.status == "truncated"
 
 
+def test_review_of_every_option_marks_the_answer() -> None:
+    table = ("| 选项 | 内容 | 判断 |\n|---|---|---|\n| A | 夜盲症 | ✗ 错误 |\n| B | 佝偻病 | ✗ 错误 |\n"
+             "| C | 坏血病 | ✓ 正确 |\n| D | 脚气病 | ✗ 错误 |")
+    opts = ["夜盲症", "佝偻病", "坏血病", "脚气病"]
+    ex = extract_choice(table, 4, opts)
+    assert (ex.value, ex.method) == ("C", "elimination")
+    assert choice("逐项分析：\nA. 胃 —— 错误。\nB. 小肠 —— 正确。\nC. 大肠 —— 错误。\nD. 食道 —— 错误。",
+                  choices=["胃", "小肠", "大肠", "食道"]) == "B"
+    assert choice("- **(A) Coal** — not correct.\n- **(B) Wind** — correct.\n- **(C) Oil** — "
+                  "can be ruled out.") == "B"
+    assert choice("A ✗\nB ✓\nC ✗\nD ✗") == "B"
+    assert choice("- **A**：x = 2 是根 ✅\n- **B**：x = −2 是根 ✅\n- **C**：无实根 ❌", multi=True) == "AB"
+
+
+def test_all_except_and_all_of_them_for_multi_answer() -> None:
+    assert choice("All of them except B — photosynthesis happens in chloroplasts.",
+                  multi=True) == "ACD"
+    assert choice("除了 C 以外都对。", multi=True) == "ABD"
+    assert choice("Everything except option B is true.", multi=True) == "ACD"
+    assert choice("全选。", multi=True) == "ABCD"
+    # A single-answer question is not read this way.
+    assert extract_choice("All of them except B.", 4).status == "no-answer"
+
+
+def test_multi_answer_by_option_text_and_letter_forms() -> None:
+    gases = ["Helium", "Oxygen", "Argon", "Nitrogen", "Krypton"]
+    assert choice("The correct ones are Helium, Argon and Krypton.", 5, choices=gases,
+                  multi=True) == "ACE"
+    assert choice("答案是 A C E。", 5, multi=True) == "ACE"
+    assert choice("A项、C项、D项正确。", multi=True) == "ACD"
+    assert choice("选项A和选项C正确。", multi=True) == "AC"
+    assert choice("So: A, B and D.", multi=True) == "ABD"
+    assert choice("(A)(C)", multi=True) == "AC"
+
+
+def test_rejected_and_mistaken_letters_after_the_answer_are_not_answers() -> None:
+    assert choice("答案是C。\n\n注意：不要误选D，D项“13”是常见的干扰项。") == "C"
+    assert choice("答案是A。\n\n易错点：很多同学会错选C。") == "A"
+    assert choice("Neither A nor B fits, and D describes another process. C is the only one "
+                  "that does.") == "C"
+    assert choice("I think it's B. Actually, looking again, C is right.") == "C"
+
+
+def test_ordinals_options_with_symbols_and_adverbs() -> None:
+    assert choice("The third option (Ottawa) is correct.") == "C"
+    assert choice("第二个选项是正确的。") == "B"
+    assert choice("The last option is correct.") == "D"
+    assert choice("答案应为：−1。", choices=["−1", "0", "1", "3"]) == "A"
+    assert choice("**3 × 10⁸ m/s**", choices=["3 × 10⁵ m/s", "3 × 10⁸ m/s", "3 × 10¹⁰ m/s",
+                                              "3 × 10⁶ m/s"]) == "B"
+    assert choice("A lot of students choose Habeas corpus here.\n\nDefinitely B.") == "B"
+    assert choice("B is wrong, A is wrong, D is wrong — so C.") == "C"
+    assert choice("The answer is A alone — Mitochondria.", multi=True) == "A"
+
+
 # ---------------------------------------------------------------------------------------------
 # extract_number
 # ---------------------------------------------------------------------------------------------
@@ -542,6 +597,36 @@ def test_answer_sentence_beats_checks_steps_and_dates_after_it() -> None:
 def test_ranges_hedges_and_undetermined_are_no_answer(text: str, method: str) -> None:
     ex = extract_number(text)
     assert (ex.status, ex.value, ex.method) == ("no-answer", None, method), ex
+
+
+def test_numbers_after_the_answer_that_are_not_the_answer() -> None:
+    # A wrong answer the text warns about, a citation, a restatement, an aside.
+    assert number("**Answer: 0.875**\n\n(A frequent wrong answer is 0.78.)") == 0.875
+    assert number("答案：89 分[2]\n\n参考：[1] 教材第3章第45页；[2] 例题7（2019年版）") == 89
+    assert number("两天合计为负一点五元，也就是一共下跌了1.5元。") == -1.5
+    assert number("Marketing is 25% of the budget. The remaining 75% ($60k) is split.") == 25
+    assert number("So Mia has 17 left, which is 3 more than the 14 that Tom now has.") == 17
+    assert number("A marathon is 42.195 km (26.2 miles).") == 42.195
+    assert number("27 ÷ 6 = 4……3\n\n每人最多分到4个，还剩下3个。") == 4
+    assert number("所以需要 24 小时。\n\n不过也有人会误算成 1/6 + 1/8 = 7/24，得到 3.4 小时。") == 24
+    assert number("| 合计 | 70 |\n| **平均** | **14** |") == 14
+
+
+def test_the_answer_sentence_prefers_what_the_working_computed_or_the_question_lacks() -> None:
+    working = "x = 3\n答：三年后父亲的年龄是儿子的4倍。"
+    assert number(working) == 3
+    assert number("答：三年后父亲的年龄是儿子的4倍。", question="多少年后父亲的年龄是儿子的4倍？") == 3
+    assert number("第一天：40（页）\n两天共看：40 + 60 = 100（页）\n\n答：两天共看了100页，还剩140页没看。") == 100
+
+
+def test_refusals_and_truncated_answer_first() -> None:
+    ex = extract_number("抱歉，我无法提供这方面的信息。请拨打 120 急救电话。")
+    assert (ex.status, ex.method) == ("no-answer", "refusal")
+    ex = extract_number("The sum is **5050**.\n\nPair 1 with 100, then 50 × 101 = 50",
+                        finish_reason="length")
+    assert (ex.status, ex.number, ex.method) == ("ok", 5050, "answer-first")
+    assert extract_number("Let's compute 3 × 4 = 12.\n\nThen", finish_reason="length").status == (
+        "truncated")
 
 
 def test_conversions_and_changes_are_not_hedges_or_ranges() -> None:

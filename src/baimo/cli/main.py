@@ -16,7 +16,6 @@ from typer.core import TyperCommand
 from baimo.cli.console import BaimoGroup, Column, emit_json, emit_table, err, new_app, out, safe
 
 if TYPE_CHECKING:
-    from baimo.config import ModelConfig
     from baimo.runs.runner import ModelProgress
     from baimo.store.records import ResultRecord
     from baimo.store.store import Store
@@ -285,8 +284,10 @@ def models_check(names: Annotated[list[str] | None, typer.Argument()] = None,
     cfg = load_config(config)
     targets = [cfg.get(n) for n in names] if names else list(cfg.models.values())
 
+    from baimo.models.check import check_model
+
     async def all_() -> list[dict[str, Any]]:
-        return list(await asyncio.gather(*(_check_one(m) for m in targets)))
+        return list(await asyncio.gather(*(check_model(m) for m in targets)))
 
     results = asyncio.run(all_())
     if as_json:
@@ -296,43 +297,11 @@ def models_check(names: Annotated[list[str] | None, typer.Argument()] = None,
             ["model", "ok", "latency s", "TTFT s", "streaming", "usage returned", "detail"],
             [[r["model"], Text("yes", "green") if r["ok"] else Text("no", "red"),
               r.get("latency_s", "-"), r.get("ttft_s", "-"), r.get("streaming", "-"),
-              r.get("usage_returned", "-"), r.get("error") or repr(r.get("reply", ""))]
+              r.get("usage_returned", "-"),
+              "; ".join([r.get("error") or repr(r.get("reply", "")), *r.get("warnings", [])])]
              for r in results])
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
-
-
-async def _check_one(m: ModelConfig) -> dict[str, Any]:
-    """One tiny real request through the model's provider (the embedded engine is started
-    and stopped by its provider): reachability, streaming, ``usage`` support and latency.
-    Failures are results, not exceptions: one bad model must not hide the others."""
-    import asyncio
-
-    from baimo.errors import BaimoError
-    from baimo.models.base import ProviderError
-    from baimo.models.registry import open_provider
-
-    out: dict[str, Any] = {"model": m.name, "ok": False}
-    try:
-        async with open_provider(m, pool_size=1) as provider:
-            start = time.perf_counter()
-            comp = await asyncio.wait_for(
-                provider.complete([{"role": "user", "content": "Reply with the word: pong"}],
-                                  {"max_tokens": 8, "temperature": 0}),
-                timeout=m.limits.timeout_s)
-            out.update(ok=True, latency_s=round(time.perf_counter() - start, 3),
-                       ttft_s=None if comp.timing.first_token is None
-                       else round(comp.timing.first_token - comp.timing.sent, 3),
-                       streaming=m.stream and len(comp.timing.chunk_times) > 0,
-                       usage_returned=not comp.usage.estimated, reply=comp.text[:40],
-                       server_model=comp.model)
-    except ProviderError as exc:
-        out["error"] = exc.reason()
-    except TimeoutError:
-        out["error"] = f"timeout after {m.limits.timeout_s:g} s"
-    except BaimoError as exc:  # a missing key or package is reported, not raised
-        out["error"] = str(exc)
-    return out
 
 
 @runs_app.command("list")

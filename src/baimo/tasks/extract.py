@@ -203,6 +203,7 @@ def _prepare(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
     text = text.replace("\u22c5", "·").replace("\u2217", "*")
+    text = text.replace("\u2019", "'").replace("\u2018", "'")  # "It’s C", "can’t be determined"
     # Long runs of blanks carry no meaning and make regular expressions slow.
     return _BLANK_RUN.sub(" ", _NEWLINE_RUN.sub("\n\n", text))
 
@@ -560,12 +561,13 @@ def _last_marker_candidate(
 
 
 _LONE_LINE = re.compile(
-    r"[\s*#>$`'\"“(\[{【「]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
+    r"[\s*#>$`'\"“(\[{【「→➜=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*|选项|选)?\s*"
     r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+|\)\s*\()[A-Z])*|[A-Z]{2,})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
+    r"(?:[(（](?:not|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)"
 )
 _LETTER_TEXT_LINE = re.compile(
     r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
@@ -650,15 +652,16 @@ _VERDICT = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]*"
     r"(?P<l>[A-Z](?:[)\]*】]*\s*(?:项|选项)?\s*(?:[、,]\s*(?:and\s+)?|和|与|及|and|&)\s*"
     r"(?:(?:option|choice)\s+|选项\s*)?"
-    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*)[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）])?"
+    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b)))"
+    r"[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）])?"
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
-    r"|\s*[:.]\s*(?i:correct|true)\b"
+    r"|\s*[:.\-—–]\s*(?i:correct|true|right)\b"
     r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply)\b"
-    r"|\s*(?:项|选项)?\s*(?:是|为|说法|表述)?\s*"
+    r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
     r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|正确答案)"
     r")"
 )
@@ -782,6 +785,9 @@ _ORDINAL_OPTION = re.compile(
 )
 
 
+_LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|emph|underline)\s*\{([^{}]*)\}")
+
+
 def _ordinals_as_letters(text: str, n_choices: int) -> str:
     """Write "the third option" / "第三个选项" as "option C" / "选项C", so the letter rules
     (markers, negations, verdicts) read them like any other letter."""
@@ -829,7 +835,7 @@ def extract_choice(
     _, answer = strip_reasoning(_prepare(text))
     if choices:
         choices = [_prepare(c) for c in choices]  # the same spelling as the answer ("x²")
-    answer = _ordinals_as_letters(answer, n_choices)
+    answer = _ordinals_as_letters(_LATEX_WRAP.sub(r"\1", answer), n_choices)
 
     def found(letters: Sequence[str], method: str) -> Extraction:
         return Extraction("ok", "".join(sorted(letters)), method, truncated=truncated)
@@ -1094,7 +1100,7 @@ _EN_DEN_WORD = "|".join(sorted(_EN_DENOMINATORS, key=len, reverse=True))
 _EN_NUMBER = re.compile(
     rf"(?<![A-Za-z-])(?P<neg>(?:negative|minus)\s+)?"
     rf"(?P<words>(?:(?P<halfof>half\s+)?a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
-    rf"(?:{_EN_WORD})"
+    rf"(?:{_EN_WORD}|a(?=[\s-]+(?:half|third|quarter|fourth|fifth|tenth)\b))"
     rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
     rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+)?"
     rf"(?:(?P<half>\s+and\s+a\s+half)|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
@@ -1106,6 +1112,8 @@ _EN_NUMBER = re.compile(
 
 def _en_integer(words: str) -> int | None:
     """Value of English number words ("one hundred and five", "twenty-four"), or None."""
+    if words.strip().lower() == "a":
+        return 1  # "a third"
     total = current = 0
     last = ""  # kind of the previous word: small, tens, hundred, scale
     for w in re.findall(r"[a-z]+", words.lower()):
@@ -1158,6 +1166,7 @@ def _en_number(m: re.Match[str]) -> _Number | None:
 
 def _clean_latex(text: str) -> str:
     """Rewrite the LaTeX that wraps numbers (``\\frac``, ``\\,``, ``\\%``) as plain text."""
+    text = re.sub(r"(\d)\s*(\\[dt]?frac)", r"\1 \2", text)  # 2\frac{1}{2} is 2 1/2
     text = re.sub(r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}", r"\1/\2", text)
     text = re.sub(r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2", text)
     text = re.sub(r"\\(?:text|mathrm|mathbf|textbf|operatorname)\s*\{([^{}]*)\}", r"\1", text)
@@ -1169,7 +1178,8 @@ def _clean_latex(text: str) -> str:
 
 
 _ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
-_ANY_EN_WORD = re.compile(rf"(?<![A-Za-z])(?:{_EN_WORD})", re.IGNORECASE)
+_ANY_EN_WORD = re.compile(rf"(?<![A-Za-z])(?:{_EN_WORD}|half|third|quarter|fourth|fifth|tenth)",
+                          re.IGNORECASE)
 
 
 def _arabic_numbers(text: str) -> list[_Number]:
@@ -1488,8 +1498,9 @@ _UNDETERMINED = re.compile(
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
 _REFUSAL = re.compile(
     r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry|unfortunately)[,.!]?\s*(?:but\s+)?)?"
-    r"(?:I\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|'m\s+not\s+able\s+to)"
-    r"\s+(?:help|assist|provide|answer|give|share|do\s+that))"
+    r"(?:I(?:\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|am\s+unable\s+to)"
+    r"|'m\s+(?:not\s+able|unable)\s+to)"
+    r"\s+(?:help|assist|provide|answer|give|share|do\s+that|support))"
     r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*[^\n。!?]{0,12}?(?:我)?(?:无法|不能|不便)(?:提供|回答|协助|帮助)",
     re.IGNORECASE,
 )
@@ -1525,12 +1536,16 @@ _LABELS = re.compile(
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
 )
+_ARITHMETIC = re.compile(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
 _PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
 # After a computed result, an operator or a variable means the number was only a factor.
 _OPERATOR_AFTER = re.compile(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
 # "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
 _ASIDE_START = re.compile(
-    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他)"
+    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
+    r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
+    r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
+    r"|as\s+an\s+aside)"
     r"(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -1711,7 +1726,7 @@ def _conclusion(body: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
     for m in reversed(starts):
         stop = _SENTENCE_END.search(body, m.end(), m.end() + _MAX_SEGMENT)
         end = stop.start() if stop else min(len(body), m.end() + _MAX_SEGMENT)
-        if "=" in body[end:]:
+        if "=" in body[end:] or _ARITHMETIC.search(body, end):
             return None
         segment = body[m.end() : end]
         chinese = any(_is_cjk(c) for c in m.group())

@@ -35,7 +35,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from baimo import __version__
 from baimo.store.store import Store
-from baimo.web import pages
+from baimo.web import arena, pages
 from baimo.web.data import Workspace
 from baimo.web.i18n import COOKIE, LANGS, Formats, negotiate, translations
 from baimo.web.jobs import JobManager
@@ -139,7 +139,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return Response(echarts_js(), media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     app.include_router(pages.router)
+    app.include_router(arena.router)  # blind battles, votes, arena leaderboard
     return app
 
 

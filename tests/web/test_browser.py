@@ -1,0 +1,216 @@
+"""``baimo serve`` in Debian's Chromium (Playwright, never a downloaded browser): every page in
+both languages with screenshots in build/web/, filters and compare, jobs started, watched and
+cancelled, and script payloads in model output that never run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baimo.testing.mockserver import MockConfig, MockServer
+from conftest import LiveServer
+from support import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "web"
+PAGES = {"overview": "/", "leaderboards": "/leaderboards", "runs": "/runs",
+         "compare": "/compare?task=hostile&models=alpha&models=beta&models=gamma",
+         "perf": "/perf", "decide": "/decide", "landscape": "/landscape", "jobs": "/jobs"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser: Any, lang: str) -> tuple[Any, Any, list[str]]:
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale=lang,
+                              extra_http_headers={"Accept-Language": lang})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and "favicon" not in m.text else None)
+    return ctx, page, errors
+
+
+def _ready(page: Any) -> None:
+    page.wait_for_function("window.baimoReady === true", timeout=30000)
+
+
+def _charts(page: Any) -> tuple[int, int]:
+    return page.evaluate("""() => {
+        const els = [...document.querySelectorAll('.chart')];
+        return [els.length, els.filter((e) => e.querySelector('svg path, svg text')).length];
+    }""")
+
+
+def _eval_run(live: LiveServer) -> str:
+    import httpx
+
+    runs = httpx.get(live.url + "/api/v1/runs?kind=eval").json()["runs"]
+    return str(next(r["id"] for r in runs if "alpha" in r["models"]))
+
+
+def test_every_page_in_both_languages(browser: Any, live: LiveServer) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pages = {**PAGES, "run": f"/runs/{_eval_run(live)}?task=hostile"}
+    for lang in ("en", "zh-CN"):
+        ctx, page, errors = _page(browser, lang)
+        for name, path in pages.items():
+            page.goto(live.url + path)
+            _ready(page)
+            page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+            page.wait_for_timeout(150)
+            n, drawn = _charts(page)
+            assert n == drawn, f"{name} ({lang}): {drawn} of {n} charts drawn"
+            assert page.evaluate("document.documentElement.lang") == lang
+            nav = page.inner_text("nav.main-nav")
+            assert ("排行榜" in nav) == (lang == "zh-CN"), (name, lang, nav)
+            page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"), full_page=True)
+            assert page.evaluate("typeof window.__pwned") == "undefined", (name, lang)
+        assert not errors, errors
+        ctx.close()
+
+
+def test_script_payloads_in_model_output_never_run(browser: Any, live: LiveServer) -> None:
+    run = _eval_run(live)
+    ctx, page, errors = _page(browser, "en")
+    for path in [f"/runs/{run}?task=hostile", f"/runs/{run}?task=hostile&page=1&model=alpha",
+                 "/compare?task=hostile&models=alpha&models=beta&models=gamma",
+                 "/compare?task=hostile&models=alpha&models=gamma&diff=true", "/runs",
+                 "/leaderboards", "/"]:
+        page.goto(live.url + path)
+        _ready(page)
+        page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
+        # hover every chart point (tooltips are HTML) and click every link a payload could be
+        for el in page.query_selector_all(".chart svg path")[:30]:
+            el.hover(force=True)
+        shown = page.inner_text("main")
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+        assert page.evaluate(
+            "[...document.querySelectorAll('a[href]')].filter((a) => "
+            "a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length"
+        ) == 0, path
+        if "hostile" in path and "diff" not in path:
+            assert "<script>window.__pwned=1</script>" in shown  # shown as text, unaltered
+            assert "<img src=x onerror=window.__pwned=1>" in shown
+    assert not errors, errors
+    ctx.close()
+
+
+def test_filter_runs_and_compare_models(browser: Any, live: LiveServer) -> None:
+    ctx, page, errors = _page(browser, "en")
+    page.goto(live.url + "/runs")
+    _ready(page)
+    assert page.locator("#results tbody tr").count() == 3
+    page.select_option("select[name=kind]", "perf")
+    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
+    assert "perf" in page.inner_text("#results tbody tr")
+    assert "kind=perf" in page.url  # the filter is in the address, so the link can be shared
+    page.goto(live.url + "/compare")
+    _ready(page)
+    page.select_option("select[name=task]", "plain")
+    page.select_option("select[name=models]", ["alpha", "gamma"])
+    page.click("#compare-form button")
+    _ready(page)
+    all_rows = page.locator("table.matrix tbody tr").count()
+    assert all_rows == 40
+    assert page.locator("text=Paired significance").count() == 1
+    page.check("input[name=diff]")
+    page.click("#compare-form button")
+    _ready(page)
+    diff_rows = page.locator("table.matrix tbody tr").count()
+    assert 0 < diff_rows < all_rows
+    page.screenshot(path=str(SHOTS / "compare-diff-en.png"), full_page=True)
+    assert not errors, errors
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def job_server(web_home: dict[str, Any], mock: MockServer) -> Iterator[LiveServer]:
+    import yaml
+
+    with MockServer(MockConfig(ttft_s=0.6)) as slow:
+        cfg = web_home["tmp"] / "jobs-models.yaml"
+        cfg.write_text(yaml.safe_dump({"models": [
+            {"name": "alpha", "provider": "openai-compatible", "base_url": mock.base_url,
+             "model": "alpha"},
+            {"name": "slow", "provider": "openai-compatible", "base_url": slow.base_url,
+             "model": "slow", "limits": {"concurrency": 1}}]}))
+        srv = LiveServer(web_home["db"], cfg)
+        yield srv
+        srv.close()
+
+
+def _job_row(page: Any, timeout: float, want: tuple[str, ...]) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = page.evaluate("""() => {
+            const row = document.querySelector('tr[data-job]');
+            return row ? (row.dataset.status || row.querySelector('.job-status').innerText) : '';
+        }""")
+        if any(w in status for w in want):
+            return str(status)
+        page.wait_for_timeout(250)
+    raise AssertionError(f"job did not reach {want}; last status {status!r}")
+
+
+def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
+                                                        job_server: LiveServer) -> None:
+    import httpx
+
+    ctx, page, errors = _page(browser, "en")
+    page.goto(job_server.url + "/jobs")
+    _ready(page)
+    page.select_option("select[name=kind]", "eval")
+    page.select_option("select[name=models]", ["alpha"])
+    page.select_option("select[name=suites]", ["demo"])
+    page.fill("input[name=limit]", "4")
+    page.click("#job-form button")
+    _ready(page)
+    _job_row(page, 120, ("done",))
+    _ready(page)
+    job = httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"][0]
+    assert job["status"] == "done" and job["run_id"]
+    run = httpx.get(job_server.url + f"/api/v1/runs/{job['run_id']}").json()
+    assert run["run"]["status"] == "done" and run["total"] == 4
+    page.screenshot(path=str(SHOTS / "jobs-done-en.png"), full_page=True)
+
+    # a slow job (one request at a time, 0.6 s each): cancel it once some samples are stored
+    page.select_option("select[name=models]", ["slow"])
+    page.fill("input[name=limit]", "")
+    page.click("#job-form button")
+    _ready(page)
+    deadline = time.monotonic() + 120
+    while True:
+        slow = httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"][0]
+        prog = httpx.get(job_server.url + f"/api/v1/jobs/{slow['id']}").json()["progress"]
+        if prog["done"] >= 2:
+            break
+        assert time.monotonic() < deadline, prog
+        time.sleep(0.3)
+    page.reload()
+    _ready(page)
+    page.click(f"#job-{slow['id']} button:has-text('Cancel')")
+    _ready(page)
+    _job_row(page, 60, ("interrupted",))
+    final = httpx.get(job_server.url + f"/api/v1/jobs/{slow['id']}").json()
+    assert final["status"] == "interrupted"
+    run = httpx.get(job_server.url + f"/api/v1/runs/{final['run_id']}").json()
+    assert run["run"]["status"] == "interrupted"
+    assert 2 <= run["total"] < 32  # it kept what it finished, and did not finish
+    page.screenshot(path=str(SHOTS / "jobs-cancelled-en.png"), full_page=True)
+    assert not errors, errors
+    ctx.close()
