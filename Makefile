@@ -10,6 +10,8 @@ PIP     := $(BIN)/pip
 STAMP   := $(VENV)/.installed
 ECHARTS := src/baimo/reports/static/echarts.min.js
 ECHARTS_VERSION := 6.1.0
+HTMX    := src/baimo/web/static/htmx.min.js
+HTMX_VERSION := 2.0.8
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test lint typecheck check vendor bench clean
@@ -20,7 +22,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing baimo and its dependencies (first time: llama-cpp-python compiles, ~9 min)"
-	$(PIP) install -q -e '.[local,dev,postgres,hub,code,mcda]'
+	$(PIP) install -q -e '.[local,dev,postgres,hub,code,mcda,web,monitor]'
 	touch $(STAMP)
 
 # ECharts is loaded from npm at build time and inlined into reports (no CDN, works offline).
@@ -29,13 +31,20 @@ $(ECHARTS):
 	cd build/npm && npm install --no-audit --no-fund --silent echarts@$(ECHARTS_VERSION)
 	cp build/npm/node_modules/echarts/dist/echarts.min.js $(ECHARTS)
 
-vendor: $(ECHARTS)
+# htmx (the web workspace's interaction library) is vendored the same way: from npm, at build
+# time, served by baimo serve itself (no CDN).
+$(HTMX):
+	@mkdir -p build/npm src/baimo/web/static
+	cd build/npm && npm install --no-audit --no-fund --silent htmx.org@$(HTMX_VERSION)
+	cp build/npm/node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
-demo: $(STAMP) $(ECHARTS)
+vendor: $(ECHARTS) $(HTMX)
+
+demo: $(STAMP) $(ECHARTS) $(HTMX)
 	$(BIN)/baimo demo --report build/demo-report.html
-	@echo "Open build/demo-report.html in a browser (it works offline)."
+	@echo "Open build/demo-report.html in a browser (it works offline), or explore every result in the workspace: $(BIN)/baimo serve  (then open http://127.0.0.1:8000/)"
 
-test: $(STAMP) $(ECHARTS)
+test: $(STAMP) $(ECHARTS) $(HTMX)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

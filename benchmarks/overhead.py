@@ -70,8 +70,8 @@ def bench_baimo(base_url: str, n: int) -> tuple[float, float]:
         store = Store(f"sqlite:///{d}/bench.db")
         with measure() as c:
             out = run_eval(store, [model], [task])
-        rows = store.results([out.run_id])
-        assert len(rows) == n and all(r["status"] == "ok" for r in rows), "baimo run failed"
+        rows = store.runs.results([out.run_id])
+        assert len(rows) == n and all(r.status == "ok" for r in rows), "baimo run failed"
         store.close()
     return n / c.wall, 1000 * c.cpu / n
 

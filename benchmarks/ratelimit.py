@@ -46,7 +46,7 @@ def one(rpm: int, n: int, tell_client: bool) -> tuple[float, int, int]:
             t0 = time.perf_counter()
             out = run_eval(store, [model], [task])
             elapsed = time.perf_counter() - t0
-            ok = sum(r["status"] == "ok" for r in store.results([out.run_id]))
+            ok = sum(r.status == "ok" for r in store.runs.results([out.run_id]))
         stats = srv.stats()
     return elapsed, ok, stats["rate_limited"]
 

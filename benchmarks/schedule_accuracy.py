@@ -72,17 +72,17 @@ def main() -> int:
                         arrivals=args.arrivals, input_tokens=32,
                         output_tokens=20, ignore_eos="on", tokenizer="words")
         out = run_perf(store, spec, [model])
-        rows = store.perf_rows([out.run_id])
+        rows = store.perf.requests([out.run_id])
         naive_res = None
         if args.naive:
             n = round(args.rate * args.duration)
             naive_res = asyncio.run(naive(srv.base_url, args.rate, n, 0))
     s = out.summaries["mock"][0]
-    sent = np.sort(np.asarray([r["sent"] for r in rows if r["sent"] is not None]))
-    lags = np.asarray([r["sent"] - r["scheduled"] for r in rows if r["sent"] is not None])
+    sent = np.sort(np.asarray([r.sent for r in rows if r.sent is not None]))
+    lags = np.asarray([r.sent - r.scheduled for r in rows if r.sent is not None])
     n = len(sent)
     achieved = (n - 1) / (sent[-1] - sent[0])
-    sched = np.sort(np.asarray([r["scheduled"] for r in rows]))
+    sched = np.sort(np.asarray([r.scheduled for r in rows]))
     offered = (len(sched) - 1) / (sched[-1] - sched[0])
     err = achieved / args.rate - 1.0
     p99 = float(np.percentile(lags, 99))

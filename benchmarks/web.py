@@ -86,8 +86,8 @@ def build(path: Path, n_models: int, n_samples: int, seed: int = 0) -> None:
                     if status != "error":
                         responses.append(ResponseRecord(
                             key=key, model_identity=m[:32], request_json=(
-                                '{"messages":[{"role":"user","content":"问题 %d：下列哪项正确？"}]}'
-                                % i), response_json="{}", text=answer, reasoning="",
+                                '{"messages":[{"role":"user","content":"问题 '
+                                f'{i}：下列哪项正确？"}}]}}'), response_json="{}", text=answer, reasoning="",
                             finish_reason="stop", prompt_tokens=80, completion_tokens=12,
                             cached_tokens=0, reasoning_tokens=0, usage_estimated=False,
                             latency_s=0.3, ttft_s=0.1))

@@ -189,6 +189,9 @@ class ModelConfig(_Strict):
     gguf_path: str | None = None
     vendor: str | None = None
     open_weights: bool | None = None
+    family: str | None = None
+    """The underlying model this endpoint serves (``deepseek-v3``): ``baimo monitor vendors``
+    compares the endpoints of one family (see ``baimo.monitor``)."""
 
     @field_validator("provider")
     @classmethod
@@ -324,6 +327,9 @@ class ModelsFile(_Strict):
     """Task name → capability dimension, over the built-in mapping (for the profile)."""
     plugins: list[str] = Field(default_factory=list)
     """Modules or ``.py`` files imported at start-up (they register suites, scorers…)."""
+    monitor: dict[str, Any] | None = None
+    """``baimo monitor`` settings (schedule, thresholds, alerts); validated with their lines
+    by ``baimo.monitor.settings``, which owns the schema."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> ModelsFile:

@@ -154,8 +154,13 @@ def test_undefeated_model_is_flagged_not_infinite() -> None:
             [Comparison("c", "b", "model_a"), Comparison("b", "c", "model_a")]
     board = leaderboard(comps, anchor="b", style_control=False, ci="sandwich")
     top = board.ratings[0]
-    assert top.model == "a" and "undefeated" in (top.note or "")
+    assert top.model == "a" and "lower bound" in (top.note or "")
     assert math.isfinite(top.rating)
+    assert any("do not exist" in w and "a | b, c" in w for w in board.warnings)
+    assert all(r.note is None for r in board.ratings if r.model == "c")
+    # a model that lost everything, seen from an anchor above it
+    board = leaderboard(comps, anchor="a", style_control=False, ci="sandwich")
+    assert "upper bound" in (next(r for r in board.ratings if r.model == "b").note or "")
 
 
 def test_bad_requests_are_refused_plainly() -> None:
@@ -206,3 +211,26 @@ def test_intervals_cover_the_truth() -> None:
         total += 9
     for ci, h in hits.items():
         assert 0.90 <= h / total <= 0.99, (ci, h / total)
+
+
+def test_style_features_tied_to_a_model_are_left_out_with_a_warning() -> None:
+    """A model that always writes headers: "headers" is the model's identity, not a style
+    effect the battles can separate, so it is dropped (length still varies and stays)."""
+    comps = [Comparison(c.model_a, c.model_b, c.winner,
+                        StyleCounts(c.style_a.length if c.style_a else 1,
+                                    headers=int(c.model_a == "model-09")),
+                        StyleCounts(c.style_b.length if c.style_b else 1,
+                                    headers=int(c.model_b == "model-09")))
+             for c in simulate(TRUE, 3000, seed=5)]
+    board = leaderboard(comps, anchor=ANCHOR, ci="sandwich")
+    assert [s.feature for s in board.style] == ["length"]
+    assert any("headers left out" in w for w in board.warnings)
+    assert board.method["style_control"] is True
+    only = [Comparison(c.model_a, c.model_b, c.winner, StyleCounts(1, headers=int(
+        c.model_a == "model-09")), StyleCounts(1, headers=int(c.model_b == "model-09")))
+        for c in comps]
+    board = leaderboard(only, anchor=ANCHOR, ci="sandwich")
+    assert board.style == [] and board.method["style_control"] is False
+    assert board.method["style_requested"] is True
+    assert any("style control is off" in w for w in board.warnings)
+    assert all(r.raw_rating is None for r in board.ratings)

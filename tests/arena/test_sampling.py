@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from baimo.arena.ratings import ELO_SCALE, fit_bt
-from baimo.arena.sampling import next_pair, rank_pairs
+from baimo.arena.sampling import PRIOR_SD_ELO, next_pair, rank_pairs
 from baimo.arena.synthetic import simulate
 from baimo.errors import BaimoError
 
@@ -26,7 +26,7 @@ def mean_width(cov: np.ndarray) -> float:
 def test_predicted_shrinkage_matches_a_direct_inverse() -> None:
     comps = simulate(TRUE, 400, seed=5)
     names = sorted(TRUE)
-    fit = fit_bt(comps, names, sandwich=False)
+    fit = fit_bt(comps, names, sandwich=False, prior_sd_elo=PRIOR_SD_ELO)
     keep = [i for i in range(len(names)) if i != fit.anchor]
     info = np.linalg.inv(fit.fisher_cov)
     for pc in rank_pairs(comps, names, battles=25)[:5]:

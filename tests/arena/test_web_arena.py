@@ -20,11 +20,11 @@ import pytest
 import yaml
 from arena_servers import ArenaServer, model_answer
 from fastapi.testclient import TestClient
-from support import CHROMIUM, CHROMIUM_ARGS
 
 from baimo.store.store import Store
 from baimo.web.app import create_app
 from baimo.web.http import Settings
+from support import CHROMIUM, CHROMIUM_ARGS
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = "<img src=x onerror=window.__pwned=1>"
@@ -147,12 +147,14 @@ def test_battles_per_hour_are_limited(client: TestClient) -> None:
 
 
 def test_pages_in_both_languages(client: TestClient) -> None:
-    for lang, word in (("en", "Blind battle"), ("zh-CN", "盲测对战")):
+    for lang, home, battle, board in (
+            ("en", "New blind battle", "Blind battle", "Human votes"),
+            ("zh-CN", "新的盲测对战", "盲测对战", "人工投票")):
         client.cookies.set("baimo_lang", lang)
-        assert word in client.get("/arena").text or lang == "en"
+        assert home in client.get("/arena").text
         bid = _start(client, "3 × 3? [[answer:9]]")
-        assert word in client.get(f"/arena/battle/{bid}").text
-        assert client.get("/arena/leaderboard").status_code == 200
+        assert battle in client.get(f"/arena/battle/{bid}").text
+        assert board in client.get("/arena/leaderboard").text
 
 
 # ------------------------------------------------------------------------- in Chromium
@@ -222,6 +224,7 @@ def test_a_whole_battle_in_chromium(tmp_path: Path) -> None:
             reveal = page.inner_text("#arena-reveal")
             assert "good-1" in reveal and "bad-1" in reveal
             assert page.inner_text("#name-a") in ("good-1", "bad-1")
+            assert not page.is_visible("#arena-vote")  # one vote per user per battle
             winner = page.inner_text("#name-b")
             page.goto(base + "/arena/leaderboard")
             board = page.inner_text("#board-human")
@@ -233,4 +236,50 @@ def test_a_whole_battle_in_chromium(tmp_path: Path) -> None:
     store = Store(db)
     (vote,) = store.battles.votes()
     assert (vote.voter, vote.role, vote.winner) == ("local", "human", "model_b")
+    store.close()
+
+
+def test_team_mode_roles_and_one_vote_per_user(tmp_path: Path,
+                                               arena_server: ArenaServer) -> None:
+    from baimo.store.web import WebRepository
+    from baimo.web.security import new_token, token_hash
+
+    db = f"sqlite:///{tmp_path / 'team.db'}"
+    store = Store(db)
+    web = WebRepository(store.engine)
+    tokens = {}
+    for name, role in (("vera", "viewer"), ("val", "voter"), ("vic", "voter")):
+        user = web.add_user(name, role)
+        tokens[name] = new_token()
+        web.add_token(user.id, token_hash(tokens[name]))
+    app = create_app(Settings(db_url=db, config_path=_models(tmp_path, arena_server.base_url),
+                              auth=True, start_jobs=False), store)
+
+    def h(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[name]}"}
+
+    with TestClient(app) as c:
+        prompt = {"prompt": "5 + 5? [[answer:10]]"}
+        r = c.post("/arena/battles", data=prompt, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        assert c.post("/arena/battles", data=prompt, headers=h("vera"),
+                      follow_redirects=False).status_code == 403  # viewers do not battle
+        r = c.post("/arena/battles", data=prompt, headers=h("val"), follow_redirects=False)
+        assert r.status_code == 303  # a bearer token needs no CSRF token
+        bid = str(r.headers["location"]).rsplit("/", 1)[1]
+        assert c.get(f"/arena/battle/{bid}/stream", headers=h("vic")).status_code == 403
+        assert _events(c.get(f"/arena/battle/{bid}/stream", headers=h("val")).text)[-1][
+            "status"] == "answered"
+        for who, winner in (("val", "model_a"), ("vic", "tie")):
+            r = c.post(f"/arena/battle/{bid}/vote", data={"winner": winner}, headers=h(who),
+                       follow_redirects=False)
+            assert r.status_code == 303
+        assert c.post(f"/arena/battle/{bid}/vote", data={"winner": "model_b"},
+                      headers=h("vic")).status_code == 409
+        seen = c.get(f"/api/v1/arena/battle/{bid}", headers=h("vera")).json()["battle"]
+        assert seen["revealed"] is False and "model" not in seen["a"]
+        mine = c.get(f"/api/v1/arena/battle/{bid}", headers=h("vic")).json()["battle"]
+        assert mine["revealed"] is True and mine["my_vote"] == "tie"
+    assert sorted((v.voter, v.winner) for v in store.battles.votes()) == [
+        ("val", "model_a"), ("vic", "tie")]
     store.close()

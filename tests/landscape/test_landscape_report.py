@@ -81,8 +81,8 @@ def test_map_command_writes_the_report(tmp_path: Path) -> None:
 
 def test_measured_models_are_ringed_on_the_map(tmp_path: Path) -> None:
     store = Store()
-    store.create_run("eval", {"tasks": [], "models": ["deepseek-chat"]}, "test",
-                     [("deepseek-chat", {"name": "deepseek-chat", "provider": "deepseek"})])
+    store.runs.create("eval", {"tasks": [], "models": ["deepseek-chat"]}, "test",
+                      [("deepseek-chat", {"name": "deepseek-chat", "provider": "deepseek"})])
     store.close()
     cat = load_catalog(include_user=False)
     links = measured_links(["deepseek-chat", "smollm2-135m"], cat)

@@ -66,9 +66,9 @@ def test_eval_on_the_embedded_default(baimo_home: Path) -> None:
     task = build_suite("demo", SuiteOptions(limit=3))[0]
     store = Store()
     out = run_eval(store, [default_embedded_model()], [task])
-    rows = store.results([out.run_id])
-    assert len(rows) == 3 and all(r["status"] != "error" for r in rows)
-    assert all(not r["usage_estimated"] for r in rows)
+    rows = store.runs.results([out.run_id])
+    assert len(rows) == 3 and all(r.status != "error" for r in rows)
+    assert all(not r.usage_estimated for r in rows)
 
 
 def test_baimo_eval_stays_greedy_on_the_embedded_model() -> None:

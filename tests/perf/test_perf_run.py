@@ -60,18 +60,18 @@ def test_metrics_match_the_servers_known_latency() -> None:
     assert s["throughput"]["window_s"] > 0.3 and s["throughput"]["output_tokens"] == 60
     assert "client" in s and isinstance(s["client"]["verdict"], str)
 
-    rows = store.perf_rows([out.run_id])
+    rows = store.perf.requests([out.run_id])
     assert len(rows) == 8
-    assert {r["phase"] for r in rows} == {"warmup", "measure"}
-    r = next(r for r in rows if r["phase"] == "measure")
-    assert r["scheduled"] <= r["sent"] <= r["first_byte"] <= r["first_token"] <= r["done"]
-    assert r["output_tokens"] == 10 and r["output_tokens_client"] == 10
-    assert r["prompt_tokens_client"] == 16 and r["finish_reason"] == "length"
-    assert len(orjson.loads(r["chunk_times_json"])) == 5
-    assert orjson.loads(r["chunk_tokens_json"]) == [2, 2, 2, 2, 2]
+    assert {r.phase for r in rows} == {"warmup", "measure"}
+    r = next(r for r in rows if r.phase == "measure")
+    assert r.scheduled <= r.sent <= r.first_byte <= r.first_token <= r.done
+    assert r.output_tokens == 10 and r.output_tokens_client == 10
+    assert r.prompt_tokens_client == 16 and r.finish_reason == "length"
+    assert len(r.chunk_times) == 5
+    assert r.chunk_tokens == [2, 2, 2, 2, 2]
     stored = level_summaries(store, [out.run_id])
     assert [x["level"] for x in stored] == ["c=2"]
-    assert store.get_run(out.run_id)["status"] == "done"
+    assert store.runs.get(out.run_id).status == "done"
 
 
 def test_faults_are_counted_by_kind_and_the_run_never_hangs() -> None:
@@ -93,8 +93,8 @@ def test_faults_are_counted_by_kind_and_the_run_never_hangs() -> None:
     assert set(kinds) == {expected[k] for k in faults}
     # No retries in perf: every injected fault is exactly one failed request.
     assert sum(kinds.values()) == sum(faults.values())
-    rows = store.perf_rows([out.run_id])
-    assert all(r["reason"] for r in rows if r["status"] == "error")
+    rows = store.perf.requests([out.run_id])
+    assert all(r.reason for r in rows if r.status == "error")
 
 
 def test_open_loop_is_scheduled_against_absolute_times() -> None:
@@ -102,11 +102,11 @@ def test_open_loop_is_scheduled_against_absolute_times() -> None:
     with MockServer(MockConfig(ttft_s=0.01, output_tokens=3)) as srv:
         out = run_perf(store, _spec(levels=[Level("rate", 20.0)], requests=20,
                                     arrivals="constant"), [_model(srv.base_url)])
-    rows = sorted(store.perf_rows([out.run_id]), key=lambda r: r["seq"])
+    rows = sorted(store.perf.requests([out.run_id]), key=lambda r: r.seq)
     # Scheduled times are exactly seq / rate from the level's start, whatever happened to
     # earlier sends: nothing is computed relative to the previous send.
-    assert [round(r["scheduled"], 9) for r in rows] == [round(i / 20.0, 9) for i in range(20)]
-    lags = [r["sent"] - r["scheduled"] for r in rows]
+    assert [round(r.scheduled, 9) for r in rows] == [round(i / 20.0, 9) for i in range(20)]
+    lags = [r.sent - r.scheduled for r in rows]
     assert min(lags) >= 0 and sorted(lags)[len(lags) // 2] < 0.05
     s = out.summaries["mock"][0]
     assert s["metrics"]["send_lag_s"]["n"] == 20
@@ -131,8 +131,8 @@ def test_a_late_send_does_not_delay_the_ones_after_it(monkeypatch: pytest.Monkey
     with MockServer(MockConfig(output_tokens=2)) as srv:
         out = run_perf(store, _spec(levels=[Level("rate", 20.0)], requests=16,
                                     arrivals="constant"), [_model(srv.base_url)])
-    rows = sorted(store.perf_rows([out.run_id]), key=lambda r: r["seq"])
-    lag = {r["seq"]: r["sent"] - r["scheduled"] for r in rows}
+    rows = sorted(store.perf.requests([out.run_id]), key=lambda r: r.seq)
+    lag = {r.seq: r.sent - r.scheduled for r in rows}
     assert lag[3] >= 0.14  # the blocked one is late …
     # … arrivals due during the stall go out late, but the schedule does not shift: once
     # the loop is free again, sends are back on their absolute times.
@@ -173,9 +173,9 @@ def test_two_client_processes_split_the_load() -> None:
     for s in out.summaries["mock"]:
         assert s["requests"]["ok"] == 12
         assert s["client"]["processes"] == 2 and len(s["client"]["workers"]) == 2
-    rows = store.perf_rows([out.run_id])
+    rows = store.perf.requests([out.run_id])
     for level in ("c=4", "rate=30/s"):
-        seqs = [r["seq"] for r in rows if r["level"] == level]
+        seqs = [r.seq for r in rows if r.level == level]
         assert sorted(seqs) == list(range(12))
 
 
@@ -190,9 +190,9 @@ def test_trace_replay_and_suite_prompts(tmp_path: Path) -> None:
                                     ignore_eos="on"), [_model(srv.base_url)])
         out2 = run_perf(store, _spec(levels=[Level("concurrency", 2.0)], suite="demo",
                                      requests=4), [_model(srv.base_url)])
-    rows = sorted(store.perf_rows([out.run_id]), key=lambda r: r["seq"])
-    assert [round(r["scheduled"], 6) for r in rows] == [0.0, 0.05, 0.1, 0.15, 0.2]
-    assert [r["output_tokens"] for r in rows] == [2, 3, 4, 5, 6]
+    rows = sorted(store.perf.requests([out.run_id]), key=lambda r: r.seq)
+    assert [round(r.scheduled, 6) for r in rows] == [0.0, 0.05, 0.1, 0.15, 0.2]
+    assert [r.output_tokens for r in rows] == [2, 3, 4, 5, 6]
     assert out2.summaries["mock"][0]["requests"]["ok"] == 4
     assert out2.summaries["mock"][0]["workload"]["kind"] == "prompts"
 
@@ -265,11 +265,11 @@ def test_closed_loop_stopped_by_duration_with_time_windows() -> None:
         out = run_perf(store, _spec(levels=[Level("concurrency", 2.0)], requests=None,
                                     duration_s=0.6, warmup="0.2s", cooldown="0.2s"),
                        [_model(srv.base_url)])
-    rows = store.perf_rows([out.run_id])
-    phases = {r["phase"] for r in rows}
+    rows = store.perf.requests([out.run_id])
+    phases = {r.phase for r in rows}
     assert phases == {"warmup", "measure", "cooldown"}
-    meas = [r for r in rows if r["phase"] == "measure"]
+    meas = [r for r in rows if r.phase == "measure"]
     # Each request takes ~20 ms: about 2 × 0.6 / 0.02 = 60 measured requests; be generous.
     assert 5 <= len(meas) <= 80
-    assert max(r["scheduled"] for r in rows) < 0.2 + 0.6 + 0.2 + 0.1
-    assert min(r["scheduled"] for r in meas) >= 0.19
+    assert max(r.scheduled for r in rows) < 0.2 + 0.6 + 0.2 + 0.1
+    assert min(r.scheduled for r in meas) >= 0.19

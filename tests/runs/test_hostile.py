@@ -18,6 +18,7 @@ import yaml
 from baimo.config import load_config
 from baimo.reports.build import write_report
 from baimo.runs.eval import run_eval
+from baimo.store.records import ResultRecord
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
 from baimo.testing.hostile import CASES, HostileServer
@@ -70,28 +71,28 @@ def test_every_hostile_case_is_a_row_with_a_reason(tmp_path: Path, db_url: str,
         elapsed = time.monotonic() - started
         # The deadline (4 s) bounds the slowest case; nothing waits for a Retry-After of days.
         assert elapsed < 60, elapsed
-        rows = store.results([out.run_id])
-        by_model: dict[str, list[dict[str, object]]] = {}
+        rows = store.runs.results([out.run_id])
+        by_model: dict[str, list[ResultRecord]] = {}
         for r in rows:
-            by_model.setdefault(str(r["model_name"]), []).append(dict(r))
+            by_model.setdefault(r.model_name, []).append(r)
         # Nothing lost, nothing doubled: every case has exactly one row per sample.
         assert sorted(by_model) == sorted(CASES)
         assert all(len(v) == N for v in by_model.values())
 
         def statuses(case: str) -> set[object]:
-            return {r["status"] for r in by_model[case]}
+            return {r.status for r in by_model[case]}
 
         def reasons(case: str) -> str:
-            return " | ".join(str(r["reason"]) for r in by_model[case])
+            return " | ".join(str(r.reason) for r in by_model[case])
 
         for case in OK:
             assert statuses(case) == {"ok"}, (case, reasons(case))
         # A cut stream is retried, never taken as an answer.
-        assert {r["attempts"] for r in by_model["no-finish"]} == {2}
+        assert {r.attempts for r in by_model["no-finish"]} == {2}
         for case in RETRY_AFTER:
             assert statuses(case) == {"error"}, case
             assert "max_retry_after_s" in reasons(case), reasons(case)
-            assert {r["attempts"] for r in by_model[case]} == {1}
+            assert {r.attempts for r in by_model[case]} == {1}
         for case in MALFORMED:
             assert statuses(case) == {"error"}, case
             assert "malformed" in reasons(case) or "unexpected" in reasons(case), reasons(case)
@@ -101,8 +102,8 @@ def test_every_hostile_case_is_a_row_with_a_reason(tmp_path: Path, db_url: str,
         assert statuses("drip") == {"error"} and "deadline" in reasons("drip")
         # Absurd usage counts are not believed (and cannot overflow the store).
         for r in by_model["usage-huge"] + by_model["usage-strings"]:
-            assert 0 < int(str(r["prompt_tokens"])) < 10**6
-            assert r["usage_estimated"]
+            assert 0 < r.prompt_tokens < 10**6
+            assert r.usage_estimated
         # Auth failures stop that model only; the reason is clean of terminal escapes.
         assert statuses("auth-markup") == {"error"}
         assert "\x1b" not in reasons("auth-markup") and "\x07" not in reasons("auth-markup")
@@ -122,7 +123,7 @@ def test_every_hostile_case_is_a_row_with_a_reason(tmp_path: Path, db_url: str,
         again = run_eval(store, models, [task], resume=out.run_id)
         assert time.monotonic() - started < 60
         assert again.status == "partial"
-        assert len(store.results([out.run_id])) == len(CASES) * N
+        assert len(store.runs.results([out.run_id])) == len(CASES) * N
 
 
 def test_a_cut_answer_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,11 +134,11 @@ def test_a_cut_answer_is_never_cached(tmp_path: Path, monkeypatch: pytest.Monkey
         cfg = load_config(_models(tmp_path, srv.base_url, ("no-finish",))).get("no-finish")
         task = load_task(_task(tmp_path))
         first = run_eval(store, [cfg], [task])
-        rows = store.results([first.run_id])
-        assert {r["status"] for r in rows} == {"error"}
-        assert all("without a finish_reason" in str(r["reason"]) for r in rows)
+        rows = store.runs.results([first.run_id])
+        assert {r.status for r in rows} == {"error"}
+        assert all("without a finish_reason" in str(r.reason) for r in rows)
         srv.state.heal_after = 0  # the server is fixed
         second = run_eval(store, [cfg], [task])
-    rows = store.results([second.run_id])
-    assert {r["status"] for r in rows} == {"ok"}
-    assert not any(r["cached"] for r in rows), "a cut answer was served from the cache"
+    rows = store.runs.results([second.run_id])
+    assert {r.status for r in rows} == {"ok"}
+    assert not any(r.cached for r in rows), "a cut answer was served from the cache"

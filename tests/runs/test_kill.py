@@ -33,10 +33,10 @@ def _baimo(args: list[str], home: Path, cwd: Path) -> subprocess.Popen[bytes]:
 
 def _final(home: Path) -> list[tuple[str, str, str | None, float]]:
     store = Store(f"sqlite:///{home / 'baimo.db'}")
-    run = store.resolve_run("latest")
-    rows = store.results([run])
+    run = store.runs.resolve("latest")
+    rows = store.runs.results([run])
     store.close()
-    return sorted((r["sample_id"], r["status"], r["extracted"], r["score"]) for r in rows)
+    return sorted((r.sample_id, r.status, r.extracted, r.score) for r in rows)
 
 
 @pytest.mark.slow
@@ -61,8 +61,8 @@ def test_kill_nine_five_times_then_resume_matches_uninterrupted(tmp_path: Path) 
             while proc.poll() is None and time.monotonic() < deadline:
                 if (home / "baimo.db").exists():
                     store = Store(db)
-                    runs = store.list_runs(1)
-                    now = len(store.results([runs[0]["id"]])) if runs else 0
+                    runs = store.runs.recent(1)
+                    now = len(store.runs.results([runs[0].id])) if runs else 0
                     store.close()
                     if now > stored:
                         break
@@ -74,8 +74,8 @@ def test_kill_nine_five_times_then_resume_matches_uninterrupted(tmp_path: Path) 
             proc.wait()
             kills += 1
             store = Store(db)
-            run_id = store.resolve_run("latest")
-            stored = len(store.results([run_id]))
+            run_id = store.runs.resolve("latest")
+            stored = len(store.runs.results([run_id]))
             store.close()
             assert stored < N
         assert kills >= 3, "the run finished too fast to be killed; raise N"

@@ -28,12 +28,12 @@ def test_faults_on_20_percent_of_requests_lose_nothing(tmp_path: Path, db_url: s
         store = Store(db_url)
         out = run_eval(store, [load_config(models).get("mock")], [task])
         stats = srv.stats()
-    rows = store.results([out.run_id])
-    ids = [r["sample_id"] for r in rows]
+    rows = store.runs.results([out.run_id])
+    ids = [r.sample_id for r in rows]
     assert len(ids) == 200 and len(set(ids)) == 200, "a sample was lost or duplicated"
     for r in rows:
-        assert r["status"] == "ok" or (r["status"] == "error" and r["reason"])
-    assert all(r["status"] == "ok" for r in rows), {r["reason"] for r in rows}
+        assert r.status == "ok" or (r.status == "error" and r.reason)
+    assert all(r.status == "ok" for r in rows), {r.reason for r in rows}
     # Every fault kind really happened, and was survived.
     assert set(stats["faults"]) == {"429", "500", "stall", "truncate", "malformed"}
     assert sum(stats["faults"].values()) >= 20
@@ -41,8 +41,8 @@ def test_faults_on_20_percent_of_requests_lose_nothing(tmp_path: Path, db_url: s
     assert len(stats["completed_by_sample"]) == 200
     assert set(stats["completed_by_sample"].values()) == {1}
     assert out.progress["mock"].retries >= sum(stats["faults"].values())
-    retried = [r for r in rows if r["attempts"] > 1]
-    assert retried and all(r["attempts"] <= 3 for r in retried)
+    retried = [r for r in rows if r.attempts > 1]
+    assert retried and all(r.attempts <= 3 for r in retried)
 
 
 def test_exhausted_retries_become_error_rows_with_reasons(tmp_path: Path) -> None:
@@ -53,15 +53,15 @@ def test_exhausted_retries_become_error_rows_with_reasons(tmp_path: Path) -> Non
         store = Store()
         out = run_eval(store, [load_config(models).get("flaky")],
                        [load_task(write_task(tmp_path, 5))])
-    rows = store.results([out.run_id])
-    assert [r["status"] for r in rows] == ["error"] * 5
-    assert all("server HTTP 500" in r["reason"] and "3 attempts" in r["reason"] for r in rows)
+    rows = store.runs.results([out.run_id])
+    assert [r.status for r in rows] == ["error"] * 5
+    assert all("server HTTP 500" in r.reason and "3 attempts" in r.reason for r in rows)
     # A resumed run asks the failed samples again, and succeeds once the server recovers.
     with MockServer(MockConfig()) as srv2:
         models = write_models(tmp_path, srv2.base_url, [{"name": "flaky"}])
         run_eval(store, [load_config(models).get("flaky")],
                  [load_task(write_task(tmp_path, 5))], resume=out.run_id)
-    assert [r["status"] for r in store.results([out.run_id])] == ["ok"] * 5
+    assert [r.status for r in store.runs.results([out.run_id])] == ["ok"] * 5
 
 
 def test_auth_and_unknown_model_fail_fast_other_models_go_on(
@@ -82,18 +82,18 @@ def test_auth_and_unknown_model_fail_fast_other_models_go_on(
                        [load_task(write_task(tmp_path, 40))])
         stats = srv.stats()
     assert out.status == "partial"
-    rows = store.results([out.run_id])
-    by_model = {m: [r for r in rows if r["model_name"] == m] for m in
+    rows = store.runs.results([out.run_id])
+    by_model = {m: [r for r in rows if r.model_name == m] for m in
                 ("good", "badkey", "nomodel")}
-    assert all(r["status"] == "ok" for r in by_model["good"])
+    assert all(r.status == "ok" for r in by_model["good"])
     assert len(by_model["badkey"]) == 40 and len(by_model["nomodel"]) == 40
-    assert all("auth HTTP 401" in r["reason"] for r in by_model["badkey"])
-    assert all("not-found HTTP 404" in r["reason"] for r in by_model["nomodel"])
+    assert all("auth HTTP 401" in r.reason for r in by_model["badkey"])
+    assert all("not-found HTTP 404" in r.reason for r in by_model["nomodel"])
     # Fail fast: at most one request per worker before the model stopped.
     assert stats["by_status"].get("401", 0) <= 2
     assert stats["by_status"].get("404", 0) <= 2
-    run = store.get_run(out.run_id)
-    status = {m["model_name"]: (m["status"], m["reason"]) for m in run["models"]}
+    run = store.runs.get(out.run_id)
+    status = {m.model_name: (m.status, m.reason) for m in run.models}
     assert status["good"] == ("ok", None)
     assert status["badkey"][0] == "failed" and "BAD_KEY" in status["badkey"][1]
 
@@ -110,10 +110,10 @@ def test_rerun_and_resume_never_ask_again(tmp_path: Path, db_url: str) -> None:
         second = run_eval(store, [model], [task])  # same command again: a new run
         third = run_eval(store, [model], [task], resume=first.run_id)
         assert srv.stats()["requests"] == asked, "a stored answer was asked again"
-    rows2 = store.results([second.run_id])
-    assert len(rows2) == 30 and all(r["cached"] for r in rows2)
-    assert [r["status"] for r in rows2] == [r["status"] for r in store.results([first.run_id])]
-    assert third.run_id == first.run_id and len(store.results([first.run_id])) == 30
+    rows2 = store.runs.results([second.run_id])
+    assert len(rows2) == 30 and all(r.cached for r in rows2)
+    assert [r.status for r in rows2] == [r.status for r in store.runs.results([first.run_id])]
+    assert third.run_id == first.run_id and len(store.runs.results([first.run_id])) == 30
     # A changed generation parameter is a different question.
     changed = load_task(write_task(tmp_path, 30))
     changed.params["max_tokens"] = 33
@@ -132,7 +132,7 @@ def test_client_rpm_limit_paces_without_429(tmp_path: Path) -> None:
                        [load_task(write_task(tmp_path, 12))])
         stats = srv.stats()
     assert stats["rate_limited"] == 0
-    assert all(r["status"] == "ok" for r in store.results([out.run_id]))
+    assert all(r.status == "ok" for r in store.runs.results([out.run_id]))
 
 
 def test_server_rate_limit_is_honoured(tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_server_rate_limit_is_honoured(tmp_path: Path) -> None:
         stats = srv.stats()
     assert stats["rate_limited"] >= 1
     assert stats["completed"] == 10
-    assert all(r["status"] == "ok" for r in store.results([out.run_id]))
+    assert all(r.status == "ok" for r in store.runs.results([out.run_id]))
 
 
 def test_reasoning_is_kept_apart_and_truncation_is_its_own_status(tmp_path: Path) -> None:
@@ -157,14 +157,14 @@ def test_reasoning_is_kept_apart_and_truncation_is_its_own_status(tmp_path: Path
         store = Store()
         out = run_eval(store, [load_config(models).get("r1")],
                        [load_task(spec), load_task(cut)])
-    rows = store.results([out.run_id])
-    assert {r["status"] for r in rows if r["task"] == "synthetic"} == {"ok"}
+    rows = store.runs.results([out.run_id])
+    assert {r.status for r in rows if r.task == "synthetic"} == {"ok"}
     with store.engine.connect() as conn:
         reasoning = conn.execute(sa.text("select reasoning, text from responses")).all()
     assert all("999" in r[0] and "999" not in r[1] for r in reasoning)
     # The mock answers correctly but says it stopped at the length limit: still 'ok' (the
     # answer was complete); only unusable truncated answers are 'truncated'.
-    assert {r["status"] for r in rows if r["task"] == "cut"} <= {"ok", "truncated"}
+    assert {r.status for r in rows if r.task == "cut"} <= {"ok", "truncated"}
 
 
 def test_resume_refuses_a_changed_task(tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_resume_refuses_a_changed_scorer_and_says_which(tmp_path: Path) -> None:
             run_eval(store, [model], [load_task(spec)], resume=first.run_id)
         # A new run re-scores the stored answers without asking the model again.
         second = run_eval(store, [model], [load_task(spec)])
-        assert all(r["cached"] for r in store.results([second.run_id]))
+        assert all(r.cached for r in store.runs.results([second.run_id]))
 
 
 def test_resume_refuses_a_changed_judge_and_says_what_changed(tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def test_latest_measurement_per_model_and_task(tmp_path: Path) -> None:
 
 def test_runs_of_other_kinds_and_unknown_ids_are_refused() -> None:
     store = Store()
-    rid = store.create_run("judge", {}, "test", [])
+    rid = store.runs.create("judge", {}, "test", [])
     with pytest.raises(BaimoError, match="'judge' run"):
         collect_measurements(store, [rid], None)
     with pytest.raises(NotFound):

@@ -36,9 +36,9 @@ def test_migrations_create_every_table_and_column(db_url: str) -> None:
 
 
 def test_results_roundtrip_and_idempotent_writes(db_url: str) -> None:
-    """Through the deprecated flat API (dict rows) that runs/ and tasks/judge.py still use."""
+    """Write, rewrite, resume bookkeeping and run references, through the repositories."""
     store = Store(db_url)
-    run = store.create_run("eval", {"tasks": []}, "baimo eval", [("m", {"name": "m"})])
+    run = store.runs.create("eval", {"tasks": []}, "baimo eval", [("m", {"name": "m"})])
     store.write([_row(run, "1"), _row(run, "2", "error")],
                 [{"key": "k1", "model_identity": "abc", "request_json": "{}",
                   "response_json": "{}", "text": "A", "reasoning": "", "finish_reason": "stop",
@@ -47,16 +47,16 @@ def test_results_roundtrip_and_idempotent_writes(db_url: str) -> None:
                   "ttft_s": 0.05}])
     # Writing the same sample again is ignored, not duplicated.
     store.write([_row(run, "1")], [])
-    rows = store.results([run])
-    assert [(r["sample_id"], r["status"]) for r in rows] == [("1", "ok"), ("2", "error")]
-    assert rows[0]["details"] == {"x": 1}
-    assert store.completed_samples(run) == {("m", "t", "1")}
-    assert set(store.cached_responses(["k1", "nope"])) == {"k1"}
-    assert store.clear_errors(run) == 1
-    assert store.resolve_run(run[:12]) == run
-    assert store.resolve_run("latest") == run
-    store.finish_run(run, "done")
-    assert store.get_run(run)["status"] == "done"
+    rows = store.runs.results([run])
+    assert [(r.sample_id, r.status) for r in rows] == [("1", "ok"), ("2", "error")]
+    assert rows[0].details == {"x": 1}
+    assert store.runs.completed_samples(run) == {("m", "t", "1")}
+    assert set(store.responses.get_many(["k1", "nope"])) == {"k1"}
+    assert store.runs.clear_errors(run) == 1
+    assert store.runs.resolve(run[:12]) == run
+    assert store.runs.resolve("latest") == run
+    store.runs.finish(run, "done")
+    assert store.runs.get(run).status == "done"
 
 
 def test_concurrent_first_opens_do_not_race(db_url: str) -> None:

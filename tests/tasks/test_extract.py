@@ -337,6 +337,29 @@ def test_review_of_every_option_marks_the_answer() -> None:
     assert choice("- **A**：x = 2 是根 ✅\n- **B**：x = −2 是根 ✅\n- **C**：无实根 ❌", multi=True) == "AB"
 
 
+def test_option_text_skips_rejected_options_and_accepts_plurals() -> None:
+    law = ["Habeas corpus", "Stare decisis", "Res judicata", "Mens rea"]
+    assert choice("Not Habeas corpus — it's Stare decisis.", choices=law) == "B"
+    assert choice("Stare decisis rather than res judicata.", choices=law) == "B"
+    veins = ["Pulmonary artery", "Pulmonary vein", "Aorta", "Vena cava"]
+    assert choice("The pulmonary veins carry oxygen-rich blood.", choices=veins) == "B"
+    plans = ["Plan A", "Plan B", "They are equal", "Not enough information"]
+    assert choice("The answer is not enough information.", choices=plans) == "D"
+    assert choice("| 选项 | 是否正确 |\n|---|---|\n| A | 否 |\n| B | 是 |\n| C | 否 |\n| D | 否 |") == "B"
+
+
+def test_tentative_commitments_json_keys_and_truncated_first_lines() -> None:
+    assert choice("Probably B, but C is also possible.") == "B"
+    assert choice("我倾向于B。") == "B"
+    assert extract_choice("Probably B or C.", 4).status == "no-answer"
+    assert choice('{"choice": "B", "confidence": 0.8}') == "B"
+    assert number('{"answer": 12.5, "unit": "km", "confidence": 0.9}') == 12.5
+    ex = extract_choice("**B**\n\nExplanation: the capital of France is", 4, finish_reason="length")
+    assert (ex.status, ex.value, ex.method) == ("ok", "B", "answer-first")
+    cut = extract_choice("Let's look at each option.\nA: hmm", 4, finish_reason="length")
+    assert cut.status == "truncated"
+
+
 def test_all_except_and_all_of_them_for_multi_answer() -> None:
     assert choice("All of them except B — photosynthesis happens in chloroplasts.",
                   multi=True) == "ACD"

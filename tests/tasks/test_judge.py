@@ -530,12 +530,12 @@ def test_async_scorer_end_to_end_through_run_eval(tmp_path: Path) -> None:
         outcome = run_eval(store, [cfg.get("m")], [task])
         asyncio.run(scorer.aclose())  # the run's loop is gone; closing again is harmless
     assert outcome.status == "done"
-    got = {r["sample_id"]: r for r in store.results([outcome.run_id])}
-    assert (got["right"]["status"], got["right"]["score"]) == ("ok", pytest.approx(8 / 9))
-    assert (got["wrong"]["status"], got["wrong"]["score"]) == ("ok", pytest.approx(1 / 9))
-    assert got["unparsed"]["status"] == "judge-parse-error"
-    assert "8 out of 10" in got["unparsed"]["details"]["judge"]["verdict"]
-    assert got["right"]["details"]["judge"]["prompt_hash"] == get_prompt("single", "en").hash
+    got = {r.sample_id: r for r in store.runs.results([outcome.run_id])}
+    assert (got["right"].status, got["right"].score) == ("ok", pytest.approx(8 / 9))
+    assert (got["wrong"].status, got["wrong"].score) == ("ok", pytest.approx(1 / 9))
+    assert got["unparsed"].status == "judge-parse-error"
+    assert "8 out of 10" in got["unparsed"].details["judge"]["verdict"]  # type: ignore[index]
+    assert got["right"].details["judge"]["prompt_hash"] == get_prompt("single", "en").hash  # type: ignore[index]
     assert len(judge_srv.bodies) == 3
     assert all(b["temperature"] == 0.0 for b in judge_srv.bodies)
     assert all(b["model"] == "judge-1" for b in judge_srv.bodies)

@@ -47,15 +47,15 @@ def test_ceval_limit_50_from_disk_through_the_cli(tmp_path: Path, ceval_80: Path
         assert out.returncode == 0, out.stderr
         assert srv.stats()["completed"] == 50
     store = Store()
-    run_id = store.resolve_run("latest")
-    rows = store.results([run_id])
-    assert len(rows) == 50 and len({r["sample_id"] for r in rows}) == 50
-    assert {r["status"] for r in rows} <= {"no-answer", "wrong", "ok"}
-    assert all(r["sample_id"].startswith("ceval/") and r["category"] for r in rows)
-    spec = store.get_run(run_id)["spec"]["tasks"][0]
+    run_id = store.runs.resolve("latest")
+    rows = store.runs.results([run_id])
+    assert len(rows) == 50 and len({r.sample_id for r in rows}) == 50
+    assert {r.status for r in rows} <= {"no-answer", "wrong", "ok"}
+    assert all(r.sample_id.startswith("ceval/") and r.category for r in rows)
+    spec = store.runs.get(run_id).spec["tasks"][0]
     assert spec["spec"]["template_hash"] and spec["dimension"] == "chinese"
     # Stratified: every subject is represented, in proportion.
-    per_subject = {c: sum(r["category"] == c for r in rows) for c in {r["category"] for r in rows}}
+    per_subject = {c: sum(r.category == c for r in rows) for c in {r.category for r in rows}}
     assert len(per_subject) == 4 and set(per_subject.values()) <= {12, 13}
 
 
@@ -93,8 +93,8 @@ def test_loglik_mode_on_the_embedded_engine(ceval_disk: Path, baimo_home: Path) 
     assert tasks[0].mode == "loglik"
     store = Store()
     out = run_eval(store, [default_embedded_model()], tasks)
-    rows = store.results([out.run_id])
-    assert len(rows) == 4 and {r["status"] for r in rows} <= {"ok", "wrong"}
-    assert all(r["extracted"] in {"A", "B", "C", "D"} for r in rows)
-    raw = json.loads(store.response(rows[0]["key"])["response_json"])  # type: ignore[index]
+    rows = store.runs.results([out.run_id])
+    assert len(rows) == 4 and {r.status for r in rows} <= {"ok", "wrong"}
+    assert all(r.extracted in {"A", "B", "C", "D"} for r in rows)
+    raw = json.loads(store.responses.get(rows[0].key).response_json)  # type: ignore[union-attr]
     assert len(raw["logprobs"]) == 4

@@ -23,6 +23,6 @@ def test_an_eval_runs_on_the_memory_provider(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "baimo.yaml").get("mem")
     store = Store()
     out = run_eval(store, [cfg], [load_task(write_task(tmp_path, 4))])
-    rows = store.results([out.run_id])
-    assert [r["status"] for r in rows] == ["ok"] * 4
+    rows = store.runs.results([out.run_id])
+    assert [r.status for r in rows] == ["ok"] * 4
     assert len(provider.calls) == 4

@@ -46,7 +46,7 @@ def _page(browser: Any, lang: str) -> tuple[Any, Any, list[str]]:
 
 
 def _ready(page: Any) -> None:
-    page.wait_for_function("window.baimoReady === true", timeout=30000)
+    page.wait_for_function("() => window.baimoReady === true", timeout=30000)
 
 
 def _charts(page: Any) -> tuple[int, int]:
@@ -116,7 +116,7 @@ def test_filter_runs_and_compare_models(browser: Any, live: LiveServer) -> None:
     _ready(page)
     assert page.locator("#results tbody tr").count() == 3
     page.select_option("select[name=kind]", "perf")
-    page.wait_for_function("document.querySelectorAll('#results tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 1")
     assert "perf" in page.inner_text("#results tbody tr")
     assert "kind=perf" in page.url  # the filter is in the address, so the link can be shared
     page.goto(live.url + "/compare")

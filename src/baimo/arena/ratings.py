@@ -14,7 +14,7 @@ each with its reason:
 * **One anchor model** sits at a fixed rating (θ = 0): ratings are only defined up to a shift,
   and an anchor makes them comparable across leaderboards that share it. Its interval is a
   point, by construction; every other interval is relative to it.
-* **A tiny ridge** (``RIDGE`` on θ, in log-odds units) keeps a model that won every battle at a
+* **A tiny ridge** (``RIDGE``·Σ(θᵢ − θ̄)², in log-odds units) keeps a model that won every battle at a
   large but finite rating instead of sending Newton's method to infinity; such models are
   flagged (``undefeated``/``winless``) because their rating is a bound, not an estimate. With
   thousands of battles the ridge moves ratings by far less than 0.01 Elo.
@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -213,6 +213,7 @@ class _Data:
     group: I64  # pair index per battle (for collapsing)
     pairs: I64  # P × 2 model indices
     designs: dict[int, F64] = field(default_factory=dict)  # per anchor, per battle
+    ridge: float = RIDGE  # penalty on θ (log-odds⁻²): 1/prior variance
 
     def design(self, anchor: int) -> F64:
         """The per-battle design for ``anchor``, built once (bootstrap rounds reuse it)."""
@@ -274,7 +275,7 @@ def _design(ia: I64, ib: I64, m: int, anchor: int, style: F64 | None) -> F64:
 
 def _newton(x: F64, y: F64, w: F64, ridge: F64, start: F64 | None = None,
             tol: float = 1e-10, max_iter: int = 200) -> tuple[F64, F64, int]:
-    """Maximise Σ w (y·η − log(1+e^η)) − ½ Σ ridge·b² by Newton's method with step halving.
+    """Maximise Σ w (y·η − log(1+e^η)) − ½ bᵀ·ridge·b by Newton's method with step halving.
 
     Returns the estimate, the penalised Hessian (information) at it, and the iterations.
     """
@@ -284,15 +285,15 @@ def _newton(x: F64, y: F64, w: F64, ridge: F64, start: F64 | None = None,
     def objective(beta: F64) -> float:
         eta = x @ beta
         return float(np.sum(w * (y * eta - np.logaddexp(0.0, eta)))
-                     - 0.5 * np.sum(ridge * beta * beta))
+                     - 0.5 * float(beta @ ridge @ beta))
 
     value = objective(b)
     info = np.eye(k)
     for it in range(1, max_iter + 1):
         eta = x @ b
         p = 0.5 * (1.0 + np.tanh(0.5 * eta))
-        grad = x.T @ (w * (y - p)) - ridge * b
-        info = (x.T * (w * p * (1.0 - p))) @ x + np.diag(ridge)
+        grad = x.T @ (w * (y - p)) - ridge @ b
+        info = (x.T * (w * p * (1.0 - p))) @ x + ridge
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
@@ -310,8 +311,18 @@ def _newton(x: F64, y: F64, w: F64, ridge: F64, start: F64 | None = None,
     return b, info, max_iter
 
 
-def _ridge(m: int, n_style: int) -> F64:
-    return np.concatenate([np.full(m - 1, RIDGE), np.zeros(n_style)])
+def _ridge(m: int, n_style: int, value: float = RIDGE) -> F64:
+    """The penalty matrix ``value``·Σᵢ(θᵢ − θ̄)² over all m ratings (the anchor's θ = 0 is
+    left out of the parameters), zero on the style coefficients.
+
+    Why centred, not Σθᵢ²: a penalty on the parameters as such would treat the anchor
+    specially (every other model shrunk towards it); the centred one is the same whichever
+    model is the anchor and gives every rating difference the same prior variance.
+    """
+    k = m - 1 + n_style
+    out = np.zeros((k, k))
+    out[: m - 1, : m - 1] = value * (np.eye(m - 1) - 1.0 / m)
+    return out
 
 
 def _fit_arrays(d: _Data, anchor: int, weights: F64, start: F64 | None = None
@@ -327,9 +338,10 @@ def _fit_arrays(d: _Data, anchor: int, weights: F64, start: F64 | None = None
                                 minlength=len(d.pairs)).astype(np.float64)
         keep = wsum > 0
         x = _design(d.pairs[keep, 0], d.pairs[keep, 1], m, anchor, None)
-        return _newton(x, ysum[keep] / wsum[keep], wsum[keep], _ridge(m, 0), start)
+        return _newton(x, ysum[keep] / wsum[keep], wsum[keep], _ridge(m, 0, d.ridge),
+                       start)
     # Battles a bootstrap round did not draw keep their rows with weight 0.
-    return _newton(d.design(anchor), d.y, weights, _ridge(m, n_style), start)
+    return _newton(d.design(anchor), d.y, weights, _ridge(m, n_style, d.ridge), start)
 
 
 def _unpack(params: F64, m: int, anchor: int) -> tuple[F64, F64]:
@@ -339,7 +351,7 @@ def _unpack(params: F64, m: int, anchor: int) -> tuple[F64, F64]:
 
 def fit_bt(comps: Sequence[Comparison], models: Sequence[str] | None = None, *,
            anchor: str | None = None, style: bool = False, reweight: bool = False,
-           sandwich: bool = True) -> Fit:
+           sandwich: bool = True, prior_sd_elo: float | None = None) -> Fit:
     """Fit Bradley–Terry (optionally with style covariates) by maximum likelihood.
 
     Args:
@@ -349,12 +361,18 @@ def fit_bt(comps: Sequence[Comparison], models: Sequence[str] | None = None, *,
         style: Add the four style covariates.
         reweight: Inverse pair-frequency weights.
         sandwich: Also compute the sandwich covariance.
+        prior_sd_elo: A normal prior on each rating (relative to the anchor) with this
+            standard deviation, i.e. a maximum a posteriori fit; None: the tiny ``RIDGE``
+            only (maximum likelihood). Active sampling uses a prior so that an unmeasured
+            or never-beaten model has a finite, meaningful uncertainty.
     """
     models = tuple(models or sorted({c.model_a for c in comps} | {c.model_b for c in comps}))
     if len(models) < 2:
         raise BaimoError("ratings need battles between at least two models")
     a = models.index(anchor) if anchor is not None else 0
     d = _prepare(comps, models, style, reweight)
+    if prior_sd_elo is not None:
+        d.ridge = (ELO_SCALE / prior_sd_elo) ** 2
     params, info, its = _fit_arrays(d, a, d.w)
     return _finish(d, a, params, info, its, sandwich)
 
@@ -400,12 +418,45 @@ class _Board:
     beta_lower: F64
     beta_upper: F64
     fit: Fit
+    data: _Data
+
+
+def _separable(d: _Data, anchor: int) -> tuple[_Data, tuple[str, ...]]:
+    """Keep only the style features that vary independently of the models and of each other.
+
+    With few battles (or a model that always writes markdown) a feature can be a linear
+    combination of the model columns: the likelihood then cannot tell "liked because of this
+    model" from "liked because of its style", and the fit would report an arbitrary split with
+    a falsely narrow interval. Features are kept in order (length first) while each adds a
+    rank to the design; the others are returned as dropped.
+    """
+    if d.style is None:
+        return d, ()
+    base = _design(d.ia, d.ib, len(d.models), anchor, None)
+    rank = int(np.linalg.matrix_rank(base))
+    keep: list[int] = []
+    for j in range(d.style.shape[1]):
+        trial = np.hstack([base, d.style[:, [*keep, j]]])
+        if int(np.linalg.matrix_rank(trial)) == rank + len(keep) + 1:
+            keep.append(j)
+    dropped = tuple(f for j, f in enumerate(d.features) if j not in keep)
+    if not dropped:
+        return d, ()
+    return replace(d, style=d.style[:, keep] if keep else None, scale=d.scale[keep],
+                   features=tuple(d.features[j] for j in keep), designs={}), dropped
 
 
 def _board(comps: Sequence[Comparison], models: tuple[str, ...], anchor: int, style: bool,
            reweight: bool, ci: CIMethod, rounds: int, seed: int, alpha: float,
-           anchor_rating: float) -> _Board:
+           anchor_rating: float, warnings: list[str] | None = None) -> _Board | None:
     d = _prepare(comps, models, style, reweight)
+    if style:
+        d, dropped = _separable(d, anchor)
+        if d.style is None:
+            return None
+        if dropped and warnings is not None:
+            warnings.append("style feature(s) " + ", ".join(dropped) + " left out: in these "
+                            "battles they do not vary independently of the models")
     params, info, its = _fit_arrays(d, anchor, d.w)
     fit = _finish(d, anchor, params, info, its, ci == "sandwich")
     m = len(models)
@@ -422,7 +473,7 @@ def _board(comps: Sequence[Comparison], models: tuple[str, ...], anchor: int, st
     th_lo, b_lo = _unpack(lo_p, m, anchor)
     th_hi, b_hi = _unpack(hi_p, m, anchor)
     return _Board(rating, anchor_rating + ELO_SCALE * th_lo, anchor_rating + ELO_SCALE * th_hi,
-                  fit.beta, b_lo, b_hi, fit)
+                  fit.beta, b_lo, b_hi, fit, d)
 
 
 def _z(alpha: float) -> float:
@@ -479,7 +530,9 @@ def leaderboard(comps: Sequence[Comparison], *, anchor: str | None = None,
     a = models.index(anchor)
     warnings: list[str] = []
     _connected(comps, models, warnings)
+    separated = _separation(comps, models, anchor, warnings)
     raw = _board(comps, models, a, False, reweight, ci, rounds, seed, alpha, anchor_rating)
+    assert raw is not None
     styled = None
     if style_control:
         missing = sum(1 for c in comps if c.style_a is None or c.style_b is None)
@@ -487,16 +540,20 @@ def leaderboard(comps: Sequence[Comparison], *, anchor: str | None = None,
             warnings.append(f"{missing} battle(s) have no style counts; rated with no style "
                             "difference")
         styled = _board(comps, models, a, True, reweight, ci, rounds, seed, alpha,
-                        anchor_rating)
+                        anchor_rating, warnings)
+        if styled is None:
+            warnings.append("style control is off: no style feature varies independently of "
+                            "the models in these battles; the ratings are raw")
     head = styled or raw
     ranks = _ranks(head.lower.tolist(), head.upper.tolist())
     raw_ranks = _ranks(raw.lower.tolist(), raw.upper.tolist())
     rows = []
     for i, name in enumerate(models):
         n, w, t, lo = counts[name]
-        note = ("anchor: fixed rating, zero-width interval" if i == a else
-                "undefeated: the rating is a lower bound" if lo == 0 and t == 0 else
-                "winless: the rating is an upper bound" if w == 0 and t == 0 else None)
+        notes = ["anchor: fixed rating, zero-width interval"] if i == a else []
+        if name in separated:
+            notes.append(separated[name])
+        note = "; ".join(notes) or None
         rows.append(Rating(
             name, float(head.rating[i]), float(head.lower[i]), float(head.upper[i]), ranks[i],
             n, w, t, lo,
@@ -507,7 +564,7 @@ def leaderboard(comps: Sequence[Comparison], *, anchor: str | None = None,
     rows.sort(key=lambda r: (-r.rating, r.model))
     style_rows: list[StyleCoef] = []
     if styled is not None:
-        d = _prepare(comps, models, True, reweight)
+        d = styled.data
         for j, feat in enumerate(d.features):
             sc = float(d.scale[j])
             style_rows.append(StyleCoef(
@@ -519,7 +576,8 @@ def leaderboard(comps: Sequence[Comparison], *, anchor: str | None = None,
         "model": "Bradley–Terry maximum likelihood, ties = ½ win, both bad = tie",
         "scale": "Elo: p(a beats b) = 1/(1+10^((R_b−R_a)/400))",
         "anchor": anchor, "anchor_rating": anchor_rating,
-        "style_control": style_control,
+        "style_control": styled is not None,
+        "style_requested": style_control,
         "style_features": [s.feature for s in style_rows],
         "reweight": "inverse pair frequency" if reweight else "none",
         "ci": ci, "level": level,
@@ -549,6 +607,57 @@ def _connected(comps: Sequence[Comparison], models: tuple[str, ...],
         warnings.append(f"the battles split into {len(parts)} groups of models that never "
                         "met each other, even indirectly; ratings across groups are not "
                         "comparable")
+
+
+def _separation(comps: Sequence[Comparison], models: tuple[str, ...], anchor: str,
+                warnings: list[str]) -> dict[str, str]:
+    """Models the maximum likelihood cannot place relative to the anchor.
+
+    The MLE is finite only when every model reaches every other through "scored against"
+    links (a win; a tie counts both ways). When a group of models never scored against
+    another group (a model that lost every battle), the gap between the groups is unbounded:
+    the fitted numbers are held finite by ``RIDGE`` and are bounds, not estimates. Returns a
+    note per model outside the anchor's group (empty when the estimate exists).
+    """
+    scored: dict[str, set[str]] = {m: set() for m in models}
+    for c in comps:
+        if c.score_a > 0:
+            scored[c.model_a].add(c.model_b)
+        if c.score_a < 1:
+            scored[c.model_b].add(c.model_a)
+
+    def reach(start: str) -> set[str]:
+        seen = {start}
+        todo = [start]
+        while todo:
+            for nxt in scored[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reaches = {m: reach(m) for m in models}
+    groups: list[list[str]] = []
+    for m in models:
+        if not any(m in g for g in groups):
+            groups.append(sorted(x for x in reaches[m] if m in reaches[x]))
+    if len(groups) < 2:
+        return {}
+    warnings.append("the maximum-likelihood ratings do not exist for these battles: the "
+                    "groups " + " | ".join(", ".join(g) for g in groups) + " are separated "
+                    "(one never won or tied against another), so the gaps between groups are "
+                    "unbounded and the numbers shown are bounds held finite by a tiny penalty; "
+                    "more battles between the groups fix this")
+    out: dict[str, str] = {}
+    for m in models:
+        below = m in reaches[anchor]  # the anchor's side scored against m …
+        above = anchor in reaches[m]  # … or m's side scored against the anchor
+        if below and above:
+            continue
+        out[m] = ("lower bound: never lost to the anchor's group" if above else
+                  "upper bound: never won or tied against the anchor's group" if below else
+                  "unbounded: never met the anchor's group with a decided result")
+    return out
 
 
 def win_rates(comps: Sequence[Comparison]) -> dict[str, dict[str, dict[str, float]]]:

@@ -10,7 +10,8 @@ R_i − R_j, from the BT fit's information matrix (the normal approximation). Di
 ratings, because a rating's interval depends on which model is the anchor while a difference's
 does not. A battle between a and b adds information w·p(1 − p)·u uᵀ with u = e_a − e_b and p
 the fitted chance that a wins; the covariance after it follows from Sherman–Morrison without
-refitting:
+refitting (Σ from a fit with a weak prior, ``PRIOR_SD_ELO``, so that unmeasured models have a
+finite uncertainty):
 
     Σ' = Σ − c (Σu)(Σu)ᵀ / (1 + c uᵀΣu),   c = battles · p(1 − p)
 
@@ -32,7 +33,14 @@ import numpy as np
 from baimo.arena.ratings import ELO_SCALE, Comparison, Z, fit_bt
 from baimo.errors import BaimoError
 
-__all__ = ["PairChoice", "next_pair", "rank_pairs"]
+__all__ = ["PRIOR_SD_ELO", "PairChoice", "next_pair", "rank_pairs"]
+
+PRIOR_SD_ELO = 350.0
+"""The prior on each rating (relative to the anchor) used for planning only: without it, a
+model with no battles, or one that lost every battle, has an unbounded interval, and the
+"expected shrinkage" of battling it would be a number in the tens of thousands of Elo. With
+it, an unmeasured pair's interval is about ±1,400 Elo, wide enough to be battled first and
+still a meaningful figure. The leaderboard itself is maximum likelihood, without this prior."""
 
 
 @dataclass(frozen=True)
@@ -72,16 +80,12 @@ def rank_pairs(comps: Sequence[Comparison], models: Sequence[str], *, battles: i
     comps = [c for c in comps if c.model_a in known and c.model_b in known]
     m = len(names)
     z = Z[0.05]
-    if comps:
-        fit = fit_bt(comps, names, sandwich=False)
-        theta = fit.theta
-        k = fit.fisher_cov.shape[0]
-        cov = np.zeros((m, m))
-        keep = [i for i in range(m) if i != fit.anchor]
-        cov[np.ix_(keep, keep)] = fit.fisher_cov[:k, :k]
-    else:
-        theta = np.zeros(m)
-        cov = np.eye(m) * 1e6  # no information yet: every pair is equally uncertain
+    fit = fit_bt(comps, names, sandwich=False, prior_sd_elo=PRIOR_SD_ELO)
+    theta = fit.theta
+    k = fit.fisher_cov.shape[0]
+    cov = np.zeros((m, m))
+    keep = [i for i in range(m) if i != fit.anchor]
+    cov[np.ix_(keep, keep)] = fit.fisher_cov[:k, :k]
     diag = np.diag(cov)
     var = diag[:, None] + diag[None, :] - 2 * cov  # Var(θ_i − θ_j)
     iu = np.triu_indices(m, 1)

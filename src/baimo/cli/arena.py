@@ -217,7 +217,7 @@ def import_cmd(
 @app.command("judge")
 def judge_cmd(
     models: Annotated[list[str], typer.Option("--models", "-m", help="Models to battle "
-                                              "(at least two).")],
+                                              "(at least two; repeat or comma-separate).")],
     judge: Annotated[str, typer.Option("--judge", "-j", help="Judge model name.")],
     suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="Built-in "
                                                     "suite(s) for prompts.")] = None,
@@ -247,7 +247,7 @@ def judge_cmd(
     if pairing not in ("all", "active"):
         raise BaimoError(f"--pairing must be all or active, not '{pairing}'")
     cfg = load_config(config)
-    cfgs = [cfg.get(m) for m in models]
+    cfgs = [cfg.get(n.strip()) for m in models for n in m.split(",") if n.strip()]
     judge_cfg = cfg.get(judge)
     tasks = [load_task(p, cfg).limited(limit) for p in task or []]
     for name in suite or []:
@@ -277,6 +277,23 @@ def judge_cmd(
     for f in summary.failures[:20]:
         err().print(safe(f"  {f}"))
     out().print("ratings: baimo arena ratings --role judge", highlight=False)
+
+
+@app.command("vote")
+def vote_cmd(
+    battle: Annotated[str, typer.Argument(help="Battle id (see: baimo arena battles).")],
+    winner: Annotated[str, typer.Argument(help="model_a, model_b, tie or bothbad.")],
+    voter: Annotated[str | None, typer.Option(help="Who votes (default: $USER).")] = None,
+) -> None:
+    """Record a human vote on a stored battle, such as a labelled set to calibrate a judge."""
+    import getpass
+
+    from baimo.arena.battles import vote
+    from baimo.store.store import Store
+
+    who = voter or getpass.getuser()
+    v = vote(Store(), battle, who, "tie (bothbad)" if winner == "bothbad" else winner)
+    out().print(safe(f"vote by {v.voter} on {v.battle_id}: {v.winner}"), highlight=False)
 
 
 @app.command("battles")

@@ -141,9 +141,15 @@ def agreement_cmd(
     language: LanguageOpt = "auto",
     threshold: Annotated[int | None, typer.Option(help="Single mode: also compare "
                                                   "pass/fail at this rating.")] = None,
+    rubric: Annotated[str | None, typer.Option(help="Single mode: grading criteria; 'eq' "
+                                               "for the EQ suite's rubric.")] = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Run the judge on human-labelled items; report agreement and Cohen's kappa."""
+    if rubric == "eq":
+        from baimo.tasks.suites.eq import EQ_RUBRIC
+
+        rubric = EQ_RUBRIC
     if mode not in ("auto", "pairwise", "single"):
         raise BaimoError(f"--mode must be auto, pairwise or single, not '{mode}'")
     if threshold is not None and not 1 <= threshold <= 10:
@@ -155,7 +161,7 @@ def agreement_cmd(
     async def go() -> AgreementReport:
         async with Judge(judge_cfg) as j:
             return await run_agreement(file, j, mode=cast(Any, mode), language=lang,
-                                       threshold=threshold)
+                                       threshold=threshold, rubric=rubric)
 
     rep = asyncio.run(go())
     if _stdout_json(json_out):

@@ -16,6 +16,7 @@ from typer.core import TyperCommand
 from baimo.cli.console import BaimoGroup, Column, emit_json, emit_table, err, new_app, out, safe
 
 if TYPE_CHECKING:
+    from baimo.runs.eval import Executor
     from baimo.runs.runner import ModelProgress
     from baimo.store.records import ResultRecord
     from baimo.store.store import Store
@@ -29,6 +30,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "advise": ("baimo.cli.advise", "Which models win for an application."),
     "judge": ("baimo.cli.judge", "LLM-as-judge tools."),
     "arena": ("baimo.cli.arena", "Blind battles, human and judge votes, BT ratings."),
+    "plan": ("baimo.cli.plan", "Requests, tokens, cost and wall time of a sweep, before "
+             "running it."),
+    "monitor": ("baimo.cli.monitor", "Stability over time; one model across vendors."),
 }
 """Command groups imported only when run: ``baimo --help`` and ``baimo eval`` must not pay for
 the imports of every other command (numpy, scipy, the methodology models, ...)."""
@@ -142,8 +146,19 @@ def eval_cmd(
     template: Annotated[str | None, typer.Option(help="Prompt template id (benchmarks).")
                         ] = None,
     split: Annotated[str | None, typer.Option(help="Dataset split (benchmarks).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", "-j", help="Judge model for judged "
+                                              "suites (multiturn, eq).")] = None,
+    bank: Annotated[str | None, typer.Option(help="Your own compliance banks: a JSONL file "
+                                             "or a directory of them.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON "
                                           "instead of a table.")] = False,
+    executor: Annotated[str, typer.Option(help="Where the work runs: local, or ray (shards "
+                                          "of model × task × chunk on a Ray cluster, "
+                                          "writing to BAIMO_DB).")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://HOST:PORT "
+                                                "(with --executor ray; default: RAY_ADDRESS "
+                                                "or a local Ray).")] = None,
+    chunk: Annotated[int, typer.Option(help="Samples per shard (with --executor ray).")] = 64,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
     from baimo.config import load_config
@@ -154,8 +169,11 @@ def eval_cmd(
 
     cfg = load_config(config)
     models = resolve_models(cfg, model or [])
+    windows = [m.context_window for m in models if m.context_window]
     opts = SuiteOptions(limit=limit, seed=seed, source=source, few_shot=few_shot,
                         template=template, split=split,
+                        context_window=max(windows) if windows else None,
+                        judge=cfg.get(judge) if judge else None, bank=bank,
                         subjects=tuple(x.strip() for x in subjects.split(",") if x.strip())
                         if subjects else None)
     tasks = [load_task(p, cfg).limited(limit) for p in task or []]
@@ -169,7 +187,8 @@ def eval_cmd(
     try:
         with view.progress:
             outcome = run_eval(store, models, tasks, command=command, resume=resume,
-                               concurrency=concurrency, on_progress=view)
+                               concurrency=concurrency, on_progress=view,
+                               executor=_executor(executor, address, chunk))
     except KeyboardInterrupt:
         latest = store.runs.recent(1)
         rid = latest[0].id if latest else "RUN_ID"
@@ -202,6 +221,22 @@ def eval_cmd(
                     f"{safe(outcome.lost[0])}); the run is marked failed. Check the database, "
                     f"then resume: baimo eval --resume {safe(outcome.run_id)}")
         raise typer.Exit(1)
+
+
+def _executor(kind: str, address: str | None, chunk: int) -> Executor | None:
+    """``--executor``: None runs here; ``ray`` imports the scale-out package (and Ray) only
+    when asked for."""
+    from baimo.errors import BaimoError
+
+    if kind == "local":
+        if address is not None:
+            raise BaimoError("--address needs --executor ray")
+        return None
+    if kind != "ray":
+        raise BaimoError(f"unknown --executor '{kind}'; use local or ray")
+    from baimo.scale.executor import RayExecutor
+
+    return RayExecutor(address=address, chunk=chunk)
 
 
 _SUMMARY_COLUMNS = [Column("model"), Column("task"), Column("scored", right=True),

@@ -100,12 +100,17 @@ class Completion:
     timing: Timing
     raw: dict[str, Any]
     model: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    """Tool calls the model made (OpenAI ``tools`` format), already validated and, for a
+    stream, merged from their pieces: ``{"id", "type": "function", "function": {"name",
+    "arguments"}}`` with ``arguments`` the JSON text as the model wrote it. Parsing the
+    arguments is the scorer's job: invalid JSON there is the model's mistake, not the wire's."""
 
 
 class Provider(Protocol):
     """Anything that can answer chat messages."""
 
-    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any]
+    async def complete(self, messages: list[dict[str, Any]], params: dict[str, Any]
                        ) -> Completion: ...
 
     async def aclose(self) -> None: ...

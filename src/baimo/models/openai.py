@@ -281,7 +281,7 @@ class OpenAIProvider:
                               retry_after=parse_retry_after(headers))
         return self._fail("bad-request", msg or "bad request", status=status)
 
-    def build_body(self, messages: list[dict[str, str]], params: dict[str, Any]) -> bytes:
+    def build_body(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> bytes:
         """The exact request body (stored with each result so it can be replayed)."""
         body: dict[str, Any] = {"model": self.cfg.model_id}
         if self.endpoint == "chat":
@@ -295,7 +295,7 @@ class OpenAIProvider:
                 body["stream_options"] = {"include_usage": True}
         return orjson.dumps(body)
 
-    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any], *,
+    async def complete(self, messages: list[dict[str, Any]], params: dict[str, Any], *,
                        timing: Timing | None = None) -> Completion:
         """Send one request and read the whole answer.
 
@@ -392,7 +392,7 @@ class OpenAIProvider:
                           timing=timing, raw={"logprobs": values}, model=self.cfg.model_id)
 
     async def _read_json(self, resp: aiohttp.ClientResponse, timing: Timing,
-                         messages: list[dict[str, str]], bound: _Bound) -> Completion:
+                         messages: list[dict[str, Any]], bound: _Bound) -> Completion:
         body, more = await _read_bounded(resp, bound.raw_bytes)
         if more:
             raise self._fail("over-length", f"the response body passed {bound.raw_bytes:,} "
@@ -420,6 +420,13 @@ class OpenAIProvider:
         if len(text) > bound.answer_bytes:
             raise self._fail("over-length", f"the answer passed {bound.answer_bytes:,} characters "
                              f"for max_tokens={bound.max_tokens}; the server ignores max_tokens")
+        calls: list[dict[str, Any]] = []
+        if msg.get("tool_calls"):
+            acc: dict[int, dict[str, Any]] = {}
+            problem = _merge_tool_calls(acc, msg["tool_calls"], stream=False)
+            calls, problem = (_finish_tool_calls(acc) if problem is None else ([], problem))
+            if problem is not None:
+                raise self._fail("stream", f"malformed tool call: {problem}")
         timing.first_token = timing.first_answer = timing.last_token = timing.done = now
         timing.chunk_times.append(now)
         timing.chunk_texts.append(text)
@@ -428,10 +435,10 @@ class OpenAIProvider:
         model = obj.get("model")
         return Completion(text=text, reasoning=reasoning, finish_reason=finish, usage=usage,
                           timing=timing, raw=obj,
-                          model=model if isinstance(model, str) else None)
+                          model=model if isinstance(model, str) else None, tool_calls=calls)
 
     async def _read_stream(self, resp: aiohttp.ClientResponse, timing: Timing,
-                           messages: list[dict[str, str]], bound: _Bound) -> Completion:
+                           messages: list[dict[str, Any]], bound: _Bound) -> Completion:
         # The hot loop of both eval and perf. Every SSE line gets the arrival time of the
         # network read that completed it (see the module docstring), never a time taken
         # after parsing. Lookups are hoisted into locals and a plain content delta takes the
@@ -447,11 +454,12 @@ class OpenAIProvider:
         usage_obj: Any = None
         model: str | None = None
         resp_id: str | None = None
+        tools: dict[int, dict[str, Any]] | None = None  # tool calls by index, as they arrive
         done = False
         think = 0  # 0 unknown, 1 inside an inline <think> block, 2 answering
         buf = b""
         received = 0  # payload bytes read so far
-        answer_bytes = 0  # UTF-8 length of answer and reasoning text, for the bounds
+        answer_bytes = 0  # characters of answer and of reasoning so far, for the bounds
         reasoning_bytes = 0
         raw_limit = bound.raw_bytes
         fail = self._fail
@@ -533,6 +541,22 @@ class OpenAIProvider:
                                    f"{type(delta).__name__}")
                     else:
                         c = delta.get("content")
+                        # A plain content delta ({"content": "…"}) skips both checks below.
+                        if (c is None or len(delta) > 1) and "tool_calls" in delta:
+                            tc = delta["tool_calls"]
+                            if tc:
+                                if tools is None:
+                                    tools = {}
+                                problem = _merge_tool_calls(tools, tc, stream=True)
+                                if problem is not None:
+                                    raise fail("stream", f"malformed tool call: {problem}")
+                                answer_bytes += len(line)
+                                if answer_bytes > bound.answer_bytes:
+                                    raise fail("over-length", "the tool calls passed "
+                                               f"{bound.answer_bytes:,} characters")
+                                if first_token is None:
+                                    first_token = now
+                                last_token = now
                         if (c is None or len(delta) > 1) and ("reasoning_content" in delta
                                                               or "reasoning" in delta):
                             r = delta.get("reasoning_content") or delta.get("reasoning")
@@ -613,6 +637,11 @@ class OpenAIProvider:
             raise fail("stream", "the stream ended without a finish_reason"
                        + (" after [DONE]" if done else " and without [DONE]")
                        + ": the answer was cut off, so it is retried, not taken as complete")
+        calls: list[dict[str, Any]] = []
+        if tools:
+            calls, problem = _finish_tool_calls(tools)
+            if problem is not None:
+                raise fail("stream", f"malformed tool call: {problem}")
         text = "".join(texts)
         reasoning = "".join(reasons)
         if think != 0 and text.lstrip().startswith("<think>"):
@@ -629,8 +658,10 @@ class OpenAIProvider:
                             "message": {"role": "assistant", "content": "".join(texts),
                                         "reasoning_content": "".join(reasons) or None}}],
                "usage": usage_obj, "chunks": len(chunk_times)}
+        if calls:
+            raw["choices"][0]["message"]["tool_calls"] = calls
         return Completion(text=text, reasoning=reasoning, finish_reason=finish, usage=usage,
-                          timing=timing, raw=raw, model=model)
+                          timing=timing, raw=raw, model=model, tool_calls=calls)
 
     @staticmethod
     async def _drain(resp: aiohttp.ClientResponse) -> None:
@@ -649,7 +680,7 @@ class OpenAIProvider:
             pass
 
     @staticmethod
-    def _usage(obj: Any, messages: list[dict[str, str]], text: str, reasoning: str) -> Usage:
+    def _usage(obj: Any, messages: list[dict[str, Any]], text: str, reasoning: str) -> Usage:
         note = None
         if isinstance(obj, dict) and obj.get("completion_tokens") is not None:
             details = obj.get("prompt_tokens_details")
@@ -674,6 +705,76 @@ class OpenAIProvider:
         return Usage(prompt_tokens=prompt_est,
                      completion_tokens=estimate_tokens(text) + estimate_tokens(reasoning),
                      reasoning_tokens=estimate_tokens(reasoning), estimated=True, note=note)
+
+
+def _merge_tool_calls(acc: dict[int, dict[str, Any]], items: Any, *, stream: bool
+                      ) -> str | None:
+    """Fold tool-call items (a stream's ``delta.tool_calls`` pieces, or a whole message's
+    ``tool_calls``) into ``acc`` by index; the problem as text when they are malformed.
+
+    In a stream the first piece of a call carries its ``id`` and name and later pieces append
+    to ``function.arguments``; servers that omit ``index`` are followed by position (a piece
+    with a new ``id`` opens a new call). Arguments sent as a JSON object (some servers do)
+    are kept as their JSON text, so every call reaches the scorer in one shape.
+    """
+    if items.__class__ is not list:
+        return f"'tool_calls' must be a list, got {type(items).__name__}"
+    for pos, item in enumerate(items):
+        if item.__class__ is not dict:
+            return f"a tool call must be an object, got {type(item).__name__}"
+        index = item.get("index")
+        call_id = item.get("id")
+        if index is None:
+            if not stream:
+                index = pos
+            elif not acc or (call_id is not None and call_id != acc[max(acc)].get("id")):
+                index = len(acc)
+            else:
+                index = max(acc)
+        elif index.__class__ is not int or not 0 <= index < 1024:
+            return f"'index' must be a small non-negative integer, got {index!r:.40}"
+        if not (call_id is None or call_id.__class__ is str):
+            return f"'id' must be a string, got {type(call_id).__name__}"
+        kind = item.get("type")
+        if not (kind is None or kind == "function"):
+            return f"'type' must be \"function\", got {kind!r:.40}"
+        fn = item.get("function")
+        if fn is None:
+            fn = {}
+        elif fn.__class__ is not dict:
+            return f"'function' must be an object, got {type(fn).__name__}"
+        name = fn.get("name")
+        if not (name is None or name.__class__ is str):
+            return f"'function.name' must be a string, got {type(name).__name__}"
+        args = fn.get("arguments")
+        if args.__class__ is dict:
+            args = orjson.dumps(args).decode()
+        elif not (args is None or args.__class__ is str):
+            return f"'function.arguments' must be a string, got {type(args).__name__}"
+        slot = acc.get(index)
+        if slot is None:
+            slot = acc[index] = {"id": None, "name": [], "arguments": []}
+        if call_id:
+            slot["id"] = call_id
+        if name and "".join(slot["name"]) != name:  # some servers repeat the whole name
+            slot["name"].append(name)
+        if args:
+            slot["arguments"].append(args)
+    return None
+
+
+def _finish_tool_calls(acc: dict[int, dict[str, Any]]
+                       ) -> tuple[list[dict[str, Any]], str | None]:
+    """The merged calls in index order, or the problem when one never got a name."""
+    calls = []
+    for i, index in enumerate(sorted(acc)):
+        slot = acc[index]
+        name = "".join(slot["name"])
+        if not name:
+            return [], f"tool call {index} has no function name"
+        calls.append({"id": slot["id"] or f"call_{i}", "type": "function",
+                      "function": {"name": name, "arguments": "".join(slot["arguments"])}})
+    return calls, None
 
 
 def _text_field(value: Any) -> str | None:

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -343,20 +343,9 @@ def _db_rows(run_id: str, model: str, level: str, rows: list[dict[str, Any]]
     return out
 
 
-def rows_from_store(db_rows: Iterable[PerfRequestRecord | Mapping[str, Any]]
-                    ) -> list[dict[str, Any]]:
-    """Stored request records (or deprecated ``Store.perf_rows`` dicts) back into metric rows."""
-    out = []
-    for d in db_rows:
-        if isinstance(d, PerfRequestRecord):
-            out.append(dataclasses.asdict(d))
-            continue
-        r = dict(d)
-        r["chunk_times"] = orjson.loads(r.pop("chunk_times_json") or "[]")
-        tokens = r.pop("chunk_tokens_json", None)
-        r["chunk_tokens"] = orjson.loads(tokens) if tokens else None
-        out.append(r)
-    return out
+def rows_from_store(db_rows: Iterable[PerfRequestRecord]) -> list[dict[str, Any]]:
+    """Stored request records back into the metric rows ``summarize_level`` reads."""
+    return [dataclasses.asdict(d) for d in db_rows]
 
 
 def write_level(store: Store, run_id: str, model: str, position: int, level: Level,

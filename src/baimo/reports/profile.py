@@ -17,6 +17,7 @@ from baimo.reports.html import Raw, Report, esc, table
 from baimo.scores.profile import build_profile
 from baimo.stats import wilson
 from baimo.store.records import ResultRecord
+from baimo.tasks.registry import Grid
 
 
 def _pct(v: float | None) -> str:
@@ -97,16 +98,45 @@ def _suite_details(report: Report, rows: Sequence[ResultRecord]) -> None:
             continue
         header: list[str] = ["model"]
         body = []
+        grids = []
         for model, model_rows in sorted(by_task[task].items()):
             figures = headline.figures(model_rows)
+            facts = headline.facts(model_rows) if headline.facts is not None else []
             if len(header) == 1:
-                header += [f.label for f in figures]
-            body.append([model, *(_rate(f.hits, f.n) for f in figures)])
-        parts.append(f"<h3>{esc(headline.title)}</h3>" + table(header, body)
+                header += [f.label for f in figures] + [label for label, _ in facts]
+            body.append([model, *(_rate(f.hits, f.n) for f in figures),
+                         *(text for _, text in facts)])
+            grid = headline.grid(model_rows) if headline.grid is not None else None
+            if grid is not None:
+                grids.append(f"<h4>{esc(model)}</h4>" + _heatmap(grid))
+        parts.append(f"<h3>{esc(headline.title)}</h3>" + table(header, body) + "".join(grids)
                      + (f"<p class='note'>{esc(headline.note)}</p>" if headline.note else ""))
     if parts:
         report.section("Suite details", "".join(parts) + "<p class='note'>Each figure: rate "
                        "(95% Wilson interval, count).</p>")
+
+
+def _heatmap(grid: Grid) -> str:
+    """A grid of rates as a table whose cells are shaded from red (0%) to green (100%)."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in grid.cols)
+    body = []
+    for r in grid.rows:
+        cells = []
+        for c in grid.cols:
+            hits, n = grid.cells.get((r, c), (0, 0))
+            if not n:
+                cells.append("<td class='num'>—</td>")
+                continue
+            rate = hits / n
+            cells.append(f"<td class='num heat' style='background:hsl({round(120 * rate)},"
+                         f"60%,80%)' title='{hits}/{n}'>{_pct(rate)}</td>")
+        note = grid.notes.get(r)
+        if note:
+            cells.append(f"<td class='note'>{esc(note)}</td>")
+        body.append(f"<tr><th>{esc(r)}</th>{''.join(cells)}</tr>")
+    return (f"<table class='heatmap'><thead><tr><th>{esc(grid.row_label)} \\ "
+            f"{esc(grid.col_label)}</th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            "</table>")
 
 
 def _rate(hits: int, n: int) -> Raw | str:

@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import BaimoError
@@ -73,10 +73,29 @@ def resume_conflicts(stored: list[dict[str, Any]], tasks: Sequence[Task]) -> lis
     return out
 
 
+class Executor(Protocol):
+    """Runs the work of an opened run somewhere else than in this process (``baimo.scale``).
+
+    ``run_eval`` keeps what is the same wherever the work runs (creating or resuming the run,
+    the status it ends with, rows that could not be stored); an executor only does the work,
+    with the runner's code, and returns the per-model counters. It raises
+    ``KeyboardInterrupt`` when interrupted, after stopping its work.
+    """
+
+    def run(self, store: Store, run_id: str, models: Sequence[ModelConfig],
+            tasks: Sequence[Task], *, concurrency: int | None,
+            on_progress: Callable[[ModelProgress], None] | None
+            ) -> dict[str, ModelProgress]: ...
+
+
 def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task], *,
              command: str = "", resume: str | None = None, concurrency: int | None = None,
-             on_progress: Callable[[ModelProgress], None] | None = None) -> EvalOutcome:
-    """Run (or resume) an eval and return its run id. Ctrl-C marks the run interrupted."""
+             on_progress: Callable[[ModelProgress], None] | None = None,
+             executor: Executor | None = None) -> EvalOutcome:
+    """Run (or resume) an eval and return its run id. Ctrl-C marks the run interrupted.
+
+    ``executor`` runs the work elsewhere (e.g. on a Ray cluster); by default it runs here.
+    """
     if resume:
         run_id = store.runs.resolve(resume)
         run = store.runs.get(run_id)
@@ -99,7 +118,11 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
                         concurrency=concurrency)
     status = "done"
     try:
-        progress = asyncio.run(_run_interruptible(runner))
+        if executor is None:
+            progress = asyncio.run(_run_interruptible(runner))
+        else:
+            progress = executor.run(store, run_id, models, tasks, concurrency=concurrency,
+                                    on_progress=on_progress)
     except KeyboardInterrupt:
         store.runs.finish(run_id, "interrupted")
         raise

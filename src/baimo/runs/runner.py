@@ -30,6 +30,7 @@ import orjson
 
 from baimo.config import ModelConfig
 from baimo.models.client import Answer, CallFailed, ModelClient, clients
+from baimo.models.limits import EndpointLimiter
 from baimo.store.codec import dumps
 from baimo.store.records import ResponseRecord, ResultRow
 from baimo.store.store import Store
@@ -50,6 +51,28 @@ def _logprobs(raw: dict[str, Any]) -> dict[str, float] | None:
     if not isinstance(values, list):
         return None
     return {chr(ord("A") + i): float(v) for i, v in enumerate(values)}
+
+
+def model_output(text: str, reasoning: str, finish_reason: str | None, raw: Any
+                 ) -> ModelOutput:
+    """What the scorer sees, from an answer fresh or stored: the same fields either way, so a
+    resumed run scores tool calls and solver transcripts exactly as the first did."""
+    calls: Any = ()
+    transcript: Any = ()
+    notes: Any = {}
+    if isinstance(raw, dict):
+        notes = raw.get("baimo_notes") or {}
+        try:
+            calls = raw["choices"][0]["message"].get("tool_calls") or ()
+        except (KeyError, IndexError, TypeError, AttributeError):
+            calls = ()
+        transcript = raw.get("baimo_transcript") or ()
+    return ModelOutput(text, reasoning, finish_reason, _logprobs(raw),
+                       tuple(c for c in calls if isinstance(c, dict))
+                       if isinstance(calls, list) else (),
+                       tuple(m for m in transcript if isinstance(m, dict))
+                       if isinstance(transcript, list) else (),
+                       dict(notes) if isinstance(notes, dict) else {})
 
 
 @dataclass
@@ -125,7 +148,20 @@ class EvalRunner:
 
     def __init__(self, store: Store, run_id: str, models: Sequence[ModelConfig],
                  tasks: Sequence[Task], *, on_progress: Callable[[ModelProgress], None]
-                 | None = None, concurrency: int | None = None, seed: int = 0) -> None:
+                 | None = None, concurrency: int | None = None, seed: int = 0,
+                 part: bool = False,
+                 limiter: Callable[[ModelConfig, int], EndpointLimiter] | None = None) -> None:
+        """Args beyond the obvious:
+
+        part: This runner runs one part (a shard) of a run that a driver owns
+            (``baimo.scale``): the run-wide steps (clearing error rows, setting each model's
+            status) are the driver's, done once, not by every shard while others still write.
+        limiter: Makes the admission of each model's client (given the model and its
+            concurrency); the default is the client's own in-process ``EndpointLimiter``.
+            Shards pass a cluster-wide one so that all of them together keep one limit.
+        """
+        self.part = part
+        self.limiter = limiter
         self.store = store
         self.run_id = run_id
         self.models = list(models)
@@ -151,7 +187,8 @@ class EvalRunner:
     async def run(self) -> dict[str, ModelProgress]:
         """Run every model concurrently; returns the per-model counters."""
         # Error rows are not answers: a resumed run asks those samples again.
-        self.store.runs.clear_errors(self.run_id)
+        if not self.part:
+            self.store.runs.clear_errors(self.run_id)
         try:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
@@ -173,9 +210,8 @@ class EvalRunner:
             if row is None:
                 fresh.append(w)
                 continue
-            logprobs = _logprobs(orjson.loads(row.response_json)) \
-                if w.task.mode == "loglik" else None
-            output = ModelOutput(row.text, row.reasoning, row.finish_reason, logprobs)
+            output = model_output(row.text, row.reasoning, row.finish_reason,
+                                  orjson.loads(row.response_json))
             self._record(cfg, w, await self._score(w, output), row.prompt_tokens,
                          row.completion_tokens, row.cached_tokens, row.usage_estimated,
                          row.latency_s, row.ttft_s, attempts=0, cached=True, response=None)
@@ -183,19 +219,23 @@ class EvalRunner:
         self._writer.flush()
         self._notify(prog)
         if not fresh:
-            self.store.runs.set_model_status(self.run_id, cfg.name, "ok")
+            if not self.part:
+                self.store.runs.set_model_status(self.run_id, cfg.name, "ok")
             return
         conc = self.concurrency_override or cfg.limits.concurrency
         client = clients().get(cfg, concurrency=conc)
+        if self.limiter is not None:
+            client.limiter = self.limiter(cfg, conc)
         try:
             await self._drain(cfg, client, fresh, conc)
         except _ModelFailed as exc:
             prog.failed_reason = exc.reason
         if prog.failed_reason:
             self._fail_remaining(cfg, fresh, prog.failed_reason)
-            self.store.runs.set_model_status(self.run_id, cfg.name, "failed", prog.failed_reason)
-        else:
-            self.store.runs.set_model_status(self.run_id, cfg.name, "ok")
+        if not self.part:
+            self.store.runs.set_model_status(self.run_id, cfg.name,
+                                             "failed" if prog.failed_reason else "ok",
+                                             prog.failed_reason)
         self._notify(prog)
 
     async def _drain(self, cfg: ModelConfig, client: ModelClient, items: list[WorkItem],
@@ -236,6 +276,8 @@ class EvalRunner:
 
                 prompt, continuations = render_loglik(w.sample)
                 answer = await client.loglik(prompt, continuations)
+            elif w.task.solver is not None:
+                answer = await w.task.solver(w.sample, messages, w.params, client)
             else:
                 answer = await client.complete(messages, w.params)
         except CallFailed as exc:
@@ -251,8 +293,7 @@ class EvalRunner:
                         messages: list[dict[str, str]]) -> None:
         comp = answer.completion
         latency, ttft, attempts = answer.latency_s, answer.ttft_s, answer.attempts
-        output = ModelOutput(comp.text, comp.reasoning, comp.finish_reason,
-                             _logprobs(comp.raw))
+        output = model_output(comp.text, comp.reasoning, comp.finish_reason, comp.raw)
         u = comp.usage
         try:
             raw = dumps(comp.raw)

@@ -302,6 +302,97 @@ CREATE TABLE battle_votes (
 )""", "CREATE INDEX ix_battle_votes_role ON battle_votes (role, status)")
 
 
+def _m008_monitor(conn: sa.Connection) -> None:
+    # ``baimo monitor``: one row per probe request (``monitor_probes``), per scheduled cycle of
+    # one endpoint (``monitor_cycles``: ``uq_monitor_cycle`` is the rule "one cycle per
+    # endpoint and slot"), per fidelity check with its evidence (``monitor_checks``), per alert
+    # incident (``monitor_incidents``), and the lease that keeps two monitors from running
+    # one endpoint's cycle at once (``monitor_leases``).
+    _ddl(conn, """
+CREATE TABLE monitor_cycles (
+    id VARCHAR(64) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    slot FLOAT NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    owner VARCHAR(200) NOT NULL,
+    started_at FLOAT NOT NULL,
+    finished_at FLOAT,
+    plan_json TEXT NOT NULL,
+    values_json TEXT,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_monitor_cycle UNIQUE (model_name, slot)
+)""", """
+CREATE TABLE monitor_probes (
+    id {serial},
+    cycle_id VARCHAR(64) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    identity VARCHAR(32) NOT NULL,
+    family VARCHAR(200),
+    kind VARCHAR(16) NOT NULL,
+    probe VARCHAR(100) NOT NULL,
+    at FLOAT NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    error_kind VARCHAR(24),
+    reason TEXT,
+    input_tokens INTEGER,
+    ttft_s FLOAT,
+    tpot_s FLOAT,
+    e2e_s FLOAT,
+    output_tps FLOAT,
+    prompt_tokens INTEGER,
+    output_tokens INTEGER,
+    prompt_tokens_client INTEGER,
+    output_tokens_client INTEGER,
+    usage_from_server BOOLEAN,
+    finish_reason VARCHAR(32),
+    cost FLOAT NOT NULL,
+    currency VARCHAR(8) NOT NULL,
+    answer TEXT,
+    correct BOOLEAN,
+    details_json TEXT,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_monitor_probe UNIQUE (cycle_id, probe),
+    FOREIGN KEY(cycle_id) REFERENCES monitor_cycles (id)
+)""", "CREATE INDEX ix_monitor_probes_model ON monitor_probes (model_name, at)", """
+CREATE TABLE monitor_checks (
+    id {serial},
+    cycle_id VARCHAR(64) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    check_name VARCHAR(32) NOT NULL,
+    at FLOAT NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    value FLOAT,
+    evidence_json TEXT NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_monitor_check UNIQUE (cycle_id, check_name),
+    FOREIGN KEY(cycle_id) REFERENCES monitor_cycles (id)
+)""", "CREATE INDEX ix_monitor_checks_model ON monitor_checks (model_name, at)", """
+CREATE TABLE monitor_incidents (
+    id {serial},
+    model_name VARCHAR(200) NOT NULL,
+    metric VARCHAR(64) NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    started_at FLOAT NOT NULL,
+    detected_at FLOAT NOT NULL,
+    resolved_at FLOAT,
+    value FLOAT,
+    threshold_json TEXT NOT NULL,
+    detail TEXT,
+    notified_at FLOAT,
+    recovery_notified_at FLOAT,
+    notify_error TEXT,
+    PRIMARY KEY (id)
+)""", "CREATE INDEX ix_monitor_incidents_model ON monitor_incidents (model_name, metric, "
+         "status)", """
+CREATE TABLE monitor_leases (
+    model_name VARCHAR(200) NOT NULL,
+    owner VARCHAR(200) NOT NULL,
+    expires_at FLOAT NOT NULL,
+    cycle_id VARCHAR(64),
+    PRIMARY KEY (model_name)
+)""")
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
@@ -310,6 +401,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("005_score_results", _m005_score_results),
     ("006_web", _m006_web),
     ("007_arena", _m007_arena),
+    ("008_monitor", _m008_monitor),
 ]
 
 _table = sa.Table(

@@ -282,3 +282,96 @@ battle_votes = sa.Table(
     sa.UniqueConstraint("battle_id", "voter", name="uq_battle_vote"),
 )
 sa.Index("ix_battle_votes_role", battle_votes.c.role, battle_votes.c.status)
+
+# ``baimo monitor`` (migration 008_monitor). A cycle is one scheduled round of probes of one
+# endpoint (``slot`` is its scheduled time; one cycle per endpoint and slot); a probe is one
+# request of a cycle (timings, tokens, cost, error kind, and for canaries the answer); a check
+# is one fidelity verdict with its evidence; an incident is one threshold crossing, from its
+# start to its recovery; a lease says which monitor process runs an endpoint's cycle now.
+monitor_cycles = sa.Table(
+    "monitor_cycles", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("slot", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("plan_json", sa.Text, nullable=False),
+    sa.Column("values_json", sa.Text),
+    sa.UniqueConstraint("model_name", "slot", name="uq_monitor_cycle"),
+)
+
+monitor_probes = sa.Table(
+    "monitor_probes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cycle_id", sa.String(64), sa.ForeignKey("monitor_cycles.id"), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("identity", sa.String(32), nullable=False),
+    sa.Column("family", sa.String(200)),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("probe", sa.String(100), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_kind", sa.String(24)),
+    sa.Column("reason", sa.Text),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("ttft_s", sa.Float),
+    sa.Column("tpot_s", sa.Float),
+    sa.Column("e2e_s", sa.Float),
+    sa.Column("output_tps", sa.Float),
+    sa.Column("prompt_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("prompt_tokens_client", sa.Integer),
+    sa.Column("output_tokens_client", sa.Integer),
+    sa.Column("usage_from_server", sa.Boolean),
+    sa.Column("finish_reason", sa.String(32)),
+    sa.Column("cost", sa.Float, nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("answer", sa.Text),
+    sa.Column("correct", sa.Boolean),
+    sa.Column("details_json", sa.Text),
+    sa.UniqueConstraint("cycle_id", "probe", name="uq_monitor_probe"),
+)
+sa.Index("ix_monitor_probes_model", monitor_probes.c.model_name, monitor_probes.c.at)
+
+monitor_checks = sa.Table(
+    "monitor_checks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("cycle_id", sa.String(64), sa.ForeignKey("monitor_cycles.id"), nullable=False),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("check_name", sa.String(32), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("evidence_json", sa.Text, nullable=False),
+    sa.UniqueConstraint("cycle_id", "check_name", name="uq_monitor_check"),
+)
+sa.Index("ix_monitor_checks_model", monitor_checks.c.model_name, monitor_checks.c.at)
+
+monitor_incidents = sa.Table(
+    "monitor_incidents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_name", sa.String(200), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("detected_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("value", sa.Float),
+    sa.Column("threshold_json", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("notified_at", sa.Float),
+    sa.Column("recovery_notified_at", sa.Float),
+    sa.Column("notify_error", sa.Text),
+)
+sa.Index("ix_monitor_incidents_model", monitor_incidents.c.model_name,
+         monitor_incidents.c.metric, monitor_incidents.c.status)
+
+monitor_leases = sa.Table(
+    "monitor_leases", metadata,
+    sa.Column("model_name", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("cycle_id", sa.String(64)),
+)

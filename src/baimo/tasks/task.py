@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from baimo.config import Config
+    from baimo.models.client import Answer, ModelClient
 
 from baimo.errors import ConfigError
 from baimo.tasks.dataset import load_dataset
@@ -78,6 +80,9 @@ class Task:
     mode: str = "chat"
     """``chat`` asks for a completion; ``loglik`` asks the engine for per-option
     log-likelihoods (MCQ log-likelihood templates; only engines with logprobs)."""
+    solver: Solver | None = None
+    """Asks instead of the runner's single request when a sample needs a conversation (tool
+    results fed back, a second turn): see ``Solver``."""
 
     @property
     def scoring(self) -> dict[str, Any]:
@@ -101,6 +106,20 @@ class Task:
             return self
         return dataclasses.replace(self, samples=self.samples[:limit],
                                    spec={**self.spec, "limit": limit})
+
+
+Solver = Callable[[Sample, list[dict[str, Any]], dict[str, Any], "ModelClient"],
+                  Awaitable["Answer"]]
+"""``solver(sample, messages, params, client) -> Answer``: holds a conversation with the model
+under test through its shared client (admission, retries and pricing as for any request).
+
+Why a seam in the runner rather than an async scorer: a scorer is not told which model it is
+scoring, and the answers of later turns belong to the model's result row (tokens, cost,
+latency), not to a judge's. The returned ``Answer`` is the last completion with usage and
+cost summed over the turns; its ``raw["baimo_transcript"]`` holds the turns after the
+sample's messages, which the runner hands the scorer as ``ModelOutput.transcript`` (and
+re-reads from the stored response on resume). A ``CallFailed`` raised by the solver is an
+error row like any other."""
 
 
 def task_version(declared: str | int, *parts: Any) -> str:

@@ -39,9 +39,10 @@ from typing import Literal, get_args
 from baimo.errors import ConfigError, NotFound
 from baimo.tasks.types import Message, Sample
 
-TemplateKind = Literal["mcq-gen", "mcq-loglik", "math-gen"]
+TemplateKind = Literal["mcq-gen", "mcq-loglik", "math-gen", "math-latex"]
 """``mcq-gen``: the model writes its answer letter; ``mcq-loglik``: the engine scores each letter
-as a continuation; ``math-gen``: the model writes a worked solution ending in a number."""
+as a continuation; ``math-gen``: the model writes a worked solution ending in a number;
+``math-latex``: a worked solution ending in a ``\\boxed{}`` LaTeX answer (MATH)."""
 
 TemplateLang = Literal["zh", "en"]
 
@@ -442,6 +443,35 @@ MATH_COT_ZH = register_template(
         user="请解答下面的数学应用题。请逐步思考，并在最后一行按“答案：N”的格式写出最终的数值答案。\n\n"
         + "{shots}题目：{question}",
         few_shot_format="题目：{question}\n解答：{reasoning}答案：{answer}",
+        cot=True,
+    )
+)
+
+MATH_BOXED_EN = register_template(
+    PromptTemplate(
+        id="math-boxed-en",
+        version=1,
+        kind="math-latex",
+        lang="en",
+        system=None,
+        user="Solve the following problem. Reason step by step, then give the final answer in "
+        + "LaTeX inside \\boxed{{}} on the last line.\n\n{shots}Problem: {question}",
+        few_shot_format="Problem: {question}\nSolution: {reasoning}Final answer: "
+        + "\\boxed{{{answer}}}",
+        cot=True,
+    )
+)
+
+MATH_BOXED_ZH = register_template(
+    PromptTemplate(
+        id="math-boxed-zh",
+        version=1,
+        kind="math-latex",
+        lang="zh",
+        system=None,
+        user="请解答下面的数学题。请逐步推理，并在最后一行把最终答案用 LaTeX 写在 \\boxed{{}} 中。\n\n"
+        + "{shots}题目：{question}",
+        few_shot_format="题目：{question}\n解答：{reasoning}最终答案：\\boxed{{{answer}}}",
         cot=True,
     )
 )

@@ -11,11 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error"]
-"""Outcome of one sample. ``ok`` means correct (or, for graded tasks, scored)."""
+Status = Literal["ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error",
+                 "unsupported"]
+"""Outcome of one sample. ``ok`` means correct (or, for graded tasks, scored).
+
+``unsupported`` means the endpoint cannot be asked this kind of question at all (it rejects
+``tools``, or ignores them when a call is forced; a haystack beyond its claimed context
+window): a fact about the endpoint, reported as such and left out of accuracy, never a zero.
+"""
 
 STATUSES: tuple[Status, ...] = (
-    "ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error",
+    "ok", "wrong", "no-answer", "truncated", "error", "judge-parse-error", "unsupported",
 )
 
 Message = dict[str, str]
@@ -57,6 +63,14 @@ class ModelOutput:
     reasoning: str = ""
     finish_reason: str | None = None
     logprobs: dict[str, float] | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    """The tool calls of the (last) answer, as ``Completion.tool_calls``."""
+    transcript: tuple[dict[str, Any], ...] = ()
+    """For tasks with a solver that held a conversation (tool results, second turns): every
+    message after the sample's own, assistant turns included, in order."""
+    notes: dict[str, Any] = field(default_factory=dict)
+    """What a solver recorded about the exchange that the scorer needs and the messages do not
+    say (e.g. the context window the model's config claims)."""
 
 
 @dataclass(frozen=True)

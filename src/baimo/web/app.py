@@ -14,21 +14,17 @@ targets in charts are filtered by ``baimo.reports.html.safe_option``.
 
 from __future__ import annotations
 
-import functools
 import importlib.resources
-import inspect
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -37,9 +33,8 @@ from baimo import __version__
 from baimo.store.store import Store
 from baimo.web import arena, pages
 from baimo.web.data import Workspace
-from baimo.web.i18n import COOKIE, LANGS, Formats, negotiate, translations
-from baimo.web.jobs import JobManager
 from baimo.web.http import AuthRequired, Forbidden, Settings, render
+from baimo.web.jobs import JobManager
 from baimo.web.security import CSRF_COOKIE, SECURITY_HEADERS, RateLimiter, new_csrf
 
 log = logging.getLogger(__name__)

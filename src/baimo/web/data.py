@@ -114,6 +114,7 @@ class Workspace:
         self._stats: dict[str, tuple[tuple[str, float | None], list[StatRow]]] = {}
         self._perf: dict[str, tuple[tuple[str, float | None], list[Any]]] = {}
         self._board: tuple[Any, dict[str, Any]] | None = None
+        self.memo: dict[Any, Any] = {}  # page parts of finished runs (see views.perf)
         self._lock = threading.Lock()
 
     # -- aggregates ---------------------------------------------------------------------
@@ -136,6 +137,32 @@ class Workspace:
                 return self._run_stats(rid, status, finished)
         return []
 
+    def count(self, run_id: str, *, model: str | None = None, task: str | None = None,
+              category: str | None = None, status: str | None = None) -> int:
+        """Result rows of a run matching the filters, from its aggregates (no row scan)."""
+        n = 0
+        for r in self.run_stats(run_id):
+            if (model and r.model != model) or (task and r.task != task) or \
+                    (category and r.category != category):
+                continue
+            if not status:
+                n += r.n
+            else:
+                n += {"ok": r.ok, "error": r.errors, "no-answer": r.no_answer,
+                      "truncated": r.truncated,
+                      "wrong": r.scored - r.ok - r.no_answer - r.truncated}.get(status, 0)
+        return n
+
+    def rows_per_run(self, run_ids: Sequence[str]) -> dict[str, int]:
+        """Result rows of these eval runs (from the aggregates)."""
+        wanted = set(run_ids)
+        return {rid: sum(r.n for r in self._run_stats(rid, status, finished))
+                for rid, kind, status, _c, finished in self.web.run_versions()
+                if rid in wanted and kind == "eval"}
+
+    def tasks(self) -> list[str]:
+        return list(self.leaderboards()["tasks"])
+
     def n_results(self) -> int:
         """Result rows in the store, from the per-run aggregates."""
         return sum(r.n for rid, kind, status, _c, finished in self.web.run_versions()
@@ -144,9 +171,9 @@ class Workspace:
     def warm(self) -> None:
         """Aggregate every finished run now (the server does this at start, in a thread),
         and import what the heavier pages need, so the first visitor does not wait."""
-        import baimo.advise  # noqa: F401
-        import baimo.reports.decision  # noqa: F401
-        import baimo.reports.perf  # noqa: F401
+        import baimo.advise
+        import baimo.reports.decision
+        import baimo.reports.perf
         import baimo.scores.sensitivity  # noqa: F401
 
         self.leaderboards()

@@ -37,7 +37,7 @@ def load_industries(catalog: Catalog) -> dict[str, Any]:
 def industries_chart(data: dict[str, Any]) -> dict[str, Any]:
     """Industries along the maturity horizon; bubble area ∝ catalog players (min size 1)."""
     items = data["industries"]
-    series = []
+    series: list[dict[str, Any]] = []
     for i, h in enumerate(HORIZONS):
         pts = [ind for ind in items if ind["horizon"] == h]
         series.append({
@@ -52,6 +52,6 @@ def industries_chart(data: dict[str, Any]) -> dict[str, Any]:
     return {"grid": {"left": 40, "right": 120, "top": 20, "bottom": 40},
             "tooltip": {"trigger": "item", "formatter": "<b>{b}</b><br>{@[2]}"},
             "xAxis": {"type": "category", "data": ["短期 short", "中期 mid", "长期 long"],
-                      "boundaryGap": True},
+                      "boundaryGap": True, "axisLine": {"onZero": False}},
             "yAxis": {"type": "value", "show": False, "min": -1, "max": 5},
             "series": series}

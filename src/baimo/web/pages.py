@@ -71,8 +71,13 @@ def runs(request: Request, ident: Viewer,
     ws = request.app.state.ws
     items, total = ws.web.list_runs(kind=kind or None, status=status or None,
                                     model=model or None, q=q or None,
-                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return {"runs": [views.run_item(r) for r in items], **_pages(total, page),
+                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                    count_results=False)
+    known = ws.rows_per_run([r.id for r in items if r.kind == "eval"])
+    out = [views.run_item(r) for r in items]
+    for item in out:
+        item["rows"] = known.get(item["id"], item["rows"])
+    return {"runs": out, **_pages(total, page),
             "filters": {"kind": kind, "status": status, "model": model, "q": q},
             "models": ws.web.model_names(),
             "statuses": ["running", "done", "partial", "failed", "interrupted"]}

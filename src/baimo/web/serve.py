@@ -51,14 +51,20 @@ def add_user(name: str, role: str, db_url: str | None = None) -> str:
 def serve(host: str, port: int, *, auth: bool, config: Path | None, slots: int,
           db_url: str | None = None, secure_cookies: bool = False) -> None:
     """Check, then run the app on uvicorn until interrupted."""
-    import uvicorn
+    check_host(host, auth)
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ModuleNotFoundError:
+        from baimo.errors import MissingDependency
+
+        raise MissingDependency("fastapi", "web", "the web workspace (baimo serve)") from None
 
     from baimo.store.store import Store
     from baimo.store.web import WebRepository
     from baimo.web.app import create_app
     from baimo.web.http import Settings
 
-    check_host(host, auth)
     store = Store(db_url)
     if auth and WebRepository(store.engine).n_active_admins() == 0 and not \
             WebRepository(store.engine).users():

@@ -17,7 +17,7 @@ from baimo.tabular import csv_text
 from baimo.web.data import Workspace
 from baimo.web.jobs import JobManager
 
-TOP = 30  # models drawn in a leaderboard chart (the table shows all)
+TOP = 20  # models drawn in a leaderboard chart (the table shows all)
 PALETTE = ["#4f46e5", "#0891b2", "#16a34a", "#ea580c", "#db2777", "#7c3aed", "#ca8a04",
            "#0f766e", "#64748b", "#dc2626"]
 
@@ -62,11 +62,16 @@ def interval_chart(rows: Sequence[Mapping[str, Any]], key: str = "capability") -
     lo = [_r(100 * r[key]["ci_low"], 2) for r in rows][::-1]
     span = [_r(100 * (r[key]["ci_high"] - r[key]["ci_low"]), 2) for r in rows][::-1]
     pts = [_r(100 * r[key]["score"], 2) for r in rows][::-1]
+    lows = [v for v in lo if v is not None]
+    highs = [a + b for a, b in zip(lo, span, strict=True) if a is not None and b is not None]
+    x_min = max(0, math.floor((min(lows) - 3) / 10) * 10) if lows else 0
+    x_max = min(100, math.ceil((max(highs) + 3) / 10) * 10) if highs else 100
     return safe_option({
         "grid": {"left": 150, "right": 30, "top": 10, "bottom": 30},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"},
                     "formatter": "<b>{b}</b><br>{c2}"},
-        "xAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "xAxis": {"type": "value", "min": x_min, "max": x_max,
+                  "axisLabel": {"formatter": "{value}%"}},
         "yAxis": {"type": "category", "data": names, "axisLabel": {"width": 140,
                                                                    "overflow": "truncate"}},
         "series": [
@@ -112,7 +117,7 @@ def overview(ws: Workspace, manager: JobManager) -> dict[str, Any]:
     board = ws.leaderboards()
     counts = ws.web.counts()
     counts["results"] = ws.n_results()
-    recent, _ = ws.web.list_runs(limit=8)
+    recent, _ = ws.web.list_runs(limit=8, count_results=False)
     jobs = ws.web.jobs(limit=5)
     leaders = [m for m in board["models"] if m["capability"]["score"] is not None]
     fastest = sorted((m for m in board["models"] if (m.get("speed") or {}).get("ttft_p50_s")),
@@ -181,8 +186,9 @@ def leaderboards_csv(ws: Workspace) -> str:
 def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | None,
                status: str | None, category: str | None, q: str | None, page: int,
                size: int) -> dict[str, Any]:
-    from baimo.errors import NotFound
     from fastapi import HTTPException
+
+    from baimo.errors import NotFound
 
     try:
         rid = ws.store.runs.resolve(run_id)
@@ -211,9 +217,12 @@ def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | Non
             lo, hi = wilson(m["correct"], m["scored"]) if m["scored"] else (None, None)
             m["ci_low"], m["ci_high"] = lo, hi
         summary = sorted(merged.values(), key=lambda m: (m["model"], m["task"]))
+        known = None if q else ws.count(rid, model=model or None, task=task or None,
+                                        category=category or None, status=status or None)
         samples, total = ws.web.samples(rid, model=model or None, task=task or None,
                                         status=status or None, category=category or None,
-                                        q=q or None, offset=(page - 1) * size, limit=size)
+                                        q=q or None, offset=(page - 1) * size, limit=size,
+                                        total=known)
         facets = {"model": sorted({st.model for st in stats}),
                   "task": sorted({st.task for st in stats}),
                   "category": sorted({st.category for st in stats if st.category})[:200],
@@ -252,7 +261,7 @@ def run_csv(ws: Workspace, run_id: str) -> str:
 
 def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: str | None,
             category: str | None, diff: bool, page: int, size: int) -> dict[str, Any]:
-    tasks = ws.web.tasks()
+    tasks = ws.tasks()
     all_models = ws.web.model_names()
     if task is None and tasks:
         task = tasks[0]
@@ -283,6 +292,12 @@ def perf(ws: Workspace, runs: Sequence[str]) -> dict[str, Any]:
     perf_runs, _ = ws.web.list_runs(kind="perf", limit=100)
     wanted = [r for r in runs if any(p.id == r for p in perf_runs)] or \
         ([perf_runs[0].id] if perf_runs else [])
+    # A finished run's charts cannot change: build them once (the perf report recomputes
+    # every distribution from the request rows, which is the slow part).
+    state = tuple((p.id, p.status, p.finished_at) for p in perf_runs if p.id in wanted)
+    key = ("perf", state)
+    if key in ws.memo and all(st[1] != "running" for st in state):
+        return dict(ws.memo[key])
     sections: list[dict[str, Any]] = []
     if wanted:
         recs = [ws.store.runs.get(r) for r in wanted]
@@ -304,8 +319,12 @@ def perf(ws: Workspace, runs: Sequence[str]) -> dict[str, Any]:
                "goodput": (summ.get("goodput") or {}).get("requests_per_s"),
                "client_limited": ((summ.get("client") or {}).get("limited"))}
               for rid, model, level, _p, _k, _v, summ in ws.web.perf_levels(wanted)]
-    return {"runs": [run_item(r) for r in perf_runs], "selected": wanted, "levels": levels,
-            "sections": sections}
+    out = {"runs": [run_item(r) for r in perf_runs], "selected": wanted, "levels": levels,
+           "sections": sections}
+    if len(ws.memo) > 64:
+        ws.memo.clear()
+    ws.memo[key] = out
+    return dict(out)
 
 
 _CRITERIA = ("capability", "speed", "cost", "safety")
@@ -313,8 +332,13 @@ _CRITERIA = ("capability", "speed", "cost", "safety")
 
 def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float | None],
            max_price: float | None, max_ttft: float | None, lang: str) -> dict[str, Any]:
-    from baimo.advise import Constraints, CriteriaSpec, ModelMeasurements, Profile, advise
-    from baimo.advise import builtin_scenarios
+    from baimo.advise import (
+        CriteriaSpec,
+        ModelMeasurements,
+        Profile,
+        advise,
+        builtin_scenarios,
+    )
     from baimo.reports.decision import (
         ParetoInput,
         pareto_option,
@@ -323,11 +347,18 @@ def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float |
     )
     from baimo.scores.sensitivity import linear_sensitivity
 
+    # The advice is a pure function of the measurements and the form: reuse it while no run
+    # has changed (the sensitivity analysis draws random weightings, the costly part).
+    board = ws.leaderboards()
+    key = ("decide", id(board), scenario, tuple(sorted(weights.items())), max_price, max_ttft,
+           lang)
+    if key in ws.memo and ws.memo[key][0] is board:
+        return {**ws.memo[key][1], "scores": _stored_scores(ws)}
     scenarios = builtin_scenarios()
     base = scenarios.get(scenario or "") or next(iter(scenarios.values()))
     custom = {k: v for k, v in weights.items() if v is not None}
     if custom and sum(custom.values()) > 0:
-        crit = CriteriaSpec(weights={k: float(v) for k, v in custom.items()})  # type: ignore[misc]
+        crit = CriteriaSpec(weights={k: float(v) for k, v in custom.items()})
     else:
         crit = base.criteria
     cons = base.constraints.model_copy(update={
@@ -338,7 +369,6 @@ def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float |
                       examples=base.examples, criteria=crit, constraints=cons,
                       blend_input_share=base.blend_input_share,
                       speed_ttft_share=base.speed_ttft_share)
-    board = ws.leaderboards()
     inputs: list[ModelMeasurements] = []
     for m in board["models"]:
         metrics: dict[str, float] = {}
@@ -394,10 +424,7 @@ def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float |
             charts["acceptability"] = {
                 "option": safe_option(rank_acceptability_option(sens.acceptability)),
                 "height": 120 + 28 * len(top)}
-    from baimo.store.records import ScoreRecord
-
-    stored: list[ScoreRecord] = ws.store.scores.recent(None, 10)
-    return {"scenario": profile.id, "scenarios": [
+    out = {"scenario": profile.id, "scenarios": [
         {"id": p.id, "name": (p.name_zh if lang == "zh-CN" else p.name_en) or p.id,
          "weights": p.weights} for p in scenarios.values()],
         "profile": {"weights": profile.weights, "max_price": cons.max_price_per_1m,
@@ -405,17 +432,26 @@ def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float |
                     "source": base.source},
         "advice": result, "error": error, "charts": charts,
         "methodologies": _methodologies(),
-        "scores": [{"id": s.id, "methodology": s.methodology, "method": s.method,
-                    "scenario": s.scenario, "created_at": s.created_at,
-                    "ranking": _ranking(s.result)} for s in stored]}
+        "scores": _stored_scores(ws)}
+    if len(ws.memo) > 64:
+        ws.memo.clear()
+    ws.memo[key] = (board, out)
+    return dict(out)
+
+
+def _stored_scores(ws: Workspace) -> list[dict[str, Any]]:
+    """The newest ``baimo score`` results (stored apart from runs, so read every time)."""
+    return [{"id": s.id, "methodology": s.methodology, "method": s.method,
+             "scenario": s.scenario, "created_at": s.created_at,
+             "ranking": _ranking(s.result)} for s in ws.store.scores.recent(None, 10)]
 
 
 def _ranking(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for row in (result.get("ranking") or result.get("ranked") or [])[:10]:
         if isinstance(row, dict):
-            out.append({"name": row.get("name") or row.get("alternative"),
-                        "score": row.get("score"), "rank": row.get("rank")})
+            out.append({"name": row.get("entity") or row.get("name"),
+                        "score": row.get("overall", row.get("score")), "rank": row.get("rank")})
     return out
 
 

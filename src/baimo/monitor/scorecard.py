@@ -1,0 +1,114 @@
+"""Reading the monitor: per-endpoint status and the vendor scorecard of a model family.
+
+The scorecard puts side by side the deployments of one underlying model (``family:`` in the
+models file; e.g. DeepSeek-V3 at the maker, at SiliconFlow and at Volcano Ark) on what a
+buyer compares, all measured by the monitor over the same window:
+
+* speed: median TTFT and output tokens/s of the headline-size probe, and its stability (CV
+  of TTFT);
+* uptime over the window, failures per day and the longest outage;
+* price: the configured input/output prices and the 3:1 blended price per 1M tokens;
+* fidelity: the latest verdict of every check, and how many pass;
+* canary agreement with the family's reference deployment (``references`` in the monitor
+  settings), over the latest cycle of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from baimo.config import ModelConfig
+from baimo.monitor.fidelity import canary_agreement
+from baimo.monitor.settings import MonitorSettings
+from baimo.monitor.stability import stability
+from baimo.store.monitor import MonitorRepository
+
+__all__ = ["BLEND_INPUT_SHARE", "endpoint_status", "latest_checks", "vendor_scorecard"]
+
+BLEND_INPUT_SHARE = 0.75
+"""3 input tokens per output token, as ``baimo.scores.measured`` blends prices."""
+
+
+def latest_checks(repo: MonitorRepository, model_name: str) -> dict[str, dict[str, Any]]:
+    """The latest row of each fidelity check of an endpoint."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in repo.checks(model_name):
+        out[c.check_name] = {"status": c.status, "value": c.value, "at": c.at,
+                             "evidence": c.evidence}
+    return out
+
+
+def endpoint_status(repo: MonitorRepository, cfg: ModelConfig, settings: MonitorSettings,
+                    now: float) -> dict[str, Any]:
+    """One endpoint's stability over the window, its latest checks and open incidents."""
+    since = now - settings.window
+    probes = repo.probes(cfg.name, since=since, until=now)
+    st = stability(probes, end=now, window_s=settings.window, sizes=settings.sizes)
+    head = st["by_size"].get(str(settings.headline_size), {})
+    last = repo.cycles(cfg.name, limit=1)
+    checks = latest_checks(repo, cfg.name)
+    open_ = [i for i in repo.incidents(cfg.name) if i.status == "open"]
+    return {
+        "model": cfg.name, "family": cfg.family,
+        "last_cycle": last[-1].slot if last else None,
+        "last_status": last[-1].status if last else None,
+        "stability": st, "headline_size": settings.headline_size,
+        "ttft_s": head.get("ttft_s"), "output_tps": head.get("output_tps"),
+        "checks": {k: v["status"] for k, v in checks.items()},
+        "checks_failed": sorted(k for k, v in checks.items() if v["status"] == "fail"),
+        "open_incidents": [{"id": i.id, "metric": i.metric, "started_at": i.started_at,
+                            "detail": i.detail} for i in open_],
+    }
+
+
+def vendor_scorecard(repo: MonitorRepository, models: Sequence[ModelConfig],
+                     settings: MonitorSettings, now: float) -> dict[str, list[dict[str, Any]]]:
+    """Family → one row per endpoint (see the module docstring); models without a family are
+    left out."""
+    families: dict[str, list[ModelConfig]] = {}
+    for m in models:
+        if m.family:
+            families.setdefault(m.family, []).append(m)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for family, members in sorted(families.items()):
+        ref = settings.references.get(family)
+        ref_canaries = []
+        if ref is not None:
+            done = repo.cycles(ref, status="done", limit=1)
+            if done:
+                ref_canaries = repo.probes(ref, kinds=["canary"], cycle_id=done[-1].id)
+        rows = []
+        for cfg in sorted(members, key=lambda c: c.name):
+            s = endpoint_status(repo, cfg, settings, now)
+            st = s["stability"]
+            checks = s["checks"]
+            judged = [v for v in checks.values() if v in ("pass", "fail")]
+            agreement = None
+            if ref is not None and ref_canaries:
+                done = repo.cycles(cfg.name, status="done", limit=1)
+                if done:
+                    mine = repo.probes(cfg.name, kinds=["canary"], cycle_id=done[-1].id)
+                    agreement, _ = canary_agreement(mine, ref_canaries)
+            p = cfg.pricing
+            priced = p.input_per_1m > 0 or p.output_per_1m > 0
+            rows.append({
+                "family": family, "model": cfg.name, "reference": cfg.name == ref,
+                "ttft_median_s": (s["ttft_s"] or {}).get("median"),
+                "ttft_cv": (s["ttft_s"] or {}).get("cv"),
+                "output_tps_median": (s["output_tps"] or {}).get("median"),
+                "uptime": st["uptime"], "failures_per_day": st["failures_per_day"],
+                "longest_outage_s": st["longest_outage_s"],
+                "price_input_per_1m": p.input_per_1m if priced else None,
+                "price_output_per_1m": p.output_per_1m if priced else None,
+                "blended_price_per_1m": (BLEND_INPUT_SHARE * p.input_per_1m
+                                         + (1 - BLEND_INPUT_SHARE) * p.output_per_1m)
+                if priced else None,
+                "currency": p.currency,
+                "checks_passed": sum(v == "pass" for v in judged), "checks_judged": len(judged),
+                "checks_failed": s["checks_failed"],
+                "canary_agreement": 1.0 if cfg.name == ref and ref_canaries else agreement,
+                "canary_accuracy": st["canary_accuracy"],
+            })
+        out[family] = rows
+    return out

@@ -1,0 +1,271 @@
+"""``baimo eval --executor ray``: the run's shards as Ray tasks, one store, one limit.
+
+The driver (the ``baimo eval`` process) opens or resumes the run exactly as a local run does
+(``runs.eval.run_eval``), then hands the work to ``RayExecutor.run``:
+
+1. Error rows are cleared once (a resumed run asks those samples again), and the samples
+   not stored yet are cut into shards (``shards.make_shards``).
+2. One ``EndpointGate`` actor per endpoint holds that endpoint's limits for every shard.
+3. Each shard is a Ray task running the same ``EvalRunner`` as a local run over its samples,
+   writing every result straight to the shared store through ``Store.write``. The store
+   must be one every node reaches: PostgreSQL (``BAIMO_DB``) on a cluster; SQLite only when
+   every worker is on this machine.
+4. Ray retries a shard whose worker or node died (``max_retries``); the retry skips what the
+   lost attempt stored. Nothing is lost and no row is stored twice.
+5. Progress is read from the store (what is committed is what counts), so the driver shows
+   one view for all shards; the final counters are the stored rows themselves.
+
+Ctrl-C or SIGTERM cancels the shards and leaves the run ``interrupted``; a killed driver takes
+its shards with it (Ray ends a job's tasks with its driver) and ``--resume`` continues either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from baimo.config import ModelConfig
+from baimo.errors import BaimoError, MissingDependency
+from baimo.runs.runner import EvalRunner, ModelProgress
+from baimo.scale.limiter import ClusterLimiter, endpoint_key, make_gate
+from baimo.scale.shards import DEFAULT_CHUNK, Shard, make_shards, select
+from baimo.store.records import LostRow
+from baimo.store.store import Store
+from baimo.tasks.task import Task
+
+__all__ = ["RayExecutor", "ShardResult", "connect", "run_shard"]
+
+NAMESPACE = "baimo"
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependency("ray", "ray", "the Ray executor") from None
+    return ray
+
+
+def connect(address: str | None) -> Any:
+    """Connect to a Ray cluster (``auto``, ``ray://host:port``, ``host:port``) or, with no
+    address, to the one ``RAY_ADDRESS`` names or a new one on this machine. Returns ``ray``.
+    """
+    ray = _ray()
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, namespace=NAMESPACE, logging_level="WARNING",
+                     log_to_driver=False, configure_logging=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = address or "a new local instance"
+            raise BaimoError(f"cannot connect to the Ray cluster at {where}: {exc}. Start "
+                             "one with `ray start --head` and pass "
+                             "--address auto (or ray://HOST:10001).") from None
+    return ray
+
+
+@dataclass
+class ShardResult:
+    """What a shard did (counts only; the rows are in the store)."""
+
+    shard: int
+    model: str
+    retries: int
+    failed_reason: str | None
+    lost: list[LostRow] = field(default_factory=list)
+    node: str = ""
+
+
+def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task], shard: Shard,
+              concurrency: int | None, gates: dict[str, Any] | None) -> ShardResult:
+    """Run one shard with the eval runner, writing to the store at ``db_url``.
+
+    This is the body of the Ray task; it is a plain function so that it runs the same in a
+    worker and in a test. ``gates`` maps endpoint keys to gate actors (None: local limits).
+    """
+    store = Store(db_url)
+
+    def limiter(c: ModelConfig, conc: int) -> ClusterLimiter:
+        assert gates is not None
+        return ClusterLimiter(gates[endpoint_key(c)], conc)
+
+    try:
+        runner = EvalRunner(store, run_id, [cfg], [select(tasks, shard)],
+                            concurrency=concurrency, part=True,
+                            limiter=limiter if gates else None)
+        prog = asyncio.run(runner.run())[cfg.name]
+        node = ""
+        with contextlib.suppress(Exception):
+            node = str(_ray().get_runtime_context().get_node_id())
+        return ShardResult(shard.index, cfg.name, prog.retries, prog.failed_reason,
+                           list(store.lost), node)
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the driver as Ctrl-C does (main thread only; elsewhere a no-op)."""
+    def handler(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@dataclass
+class RayExecutor:
+    """Runs an opened run's work as Ray tasks (see the module docstring).
+
+    Attributes:
+        address: The cluster (``auto``, ``ray://…``); None starts or finds one as ``ray.init``.
+        chunk: Samples per shard.
+        max_retries: Times Ray reruns a shard whose worker or node died.
+        cpus_per_shard: Ray CPUs a shard reserves (a shard mostly waits on the network; 1
+            keeps one shard per worker CPU, which is what spreads the load over nodes).
+        max_shards: Shards running at once (None: as many as the cluster's CPUs admit).
+        poll_s: How often the driver reads progress from the store.
+    """
+
+    address: str | None = None
+    chunk: int = DEFAULT_CHUNK
+    max_retries: int = 3
+    cpus_per_shard: float = 1.0
+    max_shards: int | None = None
+    poll_s: float = 0.5
+    results: list[ShardResult] = field(default_factory=list)
+    gate_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def run(self, store: Store, run_id: str, models: Sequence[ModelConfig],
+            tasks: Sequence[Task], *, concurrency: int | None,
+            on_progress: Callable[[ModelProgress], None] | None
+            ) -> dict[str, ModelProgress]:
+        ray = connect(self.address)
+        self._check_store(ray, store)
+        store.runs.clear_errors(run_id)
+        done = store.runs.completed_samples(run_id)
+        shards = make_shards(models, tasks, self.chunk, done)
+        progress = {m.name: ModelProgress(m.name, total=sum(len(t.samples) for t in tasks))
+                    for m in models}
+        gates: dict[str, Any] = {}
+        for cfg in models:
+            key = endpoint_key(cfg)
+            if key not in gates:
+                gates[key] = make_gate(cfg, concurrency or cfg.limits.concurrency)
+        by_name = {m.name: m for m in models}
+        remote = ray.remote(run_shard).options(
+            num_cpus=self.cpus_per_shard, max_retries=self.max_retries,
+            retry_exceptions=False, name="baimo-shard")
+        tasks_ref = ray.put(list(tasks))
+        queue = list(shards)
+        running: dict[Any, Shard] = {}
+        limit = self.max_shards or len(queue) or 1
+        self.results = []
+        try:
+            with _sigterm_as_interrupt():
+                while queue or running:
+                    while queue and len(running) < limit:
+                        sh = queue.pop(0)
+                        ref = remote.remote(store.url, run_id, by_name[sh.model], tasks_ref,
+                                            sh, concurrency, gates)
+                        running[ref] = sh
+                    ready, _ = ray.wait(list(running), num_returns=1, timeout=self.poll_s)
+                    for ref in ready:
+                        running.pop(ref)
+                        self.results.append(self._result(ray, ref))
+                    self._progress(store, run_id, progress, on_progress)
+        except BaseException:
+            for ref in running:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            raise
+        finally:
+            for key, gate in gates.items():
+                with contextlib.suppress(Exception):
+                    self.gate_stats[key] = ray.get(gate.stats.remote(), timeout=10)
+                with contextlib.suppress(Exception):
+                    ray.kill(gate)
+        return self._finish(store, run_id, progress, on_progress)
+
+    def _result(self, ray: Any, ref: Any) -> ShardResult:
+        try:
+            res: ShardResult = ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            # A bug in the shard's code, not a lost worker (those are retried by Ray).
+            raise BaimoError(f"a shard failed: {exc.cause if exc.cause else exc}") from None
+        except ray.exceptions.RayError as exc:
+            raise BaimoError(f"a shard could not finish after {self.max_retries} retries "
+                             f"(workers or nodes kept dying): {type(exc).__name__}. What is "
+                             "stored stays stored; resume the run.") from None
+        return res
+
+    def _check_store(self, ray: Any, store: Store) -> None:
+        if not store.is_sqlite:
+            return
+        hosts = {n["NodeManagerAddress"] for n in ray.nodes() if n.get("Alive")}
+        if len(hosts) > 1:
+            raise BaimoError(f"the store is SQLite ({store.safe_url}), a file on this machine, "
+                             f"but the Ray cluster spans {len(hosts)} hosts. Point BAIMO_DB at "
+                             "a PostgreSQL server every node reaches (postgresql://…).")
+
+    def _progress(self, store: Store, run_id: str, progress: dict[str, ModelProgress],
+                  on_progress: Callable[[ModelProgress], None] | None) -> None:
+        if on_progress is None:
+            return
+        counts: dict[str, int] = {}
+        for model, _task, _sid in store.runs.completed_samples(run_id):
+            counts[model] = counts.get(model, 0) + 1
+        for name, prog in progress.items():
+            prog.done = counts.get(name, 0)
+            on_progress(prog)
+
+    def _finish(self, store: Store, run_id: str, progress: dict[str, ModelProgress],
+                on_progress: Callable[[ModelProgress], None] | None
+                ) -> dict[str, ModelProgress]:
+        # The stored rows are the truth: a shard lost with its worker wrote rows nobody
+        # counted, and its retry counts only what it added.
+        for prog in progress.values():
+            prog.done = prog.cached = prog.errors = prog.correct = 0
+            prog.cost = 0.0
+        for r in store.runs.results([run_id]):
+            prog = progress.get(r.model_name)
+            if prog is None:
+                continue
+            prog.done += 1
+            prog.cached += r.cached
+            prog.errors += r.status == "error"
+            prog.correct += r.status == "ok"
+            prog.cost += r.cost
+        for res in self.results:
+            prog = progress[res.model]
+            prog.retries += res.retries
+            if res.failed_reason and not prog.failed_reason:
+                prog.failed_reason = res.failed_reason
+            store.lost.extend(res.lost)
+        for name, prog in progress.items():
+            store.runs.set_model_status(run_id, name, "failed" if prog.failed_reason else "ok",
+                                        prog.failed_reason)
+            if on_progress is not None:
+                on_progress(prog)
+        return progress
+
+
+def wait_for_cpus(ray: Any, cpus: float, timeout: float = 60.0) -> None:
+    """Wait until the cluster has ``cpus`` CPUs (nodes still joining)."""
+    deadline = time.monotonic() + timeout
+    while ray.cluster_resources().get("CPU", 0.0) < cpus:
+        if time.monotonic() > deadline:
+            raise BaimoError(f"the Ray cluster has {ray.cluster_resources().get('CPU', 0)} "
+                             f"CPUs after {timeout:g} s; {cpus:g} were expected")
+        time.sleep(0.2)

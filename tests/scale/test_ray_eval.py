@@ -1,0 +1,142 @@
+"""Scale-out on a real local Ray cluster (see conftest): equal results, worker loss, one limit.
+
+Shards write to a real PostgreSQL; the model is the mock server over loopback HTTP, which
+counts what it answered.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baimo.config import load_config
+from baimo.runs.eval import EvalOutcome, run_eval
+from baimo.scale.executor import RayExecutor
+from baimo.store.store import Store
+from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
+from support import write_models, write_task
+
+pytestmark = pytest.mark.slow
+
+
+def _rows(store: Store, run_id: str) -> list[tuple[Any, ...]]:
+    return sorted((r.model_name, r.task, r.sample_id, r.status, r.extracted, r.score,
+                   r.prompt_tokens, r.completion_tokens, round(r.cost, 12))
+                  for r in store.runs.results([run_id]))
+
+
+def test_sweep_on_the_cluster_equals_the_same_sweep_run_locally(
+        ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
+    with MockServer(MockConfig(ttft_s=0.01, output_tokens=6)) as srv:
+        spec = write_models(tmp_path, srv.base_url, [
+            {"name": "a", "model": "m-a", "limits": {"concurrency": 4},
+             "pricing": {"input_per_1m": 2.0, "output_per_1m": 8.0}},
+            {"name": "b", "model": "m-b", "limits": {"concurrency": 4},
+             "pricing": {"input_per_1m": 1.0, "output_per_1m": 3.0}}])
+        cfg = load_config(spec)
+        models = [cfg.get("a"), cfg.get("b")]
+        tasks = [load_task(write_task(tmp_path, 30, "alpha")),
+                 load_task(write_task(tmp_path, 17, "beta"))]
+        local = Store()
+        here = run_eval(local, models, tasks)
+        asked_locally = srv.stats()["completed"]
+        cluster = Store(pg_db)
+        ex = RayExecutor(chunk=8)
+        there = run_eval(cluster, models, tasks, executor=ex)
+        stats = srv.stats()
+    assert here.status == there.status == "done"
+    assert asked_locally == 94 and stats["completed"] == 2 * 94  # asked once by each
+    assert _rows(cluster, there.run_id) == _rows(local, here.run_id)
+    assert len(ex.results) == 2 * (4 + 3)  # shards: 30 → 4 chunks, 17 → 3, per model
+    assert len({r.node for r in ex.results}) == 2, "shards did not spread over both nodes"
+    assert {m.status for m in cluster.runs.get(there.run_id).models} == {"ok"}
+    assert there.progress["a"].done == 47 and there.progress["a"].cost > 0
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(
+        ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
+    n = 96
+    with MockServer(MockConfig(ttft_s=0.15, output_tokens=4)) as srv:
+        spec = write_models(tmp_path, srv.base_url, [
+            {"name": "m", "limits": {"concurrency": 3, "max_retries": 2}}])
+        model = load_config(spec).get("m")
+        task = load_task(write_task(tmp_path, n))
+        store = Store(pg_db)
+        box: dict[str, EvalOutcome | BaseException] = {}
+
+        def drive() -> None:
+            try:
+                box["out"] = run_eval(store, [model], [task], executor=RayExecutor(chunk=24))
+            except BaseException as exc:
+                box["out"] = exc
+
+        t = threading.Thread(target=drive)
+        t.start()
+        deadline = time.monotonic() + 60
+        while srv.stats()["completed"] < 12:  # both workers are mid-shard
+            assert time.monotonic() < deadline and t.is_alive(), box
+            time.sleep(0.05)
+        ray_cluster.kill_worker(0)
+        t.join(timeout=90)
+        stats = srv.stats()
+    try:
+        assert not t.is_alive(), "the run did not finish after the worker's loss"
+        out = box["out"]
+        assert isinstance(out, EvalOutcome), out
+        rows = store.runs.results([out.run_id])
+        ids = [r.sample_id for r in rows]
+        assert len(ids) == n and len(set(ids)) == n, "a sample was lost or stored twice"
+        assert all(r.status == "ok" for r in rows), {r.reason for r in rows}
+        assert out.status == "done"
+        # Every sample was answered; only those in flight on the dead worker were asked twice.
+        assert len(stats["completed_by_sample"]) == n
+        assert stats["completed"] - n <= 2 * 3
+    finally:
+        ray_cluster.add_worker()
+
+
+def test_eight_shards_together_stay_under_the_endpoints_rpm(
+        ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
+    """The server counts arrivals while eight shards run: at every moment the count stays
+    within one endpoint's pace (R per minute, a bucket of R/60), where eight shards each
+    pacing on their own would send eight times as many."""
+    r = 240
+    n = 48
+    seen: list[tuple[float, int]] = []
+    with MockServer(MockConfig(rpm_limit=r)) as srv:
+        spec = write_models(tmp_path, srv.base_url, [{
+            "name": "limited", "limits": {"concurrency": 8, "rpm": r, "max_retries": 0}}])
+        model = load_config(spec).get("limited")
+        store = Store(pg_db)
+        ex = RayExecutor(chunk=n // 8, cpus_per_shard=0.25)
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.is_set():
+                seen.append((time.monotonic(), srv.stats()["requests"]))
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            out = run_eval(store, [model], [load_task(write_task(tmp_path, n))], executor=ex)
+        finally:
+            stop.set()
+            watcher.join()
+        stats = srv.stats()
+    assert len(ex.results) == 8 and len({(x.node, x.shard) for x in ex.results}) == 8
+    assert stats["rate_limited"] == 0, stats["by_status"]
+    assert stats["requests"] == n and stats["completed"] == n
+    assert all(x.status == "ok" for x in store.runs.results([out.run_id]))
+    first = next(t for t, k in seen if k > 0)
+    over = [(round(t - first, 2), k) for t, k in seen
+            if t >= first and k > 1 + r / 60 * (t - first + 0.05) + r / 60]
+    assert not over, f"the server saw more than {r} RPM's pace: {over[:5]}"
+    assert seen[-1][0] - first >= (n - 1 - r / 60) * 60 / r - 0.5
+    gate = next(iter(ex.gate_stats.values()))
+    assert gate["granted"] == n and gate["max_in_flight"] <= 8
