@@ -40,6 +40,7 @@ DATA = ROOT / "tests" / "tasks" / "data"
 SPLITS = {
     "old": DATA / "extraction_corpus.jsonl",
     "dev": DATA / "blind" / "dev.jsonl",
+    "dev2": DATA / "blind" / "dev2.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="also measure src/baimo/tasks/extract.py at this git revision")
     ap.add_argument("--splits", default="old,dev,test",
                     help="comma-separated splits to measure (default: old,dev,test)")
-    ap.add_argument("--misses", choices=["dev", "old"],
+    ap.add_argument("--misses", choices=["dev", "dev2", "old"],
                     help="list the misses of the working tree on this split (never test)")
     args = ap.parse_args(argv)
     after = _module_at(None)

@@ -11,7 +11,6 @@ import math
 from collections.abc import Hashable, Sequence
 from typing import Literal, cast
 
-import numpy as np
 
 Z95 = 1.959963984540054
 
@@ -30,6 +29,8 @@ def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
 def bootstrap_mean(values: Sequence[float], rounds: int = 1000, seed: int = 0,
                    alpha: float = 0.05) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean."""
+    import numpy as np  # only here: most commands never bootstrap
+
     arr = np.asarray(values, dtype=np.float64)
     if arr.size == 0:
         return (0.0, 0.0)
@@ -47,6 +48,8 @@ def paired_bootstrap_diff(a: Sequence[float], b: Sequence[float], rounds: int = 
 
     Returns (diff, low, high); the difference is significant when the interval excludes 0.
     """
+    import numpy as np
+
     x = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     if x.size == 0:
         return (0.0, 0.0, 0.0)
@@ -54,19 +57,27 @@ def paired_bootstrap_diff(a: Sequence[float], b: Sequence[float], rounds: int = 
     return (float(x.mean()), lo, hi)
 
 
-def percentiles(values: Sequence[float], qs: Sequence[float] = (50, 90, 95, 99)
+def percentiles(values: Sequence[float | None], qs: Sequence[float] = (50, 90, 95, 99)
                 ) -> dict[str, float | None]:
-    """Named percentiles (``p50`` …) plus ``mean``; None when there are no values."""
-    arr = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    """Named percentiles (``p50`` …) plus ``mean``; None when there are no values.
+
+    Linear interpolation between closest ranks (numpy's default method), in plain Python:
+    a summary of a few thousand latencies should not pay numpy's import at start-up.
+    """
+    data = sorted(float(v) for v in values if v is not None)
     out: dict[str, float | None] = {}
-    if arr.size == 0:
+    if not data:
         out["mean"] = None
         for q in qs:
             out[f"p{q:g}"] = None
         return out
-    out["mean"] = float(arr.mean())
-    for q, v in zip(qs, np.percentile(arr, qs), strict=True):
-        out[f"p{q:g}"] = float(v)
+    out["mean"] = math.fsum(data) / len(data)
+    last = len(data) - 1
+    for q in qs:
+        pos = last * q / 100.0
+        lo = math.floor(pos)
+        hi = min(lo + 1, last)
+        out[f"p{q:g}"] = data[lo] + (data[hi] - data[lo]) * (pos - lo)
     return out
 
 

@@ -283,3 +283,30 @@ def test_team_mode_roles_and_one_vote_per_user(tmp_path: Path,
     assert sorted((v.voter, v.winner) for v in store.battles.votes()) == [
         ("val", "model_a"), ("vic", "tie")]
     store.close()
+
+
+def test_imported_hostile_names_render_inert(tmp_path: Path, arena_server: ArenaServer) -> None:
+    from baimo.arena.interchange import import_battles
+
+    db = f"sqlite:///{tmp_path / 'hostile.db'}"
+    rows = [{"question_id": f"q{i}", "model_a": SCRIPT if i % 2 else IMG,
+             "model_b": "plain-model", "winner": ("model_a", "model_b", "tie")[i % 3],
+             "category": SCRIPT, "judge": f"u{i}",
+             "conversation_a": [{"role": "user", "content": IMG},
+                                {"role": "assistant", "content": SCRIPT}],
+             "conversation_b": [{"role": "user", "content": IMG},
+                                {"role": "assistant", "content": "fine"}]}
+            for i in range(40)]
+    src = tmp_path / "hostile.json"
+    src.write_bytes(orjson.dumps(rows))
+    store = Store(db)
+    import_battles(store, src)
+    app = create_app(Settings(db_url=db, config_path=_models(tmp_path, arena_server.base_url),
+                              start_jobs=False), store)
+    with TestClient(app) as c:
+        page = c.get("/arena/leaderboard").text
+        assert SCRIPT not in page and IMG not in page
+        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page  # shown, as text
+        data = c.get("/api/v1/arena/leaderboard").json()
+        assert SCRIPT in {r["model"] for r in data["roles"]["human"]["board"]["ratings"]}
+    store.close()

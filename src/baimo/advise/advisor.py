@@ -25,7 +25,9 @@ The method, kept deliberately simple so every number in the advice can be checke
    is better) and normalised output tokens/s (higher is better), because the report's
    "生成速度" covers both waiting for the first token and waiting for the rest and gives no
    split; cost ← ``blended_price_per_1m`` (derived as 3:1 input:output when only the two
-   prices are given, the usual chat-traffic mix); safety ← ``safety``.
+   prices are given, the usual chat-traffic mix); safety ← ``safety``; stability ← the mean of
+   normalised ``uptime`` (higher is better) and ``ttft_cv`` (the coefficient of variation of
+   TTFT, lower is better), both measured by ``baimo monitor`` over its window.
 5. **Score** = sum of weight x normalised criterion score; ties share a rank.
 6. **Pareto frontier** of quality (capability, higher) vs cost (blended price, lower) vs
    latency (TTFT p95, lower), computed exactly by pairwise dominance over the candidates, so a
@@ -47,27 +49,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from baimo.errors import ConfigError, NotFound
 from baimo.yamlio import load_yaml, parse_yaml, validate
 
-Criterion = Literal["capability", "speed", "cost", "safety"]
-CRITERIA: tuple[Criterion, ...] = ("capability", "speed", "cost", "safety")
+Criterion = Literal["capability", "speed", "cost", "safety", "stability"]
+CRITERIA: tuple[Criterion, ...] = ("capability", "speed", "cost", "safety", "stability")
 
 CRITERION_METRICS: dict[str, tuple[str, ...]] = {
     "capability": ("capability",),
     "speed": ("ttft_p95_s", "output_tps"),
     "cost": ("blended_price_per_1m",),
     "safety": ("safety",),
+    "stability": ("uptime", "ttft_cv"),
 }
 """The measurements each criterion is computed from."""
 
 HIGHER_IS_BETTER: dict[str, bool] = {
     "capability": True, "safety": True, "output_tps": True,
     "ttft_p95_s": False, "blended_price_per_1m": False,
+    "uptime": True, "ttft_cv": False,
 }
 
 KNOWN_METRICS: frozenset[str] = frozenset({
     "capability", "ttft_p95_s", "output_tps", "price_in_per_1m", "price_out_per_1m",
     "blended_price_per_1m", "context_window", "open_weights", "filed", "safety",
+    "uptime", "ttft_cv",
 })
-_UNIT_INTERVAL = ("capability", "safety")
+_UNIT_INTERVAL = ("capability", "safety", "uptime")
 _FLAGS = ("open_weights", "filed")
 _EPS = 1e-9
 
@@ -80,6 +85,8 @@ METRIC_LABELS: dict[str, str] = {
     "context_window": "context window {:,.0f}",
     "open_weights": "open weights {:.0f}",
     "filed": "filed {:.0f}",
+    "uptime": "uptime {:.2%}",
+    "ttft_cv": "TTFT CV {:.3g}",
 }
 
 
@@ -563,6 +570,8 @@ def advise(models: Iterable[ModelMeasurements], profile: Profile) -> Advice:
                 s = profile.speed_ttft_share
                 crit_scores[crit] = (s * norm["ttft_p95_s"][m.name]
                                      + (1 - s) * norm["output_tps"][m.name])
+            elif crit == "stability":
+                crit_scores[crit] = 0.5 * norm["uptime"][m.name] + 0.5 * norm["ttft_cv"][m.name]
             else:
                 crit_scores[crit] = norm[CRITERION_METRICS[crit][0]][m.name]
         score = sum(weights[c] * crit_scores[c] for c in active)

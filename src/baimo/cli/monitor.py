@@ -34,6 +34,13 @@ def _when(t: float | None) -> str:
     return "—" if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
 
 
+def _dur(seconds: float) -> str:
+    for unit, n in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= n and seconds % n == 0:
+            return f"{seconds / n:g} {unit}"
+    return f"{seconds:g} s"
+
+
 def _num(x: Any, fmt: str = "{:.3g}") -> str:
     return "—" if x is None else fmt.format(x)
 
@@ -81,11 +88,11 @@ def _print_plan(settings: MonitorSettings, models: list[ModelConfig], as_json: b
                [[r["model"], f"{r['cycles_per_day']:g}", f"{r['input_tokens_per_day']:,}",
                  f"{r['output_tokens_per_day']:,}",
                  f"{r['cost_per_day']:.4f} {r['currency']}"] for r in rows],
-               title=f"probe cost: every {settings.every:g} s, prompts "
+               title=f"probe cost: every {_dur(settings.every)}, prompts "
                      f"{'/'.join(str(n) for n in settings.sizes)} tokens, "
                      f"{settings.output_tokens} out, {settings.parallel} parallel "
-                     f"every {settings.parallel_every:g} s, fidelity every "
-                     f"{settings.fidelity_every:g} s")
+                     f"every {_dur(settings.parallel_every)}, fidelity every "
+                     f"{_dur(settings.fidelity_every)}")
 
 
 def _monitor(settings: MonitorSettings, models: list[ModelConfig], tokenizer: str | None
@@ -147,7 +154,7 @@ def run_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     _, settings, models = _setup(config, monitor_file, every, model)
     _print_plan(settings, models, False)
     mon = _monitor(settings, models, tokenizer)
-    err().print(f"monitoring {len(models)} endpoint(s) every {settings.every:g} s; Ctrl-C "
+    err().print(f"monitoring {len(models)} endpoint(s) every {_dur(settings.every)}; Ctrl-C "
                 "stops (a killed cycle resumes on the next start)", highlight=False)
     mon.run_forever(on_tick=_print_outcomes)
 

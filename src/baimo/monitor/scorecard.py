@@ -15,8 +15,12 @@ buyer compares, all measured by the monitor over the same window:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 from baimo.config import ModelConfig
 from baimo.monitor.fidelity import canary_agreement
@@ -24,7 +28,8 @@ from baimo.monitor.settings import MonitorSettings
 from baimo.monitor.stability import stability
 from baimo.store.monitor import MonitorRepository
 
-__all__ = ["BLEND_INPUT_SHARE", "endpoint_status", "latest_checks", "vendor_scorecard"]
+__all__ = ["BLEND_INPUT_SHARE", "StabilityMeasurement", "endpoint_status", "latest_checks",
+           "stability_measurement", "vendor_scorecard"]
 
 BLEND_INPUT_SHARE = 0.75
 """3 input tokens per output token, as ``baimo.scores.measured`` blends prices."""
@@ -112,3 +117,47 @@ def vendor_scorecard(repo: MonitorRepository, models: Sequence[ModelConfig],
             })
         out[family] = rows
     return out
+
+
+@dataclass(frozen=True)
+class StabilityMeasurement:
+    """What the decision layer reads from the monitor (the advisor's ``stability`` criterion
+    and the ``monitor:*`` methodology keys).
+
+    Attributes:
+        uptime: Successful timed probes / timed probes over the window.
+        ttft_cv: Coefficient of variation of TTFT at ``size`` (None under two values).
+        size: Prompt tokens of the probes the CV comes from.
+        requests: Timed probes behind the uptime.
+        window_s: The trailing window, seconds.
+        until: The window's end (epoch seconds).
+    """
+
+    uptime: float
+    ttft_cv: float | None
+    size: int | None
+    requests: int
+    window_s: float
+    until: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def stability_measurement(engine: sa.Engine, model_name: str, *, now: float | None = None,
+                          window_s: float = 72 * 3600.0, headline_size: int = 1000
+                          ) -> StabilityMeasurement | None:
+    """The endpoint's uptime and TTFT CV over the trailing window; None without probes."""
+    end = time.time() if now is None else now
+    repo = MonitorRepository(engine)
+    probes = repo.probes(model_name, since=end - window_s, until=end)
+    st = stability(probes, end=end, window_s=window_s)
+    if not st["requests"]:
+        return None
+    sizes = st["by_size"]
+    size = headline_size if str(headline_size) in sizes else (
+        max(sizes, key=lambda k: sizes[k]["ttft_s"]["n"], default=None))
+    cv = sizes[str(size)]["ttft_s"]["cv"] if size is not None else None
+    return StabilityMeasurement(uptime=float(st["uptime"]), ttft_cv=cv,
+                                size=int(size) if size is not None else None,
+                                requests=int(st["requests"]), window_s=window_s, until=end)

@@ -12,7 +12,7 @@ from baimo.reports.eval import (
     summary_markdown,
 )
 from baimo.reports.html import Report
-from baimo.reports.profile import profile_sections
+from baimo.reports.profile import named_profile_section, profile_sections
 from baimo.scores.profile import task_dimensions
 from baimo.scores.summary import summarize
 from baimo.store.store import Store
@@ -36,6 +36,7 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
             eval_runs = [r for r in runs if r.kind == "eval"]
             eval_sections(report, eval_runs, rows)
             profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
+            named_profile_section(report, rows, "xinhua")
             report.order(["Overview", "Capability profile", "Differences between models",
                           "Suite details"])
         if perf_runs:

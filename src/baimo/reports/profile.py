@@ -83,6 +83,39 @@ def profile_sections(report: Report, rows: Sequence[ResultRecord], dims: dict[st
     return profile
 
 
+def named_profile_section(report: Report, rows: Sequence[ResultRecord], name: str) -> None:
+    """The capability profile in a named profile's own dimensions (e.g. ``xinhua``), shown
+    next to the default one when any of its tasks were run."""
+    from baimo.scores.profile import profile_dimensions
+    from baimo.tasks.registry import PROFILES
+
+    dims = profile_dimensions(name)
+    profile = build_profile([r for r in rows if r.task in dims], dims)
+    models, order = profile["models"], [d for d in PROFILES[name][1]]
+    if not models:
+        return
+    body = []
+    for m, prof in models.items():
+        cells: list[Any] = [m]
+        for d in order:
+            p = prof.get(d)
+            cells.append(Raw(f"<b>{_pct(p['score'])}</b> <span class='note'>{_pct(p['ci_low'])}"
+                             f"–{_pct(p['ci_high'])}</span>") if p else "—")
+        body.append(cells)
+    mapping = "; ".join(f"{d}: {', '.join(sorted(t for t, x in dims.items() if x == d))}"
+                        for d in order)
+    bars = {"tooltip": {}, "legend": {"top": 0},
+            "xAxis": {"type": "category", "data": order},
+            "yAxis": {"type": "value", "max": 100, "name": "score %"},
+            "series": [{"name": m, "type": "bar", "data": [
+                round(100 * prof[d]["score"], 1) if d in prof else None for d in order]}
+                for m, prof in models.items()]}
+    report.section(f"Capability profile ({PROFILES[name][2]})", table(["model", *order], body)
+                   + f"<p class='note'>Same scores, grouped in the seed's terms (— where no "
+                   f"task of the dimension was run). Tasks: {esc(mapping)}.</p>",
+                   charts=[(bars, 320)])
+
+
 def _suite_details(report: Report, rows: Sequence[ResultRecord]) -> None:
     """Each suite's own headline figures, as the suite defines them (``Suite.headline``)."""
     from baimo.tasks.registry import task_headline

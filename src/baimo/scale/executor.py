@@ -99,8 +99,11 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
                             limiter=limiter if gates else None)
         prog = asyncio.run(runner.run())[cfg.name]
         node = ""
-        with contextlib.suppress(Exception):
-            node = str(_ray().get_runtime_context().get_node_id())
+        with contextlib.suppress(ImportError):
+            import ray
+
+            if ray.is_initialized():  # in a Ray worker (asking would start a Ray here)
+                node = str(ray.get_runtime_context().get_node_id())
         return ShardResult(shard.index, cfg.name, prog.retries, prog.failed_reason,
                            list(store.lost), node)
     finally:
@@ -135,6 +138,9 @@ class RayExecutor:
         cpus_per_shard: Ray CPUs a shard reserves (a shard mostly waits on the network; 1
             keeps one shard per worker CPU, which is what spreads the load over nodes).
         max_shards: Shards running at once (None: as many as the cluster's CPUs admit).
+        shard_concurrency: Requests one shard keeps in flight (None: the model's
+            concurrency). The endpoint's own limit (``--concurrency`` or
+            ``limits.concurrency``) holds for all shards together, in the gate.
         poll_s: How often the driver reads progress from the store.
     """
 
@@ -143,6 +149,7 @@ class RayExecutor:
     max_retries: int = 3
     cpus_per_shard: float = 1.0
     max_shards: int | None = None
+    shard_concurrency: int | None = None
     poll_s: float = 0.5
     results: list[ShardResult] = field(default_factory=list)
     gate_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -178,7 +185,7 @@ class RayExecutor:
                     while queue and len(running) < limit:
                         sh = queue.pop(0)
                         ref = remote.remote(store.url, run_id, by_name[sh.model], tasks_ref,
-                                            sh, concurrency, gates)
+                                            sh, self.shard_concurrency or concurrency, gates)
                         running[ref] = sh
                     ready, _ = ray.wait(list(running), num_returns=1, timeout=self.poll_s)
                     for ref in ready:

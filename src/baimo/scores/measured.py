@@ -49,6 +49,7 @@ from typing import Any
 from baimo.advise.advisor import ModelMeasurements
 from baimo.config import Config, default_embedded_model
 from baimo.models.registry import is_local
+from baimo.monitor.scorecard import StabilityMeasurement, stability_measurement
 from baimo.errors import BaimoError
 from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
 from baimo.scores.profile import build_profile, task_dimensions
@@ -136,6 +137,7 @@ class Measurements:
         capability: Mean of the non-safety dimensions, or None.
         safety: Share of safe behaviour on the safety suite, or None.
         perf: The perf measurement used, or None.
+        stability: Uptime and TTFT CV from ``baimo monitor`` over 72 h, or None.
         price_input_per_1m: Input price per million tokens, or None when unpriced.
         price_output_per_1m: Output price per million tokens, or None when unpriced.
         currency: ``CNY`` or ``USD`` when priced.
@@ -162,6 +164,7 @@ class Measurements:
     capability: float | None = None
     safety: float | None = None
     perf: PerfMeasurement | None = None
+    stability: StabilityMeasurement | None = None
     price_input_per_1m: float | None = None
     price_output_per_1m: float | None = None
     currency: str | None = None
@@ -203,6 +206,7 @@ class Measurements:
             "suites": dict(self.suites), "suite_n": dict(self.suite_n),
             "capability": self.capability, "safety": self.safety,
             "perf": None if self.perf is None else self.perf.to_dict(),
+            "stability": None if self.stability is None else self.stability.to_dict(),
             "ttft_p95_s": self.ttft_p95_s, "output_tps": self.output_tps,
             "price_input_per_1m": self.price_input_per_1m,
             "price_output_per_1m": self.price_output_per_1m,
@@ -525,6 +529,10 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
             if perf.ttft_p95_s is None:
                 missing["perf"] = f"perf run {perf.run_id} recorded no first token for {model}"
 
+        stab = stability_measurement(store.engine, model)
+        if stab is not None:
+            sources["stability"] = (f"baimo monitor: {stab.requests} timed probes in the last "
+                                    f"{stab.window_s / 3600:g} h")
         filled = _fill_config(model, cfg, where, catalog, catalog_error)
         missing.update(filled.pop("missing"))
         sources.update(filled.pop("sources"))
@@ -534,7 +542,7 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
             dimension_ci={d: (float(p["ci_low"]), float(p["ci_high"])) for d, p in prof.items()},
             dimension_n={d: int(p["n"]) for d, p in prof.items()},
             suites=suites, suite_n=suite_n, capability=capability, safety=safety, perf=perf,
-            missing=missing, sources=sources, **filled)
+            stability=stab, missing=missing, sources=sources, **filled)
     return out
 
 
@@ -584,6 +592,10 @@ def to_methodology_inputs(measurements: Mapping[str, Measurements]
             vals["price:blended_per_1m"] = blended
         if m.context_window is not None:
             vals["price:context_window"] = float(m.context_window)
+        if m.stability is not None:
+            vals["monitor:uptime"] = m.stability.uptime
+            if m.stability.ttft_cv is not None:
+                vals["monitor:ttft_cv"] = m.stability.ttft_cv
         out[name] = {k: v for k, v in vals.items() if _finite(v)}
     return out
 
@@ -614,6 +626,10 @@ def to_model_measurements(measurements: Mapping[str, Measurements]) -> list[Mode
             metrics["open_weights"] = 1.0 if m.open_weights else 0.0
         if m.filed is not None:
             metrics["filed"] = 1.0 if m.filed else 0.0
+        if m.stability is not None:
+            metrics["uptime"] = m.stability.uptime
+            if m.stability.ttft_cv is not None and _finite(m.stability.ttft_cv):
+                metrics["ttft_cv"] = m.stability.ttft_cv
         attributes = {"deployment": m.deployment}
         if m.currency:
             attributes["currency"] = m.currency
@@ -629,6 +645,7 @@ _ADVISOR_METRIC_GAP: dict[str, str] = {
     "capability": "capability", "safety": "safety", "ttft_p95_s": "perf", "output_tps": "perf",
     "price_in_per_1m": "price", "price_out_per_1m": "price", "blended_price_per_1m": "price",
     "context_window": "context_window", "open_weights": "open_weights", "filed": "filed",
+    "uptime": "stability", "ttft_cv": "stability",
 }
 
 
@@ -665,6 +682,12 @@ def explain_missing(m: Measurements, key: str) -> str:
             have = sorted(m.dimensions if kind == "dimension" else m.suites)
             return (f"no graded results for {what} '{name}' in eval run(s) "
                     f"{', '.join(m.eval_runs)} (it has: {', '.join(have) or 'none'}; {hint})")
+    if gap is None and key.startswith("monitor:"):
+        gap = "stability"
+    if gap == "stability" and gap not in m.missing:
+        return (f"no monitor probes of {m.model} in the last 72 h (run: baimo monitor once "
+                f"-m {m.model})" if m.stability is None else
+                f"too few TTFT probes of {m.model} for a CV (it needs two or more)")
     if gap is not None and gap in m.missing:
         return m.missing[gap]
     if gap == "price" and key == "price:context_window":

@@ -19,7 +19,7 @@ import numpy as np
 from baimo.stats import is_binary, paired_bootstrap_diff, wilson
 from baimo.scores.summary import GRADED_STATUSES
 from baimo.store.records import ResultRecord, RunRecord
-from baimo.tasks.registry import DEFAULT_DIMENSIONS, DIMENSIONS
+from baimo.tasks.registry import DEFAULT_DIMENSIONS, PROFILES
 
 ROUNDS = 1000
 
@@ -87,7 +87,17 @@ def build_profile(rows: Iterable[ResultRecord], dims: Mapping[str, str], seed: i
 
 def _ordered_dims(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
     present = {d for prof in models.values() for d in prof}
-    return [d for d in DIMENSIONS if d in present] + sorted(present - set(DIMENSIONS))
+    known = [d for _, order, _ in PROFILES.values() for d in order]
+    return [d for d in known if d in present] + sorted(present - set(known))
+
+
+def profile_dimensions(name: str) -> dict[str, str]:
+    """The task → dimension mapping of a named profile (``default``, ``xinhua``)."""
+    if name not in PROFILES:
+        from baimo.errors import NotFound
+
+        raise NotFound(f"no dimension profile '{name}'. Available: {', '.join(PROFILES)}")
+    return dict(PROFILES[name][0])
 
 
 def significance(data: Mapping[str, Mapping[str, Mapping[str, float]]], seed: int = 0

@@ -210,9 +210,12 @@ class MonitorRepository:
             row = conn.execute(sa.select(t).where(t.c.model_name == model_name)).mappings().first()
             if row is None:
                 # ON CONFLICT DO NOTHING: of two monitors inserting at once, one row counts.
-                res = conn.execute(_insert_ignore_stmt(conn, t), [{
-                    "model_name": model_name, "owner": owner, "expires_at": now + ttl_s}])
-                return bool(res.rowcount == 1)
+                conn.execute(_insert_ignore_stmt(conn, t), {
+                    "model_name": model_name, "owner": owner, "expires_at": now + ttl_s})
+                # Whose row is it now? (The drivers' rowcount for ON CONFLICT differs.)
+                won = conn.execute(sa.select(t.c.owner).where(
+                    t.c.model_name == model_name)).scalar()
+                return bool(won == owner)
             holder = str(row["owner"])
             if holder != owner and float(row["expires_at"]) > now and not _owner_dead(holder):
                 return False

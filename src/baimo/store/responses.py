@@ -6,7 +6,6 @@ Responses are written by ``Store.write`` together with the results that cite the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ def response_record(row: Row) -> ResponseRecord:
 
 def response_row(resp: ResponseRecord | Mapping[str, Any], now: float) -> dict[str, Any]:
     """The column values of a response to write (``created_at`` defaults to ``now``)."""
-    d = asdict(resp) if isinstance(resp, ResponseRecord) else dict(resp)
+    d = dict(vars(resp)) if isinstance(resp, ResponseRecord) else dict(resp)
     if d.get("created_at") is None:
         d["created_at"] = now
     return d

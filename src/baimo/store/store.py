@@ -26,7 +26,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +210,7 @@ class Store:
     def _result_row(self, r: ResultRow, now: float, refused: Mapping[str, str],
                     dialect: str) -> tuple[dict[str, Any], int]:
         """A result's column values, turned into an error row when they cannot be stored."""
-        d = asdict(r)
+        d = dict(vars(r))  # shallow: the row's values are written, never changed
         details = d.pop("details")
         why: dict[str, str] = {}
         try:

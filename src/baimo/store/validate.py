@@ -12,8 +12,9 @@ finite (SQLite stores NaN as NULL, which a NOT NULL column then rejects).
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,20 +86,65 @@ def check_value(col: sa.Column[Any], value: Any, dialect: str) -> str | None:
     return None
 
 
+Checker = Callable[[Any], bool]
+
+
+def _fast_check(col: sa.Column[Any], dialect: str) -> Checker:
+    """A quick yes for the usual value of ``col``; a no sends the value to ``check_value``.
+
+    Every result and response of a run passes through here, so the common case (a small
+    int, a finite float, short ASCII text) must cost a few operations, not an isinstance
+    ladder; anything unusual takes the full check, which says what is wrong.
+    """
+    nullable = col.nullable or (col.primary_key and col.autoincrement is True)
+    t = col.type
+    if isinstance(t, sa.Boolean):
+        return lambda v: v.__class__ is bool or (v is None and bool(nullable))
+    if isinstance(t, sa.Integer):
+        b = int_bound(col, dialect)
+        return lambda v: (v.__class__ is int and -b <= v < b) or (v is None and bool(nullable))
+    if isinstance(t, sa.Float):
+        isfinite = math.isfinite
+        return lambda v: (v.__class__ is float and isfinite(v)) or (v.__class__ is int and
+                                                                   -_INT64 <= v < _INT64) \
+            or (v is None and bool(nullable))
+    if isinstance(t, sa.String):
+        n = t.length
+        if n is None:
+            return lambda v: (v.__class__ is str and v.isascii() and "\x00" not in v) or (
+                v is None and bool(nullable))
+        return lambda v: (v.__class__ is str and len(v) <= n and v.isascii()
+                          and "\x00" not in v) or (v is None and bool(nullable))
+    return lambda v: False
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(table: sa.Table, dialect: str) -> tuple[frozenset[str], tuple[tuple[
+        str, sa.Column[Any], Checker, bool], ...]]:
+    cols = tuple((c.name, c, _fast_check(c, dialect),
+                  bool(c.primary_key and c.autoincrement is True)) for c in table.columns)
+    return frozenset(table.columns.keys()), cols
+
+
 def problems(table: sa.Table, row: Mapping[str, Any], dialect: str) -> dict[str, str]:
     """Every column of ``table`` whose value in ``row`` cannot be stored: name → why.
 
     Columns absent from ``row`` are checked as None (so a missing NOT NULL value is caught),
     except an autoincrement primary key, which the database fills in.
     """
+    names, cols = _plan(table, dialect)
     out: dict[str, str] = {}
-    for col in table.columns:
-        if col.name not in row and col.primary_key and col.autoincrement is True:
+    get = row.get
+    for name, col, fast, auto_pk in cols:
+        value = get(name)
+        if fast(value):
             continue
-        why = check_value(col, row.get(col.name), dialect)
+        if auto_pk and name not in row:
+            continue
+        why = check_value(col, value, dialect)
         if why is not None:
-            out[col.name] = why
-    unknown = set(row) - set(table.columns.keys())
-    for name in sorted(unknown):
-        out[name] = f"{name} is not a column of {table.name}"
+            out[name] = why
+    if len(row) > len(names) or not names.issuperset(row):
+        for name in sorted(set(row) - names):
+            out[name] = f"{name} is not a column of {table.name}"
     return out

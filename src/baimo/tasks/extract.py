@@ -258,7 +258,12 @@ _EN_MARKER = (
     r"|[\"'](?:final_?answer|answer|choice|option|selected|selection|答案)s?[\"']\s*:"
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
-    r"|(?:that|which)\s+is\s+(?=(?:option|choice)\s+[A-Z]\b)"
+    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+\(?[A-Z]\b)"
+    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=\(?(?-i:[A-Z])\)?\s*(?:[.!]|$))"
+    r"|(?:which|that|this)\s+(?:corresponds|matches)\s+to\s+(?=(?:option|choice)\s+\(?[A-Z]\b)"
+    r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
+    r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
+    r"|is\s+true)\s+(?:are|is)"
     r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=[A-Z](?:\s*[.。!]|\s*$))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be)"
@@ -278,9 +283,16 @@ _ZH_MARKER = (
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?|(?:大概|估计|多半|八成)(?:是|选)"
     r"|(?:所以|因此|故|则)(?:应该)?(?:是|为)"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
+    r"|对应(?:的是|的)?(?=\s*选项\s*[A-Z])"
+    # "所以没有错别字的是 C。": "…的是" + a letter that ends the sentence names the answer.
+    r"|的是(?=\s*[(\[]?(?-i:[A-Z])[)\]]?\s*(?:[。.!]|$))"
     r")"
 )
-_MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}", re.IGNORECASE)
+# An arrow to letters that end the line: "2, 11, 17 → A, C, E".
+_ARROW_MARKER = (
+    r"(?:→|⇒|=>)(?=[ \t]*(?-i:[A-Z])(?:[ \t]*(?:,|、|and|&)[ \t]*(?-i:[A-Z]))*[ \t]*[.。]?[ \t]*(?:\n|$))"
+)
+_MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
 
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, and a word like "option"/"选项".
@@ -309,7 +321,7 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _GROUP_SEP = re.compile(
-    r"\s*(?:,|、|;|&|\+|/|和|与|及|以及|\band\b)\s*(?:and\s+)?|\s+", re.IGNORECASE
+    r"[ \t]*(?:,|、|;|&|\+|/|和|与|及|以及|\band\b)[ \t]*(?:and[ \t]+)?|[ \t]+", re.IGNORECASE
 )
 # Words that may follow a letter answer; any other lower-case word after "A"/"I" or a
 # lower-case letter means the letter was an article or a pronoun ("A patient with ...").
@@ -590,8 +602,8 @@ _LONE_LINE = re.compile(
     r"[\s*#>$`'\"“(\[{【「→➜=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
-    r"(?:(?:[Oo]ption|[Cc]hoice)\s*|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+|\)\s*\()[A-Z])*|[A-Z]{2,})"
+    r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
+    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}|[a-z]{2,6})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
     r"(?:[(（](?:not|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)"
 )
@@ -617,6 +629,12 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
         raw = m.group("l")
         if re.fullmatch(r"[A-Z]{2,}", raw) and list(raw) != sorted(set(raw)):
             continue  # an upper-case word such as "NO", not a run of option letters
+        if re.fullmatch(r"[a-z]{2,6}", raw):
+            # "ac": letters typed in lower case, only for a multi-answer question and only
+            # strictly increasing, so that a word ("no", "ok") is never read as letters.
+            if not multi or list(raw) != sorted(set(raw)):
+                continue
+            raw = raw.upper()
         single = re.findall(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", raw)
         letters = tuple(sorted({c.upper() for c in (single or raw)}))
         if not _valid(letters, n_choices):
@@ -1218,16 +1236,31 @@ def _en_number(m: re.Match[str]) -> _Number | None:
                    m.start(), m.end())
 
 
+_LATEX_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl) for pattern, repl in (
+        (r"(\d)\s*(\\[dt]?frac)", r"\1 \2"),  # 2\frac{1}{2} is 2 1/2
+        (r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}", r"\1/\2"),
+        (r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2"),
+        (r"\\(?:text|mathrm|mathbf|textbf|operatorname)\s*\{([^{}]*)\}", r"\1"),
+    ))
+_LATEX_AFTER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl) for pattern, repl in (
+        (r"\\[,!;: ]|\\(?:left|right)\b", ""),
+        (r"\\times(?![A-Za-z])", "×"),
+        (r"\\c?dot(?![A-Za-z])", "·"),
+    ))
+
+
+@functools.lru_cache(maxsize=4096)
 def _clean_latex(text: str) -> str:
     """Rewrite the LaTeX that wraps numbers (``\\frac``, ``\\,``, ``\\%``) as plain text."""
-    text = re.sub(r"(\d)\s*(\\[dt]?frac)", r"\1 \2", text)  # 2\frac{1}{2} is 2 1/2
-    text = re.sub(r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}", r"\1/\2", text)
-    text = re.sub(r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2", text)
-    text = re.sub(r"\\(?:text|mathrm|mathbf|textbf|operatorname)\s*\{([^{}]*)\}", r"\1", text)
+    if "\\" not in text and "{,}" not in text:
+        return text  # nothing to rewrite: every rule starts at a backslash (or is "{,}")
+    for pattern, repl in _LATEX_RULES:
+        text = pattern.sub(repl, text)
     text = text.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$")
-    text = re.sub(r"\\[,!;: ]|\\(?:left|right)\b", "", text)
-    text = re.sub(r"\\times(?![A-Za-z])", "×", text)
-    text = re.sub(r"\\c?dot(?![A-Za-z])", "·", text)
+    for pattern, repl in _LATEX_AFTER:
+        text = pattern.sub(repl, text)
     return text
 
 
@@ -1303,6 +1336,20 @@ def _merge(arabic: list[_Number], words: list[_Number]) -> list[_Number]:
 
 
 def _numbers_in(text: str, *, lenient: bool = False) -> list[_Number]:
+    """Every number in ``text`` in order (a fresh list; the reading is cached).
+
+    Reading one answer asks for the numbers of overlapping segments many times over, and the
+    reading is pure, so it is cached.
+    """
+    return list(_numbers_cached(text, lenient))
+
+
+@functools.lru_cache(maxsize=4096)
+def _numbers_cached(text: str, lenient: bool) -> tuple[_Number, ...]:
+    return tuple(_read_numbers(text, lenient=lenient))
+
+
+def _read_numbers(text: str, *, lenient: bool = False) -> list[_Number]:
     """Every number in ``text`` in order.
 
     Digits always count; numerals in words count next to digits only when they are

@@ -126,6 +126,33 @@ DIMENSIONS = ("knowledge", "reasoning", "math", "code", "instruction", "chinese"
               "tools", "long-context", "dialogue", "empathy")
 
 
+XINHUA_DIMENSIONS: dict[str, str] = {
+    # 基础能力 (basic ability): knowledge, language, following instructions, conversation,
+    # responsible answers.
+    "demo": "基础能力", "mmlu": "基础能力", "ceval": "基础能力", "cmmlu": "基础能力",
+    "ifeval": "基础能力", "multiturn": "基础能力", "safety": "基础能力",
+    "compliance": "基础能力",
+    # 智商 (IQ): reasoning and mathematics.
+    "gsm8k": "智商", "math": "智商", "gpqa": "智商", "reasoning-arithmetic": "智商",
+    "reasoning-units": "智商", "reasoning-dates": "智商", "reasoning-logic": "智商",
+    # 情商 (EQ).
+    "eq": "情商",
+    # 工具提效 (tool productivity): calling tools, writing code, working through long documents.
+    "tools": "工具提效", "tools-prompt": "工具提效", "humaneval": "工具提效",
+    "longctx": "工具提效",
+}
+"""Task → dimension in the terms of the Xinhua experience index (seed 001): 基础能力, 智商,
+情商 and 工具提效. Which suite measures which is baimo's reading of those four names; the
+report shows this profile next to the default one."""
+
+PROFILES: dict[str, tuple[dict[str, str], tuple[str, ...], str]] = {
+    "default": (DEFAULT_DIMENSIONS, DIMENSIONS, "baimo's capability dimensions"),
+    "xinhua": (XINHUA_DIMENSIONS, ("基础能力", "智商", "情商", "工具提效"),
+               "新华 experience index: 基础能力 / 智商 / 情商 / 工具提效"),
+}
+"""Dimension profiles: name → (task → dimension, dimension order, title)."""
+
+
 def register(suite: Suite) -> Suite:
     if suite.name in SUITES:
         raise ValueError(f"suite '{suite.name}' is already registered")
@@ -330,6 +357,10 @@ def _benchmark(name: str) -> Callable[[SuiteOptions], list[Task]]:
     return build
 
 
+JUDGED = frozenset({"multiturn", "eq"})
+"""Suites that need a judge model; presets include them only when one is given."""
+
+
 def _capped(task: Task, max_tokens: int | None) -> Task:
     """The task with a lower output cap (a new version: it is a different question)."""
     if max_tokens is None or task.params.get("max_tokens", 0) <= max_tokens:
@@ -345,6 +376,8 @@ def _preset(name: str, parts: list[tuple[str, int | None, int | None]]
     def build(opts: SuiteOptions) -> list[Task]:
         tasks: list[Task] = []
         for suite, default_limit, max_tokens in parts:
+            if suite in JUDGED and opts.judge is None:
+                continue  # judged suites join a preset when a judge is given (--judge)
             limit = opts.limit if opts.limit is not None else default_limit
             tasks.extend(_capped(t, max_tokens) for t in
                          get_suite(suite).build(replace(opts, limit=limit)))
@@ -455,18 +488,28 @@ for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --s
                       "--seed — hub (gated) or --source DIR")):
     register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name]))
 register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
-               "reasoning and humaneval, small samples of each, shorter output caps.",
+               "reasoning, humaneval and tool use (prompting mode), small samples of each, "
+               "shorter output caps.",
                _preset("quick", [("demo", None, None), ("ifeval", 20, 160),
                                  ("safety", 20, 96), ("reasoning", 5, 192),
-                                 ("humaneval", 5, 256)]),
-               members=("demo", "ifeval", "safety", "reasoning", "humaneval")))
+                                 ("humaneval", 5, 256), ("tools-prompt", 4, 128)]),
+               members=("demo", "ifeval", "safety", "reasoning", "humaneval", "tools-prompt")))
 register(Suite("standard", "Preset for comparing API models: every built-in suite at a "
-               "representative size.",
+               "representative size (multiturn and eq when --judge is given).",
                _preset("standard", [("ifeval", None, None), ("safety", None, None),
-                                    ("reasoning", 50, None), ("humaneval", None, None)]),
-               members=("ifeval", "safety", "reasoning", "humaneval")))
-register(Suite("full", "Every built-in suite at full size, plus C-Eval, CMMLU, MMLU and GSM8K "
-               "when --source points at their data.",
+                                    ("reasoning", 50, None), ("humaneval", None, None),
+                                    ("tools", None, None), ("longctx", None, None),
+                                    ("compliance", None, None), ("multiturn", None, None),
+                                    ("eq", None, None)]),
+               members=("ifeval", "safety", "reasoning", "humaneval", "tools", "longctx",
+                        "compliance", "multiturn", "eq")))
+register(Suite("full", "Every built-in suite at full size (multiturn and eq when --judge is "
+               "given), plus C-Eval, CMMLU, MMLU, GSM8K, MATH and GPQA by name when their "
+               "data is at hand.",
                _preset("full", [("ifeval", None, None), ("safety", None, None),
-                                ("reasoning", 200, None), ("humaneval", None, None)]),
-               members=("ifeval", "safety", "reasoning", "humaneval")))
+                                ("reasoning", 200, None), ("humaneval", None, None),
+                                ("tools", None, None), ("tools-prompt", None, None),
+                                ("longctx", None, None), ("compliance", None, None),
+                                ("multiturn", None, None), ("eq", None, None)]),
+               members=("ifeval", "safety", "reasoning", "humaneval", "tools", "tools-prompt",
+                        "longctx", "compliance", "multiturn", "eq")))

@@ -272,7 +272,21 @@ def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: s
     rows, total = ws.web.compare(pairs, task or "", status=status or None,
                                  category=category or None, differences_only=diff,
                                  offset=(page - 1) * size, limit=size) if pairs else ([], 0)
-    sig = ws.significance(pairs, task) if task and len(pairs) > 1 else []
+    sig: list[dict[str, Any]] = []
+    if task and len(pairs) > 1:
+        # Paired differences depend only on the runs compared, which are immutable once
+        # finished: compute them once per set of runs, whatever the page and filters.
+        states = {v[0]: (v[2], v[4]) for v in ws.web.run_versions()
+                  if v[0] in set(pairs.values())}
+        key = ("significance", task, tuple(pairs.items()), tuple(sorted(states.items())))
+        if key in ws.memo:
+            sig = ws.memo[key]
+        else:
+            sig = ws.significance(pairs, task)
+            if all(st[0] != "running" for st in states.values()):
+                if len(ws.memo) > 64:
+                    ws.memo.clear()
+                ws.memo[key] = sig
     last = max(1, math.ceil(total / size))
     return {"task": task, "tasks": tasks, "models": list(pairs), "all_models": all_models,
             "runs": pairs, "missing": [m for m in chosen if m not in pairs],

@@ -1,0 +1,127 @@
+"""Settings errors name the line; command alerts are retried until delivered, then sent once;
+``baimo monitor run`` ticks on APScheduler and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from vendor_server import Behaviour, VendorServer
+
+from baimo.config import ModelConfig
+from baimo.errors import ConfigError
+from baimo.monitor.scheduler import Monitor
+from baimo.monitor.settings import MonitorSettings, load_settings
+from baimo.perf.tokenizer import WordTokenizer
+from baimo.store.monitor import MonitorRepository
+from baimo.store.store import Store
+
+
+def test_a_bad_threshold_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "baimo.yaml"
+    path.write_text("models: []\nmonitor:\n  every: 3h\n  thresholds:\n    ttft_s:\n"
+                    "      maxx: 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert f"{path}:6: monitor.thresholds.ttft_s.maxx: unknown field" in str(exc.value)
+
+
+def test_a_bad_duration_names_its_line_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("every: 3 hours\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, path)
+    assert f"{path}:1: every:" in str(exc.value) and "3h" in str(exc.value)
+
+
+def test_the_models_file_accepts_family_and_monitor(tmp_path: Path) -> None:
+    from baimo.config import load_config
+
+    path = tmp_path / "baimo.yaml"
+    path.write_text("models:\n  - {name: a, base_url: 'http://127.0.0.1:9/v1', family: x}\n"
+                    "monitor: {every: 30s, parallel: 0}\n", encoding="utf-8")
+    assert load_config(path).get("a").family == "x"
+    s = load_settings(path)
+    assert s.every == 30.0 and s.parallel == 0
+
+
+def test_a_failed_alert_is_retried_then_sent_once(tmp_path: Path, baimo_home: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    flag = tmp_path / "first-failed"
+    script = ("import sys, pathlib\n"
+              f"flag = pathlib.Path({str(flag)!r})\n"
+              "if not flag.exists():\n    flag.write_text('x'); sys.exit(3)\n"
+              f"open({str(out)!r}, 'a').write(sys.stdin.read() + '\\n')\n")
+    t = [1_767_225_660.0]
+
+    class Clock:
+        def now(self) -> float:
+            return t[0]
+
+    server = VendorServer(lambda: t[0], Behaviour(change_at=t[0] + 3 * 3600)).start()
+    try:
+        settings = MonitorSettings.model_validate({
+            "every": "3h", "parallel": 0, "tokenizer": "words", "output_tokens": 16,
+            "sizes": [100, 1000], "headline_size": 1000,
+            "alerts": [{"command": [sys.executable, "-c", script]}]})
+        cfg = ModelConfig(name="vendor-a", base_url=server.url, model="swapped")
+        store = Store()
+        mon = Monitor(store, [cfg], settings, clock=Clock(), tokenizer=WordTokenizer())
+        repo = MonitorRepository(store.engine)
+        for k in range(4):
+            t[0] = 1_767_225_660.0 + k * 3 * 3600
+            mon.tick()
+            incidents = repo.incidents("vendor-a")
+            if k == 1:  # the change: incidents open, the command fails the first time
+                assert {i.metric for i in incidents} == {"canary_accuracy",
+                                                         "check:canary_drift"}
+                assert any(i.notify_error and "exited with status 3" in i.notify_error
+                           for i in incidents)
+        lines = [orjson.loads(x) for x in out.read_text().splitlines() if x.strip()]
+        assert sorted((e["event"], e["metric"]) for e in lines) == [
+            ("incident", "canary_accuracy"), ("incident", "check:canary_drift")]
+        assert all(i.notified_at is not None and i.notify_error is None
+                   for i in repo.incidents("vendor-a"))
+        mon.close()
+        store.close()
+    finally:
+        server.stop()
+
+
+def test_monitor_run_ticks_on_the_scheduler_and_stops_on_ctrl_c(tmp_path: Path,
+                                                                 baimo_home: Path) -> None:
+    server = VendorServer(time.time).start()
+    try:
+        (tmp_path / "baimo.yaml").write_text(f"""
+models:
+  - {{name: vendor-a, base_url: '{server.url}', model: healthy}}
+monitor: {{parallel: 0, tokenizer: words, output_tokens: 8, sizes: [100], headline_size: 100,
+          canaries: false, fidelity_every: 1d}}
+""", encoding="utf-8")
+        env = {**os.environ, "BAIMO_HOME": str(baimo_home)}
+        proc = subprocess.Popen([sys.executable, "-m", "baimo", "monitor", "run", "--every",
+                                 "2s"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        repo = MonitorRepository(Store().engine)
+        deadline = time.monotonic() + 60
+        while len(repo.cycles("vendor-a", status="done")) < 3:
+            assert time.monotonic() < deadline, "fewer than 3 cycles in 60 s"
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0, stderr
+        assert "probe cost: every 2 s" in stdout  # the plan is shown before it starts
+        cycles = repo.cycles("vendor-a")
+        slots = [c.slot for c in cycles]
+        assert len(slots) == len(set(slots)) and all(s % 2 == 0 for s in slots)
+        # Fidelity once per day: only the first cycle ran the request checks.
+        assert sum(1 for c in repo.checks("vendor-a") if c.check_name == "determinism") == 1
+    finally:
+        server.stop()
