@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from baimo.config import ModelConfig
 from baimo.perf.loads import Level
 from baimo.perf.runner import PerfSpec, level_summaries, run_perf, summary_csv
-from baimo.store import schema
 from baimo.store.migrations import migrate
 from baimo.store.store import Store
 from baimo.testing.mockserver import MockConfig, MockServer
@@ -237,22 +236,17 @@ def test_json_and_csv_outputs() -> None:
 def test_migration_adds_the_perf_columns_to_an_old_database(tmp_path: Path) -> None:
     from baimo.store.migrations import MIGRATIONS
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        old = sa.MetaData()
-        cols = [sa.Column(c.name, c.type, primary_key=c.primary_key)
-                for c in schema.perf_requests.columns
-                if c.name not in ("finish_reason", "prompt_tokens_client")]
-        sa.Table("perf_requests", old, *cols)
-        old.create_all(conn)
-        schema.metadata.create_all(conn, tables=[schema.runs, schema.run_models,
-                                                 schema.responses, schema.results])
+    # A database as the first two shipped steps left it (their DDL is frozen in the steps):
+    # perf_requests without the two columns step 003 adds.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("create table baimo_migrations (name varchar(100) primary key, "
                              "applied_at float not null)"))
-        for name, _ in MIGRATIONS[:2]:
+        for name, step in MIGRATIONS[:2]:
+            step(conn)
             conn.execute(sa.text("insert into baimo_migrations values (:n, 0)"), {"n": name})
+    names = {c["name"] for c in sa.inspect(engine).get_columns("perf_requests")}
+    assert not {"finish_reason", "prompt_tokens_client"} & names
     assert "003_perf_levels" in migrate(engine)
     names = {c["name"] for c in sa.inspect(engine).get_columns("perf_requests")}
     assert {"finish_reason", "prompt_tokens_client"} <= names

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,6 +304,21 @@ class WebRepository:
                 .offset(offset).limit(limit)).mappings().all()
         return [_sample(row) for row in rows], total
 
+    def iter_samples(self, run_id: str, batch: int = 2000) -> Iterator[list[SampleRow]]:
+        """Every result of a run with its answer, in batches, from one query (for exports:
+        no OFFSET, so the last batch costs what the first does)."""
+        t, r = schema.results, schema.responses
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True).execute(
+                sa.select(t, r.c.text, r.c.reasoning, r.c.request_json)
+                .select_from(t.outerjoin(r, r.c.key == t.c.key)).where(t.c.run_id == run_id)
+                .order_by(t.c.run_id, t.c.model_name, t.c.task, t.c.sample_id)).mappings()
+            while True:
+                rows = result.fetchmany(batch)
+                if not rows:
+                    return
+                yield [_sample(row) for row in rows]
+
     # -- compare ------------------------------------------------------------------------
     def latest_runs_with_task(self, models: Sequence[str], task: str) -> dict[str, str]:
         """model → the newest run holding that model's results on ``task``."""
@@ -369,12 +384,18 @@ class WebRepository:
                                          a.c.status != base.c.status) for a in als[1:]]))
         where = sa.and_(*conds)
         with self.engine.connect() as conn:
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(frm).where(where))
-                        .scalar() or 0)
-            page = conn.execute(sa.select(base.c.sample_id, base.c.category).select_from(frm)
-                                .where(where).order_by(base.c.run_id, base.c.model_name,
-                                                       base.c.task, base.c.sample_id)
+            # One pass over the join gives the page and (as a window count) the total.
+            page = conn.execute(sa.select(base.c.sample_id, base.c.category,
+                                          sa.func.count().over().label("total"))
+                                .select_from(frm).where(where)
+                                .order_by(base.c.run_id, base.c.model_name, base.c.task,
+                                          base.c.sample_id)
                                 .offset(offset).limit(limit)).all()
+            if page:
+                total = int(page[0][2])
+            else:
+                total = int(conn.execute(sa.select(sa.func.count()).select_from(frm)
+                                         .where(where)).scalar() or 0)
             sids = [str(r[0]) for r in page]
             t, r = schema.results, schema.responses
             found: dict[tuple[str, str], SampleRow] = {}

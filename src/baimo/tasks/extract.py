@@ -102,7 +102,8 @@ somewhere, an option's text merely mentioned. Answers read this way deserve an a
 list them) or a second reader (``baimo.tasks.extract_model``)."""
 
 DECIDED_NO_ANSWER: frozenset[str] = frozenset(
-    {"empty-answer", "ambiguous", "invalid-letter", "hedged", "range", "undetermined"}
+    {"empty-answer", "ambiguous", "invalid-letter", "hedged", "range", "undetermined",
+     "declined"}
 )
 """Methods of a ``no-answer`` that the rules decided on purpose (the model hedged, gave a
 range, said the question cannot be answered, or wrote nothing): a second reader must not
@@ -299,7 +300,7 @@ _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECAS
 _LEAD = re.compile(
     r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
-    r"|(?:option|choice|letter)(?![A-Za-z])|选项(?:是|为)?|选)*",
+    r"|(?:option|choice|letter)s?(?![A-Za-z])|选项(?:是|为)?|选)*",
     re.IGNORECASE,
 )
 # Closers after a letter, before a separator or a negation.
@@ -338,6 +339,7 @@ _CLAUSE_END = re.compile(
 )
 # Adjacent option letters for multi-answer questions ("ACD"); must be strictly increasing.
 _RUN = re.compile(r"[A-Z]{2,}(?![A-Za-z0-9])")
+_LOWER_RUN = re.compile(r"[a-z]{2,6}(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -419,6 +421,12 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         if not all(a < b for a, b in itertools.pairwise(run_letters)):
             return None  # an upper-case word ("NO", "BAD"), not option letters
         return _Read(run_letters, run.end())
+    low = _LOWER_RUN.match(text, start) if multi else None
+    if low and (start == 0 or not (text[start - 1].isascii() and text[start - 1].isalnum())):
+        # "答案是 abd": several options typed in lower case; strictly increasing, or a word.
+        low_letters = tuple(low.group().upper())
+        if all(a < b for a, b in itertools.pairwise(low_letters)):
+            return _Read(low_letters, low.end(), lowercase=True)
     first = _isolated_letter(text, start)
     if first is None:
         return None
@@ -565,6 +573,17 @@ def _marker_candidate(
     return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
 
 
+# Markers that only point ("对应选项A", "that's option B"): inside a parenthesised aside
+# ("（顺便一提，极小值…对应选项 A。）") they describe another value, not the answer.
+_WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是")
+
+
+def _in_aside(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside parentheses opened earlier on its line and not yet closed."""
+    line = text[text.rfind("\n", 0, pos) + 1 : pos]
+    return line.count("(") + line.count("（") > line.count(")") + line.count("）")
+
+
 def _last_marker_candidate(
     text: str, n_choices: int, choices: Sequence[str] | None, multi: bool, truncated: bool
 ) -> _Candidate | None:
@@ -587,7 +606,9 @@ def _last_marker_candidate(
                 boxed.append(_Candidate(pos, (chr(65 + idx),), "boxed"))
     last_boxed = boxed[-1] if boxed else None
     markers = [
-        m for m in _MARKER.finditer(text) if m.group().strip() and not _conditional(text, m.start())
+        m for m in _MARKER.finditer(text)
+        if m.group().strip() and not _conditional(text, m.start())
+        and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
     ]
     for m in reversed(markers[-_MAX_MARKERS:]):
         if last_boxed is not None and last_boxed.pos > m.start():
@@ -651,6 +672,22 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
         if not _NEGATED.match(rest) and not listed and _valid((letter,), n_choices):
             return (letter,)
     return None
+
+
+def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
+    """Letters of a closing sentence that is nothing but the answer ("… No: 0.333 < 0.35. B.").
+
+    A model that deliberates and then settles writes the settled letter last, on its own.
+    """
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    last = lines[-1]
+    pieces = re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", last)
+    pieces = [p for p in pieces if p.strip()]
+    if len(pieces) < 2:
+        return None
+    return _lone_letter_lines(pieces[-1], n_choices, multi)
 
 
 def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
@@ -799,7 +836,8 @@ _ALL_EXCEPT = re.compile(
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
     r"(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
     r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
-    r"\s*[,]?\s*(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)",
+    r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)"
+    r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不))",
     re.IGNORECASE,
 )
 
@@ -829,6 +867,19 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
     return rest or None
 
 
+# Declining to pick: "I don't think I can pick one", "there isn't a correct option", "无法选择".
+# Below the explicit rules only: mentions of options after such a sentence are discussion.
+_DECLINES = re.compile(
+    r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
+    r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+)?(?:pick|choose|select|single\s+out)"
+    r"(?:\s+(?:one|any|a\s+single|an?\s+(?:option|answer)))?\b"
+    r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
+    r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
+    r"|无法(?:选择|选出|做出选择|确定(?:哪|选))|不能(?:选择|选出)|没有(?:一个)?(?:正确|对)的?(?:选项|答案)",
+    re.IGNORECASE,
+)
+
+
 def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     """An option named by its text in the closing line, or anywhere in a short answer.
 
@@ -840,9 +891,72 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if not lines:
         return None
     idx = _option_in(lines[-1], choices)
+    if idx is None:
+        idx = _quoted_option(lines[-1], choices)
     if idx is None and len(text) <= 300:
         idx = _option_in(text, choices)
     return idx
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,80})[”\"」』]")
+
+
+def _quoted_option(line: str, choices: Sequence[str]) -> int | None:
+    """The one option a quotation in the closing line is taken from: 只有"发展前景存在不确定性"
+    这个说法是稳妥的 quotes most of option C. Quoting is how people point at an option's words."""
+    hits: set[int] = set()
+    for m in _QUOTED.finditer(_NOT_THIS.sub(" ", line)):
+        quote = _fold(m.group(1), articles=False)
+        for i, c in enumerate(choices):
+            option = _fold(c, articles=False)
+            if quote and option and quote in option and 2 * len(quote) >= len(option):
+                hits.add(i)
+    return hits.pop() if len(hits) == 1 else None
+
+
+# Options listed by their text with the letter in brackets: "MongoDB (A), Cassandra (C) and
+# Redis (D)." Each letter is backed by its option's text, so the list names the answer.
+_TAGGED_LIST = re.compile(
+    r"[\s*>-]*(?:[^(),.;:!?\n]{1,60}?\s*[(（](?-i:[A-Z])[)）]\s*(?:,|、|;|\band\b|和|与|及|&)?\s*)+"
+    r"[.。!]?\s*"
+)
+_TAG = re.compile(r"([^(),.;:!?\n]{1,60}?)\s*[(（]([A-Z])[)）]")
+
+
+def _tagged_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """Letters of an opening or closing sentence that only lists options as "text (X)"."""
+    sentences = [x.strip() for x in re.split(r"(?<=[.。!?！？])\s+|\n+", text) if x.strip()]
+    for sentence in (sentences[:1] + sentences[-1:]) if sentences else []:
+        if not _TAGGED_LIST.fullmatch(sentence):
+            continue
+        letters: set[str] = set()
+        for m in _TAG.finditer(sentence):
+            name = re.sub(r"^\s*(?:and|和|与|及|&)\s+", "", m.group(1).strip(" ,、;&*"))
+            index = ord(m.group(2)) - 65
+            if index >= min(n_choices, len(choices)) or _option_in(name, choices) != index:
+                return None
+            letters.add(m.group(2))
+        if letters:
+            return tuple(sorted(letters))
+    return None
+
+
+_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+
+
+def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options named in bold in the last line with bold:
+    "From the list, **Helium, Neon and Argon** are noble gases." Bold marks the committed
+    answer; the plain mentions around it are discussion."""
+    for line in reversed(text.splitlines()):
+        spans = _BOLD.findall(line)
+        if not spans:
+            continue
+        named = {i for span in spans for i in _all_options_in(span, choices) if i < n_choices}
+        if named and not _NOT_THIS.search(line):
+            return tuple(chr(65 + i) for i in sorted(named))
+        return None
+    return None
 
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
@@ -851,6 +965,14 @@ _ORDINAL_OPTION = re.compile(
     r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
     r"|第(?P<zh>[一二三四五六])个?(?:选项|项)",
+    re.IGNORECASE,
+)
+# Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
+_EN_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth)"
+_ORDINAL_LIST = re.compile(
+    rf"\b(?:the\s+)?(?P<en>{_EN_ORDINAL}(?:\s*,\s*(?:and\s+)?{_EN_ORDINAL})*,?\s+and\s+"
+    rf"{_EN_ORDINAL})\s+(?:options|choices|ones|statements)\b"
+    r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)",
     re.IGNORECASE,
 )
 
@@ -869,7 +991,18 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
             return m.group()
         return f"option {chr(64 + index)}" if m.group("en") else f"选项{chr(64 + index)}"
 
-    return _ORDINAL_OPTION.sub(letter, text)
+    def letters(m: re.Match[str]) -> str:
+        words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六]", m.group("en") or m.group("zh"),
+                           re.IGNORECASE)
+        indexes = [_ORDINALS[w.lower()] for w in words]
+        if not all(1 <= i <= n_choices for i in indexes):
+            return m.group()
+        named = [chr(64 + i) for i in indexes]
+        if m.group("en"):
+            return "options " + ", ".join(named[:-1]) + " and " + named[-1]
+        return "选项" + "、".join(named)
+
+    return _ORDINAL_OPTION.sub(letter, _ORDINAL_LIST.sub(letters, text))
 
 
 def extract_choice(
@@ -932,6 +1065,9 @@ def extract_choice(
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
         return found(lone, "bare-letter")
+    closing = _last_sentence_letters(answer, n_choices, multi)
+    if closing:
+        return found(closing, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
     if marked:
         return found(marked, "elimination")
@@ -939,6 +1075,8 @@ def extract_choice(
         rest = _all_except(answer, n_choices)
         if rest:
             return found(rest, "all-except")
+    if _DECLINES.search(answer):
+        return nothing("declined")
     if not multi:
         letter = _formatted_in_last_line(answer, n_choices)
         if letter:
@@ -946,6 +1084,14 @@ def extract_choice(
     verdict = _verdicts(answer, n_choices, multi)
     if verdict:
         return found(verdict, "verdict")
+    if choices:
+        tagged = _tagged_options(answer, n_choices, choices)
+        if tagged and (multi or len(tagged) == 1):
+            return found(tagged, "option-text")
+    if choices and multi:
+        bold = _bold_options(answer, n_choices, choices)
+        if bold:
+            return found(bold, "option-text")
     if choices and not multi:
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:

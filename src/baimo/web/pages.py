@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Body, Form, HTTPException, Query, Request
@@ -100,9 +99,16 @@ def run(request: Request, ident: Viewer, run_id: str,
 @router.get("/api/v1/runs/{run_id}/samples.csv", tags=["exports"],
             summary="A run's per-sample rows as CSV (cells neutralised against formulas)")
 def run_csv(request: Request, ident: Viewer, run_id: str) -> Response:
-    text = views.run_csv(request.app.state.ws, run_id)
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'})
+    from baimo.errors import NotFound
+
+    ws = request.app.state.ws
+    try:
+        rid = ws.store.runs.resolve(run_id)
+    except (NotFound, BaimoError) as exc:
+        raise HTTPException(404, str(exc)) from None
+    return StreamingResponse(views.run_csv(ws, rid), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="{rid}.csv"'})
 
 
 # -- compare ---------------------------------------------------------------------------------
@@ -327,5 +333,3 @@ def set_lang(lang: str, next: str | None = None) -> Response:
 def whoami(ident: Viewer) -> dict[str, Any]:
     return {"name": ident.name, "role": ident.role}
 
-
-__all__ = ["BaimoError", "quote", "router"]

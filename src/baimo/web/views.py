@@ -8,7 +8,7 @@ names and numbers only, so charts need no translation; their titles are in the t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from baimo.reports.html import safe_option
@@ -241,22 +241,18 @@ def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | Non
                         "q": q}}
 
 
-def run_csv(ws: Workspace, run_id: str) -> str:
+def run_csv(ws: Workspace, run_id: str) -> Iterator[str]:
+    """A run's samples as CSV, streamed in batches; every cell through ``csv_cell``."""
     rid = ws.store.runs.resolve(run_id)
     head = ["model", "task", "sample_id", "category", "status", "score", "extracted",
             "reason", "answer", "prompt_tokens", "completion_tokens", "latency_s", "cost",
             "currency"]
-    rows: list[list[Any]] = []
-    offset = 0
-    while True:
-        page, _ = ws.web.samples(rid, offset=offset, limit=2000)
-        if not page:
-            break
-        rows += [[s.model, s.task, s.sample_id, s.category, s.status, s.score, s.extracted,
-                  s.reason, s.answer, s.prompt_tokens, s.completion_tokens, s.latency_s,
-                  s.cost, s.currency] for s in page]
-        offset += len(page)
-    return csv_text(head, rows)
+    yield csv_text(head, [])
+    for page in ws.web.iter_samples(rid):
+        rows = [[s.model, s.task, s.sample_id, s.category, s.status, s.score, s.extracted,
+                 s.reason, s.answer, s.prompt_tokens, s.completion_tokens, s.latency_s,
+                 s.cost, s.currency] for s in page]
+        yield csv_text(head, rows).split("\r\n", 1)[1]
 
 
 def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: str | None,
