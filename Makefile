@@ -22,7 +22,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "Installing baimo and its dependencies (first time: llama-cpp-python compiles, ~9 min)"
-	$(PIP) install -q -e '.[local,dev,postgres,hub,code,mcda,web,monitor]'
+	$(PIP) install -q -e '.[local,dev,postgres,hub,code,mcda,web,monitor,ray]'
 	touch $(STAMP)
 
 # ECharts is loaded from npm at build time and inlined into reports (no CDN, works offline).

@@ -10,7 +10,7 @@ the store named by ``BAIMO_DB`` (PostgreSQL on a real cluster) or to a temporary
 file, and runs on a local Ray with 4 CPUs, one worker process per CPU; workers are started
 before timing, since a cluster keeps them.
 
-    python benchmarks/scale.py [--samples 480] [--concurrency 4] [--latency 0.2]
+    python benchmarks/scale.py [--samples 960] [--concurrency 4] [--latency 0.2]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def one(url: str, store: Store, workers: int, n: int, conc: int, tag: str) -> fl
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--samples", type=int, default=480)
+    ap.add_argument("--samples", type=int, default=960)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--latency", type=float, default=0.2)
     args = ap.parse_args()

@@ -123,7 +123,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         "every": "3h", "sizes": [100, 1000, 10000], "headline_size": 1000,
         "output_tokens": 32, "parallel": 4, "fidelity_every": "3h", "tokenizer": "words",
         "lease": "60s", "references": {"demo-model": "healthy"},
-        "thresholds": {"ttft_s": {"max": 0.15}, "uptime": {"min": 0.99, "window": "24h"}},
+        "thresholds": {"ttft_s": {"max": 0.15, "consecutive": 2}, "uptime": {"min": 0.99, "window": "24h"}},
         "alerts": [{"webhook": f"http://127.0.0.1:{hook.port}/hook"}]})
     store = Store(f"sqlite:///{db}")
     models = [model(n, server.url) for n in MODELS]
@@ -187,7 +187,10 @@ def test_each_incident_and_recovery_is_notified_once(simulated: dict[str, Any]) 
     assert [x for x in seen if x[0] == "recovery"] == [("recovery", "slow", "ttft_s")]
     ev = next(e for e in events if e["model"] == "slow" and e["event"] == "incident")
     assert ev["started_at"] == "2026-01-02T06:01:00+00:00"
-    assert ev["threshold"] == {"max": 0.15, "consecutive": 1}
+    assert ev["threshold"] == {"max": 0.15, "consecutive": 2}
+    # Two cycles in a row had to cross: detected one cycle later, started at the first.
+    inc = MonitorRepository(simulated["store"].engine).incidents("slow")[0]
+    assert inc.detected_at == T0 + (CHANGE_SLOT + 1) * SLOT + TICK_OFFSET
 
 
 def test_fidelity_rows_carry_their_evidence(simulated: dict[str, Any]) -> None:
@@ -295,3 +298,84 @@ def test_the_scorecard_compares_the_family(simulated: dict[str, Any]) -> None:
     assert rows["flappy"]["uptime"] < 1.0 and rows["healthy"]["uptime"] == 1.0
     assert rows["healthy"]["blended_price_per_1m"] == pytest.approx(0.75 * 1 + 0.25 * 2)
     assert rows["healthy"]["checks_passed"] == rows["healthy"]["checks_judged"] == 7
+
+
+def test_the_advisor_ranks_on_measured_stability(simulated: dict[str, Any]) -> None:
+    """``stability`` = mean of normalised uptime (higher better) and TTFT CV (lower better),
+    both read from the monitor's probes; checked against values recomputed here."""
+    from baimo.advise import CriteriaSpec, ModelMeasurements, Profile, advise
+    from baimo.monitor.scorecard import stability_measurement
+
+    end = T0 + (DAYS * 8 - 1) * SLOT + TICK_OFFSET + 1.0
+    engine = simulated["store"].engine
+    ms = {n: stability_measurement(engine, n, now=end) for n in ("healthy", "flappy", "slow")}
+    for name, m in ms.items():
+        assert m is not None
+        rows = [r for r in _hand(simulated["db"], name) if end - 72 * 3600 <= r["at"] <= end
+                and r["kind"] in ("latency", "parallel")]
+        assert m.uptime == pytest.approx(sum(r["status"] == "ok" for r in rows) / len(rows))
+        ttft = [r["ttft_s"] for r in rows if r["kind"] == "latency" and r["status"] == "ok"
+                and r["input_tokens"] == 1000]
+        assert m.ttft_cv == pytest.approx(statistics.stdev(ttft) / statistics.mean(ttft))
+    profile = Profile(id="steady", criteria=CriteriaSpec(weights={"stability": 1.0}))
+    advice = advise([ModelMeasurements(name=n, metrics={"uptime": m.uptime,
+                                                        "ttft_cv": float(m.ttft_cv or 0)})
+                     for n, m in ms.items() if m is not None], profile)
+    by = {r.name: r for r in advice.ranked}
+    u = {n: m.uptime for n, m in ms.items() if m}
+    c = {n: float(m.ttft_cv or 0) for n, m in ms.items() if m}
+
+    def mm(x: dict[str, float], n: str, higher: bool) -> float:
+        lo, hi = min(x.values()), max(x.values())
+        v = (x[n] - lo) / (hi - lo) if hi > lo else 1.0
+        return v if higher else 1 - v
+
+    for n in ms:
+        want = 0.5 * mm(u, n, True) + 0.5 * mm(c, n, False)
+        assert by[n].criterion_scores["stability"] == pytest.approx(want)
+    assert min(u, key=lambda n: u[n]) == "flappy"
+
+
+def test_the_workspace_shows_series_incidents_and_the_scorecard(
+        simulated: dict[str, Any], tmp_path: Path) -> None:
+    import re
+
+    import yaml
+    from fastapi.testclient import TestClient
+
+    from baimo.web.app import create_app
+    from baimo.web.http import Settings
+
+    cfg = tmp_path / "baimo.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "models": [m.public_dict() for m in simulated["models"]],
+        "monitor": {"references": {"demo-model": "healthy"}, "headline_size": 1000}}))
+    until = T0 + (DAYS * 8 - 1) * SLOT + TICK_OFFSET + 1.0
+    app = create_app(Settings(db_url=f"sqlite:///{simulated['db']}", config_path=cfg,
+                              start_jobs=False))
+    with TestClient(app) as client:
+        home = client.get("/api/v1/monitor", params={"until": until}).json()
+        assert {e["model"] for e in home["endpoints"]} == set(MODELS)
+        slow = next(i for i in home["incidents"] if i["model"] == "slow")
+        assert slow["metric"] == "ttft_s" and slow["started_at"] == T0 + CHANGE_SLOT * SLOT + 60
+        rows = {r["model"]: r for r in home["scorecard"]["demo-model"]}
+        assert rows["swapped"]["canary_agreement"] == 0.0 and rows["healthy"]["reference"]
+        page = client.get("/monitor", params={"until": until})
+        assert page.status_code == 200 and "ignores-stop" in page.text
+        for tag in re.findall(r"<script\b[^>]*>", page.text):
+            assert "src=" in tag or 'type="application/json"' in tag
+        client.cookies.set("baimo_lang", "zh-CN")
+        zh = client.get("/monitor", params={"until": until})
+        assert "同一模型在不同厂商" in zh.text and "故障事件" in zh.text
+        client.cookies.delete("baimo_lang")
+        ep = client.get("/api/v1/monitor/endpoint/slow", params={"until": until, "days": 3})
+        data = ep.json()
+        assert data["points"] == DAYS * 8
+        (ttft,) = [c for c in data["charts"] if c["id"] == "ttft"]
+        series = ttft["option"]["series"]
+        line = series[-1]["data"]
+        assert [p[0] for p in line][CHANGE_SLOT] == round((T0 + CHANGE_SLOT * SLOT + 60) * 1000)
+        assert line[CHANGE_SLOT][1] > 0.15 > line[CHANGE_SLOT - 1][1]
+        html = client.get("/monitor/endpoint/slow", params={"until": until, "days": 3})
+        assert 'data-chart="monitor-ttft"' in html.text and "max_tokens" in html.text
+        assert client.get("/monitor/endpoint/nope").status_code == 404

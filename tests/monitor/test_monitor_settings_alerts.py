@@ -125,3 +125,24 @@ monitor: {{parallel: 0, tokenizer: words, output_tokens: 8, sizes: [100], headli
         assert sum(1 for c in repo.checks("vendor-a") if c.check_name == "determinism") == 1
     finally:
         server.stop()
+
+
+def test_an_endpoint_that_cannot_start_fails_alone(baimo_home: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAIMO_TEST_MISSING_KEY", raising=False)
+    server = VendorServer(time.time).start()
+    try:
+        settings = MonitorSettings(parallel=0, tokenizer="words", output_tokens=8,
+                                   sizes=(100,), headline_size=100, canaries=False,
+                                   fidelity_every=86400)
+        good = ModelConfig(name="good", base_url=server.url, model="healthy")
+        bad = ModelConfig(name="no-key", base_url=server.url, model="healthy",
+                          api_key_env="BAIMO_TEST_MISSING_KEY")
+        mon = Monitor(Store(), [bad, good], settings, tokenizer=WordTokenizer())
+        out = {o.model: o for o in mon.tick()}
+        assert out["good"].status == "done"
+        assert out["no-key"].status == "failed"
+        assert "BAIMO_TEST_MISSING_KEY is not set" in out["no-key"].detail
+        mon.close()
+    finally:
+        server.stop()

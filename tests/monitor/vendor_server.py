@@ -156,6 +156,8 @@ class VendorServer:
         if body.get("tools"):
             args = ('{"city": "Beijing", "unit": "kelvin"}' if model == "bad-tools" and degraded
                     else '{"city": "Beijing", "unit": "celsius"}')
+            if body.get("stream"):
+                return await self._stream_tool_call(request, served, args, usage)
             return web.json_response({
                 "id": "x", "model": served, "choices": [{
                     "index": 0, "finish_reason": "tool_calls",
@@ -180,6 +182,26 @@ class VendorServer:
             await resp.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
         await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
             "index": 0, "delta": {}, "finish_reason": finish}]}) + b"\n\n")
+        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [],
+                                                   "usage": usage}) + b"\n\n")
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    async def _stream_tool_call(self, request: web.Request, served: str, args: str,
+                                usage: dict[str, int]) -> web.StreamResponse:
+        """A tool call streamed in pieces, as OpenAI-compatible servers send it."""
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        half = len(args) // 2
+        pieces = [{"index": 0, "id": "call_1", "type": "function",
+                   "function": {"name": "get_weather", "arguments": args[:half]}},
+                  {"index": 0, "function": {"arguments": args[half:]}}]
+        for p in pieces:
+            await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
+                "index": 0, "delta": {"tool_calls": [p]}, "finish_reason": None}]}) + b"\n\n")
+        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
+            "index": 0, "delta": {}, "finish_reason": "tool_calls"}]}) + b"\n\n")
         await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [],
                                                    "usage": usage}) + b"\n\n")
         await resp.write(b"data: [DONE]\n\n")

@@ -140,3 +140,67 @@ def test_eight_shards_together_stay_under_the_endpoints_rpm(
     assert seen[-1][0] - first >= (n - 1 - r / 60) * 60 / r - 0.5
     gate = next(iter(ex.gate_stats.values()))
     assert gate["granted"] == n and gate["max_in_flight"] <= 8
+
+
+def test_perf_load_from_two_actors_is_merged_from_raw_rows(
+        ray_cluster: Any, tmp_path: Path) -> None:
+    from baimo.config import ModelConfig
+    from baimo.perf import metrics
+    from baimo.perf.loads import parse_levels
+    from baimo.perf.runner import PerfSpec, rows_from_store, run_perf
+    from baimo.scale.perf import RayPerfPool
+
+    with MockServer(MockConfig(ttft_s=0.05, itl_s=0.005, output_tokens=8)) as srv:
+        model = ModelConfig.model_validate({"name": "m", "base_url": srv.base_url})
+        spec = PerfSpec(levels=parse_levels("4"), requests=40, warmup="0", cooldown="0",
+                        output_tokens=8, tokenizer="words", processes=2)
+        pool = RayPerfPool(2)
+        try:
+            store = Store()
+            out = run_perf(store, spec, [model], pool=pool)
+        finally:
+            pool.close()
+        stats = srv.stats()
+    (level,) = out.summaries["m"]
+    assert stats["completed"] == 40 and level["requests"]["ok"] == 40
+    client = level["client"]
+    assert len(client["workers"]) == 2
+    assert len({w["pid"] for w in client["workers"]}) == 2
+    for w in client["workers"]:
+        # One machine, one CLOCK_MONOTONIC: the measured offset is ~0, within its ping.
+        assert abs(w["clock_offset_ms"]) <= w["clock_uncertainty_ms"] + 1.0, w
+        assert w["host"] and w["verdict"].startswith("The client")
+    # The level's numbers are those of the merged raw rows, not an average of two summaries.
+    rows = rows_from_store(store.perf.requests([out.run_id]))
+    again = metrics.summarize_level(rows)
+    for name in ("ttft_s", "e2e_s", "itl_s"):
+        # (stored stamps are rounded to 0.1 µs)
+        assert level["metrics"][name]["p99"] == pytest.approx(again["metrics"][name]["p99"],
+                                                              abs=1e-6)
+    assert 0.05 <= level["metrics"]["ttft_s"]["p50"] < 0.08
+    starts = sorted(r["sent"] for r in rows)
+    assert starts[0] >= -0.01 and starts[-1] < 10  # one shared clock: all from the epoch
+
+
+def test_sandboxed_checks_run_on_workers_with_every_limit(ray_cluster: Any) -> None:
+    from baimo.scale.sandbox import run_on_cluster
+    from baimo.tasks.sandbox import SandboxLimits, sandbox_info
+
+    codes = [
+        "print(sum(range(10)))",
+        "while True:\n    pass",  # CPU limit
+        "x = bytearray(400 * 1024 * 1024)\nprint(len(x))",  # memory limit (128 MB)
+        "import time\ntime.sleep(30)",  # wall clock
+        "import socket\ns = socket.create_connection(('127.0.0.1', 22), timeout=2)",
+        "open('/etc/baimo-pwned', 'w').write('x')",
+    ]
+    limits = SandboxLimits(cpu_seconds=1, wall_seconds=3, memory_mb=128)
+    results, where = run_on_cluster(codes, limits, batch=3)
+    statuses = [r.status for r in results]
+    assert statuses[0] == "passed" and results[0].stdout.strip() == "45"
+    assert statuses[1] == "timeout" and statuses[3] == "timeout"
+    assert statuses[2] == "memory"
+    assert statuses[4] == "failed" and statuses[5] == "failed"
+    # The workers isolate exactly as this machine does.
+    local = ", ".join(sandbox_info().isolation)
+    assert len(where) == 2 and all(w.endswith(local) for w in where), (where, local)

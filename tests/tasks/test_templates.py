@@ -34,6 +34,8 @@ PINNED = {
     "math-cot-en": 1,
     "math-cot-zh": 1,
     "math-hash-en": 1,
+    "math-boxed-en": 1,
+    "math-boxed-zh": 1,
 }
 
 MCQ = PromptItem("1 + 1 = {x}?", ("1", "2", "3", "4"))  # braces must survive rendering
@@ -137,6 +139,8 @@ def test_every_template_renders(template_id: str, shots: bool) -> None:
     marker = (
         "答案：" if template.lang == "zh" else ("#### " if "####" in template.user else "Answer:")
     )
+    if template.kind == "math-latex":
+        marker = "\\boxed{}"
     assert marker in text
     if template.cot:
         assert ("请逐步思考" if template.lang == "zh" else "step by step") in text

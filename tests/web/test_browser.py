@@ -139,17 +139,20 @@ def test_filter_runs_and_compare_models(browser: Any, live: LiveServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def job_server(web_home: dict[str, Any], mock: MockServer) -> Iterator[LiveServer]:
+def job_server(tmp_path_factory: pytest.TempPathFactory, mock: MockServer
+               ) -> Iterator[LiveServer]:
+    """A server on a store of its own (the other servers of this module run jobs too)."""
     import yaml
 
+    tmp = tmp_path_factory.mktemp("jobs")
     with MockServer(MockConfig(ttft_s=0.6)) as slow:
-        cfg = web_home["tmp"] / "jobs-models.yaml"
+        cfg = tmp / "jobs-models.yaml"
         cfg.write_text(yaml.safe_dump({"models": [
             {"name": "alpha", "provider": "openai-compatible", "base_url": mock.base_url,
              "model": "alpha"},
             {"name": "slow", "provider": "openai-compatible", "base_url": slow.base_url,
              "model": "slow", "limits": {"concurrency": 1}}]}))
-        srv = LiveServer(web_home["db"], cfg)
+        srv = LiveServer(f"sqlite:///{tmp / 'jobs.db'}", cfg)
         yield srv
         srv.close()
 

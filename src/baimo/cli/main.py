@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import shlex
 import sys
@@ -182,10 +183,12 @@ def eval_cmd(
     if not tasks:
         tasks = build_suite("demo", opts)
     store = Store()
-    view = _ProgressView(progress and err().is_terminal)
+    # No bars (``--no-progress``, or standard error is not a terminal): no Rich progress
+    # import and no per-sample callback at all.
+    view = _ProgressView(True) if progress and err().is_terminal else None
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
-        with view.progress:
+        with view.progress if view is not None else contextlib.nullcontext():
             outcome = run_eval(store, models, tasks, command=command, resume=resume,
                                concurrency=concurrency, on_progress=view,
                                executor=_executor(executor, address, chunk))

@@ -176,7 +176,7 @@ def status_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     _, settings, models = _setup(config, monitor_file, None, model)
     repo = _repo()
     now = time.time()
-    rows = [endpoint_status(repo, m, settings, now) for m in models]
+    rows = [endpoint_status(repo, m.name, m.family, settings, now) for m in models]
     if as_json:
         emit_json(rows)
         return

@@ -62,6 +62,19 @@ def _summary_table(levels: list[dict[str, Any]]) -> Table:
     return build_table(cols, rows, title="baimo perf (ms unless marked; TTFT from send)")
 
 
+def _print_hosts(levels: list[dict[str, Any]]) -> None:
+    """Per client host of a cluster run: its clock's offset from the driver and its own
+    client-health verdict (the level's verdict above covers all of them)."""
+    for s in levels:
+        for w in (s.get("client") or {}).get("workers", []):
+            if "host" not in w:
+                continue
+            out().print(safe(f"{s['model']} {s['level']} client {w['worker']} on {w['host']}: "
+                             f"clock offset {w['clock_offset_ms']:+.3f} ms "
+                             f"(± {w['clock_uncertainty_ms']:.3f} ms); {w['verdict']}"),
+                        highlight=False)
+
+
 def _models(config: Path | None, names: list[str], url: str | None, model_id: str | None
             ) -> list[ModelConfig]:
     from baimo.config import load_config, model_for_url
@@ -130,6 +143,13 @@ def perf(
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the summary CSV.")
                        ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+    executor: Annotated[str, typer.Option(help="Where the load comes from: local (client "
+                                          "processes here) or ray (client actors on a Ray "
+                                          "cluster, several hosts where it has them).")
+                        ] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://HOST:PORT "
+                                                "(with --executor ray).")] = None,
+    clients: Annotated[int, typer.Option(help="Client actors (with --executor ray).")] = 2,
 ) -> None:
     """Measure latency, throughput, errors and goodput under load, without client error."""
     if ctx.invoked_subcommand is not None:
@@ -143,6 +163,14 @@ def perf(
         raise ConfigError("--arrivals must be poisson, gamma or constant")
     if sum(x is not None for x in (suite, task, dataset)) > 1:
         raise ConfigError("give only one of --suite, --task and --dataset")
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"unknown --executor '{executor}'; use local or ray")
+    if executor == "ray":
+        if clients < 1:
+            raise ConfigError("--clients must be at least 1")
+        processes = clients
+    elif address is not None:
+        raise ConfigError("--address needs --executor ray")
     levels = parse_levels(concurrency, rate, trace is not None, max_concurrency)
     spec = PerfSpec(levels=levels, requests=requests, duration_s=duration, warmup=warmup,
                     cooldown=cooldown, arrivals=arrivals,  # type: ignore[arg-type]
@@ -156,14 +184,24 @@ def perf(
     store = Store()
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     to_stdout = json_out is not None and str(json_out) == "-"
-    outcome = run_perf(store, spec, models, command=command,
-                       on_level=None if to_stdout else _print_level)
+    pool = None
+    if executor == "ray":
+        from baimo.scale.perf import RayPerfPool
+
+        pool = RayPerfPool(clients, address)
+    try:
+        outcome = run_perf(store, spec, models, command=command,
+                           on_level=None if to_stdout else _print_level, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
     levels_out = [s for v in outcome.summaries.values() for s in v]
     if to_stdout:
         emit_json(outcome.as_json())
         return
     con = out()
     con.print(_summary_table(levels_out))
+    _print_hosts(levels_out)
     for name, notes in outcome.notes.items():
         for note in notes:
             con.print(f"[dim]{safe(name)}: {safe(note)}[/]", highlight=False)

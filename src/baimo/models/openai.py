@@ -541,9 +541,10 @@ class OpenAIProvider:
                                    f"{type(delta).__name__}")
                     else:
                         c = delta.get("content")
-                        # A plain content delta ({"content": "…"}) skips both checks below.
-                        if (c is None or len(delta) > 1) and "tool_calls" in delta:
-                            tc = delta["tool_calls"]
+                        # A plain content delta ({"content": "…"}) passes both checks below
+                        # with one test, as before tool calls were read (the hot path).
+                        if c is None or len(delta) > 1:
+                            tc = delta.get("tool_calls")
                             if tc:
                                 if tools is None:
                                     tools = {}
@@ -557,24 +558,23 @@ class OpenAIProvider:
                                 if first_token is None:
                                     first_token = now
                                 last_token = now
-                        if (c is None or len(delta) > 1) and ("reasoning_content" in delta
-                                                              or "reasoning" in delta):
-                            r = delta.get("reasoning_content") or delta.get("reasoning")
-                            if r:
-                                if r.__class__ is not str:
-                                    raise fail("stream", "malformed chunk: reasoning must be "
-                                               f"a string, got {type(r).__name__}")
-                                reasons.append(r)
-                                reasoning_bytes += len(r)
-                                if reasoning_bytes > bound.reasoning_bytes:
-                                    raise fail("over-length", "the reasoning passed "
-                                               f"{bound.reasoning_bytes:,} characters")
-                                if first_token is None:
-                                    first_token = now
-                                chunk_times.append(now)
-                                chunk_texts.append(r)
-                                chunk_ans.append(False)
-                                last_token = now
+                            if "reasoning_content" in delta or "reasoning" in delta:
+                                r = delta.get("reasoning_content") or delta.get("reasoning")
+                                if r:
+                                    if r.__class__ is not str:
+                                        raise fail("stream", "malformed chunk: reasoning must be "
+                                                   f"a string, got {type(r).__name__}")
+                                    reasons.append(r)
+                                    reasoning_bytes += len(r)
+                                    if reasoning_bytes > bound.reasoning_bytes:
+                                        raise fail("over-length", "the reasoning passed "
+                                                   f"{bound.reasoning_bytes:,} characters")
+                                    if first_token is None:
+                                        first_token = now
+                                    chunk_times.append(now)
+                                    chunk_texts.append(r)
+                                    chunk_ans.append(False)
+                                    last_token = now
                     if c:
                         if c.__class__ is not str:
                             c = _text_field(c)  # content as a list of parts

@@ -108,7 +108,6 @@ def evaluate(repo: MonitorRepository, settings: MonitorSettings, model_name: str
     """Open and resolve incidents after ``cycle``; returns what changed, in words."""
     changes: list[str] = []
     metrics = set(values) | {m for m in settings.all_thresholds() if "*" not in m}
-    history: list[CycleRecord] | None = None
     for metric in sorted(metrics):
         th = settings.threshold_for(metric)
         if th is None:
@@ -126,10 +125,9 @@ def evaluate(repo: MonitorRepository, settings: MonitorSettings, model_name: str
         if crossed and open_ is None:
             start = cycle.started_at
             if th.consecutive > 1:
-                if history is None:
-                    history = [c for c in repo.cycles(model_name, status="done",
-                                                      limit=th.consecutive + 1)
-                               if c.id != cycle.id]
+                history = [c for c in repo.cycles(model_name, status="done",
+                                                  limit=th.consecutive)
+                           if c.id != cycle.id]
                 prev = history[-(th.consecutive - 1):]
                 if len(prev) < th.consecutive - 1 or not all(
                         c.values.get(metric) is not None and th.crossed(

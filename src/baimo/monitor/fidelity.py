@@ -19,10 +19,8 @@ Request checks (once per ``fidelity_every``, through the shared model client):
 * ``json_mode``: ``response_format: {type: json_object}``; the answer must parse as a JSON
   object.
 * ``tool_args``: one function tool (``tools`` in the request); the call's arguments must parse
-  and validate against the tool's JSON schema. The shared client does not parse tool calls
-  (``Completion`` has no ``tool_calls``, and its stream reader drops ``delta.tool_calls``), so
-  this check asks without streaming and reads ``choices[0].message.tool_calls`` from
-  ``Completion.raw``.
+  and validate against the tool's JSON schema. The calls are the shared client's
+  ``Completion.tool_calls`` (whole or merged from a stream, as the endpoint is configured).
 
 Free checks (every cycle, from the cycle's own probes):
 
@@ -88,35 +86,20 @@ class _Asker:
         self.ep, self.cycle_id, self.at, self.check = ep, cycle_id, at, check
         self.probes: list[ProbeRecord] = []
 
-    async def ask(self, prompt: str, params: dict[str, Any], *, raw_client: bool = False
-                  ) -> tuple[Any, CallFailed | None]:
+    async def ask(self, prompt: str, params: dict[str, Any]) -> tuple[Any, CallFailed | None]:
         cfg = self.ep.cfg
-        client = self.ep.client
-        if raw_client:
-            from baimo.models.client import ModelClient
-            from baimo.models.openai import OpenAIProvider
-
-            plain = cfg.model_copy(update={"stream": False})
-            client = ModelClient(plain, provider=OpenAIProvider(
-                plain, base_url=self.ep.provider.url.rsplit("/chat/completions", 1)[0],
-                pool_size=1))
         base: dict[str, Any] = {"cycle_id": self.cycle_id, "model_name": cfg.name,
                                 "identity": cfg.identity(), "family": cfg.family,
                                 "kind": "fidelity",
                                 "probe": f"fid:{self.check}:{len(self.probes)}",
                                 "at": self.at, "currency": cfg.pricing.currency}
         try:
-            ans = await client.complete([{"role": "user", "content": prompt}], params)
+            ans = await self.ep.client.complete([{"role": "user", "content": prompt}], params)
         except CallFailed as exc:
             self.probes.append(ProbeRecord(**base, status="error",
                                            error_kind=exc.error.kind if exc.error else "failed",
                                            reason=exc.reason))
             return None, exc
-        finally:
-            if raw_client:
-                prov = client._provider  # our own provider: close its session
-                if prov is not None:
-                    await prov.aclose()
         comp = ans.completion
         u = comp.usage
         self.probes.append(ProbeRecord(
@@ -232,22 +215,17 @@ async def run_check(ep: Endpoint, check: str, *, cycle_id: str, at: float,
         params = {"temperature": 0, "max_tokens": 128, "tools": [_TOOL],
                   "tool_choice": "auto"}
         ev["params"] = {"tools": ["get_weather"], "tool_choice": "auto", "schema": TOOL_SCHEMA}
-        ans, exc = await asker.ask(prompt, params, raw_client=True)
+        ans, exc = await asker.ask(prompt, params)
         if exc is not None:
             return failed(exc)
-        return _tool_verdict(done, ans.completion.raw)
+        return _tool_verdict(done, ans.completion.tool_calls)
 
     raise ValueError(f"unknown check {check!r}")
 
 
 def _tool_verdict(done: Callable[..., tuple[CheckRecord, list[ProbeRecord]]],
-                  raw: dict[str, Any]) -> tuple[CheckRecord, list[ProbeRecord]]:
-    try:
-        msg = raw["choices"][0]["message"]
-        calls = msg.get("tool_calls") or []
-    except (KeyError, IndexError, TypeError, AttributeError):
-        calls = []
-    if not isinstance(calls, list) or not calls:
+                  calls: list[dict[str, Any]]) -> tuple[CheckRecord, list[ProbeRecord]]:
+    if not calls:
         return done("fail", 0.0, tool_calls=None, problem="no tool call in the answer",
                     rule="one call of get_weather whose arguments satisfy the schema")
     problems: list[str] = []

@@ -176,6 +176,8 @@ async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, pr
         usage_from_server=row["usage_from_server"], finish_reason=comp.finish_reason,
         cost=cost, details={"model_reported": comp.model,
                             "time_to_first_answer_s": m["time_to_first_answer_s"]["median"],
+                            "reasoning_tokens": None if usage.estimated
+                            else usage.reasoning_tokens,
                             "chunks": len(timing.chunk_times)})
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from baimo.config import ModelConfig
-from baimo.errors import MissingDependency
+from baimo.errors import BaimoError, MissingDependency
 from baimo.models.client import ModelClient
 from baimo.models.openai import OpenAIProvider
 from baimo.monitor.alerts import cycle_values, evaluate, notify_pending
@@ -86,7 +86,7 @@ class CycleOutcome:
 
     model: str
     slot: float
-    status: str  # done | skipped | busy | interrupted
+    status: str  # done | skipped | busy | interrupted | failed
     cycle_id: str | None = None
     probes_sent: int = 0
     probes_resumed: int = 0
@@ -238,6 +238,12 @@ class Monitor:
             return CycleOutcome(cfg.name, slot, "busy", detail=f"lease held by {holder}")
         try:
             return await self._run_cycle(cfg, slot)
+        except BaimoError as exc:  # a missing key, an engine that cannot start: say so
+            return CycleOutcome(cfg.name, slot, "failed", detail=str(exc))
+        except Exception as exc:  # one endpoint's bug must not stop the others' cycles
+            log.exception("monitor cycle of %s failed", cfg.name)
+            return CycleOutcome(cfg.name, slot, "failed",
+                                detail=f"{type(exc).__name__}: {exc}")
         finally:
             repo.release(cfg.name, self.owner)
 

@@ -44,18 +44,18 @@ def latest_checks(repo: MonitorRepository, model_name: str) -> dict[str, dict[st
     return out
 
 
-def endpoint_status(repo: MonitorRepository, cfg: ModelConfig, settings: MonitorSettings,
-                    now: float) -> dict[str, Any]:
+def endpoint_status(repo: MonitorRepository, name: str, family: str | None,
+                    settings: MonitorSettings, now: float) -> dict[str, Any]:
     """One endpoint's stability over the window, its latest checks and open incidents."""
     since = now - settings.window
-    probes = repo.probes(cfg.name, since=since, until=now)
+    probes = repo.probes(name, since=since, until=now)
     st = stability(probes, end=now, window_s=settings.window, sizes=settings.sizes)
     head = st["by_size"].get(str(settings.headline_size), {})
-    last = repo.cycles(cfg.name, limit=1)
-    checks = latest_checks(repo, cfg.name)
-    open_ = [i for i in repo.incidents(cfg.name) if i.status == "open"]
+    last = repo.cycles(name, limit=1)
+    checks = latest_checks(repo, name)
+    open_ = [i for i in repo.incidents(name) if i.status == "open"]
     return {
-        "model": cfg.name, "family": cfg.family,
+        "model": name, "family": family,
         "last_cycle": last[-1].slot if last else None,
         "last_status": last[-1].status if last else None,
         "stability": st, "headline_size": settings.headline_size,
@@ -85,7 +85,7 @@ def vendor_scorecard(repo: MonitorRepository, models: Sequence[ModelConfig],
                 ref_canaries = repo.probes(ref, kinds=["canary"], cycle_id=done[-1].id)
         rows = []
         for cfg in sorted(members, key=lambda c: c.name):
-            s = endpoint_status(repo, cfg, settings, now)
+            s = endpoint_status(repo, cfg.name, cfg.family, settings, now)
             st = s["stability"]
             checks = s["checks"]
             judged = [v for v in checks.values() if v in ("pass", "fail")]
@@ -161,3 +161,26 @@ def stability_measurement(engine: sa.Engine, model_name: str, *, now: float | No
     return StabilityMeasurement(uptime=float(st["uptime"]), ttft_cv=cv,
                                 size=int(size) if size is not None else None,
                                 requests=int(st["requests"]), window_s=window_s, until=end)
+
+
+def time_series(repo: MonitorRepository, name: str, start: float, end: float,
+                settings: MonitorSettings) -> list[dict[str, Any]]:
+    """Per cycle from ``start`` to ``end``: the cycle's headline TTFT and output tok/s, and the
+    rolling-window P5/P25/P50/P75/P95 of each as of that cycle (the bands of the charts), with
+    the rolling uptime."""
+    probes = repo.probes(name, since=start - settings.window, until=end)
+    out: list[dict[str, Any]] = []
+    size = settings.headline_size
+    for c in repo.cycles(name, since=start):
+        if c.slot > end:
+            break
+        t = c.started_at
+        st = stability(probes, end=t + 1e-6, window_s=settings.window, sizes=[size])
+        head = st["by_size"].get(str(size), {})
+        row: dict[str, Any] = {"t": t, "status": c.status, "uptime": st["uptime"]}
+        for m in ("ttft_s", "output_tps"):
+            d = head.get(m) or {}
+            row[m] = c.values.get(m)
+            row[f"{m}_band"] = {k: d.get(k) for k in ("p5", "p25", "median", "p75", "p95")}
+        out.append(row)
+    return out

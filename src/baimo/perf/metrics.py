@@ -358,7 +358,7 @@ def client_health(reports: Sequence[dict[str, Any]], machine_busy: Sequence[floa
     """
     lags = np.asarray([x for rep in reports for x in rep["lags"]], dtype=np.float64)
     lags = np.maximum(lags, 0.0)
-    per_worker = []
+    per_worker: list[dict[str, Any]] = []
     busy = [b for b in machine_busy if b is not None]
     for rep in reports:
         samples = rep["samples"]
@@ -374,6 +374,9 @@ def client_health(reports: Sequence[dict[str, Any]], machine_busy: Sequence[floa
             "loop_cpu_max": float(np.max(loop_cpu)) if loop_cpu else None,
             "process_cpu_mean": float(np.mean(proc_cpu)) if proc_cpu else None,
             "loop_cpu_s": rep.get("loop_cpu_s"),
+            # A cluster's clients say where they ran and how their clock was aligned.
+            **{str(k): rep[k] for k in ("host", "clock_offset_ms", "clock_uncertainty_ms",
+                                        "verdict") if k in rep},
         })
     lag50 = float(np.percentile(lags, 50)) if lags.size else 0.0
     lag99 = float(np.percentile(lags, 99)) if lags.size else 0.0

@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -262,7 +262,19 @@ def _max_seconds(plans: list[LevelPlan]) -> float:
     return secs + (count / conc + 2) * p.timeout_s + 60.0
 
 
-def execute_level(plans: list[LevelPlan], pool: WorkerPool | None
+class LevelPool(Protocol):
+    """Client processes that run a level's plans together: ``WorkerPool`` on this machine,
+    or actors on a cluster (``baimo.scale.perf``). ``run`` returns each plan's outcome, with
+    times on this process's ``perf_counter`` clock, and the machine's CPU busy share."""
+
+    @property
+    def size(self) -> int: ...
+
+    def run(self, plans: list[LevelPlan], max_seconds: float
+            ) -> tuple[list[LevelOutcome], list[float | None]]: ...
+
+
+def execute_level(plans: list[LevelPlan], pool: LevelPool | None
                   ) -> tuple[list[RequestResult], dict[str, Any], float]:
     """Run a level's plans (here, or on the worker pool); results, health, epoch."""
     if pool is None:
@@ -388,7 +400,8 @@ def _knee_info(levels: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: str = "",
-             on_level: Callable[[str, dict[str, Any]], None] | None = None) -> PerfOutcome:
+             on_level: Callable[[str, dict[str, Any]], None] | None = None,
+             pool: LevelPool | None = None) -> PerfOutcome:
     """Measure every model at every level of ``spec``; store everything; return summaries.
 
     Args:
@@ -397,6 +410,8 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
         models: The targets.
         command: The command line, stored with the run.
         on_level: Called after each level with the model name and the level's summary.
+        pool: Client processes to generate the load from (its owner closes it); by
+            default ``spec.processes`` worker processes here.
     """
     if not models:
         raise ConfigError("no model to measure")
@@ -404,16 +419,19 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
         raise ConfigError("--endpoint must be chat or completions")
     if spec.processes < 1:
         raise ConfigError("--processes must be at least 1")
+    if pool is not None and pool.size != spec.processes:
+        raise ConfigError(f"the client pool has {pool.size} clients but the spec asks for "
+                          f"{spec.processes} processes")
     settings = spec.describe()
     run_id = store.runs.create("perf", {**settings, "models": [m.name for m in models]},
                                command, [(m.name, m.public_dict()) for m in models])
     summaries: dict[str, list[dict[str, Any]]] = {}
     notes: dict[str, list[str]] = {}
     status = "failed"
-    pool: WorkerPool | None = None
+    owned: WorkerPool | None = None
     try:
-        if spec.processes > 1:
-            pool = WorkerPool(spec.processes)
+        if pool is None and spec.processes > 1:
+            pool = owned = WorkerPool(spec.processes)
         for cfg in models:
             summaries[cfg.name], notes[cfg.name] = _run_model(store, run_id, spec, cfg, pool,
                                                               on_level)
@@ -422,14 +440,14 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
         status = "interrupted"
         raise
     finally:
-        if pool is not None:
-            pool.close()
+        if owned is not None:
+            owned.close()
         store.runs.finish(run_id, status)
     return PerfOutcome(run_id, summaries, notes, settings)
 
 
 def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
-               pool: WorkerPool | None,
+               pool: LevelPool | None,
                on_level: Callable[[str, dict[str, Any]], None] | None
                ) -> tuple[list[dict[str, Any]], list[str]]:
     store.runs.set_model_status(run_id, cfg.name, "running")

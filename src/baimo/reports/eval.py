@@ -54,7 +54,9 @@ def eval_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[Resu
         ["model", "samples", "scored", "accuracy", "95% CI", "no answer", "truncated",
          "errors", "from cache"], overview_rows) + '<p class="note">Accuracy = correct / '
         "scored. Scored excludes errors (no answer was received) and includes no-answer and "
-        "truncated outputs; unreadable judge verdicts are excluded too. Intervals are Wilson 95%.</p>")
+        "truncated outputs; unreadable judge verdicts and 'unsupported' rows (the endpoint cannot "
+        "take the request: no tools, a context beyond its window) are excluded too. Intervals "
+        "are Wilson 95%.</p>")
 
     series = [{"name": n, "type": "bar", "data": [
         None if models[n]["tasks"].get(t, {}).get("accuracy") is None

@@ -277,7 +277,13 @@ class EvalRunner:
                 prompt, continuations = render_loglik(w.sample)
                 answer = await client.loglik(prompt, continuations)
             elif w.task.solver is not None:
-                answer = await w.task.solver(w.sample, messages, w.params, client)
+                try:
+                    answer = await w.task.solver(w.sample, messages, w.params, client)
+                except (CallFailed, asyncio.CancelledError):
+                    raise
+                except Exception as exc:  # a broken solver is a sample's error, not the run's
+                    self._error_row(cfg, w, f"solver failed: {type(exc).__name__}: {exc}", 1)
+                    return
             else:
                 answer = await client.complete(messages, w.params)
         except CallFailed as exc:

@@ -246,14 +246,14 @@ class RayExecutor:
             prog.done = prog.cached = prog.errors = prog.correct = 0
             prog.cost = 0.0
         for r in store.runs.results([run_id]):
-            prog = progress.get(r.model_name)
-            if prog is None:
+            counted = progress.get(r.model_name)
+            if counted is None:
                 continue
-            prog.done += 1
-            prog.cached += r.cached
-            prog.errors += r.status == "error"
-            prog.correct += r.status == "ok"
-            prog.cost += r.cost
+            counted.done += 1
+            counted.cached += r.cached
+            counted.errors += r.status == "error"
+            counted.correct += r.status == "ok"
+            counted.cost += r.cost
         for res in self.results:
             prog = progress[res.model]
             prog.retries += res.retries

@@ -125,7 +125,7 @@ def make_gate(cfg: ModelConfig, concurrency: int) -> Any:
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     here = ray.get_runtime_context().get_node_id()
-    actor = ray.remote(EndpointGate).options(  # type: ignore[attr-defined]
+    actor = ray.remote(EndpointGate).options(
         num_cpus=0, max_concurrency=100_000, max_restarts=-1, max_task_retries=-1,
         scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True))
     return actor.remote(concurrency, cfg.limits.rpm, cfg.limits.tpm,

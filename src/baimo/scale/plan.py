@@ -36,9 +36,9 @@ from baimo.tasks.task import Task
 
 __all__ = ["Plan", "Simulation", "TaskEstimate", "estimate", "simulate"]
 
-MESSAGE_OVERHEAD = 4
-"""Template tokens around each message (role markers, separators): 3-5 in ChatML-style and
-OpenAI templates."""
+MESSAGE_OVERHEAD = 5
+"""Template tokens around each message (role markers, separators): 5 in ChatML (SmolLM2,
+Qwen), 3-4 in OpenAI's; a plan errs high."""
 REPLY_OVERHEAD = 3
 """Template tokens that open the assistant's reply."""
 DEFAULT_MAX_TOKENS = 512

@@ -419,7 +419,17 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         csv_split_dirs={"validation": "val"},
         csv_columns=("question", "A", "B", "C", "D", "answer"),
     ),
-    "math": BenchmarkSpec(
+    "gsm8k": BenchmarkSpec(
+        name="gsm8k",
+        hub_id="openai/gsm8k",
+        hub_config="main",
+        subjects={},
+        splits=("train", "test"),
+        default_split="test",
+        few_shot_split="train",
+        default_template="math-cot-en",
+        kind="math",
+    ),    "math": BenchmarkSpec(
         name="math",
         hub_id="EleutherAI/hendrycks_math",
         hub_config=None,
@@ -447,17 +457,6 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         answer_field="Correct Answer",
         id_field="Record ID",
         explanation_field="Explanation",
-    ),
-    "gsm8k": BenchmarkSpec(
-        name="gsm8k",
-        hub_id="openai/gsm8k",
-        hub_config="main",
-        subjects={},
-        splits=("train", "test"),
-        default_split="test",
-        few_shot_split="train",
-        default_template="math-cot-en",
-        kind="math",
     ),
 }
 

@@ -1664,6 +1664,26 @@ _WRONG_BEFORE = re.compile(
 )
 _REJECTED = re.compile(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
 _BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
+# A quantity in mixed units ("8 分 20 秒", "2 h 30 min", "5 ft 4 in"): not one plain number;
+# after a value it restates that value.
+_COMPOUND = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:小时|时|分钟|分|度|天)\s*\d+(?:\.\d+)?\s*(?:分钟|分|秒|小时)"
+    r"|\d+\s*(?:h|hrs?|hours?|days?|d)\s*(?:and\s+)?\d+\s*(?:min|mins|minutes?|h|hours?)\b"
+    r"|\d+\s*(?:min|mins|minutes?|m)\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:s|secs?|seconds?)\b"
+    r"|\d+\s*(?:ft|feet|foot|')\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:in|inches?|\")(?![A-Za-z])"
+    r"|\d+\s*(?:lbs?|pounds?)\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:oz|ounces?)\b",
+    re.IGNORECASE,
+)
+# A comparison clause after a stated value: "— one more than a regular dozen", ", 3 less than".
+_COMPARISON = re.compile(
+    r"(?:[,，;；]|\s[—–-]{1,2}\s?|——|\b(?:is|was|are|were)\b|^|(?<=[.!?]\s))\s*"
+    r"(?:which\s+is\s+|that'?s\s+|that\s+is\s+|this\s+is\s+|i\.e\.\s+)?"
+    r"(?:[\w.$]+\s+){0,2}(?:more|less|fewer|greater|smaller|larger|higher|lower|bigger)\s+than\b"
+    r"|(?:[,，;；]|——)\s*(?:比|较)",
+    re.IGNORECASE,
+)
+_REASON_CLAUSE = re.compile(r"[,，;；]\s*(?:because|since|as|given\s+that|因为|由于)(?![A-Za-z])",
+                            re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
 _RESTATED = re.compile(
     r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
@@ -1754,7 +1774,18 @@ _UNDETERMINED = re.compile(
     r"|(?:条件|信息|数据)(?:不够|不全|不完整|不充分)|(?:没有|未)(?:给出|提供|说明|告诉)"
     r"|\b(?:need|needs|would\s+need|require|requires)\s+(?:more|additional|further)\s+"
     r"(?:information|info|data|details|context)\b|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
-    r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解",
+    r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
+    r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)"
+    r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
+    r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b",
+    re.IGNORECASE,
+)
+# Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
+_ASKS_BACK = re.compile(
+    r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm"
+    r"|let\s+me\s+know)\s+(?:which|what|whether|if)\b[^?\n]*\?"
+    r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]*\?"
+    r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]*[?？]",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
@@ -1770,8 +1801,9 @@ _REFUSAL = re.compile(
 # the answer; the last number before it is what the model concluded.
 _CHECK = re.compile(
     r"(?:^|(?<=[.。!?！？:：\n]))[ \t>*#_(（\[-]*"
-    r"(?:let'?s\s+|let\s+me\s+|to\s+)?(?:check(?:ing)?|verify(?:ing)?|verification"
-    r"|double[- ]check(?:ing)?|sanity\s+check|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
+    r"(?:(?:let'?s|let\s+me)\s+(?:[a-z]+\s+){0,4}?(?:to\s+)?|to\s+)?"
+    r"(?:check(?:ing)?|verify(?:ing)?|verification"
+    r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
     r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
     r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（]*(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
@@ -1813,6 +1845,7 @@ _ASIDE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _RESULT = re.compile(r"(?:=|≈|得)\s*")
+_EQUATION_RESULT = re.compile(r"[=≈][\s$*]*$")
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -1850,9 +1883,74 @@ def _results_before(text: str, end: int) -> set[Fraction]:
     return found
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What the question asks for: the unit after "多少"/"how many", and its scale.
+
+    "这个班有多少名同学" asks in 名, so of "9名同学，共有树苗59棵" the 9 answers it; "今年GDP为多少
+    亿元" asks in 亿元, so "3710亿元" answers 3710, not 371000000000.
+    """
+
+    unit: str = ""
+    scale: str = ""
+    comparative: bool = False  # "how many more …", "多多少": a comparison is the answer
+
+    def carries(self, text: str, n: _Number) -> bool:
+        """Whether ``n`` in ``text`` is written with the unit the question asks for."""
+        if not self.unit:
+            return False
+        after = text[n.end : n.end + 40]
+        if _is_cjk(self.unit[0]):
+            return after.lstrip(" \t*").startswith(self.unit)
+        return re.match(rf"\s*(?:[a-z-]+\s+)?{re.escape(self.unit)}(?:e?s)?\b", after,
+                        re.IGNORECASE) is not None
+
+    def rescale(self, n: _Number) -> _Number:
+        """``n`` in the question's scale, when written with it ("3710亿" asked in 亿 → 3710)."""
+        if not self.scale or n.percent or not n.raw.rstrip().lower().endswith(self.scale):
+            return n
+        value = n.value / _MULTIPLIERS[self.scale]
+        return dataclasses.replace(n, value=value, text=("-" if value < 0 else "")
+                                   + _format(abs(value)))
+
+
+_ZH_ASKED = re.compile(
+    r"(?:多少|几)\s*(?P<scale>万亿|亿|万)?\s*(?P<unit>[\u4e00-\u9fff])?")
+_EN_ASKED = re.compile(
+    r"\bhow\s+many\s+(?:(?P<scale>thousand|million|billion)s?\s+(?:of\s+)?)?(?P<unit>[a-z]+)?"
+    r"|\bin\s+(?P<scale2>thousand|million|billion)s\b",
+    re.IGNORECASE,
+)
+_COMPARATIVE_QUESTION = re.compile(
+    r"\bhow\s+(?:many|much)\s+(?:[a-z]+\s+)?(?:more|fewer|less|greater|larger|smaller|taller"
+    r"|shorter|older|younger|longer|heavier|lighter|higher|lower|further|farther)\b"
+    r"|\bdifference\b|(?:多|少|大|小|高|低|长|短|重|轻)(?:了)?(?:多少|几)|相差|差(?:多少|几)",
+    re.IGNORECASE,
+)
+_NOT_UNITS = frozenset({"of", "more", "times", "are", "is", "do", "does", "were", "will", "can",
+                        "的", "个", "人", "次", "是", "少"})
+
+
+def _asked(question: str | None) -> _Asked:
+    """The unit and scale the question asks its answer in, from its last "多少"/"how many"."""
+    if not question:
+        return _Asked()
+    comparative = _COMPARATIVE_QUESTION.search(question) is not None
+    hits = list(_ZH_ASKED.finditer(question)) + list(_EN_ASKED.finditer(question))
+    if not hits:
+        return _Asked(comparative=comparative)
+    m = max(hits, key=lambda h: h.start())
+    unit = (m.group("unit") or "").lower()
+    if unit.isascii() and len(unit) > 3 and unit.endswith("s"):
+        unit = unit[:-1]  # "how many bones": "206 bones" and "1 bone" both carry it
+    groups = m.groupdict()
+    scale = (groups.get("scale") or groups.get("scale2") or "").lower()
+    return _Asked("" if unit in _NOT_UNITS else unit, scale, comparative)
+
+
 def _marker_number(
     segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction],
-    given: frozenset[Fraction] = frozenset(),
+    given: frozenset[Fraction] = frozenset(), asked: _Asked = _Asked(),
 ) -> tuple[_Number, str] | None:
     """The number an answer sentence states, and the part of the sentence it was read from.
 
@@ -1911,6 +2009,9 @@ def _marker_number(
             for n in plain:
                 if n.value == later[-1].value:
                     return at(n)
+        carrying = [n for n in nums if asked.carries(source, n)]
+        if carrying and len({n.value for n in carrying}) == 1 and len(carrying) < len(nums):
+            return at(carrying[-1])  # "答：这个班有9名同学，共有树苗59棵" asked 多少名同学
         worked = [n for n in nums if n.value in computed]
         if worked and len({n.value for n in worked}) < len({n.value for n in nums}):
             return at(worked[-1] if chinese else worked[0])
@@ -1940,7 +2041,8 @@ def _share_of(text: str) -> _Number | None:
 
 
 def _last_marker_number(
-    answer: str, truncated: bool, given: frozenset[Fraction] = frozenset()
+    answer: str, truncated: bool, given: frozenset[Fraction] = frozenset(),
+    asked: _Asked = _Asked(),
 ) -> tuple[int, _Number | str, str] | None:
     """The number stated by the last answer sentence that states one, scanning from the end.
 
@@ -1976,7 +2078,7 @@ def _last_marker_number(
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
-                              given=given)
+                              given=given, asked=asked)
         if read is not None and _plausible(read[0], segment):
             return m.start(), _settle(*read), "marker"
         if read is None and (_UNDETERMINED.search(segment) or _UNSURE.search(segment)):
@@ -1984,7 +2086,8 @@ def _last_marker_number(
     return None
 
 
-def _conclusion(body: str, given: frozenset[Fraction]) -> tuple[_Number | str, str] | None:
+def _conclusion(body: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
+                ) -> tuple[_Number | str, str] | None:
     """The number of the last concluding sentence ("So she has 17 left"), if nothing computed
     after it: what follows is then an aside ("which is 3 more than Tom's 14")."""
     starts = list(_CONCLUSION_START.finditer(body))
@@ -1996,13 +2099,15 @@ def _conclusion(body: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
         segment = body[m.end() : end]
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, body, end, chinese=chinese,
-                              computed=_results_before(body, m.start()), given=given)
+                              computed=_results_before(body, m.start()), given=given,
+                              asked=asked)
         if read is not None and _plausible(read[0], segment) and read[0].kind != "en":
             return _settle(*read), "conclusion"
     return None
 
 
-def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, str] | None:
+def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
+              ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
 
     A verification or a note after the conclusion is cut off; step and list numbers, dates
@@ -2019,7 +2124,10 @@ def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
             body = body[: aside.start()]
             break
     masked = _LABELS.sub(_blank, body)
-    concluded = _conclusion(masked, given)
+    compound = _COMPOUND.sub(_blank, masked)
+    if _numbers_in(compound):
+        masked = compound  # "500 秒，约 8 分 20 秒": the compound restates the value
+    concluded = _conclusion(masked, given, asked)
     if concluded is not None:
         return concluded
     outside = _PARENS.sub(_blank, masked)
@@ -2037,6 +2145,14 @@ def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
         before = [x for x in nums if sentence <= x.start < restated.start()]
         if before:
             n = before[-1]
+    compared = _COMPARISON.search(source, sentence, min(len(source), n.end + 40))
+    if (compared and not asked.comparative and compared.start() <= n.start
+            and not re.search(r"[,，;；=]|\bso\b|所以", source[compared.end() : n.start])
+            and (before := [x for x in nums if x.end <= compared.start() and (
+                sentence <= x.start or not source[sentence : compared.start()].strip())])):
+        # "A baker's dozen is thirteen — one more than a regular dozen": the comparison after
+        # the value is about another quantity.
+        n = before[-1]
     method = {"ar": "last-number", "zh": "zh-numeral", "en": "number-words"}[n.kind]
     if n.kind == "en" and not any(x.kind == "ar" for x in nums):
         return _settle(n, source), method
@@ -2056,6 +2172,13 @@ def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
             and "=" not in source[sentence + share.end : n.start]):
         return dataclasses.replace(share, start=share.start + sentence,
                                    end=share.end + sentence), method
+    reason = _REASON_CLAUSE.search(source, sentence, n.start)
+    before_reason = [x for x in nums if sentence <= x.start and reason and x.end <= reason.start()]
+    if before_reason:
+        # "√196 = 14, since 14 × 14 = 196": the clause after "since" justifies the value
+        # stated before it.
+        n = before_reason[-1]
+        return _settle(n, source), method
     # "每人最多分到4个，还剩下3个": of the final sentence's numbers, the one the working computed.
     computed = _results_before(source, len(source))
     same = [x for x in nums if x.start >= sentence]
@@ -2064,8 +2187,18 @@ def _fallback(answer: str, given: frozenset[Fraction]) -> tuple[_Number | str, s
     leftover = clause > sentence and _LEFTOVER.match(source, clause) is not None
     if worked and n.value not in computed and len({x.value for x in same}) > 1 and leftover:
         n = worked[-1]
-    elif n.value in given and (new := [x for x in same if x.value not in given]):
-        n = new[-1]  # "…分到4个，还剩2个" when the question gave the 2
+    elif (n.value in given and not _EQUATION_RESULT.search(source, sentence, n.start)
+          and (new := [x for x in same if x.value not in given])):
+        # "…分到4个，还剩2个" when the question gave the 2; but "5 ÷ 8 = 0.625" computed its
+        # result, even when it equals a value the question gave (5/8).
+        n = new[-1]
+    elif not asked.carries(source, n) and not _ARITHMETIC.search(source, sentence) \
+            and "=" not in source[sentence:] and not _CONCLUDES.search(source, sentence) \
+            and (carried := [x for x in nums if x.end <= sentence and asked.carries(source, x)]):
+        # "… has 206 bones (…). Infants are born with around 270–300, …": asked "how many
+        # bones", the value written with that unit answers it; a later sentence without the
+        # unit, and without working, is about something else.
+        n = carried[-1]
     return _settle(n, source), method
 
 
@@ -2134,6 +2267,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     def found(n: _Number | str, method: str) -> Extraction:
         if isinstance(n, str):
             return nothing(n)
+        n = asked.rescale(n)
         return Extraction("ok", n.text, method, float(n.value), truncated=truncated)
 
     def nothing(method: str = "none") -> Extraction:
@@ -2157,7 +2291,8 @@ def extract_number(text: str, *, finish_reason: str | None = None,
             strong.append((m.start(), _settle(nums[0], line), "gsm8k"))
     strong.sort(key=lambda t: t[0])
     given = _given_values(question)
-    marked = _last_marker_number(answer, truncated, given)
+    asked = _asked(question)
+    marked = _last_marker_number(answer, truncated, given, asked)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
     if strong:
@@ -2167,11 +2302,23 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         return nothing("refusal")
     if truncated:
         first = _answer_first(answer, given)
-        return found(first, "answer-first") if first is not None else nothing()
-    last = _fallback(answer, given)
+        if first is not None:
+            return found(first, "answer-first")
+        # Cut off while checking an answer it had already stated ("… = 24.\n\nLet me list
+        # a few to sanity-check: 1, 2, 3, …"): the working before the check is complete.
+        for check in _CHECK.finditer(answer):
+            before = answer[: check.start()].rstrip()
+            if before.endswith((".", "。", "!", "！")) and _numbers_in(before):
+                settled = _fallback(before, given, asked)
+                if settled is not None and not isinstance(settled[0], str):
+                    return found(settled[0], "answer-before-check")
+            break
+        return nothing()
+    last = _fallback(answer, given, asked)
     masked = _LABELS.sub(_blank, answer)
     final_paragraph = masked.rstrip().rfind("\n\n")
-    for pattern, reason in ((_UNDETERMINED, "undetermined"), (_UNSURE, "hedged")):
+    for pattern, reason in ((_UNDETERMINED, "undetermined"), (_UNSURE, "hedged"),
+                            (_ASKS_BACK, "undetermined")):
         hits = list(pattern.finditer(answer))
         if hits and (last is None or isinstance(last[0], str)
                      or hits[-1].start() > _last_number_start(masked)

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
-import jsonschema
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -139,6 +138,8 @@ class ScorerSpec(BaseModel):
                 raise ValueError(f"'pattern' is not a valid regular expression: {exc}"
                                  ) from None
         if self.json_schema is not None:
+            import jsonschema  # only tasks with a schema pay for it (~0.1 s to import)
+
             try:
                 jsonschema.Draft202012Validator.check_schema(self.json_schema)
             except jsonschema.SchemaError as exc:
@@ -244,13 +245,19 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
                 if (r if spec.case_sensitive else normalize_text(r)) in hay]
         return _finish(sample, output, bool(hits), hits[0] if hits else None, "contains")
 
+    schema_validator: Any = None  # built on first use: one per scorer, not per sample
+
     def json_valid(sample: Sample, output: ModelOutput) -> Score:
+        nonlocal schema_validator
         obj, ok = _json_from_text(output.text)
         if not ok:
             return _finish(sample, output, None, None, "json", error="not valid JSON")
         if spec.json_schema is not None:
-            errors = sorted(jsonschema.Draft202012Validator(spec.json_schema).iter_errors(obj),
-                            key=lambda e: list(e.path))
+            if schema_validator is None:
+                import jsonschema
+
+                schema_validator = jsonschema.Draft202012Validator(spec.json_schema)
+            errors = sorted(schema_validator.iter_errors(obj), key=lambda e: list(e.path))
             if errors:
                 first = errors[0]
                 where = "/".join(str(p) for p in first.path) or "(root)"

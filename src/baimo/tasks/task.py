@@ -83,6 +83,9 @@ class Task:
     solver: Solver | None = None
     """Asks instead of the runner's single request when a sample needs a conversation (tool
     results fed back, a second turn): see ``Solver``."""
+    _version_memo: tuple[Any, Any, str, str] | None = field(default=None, init=False,
+                                                            repr=False, compare=False)
+    """``(scorer, async_scorer, version, result_version)`` of the last ``result_version``."""
 
     @property
     def scoring(self) -> dict[str, Any]:
@@ -96,10 +99,21 @@ class Task:
     def result_version(self) -> str:
         """What is stored with each result: ``version`` (what was asked; it keys the answer
         cache, so a new scorer re-scores stored answers instead of asking again) plus a hash
-        of ``scoring`` (how they were judged)."""
+        of ``scoring`` (how they were judged).
+
+        Remembered for the scorer and judge objects it was computed from: the runner reads it
+        for every result row, and hashing the scoring spec each time was a visible share of
+        the per-sample cost. Assigning another scorer, judge or version computes it anew.
+        """
+        memo = self._version_memo
+        if (memo is not None and memo[0] is self.scorer and memo[1] is self.async_scorer
+                and memo[2] == self.version):
+            return memo[3]
         digest = hashlib.sha256(orjson.dumps(self.scoring, option=orjson.OPT_SORT_KEYS,
                                              default=str)).hexdigest()[:8]
-        return f"{self.version}.{digest}"
+        value = f"{self.version}.{digest}"
+        self._version_memo = (self.scorer, self.async_scorer, self.version, value)
+        return value
 
     def limited(self, limit: int | None) -> Task:
         if limit is None or limit >= len(self.samples):

@@ -469,7 +469,7 @@ MATH_BOXED_ZH = register_template(
         kind="math-latex",
         lang="zh",
         system=None,
-        user="请解答下面的数学题。请逐步推理，并在最后一行把最终答案用 LaTeX 写在 \\boxed{{}} 中。\n\n"
+        user="请解答下面的数学题。请逐步思考，并在最后一行把最终答案用 LaTeX 写在 \\boxed{{}} 中。\n\n"
         + "{shots}题目：{question}",
         few_shot_format="题目：{question}\n解答：{reasoning}最终答案：\\boxed{{{answer}}}",
         cot=True,

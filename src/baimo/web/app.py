@@ -31,7 +31,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from baimo import __version__
 from baimo.store.store import Store
-from baimo.web import arena, pages
+from baimo.web import arena, monitor, pages
 from baimo.web.data import Workspace
 from baimo.web.http import AuthRequired, Forbidden, Settings, render
 from baimo.web.jobs import JobManager
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.include_router(pages.router)
     app.include_router(arena.router)  # blind battles, votes, arena leaderboard
+    app.include_router(monitor.router)  # baimo monitor: stability, incidents, vendors
     return app
 
 

@@ -176,6 +176,17 @@ class JobManager:
                 proc.send_signal(signal.SIGTERM)
             self.web.update_job(job_id, only_if=["running"], status="cancelling")
             return True
+        try:
+            job = self.web.job(job_id)
+        except KeyError:
+            return False
+        # Started by another server process on this machine (several serve processes may
+        # share one store; the atomic claim lets only one of them run each job).
+        if job.status == "running" and job.pid and _alive(job.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(job.pid, signal.SIGTERM)
+            self.web.update_job(job_id, only_if=["running"], status="cancelling")
+            return True
         return False
 
     def progress(self, job: JobRecord) -> dict[str, Any]:

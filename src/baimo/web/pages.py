@@ -29,6 +29,7 @@ from baimo.web.security import TOKEN_COOKIE, token_hash
 
 router = APIRouter()
 PAGE_SIZE = 50
+SAMPLES_PAGE = 25  # each sample carries its request, answer and score details
 
 
 def _pages(total: int, page: int, size: int = PAGE_SIZE) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def run(request: Request, ident: Viewer, run_id: str,
         page: PageNo = 1) -> dict[str, Any]:
     return views.run_detail(request.app.state.ws, run_id, model=model, task=task,
                             status=status, category=category, q=q, page=page,
-                            size=PAGE_SIZE)
+                            size=SAMPLES_PAGE)
 
 
 @router.get("/api/v1/runs/{run_id}/samples.csv", tags=["exports"],

@@ -95,6 +95,8 @@ def test_right_only_below_a_length_hand_computed(tmp_path: Path) -> None:
     page = html.read_text()
     assert "Long context (needle in a haystack)" in page and "class='heatmap'" in page
     assert "2,048 tokens" in page
+    # The same run in the Xinhua index's terms: long context counts under 工具提效.
+    assert "基础能力 / 智商 / 情商 / 工具提效" in page and "longctx" in page
 
 
 def test_claimed_window_lengths_are_unsupported_not_zero(tmp_path: Path) -> None:

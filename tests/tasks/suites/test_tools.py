@@ -313,3 +313,52 @@ def test_prompting_mode_against_a_json_writing_server(tmp_path: Path) -> None:
     assert {r.status for r in rows} == {"ok"}, {r.sample_id: r.reason for r in rows if r.status != "ok"}
     assert any("Tool results:" in m["content"] for b in bodies for m in b["messages"]
                if m["role"] == "user")
+
+
+async def _ask_once(model: Any) -> Any:
+    from baimo.models.client import clients
+
+    try:
+        return await clients().get(model).complete([{"role": "user", "content": "x"}],
+                                                   {"max_tokens": 16})
+    finally:
+        await clients().aclose()
+
+
+def test_wire_variants_merge_into_the_same_calls(tmp_path: Path) -> None:
+    """Servers differ: no ``index`` (followed by ``id``), the name repeated on every piece,
+    arguments sent as an object. All arrive as the same two calls."""
+    import asyncio
+
+    import orjson
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return orjson.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    pieces = [
+        chunk({"tool_calls": [{"id": "a", "function": {"name": "get_weather", "arguments": '{"ci'}}]}),
+        chunk({"tool_calls": [{"function": {"name": "get_weather", "arguments": 'ty": "Paris"}'}}]}),
+        chunk({"tool_calls": [{"id": "b", "function": {"name": "get_weather",
+                                                       "arguments": {"city": "Madrid"}}}]},
+              "tool_calls"),
+    ]
+    whole = {"tool_calls": [call("get_weather", {"city": "Paris"}, "a"),
+                            {"id": "b", "type": "function",
+                             "function": {"name": "get_weather", "arguments": {"city": "Madrid"}}}]}
+
+    def reply(body: dict[str, Any]) -> Reply:
+        if body.get("stream"):
+            return Reply(raw_chunks=pieces)
+        return Reply(tool_calls=whole["tool_calls"])
+
+    for stream in (True, False):
+        with serve(reply) as srv:
+            cfg = load_config(models_file(tmp_path, srv.base_url,
+                                          [{"name": "m", "model": "m-1", "stream": stream}]))
+
+            answer = asyncio.run(_ask_once(cfg.get("m")))
+        got = [(c["id"], c["function"]["name"], orjson.loads(c["function"]["arguments"]))
+               for c in answer.completion.tool_calls]
+        assert got == [("a", "get_weather", {"city": "Paris"}),
+                       ("b", "get_weather", {"city": "Madrid"})], stream
+        assert answer.completion.finish_reason == "tool_calls"

@@ -11,7 +11,8 @@ politeness formulas.
 A judge is only trusted once it agrees with people: ``eq_labels.jsonl`` holds replies of
 varying quality with a rating each, in the format of ``baimo judge agreement`` (single
 mode). Run ``baimo judge agreement <path> --judge NAME --rubric eq --threshold 7`` (the path
-is printed by ``baimo suites show eq``) before reading EQ scores from that judge. The
+is ``labels_path()``; in a checkout, src/baimo/tasks/suites/eq_labels.jsonl) before reading
+EQ scores from that judge. The
 shipped ratings are one rater's (the suite's author): add your own raters' labels to the file
 for a calibration that means more.
 """

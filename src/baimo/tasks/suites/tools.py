@@ -58,8 +58,8 @@ from baimo.tasks.scorers import scorer
 from baimo.tasks.suites.conversation import UNSUPPORTED, combine, unsupported_answer
 from baimo.tasks.types import ModelOutput, Sample, Score
 
-__all__ = ["CATEGORIES", "TOOLS", "check_call", "check_calls", "load_tools", "parse_prompt_calls",
-           "tool_solver", "tools_scorer"]
+__all__ = ["CATEGORIES", "TOOLS", "Tool", "check_call", "check_calls", "load_tools",
+           "parse_prompt_calls", "run_tool", "tool_solver", "tool_support", "tools_scorer"]
 
 CATEGORIES = ("simple", "multiple", "parallel", "irrelevance", "multi_step")
 MAX_TURNS = 4
@@ -531,10 +531,9 @@ def tools_scorer(sample: Sample, output: ModelOutput) -> Score:
                       reason=f"called {made[0]['name']!r} although no offered tool fits"
                       if made else None, **details)
     steps: list[list[dict[str, Any]]] = expected if category == "multi_step" else [expected]
-    if not any(calls):
-        return decide(output, None if output.finish_reason == "length" else False, None,
-                      method="ast", reason="the model answered in text without calling a tool",
-                      **details)
+    if not any(calls):  # a choice to answer in text (or cut off first: decide says truncated)
+        return decide(output, False, None, method="ast",
+                      reason="the model answered in text without calling a tool", **details)
     for i, step in enumerate(steps):
         if i >= len(calls) or not calls[i]:
             return decide(output, False, shown, method="ast",
