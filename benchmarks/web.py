@@ -1,7 +1,7 @@
 """``baimo serve`` speed on a big store: p50/p95 of every page and API call.
 
 Builds (once; reused while its stamp matches) a SQLite store of 100 models × 10,000 samples
-(10 eval runs of 10 models; 5 tasks of 2,000 samples each, safety included, every result with
+(10 eval runs of 10 models; 7 tasks of ~1,430 samples, one per dimension, every result with
 its cached answer) plus 20 perf runs (5 models × 3 load levels × 50 requests), written in bulk
 through ``Store.write`` and ``store.perf``. Then starts ``baimo serve`` as a subprocess on
 loopback, waits until it has aggregated the store, and requests every page and API twin
@@ -30,8 +30,9 @@ from baimo.perf.metrics import summarize_level
 from baimo.store.records import PerfLevelRecord, PerfRequestRecord, ResponseRecord, ResultRow
 from baimo.store.store import Store
 
-TASKS = [("knowledge-zh", "knowledge"), ("arith", "math"), ("ifeval", "instruction"),
-         ("safety", "safety"), ("ceval-lite", "chinese")]
+TASKS = [("knowledge-zh", "knowledge"), ("arith", "math"), ("logic", "reasoning"),
+         ("code-lite", "code"), ("ifeval", "instruction"), ("safety", "safety"),
+         ("ceval-lite", "chinese")]
 LEVELS = [1, 4, 16]
 
 
@@ -39,14 +40,15 @@ def build(path: Path, n_models: int, n_samples: int, seed: int = 0) -> None:
     """Write the synthetic store (models of graded skill, realistic outcome mix)."""
     rng = random.Random(seed)
     store = Store(f"sqlite:///{path}")
-    per_task = n_samples // len(TASKS)
+    sizes = [n_samples // len(TASKS) + (1 if i < n_samples % len(TASKS) else 0)
+             for i in range(len(TASKS))]
     models_per_run = 10
     names = [f"model-{i:03d}" for i in range(n_models)]
     t0 = time.perf_counter()
     for start in range(0, n_models, models_per_run):
         group = names[start:start + models_per_run]
-        spec = {"tasks": [{"name": t, "version": "v1", "n": per_task, "dimension": d}
-                          for t, d in TASKS], "models": group}
+        spec = {"tasks": [{"name": t, "version": "v1", "n": n, "dimension": d}
+                          for (t, d), n in zip(TASKS, sizes, strict=True)], "models": group}
         cfgs = [(m, {"name": m, "provider": "openai-compatible",
                      "pricing": {"input_per_1m": round(0.5 + 10 * rng.random(), 2),
                                  "output_per_1m": round(2 + 30 * rng.random(), 2),
@@ -57,7 +59,7 @@ def build(path: Path, n_models: int, n_samples: int, seed: int = 0) -> None:
             skill = 0.3 + 0.6 * (names.index(m) / max(1, n_models - 1)) + rng.uniform(-.05, .05)
             results: list[ResultRow] = []
             responses: list[ResponseRecord] = []
-            for task, _dim in TASKS:
+            for (task, _dim), per_task in zip(TASKS, sizes, strict=True):
                 for i in range(per_task):
                     key = f"{run_id}-{m}-{task}-{i}"[-64:]
                     u = rng.random()
@@ -95,7 +97,7 @@ def build(path: Path, n_models: int, n_samples: int, seed: int = 0) -> None:
             assert rep.ok, rep.lost[:3]
             store.runs.set_model_status(run_id, m, "ok")
         store.runs.finish(run_id, "done")
-        print(f"  eval run {run_id}: {len(group)} models × {per_task * len(TASKS)} samples "
+        print(f"  eval run {run_id}: {len(group)} models × {sum(sizes)} samples "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
     for start in range(0, n_models, 5):
         group = names[start:start + 5]
@@ -142,7 +144,7 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true", help="Only build the store.")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    db = args.dir / f"web-{args.models}x{args.samples}.db"
+    db = args.dir / f"web-{args.models}x{args.samples}-v2.db"
     stamp = db.with_suffix(".ok")
     if not stamp.exists():
         for p in args.dir.glob(db.name + "*"):

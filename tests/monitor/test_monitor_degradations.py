@@ -379,3 +379,58 @@ def test_the_workspace_shows_series_incidents_and_the_scorecard(
         html = client.get("/monitor/endpoint/slow", params={"until": until, "days": 3})
         assert 'data-chart="monitor-ttft"' in html.text and "max_tokens" in html.text
         assert client.get("/monitor/endpoint/nope").status_code == 404
+
+
+STABILITY_METHODOLOGY = """
+id: stability-demo
+title: Stability from baimo monitor
+version: 1
+description: Uptime and the coefficient of variation of TTFT, both measured by baimo monitor.
+provenance:
+  publisher: baimo tests
+  title: stability indicators
+  date: "2026"
+  notes: test only
+combine:
+  mode: weighted
+dimensions:
+  - id: stability
+    name: 稳定性
+    name_en: Stability
+    weight: 100%
+    indicators:
+      - id: uptime
+        name: 可用率
+        name_en: Uptime over 72 h
+        weight: 50%
+        normalisation: {kind: scale, min: 0, max: 1}
+        source: {measured: "monitor:uptime"}
+      - id: ttft_cv
+        name: 首字延迟波动
+        name_en: Coefficient of variation of TTFT
+        weight: 50%
+        direction: cost
+        normalisation: minmax
+        source: {measured: "monitor:ttft_cv"}
+"""
+
+
+def test_methodologies_read_measured_stability(simulated: dict[str, Any]) -> None:
+    from baimo.monitor.scorecard import stability_measurement
+    from baimo.scores.measured import Measurements, explain_missing, to_methodology_inputs
+    from baimo.scores.methodology import parse_methodology, score_methodology
+
+    end = T0 + (DAYS * 8 - 1) * SLOT + TICK_OFFSET + 1.0
+    engine = simulated["store"].engine
+    ms = {n: Measurements(model=n, config={}, config_source="test",
+                          stability=stability_measurement(engine, n, now=end))
+          for n in ("healthy", "flappy")}
+    ms["never"] = Measurements(model="never", config={}, config_source="test")
+    inputs = to_methodology_inputs(ms)
+    assert inputs["flappy"]["monitor:uptime"] < 1.0 == inputs["healthy"]["monitor:uptime"]
+    assert "monitor:uptime" not in inputs["never"]
+    assert "baimo monitor once -m never" in explain_missing(ms["never"], "monitor:uptime")
+    result = score_methodology(parse_methodology(STABILITY_METHODOLOGY), None, inputs)
+    assert "never" in result.incomplete
+    scored = {r.entity: r for r in result.scores if r.overall is not None}
+    assert set(scored) == {"healthy", "flappy"}

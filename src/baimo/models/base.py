@@ -177,6 +177,8 @@ def estimate_tokens(text: str) -> int:
     """
     if not text:
         return 0
+    if text.isascii():  # the common case, without a pass per character: same count
+        return max(1, (len(text) + 3) // 4)
     cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff" or "\uf900" <= ch <= "\uffef")
     rest = len(text.encode("utf-8")) - cjk * 3
     return cjk + max(1, (rest + 3) // 4) if rest > 0 else cjk

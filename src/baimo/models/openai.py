@@ -503,6 +503,9 @@ class OpenAIProvider:
                         now = multi[k][0]
                     if not line.startswith(b"data:"):
                         continue
+                    if line.endswith(b"[DONE]") and line[5:].strip() == b"[DONE]":
+                        done = True  # tested first: a failed parse raises, which costs more
+                        break
                     try:
                         obj = loads(line[5:])
                     except decode_error:

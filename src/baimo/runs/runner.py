@@ -172,10 +172,12 @@ class EvalRunner:
                                                    for m in self.models}
         self._rng = random.Random(seed)
         self._writer = _Writer(store, self.progress)
+        # Each model's endpoint identity (a hash), computed once, not once per answer.
+        self._identity: dict[str, str] = {}
 
     # -- building work ------------------------------------------------------------------
     def _work_for(self, cfg: ModelConfig) -> list[WorkItem]:
-        identity = cfg.identity()
+        identity = self._identity[cfg.name] = cfg.identity()
         items = []
         for task in self.tasks:
             params = {**cfg.params, **task.params}
@@ -306,7 +308,7 @@ class EvalRunner:
         except TypeError:  # e.g. an integer beyond 64 bits: keep the answer, not the raw
             raw = dumps({"unstorable_raw_response": True})
         response = ResponseRecord(
-            key=w.key, model_identity=cfg.identity(),
+            key=w.key, model_identity=self._identity.get(cfg.name) or cfg.identity(),
             request_json=dumps({"model": cfg.model_id, "messages": messages, **w.params}),
             response_json=raw, text=comp.text, reasoning=comp.reasoning,
             finish_reason=comp.finish_reason, prompt_tokens=u.prompt_tokens,

@@ -29,12 +29,13 @@ def _batch(codes: Sequence[str], limits: SandboxLimits) -> tuple[list[ExecResult
     return run_many(codes, limits), f"{socket.gethostname()}: {', '.join(info.isolation)}"
 
 
-def run_on_cluster(codes: Sequence[str], limits: SandboxLimits = SandboxLimits(), *,
+def run_on_cluster(codes: Sequence[str], limits: SandboxLimits | None = None, *,
                    address: str | None = None, batch: int = 8, cpus: float = 1.0,
                    max_retries: int = 3) -> tuple[list[ExecResult], list[str]]:
     """Run ``codes`` in sandboxes on the cluster; results in order, and per batch where it
     ran and with which isolation. A batch whose worker died is run again elsewhere (a
     sandboxed run has no effect outside itself, so running it twice is harmless)."""
+    limits = limits or SandboxLimits()
     ray = connect(address)
     remote = ray.remote(_batch).options(num_cpus=cpus, max_retries=max_retries)
     refs = [remote.remote(list(codes[i:i + batch]), limits)

@@ -671,7 +671,7 @@ def explain_missing(m: Measurements, key: str) -> str:
     gap = _ADVISOR_METRIC_GAP.get(key)
     if gap is None and ":" in key:
         kind, name = key.split(":", 1)
-        gap = {"perf": "perf", "price": "price"}.get(kind)
+        gap = {"perf": "perf", "price": "price", "monitor": "stability"}.get(kind)
         if gap is None and kind == "suite" and name == "safety":
             gap = "safety"
         if gap is None:
@@ -682,8 +682,6 @@ def explain_missing(m: Measurements, key: str) -> str:
             have = sorted(m.dimensions if kind == "dimension" else m.suites)
             return (f"no graded results for {what} '{name}' in eval run(s) "
                     f"{', '.join(m.eval_runs)} (it has: {', '.join(have) or 'none'}; {hint})")
-    if gap is None and key.startswith("monitor:"):
-        gap = "stability"
     if gap == "stability" and gap not in m.missing:
         return (f"no monitor probes of {m.model} in the last 72 h (run: baimo monitor once "
                 f"-m {m.model})" if m.stability is None else

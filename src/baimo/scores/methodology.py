@@ -100,7 +100,7 @@ __all__ = [
 Method = Literal["weighted-sum", "topsis"]
 METHODS: tuple[Method, ...] = ("weighted-sum", "topsis")
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-MEASURED_PATTERN = r"^(suite|dimension|perf|price):[A-Za-z0-9_.\-/]+$"
+MEASURED_PATTERN = r"^(suite|dimension|perf|price|monitor):[A-Za-z0-9_.\-/]+$"
 PERCENT_TOLERANCE = 1e-4
 
 WeightValue = float | str
@@ -156,7 +156,8 @@ class MeasuredSource(_Strict):
 
     @property
     def kind(self) -> str:
-        """``suite``, ``dimension``, ``perf`` or ``price``."""
+        """``suite``, ``dimension``, ``perf``, ``price`` or ``monitor`` (``baimo monitor``'s
+        ``monitor:uptime`` and ``monitor:ttft_cv``)."""
         return self.measured.split(":", 1)[0]
 
     @property

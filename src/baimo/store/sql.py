@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +23,14 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
     if not rows:
         return
     stmt: Any
+    if conn.dialect.name == "sqlite":
+        keys = rows[0].keys()
+        fast = _sqlite_insert(conn.dialect, table, tuple(keys)) \
+            if all(r.keys() == keys for r in rows) else None
+        if fast is not None:
+            sql, values = fast
+            conn.exec_driver_sql(sql, [values(r) for r in rows])
+            return
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -30,6 +40,43 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
 
         stmt = sqlite_insert(table).on_conflict_do_nothing()
     conn.execute(stmt, list(rows))
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...]
+                   ) -> tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] | None:
+    """The SQL of ``insert_ignore`` on SQLite, and a row's parameters for it; None when the
+    statement binds more than the rows' values (a column default SQLAlchemy computes).
+
+    Why: the eval writes a small batch in every event-loop turn, and SQLAlchemy's per-row
+    parameter processing of a compiled insert was most of the store's CPU per sample. The
+    statement is the one SQLAlchemy compiles (same SQL); each row's values go through the
+    same bind processors SQLAlchemy would apply (floats, booleans); only the per-call
+    bookkeeping is skipped. Keys that are not columns are ignored, as SQLAlchemy does. Errors
+    are still SQLAlchemy's (``exec_driver_sql``).
+    """
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    compiled = sqlite_insert(table).on_conflict_do_nothing().compile(
+        dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    if not names or not set(names) <= set(keys):
+        return None
+    one = len(names) == 1
+    get = operator.itemgetter(*names)
+    procs = [(i, f) for i, n in enumerate(names)
+             if (f := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+
+    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        got = get(row)
+        out: list[Any] = [got] if one else list(got)
+        for i, f in procs:
+            v = out[i]
+            if v is not None:  # as in SQLAlchemy: a processor never sees NULL
+                out[i] = f(v)
+        return tuple(out)
+
+    return str(compiled), values
 
 
 Row = Mapping[Any, Any]

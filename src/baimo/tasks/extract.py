@@ -1262,7 +1262,8 @@ def _ar_number(m: re.Match[str]) -> _Number | None:
     body = m.group("body").replace(",", "")
     if len(body) > _MAX_DIGITS or len(m.group("den") or "") > _MAX_DIGITS:
         return None  # a digit string, not a quantity (and beyond float range)
-    value = Fraction(body)
+    # Integers are most answers; Fraction(int) skips Fraction's string parser (same value).
+    value = Fraction(int(body)) if body.isdigit() else Fraction(body)
     text = body
     if m.group("pow") is not None:
         power = int(m.group("pow"))
@@ -1411,6 +1412,7 @@ def _clean_latex(text: str) -> str:
 
 
 _ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
+_ANY_ZH_NUMERAL = re.compile(rf"[{_ZH_CHARS}]")
 _ANY_EN_WORD = re.compile(rf"(?<![A-Za-z])(?:{_EN_WORD}|half|third|quarter|fourth|fifth|tenth)",
                           re.IGNORECASE)
 
@@ -1447,7 +1449,7 @@ _ZH_NOT_NUMBERS = frozenset({"万一", "千万", "一一", "三三两两", "一�
 def _word_numbers(text: str) -> list[_Number]:
     """Chinese numerals and English number words in ``text``, in order."""
     found: list[_Number] = []
-    if _ANY_DIGIT.search(text):
+    if _ANY_ZH_NUMERAL.search(text):  # a Chinese numeral needs one of these characters
         found += [n for m in _ZH_NUMBER.finditer(text)
                   if m.group() not in _ZH_NOT_NUMBERS and (n := _zh_number(m))]
     if _ANY_EN_WORD.search(text):
@@ -1667,11 +1669,12 @@ _BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re
 # A quantity in mixed units ("8 分 20 秒", "2 h 30 min", "5 ft 4 in"): not one plain number;
 # after a value it restates that value.
 _COMPOUND = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:小时|时|分钟|分|度|天)\s*\d+(?:\.\d+)?\s*(?:分钟|分|秒|小时)"
-    r"|\d+\s*(?:h|hrs?|hours?|days?|d)\s*(?:and\s+)?\d+\s*(?:min|mins|minutes?|h|hours?)\b"
-    r"|\d+\s*(?:min|mins|minutes?|m)\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:s|secs?|seconds?)\b"
-    r"|\d+\s*(?:ft|feet|foot|')\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:in|inches?|\")(?![A-Za-z])"
-    r"|\d+\s*(?:lbs?|pounds?)\s*(?:and\s+)?\d+(?:\.\d+)?\s*(?:oz|ounces?)\b",
+    r"(?<![\d.])\d{1,9}(?:\.\d+)?\s*(?:"
+    r"(?:小时|时|分钟|分|度|天)\s*\d{1,9}(?:\.\d+)?\s*(?:分钟|分|秒|小时)"
+    r"|(?:h|hrs?|hours?|days?|d)\s*(?:and\s+)?\d{1,9}\s*(?:min|mins|minutes?|h|hours?)\b"
+    r"|(?:min|mins|minutes?|m)\s*(?:and\s+)?\d{1,9}(?:\.\d+)?\s*(?:s|secs?|seconds?)\b"
+    r"|(?:ft|feet|foot|')\s*(?:and\s+)?\d{1,9}(?:\.\d+)?\s*(?:in|inches?|\")(?![A-Za-z])"
+    r"|(?:lbs?|pounds?)\s*(?:and\s+)?\d{1,9}(?:\.\d+)?\s*(?:oz|ounces?)\b)",
     re.IGNORECASE,
 )
 # A comparison clause after a stated value: "— one more than a regular dozen", ", 3 less than".
@@ -1783,9 +1786,9 @@ _UNDETERMINED = re.compile(
 # Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
 _ASKS_BACK = re.compile(
     r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm"
-    r"|let\s+me\s+know)\s+(?:which|what|whether|if)\b[^?\n]*\?"
-    r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]*\?"
-    r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]*[?？]",
+    r"|let\s+me\s+know)\s+(?:which|what|whether|if)\b[^?\n]{0,200}\?"
+    r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]{0,200}\?"
+    r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.

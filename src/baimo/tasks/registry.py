@@ -16,9 +16,12 @@ import importlib.resources
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from baimo.errors import NotFound
+
+if TYPE_CHECKING:
+    from baimo.config import ModelConfig
 from baimo.tasks.task import Task, load_task, task_version
 from baimo.tasks.types import ModelOutput, Sample, Score
 
@@ -37,8 +40,8 @@ class SuiteOptions:
     context_window: int | None = None
     """The longest context to test (long-context suite); ``baimo eval`` passes the largest
     ``context_window`` of the models asked."""
-    judge: Any = None
-    """The judge model's config (``ModelConfig``) for judged suites (multi-turn, EQ)."""
+    judge: ModelConfig | None = None
+    """The judge model for judged suites (multi-turn, EQ)."""
     bank: str | None = None
     """Your own compliance banks: a JSONL file or a directory of them (compliance suite)."""
 
@@ -230,12 +233,16 @@ def _safety(opts: SuiteOptions) -> list[Task]:
 
 def _tools(prompting: bool) -> Callable[[SuiteOptions], list[Task]]:
     def build(opts: SuiteOptions) -> list[Task]:
-        from baimo.tasks.suites.tools import load_tools, tool_solver, tools_scorer
+        from baimo.tasks.suites.conversation import fingerprint
+        from baimo.tasks.suites.tools import TOOLS, load_tools, tool_solver, tools_scorer
 
         name = "tools-prompt" if prompting else "tools"
-        samples = _round_robin(load_tools(prompting=prompting), opts.limit)
+        everything = load_tools(prompting=prompting)
+        samples = _round_robin(everything, opts.limit)
+        tools = fingerprint([t.schema for t in TOOLS.values()],
+                            [[s.id, s.metadata] for s in everything])
         return [_task(name, samples, tools_scorer, {"max_tokens": 512, "temperature": 0},
-                      {"suite": name, "version": 1}, solver=tool_solver)]
+                      {"suite": name, "version": 1, "tools": tools}, solver=tool_solver)]
 
     return build
 
@@ -268,6 +275,7 @@ def _longctx(opts: SuiteOptions) -> list[Task]:
 
 
 def _multiturn(opts: SuiteOptions) -> list[Task]:
+    from baimo.tasks.suites.conversation import fingerprint
     from baimo.tasks.suites.multiturn import (
         MultiTurnJudge,
         judge_for,
@@ -277,8 +285,11 @@ def _multiturn(opts: SuiteOptions) -> list[Task]:
     )
 
     judge = judge_for(opts.judge, "multiturn")
-    return [_task("multiturn", _limit(load_multiturn(), opts), pending,
-                  {"max_tokens": 768, "temperature": 0}, {"suite": "multiturn", "version": 1},
+    everything = load_multiturn()
+    turns = fingerprint([[s.id, s.metadata["turns"]] for s in everything])
+    return [_task("multiturn", _limit(everything, opts), pending,
+                  {"max_tokens": 768, "temperature": 0},
+                  {"suite": "multiturn", "version": 1, "turns": turns},
                   solver=multiturn_solver, async_scorer=MultiTurnJudge(judge))]
 
 

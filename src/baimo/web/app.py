@@ -87,7 +87,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import threading
 
-        threading.Thread(target=ws.warm, name="baimo-warm", daemon=True).start()
+        def warm() -> None:
+            ws.warm()
+            from baimo.web.views import _score_measured
+
+            _score_measured(ws.leaderboards())
+
+        threading.Thread(target=warm, name="baimo-warm", daemon=True).start()
         if settings.start_jobs:
             manager.start()
         try:

@@ -230,9 +230,10 @@ class Workspace:
         """model → its public config as stored by its newest run (prices, context window)."""
         per_run = self.web.run_models([v[0] for v in versions])
         out: dict[str, dict[str, Any]] = {}
-        for rid, *_ in versions:
-            for name, cfg, _status in per_run.get(rid, []):
-                out.setdefault(name, cfg)
+        for rid, *_ in reversed(versions):  # oldest first: a newer run's values win, but a
+            for name, cfg, _status in per_run.get(rid, []):  # perf run without prices
+                merged = out.setdefault(name, {})           # keeps the eval run's
+                merged.update({k: v for k, v in cfg.items() if v not in (None, {}, [])})
         return out
 
     def perf_levels(self, versions: Sequence[tuple[str, str, str, float, float | None]]

@@ -442,11 +442,86 @@ def decide(ws: Workspace, *, scenario: str | None, weights: Mapping[str, float |
                     "source": base.source},
         "advice": result, "error": error, "charts": charts,
         "methodologies": _methodologies(),
+        "scored": _score_measured(board),
         "scores": _stored_scores(ws)}
     if len(ws.memo) > 64:
         ws.memo.clear()
     ws.memo[key] = (board, out)
     return dict(out)
+
+
+SCORED_TOP = 12
+"""Models put through the ``model-selection`` methodology on the Decide page: the best by
+capability (a methodology normalises over the models compared, and its charts must stay
+readable)."""
+
+
+def _score_measured(board: Mapping[str, Any]) -> dict[str, Any]:
+    """``baimo score model-selection`` on the measured models, with its sensitivity charts.
+
+    Inputs are the leaderboard's numbers under the keys ``scores.measured`` defines
+    (``dimension:*``, ``suite:*``, ``perf:*``, ``price:*``). Computed once per state of
+    the store (the Monte Carlo sensitivity is the costly part).
+    """
+    hit = _SCORED.get(id(board))
+    if hit is not None and hit[0] is board:
+        return hit[1]
+    out = _score_measured_uncached(board)
+    _SCORED.clear()
+    _SCORED[id(board)] = (board, out)
+    return out
+
+
+_SCORED: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
+def _score_measured_uncached(board: Mapping[str, Any]) -> dict[str, Any]:
+    from baimo.errors import BaimoError
+    from baimo.reports.decision import score_report
+    from baimo.scores.methodology import SensitivityOptions, load_methodology, score_methodology
+
+    ranked = [m for m in board["models"] if m["capability"]["score"] is not None]
+    ranked.sort(key=lambda m: -m["capability"]["score"])
+    measured: dict[str, dict[str, float]] = {}
+    for m in ranked[:SCORED_TOP]:
+        vals: dict[str, float] = {"dimension:capability": float(m["capability"]["score"])}
+        for d, v in m["dimensions"].items():
+            if v.get("score") is not None:
+                vals[f"dimension:{d}"] = float(v["score"])
+        for t, v in m["tasks"].items():
+            if v.get("accuracy") is not None:
+                vals[f"suite:{t}"] = float(v["accuracy"])
+        if (m.get("safety") or {}).get("score") is not None:
+            vals["suite:safety"] = float(m["safety"]["score"])
+        sp = m.get("speed") or {}
+        for key, field in (("perf:ttft_p95", "ttft_p95_s"), ("perf:ttft_p50", "ttft_p50_s"),
+                           ("perf:output_tokens_per_s", "output_tps_p50")):
+            if sp.get(field) is not None and math.isfinite(sp[field]):
+                vals[key] = float(sp[field])
+        pr = m["price"]
+        if pr["input_per_1m"] is not None and pr["output_per_1m"] is not None:
+            vals["price:input_per_1m"] = float(pr["input_per_1m"])
+            vals["price:output_per_1m"] = float(pr["output_per_1m"])
+            vals["price:blended_per_1m"] = float(pr["blended_per_1m"])
+        if m.get("context_window"):
+            vals["price:context_window"] = float(m["context_window"])
+        measured[m["model"]] = vals
+    if len(measured) < 2:
+        return {"charts": [], "ranking": [], "incomplete": {}, "error": None}
+    try:
+        meth = load_methodology("model-selection")
+        result = score_methodology(meth, None, measured,
+                                   sensitivity=SensitivityOptions(draws=500))
+    except (BaimoError, ValueError) as exc:
+        return {"charts": [], "ranking": [], "incomplete": {}, "error": str(exc)}
+    report = score_report(result, meth)
+    charts = [{"id": f"ms-{cid}", "option": safe_option(opt), "height": h}
+              for sec in report.sections for cid, opt, h in sec.charts]
+    return {"methodology": meth.id, "title": meth.title, "charts": charts,
+            "ranking": [{"name": sc.entity, "rank": sc.rank, "overall": sc.overall}
+                        for sc in result.scores],
+            "incomplete": {k: list(v) for k, v in result.incomplete.items()},
+            "error": None}
 
 
 def _stored_scores(ws: Workspace) -> list[dict[str, Any]]:

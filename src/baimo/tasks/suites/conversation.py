@@ -11,16 +11,27 @@ conversation scores exactly as a fresh one).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from baimo.models.base import Completion, Timing, Usage
 from baimo.models.client import Answer
 
-__all__ = ["UNSUPPORTED", "combine", "unsupported_answer"]
+__all__ = ["UNSUPPORTED", "combine", "fingerprint", "unsupported_answer"]
 
 UNSUPPORTED = "baimo-unsupported"
 """The finish reason of an answer the endpoint could not give (see ``unsupported_answer``)."""
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short hash of what a solver sends beyond the sample's own messages (tool schemas,
+    second turns): it goes into the task's version, so the answer cache, keyed by the first
+    messages, can never hand back a conversation held with other tools or other turns."""
+    blob = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 def combine(answers: Sequence[Answer], transcript: list[dict[str, Any]],

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from baimo.config import ModelConfig
 from baimo.errors import ConfigError, DatasetError
 from baimo.models.client import Answer, ModelClient
 from baimo.tasks.judge import Judge, question_text, rate_answer
@@ -28,8 +29,8 @@ from baimo.tasks.scorers import scorer
 from baimo.tasks.suites.conversation import combine
 from baimo.tasks.types import ModelOutput, Sample, Score
 
-__all__ = ["MultiTurnJudge", "headline_facts", "headline_figures", "load_multiturn",
-           "multiturn_solver", "pending"]
+__all__ = ["MultiTurnJudge", "headline_facts", "headline_figures", "judge_for",
+           "load_multiturn", "multiturn_solver", "pending"]
 
 
 def load_multiturn() -> list[Sample]:
@@ -116,7 +117,7 @@ class MultiTurnJudge:
                 "args": {"model": self.judge.name, "identity": self.judge.identity}}
 
 
-def judge_for(opts_judge: Any, suite: str) -> Judge:
+def judge_for(opts_judge: ModelConfig | None, suite: str) -> Judge:
     """The judge of a judged suite, or a clear error when none was given."""
     if opts_judge is None:
         raise ConfigError(f"the {suite} suite is judged: give a judge model with --judge NAME "
