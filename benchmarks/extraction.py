@@ -5,14 +5,16 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev``).
+misses can be listed (``--misses dev`` / ``--misses dev2``; ``dev2.jsonl`` is a second dev
+batch written blind by another writer).
 
 Usage::
 
     python benchmarks/extraction.py                      # the working tree
     python benchmarks/extraction.py --before 33c0e00     # the same figures for a revision too
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
-    python benchmarks/extraction.py --splits old,dev     # while tuning: leave test unmeasured
+    python benchmarks/extraction.py --misses dev2        # the same for the second dev batch
+    python benchmarks/extraction.py --splits old,dev,dev2  # while tuning: leave test unmeasured
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
 must equal the expected letters, or the expected number by value (``numbers_equal``). When a
@@ -158,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,test",
-                    help="comma-separated splits to measure (default: old,dev,test)")
+    ap.add_argument("--splits", default="old,dev,dev2,test",
+                    help="comma-separated splits to measure (default: old,dev,dev2,test)")
     ap.add_argument("--misses", choices=["dev", "dev2", "old"],
                     help="list the misses of the working tree on this split (never test)")
     args = ap.parse_args(argv)

@@ -146,3 +146,37 @@ def test_an_endpoint_that_cannot_start_fails_alone(baimo_home: Path,
         mon.close()
     finally:
         server.stop()
+
+
+def test_a_monitor_that_loses_its_lease_stops_its_cycle(baimo_home: Path) -> None:
+    """Another owner takes the lease while a probe hangs; the heartbeat notices, and the
+    first monitor stops at the next probe instead of running beside the new owner."""
+    import threading
+
+    server = VendorServer(time.time, Behaviour(hang_on=3, hang_seconds=3)).start()
+    try:
+        settings = MonitorSettings(parallel=0, tokenizer="words", output_tokens=8,
+                                   sizes=(100, 1000), headline_size=1000, lease=1.5)
+        cfg = ModelConfig(name="vendor-a", base_url=server.url, model="healthy")
+        store = Store()
+        repo = MonitorRepository(store.engine)
+        mon = Monitor(store, [cfg], settings, tokenizer=WordTokenizer(), owner="first")
+
+        def steal() -> None:
+            server.hung.wait(30)
+            repo.release("vendor-a", "first")
+            assert repo.acquire("vendor-a", "thief", time.time(), 600)
+
+        thief = threading.Thread(target=steal)
+        thief.start()
+        (out,) = mon.tick()
+        thief.join(30)
+        assert out.status == "interrupted"
+        (cycle,) = repo.cycles("vendor-a")
+        assert cycle.status == "running"  # left for the lease's new owner to resume
+        assert len(repo.probe_names(cycle.id)) == 3  # two before the hang, the hung one
+        (lease,) = repo.leases()
+        assert lease.owner == "thief"
+        mon.close()
+    finally:
+        server.stop()

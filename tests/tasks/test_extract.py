@@ -820,3 +820,96 @@ def test_corpus_accuracy(capsys: pytest.CaptureFixture[str]) -> None:
         for line in failures:
             print("  FAIL", line)
     assert accuracy >= 0.99, "\n".join(failures)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules added after the second blind dev batch (dev2): general forms, in our own words
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pointing_forms_name_the_answer() -> None:
+    assert choice("Each of the others fails the test. That's option C.") == "C"
+    assert choice("The one that fits is the pair with equal sides, which is D.") == "D"
+    assert choice("x = 4 satisfies the equation, which corresponds to option B.") == "B"
+    assert choice("解得 x = 2，对应选项C。") == "C"
+    assert choice("逐一检验后，能够成立的是 B。") == "B"
+    assert choice("3, 5, 7 → A, C, D", multi=True) == "ACD"
+    assert choice("The statements that apply are B and D.", multi=True) == "BD"
+    assert choice("Working it through:\n\nChoice (D)") == "D"
+    # A pointer inside a parenthesised aside after the answer is not the answer.
+    assert choice("答案：B\n\n（顺便一提，另一个根 x = −3 对应选项 D。）") == "B"
+
+
+def test_letters_do_not_join_across_lines_and_lower_case_runs_for_multi() -> None:
+    assert choice("答案：A、C\n\nD 的说法只对一半。", multi=True) == "AC"
+    assert choice("最后答案是 bcd", multi=True) == "BCD"
+    assert choice("bd", multi=True) == "BD"
+    # Not for a single answer, and never a word whose letters are not increasing.
+    assert extract_choice("bd", 4).status == "no-answer"
+    assert extract_choice("ok", 4, multi=True).status == "no-answer"
+
+
+def test_ordinal_lists_and_all_the_rest() -> None:
+    assert choice("The right ones are the second and fourth options.", multi=True) == "BD"
+    assert choice("正确的是第二、第三和第四项。", multi=True) == "BCD"
+    assert choice("除了A，其余都符合要求。", multi=True) == "BCD"
+
+
+def test_a_closing_sentence_of_just_a_letter_settles_the_answer() -> None:
+    assert choice("C looked right at first. Then again D fits the data better. D.") == "D"
+
+
+def test_options_quoted_tagged_or_bold() -> None:
+    opts = ["Prices always rise", "The outcome is uncertain", "Nothing changes", "All of them"]
+    assert choice("Only the claim that \"outcome is uncertain\" can be defended.",
+                  choices=opts) == "B"
+    langs = ["Python", "C", "Java", "Haskell", "Go"]
+    assert choice("Python (A), Haskell (D) and Go (E). The others are not.", 5,
+                  choices=langs, multi=True) == "ADE"
+    # A tag that does not match its option's text is not a list of answers.
+    assert extract_choice("Python (B), Haskell (D).", 5, langs, multi=True).status == (
+        "no-answer")
+    metals = ["Iron", "Oxygen", "Copper", "Neon"]
+    assert choice("Iron and copper conduct well; so do many others.\n\n**Iron and Copper** are "
+                  "the metals here.", choices=metals, multi=True) == "AC"
+
+
+def test_declining_to_choose_is_no_answer() -> None:
+    opts = ["Red", "Blue", "Green", "There is no best colour"]
+    ex = extract_choice("Taste differs, so I can't pick one of these as the best; blue is "
+                        "popular, red is bold.", 4, opts)
+    assert (ex.status, ex.method) == ("no-answer", "declined")
+    assert extract_choice("这道题没有正确的选项。", 4).status == "no-answer"
+
+
+def test_question_unit_and_scale_pick_the_answer() -> None:
+    assert number("答：一共有12辆车，坐了48人。", question="一共有多少辆车？") == 12
+    assert number("答：全年产值为2650万元。", question="全年产值是多少万元？") == 2650
+    assert number("答：全年产值为2650万元。") == 26_500_000
+    assert number("So the town has 2.4 million residents.",
+                  question="How many residents, in millions?") == 2.4
+
+
+def test_working_equation_result_reason_and_comparison_clauses() -> None:
+    # The question gave 3/4, and the working computes it: the result stands.
+    assert number("3 ÷ 4 = 0.75", question="Write 3/4 as a decimal.") == 0.75
+    assert number("∛64 = 4, since 4 × 4 × 4 = 64.", question="What is the cube root of 64?") == 4
+    assert number("A score is twenty — eight more than a dozen.") == 20
+    assert number("It takes 150 seconds, that is 2 min 30 s.") == 150
+    # Asked for the difference, the comparison is the answer.
+    assert number("Ann has 12, 4 more than Ben.", question="How many more does Ann have?") == 4
+
+
+def test_not_unique_and_asking_back_are_no_answer() -> None:
+    ex = extract_number("满足条件的数有 5、8、11……，答案不唯一。")
+    assert (ex.status, ex.method) == ("no-answer", "undetermined")
+    ex = extract_number("Springfield exists in 30+ states, with 5,000 to 170,000 people. "
+                        "Could you tell me which Springfield you mean?")
+    assert ex.status == "no-answer"
+
+
+def test_truncated_while_checking_a_stated_answer() -> None:
+    ex = extract_number("Total = 6 × 7 = 42.\n\nLet me quickly double-check: 7 + 7 + 7 + 7",
+                        finish_reason="length")
+    assert (ex.status, ex.number, ex.method, ex.truncated) == (
+        "ok", 42, "answer-before-check", True)

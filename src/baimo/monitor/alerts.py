@@ -113,8 +113,8 @@ def evaluate(repo: MonitorRepository, settings: MonitorSettings, model_name: str
         if th is None:
             continue
         if th.window is not None:
-            probes = repo.probes(model_name, since=cycle.started_at - th.window,
-                                 until=cycle.started_at + 1e-6)
+            # The window ends now, after this cycle's probes (stamped from its start on).
+            probes = repo.probes(model_name, since=now - th.window, until=now)
             value = window_value(metric, probes, settings.headline_size)
         else:
             value = values.get(metric)

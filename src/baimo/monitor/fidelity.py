@@ -184,15 +184,17 @@ async def run_check(ep: Endpoint, check: str, *, cycle_id: str, at: float,
             return failed(exc)
         text = ans.completion.text
         low = text.lower()
-        if STOP_WORD in low:
-            return done("fail", 0.0, answer=_cut(text), finish_reason=ans.completion
-                        .finish_reason, rule=f"the answer must not contain the stop string "
-                                             f"'{STOP_WORD}'")
-        if "alpha" not in low:
-            return done("skipped", None, answer=_cut(text),
-                        rule="the model did not repeat the words, so stop was not tested")
+        rule = f"the answer must not contain the stop string '{STOP_WORD}' (case-sensitive)"
+        if STOP_WORD in text:
+            return done("fail", 0.0, answer=_cut(text),
+                        finish_reason=ans.completion.finish_reason, rule=rule)
+        if "alpha" not in low or STOP_WORD in low:
+            # Not repeated, or written in another case ("Gamma"): a server that honours stop
+            # had nothing to stop on, so the answer cannot tell.
+            return done("skipped", None, answer=_cut(text), rule=rule + "; the model did not "
+                        "write the stop string exactly, so stop was not tested")
         return done("pass", 1.0, answer=_cut(text), finish_reason=ans.completion.finish_reason,
-                    rule=f"the answer must not contain the stop string '{STOP_WORD}'")
+                    rule=rule)
 
     if check == "json_mode":
         params = {"temperature": 0, "max_tokens": 96,

@@ -10,8 +10,8 @@ tick (``Monitor.tick``) makes sure every endpoint has a finished cycle for the c
 3. Open the slot's cycle, or find the one a killed monitor left ``running``: its plan (the
    probe names) was stored when it opened, and the probes already stored are not sent again.
    Older cycles left running are closed as ``interrupted``, keeping their probes.
-4. Run the missing probes, committing each as it completes and renewing the lease after
-   each; then the free checks, the cycle's values, the thresholds (``alerts.evaluate``), and
+4. Run the missing probes, committing each as it completes, while a heartbeat renews the
+   lease; then the free checks, the cycle's values, the thresholds (``alerts.evaluate``), and
    the cycle is marked ``done``.
 
 The clock is injectable (``Clock``): every stored time and every schedule decision reads it,
@@ -265,23 +265,32 @@ class Monitor:
         stored = repo.probe_names(cid)
         checked = repo.check_names(cid)
         out = CycleOutcome(cfg.name, slot, "done", cid, probes_resumed=len(stored))
-        last = [time.monotonic()]
+        held = asyncio.Event()
+        held.set()
 
-        def renew() -> bool:
-            # Renew when a quarter of the lease has passed (a commit per probe would cost
-            # more than the probe on a fast endpoint); a lost lease stops the cycle.
-            if time.monotonic() - last[0] < min(30.0, s.lease / 4):
-                return True
-            last[0] = time.monotonic()
-            return repo.renew(cfg.name, self.owner, self.clock.now(), s.lease, cid)
+        async def heartbeat() -> None:
+            # Renewed on a timer, not per probe: one probe may take longer than the lease
+            # (a slow 10k prompt), and a lease that lapsed mid-probe would let another
+            # monitor start the same endpoint. A renewal that fails means it is no longer
+            # ours: the cycle stops at the next probe boundary.
+            while held.is_set():
+                await asyncio.sleep(min(30.0, s.lease / 3))
+                ok = await asyncio.to_thread(repo.renew, cfg.name, self.owner,
+                                             self.clock.now(), s.lease, cid)
+                if not ok:
+                    held.clear()
 
         url = self._base_url(cfg)
         provider = OpenAIProvider(cfg, base_url=url, pool_size=max(1, s.parallel))
         ep = Endpoint(cfg, provider, ModelClient(cfg, provider=provider))
+        beat = asyncio.create_task(heartbeat())
         try:
-            lost = await self._probes(ep, cycle, stored, checked, out, renew)
+            lost = await self._probes(ep, cycle, stored, checked, out, held.is_set)
         finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
             await provider.aclose()
+        lost = lost or not held.is_set()
         if lost:
             out.status = "interrupted"
             out.detail = "the lease was lost to another monitor; the cycle was left to it"
@@ -319,7 +328,7 @@ class Monitor:
             elif name in canaries:
                 await self._keep(await canary_probe(ep, canaries[name], cycle_id=cid,
                                                     at=self.clock.now()), out)
-            if not await asyncio.to_thread(renew):
+            if not renew():
                 return True
         if par:
             at = self.clock.now()
@@ -331,7 +340,7 @@ class Monitor:
             await asyncio.to_thread(self.repo.write_probes, rows)
             out.probes_sent += len(rows)
             out.failed += sum(p.status != "ok" for p in rows)
-            if not await asyncio.to_thread(renew):
+            if not renew():
                 return True
         return False
 

@@ -16,8 +16,9 @@ Definitions (every number can be recomputed by hand from ``monitor_probes``):
   starts at its first failure and ends at the next successful probe (ongoing: at the window's
   end). **Longest outage** is the longest such span.
 * **Failures per day** = outages / observed days, where the observed span runs from the later
-  of the window start and the first probe to the window end. **MTBF** = (observed span −
-  time in outage) / outages; None without an outage.
+  of the window start and the first probe to the window end; None while the span is shorter
+  than ``MIN_SPAN_S`` (one failure in a 3-minute first cycle is not "480 a day"). **MTBF** =
+  (observed span − time in outage) / outages; None without an outage.
 * **Canary accuracy** = correct canary answers / canaries answered in the window.
 """
 
@@ -34,6 +35,8 @@ from baimo.store.monitor import ProbeRecord
 __all__ = ["METRICS", "cv", "distribution", "outages", "stability"]
 
 METRICS: tuple[str, ...] = ("ttft_s", "tpot_s", "e2e_s", "output_tps")
+MIN_SPAN_S = 6 * 3600.0
+"""Observed span below which failures per day is not extrapolated."""
 AVAILABILITY_KINDS = ("latency", "parallel")
 _QS = (5, 25, 50, 75, 95)
 
@@ -119,7 +122,7 @@ def stability(probes: Sequence[ProbeRecord], *, end: float, window_s: float,
         "errors_by_kind": dict(kinds),
         "error_rate_by_kind": {k: v / n for k, v in kinds.items()} if n else {},
         "outages": outs,
-        "failures_per_day": len(outs) / days if days > 0 else None,
+        "failures_per_day": len(outs) / days if span >= MIN_SPAN_S else None,
         "mtbf_s": (span - down) / len(outs) if outs else None,
         "longest_outage_s": max((o["duration_s"] for o in outs), default=0.0),
         "canary_accuracy": (sum(bool(p.correct) for p in canaries) / len(canaries)

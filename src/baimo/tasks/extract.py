@@ -12,11 +12,18 @@ never reads a letter out of ordinary words:
    for multi-answer questions "all except B" / "除了C以外都对";
 4. a formatted letter in the closing line (``... only (C) fits``);
 5. verdicts on a letter (``B is correct``, ``C项正确``);
-6. an option's text, when it is matched uniquely.
+6. an option's text: matched uniquely, quoted from one option, listed as ``text (X)``, or (for
+   several answers) set in bold.
+
+A reply that declines to choose ("there isn't a correct option") is ``no-answer`` before the
+weak rules 4–6 get to read an option out of its discussion.
 
 Numbers go the same way: ``\\boxed{}``, ``#### 42`` and answer sentences first; then a
 concluding sentence; then the last number, with checks, notes, asides, labels and dates after
-the conclusion skipped. Ranges, hedges, refusals and "cannot be determined" are ``no-answer``.
+the conclusion skipped. Ranges, hedges, refusals, "cannot be determined", "the answer is not
+unique" and a question back to the user are ``no-answer``. When the question is known, the unit
+it asks in ("多少名同学", "how many bones", "多少亿元") picks among the numbers of an answer and
+sets the scale the answer is read in.
 
 The rules were measured on a corpus written blind (``benchmarks/extraction.py``): a rule set
 tuned only on its own examples overstates its accuracy. ``WEAK_METHODS`` names the weakest
@@ -95,7 +102,7 @@ class Extraction:
 
 
 WEAK_METHODS: frozenset[str] = frozenset(
-    {"last-number", "zh-numeral", "number-words", "verdict", "option-text"}
+    {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "answer-before-check"}
 )
 """The weakest rules: a number merely because it came last, a letter merely called correct
 somewhere, an option's text merely mentioned. Answers read this way deserve an audit (reports
@@ -578,6 +585,17 @@ def _marker_candidate(
 _WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是")
 
 
+# "最容易误选的是 D。": the subject of "…的是 X" names a trap, not the answer.
+_WRONG_PICK = re.compile(r"误选|错选|易错|易混|干扰|排除|不选|误认为|误以为|错误地")
+
+
+def _rejecting_line(text: str, pos: int) -> bool:
+    """Whether the line up to ``pos`` rejects something ("D is a distractor → D")."""
+    line = text[text.rfind("\n", 0, pos) + 1 : pos]
+    return bool(_MARK_BAD.search(line) or _WRONG_PICK.search(line)
+                or re.search(r"distractor|trap", line, re.IGNORECASE))
+
+
 def _in_aside(text: str, pos: int) -> bool:
     """Whether ``pos`` lies inside parentheses opened earlier on its line and not yet closed."""
     line = text[text.rfind("\n", 0, pos) + 1 : pos]
@@ -609,6 +627,9 @@ def _last_marker_candidate(
         m for m in _MARKER.finditer(text)
         if m.group().strip() and not _conditional(text, m.start())
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
+        and not (m.group().startswith("的是") and _WRONG_PICK.search(
+            text, max(0, m.start() - 15), m.start()))
+        and not (m.group().startswith(("→", "⇒", "=>")) and _rejecting_line(text, m.start()))
     ]
     for m in reversed(markers[-_MAX_MARKERS:]):
         if last_boxed is not None and last_boxed.pos > m.start():
@@ -872,7 +893,7 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 _DECLINES = re.compile(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
     r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+)?(?:pick|choose|select|single\s+out)"
-    r"(?:\s+(?:one|any|a\s+single|an?\s+(?:option|answer)))?\b"
+    r"\s+(?:one|any|a\s+single|an?\s+(?:option|answer)|between|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
     r"|无法(?:选择|选出|做出选择|确定(?:哪|选))|不能(?:选择|选出)|没有(?:一个)?(?:正确|对)的?(?:选项|答案)",
@@ -905,6 +926,8 @@ def _quoted_option(line: str, choices: Sequence[str]) -> int | None:
     """The one option a quotation in the closing line is taken from: 只有"发展前景存在不确定性"
     这个说法是稳妥的 quotes most of option C. Quoting is how people point at an option's words."""
     hits: set[int] = set()
+    if _MARK_BAD.search(line):
+        return None  # "“…”的说法是错误的" quotes an option to reject it
     for m in _QUOTED.finditer(_NOT_THIS.sub(" ", line)):
         quote = _fold(m.group(1), articles=False)
         for i, c in enumerate(choices):
@@ -1413,8 +1436,14 @@ def _clean_latex(text: str) -> str:
 
 _ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
 _ANY_ZH_NUMERAL = re.compile(rf"[{_ZH_CHARS}]")
-_ANY_EN_WORD = re.compile(rf"(?<![A-Za-z])(?:{_EN_WORD}|half|third|quarter|fourth|fifth|tenth)",
-                          re.IGNORECASE)
+_ANY_EN_WORD_LIST = [*_EN_SMALL, *_EN_TENS, *_EN_SCALES, "half", "third", "quarter", "fourth",
+                     "fifth", "tenth"]
+# The first-letter lookahead lets the scan skip most positions without trying every word.
+_ANY_EN_WORD = re.compile(
+    rf"(?<![A-Za-z])(?=[{''.join(sorted({w[0] for w in _ANY_EN_WORD_LIST}))}])"
+    rf"(?:{_EN_WORD}|half|third|quarter|fourth|fifth|tenth)",
+    re.IGNORECASE,
+)
 
 
 def _arabic_numbers(text: str) -> list[_Number]:
@@ -1497,6 +1526,15 @@ def _numbers_cached(text: str, lenient: bool) -> tuple[_Number, ...]:
     return tuple(_read_numbers(text, lenient=lenient))
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> tuple[tuple[_Number, ...], tuple[_Number, ...]]:
+    """Digits and word numerals of ``text``, parsed once for both readings (strict and
+    lenient), which differ only in which words they keep."""
+    if not (_ANY_DIGIT.search(text) or _ANY_EN_WORD.search(text)):
+        return (), ()
+    return tuple(_arabic_numbers(text)), tuple(_word_numbers(text))
+
+
 def _read_numbers(text: str, *, lenient: bool = False) -> list[_Number]:
     """Every number in ``text`` in order.
 
@@ -1505,13 +1543,10 @@ def _read_numbers(text: str, *, lenient: bool = False) -> list[_Number]:
     ``lenient`` (for an answer sentence) also lets a one-character Chinese numeral with a
     measure word (三年, 两个) stand next to digits.
     """
-    if not (_ANY_DIGIT.search(text) or _ANY_EN_WORD.search(text)):
-        return []
-    nums = _arabic_numbers(text)
-    words = _word_numbers(text)
+    nums, words = _parsed(text)
     if not nums:
-        return words
-    return _merge(nums, [w for w in words if _is_strong_word(w)
+        return list(words)
+    return _merge(list(nums), [w for w in words if _is_strong_word(w)
                          or (lenient and w.kind == "zh" and _plausible_zh(w, text))])
 
 
@@ -1685,7 +1720,7 @@ _COMPARISON = re.compile(
     r"|(?:[,，;；]|——)\s*(?:比|较)",
     re.IGNORECASE,
 )
-_REASON_CLAUSE = re.compile(r"[,，;；]\s*(?:because|since|as|given\s+that|因为|由于)(?![A-Za-z])",
+_REASON_CLAUSE = re.compile(r"[,，;；]\s*(?:because|since|given\s+that|因为|由于)(?![A-Za-z])",
                             re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
 _RESTATED = re.compile(
@@ -1778,15 +1813,15 @@ _UNDETERMINED = re.compile(
     r"|\b(?:need|needs|would\s+need|require|requires)\s+(?:more|additional|further)\s+"
     r"(?:information|info|data|details|context)\b|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
-    r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)"
+    r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)(?:解|答案|可能|结果)"
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
     r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b",
     re.IGNORECASE,
 )
 # Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
 _ASKS_BACK = re.compile(
-    r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm"
-    r"|let\s+me\s+know)\s+(?:which|what|whether|if)\b[^?\n]{0,200}\?"
+    r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm)"
+    r"\s+(?:which|what|whether)\b[^?\n]{0,200}\?"
     r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]{0,200}\?"
     r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]",
     re.IGNORECASE,
@@ -1848,6 +1883,7 @@ _ASIDE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _RESULT = re.compile(r"(?:=|≈|得)\s*")
+_DIGIT_RUN = re.compile(r"\d+")
 _EQUATION_RESULT = re.compile(r"[=≈][\s$*]*$")
 
 
@@ -1863,6 +1899,8 @@ def _settle(n: _Number, text: str) -> _Number | str:
     not commit to one value), the percentage when the sentence says "20 is 25% of 80", and
     the number itself otherwise.
     """
+    if len(_DIGIT_RUN.findall(text)) < 2:
+        return n  # a range or a hedge needs two numbers, each with a digit: skip the scans
     for pattern, reason in ((_RANGE, "range"), (_HEDGED, "hedged")):
         for m in pattern.finditer(text):
             if not (m.start() <= n.start < m.end() or m.start() < n.end <= m.end()):
@@ -2176,6 +2214,9 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
         return dataclasses.replace(share, start=share.start + sentence,
                                    end=share.end + sentence), method
     reason = _REASON_CLAUSE.search(source, sentence, n.start)
+    if reason and re.search(r"\b(?:so|thus|therefore|hence|giving|gives)\b|所以|因此|得",
+                            source[reason.end() : n.start], re.IGNORECASE):
+        reason = None  # "…, since …, so 6": the reason led on to a new result
     before_reason = [x for x in nums if sentence <= x.start and reason and x.end <= reason.start()]
     if before_reason:
         # "√196 = 14, since 14 × 14 = 196": the clause after "since" justifies the value
@@ -2195,14 +2236,16 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
         # "…分到4个，还剩2个" when the question gave the 2; but "5 ÷ 8 = 0.625" computed its
         # result, even when it equals a value the question gave (5/8).
         n = new[-1]
-    elif not asked.carries(source, n) and not _ARITHMETIC.search(source, sentence) \
-            and "=" not in source[sentence:] and not _CONCLUDES.search(source, sentence) \
-            and (carried := [x for x in nums if x.end <= sentence and asked.carries(source, x)]):
+    settled = _settle(n, source)
+    if (isinstance(settled, str) and not asked.carries(source, n)
+            and "=" not in source[sentence:] and not _CONCLUDES.search(source, sentence)
+            and (carried := [x for x in nums if x.end <= sentence and asked.carries(source, x)])
+            and isinstance(_settle(carried[-1], source), _Number)):
         # "… has 206 bones (…). Infants are born with around 270–300, …": asked "how many
-        # bones", the value written with that unit answers it; a later sentence without the
-        # unit, and without working, is about something else.
-        n = carried[-1]
-    return _settle(n, source), method
+        # bones", the value stated with that unit answers it; a range in a later sentence,
+        # without the unit, is about something else.
+        return carried[-1], method
+    return settled, method
 
 
 # A first line that is a finished statement, or nothing but the number ("**5050**", "42 km").
