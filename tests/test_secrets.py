@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from baimo.store.store import Store
+from baimo.testing.hostile import HostileServer
 from baimo.testing.mockserver import MockConfig, MockServer
 from support import SENTINEL_KEY, write_models, write_task
 
@@ -25,16 +26,21 @@ def test_sentinel_key_is_nowhere(tmp_path: Path, baimo_home: Path, db_url: str,
 
     env = {**os.environ, "SENTINEL_API_KEY": SENTINEL_KEY, "BAIMO_HOME": str(baimo_home),
            "BAIMO_DB": db_url, "WRONG_API_KEY": SENTINEL_KEY + "-wrong"}
-    with MockServer(MockConfig(api_key=SENTINEL_KEY, fault_rate=0.3, seed=3)) as srv:
+    with MockServer(MockConfig(api_key=SENTINEL_KEY, fault_rate=0.3, seed=3)) as srv, \
+            HostileServer() as hostile:
         write_models(tmp_path, srv.base_url, [
             {"name": "keyed", "api_key_env": "SENTINEL_API_KEY",
              "limits": {"timeout_s": 0.5}},
             {"name": "wrongkey", "api_key_env": "WRONG_API_KEY"},
+            # A server that echoes the Authorization header into its error text, padded so
+            # the key sits across the 300-character cut of error reasons.
+            {"name": "echo", "base_url": hostile.base_url, "model": "echo-key",
+             "api_key_env": "SENTINEL_API_KEY", "limits": {"max_retries": 1}},
         ])
         spec = write_task(tmp_path, 20)
         logs = []
         for args in (["eval", "--task", str(spec), "-m", "keyed", "-m", "wrongkey",
-                      "--report", str(tmp_path / "r.html")],
+                      "-m", "echo", "--report", str(tmp_path / "r.html")],
                      ["models", "show", "keyed"], ["models", "list"],
                      ["models", "check", "keyed", "wrongkey"],
                      ["report", "latest", "-f", "json", "-o", str(tmp_path / "r.json")],
@@ -50,17 +56,22 @@ def test_sentinel_key_is_nowhere(tmp_path: Path, baimo_home: Path, db_url: str,
         assert "SENTINEL_API_KEY" in proc.stdout + proc.stderr
     text = "\n".join(logs)
     assert "keyed" in text and "run:" in text
-    for needle in (SENTINEL_KEY, SENTINEL_KEY[8:]):
-        assert needle not in text
-        for f in tmp_path.glob("r.*"):
-            assert needle not in f.read_text()
+    # No fragment of 8 or more characters of the key anywhere: output, reports, every table,
+    # and the raw database file with its write-ahead log.
+    fragments = [SENTINEL_KEY[i:i + 8] for i in range(len(SENTINEL_KEY) - 7)]
+    reports = "".join(f.read_text() for f in tmp_path.glob("r.*"))
+    for frag in fragments:
+        assert frag not in text, frag
+        assert frag not in reports, frag
     store = Store(db_url)
     with store.engine.connect() as conn:
         for table in sa.inspect(conn).get_table_names():
-            for row in conn.execute(sa.text(f"select * from {table}")):
-                assert SENTINEL_KEY[8:] not in repr(row), table
+            dump = repr(conn.execute(sa.text(f"select * from {table}")).fetchall())
+            for frag in fragments:
+                assert frag not in dump, (table, frag)
     if db_url.startswith("sqlite"):
         raw = Path(db_url.removeprefix("sqlite:///")).read_bytes()
         wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
         raw += wal.read_bytes() if wal.exists() else b""
-        assert SENTINEL_KEY[8:].encode() not in raw
+        for frag in fragments:
+            assert frag.encode() not in raw, frag

@@ -2,7 +2,7 @@
 
 The head has no CPUs, so every shard runs on a worker node, in a worker process of its own;
 each worker node has one CPU. The cluster is started once for the module that asks for it
-and stopped after; tests that remove a node put one back.
+and stopped after; the test that kills a worker node runs last.
 """
 
 from __future__ import annotations
@@ -33,10 +33,6 @@ class LocalCluster:
         """Kill a worker node's processes at once (its raylet and its workers)."""
         node = self.workers.pop(index)
         self.cluster.remove_node(node, allow_graceful=False)
-
-    def add_worker(self) -> None:
-        self.workers.append(self.cluster.add_node(num_cpus=1))
-        self.cluster.wait_for_nodes()
 
     def shutdown(self) -> None:
         ray.shutdown()

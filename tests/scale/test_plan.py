@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from baimo.config import Limits, Pricing, default_embedded_model
-from baimo.models.registry import provider_kind
-from baimo.perf.tokenizer import load_tokenizer
+from baimo.models.embedded import find_gguf
 from baimo.runs.eval import run_eval
-from baimo.scale.plan import estimate, simulate
+from baimo.scale.plan import GGUFChatPrompt, estimate, simulate
 from baimo.store.store import Store
 from baimo.tasks.registry import SuiteOptions, build_suite
 
@@ -24,8 +29,7 @@ def test_plan_of_the_demo_suite_agrees_with_a_real_run_within_ten_percent() -> N
         "name": "priced", "pricing": Pricing(input_per_1m=2.0, output_per_1m=8.0),
         "limits": Limits(concurrency=1, rpm=120, tpm=20_000, max_retries=2)})
     tasks = build_suite("demo", SuiteOptions(limit=10))
-    tok = load_tokenizer(None, provider_kind(model).weights(model))
-    assert tok is not None
+    tok = GGUFChatPrompt(str(find_gguf()))
     store = Store()
     before = estimate([model], tasks, counters={"priced": tok}, store=store)
     out = run_eval(store, [model], tasks)
@@ -67,3 +71,31 @@ def test_simulating_ten_thousand_models_schedules_and_prices_without_sending() -
     assert sim.slowest_model_s == pytest.approx(32.0)
     assert sim.makespan_s == pytest.approx(20_000 * 16.0 / 100)
     assert sim.busy_share == pytest.approx(1.0)
+
+
+def test_plan_command_prints_requests_tokens_cost_and_wall_time(tmp_path: Path) -> None:
+    """The command end to end on a priced API model; the endpoint does not exist, which is
+    fine: a plan sends nothing."""
+    (tmp_path / "baimo.yaml").write_text(
+        "models:\n  - {name: api, provider: openai-compatible, base_url: "
+        "'http://127.0.0.1:9/v1', model: x, limits: {rpm: 16, tpm: 100000},\n"
+        "     pricing: {input_per_1m: 1.0, output_per_1m: 4.0, currency: USD}}\n")
+    env = {**os.environ, "BAIMO_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-m", "baimo", "plan", "--suite", "demo", "-m",
+                           "api", "--simulate", "10000", "--workers", "50", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    (task,) = data["tasks"]
+    assert task["requests"] == 32 and task["output_ceiling"] == 32 * 48
+    assert task["cost_ceiling"] == pytest.approx(
+        (task["prompt_tokens"] * 1.0 + 32 * 48 * 4.0) / 1e6)
+    (ep,) = data["endpoints"]
+    assert ep["wall_s"] == pytest.approx(120.0) and ep["binding"] == "RPM"  # 32 at 16 RPM
+    sim = data["simulation"]
+    assert sim["models"] == 10_000 and sim["requests"] == 320_000
+    assert sim["cost_ceiling"]["USD"] == pytest.approx(10_000 * task["cost_ceiling"])
+    table = subprocess.run([sys.executable, "-m", "baimo", "plan", "--suite", "demo", "-m",
+                            "api"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert table.returncode == 0 and "simulated 10,000 models" in table.stdout

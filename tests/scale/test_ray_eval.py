@@ -58,46 +58,26 @@ def test_sweep_on_the_cluster_equals_the_same_sweep_run_locally(
     assert there.progress["a"].done == 47 and there.progress["a"].cost > 0
 
 
-def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(
+def test_resume_on_the_cluster_asks_only_what_failed(
         ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
-    n = 96
-    with MockServer(MockConfig(ttft_s=0.15, output_tokens=4)) as srv:
+    n = 20
+    with MockServer(MockConfig(fault_rate=1.0, fault_kinds=["500"],
+                               max_faults_per_request=100)) as srv:
         spec = write_models(tmp_path, srv.base_url, [
-            {"name": "m", "limits": {"concurrency": 3, "max_retries": 2}}])
+            {"name": "m", "limits": {"concurrency": 2, "max_retries": 0}}])
         model = load_config(spec).get("m")
         task = load_task(write_task(tmp_path, n))
         store = Store(pg_db)
-        box: dict[str, EvalOutcome | BaseException] = {}
-
-        def drive() -> None:
-            try:
-                box["out"] = run_eval(store, [model], [task], executor=RayExecutor(chunk=24))
-            except BaseException as exc:
-                box["out"] = exc
-
-        t = threading.Thread(target=drive)
-        t.start()
-        deadline = time.monotonic() + 60
-        while srv.stats()["completed"] < 12:  # both workers are mid-shard
-            assert time.monotonic() < deadline and t.is_alive(), box
-            time.sleep(0.05)
-        ray_cluster.kill_worker(0)
-        t.join(timeout=90)
-        stats = srv.stats()
-    try:
-        assert not t.is_alive(), "the run did not finish after the worker's loss"
-        out = box["out"]
-        assert isinstance(out, EvalOutcome), out
-        rows = store.runs.results([out.run_id])
-        ids = [r.sample_id for r in rows]
-        assert len(ids) == n and len(set(ids)) == n, "a sample was lost or stored twice"
-        assert all(r.status == "ok" for r in rows), {r.reason for r in rows}
-        assert out.status == "done"
-        # Every sample was answered; only those in flight on the dead worker were asked twice.
-        assert len(stats["completed_by_sample"]) == n
-        assert stats["completed"] - n <= 2 * 3
-    finally:
-        ray_cluster.add_worker()
+        first = run_eval(store, [model], [task], executor=RayExecutor(chunk=6))
+        assert {r.status for r in store.runs.results([first.run_id])} == {"error"}
+        srv.update(fault_rate=0.0)
+        before = srv.stats()["completed"]
+        again = run_eval(store, [model], [task], resume=first.run_id,
+                         executor=RayExecutor(chunk=6))
+        asked = srv.stats()["completed"] - before
+    rows = store.runs.results([again.run_id])
+    assert again.run_id == first.run_id and again.status == "done"
+    assert len(rows) == n and {r.status for r in rows} == {"ok"} and asked == n
 
 
 def test_eight_shards_together_stay_under_the_endpoints_rpm(
@@ -204,3 +184,44 @@ def test_sandboxed_checks_run_on_workers_with_every_limit(ray_cluster: Any) -> N
     # The workers isolate exactly as this machine does.
     local = ", ".join(sandbox_info().isolation)
     assert len(where) == 2 and all(w.endswith(local) for w in where), (where, local)
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(
+        ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
+    n = 96
+    with MockServer(MockConfig(ttft_s=0.15, output_tokens=4)) as srv:
+        spec = write_models(tmp_path, srv.base_url, [
+            {"name": "m", "limits": {"concurrency": 3, "max_retries": 2}}])
+        model = load_config(spec).get("m")
+        task = load_task(write_task(tmp_path, n))
+        store = Store(pg_db)
+        box: dict[str, EvalOutcome | BaseException] = {}
+
+        def drive() -> None:
+            try:
+                box["out"] = run_eval(store, [model], [task],
+                                      executor=RayExecutor(chunk=24, holder_timeout_s=3))
+            except BaseException as exc:
+                box["out"] = exc
+
+        t = threading.Thread(target=drive)
+        t.start()
+        deadline = time.monotonic() + 60
+        while srv.stats()["completed"] < 12:  # both workers are mid-shard
+            assert time.monotonic() < deadline and t.is_alive(), box
+            time.sleep(0.05)
+        ray_cluster.kill_worker(0)
+        t.join(timeout=90)
+        stats = srv.stats()
+    # Last in the module: the cluster goes on with one worker node.
+    assert not t.is_alive(), "the run did not finish after the worker's loss"
+    out = box["out"]
+    assert isinstance(out, EvalOutcome), out
+    rows = store.runs.results([out.run_id])
+    ids = [r.sample_id for r in rows]
+    assert len(ids) == n and len(set(ids)) == n, "a sample was lost or stored twice"
+    assert all(r.status == "ok" for r in rows), {r.reason for r in rows}
+    assert out.status == "done"
+    # Every sample was answered; only those in flight on the dead worker were asked twice.
+    assert len(stats["completed_by_sample"]) == n
+    assert stats["completed"] - n <= 2 * 3

@@ -36,8 +36,9 @@ def plan(
     seed: Annotated[int, typer.Option(help="Seed for --limit sampling.")] = 0,
     tokenizer: Annotated[str | None, typer.Option(help="Count prompt tokens with this "
                                                   "tokenizer (gguf:PATH, hf:DIR); default: "
-                                                  "the embedded model's vocabulary for it, "
-                                                  "the byte estimate for others.")] = None,
+                                                  "a GGUF model's own chat template and "
+                                                  "vocabulary, the byte estimate for others."
+                                                  )] = None,
     history: Annotated[bool, typer.Option(help="Expect answers as long as this model's "
                                           "stored answers to the same task.")] = True,
     simulate: Annotated[int, typer.Option(help="Also simulate this many models (0: off).")
@@ -52,7 +53,7 @@ def plan(
     from baimo.config import EMBEDDED, load_config
     from baimo.perf.tokenizer import load_tokenizer
     from baimo.runs.eval import resolve_models
-    from baimo.scale.plan import Counter, estimate
+    from baimo.scale.plan import GGUFChatPrompt, PromptCounter, TextPrompt, estimate
     from baimo.scale.plan import simulate as run_simulation
     from baimo.store.store import Store
     from baimo.tasks.registry import SuiteOptions, build_suite
@@ -67,14 +68,16 @@ def plan(
         built = build_suite(name, opts)
         suites[name] = [t.name for t in built]
         tasks.extend(built)
-    counters: dict[str, Counter] = {}
+    counters: dict[str, PromptCounter] = {}
     for m in models:
-        if tokenizer is not None or m.provider == EMBEDDED:
-            from baimo.models.registry import provider_kind
-
-            tok = load_tokenizer(tokenizer, provider_kind(m).weights(m))
+        if tokenizer is not None:
+            tok = load_tokenizer(tokenizer)
             if tok is not None:
-                counters[m.name] = tok
+                counters[m.name] = TextPrompt(tok)
+        elif m.provider == EMBEDDED:
+            from baimo.models.embedded import find_gguf
+
+            counters[m.name] = GGUFChatPrompt(str(find_gguf(m.gguf_path)))
     store = Store() if history else None
     result = estimate(models, tasks, counters=counters, store=store, suites=suites)
     sim = run_simulation(result, models, n_models=simulate, workers=workers, latency_s=latency,

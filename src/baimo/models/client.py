@@ -189,10 +189,13 @@ class ModelClient:
         Raises:
             CallFailed: The request could not be answered (see the module docstring).
         """
+        provider = await self.provider()
+        if watch is None:
+            return await self._call(lambda: provider.complete(messages, params),
+                                    self._budget(messages, params))
         from baimo.models.openai import OpenAIProvider
 
-        provider = await self.provider()
-        if watch is None or not isinstance(provider, OpenAIProvider):
+        if not isinstance(provider, OpenAIProvider):
             return await self._call(lambda: provider.complete(messages, params),
                                     self._budget(messages, params))
         http = provider

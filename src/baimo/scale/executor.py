@@ -32,7 +32,7 @@ from typing import Any
 from baimo.config import ModelConfig
 from baimo.errors import BaimoError, MissingDependency
 from baimo.runs.runner import EvalRunner, ModelProgress
-from baimo.scale.limiter import ClusterLimiter, endpoint_key, make_gate
+from baimo.scale.limiter import HOLDER_TIMEOUT_S, ClusterLimiter, endpoint_key, make_gate
 from baimo.scale.shards import DEFAULT_CHUNK, Shard, make_shards, select
 from baimo.store.records import LostRow
 from baimo.store.store import Store
@@ -88,10 +88,12 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
     worker and in a test. ``gates`` maps endpoint keys to gate actors (None: local limits).
     """
     store = Store(db_url)
+    made: list[ClusterLimiter] = []
 
     def limiter(c: ModelConfig, conc: int) -> ClusterLimiter:
         assert gates is not None
-        return ClusterLimiter(gates[endpoint_key(c)], conc)
+        made.append(ClusterLimiter(gates[endpoint_key(c)], conc))
+        return made[-1]
 
     try:
         runner = EvalRunner(store, run_id, [cfg], [select(tasks, shard)],
@@ -107,6 +109,8 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
         return ShardResult(shard.index, cfg.name, prog.retries, prog.failed_reason,
                            list(store.lost), node)
     finally:
+        for lim in made:
+            lim.close()
         store.close()
 
 
@@ -142,6 +146,8 @@ class RayExecutor:
             concurrency). The endpoint's own limit (``--concurrency`` or
             ``limits.concurrency``) holds for all shards together, in the gate.
         poll_s: How often the driver reads progress from the store.
+        holder_timeout_s: A worker silent this long is presumed dead and its admissions
+            to an endpoint are freed (see ``limiter``).
     """
 
     address: str | None = None
@@ -151,6 +157,7 @@ class RayExecutor:
     max_shards: int | None = None
     shard_concurrency: int | None = None
     poll_s: float = 0.5
+    holder_timeout_s: float = HOLDER_TIMEOUT_S
     results: list[ShardResult] = field(default_factory=list)
     gate_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -169,7 +176,8 @@ class RayExecutor:
         for cfg in models:
             key = endpoint_key(cfg)
             if key not in gates:
-                gates[key] = make_gate(cfg, concurrency or cfg.limits.concurrency)
+                gates[key] = make_gate(cfg, concurrency or cfg.limits.concurrency,
+                                       self.holder_timeout_s)
         by_name = {m.name: m for m in models}
         remote = ray.remote(run_shard).options(
             num_cpus=self.cpus_per_shard, max_retries=self.max_retries,

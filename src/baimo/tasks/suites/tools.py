@@ -54,12 +54,26 @@ import orjson
 from baimo.errors import DatasetError
 from baimo.models.client import Answer, CallFailed, ModelClient
 from baimo.tasks.outcome import decide
+from baimo.tasks.registry import Figure
 from baimo.tasks.scorers import scorer
 from baimo.tasks.suites.conversation import UNSUPPORTED, combine, unsupported_answer
 from baimo.tasks.types import ModelOutput, Sample, Score
 
-__all__ = ["CATEGORIES", "TOOLS", "Tool", "check_call", "check_calls", "load_tools",
-           "parse_prompt_calls", "run_tool", "tool_solver", "tool_support", "tools_scorer"]
+__all__ = [
+    "CATEGORIES",
+    "TOOLS",
+    "Tool",
+    "check_call",
+    "check_calls",
+    "headline_facts",
+    "headline_figures",
+    "load_tools",
+    "parse_prompt_calls",
+    "run_tool",
+    "tool_solver",
+    "tool_support",
+    "tools_scorer",
+]
 
 CATEGORIES = ("simple", "multiple", "parallel", "irrelevance", "multi_step")
 MAX_TURNS = 4
@@ -556,3 +570,25 @@ def tools_scorer(sample: Sample, output: ModelOutput) -> Score:
                       reason=None if _states(str(last), final) else
                       f"the final answer does not state {final:g}", **details)
     return decide(output, True, shown, method="ast", **details)
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def headline_figures(rows: Sequence[Mapping[str, Any]]) -> list[Figure]:
+    """Accuracy per BFCL category (rows the endpoint could not take are left out)."""
+    out = []
+    for cat in CATEGORIES:
+        graded = [r for r in rows if r["details"] and r["details"].get("category") == cat
+                  and r["status"] in ("ok", "wrong", "no-answer", "truncated")]
+        out.append(Figure(cat.replace("_", "-"), sum(r["status"] == "ok" for r in graded),
+                          len(graded)))
+    return out
+
+
+def headline_facts(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    unsupported = [r for r in rows if r["status"] == "unsupported"]
+    if unsupported:
+        return [("tool support", f"unsupported ({len(unsupported)} of {len(rows)} samples "
+                 "not scored): the endpoint rejects or ignores tools")]
+    return [("tool support", "yes")]
