@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from baimo.scores.profile import build_profile, task_dimensions
-from baimo.stats import bootstrap_mean, paired_bootstrap_diff, percentiles, wilson
 from baimo.scores.summary import summarize
+from baimo.stats import bootstrap_mean, paired_bootstrap_diff, percentiles, wilson
 from baimo.store.records import ResultRecord
 
 

@@ -11,7 +11,6 @@ import math
 from collections.abc import Hashable, Sequence
 from typing import Literal, cast
 
-
 Z95 = 1.959963984540054
 
 

@@ -20,9 +20,9 @@ import yaml
 
 from baimo.config import load_config
 from baimo.runs.eval import run_eval
+from baimo.runs.judging import stored_judgements
 from baimo.stats import wilson
 from baimo.store.store import Store
-from baimo.runs.judging import stored_judgements
 from baimo.tasks.judge_prompts import get_prompt
 from baimo.tasks.task import load_task
 from baimo.testing.mockserver import MockConfig, MockServer

@@ -56,8 +56,8 @@ def test_retry_after_beyond_the_maximum_fails_at_once() -> None:
                 client = ModelClient(c)
                 try:
                     await client.complete(MESSAGES, {})
-                except CallFailed as exc:
-                    return exc
+                except CallFailed as failed:
+                    return failed
                 finally:
                     await client.aclose()
                 raise AssertionError("no failure")

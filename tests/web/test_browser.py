@@ -145,7 +145,7 @@ def job_server(tmp_path_factory: pytest.TempPathFactory, mock: MockServer
     import yaml
 
     tmp = tmp_path_factory.mktemp("jobs")
-    with MockServer(MockConfig(ttft_s=0.6)) as slow:
+    with MockServer(MockConfig(ttft_s=2.0)) as slow:
         cfg = tmp / "jobs-models.yaml"
         cfg.write_text(yaml.safe_dump({"models": [
             {"name": "alpha", "provider": "openai-compatible", "base_url": mock.base_url,
@@ -191,7 +191,8 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
     assert run["run"]["status"] == "done" and run["total"] == 4
     page.screenshot(path=str(SHOTS / "jobs-done-en.png"), full_page=True)
 
-    # a slow job (one request at a time, 0.6 s each): cancel it once some samples are stored
+    # a slow job (one request at a time, 2 s each, 32 samples): cancel it once some samples
+    # are stored, long before it could finish even on a loaded machine
     page.select_option("select[name=models]", ["slow"])
     page.fill("input[name=limit]", "")
     page.click("#job-form button")

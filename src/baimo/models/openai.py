@@ -168,10 +168,7 @@ def _error_message(body: bytes, secrets: list[str]) -> str:
     try:
         obj = orjson.loads(body)
         err = obj.get("error", obj) if isinstance(obj, dict) else obj
-        if isinstance(err, dict):
-            text = str(err.get("message") or err)
-        else:
-            text = str(err)
+        text = str(err.get("message") or err) if isinstance(err, dict) else str(err)
     except orjson.JSONDecodeError:
         text = body.decode("utf-8", "replace")
     return clean_reason(text, secrets)

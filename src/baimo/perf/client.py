@@ -40,6 +40,7 @@ from typing import Any
 
 from baimo.config import Limits, ModelConfig
 from baimo.models.base import ProviderError, Timing
+from baimo.models.limits import TokenBucket
 from baimo.models.openai import OpenAIProvider, stamping_event_loop
 from baimo.perf.loads import (
     Arrival,
@@ -50,7 +51,6 @@ from baimo.perf.loads import (
     sleep_until,
 )
 from baimo.perf.workload import OutputControl, PromptSource, request_params
-from baimo.models.limits import TokenBucket
 
 _perf = time.perf_counter
 

@@ -21,7 +21,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -35,8 +34,8 @@ from typing import Any, Protocol
 import orjson
 
 from baimo.config import ModelConfig, default_embedded_model
-from baimo.models.registry import provider_kind
 from baimo.errors import BaimoError, ConfigError
+from baimo.models.registry import provider_kind
 from baimo.perf import metrics
 from baimo.perf.client import (
     UNLIMITED_POOL,

@@ -48,9 +48,9 @@ from typing import Any
 
 from baimo.advise.advisor import ModelMeasurements
 from baimo.config import Config, default_embedded_model
+from baimo.errors import BaimoError
 from baimo.models.registry import is_local
 from baimo.monitor.scorecard import StabilityMeasurement, stability_measurement
-from baimo.errors import BaimoError
 from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
 from baimo.scores.profile import build_profile, task_dimensions
 from baimo.scores.summary import GRADED_STATUSES

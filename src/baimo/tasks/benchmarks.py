@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 from baimo.errors import ConfigError, DatasetError, MissingDependency, NotFound
 from baimo.tasks.extract import Extraction, extract_choice, extract_number, numbers_equal
+from baimo.tasks.outcome import decide
 from baimo.tasks.scorers import scorer
 from baimo.tasks.templates import (
     LETTERS,
@@ -57,7 +58,6 @@ from baimo.tasks.templates import (
     get_template,
     render,
 )
-from baimo.tasks.outcome import decide
 from baimo.tasks.types import ModelOutput, Sample, Score
 
 Group = Literal["STEM", "Social Science", "Humanities", "Other"]

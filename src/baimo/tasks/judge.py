@@ -68,10 +68,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from baimo.config import Config, ModelConfig
-from baimo.errors import BaimoError, ConfigError, DatasetError, NotFound
+from baimo.errors import ConfigError, DatasetError
 from baimo.models.base import Provider
 from baimo.models.client import CallFailed, ModelClient, clients
-from baimo.stats import cohen_kappa, wilson
+from baimo.stats import cohen_kappa
 from baimo.tasks.judge_prompts import (
     Language,
     detect_language,
@@ -98,8 +98,8 @@ __all__ = [
     "parse_rating",
     "pick_language",
     "question_text",
-    "reference_text",
     "rate_answer",
+    "reference_text",
     "run_agreement",
 ]
 
