@@ -59,6 +59,8 @@ def test_sentinel_key_is_nowhere(tmp_path: Path, baimo_home: Path, db_url: str,
     # No fragment of 8 or more characters of the key anywhere: output, reports, every table,
     # and the raw database file with its write-ahead log.
     fragments = [SENTINEL_KEY[i:i + 8] for i in range(len(SENTINEL_KEY) - 7)]
+    # ("SENTINEL" is also part of the variable's name, which is printed by design.)
+    fragments = [f for f in fragments if f not in "SENTINEL_API_KEY"]
     reports = "".join(f.read_text() for f in tmp_path.glob("r.*"))
     for frag in fragments:
         assert frag not in text, frag

@@ -205,9 +205,15 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
             break
         assert time.monotonic() < deadline, prog
         time.sleep(0.3)
-    page.reload()
-    _ready(page)
-    page.click(f"#job-{slow['id']} button:has-text('Cancel')")
+    cancel = page.locator(f"#job-{slow['id']} button:has-text('Cancel')")
+    for _ in range(5):  # the page may have been served before the job's row had a run
+        page.reload()
+        _ready(page)
+        if cancel.count():
+            break
+        time.sleep(0.5)
+    assert cancel.count(), httpx.get(job_server.url + f"/api/v1/jobs/{slow['id']}").json()
+    cancel.click()
     _ready(page)
     _job_row(page, 60, ("interrupted",))
     final = httpx.get(job_server.url + f"/api/v1/jobs/{slow['id']}").json()

@@ -44,6 +44,7 @@ from baimo.tasks.extract import (
     parse_number,
 )
 from baimo.tasks.outcome import decide
+from baimo.tasks.scorers import references
 from baimo.tasks.types import AsyncScorer, ModelOutput, Sample, Score, Scorer
 
 __all__ = [
@@ -243,19 +244,10 @@ def _question(sample: Sample) -> str:
                        for m in sample.messages)
 
 
-def _references(sample: Sample) -> list[str]:
-    ref = sample.reference
-    if ref is None:
-        return []
-    if isinstance(ref, list | tuple):
-        return [str(r) for r in ref]
-    return [str(ref)]
-
-
 def _default_compare(kind: Kind, rel_tol: float, abs_tol: float
                      ) -> Callable[[Sample, Extraction], bool]:
     def compare(sample: Sample, ext: Extraction) -> bool:
-        refs = _references(sample)
+        refs = references(sample)
         if kind == "choice":
             return ext.value in {"".join(sorted(r.strip().upper())) for r in refs}
         return any(numbers_equal(ext.value or "", r, rel_tol=rel_tol, abs_tol=abs_tol)

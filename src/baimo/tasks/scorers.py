@@ -153,7 +153,8 @@ def _finish(sample: Sample, output: ModelOutput, correct: bool | None, extracted
     return decide(output, correct, extracted, method=method, **details)
 
 
-def _references(sample: Sample) -> list[str]:
+def references(sample: Sample) -> list[str]:
+    """The reference answers of a sample, as text (a list reference gives several)."""
     ref = sample.reference
     if ref is None:
         return []
@@ -190,7 +191,7 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
         text = output.text.strip()
         if not text:
             return _finish(sample, output, None, None, "exact")
-        refs = _references(sample)
+        refs = references(sample)
         if spec.case_sensitive:
             ok = text in refs
         else:
@@ -201,7 +202,7 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
         text = normalize_text(output.text)
         if not text:
             return _finish(sample, output, None, None, "normalized")
-        ok = text in {normalize_text(r) for r in _references(sample)}
+        ok = text in {normalize_text(r) for r in references(sample)}
         return _finish(sample, output, ok, text, "normalized")
 
     pattern = re.compile(spec.pattern or "", 0 if spec.case_sensitive else re.I)
@@ -209,12 +210,12 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
     def regex(sample: Sample, output: ModelOutput) -> Score:
         matches = list(pattern.finditer(output.text))
         if not matches:
-            refs = _references(sample)
+            refs = references(sample)
             # With a reference, no match means nothing was found; without one, it is wrong.
             return _finish(sample, output, None if refs else False, None, "regex")
         last = matches[-1]
         got = last.group(1) if last.groups() else last.group(0)
-        refs = _references(sample)
+        refs = references(sample)
         if not refs:
             return _finish(sample, output, True, got, "regex")
         ok = normalize_text(got) in {normalize_text(r) for r in refs}
@@ -225,7 +226,7 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
         ext = extract_number(output.text, finish_reason=output.finish_reason, question=question)
         if ext.number is None:
             return _finish(sample, output, None, None, ext.method, scorer="numeric")
-        refs = _references(sample)
+        refs = references(sample)
         ok = False
         for r in refs:
             # Compare the written forms so that "50%" matches both 50 and 0.5.
@@ -240,7 +241,7 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
         if not output.text.strip():
             return _finish(sample, output, None, None, "contains")
         hay = output.text if spec.case_sensitive else normalize_text(output.text)
-        refs = _references(sample)
+        refs = references(sample)
         hits = [r for r in refs
                 if (r if spec.case_sensitive else normalize_text(r)) in hay]
         return _finish(sample, output, bool(hits), hits[0] if hits else None, "contains")
@@ -271,7 +272,7 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
                              finish_reason=output.finish_reason)
         if ext.value is None:
             return _finish(sample, output, None, None, ext.method, scorer="choice")
-        refs = {"".join(sorted(r.strip().upper())) for r in _references(sample)}
+        refs = {"".join(sorted(r.strip().upper())) for r in references(sample)}
         return _finish(sample, output, ext.value in refs, ext.value, ext.method,
                        scorer="choice")
 
