@@ -595,9 +595,11 @@ def test_store_files_are_private_to_their_owner(monkeypatch: pytest.MonkeyPatch)
     from baimo.paths import baimo_home
     from baimo.store.store import Store
 
-    # Outside /tmp (which runs no longer see) and in a world-traversable parent, so that only
-    # the permissions under test stand between the program and the files.
-    parent = Path(tempfile.mkdtemp(prefix=".baimo-perm-test-", dir=Path.cwd()))
+    # Outside /tmp, /var/tmp, /dev/shm and /run (which runs no longer see) and under
+    # world-traversable parents (/, /var, /var/lib are 0755 on Debian; the checkout may live
+    # under /tmp or a 0700 home), so that only the permissions under test stand between the
+    # program and the files.
+    parent = Path(tempfile.mkdtemp(prefix=".baimo-perm-test-", dir="/var/lib"))
     try:
         parent.chmod(0o755)
         (parent / "db").mkdir(mode=0o755)
