@@ -20,6 +20,12 @@ from collections import deque
 _now = time.monotonic
 
 
+def rate_limit_pause(retry_after: float | None, attempt: int) -> float:
+    """How long an endpoint pauses after a 429: the server's ``Retry-After``, or a default
+    that doubles with each attempt up to a minute."""
+    return retry_after if retry_after is not None else min(60.0, 1.0 * 2 ** attempt)
+
+
 class TokenBucket:
     """A bucket refilled at ``rate`` per second, holding at most ``capacity``.
 
@@ -125,7 +131,7 @@ class EndpointLimiter:
     def on_rate_limit(self, retry_after: float | None, attempt: int) -> float:
         """Pause the endpoint and shrink concurrency. Returns the pause in seconds."""
         self.rate_limited += 1
-        pause = retry_after if retry_after is not None else min(60.0, 1.0 * 2 ** attempt)
+        pause = rate_limit_pause(retry_after, attempt)
         self.paused_until = max(self.paused_until, _now() + pause)
         self.limit = max(1, self.limit // 2)
         self.min_limit_seen = min(self.min_limit_seen, self.limit)

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from baimo.config import ModelConfig
-from baimo.models.limits import EndpointLimiter
+from baimo.models.limits import EndpointLimiter, rate_limit_pause
 
 __all__ = ["ClusterLimiter", "EndpointGate", "endpoint_key", "make_gate"]
 
@@ -193,7 +193,7 @@ class ClusterLimiter(EndpointLimiter):
         # The gate pauses every shard; this caller's own retry then waits in ``acquire``.
         self.rate_limited += 1
         self.gate.on_rate_limit.remote(retry_after, attempt)
-        return retry_after if retry_after is not None else min(60.0, 1.0 * 2 ** attempt)
+        return rate_limit_pause(retry_after, attempt)
 
 
 def _renew(limiter: weakref.ref[ClusterLimiter], gate: Any, holder: str,
