@@ -195,11 +195,18 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
     # are stored, long before it could finish even on a loaded machine
     page.select_option("select[name=models]", ["slow"])
     page.fill("input[name=limit]", "")
+    before = {j["id"] for j in httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"]}
     page.click("#job-form button")
     _ready(page)
     deadline = time.monotonic() + 120
-    while True:
-        slow = httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"][0]
+    while True:  # the new job (the form may still be on its way when this first asks)
+        new = [j for j in httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"]
+               if j["id"] not in before]
+        if not new:
+            assert time.monotonic() < deadline, "the slow job was never created"
+            time.sleep(0.3)
+            continue
+        slow = new[0]
         prog = httpx.get(job_server.url + f"/api/v1/jobs/{slow['id']}").json()["progress"]
         if prog["done"] >= 2:
             break
