@@ -193,6 +193,13 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
 
     # a slow job (one request at a time, 2 s each, 32 samples): cancel it once some samples
     # are stored, long before it could finish even on a loaded machine
+    # The page reloads itself shortly after a job ends; start from a fresh load so that
+    # reload cannot swallow the form being filled in below.
+    page.wait_for_timeout(1500)  # let that reload (300 ms after the end) happen first
+    page.goto(job_server.url + "/jobs")
+    _ready(page)
+    page.select_option("select[name=kind]", "eval")
+    page.select_option("select[name=suites]", ["demo"])
     page.select_option("select[name=models]", ["slow"])
     page.fill("input[name=limit]", "")
     before = {j["id"] for j in httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"]}
