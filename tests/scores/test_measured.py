@@ -144,9 +144,13 @@ def test_methodology_inputs_cover_every_key_model_selection_reads(built: Built,
                                                                    db: Store) -> None:
     ms = collect_measurements(db, [built.eval_id, built.perf_id], load_config(built.config))
     inputs = to_methodology_inputs(ms)
-    keys = measured_keys(load_methodology("model-selection"))
+    keys = measured_keys(load_methodology("model-selection"), required_only=True)
     for model in ("mock-a", "mock-b"):
         assert set(keys) <= set(inputs[model]), set(keys) - set(inputs[model])
+    # stability is optional: never monitored here, and no key the required ones lack
+    optional = set(measured_keys(load_methodology("model-selection"))) - set(keys)
+    assert optional == {"monitor:uptime", "monitor:ttft_cv"}
+    assert not optional & set(inputs["mock-a"])
     # the methodology's "coding" is the suites' "code"
     assert "dimension:code" in inputs["mock-a"]
     assert inputs["mock-a"]["perf:ttft_p95"] == ms["mock-a"].ttft_p95_s

@@ -187,7 +187,11 @@ def test_model_selection_uses_measurements_and_seed_priorities() -> None:
     for _, ind in ms.leaves():
         assert isinstance(ind.source, MeasuredSource)
     kinds = {ind.source.kind for _, ind in ms.leaves() if isinstance(ind.source, MeasuredSource)}
-    assert kinds == {"dimension", "suite", "perf", "price"}
+    assert kinds == {"dimension", "suite", "perf", "price", "monitor"}
+    # only the monitor's stability is optional: every other measurement is required
+    required = {ind.source.kind for _, ind in ms.required_leaves()
+                if isinstance(ind.source, MeasuredSource)}
+    assert required == {"dimension", "suite", "perf", "price"}
     # seed 004: 高可靠+高复杂 capability > speed > cost; 高可靠+低复杂 cost > speed > capability;
     # 低可靠+低复杂 capability > cost > speed; 低可靠+高复杂 capability > speed > cost.
     orders = {
@@ -613,7 +617,7 @@ def test_sub_indicators_aggregate_their_children() -> None:
     rows = []
     for k, ent in enumerate(["V1", "V2", "V3"]):
         rows += [(ent, "released_general_model", "true"), (ent, "filed_beian", "true")]
-        for _, leaf in eo.leaves():
+        for _, leaf in eo.required_leaves():  # the optional measured stability is left out
             assert isinstance(leaf.source, ManualSource)
             value = {"caict_trusted_ai": 3 + k, "miit_conformance": k % 2}.get(leaf.id, 10 * k)
             rows.append((ent, leaf.source.manual, str(value)))

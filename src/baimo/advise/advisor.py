@@ -61,6 +61,11 @@ CRITERION_METRICS: dict[str, tuple[str, ...]] = {
 }
 """The measurements each criterion is computed from."""
 
+STABILITY_SHARES: dict[str, float] = {"uptime": 0.5, "ttft_cv": 0.5}
+"""How ``stability`` mixes its two normalised metrics: equally, as nothing says one matters
+more. The ``stability`` indicators of the methodologies (``model-selection``,
+``eo-five-forces-2024``) use the same shares and directions; a test holds them together."""
+
 HIGHER_IS_BETTER: dict[str, bool] = {
     "capability": True, "safety": True, "output_tps": True,
     "ttft_p95_s": False, "blended_price_per_1m": False,
@@ -571,7 +576,8 @@ def advise(models: Iterable[ModelMeasurements], profile: Profile) -> Advice:
                 crit_scores[crit] = (s * norm["ttft_p95_s"][m.name]
                                      + (1 - s) * norm["output_tps"][m.name])
             elif crit == "stability":
-                crit_scores[crit] = 0.5 * norm["uptime"][m.name] + 0.5 * norm["ttft_cv"][m.name]
+                crit_scores[crit] = sum(share * norm[metric][m.name]
+                                        for metric, share in STABILITY_SHARES.items())
             else:
                 crit_scores[crit] = norm[CRITERION_METRICS[crit][0]][m.name]
         score = sum(weights[c] * crit_scores[c] for c in active)
@@ -728,6 +734,7 @@ def format_measurements(values: Mapping[str, float | str], currency: str | None,
 
 __all__ = [
     "CRITERIA",
+    "STABILITY_SHARES",
     "Advice",
     "Constraints",
     "CriteriaSpec",

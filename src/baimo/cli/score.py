@@ -35,6 +35,7 @@ from baimo.scores.fitweights import FitResult, fit_table
 from baimo.scores.methodology import (
     FactsTable,
     Indicator,
+    MeasuredSource,
     Method,
     Methodology,
     ScoreResult,
@@ -90,6 +91,11 @@ ReportOpt = Annotated[Path | None, typer.Option(
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 StoreOpt = Annotated[bool, typer.Option(
     "--store/--no-store", help="Append the result to the store's score_results table.")]
+MonitorVendorsOpt = Annotated[bool, typer.Option(
+    "--monitor-vendors", help="Add each vendor's measured stability (monitor:uptime, "
+                              "monitor:ttft_cv) from baimo monitor's probes of its endpoints "
+                              "over the last 72 h; a vendor's endpoints are the models-file "
+                              "entries whose `vendor:` is the entity's name.")]
 
 
 def _console() -> Console:
@@ -123,7 +129,7 @@ def _run(
     topsis_normalisation: str, scenario: str | None, json_out: Path | None, sensitivity: bool,
     level: str, draws: int, seed: int, concentration: float, uniform: bool,
     runs: list[str] | None = None, latest: bool = False, config: Path | None = None,
-    report: Path | None = None, store_result: bool = True,
+    report: Path | None = None, store_result: bool = True, monitor_vendors: bool = False,
 ) -> None:
     if method not in ("weighted-sum", "topsis"):
         raise typer.BadParameter("use weighted-sum or topsis", param_hint="--method")
@@ -137,11 +143,12 @@ def _run(
     from_store = bool(run_refs) or latest
     store: Any = None
     collected: dict[str, Any] = {}
+    vendor_lines: list[str] = []
     try:
         m = load_methodology(methodology)
         facts = FactsTable.load(inputs) if inputs is not None else FactsTable.empty()
         meas = _load_measured(measured) if measured is not None else None
-        if from_store or store_result:
+        if from_store or store_result or monitor_vendors:
             from baimo.store.store import Store
 
             store = Store()
@@ -156,6 +163,8 @@ def _run(
             for entity, values in (meas or {}).items():
                 merged.setdefault(entity, {}).update(values)
             meas = merged
+        if monitor_vendors:
+            meas, vendor_lines = _vendor_stability(store, load_config(config), facts, meas)
         opts = SensitivityOptions(
             level="dimensions" if level == "dimensions" else "indicators", draws=draws,
             seed=seed, concentration=None if uniform or concentration == 0 else concentration,
@@ -198,6 +207,8 @@ def _run(
                            + (f"runs {', '.join(run_refs)}" if run_refs else
                               "the latest eval and perf runs of each model")), highlight=False)
     _print_result(console, m, result)
+    for line in vendor_lines:
+        console.print(safe(line), highlight=False)
     if collected:
         _print_missing_reasons(console, m, result, collected)
     if json_out is not None:
@@ -208,14 +219,58 @@ def _run(
         console.print(f"Report: {safe(report.resolve())}", highlight=False)
 
 
+def _vendor_stability(store: Any, config: Any, facts: FactsTable,
+                      meas: dict[str, dict[str, float]] | None
+                      ) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Merge each entity's vendor stability (``--monitor-vendors``) into the measurements,
+    with one line per entity saying what was found, so a vendor scored without it is explained.
+    """
+    from baimo.scores.measured import collect_vendor_stability, stability_inputs
+
+    found = collect_vendor_stability(config, store)
+    merged = {k: dict(v) for k, v in (meas or {}).items()}
+    entities = list(dict.fromkeys([*facts.entities(), *merged]))
+    lines = ["Vendor stability from baimo monitor (last 72 h, endpoints by the models file's "
+             "`vendor:`):"]
+    for ent in entities:
+        if ent not in found:
+            lines.append(f"  {ent}: no endpoint in the models file has `vendor: {ent}`")
+            continue
+        stab = found[ent]
+        if stab is None:
+            lines.append(f"  {ent}: none of its endpoints was probed in the last 72 h (run: "
+                         f"baimo monitor once)")
+            continue
+        merged.setdefault(ent, {}).update(stability_inputs(stab))
+        cv = "no TTFT CV (fewer than two TTFTs)" if stab.ttft_cv is None else \
+            f"mean TTFT CV {stab.ttft_cv:.3g}"
+        lines.append(f"  {ent}: uptime {stab.uptime:.2%} over {stab.requests} probes, {cv} "
+                     f"({len(stab.endpoints)} endpoint(s): {', '.join(stab.endpoints)})")
+    return merged, lines
+
+
 def _print_missing_reasons(console: Console, m: Methodology, r: ScoreResult,
                            collected: dict[str, Any]) -> None:
-    """For models the methodology could not score, why each measurement is missing."""
-    from baimo.scores.measured import explain_missing, measured_keys
+    """For models the methodology could not score, why each required measurement is missing;
+    for models scored without an optional indicator, why its measurements are missing."""
+    from baimo.scores.measured import explain_missing
 
-    keys = measured_keys(m)
+    def keys_under(ind: Indicator) -> list[str]:
+        if ind.is_leaf:
+            return [ind.source.measured] if isinstance(ind.source, MeasuredSource) else []
+        return [k for sub in ind.sub_indicators for k in keys_under(sub)]
+
+    required = [ind.source.measured for _, ind in m.required_leaves()
+                if isinstance(ind.source, MeasuredSource)]
+    required += [g.measured for g in m.gates if g.measured is not None]
+    asked = {e: list(dict.fromkeys(required)) for e in r.incomplete}
+    indicators = m.indicators()
+    for s in r.scores:
+        if s.scored_without:
+            asked[s.entity] = list(dict.fromkeys(
+                k for iid in s.scored_without for k in keys_under(indicators[iid])))
     lines = []
-    for entity in r.incomplete:
+    for entity, keys in asked.items():
         ms = collected.get(entity)
         if ms is None:
             continue
@@ -256,6 +311,7 @@ def score(
     config: ConfigOpt = None,
     report: ReportOpt = None,
     store_result: StoreOpt = True,
+    monitor_vendors: MonitorVendorsOpt = False,
 ) -> None:
     """Score entities with a methodology (same as ``baimo score run``)."""
     if ctx.invoked_subcommand is not None:
@@ -265,7 +321,7 @@ def score(
         raise typer.Exit(0)
     _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
          sensitivity, level, draws, seed, concentration, uniform, runs, latest, config, report,
-         store_result)
+         store_result, monitor_vendors)
 
 
 @app.command("run")
@@ -289,11 +345,12 @@ def run(
     config: ConfigOpt = None,
     report: ReportOpt = None,
     store_result: StoreOpt = True,
+    monitor_vendors: MonitorVendorsOpt = False,
 ) -> None:
     """Gates, per-dimension and overall scores and ranks (optionally with sensitivity)."""
     _run(methodology, inputs, measured, method, topsis_normalisation, scenario, json_out,
          sensitivity, level, draws, seed, concentration, uniform, runs, latest, config, report,
-         store_result)
+         store_result, monitor_vendors)
 
 
 @app.command("methodologies")
@@ -309,6 +366,8 @@ def methodologies(as_json: JsonFlag = False) -> None:
 def _indicator_node(parent: Tree, ind: Indicator, weights: dict[str, float]) -> None:
     written = "" if ind.weight is None else f" [dim]({ind.weight})[/]"
     label = f"[bold]{safe(ind.name)}[/] {safe(ind.id)} — {weights[ind.id]:.2%}{written}"
+    if ind.optional:
+        label += " [italic]optional: when missing, scored without it, siblings renormalised[/]"
     if ind.is_leaf:
         src = ind.source.describe() if ind.source is not None else "?"
         label += safe(f"  {ind.direction}, "
@@ -461,7 +520,8 @@ def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
                     console.print(safe(f"  {e}: {reason}"), highlight=False)
 
     if r.scores:
-        st = Table(title="Scores")
+        st = Table(title="Scores", caption="* scored without an optional indicator (below)"
+                   if any(s.scored_without for s in r.scores) else None)
         if r.combine_mode == "weighted":
             st.add_column("rank", justify="right")
         st.add_column("entity")
@@ -471,17 +531,34 @@ def _print_result(console: Console, m: Methodology, r: ScoreResult) -> None:
             st.add_column("overall", justify="right")
         for s in r.scores:
             row = [] if r.combine_mode != "weighted" else [str(s.rank)]
-            row.append(s.entity)
+            row.append(s.entity + (" *" if s.scored_without else ""))
             row += [f"{_fmt(s.dimensions[d.id])} (#{s.dimension_ranks[d.id]})"
                     for d in m.dimensions]
             if r.combine_mode == "weighted":
                 row.append(_fmt(s.overall))
             add_row(st, *row)
         console.print(st)
+    _print_scored_without(console, r)
     for note in r.notes:
         console.print(safe(f"Note: {note}"), highlight=False)
     if r.sensitivity is not None:
         _print_sensitivity(console, r)
+
+
+def _print_scored_without(console: Console, r: ScoreResult) -> None:
+    """Entities scored without an optional indicator: which, why, and the weights applied."""
+    rows = [s for s in r.scores if s.scored_without]
+    if not rows:
+        return
+    console.print("[bold]Scored without optional indicators[/] (the weights of the others are "
+                  "renormalised within their parent):")
+    for s in rows:
+        for iid, why in s.scored_without.items():
+            console.print(safe(f"  {s.entity}: without {iid} ({r.indicator_names.get(iid, iid)})"
+                               f": {why}"), highlight=False)
+        for group, ws in s.weights_used.items():
+            console.print(safe(f"    weights used in {group}: " + ", ".join(
+                f"{k} {v:.2%}" for k, v in ws.items())), highlight=False)
 
 
 def _print_sensitivity(console: Console, r: ScoreResult) -> None:

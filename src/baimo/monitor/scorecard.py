@@ -29,7 +29,7 @@ from baimo.monitor.stability import stability
 from baimo.store.monitor import MonitorRepository
 
 __all__ = ["BLEND_INPUT_SHARE", "StabilityMeasurement", "endpoint_status", "latest_checks",
-           "stability_measurement", "vendor_scorecard"]
+           "stability_measurement", "vendor_scorecard", "vendor_stability"]
 
 BLEND_INPUT_SHARE = 0.75
 """3 input tokens per output token, as ``baimo.scores.measured`` blends prices."""
@@ -139,9 +139,27 @@ class StabilityMeasurement:
     requests: int
     window_s: float
     until: float
+    endpoints: tuple[str, ...] = ()
+    """The endpoints pooled (``vendor_stability``); empty for one endpoint."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _endpoint_stability(repo: MonitorRepository, model_name: str, end: float, window_s: float,
+                        headline_size: int) -> tuple[int, int, float | None, int | None]:
+    """(availability probes, successful ones, TTFT CV, the size it is at) of one endpoint.
+
+    The CV is at ``headline_size`` when probed at that size, else at the size with the most
+    successful TTFTs."""
+    probes = repo.probes(model_name, since=end - window_s, until=end)
+    st = stability(probes, end=end, window_s=window_s)
+    sizes = st["by_size"]
+    size = headline_size if str(headline_size) in sizes else (
+        max(sizes, key=lambda k: sizes[k]["ttft_s"]["n"], default=None))
+    cv = sizes[str(size)]["ttft_s"]["cv"] if size is not None else None
+    return (int(st["requests"]), int(st["ok"]), cv,
+            int(size) if size is not None else None)
 
 
 def stability_measurement(engine: sa.Engine, model_name: str, *, now: float | None = None,
@@ -149,18 +167,49 @@ def stability_measurement(engine: sa.Engine, model_name: str, *, now: float | No
                           ) -> StabilityMeasurement | None:
     """The endpoint's uptime and TTFT CV over the trailing window; None without probes."""
     end = time.time() if now is None else now
-    repo = MonitorRepository(engine)
-    probes = repo.probes(model_name, since=end - window_s, until=end)
-    st = stability(probes, end=end, window_s=window_s)
-    if not st["requests"]:
+    n, ok, cv, size = _endpoint_stability(MonitorRepository(engine), model_name, end, window_s,
+                                          headline_size)
+    if not n:
         return None
-    sizes = st["by_size"]
-    size = headline_size if str(headline_size) in sizes else (
-        max(sizes, key=lambda k: sizes[k]["ttft_s"]["n"], default=None))
-    cv = sizes[str(size)]["ttft_s"]["cv"] if size is not None else None
-    return StabilityMeasurement(uptime=float(st["uptime"]), ttft_cv=cv,
-                                size=int(size) if size is not None else None,
-                                requests=int(st["requests"]), window_s=window_s, until=end)
+    return StabilityMeasurement(uptime=ok / n, ttft_cv=cv, size=size, requests=n,
+                                window_s=window_s, until=end)
+
+
+def vendor_stability(engine: sa.Engine, endpoints: Sequence[str], *, now: float | None = None,
+                     window_s: float = 72 * 3600.0, headline_size: int = 1000
+                     ) -> StabilityMeasurement | None:
+    """One vendor's stability from all its monitored endpoints; None when none was probed.
+
+    Uptime is pooled (successful availability probes of all the endpoints / all their
+    availability probes): the share of the vendor's requests that succeeded, so an endpoint
+    probed more often counts for more. TTFT CV is the mean of the endpoints' own CVs: a CV is
+    free of the endpoint's latency level, so averaging compares how much each vendor's service
+    fluctuates, whereas a CV of the pooled TTFTs would mostly measure how different the models'
+    speeds are. ``size`` is set when every endpoint's CV is at the same prompt size.
+    """
+    end = time.time() if now is None else now
+    repo = MonitorRepository(engine)
+    total = ok_total = 0
+    cvs: list[float] = []
+    sizes: set[int | None] = set()
+    probed: list[str] = []
+    for name in endpoints:
+        n, ok, cv, size = _endpoint_stability(repo, name, end, window_s, headline_size)
+        if not n:
+            continue
+        probed.append(name)
+        total += n
+        ok_total += ok
+        if cv is not None:
+            cvs.append(cv)
+            sizes.add(size)
+    if not total:
+        return None
+    return StabilityMeasurement(uptime=ok_total / total,
+                                ttft_cv=sum(cvs) / len(cvs) if cvs else None,
+                                size=next(iter(sizes)) if len(sizes) == 1 else None,
+                                requests=total, window_s=window_s, until=end,
+                                endpoints=tuple(probed))
 
 
 def time_series(repo: MonitorRepository, name: str, start: float, end: float,

@@ -1023,7 +1023,8 @@ def score_report(result: ScoreResult, methodology: Methodology,
             head.append("overall")
         rows: list[list[Any]] = []
         for s in result.scores:
-            row: list[Any] = [s.rank if s.rank is not None else "—", s.entity]
+            row: list[Any] = [s.rank if s.rank is not None else "—",
+                              s.entity + (" *" if s.scored_without else "")]
             row += [f"{s.dimensions[d]:.3f} (#{s.dimension_ranks[d]})" for d in dims]
             if result.combine_mode == "weighted":
                 row.append(Raw(f"<b>{_fmt_num(s.overall, '{:.3f}')}</b>"))
@@ -1031,7 +1032,9 @@ def score_report(result: ScoreResult, methodology: Methodology,
         dw = result.weights.get("dimensions") or {}
         wtxt = ", ".join(f"{names[k]} {v:.1%}" for k, v in dw.items())
         body = table(head, rows, numeric_from=2) + (
-            f'<p class="note">Dimension weights: {esc(wtxt)}.</p>' if wtxt else "")
+            f'<p class="note">Dimension weights: {esc(wtxt)}.</p>' if wtxt else "") + (
+            '<p class="note">* scored without an optional indicator; see "Scored without '
+            'optional indicators".</p>' if any(s.scored_without for s in result.scores) else "")
         if result.combine_mode == "weighted" and len(result.scores) >= 1:
             bars = {
                 "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
@@ -1081,6 +1084,29 @@ def score_report(result: ScoreResult, methodology: Methodology,
             rows.append(cells)
         report.section("Entry gates", table(["entity", *[g.name for g in m.gates]], rows,
                                             numeric_from=99))
+    without = [s for s in result.scores if s.scored_without]
+    if without:
+        rows = []
+        for s in without:
+            ms = (measurements or {}).get(s.entity)
+            used = "; ".join(f"{g}: " + ", ".join(f"{k} {v:.1%}" for k, v in ws.items())
+                             for g, ws in s.weights_used.items())
+            for iid, why in s.scored_without.items():
+                extra = ""
+                if ms is not None and "no measured value '" in why:
+                    from baimo.scores.measured import explain_missing
+
+                    key = why.split("no measured value '", 1)[1].split("'", 1)[0]
+                    extra = explain_missing(ms, key)
+                rows.append([s.entity, f"{result.indicator_names.get(iid, iid)} ({iid})", why,
+                             used, extra])
+        report.section("Scored without optional indicators",
+                       '<p class="note">These entities lack a value for an optional indicator. '
+                       "Each was scored on the indicators it has, with their weights "
+                       "renormalised to sum to 1 within the parent (the weights used are "
+                       "shown), so its score rests on less evidence than the others'.</p>"
+                       + table(["entity", "indicator", "why", "weights used", "how to fill "
+                                "the gap"], rows, numeric_from=9))
     left = [(e, "excluded by a gate", r) for e, rs in result.excluded.items() for r in rs]
     left += [(e, "incomplete", r) for e, rs in result.incomplete.items() for r in rs]
     if left:

@@ -50,7 +50,11 @@ from baimo.advise.advisor import ModelMeasurements
 from baimo.config import Config, default_embedded_model
 from baimo.errors import BaimoError
 from baimo.models.registry import is_local
-from baimo.monitor.scorecard import StabilityMeasurement, stability_measurement
+from baimo.monitor.scorecard import (
+    StabilityMeasurement,
+    stability_measurement,
+    vendor_stability,
+)
 from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
 from baimo.scores.profile import build_profile, task_dimensions
 from baimo.scores.summary import GRADED_STATUSES
@@ -64,11 +68,13 @@ __all__ = [
     "PerfMeasurement",
     "StoredScore",
     "collect_measurements",
+    "collect_vendor_stability",
     "explain_missing",
     "get_score",
     "list_scores",
     "measured_keys",
     "save_score",
+    "stability_inputs",
     "to_methodology_inputs",
     "to_model_measurements",
 ]
@@ -592,12 +598,33 @@ def to_methodology_inputs(measurements: Mapping[str, Measurements]
             vals["price:blended_per_1m"] = blended
         if m.context_window is not None:
             vals["price:context_window"] = float(m.context_window)
-        if m.stability is not None:
-            vals["monitor:uptime"] = m.stability.uptime
-            if m.stability.ttft_cv is not None:
-                vals["monitor:ttft_cv"] = m.stability.ttft_cv
+        vals.update(stability_inputs(m.stability))
         out[name] = {k: v for k, v in vals.items() if _finite(v)}
     return out
+
+
+def stability_inputs(stab: StabilityMeasurement | None) -> dict[str, float]:
+    """``monitor:uptime`` and ``monitor:ttft_cv`` of a stability measurement (the keys a
+    methodology's stability indicators read); a value not measured is absent."""
+    if stab is None:
+        return {}
+    out = {"monitor:uptime": stab.uptime}
+    if stab.ttft_cv is not None:
+        out["monitor:ttft_cv"] = stab.ttft_cv
+    return {k: v for k, v in out.items() if _finite(v)}
+
+
+def collect_vendor_stability(config: Config, store: Store, *, now: float | None = None
+                             ) -> dict[str, StabilityMeasurement | None]:
+    """Each vendor named in the models file (``vendor:``) → the monitor's stability of its
+    endpoints over the last 72 h (``baimo.monitor.scorecard.vendor_stability``), or None when
+    none of them was probed. For vendor methodologies whose entities are vendors."""
+    endpoints: dict[str, list[str]] = defaultdict(list)
+    for mc in config.models.values():
+        if mc.vendor:
+            endpoints[mc.vendor].append(mc.name)
+    return {vendor: vendor_stability(store.engine, names, now=now)
+            for vendor, names in endpoints.items()}
 
 
 def to_model_measurements(measurements: Mapping[str, Measurements]) -> list[ModelMeasurements]:
@@ -757,9 +784,11 @@ def get_score(store: Store, score_id: str) -> StoredScore:
     return _stored(store.scores.get(score_id))
 
 
-def measured_keys(methodology: Methodology) -> list[str]:
-    """Every ``kind:name`` key a methodology reads from measurements (indicators and gates)."""
-    keys = [ind.source.measured for _, ind in methodology.leaves()
-            if isinstance(ind.source, MeasuredSource)]
+def measured_keys(methodology: Methodology, *, required_only: bool = False) -> list[str]:
+    """Every ``kind:name`` key a methodology reads from measurements (indicators and gates);
+    with ``required_only``, without those of optional indicators (which a model may lack and
+    still be scored)."""
+    leaves = methodology.required_leaves() if required_only else methodology.leaves()
+    keys = [ind.source.measured for _, ind in leaves if isinstance(ind.source, MeasuredSource)]
     keys += [g.measured for g in methodology.gates if g.measured is not None]
     return list(dict.fromkeys(keys))

@@ -9,7 +9,9 @@ questioned:
 * **dimensions → indicators → optional sub-indicators**, each with a weight inside its parent,
   a direction (benefit or cost), a normalisation and a source: a *manual* fact from a CSV
   (``entity, indicator, value, source, as_of``) or a *measured* value from baimo's own runs
-  (``suite:ifeval``, ``dimension:reasoning``, ``perf:ttft_p95``, ``price:output_per_1m``);
+  (``suite:ifeval``, ``dimension:reasoning``, ``perf:ttft_p95``, ``price:output_per_1m``,
+  ``monitor:uptime``); an indicator marked ``optional`` may be missing for an entity, which is
+  then scored on the rest with the weights renormalised within the parent and told so;
 * **combine** — how dimensions make an overall score: a weighted sum with per-dimension
   weights (optionally named scenarios of alternative weights), or dimensions reported
   separately, as on a two-axis quadrant.
@@ -225,6 +227,12 @@ class Indicator(_Strict):
             (e.g. Frost & Sullivan's second-level indicators).
         weighting: How ``sub_indicators`` are weighted.
         sub_indicators: Optional children; the indicator's value is their weighted sum.
+        optional: An entity without a value for this indicator is still scored, on the
+            indicator's siblings with their weights renormalised to sum to 1 within the parent,
+            and the result names what it was scored without (see ``score_methodology``). For
+            measurements that only some entities can have (``monitor:*`` needs
+            ``baimo monitor`` probes); everything else stays required, so a gap in it still
+            leaves the entity out as incomplete.
     """
 
     id: str = Field(pattern=ID_PATTERN)
@@ -238,6 +246,7 @@ class Indicator(_Strict):
     criteria: list[str] = Field(default_factory=list)
     weighting: Weighting = "stated"
     sub_indicators: list[Indicator] = Field(default_factory=list)
+    optional: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -434,6 +443,24 @@ class Methodology(_Strict):
         out: list[tuple[Dimension, Indicator]] = []
 
         def walk(dim: Dimension, ind: Indicator) -> None:
+            if ind.is_leaf:
+                out.append((dim, ind))
+            for sub in ind.sub_indicators:
+                walk(dim, sub)
+
+        for dim in self.dimensions:
+            for ind in dim.indicators:
+                walk(dim, ind)
+        return out
+
+    def required_leaves(self) -> list[tuple[Dimension, Indicator]]:
+        """Leaves an entity must have a value for to be scored: those with no optional
+        indicator on their path (themselves included)."""
+        out: list[tuple[Dimension, Indicator]] = []
+
+        def walk(dim: Dimension, ind: Indicator) -> None:
+            if ind.optional:
+                return
             if ind.is_leaf:
                 out.append((dim, ind))
             for sub in ind.sub_indicators:
@@ -671,6 +698,11 @@ def _semantic_problems(m: Methodology) -> list[tuple[tuple[str | int, ...], str]
                 problems.append(((*path, "direction"), "set direction on the sub_indicators; "
                                  "their normalised values are already higher-is-better."))
             check((*path, "sub_indicators"), ind.sub_weights)
+            if all(sub.optional for sub in ind.sub_indicators):
+                problems.append(((*path, "sub_indicators"), f"every sub-indicator of "
+                                 f"'{ind.id}' is optional, so it could have no value at all. "
+                                 f"Make at least one of them required (remove `optional`), or "
+                                 f"mark '{ind.id}' itself optional."))
             for k, sub in enumerate(ind.sub_indicators):
                 walk(sub, (*path, "sub_indicators", k))
 
@@ -681,6 +713,11 @@ def _semantic_problems(m: Methodology) -> list[tuple[tuple[str | int, ...], str]
                                              f"be unique."))
         seen_dims.add(dim.id)
         check((*dpath, "indicators"), dim.indicator_weights)
+        if all(ind.optional for ind in dim.indicators):
+            problems.append(((*dpath, "indicators"), f"every indicator of dimension "
+                             f"'{dim.id}' is optional, so an entity could have no score on it "
+                             f"and the overall scores would no longer be comparable. Make at "
+                             f"least one of them required (remove `optional`)."))
         for k, ind in enumerate(dim.indicators):
             walk(ind, (*dpath, "indicators", k))
 
@@ -1013,7 +1050,15 @@ class IndicatorScore:
 
 @dataclass(frozen=True)
 class EntityScore:
-    """One scored entity."""
+    """One scored entity.
+
+    Attributes:
+        scored_without: Optional indicators this entity was scored without, each with the
+            reason (the value it lacks); empty when it was scored on every indicator.
+        weights_used: For each parent (``dimension:ID`` or ``indicator:ID``) whose weights
+            were renormalised for this entity because of ``scored_without``, the weights
+            actually applied to the children it has; empty when none were.
+    """
 
     entity: str
     rank: int | None
@@ -1021,13 +1066,17 @@ class EntityScore:
     dimensions: dict[str, float]
     dimension_ranks: dict[str, int]
     indicators: dict[str, IndicatorScore]
+    scored_without: dict[str, str] = field(default_factory=dict)
+    weights_used: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable view."""
         return {"entity": self.entity, "rank": self.rank, "overall": self.overall,
                 "dimensions": dict(self.dimensions),
                 "dimension_ranks": dict(self.dimension_ranks),
-                "indicators": {k: v.to_dict() for k, v in self.indicators.items()}}
+                "indicators": {k: v.to_dict() for k, v in self.indicators.items()},
+                "scored_without": dict(self.scored_without),
+                "weights_used": {k: dict(v) for k, v in self.weights_used.items()}}
 
 
 @dataclass(frozen=True)
@@ -1191,6 +1240,157 @@ def _global_weights(
     return np.array([dim_weights[inner[i][0]] * inner[i][1] for i in leaf_ids], dtype=np.float64)
 
 
+# --- optional indicators
+#
+# An optional indicator an entity has no value for is left out of *that entity's* score, and
+# the weights of the siblings it has are renormalised to sum to 1 within the parent (the
+# dimension, or the indicator with sub-indicators). This is the usual treatment of a missing
+# criterion in a weighted sum: the entity is judged on what was measured, in the proportions
+# the methodology gives those criteria, rather than being given an invented value (a 0 would
+# punish it for not being measured; a mean would credit it with a measurement it never had).
+# It does make scores rest on different evidence, so each entity lists what it was scored
+# without and the weights applied instead. Every dimension and every parent keeps at least one
+# required child (checked when the file is loaded), so no score is ever left without evidence.
+# An indicator no entity has is left out of the run altogether, which makes a methodology with
+# an unmeasured optional indicator score exactly as it would without that indicator.
+
+
+def _presence(m: Methodology, have: Mapping[str, float], why: Mapping[str, str]
+              ) -> tuple[set[str], dict[str, str]]:
+    """Which indicators one entity has a value for, and the optional ones it lacks (why).
+
+    A leaf is present with a value; a parent when all its required children are. An optional
+    indicator nested in a missing one is not listed separately (the outer one is).
+    """
+    present: set[str] = set()
+    dropped: dict[str, str] = {}
+
+    def walk(ind: Indicator) -> tuple[bool, list[str], dict[str, str], set[str]]:
+        if ind.is_leaf:
+            ok = ind.id in have
+            return ok, ([] if ok else [why[ind.id]]), {}, ({ind.id} if ok else set())
+        ok, reasons, drops, pres = True, [], {}, set()
+        for sub in ind.sub_indicators:
+            s_ok, s_why, s_drops, s_pres = walk(sub)
+            if s_ok:
+                drops.update(s_drops)
+                pres |= s_pres
+            elif sub.optional:
+                drops[sub.id] = "; ".join(s_why)
+            else:
+                ok = False
+                reasons += s_why
+        if ok:
+            pres.add(ind.id)
+        return ok, reasons, drops, pres
+
+    for dim in m.dimensions:
+        for ind in dim.indicators:
+            ok, reasons, drops, pres = walk(ind)
+            if ok:
+                dropped.update(drops)
+                present |= pres
+            else:  # a missing required indicator made the entity incomplete before this
+                assert ind.optional, ind.id
+                dropped[ind.id] = "; ".join(reasons)
+    return present, dropped
+
+
+def _topmost(m: Methodology, ids: set[str]) -> list[str]:
+    """The indicators of ``ids`` whose parent is not in ``ids``, in file order."""
+    out: list[str] = []
+
+    def walk(ind: Indicator, parent_in: bool) -> None:
+        inside = ind.id in ids
+        if inside and not parent_in:
+            out.append(ind.id)
+        for sub in ind.sub_indicators:
+            walk(sub, inside)
+
+    for dim in m.dimensions:
+        for ind in dim.indicators:
+            walk(ind, False)
+    return out
+
+
+def _run_weights(m: Methodology, active: set[str]) -> dict[GroupKey, dict[str, float]]:
+    """Local weights of the parents that lose a child for the whole run (no entity has it):
+    the remaining children's stated weights renormalised to sum to 1, the lost ones 0."""
+    groups: list[tuple[GroupKey, dict[str, float]]] = [
+        (("dimension", d.id), d.indicator_weights()) for d in m.dimensions]
+    groups += [(("indicator", i.id), i.sub_weights()) for i in m.indicators().values()
+               if not i.is_leaf and i.id in active]
+    out: dict[GroupKey, dict[str, float]] = {}
+    for key, stated in groups:
+        kept = [k for k in stated if k in active]
+        if len(kept) == len(stated):
+            continue
+        total = sum(stated[k] for k in kept)
+        out[key] = {k: (stated[k] / total if k in kept and total > 0 else 0.0) for k in stated}
+    return out
+
+
+def _local(run: Mapping[GroupKey, Mapping[str, float]], kind: Literal["dimension", "indicator"],
+           ident: str, stated: Callable[[], dict[str, float]]) -> Mapping[str, float]:
+    """A parent's local weights for this run: renormalised if it lost a child, else stated."""
+    return run.get((kind, ident)) or stated()
+
+
+def _normalise_present(matrix: FloatArray, directions: Sequence[Direction],
+                       normalisations: Sequence[Normalisation]) -> FloatArray:
+    """Normalise each column over the entities that have a value (NaN elsewhere stays NaN):
+    min-max bounds come from the entities measured, not from those without a measurement."""
+    out = np.full_like(matrix, math.nan)
+    for j in range(matrix.shape[1]):
+        ok = ~np.isnan(matrix[:, j])
+        if ok.any():
+            out[ok, j] = mcda.normalise(matrix[ok, j], directions[j], normalisations[j])
+    return out
+
+
+def _renormalising_score(m: Methodology, leaf_ids: Sequence[str], normalised: FloatArray,
+                         active: set[str]) -> ScoreFn:
+    """Overall weighted-sum scores as a function of the global leaf weights, renormalising
+    within each parent for the entities that lack an optional child (NaN in ``normalised``).
+
+    A parent's local weights are its children's shares of the parent's global mass, so with
+    every value present this equals ``normalised @ g``; sensitivity analysis uses it when some
+    entity lacks an optional value, since the score is then no longer linear in the weights.
+    """
+    col = {lid: normalised[:, j] for j, lid in enumerate(leaf_ids)}
+    n = normalised.shape[0]
+
+    def fn(g: FloatArray) -> FloatArray:
+        gl = dict(zip(leaf_ids, g.tolist(), strict=True))
+
+        def agg(kids: Sequence[Indicator]) -> tuple[float, FloatArray]:
+            parts = [(*node(k), k.optional) for k in kids if k.id in active]
+            mass = sum(p[0] for p in parts)
+            num, den = np.zeros(n), np.zeros(n)
+            lacking = np.zeros(n, dtype=bool)
+            for w, v, optional in parts:
+                ok = ~np.isnan(v)
+                num = num + np.where(ok, w * np.nan_to_num(v), 0.0)
+                den = den + np.where(ok, w, 0.0)
+                if not optional:
+                    lacking |= ~ok
+            val = np.divide(num, den, out=np.zeros(n), where=den > 0)
+            return mass, np.where(lacking, math.nan, val)
+
+        def node(ind: Indicator) -> tuple[float, FloatArray]:
+            if ind.is_leaf:
+                return gl[ind.id], col[ind.id]
+            return agg(ind.sub_indicators)
+
+        total = np.zeros(n)
+        for dim in m.dimensions:
+            mass, val = agg(dim.indicators)
+            total = total + mass * val
+        return total
+
+    return fn
+
+
 def _check_measured(measured: Mapping[str, Mapping[str, float]]) -> None:
     for entity, values in measured.items():
         for key, value in values.items():
@@ -1253,8 +1453,16 @@ def score_methodology(
 
     Entities are everyone named in ``facts`` or ``measured``. Each is checked against the gates
     (failing → ``excluded`` with reasons; a gate value absent → ``incomplete``), then every leaf
-    indicator value is looked up (any absent → ``incomplete`` with the list). The remaining
-    entities are normalised together and scored.
+    indicator value is looked up (a required one absent → ``incomplete`` with the list). The
+    remaining entities are normalised together and scored.
+
+    An ``optional`` indicator an entity lacks is left out of that entity's score: its siblings'
+    weights are renormalised to sum to 1 within the parent, normalisation (min-max, ...) uses
+    only the entities that have the value, and the entity's ``scored_without`` and
+    ``weights_used`` say what was left out and which weights were applied (see the comment on
+    ``_presence``). An optional indicator no entity has is left out of the run, so the scores
+    equal those of the methodology without it. TOPSIS measures everyone against one ideal
+    point, so under TOPSIS an optional indicator any scored entity lacks is left out for all.
 
     Args:
         methodology: A validated methodology.
@@ -1304,12 +1512,14 @@ def score_methodology(
             admitted.append(ent)
 
     # --- values
-    raw: dict[str, list[float]] = {}
-    prov: dict[str, list[tuple[str, str | None]]] = {}
+    raw: dict[str, dict[str, float]] = {}
+    prov: dict[str, dict[str, tuple[str, str | None]]] = {}
+    lacking: dict[str, dict[str, str]] = {}
+    required = {ind.id for _, ind in m.required_leaves()}
     for ent in admitted:
-        values: list[float] = []
-        origins: list[tuple[str, str | None]] = []
-        gaps = []
+        values: dict[str, float] = {}
+        origins: dict[str, tuple[str, str | None]] = {}
+        why: dict[str, str] = {}
         for _, ind in leaves:
             src = ind.source
             origin: tuple[str, str | None]
@@ -1317,8 +1527,8 @@ def score_methodology(
                 fact = facts.get(ent, src.manual)
                 if fact is None:
                     where = facts.path or "the facts"
-                    gaps.append(f"indicator {ind.label()}: no row with indicator "
-                                f"'{src.manual}' in {where}")
+                    why[ind.id] = (f"indicator {ind.label()}: no row with indicator "
+                                   f"'{src.manual}' in {where}")
                     continue
                 x = fact.as_number()
                 origin = (f"{fact.source} ({fact.origin})", fact.as_of)
@@ -1326,7 +1536,7 @@ def score_methodology(
                 assert isinstance(src, MeasuredSource)
                 mv = measured.get(ent, {}).get(src.measured)
                 if mv is None:
-                    gaps.append(f"indicator {ind.label()}: no measured value '{src.measured}'")
+                    why[ind.id] = f"indicator {ind.label()}: no measured value '{src.measured}'"
                     continue
                 x, origin = float(mv), (f"measured {src.measured}", None)
             norm = ind.effective_normalisation
@@ -1337,14 +1547,38 @@ def score_methodology(
                     raise DatasetError(f"{where}: {ent} / {ind.label()} = {x:g} lies outside "
                                        f"the scale {norm.min:g}-{norm.max:g} declared by "
                                        f"methodology '{m.id}'. Fix the value.")
-            values.append(x)
-            origins.append(origin)
+            values[ind.id] = x
+            origins[ind.id] = origin
+        gaps = [text for lid, text in why.items() if lid in required]
         if gaps:
             incomplete[ent] = gaps
         else:
-            raw[ent] = values
-            prov[ent] = origins
+            raw[ent], prov[ent], lacking[ent] = values, origins, why
     scored = [e for e in admitted if e in raw]
+
+    # --- optional indicators: which an entity has, and which are kept for the run
+    present: dict[str, set[str]] = {}
+    without: dict[str, dict[str, str]] = {}
+    for ent in scored:
+        present[ent], without[ent] = _presence(m, raw[ent], lacking[ent])
+    all_ids = set(m.indicators())
+    if not scored:
+        active = all_ids
+    elif method == "topsis":
+        # TOPSIS measures every entity against one ideal point, so all need the same criteria
+        active = set.intersection(*(present[e] for e in scored))
+    else:
+        active = set.union(*(present[e] for e in scored))
+    kept_out = _topmost(m, all_ids - active)
+    if method == "topsis" and kept_out:
+        for ent in scored:
+            for iid in kept_out:
+                if iid in present[ent]:
+                    lack = [e for e in scored if iid not in present[e]]
+                    without[ent][iid] = (f"left out for every entity: TOPSIS compares all on one "
+                                         f"set of criteria, and {', '.join(lack)} "
+                                         f"{'lacks' if len(lack) == 1 else 'lack'} it")
+    run_local = _run_weights(m, active)
 
     unused = sorted(facts.indicator_names() - m.fact_names())
     if unused:
@@ -1360,27 +1594,49 @@ def score_methodology(
         notes.append(m.combine.note)
     if not scored:
         notes.append("no entity passed the gates with complete values; nothing was scored")
+    if kept_out:
+        names = ", ".join(f"{i} ({m.indicators()[i].name})" for i in kept_out)
+        why_out = ("TOPSIS compares every entity on one set of criteria and at least one "
+                   "entity lacks them" if method == "topsis" else "no entity scored has a "
+                   "value for them")
+        notes.append(f"optional indicator(s) {names} left out for every entity ({why_out}); "
+                     f"the weights of their siblings are renormalised within their parent, and "
+                     f"the weights below are those used")
+    partly = {e: w for e, w in without.items() if w and not set(w) <= set(kept_out)}
+    if partly:
+        listed = "; ".join(f"{e} without {', '.join(sorted(set(w) - set(kept_out)))}"
+                           for e, w in partly.items())
+        notes.append(f"scored without optional indicator(s), with the weights of the others "
+                     f"renormalised within their parent (see each entity's scored_without and "
+                     f"weights_used): {listed}")
 
-    inner = _leaf_weights_in_dimensions(m)
-    global_w = _global_weights(m, leaf_ids, dim_weights) if weighted else np.zeros(len(leaf_ids))
+    act_leaves = [(d, ind) for d, ind in leaves if ind.id in active]
+    leaf_ids = [ind.id for _, ind in act_leaves]
+    inner = _leaf_weights_in_dimensions(m, run_local)
+    global_w = (_global_weights(m, leaf_ids, dim_weights, run_local) if weighted
+                else np.zeros(len(leaf_ids)))
     weights_out: dict[str, dict[str, float]] = {
         "dimensions": dict(dim_weights),
-        "indicators": {k: v for d in m.dimensions for k, v in d.indicator_weights().items()},
-        "within_dimension": {k: v[1] for k, v in inner.items()},
+        "indicators": {k: v for d in m.dimensions
+                       for k, v in _local(run_local, "dimension", d.id,
+                                          d.indicator_weights).items() if k in active},
+        "within_dimension": {k: inner[k][1] for k in leaf_ids},
     }
     for ind in m.indicators().values():
-        if not ind.is_leaf:
-            weights_out["indicators"].update(ind.sub_weights())
+        if not ind.is_leaf and ind.id in active:
+            weights_out["indicators"].update(
+                {k: v for k, v in _local(run_local, "indicator", ind.id,
+                                         ind.sub_weights).items() if k in active})
     if weighted:
         weights_out["global"] = dict(zip(leaf_ids, global_w.tolist(), strict=True))
 
-    directions: list[Direction] = [ind.direction for _, ind in leaves]
+    directions: list[Direction] = [ind.direction for _, ind in act_leaves]
     if method == "topsis":
         tn = Normalisation(kind=topsis_normalisation)
-        normalisations = {ind.id: tn.describe(ind.direction) for _, ind in leaves}
+        normalisations = {ind.id: tn.describe(ind.direction) for _, ind in act_leaves}
     else:
         normalisations = {ind.id: ind.effective_normalisation.describe(ind.direction)
-                          for _, ind in leaves}
+                          for _, ind in act_leaves}
 
     scale = (m.combine.report_scale.min, m.combine.report_scale.max) \
         if (m.combine.report_scale and method == "weighted-sum" and weighted) else None
@@ -1388,18 +1644,45 @@ def score_methodology(
     entity_scores: list[EntityScore] = []
     sens_report: SensitivityReport | None = None
     if scored:
-        r = np.array([raw[e] for e in scored], dtype=np.float64)
+        # NaN where an entity lacks an optional value (weighted sum only; TOPSIS keeps none)
+        r = np.array([[raw[e][lid] if lid in present[e] else math.nan for lid in leaf_ids]
+                      for e in scored], dtype=np.float64).reshape(len(scored), len(leaf_ids))
         n_ent = len(scored)
         if method == "weighted-sum":
             try:
-                norm_m = mcda.normalise_matrix(
-                    r, directions, [ind.effective_normalisation for _, ind in leaves])
+                norm_m = _normalise_present(
+                    r, directions, [ind.effective_normalisation for _, ind in act_leaves])
             except ValueError as exc:
                 raise DatasetError(f"cannot normalise the values for methodology '{m.id}': "
                                    f"{exc}") from None
         else:
             norm_m = mcda.normalise_matrix(r, directions, Normalisation(kind=topsis_normalisation))
         leaf_col = {lid: norm_m[:, j] for j, lid in enumerate(leaf_ids)}
+        has = {iid: np.array([iid in present[e] for e in scored], dtype=bool) for iid in active}
+        used: list[dict[str, dict[str, float]]] = [{} for _ in scored]
+
+        def combine(label: str, kids: Sequence[Indicator], ws: Mapping[str, float],
+                    parent_has: np.ndarray[Any, np.dtype[np.bool_]] | None) -> FloatArray:
+            """Weighted sum of the children each entity has; an entity lacking an optional
+            child gets the others' weights renormalised to sum to 1 (recorded in ``used``)."""
+            kids = [k for k in kids if k.id in active]
+            cols = [value_of(k) for k in kids]
+            w = [ws[k.id] for k in kids]
+            mask = np.column_stack([has[k.id] for k in kids])
+            complete = mask.all(axis=1)
+            den = mask.astype(np.float64) @ np.array(w, dtype=np.float64)
+            s = np.zeros(n_ent)
+            effs = []
+            for k, col in enumerate(cols):
+                part = np.divide(w[k], den, out=np.zeros(n_ent), where=den > 0)
+                eff = np.where(complete, w[k], part)
+                effs.append(eff)
+                s = s + np.where(mask[:, k], eff * np.nan_to_num(col), 0.0)
+            ok = np.ones(n_ent, dtype=bool) if parent_has is None else parent_has
+            for i in np.flatnonzero(ok & ~complete):
+                used[i][label] = {kid.id: float(effs[k][i]) for k, kid in enumerate(kids)
+                                  if mask[i, k]}
+            return np.where(ok, s, math.nan)
 
         # indicator values up the tree (weighted sums of normalised children)
         ind_vals: dict[str, FloatArray] = dict(leaf_col)
@@ -1407,25 +1690,22 @@ def score_methodology(
         def value_of(ind: Indicator) -> FloatArray:
             if ind.id in ind_vals:
                 return ind_vals[ind.id]
-            ws = ind.sub_weights()
-            v = np.zeros(n_ent)
-            for sub in ind.sub_indicators:
-                v = v + ws[sub.id] * value_of(sub)
+            v = combine(f"indicator:{ind.id}", ind.sub_indicators,
+                        _local(run_local, "indicator", ind.id, ind.sub_weights), has[ind.id])
             ind_vals[ind.id] = v
             return v
 
         dim_scores: dict[str, FloatArray] = {}
         for dim in m.dimensions:
-            cols = [j for j, (d, _) in enumerate(leaves) if d.id == dim.id]
+            cols = [j for j, (d, _) in enumerate(act_leaves) if d.id == dim.id]
             if method == "weighted-sum":
-                iw = dim.indicator_weights()
-                s = np.zeros(n_ent)
-                for ind in dim.indicators:
-                    s = s + iw[ind.id] * value_of(ind)
-                dim_scores[dim.id] = s
+                dim_scores[dim.id] = combine(
+                    f"dimension:{dim.id}", dim.indicators,
+                    _local(run_local, "dimension", dim.id, dim.indicator_weights), None)
             else:
                 for ind in dim.indicators:
-                    value_of(ind)
+                    if ind.id in active:
+                        value_of(ind)
                 w_in = np.array([inner[leaf_ids[j]][1] for j in cols])
                 res = mcda.topsis(r[:, cols], w_in / w_in.sum(),
                                   [directions[j] for j in cols], topsis_normalisation)
@@ -1450,10 +1730,12 @@ def score_methodology(
         for i, ent in enumerate(scored):
             inds: dict[str, IndicatorScore] = {}
             for ind_id in m.indicators():
+                if ind_id not in active or ind_id not in present[ent]:
+                    continue
                 if ind_id in leaf_col:
                     j = leaf_ids.index(ind_id)
                     inds[ind_id] = IndicatorScore(ind_id, float(r[i, j]), float(norm_m[i, j]),
-                                                  prov[ent][j][0], prov[ent][j][1])
+                                                  prov[ent][ind_id][0], prov[ent][ind_id][1])
                 else:
                     inds[ind_id] = IndicatorScore(ind_id, None, float(ind_vals[ind_id][i]),
                                                   "weighted sum of sub-indicators", None)
@@ -1464,6 +1746,8 @@ def score_methodology(
                 dimensions={d: float(shown(v)[i]) for d, v in dim_scores.items()},
                 dimension_ranks={d: int(v[i]) for d, v in dim_ranks.items()},
                 indicators=inds,
+                scored_without=dict(without[ent]),
+                weights_used=used[i],
             ))
         if overall_ranks is not None:
             entity_scores.sort(key=lambda s: (s.rank or 0))
@@ -1476,8 +1760,10 @@ def score_methodology(
             if n_ent < 2:
                 notes.append("sensitivity analysis skipped: fewer than two entities scored")
             else:
+                renorm = (_renormalising_score(m, leaf_ids, norm_m, active)
+                          if bool(np.isnan(r).any()) else None)
                 sens_report = _sensitivity(m, sensitivity, method, scored, leaf_ids, norm_m,
-                                           dim_weights, dim_scores)
+                                           dim_weights, dim_scores, run_local, active, renorm)
     elif sensitivity is not None:
         notes.append("sensitivity analysis skipped: nothing was scored")
 
@@ -1524,8 +1810,18 @@ def _sensitivity(
     normalised: FloatArray,
     dim_weights: Mapping[str, float],
     dim_scores: Mapping[str, FloatArray],
+    run: Mapping[GroupKey, Mapping[str, float]] | None = None,
+    active: set[str] | None = None,
+    renormalising: ScoreFn | None = None,
 ) -> SensitivityReport:
-    """Wire the generic sensitivity functions to one scored methodology."""
+    """Wire the generic sensitivity functions to one scored methodology.
+
+    ``run`` are the local weights of parents that lost an optional child for the whole run and
+    ``active`` the indicators kept (see ``_run_weights``); ``renormalising`` is the non-linear
+    score function used at indicator level when some entity lacks an optional value.
+    """
+    run = run or {}
+    active = set(m.indicators()) if active is None else active
     dim_ids = [d.id for d in m.dimensions]
     notes: list[str] = []
     oat: list[OatRow] = []
@@ -1537,7 +1833,7 @@ def _sensitivity(
 
     def topsis_dims(x: FloatArray) -> FloatArray:
         dw = dict(zip(dim_ids, x.tolist(), strict=True))
-        return topsis_global(_global_weights(m, leaf_ids, dw))
+        return topsis_global(_global_weights(m, leaf_ids, dw, run))
 
     score_fn: ScoreFn
     if opts.level == "dimensions":
@@ -1548,22 +1844,26 @@ def _sensitivity(
         oat = one_at_a_time(names, w, score_fn, entities, opts.changes, group="dimensions")
     else:
         names = leaf_ids
-        w = _global_weights(m, leaf_ids, dim_weights)
+        w = _global_weights(m, leaf_ids, dim_weights, run)
         values = normalised
-        score_fn = _linear(values) if method == "weighted-sum" else topsis_global
-        groups: list[tuple[GroupKey, dict[str, float]]] = [
-            (("dimension", d.id), d.indicator_weights()) for d in m.dimensions]
-        groups += [(("indicator", i.id), i.sub_weights()) for i in m.indicators().values()
-                   if not i.is_leaf]
-        for key, local in groups:
+        score_fn = (topsis_global if method == "topsis" else
+                    renormalising if renormalising is not None else _linear(values))
+        groups: list[tuple[GroupKey, Mapping[str, float]]] = [
+            (("dimension", d.id), _local(run, "dimension", d.id, d.indicator_weights))
+            for d in m.dimensions]
+        groups += [(("indicator", i.id), _local(run, "indicator", i.id, i.sub_weights))
+                   for i in m.indicators().values() if not i.is_leaf and i.id in active]
+        for key, full in groups:
+            local = {k: v for k, v in full.items() if k in active}
             if len(local) < 2:
                 notes.append(f"{key[0]} {key[1]}: a single weight, nothing to vary")
                 continue
             ids = list(local)
 
-            def group_fn(x: FloatArray, key: GroupKey = key, ids: list[str] = ids) -> FloatArray:
-                g = _global_weights(m, leaf_ids, dim_weights,
-                                    {key: dict(zip(ids, x.tolist(), strict=True))})
+            def group_fn(x: FloatArray, key: GroupKey = key, ids: list[str] = ids,
+                         full: Mapping[str, float] = full) -> FloatArray:
+                changed = {**dict.fromkeys(full, 0.0), **dict(zip(ids, x.tolist(), strict=True))}
+                g = _global_weights(m, leaf_ids, dim_weights, {**run, key: changed})
                 return score_fn(g)
 
             oat.extend(one_at_a_time(ids, np.array(list(local.values())), group_fn, entities,
@@ -1572,7 +1872,7 @@ def _sensitivity(
                      "jointly, so dimension totals may change too.")
     acc = rank_acceptability(w, score_fn, entities, draws=opts.draws, seed=opts.seed,
                              concentration=opts.concentration)
-    if method == "weighted-sum":
+    if method == "weighted-sum" and (opts.level == "dimensions" or renormalising is None):
         flip = smallest_flip_linear(values, w, entities, names)
     else:
         flip = smallest_flip_search(w, score_fn, entities, names)
