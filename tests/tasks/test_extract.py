@@ -645,9 +645,13 @@ def test_the_answer_sentence_prefers_what_the_working_computed_or_the_question_l
 def test_refusals_and_truncated_answer_first() -> None:
     ex = extract_number("抱歉，我无法提供这方面的信息。请拨打 120 急救电话。")
     assert (ex.status, ex.method) == ("no-answer", "refusal")
-    ex = extract_number("The sum is **5050**.\n\nPair 1 with 100, then 50 × 101 = 50",
+    ex = extract_number("The sum is 5050.\n\nPair 1 with 100, then 50 × 101 = 50",
                         finish_reason="length")
     assert (ex.status, ex.number, ex.method) == ("ok", 5050, "answer-first")
+    # A bold value finished before the cut is stated, whatever the cut-off working says.
+    ex = extract_number("The sum is **5050**.\n\nPair 1 with 100, then 50 × 101 = 50",
+                        finish_reason="length")
+    assert (ex.status, ex.number, ex.method) == ("ok", 5050, "bold")
     assert extract_number("Let's compute 3 × 4 = 12.\n\nThen", finish_reason="length").status == (
         "truncated")
 
@@ -882,6 +886,146 @@ def test_declining_to_choose_is_no_answer() -> None:
     assert extract_choice("这道题没有正确的选项。", 4).status == "no-answer"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "None of the options are right; the symbol is Au. Ag is silver and Ge is germanium.",
+        "I don't have any information about the 2040 result; Ag won in 2020, for reference.",
+        "It depends on the context. Ag suits some uses, Ge suits others.",
+        "Two options are identical, so I can't tell which letter you mean. Ag? Ge?",
+        "I can't give a confident final answer here; Ag seems likely but Ge is possible.",
+        "Hard to say. Ag and Ge both have a case.",
+        "这个问题我无法回答。Ag 是银。",
+        "Both A and B work, so I can't pick just one.",
+    ],
+)
+def test_declining_in_other_words_is_no_answer(text: str) -> None:
+    ex = extract_choice(text, 4, ["Ag", "Gd", "Go", "Ge"])
+    assert (ex.status, ex.method) == ("no-answer", "declined")
+
+
+def test_letters_that_name_a_language_or_a_function_are_not_options() -> None:
+    langs = ["Java", "Go", "Rust", "C++"]
+    assert extract_choice("It's C++, which began as C with Classes.", 4, langs).value == "D"
+    assert choice("The answer is C#.", choices=["Java", "Go", "Rust", "C#"]) == "D"
+    sorts = ["Quicksort", "Bubble sort", "Merge sort", "Insertion sort"]
+    # "it's O(…)" is not a letter O, and the clause after the comma names another option.
+    assert choice("I'd go with Merge sort — it's O(n log n), while quicksort can hit O(n²).",
+                  choices=sorts) == "C"
+    caps = ["Sydney", "Melbourne", "Canberra", "Perth"]
+    assert choice("The answer is **C) Canberra**.\n\nMany pick A (Sydney) because it's the "
+                  "biggest city, and Melbourne (B) hosted parliament until 1927.",
+                  choices=caps) == "C"
+
+
+def test_labels_letter_runs_and_hedges_between_letters() -> None:
+    assert choice("CSS styles pages; the rest do not.\n\nSelected: B", 5, multi=True) == "B"
+    assert extract_choice("None of the listed options is correct: A is energy, B is power.", 4,
+                          ["Joule", "Watt", "Pascal", "Kilogram"]).status == "no-answer"
+    assert choice("答案为 (A)(C)。两者兼顾保护与发展。", multi=True) == "AC"
+    for text in ("Textbooks say B, but under another view it's either B or C.",
+                 "It could be A or D, depending on the school of thought."):
+        ex = extract_choice(text, 4)
+        assert (ex.status, ex.method) == ("no-answer", "ambiguous")
+    # A marker followed later by "both could be the answer" ends uncommitted.
+    ex = extract_choice("按甲标准应选B；按乙标准应选C。所以B和C都有可能是正确答案。", 4)
+    assert (ex.status, ex.method) == ("no-answer", "ambiguous")
+
+
+def test_arrows_to_option_words_or_bold_letters() -> None:
+    assert choice("84 = 2² × 3 × 7, so 2, 3 and 7 → options A, B, D.", 5, multi=True) == "ABD"
+    assert choice("20 / 80 = 25% → **B**\n\nGoing back up would be a 33.3% rise (C).") == "B"
+
+
+def test_a_questioned_marker_or_an_open_list_cut_off_is_not_an_answer() -> None:
+    ex = extract_choice("Time to the top is 2 s. So the answer is A? No — it asks for the "
+                        "round trip, so t(20 − 5t) = 0 gives t = ", 4, finish_reason="length")
+    assert ex.status == "truncated"
+    opts = ["2 s", "4 s", "6 s", "8 s"]
+    ex = extract_choice("So the answer is 2 s? Wait, that is only the way up. Doubling it",
+                        4, opts, finish_reason="length")
+    assert ex.status == "truncated"
+    for text in ("A项错误，C项正确，D项正确。\n\n所以正确的是C、", "So the correct answers are A, C, and"):
+        ex = extract_choice(text, 4, multi=True, finish_reason="length")
+        assert ex.status == "truncated"
+
+
+def test_echoed_options_and_lower_case_labels() -> None:
+    ex = extract_choice("A. 1 m B. 2 m C. 3 m D. 4 m Length is a measure. A. 1 m B. 2 m", 4)
+    assert ex.status == "no-answer"
+    # "H2O" after the label is the option's text, not a list of letters.
+    assert choice("**C. H2O** boils highest (100 °C), above HF and NH3.") == "C"
+    assert choice("c) the mitochondria make most of the ATP.") == "C"
+
+
+def test_option_text_where_answers_are_stated() -> None:
+    years = ["1918", "1939", "1945", "1950"]
+    # Answer first, then a contrast: the opening sentence states it.
+    assert choice("1945 — when both Germany and Japan surrendered. The war began in 1939.",
+                  choices=years) == "C"
+    # A bracketed aside names another option for context only.
+    acids = ["SO₄²⁻", "HSO₄⁻", "H₃SO₄⁺", "H₂O"]
+    assert choice("H₂SO₄ → H⁺ + HSO₄⁻\n\nSo the conjugate base is HSO₄⁻ (SO₄²⁻ would be the "
+                  "base of HSO₄⁻).", choices=acids) == "B"
+    membrane = ["细胞膜具有选择透过性", "细胞膜是全透性的", "细胞膜主要由脂质和蛋白质组成"]
+    assert choice("细胞膜具有选择透过性，不是全透性。所以说法错误的是“细胞膜是全透性的”。", 3,
+                  choices=membrane) == "B"
+    formulas = ["f = cλ", "f = c/λ", "f = λ/c", "f = c + λ"]
+    assert choice("Since $c = f\\lambda$, the correct formula is $f = c/\\lambda$.",
+                  choices=formulas) == "B"
+    caps = ["Sydney", "Melbourne", "Canberra", "Perth"]
+    assert choice("So we can rule out Sydney and Perth. Canberra was built to be the capital.",
+                  choices=caps) == "C"
+
+
+def test_option_stated_first_in_a_reply_cut_off_later() -> None:
+    morals = ["做事要有恒心", "做多余的事反而弄巧成拙", "要善于抓住时机", "团结就是力量"]
+    ex = extract_choice("画蛇添足的寓意是做多余的事，反而弄巧成拙。这个故事出自《战国策》，讲的是",
+                        4, morals, finish_reason="length")
+    assert (ex.status, ex.value, ex.method) == ("ok", "B", "answer-first")
+    law = ["void", "voidable by the minor", "voidable by the adult", "enforceable"]
+    ex = extract_choice("Let's go through the options, since \"void\" matters. A void contract",
+                        4, law, finish_reason="length")
+    assert ex.status == "truncated"
+    ex = extract_choice("Void contracts have no effect at all. Here the minor may", 4, law,
+                        finish_reason="length")
+    assert ex.status == "truncated"  # the sentence is about an option, not an answer
+
+
+def test_reviews_by_text_and_the_odd_one_out() -> None:
+    review = "A项：节约用水，符合。\nB项：乱砍滥伐，不符合。\nC项：植树造林，符合。\nD项：垃圾分类，符合。"
+    ex = extract_choice(review, 4)
+    assert (ex.value, ex.method) == ("B", "elimination")
+    energy = ["Solar", "Coal", "Wind", "Natural gas"]
+    assert choice("✅ Solar\n❌ Coal — fossil fuel\n✅ Wind\n❌ Natural gas", choices=energy,
+                  multi=True) == "AC"
+
+
+def test_multi_answer_options_listed_in_a_sentence() -> None:
+    primes = ["3", "5", "7", "9"]
+    assert choice("3, 5 and 7 are prime. 9 = 3 × 3 and 1 are not.", choices=primes,
+                  multi=True) == "ABC"
+    energy = ["Solar", "Wind", "Hydro", "Geothermal"]
+    assert choice("All four of these are renewable: sun, wind, water and heat.",
+                  choices=energy, multi=True) == "ABCD"
+    assert choice("All three of these are renewable: sun, wind and water.", choices=energy,
+                  multi=True) != "ABCD"
+    assert choice("The mammals are (A) and (D): both nurse their young.", multi=True) == "AD"
+    assert choice("所以奇函数是B和D。", multi=True) == "BD"
+    assert choice("故正确答案是C而不是A。") == "C"
+    assert choice("A and C. Both nurse their young; the others do not.", multi=True) == "AC"
+    assert choice("Only A and C hold up; B and D fail.", multi=True) == "AC"
+
+
+def test_option_numbers_and_option_values() -> None:
+    assert choice("Higher confidence shifts AD right.\n\nSo the answer is option 3.") == "C"
+    ex = extract_choice("x = 20 / 5 = 4", 4, ["2", "4", "5", "8"])
+    assert (ex.value, ex.method) == ("B", "option-value")
+    ex = extract_choice("A. 1 B. 2 C. 3 D. 4 Numbers are fun. Four is even.", 4,
+                        ["1", "2", "3", "4"])
+    assert ex.status == "no-answer"
+
+
 def test_question_unit_and_scale_pick_the_answer() -> None:
     assert number("答：一共有12辆车，坐了48人。", question="一共有多少辆车？") == 12
     assert number("答：全年产值为2650万元。", question="全年产值是多少万元？") == 2650
@@ -913,3 +1057,104 @@ def test_truncated_while_checking_a_stated_answer() -> None:
                         finish_reason="length")
     assert (ex.status, ex.number, ex.method, ex.truncated) == (
         "ok", 42, "answer-before-check", True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Number rules added after the third blind dev batch (dev3): general forms, in our own words
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_bold_value_is_the_committed_answer() -> None:
+    ex = extract_number("You will pay **$48** in total.\n\nWith a 10% tip that would be $52.80.")
+    assert (ex.number, ex.method) == (48, "bold")
+    assert number("The fall was **−$1,200** for the quarter, a loss of $1.2k.") == -1200
+    assert number("建国于 **1912年**。1912年1月1日，临时政府成立。") == 1912
+    # Labels in bold are not values; several different bold values say nothing.
+    assert number("**Year 1:** 100 × 2 = 200\n**Year 2:** 200 × 2 = 400\n\nSo it ends at "
+                  "**400**, and $40 of that is tax.") == 400
+    assert extract_number("**12** apples and **8** pears, 20 fruits in all.").method != "bold"
+    ex = extract_number("It is **12 or 14**, depending on the convention.")
+    assert ex.status == "no-answer"
+
+
+def test_the_value_in_the_asked_unit_beats_a_later_one_in_another_unit() -> None:
+    q = "一个物体从静止开始下落 80 m，需要多长时间？（单位：s）"
+    assert number("由 h = ½gt² 得 t = 4 s。\n\n落地速度 v = gt = 40 m/s。", question=q) == 4
+    q = "What current flows through a 4 Ω resistor with 2 V across it, in amperes?"
+    assert number("I = V / R = 2 / 4 = 0.5 A.\n\nThat's 500 mA.", question=q) == 0.5
+    q = "A 3 kg mass accelerates at 2 m/s². What net force acts on it, in newtons?"
+    assert number("F = ma = 6 N. After 5 s it moves at 10 m/s.", question=q) == 6
+    q = "一天共有多少个小时？"
+    assert number("一天有24小时，合1440分钟。", question=q) == 24
+    q = "A jacket fell from $80 to $60. What was the percentage decrease?"
+    assert number("The jacket is $20 cheaper, which is 25% off.", question=q) == 25
+    # A value with no unit proves nothing: the working's last result stands.
+    q = "How many apples are there in total?"
+    assert number("She had 3 apples and bought 4 apples. 3 + 4 = 7.", question=q) == 7
+
+
+def test_a_table_total_row_answers_a_question_about_a_total() -> None:
+    table = "| Item | Cost |\n|---|---|\n| Tea | $4 |\n| Cake | $6 |\n| **Total** | **$10** |\n\n"
+    ex = extract_number(table + "Tea is 40% of the bill.", question="What is the total cost?")
+    assert (ex.number, ex.method) == (10, "table-total")
+    # Not asked for a total: the row is working, not the answer.
+    assert extract_number(table + "Split two ways, each pays 5.",
+                          question="How much does each pay?").number == 5
+
+
+def test_of_several_clauses_the_one_about_the_asked_subject() -> None:
+    q = "一个笼子里有鸡和兔，问鸡有几只？"
+    assert number("答：兔有7只，鸡有15只。", question=q) == 15
+    q = "求 12 和 18 的最大公因数。"
+    assert number("所以 12 和 18 的最大公因数是 6，最小公倍数是 36。", question=q) == 6
+    # A list is not a clause about one value.
+    q = "求不等式的整数解的个数。"
+    assert number("所以整数解为 1, 2, 3，共3个。", question=q) == 3
+
+
+def test_no_answer_when_it_says_so_and_only_gives_examples() -> None:
+    ex = extract_number("这道题缺少条件，无法计算总价。\n\n请补充单价，例如每支3元，就是 3 × 10 = 30 元。")
+    assert ex.status == "no-answer"
+    ex = extract_number("I can't determine the speed without the time. For example, if it took "
+                        "2 hours the speed would be 40 km/h. Could you share the time?")
+    assert ex.status == "no-answer"
+    ex = extract_number("It depends on the rate: at 4% it is $80, at 5% it is $100.")
+    assert ex.status == "no-answer"
+    ex = extract_number("I can't predict next year's rainfall; the average has been 600 mm.")
+    assert ex.status == "no-answer"
+    ex = extract_number("这道题有误：2 + 3 < 6，三条线段不能构成三角形。")
+    assert ex.status == "no-answer"
+    ex = extract_number("所以答案可能是 48，也可能题目有误。")
+    assert ex.status == "no-answer"
+    # A parenthesised aside about another quantity does not take the answer back.
+    assert number("中位数 = (4 + 6) ÷ 2 = 5\n\n（众数不存在）") == 5
+
+
+def test_an_opening_range_is_no_answer_and_hedges_may_overlap() -> None:
+    assert extract_number("A cat usually weighs between 4 and 5 kg; kittens weigh about "
+                          "100 g at birth.").status == "no-answer"
+    assert extract_number("大约在30到40分钟之间，堵车时可能要60分钟。").status == "no-answer"
+    assert extract_number("Roughly 20–30% of it; cities reach 45%.").status == "no-answer"
+    # Clock times and subtractions are not ranges.
+    assert number("From 8:30 to 9:30 is 60 minutes, plus 15: 75 minutes.") == 75
+    assert extract_number("答案可能是7个，也可能是8个或9个。").status == "no-answer"
+
+
+def test_exact_fraction_before_its_rounding_and_number_forms() -> None:
+    assert numbers_equal(extract_number("P = 3/36 = 1/12 ≈ 0.083").value or "", "1/12",
+                         exact=True)
+    assert number("答：晚上的气温是零下六摄氏度。") == -6
+    assert number("答：还剩2又1/4米。") == 2.25
+    assert number("P = 1/65,536") == 1 / 65536
+    assert number("k = 0.002 s⁻¹ = 2e-3 s⁻¹") == 0.002
+    assert number(r"$v=\sqrt{20}\ \text{m/s}\approx4.47\ \text{m/s}$") == 4.47
+    # An expression in the question is not a value it gives.
+    assert number("People guess 100, but 3^4 is 81.", question="What is 3^4?") == 81
+
+
+def test_notes_tips_footnotes_and_clock_times_after_the_answer() -> None:
+    assert number("The force is 12 N. [1]\n\n[1] Serway, ch. 5, p. 131.") == 12
+    assert number("72 km/h = 20 m/s\n\nTip: divide km/h by 3.6 to get m/s.") == 20
+    assert number("20 g ÷ 100 g × 100% = 20%\n\n⚠️ 常见错误：20 ÷ 80 = 25%。") == 20
+    assert number("The film lasts 130 minutes.\n\nIt ends at 9:10 pm.") == 130
+    assert number("本息和 = 10000 × 1.21 = 12100（元）\n\n其中利息为 2100 元。") == 12100

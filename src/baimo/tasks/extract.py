@@ -7,16 +7,22 @@ module therefore works in ordered tiers, from the most explicit evidence to the 
 never reads a letter out of ordinary words:
 
 1. explicit answer markers (``Answer:``, ``答案是``, ``选``, ``\\boxed{}`` ...), the *last* one wins;
-2. a line that is nothing but a letter (``**B**``, ``(C)``, ``B. London``);
-3. a review that marks every option (``B. 小肠 —— 正确`` among ``错误`` lines, ✓/✗ tables), and
-   for multi-answer questions "all except B" / "除了C以外都对";
+2. a line, or an opening or closing sentence, that is nothing but letters (``**B**``, ``(C)``,
+   ``B. London``, "A and C. Dolphins and bats …");
+3. a review that marks every option, by letter or by text (``B. 小肠 —— 正确`` among ``错误``
+   lines, ``✅ Solar`` among ``❌`` lines; for one answer, the only option marked differently from
+   all the others), and for multi-answer questions "all except B" / "除了C以外都对";
 4. a formatted letter in the closing line (``... only (C) fits``);
 5. verdicts on a letter (``B is correct``, ``C项正确``);
-6. an option's text: matched uniquely, quoted from one option, listed as ``text (X)``, or (for
-   several answers) set in bold.
+6. an option's text where answers are stated (a concluding sentence, the closing line, the
+   opening sentence of a reply that answers first; bracketed asides are not read), quoted from
+   one option, listed as ``text (X)``, or (for several answers) set in bold or listed in such a
+   sentence; last, for options that are values, the value the reply's last computation gives.
 
-A reply that declines to choose ("there isn't a correct option") is ``no-answer`` before the
-weak rules 4–6 get to read an option out of its discussion.
+A reply that declines to choose ("there isn't a correct option", "none of the options is
+correct", "it depends on the context") is ``no-answer`` before the weak rules 4–6 get to read an
+option out of its discussion, and so is one that ends saying two letters could both be right.
+A marker that the model asks about ("So the answer is A? Wait …") is not a commitment.
 
 Numbers go the same way: ``\\boxed{}``, ``#### 42`` and answer sentences first; then a
 concluding sentence; then the last number, with checks, notes, asides, labels and dates after
@@ -48,7 +54,8 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, Protocol
@@ -102,10 +109,12 @@ class Extraction:
 
 
 WEAK_METHODS: frozenset[str] = frozenset(
-    {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "answer-before-check"}
+    {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "option-value",
+     "answer-before-check"}
 )
 """The weakest rules: a number merely because it came last, a letter merely called correct
-somewhere, an option's text merely mentioned. Answers read this way deserve an audit (reports
+somewhere, an option's text merely mentioned, an option merely equal to the reply's final
+number. Answers read this way deserve an audit (reports
 list them) or a second reader (``baimo.tasks.extract_model``)."""
 
 DECIDED_NO_ANSWER: frozenset[str] = frozenset(
@@ -257,7 +266,8 @@ _EN_MARKER = (
     r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
     r"|(?:correct|right|best|final|my|true)\s+(?:option|choice|response|selection|pick|one|statement)s?"
     r"(?:\s+here)?(?:\s*(?:is|are|would\s+be|=|:))?"
-    r"|(?:final|correct(?:\s+ones)?)\s*:"
+    # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
+    r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection)\s*:"
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
@@ -274,10 +284,19 @@ _EN_MARKER = (
     r"|is\s+true)\s+(?:are|is)"
     r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=[A-Z](?:\s*[.。!]|\s*$))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
-    r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be)"
+    r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
+    r"|\s+might\s+be)"
+    # "The mammals are (A) and (D):": a copula whose complement is only bracketed letters.
+    r"|\b(?:is|are)\s+(?=[(*]+(?-i:[A-Z])[)*]+(?:\s*(?:,|and|&)\s*[(*]+(?-i:[A-Z])[)*]+)*"
+    r"\s*(?:[.:;!]|\n|$))"
     r")"
     r"(?:\s*,?\s*(?:clearly|definitely|therefore|thus|then|actually|indeed|probably|likely"
     r"|most\s+likely|hence|so|still|simply|just|certainly|obviously)\b,?)*"
+)
+# One or several letters that close the sentence ("B。", "B和D。", "(A)、(C)").
+_LETTERS_END = (
+    r"\s*[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:[、,和与及]|and)\s*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    r"\s*(?:[。.!]|\n|$)"
 )
 _ZH_MARKER = (
     r"(?:"
@@ -292,22 +311,26 @@ _ZH_MARKER = (
     r"|(?:所以|因此|故|则)(?:应该)?(?:是|为)"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
     r"|对应(?:的是|的)?(?=\s*选项\s*[A-Z])"
-    # "所以没有错别字的是 C。": "…的是" + a letter that ends the sentence names the answer.
-    r"|的是(?=\s*[(\[]?(?-i:[A-Z])[)\]]?\s*(?:[。.!]|$))"
+    # "所以没有错别字的是 C。", "所以奇函数是B和D。": "…的是" or a concluding "所以…是" + letters
+    # that end the sentence name the answer.
+    rf"|的是(?={_LETTERS_END})"
+    rf"|(?:所以|因此|故|综上)[^。\n,，;；:：A-Za-z]{{1,20}}?(?<![不非])(?:是|为|有)(?={_LETTERS_END})"
     r")"
 )
-# An arrow to letters that end the line: "2, 11, 17 → A, C, E".
+# An arrow to letters that end the line: "2, 11, 17 → A, C, E", "= 25% → **B**",
+# "→ options A, B, D".
 _ARROW_MARKER = (
-    r"(?:→|⇒|=>)(?=[ \t]*(?-i:[A-Z])(?:[ \t]*(?:,|、|and|&)[ \t]*(?-i:[A-Z]))*[ \t]*[.。]?[ \t]*(?:\n|$))"
+    r"(?:→|⇒|=>)(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z])[*)\]]*"
+    r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
 _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
 
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
-# wrappers, and a word like "option"/"选项".
+# wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = re.compile(
     r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
-    r"|(?:option|choice|letter)s?(?![A-Za-z])|选项(?:是|为)?|选)*",
+    r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
 )
 # Closers after a letter, before a separator or a negation.
@@ -346,6 +369,7 @@ _CLAUSE_END = re.compile(
 )
 # Adjacent option letters for multi-answer questions ("ACD"); must be strictly increasing.
 _RUN = re.compile(r"[A-Z]{2,}(?![A-Za-z0-9])")
+_OPENERS = ("(", "[", "【")
 _LOWER_RUN = re.compile(r"[a-z]{2,6}(?![A-Za-z0-9])")
 
 
@@ -357,6 +381,11 @@ class _Read:
     end: int
     reason: str = ""
     lowercase: bool = False
+
+
+# After a letter, what makes it a name or a function rather than an option: "C++", "C#",
+# "O(n log n)", "f(x)", "P(A)". A bracket that holds words ("C(not B)", "B(正确)") is an aside.
+_NAME_OR_CALL = re.compile(r"\+\+|#|\([a-z0-9^+\-*/., ]{1,15}\)")
 
 
 def _isolated_letter(text: str, pos: int) -> str | None:
@@ -372,6 +401,8 @@ def _isolated_letter(text: str, pos: int) -> str | None:
     if nxt and nxt.isascii() and nxt.isalnum():
         return None
     if re.match(r"\.[A-Za-z]", text[pos + 1 : pos + 3]):  # "e.g.", "i.e."
+        return None
+    if _NAME_OR_CALL.match(text, pos + 1):  # "C++", "C#", "O(n log n)", "f(x)": not options
         return None
     if ch in "AI" or ch.islower():
         word = _WORD_AFTER.match(text, pos + 1)
@@ -452,6 +483,8 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
             sep_end = sep.end()
         elif after > end and text[after - 1] in " \t":
             sep_end = after  # "A C E": the closers already took the space between letters
+        elif after > end and text[after - 1] in ")]】" and text[after : after + 1] in _OPENERS:
+            sep_end = after  # "(A)(C)": one bracketed letter after another
         else:
             break
         nxt_pos = _skip(_LEAD, text, sep_end)
@@ -487,6 +520,14 @@ def _valid(letters: Sequence[str], n_choices: int) -> bool:
 
 
 _SENTENCE_END = re.compile(r"[。!?;\n]|\.(?!\d)")
+# A letter the model asks itself about ("answer is A? Wait"), and a letter list that a cut
+# left open ("C、", "A, C, and").
+_ASKED_BACK = re.compile(r"[)\]}】」』*$`'\"”’\\]*[ \t]*[?？]")
+_OPEN_LIST = re.compile(
+    r"^[)\]}】」』*$`'\"”’\s]*(?:(?:,|、|;|&|\+|和|与|及|以及|\band\b)\s*)+$", re.IGNORECASE
+)
+# Where a clause ends inside a sentence; a comma before a digit belongs to "July 4, 1776".
+_CLAUSE_BREAK = re.compile(r"[,，;；]\s*(?!\d)")
 
 
 # "Not Habeas corpus — it's Stare decisis", "是郡县制而非分封制": a rejected option's text.
@@ -559,7 +600,11 @@ def _marker_candidate(
             if read.lowercase:
                 return None
             return _Candidate(m.start(), (), "marker", "letter out of range")
-        complete = bool(text[read.end : read.end + 1 + _MAX_SEGMENT].strip())
+        rest = text[read.end : read.end + 1 + _MAX_SEGMENT]
+        if read.letters and _ASKED_BACK.match(rest):
+            return None  # "So the answer is A? Wait ...": a question to itself, not a commitment
+        # "所以正确的是C、" / "A, C, and" cut by the token limit: the list was still going.
+        complete = bool(_OPEN_LIST.sub("", rest, count=1).strip())
         return _Candidate(m.start(), read.letters, "marker", read.reason, complete)
     if not choices:
         return None
@@ -573,8 +618,11 @@ def _marker_candidate(
         complete = stop is not None or start + _MAX_SEGMENT < len(text)
         return _Candidate(m.start(), tuple(chr(65 + i) for i in named), "marker-text",
                           complete=complete)
-    idx = _option_in(segment, choices)
-    if idx is None or idx >= n_choices:
+    # One answer is named in the marker's own clause: in "it's O(n log n) in the worst case,
+    # while quicksort degrades" or "it's the largest city, and Melbourne (B) …" the option
+    # after the comma is not what "it's" points at.
+    idx = _option_in(_CLAUSE_BREAK.split(segment, maxsplit=1)[0], choices)
+    if idx is None or idx >= n_choices or (stop is not None and stop.group() == "?"):
         return None
     complete = stop is not None or start + _MAX_SEGMENT < len(text)
     return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
@@ -651,9 +699,17 @@ _LONE_LINE = re.compile(
 )
 _LETTER_TEXT_LINE = re.compile(
     r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
-    r"(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])\**(?:[.)、:]|\s[-—–]\s))"
+    r"(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])\**(?:[.)、:]|\s[-—–]\s)"
+    r"|(?P<e>[a-z])\)(?=\s))"  # "b) returns come from new investors": a lower-case label
     r"\s*(?P<rest>.*)"
 )
+# Option labels inside one line ("A. 0 °C. B. 50 °C. C. 100 °C"): the options echoed, not chosen.
+_LABEL_IN_LINE = re.compile(r"(?:^|(?<=\s))\(?([A-Z])[.)、]\s")
+
+
+def _line_letter(m: re.Match[str]) -> str:
+    """The letter of a ``_LETTER_TEXT_LINE`` match, upper-cased."""
+    return (m.group("a") or m.group("b") or m.group("c") or m.group("d") or m.group("e")).upper()
 
 
 def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
@@ -687,11 +743,12 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
     option_lines = [m for ln in lines if (m := _LETTER_TEXT_LINE.fullmatch(ln))]
     if len(option_lines) == 1 and _LETTER_TEXT_LINE.fullmatch(lines[0]):
         m = option_lines[0]
-        letter = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+        letter = _line_letter(m)
         rest = m.group("rest")
-        listed = re.match(r"[A-Z](?![A-Za-z])", rest)  # "A、B、D都错误" lists letters
-        if not _NEGATED.match(rest) and not listed and _valid((letter,), n_choices):
-            return (letter,)
+        listed = re.match(r"[A-Z](?![A-Za-z0-9])", rest)  # "A、B、D都错误" lists letters; "H2O" not
+        echoed = {x for x in _LABEL_IN_LINE.findall(rest) if x != letter}
+        if not (_NEGATED.match(rest) or listed or len(echoed) >= 2):
+            return (letter,) if _valid((letter,), n_choices) else None
     return None
 
 
@@ -711,6 +768,18 @@ def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str,
     return _lone_letter_lines(pieces[-1], n_choices, multi)
 
 
+def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
+    """Letters of an opening sentence that is nothing but the answer ("A and C. Dolphins and
+    bats are mammals; …"). A line that echoes the options ("A. 0 °C. B. 50 °C. …") is not one."""
+    line = text.strip().split("\n", 1)[0]
+    if len(_LABEL_IN_LINE.findall(line)) >= 2:
+        return None
+    pieces = [p for p in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", line) if p.strip()]
+    if len(pieces) < 2 or re.fullmatch(r"\s*[A-Za-z][.)]\s*", pieces[0]):
+        return None  # "A. is wrong because …": an option's label, not a sentence
+    return _lone_letter_lines(pieces[0], n_choices, multi)
+
+
 def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters of a complete first line that is only an answer ("**B**", "B. Paris")."""
     line, newline, rest = text.strip().partition("\n")
@@ -721,7 +790,7 @@ def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ..
         return letters
     m = _LETTER_TEXT_LINE.fullmatch(line.strip())
     if m:
-        letter = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+        letter = _line_letter(m)
         if not _NEGATED.match(m.group("rest")) and _valid((letter,), n_choices):
             return (letter,)
     return None
@@ -778,7 +847,7 @@ _VERDICT = re.compile(
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
     r"|\s*[:.\-—–]\s*(?i:correct|true|right)\b"
-    r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply)\b"
+    r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply|holds?\s+(?:up|true))\b"
     r"|\s*[,:]?\s*(?:is\s+)?(?:my\s+)?final\s+answer\b"
     r"|\s*(?:项|选项)?\s*(?:说法|表述)?\s*(?:没错|无误|没有错误)"
     r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
@@ -809,11 +878,13 @@ _OPTION_LINE = re.compile(
     re.IGNORECASE,
 )
 _MARK_GOOD = re.compile(
-    r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|符合题意|\b(?:correct|true|right)\b",
+    r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|\b(?:correct|true|right)\b",
     re.IGNORECASE,
 )
 _MARK_BAD = re.compile(
-    r"✗|✘|×|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除|\b(?:incorrect|wrong|false|not\s+correct)\b",
+    # "×" between numbers is a multiplication ("2² × 3 × 7"), not a cross.
+    r"✗|✘|(?<![\d)])(?<![\d)] )×(?!\s*[\d(])|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除"
+    r"|\b(?:incorrect|wrong|false|not\s+correct)\b",
     re.IGNORECASE,
 )
 
@@ -833,9 +904,12 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     bad: set[str] = set()
     for line in text.splitlines():
         m = _OPTION_LINE.fullmatch(line.strip())
-        if m is None or m.group("l").islower():
+        if m is not None and not m.group("l").islower():
+            letter, rest = m.group("l"), m.group("rest")
+        elif m is None and choices and (named := _leading_option(line, choices)) is not None:
+            letter, rest = chr(65 + named), line  # "✅ Solar", "- Nitrogen ✗ (diatomic)"
+        else:
             continue
-        letter, rest = m.group("l"), m.group("rest")
         index = ord(letter) - 65
         if choices and index < len(choices) and choices[index].strip():
             rest = rest.replace(choices[index].strip(), " ")
@@ -844,11 +918,35 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
             bad.add(letter)
         elif _MARK_GOOD.search(rest) or cells & _GOOD_CELLS or _SAYS_YES.search(rest):
             good.add(letter)
-    if not good or len(good) + len(bad) < 2 or good & bad:
+    if good & bad:
+        return None
+    if not multi and len(bad) == 1 and len(good) == n_choices - 1 >= 2:
+        # Every option judged and all fit but one: the question asks for the exception
+        # ("不符合…的是", "all of the following EXCEPT"), and the odd one out is the answer.
+        return tuple(bad) if _valid(tuple(bad), n_choices) else None
+    if not good or len(good) + len(bad) < 2:
         return None
     if (len(good) > 1 and not multi) or not _valid(tuple(good), n_choices):
         return None
     return tuple(sorted(good))
+
+
+_LINE_BULLET = re.compile(r"^[\s>*#|•·\-–—✓✔✗✘×❌✅☑√❎✖]+")
+
+
+def _leading_option(line: str, choices: Sequence[str]) -> int | None:
+    """The option a short review line starts with ("✅ Solar", "- Indonesia: ~277 million ✓")."""
+    body = _LINE_BULLET.sub("", _ASIDE.sub(" ", line.strip()))
+    if not body or len(body) > 120:
+        return None
+    norm = _fold(body, articles=False)
+    norm = _LEADING_ARTICLE.sub("", norm)
+    starts = []
+    for i, c in enumerate(choices):
+        option = _LEADING_ARTICLE.sub("", _fold(c, articles=False))
+        if option and re.match(re.escape(option) + r"(?![a-z0-9])", norm):
+            starts.append(i)
+    return starts[0] if len(starts) == 1 else None
 
 
 _ALL_EXCEPT = re.compile(
@@ -893,27 +991,103 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 _DECLINES = re.compile(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
     r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+)?(?:pick|choose|select|single\s+out)"
-    r"\s+(?:one|any|a\s+single|an?\s+(?:option|answer)|between|from\s+(?:these|the))\b"
+    r"\s+(?:just\s+|only\s+)?(?:one|any|a\s+single|an?\s+(?:option|answer)|between"
+    r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
-    r"|无法(?:选择|选出|做出选择|确定(?:哪|选))|不能(?:选择|选出)|没有(?:一个)?(?:正确|对)的?(?:选项|答案)",
+    r"|\bnone\s+of\s+(?:the\s+|these\s+|them\s+)?(?:(?:listed|given|provided)\s+)?"
+    r"(?:options?|choices?|answers?|statements?)?\s*(?:is|are)\s+(?:correct|right|true)"
+    r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
+    r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick)"
+    r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
+    r"(?:which|for\s+(?:sure|certain))"
+    r"|\b(?:nobody|no\s+one)\s+can\s+(?:know|predict|say)|\b(?:don't|do\s+not)\s+have\s+(?:any\s+)?"
+    r"(?:information|data|knowledge)\s+(?:about|on)\b"
+    r"|(?:^|(?<=[.!?]\s))it\s+(?:really\s+|all\s+)?depends\s+on\b"
+    r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
+    r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
+    r"|(?:无法|不能)(?:回答|作答)"
+    r"|(?:无法|不能)(?:只)?(?:选择|选出|选一|做出选择|确定(?:哪|选)|预测|得知)"
+    r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
+    r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)",
     re.IGNORECASE,
 )
 
 
-def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
-    """An option named by its text in the closing line, or anywhere in a short answer.
+# Saying that two letters could each be the answer: the reply hedges, whatever came before.
+_LETTERS_HEDGED = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:都|均|两个都|两项都)(?:有)?可能"
+    r"(?:是|为)?(?:正确|对的|对|答案|正确答案)"
+    r"|(?<![A-Za-z0-9])(?:either|both)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
+    r"\s+(?:could|might|may)\s+be\s+(?:correct|right|the\s+answer)",
+)
 
-    A closing line in parentheses is an aside ("（选项D是表面积，注意区分。）"), not the answer.
-    """
+
+# A parenthesised aside: "(1914)", "（约166万平方千米）", "(The best case is O(1) …)". A bracket
+# right after a letter or digit is part of the text ("O(log n)", "f(x)"), not an aside.
+_ASIDE = re.compile(r"(?<![A-Za-z0-9])[(（](?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）]")
+# Sentence ends: Chinese stops, "!", "?", ";", and a full stop before a space or the end ("6.02"
+# and "e.g." stay whole).
+_SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?:\s+|$)|\n+")
+_CONCLUDING = re.compile(
+    r"^[\W_]*(?:so|therefore|thus|hence|in\s+conclusion|overall|所以|因此|故|综上|总之|可见)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text`` without its parenthesised asides."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(_ASIDE.sub(" ", text)) if s and s.strip()]
+
+
+def _answer_lines(text: str) -> list[str]:
+    """The non-empty lines, without closing lines that are a parenthesised aside
+    ("（选项D是表面积，注意区分。）")."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     while len(lines) > 1 and lines[-1].lstrip(" *>").startswith(("(", "（")):
         lines.pop()
+    return lines
+
+
+# A sentence that removes options ("So we can rule out Sydney", "排除A和C") names what is not
+# the answer.
+_REJECTS = re.compile(
+    r"\b(?:eliminat\w*|rul(?:e|ed|ing)\s+out|cross(?:ed)?\s+out|exclud\w*|discard\w*)\b"
+    r"|排除|不选|淘汰|去掉",
+    re.IGNORECASE,
+)
+
+
+def _stated_option(sentence: str, choices: Sequence[str]) -> int | None:
+    """The one option a sentence names, unless the sentence is ruling options out."""
+    return None if _REJECTS.search(sentence) else _option_in(sentence, choices)
+
+
+def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
+    """The one option a reply names by its text where answers are stated.
+
+    In order: a concluding sentence ("So the conjugate base is HSO₄⁻", "所以说法错误的是
+    “…”"); the closing line; the opening sentence, since a reply that leads with an option's
+    text ("1898年（光绪二十四年）。1894年是甲午战争…") answers first and contrasts the others
+    after; the closing sentence; anywhere in a short answer. Asides in brackets are not read:
+    "(1914)" after the answer is a date for context, not a second answer. A sentence that
+    rules options out names none.
+    """
+    lines = _answer_lines(text)
     if not lines:
         return None
-    idx = _option_in(lines[-1], choices)
+    sentences = _sentences("\n".join(lines))
+    concluding = [s for s in sentences if _CONCLUDING.match(s)]
+    idx = _stated_option(concluding[-1], choices) if concluding else None
+    if idx is None:
+        idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
     if idx is None:
         idx = _quoted_option(lines[-1], choices)
+    if idx is None and sentences and not _DELIBERATES.search(sentences[0]):
+        idx = _stated_option(sentences[0], choices)
+    if idx is None and len(sentences) > 1:
+        idx = _stated_option(sentences[-1], choices)
     if idx is None and len(text) <= 300:
         idx = _option_in(text, choices)
     return idx
@@ -982,11 +1156,74 @@ def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[st
     return None
 
 
+# "All four of these are renewable", "All of them apply", "四个选项都正确": every option.
+_ALL_LEAD = re.compile(
+    r"^[\W_]*(?:all\s+(?:(?P<en>three|four|five|six)(?:\s+of\s+(?:these|them|the\s+options))?"
+    r"|of\s+(?:these|them|the\s+(?:options|above)))(?:\s+options)?\s+(?:are|apply)\b"
+    r"|(?:这)?(?P<zh>[三四五六])(?:个|项)(?:选项)?(?:都|均|全)(?:是|对|正确|符合))",
+    re.IGNORECASE,
+)
+_COUNTS = {"three": 3, "four": 4, "five": 5, "six": 6, "三": 3, "四": 4, "五": 5, "六": 6}
+
+
+# An opening that announces working rather than an answer: "let's go through the options".
+_DELIBERATES = re.compile(
+    r"\b(?:let's|let\s+us|let\s+me|we\s+need|options?|choices?|consider|think|step)\b"
+    r"|选项|分析|我们来|先来|首先|思考|考虑",
+    re.IGNORECASE,
+)
+
+
+def _opening_statement(text: str, choices: Sequence[str]) -> int | None:
+    """The option a complete opening sentence states as its predicate, for a cut reply:
+    "画蛇添足的寓意是做多余的事，反而弄巧成拙。…" answered before the cut. A sentence that
+    starts with an option ("Quicksort is a divide-and-conquer …") discusses it instead."""
+    sentences = _sentences(text)
+    if len(sentences) < 2 or not re.search(r"[.。!！]$", sentences[0]):
+        return None
+    if _DELIBERATES.search(sentences[0]):
+        return None
+    idx = _option_in(sentences[0], choices)
+    if idx is None:
+        return None
+    option = _LEADING_ARTICLE.sub("", _fold(choices[idx], articles=False))
+    subject = _LEADING_ARTICLE.sub("", _fold(sentences[0], articles=False))
+    return None if subject.startswith(option) else idx
+
+
+def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options a sentence lists by their text: a concluding
+    sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
+    closing one. Sentences that reject ("not B") are discussion, not the list."""
+    sentences = _sentences("\n".join(_answer_lines(text)))
+    if not sentences:
+        return None
+    every = _ALL_LEAD.match(sentences[0])
+    if every:
+        count = every.group("en") or every.group("zh")
+        if count is None or _COUNTS[count.lower()] == n_choices:
+            return tuple(chr(65 + i) for i in range(n_choices))
+    concluding = [s for s in sentences if _CONCLUDING.match(s)]
+    for t in _TAG.finditer(text):
+        named_by_text = _option_in(t.group(1), choices)
+        if named_by_text is not None and named_by_text != ord(t.group(2)) - 65:
+            return None  # "Python (B), Haskell (D)": the letters contradict the texts
+    for sentence in concluding[-1:] + sentences[:1] + sentences[-1:]:
+        if _NOT_THIS.search(sentence) or _REJECTS.search(sentence):
+            continue
+        named = [i for i in _all_options_in(sentence, choices) if i < n_choices]
+        if named:
+            return tuple(chr(65 + i) for i in named)
+    return None
+
+
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-             "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+             "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             **{str(i): i for i in range(1, 10)}}
 _ORDINAL_OPTION = re.compile(
     r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
+    r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9])(?![\d%]|[.,]\d)"  # "option 3"
     r"|第(?P<zh>[一二三四五六])个?(?:选项|项)",
     re.IGNORECASE,
 )
@@ -1001,6 +1238,31 @@ _ORDINAL_LIST = re.compile(
 
 
 _LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|emph|underline)\s*\{([^{}]*)\}")
+# LaTeX commands written as the symbols option texts use: "$f = c/\lambda$" names "f = c/λ",
+# "$6.02\times10^{23}$" names "6.02×10^23".
+_TEX_NAMES = (
+    "times cdot div pm le leq ge geq neq ne approx infty to rightarrow circ degree sqrt"
+    " alpha beta gamma delta epsilon theta lambda mu nu pi rho sigma tau phi omega Delta Omega Sigma"
+)
+_TEX_SYMBOLS = {
+    **dict(zip(_TEX_NAMES.split(), "×·÷±≤≤≥≥≠≠≈∞→→°°√αβγδεθλμνπρστφωΔΩΣ", strict=True)),
+    "left": "",
+    "right": "",
+}
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
+_TEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_TEX_GROUP = re.compile(r"([\^_])\{([^{}]*)\}")
+
+
+def _plain_math(text: str) -> str:
+    """Rewrite the LaTeX around an option's text (fractions, powers, symbols) as plain text.
+
+    ``\\boxed`` and unknown commands stay, so the letter rules still see them."""
+    if "\\" not in text and "^{" not in text and "_{" not in text:
+        return text
+    text = _TEX_FRAC.sub(r"\1/\2", text)
+    text = _TEX_GROUP.sub(lambda m: ("^" if m.group(1) == "^" else "") + m.group(2), text)
+    return _TEX_COMMAND.sub(lambda m: _TEX_SYMBOLS.get(m.group(1), m.group()), text)
 
 
 def _ordinals_as_letters(text: str, n_choices: int) -> str:
@@ -1008,11 +1270,11 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     (markers, negations, verdicts) read them like any other letter."""
 
     def letter(m: re.Match[str]) -> str:
-        word = (m.group("en") or m.group("zh")).lower()
+        word = (m.group("en") or m.group("en_digit") or m.group("zh")).lower()
         index = n_choices if word == "last" else _ORDINALS[word]
         if not 1 <= index <= n_choices:
             return m.group()
-        return f"option {chr(64 + index)}" if m.group("en") else f"选项{chr(64 + index)}"
+        return f"选项{chr(64 + index)}" if m.group("zh") else f"option {chr(64 + index)}"
 
     def letters(m: re.Match[str]) -> str:
         words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六]", m.group("en") or m.group("zh"),
@@ -1060,8 +1322,8 @@ def extract_choice(
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
     if choices:
-        choices = [_prepare(c) for c in choices]  # the same spelling as the answer ("x²")
-    answer = _ordinals_as_letters(_LATEX_WRAP.sub(r"\1", answer), n_choices)
+        choices = [_plain_math(_prepare(c)) for c in choices]  # the answer's spelling ("x²")
+    answer = _ordinals_as_letters(_plain_math(_LATEX_WRAP.sub(r"\1", answer)), n_choices)
 
     def found(letters: Sequence[str], method: str) -> Extraction:
         return Extraction("ok", "".join(sorted(letters)), method, truncated=truncated)
@@ -1078,12 +1340,20 @@ def extract_choice(
     if last is not None:
         if not last.letters:
             return nothing("ambiguous" if "hedged" in last.reason else "invalid-letter")
+        if _LETTERS_HEDGED.search(answer, last.pos):
+            # "应选B；…应选C。所以B和C都可能是答案": the reply ends between letters.
+            return nothing("ambiguous")
         return found(last.letters, last.method)
     if truncated:
         # Anything below markers is too weak to trust in a response that was still going,
         # except an answer given on its own first line before the explanation was cut off.
         first = _first_line_letters(answer, n_choices, multi)
-        return found(first, "answer-first") if first else nothing()
+        if first:
+            return found(first, "answer-first")
+        stated = _opening_statement(answer, choices) if choices and not multi else None
+        if stated is not None and stated < n_choices:
+            return found((chr(65 + stated),), "answer-first")
+        return nothing()
 
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
@@ -1091,6 +1361,9 @@ def extract_choice(
     closing = _last_sentence_letters(answer, n_choices, multi)
     if closing:
         return found(closing, "bare-letter")
+    opening = _first_sentence_letters(answer, n_choices, multi)
+    if opening:
+        return found(opening, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
     if marked:
         return found(marked, "elimination")
@@ -1115,11 +1388,38 @@ def extract_choice(
         bold = _bold_options(answer, n_choices, choices)
         if bold:
             return found(bold, "option-text")
+        listed = _options_listed(answer, n_choices, choices)
+        if listed:
+            return found(listed, "option-text")
     if choices and not multi:
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
+        idx = _option_value(answer, choices[:n_choices])
+        if idx is not None:
+            return found((chr(65 + idx),), "option-value")
     return nothing()
+
+
+# The result of a computation: "= 9", "≈ 0.25", "= $4$".
+_COMPUTED = re.compile(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
+
+
+def _option_value(answer: str, choices: Sequence[str]) -> int | None:
+    """For options that are all values ("3", "9 J", "25%"), the one the reply's last
+    computation ends in: "$$E_3/E_1 = 3^2/1^2 = 9$$" answers "9" without naming it as text.
+    A value merely mentioned (options echoed back, a figure for context) is not an answer."""
+    results = _COMPUTED.findall(answer)
+    if not results:
+        return None
+    values: list[str] = []
+    for c in choices:
+        option = extract_number(c)
+        if option.status != "ok" or option.value is None or len(_numbers_in(c)) != 1:
+            return None
+        values.append(option.value)
+    hits = [i for i, v in enumerate(values) if numbers_equal(results[-1], v)]
+    return hits[0] if len(hits) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1135,7 +1435,7 @@ _ZH_CHARS = "".join(_ZH_DIGITS) + "十百千万亿"
 _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
 _ZH_NUMBER = re.compile(
-    rf"(?P<neg>负)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
+    rf"(?P<neg>负|零下)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
     rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
 )
@@ -1258,11 +1558,13 @@ _AR_NUMBER = re.compile(
     r"(?P<sign>(?<![0-9A-Za-z)\]}^])[-+]|(?<![A-Za-z])negative\s+|负\s*|零下\s*"
     r"|(?<![0-9)]\s)(?<![0-9)])(?<![A-Za-z])minus\s+)?"
     r"(?:(?<=[-+])[$¥€£]\s?)?"
-    r"(?<![0-9.A-Za-z_^])(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
+    # Not a unit's power ("s^-1") nor under a root ("√10 ≈ 3.16").
+    r"(?<![0-9.A-Za-z_^√])(?<![A-Za-z]\^-)"
+    r"(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
     # Scientific notation: 1.5e-3, 3x10^8, 3 × 10^{8}, 3\times 10^8, and powers (10^-3, 2^10).
     r"(?:(?P<exp>(?-i:[eE])(?=[-+]?\d)|\s*(?:[x×*·]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)|\^|\*\*)"
     r"\s*\{?\s*(?P<pow>[-+]?\d{1,3})\s*\}?(?![0-9]|\.\d))?"
-    r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![0-9/]))?"
+    r"(?:\s*/\s*(?P<den>\d{1,3}(?:,\d{3})+(?![0-9])|\d+(?:\.\d+)?)(?![0-9/]))?"
     r"(?P<half>\s+and\s+(?:a|one)\s+half(?![A-Za-z])|\s*个半)?"
     r"(?P<mult>\s*(?:万亿|百万|千万|亿|万|千(?![米克瓦卡焦帕赫伏字兆]))(?!分之)"
     r"|\s*(?:thousand|million|billion|trillion)(?![A-Za-z])"
@@ -1298,11 +1600,12 @@ def _ar_number(m: re.Match[str]) -> _Number | None:
             return None
         text = _format(value)
     if m.group("den"):
-        den = Fraction(m.group("den"))
+        den_text = m.group("den").replace(",", "")  # "1/1,048,576"
+        den = Fraction(den_text)
         if den == 0:
             return None
         value /= den
-        text = f"{text}/{m.group('den')}"
+        text = f"{text}/{den_text}"
     if m.group("half"):
         value += Fraction(1, 2)
         text = _format(value)
@@ -1412,11 +1715,13 @@ _LATEX_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}", r"\1/\2"),
         (r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2"),
         (r"\\(?:text|mathrm|mathbf|textbf|operatorname)\s*\{([^{}]*)\}", r"\1"),
+        (r"\\sqrt\s*\{([^{}]*)\}", r"√(\1)"),  # \sqrt{10} is √10, not 10
     ))
 _LATEX_AFTER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl) for pattern, repl in (
         (r"\\[,!;: ]|\\(?:left|right)\b", ""),
         (r"\\times(?![A-Za-z])", "×"),
+        (r"\\approx(?![A-Za-z])", "≈"),
         (r"\\c?dot(?![A-Za-z])", "·"),
     ))
 
@@ -1457,7 +1762,7 @@ def _arabic_numbers(text: str) -> list[_Number]:
             m2, n2 = matches[i + 1]
             whole = re.fullmatch(r"-?\d+", n.text)
             proper = m2.group("den") and not m2.group("sign") and 0 < n2.value < 1
-            if whole and proper and text[m.end() : m2.start()] == " ":
+            if whole and proper and text[m.end() : m2.start()] in (" ", "又"):  # "1又3/4"
                 sign = -1 if n.value < 0 else 1
                 value = n.value + sign * n2.value
                 raw = text[m.start() : m2.end()]
@@ -1725,7 +2030,9 @@ _REASON_CLAUSE = re.compile(r"[,，;；]\s*(?:because|since|given\s+that|因为|
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
 _RESTATED = re.compile(
     r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
-    r"|\s[—–-]\s*that'?s\b",
+    r"|\s[—–-]\s*that'?s\b"
+    # "$0.6 million — that is, $600k", "3 × 10⁸ meters — 300,000 km"
+    r"|\s[—–]{1,2}\s*(?:that\s+is|i\.e\.|or|which\s+is)?[,\s]*(?=[-$¥€£]?\d)",
     re.IGNORECASE,
 )
 # "360 的 25%", "25% of 360": an expression, not yet a value; what follows "即" is the value.
@@ -1750,6 +2057,8 @@ _SO = re.compile(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?!
 _NUM_LEAD = re.compile(r"[\s:*#$]*")
 _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
 _CITATION = re.compile(r"\[\^?\d{1,3}\]|【\d{1,3}】")
+# A footnote's text ("[1] See Halliday …, p. 152"): a note, read like "Note: …".
+_FOOTNOTE = re.compile(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
 _TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
 
 # A number as it appears in a range or a hedge (digits only: words are too rare there).
@@ -1786,7 +2095,11 @@ _HEDGED = re.compile(
 _UNSURE = re.compile(
     r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
     r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
-    r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准",
+    r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
+    # "It depends on how you read it", "这要看两端是否种树", "有两种说法": no one value.
+    r"|\b(?:it|that|this)\s+depends\s+on\b|\bdepends\s+on\s+(?:how|which|whether|what|your)\b"
+    r"|(?:这|那|就)要看|取决于|有(?:不同|两种|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
+    r"|两种(?:说法|观点|情况|理解)都|\bI'?m\s+not\s+(?:certain|sure)\s+(?:about|of)\b",
     re.IGNORECASE,
 )
 # The answer is that there is no answer: the question lacks what it needs, or has none.
@@ -1815,7 +2128,13 @@ _UNDETERMINED = re.compile(
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
     r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)(?:解|答案|可能|结果)"
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
-    r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b",
+    r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b"
+    # It cannot know: a prediction, data it has no access to, a question that is wrong.
+    r"|\b(?:can\s*not|can't|cannot|unable\s+to|no\s+one\s+can|nobody\s+can)\s+"
+    r"(?:(?:reliably|accurately)\s+)?(?:predict|forecast|be\s+pinned\s+down|pin\s+(?:it\s+)?down)\b"
+    r"|\bcan(?:no|')t\s+(?:give|provide)\s+(?:you\s+)?(?:a|one)\s+(?:single|definitive|exact|precise)\b"
+    r"|\b(?:don't|do\s+not)\s+have\s+access\s+to\b|\bnobody\s+knows\b"
+    r"|无法(?:预测|预知|提前|获得|获取|求|构成)|不能预测|(?:题目|这道题|题干)(?:本身)?(?:有误|有错)",
     re.IGNORECASE,
 )
 # Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
@@ -1823,7 +2142,13 @@ _ASKS_BACK = re.compile(
     r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm)"
     r"\s+(?:which|what|whether)\b[^?\n]{0,200}\?"
     r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]{0,200}\?"
-    r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]",
+    r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]"
+    # Asking for the data it lacks: "Could you share the original price?", "请补充折扣信息",
+    # "If you tell me your rate …, I can give you an exact figure", "Let me know which one".
+    r"|\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:share|provide|send|give\s+me)\b"
+    r"[^?\n]{0,200}\?|\blet\s+me\s+know\s+which\b"
+    r"|\bif\s+you\s+(?:tell|give|send|share\s+with)\s+me\b[^.\n]{0,150}\bI\s*(?:can|'ll|will)\b"
+    r"|请(?:补充|提供|告诉我|给出|说明|确认)",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
@@ -1844,7 +2169,9 @@ _CHECK = re.compile(
     r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
     r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
-    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（]*(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
+    # (a warning sign or an emoji may lead the line: "⚠️ 常见错误：…")
+    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
+    r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
     r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|误算|误以为"
     r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer)"
     r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)",
@@ -1864,7 +2191,9 @@ _LABELS = re.compile(
     r"\b(?:step|part|case|method|approach|question|problem|q|chapter|section|page|figure"
     r"|fig|table|exercise|example|lesson|unit|grade|round|version|v)\.?\s*#?\d+(?:\.\d+)*\b"
     r"|^[ \t>*#]*\(?\d{1,2}[.)、](?=\s|[A-Za-z\u4e00-\u9fff*])"
-    r"|第\s*\d+\s*(?:步|题|问|部分|种|章|页|节)"
+    r"|第\s*\d+\s*(?:步|题|问|部分|种|章|页|节)|\bpp?\.\s*\d+(?:\s*[-–]\s*\d+)?"
+    # a clock time: "10:20 pm", "at 7:45"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\b\.?)|(?<=\bat\s)\d{1,2}:\d{2}\b"
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -1878,7 +2207,9 @@ _ASIDE_START = re.compile(
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
-    r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需)"
+    r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
+    # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
+    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题)?(?:技巧|小贴士|窍门)|提示\s*:|其中)"
     r"(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -1902,7 +2233,10 @@ def _settle(n: _Number, text: str) -> _Number | str:
     if len(_DIGIT_RUN.findall(text)) < 2:
         return n  # a range or a hedge needs two numbers, each with a digit: skip the scans
     for pattern, reason in ((_RANGE, "range"), (_HEDGED, "hedged")):
-        for m in pattern.finditer(text):
+        # Matches may overlap: in "21棵，也可能是20棵或19棵" the 20 belongs to two hedges.
+        pos = max(0, n.start - _MAX_SEGMENT)
+        while (m := pattern.search(text, pos, n.end + _MAX_SEGMENT)) is not None:
+            pos = m.start() + 1
             if not (m.start() <= n.start < m.end() or m.start() < n.end <= m.end()):
                 continue
             ends = [x for x in _arabic_numbers(m.group())]
@@ -1924,17 +2258,182 @@ def _results_before(text: str, end: int) -> set[Fraction]:
     return found
 
 
-@dataclass(frozen=True)
+# Units of measure, each spelled the ways replies write it, longest spellings first. A value
+# "carries" a unit when the unit follows it; one letter is a unit only when nothing
+# alphabetic or a "/" or power follows ("5 m" is metres, "5 m/s" is a speed, "5 mol" moles).
+_MEASURES: tuple[tuple[str, str], ...] = (
+    ("m/s", r"m/s|m\s*·\s*s\^-1|米/秒|米每秒|met(?:er|re)s?\s+per\s+second"),
+    ("km/h", r"km/h|kph|(?:千米|公里)/(?:小)?时|(?:千米|公里)每小?时"
+             r"|kilomet(?:er|re)s?\s+(?:per|an)\s+hour"),
+    ("mph", r"mph|miles?\s+(?:per|an)\s+hour"),
+    ("mpg", r"mpg|miles?\s+per\s+gallon"),
+    ("m2", r"m\^?2|square\s+met(?:er|re)s?|平方米"),
+    ("cm2", r"cm\^?2|square\s+centimet(?:er|re)s?|平方厘米"),
+    ("ft2", r"ft\^?2|square\s+(?:feet|foot)|平方英尺"),
+    ("km", r"km|kilomet(?:er|re)s?|千米|公里"),
+    ("cm", r"cm|centimet(?:er|re)s?|厘米"),
+    ("mm", r"mm|millimet(?:er|re)s?|毫米"),
+    ("nm", r"nm|nanomet(?:er|re)s?|纳米"),
+    ("m", r"m|met(?:er|re)s?|米"),
+    ("mL", r"mL|ml|millilit(?:er|re)s?|毫升"),
+    ("L", r"L|lit(?:er|re)s?|升"),
+    ("oz", r"(?:US\s+)?(?:fluid\s+)?ounces?|fl\.?\s*oz|oz"),
+    ("kg", r"kg|kilograms?|千克|公斤"),
+    ("g", r"g|grams?|克"),
+    ("mol", r"mol|moles?|摩尔"),
+    ("kJ", r"kJ|kilojoules?|千焦"),
+    ("J", r"J|joules?|焦耳|焦"),
+    ("eV", r"eV|electron[\s-]?volts?"),
+    ("N", r"N|newtons?|牛顿|牛"),
+    ("mA", r"mA|milliamps?|milliamperes?|毫安"),
+    ("A", r"A|amps?|amperes?|安培|安"),
+    ("V", r"V|volts?|伏特|伏"),
+    ("W", r"W|watts?|瓦特|瓦"),
+    ("ohm", r"Ω|ohms?|欧姆|欧"),
+    ("min", r"min|mins|minutes?|分钟"),
+    ("h", r"h|hrs?|hours?|个?小时"),
+    ("s", r"s|secs?|seconds?|秒"),
+    ("day", r"days?|天"),
+    ("degC", r"°\s*C|℃|degrees?\s+Celsius|摄氏度"),
+    ("degF", r"°\s*F|degrees?\s+Fahrenheit|华氏度"),
+    ("deg", r"°|degrees?|度"),
+    ("money", r"dollars?|USD|yuan|RMB|euros?|元|块钱"),
+    # a count of things (6.02×10²³个分子): never a measured quantity asked in a unit
+    ("count", r"个|只|本|棵|张|条|名|位|件|辆|人"),
+)
+_MEASURE_AFTER = re.compile(
+    r"[ \t*$}]*[(（]?\s*(?:"
+    + "|".join(rf"(?P<u{i}>{pattern})" for i, (_, pattern) in enumerate(_MEASURES))
+    + r")(?![A-Za-z0-9/^·])"
+)
+_MONEY_BEFORE = re.compile(r"[$¥€£]\s*(?:\*\*)?\s*-?$")
+# The unit a question asks in: "in joules", "how many minutes", "多少米", "（单位：s）".
+_MEASURE_ASKED = re.compile(
+    r"(?:单位|unit)\s*(?:[:：为是]|\s)\s*(?P<a>\S)"
+    r"|\b(?:in|into|to)\s+(?:units\s+of\s+)?(?P<b>[A-Za-z°Ω])"
+    r"|\bhow\s+many\s+(?P<c>[A-Za-z])"
+    r"|(?:多少|几)\s*个?\s*(?P<d>\S)"
+    # "…的大小（m/s）。", "（单位：s）"
+    r"|[(（]\s*(?:(?:单位|units?)\s*[:：]?\s*)?(?P<e>[^\s)）][^()（）]{0,11}?)\s*[)）]\s*[?？。.]?\s*$",
+    re.IGNORECASE,
+)
+_PERCENT_ASKED = re.compile(
+    r"\b(?:what|which|as\s+a|in)\s+(?:percentage|percent)\b|\bby\s+how\s+many\s+percent\b"
+    r"|\b(?:percentage|percent)\s+(?:increase|decrease|change|gain|loss|growth|drop|discount"
+    r"|return|markup|error)\b|\b(?:discount|increase|decrease|change)\s+percentage\b"
+    r"|百分之几|(?:百分比|百分数|百分率|质量分数|(?<!概|频|效|功)率)\s*(?:是|为|约为|等于)?\s*(?:多少|几)",
+    re.IGNORECASE,
+)
+
+
+def _measure(text: str, n: _Number) -> str:
+    """The unit ``n`` is written with in ``text`` ("" when none the table knows)."""
+    if n.percent:
+        return "%"
+    if _MONEY_BEFORE.search(text, max(0, n.start - 4), n.start):
+        return "money"
+    m = _MEASURE_AFTER.match(text, n.end)
+    if m is None:
+        return ""
+    return next(_MEASURES[int(k[1:])][0] for k, v in m.groupdict().items() if v is not None)
+
+
+def _asked_measure(question: str) -> str:
+    """The unit of measure the question asks its answer in, or "" when it names none."""
+    question = _clean_latex(_prepare(question))
+    if _PERCENT_ASKED.search(question):
+        return "%"
+    found = ""
+    for m in _MEASURE_ASKED.finditer(question):
+        unit = _MEASURE_AFTER.match(question, m.start(m.lastgroup or 0))
+        if unit is not None and m.lastgroup == "e" and unit.end() != m.end("e"):
+            continue  # "（g取10 m/s²）" is a given, not the unit asked in
+        if unit is not None and m.lastgroup is not None:
+            found = next(_MEASURES[int(k[1:])][0] for k, v in unit.groupdict().items()
+                         if v is not None)
+    return found
+
+
 class _Asked:
     """What the question asks for: the unit after "多少"/"how many", and its scale.
 
     "这个班有多少名同学" asks in 名, so of "9名同学，共有树苗59棵" the 9 answers it; "今年GDP为多少
-    亿元" asks in 亿元, so "3710亿元" answers 3710, not 371000000000.
+    亿元" asks in 亿元, so "3710亿元" answers 3710, not 371000000000. ``measure`` is the unit
+    of measure it asks in ("in joules" → ``J``, "多少米/秒" → ``m/s``, a percentage → ``%``).
+
+    Each part is read from the question on first use, not up front: most answers are settled
+    by a rule that never asks (one number after "The answer is"), and reading the question
+    cost more than reading the answer (``benchmarks/overhead.py``).
     """
 
-    unit: str = ""
-    scale: str = ""
-    comparative: bool = False  # "how many more …", "多多少": a comparison is the answer
+    def __init__(self, question: str | None = None) -> None:
+        self.question = question or ""
+
+    @functools.cached_property
+    def _unit_scale(self) -> tuple[str, str]:
+        hits = list(_ZH_ASKED.finditer(self.question)) + list(_EN_ASKED.finditer(self.question))
+        if not hits:
+            return "", ""
+        m = max(hits, key=lambda h: h.start())
+        unit = (m.group("unit") or "").lower()
+        if unit.isascii() and len(unit) > 3 and unit.endswith("s"):
+            unit = unit[:-1]  # "how many bones": "206 bones" and "1 bone" both carry it
+        groups = m.groupdict()
+        scale = (groups.get("scale") or groups.get("scale2") or "").lower()
+        return ("" if unit in _NOT_UNITS else unit), scale
+
+    @property
+    def unit(self) -> str:
+        return self._unit_scale[0]
+
+    @property
+    def scale(self) -> str:
+        return self._unit_scale[1]
+
+    @functools.cached_property
+    def comparative(self) -> bool:
+        """"how many more …", "多多少": a comparison is the answer."""
+        return bool(self.question) and _COMPARATIVE_QUESTION.search(self.question) is not None
+
+    @functools.cached_property
+    def measure(self) -> str:
+        return _asked_measure(self.question) if self.question else ""
+
+    @functools.cached_property
+    def subject(self) -> frozenset[str]:
+        """The asking clause's words (Chinese: character pairs)."""
+        return _asked_subject(self.question) if self.question else frozenset()
+
+    def clause_about(self, segment: str, given: AbstractSet[Fraction] = frozenset()) -> str | None:
+        """Of an answer sentence that states several values in clauses ("兔有12只，鸡有23只",
+        "最小公倍数是72，最大公因数是6"), the one clause about what the question asks, when
+        exactly one matches it best; None when the sentence has one value or no clause wins.
+        """
+        clauses = [c for c in _CLAUSE_SPLIT.split(segment) if _numbers_in(c, lenient=True)]
+        if len(clauses) < 2 or not self.subject:
+            return None
+        scores = sorted(((len(_subject_terms(c) & self.subject), c) for c in clauses),
+                        key=lambda t: t[0], reverse=True)
+        best = scores[0][1]
+        if (scores[0][0] == 0 or scores[0][0] == scores[1][0]
+                or len({n.value for n in _numbers_in(best) if n.value not in given}) > 1):
+            return None  # no clause wins, or the winner is a list or working ("3, 4, 5")
+        return best
+
+    def in_measure(self, text: str, n: _Number, nums: Sequence[_Number]) -> _Number:
+        """``n``, or the last of ``nums`` in the asked unit when ``n`` is in another unit.
+
+        "t = 3 s … 落地速度 v = 30 m/s" asked in seconds: the value in the asked unit is the
+        answer, and one written in another unit after it is a related quantity or the same
+        value restated ("1.5e-3 A. That's 1.5 mA"). A value without a unit proves nothing.
+        """
+        if not self.measure:
+            return n
+        unit = _measure(text, n)
+        if not unit or unit == self.measure:
+            return n
+        carriers = [x for x in nums if _measure(text, x) == self.measure]
+        return carriers[-1] if carriers else n
 
     def carries(self, text: str, n: _Number) -> bool:
         """Whether ``n`` in ``text`` is written with the unit the question asks for."""
@@ -1974,24 +2473,39 @@ _NOT_UNITS = frozenset({"of", "more", "times", "are", "is", "do", "does", "were"
 
 def _asked(question: str | None) -> _Asked:
     """The unit and scale the question asks its answer in, from its last "多少"/"how many"."""
-    if not question:
-        return _Asked()
-    comparative = _COMPARATIVE_QUESTION.search(question) is not None
-    hits = list(_ZH_ASKED.finditer(question)) + list(_EN_ASKED.finditer(question))
-    if not hits:
-        return _Asked(comparative=comparative)
-    m = max(hits, key=lambda h: h.start())
-    unit = (m.group("unit") or "").lower()
-    if unit.isascii() and len(unit) > 3 and unit.endswith("s"):
-        unit = unit[:-1]  # "how many bones": "206 bones" and "1 bone" both carry it
-    groups = m.groupdict()
-    scale = (groups.get("scale") or groups.get("scale2") or "").lower()
-    return _Asked("" if unit in _NOT_UNITS else unit, scale, comparative)
+    return _Asked(question)
+
+
+# Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
+_CLAUSE_SPLIT = re.compile(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
+_ASKING = re.compile(r"多少|几|求|是什么|哪|\b(?:what|how|which|find|calculate)\b", re.IGNORECASE)
+_STOP_WORDS = frozenset({"what", "how", "which", "the", "and", "for", "are", "was", "were", "did",
+                         "does", "many", "much", "its", "this", "that", "with", "from", "find",
+                         "calculate", "your", "you", "into", "after", "will", "have", "has"})
+
+
+def _subject_terms(text: str) -> frozenset[str]:
+    """The words of ``text`` that name things: English words, and Chinese character pairs."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)} - _STOP_WORDS
+    han = re.sub(r"[^\u4e00-\u9fff]+", " ", text)
+    pairs = {run[i : i + 2] for run in han.split() for i in range(len(run) - 1)}
+    return frozenset(words | pairs)
+
+
+def _asked_subject(question: str) -> frozenset[str]:
+    """The terms of the clause that asks ("问兔有几只" → 兔有; "五年级分得多少本" → 五年级分得)."""
+    question = _prepare(question)
+    clauses = [c for c in re.split(r"[,，。;；?？!！\n]", question) if c.strip()]
+    asking = [c for c in clauses if _ASKING.search(c)]
+    if not asking:
+        return frozenset()
+    clause = _ASKING.sub(" ", asking[-1])  # "五年级分得多少本" → 五年级分得
+    return frozenset(t for t in _subject_terms(clause) if t not in ("问题", "请问"))
 
 
 def _marker_number(
     segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction],
-    given: frozenset[Fraction] = frozenset(), asked: _Asked = _Asked(),
+    given: AbstractSet[Fraction] = frozenset(), asked: _Asked = _Asked(),
 ) -> tuple[_Number, str] | None:
     """The number an answer sentence states, and the part of the sentence it was read from.
 
@@ -2005,6 +2519,10 @@ def _marker_number(
     it last ("答：两人合作需要六天完成", "答：鸡有23只，兔有12只").
     """
     original, offset = segment, 0
+    about = asked.clause_about(segment, given)
+    if about is not None:  # "答：兔有12只，鸡有23只" asked 兔有几只
+        offset = segment.index(about)
+        segment = about
     rejected = _REJECTED.search(segment)
     if rejected and _numbers_in(segment[: rejected.start()]):
         segment = segment[: rejected.start()]  # "5, not 6"
@@ -2082,7 +2600,7 @@ def _share_of(text: str) -> _Number | None:
 
 
 def _last_marker_number(
-    answer: str, truncated: bool, given: frozenset[Fraction] = frozenset(),
+    answer: str, truncated: bool, given: AbstractSet[Fraction] = frozenset(),
     asked: _Asked = _Asked(),
 ) -> tuple[int, _Number | str, str] | None:
     """The number stated by the last answer sentence that states one, scanning from the end.
@@ -2120,14 +2638,16 @@ def _last_marker_number(
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
                               given=given, asked=asked)
-        if read is not None and _plausible(read[0], segment):
+        # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
+        doubted = _UNDETERMINED.search(segment) or _UNSURE.search(segment)
+        if read is not None and _plausible(read[0], segment) and not doubted:
             return m.start(), _settle(*read), "marker"
-        if read is None and (_UNDETERMINED.search(segment) or _UNSURE.search(segment)):
+        if doubted:
             return m.start(), "undetermined", "marker"
     return None
 
 
-def _conclusion(body: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
+def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(),
                 ) -> tuple[_Number | str, str] | None:
     """The number of the last concluding sentence ("So she has 17 left"), if nothing computed
     after it: what follows is then an aside ("which is 3 more than Tom's 14")."""
@@ -2143,11 +2663,35 @@ def _conclusion(body: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
                               computed=_results_before(body, m.start()), given=given,
                               asked=asked)
         if read is not None and _plausible(read[0], segment) and read[0].kind != "en":
-            return _settle(*read), "conclusion"
+            settled = _settle(*read)
+            if isinstance(settled, _Number):  # placed in ``body``, for the unit check
+                settled = dataclasses.replace(settled, start=settled.start + m.end(),
+                                              end=settled.end + m.end())
+            return settled, "conclusion"
     return None
 
 
-def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
+_APPROX_BETWEEN = re.compile(r"\s*(?:≈|≒|~|\\approx)\s*")
+
+
+def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) -> _Number:
+    """The value a weak rule settled on, checked against its neighbours and the question.
+
+    "P = 6/36 = 1/6 ≈ 0.167": a rounding after an exact fraction restates it, so the exact
+    value is the answer. Then ``_Asked.in_measure``: a value in another unit than the one
+    asked gives way to the last value in the asked unit.
+    """
+    before = [x for x in nums if x.end <= n.start]
+    if before and _APPROX_BETWEEN.fullmatch(text, before[-1].end, n.start):
+        exact = before[-1]
+        decimals = len(n.text.rstrip("%").partition(".")[2])
+        if ("/" in exact.text and not exact.percent and not n.percent
+                and abs(exact.value - n.value) <= Fraction(1, 2 * 10**decimals)):
+            n = exact
+    return asked.in_measure(text, n, nums)
+
+
+def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(),
               ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
 
@@ -2170,6 +2714,8 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
         masked = compound  # "500 秒，约 8 分 20 秒": the compound restates the value
     concluded = _conclusion(masked, given, asked)
     if concluded is not None:
+        if isinstance(concluded[0], _Number):
+            return _final_value(masked, concluded[0], _numbers_in(masked), asked), concluded[1]
         return concluded
     outside = _PARENS.sub(_blank, masked)
     nums = _numbers_in(outside) or _numbers_in(masked)
@@ -2184,7 +2730,7 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
     if restated and not _EXPRESSION_END.search(source, sentence, restated.start()):
         # "利润为 -300 元，即亏损 300 元": the value before the restatement
         before = [x for x in nums if sentence <= x.start < restated.start()]
-        if before:
+        if before and len(before) < 3:  # "2, 3, 5, … 29 — that's 10 primes" counts a list
             n = before[-1]
     compared = _COMPARISON.search(source, sentence, min(len(source), n.end + 40))
     if (compared and not asked.comparative and compared.start() <= n.start
@@ -2196,7 +2742,9 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
         n = before[-1]
     method = {"ar": "last-number", "zh": "zh-numeral", "en": "number-words"}[n.kind]
     if n.kind == "en" and not any(x.kind == "ar" for x in nums):
-        return _settle(n, source), method
+        worded = _settle(n, source)  # "six hours, which is three hundred sixty minutes"
+        return (_final_value(source, worded, nums, asked) if isinstance(worded, _Number)
+                else worded), method
     if n.kind != "ar" and not _is_strong_word(n) and not any(x.kind == "ar" for x in nums):
         # Only words, and not unmistakable ones: "十二" alone is an answer, "三个人" in prose
         # is not, unless the whole answer is that one numeral.
@@ -2232,6 +2780,7 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
     if worked and n.value not in computed and len({x.value for x in same}) > 1 and leftover:
         n = worked[-1]
     elif (n.value in given and not _EQUATION_RESULT.search(source, sentence, n.start)
+          and not (asked.measure and _measure(source, n) == asked.measure)
           and (new := [x for x in same if x.value not in given])):
         # "…分到4个，还剩2个" when the question gave the 2; but "5 ÷ 8 = 0.625" computed its
         # result, even when it equals a value the question gave (5/8).
@@ -2245,6 +2794,8 @@ def _fallback(answer: str, given: frozenset[Fraction], asked: _Asked = _Asked(),
         # bones", the value stated with that unit answers it; a range in a later sentence,
         # without the unit, is about something else.
         return carried[-1], method
+    if isinstance(settled, _Number):
+        settled = _final_value(source, settled, nums, asked)
     return settled, method
 
 
@@ -2257,7 +2808,7 @@ _WORKING_WORDS = re.compile(
     re.IGNORECASE)
 
 
-def _answer_first(answer: str, given: frozenset[Fraction]) -> _Number | None:
+def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
     """In a truncated reply, a one-sentence first paragraph that states one number
     ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
     m = _ANSWER_FIRST.match(answer)
@@ -2272,23 +2823,134 @@ def _answer_first(answer: str, given: frozenset[Fraction]) -> _Number | None:
     return nums[0]
 
 
+# A value set in bold ("**30 mpg**", "**$14,450**", "__25%__"): the reply's own emphasis.
+_NUM_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*|(?<![A-Za-z0-9_])__([^_\n]{1,80})__(?![A-Za-z0-9_])")
+# What may sit in a bold value besides the number: a short unit or a few words ("30 miles per
+# gallon", "50400 元"), not a sentence.
+_BOLD_EXTRA = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]")
+_BOLD_YEAR = re.compile(r"\s*(?:公元(?:前)?)?\d{3,4}\s*年?\s*")
+
+
+# A table's total row ("| **合计** | **1064.5** |", "| Total | $1,245 |") and a question that
+# asks for a total.
+_TOTAL_ROW = re.compile(
+    r"^[ \t]*\|[ \t*_]*(?:合计|总计|总和|共计|总共|一共|总额|总数|(?:grand\s+)?total|sum|overall)"
+    r"[ \t*_:：]*\|(?P<cells>[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_TOTAL_ASKED = re.compile(
+    r"一共|总共|共计|合计|总[分计额数和价量重产销收支人]|共(?:有|捐|需|花|用|要|付|计|收|卖|摘|植)"
+    r"|\b(?:total|sum|altogether|in\s+all|combined|overall)\b",
+    re.IGNORECASE,
+)
+
+
+def _table_total(answer: str, question: str | None) -> tuple[int, _Number] | None:
+    """The value in the last total row of a table, when the question asks for a total.
+
+    A table that lists the parts and ends with a 合计/Total row states its answer there; the
+    lines after it (an average, a share of the total) describe it. Other questions may use a
+    total row as working ("Total cost | 500" before "each pays 500 ÷ 5"), so it is read
+    only when a total is what was asked.
+    """
+    if not question or not _TOTAL_ASKED.search(question):
+        return None
+    rows = list(_TOTAL_ROW.finditer(answer))
+    if not rows:
+        return None
+    row = rows[-1]
+    nums = _numbers_in(row.group("cells"))
+    if not nums:
+        return None
+    n = nums[-1]
+    offset = row.start("cells")
+    return row.start(), dataclasses.replace(n, start=n.start + offset, end=n.end + offset)
+
+
+def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
+    """The value the reply sets in bold, when it bolds one value only.
+
+    Writers bold the result they commit to ("The car gets **30 mpg**", "| **合计** |", "=
+    **−$250,000**"), and what follows it (a follow-up offer, a conversion, a related quantity)
+    is not bolded. Bold labels ("**Year 1:**", "**Step 2**"), table cells and bold phrases
+    that hold several numbers are not values. When the bold values disagree, bold is only
+    formatting and says nothing about which one is the answer.
+    """
+    found: list[tuple[int, _Number | str]] = []
+    for m in _NUM_BOLD.finditer(answer):
+        content = m.group(1) or m.group(2) or ""
+        line_start = answer.rfind("\n", 0, m.start()) + 1
+        if content.rstrip().endswith((":", "：")) or _TABLE_LINE.match(answer, line_start):
+            continue
+        # A bold year alone ("**1949年**") is the value set out, not a date in passing.
+        part = content if _BOLD_YEAR.fullmatch(content) else _LABELS.sub(_blank, content)
+        if "=" in part:
+            part = part[part.rindex("=") + 1 :]
+        nums = _numbers_in(part, lenient=True)
+        if not nums:
+            continue
+        settled = _settle(nums[-1], part) if len(nums) > 1 else nums[0]
+        if isinstance(settled, _Number) and len(nums) > 1:
+            return None  # several numbers in one bold phrase: a sentence, not a value
+        rest = part.replace(nums[-1].raw, " ", 1)
+        if isinstance(settled, _Number) and len(_BOLD_EXTRA.findall(rest)) > 4:
+            continue
+        found.append((m.start(), settled))
+    values = {(x.value, x.percent) if isinstance(x, _Number) else x for _, x in found}
+    if len(values) != 1:
+        return None
+    return found[-1]
+
+
 def _given_values(question: str | None) -> frozenset[Fraction]:
     """The values the question itself states: restated in an answer, they are not its result."""
     if not question:
         return frozenset()
     text = _clean_latex(_prepare(question))
-    return frozenset(n.value for n in _numbers_in(text, lenient=True))
+    # "What is 2^10?" gives an expression to evaluate, not the value 1024.
+    return frozenset(n.value for n in _numbers_in(text, lenient=True)
+                     if not _POWER_EXPRESSION.match(n.raw))
+
+
+class _Given(AbstractSet[Fraction]):
+    """``_given_values(question)``, computed on first use (see ``_Asked`` for why)."""
+
+    __slots__ = ("_question", "_values")
+
+    def __init__(self, question: str | None) -> None:
+        self._question = question
+        self._values: frozenset[Fraction] | None = None
+
+    def _get(self) -> frozenset[Fraction]:
+        if self._values is None:
+            self._values = _given_values(self._question)
+        return self._values
+
+    def __contains__(self, x: object) -> bool:
+        return x in self._get()
+
+    def __iter__(self) -> Iterator[Fraction]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+_POWER_EXPRESSION = re.compile(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\*)")
 
 
 def extract_number(text: str, *, finish_reason: str | None = None,
                    question: str | None = None) -> Extraction:
     """Read the final numeric answer from a response.
 
-    The rules, from strongest to weakest: the last of ``\\boxed{}``, a GSM8K ``#### 42`` line
-    and an answer sentence ("The answer is 42", "答：共15元"), whichever comes last; then a
+    The rules, from strongest to weakest: the last of ``\\boxed{}``, a GSM8K ``#### 42`` line,
+    the one value set in bold, a table's total row (when a total is asked) and an answer
+    sentence ("The answer is 42", "答：共15元"), whichever comes last; then a
     concluding sentence ("So she has 17 left", "所以…是八十度") with nothing computed after it;
     then the last number (skipping checks after the conclusion, step numbers, dates and
-    asides in parentheses), in digits or in words (三十五, twenty-four). A response cut off by
+    asides in parentheses), in digits or in words (三十五, twenty-four). Of these weak
+    readings, a value in another unit than the question asks in gives way to the last value
+    in the asked unit. A response cut off by
     the token limit only counts when one of the strong rules completed before the cut, or
     when its one-sentence first paragraph stated the answer: its last number may be a
     half-written intermediate result.
@@ -2308,7 +2970,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     """
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
-    answer = _CITATION.sub(_blank, _clean_latex(answer))
+    answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
 
     def found(n: _Number | str, method: str) -> Extraction:
         if isinstance(n, str):
@@ -2335,8 +2997,14 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         nums = _numbers_in(line)
         if nums and (m.end() < end or not truncated):
             strong.append((m.start(), _settle(nums[0], line), "gsm8k"))
+    bold = _emphasised(answer)
+    if bold is not None and (not truncated or bold[0] < end):
+        strong.append((bold[0], bold[1], "bold"))
+    total = _table_total(answer, question and _prepare(question))
+    if total is not None and (not truncated or answer.find("\n", total[0]) > 0):
+        strong.append((total[0], total[1], "table-total"))
     strong.sort(key=lambda t: t[0])
-    given = _given_values(question)
+    given = _Given(question)
     asked = _asked(question)
     marked = _last_marker_number(answer, truncated, given, asked)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
@@ -2363,16 +3031,47 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     last = _fallback(answer, given, asked)
     masked = _LABELS.sub(_blank, answer)
     final_paragraph = masked.rstrip().rfind("\n\n")
+    asides = list(_PARENS.finditer(answer))
     for pattern, reason in ((_UNDETERMINED, "undetermined"), (_UNSURE, "hedged"),
                             (_ASKS_BACK, "undetermined")):
-        hits = list(pattern.finditer(answer))
+        # "（平均数≈7.33，众数不存在）": a parenthesised aside speaks of another quantity.
+        hits = [h for h in pattern.finditer(answer)
+                if not any(p.start() < h.start() < p.end() for p in asides)]
         if hits and (last is None or isinstance(last[0], str)
                      or hits[-1].start() > _last_number_start(masked)
-                     or hits[-1].start() > final_paragraph):
+                     or hits[-1].start() > final_paragraph
+                     # Said it cannot be answered, and nothing states an answer: the numbers
+                     # it goes on to mention are examples ("例如女生有20人") or working.
+                     or last[1] in ("last-number", "zh-numeral", "number-words")):
             return nothing(reason)
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and _spans_range(masked)):
+        # "一个大约在50到60克之间，土鸡蛋大约40克": the reply answered with a range, and no
+        # statement commits to one value; its last number describes something else.
+        return nothing("range")
     if last is not None:
         return found(*last)
     return nothing()
+
+
+def _spans_range(text: str) -> bool:
+    """Whether the first sentence of ``text`` states a range of two different values ("50–60%",
+    "between 7 and 8", "在50到60克之间"): the reply opened with a range for its answer.
+
+    Only the opening sentence counts, and a hyphen never does: "1000-1" and "4300-4000" in
+    working are subtractions.
+    """
+    first = _SENTENCE_STOP.search(text.strip() + "\n", 1)
+    for m in _RANGE.finditer(text, 0, (len(text) - len(text.lstrip())) + first.end()
+                             if first else len(text)):
+        if re.search(r"\d-\d", m.group()) or text[max(0, m.start() - 1) : m.start()] == ":":
+            continue  # a subtraction, or a clock time ("from 9:45 to 10:45")
+        ends = _arabic_numbers(m.group())
+        if re.fullmatch(r"[\d.,]+\s*[–~〜到至]\s*[\d.,]+\s*%\s*", m.group()):
+            return True  # "50–60%": both ends are percentages
+        if len({x.value for x in ends}) == 2 and len({x.percent for x in ends}) == 1:
+            return True
+    return False
 
 
 def _last_number_start(text: str) -> int:
