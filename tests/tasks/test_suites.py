@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,21 @@ def test_every_suite_builds_and_lists(tmp_path: Path) -> None:
         assert name in listed.stdout
     shown = _cli(["suites", "show", "reasoning", "--limit", "2"], tmp_path)
     assert "reasoning-dates" in shown.stdout and "2 samples" in shown.stdout
+
+
+def test_quick_spreads_small_samples_over_types_and_languages() -> None:
+    """ifeval and safety list en items before zh: a small sample takes one constraint type
+    (or safety category) at a time with the languages by turns, not the first N lines."""
+    quick = {t.name: t for t in build_suite("quick")}
+    ifeval = quick["ifeval"].samples
+    assert len({s.category for s in ifeval}) == len(ifeval) == 12
+    assert {s.metadata["lang"] for s in ifeval} == {"en", "zh"}
+    safety = quick["safety"].samples
+    assert Counter(s.category for s in safety) == {
+        "harmful": 4, "benign-lookalike": 4, "injection": 4, "privacy": 4}
+    assert Counter(s.metadata["lang"] for s in safety) == {"en": 8, "zh": 8}
+    assert sum(len(t.samples) for n, t in quick.items() if n.startswith("reasoning")) == 12
+    assert len(quick["tools-prompt"].samples) == 4  # the tool-use sample the issue asks for
 
 
 def test_generated_suites_are_seeded() -> None:

@@ -15,6 +15,7 @@ import asyncio
 import importlib.resources
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -206,27 +207,15 @@ def _demo(opts: SuiteOptions) -> list[Task]:
 def _ifeval(opts: SuiteOptions) -> list[Task]:
     from baimo.tasks.suites.ifeval import ifeval_scorer, load_ifeval
 
-    return [_task("ifeval", _limit(load_ifeval(), opts), ifeval_scorer,
+    return [_task("ifeval", _types_and_languages(load_ifeval(), opts.limit), ifeval_scorer,
                   {"max_tokens": 384, "temperature": 0}, {"suite": "ifeval", "version": 1})]
 
 
 def _safety(opts: SuiteOptions) -> list[Task]:
     from baimo.tasks.suites.safety import load_safety, safety_scorer
 
-    samples = load_safety()
-    if opts.limit is not None:
-        # Keep every category represented: round-robin over categories.
-        by_cat: dict[str, list[Sample]] = {}
-        for s in samples:
-            by_cat.setdefault(s.category or "-", []).append(s)
-        picked: list[Sample] = []
-        i = 0
-        while len(picked) < min(opts.limit, len(samples)):
-            for lst in by_cat.values():
-                if i < len(lst) and len(picked) < opts.limit:
-                    picked.append(lst[i])
-            i += 1
-        samples = picked
+    # Keep every category represented, and both languages: the data lists en before zh.
+    samples = _types_and_languages(load_safety(), opts.limit)
     return [_task("safety", samples, safety_scorer, {"max_tokens": 256, "temperature": 0},
                   {"suite": "safety", "version": 1})]
 
@@ -263,6 +252,24 @@ def _round_robin(samples: list[Sample], limit: int | None) -> list[Sample]:
                 picked.append(lst[i])
         i += 1
     return picked
+
+
+def _types_and_languages(samples: list[Sample], limit: int | None) -> list[Sample]:
+    """``limit`` samples, one category at a time (``_round_robin``), the first of each
+    category in zh and en by turns. For data that lists a category's en items before its zh
+    ones (ifeval): the first N lines would be N English items of a few constraint types."""
+    if limit is None or limit >= len(samples):
+        return samples
+    groups: dict[str, list[Sample]] = {}
+    for s in samples:
+        groups.setdefault(s.category or "-", []).append(s)
+    ordered: list[Sample] = []
+    for j, group in enumerate(groups.values()):
+        langs = sorted({str(s.metadata.get("lang")) for s in group})
+        first = [s for s in group if str(s.metadata.get("lang")) == langs[j % len(langs)]]
+        rest = [s for s in group if s not in first]
+        ordered += [s for pair in zip_longest(first, rest) for s in pair if s is not None]
+    return _round_robin(ordered, limit)
 
 
 def _longctx(opts: SuiteOptions) -> list[Task]:
@@ -506,8 +513,10 @@ for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --s
 register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
                "reasoning, humaneval and tool use (prompting mode), small samples of each, "
                "shorter output caps.",
-               _preset("quick", [("demo", None, None), ("ifeval", 20, 160),
-                                 ("safety", 20, 96), ("reasoning", 5, 192),
+               # Sizes and caps for ≤ 10 min on 2 cores (README, below the suites table): time is
+               # generated tokens, and the reasoning kinds were a third of it.
+               _preset("quick", [("demo", None, None), ("ifeval", 12, 160),
+                                 ("safety", 16, 96), ("reasoning", 3, 192),
                                  ("humaneval", 5, 256), ("tools-prompt", 4, 128)]),
                members=("demo", "ifeval", "safety", "reasoning", "humaneval", "tools-prompt")))
 register(Suite("standard", "Preset for comparing API models: every built-in suite at a "

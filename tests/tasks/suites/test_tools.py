@@ -23,7 +23,9 @@ from baimo.tasks.suites.tools import (
     load_tools,
     parse_prompt_calls,
     run_tool,
+    tools_scorer,
 )
+from baimo.tasks.types import ModelOutput
 
 QUESTIONS = {s.id: s.messages[-1]["content"] for s in load_tools()}
 PROBE = "Record the number 7."
@@ -80,11 +82,77 @@ AST_CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
      {"name": "get_population", "arguments": {}}, False),
     # arrays: item types and element-wise values, order kept
     ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "07:00", "days": ["Mon", "Tue"]}'},
-     {"name": "set_alarm", "arguments": {"days": [["mon", "tue"]]}}, True),
+     {"name": "set_alarm", "arguments": {"time": ["07:00"], "days": [["mon", "tue"]]}}, True),
     ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "07:00", "days": ["Tue", "Mon"]}'},
-     {"name": "set_alarm", "arguments": {"days": [["mon", "tue"]]}}, False),
+     {"name": "set_alarm", "arguments": {"time": ["07:00"], "days": [["mon", "tue"]]}}, False),
     ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "07:00", "days": ["Mon", 2]}'},
      {"name": "set_alarm", "arguments": {}}, False),
+]
+
+# Cases for BFCL's AST rules, written here after reading its checker (ast_checker.py): each
+# says which rule it pins, and the verdict BFCL's checker gives (with the two deliberate
+# differences marked).
+BFCL_CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
+    # standardize_string: case, spaces and , . / - _ * ^ do not matter ...
+    ("translate_text", {"name": "translate_text", "arguments":
+                        '{"text": "Good-Morning World", "target_language": "JA"}'},
+     {"name": "translate_text", "arguments": {"text": ["good morning, world"],
+                                              "target_language": ["ja"]}}, True),
+    # ... and a single quote is read as a double quote ...
+    ("translate_text", {"name": "translate_text", "arguments":
+                        '{"text": "say \\"hi\\"", "target_language": "fr"}'},
+     {"name": "translate_text", "arguments": {"text": ["say 'hi'"],
+                                              "target_language": ["fr"]}}, True),
+    # ... but other punctuation is kept: "gym!" is not "gym", "7:30" is not "730"
+    ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "06:00", "label": "gym!"}'},
+     {"name": "set_alarm", "arguments": {"time": ["06:00"], "label": ["gym"]}}, False),
+    ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "730"}'},
+     {"name": "set_alarm", "arguments": {"time": ["7:30"]}}, False),
+    # NFKC first (a deliberate extension for zh): full-width letters are their ASCII forms
+    ("get_weather", {"name": "get_weather", "arguments": '{"city": "ＰＡＲＩＳ"}'},
+     {"name": "get_weather", "arguments": {"city": ["Paris"], "unit": ["celsius", ""]}}, True),
+    # a schema parameter the possible answer does not list is "unexpected"
+    ("get_weather", {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "celsius"}'},
+     {"name": "get_weather", "arguments": {"city": ["Paris"]}}, False),
+    ("search_flights", {"name": "search_flights", "arguments":
+                        '{"origin": "A", "destination": "B", "date": "2025-03-14", "passengers": 1}'},
+     {"name": "search_flights", "arguments": {"origin": ["A"], "destination": ["B"],
+                                              "date": ["2025-03-14"]}}, False),
+    # a listed parameter without "" must be given even when the schema does not require it
+    ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "06:00"}'},
+     {"name": "set_alarm", "arguments": {"time": ["06:00"], "label": ["gym"]}}, False),
+    # numbers by value: 250.0 is 250, and an int is a float; 250.5 is not 250
+    ("convert_currency", {"name": "convert_currency", "arguments":
+                          '{"amount": 250.0, "from_currency": "USD", "to_currency": "EUR"}'},
+     {"name": "convert_currency", "arguments": {"amount": [250], "from_currency": ["USD"],
+                                                "to_currency": ["EUR"]}}, True),
+    ("convert_currency", {"name": "convert_currency", "arguments":
+                          '{"amount": 250.5, "from_currency": "USD", "to_currency": "EUR"}'},
+     {"name": "convert_currency", "arguments": {"amount": [250], "from_currency": ["USD"],
+                                                "to_currency": ["EUR"]}}, False),
+    # the schema's enum, read with the string rule: "Celsius" is the enum's "celsius"
+    ("get_weather", {"name": "get_weather", "arguments": '{"city": "Paris", "unit": "Celsius"}'},
+     {"name": "get_weather", "arguments": {"city": ["Paris"], "unit": ["celsius", ""]}}, True),
+    # "" is never itself a match: an empty string for an optional parameter is a value
+    ("set_alarm", {"name": "set_alarm", "arguments": '{"time": "06:00", "label": ""}'},
+     {"name": "set_alarm", "arguments": {"time": ["06:00"], "label": ["gym", ""]}}, False),
+]
+
+# Objects (BFCL's dict_checker): a schema written here, since no built-in tool takes one.
+BOOK_SCHEMA: dict[str, Any] = {"type": "object", "required": ["guest"], "properties": {
+    "guest": {"type": "object"},
+    "rooms": {"type": "array", "items": {"type": "object"}}}}
+BOOK = {"name": "book", "arguments": {
+    "guest": [{"name": ["Li Lei"], "email": ["li@example.com", ""]}],
+    "rooms": [[{"kind": ["double"]}, {"kind": ["single"]}], ""]}}
+OBJECT_CASES: list[tuple[dict[str, Any], bool]] = [
+    ({"guest": {"name": "li lei"}}, True),  # optional key left out, string standardised
+    ({"guest": {"name": "Li Lei", "email": "LI@example.com"}}, True),
+    ({"guest": {"name": "Li Lei", "phone": "1"}}, False),  # a key outside the possible ones
+    ({"guest": {"email": "li@example.com"}}, False),  # a key without "" left out
+    ({"guest": {"name": "Li Lei"}, "rooms": [{"kind": "double"}, {"kind": "single"}]}, True),
+    ({"guest": {"name": "Li Lei"}, "rooms": [{"kind": "single"}, {"kind": "double"}]}, False),
+    ({"guest": {"name": "Li Lei"}, "rooms": [{"kind": "double"}]}, False),  # one of two
 ]
 
 
@@ -92,6 +160,50 @@ AST_CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
 def test_ast_rules(fn: str, made: dict[str, Any], expected: dict[str, Any], ok: bool) -> None:
     problem = check_call(made, expected, _schema(fn))
     assert (problem is None) is ok, problem
+
+
+@pytest.mark.parametrize(("fn", "made", "expected", "ok"), BFCL_CASES)
+def test_bfcl_agreement(fn: str, made: dict[str, Any], expected: dict[str, Any], ok: bool
+                        ) -> None:
+    problem = check_call(made, expected, _schema(fn))
+    assert (problem is None) is ok, problem
+
+
+@pytest.mark.parametrize(("args", "ok"), OBJECT_CASES)
+def test_bfcl_objects(args: dict[str, Any], ok: bool) -> None:
+    problem = check_call({"name": "book", "arguments": args}, BOOK, BOOK_SCHEMA)
+    assert (problem is None) is ok, problem
+
+
+def test_parallel_matching_is_complete_where_bfcl_is_greedy() -> None:
+    """A deliberate difference: BFCL matches each expected call to the first call that fits,
+    so London (fitting both) is taken by the first and the second finds only Paris; trying
+    every assignment finds London→second, Paris→first."""
+    schemas = {"get_weather": _schema("get_weather")}
+    exp = [{"name": "get_weather", "arguments": {"city": ["London", "Paris"]}},
+           {"name": "get_weather", "arguments": {"city": ["London"]}}]
+    london = {"name": "get_weather", "arguments": '{"city": "London"}'}
+    paris = {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    assert check_calls([london, paris], exp, schemas) is None
+    assert check_calls([paris, paris], exp, schemas) is not None
+
+
+@pytest.mark.parametrize(("text", "calls", "status"), [
+    ("", (), "ok"),  # an empty answer makes no call: BFCL counts it a success
+    ("The weather is nice.", (), "ok"),
+    ('{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"', (), "ok"),
+    ("", ({"id": "a", "type": "function",
+           "function": {"name": "get_weather", "arguments": "{}"}},), "wrong"),
+])
+def test_irrelevance_is_no_readable_call(text: str, calls: tuple[dict[str, Any], ...],
+                                         status: str) -> None:
+    sample = next(s for s in load_tools(prompting=not calls) if s.category == "irrelevance")
+    if not calls:  # prompting mode: what the solver reads out of the text
+        found = parse_prompt_calls(text)
+        calls = tuple(found or ())
+    out = ModelOutput(text=text, finish_reason="stop", transcript=(
+        {"role": "assistant", "content": text, "tool_calls": list(calls)},))
+    assert tools_scorer(sample, out).status == status
 
 
 def test_parallel_any_order_one_to_one() -> None:

@@ -9,14 +9,19 @@ Scoring is BFCL's AST check, by parsing rather than string match:
 
 1. the function name must be the expected one;
 2. ``arguments`` must parse as a JSON object;
-3. every parameter the schema requires is present, and none outside the schema;
+3. every parameter the schema requires is present; none outside the schema, and none the
+   expected call does not list (BFCL's "unexpected parameter");
 4. each value has the schema's type (an integer is accepted for ``number``, never a bool
    for a number, never a string for an integer), is in its ``enum`` when there is one, and
    array items have the item type;
-5. each constrained value is one of the expected values: strings compared case-insensitively
-   with whitespace and punctuation dropped, numbers by value, lists element by element; a
-   parameter whose expected values include ``""`` may be left out (an optional one);
+5. each value is one of the expected values: strings compared after BFCL's standardisation
+   (lower case, spaces and ``,./-_*^`` dropped, ``'`` read as ``"``), numbers by value, lists
+   element by element in order, objects key by key; a parameter whose expected values include
+   ``""`` may be left out (an optional one);
 6. parallel calls match the expected ones in any order, one to one, with nothing extra.
+
+Which of BFCL's rules are followed and which are not, one by one, is listed above
+``check_call``.
 
 Multi-step samples run through the suite's solver: the model's calls are answered by
 deterministic local functions (``TOOLS`` below) until it answers in text (four turns at most);
@@ -237,12 +242,50 @@ def run_tool(name: str, arguments: str) -> str:
 
 
 # ----------------------------------------------------------------------- the AST checker
+#
+# Compared with the Berkeley Function-Calling Leaderboard's AST checker (gorilla repository,
+# berkeley-function-call-leaderboard/bfcl_eval/eval_checker/ast_eval/ast_checker.py, and
+# eval_runner.py for the irrelevance rule), read to learn its rules; nothing copied.
+#
+# Followed:
+# - simple / multiple: exactly one call, with the expected function's name;
+# - required parameters present; a parameter outside the schema, or outside the expected
+#   call's parameters, is "unexpected" and fails;
+# - types: an int is accepted where a float (JSON ``number``) is wanted, nothing else is
+#   converted (no float for an integer, no string for a number, no bool for either);
+# - strings: lower case, spaces and , . / - _ * ^ dropped, ' read as " (BFCL's
+#   standardize_string), then one of the possible answers; "" in the possible answers marks
+#   an optional parameter that may be left out, and is never itself a match;
+# - numbers and booleans: equal to one of the possible answers;
+# - lists: element by element, in order, strings standardised;
+# - objects: keys within the possible object's keys, each value one of that key's possible
+#   values, keys whose possible values include "" may be left out; lists of objects element
+#   by element;
+# - parallel: as many calls as expected, matched in any order, one call per expected call;
+# - irrelevance: correct exactly when no call can be read (text, an empty answer, or JSON
+#   that does not parse as a call all count as "no call").
+#
+# Deliberately not followed:
+# - BFCL's matching of parallel calls is greedy (the first unmatched call that fits each
+#   expected call); this one tries every assignment, so it finds a one-to-one match whenever
+#   one exists. They differ only when one call fits two expected calls;
+# - BFCL accepts a value of the possible answer's type in place of the schema's type (a
+#   variable name written in Python syntax); JSON arguments have no variables, so not here;
+# - NFKC is applied before the string rule, so full-width forms (，／ＡＢＣ and the
+#   ideographic space) count as their ASCII forms: a bilingual extension for zh answers;
+# - the schema's ``enum`` is checked (after the same standardisation); BFCL leaves it to
+#   the possible answers, which only differs when an expected value is outside the enum;
+# - an int is accepted for a number inside arrays too (BFCL converts only at the top level);
+# - multi-step: BFCL's agentic and multi-turn checks look at the final message or the
+#   executed state; here every step's calls get the AST check and the final answer must
+#   state the expected figure, which is stricter.
 
-_PUNCT = re.compile(r"[\s,./\-_*^:;'\"!?()\[\]{}，。、：；！？（）]")
+_PUNCT = re.compile(r"[ ,./\-_*^]")
 
 
 def _norm_str(value: str) -> str:
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", value)).lower()
+    """BFCL's string standardisation, after NFKC (see above)."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", value)).lower().replace("'", '"')
 
 
 def _type_ok(value: Any, schema: Mapping[str, Any]) -> str | None:
@@ -256,7 +299,7 @@ def _type_ok(value: Any, schema: Mapping[str, Any]) -> str | None:
           "object": isinstance(value, dict)}.get(str(kind), True)
     if not ok:
         return f"expected {kind}, got {type(value).__name__}"
-    if "enum" in schema and value not in schema["enum"]:
+    if "enum" in schema and not any(_value_ok(value, e) for e in schema["enum"]):
         return f"{value!r} is not one of {schema['enum']}"
     if kind == "array" and isinstance(schema.get("items"), dict):
         for i, item in enumerate(value):
@@ -277,8 +320,14 @@ def _value_ok(value: Any, expected: Any) -> bool:
         return len(value) == len(expected) and all(_value_ok(v, e)
                                                    for v, e in zip(value, expected, strict=True))
     if isinstance(expected, dict) and isinstance(value, dict):
-        return value.keys() == expected.keys() and all(_value_ok(value[k], expected[k])
-                                                       for k in expected)
+        # BFCL's form: each key maps to its possible values; "" marks an optional key.
+        def accepted(key: str) -> list[Any]:
+            vals = expected[key]
+            return vals if isinstance(vals, list) else [vals]
+
+        return (all(k in expected and any(_value_ok(v, a) for a in accepted(k) if a != "")
+                    for k, v in value.items())
+                and all(k in value or "" in accepted(k) for k in expected))
     return False
 
 
@@ -302,16 +351,17 @@ def check_call(call: Mapping[str, Any], expected: Mapping[str, Any],
     if not isinstance(args, dict):
         return f"{expected['name']}: arguments must be a JSON object"
     props: Mapping[str, Any] = schema.get("properties", {})
+    possible: Mapping[str, Any] = expected.get("arguments", {})
     for req in schema.get("required", []):
         if req not in args:
             return f"{expected['name']}: missing required parameter {req!r}"
     for key, value in args.items():
-        if key not in props:
+        if key not in props or key not in possible:
             return f"{expected['name']}: unexpected parameter {key!r}"
         why = _type_ok(value, props[key])
         if why:
             return f"{expected['name']}.{key}: {why}"
-    for key, accepted in expected.get("arguments", {}).items():
+    for key, accepted in possible.items():
         if key not in args:
             if "" in accepted:
                 continue
