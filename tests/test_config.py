@@ -204,49 +204,30 @@ def test_headers_env_sends_secret_headers_read_from_the_environment(
     """``headers_env`` values come from the environment at request time, reach the server,
     and never appear in what is stored (``public_dict``)."""
     import asyncio
-    import threading
-
-    from aiohttp import web
 
     from baimo.models.openai import OpenAIProvider
+    from baimo.testing.scripted import Reply, ScriptedServer, usage
 
-    seen: list[dict[str, str]] = []
-
-    async def chat(request: web.Request) -> web.Response:
-        seen.append(dict(request.headers))
-        return web.json_response({
-            "id": "x", "object": "chat.completion", "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "pong"}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-
-    async def serve() -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", chat)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        cfg_text = (f"models:\n  - name: m\n    base_url: http://127.0.0.1:{port}/v1\n"
+    monkeypatch.setenv("GOOG_KEY", "goog-SECRET-42\r\n")
+    done: list[str] = []
+    with ScriptedServer(lambda request: Reply("pong", usage=usage(1, 1))) as srv:
+        cfg_text = (f"models:\n  - name: m\n    base_url: {srv.base_url}\n"
                     "    stream: false\n    headers: {X-Team: eval}\n"
                     "    headers_env: {X-Goog-Api-Key: GOOG_KEY}\n")
         (tmp_path / "baimo.yaml").write_text(cfg_text)
         cfg = load_config(tmp_path / "baimo.yaml").get("m")
         assert "goog-SECRET" not in str(cfg.public_dict())
-        provider = OpenAIProvider(cfg)
-        try:
-            done.append((await provider.complete([{"role": "user", "content": "ping"}],
-                                                 {"max_tokens": 2})).text)
-        finally:
-            await provider.aclose()
-            await runner.cleanup()
 
-    monkeypatch.setenv("GOOG_KEY", "goog-SECRET-42\r\n")
-    done: list[str] = []
-    t = threading.Thread(target=lambda: asyncio.run(serve()))
-    t.start()
-    t.join(30)
+        async def ask() -> str:
+            provider = OpenAIProvider(cfg)
+            try:
+                return (await provider.complete([{"role": "user", "content": "ping"}],
+                                                {"max_tokens": 2})).text
+            finally:
+                await provider.aclose()
+
+        done.append(asyncio.run(ask()))
+    seen = [r.headers for r in srv.requests]
     assert done == ["pong"]
     assert seen[0]["X-Goog-Api-Key"] == "goog-SECRET-42" and seen[0]["X-Team"] == "eval"
 

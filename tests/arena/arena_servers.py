@@ -20,14 +20,11 @@ request, so the tests can compute the expected outcome of each battle on their o
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import re
-import socket
-import threading
 from typing import Any
 
-import orjson
-from aiohttp import web
+from baimo.testing.scripted import ChatRequest, Reply, ScriptedServer, usage
 
 
 def truth(prompt: str) -> int:
@@ -75,85 +72,26 @@ def judge_reply(prompt: str) -> str:
     return "Both are wrong. [[C]]"
 
 
-class ArenaServer:
-    """The server in a background thread; ``bodies`` records every request."""
+def arena_reply(request: ChatRequest, delay: float = 0.0) -> Reply:
+    """The answer of the model (or judge) the request names, streamed word by word."""
+    users = request.texts("user")
+    model = request.model
+    reply = judge_reply(users[-1]) if model == "judge-1" else model_answer(model, users[0])
+    if len(users) > 1 and model != "judge-1":
+        reply = f"Follow-up {len(users) - 1}: {reply}"
+    words = reply.split(" ")
+    return Reply(reply, chunks=[w if i == 0 else " " + w for i, w in enumerate(words)],
+                 usage=usage(20, len(words)), chunk_delay_s=delay)
+
+
+class ArenaServer(ScriptedServer):
+    """The scripted server playing the arena; ``bodies`` records every request.
+
+    ``delay`` waits after each streamed word, so that a page can be seen filling in.
+    """
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.delay = delay
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.bodies.append(body)
-        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
-        model = body["model"]
-        reply = judge_reply(users[-1]) if model == "judge-1" else model_answer(model,
-                                                                               users[0])
-        if len(users) > 1 and model != "judge-1":
-            reply = f"Follow-up {len(users) - 1}: {reply}"
-        words = reply.split(" ")
-        usage = {"prompt_tokens": 20, "completion_tokens": len(words), "total_tokens":
-                 20 + len(words)}
-        if not body.get("stream"):
-            return web.json_response({
-                "id": "x1", "model": model, "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": reply}}],
-                "usage": usage})
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        base = {"id": "x1", "model": model, "object": "chat.completion.chunk"}
-        for i, w in enumerate(words):
-            piece = w if i == 0 else " " + w
-            chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                          "finish_reason": None}]}
-            await resp.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
-            if self.delay:
-                await asyncio.sleep(self.delay)
-        done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        await resp.write(b"data: " + orjson.dumps(done) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({**base, "choices": [], "usage": usage})
-                         + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
-
-    def __enter__(self) -> ArenaServer:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._handle)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.SockSite(runner, sock).start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._thread is not None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        super().__init__(functools.partial(arena_reply, delay=delay))
 
 
 def models_yaml(base_url: str) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Judge battles against loopback servers, calibration on a labelled set, and the CLI.
 
-The models and the judge are reached over HTTP (``conftest.ArenaServer``); nothing in baimo is
-patched. The expected outcome of every battle is computed here from the server's rules, then
+The models and the judge are reached over HTTP (``arena_servers.ArenaServer``); nothing in
+baimo is patched. The expected outcome of every battle is computed here from the server's rules, then
 compared with what baimo stored and computed.
 """
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiohttp import web
 
 from baimo.config import ModelConfig
 from baimo.models.base import ProviderError
 from baimo.models.openai import OpenAIProvider, parse_retry_after
 from baimo.testing.mockserver import MockConfig, MockServer
+from baimo.testing.scripted import Reply, ScriptedServer
 
 
 def _cfg(url: str, **kw: object) -> ModelConfig:
@@ -57,32 +57,19 @@ def test_faults_are_classified(kind: str, expected: str) -> None:
 
 
 def test_inline_think_block_is_reasoning() -> None:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        for piece in ["<think>", "maybe C", "</think>", "Answer: B"]:
-            await resp.write(b'data: {"choices":[{"delta":{"content":"'
-                             + piece.encode() + b'"}}]}\n\n')
-        await resp.write(b'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
-                         b"data: [DONE]\n\n")
-        return resp
+    events = [b'{"choices":[{"delta":{"content":"' + piece.encode() + b'"}}]}'
+              for piece in ["<think>", "maybe C", "</think>", "Answer: B"]]
+    events.append(b'{"choices":[{"delta":{},"finish_reason":"stop"}]}')
 
-    async def go() -> object:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        p = OpenAIProvider(_cfg(f"http://127.0.0.1:{port}/v1"))
+    async def go(url: str) -> object:
+        p = OpenAIProvider(_cfg(url))
         try:
             return await p.complete([{"role": "user", "content": "q"}], {})
         finally:
             await p.aclose()
-            await runner.cleanup()
 
-    c = asyncio.run(go())
+    with ScriptedServer(lambda request: Reply(raw_events=events)) as srv:
+        c = asyncio.run(go(srv.base_url))
     assert c.text == "Answer: B" and c.reasoning == "maybe C"  # type: ignore[attr-defined]
     assert c.usage.estimated  # type: ignore[attr-defined]
     t = c.timing  # type: ignore[attr-defined]

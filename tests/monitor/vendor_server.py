@@ -14,7 +14,8 @@ from a clock shared with the monitor under test, so a fake clock moves both) and
 * ``healthy``: never changes.
 
 Tokens are whitespace words (``baimo.perf.tokenizer.word_pieces``), so the ``words`` client
-tokenizer counts exactly what the server counts. It runs in a thread with its own event loop,
+tokenizer counts exactly what the server counts. It is a script of
+``baimo.testing.scripted.ScriptedServer``, which runs in a thread with its own event loop,
 because the monitor under test runs ``asyncio.run`` per tick in the test's thread.
 """
 
@@ -29,10 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from aiohttp import web
-
 from baimo.perf.tokenizer import word_pieces
+from baimo.testing.scripted import ChatRequest, Reply, ScriptedServer, tool_call
 
 CANARY_ANSWERS = {
     "17 multiplied by 23": "391", "capital of France": "Paris", "中国的首都": "北京",
@@ -65,10 +64,7 @@ class VendorServer:
     log: list[dict[str, Any]] = field(default_factory=list)
     hung: threading.Event = field(default_factory=threading.Event)
     port: int = 0
-    _loop: asyncio.AbstractEventLoop | None = None
-    _release: asyncio.Event | None = None
-    _runner: web.AppRunner | None = None
-    _thread: threading.Thread | None = None
+    _server: ScriptedServer | None = None
     _total: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,40 +79,18 @@ class VendorServer:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> VendorServer:
-        ready = threading.Event()
-
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._release = asyncio.Event()
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._chat)
-            self._runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            loop.run_until_complete(site.start())
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=main, daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server = ScriptedServer(self._chat).start()
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            if self._release is not None:
-                self._loop.call_soon_threadsafe(self._release.set)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        """Stop the server; a request still hanging is cut off."""
+        if self._server is not None:
+            self._server.stop()
 
     # -- the API --------------------------------------------------------------------------
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body = orjson.loads(await request.read())
+    async def _chat(self, request: ChatRequest) -> Reply:
+        body = request.body
         model = str(body.get("model"))
         with self._lock:
             self._total += 1
@@ -129,15 +103,10 @@ class VendorServer:
         b = self.behaviour
         if b.hang_on is not None and n_total == b.hang_on:
             self.hung.set()
-            assert self._release is not None
-            try:
-                async with asyncio.timeout(b.hang_seconds):
-                    await self._release.wait()
-            except TimeoutError:
-                pass
+            await asyncio.sleep(b.hang_seconds)  # cut short by stop()
         degraded = self._degraded(model)
         if model == "flappy" and degraded and n % b.flap_every == 0:
-            return web.json_response({"error": {"message": "upstream overloaded"}}, status=500)
+            return Reply.fail(500, "upstream overloaded")
         max_tokens = int(body.get("max_tokens") or 64)
         if model == "ignores-max" and degraded:
             max_tokens *= 3
@@ -156,57 +125,14 @@ class VendorServer:
         if body.get("tools"):
             args = ('{"city": "Beijing", "unit": "kelvin"}' if model == "bad-tools" and degraded
                     else '{"city": "Beijing", "unit": "celsius"}')
-            if body.get("stream"):
-                return await self._stream_tool_call(request, served, args, usage)
-            return web.json_response({
-                "id": "x", "model": served, "choices": [{
-                    "index": 0, "finish_reason": "tool_calls",
-                    "message": {"role": "assistant", "content": None, "tool_calls": [{
-                        "id": "call_1", "type": "function",
-                        "function": {"name": "get_weather", "arguments": args}}]}}],
-                "usage": usage})
-        if not body.get("stream"):
-            return web.json_response({"id": "x", "model": served, "choices": [{
-                "index": 0, "finish_reason": finish,
-                "message": {"role": "assistant", "content": text}}], "usage": usage})
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
+            return Reply(tool_calls=[tool_call("get_weather", args, "call_1")], model=served,
+                         usage=usage)
         # The slowdown is in prefill: prompts of 100 words or more (the timing probes).
         slow = model == "slow" and degraded and len(word_pieces(prompt)) >= 100
-        await asyncio.sleep(b.slow_ttft_s if slow else b.base_ttft_s)
         pieces = word_pieces(text) if text else []
-        for i in range(0, len(pieces), 4):
-            chunk = {"id": "x", "model": served, "choices": [{
-                "index": 0, "delta": {"content": "".join(pieces[i:i + 4])},
-                "finish_reason": None}]}
-            await resp.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
-            "index": 0, "delta": {}, "finish_reason": finish}]}) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [],
-                                                   "usage": usage}) + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
-
-    async def _stream_tool_call(self, request: web.Request, served: str, args: str,
-                                usage: dict[str, int]) -> web.StreamResponse:
-        """A tool call streamed in pieces, as OpenAI-compatible servers send it."""
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        half = len(args) // 2
-        pieces = [{"index": 0, "id": "call_1", "type": "function",
-                   "function": {"name": "get_weather", "arguments": args[:half]}},
-                  {"index": 0, "function": {"arguments": args[half:]}}]
-        for p in pieces:
-            await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
-                "index": 0, "delta": {"tool_calls": [p]}, "finish_reason": None}]}) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [{
-            "index": 0, "delta": {}, "finish_reason": "tool_calls"}]}) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({"id": "x", "model": served, "choices": [],
-                                                   "usage": usage}) + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
+        return Reply(text, finish_reason=finish, model=served, usage=usage,
+                     chunks=["".join(pieces[i:i + 4]) for i in range(0, len(pieces), 4)],
+                     delay_s=(b.slow_ttft_s if slow else b.base_ttft_s) if request.stream else 0)
 
     def _answer(self, model: str, prompt: str, body: dict[str, Any], max_tokens: int,
                 degraded: bool) -> tuple[str, str]:

@@ -13,17 +13,14 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiohttp import web
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import ConfigError, NotFound
@@ -40,85 +37,26 @@ from baimo.tasks.judge import Judge
 from baimo.tasks.scorers import ScorerSpec, build_scorer
 from baimo.tasks.task import load_task
 from baimo.tasks.types import ModelOutput, Sample
+from baimo.testing.scripted import ChatRequest, Reply, ScriptedServer, usage
 
 Policy = Callable[[str], "str | int"]
 """The judge prompt's <reply> section → the judge's reply text, or an HTTP status."""
 
 
-class ReaderServer:
-    """An OpenAI chat-completions endpoint on 127.0.0.1 that plays the answer-reading judge."""
+class ReaderServer(ScriptedServer):
+    """The scripted server playing the answer-reading judge (and the model being evaluated)."""
 
     def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.bodies: list[dict[str, Any]] = []
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        def script(request: ChatRequest) -> Reply:
+            prompt = request.messages[-1]["content"]
+            m = re.search(r"<reply>\n(.*?)\n</reply>", prompt, re.DOTALL)
+            # A prompt without a <reply> is a question to the model being evaluated.
+            reply = policy(m.group(1)) if m else ANSWERS.get(prompt, "I do not know.")
+            if isinstance(reply, int):
+                return Reply.fail(reply, f"reader says {reply}")
+            return Reply(reply, usage=usage(50, 5), chunks=[reply])
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.bodies.append(body)
-        prompt = body["messages"][-1]["content"]
-        m = re.search(r"<reply>\n(.*?)\n</reply>", prompt, re.DOTALL)
-        # A prompt without a <reply> is a question to the model being evaluated.
-        reply = self.policy(m.group(1)) if m else ANSWERS.get(prompt, "I do not know.")
-        if isinstance(reply, int):
-            return web.json_response({"error": {"message": f"reader says {reply}"}},
-                                     status=reply)
-        usage = {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55}
-        if not body.get("stream"):
-            return web.json_response({
-                "id": "r1", "model": body["model"], "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": reply}}],
-                "usage": usage})
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        base = {"id": "r1", "model": body["model"], "object": "chat.completion.chunk"}
-        chunks = [{"index": 0, "delta": {"content": reply}, "finish_reason": None},
-                  {"index": 0, "delta": {}, "finish_reason": "stop"}]
-        for choice in chunks:
-            await resp.write(b"data: " + json.dumps({**base, "choices": [choice]}).encode()
-                             + b"\n\n")
-        await resp.write(b"data: " + json.dumps({**base, "choices": [], "usage": usage})
-                         .encode() + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
-
-    def __enter__(self) -> ReaderServer:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._handle)
-            runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.SockSite(runner, sock).start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        assert ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._thread is not None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        super().__init__(script)
 
 
 def reader_model(srv: ReaderServer, name: str = "reader", retries: int = 1) -> ModelConfig:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +19,6 @@ from typing import Any
 import orjson
 import pytest
 import yaml
-from aiohttp import web
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import ConfigError, DatasetError, NotFound
@@ -45,6 +42,7 @@ from baimo.tasks.judge_prompts import detect_language, get_prompt, list_prompts
 from baimo.tasks.task import load_task
 from baimo.tasks.types import ModelOutput, Sample
 from baimo.testing.mockserver import MockConfig, MockServer
+from baimo.testing.scripted import ChatRequest, Reply, ScriptedServer, usage
 
 # ----------------------------------------------------------------------- the judge server
 
@@ -58,95 +56,22 @@ def section(prompt: str, tag: str) -> str | None:
     return m.group(1) if m else None
 
 
-class JudgeServer:
-    """An OpenAI-compatible endpoint on 127.0.0.1 that answers with ``policy``.
+class JudgeServer(ScriptedServer):
+    """The scripted server playing a judge that answers with ``policy``.
 
     It records every request body (so tests can check the temperature and the order of the
-    answers), streams SSE when asked to, and can hold each request for ``delay`` seconds to
-    observe the client's concurrency.
+    answers), streams SSE when asked to, and holds each request for ``delay`` seconds so that
+    the client's concurrency shows in ``max_in_flight``.
     """
 
     def __init__(self, policy: Policy, delay: float = 0.0) -> None:
-        self.policy = policy
-        self.delay = delay
-        self.bodies: list[dict[str, Any]] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        def script(request: ChatRequest) -> Reply:
+            reply = policy(request.last_user, request.body)
+            if isinstance(reply, int):
+                return Reply(status=reply, error=f"judge says {reply}", delay_s=delay)
+            return Reply(reply, usage=usage(100, 10), delay_s=delay)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.bodies.append(body)
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            users = [m["content"] for m in body["messages"] if m["role"] == "user"]
-            reply = self.policy(users[-1], body)
-        finally:
-            self.in_flight -= 1
-        if isinstance(reply, int):
-            return web.json_response({"error": {"message": f"judge says {reply}"}},
-                                     status=reply)
-        usage = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
-        if not body.get("stream"):
-            return web.json_response({
-                "id": "j1", "model": body["model"], "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": reply}}],
-                "usage": usage})
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await resp.prepare(request)
-        base = {"id": "j1", "model": body["model"], "object": "chat.completion.chunk"}
-        for piece in (reply[: len(reply) // 2], reply[len(reply) // 2:]):
-            chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                          "finish_reason": None}]}
-            await resp.write(b"data: " + orjson.dumps(chunk) + b"\n\n")
-        done = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        await resp.write(b"data: " + orjson.dumps(done) + b"\n\n")
-        await resp.write(b"data: " + orjson.dumps({**base, "choices": [], "usage": usage})
-                         + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
-
-    def __enter__(self) -> JudgeServer:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._handle)
-            self._runner = web.AppRunner(app, access_log=None)
-            loop.run_until_complete(self._runner.setup())
-            loop.run_until_complete(web.SockSite(self._runner, sock).start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._thread is not None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        super().__init__(script)
 
 
 def judge_model(srv: JudgeServer, **kw: Any) -> ModelConfig:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from webtools import FORMULA, IMG, SCRIPT
 
 from baimo.errors import BaimoError
 from baimo.store.store import Store
@@ -22,7 +23,6 @@ from baimo.web.data import tie_ranks
 from baimo.web.http import Settings
 from baimo.web.security import is_loopback, new_token, token_hash
 from baimo.web.serve import check_host
-from conftest import FORMULA, IMG, SCRIPT
 
 PAGES = ["/", "/leaderboards", "/leaderboards?dimension=math", "/runs", "/runs?kind=eval",
          "/compare", "/compare?task=hostile&models=alpha&models=beta&models=gamma",

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webtools import LiveServer
 
 from baimo.testing.mockserver import MockConfig, MockServer
-from conftest import LiveServer
 from support import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from webtools import SCRIPT, write_hostile_task, write_models
 
 from baimo.config import load_config
 from baimo.runs.eval import run_eval
@@ -16,7 +17,6 @@ from baimo.testing.mockserver import MockServer
 from baimo.web.app import create_app
 from baimo.web.http import Settings
 from baimo.web.security import new_token, token_hash
-from conftest import SCRIPT, write_hostile_task, write_models
 
 pytestmark = pytest.mark.postgres
 
