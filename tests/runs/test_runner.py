@@ -226,3 +226,28 @@ def test_resume_refuses_a_changed_judge_and_says_what_changed(tmp_path: Path) ->
         with pytest.raises(BaimoError, match=r"the judge changed .*rubric_hash differ"):
             run_eval(store, [config.get("mock")], [load_task(spec, config)],
                      resume=first.run_id)
+
+
+def test_a_model_failing_midway_counts_each_sample_once(tmp_path: Path) -> None:
+    """Answers still waiting for the group commit when the model fails are done, not errors:
+    the rest become error rows and the counters add up to the task's size."""
+    from baimo.runs.runner import ModelProgress
+    from baimo.testing.scripted import ChatRequest, Reply, ScriptedServer
+
+    def script(req: ChatRequest) -> Reply | str:
+        return f"The answer is {req.index * 7}." if req.index < 3 else Reply.fail(401, "bad key")
+
+    seen: list[ModelProgress] = []
+    with ScriptedServer(script) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "m", "limits": {"concurrency": 1}}])
+        store = Store()
+        out = run_eval(
+            store,
+            [load_config(models).get("m")],
+            [load_task(write_task(tmp_path, 10))],
+            on_progress=seen.append,
+        )
+    rows = store.runs.results([out.run_id])
+    assert sorted(r.status for r in rows) == ["error"] * 7 + ["ok"] * 3
+    last = seen[-1]
+    assert (last.done, last.total, last.errors, last.correct) == (10, 10, 7, 3)

@@ -253,17 +253,15 @@ def _print_missing_reasons(console: Console, m: Methodology, r: ScoreResult,
                            collected: dict[str, Any]) -> None:
     """For models the methodology could not score, why each required measurement is missing;
     for models scored without an optional indicator, why its measurements are missing."""
-    from baimo.scores.measured import explain_missing
+    from baimo.scores.measured import explain_missing, measured_keys
 
     def keys_under(ind: Indicator) -> list[str]:
         if ind.is_leaf:
             return [ind.source.measured] if isinstance(ind.source, MeasuredSource) else []
         return [k for sub in ind.sub_indicators for k in keys_under(sub)]
 
-    required = [ind.source.measured for _, ind in m.required_leaves()
-                if isinstance(ind.source, MeasuredSource)]
-    required += [g.measured for g in m.gates if g.measured is not None]
-    asked = {e: list(dict.fromkeys(required)) for e in r.incomplete}
+    required = measured_keys(m, required_only=True)
+    asked = {e: required for e in r.incomplete}
     indicators = m.indicators()
     for s in r.scores:
         if s.scored_without:

@@ -381,8 +381,8 @@ class EvalRunner:
         prog.errors += 1
 
     def _fail_remaining(self, cfg: ModelConfig, items: list[WorkItem], reason: str) -> None:
+        self._writer.flush()  # answers still waiting for the group commit count as done
         done = self.store.runs.completed_samples(self.run_id)
-        self._writer.flush()
         t_done = {(r[1], r[2]) for r in done if r[0] == cfg.name}
         for w in items:
             if (w.task.name, w.sample.id) not in t_done:

@@ -440,26 +440,18 @@ class Methodology(_Strict):
 
     def leaves(self) -> list[tuple[Dimension, Indicator]]:
         """Every leaf indicator with its dimension, in file order."""
-        out: list[tuple[Dimension, Indicator]] = []
-
-        def walk(dim: Dimension, ind: Indicator) -> None:
-            if ind.is_leaf:
-                out.append((dim, ind))
-            for sub in ind.sub_indicators:
-                walk(dim, sub)
-
-        for dim in self.dimensions:
-            for ind in dim.indicators:
-                walk(dim, ind)
-        return out
+        return self._leaves(required_only=False)
 
     def required_leaves(self) -> list[tuple[Dimension, Indicator]]:
         """Leaves an entity must have a value for to be scored: those with no optional
         indicator on their path (themselves included)."""
+        return self._leaves(required_only=True)
+
+    def _leaves(self, *, required_only: bool) -> list[tuple[Dimension, Indicator]]:
         out: list[tuple[Dimension, Indicator]] = []
 
         def walk(dim: Dimension, ind: Indicator) -> None:
-            if ind.optional:
+            if required_only and ind.optional:
                 return
             if ind.is_leaf:
                 out.append((dim, ind))
@@ -1313,15 +1305,21 @@ def _topmost(m: Methodology, ids: set[str]) -> list[str]:
     return out
 
 
-def _run_weights(m: Methodology, active: set[str]) -> dict[GroupKey, dict[str, float]]:
-    """Local weights of the parents that lose a child for the whole run (no entity has it):
-    the remaining children's stated weights renormalised to sum to 1, the lost ones 0."""
+def _stated_groups(m: Methodology, active: set[str]) -> list[tuple[GroupKey, dict[str, float]]]:
+    """Every dimension, and every parent indicator kept in the run, with its stated local
+    weights."""
     groups: list[tuple[GroupKey, dict[str, float]]] = [
         (("dimension", d.id), d.indicator_weights()) for d in m.dimensions]
     groups += [(("indicator", i.id), i.sub_weights()) for i in m.indicators().values()
                if not i.is_leaf and i.id in active]
+    return groups
+
+
+def _run_weights(m: Methodology, active: set[str]) -> dict[GroupKey, dict[str, float]]:
+    """Local weights of the parents that lose a child for the whole run (no entity has it):
+    the remaining children's stated weights renormalised to sum to 1, the lost ones 0."""
     out: dict[GroupKey, dict[str, float]] = {}
-    for key, stated in groups:
+    for key, stated in _stated_groups(m, active):
         kept = [k for k in stated if k in active]
         if len(kept) == len(stated):
             continue
@@ -1849,10 +1847,7 @@ def _sensitivity(
         score_fn = (topsis_global if method == "topsis" else
                     renormalising if renormalising is not None else _linear(values))
         groups: list[tuple[GroupKey, Mapping[str, float]]] = [
-            (("dimension", d.id), _local(run, "dimension", d.id, d.indicator_weights))
-            for d in m.dimensions]
-        groups += [(("indicator", i.id), _local(run, "indicator", i.id, i.sub_weights))
-                   for i in m.indicators().values() if not i.is_leaf and i.id in active]
+            (key, run.get(key) or stated) for key, stated in _stated_groups(m, active)]
         for key, full in groups:
             local = {k: v for k, v in full.items() if k in active}
             if len(local) < 2:

@@ -266,8 +266,9 @@ def _types_and_languages(samples: list[Sample], limit: int | None) -> list[Sampl
     ordered: list[Sample] = []
     for j, group in enumerate(groups.values()):
         langs = sorted({str(s.metadata.get("lang")) for s in group})
-        first = [s for s in group if str(s.metadata.get("lang")) == langs[j % len(langs)]]
-        rest = [s for s in group if s not in first]
+        lead = langs[j % len(langs)]
+        first = [s for s in group if str(s.metadata.get("lang")) == lead]
+        rest = [s for s in group if str(s.metadata.get("lang")) != lead]
         ordered += [s for pair in zip_longest(first, rest) for s in pair if s is not None]
     return _round_robin(ordered, limit)
 
