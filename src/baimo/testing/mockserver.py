@@ -88,7 +88,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypedDict, cast
+from typing import Any, Final, Self, TypedDict, cast
 
 import orjson
 from aiohttp import web
@@ -1019,30 +1019,19 @@ def _root_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class MockServer:
-    """The mock server in a background thread of this process, with its own event loop.
+class ThreadedServer:
+    """An aiohttp app served on loopback from a background thread with its own event loop.
 
-    Convenient for tests: no process to manage, and counters readable directly. For timing
-    benchmarks prefer ``spawn_mockserver``; here the server shares the GIL with the client.
-
-    Args:
-        config: Behaviour; defaults to an instant, fault-free server accepting any model.
-        host: Interface to listen on.
-        port: Port; 0 (the default) binds a free one, readable as ``port`` once started.
-        uvloop: Run on uvloop (must be installed). Faster, but its clock is only
-            millisecond-accurate, so not for timing ground truth.
+    The lifecycle every in-process test server shares (bind first so port 0 yields the real
+    port at once, start the loop thread, wait until connections are accepted, stop and join).
+    Subclasses give the app (``_make_app``, built afresh per start: an aiohttp app is bound to
+    one loop for life) and how to stop it (``_shutdown``).
     """
 
-    def __init__(
-        self,
-        config: MockConfig | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        uvloop: bool = False,
-    ) -> None:
+    _kind = "server"  # for messages and the thread's name
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, uvloop: bool = False) -> None:
         self._uvloop = uvloop
-        self._state = _State(config or MockConfig())
         self._host = host
         self._req_port = port
         self._port: int | None = None
@@ -1052,12 +1041,12 @@ class MockServer:
     @property
     def port(self) -> int:
         if self._port is None:
-            raise RuntimeError("the mock server is not running; use it as a context manager")
+            raise RuntimeError(f"the {self._kind} is not running; use it as a context manager")
         return self._port
 
     @property
     def root_url(self) -> str:
-        """``http://host:port``, for ``/health``, ``/_stats`` and ``/_reset``."""
+        """``http://host:port``."""
         return _root_url(self._host, self.port)
 
     @property
@@ -1065,14 +1054,16 @@ class MockServer:
         """The OpenAI base URL, ``http://host:port/v1``."""
         return self.root_url + "/v1"
 
-    @property
-    def config(self) -> MockConfig:
-        return self._state.config
+    def _make_app(self) -> web.Application:
+        raise NotImplementedError
 
-    def start(self) -> MockServer:
+    async def _shutdown(self, runner: web.AppRunner) -> None:
+        await runner.cleanup()
+
+    def start(self) -> Self:
         """Bind, start the loop thread, and return once the server accepts connections."""
         if self._thread is not None:
-            raise RuntimeError("the mock server is already running")
+            raise RuntimeError(f"the {self._kind} is already running")
         sock = _bind(self._host, self._req_port)
         self._port = sock.getsockname()[1]
         try:
@@ -1087,8 +1078,7 @@ class MockServer:
         def run() -> None:
             asyncio.set_event_loop(loop)
             try:
-                # A fresh app per start: an aiohttp app is bound to one loop for life.
-                runner = loop.run_until_complete(_start(_make_app(self._state), sock))
+                runner = loop.run_until_complete(_start(self._make_app(), sock))
             except BaseException as exc:
                 failure.append(exc)
                 ready.set()
@@ -1098,12 +1088,13 @@ class MockServer:
             try:
                 loop.run_forever()
             finally:
-                loop.run_until_complete(_stop(runner, self._state))
+                loop.run_until_complete(self._shutdown(runner))
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.close()
 
         self._loop = loop
-        self._thread = threading.Thread(target=run, name="baimo-mockserver", daemon=True)
+        name = "baimo-" + self._kind.replace(" ", "-")
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
         ready.wait()
         if failure:
@@ -1124,7 +1115,7 @@ class MockServer:
         self._loop = None
         self._port = None
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -1134,6 +1125,45 @@ class MockServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class MockServer(ThreadedServer):
+    """The mock server in a background thread of this process, with its own event loop.
+
+    Convenient for tests: no process to manage, and counters readable directly. For timing
+    benchmarks prefer ``spawn_mockserver``; here the server shares the GIL with the client.
+    ``root_url`` serves ``/health``, ``/_stats`` and ``/_reset`` too.
+
+    Args:
+        config: Behaviour; defaults to an instant, fault-free server accepting any model.
+        host: Interface to listen on.
+        port: Port; 0 (the default) binds a free one, readable as ``port`` once started.
+        uvloop: Run on uvloop (must be installed). Faster, but its clock is only
+            millisecond-accurate, so not for timing ground truth.
+    """
+
+    _kind = "mock server"
+
+    def __init__(
+        self,
+        config: MockConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        uvloop: bool = False,
+    ) -> None:
+        super().__init__(host=host, port=port, uvloop=uvloop)
+        self._state = _State(config or MockConfig())
+
+    @property
+    def config(self) -> MockConfig:
+        return self._state.config
+
+    def _make_app(self) -> web.Application:
+        return _make_app(self._state)
+
+    async def _shutdown(self, runner: web.AppRunner) -> None:
+        await _stop(runner, self._state)
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the server loop: the counters are only ever touched from there."""

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ import orjson
 from aiohttp import web
 
 from baimo.perf.tokenizer import word_pieces
-from baimo.testing.mockserver import _bind, _message_text, _root_url, _start
+from baimo.testing.mockserver import ThreadedServer, _message_text
 
 __all__ = [
     "Answer",
@@ -230,7 +229,7 @@ def _event(payload: Mapping[str, Any] | bytes) -> bytes:
     return b"data: " + data + b"\n\n"
 
 
-class ScriptedServer:
+class ScriptedServer(ThreadedServer):
     """The scripted server in a background thread of this process, with its own event loop.
 
     Why a thread and not the test's loop: the code under test often runs ``asyncio.run``
@@ -241,6 +240,8 @@ class ScriptedServer:
         script_errors: Exceptions raised by the script (each answered with HTTP 500).
         in_flight: Requests being handled now; ``max_in_flight`` is the highest seen.
     """
+
+    _kind = "scripted server"
 
     def __init__(
         self, script: Script, *, host: str = "127.0.0.1", port: int = 0, check: bool = True
@@ -253,37 +254,14 @@ class ScriptedServer:
             port: Port; 0 binds a free one.
             check: Raise the script's first exception when the ``with`` block ends.
         """
+        super().__init__(host=host, port=port)
         self.script = script
         self.check = check
         self.requests: list[ChatRequest] = []
         self.script_errors: list[BaseException] = []
         self.in_flight = 0
         self.max_in_flight = 0
-        self._host = host
-        self._req_port = port
-        self._port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    # ------------------------------------------------------------------------ addresses
-
-    @property
-    def port(self) -> int:
-        """The bound port; the server must be running."""
-        if self._port is None:
-            raise RuntimeError("the scripted server is not running; use it as a context manager")
-        return self._port
-
-    @property
-    def root_url(self) -> str:
-        """``http://host:port``."""
-        return _root_url(self._host, self.port)
-
-    @property
-    def base_url(self) -> str:
-        """The OpenAI base URL, ``http://host:port/v1``."""
-        return self.root_url + "/v1"
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
@@ -292,65 +270,13 @@ class ScriptedServer:
 
     # ------------------------------------------------------------------------ lifecycle
 
-    def start(self) -> ScriptedServer:
-        """Bind, start the loop thread, and return once connections are accepted."""
-        if self._thread is not None:
-            raise RuntimeError("the scripted server is already running")
-        sock = _bind(self._host, self._req_port)
-        self._port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                runner = loop.run_until_complete(_start(self._app(), sock))
-            except BaseException as exc:
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._shutdown(runner))
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="baimo-scripted", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            self._port = None
-            raise failure[0]
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and join its thread; in-flight requests are cut off."""
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        self._thread = None
-        self._loop = None
-        self._port = None
-
-    def __enter__(self) -> ScriptedServer:
-        return self.start()
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        super().__exit__(exc_type, exc, tb)
         if exc is None and self.check and self.script_errors:
             first = self.script_errors[0]
             raise AssertionError(
@@ -358,7 +284,7 @@ class ScriptedServer:
                 f"{type(first).__name__}: {first}"
             ) from first
 
-    def _app(self) -> web.Application:
+    def _make_app(self) -> web.Application:
         app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
         return app
