@@ -904,6 +904,116 @@ def test_declining_in_other_words_is_no_answer(text: str) -> None:
     assert (ex.status, ex.method) == ("no-answer", "declined")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这要看你用的是哪本教材：一种说法是镁，另一种说法是铝。",
+        "这取决于温度。常温下是铜，高温下是铁。",
+        "我没法给出确定的答案，铁和铜各有依据。",
+        "你好像没有附上题目里的表格，我没法看出是铁还是铜。",
+        "You didn't include the table the question refers to, so I can't see the values for "
+        "iron or copper.",
+        "This depends on the temperature. Copper at room temperature, zinc when hot.",
+    ],
+)
+def test_a_reply_that_depends_or_lacks_material_picks_nothing(text: str) -> None:
+    # Options named after "it depends" or after "the material is missing" are discussed.
+    ex = extract_choice(
+        text, 4, ["铁", "铜", "镁", "铝"] if "铁" in text else ["iron", "copper", "zinc", "tin"]
+    )
+    assert (ex.status, ex.method) == ("no-answer", "declined")
+
+
+def test_an_option_that_reads_like_a_refusal_is_still_an_answer() -> None:
+    # "无法判断" is the option's text; the reply is not declining when it concludes with it.
+    opts = ["支持", "反对", "中立", "无法判断"]
+    assert choice("文中只列了事实，没有表态。所以作者的态度：无法判断。", choices=opts) == "D"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "从字面看选A说得通，从引申义看选C也说得通。所以A和C都有一定道理。",
+        "Read literally, it is (A). Read as a metaphor, it is (C). Both A and C can be argued.",
+        "The old key says it is (A). Either A or C could be the expected answer, though.",
+    ],
+)
+def test_two_letters_held_equally_defensible_is_no_answer(text: str) -> None:
+    ex = extract_choice(text, 4, ["月", "日", "星", "云"])
+    assert (ex.status, ex.method) == ("no-answer", "ambiguous")
+
+
+def test_a_slash_lists_letters_only_for_multi_select() -> None:
+    assert choice("Answer → B/D/E\n\nA and C are the odd ones out.", 5, multi=True) == "BDE"
+    ex = extract_choice("Answer → B/D", 4)
+    assert (ex.status, ex.method) == ("no-answer", "ambiguous")
+
+
+def test_a_comma_before_and_still_lists_letters() -> None:
+    assert choice("B, D, and E.", 5, multi=True) == "BDE"
+
+
+def test_a_superlative_judgement_of_any_noun_names_the_answer() -> None:
+    text = "Nothing says the lake froze, so the ice is out.\n\nThe most plausible reading is C."
+    assert choice(text) == "C"
+    # Only when a letter closes the sentence: here C is the subject of a new clause.
+    assert choice("The best strategy is C and D combined with care, maybe.") is None
+
+
+def test_a_pointer_with_bold_letter() -> None:
+    opts = ["$1.50", "$2.00", "$2.50", "$3.50"]
+    text = "Her change is ten dollars minus seven-fifty, which is option **C**."
+    assert extract_choice(text, 4, opts).value == "C"
+
+
+def test_a_pointer_after_the_stated_answer_does_not_replace_it() -> None:
+    text = (
+        "**Answer: A (about 3.8 L)**\n\nWith imperial gallons the figure would be about "
+        "4.5 L — that's option B, so check your units."
+    )
+    ex = extract_choice(text, 4)
+    assert (ex.value, ex.method) == ("A", "marker")
+    assert choice("1 英尺约 30.5 厘米，故选 A。另外 12 是英寸数，对应选项 C。") == "A"
+    # With no stated answer before it, a pointer is still read.
+    assert choice("Dividing, 91 / 7 = 13, which is option D.") == "D"
+    # A later stated answer does replace an earlier one.
+    assert choice("The answer is A. On reflection, the answer is B.") == "B"
+
+
+def test_letters_inside_an_aside_are_not_the_conclusion() -> None:
+    opts = ["12 km", "20 km", "32 km", "40 km"]
+    text = (
+        "25 mi × 1.609 ≈ 40.2 km, so **D (40 km)** is correct. (Using 1.6 for a quick "
+        "estimate gives the same; option C comes from doubling 16.)"
+    )
+    assert extract_choice(text, 4, opts).value == "D"
+
+
+def test_a_word_quoted_in_an_aside_is_not_an_option_named() -> None:
+    opts = ["Keep the engine idling", "Stop the engine", "Idle then stop", "None of these"]
+    text = (
+        'Turn it off before refuelling. (People sometimes say "keep the engine idling" is '
+        "fine — it is not.)"
+    )
+    assert extract_choice(text, 4, opts).value != "A"
+
+
+def test_a_greeting_does_not_hide_the_opening_statement() -> None:
+    opts = ["Mercury", "Venus", "Mars", "Jupiter"]
+    text = (
+        "Good question! The hottest planet is Venus, because of its thick CO₂ atmosphere. "
+        "Mercury is closer to the Sun but cannot hold heat.\n\nWant to know the coldest one?"
+    )
+    assert extract_choice(text, 4, opts).value == "B"
+
+
+def test_the_opening_clause_answers_when_the_rest_compares() -> None:
+    opts = ["珠穆朗玛峰", "乔戈里峰", "干城章嘉峰", "洛子峰"]
+    assert choice("世界最高峰是珠穆朗玛峰，海拔约8849米，乔戈里峰第二。", choices=opts) == "A"
+    # A possibility in the opening clause is not a statement.
+    assert choice("可能是珠穆朗玛峰，也可能是乔戈里峰，看测量口径。", choices=opts) is None
+
+
 def test_letters_that_name_a_language_or_a_function_are_not_options() -> None:
     langs = ["Java", "Go", "Rust", "C++"]
     assert extract_choice("It's C++, which began as C with Classes.", 4, langs).value == "D"
@@ -1158,3 +1268,99 @@ def test_notes_tips_footnotes_and_clock_times_after_the_answer() -> None:
     assert number("20 g ÷ 100 g × 100% = 20%\n\n⚠️ 常见错误：20 ÷ 80 = 25%。") == 20
     assert number("The film lasts 130 minutes.\n\nIt ends at 9:10 pm.") == 130
     assert number("本息和 = 10000 × 1.21 = 12100（元）\n\n其中利息为 2100 元。") == 12100
+
+
+# ---------------------------------------------------------------------------------------------
+# Number rules added after the fourth blind dev batch (dev4): general forms, in our own words
+# ---------------------------------------------------------------------------------------------
+
+
+def test_number_spellings_mixed_fractions_space_groups_and_wan_qian() -> None:
+    assert number("Each loaf needs **2½ cups** of flour.") == 2.5
+    assert parse_number("3¾") == 3.75
+    assert number("Written out: 7 250 000 people.") == 7_250_000
+    # One space is not enough to join: "12 345" may be two numbers.
+    assert number("pages 12 345") == 345
+    assert number("答：全校共有学生1万2千人。") == 12000
+    assert number("折合3亿4500万元。") == 345_000_000
+    assert number("大约3万2") != 32000  # colloquial and ambiguous: not joined
+    # A range whose end is a mixed number is still a range.
+    assert extract_number("Use 1 to 1½ teaspoons.").status == "no-answer"
+
+
+def test_indices_under_a_symbol_are_not_values() -> None:
+    ex = extract_number("We apply Lₙ = Lₙ₋₁ + Lₙ₋₂ repeatedly from the start.")
+    assert ex.status == "no-answer"
+    assert number("So x_{12} = 7.") == 7
+    assert number("a₄ = 2a₃ + 1 = 15") == 15
+
+
+def test_self_contradicting_or_underdetermined_questions_are_no_answer() -> None:
+    for text in (
+        "A 30° angle would leave 150°, but that clashes with the right angle; the data are "
+        "contradictory, so there is no valid answer.",
+        "条件之间存在矛盾：两边之和小于第三边，面积算不成。若只看底和高，面积为 12。",
+        "Knowing only the sum (20) isn't enough to determine the product: 5 × 15 = 75, but "
+        "10 × 10 = 100.",
+        "I'd need one more detail. Could you tell me how many weeks the trip lasts (2? 3?)",
+        "按题中数据算出的是 14，但与已知不符，请核对题目中的数值。",
+    ):
+        assert extract_number(text).status == "no-answer", text
+
+
+def test_a_derived_total_after_the_asked_part_is_not_the_answer() -> None:
+    q = "A $4,000 deposit earns 3% simple interest a year. How much interest after 2 years?"
+    ex = extract_number("I = 4000 × 0.03 × 2 = $240\n\nBalance after 2 years: $4,240 in total.",
+                        question=q)
+    assert ex.number == 240
+    q = "本金 8000 元，年利率 2%，一年后利息是多少元？"
+    assert number("利息 = 8000 × 2% = **160 元**\n到期本息合计 8160 元。", question=q) == 160
+    assert number("所以一年后利息为 160 元，本息合计 8160 元。", question=q) == 160
+    # Asked for the total, or the total was the working's own result: the total stands.
+    q2 = "本金 8000 元，年利率 2%，一年后本息合计多少元？"
+    assert number("利息 160 元，本息合计 8160 元。", question=q2) == 8160
+    q3 = "A plan is $30 plus $12 of extras. What is the bill?"
+    assert number("Bill: $30 + $12 = $42\n\n| **Total** | **$42** |", question=q3) == 42
+
+
+def test_the_clause_about_the_thing_asked_after_de() -> None:
+    q = "两个数的和为 40，较大数是较小数的 3 倍，较小的数是多少？"
+    assert number("所以两个数是 30 和 10，较小的数是 10。", question=q) == 10
+    q = "求 g(x)=x²−4x 在区间[0, 5]上的最小值。"
+    assert number("所以 g(x) 在 [0, 5] 上的最小值为 −4，最大值为 5。", question=q) == -4
+    q = "一个分数约分后是 3/4，分子分母的和是 28，原分数的分子是多少？"
+    assert number("所以原分数是 12/16，分子为 12。", question=q) == 12
+
+
+def test_asides_after_the_answer_a_marker_in_brackets_and_what_if_sentences() -> None:
+    assert number("所以 49×21 大约等于 1000。（准确结果是 1029。）") == 1000
+    q = "A trip is 150 km and the car uses 6 L per 100 km. How many litres?"
+    assert number("150 ÷ 100 × 6 = 9 L\n\nIf fuel costs $2 a litre, you'd spend $18.",
+                  question=q) == 9
+    assert number("每人分到 8 块。\n\n如果再来一个小朋友，每人就分到 6 块左右。",
+                  question="48 块饼干分给 6 个小朋友，每人分到几块？") == 8
+    # An "if" that computes is a step of the working, not an aside.
+    q = "A car goes 60 km/h. How far does it go in 2.5 hours?"
+    assert number("Its speed is 60 km/h.\n\nIf it drives 2.5 h, 60 × 2.5 = 150 km.",
+                  question=q) == 150
+    # Bold mixed units restate the bold value; they are not a second bold value.
+    ex = extract_number("**About 3.5 hours**\n\n- i.e. **3 hours 30 minutes**\n- with a stop, 4.")
+    assert (ex.number, ex.method) == (3.5, "bold")
+
+
+def test_looping_small_model_replies() -> None:
+    q = "一盒有 6 支笔，5 盒有多少支笔？"
+    looped = "6乘5等于30。所以5盒有30支笔。" * 4 + "6乘5等"
+    ex = extract_number(looped, finish_reason="length", question=q)
+    assert (ex.status, ex.number, ex.method) == ("ok", 30, "looped")
+    # A loop over the working or the question states nothing: still cut off.
+    looped = "设这个数为x，得2x+4=10。" * 4 + "设这个"
+    ex = extract_number(looped, finish_reason="length", question="一个数的2倍加4等于10，求这个数。")
+    assert ex.status == "truncated"
+    # Finished, but it only echoes the question's numbers in a loop.
+    echo = "A box has 12 eggs. Eggs are healthy food. " * 3
+    ex = extract_number(echo, question="A box has 12 eggs. How many eggs are in 3 boxes?")
+    assert (ex.status, ex.method) == ("no-answer", "echoes-question")
+    # The same repetition with a new value commits to it.
+    assert number("3 × 12 = 36 eggs. Eggs are healthy food. " * 3,
+                  question="A box has 12 eggs. How many eggs are in 3 boxes?") == 36

@@ -110,11 +110,11 @@ class Extraction:
 
 WEAK_METHODS: frozenset[str] = frozenset(
     {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "option-value",
-     "answer-before-check"}
+     "answer-before-check", "looped"}
 )
 """The weakest rules: a number merely because it came last, a letter merely called correct
 somewhere, an option's text merely mentioned, an option merely equal to the reply's final
-number. Answers read this way deserve an audit (reports
+number, the value a looping reply repeated before it was cut off. Answers read this way deserve an audit (reports
 list them) or a second reader (``baimo.tasks.extract_model``)."""
 
 DECIDED_NO_ANSWER: frozenset[str] = frozenset(
@@ -221,13 +221,18 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
                               "0123456789+-")
 
 
+_VULGAR_AFTER_DIGIT = re.compile("(?<=[0-9])(?=[\u00bc-\u00be\u2150-\u215e])")
+
+
 def _prepare(text: str) -> str:
     """NFKC-fold and unify the minus signs, so every rule sees one spelling of each symbol.
 
     Superscripts become ``^`` powers first: NFKC would fold ``10⁻³`` into ``10-3``, a
-    subtraction, while ``10^-3`` keeps the exponent readable.
+    subtraction, while ``10^-3`` keeps the exponent readable. A vulgar fraction after a digit
+    gets a space first, for the same reason: ``4½`` folds to ``41/2``, but is ``4 1/2``.
     """
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), text)
+    text = _VULGAR_AFTER_DIGIT.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
     text = text.replace("\u22c5", "·").replace("\u2217", "*")
@@ -266,6 +271,11 @@ _EN_MARKER = (
     r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
     r"|(?:correct|right|best|final|my|true)\s+(?:option|choice|response|selection|pick|one|statement)s?"
     r"(?:\s+here)?(?:\s*(?:is|are|would\s+be|=|:))?"
+    # "The best inference is D.", "the most plausible reading would be B.": a superlative
+    # judgement of any noun, when only letters close the sentence.
+    r"|(?:correct|right|best|most\s+(?:likely|plausible|reasonable|accurate|appropriate|suitable))"
+    r"\s+[a-z]+(?:\s+here)?\s+(?:is|would\s+be)"
+    r"(?=\s*[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection)\s*:"
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
@@ -276,9 +286,9 @@ _EN_MARKER = (
     r"|[\"'](?:final_?answer|answer|choice|option|selected|selection|答案)s?[\"']\s*:"
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
-    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+\(?[A-Z]\b)"
+    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=\(?(?-i:[A-Z])\)?\s*(?:[.!]|$))"
-    r"|(?:which|that|this)\s+(?:corresponds|matches)\s+to\s+(?=(?:option|choice)\s+\(?[A-Z]\b)"
+    r"|(?:which|that|this)\s+(?:corresponds|matches)\s+to\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
@@ -328,7 +338,7 @@ _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECAS
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = re.compile(
-    r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』]"
+    r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』→⇒]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
@@ -411,6 +421,15 @@ def _isolated_letter(text: str, pos: int) -> str | None:
     return ch.upper()
 
 
+def _hedge(text: str, pos: int, multi: bool) -> re.Match[str] | None:
+    """A hedge to another letter at ``pos`` ("A or B", "A/B"). For a multi-answer question a
+    slash lists letters ("A/C/E") rather than offering alternatives."""
+    m = _HEDGE.match(text, pos)
+    if m is not None and multi and m.group().lstrip(" \t,;").startswith("/"):
+        return None
+    return m
+
+
 def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
     """Position after what ``pattern`` matches at ``pos`` (``pos`` itself if nothing)."""
     m = pattern.match(text, pos)
@@ -472,7 +491,7 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
     after = _skip(_TRAIL, text, end)
     if _NEGATED.match(text, after):
         return None  # "A is wrong": a rejected option, not an answer
-    hedge = _HEDGE.match(text, after)
+    hedge = _hedge(text, after, multi)
     if hedge and hedge.group(1).upper() != first:
         return _Read((), hedge.end(), "hedged between letters")
     letters: list[str] = [first]
@@ -494,7 +513,7 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         nxt_after = _skip(_TRAIL, text, nxt_pos + 1)
         if _NEGATED.match(text, nxt_after):
             break
-        hedge = _HEDGE.match(text, nxt_after)
+        hedge = _hedge(text, nxt_after, multi)
         if hedge and hedge.group(1).upper() not in (*letters, nxt):
             return _Read((), hedge.end(), "hedged between letters")  # "A, B, or D"
         letters.append(nxt)
@@ -631,6 +650,9 @@ def _marker_candidate(
 # Markers that only point ("对应选项A", "that's option B"): inside a parenthesised aside
 # ("（顺便一提，极小值…对应选项 A。）") they describe another value, not the answer.
 _WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是")
+# Of those, the ones that point at a value's option without stating a conclusion ("that leaves
+# C" concludes an elimination).
+_POINTER = re.compile(r"对应|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
 
 
 # "最容易误选的是 D。": the subject of "…的是 X" names a trap, not the answer.
@@ -679,13 +701,18 @@ def _last_marker_candidate(
             text, max(0, m.start() - 15), m.start()))
         and not (m.group().startswith(("→", "⇒", "=>")) and _rejecting_line(text, m.start()))
     ]
+    # A pointer ("that's option C", "对应选项 D") after a stated answer ("Final answer: B")
+    # labels a value in a note or a check; it does not take the answer back.
+    pointer: _Candidate | None = None
     for m in reversed(markers[-_MAX_MARKERS:]):
         if last_boxed is not None and last_boxed.pos > m.start():
             break
         cand = _marker_candidate(text, m, n_choices, choices, multi)
         if cand is not None and (cand.complete or not truncated):
-            return cand
-    return last_boxed
+            if not _POINTER.match(m.group()):
+                return cand
+            pointer = pointer or cand
+    return last_boxed or pointer
 
 
 _LONE_LINE = re.compile(
@@ -693,7 +720,8 @@ _LONE_LINE = re.compile(
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}|[a-z]{2,6})"
+    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}"
+    r"|[a-z]{2,6})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
     r"(?:[(（](?:not|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)"
 )
@@ -826,7 +854,8 @@ def _formatted_in_last_line(text: str, n_choices: int) -> str | None:
         letter = next(g for g in m.groups() if g)
         if letter.islower() and "option" not in m.group().lower():
             continue
-        if _NEGATED.match(last, m.end()):
+        if _NEGATED.match(last, m.end()) or _in_aside(last, m.start()):
+            # "(Doubling 68 gives 136, option B, …)": a letter inside an aside is discussed.
             continue
         letters.add(letter.upper())
     if len(letters) == 1:
@@ -840,7 +869,7 @@ _VERDICT = re.compile(
     r"(?P<l>[A-Z](?:[)\]*】]*\s*(?:项|选项)?\s*(?:[、,]\s*(?:and\s+)?|和|与|及|and|&)\s*"
     r"(?:(?:option|choice)\s+|选项\s*)?"
     r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b)))"
-    r"[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）])?"
+    r"[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）][)\]*】]*)?"  # "**C (150 lb)** is correct"
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
@@ -1003,11 +1032,21 @@ _DECLINES = re.compile(
     r"(?:which|for\s+(?:sure|certain))"
     r"|\b(?:nobody|no\s+one)\s+can\s+(?:know|predict|say)|\b(?:don't|do\s+not)\s+have\s+(?:any\s+)?"
     r"(?:information|data|knowledge)\s+(?:about|on)\b"
-    r"|(?:^|(?<=[.!?]\s))it\s+(?:really\s+|all\s+)?depends\s+on\b"
+    r"|(?:^|(?<=[.!?]\s))(?:it|this|that)\s+(?:really\s+|all\s+)?depends\s+on\b"
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
     r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
     r"|(?:无法|不能)(?:回答|作答)"
     r"|(?:无法|不能)(?:只)?(?:选择|选出|选一|做出选择|确定(?:哪|选)|预测|得知)"
+    # "我无法给出确定的组合", "我无法替代医生做出用药判断": no verdict is given.
+    r"|(?:无法|不能|没法)[^。，,；;\n]{0,6}?(?:给出|做出|作出)[^。，,；;\n]{0,6}?"
+    r"(?:答案|组合|选择|结论|判断)"
+    # "这取决于采用哪个标准": the Chinese "it depends on" at the start of a sentence.
+    r"|(?:^|(?<=[。！？!?\n]))\s*(?:这|那)?(?:主要)?(?:取决于|要看|得看|视情况而定)"
+    # The question's material is missing: "您似乎没有提供阅读材料", "you didn't include the
+    # passage". Whatever options are named after it, none is chosen.
+    r"|(?:您|你)(?:似乎|好像|可能)?(?:没有|没|未|忘了|忘记)(?:提供|给出|附上|发送?|贴出?)"
+    r"|\byou\s+(?:didn't|did\s+not|haven't|have\s+not|forgot\s+to)\s+"
+    r"(?:provide|include|share|give|attach|paste)"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
     r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)",
     re.IGNORECASE,
@@ -1016,10 +1055,12 @@ _DECLINES = re.compile(
 
 # Saying that two letters could each be the answer: the reply hedges, whatever came before.
 _LETTERS_HEDGED = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:都|均|两个都|两项都)(?:有)?可能"
-    r"(?:是|为)?(?:正确|对的|对|答案|正确答案)"
-    r"|(?<![A-Za-z0-9])(?:either|both)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
-    r"\s+(?:could|might|may)\s+be\s+(?:correct|right|the\s+answer)",
+    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:都|均|两个都|两项都)"
+    r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理|说得通)"
+    # "both A and B can be defended": each is defensible, neither is chosen.
+    r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
+    r"\s+(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
+    r"|argued|justified)",
 )
 
 
@@ -1059,6 +1100,14 @@ _REJECTS = re.compile(
 )
 
 
+# A short exclamation that opens a reply: "Great question!", "Sure!", "您好！".
+_PLEASANTRY = re.compile(r"[^.。!?！？\n]{1,25}[!！]")
+# A possibility rather than a statement: "It may be the Nile, or the Amazon".
+_MAYBE = re.compile(
+    r"\b(?:may|might|could|maybe|perhaps|possibly|either)\b|可能|也许|或许|或者|还是", re.IGNORECASE
+)
+
+
 def _stated_option(sentence: str, choices: Sequence[str]) -> int | None:
     """The one option a sentence names, unless the sentence is ruling options out."""
     return None if _REJECTS.search(sentence) else _option_in(sentence, choices)
@@ -1084,12 +1133,20 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
     if idx is None:
         idx = _quoted_option(lines[-1], choices)
-    if idx is None and sentences and not _DELIBERATES.search(sentences[0]):
-        idx = _stated_option(sentences[0], choices)
+    # The opening sentence, after a greeting ("Great question!", "您好！") that names nothing.
+    greeting = _PLEASANTRY.fullmatch
+    named = (s for s in sentences if not greeting(s) or _option_in(s, choices) is not None)
+    opening = next(named, None)
+    if idx is None and opening and not _DELIBERATES.search(opening):
+        idx = _stated_option(opening, choices)
+        if idx is None and not _REJECTS.search(opening) and not _MAYBE.search(opening):
+            # "我国最长的河流是长江，全长约6300千米，黄河次之": the answer leads the sentence
+            # and the clauses after it compare the others.
+            idx = _option_in(_CLAUSE_BREAK.split(opening, maxsplit=1)[0], choices)
     if idx is None and len(sentences) > 1:
         idx = _stated_option(sentences[-1], choices)
     if idx is None and len(text) <= 300:
-        idx = _option_in(text, choices)
+        idx = _option_in(_ASIDE.sub(" ", text), choices)
     return idx
 
 
@@ -1102,7 +1159,8 @@ def _quoted_option(line: str, choices: Sequence[str]) -> int | None:
     hits: set[int] = set()
     if _MARK_BAD.search(line):
         return None  # "“…”的说法是错误的" quotes an option to reject it
-    for m in _QUOTED.finditer(_NOT_THIS.sub(" ", line)):
+    # An aside ('(we never "accept" H₀ …)') quotes a wording to comment on it.
+    for m in _QUOTED.finditer(_NOT_THIS.sub(" ", _ASIDE.sub(" ", line))):
         quote = _fold(m.group(1), articles=False)
         for i, c in enumerate(choices):
             option = _fold(c, articles=False)
@@ -1373,6 +1431,8 @@ def extract_choice(
             return found(rest, "all-except")
     if _DECLINES.search(answer):
         return nothing("declined")
+    if _LETTERS_HEDGED.search(answer):
+        return nothing("ambiguous")  # "A和B都有一定道理": options named after it are not chosen
     if not multi:
         letter = _formatted_in_last_line(answer, n_choices)
         if letter:
@@ -1560,7 +1620,10 @@ _AR_NUMBER = re.compile(
     r"(?:(?<=[-+])[$¥€£]\s?)?"
     # Not a unit's power ("s^-1") nor under a root ("√10 ≈ 3.16").
     r"(?<![0-9.A-Za-z_^√])(?<![A-Za-z]\^-)"
-    r"(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d+(?:\.\d+)?|\.\d+)"
+    # Thousands grouped by commas, or by spaces when there are two groups or more ("1 411 780
+    # 000", the SI style; one space between "12 345" is as often two numbers).
+    r"(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d{1,3}(?: \d{3}){2,}(?![0-9]|[.,]\d)"
+    r"|\d+(?:\.\d+)?|\.\d+)"
     # Scientific notation: 1.5e-3, 3x10^8, 3 × 10^{8}, 3\times 10^8, and powers (10^-3, 2^10).
     r"(?:(?P<exp>(?-i:[eE])(?=[-+]?\d)|\s*(?:[x×*·]|\\times|\\cdot)\s*10\s*(?:\^|\*\*)|\^|\*\*)"
     r"\s*\{?\s*(?P<pow>[-+]?\d{1,3})\s*\}?(?![0-9]|\.\d))?"
@@ -1584,7 +1647,7 @@ def _format(value: Fraction) -> str:
 
 
 def _ar_number(m: re.Match[str]) -> _Number | None:
-    body = m.group("body").replace(",", "")
+    body = m.group("body").replace(",", "").replace(" ", "")
     if len(body) > _MAX_DIGITS or len(m.group("den") or "") > _MAX_DIGITS:
         return None  # a digit string, not a quantity (and beyond float range)
     # Integers are most answers; Fraction(int) skips Fraction's string parser (same value).
@@ -1751,6 +1814,21 @@ _ANY_EN_WORD = re.compile(
 )
 
 
+def _lower_order(m: re.Match[str], m2: re.Match[str], n2: _Number) -> bool:
+    """Whether ``m2`` goes on the number ``m`` wrote with 万/亿: "10万5千", "2万5000", "1亿2000万".
+
+    The second part must follow at once, be a whole number below the first part's unit, and
+    carry a unit of its own or have two digits at least ("3万2" is colloquial and ambiguous).
+    """
+    unit = (m.group("mult") or "").strip()
+    if unit not in ("万", "亿", "万亿") or m.group("pct") or m2.start() != m.end():
+        return False
+    if m2.group("sign") or m2.group("den") or m2.group("pow") or "." in m2.group("body"):
+        return False
+    return (0 < n2.value < _MULTIPLIERS[unit]
+            and (m2.group("mult") is not None or len(m2.group("body")) >= 2))
+
+
 def _arabic_numbers(text: str) -> list[_Number]:
     """Arabic numbers in order, with mixed numbers ("1 1/2") joined into one."""
     matches = [(m, n) for m in _AR_NUMBER.finditer(text) if (n := _ar_number(m))]
@@ -1768,6 +1846,12 @@ def _arabic_numbers(text: str) -> list[_Number]:
                 raw = text[m.start() : m2.end()]
                 out.append(_Number(value, n2.percent, _format(value), raw, n2.after, "ar",
                                    m.start(), m2.end()))
+                i += 2
+                continue
+            if _lower_order(m, m2, n2):  # "10万5千" is 105000, "1亿2000万" 120000000
+                value = n.value + (n2.value if n.value >= 0 else -n2.value)
+                out.append(_Number(value, n2.percent, _format(value), text[m.start() : m2.end()],
+                                   n2.after, "ar", m.start(), m2.end()))
                 i += 2
                 continue
         out.append(n)
@@ -2062,7 +2146,7 @@ _FOOTNOTE = re.compile(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MU
 _TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
 
 # A number as it appears in a range or a hedge (digits only: words are too rare there).
-_NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?"
+_NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?| \d+/\d+)?"
               r"(?:\s*(?:万亿|百万|千万|亿|万|千|thousand|million|billion|[kKMB](?![A-Za-z])))?"
               r"\s*%?")
 _UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
@@ -2112,7 +2196,15 @@ _UNDETERMINED = re.compile(
     r"|does\s+not\s+(?:give|provide|say|specify|state))\s+(?:the\s+|any\s+|enough\s+)?"
     r"(?:information|data|details?|values?)\b"
     r"|\b(?:don't|do\s+not|doesn't|does\s+not)\s+have\s+enough\b"
-    r"|\bno\s+(?:unique|definite|single|determinate)\s+answer\b"
+    r"|\bno\s+(?:unique|definite|single|determinate|valid|possible|consistent)\s+"
+    r"(?:answer|solution|value)\b"
+    # The question contradicts itself: "the given conditions are inconsistent", "数据存在矛盾".
+    r"|\b(?:conditions|data|information|premises?|givens?|numbers|values|question|problem)"
+    r"\s+(?:(?:is|are)\s+)?(?:(?:mutually|self-?)\s*)?(?:inconsistent|contradictory|contradict)"
+    r"|\b(?:inconsistent|contradictory)\s+(?:conditions|data|information|premises?|givens?)\b"
+    r"|(?:数据|条件|题目|题干|已知)(?:之间|本身)?(?:存在|有|相互|互相)?矛盾|自相矛盾"
+    r"|(?:\b(?:isn't|aren't|not)\s+(?:enough|sufficient)|\binsufficient)\s+to\s+"
+    r"(?:determine|find|calculate|compute|pin\s+down|know)\b"
     r"|\b(?:undetermin(?:ed|able)|indeterminate|underdetermined|undefined)\b"
     r"|\bno\s+(?:numerical|numeric|real|finite)\s+(?:value|answer|solution)\b"
     r"|\b(?:does\s+not|doesn't)\s+exist\b"
@@ -2140,15 +2232,15 @@ _UNDETERMINED = re.compile(
 # Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
 _ASKS_BACK = re.compile(
     r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm)"
-    r"\s+(?:which|what|whether)\b[^?\n]{0,200}\?"
+    r"\s+(?:which|what|whether|how\s+(?:long|many|much|old|far|often|big))\b[^?\n]{0,200}\?"
     r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]{0,200}\?"
     r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]"
     # Asking for the data it lacks: "Could you share the original price?", "请补充折扣信息",
     # "If you tell me your rate …, I can give you an exact figure", "Let me know which one".
-    r"|\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:share|provide|send|give\s+me)\b"
+    r"|\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:share|provide|send|give)\b"
     r"[^?\n]{0,200}\?|\blet\s+me\s+know\s+which\b"
     r"|\bif\s+you\s+(?:tell|give|send|share\s+with)\s+me\b[^.\n]{0,150}\bI\s*(?:can|'ll|will)\b"
-    r"|请(?:补充|提供|告诉我|给出|说明|确认)",
+    r"|请(?:补充|提供|告诉我|给出|说明|确认|核对|核实)",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
@@ -2203,13 +2295,16 @@ _PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
 _OPERATOR_AFTER = re.compile(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
 # "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
 _ASIDE_START = re.compile(
-    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
+    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（•-]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
-    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题)?(?:技巧|小贴士|窍门)|提示\s*:|其中)"
+    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题)?(?:技巧|小贴士|窍门)|提示\s*:|其中"
+    # another scenario: "If you'd rather round up, …", "如果油价按 8 元/升计算，…" (guarded
+    # in ``_aside_cut``: only after a result, and never when it computes)
+    r"|(?P<hypo>if\s+you|(?:如果|假如|要是|若)(?:你|您)?))"
     r"(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -2400,9 +2495,19 @@ class _Asked:
         return _asked_measure(self.question) if self.question else ""
 
     @functools.cached_property
+    def _subject_head(self) -> tuple[frozenset[str], frozenset[str]]:
+        return _asked_subject(self.question) if self.question else (frozenset(), frozenset())
+
+    @property
     def subject(self) -> frozenset[str]:
         """The asking clause's words (Chinese: character pairs)."""
-        return _asked_subject(self.question) if self.question else frozenset()
+        return self._subject_head[0]
+
+    @property
+    def head(self) -> frozenset[str]:
+        """The terms of the thing asked after its last 的 ("原分数的分母是多少" → 分母): the
+        owner before 的 is context, so a clause naming only the owner is about another value."""
+        return self._subject_head[1]
 
     def clause_about(self, segment: str, given: AbstractSet[Fraction] = frozenset()) -> str | None:
         """Of an answer sentence that states several values in clauses ("兔有12只，鸡有23只",
@@ -2412,10 +2517,11 @@ class _Asked:
         clauses = [c for c in _CLAUSE_SPLIT.split(segment) if _numbers_in(c, lenient=True)]
         if len(clauses) < 2 or not self.subject:
             return None
-        scores = sorted(((len(_subject_terms(c) & self.subject), c) for c in clauses),
+        scores = sorted((((len((terms := _subject_terms(c)) & self.head),
+                           len(terms & self.subject)), c) for c in clauses),
                         key=lambda t: t[0], reverse=True)
         best = scores[0][1]
-        if (scores[0][0] == 0 or scores[0][0] == scores[1][0]
+        if (scores[0][0][1] == 0 or scores[0][0] == scores[1][0]
                 or len({n.value for n in _numbers_in(best) if n.value not in given}) > 1):
             return None  # no clause wins, or the winner is a list or working ("3, 4, 5")
         return best
@@ -2471,6 +2577,10 @@ _NOT_UNITS = frozenset({"of", "more", "times", "are", "is", "do", "does", "were"
                         "的", "个", "人", "次", "是", "少"})
 
 
+# A question nobody gave: every part empty (the default where a caller has no question).
+_NOT_ASKED = _Asked()
+
+
 def _asked(question: str | None) -> _Asked:
     """The unit and scale the question asks its answer in, from its last "多少"/"how many"."""
     return _Asked(question)
@@ -2492,20 +2602,28 @@ def _subject_terms(text: str) -> frozenset[str]:
     return frozenset(words | pairs)
 
 
-def _asked_subject(question: str) -> frozenset[str]:
-    """The terms of the clause that asks ("问兔有几只" → 兔有; "五年级分得多少本" → 五年级分得)."""
+def _asked_subject(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The terms of the clause that asks ("问兔有几只" → 兔有; "五年级分得多少本" → 五年级分得),
+    and of its head, the part after its last 的 ("区间上的最大值" → 最大值; empty without 的).
+
+    A comma before a number ("在区间[-2, 2]上", "$2,500") does not end the clause."""
     question = _prepare(question)
-    clauses = [c for c in re.split(r"[,，。;；?？!！\n]", question) if c.strip()]
+    clauses = [c for c in _QUESTION_CLAUSE.split(question) if c.strip()]
     asking = [c for c in clauses if _ASKING.search(c)]
     if not asking:
-        return frozenset()
+        return frozenset(), frozenset()
     clause = _ASKING.sub(" ", asking[-1])  # "五年级分得多少本" → 五年级分得
-    return frozenset(t for t in _subject_terms(clause) if t not in ("问题", "请问"))
+    subject = frozenset(t for t in _subject_terms(clause) if t not in ("问题", "请问"))
+    head = _subject_terms(clause.rpartition("的")[2]) & subject if "的" in clause else frozenset()
+    return subject, head
+
+
+_QUESTION_CLAUSE = re.compile(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]")
 
 
 def _marker_number(
     segment: str, text: str, later_start: int, *, chinese: bool, computed: set[Fraction],
-    given: AbstractSet[Fraction] = frozenset(), asked: _Asked = _Asked(),
+    given: AbstractSet[Fraction] = frozenset(), asked: _Asked = _NOT_ASKED,
 ) -> tuple[_Number, str] | None:
     """The number an answer sentence states, and the part of the sentence it was read from.
 
@@ -2601,7 +2719,7 @@ def _share_of(text: str) -> _Number | None:
 
 def _last_marker_number(
     answer: str, truncated: bool, given: AbstractSet[Fraction] = frozenset(),
-    asked: _Asked = _Asked(),
+    asked: _Asked = _NOT_ASKED,
 ) -> tuple[int, _Number | str, str] | None:
     """The number stated by the last answer sentence that states one, scanning from the end.
 
@@ -2612,8 +2730,16 @@ def _last_marker_number(
     a sentence that runs into the cut is skipped: its number may be half-written.
     """
     markers = []
+    asides: list[re.Match[str]] | None = None
     for m in _NUM_MARKER.finditer(answer):
         if _conditional(answer, m.start()):
+            continue
+        if asides is None:
+            asides = list(_PARENS.finditer(answer))
+        # "…大约等于20000。（精确计算结果为20696。）": a marker in a bracketed aside, after a
+        # value was stated, speaks of another quantity.
+        if any(p.start() < m.start() < p.end() and _numbers_in(answer[: p.start()])
+               for p in asides):
             continue
         if _WRONG_BEFORE.search(answer, max(0, m.start() - 30), m.start()):
             continue
@@ -2640,6 +2766,9 @@ def _last_marker_number(
                               given=given, asked=asked)
         # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
         doubted = _UNDETERMINED.search(segment) or _UNSURE.search(segment)
+        if (read is not None and m.group("sum")
+                and _derived_total(answer, m.start(), read[0].value, given, asked) is not None):
+            continue  # "利息 350 元，本息合计 20350 元" asked the interest
         if read is not None and _plausible(read[0], segment) and not doubted:
             return m.start(), _settle(*read), "marker"
         if doubted:
@@ -2647,7 +2776,39 @@ def _last_marker_number(
     return None
 
 
-def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(),
+_TOTAL_WORD = re.compile(
+    r"本息|连本带利|合计|总计|一共|共计|总共|总额|总价|总金额"
+    r"|\b(?:total|altogether|in\s+all|including|combined|grand\s+total)\b",
+    re.IGNORECASE,
+)
+
+
+def _derived_total(text: str, pos: int, value: Fraction, given: AbstractSet[Fraction],
+                   asked: _Asked) -> _Number | None:
+    """The result a total at ``pos`` was built from, when the total is not what was asked.
+
+    Asked for the interest (the tip, the tax), replies go on to add it to the principal ("利息
+    350 元，本息合计 20350 元", "Total amount after 3 years: $2,800"). A total that only states
+    (does no arithmetic of its own) an earlier result plus a value the question gave is that
+    follow-on; the earlier result answers. A question that asks for a total keeps its total.
+    """
+    if not asked.question or _TOTAL_ASKED.search(asked.question):
+        return None
+    clause = max(text.rfind(c, 0, pos) for c in ",，;；。\n") + 1
+    stop = _SENTENCE_END.search(text, pos)
+    end = stop.start() if stop else len(text)
+    if not _TOTAL_WORD.search(text, clause, end) or "=" in text[clause:end] or _ARITHMETIC.search(
+            text[clause:end]):
+        return None
+    if value in _results_before(text, clause):
+        return None  # "Bill: $35 + $24 = $59 … | Total | $59 |": the working's own result
+    for x in _numbers_in(text[:clause])[-6:][::-1]:
+        if x.value and not x.percent and x.value not in given and value - x.value in given:
+            return x
+    return None
+
+
+def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
                 ) -> tuple[_Number | str, str] | None:
     """The number of the last concluding sentence ("So she has 17 left"), if nothing computed
     after it: what follows is then an aside ("which is 3 more than Tom's 14")."""
@@ -2691,7 +2852,27 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) 
     return asked.in_measure(text, n, nums)
 
 
-def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(),
+def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction]) -> bool:
+    """Whether a sentence opening with "if" (如果) after the result is a what-if aside.
+
+    It is when a result was stated before it (a value the question did not give), it computes
+    nothing itself, and it either speaks to the reader ("If you'd rather…", "如果你还想…") or
+    opens a new paragraph; an "if" inside the working ("If it drives 2.5 h, 60 × 2.5 = 150")
+    is a step.
+    """
+    hypo = aside.group("hypo")
+    stop = _SENTENCE_END.search(body, aside.end())
+    sentence = body[aside.start() : stop.start() if stop else len(body)]
+    if "=" in sentence or _ARITHMETIC.search(sentence):
+        return False
+    before = body[: aside.start()]
+    if not any(n.value not in given for n in _numbers_in(before)):
+        return False
+    addressed = hypo.lower().startswith("if") or hypo.endswith(("你", "您"))
+    return addressed or before.rstrip(" \t>*#_(（•-").endswith("\n\n")
+
+
+def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
               ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
 
@@ -2705,7 +2886,8 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(
             body = answer[: check.start()]
             break
     for aside in _ASIDE_START.finditer(body):
-        if _numbers_in(body[: aside.start()]) and not _CONCLUDES.search(body, aside.end()):
+        if (_numbers_in(body[: aside.start()]) and not _CONCLUDES.search(body, aside.end())
+                and (not aside.group("hypo") or _other_scenario(body, aside, given))):
             body = body[: aside.start()]
             break
     masked = _LABELS.sub(_blank, body)
@@ -2785,6 +2967,7 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _Asked(
         # "…分到4个，还剩2个" when the question gave the 2; but "5 ÷ 8 = 0.625" computed its
         # result, even when it equals a value the question gave (5/8).
         n = new[-1]
+    n = _derived_total(source, n.start, n.value, given, asked) or n
     settled = _settle(n, source)
     if (isinstance(settled, str) and not asked.carries(source, n)
             and "=" not in source[sentence:] and not _CONCLUDES.search(source, sentence)
@@ -2884,6 +3067,8 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
             continue
         # A bold year alone ("**1949年**") is the value set out, not a date in passing.
         part = content if _BOLD_YEAR.fullmatch(content) else _LABELS.sub(_blank, content)
+        # "**5 hours 14 minutes**" restates a value in mixed units; it is not another value.
+        part = _COMPOUND.sub(_blank, part)
         if "=" in part:
             part = part[part.rindex("=") + 1 :]
         nums = _numbers_in(part, lenient=True)
@@ -2902,11 +3087,29 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
     return found[-1]
 
 
+_SUBSCRIPT_RUN = re.compile("[\u2080-\u208e\u2090-\u209c]+")
+# An index written under a symbol ("a_5", "F_{n-2}", "x_{10}"): it names a term, not a value.
+_INDEX = re.compile(r"(?<=[A-Za-z)\]}])_(?:\{[^{}\n]{0,20}\}|[A-Za-z0-9]+)")
+
+
+def _subscripts_marked(text: str) -> str:
+    """Unicode subscripts as ``_{…}`` indices, before NFKC folds ``Fₙ₋₂`` into ``Fn-2``."""
+    if not _SUBSCRIPT_RUN.search(text):
+        return text
+    return _SUBSCRIPT_RUN.sub(lambda m: "_{" + unicodedata.normalize("NFKC", m.group()) + "}",
+                              text)
+
+
+def _indices_blanked(text: str) -> str:
+    """``text`` with its indices blanked (positions kept): "a₅ = 31" states 31, not 5."""
+    return _INDEX.sub(_blank, text) if "_" in text else text
+
+
 def _given_values(question: str | None) -> frozenset[Fraction]:
     """The values the question itself states: restated in an answer, they are not its result."""
     if not question:
         return frozenset()
-    text = _clean_latex(_prepare(question))
+    text = _indices_blanked(_clean_latex(_prepare(_subscripts_marked(question))))
     # "What is 2^10?" gives an expression to evaluate, not the value 1024.
     return frozenset(n.value for n in _numbers_in(text, lenient=True)
                      if not _POWER_EXPRESSION.match(n.raw))
@@ -2969,8 +3172,9 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         The extraction, with ``value`` as the cleaned number text and ``number`` its value.
     """
     truncated = finish_reason == "length"
-    _, answer = strip_reasoning(_prepare(text))
+    _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
+    answer = _indices_blanked(answer)
 
     def found(n: _Number | str, method: str) -> Extraction:
         if isinstance(n, str):
@@ -3027,8 +3231,14 @@ def extract_number(text: str, *, finish_reason: str | None = None,
                 if settled is not None and not isinstance(settled[0], str):
                     return found(settled[0], "answer-before-check")
             break
+        looped = _looped_result(answer, given, asked)
+        if looped is not None:
+            return found(looped, "looped")
         return nothing()
     last = _fallback(answer, given, asked)
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and _loops(answer) and all(n.value in given for n in _numbers_in(answer))):
+        return nothing("echoes-question")  # a loop that only repeats the question's numbers
     masked = _LABELS.sub(_blank, answer)
     final_paragraph = masked.rstrip().rfind("\n\n")
     asides = list(_PARENS.finditer(answer))
@@ -3052,6 +3262,39 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     if last is not None:
         return found(*last)
     return nothing()
+
+
+def _loops(text: str) -> list[str]:
+    """The sentences ``text`` repeats three times or more, as small models do when they fall
+    into a loop (real replies restate a result, but not word for word thrice)."""
+    seen: dict[str, int] = {}
+    for s in _SENTENCE_SPLIT.split(text):
+        s = s.strip()
+        if len(s) >= 6:
+            seen[s] = seen.get(s, 0) + 1
+    return [s for s, count in seen.items() if count >= 3]
+
+
+def _looped_result(answer: str, given: AbstractSet[Fraction], asked: _Asked) -> _Number | None:
+    """In a looping reply cut by the limit, the result one of its repeated sentences states.
+
+    The cut only interrupted one more copy of what was said in full, so the value read from
+    the complete sentences counts, but only when a repeated sentence states it as its one new
+    value ("所以每个小朋友分得9颗糖。"): a loop over the working or the question states none.
+    """
+    repeated = _loops(answer)
+    stated = set()
+    for s in repeated:
+        new = {n.value for n in _numbers_in(s) if n.value not in given}
+        if len(new) == 1:
+            stated |= new
+    done = max(answer.rfind(c) for c in "。.!！?？\n")
+    if not stated or done <= 0:
+        return None
+    settled = _fallback(answer[: done + 1], given, asked)
+    if settled is None or isinstance(settled[0], str) or settled[0].value not in stated:
+        return None
+    return settled[0]
 
 
 def _spans_range(text: str) -> bool:
