@@ -2052,6 +2052,8 @@ def numbers_equal(
         True when the values are equal; False when they differ or one is not a number.
     """
     xs = _interpretations(a)
+    if a == b and a.__class__ is str:  # the usual right answer: one parse, not two
+        return xs is not None
     ys = _interpretations(b)
     if xs is None or ys is None:
         return False
