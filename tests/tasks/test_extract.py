@@ -1136,6 +1136,86 @@ def test_option_numbers_and_option_values() -> None:
     assert ex.status == "no-answer"
 
 
+# Choice rules added after the fifth blind dev batch (dev5): general forms, in our own words.
+
+
+def test_letter_verdicts_labels_and_bracketed_lowercase_after_so() -> None:
+    assert choice("Sodium and potassium are alkali metals, so only B & D qualify.",
+                  multi=True) == "BD"
+    assert choice("BD is my answer. Both are alkali metals.", multi=True) == "BD"
+    assert choice("Water boils at 100 °C at sea level, so (c).") == "C"
+    assert choice("Stars fuse hydrogen. The correct statement is option D.") == "D"
+    assert choice("Iron and copper conduct; glass does not.\nSo: A, C. (Not B, not D.)",
+                  multi=True) == "AC"
+    ex = extract_choice("Most likely: **a penguin (B)**.\nIt cannot fly, unlike the rest.", 4,
+                        ["Eagle", "Penguin", "Sparrow", "Crow"])
+    assert ex.value == "B"
+
+
+def test_pointer_to_a_letter_with_xiang_and_a_reply_opening_with_shi() -> None:
+    assert choice("作者借古讽今，意在警示当下，对应C项。A项曲解原意；D项无中生有。") == "C"
+    ex = extract_choice("是第三个选项——王安石，他主持了熙宁变法。", 4,
+                        ["司马光", "苏轼", "王安石", "欧阳修"])
+    assert ex.value == "C"
+    assert choice("是的，这道题我需要更多信息才能判断。") is None
+
+
+def test_enumeration_comma_list_ends_at_a_clause_comma() -> None:
+    assert choice("本题应选A、C、D，B虽常见但不属于此类。", multi=True) == "ACD"
+    assert choice("答案：A，B，C", multi=True) == "ABC"  # commas alone still list letters
+    assert choice("答案是A,B,D", multi=True) == "ABD"
+
+
+def test_hedged_second_pick_and_a_tally_of_ticks_summed_by_an_arrow() -> None:
+    ex = extract_choice("我不确定，可能选A，也可能选B，请再核对教材。", 4)
+    assert (ex.status, ex.method) == ("no-answer", "ambiguous")
+    assert choice("A ✔, B ✘, C ✔, D ✘ → **AC**", multi=True) == "AC"
+    # A line that only crosses options out still does not answer with its arrow.
+    assert choice("D is a trap ✘ → D\nThe answer is B.") == "B"
+
+
+def test_option_text_after_arrows_bold_labels_and_chinese_counts() -> None:
+    opts = ["Pumping blood", "Filtering blood", "Producing bile", "Storing calcium"]
+    assert extract_choice("Not a heart job → filtering blood.", 4, opts).value == "B"
+    opts = ["Brazil", "Peru", "Chile", "Argentina"]
+    ex = extract_choice("## Answer\n**Chile** is longer north to south than Peru or Brazil.",
+                        4, opts)
+    assert ex.value == "C"
+    opts = ["2天", "5天", "7天", "10天"]
+    assert extract_choice("所以一共需要七天。", 4, opts).value == "C"
+    # A numeral that only counts ("只能选一个") does not name a bare number option.
+    ex = extract_choice("两个都对，所以只能选一个的话我无法决定。", 4, ["1", "2", "3", "4"])
+    assert ex.status == "no-answer"
+
+
+def test_a_contrastive_ze_is_not_a_conclusion() -> None:
+    opts = ["红黄蓝", "红绿蓝", "青品黄", "黑白灰"]
+    ex = extract_choice("光的三原色即选项中的“红绿蓝”。颜料的三原色则是青、品、黄。", 4, opts)
+    assert ex.value == "B"
+    assert choice("设甲为真，则是B。") == "B"
+
+
+def test_a_table_row_labelled_as_the_answer() -> None:
+    text = ("| 选项 | 内容 | 说明 |\n|---|---|---|\n| A | 甲 | 常见 |\n"
+            "| B | 乙 | ✅ 本题答案 |\n| C | 丙 | 常见 |\n| D | 丁 | 少见 |")
+    assert extract_choice(text, 4, ["甲", "乙", "丙", "丁"]).value == "B"
+
+
+def test_the_same_remark_about_several_options_chooses_none() -> None:
+    opts = ["Paris", "Lyon", "Marseille", "Lille"]
+    ex = extract_choice("france has cities. paris is a fine place. lyon is a fine place.", 4,
+                        opts)
+    assert ex.status == "no-answer"
+    # Different remarks still let the stated one through.
+    assert extract_choice("Paris is the capital. Lyon is a big city.", 4, opts).value == "A"
+
+
+def test_an_opening_computation_is_not_the_listed_answer() -> None:
+    opts = ["12", "15", "16", "21"]
+    text = "12 = 3 × 4\n15 = 3 × 5\n16 = 4²\n21 = 3 × 7\nThe perfect squares are 16 only."
+    assert extract_choice(text, 4, opts, multi=True).value == "C"
+
+
 def test_question_unit_and_scale_pick_the_answer() -> None:
     assert number("答：一共有12辆车，坐了48人。", question="一共有多少辆车？") == 12
     assert number("答：全年产值为2650万元。", question="全年产值是多少万元？") == 2650
@@ -1364,3 +1444,66 @@ def test_looping_small_model_replies() -> None:
     # The same repetition with a new value commits to it.
     assert number("3 × 12 = 36 eggs. Eggs are healthy food. " * 3,
                   question="A box has 12 eggs. How many eggs are in 3 boxes?") == 36
+
+
+def test_whether_words_and_pronoun_one_state_nothing() -> None:
+    # "结果是否相同" asks a question of the working; the 一 of 一样 is no answer.
+    cut = "总价 = 12 × 5\n\n我们用两种方法算，看结果是否一样。先算第"
+    assert extract_number(cut, finish_reason="length").status == "truncated"
+    assert number("两种算法的结果是否一致？一致。答案是 60。") == 60
+    # "this one" names a thing; an unmistakable word numeral still counts.
+    ex = extract_number("I solved this one already. Want the steps, or the short version?")
+    assert ex.status == "no-answer"
+    assert number("The one with the lid holds twelve.") == 12
+    assert number("One of the boxes is empty, so there are three full ones.") == 3
+
+
+def test_a_sum_on_a_check_line_and_a_ticked_plug_in_are_checks() -> None:
+    reply = "两人合作需要 8 天。\n验算：甲做 8/20，乙做 8/40…… 合计 3/5 ✓"
+    ex = extract_number(reply, question="甲单独做20天，乙单独做40天，合作几天？")
+    assert (ex.status, ex.number) == ("ok", 8)
+    q = "Fixed costs are $9,000 and each unit earns $15 over its cost. Break-even units?"
+    reply = ("9,000 / 15 = 600 units to break even.\n\n"
+             "At 600 units, margin = $9,000 = fixed costs ✓")
+    assert number(reply, question=q) == 600
+    # A tick on a working step that does not start from the result is not a check.
+    assert number("3 + 4 = 7 ✓\n7 × 2 = 14 ✓") == 14
+
+
+def test_a_new_invented_question_after_the_answer_is_not_read() -> None:
+    reply = ("She has 3 * 5 = <<3*5=15>>15 pens.\n#### 15\n\n"
+             "Question: Tom has 2 cats and gets 4 more. How many cats?\n"
+             "Answer: 2 + 4 = 6\n#### 6\n\nQuestion: A shop sells 7")
+    ex = extract_number(reply, finish_reason="length", question="3 boxes of 5 pens?")
+    assert (ex.status, ex.number, ex.truncated) == ("ok", 15, True)
+    # Without an answer before it, a "Question:" line is the reply restating the task.
+    assert number("Question: 4 bags of 6 apples.\nAnswer: 4 × 6 = 24") == 24
+
+
+def test_dates_names_and_the_year_asked() -> None:
+    q = "In what year did the bridge open?"
+    assert number("It opened in 1937, on May 27, with ribbons cut at 10:00 am.", question=q) == 1937
+    assert number("它于1958年3月15日建成通车。", question="这座桥哪一年建成？") == 1958
+    # A number that owns something is a name, not a value.
+    assert number("It was 1971 when Mariner 9's orbit began.", question=q) == 1971
+    # Asked a count, the month and day of a date are not it either.
+    assert number("共有 45 人报名，截止到 6月30日。", question="共有多少人报名？") == 45
+
+
+def test_a_value_restated_in_another_unit_and_asides_after_a_semicolon() -> None:
+    assert number("P = 1500 J / 2 s = 750 W, or 0.75 kW.", question="What is the power?") == 750
+    assert number("E = 4.0 × 10⁻¹⁹ J\n\nThat's about 2.5 eV.", question="Photon energy?") == 4e-19
+    assert number("约 2.0×10⁵ Pa，相当于 1500 mm 汞柱。", question="压强约为多少帕斯卡？") == 200000
+    # Asked in the second unit, the second value answers.
+    assert number("750 W, or 0.75 kW.", question="What is the power in kW?") == 0.75
+    # An aside opening after "；" is about another quantity.
+    assert number("周长为 24 厘米；顺便一提，面积为 36 平方厘米。", question="求正方形的周长。") == 24
+
+
+def test_a_gain_after_the_balance_asked_is_a_follow_on() -> None:
+    q = "You deposit $2,000 at 4% simple interest. How much will you have after 2 years?"
+    reply = "A = 2000 × (1 + 0.04 × 2) = $2,160.\n\nInterest earned: $160."
+    assert number(reply, question=q) == 2160
+    # Asked for the interest itself, the interest answers.
+    q = "You deposit $2,000 at 4% simple interest. How much interest after 2 years?"
+    assert number("A = 2000 × 1.08 = $2,160.\n\nInterest earned: $160.", question=q) == 160

@@ -275,9 +275,9 @@ _EN_MARKER = (
     # judgement of any noun, when only letters close the sentence.
     r"|(?:correct|right|best|most\s+(?:likely|plausible|reasonable|accurate|appropriate|suitable))"
     r"\s+[a-z]+(?:\s+here)?\s+(?:is|would\s+be)"
-    r"(?=\s*[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
+    r"(?=\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
-    r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection)\s*:"
+    r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
@@ -292,7 +292,7 @@ _EN_MARKER = (
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
-    r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=[A-Z](?:\s*[.。!]|\s*$))"
+    r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=\(?[A-Z]\)?(?:\s*[.。!]|\s*$))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
@@ -314,13 +314,18 @@ _ZH_MARKER = (
     r"(?:是|为|选择|选(?!项))?"
     r"|答(?=\s*:)"
     r"|结论(?=\s*:)"
-    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)(?<!误)(?<!错)(?<!别)(?<!勿)(?<!不要)(?<!不该)(?<!人会)(?<!学会)(?<!人)选择?(?:是|为)?(?!项|出|用|取|择)"
+    r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)(?<!误)(?<!错)(?<!别)(?<!勿)(?<!不要)(?<!不该)(?<!人会)(?<!学会)(?<!人)"
+    # "可能选C，也可能选D": the second half of a hedge; the first half reads it as one.
+    r"(?<!也可能)(?<!或者)选择?(?:是|为)?(?!项|出|用|取|择)"
     r"|正确选项(?:是|为)?"
     r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:选项|答案|一项|是)?(?:是|为|有)"
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?|(?:大概|估计|多半|八成)(?:是|选)"
-    r"|(?:所以|因此|故|则)(?:应该)?(?:是|为)"
+    # "则" concludes after a clause ("，则是B"), not after a topic ("五味则是…": "whereas").
+    r"|(?:所以|因此|故|(?<![\u4e00-\u9fff])则)(?:应该)?(?:是|为)"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
-    r"|对应(?:的是|的)?(?=\s*选项\s*[A-Z])"
+    # A reply that opens with "是…" completes the question's "…的是（ ）", like "It's …".
+    r"|\A\s*(?:应该|应当|就)?是(?!否|非|不|的)"
+    r"|对应(?:的是|的)?(?=\s*(?:选项\s*[A-Z]|[A-Z]\s*(?:选项|项)))"  # "对应选项B", "对应B项"
     # "所以没有错别字的是 C。", "所以奇函数是B和D。": "…的是" or a concluding "所以…是" + letters
     # that end the sentence name the answer.
     rf"|的是(?={_LETTERS_END})"
@@ -330,7 +335,7 @@ _ZH_MARKER = (
 # An arrow to letters that end the line: "2, 11, 17 → A, C, E", "= 25% → **B**",
 # "→ options A, B, D".
 _ARROW_MARKER = (
-    r"(?:→|⇒|=>)(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z])[*)\]]*"
+    r"(?:→|⇒|=>)(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
     r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
 _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
@@ -352,7 +357,7 @@ _NEGATED = re.compile(
     re.IGNORECASE,
 )
 _HEDGE = re.compile(
-    r"[ \t]*[,;]?[ \t]*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能是?|,?\s*也有可能是?)"
+    r"[ \t]*[,;]?[ \t]*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能(?:是|选)?|,?\s*也有可能(?:是|选)?)"
     r"\s*(?:option\s*|选项)?[(\[*【]*([A-Za-z])(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
@@ -496,9 +501,13 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         return _Read((), hedge.end(), "hedged between letters")
     letters: list[str] = [first]
     first_end = end
+    enumerated = False  # the list so far uses "、", the Chinese enumeration comma
     while True:
         sep = _GROUP_SEP.match(text, after)
         if sep is not None and sep.end() > after:
+            if enumerated and "," in sep.group():
+                break  # "选A、B、D，C多汗不是…": after a "、" list, a comma starts a new clause
+            enumerated = enumerated or "、" in sep.group()
             sep_end = sep.end()
         elif after > end and text[after - 1] in " \t":
             sep_end = after  # "A C E": the closers already took the space between letters
@@ -552,7 +561,7 @@ _CLAUSE_BREAK = re.compile(r"[,，;；]\s*(?!\d)")
 # "Not Habeas corpus — it's Stare decisis", "是郡县制而非分封制": a rejected option's text.
 _NOT_THIS = re.compile(
     r"(?:\b(?:not|rather\s+than|instead\s+of|unlike|isn't|is\s+not)\s+|不是|而非|并非|而不是)"
-    r"[^,.;:!?，。；：！？—\n]*",
+    r"[^,.;:!?，。；：！？—→⇒\n]*",  # an arrow leads to what is meant: "NOT X → Y"
     re.IGNORECASE,
 )
 
@@ -576,7 +585,21 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
         if o and norm == o:
             return i
     hits = _options_named(norm, opts)
+    if not hits and _ZH_NUMERAL_RUN.search(norm) and any(_ZH_COUNT.search(o) for _, o in opts):
+        # "最长是六个月" names the option "6个月": the same count in Chinese numerals. Only a
+        # count with its unit: "只选一个" must not name the option "1".
+        hits = _options_named(_ZH_NUMERAL_RUN.sub(_zh_digits, norm), opts)
     return hits[0] if len(hits) == 1 else None
+
+
+_ZH_NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+_ZH_COUNT = re.compile(rf"\d{_CJK_CLASS}")  # an option such as "6个月", "3天"
+
+
+def _zh_digits(m: re.Match[str]) -> str:
+    """A Chinese numeral written in digits ("十二" → "12"); unchanged if it is not a number."""
+    value = _zh_integer(m.group())
+    return m.group() if value is None else str(value)
 
 
 def _options_named(norm: str, opts: list[tuple[int, str]]) -> list[int]:
@@ -630,6 +653,11 @@ def _marker_candidate(
     start = _skip(_LEAD, text, m.end())
     stop = _SENTENCE_END.search(text, start, start + _MAX_SEGMENT)
     segment = text[start : stop.start() if stop else start + _MAX_SEGMENT]
+    bold = _BOLD.match(text, start - 2) if text.endswith("**", m.end(), start) else None
+    if bold is not None and _all_options_in(bold.group(1), choices):
+        # "## Answer\n**India** overtook China …": the bold words are what the marker names;
+        # the sentence they open goes on to compare the others.
+        segment = bold.group(1)
     if multi:
         named = [i for i in _all_options_in(segment, choices) if i < n_choices]
         if not named:
@@ -660,9 +688,12 @@ _WRONG_PICK = re.compile(r"误选|错选|易错|易混|干扰|排除|不选|误�
 
 
 def _rejecting_line(text: str, pos: int) -> bool:
-    """Whether the line up to ``pos`` rejects something ("D is a distractor → D")."""
+    """Whether the line up to ``pos`` rejects something ("D is a distractor → D"). A line that
+    ticks options as well as crossing them ("A ✔, B ✔, C ✘, D ✔ → ABD") is a tally whose arrow
+    sums it up."""
     line = text[text.rfind("\n", 0, pos) + 1 : pos]
-    return bool(_MARK_BAD.search(line) or _WRONG_PICK.search(line)
+    crossed = _MARK_BAD.search(line) and not re.search("[✓✔☑√✅]", line)
+    return bool(crossed or _WRONG_PICK.search(line)
                 or re.search(r"distractor|trap", line, re.IGNORECASE))
 
 
@@ -723,7 +754,7 @@ _LONE_LINE = re.compile(
     r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
-    r"(?:[(（](?:not|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)"
+    r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
 )
 _LETTER_TEXT_LINE = re.compile(
     r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
@@ -868,7 +899,7 @@ _VERDICT = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]*"
     r"(?P<l>[A-Z](?:[)\]*】]*\s*(?:项|选项)?\s*(?:[、,]\s*(?:and\s+)?|和|与|及|and|&)\s*"
     r"(?:(?:option|choice)\s+|选项\s*)?"
-    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b)))"
+    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b|is\s+my\b)))"
     r"[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）][)\]*】]*)?"  # "**C (150 lb)** is correct"
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
@@ -876,8 +907,9 @@ _VERDICT = re.compile(
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
     r"|\s*[:.\-—–]\s*(?i:correct|true|right)\b"
-    r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply|holds?\s+(?:up|true))\b"
-    r"|\s*[,:]?\s*(?:is\s+)?(?:my\s+)?final\s+answer\b"
+    r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply|holds?\s+(?:up|true)"
+    r"|qualify|qualifies)\b"
+    r"|\s*[,:]?\s*(?:is\s+)?(?:my\s+(?:final\s+)?|final\s+)answer\b"
     r"|\s*(?:项|选项)?\s*(?:说法|表述)?\s*(?:没错|无误|没有错误)"
     r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
     r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|正确答案)"
@@ -922,6 +954,9 @@ _MARK_BAD = re.compile(
 _GOOD_CELLS = frozenset({"是", "对", "√", "yes", "y", "true", "t", "正确", "correct", "符合"})
 _BAD_CELLS = frozenset({"否", "错", "x", "no", "n", "false", "f", "错误", "incorrect", "不符合"})
 _SAYS_YES = re.compile(r"(?:[—:：-]\s*|\s)(?:yes|是的)\b[.。!]?\s*$", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(
+    r"(?:本题|正确)答案|(?:←|<-)\s*(?:the\s+)?answer\b|\((?:the\s+)?answer\)", re.IGNORECASE
+)
 _SAYS_NO = re.compile(r"(?:[—:：-]\s*|\s)(?:no|不是)\b[.。!]?\s*$", re.IGNORECASE)
 
 
@@ -931,6 +966,7 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     ``B. 小肠 —— 正确`` among lines marked ``错误``, ``| C | 坏血病 | ✓ 正确 |`` among ✗ rows."""
     good: set[str] = set()
     bad: set[str] = set()
+    labelled: set[str] = set()  # rows that call themselves the answer ("✅ 本题答案")
     for line in text.splitlines():
         m = _OPTION_LINE.fullmatch(line.strip())
         if m is not None and not m.group("l").islower():
@@ -945,10 +981,16 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         cells = {c.strip(" *`").lower() for c in rest.split("|")} if "|" in rest else set()
         if _MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest):
             bad.add(letter)
+        elif _ANSWER_LABEL.search(rest):
+            good.add(letter)
+            labelled.add(letter)
         elif _MARK_GOOD.search(rest) or cells & _GOOD_CELLS or _SAYS_YES.search(rest):
             good.add(letter)
     if good & bad:
         return None
+    if not multi and labelled == good and len(good) == 1 and _valid(tuple(good), n_choices):
+        # One row marked as the answer itself needs no other row judged to stand out.
+        return tuple(good)
     if not multi and len(bad) == 1 and len(good) == n_choices - 1 >= 2:
         # Every option judged and all fit but one: the question asks for the exception
         # ("不符合…的是", "all of the following EXCEPT"), and the odd one out is the answer.
@@ -1127,6 +1169,8 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if not lines:
         return None
     sentences = _sentences("\n".join(lines))
+    if _parallel_mentions(sentences, choices):
+        return None
     concluding = [s for s in sentences if _CONCLUDING.match(s)]
     idx = _stated_option(concluding[-1], choices) if concluding else None
     if idx is None:
@@ -1148,6 +1192,22 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if idx is None and len(text) <= 300:
         idx = _option_in(_ASIDE.sub(" ", text), choices)
     return idx
+
+
+def _parallel_mentions(sentences: Sequence[str], choices: Sequence[str]) -> bool:
+    """Whether two options are named in the same sentence frame ("sydney is a big city. …
+    melbourne is a big city."): the reply says the same of both, so naming one by its text
+    chooses neither; a rambling reply that walks through the options does this."""
+    frames: dict[str, int] = {}
+    for sentence in sentences[:60]:
+        idx = _option_in(sentence, choices)
+        if idx is None:
+            continue
+        option = _LEADING_ARTICLE.sub("", _fold(choices[idx], articles=False))
+        frame = _fold(sentence, articles=True).replace(option, "_", 1)
+        if frames.setdefault(frame, idx) != idx:
+            return True
+    return False
 
 
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,80})[”\"」』]")
@@ -1266,7 +1326,9 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
         named_by_text = _option_in(t.group(1), choices)
         if named_by_text is not None and named_by_text != ord(t.group(2)) - 65:
             return None  # "Python (B), Haskell (D)": the letters contradict the texts
-    for sentence in concluding[-1:] + sentences[:1] + sentences[-1:]:
+    # An opening computation ("91 = 7 × 13") is working on one option, not the list.
+    opening = sentences[:1] if "=" not in sentences[0] else []
+    for sentence in concluding[-1:] + opening + sentences[-1:]:
         if _NOT_THIS.search(sentence) or _REJECTS.search(sentence):
             continue
         named = [i for i in _all_options_in(sentence, choices) if i < n_choices]
@@ -1871,8 +1933,26 @@ def _word_numbers(text: str) -> list[_Number]:
         found += [n for m in _ZH_NUMBER.finditer(text)
                   if m.group() not in _ZH_NOT_NUMBERS and (n := _zh_number(m))]
     if _ANY_EN_WORD.search(text):
-        found += [n for m in _EN_NUMBER.finditer(text) if (n := _en_number(m))]
+        found += [n for m in _EN_NUMBER.finditer(text)
+                  if (n := _en_number(m)) and not _pronoun_one(text, m)]
     return sorted(found, key=lambda n: n.start)
+
+
+# "this one", "the one with…", "one of them", "one can see": "one" standing for a thing or a
+# person, not counting anything.
+_ONE_PRONOUN_BEFORE = re.compile(
+    r"\b(?:this|that|which|each|every|any|another|the|no|a|some|last|next|other|right"
+    r"|wrong|first|only)\s+$", re.IGNORECASE)
+_ONE_PRONOUN_AFTER = re.compile(
+    r"'s\b|\s+(?:of|another|can|could|must|should|would|may|might)\b", re.IGNORECASE)
+
+
+def _pronoun_one(text: str, m: re.Match[str]) -> bool:
+    """Whether the number word ``m`` is the pronoun "one" ("for this one"), not a count."""
+    if m.group().lower() != "one":
+        return False
+    return bool(_ONE_PRONOUN_BEFORE.search(text, max(0, m.start() - 12), m.start())
+                or _ONE_PRONOUN_AFTER.match(text, m.end()))
 
 
 def _is_strong_zh(n: _Number) -> bool:
@@ -2080,7 +2160,9 @@ _NUM_EN_MARKER = (
     r"\b(?:it's|it\s+is|it\s+should\s+be|should\s+be|is\s+actually)"
 )
 _NUM_ZH_MARKER = (
-    r"(?:最终|正确|最后)?答案(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)|(?:结果|结论)(?=\s*:)"
+    # ("结果是否一致", "答案是否正确" ask whether; they state nothing)
+    r"(?:最终|正确|最后)?答案(?!是否)(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)(?!否)"
+    r"|(?:结果|结论)(?=\s*:)"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = re.compile(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
@@ -2142,6 +2224,9 @@ _LEFTOVER = re.compile(
 _SO = re.compile(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
 _NUM_LEAD = re.compile(r"[\s:*#$]*")
 _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
+# A line that opens a new exercise ("Question: …", "Q2:", "问题：").
+_NEXT_QUESTION = re.compile(r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]",
+                            re.IGNORECASE | re.MULTILINE)
 _CITATION = re.compile(r"\[\^?\d{1,3}\]|【\d{1,3}】")
 # A footnote's text ("[1] See Halliday …, p. 152"): a note, read like "Note: …".
 _FOOTNOTE = re.compile(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
@@ -2280,16 +2365,37 @@ _CONCLUSION_START = re.compile(
     r"|所以|因此|故|综上|总之|最终|最后)(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
-# Numbers that label, not count: step and list numbers, dates.
-_LABELS = re.compile(
+# Numbers that label, not count: step and list numbers, clock times, dates.
+_MONTH = (r"(?-i:(?:January|February|March|April|May|June|July|August|September|October"
+          r"|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
+_LABEL_PARTS = (
     r"\b(?:step|part|case|method|approach|question|problem|q|chapter|section|page|figure"
     r"|fig|table|exercise|example|lesson|unit|grade|round|version|v)\.?\s*#?\d+(?:\.\d+)*\b"
     r"|^[ \t>*#]*\(?\d{1,2}[.)、](?=\s|[A-Za-z\u4e00-\u9fff*])"
     r"|第\s*\d+\s*(?:步|题|问|部分|种|章|页|节)|\bpp?\.\s*\d+(?:\s*[-–]\s*\d+)?"
     # a clock time: "10:20 pm", "at 7:45"
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\b\.?)|(?<=\bat\s)\d{1,2}:\d{2}\b"
-    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
+    # the day of a date: "July 20", "21st of July", "10月1日"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![.:]\d)"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?![A-Za-z])"
+    r"|(?<![\d.])\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    # a number that owns something is part of a name: "Apollo 11's lunar module"
+    r"|(?<![\d.,])\d+(?=['’]s\b)"
+)
+_LABELS = re.compile(
+    _LABEL_PARTS
+    + r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
+)
+# The same, where the question asks for a year: a date's year is then the answer, and only
+# its month and day are labels ("成立于1949年10月1日" asked 哪一年).
+_LABELS_BUT_YEARS = re.compile(
+    _LABEL_PARTS + r"|(?<=\b\d{4})[-/.]\d{1,2}[-/.]\d{1,2}\b|(?<=年)\s*\d{1,2}\s*月",
+    re.IGNORECASE | re.MULTILINE,
+)
+_YEAR_ASKED = re.compile(
+    r"哪一?年|(?:什么|哪个)年份|\b(?:what|which)\s+year\b|\byear\s+(?:did|was|were|is)\b",
+    re.IGNORECASE,
 )
 _ARITHMETIC = re.compile(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
 _PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
@@ -2297,7 +2403,7 @@ _PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
 _OPERATOR_AFTER = re.compile(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
 # "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
 _ASIDE_START = re.compile(
-    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（•-]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
+    r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（•-]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
@@ -2385,7 +2491,10 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     ("mA", r"mA|milliamps?|milliamperes?|毫安"),
     ("A", r"A|amps?|amperes?|安培|安"),
     ("V", r"V|volts?|伏特|伏"),
+    ("kW", r"kW|kilowatts?|千瓦"),
     ("W", r"W|watts?|瓦特|瓦"),
+    ("kPa", r"kPa|kilopascals?|千帕"),
+    ("Pa", r"Pa|pascals?|帕斯卡|帕"),
     ("ohm", r"Ω|ohms?|欧姆|欧"),
     ("min", r"min|mins|minutes?|分钟"),
     ("h", r"h|hrs?|hours?|个?小时"),
@@ -2491,6 +2600,11 @@ class _Asked:
     def comparative(self) -> bool:
         """"how many more …", "多多少": a comparison is the answer."""
         return bool(self.question) and _COMPARATIVE_QUESTION.search(self.question) is not None
+
+    @functools.cached_property
+    def year(self) -> bool:
+        """"哪一年", "in what year": a date's year is the answer, not a label."""
+        return bool(self.question) and _YEAR_ASKED.search(self.question) is not None
 
     @functools.cached_property
     def measure(self) -> str:
@@ -2620,7 +2734,7 @@ def _asked_subject(question: str) -> tuple[frozenset[str], frozenset[str]]:
     return subject, head
 
 
-_QUESTION_CLAUSE = re.compile(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]")
+_QUESTION_CLAUSE = re.compile(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]|(?<![A-Z])\.(?=\s)")
 
 
 def _marker_number(
@@ -2727,8 +2841,8 @@ def _last_marker_number(
 
     An answer sentence that states a range, a hedge, or that the answer cannot be determined
     yields its reason instead of a number. Markers of a rejected answer ("a frequent wrong
-    answer is 350") are skipped, and so are sum words (合计) inside a table, which label a row.
-    When one sentence holds several markers, the first speaks for it. In a truncated response
+    answer is 350") are skipped, and so are sum words (合计) inside a table, which label a row,
+    and on a check line, which add up the check's parts. When one sentence holds several markers, the first speaks for it. In a truncated response
     a sentence that runs into the cut is skipped: its number may be half-written.
     """
     markers = []
@@ -2746,7 +2860,9 @@ def _last_marker_number(
         if _WRONG_BEFORE.search(answer, max(0, m.start() - 30), m.start()):
             continue
         line_start = answer.rfind("\n", 0, m.start()) + 1
-        if m.group("sum") and _TABLE_LINE.match(answer, line_start):
+        # "验证：甲6天完成6/10，乙…，合计10/10=1 ✓": a sum in a check adds up the check's parts.
+        if m.group("sum") and (_TABLE_LINE.match(answer, line_start)
+                               or _CHECK.search(answer, line_start, m.start())):
             continue
         markers.append(m)
     used: set[int] = set()
@@ -2793,21 +2909,39 @@ def _derived_total(text: str, pos: int, value: Fraction, given: AbstractSet[Frac
     350 元，本息合计 20350 元", "Total amount after 3 years: $2,800"). A total that only states
     (does no arithmetic of its own) an earlier result plus a value the question gave is that
     follow-on; the earlier result answers. A question that asks for a total keeps its total.
+    The mirror case: asked for the balance, replies go on to take the principal back off
+    ("… = $1,157.63. Interest earned: $157.63"); a gain the asking clause does not name,
+    stated as an earlier result minus a given value, is that follow-on too.
     """
-    if not asked.question or _TOTAL_ASKED.search(asked.question):
+    if not asked.question:
         return None
     clause = max(text.rfind(c, 0, pos) for c in ",，;；。\n") + 1
     stop = _SENTENCE_END.search(text, pos)
     end = stop.start() if stop else len(text)
-    if not _TOTAL_WORD.search(text, clause, end) or "=" in text[clause:end] or _ARITHMETIC.search(
-            text[clause:end]):
+    if "=" in text[clause:end] or _ARITHMETIC.search(text[clause:end]):
+        return None
+    if _TOTAL_WORD.search(text, clause, end) and not _TOTAL_ASKED.search(asked.question):
+        sign = 1  # total = result + given
+    elif ((gain := _GAIN_WORD.search(text, clause, end))
+          and not _subject_terms(gain.group()) & asked.subject):
+        sign = -1  # gain = result − given
+    else:
         return None
     if value in _results_before(text, clause):
         return None  # "Bill: $35 + $24 = $59 … | Total | $59 |": the working's own result
     for x in _numbers_in(text[:clause])[-6:][::-1]:
-        if x.value and not x.percent and x.value not in given and value - x.value in given:
+        if (x.value and not x.percent and x.value not in given
+                and sign * (value - x.value) in given):
             return x
     return None
+
+
+# A quantity gained over a start value: interest on a principal, a profit over a cost.
+_GAIN_WORD = re.compile(
+    r"\b(?:interest|profit|gain|earnings|earned|increase|growth|savings|saved)\b"
+    r"|利息|利润|收益|盈利|增加|增长|节省",
+    re.IGNORECASE,
+)
 
 
 def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
@@ -2851,7 +2985,27 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) 
         if ("/" in exact.text and not exact.percent and not n.percent
                 and abs(exact.value - n.value) <= Fraction(1, 2 * 10**decimals)):
             n = exact
+    elif before and (unit := _measure(text, n)) not in _NOT_MEASURES and unit != asked.measure:
+        # "980 W, or 0.98 kW", "E ≈ 3.98×10⁻¹⁹ J. That's about 2.48 eV", "1.013×10⁵ Pa，相当于
+        # 760 mm 汞柱": a value in one unit of measure, then the same quantity in another; the
+        # value worked out first is the answer.
+        prior = before[-1]
+        prior_unit = _MEASURE_AFTER.match(text, prior.end)
+        if (prior_unit is not None and _measure(text, prior) not in (*_NOT_MEASURES, unit)
+                and _CONVERTED.fullmatch(text, prior_unit.end(), n.start)):
+            n = prior
     return asked.in_measure(text, n, nums)
+
+
+# Units that are not a measure another unit converts ("3 个", "$5", "20%").
+_NOT_MEASURES = ("", "count", "money", "%")
+# Between a value with its unit and the same value in another unit: "or", "that's about", "即".
+_CONVERTED = re.compile(
+    r"[\s,，;；.。:：(（—–-]*(?:or|that'?s|that\s+is|this\s+is|i\.e\.|which\s+is|equivalent\s+to"
+    r"|即|也就是|相当于|约合|折合|合)\s*(?:about|approximately|roughly|around|nearly|almost"
+    r"|约|大约|近)?[\s:：]*[$¥€£]?",
+    re.IGNORECASE,
+)
 
 
 def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction]) -> bool:
@@ -2874,14 +3028,27 @@ def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction
     return addressed or before.rstrip(" \t>*#_(（•-").endswith("\n\n")
 
 
+_TICKED_LINE = re.compile(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
+
+
 def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
               ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
 
     A verification or a note after the conclusion is cut off; step and list numbers, dates
     and parenthesised asides are skipped; a numeral in words counts where it is unmistakably
-    one (or where there are no digits at all).
+    one (or where there are no digits at all). A ticked line that opens with the value just
+    stated ("At 600 units, revenue = $30,000 … ✓") plugs the result back in: a check too.
     """
+    body = answer
+    for tick in _TICKED_LINE.finditer(answer) if "✓" in answer or "✔" in answer else ():
+        stated = _numbers_in(answer[: tick.start()])
+        opens = _numbers_in(tick.group())
+        # (the value as a premise, "At 600 units, …"; not an operand, "7 × 2 = 14 ✓")
+        if (stated and opens and opens[0].value == stated[-1].value
+                and not _OPERATOR_AFTER.match(tick.group(), opens[0].end)):
+            answer = answer[: tick.start()]
+            break
     body = answer
     for check in _CHECK.finditer(answer):
         if _numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end()):
@@ -2892,7 +3059,7 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
                 and (not aside.group("hypo") or _other_scenario(body, aside, given))):
             body = body[: aside.start()]
             break
-    masked = _LABELS.sub(_blank, body)
+    masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, body)
     compound = _COMPOUND.sub(_blank, masked)
     if _numbers_in(compound):
         masked = compound  # "500 秒，约 8 分 20 秒": the compound restates the value
@@ -3177,12 +3344,21 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
     answer = _indices_blanked(answer)
+    invented = _NEXT_QUESTION.search(answer)
+    if invented is not None and (_GSM8K.search(answer, 0, invented.start())
+                                 or _NUM_MARKER.search(answer, 0, invented.start())):
+        # "#### 84\n\nQuestion: John has 5 apples…": having answered, a small model goes on
+        # to invent the next exercise of its few-shot prompt. That text (and a cut inside it)
+        # is about another question; the reply to this one ended before it.
+        answer = answer[: invented.start()]
+        truncated = False
 
     def found(n: _Number | str, method: str) -> Extraction:
         if isinstance(n, str):
             return nothing(n)
         n = asked.rescale(n)
-        return Extraction("ok", n.text, method, float(n.value), truncated=truncated)
+        return Extraction("ok", n.text, method, float(n.value),
+                          truncated=finish_reason == "length")
 
     def nothing(method: str = "none") -> Extraction:
         if truncated:
