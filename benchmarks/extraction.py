@@ -5,11 +5,13 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|dev3|dev4|dev5``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|dev3|dev4|dev5|dev6``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
-writers, mostly multiple choice) in the fourth. Each new batch is measured once, blind, before anything is tuned on it: that first
+writers, mostly multiple choice) in the fourth, and ``dev6.jsonl`` (450 items) in the fifth: variants of
+dev and dev2 items (the first writers' own phenomena, new questions and wording), written
+without the code. Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -18,7 +20,7 @@ Usage::
     python benchmarks/extraction.py --before 33c0e00     # the same figures for a revision too
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5  # while tuning: no test
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6  # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
 must equal the expected letters, or the expected number by value (``numbers_equal``). When a
@@ -50,6 +52,7 @@ SPLITS = {
     "dev3": DATA / "blind" / "dev3.jsonl",
     "dev4": DATA / "blind" / "dev4.jsonl",
     "dev5": DATA / "blind" / "dev5.jsonl",
+    "dev6": DATA / "blind" / "dev6.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -167,9 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,test",
+    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,test",
                     help="comma-separated splits to measure (default: all)")
-    ap.add_argument("--misses", choices=["dev", "dev2", "dev3", "dev4", "dev5", "old"],
+    ap.add_argument("--misses", choices=["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "old"],
                     help="list the misses of the working tree on this split (never test)")
     args = ap.parse_args(argv)
     after = _module_at(None)
