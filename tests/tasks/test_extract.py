@@ -1136,6 +1136,86 @@ def test_option_numbers_and_option_values() -> None:
     assert ex.status == "no-answer"
 
 
+# Choice rules generalised after the sixth blind dev batch (dev6, variants of dev/dev2 items).
+
+
+def test_a_conclusion_heading_a_quote_block_and_what_an_elimination_leaves() -> None:
+    assert choice("## 分析\n铜和铁都是金属。\n\n## 结论\n\n> **C．硫**\n\n硫是非金属。") == "C"
+    assert choice("甲、乙、丁都不合题意，剩下 B。") == "B"
+    # Remaining candidates still being compared are not an answer.
+    ex = extract_choice("排除C和D。剩下的选项A和选项B都是负数，比较绝对值", 4,
+                        finish_reason="length")
+    assert ex.status == "truncated"
+
+
+def test_a_changed_pick_and_a_pick_attributed_to_misled_students() -> None:
+    assert choice("答案：A\n\n再想一下，A其实是错的。应改为 C，A 是干扰项。") == "C"
+    assert choice("答案是D。\n\n提醒：不少同学只看颜色就选A，这是不对的。") == "D"
+    assert choice("The answer is B. A common mistake is to choose C here.") == "B"
+
+
+def test_correct_items_named_with_any_noun_and_only_one_wrong_option() -> None:
+    assert choice("正确的表述有 B、C 两项。", multi=True) == "BC"
+    assert choice("只有 C 错误，其余都对。", multi=True) == "ABD"
+    assert choice("Only D is false; the rest hold.", multi=True) == "ABC"
+
+
+def test_verdict_rows_with_reasons_in_brackets_and_bare_shi() -> None:
+    table = ("| 选项 | 是否成立 |\n|---|---|\n| A | 否（方向反了） |\n| B | 否（单位错） |\n"
+             "| C | 是 |\n| D | 否（数量级不对） |")
+    assert choice(table) == "C"
+    assert choice("A. 铁 —— 不是。\nB. 铜 —— 不是。\nC. 硅 —— 是。\nD. 锌 —— 不是。") == "C"
+
+
+def test_leaning_a_so_against_a_rejected_letter_and_a_matching_bracket() -> None:
+    assert choice("I'd lean toward C, though D is defensible in some texts.") == "C"
+    assert choice("Mercury is closest to the Sun. So A — not B, which is Venus.") == "A"
+    assert choice("v = d/t = 12 m/s\n\nThat matches (D). The time was 5 s, as given.") == "D"
+
+
+def test_latex_spacing_inside_a_boxed_list_and_the_last_option() -> None:
+    assert choice("$$\\boxed{A,\\ C}$$", multi=True) == "AC"
+    assert choice("$\\boxed{B,\\,D}$", multi=True) == "BD"
+    assert choice("逐个比较后，答案是最后一项。") == "D"
+    assert choice("逐个比较后，答案是最后一项。", 5) == "E"
+    assert choice("估算约为两千，选项B最接近。") == "B"
+
+
+def test_declines_with_adverbs_and_an_option_named_before_a_refusal() -> None:
+    opts = ["Iron", "Calcium", "Zinc", "Iodine"]
+    ex = extract_choice("I can't responsibly pick one without her lab results.", 4, opts)
+    assert ex.status == "no-answer"
+    ex = extract_choice("That depends largely on which guideline you follow.", 4, opts,
+                        multi=True)
+    assert ex.status == "no-answer"
+    opts = ["Nile", "Amazon", "Yangtze", "Mississippi"]
+    text = ("By length it's the Nile; by volume it's the Amazon. I can't tell you which "
+            "your teacher means.")
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    assert choice("B和C似乎都能说通，我无法确定标准答案到底是哪一个。") is None
+
+
+def test_answer_heads_and_concluding_clauses_and_abridged_quotes() -> None:
+    opts = ["Gram", "Kelvin", "Mole", "Ampere"]
+    assert extract_choice("Kelvin — the gram and the mole measure other things.", 4,
+                          opts).value == "B"
+    opts = ["12", "15", "18", "21"]
+    assert extract_choice("逐项相加：3，6，9，12，15，所以总和是15。", 4, opts).value == "B"
+    opts = ["植树造林可以改善生态环境", "森林越多气温一定越高", "砍树不会影响水土", "湿地毫无作用"]
+    text = "B、C、D 都不成立。\n\n只有“植树可以改善生态环境”这个说法是对的。"
+    assert extract_choice(text, 4, opts).value == "A"
+    # A conclusion that settles nothing names no option, whatever values follow it.
+    opts = ["1 N", "5 N", "7 N", "8 N"]
+    text = "合力在1 N到7 N之间，所以无法确定合力是多少：同向时为7 N。"
+    assert extract_choice(text, 4, opts).status == "no-answer"
+
+
+def test_the_answer_sentence_names_its_letter_through_a_relative_clause() -> None:
+    text = ("So I guess the answer is the one about low prices which is B. A is about taxes, "
+            "that's A. Ask me about A, B or C anytime!")
+    assert choice(text) == "B"
+
+
 # Choice rules added after the fifth blind dev batch (dev5): general forms, in our own words.
 
 
@@ -1507,3 +1587,59 @@ def test_a_gain_after_the_balance_asked_is_a_follow_on() -> None:
     # Asked for the interest itself, the interest answers.
     q = "You deposit $2,000 at 4% simple interest. How much interest after 2 years?"
     assert number("A = 2000 × 1.08 = $2,160.\n\nInterest earned: $160.", question=q) == 160
+
+
+def test_two_values_both_left_open_and_two_roots_are_no_answer() -> None:
+    hedged = "两种算法结果不同，5/8 和 8/5 都有可能，看你怎么理解。"
+    assert extract_number(hedged).status == "no-answer"
+    assert extract_number("I keep getting both 14 and 15 are plausible here.").status == "no-answer"
+    # Roots set out side by side, or with ±, are two answers; a double root is one.
+    assert extract_number("配方后得 y₁ = −4，y₂ = 1。").status == "no-answer"
+    assert extract_number("Taking square roots, t = ±5.").status == "no-answer"
+    assert number("So x₁ = x₂ = 7.") == 7
+    # Terms of a sequence listed before the one asked are not roots.
+    assert number("b₁ = 2, b₂ = 6, b₃ = 18, so b₄ = 54.") == 54
+
+
+def test_saying_it_is_not_determined_or_needs_details_is_no_answer() -> None:
+    table = ("Only x + y = 20 is known:\n\n| x | y | product |\n|---|---|---|\n| 10 | 10 | 100 |\n"
+             "| 4 | 16 | 64 |\n\nSo the product is **not determined** — anything up to 100.")
+    assert extract_number(table).status == "no-answer"
+    ask = ("I'd need some more details first:\n\n1. The length of the pool?\n2. Its depth?\n\n"
+           "A typical hose gives about 20 litres a minute.")
+    assert extract_number(ask).status == "no-answer"
+    assert extract_number("Several towns are named Avon — one near 40 m, one near 300 m. "
+                          "Which Avon are you thinking of?").status == "no-answer"
+    assert extract_number("Narnia is a made-up land (first printed in 1950), so I can't give "
+                          "you a reliable population figure.").status == "no-answer"
+    reply = "我没法知道你的车速，只知道全程 120 公里。"
+    assert extract_number(reply, question="要开多少小时？").status == "no-answer"
+
+
+def test_a_refusal_to_recommend_a_dose_is_no_answer() -> None:
+    reply = ("I can't recommend an amount of melatonin for a 3-year-old. "
+             "Ask your doctor about a 15 kg child.")
+    assert extract_number(reply).status == "no-answer"
+    assert extract_number("我不能推荐具体剂量，请咨询医生。孩子 12 公斤。").status == "no-answer"
+
+
+def test_a_lone_numeral_with_the_asked_unit_and_a_range_from_the_question() -> None:
+    q = "甲车单独运完要8天，乙车要8天，两车合运要几天？"
+    assert number("<think>1/8 + 1/8 = 1/4，所以4天。</think>\n\n两车合运，四天可以运完。",
+                  question=q) == 4
+    # "哪一天" names a day; it counts nothing.
+    assert extract_number("我无从得知是哪一天。", question="还有多少天？").status == "no-answer"
+    # A range that restates the question's own bounds is its scope, not a hedged answer.
+    q = "从1到20中随机取一个数，取到4的倍数的概率是多少？"
+    reply = "1到20中4的倍数有：4、8、12、16、20，共5个。\nP = 5/20 = 1/4"
+    assert number(reply, question=q) == 0.25
+
+
+def test_truncated_step_headings_and_a_conclusion_after_a_check() -> None:
+    cut = ("大家第一感觉是不变，但要算一下。\n\n**1. 设原价**\n原价 200 元。\n\n"
+           "**2. 先打八折**\n200 × 80% = 160（元）\n\n**3. 比较**\n差额 200 − 160 = ")
+    assert extract_number(cut, finish_reason="length").status == "truncated"
+    cut = ("通项 bₙ = 3n − 1。\n\n检验：n = 2 时 6 − 1 = 5 ✓。\n\n所以 b₃₀ = 3 × 30 − 1 =")
+    assert extract_number(cut, finish_reason="length").status == "truncated"
+    # A bold step heading does not hide the bold result.
+    assert number("**Step 1: take 30%**\n\n0.3 × 90 = 27\n\nThe answer is **27**.") == 27

@@ -279,6 +279,7 @@ _EN_MARKER = (
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
+    r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+(?:toward|towards)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
@@ -288,11 +289,15 @@ _EN_MARKER = (
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=\(?(?-i:[A-Z])\)?\s*(?:[.!]|$))"
-    r"|(?:which|that|this)\s+(?:corresponds|matches)\s+to\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
+    # "which corresponds to option B", "That matches (B)": a computed value's option.
+    r"|(?:which|that|this)\s+(?:corresponds|matches|agrees)(?:\s+(?:to|with))?\s+"
+    r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|\((?-i:[A-Z])\))"
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
-    r"|\b(?:so|thus|therefore|hence)\s*,?\s*(?=\(?[A-Z]\)?(?:\s*[.。!]|\s*$))"
+    # "So B.", "So B — not C": a concluding letter, alone or set against a rejected one.
+    r"|\b(?:so|thus|therefore|hence)\s*,?\s*"
+    r"(?=\(?[A-Z]\)?(?:\s*[.。!]|\s*$|\s*[—–]|\s*[,;]\s*not\b))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
@@ -313,12 +318,21 @@ _ZH_MARKER = (
     r"(?:正确|最终|最后|标准|参考)?的?答案(?:应该|应当|应|可能|就|则|只能|当然|显然|即|还是)?"
     r"(?:是|为|选择|选(?!项))?"
     r"|答(?=\s*:)"
-    r"|结论(?=\s*:)"
+    # "结论：B", or a heading "## 结论" whose next line holds the answer.
+    r"|结论(?=\s*:|[ \t*]*\n)"
+    # "排除 A、B、D 之后，剩下 C": what an elimination leaves is the answer.
+    # Only a letter that closes the clause: "剩下的选项A和B都是负数" still compares candidates.
+    r"|(?:只|就)?剩(?:下|余)?(?:的)?(?:就)?(?:是|了)?"
+    r"(?=\s*(?:选项)?\s*[A-Z][\s*]*(?:项|选项)?(?:[。.!！，,；;\n]|$))"
+    # "因此应改为 D": a self-correction names the new answer.
+    r"|(?:应该?|应当)?改(?:为|成|选)(?:选项)?"
     r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)(?<!误)(?<!错)(?<!别)(?<!勿)(?<!不要)(?<!不该)(?<!人会)(?<!学会)(?<!人)"
     # "可能选C，也可能选D": the second half of a hedge; the first half reads it as one.
     r"(?<!也可能)(?<!或者)选择?(?:是|为)?(?!项|出|用|取|择)"
     r"|正确选项(?:是|为)?"
-    r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:选项|答案|一项|是)?(?:是|为|有)"
+    # "正确的是", "正确的选项为", "正确的说法有": any short noun between "的" and the copula.
+    r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:[\u4e00-\u9fff]{1,3}?)?"
+    r"(?:是|为|有)"
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?|(?:大概|估计|多半|八成)(?:是|选)"
     # "则" concludes after a clause ("，则是B"), not after a topic ("五味则是…": "whereas").
     r"|(?:所以|因此|故|(?<![\u4e00-\u9fff])则)(?:应该)?(?:是|为)"
@@ -343,7 +357,7 @@ _MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECAS
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = re.compile(
-    r"(?:[\s:=\-—–*#$`'\"“‘「『【\[({】」』→⇒]"
+    r"(?:[\s:=\-—–*#>$`'\"“‘「『【\[({】」』→⇒]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
@@ -697,6 +711,24 @@ def _rejecting_line(text: str, pos: int) -> bool:
                 or re.search(r"distractor|trap", line, re.IGNORECASE))
 
 
+# Someone else's pick: "有的同学…就选B", "a common mistake is to choose C". A marker in such a
+# clause reports a trap, not the reply's answer.
+_MISLED = re.compile(
+    r"误选|错选|易错|易混|误认为|误以为|错误地|(?:有的|很多|不少|部分|一些|有些)(?:同学|人|学生|考生)"
+    r"|有人|\b(?:many|some|most)\s+(?:students|people|test-takers)\b"
+    r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(r"[，,；;。！？!?\n][^，,；;。！？!?\n]*$")
+
+
+def _misled_clause(text: str, pos: int) -> bool:
+    """Whether the clause that ends at ``pos`` attributes the pick to someone misled."""
+    window = text[max(0, pos - 60) : pos]
+    start = _CLAUSE_START.search(window)
+    return _MISLED.search(window, start.start() if start else 0) is not None
+
+
 def _in_aside(text: str, pos: int) -> bool:
     """Whether ``pos`` lies inside parentheses opened earlier on its line and not yet closed."""
     line = text[text.rfind("\n", 0, pos) + 1 : pos]
@@ -731,10 +763,12 @@ def _last_marker_candidate(
         and not (m.group().startswith("的是") and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
         and not (m.group().startswith(("→", "⇒", "=>")) and _rejecting_line(text, m.start()))
+        and not _misled_clause(text, m.start())
     ]
     # A pointer ("that's option C", "对应选项 D") after a stated answer ("Final answer: B")
     # labels a value in a note or a check; it does not take the answer back.
     pointer: _Candidate | None = None
+    following: _Candidate | None = None  # the nearest pointer after the marker being read
     for m in reversed(markers[-_MAX_MARKERS:]):
         if last_boxed is not None and last_boxed.pos > m.start():
             break
@@ -743,6 +777,12 @@ def _last_marker_candidate(
             if not _POINTER.match(m.group()):
                 return cand
             pointer = pointer or cand
+            following = cand
+        elif (cand is None and following is not None and not _POINTER.match(m.group())
+              and _SENTENCE_END.search(text, m.end(), following.pos) is None):
+            # "the answer is the one about many sellers, which is C": the answer's own
+            # sentence names its letter through a pointer; later pointers label asides.
+            return following
     return last_boxed or pointer
 
 
@@ -904,7 +944,7 @@ _VERDICT = re.compile(
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
-    r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate)\b|answer\b"
+    r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate|closest)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
     r"|\s*[:.\-—–]\s*(?i:correct|true|right)\b"
     r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply|holds?\s+(?:up|true)"
@@ -912,7 +952,8 @@ _VERDICT = re.compile(
     r"|\s*[,:]?\s*(?:is\s+)?(?:my\s+(?:final\s+)?|final\s+)answer\b"
     r"|\s*(?:项|选项)?\s*(?:说法|表述)?\s*(?:没错|无误|没有错误)"
     r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
-    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|正确答案)"
+    # "选项C最接近": for an estimate the closest option is the one chosen.
+    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|最恰当|最接近|正确答案)"
     r")"
 )
 
@@ -953,7 +994,7 @@ _MARK_BAD = re.compile(
 # Table cells and line endings that judge an option on their own: "| C | … | 是 |", "— yes."
 _GOOD_CELLS = frozenset({"是", "对", "√", "yes", "y", "true", "t", "正确", "correct", "符合"})
 _BAD_CELLS = frozenset({"否", "错", "x", "no", "n", "false", "f", "错误", "incorrect", "不符合"})
-_SAYS_YES = re.compile(r"(?:[—:：-]\s*|\s)(?:yes|是的)\b[.。!]?\s*$", re.IGNORECASE)
+_SAYS_YES = re.compile(r"(?:[—:：-]\s*|\s)(?:yes\b|是的?)[.。!]?\s*$", re.IGNORECASE)
 _ANSWER_LABEL = re.compile(
     r"(?:本题|正确)答案|(?:←|<-)\s*(?:the\s+)?answer\b|\((?:the\s+)?answer\)", re.IGNORECASE
 )
@@ -978,7 +1019,9 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         index = ord(letter) - 65
         if choices and index < len(choices) and choices[index].strip():
             rest = rest.replace(choices[index].strip(), " ")
-        cells = {c.strip(" *`").lower() for c in rest.split("|")} if "|" in rest else set()
+        # A cell's verdict may carry a reason in brackets: "否（缺铁）" says "否".
+        cells = ({_ASIDE.sub("", c).strip(" *`").lower() for c in rest.split("|")}
+                 if "|" in rest else set())
         if _MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest):
             bad.add(letter)
         elif _ANSWER_LABEL.search(rest):
@@ -1027,7 +1070,12 @@ _ALL_EXCEPT = re.compile(
     r"(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
     r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
     r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)"
-    r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不))",
+    r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不))"
+    # "只有 A 不对", "only B is wrong": the one wrong option singled out, the rest chosen.
+    r"|只有\s*(?:选项)?\s*(?P<z>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:是|说法)?"
+    r"(?:不对|错误?|不正确|有误)"
+    r"|\bonly\s+(?:options?\s+|statements?\s+)?(?P<w>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)\s+"
+    r"(?:is|are)\s+(?:wrong|incorrect|false)\b",
     re.IGNORECASE,
 )
 
@@ -1050,7 +1098,8 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
             return tuple(chr(65 + i) for i in range(n_choices))
         return None
     m = hits[-1]
-    excluded = set(re.findall(r"[A-Z]", (m.group("x") or m.group("y") or "").upper()))
+    named = m.group("x") or m.group("y") or m.group("z") or m.group("w") or ""
+    excluded = set(re.findall(r"[A-Z]", named.upper()))
     if not excluded or not _valid(tuple(excluded), n_choices):
         return None
     rest = tuple(chr(65 + i) for i in range(n_choices) if chr(65 + i) not in excluded)
@@ -1061,7 +1110,8 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 # Below the explicit rules only: mentions of options after such a sentence are discussion.
 _DECLINES = re.compile(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
-    r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+)?(?:pick|choose|select|single\s+out)"
+    r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
+    r"(?:pick|choose|select|single\s+out)"
     r"\s+(?:just\s+|only\s+)?(?:one|any|a\s+single|an?\s+(?:option|answer)|between"
     r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
@@ -1071,14 +1121,19 @@ _DECLINES = re.compile(
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
     r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
-    r"(?:which|for\s+(?:sure|certain))"
+    r"(?:(?:you|for\s+you)\s+)?(?:which|for\s+(?:sure|certain))"
     r"|\b(?:nobody|no\s+one)\s+can\s+(?:know|predict|say)|\b(?:don't|do\s+not)\s+have\s+(?:any\s+)?"
     r"(?:information|data|knowledge)\s+(?:about|on)\b"
-    r"|(?:^|(?<=[.!?]\s))(?:it|this|that)\s+(?:really\s+|all\s+)?depends\s+on\b"
+    # "It really depends on …", "This depends a lot on …": adverbs on either side.
+    r"|(?:^|(?<=[.!?]\s))(?:it|this|that)\s+(?:really\s+|all\s+|largely\s+|entirely\s+"
+    r"|heavily\s+|mostly\s+)?depends\s+(?:(?:quite\s+)?a\s+lot\s+|largely\s+|entirely\s+"
+    r"|heavily\s+|mostly\s+)?on\b"
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
     r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
     r"|(?:无法|不能)(?:回答|作答)"
-    r"|(?:无法|不能)(?:只)?(?:选择|选出|选一|做出选择|确定(?:哪|选)|预测|得知)"
+    r"|(?:无法|不能)(?:只)?(?:选择|选出|选一|做出选择|预测|得知"
+    # "无法确定选哪个", "我无法确定标准答案到底是哪一个".
+    r"|确定[^。，,；;\n]{0,8}?(?:哪|选|答案))"
     # "我无法给出确定的组合", "我无法替代医生做出用药判断": no verdict is given.
     r"|(?:无法|不能|没法)[^。，,；;\n]{0,6}?(?:给出|做出|作出)[^。，,；;\n]{0,6}?"
     r"(?:答案|组合|选择|结论|判断)"
@@ -1097,8 +1152,10 @@ _DECLINES = re.compile(
 
 # Saying that two letters could each be the answer: the reply hedges, whatever came before.
 _LETTERS_HEDGED = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:都|均|两个都|两项都)"
-    r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理|说得通)"
+    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:似乎|好像|看起来)?"
+    r"(?:都|均|两个都|两项都)"
+    r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理"
+    r"|(?:能|可以)?说得?通)"
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
     r"\s+(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
@@ -1155,6 +1212,12 @@ def _stated_option(sentence: str, choices: Sequence[str]) -> int | None:
     return None if _REJECTS.search(sentence) else _option_in(sentence, choices)
 
 
+_HEAD_BREAK = re.compile(r"\s*[—–]+\s*|\s+-{1,2}\s+")
+# A conclusion that settles nothing: "所以无法确定合力究竟是多少：同向时为7 N…".
+_UNSETTLED = re.compile(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|undetermined)\b",
+                        re.IGNORECASE)
+
+
 def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     """The one option a reply names by its text where answers are stated.
 
@@ -1172,6 +1235,10 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if _parallel_mentions(sentences, choices):
         return None
     concluding = [s for s in sentences if _CONCLUDING.match(s)]
+    if not concluding:
+        # "依次写出：1，1，2，…，34，55，所以第10项是55": the conclusion closes a sentence.
+        concluding = [c for c in _CLAUSE_BREAK.split(sentences[-1])
+                      if _CONCLUDING.match(c) and not _UNSETTLED.search(c)]
     idx = _stated_option(concluding[-1], choices) if concluding else None
     if idx is None:
         idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
@@ -1187,6 +1254,10 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
             # "我国最长的河流是长江，全长约6300千米，黄河次之": the answer leads the sentence
             # and the clauses after it compare the others.
             idx = _option_in(_CLAUSE_BREAK.split(opening, maxsplit=1)[0], choices)
+        if idx is None and (head := _HEAD_BREAK.split(opening, maxsplit=1))[1:]:
+            # "Watt — one joule per second": the head before a dash is the answer, what
+            # follows explains it (and may name other options' units).
+            idx = _option_in(head[0], choices)
     if idx is None and len(sentences) > 1:
         idx = _stated_option(sentences[-1], choices)
     if idx is None and len(text) <= 300:
@@ -1224,9 +1295,21 @@ def _quoted_option(line: str, choices: Sequence[str]) -> int | None:
         quote = _fold(m.group(1), articles=False)
         for i, c in enumerate(choices):
             option = _fold(c, articles=False)
-            if quote and option and quote in option and 2 * len(quote) >= len(option):
+            if quote and option and _abridged(quote, option) and 2 * len(quote) >= len(option):
                 hits.add(i)
     return hits.pop() if len(hits) == 1 else None
+
+
+def _abridged(quote: str, option: str) -> bool:
+    """Whether ``quote`` is the option's wording with parts left out, in order: "推广有利于减少
+    对石油的依赖" abridges "推广新能源汽车有利于减少对石油的依赖". Chinese is compared by
+    character, other text by word."""
+    if quote in option:
+        return True
+    cjk = any(_is_cjk(ch) for ch in quote)
+    units = list(quote) if cjk else quote.split()
+    rest = iter(list(option) if cjk else option.split())
+    return len(units) >= 4 and all(u in rest for u in units)  # each found after the last
 
 
 # Options listed by their text with the letter in brackets: "MongoDB (A), Cassandra (C) and
@@ -1344,7 +1427,7 @@ _ORDINAL_OPTION = re.compile(
     r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
     r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9])(?![\d%]|[.,]\d)"  # "option 3"
-    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)",
+    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)",
     re.IGNORECASE,
 )
 # Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
@@ -1368,7 +1451,11 @@ _TEX_SYMBOLS = {
     **dict(zip(_TEX_NAMES.split(), "×·÷±≤≤≥≥≠≠≈∞→→°°√αβγδεθλμνπρστφωΔΩΣ", strict=True)),
     "left": "",
     "right": "",
+    "quad": " ",
+    "qquad": " ",
 }
+# LaTeX spacing between letters ("\boxed{B,\ D}", "A,\,C"): a space, so letter lists stay whole.
+_TEX_SPACE = re.compile(r"(?<!\\)\\[ ,;:!]")
 _TEX_COMMAND = re.compile(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
 _TEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _TEX_GROUP = re.compile(r"([\^_])\{([^{}]*)\}")
@@ -1380,7 +1467,7 @@ def _plain_math(text: str) -> str:
     ``\\boxed`` and unknown commands stay, so the letter rules still see them."""
     if "\\" not in text and "^{" not in text and "_{" not in text:
         return text
-    text = _TEX_FRAC.sub(r"\1/\2", text)
+    text = _TEX_SPACE.sub(" ", _TEX_FRAC.sub(r"\1/\2", text))
     text = _TEX_GROUP.sub(lambda m: ("^" if m.group(1) == "^" else "") + m.group(2), text)
     return _TEX_COMMAND.sub(lambda m: _TEX_SYMBOLS.get(m.group(1), m.group()), text)
 
@@ -1390,11 +1477,12 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     (markers, negations, verdicts) read them like any other letter."""
 
     def letter(m: re.Match[str]) -> str:
-        word = (m.group("en") or m.group("en_digit") or m.group("zh")).lower()
+        word = (m.group("en") or m.group("en_digit") or m.group("zh") or "last").lower()
         index = n_choices if word == "last" else _ORDINALS[word]
         if not 1 <= index <= n_choices:
             return m.group()
-        return f"选项{chr(64 + index)}" if m.group("zh") else f"option {chr(64 + index)}"
+        zh = m.group("zh") or m.group("zh_last")
+        return f"选项{chr(64 + index)}" if zh else f"option {chr(64 + index)}"
 
     def letters(m: re.Match[str]) -> str:
         words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六]", m.group("en") or m.group("zh"),
@@ -1463,6 +1551,10 @@ def extract_choice(
         if _LETTERS_HEDGED.search(answer, last.pos):
             # "应选B；…应选C。所以B和C都可能是答案": the reply ends between letters.
             return nothing("ambiguous")
+        if last.method == "marker-text" and _DECLINES.search(answer, last.pos):
+            # "…, it's the Sahara. Without knowing your definition I can't tell you which":
+            # an option named in passing, then declined; the last word is the refusal.
+            return nothing("declined")
         return found(last.letters, last.method)
     if truncated:
         # Anything below markers is too weak to trust in a response that was still going,
@@ -2262,6 +2354,16 @@ _HEDGED = re.compile(
     rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)",
     re.IGNORECASE,
 )
+# Two values both left standing: "3/4 和 4/3 都有可能", "both 12 and 13 are plausible". Kept
+# apart from ``_HEDGED`` and only run when "都"/"both" occurs: few replies say it.
+_BOTH_OPEN = re.compile(
+    rf"(?<![\d./])(?<!\d,)(?P<e>{_NUM_TOKEN})\s*(?:和|与|跟|and)\s*(?P<f>{_NUM_TOKEN})"
+    r"\s*(?:都|are\s+both|both|could\s+both\s+be)\s*(?:有)?\s*"
+    r"(?:可能|可以|对|成立|possible|plausible|valid|correct|right|defensible)"
+    rf"|\bboth\s+(?P<g>{_NUM_TOKEN})\s*and\s*(?P<h>{_NUM_TOKEN})\s*(?:are|seem|could\s+be)\s+"
+    r"(?:possible|plausible|valid|correct|right|defensible)",
+    re.IGNORECASE,
+)
 # Saying outright that it cannot choose between values.
 _UNSURE = re.compile(
     r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
@@ -2293,17 +2395,20 @@ _UNDETERMINED = re.compile(
     r"|(?:\b(?:isn't|aren't|not)\s+(?:enough|sufficient)|\binsufficient)\s+to\s+"
     r"(?:determine|find|calculate|compute|pin\s+down|know)\b"
     r"|\b(?:undetermin(?:ed|able)|indeterminate|underdetermined|undefined)\b"
+    r"|\b(?:not|isn't|aren't)\s+(?:\*\*)?(?:uniquely\s+|fully\s+)?determin(?:ed|able)\b"
     r"|\bno\s+(?:numerical|numeric|real|finite)\s+(?:value|answer|solution)\b"
     r"|\b(?:does\s+not|doesn't)\s+exist\b"
-    r"|无法(?:确定|判断|计算|求出|求得|得出|算出|回答|解答|给出|得知)"
+    r"|(?:无法|没法|没办法)(?:确定|判断|计算|求出|求得|得出|算出|回答|解答|给出|得知|知道)"
     r"|不能(?:确定|判断|求出|算出|得出)|条件不足|缺少(?:条件|信息|数据)|信息不足|数据不足"
     r"|\b(?:can't|cannot|can\s+not|impossible\s+to|no\s+way\s+to)\s+(?:know|tell|be\s+sure)\b"
     r"|\b(?:(?:is|are)\s+not|isn't|aren't)\s+(?:given|provided|specified|stated)\b"
     r"|\bnot\s+(?:enough|sufficient)\s+(?:information|data|info|details)\b"
     r"|缺乏(?:条件|信息|数据)|没有足够的(?:信息|条件|数据)|求不出|算不出"
     r"|(?:条件|信息|数据)(?:不够|不全|不完整|不充分)|(?:没有|未)(?:给出|提供|说明|告诉)"
-    r"|\b(?:need|needs|would\s+need|require|requires)\s+(?:more|additional|further)\s+"
-    r"(?:information|info|data|details|context)\b|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
+    # Asking for what is missing: "I'd need a few details first", "need more information".
+    r"|\b(?:need|needs|would\s+need|require|requires)\s+(?:more|additional|further|a\s+few"
+    r"|a\s+couple\s+(?:of\s+)?|some)\s+(?:more\s+)?(?:information|info|data|details|context)\b"
+    r"|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
     r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)(?:解|答案|可能|结果)"
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
@@ -2312,6 +2417,9 @@ _UNDETERMINED = re.compile(
     r"|\b(?:can\s*not|can't|cannot|unable\s+to|no\s+one\s+can|nobody\s+can)\s+"
     r"(?:(?:reliably|accurately)\s+)?(?:predict|forecast|be\s+pinned\s+down|pin\s+(?:it\s+)?down)\b"
     r"|\bcan(?:no|')t\s+(?:give|provide)\s+(?:you\s+)?(?:a|one)\s+(?:single|definitive|exact|precise)\b"
+    # "I can't give you a population number", "cannot provide any figure": none to give.
+    r"|\bcan(?:no|')t\s+(?:give|provide|offer|quote)\s+(?:you\s+)?(?:a|an|one|any)\s+"
+    r"(?:[a-z-]+\s+){0,2}?(?:number|figure|value|answer|estimate|amount|dose)\b"
     r"|\b(?:don't|do\s+not)\s+have\s+access\s+to\b|\bnobody\s+knows\b"
     r"|无法(?:预测|预知|提前|获得|获取|求|构成)|不能预测|(?:题目|这道题|题干)(?:本身)?(?:有误|有错)",
     re.IGNORECASE,
@@ -2320,7 +2428,9 @@ _UNDETERMINED = re.compile(
 _ASKS_BACK = re.compile(
     r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm)"
     r"\s+(?:which|what|whether|how\s+(?:long|many|much|old|far|often|big))\b[^?\n]{0,200}\?"
-    r"|\bwhich\s+(?:one|\w+)\s+(?:do|did)\s+you\s+mean\b[^?\n]{0,200}\?"
+    r"|\bwhich\s+(?:one|\w+)\s+(?:do|did|are|were)\s+you\s+(?:mean|have\s+in\s+mind|want"
+    r"|(?:thinking|asking)\s+(?:of|about)|referring\s+to|interested\s+in|looking\s+for)\b"
+    r"[^?\n]{0,200}\?"
     r"|(?:请问|能否|可以)?(?:您|你)(?:指的|说的|问的)是哪[^?？\n]{0,200}[?？]"
     # Asking for the data it lacks: "Could you share the original price?", "请补充折扣信息",
     # "If you tell me your rate …, I can give you an exact figure", "Let me know which one".
@@ -2335,8 +2445,11 @@ _REFUSAL = re.compile(
     r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry|unfortunately)[,.!]?\s*(?:but\s+)?)?"
     r"(?:I(?:\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|am\s+unable\s+to)"
     r"|'m\s+(?:not\s+able|unable)\s+to)"
-    r"\s+(?:help|assist|provide|answer|give|share|do\s+that|support))"
-    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*[^\n。!?]{0,12}?(?:我)?(?:无法|不能|不便)(?:提供|回答|协助|帮助)",
+    # (any verb of handing over an answer: "I can't recommend a dose", "I won't advise on …")
+    r"\s+(?:help|assist|provide|answer|give|share|do\s+that|support|recommend|suggest"
+    r"|advise|prescribe|offer))"
+    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*[^\n。!?]{0,12}?(?:我)?(?:无法|不能|不便)"
+    r"(?:提供|回答|协助|帮助|推荐|建议|给出)",
     re.IGNORECASE,
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
@@ -2435,7 +2548,10 @@ def _settle(n: _Number, text: str) -> _Number | str:
     """
     if len(_DIGIT_RUN.findall(text)) < 2:
         return n  # a range or a hedge needs two numbers, each with a digit: skip the scans
-    for pattern, reason in ((_RANGE, "range"), (_HEDGED, "hedged")):
+    scans = [(_RANGE, "range"), (_HEDGED, "hedged")]
+    if "都" in text or "both" in text.lower():
+        scans.append((_BOTH_OPEN, "hedged"))
+    for pattern, reason in scans:
         # Matches may overlap: in "21棵，也可能是20棵或19棵" the 20 belongs to two hedges.
         pos = max(0, n.start - _MAX_SEGMENT)
         while (m := pattern.search(text, pos, n.end + _MAX_SEGMENT)) is not None:
@@ -3102,7 +3218,11 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
         whole = _parse_one(answer.rstrip("。.!！ "))
         if whole is not None:
             return whole, method
-        strong = [x for x in nums if _is_strong_word(x)]
+        # A lone numeral written with the unit the question asks in ("两小时" asked 多少小时)
+        # counts as much as a compound one: the unit says it is the quantity asked.
+        strong = ([x for x in nums if _is_strong_word(x)]
+                  or [x for x in nums if asked.carries(source, x)
+                      and source[x.start - 1 : x.start] not in ("哪", "第")])  # 哪一天: no count
         if not strong:
             return None
         n = strong[-1]
@@ -3166,7 +3286,8 @@ def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
     m = _ANSWER_FIRST.match(answer)
     if not m or _WORKING_WORDS.search(m.group()):
         return None
-    nums = _numbers_in(_LABELS.sub(_blank, m.group()), lenient=True)
+    nums = [n for n in _numbers_in(_LABELS.sub(_blank, m.group()), lenient=True)
+            if m.group()[n.start - 1 : n.start] != "第"]  # "第一反应": an ordinal, no count
     if len(nums) > 1:
         nums = [n for n in nums if n.value not in given]
     if len(nums) != 1 or (nums[0].kind != "ar" and not _is_strong_word(nums[0])
@@ -3181,6 +3302,13 @@ _NUM_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*|(?<![A-Za-z0-9_])__([^_\n]{1,80}
 # gallon", "50400 元"), not a sentence.
 _BOLD_EXTRA = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]")
 _BOLD_YEAR = re.compile(r"\s*(?:公元(?:前)?)?\d{3,4}\s*年?\s*")
+# A bold line that opens with a step's number or name ("**2. 降价10%**", "**第三步：再降价20%**",
+# "**Step 2 – apply the 15% discount**") heads a step of the working.
+_STEP_HEADING = re.compile(
+    r"\s*(?:\d{1,2}[.)、](?!\d)|第\s*[\d一二三四五六七八九十]+\s*[步题问部节]"
+    r"|(?:step|part|stage)\s*\d+\b)",
+    re.IGNORECASE,
+)
 
 
 # A table's total row ("| **合计** | **1064.5** |", "| Total | $1,245 |") and a question that
@@ -3234,6 +3362,11 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
         line_start = answer.rfind("\n", 0, m.start()) + 1
         if content.rstrip().endswith((":", "：")) or _TABLE_LINE.match(answer, line_start):
             continue
+        line_end = answer.find("\n", m.end())
+        if (_STEP_HEADING.match(content)
+                and not answer[line_start : m.start()].strip(" \t#>")
+                and not answer[m.end() : line_end if line_end >= 0 else len(answer)].strip()):
+            continue  # "**2. 降价10%**" alone on its line: a step's heading, not its result
         # A bold year alone ("**1949年**") is the value set out, not a date in passing.
         part = content if _BOLD_YEAR.fullmatch(content) else _LABELS.sub(_blank, content)
         # "**5 hours 14 minutes**" restates a value in mixed units; it is not another value.
@@ -3309,6 +3442,25 @@ class _Given(AbstractSet[Fraction]):
 
 
 _POWER_EXPRESSION = re.compile(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\*)")
+# Two roots set out side by side ("x₁ = −3，x₂ = 3", "x_1 = 2 and x_2 = 5") or at once ("x =
+# ±3"): the equation has two answers and the reply gives both, so no one value is its answer.
+_ROOT_PAIR = re.compile(
+    r"(?<![A-Za-z])(?P<v>[A-Za-z])_\{1\}\s*=\s*[^=\n]{1,30}?(?:[,;]|\band\b|或|和|及)\s*"
+    r"(?:and\s+)?(?P=v)_\{2\}\s*=\s*[-+]?\s*\d[\d.,/]*"
+    r"|=\s*±\s*\d[\d.,/]*"
+)
+
+
+def _root_pairs(answer: str) -> list[tuple[int, int]]:
+    """The spans of ``_ROOT_PAIR`` in ``answer`` (indices still marked), whose values differ."""
+    if "_{2}" not in answer and "±" not in answer:
+        return []
+    spans = []
+    for m in _ROOT_PAIR.finditer(answer):
+        values = {n.value for n in _numbers_in(_indices_blanked(m.group()))}
+        if len(values) > 1 or m.group().startswith("="):
+            spans.append(m.span())
+    return spans
 
 
 def extract_number(text: str, *, finish_reason: str | None = None,
@@ -3343,6 +3495,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
+    roots = _root_pairs(answer)
     answer = _indices_blanked(answer)
     invented = _NEXT_QUESTION.search(answer)
     if invented is not None and (_GSM8K.search(answer, 0, invented.start())
@@ -3403,6 +3556,8 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         # Cut off while checking an answer it had already stated ("… = 24.\n\nLet me list
         # a few to sanity-check: 1, 2, 3, …"): the working before the check is complete.
         for check in _CHECK.finditer(answer):
+            if _CONCLUDES.search(answer, check.end()):
+                break  # the check led on to a conclusion, and the cut fell inside that
             before = answer[: check.start()].rstrip()
             if before.endswith((".", "。", "!", "！")) and _numbers_in(before):
                 settled = _fallback(before, given, asked)
@@ -3417,6 +3572,9 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
             and _loops(answer) and all(n.value in given for n in _numbers_in(answer))):
         return nothing("echoes-question")  # a loop that only repeats the question's numbers
+    if (last is not None and isinstance(last[0], _Number)
+            and any(s <= last[0].start < e for s, e in roots)):
+        return nothing("hedged")  # the value read is one of two roots set out together
     masked = _LABELS.sub(_blank, answer)
     final_paragraph = masked.rstrip().rfind("\n\n")
     asides = list(_PARENS.finditer(answer))
@@ -3433,7 +3591,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
                      or last[1] in ("last-number", "zh-numeral", "number-words")):
             return nothing(reason)
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
-            and _spans_range(masked)):
+            and _spans_range(masked, given)):
         # "一个大约在50到60克之间，土鸡蛋大约40克": the reply answered with a range, and no
         # statement commits to one value; its last number describes something else.
         return nothing("range")
@@ -3475,12 +3633,13 @@ def _looped_result(answer: str, given: AbstractSet[Fraction], asked: _Asked) -> 
     return settled[0]
 
 
-def _spans_range(text: str) -> bool:
+def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
     """Whether the first sentence of ``text`` states a range of two different values ("50–60%",
     "between 7 and 8", "在50到60克之间"): the reply opened with a range for its answer.
 
     Only the opening sentence counts, and a hyphen never does: "1000-1" and "4300-4000" in
-    working are subtractions.
+    working are subtractions. Nor does a range whose ends both come from the question ("1到10
+    中的质数有…" asked about 1到10): it restates the question's scope, not an answer.
     """
     first = _SENTENCE_STOP.search(text.strip() + "\n", 1)
     for m in _RANGE.finditer(text, 0, (len(text) - len(text.lstrip())) + first.end()
@@ -3488,6 +3647,8 @@ def _spans_range(text: str) -> bool:
         if re.search(r"\d-\d", m.group()) or text[max(0, m.start() - 1) : m.start()] == ":":
             continue  # a subtraction, or a clock time ("from 9:45 to 10:45")
         ends = _arabic_numbers(m.group())
+        if ends and all(x.value in given for x in ends):
+            continue
         if re.fullmatch(r"[\d.,]+\s*[–~〜到至]\s*[\d.,]+\s*%\s*", m.group()):
             return True  # "50–60%": both ends are percentages
         if len({x.value for x in ends}) == 2 and len({x.percent for x in ends}) == 1:
