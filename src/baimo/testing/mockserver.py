@@ -999,7 +999,7 @@ async def _start(app: web.Application, sock: socket.socket) -> web.AppRunner:
     return runner
 
 
-async def _stop(runner: web.AppRunner, state: _State) -> None:
+async def _stop(runner: web.AppRunner, handlers: set[asyncio.Task[Any]]) -> None:
     """Stop listening, cut off in-flight requests, then let aiohttp clean up.
 
     Cancelling our handlers first keeps shutdown fast (a stall would otherwise hold it for
@@ -1008,7 +1008,7 @@ async def _stop(runner: web.AppRunner, state: _State) -> None:
     """
     for site in list(runner.sites):
         await site.stop()
-    tasks = list(state.tasks)
+    tasks = list(handlers)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -1163,7 +1163,7 @@ class MockServer(ThreadedServer):
         return _make_app(self._state)
 
     async def _shutdown(self, runner: web.AppRunner) -> None:
-        await _stop(runner, self._state)
+        await _stop(runner, self._state.tasks)
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the server loop: the counters are only ever touched from there."""
@@ -1392,7 +1392,7 @@ async def _serve_forever(config: MockConfig, host: str, port: int) -> None:
     try:
         await stop.wait()
     finally:
-        await _stop(runner, app[STATE_KEY])
+        await _stop(runner, app[STATE_KEY].tasks)
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:

@@ -49,7 +49,7 @@ import orjson
 from aiohttp import web
 
 from baimo.perf.tokenizer import word_pieces
-from baimo.testing.mockserver import ThreadedServer, _message_text
+from baimo.testing.mockserver import ThreadedServer, _message_text, _stop
 
 __all__ = [
     "Answer",
@@ -291,13 +291,7 @@ class ScriptedServer(ThreadedServer):
 
     async def _shutdown(self, runner: web.AppRunner) -> None:
         """Stop listening and cancel our handlers (a hung script must not hold shutdown)."""
-        for site in list(runner.sites):
-            await site.stop()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await runner.cleanup()
+        await _stop(runner, self._tasks)
 
     # ------------------------------------------------------------------------ handling
 
