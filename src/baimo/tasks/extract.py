@@ -936,11 +936,13 @@ def _formatted_in_last_line(text: str, n_choices: int) -> str | None:
 
 
 _VERDICT = re.compile(
-    r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]*"
-    r"(?P<l>[A-Z](?:[)\]*】]*\s*(?:项|选项)?\s*(?:[、,]\s*(?:and\s+)?|和|与|及|and|&)\s*"
+    r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]{0,6}"
+    # Each stretch of spaces has one place to go: ambiguous splits ("\s*(?:项)?\s*") made a
+    # run of "A and A and …" backtrack exponentially.
+    r"(?P<l>[A-Z](?:[)\]*】]{0,6}(?:\s*(?:项|选项))?\s*(?:[、,](?:\s*and\b)?|和|与|及|and|&)\s*"
     r"(?:(?:option|choice)\s+|选项\s*)?"
-    r"[(\[*【]*[A-Z](?![A-Za-z0-9]))*|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b|is\s+my\b)))"
-    r"[)\]*】]*(?:\s*[(（][^()（）\n]{1,40}[)）][)\]*】]*)?"  # "**C (150 lb)** is correct"
+    r"[(\[*【]{0,6}[A-Z](?![A-Za-z0-9])){0,11}|[A-Z]{2,5}(?=\s*(?:[两三四五六]项|均|都|are\b|is\s+my\b)))"
+    r"[)\]*】]{0,6}(?:\s*[(（][^()（）\n]{1,40}[)）][)\]*】]{0,6})?"  # "**C (150 lb)** is correct"
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
