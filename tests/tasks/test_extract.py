@@ -1643,3 +1643,11 @@ def test_truncated_step_headings_and_a_conclusion_after_a_check() -> None:
     assert extract_number(cut, finish_reason="length").status == "truncated"
     # A bold step heading does not hide the bold result.
     assert number("**Step 1: take 30%**\n\n0.3 × 90 = 27\n\nThe answer is **27**.") == 27
+
+
+def test_a_value_with_its_uncertainty_is_the_value() -> None:
+    assert number("The measured mass is 9.8 ± 0.1 kg.") == 9.8
+    assert number("Result: 12 +/- 2 cm") == 12
+    assert number("测得长度为 3.25±0.02 m。") == 3.25
+    # "x = ±3" gives two roots, not a value with a margin: still no single answer.
+    assert extract_number("Taking the square root, x = ±3.").status == "no-answer"

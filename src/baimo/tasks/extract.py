@@ -2322,6 +2322,8 @@ _GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
 _NEXT_QUESTION = re.compile(r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]",
                             re.IGNORECASE | re.MULTILINE)
 _CITATION = re.compile(r"\[\^?\d{1,3}\]|【\d{1,3}】")
+# A value's uncertainty ("9.8 ± 0.1 kg", "12 +/- 2"): the value is the answer, not its margin.
+_UNCERTAINTY = re.compile(r"(?<=\d)\s*(?:±|\+/-)\s*\d[\d,]*(?:\.\d+)?")
 # A footnote's text ("[1] See Halliday …, p. 152"): a note, read like "Note: …".
 _FOOTNOTE = re.compile(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
 _TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
@@ -3497,6 +3499,8 @@ def extract_number(text: str, *, finish_reason: str | None = None,
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
+    if "±" in answer or "+/-" in answer:
+        answer = _UNCERTAINTY.sub(_blank, answer)
     roots = _root_pairs(answer)
     answer = _indices_blanked(answer)
     invented = _NEXT_QUESTION.search(answer)
