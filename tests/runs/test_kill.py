@@ -77,7 +77,8 @@ def test_kill_nine_five_times_then_resume_matches_uninterrupted(tmp_path: Path) 
             run_id = store.runs.resolve("latest")
             stored = len(store.runs.results([run_id]))
             store.close()
-            assert stored < N
+            if stored == N:
+                break  # it had stored every answer and was exiting when the kill landed
         assert kills >= 3, "the run finished too fast to be killed; raise N"
         proc = _baimo([*args, "--resume", str(run_id)], home, tmp_path)
         _, stderr = proc.communicate(timeout=300)
