@@ -102,11 +102,11 @@ class ModelProgress:
 class _Writer:
     """Group commit: everything completed in one loop turn goes in one transaction.
 
-    Why not wait longer to batch more: waiting 50 ms cut the commits' CPU tenfold
-    (``benchmarks/overhead.py``), but an answer is paid for when it arrives, and the promise
-    of ``kill -9`` is that only requests in flight are lost (``tests/runs/test_kill.py``). A
-    timer widens that to every answer of the last 50 ms, so durability wins over the 0.04 ms
-    per sample.
+    Why not wait longer to batch more: a 50 ms window made ten times fewer commits and a
+    cheaper loop (``benchmarks/overhead.py --mode library``), but an answer is paid for when it
+    arrives, and the promise of ``kill -9`` is that only requests in flight are lost
+    (``tests/runs/test_kill.py``). A window widens that to every answer of its last 50 ms, so
+    durability wins over speed here.
 
     The store never drops a batch for one bad row (it stores an ``error`` row instead, or
     writes row by row); the rows it turned into errors are moved from "correct" to "errors"

@@ -2817,11 +2817,6 @@ _NOT_UNITS = frozenset({"of", "more", "times", "are", "is", "do", "does", "were"
 _NOT_ASKED = _Asked()
 
 
-def _asked(question: str | None) -> _Asked:
-    """The unit and scale the question asks its answer in, from its last "多少"/"how many"."""
-    return _Asked(question)
-
-
 # Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
 _CLAUSE_SPLIT = re.compile(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
 _ASKING = re.compile(r"多少|几|求|是什么|哪|\b(?:what|how|which|find|calculate)\b", re.IGNORECASE)
@@ -3546,7 +3541,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         strong.append((total[0], total[1], "table-total"))
     strong.sort(key=lambda t: t[0])
     given = _Given(question)
-    asked = _asked(question)
+    asked = _Asked(question)
     marked = _last_marker_number(answer, truncated, given, asked)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
