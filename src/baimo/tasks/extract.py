@@ -60,6 +60,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal, Protocol
 
+from baimo.tasks.lazyre import lazy
+
 __all__ = [
     "DECIDED_NO_ANSWER",
     "WEAK_METHODS",
@@ -130,8 +132,8 @@ overrule them."""
 # Reasoning and text normalisation
 # ---------------------------------------------------------------------------------------------
 
-_THINK_OPEN = re.compile(r"<(think|thinking)\s*>", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</(think|thinking)\s*>", re.IGNORECASE)
+_THINK_OPEN = lazy(r"<(think|thinking)\s*>", re.IGNORECASE)
+_THINK_CLOSE = lazy(r"</(think|thinking)\s*>", re.IGNORECASE)
 
 
 def strip_reasoning(text: str) -> tuple[str, str]:
@@ -168,10 +170,10 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3040" <= ch <= "\u30ff"
 
 
-_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
-_LEADING_ARTICLE = re.compile(r"^(?:a|an|the) ")
+_ARTICLES = lazy(r"\b(?:a|an|the)\b")
+_LEADING_ARTICLE = lazy(r"^(?:a|an|the) ")
 _CJK_CLASS = "[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
-_SPACE_NEAR_CJK = re.compile(rf"(?<={_CJK_CLASS}) | (?={_CJK_CLASS})")
+_SPACE_NEAR_CJK = lazy(rf"(?<={_CJK_CLASS}) | (?={_CJK_CLASS})")
 
 
 def normalize_text(s: str) -> str:
@@ -208,20 +210,20 @@ def _fold(s: str, *, articles: bool) -> str:
     return _SPACE_NEAR_CJK.sub("", s)
 
 
-_BLANK_RUN = re.compile(r"[ \t\r\f\v]{2,}")
-_NEWLINE_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
+_BLANK_RUN = lazy(r"[ \t\r\f\v]{2,}")
+_NEWLINE_RUN = lazy(r"\n(?:[ \t]*\n){2,}")
 # How far after a marker an answer sentence, or inside \boxed{}, an answer may reach.
 _MAX_SEGMENT = 400
 # How many answer markers to look back through; a real response never needs more.
 _MAX_MARKERS = 100
 
 
-_SUPERSCRIPT_RUN = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207a\u207b]+")
+_SUPERSCRIPT_RUN = lazy("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207a\u207b]+")
 _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b",
                               "0123456789+-")
 
 
-_VULGAR_AFTER_DIGIT = re.compile("(?<=[0-9])(?=[\u00bc-\u00be\u2150-\u215e])")
+_VULGAR_AFTER_DIGIT = lazy("(?<=[0-9])(?=[\u00bc-\u00be\u2150-\u215e])")
 
 
 def _prepare(text: str) -> str:
@@ -241,7 +243,7 @@ def _prepare(text: str) -> str:
     return _BLANK_RUN.sub(" ", _NEWLINE_RUN.sub("\n\n", text))
 
 
-_BRACE = re.compile(r"[{}]")
+_BRACE = lazy(r"[{}]")
 
 
 def _boxed_contents(text: str) -> list[tuple[int, str]]:
@@ -352,35 +354,35 @@ _ARROW_MARKER = (
     r"(?:→|⇒|=>)(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
     r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
-_MARKER = re.compile(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
+_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
 
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
-_LEAD = re.compile(
+_LEAD = lazy(
     r"(?:[\s:=\-—–*#>$`'\"“‘「『【\[({】」』→⇒]"
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
 )
 # Closers after a letter, before a separator or a negation.
-_TRAIL = re.compile(r"[)\]}】」』*$`'\"”’\\]*[ \t]*(?:选项|项)?")
-_NEGATED = re.compile(
+_TRAIL = lazy(r"[)\]}】」』*$`'\"”’\\]*[ \t]*(?:选项|项)?")
+_NEGATED = lazy(
     r"[ \t]*(?:is\s+(?:not|wrong|incorrect|false|a\s+distractor)|isn't|are\s+(?:wrong|incorrect|not)"
     r"|was\s+wrong|wrong|incorrect|false"
     r"|(?:是|为)?(?:错|不(?:正确|对|符合|选|可能|合题意|恰当)|有误|排除|干扰))",
     re.IGNORECASE,
 )
-_HEDGE = re.compile(
+_HEDGE = lazy(
     r"[ \t]*[,;]?[ \t]*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能(?:是|选)?|,?\s*也有可能(?:是|选)?)"
     r"\s*(?:option\s*|选项)?[(\[*【]*([A-Za-z])(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
-_NEGATION_LEAD = re.compile(r"\s*(?:not|isn't|is\s+not|不是|并非)\s*", re.IGNORECASE)
-_CORRECTION = re.compile(
+_NEGATION_LEAD = lazy(r"\s*(?:not|isn't|is\s+not|不是|并非)\s*", re.IGNORECASE)
+_CORRECTION = lazy(
     r"\s*[,;.]?\s*(?:but(?:\s+rather)?|it'?s|it\s+is|rather|instead|而是|而应该是|应该是|是)\s*",
     re.IGNORECASE,
 )
-_GROUP_SEP = re.compile(
+_GROUP_SEP = lazy(
     r"[ \t]*(?:,|、|;|&|\+|/|和|与|及|以及|\band\b)[ \t]*(?:and[ \t]+)?|[ \t]+", re.IGNORECASE
 )
 # Words that may follow a letter answer; any other lower-case word after "A"/"I" or a
@@ -390,16 +392,16 @@ _CONTINUATION = frozenset({
     "with", "but", "not", "due", "per", "only", "then", "too", "now", "so", "from",
     "according", "being", "alone",
 })
-_WORD_AFTER = re.compile(r"\s+([a-z]+)")
+_WORD_AFTER = lazy(r"\s+([a-z]+)")
 # What may follow the last of several letters when they are all the answer ("A、B。",
 # "A and C are correct"); anything else means only the first letter was the answer.
-_CLAUSE_END = re.compile(
+_CLAUSE_END = lazy(
     r"\s*(?:$|[.。!?,;、\n]|(?:are|both)\b|都|均|两项|三项|项)", re.IGNORECASE
 )
 # Adjacent option letters for multi-answer questions ("ACD"); must be strictly increasing.
-_RUN = re.compile(r"[A-Z]{2,}(?![A-Za-z0-9])")
+_RUN = lazy(r"[A-Z]{2,}(?![A-Za-z0-9])")
 _OPENERS = ("(", "[", "【")
-_LOWER_RUN = re.compile(r"[a-z]{2,6}(?![A-Za-z0-9])")
+_LOWER_RUN = lazy(r"[a-z]{2,6}(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -414,7 +416,7 @@ class _Read:
 
 # After a letter, what makes it a name or a function rather than an option: "C++", "C#",
 # "O(n log n)", "f(x)", "P(A)". A bracket that holds words ("C(not B)", "B(正确)") is an aside.
-_NAME_OR_CALL = re.compile(r"\+\+|#|\([a-z0-9^+\-*/., ]{1,15}\)")
+_NAME_OR_CALL = lazy(r"\+\+|#|\([a-z0-9^+\-*/., ]{1,15}\)")
 
 
 def _isolated_letter(text: str, pos: int) -> str | None:
@@ -455,7 +457,7 @@ def _skip(pattern: re.Pattern[str], text: str, pos: int) -> int:
     return m.end() if m else pos
 
 
-_CONDITIONAL = re.compile(
+_CONDITIONAL = lazy(
     r"(?:\b(?:if|whether|suppose|supposing|assume|assuming)\s+(?:that\s+)?(?:the\s+)?"
     r"|如果|假如|假设|若)$",
     re.IGNORECASE,
@@ -561,19 +563,19 @@ def _valid(letters: Sequence[str], n_choices: int) -> bool:
     return all(0 <= ord(c) - ord("A") < n_choices for c in letters)
 
 
-_SENTENCE_END = re.compile(r"[。!?;\n]|\.(?!\d)")
+_SENTENCE_END = lazy(r"[。!?;\n]|\.(?!\d)")
 # A letter the model asks itself about ("answer is A? Wait"), and a letter list that a cut
 # left open ("C、", "A, C, and").
-_ASKED_BACK = re.compile(r"[)\]}】」』*$`'\"”’\\]*[ \t]*[?？]")
-_OPEN_LIST = re.compile(
+_ASKED_BACK = lazy(r"[)\]}】」』*$`'\"”’\\]*[ \t]*[?？]")
+_OPEN_LIST = lazy(
     r"^[)\]}】」』*$`'\"”’\s]*(?:(?:,|、|;|&|\+|和|与|及|以及|\band\b)\s*)+$", re.IGNORECASE
 )
 # Where a clause ends inside a sentence; a comma before a digit belongs to "July 4, 1776".
-_CLAUSE_BREAK = re.compile(r"[,，;；]\s*(?!\d)")
+_CLAUSE_BREAK = lazy(r"[,，;；]\s*(?!\d)")
 
 
 # "Not Habeas corpus — it's Stare decisis", "是郡县制而非分封制": a rejected option's text.
-_NOT_THIS = re.compile(
+_NOT_THIS = lazy(
     r"(?:\b(?:not|rather\s+than|instead\s+of|unlike|isn't|is\s+not)\s+|不是|而非|并非|而不是)"
     r"[^,.;:!?，。；：！？—→⇒\n]*",  # an arrow leads to what is meant: "NOT X → Y"
     re.IGNORECASE,
@@ -606,8 +608,8 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-_ZH_NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
-_ZH_COUNT = re.compile(rf"\d{_CJK_CLASS}")  # an option such as "6个月", "3天"
+_ZH_NUMERAL_RUN = lazy("[零〇一二两三四五六七八九十百千万亿]+")
+_ZH_COUNT = lazy(rf"\d{_CJK_CLASS}")  # an option such as "6个月", "3天"
 
 
 def _zh_digits(m: re.Match[str]) -> str:
@@ -694,11 +696,11 @@ def _marker_candidate(
 _WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是")
 # Of those, the ones that point at a value's option without stating a conclusion ("that leaves
 # C" concludes an elimination).
-_POINTER = re.compile(r"对应|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
+_POINTER = lazy(r"对应|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
 
 
 # "最容易误选的是 D。": the subject of "…的是 X" names a trap, not the answer.
-_WRONG_PICK = re.compile(r"误选|错选|易错|易混|干扰|排除|不选|误认为|误以为|错误地")
+_WRONG_PICK = lazy(r"误选|错选|易错|易混|干扰|排除|不选|误认为|误以为|错误地")
 
 
 def _rejecting_line(text: str, pos: int) -> bool:
@@ -713,13 +715,13 @@ def _rejecting_line(text: str, pos: int) -> bool:
 
 # Someone else's pick: "有的同学…就选B", "a common mistake is to choose C". A marker in such a
 # clause reports a trap, not the reply's answer.
-_MISLED = re.compile(
+_MISLED = lazy(
     r"误选|错选|易错|易混|误认为|误以为|错误地|(?:有的|很多|不少|部分|一些|有些)(?:同学|人|学生|考生)"
     r"|有人|\b(?:many|some|most)\s+(?:students|people|test-takers)\b"
     r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
     re.IGNORECASE,
 )
-_CLAUSE_START = re.compile(r"[，,；;。！？!?\n][^，,；;。！？!?\n]*$")
+_CLAUSE_START = lazy(r"[，,；;。！？!?\n][^，,；;。！？!?\n]*$")
 
 
 def _misled_clause(text: str, pos: int) -> bool:
@@ -786,7 +788,7 @@ def _last_marker_candidate(
     return last_boxed or pointer
 
 
-_LONE_LINE = re.compile(
+_LONE_LINE = lazy(
     r"[\s*#>$`'\"“(\[{【「→➜=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
@@ -796,14 +798,14 @@ _LONE_LINE = re.compile(
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
 )
-_LETTER_TEXT_LINE = re.compile(
+_LETTER_TEXT_LINE = lazy(
     r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
     r"(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])\**(?:[.)、:]|\s[-—–]\s)"
     r"|(?P<e>[a-z])\)(?=\s))"  # "b) returns come from new investors": a lower-case label
     r"\s*(?P<rest>.*)"
 )
 # Option labels inside one line ("A. 0 °C. B. 50 °C. C. 100 °C"): the options echoed, not chosen.
-_LABEL_IN_LINE = re.compile(r"(?:^|(?<=\s))\(?([A-Z])[.)、]\s")
+_LABEL_IN_LINE = lazy(r"(?:^|(?<=\s))\(?([A-Z])[.)、]\s")
 
 
 def _line_letter(m: re.Match[str]) -> str:
@@ -895,7 +897,7 @@ def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ..
     return None
 
 
-_FORMATTED = re.compile(
+_FORMATTED = lazy(
     r"\*\*\(?([A-Z])\)?\*\*|(?<![A-Za-z0-9])\(([A-Z])\)|\[([A-Z])\](?!\()|【([A-Z])】|\$([A-Z])\$"
     r"|(?<![A-Za-z])(?:option|choice)\s+([A-Z])(?![A-Za-z0-9])|选项\s*([A-Z])(?![A-Za-z0-9])"
     r"|(?<![A-Za-z0-9])([A-Z])\s*(?:选项|项)",
@@ -903,7 +905,7 @@ _FORMATTED = re.compile(
 )
 
 
-_CONCLUSION = re.compile(
+_CONCLUSION = lazy(
     r"\b(?:so|therefore|thus|hence|only|overall|finally|in\s+conclusion|in\s+summary"
     r"|I\s+(?:pick|choose|select|say))\b|所以|因此|故|综上|只有|总之|可见",
     re.IGNORECASE,
@@ -935,7 +937,7 @@ def _formatted_in_last_line(text: str, n_choices: int) -> str | None:
     return None
 
 
-_VERDICT = re.compile(
+_VERDICT = lazy(
     r"(?<![A-Za-z0-9])(?:(?:option|choice|statement)s?\s+)?[(\[*【]{0,6}"
     # Each stretch of spaces has one place to go: ambiguous splits ("\s*(?:项)?\s*") made a
     # run of "A and A and …" backtrack exponentially.
@@ -960,7 +962,7 @@ _VERDICT = re.compile(
 )
 
 
-_NEGATED_BEFORE = re.compile(r"\b(?:nor|not|neither|no)\s*$|(?:不是|并非|非)\s*$", re.IGNORECASE)
+_NEGATED_BEFORE = lazy(r"\b(?:nor|not|neither|no)\s*$|(?:不是|并非|非)\s*$", re.IGNORECASE)
 
 
 def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
@@ -976,16 +978,16 @@ def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
 
 
 # A line about one option: "B. 小肠 —— 正确", "| C | 坏血病 | ✓ 正确 |", "(A) wrong".
-_OPTION_LINE = re.compile(
+_OPTION_LINE = lazy(
     r"[ \t>*#|-]*(?:\d{1,2}[.)、]\s*)?(?:\*\*)?[(（\[【]?(?:选项\s*|option\s+)?(?P<l>[A-Z])(?:\*\*)?"
     r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√]))(?P<rest>.*)",
     re.IGNORECASE,
 )
-_MARK_GOOD = re.compile(
+_MARK_GOOD = lazy(
     r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|\b(?:correct|true|right)\b",
     re.IGNORECASE,
 )
-_MARK_BAD = re.compile(
+_MARK_BAD = lazy(
     # "×" between numbers is a multiplication ("2² × 3 × 7"), not a cross.
     r"✗|✘|(?<![\d)])(?<![\d)] )×(?!\s*[\d(])|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除"
     r"|\b(?:incorrect|wrong|false|not\s+correct)\b",
@@ -996,11 +998,11 @@ _MARK_BAD = re.compile(
 # Table cells and line endings that judge an option on their own: "| C | … | 是 |", "— yes."
 _GOOD_CELLS = frozenset({"是", "对", "√", "yes", "y", "true", "t", "正确", "correct", "符合"})
 _BAD_CELLS = frozenset({"否", "错", "x", "no", "n", "false", "f", "错误", "incorrect", "不符合"})
-_SAYS_YES = re.compile(r"(?:[—:：-]\s*|\s)(?:yes\b|是的?)[.。!]?\s*$", re.IGNORECASE)
-_ANSWER_LABEL = re.compile(
+_SAYS_YES = lazy(r"(?:[—:：-]\s*|\s)(?:yes\b|是的?)[.。!]?\s*$", re.IGNORECASE)
+_ANSWER_LABEL = lazy(
     r"(?:本题|正确)答案|(?:←|<-)\s*(?:the\s+)?answer\b|\((?:the\s+)?answer\)", re.IGNORECASE
 )
-_SAYS_NO = re.compile(r"(?:[—:：-]\s*|\s)(?:no|不是)\b[.。!]?\s*$", re.IGNORECASE)
+_SAYS_NO = lazy(r"(?:[—:：-]\s*|\s)(?:no|不是)\b[.。!]?\s*$", re.IGNORECASE)
 
 
 def _marked_option_lines(text: str, n_choices: int, multi: bool,
@@ -1047,7 +1049,7 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     return tuple(sorted(good))
 
 
-_LINE_BULLET = re.compile(r"^[\s>*#|•·\-–—✓✔✗✘×❌✅☑√❎✖]+")
+_LINE_BULLET = lazy(r"^[\s>*#|•·\-–—✓✔✗✘×❌✅☑√❎✖]+")
 
 
 def _leading_option(line: str, choices: Sequence[str]) -> int | None:
@@ -1065,7 +1067,7 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
     return starts[0] if len(starts) == 1 else None
 
 
-_ALL_EXCEPT = re.compile(
+_ALL_EXCEPT = lazy(
     r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+)?"
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
@@ -1082,7 +1084,7 @@ _ALL_EXCEPT = re.compile(
 )
 
 
-_ALL_CORRECT = re.compile(
+_ALL_CORRECT = lazy(
     r"^\W*(?:全选|都选|全部(?:正确|都对|选)|都(?:正确|对)|四项都对"
     r"|all\s+(?:of\s+the\s+above|of\s+them|options|statements|the\s+options|four|five|six)"
     r"(?:\s+(?:are\s+)?(?:correct|true|apply))?)\W*$",
@@ -1110,7 +1112,7 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 
 # Declining to pick: "I don't think I can pick one", "there isn't a correct option", "无法选择".
 # Below the explicit rules only: mentions of options after such a sentence are discussion.
-_DECLINES = re.compile(
+_DECLINES = lazy(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
     r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
     r"(?:pick|choose|select|single\s+out)"
@@ -1153,7 +1155,7 @@ _DECLINES = re.compile(
 
 
 # Saying that two letters could each be the answer: the reply hedges, whatever came before.
-_LETTERS_HEDGED = re.compile(
+_LETTERS_HEDGED = lazy(
     r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:似乎|好像|看起来)?"
     r"(?:都|均|两个都|两项都)"
     r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理"
@@ -1167,11 +1169,11 @@ _LETTERS_HEDGED = re.compile(
 
 # A parenthesised aside: "(1914)", "（约166万平方千米）", "(The best case is O(1) …)". A bracket
 # right after a letter or digit is part of the text ("O(log n)", "f(x)"), not an aside.
-_ASIDE = re.compile(r"(?<![A-Za-z0-9])[(（](?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）]")
+_ASIDE = lazy(r"(?<![A-Za-z0-9])[(（](?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）]")
 # Sentence ends: Chinese stops, "!", "?", ";", and a full stop before a space or the end ("6.02"
 # and "e.g." stay whole).
-_SENTENCE_SPLIT = re.compile(r"(?<=[。！？!?；;])|(?<=\.)(?:\s+|$)|\n+")
-_CONCLUDING = re.compile(
+_SENTENCE_SPLIT = lazy(r"(?<=[。！？!?；;])|(?<=\.)(?:\s+|$)|\n+")
+_CONCLUDING = lazy(
     r"^[\W_]*(?:so|therefore|thus|hence|in\s+conclusion|overall|所以|因此|故|综上|总之|可见)"
     r"(?![A-Za-z])",
     re.IGNORECASE,
@@ -1194,7 +1196,7 @@ def _answer_lines(text: str) -> list[str]:
 
 # A sentence that removes options ("So we can rule out Sydney", "排除A和C") names what is not
 # the answer.
-_REJECTS = re.compile(
+_REJECTS = lazy(
     r"\b(?:eliminat\w*|rul(?:e|ed|ing)\s+out|cross(?:ed)?\s+out|exclud\w*|discard\w*)\b"
     r"|排除|不选|淘汰|去掉",
     re.IGNORECASE,
@@ -1202,9 +1204,9 @@ _REJECTS = re.compile(
 
 
 # A short exclamation that opens a reply: "Great question!", "Sure!", "您好！".
-_PLEASANTRY = re.compile(r"[^.。!?！？\n]{1,25}[!！]")
+_PLEASANTRY = lazy(r"[^.。!?！？\n]{1,25}[!！]")
 # A possibility rather than a statement: "It may be the Nile, or the Amazon".
-_MAYBE = re.compile(
+_MAYBE = lazy(
     r"\b(?:may|might|could|maybe|perhaps|possibly|either)\b|可能|也许|或许|或者|还是", re.IGNORECASE
 )
 
@@ -1214,9 +1216,9 @@ def _stated_option(sentence: str, choices: Sequence[str]) -> int | None:
     return None if _REJECTS.search(sentence) else _option_in(sentence, choices)
 
 
-_HEAD_BREAK = re.compile(r"\s*[—–]+\s*|\s+-{1,2}\s+")
+_HEAD_BREAK = lazy(r"\s*[—–]+\s*|\s+-{1,2}\s+")
 # A conclusion that settles nothing: "所以无法确定合力究竟是多少：同向时为7 N…".
-_UNSETTLED = re.compile(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|undetermined)\b",
+_UNSETTLED = lazy(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|undetermined)\b",
                         re.IGNORECASE)
 
 
@@ -1283,7 +1285,7 @@ def _parallel_mentions(sentences: Sequence[str], choices: Sequence[str]) -> bool
     return False
 
 
-_QUOTED = re.compile(r"[“\"「『]([^”\"」』\n]{2,80})[”\"」』]")
+_QUOTED = lazy(r"[“\"「『]([^”\"」』\n]{2,80})[”\"」』]")
 
 
 def _quoted_option(line: str, choices: Sequence[str]) -> int | None:
@@ -1316,11 +1318,11 @@ def _abridged(quote: str, option: str) -> bool:
 
 # Options listed by their text with the letter in brackets: "MongoDB (A), Cassandra (C) and
 # Redis (D)." Each letter is backed by its option's text, so the list names the answer.
-_TAGGED_LIST = re.compile(
+_TAGGED_LIST = lazy(
     r"[\s*>-]*(?:[^(),.;:!?\n]{1,60}?\s*[(（](?-i:[A-Z])[)）]\s*(?:,|、|;|\band\b|和|与|及|&)?\s*)+"
     r"[.。!]?\s*"
 )
-_TAG = re.compile(r"([^(),.;:!?\n]{1,60}?)\s*[(（]([A-Z])[)）]")
+_TAG = lazy(r"([^(),.;:!?\n]{1,60}?)\s*[(（]([A-Z])[)）]")
 
 
 def _tagged_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -1341,7 +1343,7 @@ def _tagged_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
     return None
 
 
-_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+_BOLD = lazy(r"\*\*([^*\n]+)\*\*")
 
 
 def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -1360,7 +1362,7 @@ def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[st
 
 
 # "All four of these are renewable", "All of them apply", "四个选项都正确": every option.
-_ALL_LEAD = re.compile(
+_ALL_LEAD = lazy(
     r"^[\W_]*(?:all\s+(?:(?P<en>three|four|five|six)(?:\s+of\s+(?:these|them|the\s+options))?"
     r"|of\s+(?:these|them|the\s+(?:options|above)))(?:\s+options)?\s+(?:are|apply)\b"
     r"|(?:这)?(?P<zh>[三四五六])(?:个|项)(?:选项)?(?:都|均|全)(?:是|对|正确|符合))",
@@ -1370,7 +1372,7 @@ _COUNTS = {"three": 3, "four": 4, "five": 5, "six": 6, "三": 3, "四": 4, "五"
 
 
 # An opening that announces working rather than an answer: "let's go through the options".
-_DELIBERATES = re.compile(
+_DELIBERATES = lazy(
     r"\b(?:let's|let\s+us|let\s+me|we\s+need|options?|choices?|consider|think|step)\b"
     r"|选项|分析|我们来|先来|首先|思考|考虑",
     re.IGNORECASE,
@@ -1425,7 +1427,7 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              **{str(i): i for i in range(1, 10)}}
-_ORDINAL_OPTION = re.compile(
+_ORDINAL_OPTION = lazy(
     r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
     r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9])(?![\d%]|[.,]\d)"  # "option 3"
@@ -1434,7 +1436,7 @@ _ORDINAL_OPTION = re.compile(
 )
 # Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
 _EN_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth)"
-_ORDINAL_LIST = re.compile(
+_ORDINAL_LIST = lazy(
     rf"\b(?:the\s+)?(?P<en>{_EN_ORDINAL}(?:\s*,\s*(?:and\s+)?{_EN_ORDINAL})*,?\s+and\s+"
     rf"{_EN_ORDINAL})\s+(?:options|choices|ones|statements)\b"
     r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)",
@@ -1442,7 +1444,7 @@ _ORDINAL_LIST = re.compile(
 )
 
 
-_LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|emph|underline)\s*\{([^{}]*)\}")
+_LATEX_WRAP = lazy(r"\\(?:text|textbf|mathrm|mathbf|emph|underline)\s*\{([^{}]*)\}")
 # LaTeX commands written as the symbols option texts use: "$f = c/\lambda$" names "f = c/λ",
 # "$6.02\times10^{23}$" names "6.02×10^23".
 _TEX_NAMES = (
@@ -1457,10 +1459,10 @@ _TEX_SYMBOLS = {
     "qquad": " ",
 }
 # LaTeX spacing between letters ("\boxed{B,\ D}", "A,\,C"): a space, so letter lists stay whole.
-_TEX_SPACE = re.compile(r"(?<!\\)\\[ ,;:!]")
-_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
-_TEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
-_TEX_GROUP = re.compile(r"([\^_])\{([^{}]*)\}")
+_TEX_SPACE = lazy(r"(?<!\\)\\[ ,;:!]")
+_TEX_COMMAND = lazy(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
+_TEX_FRAC = lazy(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_TEX_GROUP = lazy(r"([\^_])\{([^{}]*)\}")
 
 
 def _plain_math(text: str) -> str:
@@ -1618,7 +1620,7 @@ def extract_choice(
 
 
 # The result of a computation: "= 9", "≈ 0.25", "= $4$".
-_COMPUTED = re.compile(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
+_COMPUTED = lazy(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
 
 
 def _option_value(answer: str, choices: Sequence[str]) -> int | None:
@@ -1650,7 +1652,7 @@ _ZH_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ZH_CHARS = "".join(_ZH_DIGITS) + "十百千万亿"
 _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
-_ZH_NUMBER = re.compile(
+_ZH_NUMBER = lazy(
     rf"(?P<neg>负|零下)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
     rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
@@ -1770,7 +1772,7 @@ _MULTIPLIERS = {
     "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
     "k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "bn": 10**9, "mn": 10**6,
 }
-_AR_NUMBER = re.compile(
+_AR_NUMBER = lazy(
     r"(?P<sign>(?<![0-9A-Za-z)\]}^])[-+]|(?<![A-Za-z])negative\s+|负\s*|零下\s*"
     r"|(?<![0-9)]\s)(?<![0-9)])(?<![A-Za-z])minus\s+)?"
     r"(?:(?<=[-+])[$¥€£]\s?)?"
@@ -1861,7 +1863,7 @@ _EN_DENOMINATORS = {
 }
 _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
 _EN_DEN_WORD = "|".join(sorted(_EN_DENOMINATORS, key=len, reverse=True))
-_EN_NUMBER = re.compile(
+_EN_NUMBER = lazy(
     rf"(?<![A-Za-z-])(?P<neg>(?:negative|minus)\s+)?"
     rf"(?P<words>(?:(?P<halfof>half\s+)?a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"(?:{_EN_WORD}|a(?=[\s-]+(?:half|third|quarter|fourth|fifth|tenth)\b))"
@@ -1929,7 +1931,7 @@ def _en_number(m: re.Match[str]) -> _Number | None:
 
 
 _LATEX_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl) for pattern, repl in (
+    (lazy(pattern), repl) for pattern, repl in (
         (r"(\d)\s*(\\[dt]?frac)", r"\1 \2"),  # 2\frac{1}{2} is 2 1/2
         (r"\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}", r"\1/\2"),
         (r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2"),
@@ -1937,7 +1939,7 @@ _LATEX_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\\sqrt\s*\{([^{}]*)\}", r"√(\1)"),  # \sqrt{10} is √10, not 10
     ))
 _LATEX_AFTER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl) for pattern, repl in (
+    (lazy(pattern), repl) for pattern, repl in (
         (r"\\[,!;: ]|\\(?:left|right)\b", ""),
         (r"\\times(?![A-Za-z])", "×"),
         (r"\\approx(?![A-Za-z])", "≈"),
@@ -1958,12 +1960,12 @@ def _clean_latex(text: str) -> str:
     return text
 
 
-_ANY_DIGIT = re.compile(rf"[0-9{_ZH_CHARS}]")
-_ANY_ZH_NUMERAL = re.compile(rf"[{_ZH_CHARS}]")
+_ANY_DIGIT = lazy(rf"[0-9{_ZH_CHARS}]")
+_ANY_ZH_NUMERAL = lazy(rf"[{_ZH_CHARS}]")
 _ANY_EN_WORD_LIST = [*_EN_SMALL, *_EN_TENS, *_EN_SCALES, "half", "third", "quarter", "fourth",
                      "fifth", "tenth"]
 # The first-letter lookahead lets the scan skip most positions without trying every word.
-_ANY_EN_WORD = re.compile(
+_ANY_EN_WORD = lazy(
     rf"(?<![A-Za-z])(?=[{''.join(sorted({w[0] for w in _ANY_EN_WORD_LIST}))}])"
     rf"(?:{_EN_WORD}|half|third|quarter|fourth|fifth|tenth)",
     re.IGNORECASE,
@@ -2034,10 +2036,10 @@ def _word_numbers(text: str) -> list[_Number]:
 
 # "this one", "the one with…", "one of them", "one can see": "one" standing for a thing or a
 # person, not counting anything.
-_ONE_PRONOUN_BEFORE = re.compile(
+_ONE_PRONOUN_BEFORE = lazy(
     r"\b(?:this|that|which|each|every|any|another|the|no|a|some|last|next|other|right"
     r"|wrong|first|only)\s+$", re.IGNORECASE)
-_ONE_PRONOUN_AFTER = re.compile(
+_ONE_PRONOUN_AFTER = lazy(
     r"'s\b|\s+(?:of|another|can|could|must|should|would|may|might)\b", re.IGNORECASE)
 
 
@@ -2124,7 +2126,7 @@ def _plausible_zh(n: _Number, segment: str) -> bool:
     return bool(n.after) and _is_cjk(n.after) and n.after not in "共些样定下直般切半"
 
 
-_NOT_A_COUNT = re.compile(r"\s+(?:of|with|that|who|which|where|whose|in|on|from|by|at)\b",
+_NOT_A_COUNT = lazy(r"\s+(?:of|with|that|who|which|where|whose|in|on|from|by|at)\b",
                           re.IGNORECASE)
 
 
@@ -2259,18 +2261,18 @@ _NUM_ZH_MARKER = (
     r"|(?:结果|结论)(?=\s*:)"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
-_NUM_MARKER = re.compile(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
+_NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
 # "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
-_WRONG_BEFORE = re.compile(
+_WRONG_BEFORE = lazy(
     r"(?:wrong|incorrect|mistaken|erroneous|tempting|common\s+mistake|distractor|trap)"
     r"[\s\w-]{0,12}$|错误的?$|误$|错$|干扰$",
     re.IGNORECASE,
 )
-_REJECTED = re.compile(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
-_BECAUSE = re.compile(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
+_REJECTED = lazy(r"\b(?:not|rather\s+than|instead\s+of)\b|不是|而非|并非", re.IGNORECASE)
+_BECAUSE = lazy(r"\b(?:because|since|as|given\s+that)\b|因为|由于", re.IGNORECASE)
 # A quantity in mixed units ("8 分 20 秒", "2 h 30 min", "5 ft 4 in"): not one plain number;
 # after a value it restates that value.
-_COMPOUND = re.compile(
+_COMPOUND = lazy(
     r"(?<![\d.])\d{1,9}(?:\.\d+)?\s*(?:"
     r"(?:小时|时|分钟|分|度|天)\s*\d{1,9}(?:\.\d+)?\s*(?:分钟|分|秒|小时)"
     r"|(?:h|hrs?|hours?|days?|d)\s*(?:and\s+)?\d{1,9}\s*(?:min|mins|minutes?|h|hours?)\b"
@@ -2280,17 +2282,17 @@ _COMPOUND = re.compile(
     re.IGNORECASE,
 )
 # A comparison clause after a stated value: "— one more than a regular dozen", ", 3 less than".
-_COMPARISON = re.compile(
+_COMPARISON = lazy(
     r"(?:[,，;；]|\s[—–-]{1,2}\s?|——|\b(?:is|was|are|were)\b|^|(?<=[.!?]\s))\s*"
     r"(?:which\s+is\s+|that'?s\s+|that\s+is\s+|this\s+is\s+|i\.e\.\s+)?"
     r"(?:[\w.$]+\s+){0,2}(?:more|less|fewer|greater|smaller|larger|higher|lower|bigger)\s+than\b"
     r"|(?:[,，;；]|——)\s*(?:比|较)",
     re.IGNORECASE,
 )
-_REASON_CLAUSE = re.compile(r"[,，;；]\s*(?:because|since|given\s+that|因为|由于)(?![A-Za-z])",
+_REASON_CLAUSE = lazy(r"[,，;；]\s*(?:because|since|given\s+that|因为|由于)(?![A-Za-z])",
                             re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
-_RESTATED = re.compile(
+_RESTATED = lazy(
     r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
     r"|\s[—–-]\s*that'?s\b"
     # "$0.6 million — that is, $600k", "3 × 10⁸ meters — 300,000 km"
@@ -2298,8 +2300,8 @@ _RESTATED = re.compile(
     re.IGNORECASE,
 )
 # "360 的 25%", "25% of 360": an expression, not yet a value; what follows "即" is the value.
-_EXPRESSION_END = re.compile(r"的\s*[\d.]+\s*(?:%|倍)\s*$|%\s*of\s+\$?[\d.,]+\s*$", re.IGNORECASE)
-_SENTENCE_STOP = re.compile(r"[。!?！？;；\n]|(?<![A-Za-z]\.[A-Za-z])\.(?=\s)")
+_EXPRESSION_END = lazy(r"的\s*[\d.]+\s*(?:%|倍)\s*$|%\s*of\s+\$?[\d.,]+\s*$", re.IGNORECASE)
+_SENTENCE_STOP = lazy(r"[。!?！？;；\n]|(?<![A-Za-z]\.[A-Za-z])\.(?=\s)")
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -2309,24 +2311,24 @@ def _sentence_start(text: str, pos: int) -> int:
         start = m.end()
     return start
 # A clause about what is left over, after the result: "…4个，还剩下3个", "…, with 3 left over".
-_LEFTOVER = re.compile(
+_LEFTOVER = lazy(
     r"\s*(?:还|并且|而且|同时)?(?:剩下?|剩余|余下?|多出|另外|其余)"
     r"|\s*(?:with|and)\s+\$?\d[\d,.]*\s*\w*\s+(?:left|remaining|left\s+over)\b"
     r"|\s*(?:the\s+rest|the\s+remaining|remaining|leaving)\b",
     re.IGNORECASE,
 )
-_SO = re.compile(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
-_NUM_LEAD = re.compile(r"[\s:*#$]*")
-_GSM8K = re.compile(r"^\s*####\s*(.+)$", re.MULTILINE)
+_SO = lazy(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
+_NUM_LEAD = lazy(r"[\s:*#$]*")
+_GSM8K = lazy(r"^\s*####\s*(.+)$", re.MULTILINE)
 # A line that opens a new exercise ("Question: …", "Q2:", "问题：").
-_NEXT_QUESTION = re.compile(r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]",
+_NEXT_QUESTION = lazy(r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]",
                             re.IGNORECASE | re.MULTILINE)
-_CITATION = re.compile(r"\[\^?\d{1,3}\]|【\d{1,3}】")
+_CITATION = lazy(r"\[\^?\d{1,3}\]|【\d{1,3}】")
 # A value's uncertainty ("9.8 ± 0.1 kg", "12 +/- 2"): the value is the answer, not its margin.
-_UNCERTAINTY = re.compile(r"(?<=\d)\s*(?:±|\+/-)\s*\d[\d,]*(?:\.\d+)?")
+_UNCERTAINTY = lazy(r"(?<=\d)\s*(?:±|\+/-)\s*\d[\d,]*(?:\.\d+)?")
 # A footnote's text ("[1] See Halliday …, p. 152"): a note, read like "Note: …".
-_FOOTNOTE = re.compile(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
-_TABLE_LINE = re.compile(r"^[ \t]*\|", re.MULTILINE)
+_FOOTNOTE = lazy(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
+_TABLE_LINE = lazy(r"^[ \t]*\|", re.MULTILINE)
 
 # A number as it appears in a range or a hedge (digits only: words are too rare there).
 _NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?| \d+/\d+)?"
@@ -2335,7 +2337,7 @@ _NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?| \d+/\d+)?"
 _UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
 # "10 to 12", "10-12 days", "10~12", "10到12", "between 10 and 12": the model gave a range,
 # not a value. "from 10 to 12" describes a change, so it is not a range.
-_RANGE = re.compile(
+_RANGE = lazy(
     rf"(?<![\d.,/-])(?<!from\s)(?<!from\s\$)(?P<a>{_NUM_TOKEN})\s*"
     rf"(?:to|–|—|~|〜|到|至)\s*(?P<b>{_NUM_TOKEN})"
     rf"|\b(?:rang(?:e|es|ing)|anywhere|somewhere)\s+from\s+(?P<k>{_NUM_TOKEN}){_UNIT}\s+to\s+"
@@ -2351,7 +2353,7 @@ _RANGE = re.compile(
 # that a conversion ("2.5 hours, or 150 minutes") is not a hedge.
 _HEDGE_WORD = (r"(?:or(?:\s+(?:maybe|possibly|perhaps))?|maybe|possibly|perhaps|或者?|还是"
                r"|也可能是?|,?\s*(?:and|或)\s*(?=[A-Za-z]\s*=))")
-_HEDGED = re.compile(
+_HEDGED = lazy(
     rf"(?<![\d.,/])(?P<a>{_NUM_TOKEN})\s*[,(（]?\s*{_HEDGE_WORD}\s*(?:[A-Za-z]\s*=\s*)?"
     rf"(?P<b>{_NUM_TOKEN})"
     rf"|(?<![\d.,/])(?P<c>{_NUM_TOKEN})\s*(?P<u>[A-Za-z/°]+|[\u4e00-\u9fff]{{1,3}})\s*,?\s*"
@@ -2360,7 +2362,7 @@ _HEDGED = re.compile(
 )
 # Two values both left standing: "3/4 和 4/3 都有可能", "both 12 and 13 are plausible". Kept
 # apart from ``_HEDGED`` and only run when "都"/"both" occurs: few replies say it.
-_BOTH_OPEN = re.compile(
+_BOTH_OPEN = lazy(
     rf"(?<![\d./])(?<!\d,)(?P<e>{_NUM_TOKEN})\s*(?:和|与|跟|and)\s*(?P<f>{_NUM_TOKEN})"
     r"\s*(?:都|are\s+both|both|could\s+both\s+be)\s*(?:有)?\s*"
     r"(?:可能|可以|对|成立|possible|plausible|valid|correct|right|defensible)"
@@ -2369,7 +2371,7 @@ _BOTH_OPEN = re.compile(
     re.IGNORECASE,
 )
 # Saying outright that it cannot choose between values.
-_UNSURE = re.compile(
+_UNSURE = lazy(
     r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
     r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
     r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
@@ -2380,7 +2382,7 @@ _UNSURE = re.compile(
     re.IGNORECASE,
 )
 # The answer is that there is no answer: the question lacks what it needs, or has none.
-_UNDETERMINED = re.compile(
+_UNDETERMINED = lazy(
     r"\b(?:can\s*not|can't|cannot|could\s*not|couldn't|impossible\s+to|unable\s+to|not\s+possible\s+to)"
     r"\s+(?:be\s+)?(?:uniquely\s+|definitively\s+|exactly\s+)?"
     r"(?:determined?|calculated?|computed?|answered|solved?|found|known|say|tell)\b"
@@ -2429,7 +2431,7 @@ _UNDETERMINED = re.compile(
     re.IGNORECASE,
 )
 # Asking the user to clarify instead of answering: "Could you tell me which Millbrook you mean?"
-_ASKS_BACK = re.compile(
+_ASKS_BACK = lazy(
     r"\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:tell\s+me|clarify|specify|confirm)"
     r"\s+(?:which|what|whether|how\s+(?:long|many|much|old|far|often|big))\b[^?\n]{0,200}\?"
     r"|\bwhich\s+(?:one|\w+)\s+(?:do|did|are|were)\s+you\s+(?:mean|have\s+in\s+mind|want"
@@ -2445,7 +2447,7 @@ _ASKS_BACK = re.compile(
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
-_REFUSAL = re.compile(
+_REFUSAL = lazy(
     r"^\W*(?:(?:sorry|I'm\s+sorry|I\s+am\s+sorry|unfortunately)[,.!]?\s*(?:but\s+)?)?"
     r"(?:I(?:\s+(?:can't|cannot|can\s+not|won't|will\s+not|am\s+not\s+able\s+to|am\s+unable\s+to)"
     r"|'m\s+(?:not\s+able|unable)\s+to)"
@@ -2458,7 +2460,7 @@ _REFUSAL = re.compile(
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
 # the answer; the last number before it is what the model concluded.
-_CHECK = re.compile(
+_CHECK = lazy(
     r"(?:^|(?<=[.。!?！？:：\n]))[ \t>*#_(（\[-]*"
     r"(?:(?:let'?s|let\s+me)\s+(?:[a-z]+\s+){0,4}?(?:to\s+)?|to\s+)?"
     r"(?:check(?:ing)?|verify(?:ing)?|verification"
@@ -2474,9 +2476,9 @@ _CHECK = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # A check that goes on to conclude is part of the working, not an aside after the answer.
-_CONCLUDES = re.compile(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上", re.IGNORECASE)
+_CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上", re.IGNORECASE)
 # A sentence that states the conclusion ("So she has 17 left", "所以最大的内角是八十度").
-_CONCLUSION_START = re.compile(
+_CONCLUSION_START = lazy(
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_]*"
     r"(?:so|therefore|thus|hence|in\s+total|altogether|overall|finally|in\s+all"
     r"|所以|因此|故|综上|总之|最终|最后)(?![A-Za-z])",
@@ -2499,27 +2501,27 @@ _LABEL_PARTS = (
     # a number that owns something is part of a name: "Apollo 11's lunar module"
     r"|(?<![\d.,])\d+(?=['’]s\b)"
 )
-_LABELS = re.compile(
+_LABELS = lazy(
     _LABEL_PARTS
     + r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
 )
 # The same, where the question asks for a year: a date's year is then the answer, and only
 # its month and day are labels ("成立于1949年10月1日" asked 哪一年).
-_LABELS_BUT_YEARS = re.compile(
+_LABELS_BUT_YEARS = lazy(
     _LABEL_PARTS + r"|(?<=\b\d{4})[-/.]\d{1,2}[-/.]\d{1,2}\b|(?<=年)\s*\d{1,2}\s*月",
     re.IGNORECASE | re.MULTILINE,
 )
-_YEAR_ASKED = re.compile(
+_YEAR_ASKED = lazy(
     r"哪一?年|(?:什么|哪个)年份|\b(?:what|which)\s+year\b|\byear\s+(?:did|was|were|is)\b",
     re.IGNORECASE,
 )
-_ARITHMETIC = re.compile(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
-_PARENS = re.compile(r"\([^()\n]*\)|（[^（）\n]*）")
+_ARITHMETIC = lazy(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
+_PARENS = lazy(r"\([^()\n]*\)|（[^（）\n]*）")
 # After a computed result, an operator or a variable means the number was only a factor.
-_OPERATOR_AFTER = re.compile(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
+_OPERATOR_AFTER = lazy(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
 # "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
-_ASIDE_START = re.compile(
+_ASIDE_START = lazy(
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（•-]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
@@ -2533,9 +2535,9 @@ _ASIDE_START = re.compile(
     r"(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
-_RESULT = re.compile(r"(?:=|≈|得)\s*")
-_DIGIT_RUN = re.compile(r"\d+")
-_EQUATION_RESULT = re.compile(r"[=≈][\s$*]*$")
+_RESULT = lazy(r"(?:=|≈|得)\s*")
+_DIGIT_RUN = lazy(r"\d+")
+_EQUATION_RESULT = lazy(r"[=≈][\s$*]*$")
 
 
 def _blank(m: re.Match[str]) -> str:
@@ -2627,14 +2629,14 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     # a count of things (6.02×10²³个分子): never a measured quantity asked in a unit
     ("count", r"个|只|本|棵|张|条|名|位|件|辆|人"),
 )
-_MEASURE_AFTER = re.compile(
+_MEASURE_AFTER = lazy(
     r"[ \t*$}]*[(（]?\s*(?:"
     + "|".join(rf"(?P<u{i}>{pattern})" for i, (_, pattern) in enumerate(_MEASURES))
     + r")(?![A-Za-z0-9/^·])"
 )
-_MONEY_BEFORE = re.compile(r"[$¥€£]\s*(?:\*\*)?\s*-?$")
+_MONEY_BEFORE = lazy(r"[$¥€£]\s*(?:\*\*)?\s*-?$")
 # The unit a question asks in: "in joules", "how many minutes", "多少米", "（单位：s）".
-_MEASURE_ASKED = re.compile(
+_MEASURE_ASKED = lazy(
     r"(?:单位|unit)\s*(?:[:：为是]|\s)\s*(?P<a>\S)"
     r"|\b(?:in|into|to)\s+(?:units\s+of\s+)?(?P<b>[A-Za-z°Ω])"
     r"|\bhow\s+many\s+(?P<c>[A-Za-z])"
@@ -2643,7 +2645,7 @@ _MEASURE_ASKED = re.compile(
     r"|[(（]\s*(?:(?:单位|units?)\s*[:：]?\s*)?(?P<e>[^\s)）][^()（）]{0,11}?)\s*[)）]\s*[?？。.]?\s*$",
     re.IGNORECASE,
 )
-_PERCENT_ASKED = re.compile(
+_PERCENT_ASKED = lazy(
     r"\b(?:what|which|as\s+a|in)\s+(?:percentage|percent)\b|\bby\s+how\s+many\s+percent\b"
     r"|\b(?:percentage|percent)\s+(?:increase|decrease|change|gain|loss|growth|drop|discount"
     r"|return|markup|error)\b|\b(?:discount|increase|decrease|change)\s+percentage\b"
@@ -2796,14 +2798,14 @@ class _Asked:
                                    + _format(abs(value)))
 
 
-_ZH_ASKED = re.compile(
+_ZH_ASKED = lazy(
     r"(?:多少|几)\s*(?P<scale>万亿|亿|万)?\s*(?P<unit>[\u4e00-\u9fff])?")
-_EN_ASKED = re.compile(
+_EN_ASKED = lazy(
     r"\bhow\s+many\s+(?:(?P<scale>thousand|million|billion)s?\s+(?:of\s+)?)?(?P<unit>[a-z]+)?"
     r"|\bin\s+(?P<scale2>thousand|million|billion)s\b",
     re.IGNORECASE,
 )
-_COMPARATIVE_QUESTION = re.compile(
+_COMPARATIVE_QUESTION = lazy(
     r"\bhow\s+(?:many|much)\s+(?:[a-z]+\s+)?(?:more|fewer|less|greater|larger|smaller|taller"
     r"|shorter|older|younger|longer|heavier|lighter|higher|lower|further|farther)\b"
     r"|\bdifference\b|(?:多|少|大|小|高|低|长|短|重|轻)(?:了)?(?:多少|几)|相差|差(?:多少|几)",
@@ -2818,8 +2820,8 @@ _NOT_ASKED = _Asked()
 
 
 # Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
-_CLAUSE_SPLIT = re.compile(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
-_ASKING = re.compile(r"多少|几|求|是什么|哪|\b(?:what|how|which|find|calculate)\b", re.IGNORECASE)
+_CLAUSE_SPLIT = lazy(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
+_ASKING = lazy(r"多少|几|求|是什么|哪|\b(?:what|how|which|find|calculate)\b", re.IGNORECASE)
 _STOP_WORDS = frozenset({"what", "how", "which", "the", "and", "for", "are", "was", "were", "did",
                          "does", "many", "much", "its", "this", "that", "with", "from", "find",
                          "calculate", "your", "you", "into", "after", "will", "have", "has"})
@@ -2849,7 +2851,7 @@ def _asked_subject(question: str) -> tuple[frozenset[str], frozenset[str]]:
     return subject, head
 
 
-_QUESTION_CLAUSE = re.compile(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]|(?<![A-Z])\.(?=\s)")
+_QUESTION_CLAUSE = lazy(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]|(?<![A-Z])\.(?=\s)")
 
 
 def _marker_number(
@@ -2929,7 +2931,7 @@ def _marker_number(
     return at(plain[-1] if chinese else plain[0])
 
 
-_SHARE_OF = re.compile(
+_SHARE_OF = lazy(
     r"(?:\bis|\bare|\bwas|\bwere|represents?|makes?\s+up|equals?|=)\s+"
     r"(?:about\s+|approximately\s+|roughly\s+|exactly\s+)?(?P<p>[^\s=]\S*(?:\s+\S+)?)\s+of\b",
     re.IGNORECASE,
@@ -3009,7 +3011,7 @@ def _last_marker_number(
     return None
 
 
-_TOTAL_WORD = re.compile(
+_TOTAL_WORD = lazy(
     r"本息|连本带利|合计|总计|一共|共计|总共|总额|总价|总金额"
     r"|\b(?:total|altogether|in\s+all|including|combined|grand\s+total)\b",
     re.IGNORECASE,
@@ -3052,7 +3054,7 @@ def _derived_total(text: str, pos: int, value: Fraction, given: AbstractSet[Frac
 
 
 # A quantity gained over a start value: interest on a principal, a profit over a cost.
-_GAIN_WORD = re.compile(
+_GAIN_WORD = lazy(
     r"\b(?:interest|profit|gain|earnings|earned|increase|growth|savings|saved)\b"
     r"|利息|利润|收益|盈利|增加|增长|节省",
     re.IGNORECASE,
@@ -3083,7 +3085,7 @@ def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     return None
 
 
-_APPROX_BETWEEN = re.compile(r"\s*(?:≈|≒|~|\\approx)\s*")
+_APPROX_BETWEEN = lazy(r"\s*(?:≈|≒|~|\\approx)\s*")
 
 
 def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) -> _Number:
@@ -3115,7 +3117,7 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) 
 # Units that are not a measure another unit converts ("3 个", "$5", "20%").
 _NOT_MEASURES = ("", "count", "money", "%")
 # Between a value with its unit and the same value in another unit: "or", "that's about", "即".
-_CONVERTED = re.compile(
+_CONVERTED = lazy(
     r"[\s,，;；.。:：(（—–-]*(?:or|that'?s|that\s+is|this\s+is|i\.e\.|which\s+is|equivalent\s+to"
     r"|即|也就是|相当于|约合|折合|合)\s*(?:about|approximately|roughly|around|nearly|almost"
     r"|约|大约|近)?[\s:：]*[$¥€£]?",
@@ -3143,7 +3145,7 @@ def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction
     return addressed or before.rstrip(" \t>*#_(（•-").endswith("\n\n")
 
 
-_TICKED_LINE = re.compile(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
+_TICKED_LINE = lazy(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
 
 
 def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
@@ -3271,9 +3273,9 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
 
 
 # A first line that is a finished statement, or nothing but the number ("**5050**", "42 km").
-_ANSWER_FIRST = re.compile(
+_ANSWER_FIRST = lazy(
     r"\A(?:[^\n]{1,120}?[.。!！]|[*#>\s]*[-+$¥]?\d[\d,.]*(?:\s*[%\w²³/]{0,6})?[*\s]*)[ \t]*\n")
-_WORKING_WORDS = re.compile(
+_WORKING_WORDS = lazy(
     r"\b(?:let|let's|first|step|we|suppose|assume|consider|cases?|need|approach|look|think"
     r"|question|problem|given)\b|首先|设|我们|第一步|情况|分析|考虑|需要|题目|问题|已知|=|:|：",
     re.IGNORECASE)
@@ -3296,14 +3298,14 @@ def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
 
 
 # A value set in bold ("**30 mpg**", "**$14,450**", "__25%__"): the reply's own emphasis.
-_NUM_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*|(?<![A-Za-z0-9_])__([^_\n]{1,80})__(?![A-Za-z0-9_])")
+_NUM_BOLD = lazy(r"\*\*([^*\n]{1,80})\*\*|(?<![A-Za-z0-9_])__([^_\n]{1,80})__(?![A-Za-z0-9_])")
 # What may sit in a bold value besides the number: a short unit or a few words ("30 miles per
 # gallon", "50400 元"), not a sentence.
-_BOLD_EXTRA = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]")
-_BOLD_YEAR = re.compile(r"\s*(?:公元(?:前)?)?\d{3,4}\s*年?\s*")
+_BOLD_EXTRA = lazy(r"[A-Za-z]+|[\u4e00-\u9fff]")
+_BOLD_YEAR = lazy(r"\s*(?:公元(?:前)?)?\d{3,4}\s*年?\s*")
 # A bold line that opens with a step's number or name ("**2. 降价10%**", "**第三步：再降价20%**",
 # "**Step 2 – apply the 15% discount**") heads a step of the working.
-_STEP_HEADING = re.compile(
+_STEP_HEADING = lazy(
     r"\s*(?:\d{1,2}[.)、](?!\d)|第\s*[\d一二三四五六七八九十]+\s*[步题问部节]"
     r"|(?:step|part|stage)\s*\d+\b)",
     re.IGNORECASE,
@@ -3312,12 +3314,12 @@ _STEP_HEADING = re.compile(
 
 # A table's total row ("| **合计** | **1064.5** |", "| Total | $1,245 |") and a question that
 # asks for a total.
-_TOTAL_ROW = re.compile(
+_TOTAL_ROW = lazy(
     r"^[ \t]*\|[ \t*_]*(?:合计|总计|总和|共计|总共|一共|总额|总数|(?:grand\s+)?total|sum|overall)"
     r"[ \t*_:：]*\|(?P<cells>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_TOTAL_ASKED = re.compile(
+_TOTAL_ASKED = lazy(
     r"一共|总共|共计|合计|总[分计额数和价量重产销收支人]|共(?:有|捐|需|花|用|要|付|计|收|卖|摘|植)"
     r"|\b(?:total|sum|altogether|in\s+all|combined|overall)\b",
     re.IGNORECASE,
@@ -3388,9 +3390,9 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
     return found[-1]
 
 
-_SUBSCRIPT_RUN = re.compile("[\u2080-\u208e\u2090-\u209c]+")
+_SUBSCRIPT_RUN = lazy("[\u2080-\u208e\u2090-\u209c]+")
 # An index written under a symbol ("a_5", "F_{n-2}", "x_{10}"): it names a term, not a value.
-_INDEX = re.compile(r"(?<=[A-Za-z)\]}])_(?:\{[^{}\n]{0,20}\}|[A-Za-z0-9]+)")
+_INDEX = lazy(r"(?<=[A-Za-z)\]}])_(?:\{[^{}\n]{0,20}\}|[A-Za-z0-9]+)")
 
 
 def _subscripts_marked(text: str) -> str:
@@ -3440,10 +3442,10 @@ class _Given(AbstractSet[Fraction]):
         return len(self._get())
 
 
-_POWER_EXPRESSION = re.compile(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\*)")
+_POWER_EXPRESSION = lazy(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\*)")
 # Two roots set out side by side ("x₁ = −3，x₂ = 3", "x_1 = 2 and x_2 = 5") or at once ("x =
 # ±3"): the equation has two answers and the reply gives both, so no one value is its answer.
-_ROOT_PAIR = re.compile(
+_ROOT_PAIR = lazy(
     r"(?<![A-Za-z])(?P<v>[A-Za-z])_\{1\}\s*=\s*[^=\n]{1,30}?(?:[,;]|\band\b|或|和|及)\s*"
     r"(?:and\s+)?(?P=v)_\{2\}\s*=\s*[-+]?\s*\d[\d.,/]*"
     r"|=\s*±\s*\d[\d.,/]*"
