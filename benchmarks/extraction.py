@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|dev3|dev4|dev5|dev6``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev7``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -20,7 +20,7 @@ Usage::
     python benchmarks/extraction.py --before 33c0e00     # the same figures for a revision too
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6  # while tuning: no test
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7  # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
 must equal the expected letters, or the expected number by value (``numbers_equal``). When a
@@ -53,6 +53,7 @@ SPLITS = {
     "dev4": DATA / "blind" / "dev4.jsonl",
     "dev5": DATA / "blind" / "dev5.jsonl",
     "dev6": DATA / "blind" / "dev6.jsonl",
+    "dev7": DATA / "blind" / "dev7.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -170,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,test",
+    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,test",
                     help="comma-separated splits to measure (default: all)")
-    ap.add_argument("--misses", choices=["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "old"],
+    ap.add_argument("--misses", choices=["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "old"],
                     help="list the misses of the working tree on this split (never test)")
     args = ap.parse_args(argv)
     after = _module_at(None)
