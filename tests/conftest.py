@@ -8,6 +8,7 @@ are skipped with a message that says what to install.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -65,6 +66,11 @@ def pg_url() -> Iterator[str]:
     subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "baimo",
                     "--auth=trust", "-E", "UTF8", "--no-sync"], check=True,
                    capture_output=True)
+    # One role must give its password (scram), so that tests can prove a password arrives
+    # where it is needed and nowhere else; every other connection is trusted.
+    hba = data / "pg_hba.conf"
+    hba.write_text(f"host all {PG_PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
+                   + hba.read_text())
     log = root / "pg.log"
     subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
                     "-o", f"-c listen_addresses=127.0.0.1 -c port={port} "
@@ -76,6 +82,27 @@ def pg_url() -> Iterator[str]:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+PG_PASSWORD_ROLE = "baimo_pw"
+
+
+@pytest.fixture
+def pg_password_db(pg_url: str) -> str:
+    """A fresh database owned by a role that must log in with its password; its URL carries
+    the password (a sentinel that tests look for where it must not be)."""
+    import psycopg
+
+    name = f"p{int(time.time() * 1e6)}"
+    password = f"pw-sentinel-{name}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        # Made by an earlier test of this session, perhaps: its password changes below.
+        with contextlib.suppress(psycopg.errors.DuplicateObject):
+            conn.execute(f"CREATE ROLE {PG_PASSWORD_ROLE} LOGIN")
+        conn.execute(f"ALTER ROLE {PG_PASSWORD_ROLE} PASSWORD '{password}'")
+        conn.execute(f"CREATE DATABASE {name} OWNER {PG_PASSWORD_ROLE}")
+    host = pg_url.split("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql://{PG_PASSWORD_ROLE}:{password}@{host}/{name}"
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from baimo.config import load_config
+from baimo.errors import BaimoError
 from baimo.runs.eval import EvalOutcome, run_eval
 from baimo.scale.executor import RayExecutor
 from baimo.store.store import Store
@@ -184,6 +185,27 @@ def test_sandboxed_checks_run_on_workers_with_every_limit(ray_cluster: Any) -> N
     # The workers isolate exactly as this machine does.
     local = ", ".join(sandbox_info().isolation)
     assert len(where) == 2 and all(w.endswith(local) for w in where), (where, local)
+
+
+def test_the_database_password_never_travels_to_the_shards(
+        ray_cluster: Any, tmp_path: Path, pg_password_db: str) -> None:
+    """The driver logs in with the password in its URL; the worker nodes were started without
+    one in their environment. Had the password travelled with the shard, the shard would log
+    in; it must instead be refused, saying where the password belongs, without showing it."""
+    password = pg_password_db.split(":", 2)[2].split("@", 1)[0]
+    with MockServer(MockConfig()) as srv:
+        spec = write_models(tmp_path, srv.base_url, [{"name": "m"}])
+        model = load_config(spec).get("m")
+        task = load_task(write_task(tmp_path, 4))
+        store = Store(pg_password_db)
+        with pytest.raises(BaimoError) as err:
+            run_eval(store, [model], [task], executor=RayExecutor(chunk=4, max_retries=0))
+    message = str(err.value)
+    assert "no password supplied" in message and "BAIMO_DB" in message, message
+    assert password not in message
+    assert srv.stats()["completed"] == 0
+    run = store.runs.recent(1)[0]
+    assert run.status == "failed" and store.runs.results([run.id]) == []
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(

@@ -35,7 +35,7 @@ from baimo.runs.runner import EvalRunner, ModelProgress
 from baimo.scale.limiter import HOLDER_TIMEOUT_S, ClusterLimiter, endpoint_key, make_gate
 from baimo.scale.shards import DEFAULT_CHUNK, Shard, make_shards, select
 from baimo.store.records import LostRow
-from baimo.store.store import Store
+from baimo.store.store import Store, shareable_url, with_local_password
 from baimo.tasks.task import Task
 
 __all__ = ["RayExecutor", "ShardResult", "connect", "run_shard"]
@@ -86,8 +86,10 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
 
     This is the body of the Ray task; it is a plain function so that it runs the same in a
     worker and in a test. ``gates`` maps endpoint keys to gate actors (None: local limits).
+    ``db_url`` comes without its password (``shareable_url``); the node's own ``BAIMO_DB``
+    (or ``PGPASSWORD``) supplies it, as each node's environment supplies the API keys.
     """
-    store = Store(db_url)
+    store = Store(with_local_password(db_url))
     made: list[ClusterLimiter] = []
 
     def limiter(c: ModelConfig, conc: int) -> ClusterLimiter:
@@ -183,6 +185,7 @@ class RayExecutor:
             num_cpus=self.cpus_per_shard, max_retries=self.max_retries,
             retry_exceptions=False, name="baimo-shard")
         tasks_ref = ray.put(list(tasks))
+        url = shareable_url(store.url)  # never the password: shard arguments are readable
         queue = list(shards)
         running: dict[Any, Shard] = {}
         limit = self.max_shards or len(queue) or 1
@@ -192,7 +195,7 @@ class RayExecutor:
                 while queue or running:
                     while queue and len(running) < limit:
                         sh = queue.pop(0)
-                        ref = remote.remote(store.url, run_id, by_name[sh.model], tasks_ref,
+                        ref = remote.remote(url, run_id, by_name[sh.model], tasks_ref,
                                             sh, self.shard_concurrency or concurrency, gates)
                         running[ref] = sh
                     ready, _ = ray.wait(list(running), num_returns=1, timeout=self.poll_s)

@@ -65,6 +65,33 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
+def shareable_url(url: str) -> str:
+    """The database URL without its password, to hand to another process or machine.
+
+    Why: a Ray shard's arguments are pickled into the cluster's object store and task table,
+    where anyone with the dashboard can read them. The password stays where the operator put
+    it, in each node's environment (``BAIMO_DB``, or libpq's ``PGPASSWORD`` / ``~/.pgpass``);
+    ``with_local_password`` puts it back on the node.
+    """
+    u = sa.engine.make_url(database_url(url))
+    # ``URL.set(password=None)`` would keep the password (None there means "unchanged").
+    return sa.engine.URL.create(u.drivername, u.username, None, u.host, u.port, u.database,
+                                u.query).render_as_string(hide_password=False)
+
+
+def with_local_password(url: str, env: Mapping[str, str] | None = None) -> str:
+    """``url`` (from ``shareable_url``) with the password of this node's ``BAIMO_DB``, when that
+    names the same database as the same user; otherwise ``url`` as it is, and the driver
+    (libpq) looks for a password in ``PGPASSWORD`` or ``~/.pgpass`` itself."""
+    local = (os.environ if env is None else env).get("BAIMO_DB")
+    if not local:
+        return url
+    mine = sa.engine.make_url(database_url(local))
+    if mine.password is not None and shareable_url(local) == shareable_url(url):
+        return mine.render_as_string(hide_password=False)
+    return url
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
