@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from baimo.config import load_config
 from baimo.errors import BaimoError
@@ -121,6 +122,42 @@ def test_eight_shards_together_stay_under_the_endpoints_rpm(
     assert seen[-1][0] - first >= (n - 1 - r / 60) * 60 / r - 0.5
     gate = next(iter(ex.gate_stats.values()))
     assert gate["granted"] == n and gate["max_in_flight"] <= 8
+
+
+def test_a_judge_asked_by_eight_shards_keeps_one_endpoint_limit(
+        ray_cluster: Any, tmp_path: Path, pg_db: str) -> None:
+    """Every answer goes to an LLM judge whose endpoint allows R requests per minute. The
+    judge is asked from eight shards at once; the judge's server must see one endpoint's
+    pace and no 429, as it does for the candidates (before, each shard limited its judge on
+    its own: eight buckets, eight times the pace)."""
+    r = 240
+    n = 48
+    with MockServer(MockConfig()) as cand, MockServer(MockConfig(rpm_limit=r)) as judge_srv:
+        spec = write_models(tmp_path, cand.base_url, [
+            {"name": "m", "limits": {"concurrency": 8}},
+            {"name": "judge", "base_url": judge_srv.base_url,
+             "limits": {"concurrency": 8, "rpm": r, "max_retries": 0}}])
+        cfg = load_config(spec)
+        task_file = write_task(tmp_path, n)
+        doc = yaml.safe_load(task_file.read_text())
+        doc["judge"] = {"model": "judge"}
+        task_file.write_text(yaml.safe_dump(doc))
+        task = load_task(task_file, cfg)
+        store = Store(pg_db)
+        ex = RayExecutor(chunk=n // 8, cpus_per_shard=0.25)
+        started = time.monotonic()
+        out = run_eval(store, [cfg.get("m")], [task], executor=ex)
+        took = time.monotonic() - started
+        judged = judge_srv.stats()
+    assert len(ex.results) == 8
+    assert judged["rate_limited"] == 0, judged["by_status"]
+    assert judged["requests"] == n
+    # n requests at R per minute, after a first bucket of R/60, take this long at least.
+    assert took >= (n - 1 - r / 60) * 60 / r - 0.5
+    rows = store.runs.results([out.run_id])
+    assert len(rows) == n and all("judge" in (x.details or {}) for x in rows)
+    gates = list(ex.gate_stats.values())
+    assert len(gates) == 2 and gates[1]["granted"] == n and gates[1]["max_in_flight"] <= 8
 
 
 def test_perf_load_from_two_actors_is_merged_from_raw_rows(

@@ -274,6 +274,17 @@ class ClientPool:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self._clients: dict[str, ModelClient] = {}
+        self.admission: Callable[[ModelConfig, int], EndpointLimiter] | None = None
+        """Makes every client's limiter instead of its own in-process one: a shard of a
+        cluster run sets it so that its candidates and its judges alike keep the cluster-wide
+        limits of their endpoints (``baimo.scale``)."""
+
+    def admit(self, client: ModelClient) -> ModelClient:
+        """Give ``client`` this pool's admission, if the pool has one (also for a client the
+        pool does not keep, such as a judge's own)."""
+        if self.admission is not None:
+            client.limiter = self.admission(client.cfg, client.concurrency)
+        return client
 
     def get(self, cfg: ModelConfig, *, concurrency: int | None = None) -> ModelClient:
         # The endpoint identity plus everything else configured (key variable, limits,
@@ -283,7 +294,7 @@ class ClientPool:
             cfg.public_dict(), option=orjson.OPT_SORT_KEYS).decode()
         client = self._clients.get(key)
         if client is None:
-            client = ModelClient(cfg, concurrency=concurrency)
+            client = self.admit(ModelClient(cfg, concurrency=concurrency))
             self._clients[key] = client
         return client
 

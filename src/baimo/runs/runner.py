@@ -163,9 +163,10 @@ class EvalRunner:
         part: This runner runs one part (a shard) of a run that a driver owns
             (``baimo.scale``): the run-wide steps (clearing error rows, setting each model's
             status) are the driver's, done once, not by every shard while others still write.
-        limiter: Makes the admission of each model's client (given the model and its
-            concurrency); the default is the client's own in-process ``EndpointLimiter``.
-            Shards pass a cluster-wide one so that all of them together keep one limit.
+        limiter: Makes the admission of each client, the models' and the judges' (given
+            the model and its concurrency); the default is the client's own in-process
+            ``EndpointLimiter``. Shards pass a cluster-wide one so that all of them together
+            keep one limit per endpoint.
         """
         self.part = part
         self.limiter = limiter
@@ -198,6 +199,9 @@ class EvalRunner:
         # Error rows are not answers: a resumed run asks those samples again.
         if not self.part:
             self.store.runs.clear_errors(self.run_id)
+        # Before any client exists: every client of this loop, candidates' and judges', is
+        # admitted by the given limiter (a shard's cluster-wide gates).
+        clients().admission = self.limiter
         try:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
@@ -233,8 +237,6 @@ class EvalRunner:
             return
         conc = self.concurrency_override or cfg.limits.concurrency
         client = clients().get(cfg, concurrency=conc)
-        if self.limiter is not None:
-            client.limiter = self.limiter(cfg, conc)
         try:
             await self._drain(cfg, client, fresh, conc)
         except _ModelFailed as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from typing import Any
 
 from baimo.config import ModelConfig
 from baimo.errors import BaimoError, MissingDependency
+from baimo.models.limits import EndpointLimiter
 from baimo.runs.runner import EvalRunner, ModelProgress
 from baimo.scale.limiter import HOLDER_TIMEOUT_S, ClusterLimiter, endpoint_key, make_gate
 from baimo.scale.shards import DEFAULT_CHUNK, Shard, make_shards, select
@@ -41,6 +43,7 @@ from baimo.tasks.task import Task
 __all__ = ["RayExecutor", "ShardResult", "connect", "run_shard"]
 
 NAMESPACE = "baimo"
+log = logging.getLogger(__name__)
 
 
 def _ray() -> Any:
@@ -92,9 +95,14 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
     store = Store(with_local_password(db_url))
     made: list[ClusterLimiter] = []
 
-    def limiter(c: ModelConfig, conc: int) -> ClusterLimiter:
+    def limiter(c: ModelConfig, conc: int) -> EndpointLimiter:
         assert gates is not None
-        made.append(ClusterLimiter(gates[endpoint_key(c)], conc))
+        gate = gates.get(endpoint_key(c))
+        if gate is None:  # a model the driver did not know this run would ask
+            log.warning("no cluster-wide gate for %s: this shard limits it on its own",
+                        c.name)
+            return EndpointLimiter(conc, c.limits.rpm, c.limits.tpm)
+        made.append(ClusterLimiter(gate, conc))
         return made[-1]
 
     try:
@@ -175,11 +183,14 @@ class RayExecutor:
         progress = {m.name: ModelProgress(m.name, total=sum(len(t.samples) for t in tasks))
                     for m in models}
         gates: dict[str, Any] = {}
-        for cfg in models:
+        # The candidates, then the models the scoring asks (judges, fallback readers): one
+        # gate per endpoint for every shard. A judge that is also a candidate shares its gate.
+        asked = [(cfg, concurrency or cfg.limits.concurrency) for cfg in models]
+        asked += [(cfg, cfg.limits.concurrency) for t in tasks for cfg in t.scoring_models]
+        for cfg, conc in asked:
             key = endpoint_key(cfg)
             if key not in gates:
-                gates[key] = make_gate(cfg, concurrency or cfg.limits.concurrency,
-                                       self.holder_timeout_s)
+                gates[key] = make_gate(cfg, conc, self.holder_timeout_s)
         by_name = {m.name: m for m in models}
         remote = ray.remote(run_shard).options(
             num_cpus=self.cpus_per_shard, max_retries=self.max_retries,

@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baimo.config import ModelConfig
 from baimo.tasks.extract import (
     DECIDED_NO_ANSWER,
     WEAK_METHODS,
@@ -282,6 +283,11 @@ class ModelFallback:
         self.abs_tol = abs_tol
         self.compare = compare
         self.judge_name = judge_name or str(getattr(judge, "name", type(judge).__name__))
+
+    def models(self) -> list[ModelConfig]:
+        """The models this scorer asks: the reader, when it is a configured model."""
+        cfg = getattr(self.judge, "cfg", None)
+        return [cfg] if isinstance(cfg, ModelConfig) else []
 
     def needs_model(self, rule: Score, output: ModelOutput) -> bool:
         """Whether the rule score is too weak to stand on its own."""

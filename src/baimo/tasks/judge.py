@@ -270,8 +270,9 @@ class Judge:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             if self._own:
-                self._client = ModelClient(self.cfg, concurrency=self._concurrency,
-                                           seed=self._seed, provider=self._given)
+                self._client = clients().admit(ModelClient(
+                    self.cfg, concurrency=self._concurrency, seed=self._seed,
+                    provider=self._given))
             else:
                 self._client = clients().get(self.cfg)
             self._loop = loop
@@ -549,6 +550,10 @@ class JudgeScorer:
         self.threshold = threshold
         self.language = language
         self._fatal: str | None = None
+
+    def models(self) -> list[ModelConfig]:
+        """The models this scorer asks: its judge (a cluster run limits it like a candidate)."""
+        return [self.judge.cfg]
 
     def _reference(self, sample: Sample) -> str | None:
         if self.reference_key == "reference":

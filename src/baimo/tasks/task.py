@@ -29,7 +29,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from baimo.config import Config
+    from baimo.config import Config, ModelConfig
     from baimo.models.client import Answer, ModelClient
 
 from baimo.errors import ConfigError
@@ -94,6 +94,13 @@ class Task:
         if self.async_scorer is not None:
             out["judge"] = scorer_spec(self.async_scorer)
         return out
+
+    @property
+    def scoring_models(self) -> list[ModelConfig]:
+        """The models the scoring asks (a judge, a fallback reader): a cluster run gives their
+        endpoints the same cluster-wide limits as the candidates'."""
+        models = getattr(self.async_scorer, "models", None)
+        return list(models()) if callable(models) else []
 
     @property
     def result_version(self) -> str:
