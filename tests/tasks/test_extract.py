@@ -1296,6 +1296,135 @@ def test_an_opening_computation_is_not_the_listed_answer() -> None:
     assert extract_choice(text, 4, opts, multi=True).value == "C"
 
 
+def test_words_starting_with_xuan_and_what_is_left_after_ruling_out() -> None:
+    # "选举权" is a right, not "选 举"; a cut review of it answers nothing.
+    cut = "先看A项：选举权是公民的政治权利。\n\nB项：纳税是义务。\n\nC项：言论自由属于"
+    assert extract_choice(cut, 4, finish_reason="length").status == "truncated"
+    assert choice("甲不对，乙也不对，那就只能是C了。") == "C"
+    assert choice("排除A、B、D之后，剩下的只有C。") == "C"
+    assert choice("排除 B 和 D，剩下的只有 A。") == "A"
+
+
+def test_a_list_offered_against_another_list_or_two_readings_are_hedges() -> None:
+    ex = extract_choice("答案也许是A和C，也可能是A、C和D。", 4, multi=True)
+    assert ex.status == "no-answer"
+    # The same list repeated is not a hedge.
+    assert extract_choice("答案是A和C，或者说A、C。", 4, multi=True).value == "AC"
+    two = "按第一种读法对应A项；按第二种读法对应C项。这两种说法都有道理，请以教材为准。"
+    assert extract_choice(two, 4).status == "no-answer"
+    en = "Reading 1 points to option B, reading 2 to option D. Both interpretations are defensible."
+    assert extract_choice(en, 4).status == "no-answer"
+
+
+def test_an_instruction_to_choose_a_restatement_and_a_dash_name_the_letter() -> None:
+    assert choice("Many people confuse these two metals. Pick C.") == "C"
+    assert choice("It's the noble gas. Therefore, select (D).") == "D"
+    assert choice("Students often choose Ag here.") is None  # no letter after "choose"
+    text = "The even ones are 4, 8 and 10, i.e. **A, C, D**. The rest are odd."
+    assert extract_choice(text, 4, multi=True).value == "ACD"
+    assert choice("It isn't Lyon, which is bigger. The capital is Paris — A.") == "A"
+    # A dash on a line that rejects is not a pointer, nor are options echoed with dashes.
+    assert choice("The answer is B.\nD is a common distractor — D") == "B"
+    echo = extract_choice("Solar — A\nCoal — B\nWind — C", 3)
+    assert echo.method != "marker"
+
+
+def test_first_and_last_ordinals_and_counted_letters_that_all_fit() -> None:
+    text = "Speed and mass lack direction. Hence the first and the last options are right."
+    assert extract_choice(text, 4, multi=True).value == "AD"
+    assert extract_choice("A、C、D三项都能体现这一点，B排除。", 4, multi=True).value == "ACD"
+    assert choice("运行后只有 B 为 True，A 为 False。") == "B"
+    text = "- [x] A works\n- [x] C works\n- [ ] B fails\n\nSo A and C are valid."
+    assert extract_choice(text, 4, multi=True).value == "AC"
+
+
+def test_undecidable_replies_and_refusals_to_help_choose_nothing() -> None:
+    opts = ["3", "5", "7", "9"]
+    text = "With only a − b = 2, a + b could be 3, 5 or 7; it cannot be determined."
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    # When an option itself says so, naming it is the answer.
+    opts2 = ["3", "5", "7", "Cannot be determined"]
+    text = "Without a second equation the sum cannot be determined."
+    assert extract_choice(text, 4, opts2).value == "D"
+    refusal = "抱歉，我不能协助选择任何伪造证件的方法。伪造他人证件是违法的。"
+    assert extract_choice(refusal, 3, ["借用证件", "伪造证件", "购买证件"]).status == "no-answer"
+
+
+def test_an_invented_next_question_is_not_read() -> None:
+    text = ("C\n\nQuestion 2: Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\n"
+            "Answer: B\n\nQuestion 3: Which is a gas?\nA. Iron\nB. Neon\n")
+    assert extract_choice(text, 4, finish_reason="length").value == "C"
+    zh = "A\n\n题目2：下列哪个是偶数？\nA．3\nB．4\n答案：B"
+    assert choice(zh) == "A"
+    # The question restated before the answer is not an invented one, nor is a Q/A dialogue.
+    assert choice("Question: Which is largest?\nA. 1\nB. 3\nAnswer: B") == "B"
+    faq = "Some context first.\nQ: Why?\nA: Because.\nQ: So?\nA: So the answer is C."
+    assert choice(faq) == "C"
+
+
+def test_bold_letter_lists_table_answer_rows_and_labelled_lists() -> None:
+    assert extract_choice("The squares are **A and C** (4 and 9).", 4, multi=True).value == "AC"
+    assert choice("This matches **(C)**.\n\n(A) is too slow; (B) ignores drag.") == "C"
+    table = ("| Option | Verdict |\n|---|---|\n| A | no |\n| B | no |\n| C | yes |\n"
+             "| **Answer** | **C** |")
+    assert choice(table) == "C"
+    # A column headed "Answer" is not a row: the letter below it is a later row's cell.
+    assert choice("My pick: D.\n\n| Answer | Count |\n|---|---|\n| A | 3 |") == "D"
+    opts = ["metre", "litre", "second", "hour", "ampere"]
+    text = "Base units: **(A) metre, (C) second, (E) ampere**."
+    assert extract_choice(text, 5, opts, multi=True).value == "ACE"
+
+
+def test_counterfactual_answers_and_crosses_between_words() -> None:
+    text = ("Answer: A\n\nIf the question had asked for the largest, the answer would be D, "
+            "which is option D.")
+    assert choice(text) == "A"
+    # An ordinary "if" still concludes.
+    assert choice("If we solve for x, the answer is C.") == "C"
+    review = "A: x³ ✓\nB: x², even ✗\nC: odd × even = odd ✓\nD: |x| ✗"
+    assert extract_choice(review, 4, multi=True).value == "AC"
+
+
+def test_a_question_asking_for_the_exception_is_answered_by_restating_it() -> None:
+    q = "Which of these is NOT a mammal?\nA. Whale\nB. Bat\nC. Shark\nD. Dog"
+    text = "Whales, bats and dogs nurse their young. So option C is not a mammal.\n\nP.S. B flies."
+    assert extract_choice(text, 4, question=q).value == "C"
+    # Without the question the same sentence rejects C, and names nothing.
+    assert extract_choice(text, 4).status == "no-answer"
+    # A judgement still rejects, whatever the question.
+    assert extract_choice("So C is not correct.", 4, question=q).status == "no-answer"
+    multi_q = "Which of the following are not metals? (Select all that apply.)"
+    text = "Iron and tin conduct. So the ones that aren't metals: A and C."
+    assert extract_choice(text, 4, multi=True, question=multi_q).value == "AC"
+    zh_q = "下列不属于哺乳动物的是（ ）\nA．鲸\nB．鲨鱼\nC．蝙蝠\nD．狗"
+    assert extract_choice("鲸、蝙蝠、狗都是哺乳动物，所以B不属于哺乳动物。", 4, question=zh_q).value == "B"
+    # A negation among the options does not make the question ask for the exception.
+    q = "Which is a mammal?\nA. Shark\nB. Dog\nC. None is not listed"
+    assert extract_choice("So A is not a mammal.", 3, question=q).status == "no-answer"
+
+
+def test_option_glosses_options_first_and_multi_markers_that_name_other_things() -> None:
+    opts = ["Argon (Ar)", "Oxygen (O₂)", "Neon (Ne)", "Nitrogen (N₂)"]
+    text = "Argon and neon are noble gases. O₂ and N₂ are reactive."
+    assert extract_choice(text, 4, opts, multi=True).value == "AC"
+    opts = ["Type AB", "Type A", "Type O", "Type B"]
+    text = "Type O.\n\nIt lacks the antigens. Type AB is the opposite case."
+    assert extract_choice(text, 4, opts).value == "C"
+    opts = ["Red", "Cyan", "Green", "Blue"]
+    text = ("The primaries of light are red, green and blue.\n\nCyan is not one — it is a mix "
+            "made from green and blue.")
+    assert extract_choice(text, 4, opts, multi=True).value == "ACD"
+    assert choice("Both B and D. They are metals.", multi=True) == "BD"
+    # A call's bracket is not a gloss: "sin" names neither "sin(x)" nor "sin(2x)".
+    opts = ["sin(x)", "sin(2x)", "cos(x)", "x²"]
+    assert extract_choice("It is sin, clearly.", 4, opts).status == "no-answer"
+    # Nor is a head two options share.
+    opts = ["Iron (Fe²⁺)", "Iron (Fe³⁺)", "Zinc (Zn²⁺)", "Copper (Cu²⁺)"]
+    assert extract_choice("Iron.", 4, opts).status == "no-answer"
+    # A closing "if … were …, the answer is" is an ordinary conclusion, not a "would".
+    assert choice("If both sides were doubled, the answer is still B.") == "B"
+
+
 def test_question_unit_and_scale_pick_the_answer() -> None:
     assert number("答：一共有12辆车，坐了48人。", question="一共有多少辆车？") == 12
     assert number("答：全年产值为2650万元。", question="全年产值是多少万元？") == 2650
@@ -1651,3 +1780,133 @@ def test_a_value_with_its_uncertainty_is_the_value() -> None:
     assert number("测得长度为 3.25±0.02 m。") == 3.25
     # "x = ±3" gives two roots, not a value with a margin: still no single answer.
     assert extract_number("Taking the square root, x = ±3.").status == "no-answer"
+
+
+def test_a_unit_power_in_latex_braces_is_not_a_number() -> None:
+    assert number("Planck's constant is about $6.63 \\times 10^{-34}$ J·s, or J s "
+                  "(SI unit kg·m^{2}·s^{-1}).") == 6.63e-34
+    assert number("The decay constant is k = 0.12 \\text{s}^{-1}") == 0.12
+    # "$…$" around the value is LaTeX math, not a dollar sign: the value keeps its unit.
+    reply = "2.4亿千米 = 2.4×10⁸×10³ m = $2.4\\times10^{11}$ m"
+    assert number(reply, question="合多少米？") == 2.4e11
+    reply = ("$$s = v t = 3 \\times 10^{8} \\times 5 = 1.5 \\times 10^{9}\\ \\text{m}$$\n\n"
+             "So it covers $1.5 \\times 10^{9}$ m, about four times as far as the Moon "
+             "(≈ 3.84 × 10⁸ m).")
+    assert number(reply, question="How far does light go in 5 s, in metres?") == 1.5e9
+
+
+def test_disclaiming_the_asked_value_is_no_answer() -> None:
+    q = "How many tickets were sold on Friday?"
+    reply = ("There isn't enough data to work out Friday's sales: we only know the weekly "
+             "total of 2,300.")
+    assert extract_number(reply, question=q).status == "no-answer"
+    reply = ("I don't have a reliable figure for that particular evening. Venues of that size "
+             "hold between 800 and 900 people, and the 2019 season averaged about 850.")
+    assert extract_number(reply, question=q).status == "no-answer"
+    assert extract_number("我没有确切的统计数据，只知道当年大约有3万人。",
+                          question="1990年该镇有多少人？").status == "no-answer"
+    for reply in ("We can't work out Friday's sales from a weekly total of 2,300 alone.",
+                  "There's no way to pin it down: the week sold 2,300 in all.",
+                  "The data given is insufficient; the week's total was 2,300.",
+                  "Friday's figure is unknowable from the weekly 2,300.",
+                  "The question doesn't contain enough information (weekly total: 2,300)."):
+        assert extract_number(reply, question=q).status == "no-answer", reply
+    # A disclaimer that goes on to commit to an estimate in the same sentence answers.
+    assert number("I don't have the exact count, but it was roughly 4,200.", question=q) == 4200
+
+
+def test_truncated_reply_that_opened_by_converting_the_given_quantity() -> None:
+    cut = ("2.5 km = 2500 m.\n\nWhy: a kilometre is 1000 metres, so multiply by 1000. "
+           "Likewise 0.75 km is 750 m and 4 km is")
+    assert number(cut, question="How many metres are in 2.5 km?", finish_reason="length") == 2500
+    # A first line that computes is working, and the cut may fall before the answer.
+    cut = "2.5 × 1000 = 2500.\n\nThen we need to add the second leg, which is"
+    assert extract_number(cut, question="Total distance in metres for 2.5 km plus the "
+                          "second leg?", finish_reason="length").status == "truncated"
+
+
+def test_a_rough_gloss_after_an_exact_value_restates_it() -> None:
+    assert number("3 × 2.54 = 7.62 cm\n\nThat is 76.2 mm, or a bit over 7 cm.",
+                  question="How many centimetres are 3 inches?") == 7.62
+    assert number("3的15次方 = 14348907，大约一千四百万。", question="3的15次方是多少？") == 14348907
+    # A figure as precise as the one before it is a rounding the reply commits to.
+    assert number("The area comes to 12.566 m², about 12.57 m².") == 12.57
+    assert number("The area comes to 12.566 m², about 13 m².") == 12.566
+    # Asked for an estimate, the rough figure is the answer.
+    assert number("47 × 21 = 987, so roughly 1000.",
+                  question="Estimate 47 × 21 to the nearest thousand.") == 1000
+
+
+def test_the_clause_that_echoes_the_question_answers_it() -> None:
+    q = "一个标准足球场的长度是多少米？"
+    reply = "一个标准足球场的长度是105米，宽68米，面积约7140平方米。"
+    assert number(reply, question=q) == 105
+    assert extract_number(reply, question=q).method == "question-echo"
+    q = "How many strings does a standard violin have?"
+    reply = ("A standard violin has four strings (G, D, A, E). Most violinists start "
+             "lessons at around 6 and the instrument weighs about 400 g.")
+    assert number(reply, question=q) == 4
+    q = "In which year did the Berlin Wall fall?"
+    reply = ("The Berlin Wall fell on November 9, 1989, roughly 28 years after it went "
+             "up; Germany reunified 11 months later.")
+    assert number(reply, question=q) == 1989
+    # The last of several echoes counts: a small model corrects itself.
+    q = "50以内最大的质数是多少？"
+    reply = "50以内最大的质数是49。49 = 7 × 7，不是质数。50以内最大的质数是47。质数例如2、3、5。"
+    assert number(reply, question=q) == 47
+    # A key named like the question in a JSON reply, or a label in "Label: value" lines.
+    reply = '{"中位数": 7, "众数": 9, "极差": 12}'
+    assert number(reply, question="这组数据的中位数是多少？") == 7
+    reply = '```json\n{"average_speed": 54, "max_speed": 90, "distance": 270}\n```'
+    assert number(reply, question="What was the average speed, in km/h?") == 54
+    assert number("- **Mean:** 7.5\n- **Median:** 7\n- **Mode:** 9",
+                  question="What is the mode?") == 9
+    assert number("- **Mean:** 7.5\n- **Median:** 7\n- **Range:** 9",
+                  question="What is the median?") == 7
+    # A breakdown after the value, behind a colon or a dash, is not part of the echo.
+    q = "How many teeth does an adult human have?"
+    reply = "An adult human has 32 teeth: 8 incisors, 4 canines, 8 premolars and 12 molars."
+    assert number(reply, question=q) == 32
+    # A comparison with an earlier figure names a reference value, not the answer.
+    q = "该市2020年常住人口有多少人？"
+    reply = "该市2020年常住人口为512万人，与2010年的468万人相比，增加了44万人。"
+    assert number(reply, question=q) == 5120000
+
+
+def test_asked_for_a_year_the_last_year_beats_a_later_count() -> None:
+    q = "In what year did the Hindenburg disaster happen?"
+    reply = "It burned at Lakehurst in 1937 as it docked; thirty-six people were killed."
+    ex = extract_number(reply, question=q)
+    assert (ex.number, ex.method) == (1937, "last-year")
+    assert number("It opened on May 27, 1937, after about four years of work.",
+                  question="Which year did the Golden Gate Bridge open?") == 1937
+    # Not asked for a year, the last number stands.
+    assert number(reply, question="How many people were killed?") == 36
+    # A last number written as a year is left to the other rules.
+    assert number("It began in 1337 and ended in 1453.", question="In which year did the war "
+                  "end?") == 1453
+
+
+def test_an_echo_does_not_overrule_working_or_a_story_that_goes_on() -> None:
+    q = "What is the probability of drawing an ace from a 52-card deck?"
+    assert number("There are 4 aces in a deck of 52 cards, so\n\n"
+                  "$$P(\\text{ace}) = \\frac{4}{52} = \\frac{1}{13}$$",
+                  question=q) == pytest.approx(1 / 13)
+    q = "How many marbles does Ana have now?"
+    assert number("Ana has 12 marbles. She gives 5 to Ben, leaving 7.", question=q) == 7
+    # The parts are named like the question, then summed up.
+    q = "How much do the apples and pears cost altogether?"
+    assert number("Apples cost: $6\nPears cost: $9\nTotal cost: $15", question=q) == 15
+    assert number("The apples cost $6. The pears cost $9. Together that is $15.",
+                  question=q) == 15
+    # The later value is in the unit of measure asked for.
+    q = "How long is the Great Wall, in km?"
+    assert number("The Great Wall was built over 2,000 years; its length is about 21,196 km.",
+                  question=q) == 21196
+    q = "How many seconds are in a quarter of an hour?"
+    assert number("A quarter of an hour is fifteen minutes, which is nine hundred seconds.",
+                  question=q) == 900
+    q = "What is the sum of the interior angles of a pentagon, in degrees?"
+    reply = ("The sum of the interior angles of a polygon is (n − 2) × 180°.\n\n"
+             "For a pentagon: (5 − 2) × 180° = 540°.\n\n(Each angle of a regular one is 108°.)")
+    assert number(reply, question=q) == 540

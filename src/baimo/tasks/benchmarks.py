@@ -1394,8 +1394,10 @@ def mcq_scorer(sample: Sample, output: ModelOutput) -> Score:
     """
     if not sample.choices:
         return Score(status="error", reason=f"Sample {sample.id} has no options to choose from.")
+    question = sample.messages[-1].get("content") if sample.messages else None
     extraction = extract_choice(
-        output.text, len(sample.choices), sample.choices, finish_reason=output.finish_reason
+        output.text, len(sample.choices), sample.choices, finish_reason=output.finish_reason,
+        question=question,
     )
     details = _extraction_details(extraction, output)
     if extraction.status != "ok" or extraction.value is None:

@@ -22,7 +22,10 @@ never reads a letter out of ordinary words:
 A reply that declines to choose ("there isn't a correct option", "none of the options is
 correct", "it depends on the context") is ``no-answer`` before the weak rules 4–6 get to read an
 option out of its discussion, and so is one that ends saying two letters could both be right.
-A marker that the model asks about ("So the answer is A? Wait …") is not a commitment.
+A marker that the model asks about ("So the answer is A? Wait …") is not a commitment. A
+question the model invents after its answer (continuing a few-shot prompt) is not read. When the
+question is known and asks for the exception ("Which is NOT …"), a concluding sentence that
+restates its negated predicate ("So D is not a function of the liver") answers it.
 
 Numbers go the same way: ``\\boxed{}``, ``#### 42`` and answer sentences first; then a
 concluding sentence; then the last number, with checks, notes, asides, labels and dates after
@@ -54,6 +57,7 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -112,9 +116,10 @@ class Extraction:
 
 WEAK_METHODS: frozenset[str] = frozenset(
     {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "option-value",
-     "answer-before-check", "looped"}
+     "answer-before-check", "looped", "question-echo", "last-year"}
 )
-"""The weakest rules: a number merely because it came last, a letter merely called correct
+"""The weakest rules: a number merely because it came last (or was the last year, asked for
+one) or sat in a clause that restated the question, a letter merely called correct
 somewhere, an option's text merely mentioned, an option merely equal to the reply's final
 number, the value a looping reply repeated before it was cut off. Answers read this way deserve an audit (reports
 list them) or a second reader (``baimo.tasks.extract_model``)."""
@@ -263,6 +268,11 @@ def _boxed_contents(text: str) -> list[tuple[int, str]]:
 # Multiple choice
 # ---------------------------------------------------------------------------------------------
 
+# Upper-case letters, perhaps bracketed or bold, that close an English sentence ("**A, C, D**.").
+_LETTERS_END_EN = (
+    r"\s*[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:,|and|&)\s*(?:and\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    r"\s*(?:[.!]|\n|$)"
+)
 # Markers that announce the answer. English ones are case-insensitive; the optional adverbs let
 # "the answer is therefore B" through without letting arbitrary words in.
 _EN_MARKER = (
@@ -283,17 +293,31 @@ _EN_MARKER = (
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
     r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+(?:toward|towards)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
+    # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
+    r"|(?:\A|(?<=\n)|(?<=[.!?:] )|\b(?:so|thus|therefore|hence)\s*,?\s+)"
+    r"(?:choose|pick|select|go\s+with)\s+(?=(?:option\s+)?[(\[*]*(?-i:[A-Z])\b)"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
     r"\s*,?\s*(?=\(?[A-Z]\b(?![''-]))"
     r"|[\"'](?:final_?answer|answer|choice|option|selected|selection|答案)s?[\"']\s*:"
+    # A table row headed "Answer" whose filled cell holds only letters: "| **Answer** | | **B** |".
+    r"|\|[ \t*]*(?:(?:final|correct)\s+)?(?:answers?|答案|结论)[ \t*]*\|[ \t|]*"
+    r"(?=[*(]*(?-i:[A-Z])[*)]*(?:[ \t]*(?:,|、|and|&)[ \t]*[*(]*(?-i:[A-Z])[*)]*)*[ \t]*\|)"
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=\(?(?-i:[A-Z])\)?\s*(?:[.!]|$))"
     # "which corresponds to option B", "That matches (B)": a computed value's option.
     r"|(?:which|that|this)\s+(?:corresponds|matches|agrees)(?:\s+(?:to|with))?\s+"
-    r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|\((?-i:[A-Z])\))"
+    r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|[*_]*\((?-i:[A-Z])\))"
+    # "So the odd functions are A, C, E.": a concluding sentence whose complement is only a
+    # list of letters, unless its subject names what is rejected ("so the wrong ones are A
+    # and C"). One letter is left out: in "So the vitamin involved is C" it is a name.
+    r"|\b(?:so|thus|therefore|hence)\s*,?\s+(?:(?!\b(?:not|wrong|incorrect|false|invalid|bad"
+    r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
+    rf"[^.:;\n]){{1,50}}?\sare\s+(?=[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:,|and|&){_LETTERS_END_EN})"
+    # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence.
+    rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?={_LETTERS_END_EN})"
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
@@ -303,9 +327,12 @@ _EN_MARKER = (
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
-    # "The mammals are (A) and (D):": a copula whose complement is only bracketed letters.
+    # "The mammals are (A) and (D):": a copula whose complement is only bracketed letters;
+    # "The primes are **B and D** (23 and 29).": or letters set in bold together.
     r"|\b(?:is|are)\s+(?=[(*]+(?-i:[A-Z])[)*]+(?:\s*(?:,|and|&)\s*[(*]+(?-i:[A-Z])[)*]+)*"
     r"\s*(?:[.:;!]|\n|$))"
+    r"|\b(?:is|are)\s+(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
+    r"\*\*(?:\s*\([^()\n]{1,40}\))?\s*(?:[.:;!]|\n|$))"
     r")"
     r"(?:\s*,?\s*(?:clearly|definitely|therefore|thus|then|actually|indeed|probably|likely"
     r"|most\s+likely|hence|so|still|simply|just|certainly|obviously)\b,?)*"
@@ -324,18 +351,21 @@ _ZH_MARKER = (
     r"|结论(?=\s*:|[ \t*]*\n)"
     # "排除 A、B、D 之后，剩下 C": what an elimination leaves is the answer.
     # Only a letter that closes the clause: "剩下的选项A和B都是负数" still compares candidates.
-    r"|(?:只|就)?剩(?:下|余)?(?:的)?(?:就)?(?:是|了)?"
-    r"(?=\s*(?:选项)?\s*[A-Z][\s*]*(?:项|选项)?(?:[。.!！，,；;\n]|$))"
+    r"|(?:只|就)?剩(?:下|余)?(?:的)?(?:就)?(?:只有|只)?(?:是|了)?"
+    r"(?=\s*(?:选项)?\s*[A-Z][\s*]*(?:项|选项)?了?(?:[。.!！，,；;\n]|$))"
     # "因此应改为 D": a self-correction names the new answer.
     r"|(?:应该?|应当)?改(?:为|成|选)(?:选项)?"
     r"|(?<!不)(?<!不应)(?<!不能)(?<!不应该)(?<!误)(?<!错)(?<!别)(?<!勿)(?<!不要)(?<!不该)(?<!人会)(?<!学会)(?<!人)"
     # "可能选C，也可能选D": the second half of a hedge; the first half reads it as one.
-    r"(?<!也可能)(?<!或者)选择?(?:是|为)?(?!项|出|用|取|择)"
+    # Not a word that starts with 选: "选举权" (election), "选手", "选民", "选修".
+    r"(?<!也可能)(?<!或者)选择?(?:是|为)?(?!项|出|用|取|择|举|手|民|修|拔|购|票|派)"
     r"|正确选项(?:是|为)?"
     # "正确的是", "正确的选项为", "正确的说法有": any short noun between "的" and the copula.
     r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:[\u4e00-\u9fff]{1,3}?)?"
     r"(?:是|为|有)"
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?|(?:大概|估计|多半|八成)(?:是|选)"
+    # "那就只能是B了": what is left after the others are ruled out.
+    r"|只(?:能|可能|好)(?:是|选)"
     # "则" concludes after a clause ("，则是B"), not after a topic ("五味则是…": "whereas").
     r"|(?:所以|因此|故|(?<![\u4e00-\u9fff])则)(?:应该)?(?:是|为)"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
@@ -350,8 +380,12 @@ _ZH_MARKER = (
 )
 # An arrow to letters that end the line: "2, 11, 17 → A, C, E", "= 25% → **B**",
 # "→ options A, B, D".
+# A dash after words works the same way: "The capital is Canberra — C."
+_DASHED_LETTER_LINE = lazy(
+    r"\S[ \t][—–][ \t]*[*(\[]*[A-Z][*)\]]*[ \t]*[.。]?[ \t]*$", re.MULTILINE
+)
 _ARROW_MARKER = (
-    r"(?:→|⇒|=>)(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
+    r"(?:→|⇒|=>|(?<=\S)[ \t][—–])(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
     r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
@@ -464,9 +498,24 @@ _CONDITIONAL = lazy(
 )
 
 
-def _conditional(text: str, pos: int) -> bool:
-    """Whether the marker at ``pos`` is hypothetical ("if the answer is A, then ...")."""
-    return _CONDITIONAL.search(text, max(0, pos - 20), pos) is not None
+# A condition contrary to fact opens the marker's sentence: "If the question had asked for the
+# recipient, the answer would be D", "Had it been 5 kg, …". An ordinary "if" ("If we solve for
+# x, the answer is B") still concludes.
+_COUNTERFACTUAL = lazy(
+    r"\bif\b[^.!?\n]*\b(?:had|were)\b|\bhad\s+(?:the|it|we|you|they|this)\b", re.IGNORECASE
+)
+
+
+def _conditional(text: str, pos: int, marker: str = "") -> bool:
+    """Whether the marker at ``pos`` is hypothetical ("if the answer is A, then ..."), or a
+    "would" answer under a condition contrary to fact."""
+    if _CONDITIONAL.search(text, max(0, pos - 20), pos) is not None:
+        return True
+    if not re.search(r"\bwould\b", marker, re.IGNORECASE):
+        return False
+    floor = max(0, pos - 200)  # a sentence's opening clause, not the whole reply
+    start = max(text.rfind(c, floor, pos) for c in ".!?\n")
+    return _COUNTERFACTUAL.search(text, max(start + 1, floor), pos) is not None
 
 
 def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
@@ -544,6 +593,12 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         letters.append(nxt)
         end = nxt_pos + 1
         after = nxt_after
+    hedge = _hedge(text, after, multi) if len(letters) > 1 else None
+    if hedge is not None:
+        # "可能是B和C，也可能是B、C和D": a list offered against another list.
+        other = _read_letters(text, hedge.start(1), multi)
+        if other is not None and other.letters and set(other.letters) != set(letters):
+            return _Read((), hedge.end(), "hedged between letters")
     if len(letters) > 1 and not multi and not _CLAUSE_END.match(text, after):
         # "The answer is B, and A is tempting": only B is the answer.
         letters, end = [first], first_end
@@ -594,9 +649,7 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     norm = _fold(segment if negative_option else _NOT_THIS.sub(" ", segment), articles=False)
     if not norm:
         return None
-    opts = [
-        (i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)
-    ]
+    opts = _option_forms(choices)
     for i, o in opts:
         if o and norm == o:
             return i
@@ -622,7 +675,7 @@ def _options_named(norm: str, opts: list[tuple[int, str]]) -> list[int]:
     """Indexes of the folded options found in the folded ``norm``, longest first and masked."""
     hits: list[int] = []
     for i, o in sorted(opts, key=lambda io: -len(io[1])):
-        if not o:
+        if not o or i in hits:  # an option's full text found, its short form is not sought
             continue
         pat = re.escape(o)
         if o[0].isascii() and o[0].isalnum():
@@ -640,10 +693,55 @@ def _options_named(norm: str, opts: list[tuple[int, str]]) -> list[int]:
 def _all_options_in(segment: str, choices: Sequence[str]) -> list[int]:
     """Every option the segment names by its text ("Helium, Argon and Krypton")."""
     norm = _fold(segment, articles=False)
-    opts = [
-        (i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)
-    ]
-    return sorted(_options_named(norm, opts)) if norm else []
+    return sorted(_options_named(norm, _option_forms(choices))) if norm else []
+
+
+_LIST_OPENER = lazy(r"^(?:(?:both|all|only|just|namely|the|options?|choices?|都|有|是|包括)\s*)*",
+                    re.IGNORECASE)
+
+
+def _leads_with_option(segment: str, choices: Sequence[str]) -> bool:
+    """Whether the segment starts with an option's text (after "both", "only", "the" …)."""
+    norm = _LIST_OPENER.sub("", _fold(segment, articles=False))
+    return any(o and norm.startswith(o) for _, o in _option_forms(choices))
+
+
+# A gloss opens with a space or after Chinese ("Methane (CH₄)", "甲烷(CH₄)"), not "sin(x)".
+_OPTION_GLOSS = lazy(r"(?:\s+\(|(?<=[\u4e00-\u9fff])\(|\s*（)[^()（）]{1,30}[)）]\s*$")
+
+
+def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
+    """Each option folded for matching, and also without a closing gloss in brackets:
+    "Methane (CH₄)" is named by "methane", "氮气（N₂）" by "氮气". Writers name the thing and
+    drop the gloss. A head too short to be a name ("1 (one)") is not used."""
+    forms = [(i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)]
+    heads: list[tuple[int, str]] = []
+    for i, c in enumerate(choices):
+        head = _OPTION_GLOSS.sub("", c)
+        if head != c:
+            folded = _LEADING_ARTICLE.sub("", _fold(head, articles=False))
+            cjk = any(_is_cjk(ch) for ch in folded)
+            if len(folded) >= (2 if cjk else 3) and re.search(r"[^\W\d_]", folded):
+                heads.append((i, folded))
+    # A head two options share ("Iron (Fe²⁺)", "Iron (Fe³⁺)") names neither.
+    taken = Counter(o for _, o in forms + heads)
+    return forms + [(i, o) for i, o in heads if taken[o] == 1]
+
+
+# A letter with its option's text after it: "(A) kelvin", "C. mole", "E) candela".
+_LABELLED = lazy(r"(?<![A-Za-z0-9])[(\[]?([A-Z])[)\].:][ \t]*([^,;、()\[\]\n*]+)")
+
+
+def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """The letters of a list after a marker that gives each letter with its option's text
+    ("Correct: (A) kelvin, (C) mole, (E) candela"), when every text is its letter's option."""
+    line = text[pos : text.find("\n", pos) if "\n" in text[pos:] else len(text)]
+    pairs = _LABELLED.findall(line)
+    if len(pairs) < 2 or any(
+        _option_in(name, choices) != ord(letter) - 65 for letter, name in pairs
+    ):
+        return None
+    return tuple(sorted({letter for letter, _ in pairs}))
 
 
 def _marker_candidate(
@@ -663,7 +761,11 @@ def _marker_candidate(
             return None  # "So the answer is A? Wait ...": a question to itself, not a commitment
         # "所以正确的是C、" / "A, C, and" cut by the token limit: the list was still going.
         complete = bool(_OPEN_LIST.sub("", rest, count=1).strip())
-        return _Candidate(m.start(), read.letters, "marker", read.reason, complete)
+        letters = read.letters
+        if multi and choices and len(letters) == 1:
+            listed = _labelled_list(text, m.end(), choices)
+            letters = listed if listed and letters[0] == listed[0] else letters
+        return _Candidate(m.start(), letters, "marker", read.reason, complete)
     if not choices:
         return None
     start = _skip(_LEAD, text, m.end())
@@ -676,7 +778,9 @@ def _marker_candidate(
         segment = bold.group(1)
     if multi:
         named = [i for i in _all_options_in(segment, choices) if i < n_choices]
-        if not named:
+        if not named or not _leads_with_option(segment, choices):
+            # "it is a secondary colour, made by combining red and green light": the options
+            # come later in the clause and are not what the marker names.
             return None
         complete = stop is not None or start + _MAX_SEGMENT < len(text)
         return _Candidate(m.start(), tuple(chr(65 + i) for i in named), "marker-text",
@@ -721,7 +825,8 @@ _MISLED = lazy(
     r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
     re.IGNORECASE,
 )
-_CLAUSE_START = lazy(r"[，,；;。！？!?\n][^，,；;。！？!?\n]*$")
+# A clause starts after a stop, a comma, or a full stop before a space ("… metals. Pick C.").
+_CLAUSE_START = lazy(r"(?:[，,；;。！？!?\n]|\.(?=\s))(?:(?!\.\s)[^，,；;。！？!?\n])*$")
 
 
 def _misled_clause(text: str, pos: int) -> bool:
@@ -760,11 +865,16 @@ def _last_marker_candidate(
     last_boxed = boxed[-1] if boxed else None
     markers = [
         m for m in _MARKER.finditer(text)
-        if m.group().strip() and not _conditional(text, m.start())
+        if m.group().strip() and not _conditional(text, m.start(), m.group())
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
         and not (m.group().startswith("的是") and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
-        and not (m.group().startswith(("→", "⇒", "=>")) and _rejecting_line(text, m.start()))
+        and not (m.group().lstrip().startswith(("→", "⇒", "=>", "—", "–"))
+                 and _rejecting_line(text, m.start()))
+        # "Solar — A\nCoal — B\nWind — C": several lines ending in a dashed letter echo the
+        # options with their letters; only a single such line points at the answer.
+        and not (m.group().lstrip().startswith(("—", "–"))
+                 and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start())
     ]
     # A pointer ("that's option C", "对应选项 D") after a stated answer ("Final answer: B")
@@ -792,6 +902,7 @@ _LONE_LINE = lazy(
     r"[\s*#>$`'\"“(\[{【「→➜=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
+    r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
     r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
@@ -948,9 +1059,11 @@ _VERDICT = lazy(
     r"(?:"
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
-    r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate|closest)\b|answer\b"
+    r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate|closest|valid)\b|answer\b"
     r"|only\s+(?:one|option|choice|answer)\b)"
-    r"|\s*[:.\-—–]\s*(?i:correct|true|right)\b"
+    r"|\s*(?:[:.\-—–]|为|是)\s*(?i:correct|true|right)\b"  # "C: True", "所以 C 为 True"
+    # "A、B、C三项都能说明…": counted letters that all do what the question asks.
+    r"|\s*[两三四五六]项(?:都|均)(?:能够?|可以)(?!不)"
     r"|\s+(?:fits|fit|works|matches|remains|is\s+left|applies|apply|holds?\s+(?:up|true)"
     r"|qualify|qualifies)\b"
     r"|\s*[,:]?\s*(?:is\s+)?(?:my\s+(?:final\s+)?|final\s+)answer\b"
@@ -988,8 +1101,11 @@ _MARK_GOOD = lazy(
     re.IGNORECASE,
 )
 _MARK_BAD = lazy(
-    # "×" between numbers is a multiplication ("2² × 3 × 7"), not a cross.
-    r"✗|✘|(?<![\d)])(?<![\d)] )×(?!\s*[\d(])|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除"
+    # "×" between numbers is a multiplication ("2² × 3 × 7"), not a cross; so is "×" between
+    # lower-case words ("odd × even = odd").
+    r"✗|✘|(?<![\d)])(?<![\d)] )(?<!(?-i:[a-z]) )×(?!\s*[\d(])"
+    r"|(?<![\d)])(?<![\d)] )×(?!\s*[\d(])(?!\s?(?-i:[a-z]))"
+    r"|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除"
     r"|\b(?:incorrect|wrong|false|not\s+correct)\b",
     re.IGNORECASE,
 )
@@ -1149,9 +1265,35 @@ _DECLINES = lazy(
     r"|\byou\s+(?:didn't|did\s+not|haven't|have\s+not|forgot\s+to)\s+"
     r"(?:provide|include|share|give|attach|paste)"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
-    r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)",
+    r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)"
+    # A refusal to help at all: "抱歉，我不能帮助选择…", "Sorry, I can't help with that".
+    r"|(?:抱歉|对不起|很遗憾)[^。!?\n]{0,6}?(?:不能|无法|不会)(?:帮助?|协助|参与|提供)"
+    r"|\b(?:sorry|I\s+apologi[sz]e)\b[^.!?\n]{0,30}?\b(?:can't|cannot|can\s+not|won't|will\s+not)"
+    r"\s+(?:help|assist)\b",
     re.IGNORECASE,
 )
+# The reply says the question cannot be settled: "the value of x + y cannot be determined from
+# the given information". Only where no option says so itself ("Cannot be determined" is often
+# an option, and then naming it is the answer), and only before the weakest rules: an option's
+# text that such a reply mentions is an example, not a pick.
+_UNDECIDABLE = lazy(
+    r"\b(?:cannot|can't|can\s+not)\s+be\s+(?:determined|decided|confirmed|known|found)\b"
+    r"|\b(?:not\s+enough|insufficient)\s+information\b"
+    r"|\bnone\s+of\s+(?:the|these)\s+(?:options|choices|answers)\s+(?:can|could)\s+be\s+"
+    r"(?:confirmed|chosen|determined|justified|verified)"
+    r"|(?:无法|不能|没法)(?:唯一)?确定|条件不足|信息不足",
+    re.IGNORECASE,
+)
+
+
+def _undecidable(text: str, choices: Sequence[str] | None) -> bool:
+    """Whether the reply ends saying the answer cannot be settled and no option says that
+    itself. Only its closing sentences count: "仅凭甲的话无法确定，但结合乙的证词…" settles it."""
+    closing = " ".join(_sentences(text)[-2:])
+    return _UNDECIDABLE.search(closing) is not None and not any(
+        _UNDECIDABLE.search(c) or re.search(r"无法|不能|cannot|can't|not\s+enough", c, re.I)
+        for c in choices or ()
+    )
 
 
 # Saying that two letters could each be the answer: the reply hedges, whatever came before.
@@ -1163,7 +1305,13 @@ _LETTERS_HEDGED = lazy(
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
     r"\s+(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
-    r"|argued|justified)",
+    r"|argued|justified)"
+    # The same said of two readings rather than two letters: "这两种理解都有一定道理",
+    # "both interpretations are defensible".
+    r"|两(?:种|个|项)(?:理解|说法|解释|观点|答案|选项|看法)?(?:似乎|好像)?(?:都|均)"
+    r"(?:有(?:一定的?)?道理|说得通|(?:有)?可能(?:正确|对))"
+    r"|(?i:\bboth\s+(?:readings|interpretations|answers|options|choices|views)\s+(?:are|seem)"
+    r"\s+(?:equally\s+)?(?:defensible|reasonable|plausible|valid|justifiable))",
 )
 
 
@@ -1244,6 +1392,13 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         concluding = [c for c in _CLAUSE_BREAK.split(sentences[-1])
                       if _CONCLUDING.match(c) and not _UNSETTLED.search(c)]
     idx = _stated_option(concluding[-1], choices) if concluding else None
+    if idx is None:
+        # "Type O negative.\n\nO-negative cells carry …": an opening sentence that is nothing
+        # but one option's text answers first; options named later are the explanation's.
+        first = _LEADING_ARTICLE.sub("", _fold(sentences[0], articles=False))
+        exact = [i for i, c in enumerate(choices)
+                 if first and first == _LEADING_ARTICLE.sub("", _fold(c, articles=False))]
+        idx = exact[0] if len(exact) == 1 else None
     if idx is None:
         idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
     if idx is None:
@@ -1435,10 +1590,11 @@ _ORDINAL_OPTION = lazy(
     re.IGNORECASE,
 )
 # Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
-_EN_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth)"
+_EN_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|last)"
 _ORDINAL_LIST = lazy(
-    rf"\b(?:the\s+)?(?P<en>{_EN_ORDINAL}(?:\s*,\s*(?:and\s+)?{_EN_ORDINAL})*,?\s+and\s+"
-    rf"{_EN_ORDINAL})\s+(?:options|choices|ones|statements)\b"
+    # "the first and the last options": each ordinal may keep its own article.
+    rf"\b(?:the\s+)?(?P<en>{_EN_ORDINAL}(?:\s*,\s*(?:and\s+)?(?:the\s+)?{_EN_ORDINAL})*,?\s+and\s+"
+    rf"(?:the\s+)?{_EN_ORDINAL})\s+(?:options|choices|ones|statements)\b"
     r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)",
     re.IGNORECASE,
 )
@@ -1491,7 +1647,7 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     def letters(m: re.Match[str]) -> str:
         words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六]", m.group("en") or m.group("zh"),
                            re.IGNORECASE)
-        indexes = [_ORDINALS[w.lower()] for w in words]
+        indexes = [n_choices if w.lower() == "last" else _ORDINALS[w.lower()] for w in words]
         if not all(1 <= i <= n_choices for i in indexes):
             return m.group()
         named = [chr(64 + i) for i in indexes]
@@ -1502,6 +1658,80 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     return _ORDINAL_OPTION.sub(letter, _ORDINAL_LIST.sub(letters, text))
 
 
+# A new question the model goes on to invent, as in a few-shot prompt: a heading ("Question 2:",
+# "题目2：", "Q:") on its own line with option lines ("A. …", "B) …") below it.
+_QUESTION_HEADING = lazy(
+    r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]", re.IGNORECASE | re.MULTILINE
+)
+_OPTION_LABEL_LINE = lazy(r"^[ \t*]*[(\[]?([A-Z])[.)\]、:][ \t]*\S", re.MULTILINE)
+
+
+def _invented_question(text: str) -> int | None:
+    """Where a question the model invented after its answer starts, if it does.
+
+    A model continuing a few-shot pattern answers, then writes the next question with options
+    and answers that one too; only what comes before the invented question answers this one.
+    """
+    for m in _QUESTION_HEADING.finditer(text):
+        if not text[: m.start()].strip():
+            continue  # the question restated before the answer
+        following = text[m.end() :].split("\n", 9)[:9]
+        # Options A and B both: a Q/A dialogue ("Q: …\nA: …") has no B.
+        if {"A", "B"} <= set(_OPTION_LABEL_LINE.findall("\n".join(following))):
+            return m.start()
+    return None
+
+
+# A question that asks for the exception: "Which is NOT …", "all of the following EXCEPT",
+# "不属于…的是", "说法错误的是". Upper-case NOT/EXCEPT is the exam convention; lower-case
+# negations count in the question's own stem only (options are cut off first).
+_EXCEPTION_ASKED = lazy(
+    r"\b(?:NOT|EXCEPT|LEAST)\b"
+    r"|(?i:\b(?:is|are|does|do|would|could|can|was|were)\s+not\b|\b(?:isn't|aren't|doesn't"
+    r"|don't|cannot|can't|wasn't)\b|\bexcept\b|\bincorrect\b|\bfalse\b)"
+    r"|不正确|错误|不属于|不是|不符合|不能|不包括|不可能|不对|不恰当|不合理|有误|无关"
+)
+_FIRST_OPTION = lazy(r"\n[ \t]*[(\[（]?A[.)\]、:：．）]")
+# A concluding sentence that says the letters are not what the question's stem names: "So
+# Option D is NOT a function of the liver", "So the ones that are NOT fruits: B and D",
+# "所以D项不属于…". A judgement ("is not correct", "不正确") still rejects.
+_EXCEPTION_RESTATED = lazy(
+    r"(?:\b(?:so|thus|therefore|hence)\s*,?\s+|所以|因此|故|综上)"
+    r"(?:(?:option|choice)s?\s+|选项\s*)?[(\[*]*(?P<l>(?-i:[A-Z])(?:\s*(?:,|、|and|和|与)\s*(?-i:[A-Z]))*)"
+    r"[)\]*]*\s*(?:项)?\s*(?:(?:is|are)\s+not\b|isn't\b|aren't\b|不是|不属于|并非|不能|不符合)"
+    r"(?!\s*(?:the\s+)?(?:correct|right|true|valid|answer|best|an?\s+(?:correct|right|valid))\b"
+    r"|(?:正确|对|答案))"
+    r"|(?:\b(?:so|thus|therefore|hence)\s*,?\s+|所以|因此|故|综上)[^.:;。；\n]{0,40}?"
+    r"(?:\bnot\b|n't\b|不是|不属于|并非|不能|不符合)[^.:;。；\n]{0,40}?"
+    r"(?:\s(?:is|are)\s+|:\s*|的是|有)"
+    r"(?=[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:,|、|and|和|与)\s*(?:and\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    r"\s*(?:[.。!]|\n|$))",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_exception(question: str | None) -> bool:
+    """Whether the question's stem (before its options) asks which option does not fit."""
+    if not question:
+        return False
+    first = _FIRST_OPTION.search(question)
+    return _EXCEPTION_ASKED.search(question[: first.start()] if first else question) is not None
+
+
+def _exception_restated(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
+    """The letters of the last concluding sentence that restates the negated question."""
+    found: tuple[str, ...] | None = None
+    for m in _EXCEPTION_RESTATED.finditer(text):
+        if m.group("l"):
+            letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l")))))
+        else:
+            read = _read_letters(text, m.end(), multi)
+            letters = read.letters if read is not None else ()
+        if letters and _valid(letters, n_choices) and (multi or len(letters) == 1):
+            found = letters
+    return found
+
+
 def extract_choice(
     text: str,
     n_choices: int,
@@ -1509,6 +1739,7 @@ def extract_choice(
     *,
     multi: bool = False,
     finish_reason: str | None = None,
+    question: str | None = None,
 ) -> Extraction:
     """Read the chosen option letter(s) from a multiple-choice response.
 
@@ -1525,6 +1756,9 @@ def extract_choice(
             letters ("AC").
         finish_reason: The server's finish reason; ``"length"`` means the response was cut
             off, and then only a completed answer marker counts.
+        question: The question (or the whole prompt), when known. A question that asks for
+            the exception ("Which is NOT …", "不属于…的是") lets "So D is not a function of
+            the liver" answer it: the reply restates the question's negated predicate.
 
     Returns:
         The extraction. Its ``value`` is the sorted letters, or None when no answer was found.
@@ -1536,6 +1770,11 @@ def extract_choice(
     if choices:
         choices = [_plain_math(_prepare(c)) for c in choices]  # the answer's spelling ("x²")
     answer = _ordinals_as_letters(_plain_math(_LATEX_WRAP.sub(r"\1", answer)), n_choices)
+    cut_off = truncated  # the reply's own answer part was still going at the token limit
+    invented = _invented_question(answer)
+    if invented is not None:
+        # A limit reached inside the invented question did not cut this question's answer.
+        answer, cut_off = answer[:invented], False
 
     def found(letters: Sequence[str], method: str) -> Extraction:
         return Extraction("ok", "".join(sorted(letters)), method, truncated=truncated)
@@ -1548,19 +1787,21 @@ def extract_choice(
     if not answer:
         return nothing("empty-answer")
 
-    last = _last_marker_candidate(answer, n_choices, choices, multi, truncated)
+    last = _last_marker_candidate(answer, n_choices, choices, multi, cut_off)
     if last is not None:
         if not last.letters:
             return nothing("ambiguous" if "hedged" in last.reason else "invalid-letter")
         if _LETTERS_HEDGED.search(answer, last.pos):
             # "应选B；…应选C。所以B和C都可能是答案": the reply ends between letters.
             return nothing("ambiguous")
-        if last.method == "marker-text" and _DECLINES.search(answer, last.pos):
+        # The refusal may also open the marker's own sentence: "抱歉，我不能协助选择…".
+        opened = max(answer.rfind(c, 0, last.pos) for c in "。.!?！？\n") + 1
+        if last.method == "marker-text" and _DECLINES.search(answer, opened):
             # "…, it's the Sahara. Without knowing your definition I can't tell you which":
             # an option named in passing, then declined; the last word is the refusal.
             return nothing("declined")
         return found(last.letters, last.method)
-    if truncated:
+    if cut_off:
         # Anything below markers is too weak to trust in a response that was still going,
         # except an answer given on its own first line before the explanation was cut off.
         first = _first_line_letters(answer, n_choices, multi)
@@ -1571,6 +1812,10 @@ def extract_choice(
             return found((chr(65 + stated),), "answer-first")
         return nothing()
 
+    if _asks_for_exception(question):
+        restated = _exception_restated(answer, n_choices, multi)
+        if restated:
+            return found(restated, "exception-restated")
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
         return found(lone, "bare-letter")
@@ -1610,6 +1855,8 @@ def extract_choice(
         if listed:
             return found(listed, "option-text")
     if choices and not multi:
+        if _undecidable(answer, choices):
+            return nothing("undetermined")
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
@@ -1776,8 +2023,8 @@ _AR_NUMBER = lazy(
     r"(?P<sign>(?<![0-9A-Za-z)\]}^])[-+]|(?<![A-Za-z])negative\s+|负\s*|零下\s*"
     r"|(?<![0-9)]\s)(?<![0-9)])(?<![A-Za-z])minus\s+)?"
     r"(?:(?<=[-+])[$¥€£]\s?)?"
-    # Not a unit's power ("s^-1") nor under a root ("√10 ≈ 3.16").
-    r"(?<![0-9.A-Za-z_^√])(?<![A-Za-z]\^-)"
+    # Not a unit's power ("s^-1", LaTeX "mol^{-1}", "m^{2}") nor under a root ("√10 ≈ 3.16").
+    r"(?<![0-9.A-Za-z_^√])(?<![A-Za-z]\^-)(?<![A-Za-z]\^\{)(?<![A-Za-z]\^\{-)"
     # Thousands grouped by commas, or by spaces when there are two groups or more ("1 411 780
     # 000", the SI style; one space between "12 345" is as often two numbers).
     r"(?P<body>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![0-9])|\d{1,3}(?: \d{3}){2,}(?![0-9]|[.,]\d)"
@@ -2383,9 +2630,14 @@ _UNSURE = lazy(
 )
 # The answer is that there is no answer: the question lacks what it needs, or has none.
 _UNDETERMINED = lazy(
-    r"\b(?:can\s*not|can't|cannot|could\s*not|couldn't|impossible\s+to|unable\s+to|not\s+possible\s+to)"
+    r"\b(?:can\s*not|can't|cannot|could\s*not|couldn't|impossible\s+to|unable\s+to|not\s+possible\s+to"
+    r"|no\s+way\s+to)"
     r"\s+(?:be\s+)?(?:uniquely\s+|definitively\s+|exactly\s+)?"
-    r"(?:determined?|calculated?|computed?|answered|solved?|found|known|say|tell)\b"
+    r"(?:determined?|calculated?|computed?|answered|solved?|found|known|say|tell|deduced?"
+    r"|derived?|work(?:ed)?\s+(?:\w+\s+)?out|figured?\s+(?:\w+\s+)?out|pin(?:ned)?\s+(?:\w+\s+)?down)\b"
+    # "The information provided is insufficient", "Tuesday's number is unknowable"
+    r"|\b(?:information|data|details|facts)\s+(?:\w+\s+)?(?:is|are)\s+(?:insufficient|incomplete"
+    r"|not\s+(?:enough|sufficient))\b|\b(?:unknowable|not\s+knowable)\b"
     r"|\b(?:not\s+enough|insufficient|missing|incomplete)\s+(?:information|data|info)\b"
     r"|\b(?:lacks?|lacking|missing|omits?|doesn't\s+(?:give|provide|say|specify|state)"
     r"|does\s+not\s+(?:give|provide|say|specify|state))\s+(?:the\s+|any\s+|enough\s+)?"
@@ -2408,7 +2660,9 @@ _UNDETERMINED = lazy(
     r"|不能(?:确定|判断|求出|算出|得出)|条件不足|缺少(?:条件|信息|数据)|信息不足|数据不足"
     r"|\b(?:can't|cannot|can\s+not|impossible\s+to|no\s+way\s+to)\s+(?:know|tell|be\s+sure)\b"
     r"|\b(?:(?:is|are)\s+not|isn't|aren't)\s+(?:given|provided|specified|stated)\b"
-    r"|\bnot\s+(?:enough|sufficient)\s+(?:information|data|info|details)\b"
+    # "isn't enough information", "doesn't contain enough data", "has no sufficient detail"
+    r"|(?:\bnot|n't|\bno)\s+(?:[a-z]+\s+){0,2}?(?:enough|sufficient)\s+"
+    r"(?:information|data|info|details|context)\b"
     r"|缺乏(?:条件|信息|数据)|没有足够的(?:信息|条件|数据)|求不出|算不出"
     r"|(?:条件|信息|数据)(?:不够|不全|不完整|不充分)|(?:没有|未)(?:给出|提供|说明|告诉)"
     # Asking for what is missing: "I'd need a few details first", "need more information".
@@ -2427,6 +2681,11 @@ _UNDETERMINED = lazy(
     r"|\bcan(?:no|')t\s+(?:give|provide|offer|quote)\s+(?:you\s+)?(?:a|an|one|any)\s+"
     r"(?:[a-z-]+\s+){0,2}?(?:number|figure|value|answer|estimate|amount|dose)\b"
     r"|\b(?:don't|do\s+not)\s+have\s+access\s+to\b|\bnobody\s+knows\b"
+    # "I don't have an exact head count for …", "我没有确切的统计数据": it disclaims the value
+    # asked (unless it goes on "but it's about …" in the same sentence: an estimate it commits to).
+    r"|\bI\s+(?:don't|do\s+not)\s+(?:have|know)\s+(?:an?\s+|the\s+|any\s+)?"
+    r"(?:exact|precise|reliable|accurate|verified|official|definitive)\b(?![^.\n]*\bbut\b)"
+    r"|我(?:并)?(?:没有|不掌握|无从得知)(?:确切|准确|精确|可靠|具体)的?(?:数据|数字|信息|统计|记录)"
     r"|无法(?:预测|预知|提前|获得|获取|求|构成)|不能预测|(?:题目|这道题|题干)(?:本身)?(?:有误|有错)",
     re.IGNORECASE,
 )
@@ -2513,7 +2772,10 @@ _LABELS_BUT_YEARS = lazy(
     re.IGNORECASE | re.MULTILINE,
 )
 _YEAR_ASKED = lazy(
-    r"哪一?年|(?:什么|哪个)年份|\b(?:what|which)\s+year\b|\byear\s+(?:did|was|were|is)\b",
+    r"哪一?年|(?:什么|哪个)年份|\b(?:what|which)\s+year\b|\byear\s+(?:did|was|were|is)\b"
+    # "When did WWII end? Give the year.", "（写出年份）": the year is asked outright
+    r"|\b(?:give|state|name|write)\s+(?:the|its)\s+year\b|\b(?:answer\s+)?with\s+the\s+year\b"
+    r"|(?:写出|给出|回答|只写|填)(?:具体)?年份",
     re.IGNORECASE,
 )
 _ARITHMETIC = lazy(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
@@ -2658,7 +2920,9 @@ def _measure(text: str, n: _Number) -> str:
     """The unit ``n`` is written with in ``text`` ("" when none the table knows)."""
     if n.percent:
         return "%"
-    if _MONEY_BEFORE.search(text, max(0, n.start - 4), n.start):
+    # "$1.5×10^{11}$ m": a "$" that closes again right after the value delimits LaTeX math.
+    if (_MONEY_BEFORE.search(text, max(0, n.start - 4), n.start)
+            and not text[n.end : n.end + 4].lstrip(" }").startswith("$")):
         return "money"
     m = _MEASURE_AFTER.match(text, n.end)
     if m is None:
@@ -2821,7 +3085,8 @@ _NOT_ASKED = _Asked()
 
 # Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
 _CLAUSE_SPLIT = lazy(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
-_ASKING = lazy(r"多少|几|求|是什么|哪|\b(?:what|how|which|find|calculate)\b", re.IGNORECASE)
+_ASKING = lazy(r"多少|几|求|是什么|哪|何时|什么时候"
+               r"|\b(?:what|how|which|when|find|calculate)\b", re.IGNORECASE)
 _STOP_WORDS = frozenset({"what", "how", "which", "the", "and", "for", "are", "was", "were", "did",
                          "does", "many", "much", "its", "this", "that", "with", "from", "find",
                          "calculate", "your", "you", "into", "after", "will", "have", "has"})
@@ -3086,15 +3351,58 @@ def _conclusion(body: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
 
 
 _APPROX_BETWEEN = lazy(r"\s*(?:≈|≒|~|\\approx)\s*")
+# A word that makes the value after it a rough figure: "a little over 8 km", "约为一百万".
+_ROUGH_BEFORE = lazy(
+    r"(?:\b(?:a\s+(?:little|bit)|just|slightly)\s+(?:over|under|above|below|more\s+than"
+    r"|less\s+than)|\b(?:roughly|about|around|approximately|nearly|almost|some|over|under)"
+    r"|约|大约|大概|将近|接近|差不多|不到|超过|略(?:多于|少于|大于|小于|超过)|≈|~)"
+    r"\s*(?:是|为|等于)?\s*[$¥€£]?\s*$",
+    re.IGNORECASE,
+)
+# A question that asks for an estimate: its rough figure is the answer.
+_ESTIMATE_ASKED = lazy(
+    r"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约", re.IGNORECASE)
+
+
+def _significant(n: _Number) -> int:
+    """How many significant digits ``n`` is written with (8 → 1, 8.045 → 4, 一百万 → 1)."""
+    digits = n.text.lstrip("-").rstrip("%")
+    if "/" in digits:
+        return 99  # a fraction is exact
+    whole, _, frac = digits.partition(".")
+    return len((whole + frac).lstrip("0")) if frac else len(whole.strip("0"))
+
+
+def _rough_gloss(text: str, n: _Number, before: Sequence[_Number]) -> _Number | None:
+    """The exact value a rough figure glosses: "8.045 km … or a little over 8 km", "1048576，
+    约为一百万": a figure of one or two digits, hedged as rough, that an exact value stated
+    just before rounds to, restates that value loosely; the exact value is the answer."""
+    if not _ROUGH_BEFORE.search(text, max(0, n.start - 24), n.start):
+        return None
+    sig = _significant(n)
+    if sig > 2 or abs(n.value) < 1:
+        return None  # ("about 0.2": too rare to settle how it was rounded)
+    unit = Fraction(10) ** (len(str(int(abs(n.value)))) - sig)  # its last digit's place
+    for x in reversed(before[-4:]):
+        if (x.percent == n.percent and _significant(x) >= sig + 2
+                and abs(x.value - n.value) <= unit and n.start - x.end < 200):
+            return x
+    return None
 
 
 def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) -> _Number:
     """The value a weak rule settled on, checked against its neighbours and the question.
 
     "P = 6/36 = 1/6 ≈ 0.167": a rounding after an exact fraction restates it, so the exact
-    value is the answer. Then ``_Asked.in_measure``: a value in another unit than the one
-    asked gives way to the last value in the asked unit.
+    value is the answer; so does a rough gloss after an exact value ("8.045 km, a little over
+    8 km"), unless the question asks for an estimate. Then ``_Asked.in_measure``: a value in
+    another unit than the one asked gives way to the last value in the asked unit.
     """
+    before = [x for x in nums if x.end <= n.start]
+    if (before and _significant(n) <= 2
+            and (exact := _rough_gloss(text, n, before)) is not None
+            and not _ESTIMATE_ASKED.search(asked.question)):
+        n = exact
     before = [x for x in nums if x.end <= n.start]
     if before and _APPROX_BETWEEN.fullmatch(text, before[-1].end, n.start):
         exact = before[-1]
@@ -3285,7 +3593,21 @@ def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
     """In a truncated reply, a one-sentence first paragraph that states one number
     ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
     m = _ANSWER_FIRST.match(answer)
-    if not m or _WORKING_WORDS.search(m.group()):
+    if not m:
+        return None
+    working = _WORKING_WORDS.search(m.group())
+    if working and working.group() == "=" and m.group().count("=") == 1:
+        # "3.6千克 = 3600克。": the question's own quantity set equal to one value states the
+        # result (a conversion), it computes nothing; "3 × 4 = 12." is a step of working.
+        left = _numbers_in(m.group()[: working.start()])
+        right = _numbers_in(m.group()[working.end() :])
+        if (len(left) == 1 and left[0].value in given and len(right) == 1
+                and right[0].value not in given and not _ARITHMETIC.search(m.group())
+                and not _WORKING_WORDS.search(m.group(), working.end())):
+            return dataclasses.replace(right[0], start=right[0].start + working.end(),
+                                       end=right[0].end + working.end())
+        return None
+    if working:
         return None
     nums = [n for n in _numbers_in(_LABELS.sub(_blank, m.group()), lenient=True)
             if m.group()[n.start - 1 : n.start] != "第"]  # "第一反应": an ordinal, no count
@@ -3598,9 +3920,40 @@ def extract_number(text: str, *, finish_reason: str | None = None,
         # "一个大约在50到60克之间，土鸡蛋大约40克": the reply answered with a range, and no
         # statement commits to one value; its last number describes something else.
         return nothing("range")
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and isinstance(last[0], _Number)
+            and (echo := _question_echo(answer, last[0], given, asked)) is not None):
+        return found(echo, "question-echo")
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and isinstance(last[0], _Number) and asked.year
+            and (year := _last_year(answer, last[0])) is not None):
+        return found(year, "last-year")
     if last is not None:
         return found(*last)
     return nothing()
+
+
+# A year as replies write one: "1912", "公元618年", "618 AD", "44 BC".
+_YEAR_FORM = lazy(
+    r"(?<![\d,.])(?P<y>\d{1,4})\s*(?:年|(?:AD|BC|BCE|CE)\b)"
+    r"|(?<![\d,.$¥€£])(?P<z>1\d{3}|20\d{2})(?![\d%]|[.,]\d)",
+)
+
+
+def _last_year(answer: str, n: _Number) -> _Number | None:
+    """Asked for a year, the last year written before a last number that is not one.
+
+    "The Titanic sank in 1912 on its maiden voyage; more than 1,500 people died", "landed on
+    July 20, 1969, … six and a half hours later": a count, an amount or a duration in words
+    after the year describes something else; the year answers what was asked. A last number
+    that could itself be a year ("1500", "289年") is left to the other rules.
+    """
+    if n.kind == "ar" and _YEAR_FORM.match(answer, n.start):
+        return None
+    years = list(_YEAR_FORM.finditer(answer, 0, n.start))
+    if not years:
+        return None
+    return _parse_one(years[-1].group("y") or years[-1].group("z"))
 
 
 def _loops(text: str) -> list[str]:
@@ -3662,6 +4015,171 @@ def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
 def _last_number_start(text: str) -> int:
     nums = _numbers_in(text)
     return nums[-1].start if nums else -1
+
+
+def _stem(term: str) -> str:
+    """An English word without its inflection ("landed" → land, "sides" → side), so that a
+    reply's verb matches the question's; Chinese character pairs are kept as they are."""
+    if term.isascii():
+        for suffix in ("ing", "ed", "s"):
+            if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+                return term[: -len(suffix)]
+    return term
+
+
+@functools.lru_cache(maxsize=256)
+def _echo_terms(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The stemmed terms of the question's asking clause and of its head (see
+    ``_asked_subject``), leaving out parenthesised qualifiers ("（不含港澳台）"), which
+    replies seldom repeat."""
+    subject, head = _asked_subject(_PARENS.sub(" ", _prepare(question)))
+    return frozenset(map(_stem, subject)), frozenset(map(_stem, head))
+
+
+# Clause breaks for the echo (commas inside "4,096" or a list "3, 4, 5" do not break).
+_ECHO_CLAUSE = lazy(
+    r"[。！？!?；;\n]|\.(?=\s|$)|[,，、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且"
+    # "27 bones: 8 carpals, …", "88 keys — 52 white …": a breakdown after the value
+    r"|[:：](?!\d)|\s[—–-]{1,2}\s|——")
+# After the echo, the reply takes a value back: a correction, not an aside.
+_TAKEN_BACK = lazy(
+    r"\b(?:wait|actually|correction|oops|sorry|mistake|recalculat\w*|re-?check\w*)\b"
+    r"|不对|更正|纠正|应为|应该是|重新|错了|算错",
+    re.IGNORECASE,
+)
+
+
+def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked: _Asked,
+                   ) -> _Number | None:
+    """The value of the clause that restates the question, when the last number came after it.
+
+    Replies without an answer marker often answer by echoing the question ("唐朝建立于公元哪一
+    年" → "唐朝建立于公元618年，…；907年…灭亡，共历时289年", "How many sides does a dodecagon
+    have?" → "A dodecagon has twelve sides … its interior angles sum to 1800°") and then go on
+    to related facts. The clause that repeats most of the asking clause's terms (at least two,
+    and half of them, or half of its head's), states one value the question did not give and
+    computes nothing, answers; numbers after it, in clauses that echo the question less, are
+    about other things. The last such clause counts (a small model restating a corrected
+    value), and nothing happens when the reply takes a value back after it.
+    """
+    if not asked.question or not (_ANY_DIGIT.search(answer, 0, n.start)
+                                  or _ANY_EN_WORD.search(answer, 0, n.start)):
+        return None  # (the common case: nothing that could be a number before the last one)
+    if "(" in asked.question or "（" in asked.question:
+        subject, head = _echo_terms(asked.question)
+    else:  # (the common case: the terms ``asked`` read already, stemmed)
+        subject = frozenset(map(_stem, asked.subject))
+        head = frozenset(map(_stem, asked.head))
+    if ":" in answer or "：" in answer:
+        labelled = _labelled_value(answer, n, subject)
+        if labelled is not None:
+            return labelled
+    if len(subject) < 2:
+        return None
+    before = answer[: n.start].lower()
+    if sum(term in before for term in subject) < 2:
+        return None  # (cheap: no clause before the number can echo the question)
+    stop = _ECHO_CLAUSE.search(answer, n.end)
+    masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, answer[: stop.start()
+                                                                             if stop else None])
+    masked = _PARENS.sub(_blank, masked)
+    best: tuple[int, int] | None = None
+    echo: _Number | None = None
+    echo_start = echo_end = 0
+    start = 0
+    for brk in [*_ECHO_CLAUSE.finditer(masked), None]:
+        if brk and brk.group() in ":：" and not _ANY_DIGIT.search(masked, start, brk.start()):
+            continue  # a label's colon ('"平均分": 88'), not a breakdown after a value
+        end = brk.start() if brk else len(masked)
+        clause = masked[start:end]
+        terms = frozenset(map(_stem, _subject_terms(clause)))
+        score = (len(terms & head), len(terms & subject))
+        echoes = score[1] >= 2 and (2 * score[1] >= len(subject)
+                                    or (score[0] >= 2 and 2 * score[0] >= len(head)))
+        if echoes and (best is None or score >= best) and not _COMPARED.search(clause):
+            # (an ordinal, "第七次", "the 7th census", names which one; it counts nothing)
+            found = [x for x in _numbers_in(clause, lenient=True) if x.value not in given
+                     and clause[x.start - 1 : x.start] != "第" and not _ORDINAL_END.match(
+                         clause, x.end)]
+            if (len({x.value for x in found}) == 1
+                    and not _COMPUTES.search(answer, start, end)):
+                best, echo, echo_start, echo_end = score, found[-1], start, end
+                echo = dataclasses.replace(echo, start=echo.start + start,
+                                           end=echo.end + start)
+            elif best is not None and score >= best:
+                return None  # a later clause echoes as much, and states no one value
+        start = brk.end() if brk else end
+    if (echo is None or echo.start >= n.start or echo.value == n.value
+            or _TAKEN_BACK.search(answer, echo_end, n.start)
+            # "Tom has 10 apples. He eats 3, leaving 7": the story goes on to change the
+            # quantity it echoed, and ends on the value after the change; or it adds the
+            # parts up ("Cost of pears: 9 … Total: 15").
+            or _CHANGED.search(answer, echo_end, n.end)
+            or _TOTAL_WORD.search(answer, echo_end, n.end)
+            or _SUMMED_UP.search(answer, echo_end, n.start)):
+        return None
+    if ((asked.carries(answer, n) and not asked.carries(answer, echo))
+            or (asked.measure and _measure(answer, n) == asked.measure
+                and _measure(answer, echo) != asked.measure)):
+        return None  # "six hours, which is three hundred sixty minutes" asked in minutes
+    if ((_EQUATION_RESULT.search(answer, max(0, n.start - 12), n.start)
+         or _CONCLUSION_START.search(answer, echo_end, n.start))
+            and not _CONCLUSION_START.match(answer, _sentence_start(answer, echo_start))):
+        # The last number is worked out ("= 1/4") or concluded ("So …") after a premise that
+        # echoed the question; after an echo that concluded, it is an aside.
+        return None
+    return echo
+
+
+# A value under a label, in JSON or "Label: value" lines: '"mean": 88', "中位数：7".
+_LABELLED = lazy(
+    r"(?:^|(?<=[{,\n]))[ \t>*\-•]*\"?(?P<key>[^\"\s:：{},*\d][^\":：{},*\n]{0,30}?)\"?\**\s*[:：]"
+    r"\s*\**\s*(?P<value>[-+]?\$?\d[\d,]*(?:\.\d+)?%?)\**(?=\s*(?:[,}\n]|$))",
+    re.MULTILINE,
+)
+
+
+def _labelled_value(answer: str, n: _Number, subject: AbstractSet[str]) -> _Number | None:
+    """In a reply that lists labelled values ('{"mean": 88, "max": 95, "total": 440}',
+    "Mean: 7.5\\nMedian: 7"), ending on one of them, the value whose label names what the
+    question asks; None unless exactly one label shares the most terms with the question."""
+    pairs = list(_LABELLED.finditer(answer))
+    last = [m for m in pairs if m.start("value") <= n.start < m.end("value")]
+    if len(pairs) < 2 or not last or _TOTAL_WORD.search(last[0].group("key")):
+        return None  # (a "Total: 15" row after its parts is the sum the working led to)
+    scored = sorted(((len(frozenset(map(_stem, _subject_terms(m.group("key")))) & subject), i)
+                     for i, m in enumerate(pairs)), reverse=True)
+    if scored[0][0] == 0 or scored[0][0] == scored[1][0]:
+        return None
+    best = pairs[scored[0][1]]
+    value = _parse_one(best.group("value"))
+    if value is None or value.value == n.value:
+        return None
+    return dataclasses.replace(value, start=best.start("value"),
+                               end=best.start("value") + len(best.group("value")))
+
+
+# A clause that works something out: an equation or an operator between numbers.
+_COMPUTES = lazy(r"[=×÷]|\d\s*[*/+]\s*\d|\d\s+[-x]\s+\d|\)\s*[*/+]")
+# A clause that compares with a reference value ("与2010年的133972万人相比", "compared with
+# 1.2 million in 2010"): the value it names is the reference, not the answer.
+_COMPARED = lazy(r"相比|相较|\bcompared\s+(?:with|to)\b|\b(?:than|versus|vs)\b", re.IGNORECASE)
+_ORDINAL_END = lazy(r"(?:st|nd|rd|th)\b", re.IGNORECASE)
+# A conclusion or a summing-up ("…, so $15", "Together that is $15", "所以", "加起来"): what
+# follows was derived from what came before, the echoed value among it.
+_SUMMED_UP = lazy(
+    r"\b(?:so|thus|therefore|hence|together|altogether|combined|overall|in\s+all)\b"
+    r"|所以|因此|故|总共|一共|合起来|加起来|总和|综上",
+    re.IGNORECASE,
+)
+# A change to a quantity: what is left, eaten, given, spent, sold, bought or added afterwards.
+_CHANGED = lazy(
+    r"\b(?:left|leaving|leaves|remain\w*|rest|then|afterwards?|now|ate|eats?|eaten|gave|gives?"
+    r"|given\s+away|spent|spends?|lost|loses?|sold|sells?|bought|buys?|adds?|added|takes?\s+away"
+    r"|took|uses?|used)\b"
+    r"|剩|吃了|吃掉|用了|用掉|花了|花掉|卖了|卖掉|送给|给了|买了|又|然后|之后|后来|现在|还有",
+    re.IGNORECASE,
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -268,8 +268,10 @@ def _rule_scorer(spec: ScorerSpec) -> Scorer:
 
     def choice(sample: Sample, output: ModelOutput) -> Score:
         n = len(sample.choices or ()) or 4
+        # The prompt tells whether the question asks for the exception ("Which is NOT …").
+        question = sample.messages[-1].get("content") if sample.messages else None
         ext = extract_choice(output.text, n, sample.choices, multi=spec.multi,
-                             finish_reason=output.finish_reason)
+                             finish_reason=output.finish_reason, question=question)
         if ext.value is None:
             return _finish(sample, output, None, None, ext.method, scorer="choice")
         refs = {"".join(sorted(r.strip().upper())) for r in references(sample)}
