@@ -21,6 +21,7 @@ import codecs
 import csv
 import html
 import io
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -66,6 +67,40 @@ def read_user_bytes(path: Path, what: str = "file",
         raise error(f"{path}: permission denied; make the file readable.") from None
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+
+
+def check_writable(path: Path, what: str = "file") -> None:
+    """Refuse, before any work is paid for, an output path that cannot be written: a
+    directory, or one below a file or a directory this process may not write to."""
+    if path.is_dir():
+        raise BaimoError(f"{path}: is a directory; give the {what}'s file name, e.g. "
+                         f"{path / ('report.html' if what == 'report' else 'out.json')}.")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise BaimoError(f"{path}: cannot write the {what} there ({parent} is not a writable "
+                         "directory). Give a file path in a writable directory.")
+
+
+def write_user_file(path: Path, data: str | bytes, what: str = "file") -> None:
+    """Write a file the user named (``-o``, ``--json FILE``, ``--report``, an export),
+    creating its directory.
+
+    A path that cannot be written (a directory, a file where a directory should be, no
+    permission) is the user's to fix, so a ``BaimoError`` naming it, never a traceback; what
+    the command stored before (a run, a score) stays stored.
+    """
+    check_writable(path, what)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise BaimoError(f"{path}: cannot write the {what} ({exc.strerror or exc}). Give a "
+                         "file path in a writable directory.") from None
 
 
 _GBK_LIKE = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2FA1F),  # ideographs

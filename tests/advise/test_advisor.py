@@ -194,6 +194,18 @@ def test_all_excluded() -> None:
     assert "3 of 3 models were excluded" in advice.recommendation
 
 
+def test_a_single_candidate_is_not_called_a_ranking() -> None:
+    """One judged model scores 1 on every min-max criterion; the paragraph must say that the
+    score compares it with nothing (and not speak of "these 1 candidate")."""
+    advice = advise([three()[0]], get_scenario("reliable-complex"))
+    assert [r.name for r in advice.ranked] == ["A"]
+    assert "With a single candidate" in advice.recommendation
+    assert "compares it with nothing" in advice.recommendation
+    assert "these 1 candidate" not in advice.recommendation
+    several = advise(three(), get_scenario("reliable-complex")).recommendation
+    assert "across these 3 candidates, so they rank this set only" in several
+
+
 def test_missing_measurements_are_listed_never_dropped() -> None:
     models = [*three(), mm("D", capability=0.95, output_tps=20, blended_price_per_1m=1),
               mm("E", capability=0.6)]

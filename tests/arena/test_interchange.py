@@ -84,6 +84,18 @@ def test_import_jsonl_and_errors_name_row_and_field(tmp_path: Path) -> None:
         import_battles(Store(), broken)
 
 
+def test_a_bom_file_loads_and_a_directory_is_a_message(tmp_path: Path) -> None:
+    # Windows editors save JSON with a UTF-8 BOM; a directory must not end in a traceback.
+    src = tmp_path / "bom.json"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps(FASTCHAT_ROWS[:1]).encode())
+    assert import_battles(Store(), src).votes == 1
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(FASTCHAT_ROWS[3]) + b"\r\n")
+    assert import_battles(Store(), jsonl).votes == 1
+    with pytest.raises(DatasetError, match="is a directory"):
+        import_battles(Store(), tmp_path)
+
+
 def test_export_import_round_trip_gives_the_same_ratings(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:

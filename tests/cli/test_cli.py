@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models, write_task
 
@@ -62,3 +64,62 @@ def test_eval_runs_report_and_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no run 'nosuchrun'" in bad.stderr
     bad = run(["eval", "-m", "nosuch"], tmp_path)
     assert bad.returncode == 2 and "no model named 'nosuch'" in bad.stderr
+
+
+def test_messy_input_gets_a_message_and_a_status(tmp_path: Path) -> None:
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "a"},
+                                              {"name": "keyless", "api_key_env": "BAIMO_NO_KEY"}])
+        spec = write_task(tmp_path, 2)
+        ok = run(["eval", "-t", str(spec), "-m", "a"], tmp_path)
+        assert ok.returncode == 0, ok.stderr
+        # A run in which no model could answer is not a success for a script.
+        failed = run(["eval", "-t", str(spec), "-m", "keyless"], tmp_path)
+    assert failed.returncode == 1 and "BAIMO_NO_KEY is not set" in failed.stderr
+    assert "(failed)" in failed.stdout
+    # A report aimed at a directory: a message, and the run is still there.
+    (tmp_path / "out").mkdir()
+    rep = run(["report", "latest", "-o", str(tmp_path / "out")], tmp_path)
+    assert rep.returncode == 2 and "is a directory" in rep.stderr
+    assert "Traceback" not in rep.stderr
+    # Limits below one are refused by the option, not read as "all but the last".
+    neg = run(["eval", "-t", str(spec), "-m", "a", "--limit", "-1"], tmp_path)
+    assert neg.returncode == 2 and "--limit" in neg.stderr
+    # LIKE wildcards in a run id are characters: '%' matches no run instead of every run.
+    pct = run(["runs", "show", "%"], tmp_path)
+    assert pct.returncode == 2 and "no run '%'" in pct.stderr
+
+
+def test_the_summary_counts_rows_no_column_grades(tmp_path: Path) -> None:
+    """A judge whose verdicts never parse (the mock answers "The answer is N.") leaves rows
+    that are neither scored nor errors; the summary must say so, not print all zeros."""
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "m"}, {"name": "judge"}])
+        spec = write_task(tmp_path, 3)
+        doc = yaml.safe_load(spec.read_text())
+        doc["judge"] = {"model": "judge"}
+        spec.write_text(yaml.safe_dump(doc))
+        as_json = run(["eval", "-t", str(spec), "-m", "m", "--json", "--no-progress"], tmp_path)
+        table = run(["runs", "show", "latest"], tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    row = json.loads(as_json.stdout)["summary"][0]
+    assert (row["scored"], row["errors"], row["ungraded"]) == (0, 0, 3)
+    assert row["ungraded_statuses"] == {"judge-parse-error": 3}
+    assert "3 (judge-parse-error)" in table.stdout, table.stdout
+
+
+def test_an_unwritable_report_path_is_refused_before_anything_is_asked(tmp_path: Path) -> None:
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "m"}])
+        spec = write_task(tmp_path, 3)
+        (tmp_path / "adir").mkdir()
+        (tmp_path / "afile").write_text("x")
+        into_dir = run(["eval", "-t", str(spec), "-m", "m", "--report", str(tmp_path / "adir")],
+                       tmp_path)
+        below_file = run(["eval", "-t", str(spec), "-m", "m", "--report",
+                          str(tmp_path / "afile" / "r.html")], tmp_path)
+        asked = srv.stats()["requests"]
+    assert into_dir.returncode == 2 and "is a directory" in into_dir.stderr
+    assert below_file.returncode == 2 and "not a writable directory" in below_file.stderr
+    assert "Traceback" not in into_dir.stderr + below_file.stderr
+    assert asked == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import urllib.error
 import urllib.request
@@ -60,6 +61,41 @@ def test_embedded_answers_with_server_counted_usage() -> None:
     assert c.usage.completion_tokens <= 8 and c.usage.prompt_tokens > 3  # type: ignore[attr-defined]
     assert c.finish_reason in {"stop", "length"}  # type: ignore[attr-defined]
     assert ll[0] > ll[1], "Paris should be likelier than banana"
+
+
+def test_a_client_leaving_mid_stream_logs_no_traceback(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Ctrl-C on ``baimo eval`` closes the stream under the engine's feet; that is the client's
+    choice, not a server failure, so nothing may print aiohttp's "Error handling request"
+    traceback on the user's terminal, and the engine must stay usable."""
+    import aiohttp
+
+    async def go() -> str:
+        server = EmbeddedServer()
+        await server.astart()
+        body = {"messages": [{"role": "user", "content": "Count from one to two hundred."}],
+                "max_tokens": 200, "temperature": 0, "stream": True}
+        try:
+            async with aiohttp.ClientSession() as s:
+                r = await s.post(server.base_url + "/chat/completions", json=body)
+                await r.content.readline()  # the stream has started
+                r.close()  # the client leaves, closing the connection
+            await asyncio.sleep(1.0)  # the engine writes its next pieces into the closed socket
+            p = OpenAIProvider(default_embedded_model(), base_url=server.base_url)
+            try:
+                c = await p.complete([{"role": "user", "content": "Say hello."}],
+                                     {"max_tokens": 4, "temperature": 0})
+            finally:
+                await p.aclose()
+            return c.text
+        finally:
+            await server.astop()
+
+    with caplog.at_level(logging.DEBUG):
+        text = asyncio.run(go())
+    assert text
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
 
 
 def test_eval_on_the_embedded_default(baimo_home: Path) -> None:

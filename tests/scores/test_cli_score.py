@@ -48,6 +48,14 @@ def test_default_command_scores_with_gates_and_ranks(runner: CliRunner, tmp_path
     assert "Example Vendor D" in data["excluded"]
 
 
+def test_json_to_a_directory_is_a_message_not_a_traceback(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    res = runner.invoke(app, ["run", "-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS,
+                              "--json", str(tmp_path)])
+    assert res.exit_code == 2, res.output  # an uncaught OSError would end with 1
+    assert f"{tmp_path}: is a directory; give the JSON result" in res.output
+
+
 def test_run_subcommand_topsis_json_stdout(runner: CliRunner) -> None:
     res = runner.invoke(app, ["run", "-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS,
                               "--method", "topsis", "--topsis-normalisation", "minmax",

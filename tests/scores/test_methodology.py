@@ -277,6 +277,16 @@ def test_plain_percent_numbers_and_fractions_are_accepted() -> None:
     assert m.dimension_weights() == pytest.approx({"alpha": 0.6, "beta": 0.4})
 
 
+@pytest.mark.parametrize(("weight", "expected"), [
+    ("1e309", "'1e309' is not a number"),  # a string to YAML; too large a float for Fraction
+    (".inf", "inf is not a finite number"),
+    ("nan%", "'nan%' is not a finite number"),
+])
+def test_a_weight_too_large_or_not_finite_is_named(weight: str, expected: str) -> None:
+    msg = _error(BASE.replace("weight: 60%", f"weight: {weight}"))
+    assert "m.yaml:" in msg and "weight of alpha: " + expected in msg
+
+
 def test_mixed_percent_and_fraction_refused() -> None:
     assert "mixes percentages" in _error(BASE.replace("weight: 40%", "weight: 0.4"))
 

@@ -18,6 +18,9 @@ def test_the_shareable_url_has_no_password_and_names_the_same_database() -> None
     assert shared == "postgresql+psycopg://alice@db.example:5433/evals"
     assert shareable_url(shared) == shared
     assert shareable_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    # libpq takes a password in the query string too.
+    assert shareable_url("postgresql://alice@db/evals?password=s3cret&sslmode=require") == \
+        "postgresql+psycopg://alice@db/evals?sslmode=require"
 
 
 def test_the_password_comes_back_only_from_a_baimo_db_naming_the_same_database() -> None:

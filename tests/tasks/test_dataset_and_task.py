@@ -116,3 +116,58 @@ def test_task_renders_system_template_and_choices(tmp_path: Path) -> None:
     t.write_text("name: mine\nversion: 3\ndataset: d.jsonl\nsystem: other\n"
                  "scorer: {type: exact}\n")
     assert load_task(t).version != task.version
+
+
+def test_a_row_error_counts_rows_and_says_what_an_id_may_be(tmp_path: Path) -> None:
+    f = tmp_path / "ids.jsonl"
+    f.write_text('{"id": 2.5, "prompt": "a"}\n{"id": {"k": 1}, "prompt": "b"}\n')
+    with pytest.raises(DatasetError) as exc:
+        load_dataset(f)
+    text = str(exc.value)
+    # Two rows, one line each, not one per member of ``str | int`` (``id.str``, ``id.int``).
+    assert "2 invalid rows" in text and "id.str" not in text and "id.int" not in text
+    assert f"{f}:1: field 'id': must be a string or a whole number, not float '2.5'" in text
+    assert f"{f}:2: field 'id': must be a string or a whole number, not dict" in text
+
+
+def test_a_nul_in_an_id_is_refused_before_anything_is_asked(tmp_path: Path) -> None:
+    f = tmp_path / "nul.csv"
+    f.write_bytes(b"id,prompt,reference\n1,hi,x\n\x00\x00,yo,y\n")
+    with pytest.raises(DatasetError, match=r"nul.csv:3: field 'id': contains a NUL"):
+        load_dataset(f)
+
+
+def test_a_directory_without_a_suffix_is_named_as_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    with pytest.raises(DatasetError, match="is a directory"):
+        load_dataset(tmp_path / "data")
+
+
+@pytest.mark.parametrize("scorer", ["exact", "normalized", "numeric", "contains", "choice"])
+def test_rows_without_a_reference_stop_a_comparing_scorer(tmp_path: Path, scorer: str) -> None:
+    # Without a reference every answer would be scored wrong, silently.
+    (tmp_path / "d.csv").write_text("id,prompt,reference\n1,a,x\n2,b,\n")
+    t = tmp_path / "t.yaml"
+    t.write_text(f"name: t\ndataset: d.csv\nscorer: {{type: {scorer}}}\n")
+    with pytest.raises(DatasetError) as exc:
+        load_task(t)
+    assert str(tmp_path / "d.csv") in str(exc.value)
+    assert "1 of 2 rows have no 'reference' (ids: 2)" in str(exc.value)
+    # Scorers that need no reference still load.
+    t.write_text("name: t\ndataset: d.csv\nscorer: {type: regex, pattern: 'x'}\n")
+    assert len(load_task(t).samples) == 2
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("Answer briefly.", "has no {prompt}"),
+    ("Q: {prompt} {question}", "unknown field(s) {question}"),
+    ("Q: {prompt", "expected '}'"),
+])
+def test_a_template_that_loses_the_question_is_refused(tmp_path: Path, template: str,
+                                                       expected: str) -> None:
+    (tmp_path / "d.jsonl").write_text('{"id": 1, "prompt": "a", "reference": "x"}\n')
+    t = tmp_path / "t.yaml"
+    t.write_text(f"name: t\ndataset: d.jsonl\nscorer: {{type: exact}}\ntemplate: '{template}'\n")
+    with pytest.raises(ConfigError) as exc:
+        load_task(t)
+    assert f"{t}:4: template: " in str(exc.value) and expected in str(exc.value)

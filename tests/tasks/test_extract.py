@@ -1362,6 +1362,91 @@ def test_an_invented_next_question_is_not_read() -> None:
     assert choice(faq) == "C"
 
 
+def test_a_follow_up_practice_or_variant_section_is_not_read() -> None:
+    # A tutor's practice question after the answer, with its own answer, in several formats.
+    assert choice("【答案】B\n\n【解析】……\n\n【变式训练】下列属于纯净物的是（ ）\n"
+                  "A. 空气 B. 海水 C. 蒸馏水 D. 牛奶\n（答案：C）") == "B"
+    assert choice("答案：A\n\n【练一练】3的倒数是（ ）　A．3　B．1/3\n答案：B") == "A"
+    assert choice("The answer is **C**.\n\nTry this one: which is larger, (A) 2/3 or (B) 3/5?") == "C"
+    assert choice("Answer: D\n\nYour turn: Which planet is closest to the Sun? "
+                  "A. Venus B. Mercury (answer: B)") == "D"
+    # A "Quick check" that asks nothing verifies this answer; its letters still count.
+    assert choice("So it's B.\nQuick check: 0.4 < 0.417, so D is not bigger. Verified, B is right.") == "B"
+    # A variant of the question ("if the stem asked for …") answers that variant.
+    assert choice("答案：B\n若题干改为“最大的数”，则应选D。") == "B"
+    assert choice("所以选A。如果题目问的是绝对值最小的数，答案就变成了B。") == "A"
+    assert choice("The answer is C. If the question asked for the smallest, the answer would be A.") == "C"
+    assert choice("Final answer: B. Had the stem said 'least', choose D.") == "B"
+
+
+def test_a_misled_pick_is_read_across_the_clauses_of_its_sentence() -> None:
+    assert choice("【答案】A\n很多同学受中文思维影响，看到“请求”就选C，这是不对的。") == "A"
+    assert choice("Answer: B. Many students, misreading the graph, pick D.") == "B"
+    assert choice("答案：C。有些考生因为没注意单位，就会选A。") == "C"
+    # The sentence turns to the reply's own answer: that one is read.
+    assert choice("很多同学选B，但正确答案是C。") == "C"
+
+
+def test_checkbox_lists_tick_options() -> None:
+    tick = "- [x] A. Petal\n- [ ] B. Root\n- [x] C. Stamen\n- [ ] D. Tuber"
+    assert choice(tick, multi=True) == "AC"
+    assert choice("☑ A 春节\n☐ B 圣诞节\n☑ D 中秋节\n☐ C 万圣节", multi=True) == "AD"
+    assert choice("[✓] (B) Mouse\n[ ] (A) Monitor\n[✓] (D) Keyboard\n[ ] (C) Printer",
+                  multi=True) == "BD"
+    assert choice("■ A\n□ B\n□ C\n■ D", multi=True) == "AD"
+
+
+def test_letters_in_a_tag_or_a_string_encoded_json_key() -> None:
+    assert choice("<final>B</final>") == "B"
+    assert choice("<draft>A</draft>\n<result>C</result>") == "C"
+    # A closing tag is not a marker: the letters after it discuss distractors.
+    assert choice("<answer>AD</answer>\n\nOption B is tempting, and C too.", multi=True) == "AD"
+    assert choice("<choice>A, D</choice>\nB looked right at first.", multi=True) == "AD"
+    tool = '{"arguments": "{\\"answer\\": \\"BC\\", \\"note\\": \\"A is old\\"}"}'
+    assert choice(tool, multi=True) == "BC"
+
+
+def test_a_closing_label_line_names_the_answer_whatever_its_words() -> None:
+    assert choice("The blood cels carry oxgyen.\n\nAnswr: B") == "B"
+    assert choice("……胰腺也是消化腺。\n\n答按：C") == "C"
+    assert choice("草稿：先写C。\n嗯，不对。\n\n定稿：B") == "B"
+    assert choice("Ranked:\n1. C\n2. A\n\nTop choice: C") == "C"
+    assert choice("各项打分：A 0.9，D 0.8\n取得分高于0.5的选项：A、D。", multi=True) == "AD"
+    assert choice("Mi respuesta: D") == "D"
+    # A label that rejects or lists every option names no answer.
+    assert choice("Wrong: A") is None
+    assert choice("排除：B、C") is None
+    assert choice("Options: A, B, C, D") is None
+
+
+def test_letter_sets_offered_against_each_other_are_a_hedge() -> None:
+    for text in ("答案：A或AC，我不太确定。", "Answer: ACD?? or AD. Can't decide.",
+                 "Answer: BD, or maybe BCD.", "答案可能是AB，也可能是ABD"):
+        ex = extract_choice(text, 4, multi=True)
+        assert (ex.status, ex.method) == ("no-answer", "ambiguous"), text
+    assert choice("Answer: A/C/E", 5, multi=True) == "ACE"  # a slash lists, for multi-select
+    assert choice("答案：B或B") == "B"  # the same letter twice is no hedge
+
+
+def test_a_letter_that_opens_a_name_is_not_a_letter_answer() -> None:
+    blood = ["A+", "AB+", "O-", "B-"]
+    ex = extract_choice("I'm fairly sure it's O negative.", 4, blood)
+    assert (ex.status, ex.value) == ("ok", "C")  # read by the option's text, not as "O"
+    assert choice("首选B超。", 5, choices=["CT", "MRI", "B超", "ERCP", "造影"]) == "C"
+    cells = ["B cells", "T cells", "Neutrophils", "Mast cells"]
+    assert choice("The answer is T cells.", 4, choices=cells) == "B"
+    crp = ["C反应蛋白", "血沉", "白细胞", "降钙素原"]
+    assert choice("答案是C反应蛋白升高", 4, choices=crp) == "A"
+    # A letter followed by a reason is still the letter.
+    assert choice("The answer is C because it is larger.", 4, choices=["Cat", "Dog", "Cow", "Eel"]) == "C"
+
+
+def test_verbs_of_handing_in_an_answer() -> None:
+    assert choice("I'll submit A and B.", multi=True) == "AB"
+    assert choice("I'd mark C.") == "C"
+    assert choice("I will tick B and D.", multi=True) == "BD"
+
+
 def test_bold_letter_lists_table_answer_rows_and_labelled_lists() -> None:
     assert extract_choice("The squares are **A and C** (4 and 9).", 4, multi=True).value == "AC"
     assert choice("This matches **(C)**.\n\n(A) is too slow; (B) ignores drag.") == "C"
@@ -1910,3 +1995,88 @@ def test_an_echo_does_not_overrule_working_or_a_story_that_goes_on() -> None:
     reply = ("The sum of the interior angles of a polygon is (n − 2) × 180°.\n\n"
              "For a pentagon: (5 − 2) × 180° = 540°.\n\n(Each angle of a regular one is 108°.)")
     assert number(reply, question=q) == 540
+
+
+def test_a_bracketed_answer_heading_states_the_answer() -> None:
+    # 【答】 / [答] / 〔答〕 headings, and an English "[Answer]", state the answer like "答：".
+    q = "鸡兔同笼，头共20个，脚共56只，兔有几只？"
+    reply = ("假设全是鸡：20 × 2 = 40只脚，多出16只，16 ÷ 2 = 8。\n"
+             "验算一下：8只兔32只脚，12只鸡24只脚，合计56只 ✔\n\n【答】兔有8只。")
+    assert number(reply, question=q) == 8
+    assert number("60 ÷ 12 = 5（天）\n[答] 两队合作 5 天完成，比甲队单独做少 10 天。") == 5
+    assert number("〔答〕小明今年有15本书，比去年多3本。") == 15
+    assert number("3 × 14 = 42\n[Answer] 42 apples in all; Step 3 was the multiplication.") == 42
+
+
+def test_a_marker_inside_a_common_mistake_warning_names_the_wrong_answer() -> None:
+    q = "本金5000元，年利率3%，存3年，利息多少元？"
+    reply = ("5000 × 3% × 3 = 450（元）\n\n【答案】利息是450元。\n\n"
+             "【易错点】有的同学把本息和5450元当作答案，这是审题不清。")
+    assert number(reply, question=q) == 450
+    reply = ("Answer: 450 dollars of interest.\n\nCommon pitfall: adding the principal and "
+             "writing the total, 5450, as the answer.")
+    assert number(reply, question="How much interest is earned?") == 450
+    reply = ("The answer is 24.\n\nWatch out: many people write 26 as the answer because "
+             "they count both fence posts at the ends.")
+    assert number(reply) == 24
+
+
+def test_a_check_with_a_lead_in_and_numbered_ways_are_not_the_answer() -> None:
+    # "Quick check:", "As a sanity check,", "A final check —" open checks too.
+    assert number("The total is 5050.\n\nQuick check: try the trick on 1 + … + 10 = 55.") == 5050
+    assert number("So the molar mass is 98 g/mol.\n\nAs a sanity check, H₂SO₄ has 2 + 32 + 64 "
+                  "= 98, about 100.") == 98
+    assert number("Hence 3.6 km.\n\nA final check — 3600 m / 1000 = 3.6, and 60 × 60 = 3600.") \
+        == 3.6
+    # "Way 2:", "Solution 2", "方法2：" number a way through, not a value.
+    reply = ("**Way 1: brute force**\n\nsum(range(1, 11)) gives 55.\n\n**Way 2: pairing**\n\n"
+             "5 pairs of 11, so the sum is **55**.")
+    assert number(reply) == 55
+    assert number("Solution 2\n\nPairing gives 5 × 11 = 55") == 55
+    assert number("方法2：\n配对求和，5 × 11 = 55") == 55
+
+
+def test_a_what_if_paragraph_or_counterfactual_after_the_result() -> None:
+    reply = ("Return = (46 − 40 + 2) / 40 = 0.20, i.e. 20%\n\n"
+             "If the same gain had taken two years, the yearly figure would be about 9.5%.")
+    assert number(reply) == pytest.approx(0.2)
+    reply = ("The loan costs $1,200 in interest.\n\n"
+             "If you paid it off a year early you would save roughly $300.")
+    assert number(reply) == 1200
+    reply = ("Interest = 2000 × 5% × 2 = $200. Had the rate been 4%, it would come to $160.")
+    assert number(reply) == 200
+    reply = "利息 = 2000 × 5% × 2 = 200（元）。\n\n如果存期改为三年，利息会变成300元。"
+    assert number(reply) == 200
+    # An "if" inside the working is a step: its result is the answer.
+    assert number("Speed is 60 km/h. If it drives 2.5 h, 60 × 2.5 = 150 km.") == 150
+
+
+def test_a_range_giving_a_stated_values_spread_is_not_a_hedge() -> None:
+    q = "A resistor has 12 V across it and 0.5 A through it. What is its resistance?"
+    reply = ("R = V / I = 12 / 0.5 = 24 Ω. With a 5% tolerance the real part could lie "
+             "anywhere from 22.8 Ω to 25.2 Ω.")
+    assert number(reply, question=q) == 24
+    reply = ("Expected time: 9 days.\n\nσ ≈ 1.5 days, so a ±2σ window runs from 6 to 12 days.")
+    assert number(reply) == 9
+    reply = "Anion gap = 140 − 104 − 24 = 12 mEq/L (normal ≈ 8–12 mEq/L), so it is not raised."
+    assert number(reply) == 12
+    reply = "测得 g = 9.79 m/s²。考虑到误差，实际值在9.75到9.83之间。"
+    assert number(reply) == pytest.approx(9.79)
+    # A range offered as the estimate, with no value before it, is still no answer.
+    ex = extract_number("Using s = ½at². A sensible estimate is somewhere in the 20–30 m "
+                        "range, allowing for uncertainty.")
+    assert ex.status == "no-answer"
+    ex = extract_number("About 70 by the inputs, but they could be off by 2×, so a realistic "
+                        "estimate is anywhere from 50 to 150 tuners.",
+                        question="Estimate the number of piano tuners in Chicago.")
+    assert ex.status == "no-answer"
+
+
+def test_a_value_rounded_to_significant_figures_is_not_a_loose_gloss() -> None:
+    reply = ("N = 3.00 × 6.02 × 10^23 = 18.06 × 10^23\n\n"
+             "To three significant figures: N ≈ 1.81 × 10^24.")
+    assert number(reply) == pytest.approx(1.81e24)
+    reply = "c = 299792458 m/s ≈ 3.00 × 10^8 m/s to three figures."
+    assert number(reply) == pytest.approx(3.00e8)
+    # A one-digit rough gloss still restates the exact value.
+    assert number("The route is 8.045 km, a little over 8 km.") == pytest.approx(8.045)

@@ -197,6 +197,22 @@ def test_bad_job_specs_get_a_clear_error(client: TestClient) -> None:
     assert r.status_code == 422 and "eval or perf" in r.text
 
 
+def test_job_errors_name_the_field_without_pydantic_noise(client: TestClient) -> None:
+    token = client.cookies.get("baimo_csrf") or ""
+    r = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {"models": ["alpha"],
+                                                                    "limit": -5}},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail.startswith("spec.limit: ") and "errors.pydantic.dev" not in detail
+    # The form: a field that is not a number is named, not "invalid literal for int()".
+    r = client.post("/jobs", data={"kind": "perf", "models": "alpha", "concurrency": "4,x",
+                                   "csrf_token": token})
+    assert r.status_code == 422
+    assert "concurrency: &#39;x&#39; is not a whole number" in r.text
+    assert "invalid literal" not in r.text
+
+
 @pytest.fixture(scope="module")
 def team(web_home: dict[str, Any]) -> Iterator[tuple[TestClient, dict[str, str]]]:
     store = Store(web_home["db"])

@@ -704,8 +704,14 @@ def _recommendation(advice: Advice, profile: Profile, points: Sequence[ParetoPoi
     elif advice.pareto_skipped:
         body += (" No Pareto frontier was drawn because capability, blended price and TTFT "
                  "p95 were not all measured.")
-    tail = (f" Scores are min-max normalised across these {len(advice.ranked)} candidate"
-            f"{'s' if len(advice.ranked) != 1 else ''}, so they rank this set only.")
+    if len(advice.ranked) == 1:
+        # Min-max over one model gives it 1 on every criterion: say so rather than let a
+        # perfect score read as a verdict ("these 1 candidate" once did).
+        tail = (" With a single candidate, min-max normalisation gives it 1 on every criterion, "
+                "so its score compares it with nothing; measure more models to rank them.")
+    else:
+        tail = (f" Scores are min-max normalised across these {len(advice.ranked)} candidates, "
+                "so they rank this set only.")
     return lead + body + gap_text + tail
 
 

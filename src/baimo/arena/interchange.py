@@ -36,6 +36,7 @@ from baimo.arena.ratings import StyleCounts
 from baimo.errors import DatasetError
 from baimo.store.battles import BattleRecord, VoteRecord, new_battle_id
 from baimo.store.store import Store
+from baimo.tabular import decode_text, read_user_bytes
 
 __all__ = ["ImportReport", "export_battles", "import_battles", "read_rows"]
 
@@ -121,18 +122,18 @@ class ImportReport:
 
 def read_rows(path: Path) -> list[tuple[str, Any]]:
     """(where, object) for each row of a JSON list or JSON Lines file."""
-    if not path.exists():
-        raise DatasetError(f"{path}: file not found.")
-    data = path.read_bytes()
+    # A directory or an unreadable file is a message; a BOM (Windows editors) and GBK text
+    # are read as for datasets.
+    data, _ = decode_text(read_user_bytes(path, "battles file"), str(path))
     stripped = data.lstrip()
-    if stripped.startswith(b"["):
+    if stripped.startswith("["):
         try:
             items = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise DatasetError(f"{path}: invalid JSON ({exc}).") from None
         return [(f"{path}: row {i}", obj) for i, obj in enumerate(items)]
     rows: list[tuple[str, Any]] = []
-    for lineno, line in enumerate(data.splitlines(), 1):
+    for lineno, line in enumerate(data.split("\n"), 1):
         if not line.strip():
             continue
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from baimo.cli.console import Column, emit_json, emit_table, err, new_app, out, safe
+from baimo.tabular import write_user_file
 
 if TYPE_CHECKING:
     from baimo.arena.boards import ArenaBoards
@@ -190,7 +191,7 @@ def export_cmd(
     if str(file) == "-":
         emit_json(rows)
         return
-    file.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_user_file(file, json.dumps(rows, ensure_ascii=False, indent=1), "battles file")
     out().print(safe(f"{len(rows)} battle vote(s) written to {file.resolve()}"),
                 highlight=False)
 
@@ -224,13 +225,14 @@ def judge_cmd(
     task: Annotated[list[Path] | None, typer.Option("--task", "-t", help="Task file(s) for "
                                                     "prompts.")] = None,
     config: ConfigOpt = None,
-    limit: Annotated[int | None, typer.Option(help="At most N prompts per task.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N prompts per task.")
+                     ] = None,
     pairing: Annotated[str, typer.Option(help="all (every pair on every prompt) or active "
                                          "(most informative pair; needs --battles).")
                        ] = "all",
-    battles: Annotated[int | None, typer.Option(help="At most N battles.")] = None,
+    battles: Annotated[int | None, typer.Option(min=1, help="At most N battles.")] = None,
     seed: Annotated[int, typer.Option(help="Order of prompts and sides.")] = 0,
-    concurrency: Annotated[int, typer.Option(help="Battles in flight.")] = 8,
+    concurrency: Annotated[int, typer.Option(min=1, help="Battles in flight.")] = 8,
     as_json: JsonFlag = False,
 ) -> None:
     """Battle models on suite/task prompts; a judge rules in both orders (disagreement = tie)."""

@@ -21,6 +21,7 @@ from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.runs.judging import PairwiseOutcome, judge_run_pairwise
 from baimo.store.store import Store
+from baimo.tabular import write_user_file
 from baimo.tasks.judge import (
     AgreementReport,
     Judge,
@@ -64,8 +65,8 @@ def _write_json(path: Path | None, data: dict[str, Any]) -> None:
     if _stdout_json(path):
         emit_json(data)
     elif path is not None:
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str),
-                        encoding="utf-8")
+        write_user_file(path, json.dumps(data, ensure_ascii=False, indent=2, default=str),
+                        "JSON result")
         out().print(f"json: {safe(path.resolve())}", highlight=False)
 
 

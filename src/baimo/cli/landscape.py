@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baimo.cli.console import add_row, emit_json, emit_table, error_exit, new_app, plain, safe
+from baimo.cli.console import (
+    add_row,
+    emit_json,
+    emit_table,
+    error_exit,
+    new_app,
+    plain,
+    safe,
+)
 from baimo.cli.console import out as stdout_console
 from baimo.errors import BaimoError
 from baimo.landscape.catalog import (
@@ -37,7 +45,7 @@ from baimo.landscape.catalog import (
     update_record,
     user_catalog_path,
 )
-from baimo.tabular import csv_text, md_table
+from baimo.tabular import csv_text, md_table, write_user_file
 
 app = new_app("The Chinese LLM landscape (百模大战): a sourced catalog of models and vendors.",
               name="landscape")
@@ -305,8 +313,7 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv, json or m
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    write_user_file(out, text, "export")
     typer.echo(f"wrote {len(rows)} records to {out}", err=True)
 
 

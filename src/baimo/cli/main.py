@@ -129,9 +129,10 @@ def eval_cmd(
                                                     " the models file (default: the embedded"
                                                     " model).")] = None,
     config: ConfigOpt = None,
-    limit: Annotated[int | None, typer.Option(help="At most N samples per task.")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Override each model's concurrency."
-                                                    )] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N samples per task.")
+                     ] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Override each model's "
+                                                    "concurrency.")] = None,
     resume: Annotated[str | None, typer.Option(help="Continue a stored run (id or prefix).")
                       ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
@@ -182,6 +183,10 @@ def eval_cmd(
         tasks.extend(build_suite(name, opts))
     if not tasks:
         tasks = build_suite("demo", opts)
+    if report is not None:  # refused now, not after a paid run
+        from baimo.tabular import check_writable
+
+        check_writable(report, "report")
     store = Store()
     # No bars (``--no-progress``, or standard error is not a terminal): no Rich progress
     # import and no per-sample callback at all.
@@ -224,6 +229,9 @@ def eval_cmd(
                     f"{safe(outcome.lost[0])}); the run is marked failed. Check the database, "
                     f"then resume: baimo eval --resume {safe(outcome.run_id)}")
         raise typer.Exit(1)
+    if outcome.status == "failed":
+        # No model answered (each reason is printed above): a script must not read success.
+        raise typer.Exit(1)
 
 
 def _executor(kind: str, address: str | None, chunk: int) -> Executor | None:
@@ -245,12 +253,19 @@ def _executor(kind: str, address: str | None, chunk: int) -> Executor | None:
 _SUMMARY_COLUMNS = [Column("model"), Column("task"), Column("scored", right=True),
                     Column("accuracy", right=True), Column("95% CI", "ci95", right=True),
                     Column("no-answer", right=True), Column("truncated", right=True),
-                    Column("errors", right=True), Column("cost", right=True)]
+                    Column("errors", right=True), Column("not graded", "ungraded", right=True),
+                    Column("cost", right=True)]
 
 
 def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
-    """Per model and task: counts, accuracy with its 95% interval, outcomes and cost."""
-    from baimo.scores.summary import summarize
+    """Per model and task: counts, accuracy with its 95% interval, outcomes and cost.
+
+    Every row is counted somewhere: ``scored`` (graded: ok, wrong, no-answer, truncated),
+    ``errors`` (no answer received), and ``ungraded`` for the rest, such as a judge verdict
+    that did not parse or a task the model does not support, with ``ungraded_statuses`` saying
+    which. Without that column a run of unparsed verdicts printed as all zeros.
+    """
+    from baimo.scores.summary import GRADED_STATUSES, summarize
 
     rows = store.runs.results([run_id])
     summary = summarize(rows)
@@ -268,6 +283,9 @@ def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
                 "no_answer": acc["statuses"].get("no-answer", 0),
                 "truncated": acc["statuses"].get("truncated", 0),
                 "errors": acc["statuses"].get("error", 0),
+                "ungraded": acc["n"] - acc["scored"] - acc["statuses"].get("error", 0),
+                "ungraded_statuses": {s: k for s, k in sorted(acc["statuses"].items())
+                                      if s not in GRADED_STATUSES and s != "error"},
                 "cost": task_cost[(name, task_name)], "currency": m["currency"]})
     return out_rows
 
@@ -280,6 +298,8 @@ def _print_summary(store: Store, run_id: str) -> None:
                      "—" if a is None else f"{100 * a:.1f}%",
                      "—" if a is None else f"{100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f}",
                      r["no_answer"], r["truncated"], r["errors"],
+                     r["ungraded"] if not r["ungraded_statuses"] else
+                     f"{r['ungraded']} ({', '.join(r['ungraded_statuses'])})",
                      f"{r['cost']:.4f} {r['currency']}"])
     emit_table(_SUMMARY_COLUMNS, rows, title=f"run {run_id}")
 

@@ -9,8 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from baimo.cli.console import Column, build_table, emit_json, emit_table, new_app, out, safe
+from baimo.cli.console import (
+    Column,
+    build_table,
+    emit_json,
+    emit_table,
+    new_app,
+    out,
+    safe,
+)
 from baimo.errors import ConfigError
+from baimo.tabular import write_user_file
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -225,13 +234,11 @@ def perf(
     if json_out is not None:
         import orjson
 
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_bytes(orjson.dumps(outcome.as_json(), option=orjson.OPT_INDENT_2
-                                          | orjson.OPT_NON_STR_KEYS))
+        write_user_file(json_out, orjson.dumps(outcome.as_json(), option=orjson.OPT_INDENT_2
+                                            | orjson.OPT_NON_STR_KEYS), "JSON result")
         con.print(f"json: {safe(json_out.resolve())}", highlight=False)
     if csv_out is not None:
-        csv_out.parent.mkdir(parents=True, exist_ok=True)
-        csv_out.write_text(summary_csv(levels_out), encoding="utf-8")
+        write_user_file(csv_out, summary_csv(levels_out), "CSV summary")
         con.print(f"csv: {safe(csv_out.resolve())}", highlight=False)
     if report is not None:
         from baimo.reports.perf import write_perf_report
@@ -289,7 +296,7 @@ def calibrate_cmd(
     if json_out is not None:
         import orjson
 
-        json_out.write_bytes(orjson.dumps(res, option=orjson.OPT_INDENT_2))
+        write_user_file(json_out, orjson.dumps(res, option=orjson.OPT_INDENT_2), "JSON result")
         con.print(f"json: {safe(json_out.resolve())}", highlight=False)
 
 
@@ -322,7 +329,8 @@ def compare_cmd(
     if json_out is not None:
         import orjson
 
-        json_out.write_bytes(orjson.dumps(levels, option=orjson.OPT_INDENT_2))
+        write_user_file(json_out, orjson.dumps(levels, option=orjson.OPT_INDENT_2),
+                     "JSON result")
         con.print(f"json: {safe(json_out.resolve())}", highlight=False)
     if report is not None:
         write_perf_report(store, ids, report)

@@ -32,7 +32,8 @@ def plan(
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model name(s) from "
                                                     "the models file.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="Models file.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most N samples per task.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N samples per task.")
+                     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for --limit sampling.")] = 0,
     tokenizer: Annotated[str | None, typer.Option(help="Count prompt tokens with this "
                                                   "tokenizer (gguf:PATH, hf:DIR); default: "

@@ -44,6 +44,7 @@ from baimo.scores.methodology import (
     load_methodology,
     score_methodology,
 )
+from baimo.tabular import write_user_file
 
 __all__ = ["app"]
 
@@ -200,7 +201,7 @@ def _run(
         typer.echo(payload)
         return
     if json_out is not None:
-        json_out.write_text(payload + "\n", encoding="utf-8")
+        write_user_file(json_out, payload + "\n", "JSON result")
     console = _console()
     if collected:
         console.print(safe(f"Measurements of {len(collected)} model(s) from "
@@ -443,7 +444,7 @@ def fit_weights_cmd(
         typer.echo(payload)
         return
     if json_out is not None:
-        json_out.write_text(payload + "\n", encoding="utf-8")
+        write_user_file(json_out, payload + "\n", "JSON result")
     _print_fit(_console(), fit)
 
 

@@ -150,8 +150,10 @@ class ModelClient:
         try:
             provider = await asyncio.shield(self._ready)
         except BaimoError as exc:
-            raise CallFailed(f"model '{self.cfg.name}' cannot start: {exc}",
-                             fatal=True) from None
+            # Most start-up errors already name the model ("model 'x': the environment
+            # variable …"); say it once.
+            who = "" if f"'{self.cfg.name}'" in str(exc) else f"model '{self.cfg.name}' "
+            raise CallFailed(f"{who}cannot start: {exc}", fatal=True) from None
         self._provider = provider
         return provider
 

@@ -435,6 +435,10 @@ async def _respond(request: web.Request, job: _Job, shape: _Reply, stream: bool,
                     await resp.write(shape.event([], usage=shape.usage(n_out)))
                 await resp.write(b"data: [DONE]\n\n")
                 return resp
+    except ConnectionResetError:
+        # The client left mid-answer (Ctrl-C, its own timeout). Nobody is there to answer, and
+        # aiohttp would log the write's traceback as a server failure on the user's terminal.
+        return resp
     finally:
         job.cancel.set()  # a no-op after the end; stops the engine when the client left
 

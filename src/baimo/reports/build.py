@@ -16,6 +16,7 @@ from baimo.reports.profile import named_profile_section, profile_sections
 from baimo.scores.profile import task_dimensions
 from baimo.scores.summary import summarize
 from baimo.store.store import Store
+from baimo.tabular import write_user_file
 
 
 def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
@@ -27,7 +28,6 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
     runs = [store.runs.get(r) for r in run_ids]
     rows = store.runs.results([r.id for r in runs if r.kind == "eval"])
     perf_runs = [r for r in runs if r.kind == "perf"]
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
         models = sorted({m.model_name for r in runs for m in r.models})
         report = Report("model comparison", f"runs {', '.join(run_ids)} · models "
@@ -46,11 +46,11 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
             ids = [r.id for r in perf_runs]
             perf_sections(report, perf_runs, store.perf.requests(ids),
                           level_summaries(store, ids))
-        out.write_text(report.render(), encoding="utf-8")
+        write_user_file(out, report.render(), "report")
         return out
     summary = summarize(rows)
     text = {"md": summary_markdown, "csv": summary_csv, "json": summary_json}[fmt](summary)
     if fmt == "md":
         text += "\n" + readings_markdown(rows)
-    out.write_text(text, encoding="utf-8")
+    write_user_file(out, text, "report")
     return out

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from baimo.advise.advisor import format_measurements
 from baimo.reports.html import Raw, Report, esc, table
+from baimo.tabular import write_user_file
 
 if TYPE_CHECKING:
     from baimo.advise.advisor import Advice, ModelMeasurements, Profile
@@ -759,9 +760,8 @@ def write_landscape_map(out: Path, catalog: Catalog | Sequence[CatalogRecord], *
                         census: CensusReport | None = None,
                         measured: Mapping[str, Sequence[str]] | None = None) -> Path:
     """Write the landscape map report to ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(landscape_report(catalog, census=census, measured=measured).render(),
-                   encoding="utf-8")
+    write_user_file(out, landscape_report(catalog, census=census, measured=measured).render(),
+                    "report")
     return out
 
 
@@ -967,9 +967,8 @@ def write_advice_report(out: Path, advice: Advice, profile: Profile,
                         measurements: Mapping[str, Measurements] | None = None,
                         sensitivity: LinearSensitivity | None = None) -> Path:
     """Write the advice report to ``out`` (arguments as for ``advice_report``)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(advice_report(advice, profile, models, measurements, sensitivity).render(),
-                   encoding="utf-8")
+    write_user_file(out, advice_report(advice, profile, models, measurements,
+                                       sensitivity).render(), "report")
     return out
 
 
@@ -1160,8 +1159,7 @@ def score_report(result: ScoreResult, methodology: Methodology,
 def write_score_report(result: ScoreResult, methodology: Methodology, out: Path,
                        measurements: Mapping[str, Measurements] | None = None) -> Path:
     """Write the score report to ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(score_report(result, methodology, measurements).render(), encoding="utf-8")
+    write_user_file(out, score_report(result, methodology, measurements).render(), "report")
     return out
 
 

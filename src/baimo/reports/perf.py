@@ -21,6 +21,7 @@ from baimo.config import Pricing
 from baimo.perf import knee, level_summaries, rows_from_store, summarize_level
 from baimo.reports.html import Raw, Report, esc, table
 from baimo.store.records import PerfRequestRecord, RunRecord
+from baimo.tabular import write_user_file
 
 __all__ = ["compare_table", "perf_report_sections", "perf_sections", "write_perf_report"]
 
@@ -300,8 +301,7 @@ def write_perf_report(store: Any, run_ids: list[str], out: Path) -> Path:
     """A perf-only HTML report of the given runs."""
     report = Report("performance", f"perf runs {', '.join(run_ids)}")
     perf_report_sections(report, store, run_ids)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.render(), encoding="utf-8")
+    write_user_file(out, report.render(), "report")
     return out
 
 

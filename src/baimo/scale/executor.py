@@ -92,7 +92,12 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
     ``db_url`` comes without its password (``shareable_url``); the node's own ``BAIMO_DB``
     (or ``PGPASSWORD``) supplies it, as each node's environment supplies the API keys.
     """
-    store = Store(with_local_password(db_url))
+    try:
+        store = Store(with_local_password(db_url))
+    except BaimoError as exc:
+        raise BaimoError(f"on a Ray node: {exc} A shard gets BAIMO_DB without its password: set "
+                         "BAIMO_DB, PGPASSWORD or ~/.pgpass on every node before 'ray start'."
+                         ) from None
     made: list[ClusterLimiter] = []
 
     def limiter(c: ModelConfig, conc: int) -> EndpointLimiter:
@@ -184,7 +189,8 @@ class RayExecutor:
                     for m in models}
         gates: dict[str, Any] = {}
         # The candidates, then the models the scoring asks (judges, fallback readers): one
-        # gate per endpoint for every shard. A judge that is also a candidate shares its gate.
+        # gate per endpoint for every shard. A judge configured exactly as a candidate shares
+        # its gate (the key is the client pool's: identity plus limits and key variable).
         asked = [(cfg, concurrency or cfg.limits.concurrency) for cfg in models]
         asked += [(cfg, cfg.limits.concurrency) for t in tasks for cfg in t.scoring_models]
         for cfg, conc in asked:

@@ -493,15 +493,21 @@ def _parse_weight(value: WeightValue) -> tuple[float, bool]:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a weight")
     if isinstance(value, int | float):
-        return float(value), False
-    text = value.strip()
-    try:
-        if text.endswith("%"):
-            return float(text[:-1]), True
-        return float(Fraction(text)), False
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{value!r} is not a number, a fraction like 1/3 or a percentage "
-                         f"like 15%") from None
+        number, percent = float(value), False
+    else:
+        text = value.strip()
+        try:
+            if text.endswith("%"):
+                number, percent = float(text[:-1]), True
+            else:
+                number, percent = float(Fraction(text)), False
+        except (ValueError, ZeroDivisionError, OverflowError):
+            # OverflowError: "1e309" is a string to YAML and too large a float for Fraction.
+            raise ValueError(f"{value!r} is not a number, a fraction like 1/3 or a percentage "
+                             f"like 15%") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number; write a weight such as 0.2 or 20%")
+    return number, percent
 
 
 def resolve_weights(

@@ -127,7 +127,12 @@ class RunRepository:
                 if row is None:
                     raise NotFound("there are no runs yet. Start one with: baimo eval")
                 return str(row[0])
-            rows = conn.execute(sa.select(t.c.id).where(t.c.id.startswith(ref))).all()
+            if not ref.strip():
+                raise BaimoError("give a run id (or a prefix of one, or 'latest'); list runs "
+                                 "with: baimo runs list")
+            # autoescape: '%' and '_' in what the user typed are characters, not wildcards.
+            rows = conn.execute(sa.select(t.c.id).where(t.c.id.startswith(ref, autoescape=True))
+                                ).all()
         if len(rows) == 1:
             return str(rows[0][0])
         if not rows:

@@ -62,7 +62,8 @@ class ScoreRepository:
         """
         t = schema.score_results
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(t).where(t.c.id.startswith(ref))).mappings().all()
+            rows = conn.execute(sa.select(t).where(t.c.id.startswith(ref, autoescape=True))
+                                ).mappings().all()
         if len(rows) != 1:
             raise NotFound(f"{'no' if not rows else len(rows)} stored score result(s) match "
                            f"'{ref}'. List them with: baimo score history")

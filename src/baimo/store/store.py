@@ -74,9 +74,11 @@ def shareable_url(url: str) -> str:
     ``with_local_password`` puts it back on the node.
     """
     u = sa.engine.make_url(database_url(url))
-    # ``URL.set(password=None)`` would keep the password (None there means "unchanged").
+    # ``URL.set(password=None)`` would keep the password (None there means "unchanged"), and
+    # libpq also takes one as ``?password=``.
     return sa.engine.URL.create(u.drivername, u.username, None, u.host, u.port, u.database,
-                                u.query).render_as_string(hide_password=False)
+                                {k: v for k, v in u.query.items() if k != "password"}
+                                ).render_as_string(hide_password=False)
 
 
 def with_local_password(url: str, env: Mapping[str, str] | None = None) -> str:

@@ -110,6 +110,7 @@ def _read_rows(path: Path) -> list[tuple[int, Any]]:
         return _read_parquet(path)
     if not path.exists():
         raise DatasetError(f"{path}: file not found.")
+    check_regular_file(path, "dataset")
     raise DatasetError(f"{path}: unsupported dataset format '{suffix}'. Use .jsonl, .csv or "
                        ".parquet.")
 
@@ -120,15 +121,25 @@ def load_dataset(path: Path) -> list[Sample]:
     errors: list[str] = []
     samples: list[Sample] = []
     seen: dict[str, int] = {}
+    bad_rows = 0
     for lineno, raw in _read_rows(path):
         where = f"{path}:{lineno}" if unit == "line" else f"{path} row {lineno}"
         if not isinstance(raw, dict):
+            bad_rows += 1
             errors.append(f"{where}: expected an object with 'id' and 'prompt' or 'messages'")
             continue
         try:
             row = Row.model_validate(raw)
         except ValidationError as exc:
+            bad_rows += 1
             for err in exc.errors():
+                if err["loc"][:1] == ("id",) and err["type"] != "missing":
+                    # One message, not one per member of ``str | int``.
+                    line = (f"{where}: field 'id': must be a string or a whole number, not "
+                            f"{type(raw['id']).__name__} {str(raw['id'])[:40]!r}")
+                    if line not in errors:
+                        errors.append(line)
+                    continue
                 field = ".".join(str(p) for p in err["loc"]) or "(row)"
                 msg = err["msg"]
                 if err["type"] == "extra_forbidden":
@@ -139,7 +150,15 @@ def load_dataset(path: Path) -> list[Sample]:
                 break
             continue
         sid = str(row.id)
+        if "\x00" in sid:
+            # Caught here, not after the model was paid to answer: PostgreSQL text cannot
+            # hold a NUL, so such a row could never be stored as answered.
+            bad_rows += 1
+            errors.append(f"{where}: field 'id': contains a NUL character (often a sign of a "
+                          "UTF-16 or binary file); give the row a plain text id")
+            continue
         if sid in seen:
+            bad_rows += 1
             errors.append(f"{where}: field 'id': '{sid}' already used at {unit} {seen[sid]}; "
                           "ids must be unique")
             continue
@@ -151,7 +170,8 @@ def load_dataset(path: Path) -> list[Sample]:
                               category=row.category, metadata=row.metadata))
     if errors:
         more = " (showing the first ones)" if len(errors) >= MAX_ERRORS else ""
-        raise DatasetError(f"{path}: {len(errors)} invalid rows{more}; nothing was run:\n"
+        rows_word = "row" if bad_rows == 1 else "rows"
+        raise DatasetError(f"{path}: {bad_rows} invalid {rows_word}{more}; nothing was run:\n"
                            + "\n".join(errors))
     if not samples:
         raise DatasetError(f"{path}: the dataset has no rows.")

@@ -276,7 +276,7 @@ _LETTERS_END_EN = (
 # Markers that announce the answer. English ones are case-insensitive; the optional adverbs let
 # "the answer is therefore B" through without letting arbitrary words in.
 _EN_MARKER = (
-    r"(?<![A-Za-z])(?:"
+    r"(?<![A-Za-z])(?<!</)(?:"  # not a closing tag: "</answer>" is followed by other text
     r"(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|best|true|most\s+likely)\s+)?answers?"
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—))?"
@@ -290,7 +290,9 @@ _EN_MARKER = (
     r"(?=\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
-    r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer)"
+    # "I'll submit A and B", "I'd mark C", "I will tick B and D": any verb of handing it in.
+    r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer|submit|mark"
+    r"|tick|circle|check|put\s+down|enter)"
     r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+(?:toward|towards)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
@@ -299,7 +301,11 @@ _EN_MARKER = (
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
     r"\s*,?\s*(?=\(?[A-Z]\b(?![''-]))"
-    r"|[\"'](?:final_?answer|answer|choice|option|selected|selection|答案)s?[\"']\s*:"
+    # A JSON key, also inside a string-encoded JSON ("{\"answer\": \"BC\"}" in tool arguments).
+    r"|\\?[\"'](?:final_?answer|answer|choice|option|selected|selection|答案)s?\\?[\"']\s*:"
+    # Letters that fill a tag of their own: "<final>B</final>", "<choice>A, D</choice>".
+    r"|<[A-Za-z_]{2,20}>(?=[ \t]*[(*]*(?-i:[A-Z])[)*]*(?:[ \t]*(?:,|、|and|&)?[ \t]*[(*]*"
+    r"(?-i:[A-Z])[)*]*)*[ \t]*</)"
     # A table row headed "Answer" whose filled cell holds only letters: "| **Answer** | | **B** |".
     r"|\|[ \t*]*(?:(?:final|correct)\s+)?(?:answers?|答案|结论)[ \t*]*\|[ \t|]*"
     r"(?=[*(]*(?-i:[A-Z])[*)]*(?:[ \t]*(?:,|、|and|&)[ \t]*[*(]*(?-i:[A-Z])[*)]*)*[ \t]*\|)"
@@ -388,13 +394,38 @@ _ARROW_MARKER = (
     r"(?:→|⇒|=>|(?<=\S)[ \t][—–])(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
     r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
+# The reply's closing line is a label and letters, whatever the label's words: a typo
+# ("Answr: B", "答按：C"), a harness's own ("定稿：B", "Top choice: C", "Submit: AD"), or a
+# sentence ending in a colon ("取得分高于0.5的选项：A、D。"). A label that rejects ("Wrong: A",
+# "排除：B、C") or drafts ("草稿：C") names no answer; "Options: A, B, C, D" lists them all.
+_CLOSING_LABEL = (
+    r"(?:(?<=\n)|\A)[ \t>*#-]*"
+    r"(?![^\n:：]*(?:\b(?:not|wrong|incorrect|false|eliminat\w*|exclud\w*|reject\w*|ruled?"
+    r"|distractors?|traps?|draft|initial|first|options|choices)\b|错|误|排除|不|干扰|否|草稿|初|原))"
+    r"(?=[^\n:：]*(?:[A-Za-z]{2}|[\u4e00-\u9fff]))[^\n:：]{2,24}?[ \t*]*[:：]"
+    r"(?=[ \t*]*[(\[]?(?-i:[A-Z])[)\]*]*(?:[ \t]*(?:,|、|and|&|和)?[ \t]*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    r"[ \t*.。!]*\s*\Z)"
+)
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
+# Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
+_CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
+
+
+def _markers(text: str) -> list[re.Match[str]]:
+    """The answer markers of ``text`` in order, with a closing label line's label last."""
+    found = list(_MARKER.finditer(text))
+    body = text.rstrip()
+    line_start = body.rfind("\n") + 1
+    closing = _CLOSING_MARKER.match(text, line_start)
+    if closing is not None and not (found and found[-1].start() >= line_start):
+        found.append(closing)
+    return found
 
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = lazy(
     r"(?:[\s:=\-—–*#>$`'\"“‘「『【\[({】」』→⇒]"
-    r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]"
+    r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]|\\(?=[\"'])"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
 )
@@ -518,6 +549,26 @@ def _conditional(text: str, pos: int, marker: str = "") -> bool:
     return _COUNTERFACTUAL.search(text, max(start + 1, floor), pos) is not None
 
 
+_QUERY_MARKS = lazy(r"[ \t]*[?？]+")
+# The words of a hedge without the letter that follows (``_HEDGE`` reads one letter only).
+_LETTER_HEDGE_LEAD = lazy(
+    r"[ \t]*[,;]?[ \t]*(?:or(?:\s+(?:maybe|possibly|perhaps))?|/|或者?|还是|也可能(?:是|选)?"
+    r"|,?\s*也有可能(?:是|选)?)\s*(?:option\s*|选项)?(?=[(\[*【]*[A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def _offered_against(text: str, pos: int, letters: Sequence[str], multi: bool) -> bool:
+    """Whether the letters read up to ``pos`` are offered against another set: "A或AC",
+    "ACD?? or AD", "B and C, or maybe B, C and D". Alternatives that share a first letter are
+    still a hedge; the same set said twice ("B or b") is not."""
+    hedge = _LETTER_HEDGE_LEAD.match(text, _skip(_QUERY_MARKS, text, _skip(_TRAIL, text, pos)))
+    if hedge is None or (multi and hedge.group().lstrip(" \t,;").startswith("/")):
+        return False  # for a multi-answer question "A/C/E" lists letters
+    other = _read_letters(text, hedge.end(), multi)
+    return other is not None and bool(other.letters) and set(other.letters) != set(letters)
+
+
 def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
     """Read the answer letter(s) that start at ``pos`` (after a marker).
 
@@ -547,6 +598,8 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         run_letters = tuple(run.group())
         if not all(a < b for a, b in itertools.pairwise(run_letters)):
             return None  # an upper-case word ("NO", "BAD"), not option letters
+        if _offered_against(text, run.end(), run_letters, multi):
+            return _Read((), run.end(), "hedged between letters")  # "ACD?? or AD"
         return _Read(run_letters, run.end())
     low = _LOWER_RUN.match(text, start) if multi else None
     if low and (start == 0 or not (text[start - 1].isascii() and text[start - 1].isalnum())):
@@ -593,12 +646,9 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         letters.append(nxt)
         end = nxt_pos + 1
         after = nxt_after
-    hedge = _hedge(text, after, multi) if len(letters) > 1 else None
-    if hedge is not None:
-        # "可能是B和C，也可能是B、C和D": a list offered against another list.
-        other = _read_letters(text, hedge.start(1), multi)
-        if other is not None and other.letters and set(other.letters) != set(letters):
-            return _Read((), hedge.end(), "hedged between letters")
+    if _offered_against(text, after, letters, multi):
+        # "可能是B和C，也可能是B、C和D", "A或AC": a list offered against another list.
+        return _Read((), after, "hedged between letters")
     if len(letters) > 1 and not multi and not _CLAUSE_END.match(text, after):
         # "The answer is B, and A is tempting": only B is the answer.
         letters, end = [first], first_end
@@ -744,16 +794,41 @@ def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ..
     return tuple(sorted({letter for letter, _ in pairs}))
 
 
+# A lower-case word right after an upper-case letter: the letter names something ("O negative",
+# "T cells", "X chromosome"), unless the word continues an answer ("C because …").
+_LETTER_NAMES = lazy(rf"[ \t-]+(?!(?:{'|'.join(sorted(_CONTINUATION))})\b)[a-z]{{2,}}")
+
+
+def _option_opening_at(text: str, pos: int, choices: Sequence[str]) -> int | None:
+    """The option whose text starts at ``pos`` with its own letter ("B超", "T cells",
+    "C-reactive protein") and runs to a word's end, when that text is longer than the letter."""
+    for i, option in enumerate(choices):
+        option = option.strip()
+        end = pos + len(option)
+        if (len(option) > 1 and option[0] == text[pos : pos + 1] and option[1] not in ".)、:"
+                and text.startswith(option, pos)
+                and not (text[end : end + 1].isascii() and text[end : end + 1].isalnum())):
+            return i
+    return None
+
+
 def _marker_candidate(
     text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
 ) -> _Candidate | None:
     """What the answer marker ``m`` points at: letters, an option's text, or nothing."""
     read = _read_letters(text, m.end(), multi)
+    if read is not None and len(read.letters) == 1 and choices:
+        # "首选B超", "the answer is T cells", "it's X-linked": the letter opens an option's
+        # own name, so the marker names that option by its text.
+        opening = _option_opening_at(text, read.end - 1, choices[:n_choices])
+        if opening is not None:
+            read = _Read((chr(65 + opening),), read.end)
     if read is not None and (read.letters or read.reason):
         if read.letters and not _valid(read.letters, n_choices):
             # An upper-case letter beyond the options is the model's (invalid) final word; a
-            # lower-case one is more likely a variable name, so it is not a candidate.
-            if read.lowercase:
+            # lower-case one is more likely a variable name, so it is not a candidate; nor is
+            # one that a word follows ("it's O negative, option C": a blood group's name).
+            if read.lowercase or _LETTER_NAMES.match(text, read.end):
                 return None
             return _Candidate(m.start(), (), "marker", "letter out of range")
         rest = text[read.end : read.end + 1 + _MAX_SEGMENT]
@@ -829,11 +904,43 @@ _MISLED = lazy(
 _CLAUSE_START = lazy(r"(?:[，,；;。！？!?\n]|\.(?=\s))(?:(?!\.\s)[^，,；;。！？!?\n])*$")
 
 
+# What turns a sentence from the misled pick to the reply's own ("很多同学选B，但正确答案是C").
+_TURN = lazy(r"但|其实|实际|而是|正确|应该|所以|因此|故|\b(?:but|however|actually|instead"
+             r"|correct|right|so|therefore|whereas|yet)\b", re.IGNORECASE)
+
+
 def _misled_clause(text: str, pos: int) -> bool:
-    """Whether the clause that ends at ``pos`` attributes the pick to someone misled."""
+    """Whether the clause that ends at ``pos`` attributes the pick to someone misled. The
+    misled subject may open the sentence a few clauses earlier ("很多同学受中文思维影响，看到
+    ‘请求’就选C", "Many students, seeing 'request', pick C") unless the sentence turns to the
+    reply's own answer in between."""
+    if _MISLED.search(text, max(0, pos - 120), pos) is None:
+        return False  # the common case: no one misled anywhere near
     window = text[max(0, pos - 60) : pos]
     start = _CLAUSE_START.search(window)
-    return _MISLED.search(window, start.start() if start else 0) is not None
+    if _MISLED.search(window, start.start() if start else 0) is not None:
+        return True
+    sentence = text[max(0, pos - 120) : pos]
+    cut = max(max(sentence.rfind(c) for c in "。！？!?\n"), sentence.rfind(". "))
+    sentence = sentence[cut + 1 :]
+    ends = [m.end() for m in _MISLED.finditer(sentence)]
+    return bool(ends) and _TURN.search(sentence, ends[-1]) is None
+
+
+# A condition that changes the question: "若题干改为…，则应选C", "如果题目问的是…，答案就变成B",
+# "If the question asked for the smallest, pick A", "Were the stem reversed, the answer is D".
+_VARIANT = lazy(
+    r"(?:如果|假如|假设|若|要是|倘若|换成)[^。！？\n]{0,6}(?:题目|题干|本题|问题|这道题|原题|句子|问的是|问)"
+    r"|\b(?:if|suppose|had|were)\s+(?:the\s+|this\s+)?(?:question|stem|problem|prompt|item)\b",
+    re.IGNORECASE,
+)
+
+
+def _variant_question(text: str, pos: int) -> bool:
+    """Whether the sentence that ends at ``pos`` answers a changed version of the question."""
+    floor = max(0, pos - 120)
+    start = max(text.rfind(c, floor, pos) for c in "。！？!?\n")
+    return _VARIANT.search(text, max(start + 1, floor), pos) is not None
 
 
 def _in_aside(text: str, pos: int) -> bool:
@@ -864,7 +971,7 @@ def _last_marker_candidate(
                 boxed.append(_Candidate(pos, (chr(65 + idx),), "boxed"))
     last_boxed = boxed[-1] if boxed else None
     markers = [
-        m for m in _MARKER.finditer(text)
+        m for m in _markers(text)
         if m.group().strip() and not _conditional(text, m.start(), m.group())
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
         and not (m.group().startswith("的是") and _WRONG_PICK.search(
@@ -876,6 +983,7 @@ def _last_marker_candidate(
         and not (m.group().lstrip().startswith(("—", "–"))
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start())
+        and not _variant_question(text, m.start())
     ]
     # A pointer ("that's option C", "对应选项 D") after a stated answer ("Final answer: B")
     # labels a value in a note or a check; it does not take the answer back.
@@ -1121,6 +1229,12 @@ _ANSWER_LABEL = lazy(
 _SAYS_NO = lazy(r"(?:[—:：-]\s*|\s)(?:no|不是)\b[.。!]?\s*$", re.IGNORECASE)
 
 
+# A task-list checkbox opening a line: "- [x]", "* [X]", "[✓]", "☑", "☒", "■" ticked;
+# "- [ ]", "☐", "□" empty.
+_CHECKBOX = lazy(r"[ \t]*(?:[-*+][ \t]+)?(?:\[[xX✓✔]\]|[☑☒■]|(?P<empty>\[[ \t]\]|[☐□]))[ \t]*")
+_BOXED_LETTER = lazy(r"[(\[（]?(?P<l>[A-Z])[)\]）.、:：]?[ \t](?P<rest>.*)")
+
+
 def _marked_option_lines(text: str, n_choices: int, multi: bool,
                          choices: Sequence[str] | None) -> tuple[str, ...] | None:
     """Letters marked correct in a review of the options, one line each (a list or a table):
@@ -1129,7 +1243,14 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     bad: set[str] = set()
     labelled: set[str] = set()  # rows that call themselves the answer ("✅ 本题答案")
     for line in text.splitlines():
+        box = _CHECKBOX.match(line)
+        if box is not None:
+            # "- [x] A. Petal" / "☐ C. Root": a ticked or empty box before the option is its
+            # verdict, written after it so the option line below reads as usual.
+            line = line[box.end() :] + (" ✗" if box.group("empty") else " ✓")
         m = _OPTION_LINE.fullmatch(line.strip())
+        if m is None and box is not None:
+            m = _BOXED_LETTER.match(line)  # "☑ A 春节": after a box a bare letter labels
         if m is not None and not m.group("l").islower():
             letter, rest = m.group("l"), m.group("rest")
         elif m is None and choices and (named := _leading_option(line, choices)) is not None:
@@ -1666,12 +1787,35 @@ _QUESTION_HEADING = lazy(
 _OPTION_LABEL_LINE = lazy(r"^[ \t*]*[(\[]?([A-Z])[.)\]、:][ \t]*\S", re.MULTILINE)
 
 
+# A follow-up section after the answer: a practice question ("【举一反三】", "【变式训练】",
+# "Try this one:", "Your turn:") or a variant of this one ("【拓展】若题干改为…则应选C",
+# "Extension: if the stem asked for …"). Its letters answer another question. A tutor's
+# "Quick check:" may also verify this answer, so an English heading counts only when the
+# section asks something ("?").
+_FOLLOW_UP = lazy(
+    r"(?:^|(?<=[.!?。！？]))[ \t>*#]*(?:"
+    r"【(?:举一反三|拓展|延伸|变式|练一练|试一试|巩固|跟踪|即时|课后|同类|类题|对比|迁移|随堂)"
+    r"[^】\n]{0,6}】"
+    r"|(?P<en>(?:quick\s+check|check\s+yourself|try\s+(?:this|it|one)(?:\s+one)?|your\s+turn"
+    r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+question)?|bonus(?:\s+question)?"
+    r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!]))",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def _invented_question(text: str) -> int | None:
     """Where a question the model invented after its answer starts, if it does.
 
     A model continuing a few-shot pattern answers, then writes the next question with options
     and answers that one too; only what comes before the invented question answers this one.
+    A tutor's follow-up section (a practice question, a variant of the question) is one too.
     """
+    for f in _FOLLOW_UP.finditer(text):
+        if not text[: f.start()].strip():
+            continue
+        if f.group("en") and not re.search(r"[?？]", text[f.end() : f.end() + 300]):
+            continue  # "Quick check: 0.417 > 0.4" verifies this answer
+        return f.start()
     for m in _QUESTION_HEADING.finditer(text):
         if not text[: m.start()].strip():
             continue  # the question restated before the answer
@@ -2496,7 +2640,7 @@ _NUM_EN_MARKER = (
     r"(?<![A-Za-z])(?:(?:final\s+)?answers?(?:\s+to\s+(?:this|the)\s+(?:question|problem))?"
     r"|result)"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|will\s+be|comes\s+to|=|:)"
-    r"|(?=\s*(?:\*\*)?\s*[-$\d]))"
+    r"|(?=[\]】)]?\s*(?:\*\*)?\s*[-$\d]))"
     r"|[\"'](?:final_?answer|answer|result|value|答案)[\"']\s*:"
     # "Wait, I misread — it's 15": a correction states the new value.
     r"|\b(?:wait|actually|correction|oops|sorry)\b[^.\n。]{0,40}?"
@@ -2504,7 +2648,7 @@ _NUM_EN_MARKER = (
 )
 _NUM_ZH_MARKER = (
     # ("结果是否一致", "答案是否正确" ask whether; they state nothing)
-    r"(?:最终|正确|最后)?答案(?!是否)(?:应该|应)?(?:是|为)?|答(?=\s*:)|结果(?:是|为)(?!否)"
+    r"(?:最终|正确|最后)?答案(?!是否)(?:应该|应)?(?:是|为)?|答(?=\s*[:】\]〕])|结果(?:是|为)(?!否)"
     r"|(?:结果|结论)(?=\s*:)"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
@@ -2581,7 +2725,7 @@ _TABLE_LINE = lazy(r"^[ \t]*\|", re.MULTILINE)
 _NUM_TOKEN = (r"[-+]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?| \d+/\d+)?"
               r"(?:\s*(?:万亿|百万|千万|亿|万|千|thousand|million|billion|[kKMB](?![A-Za-z])))?"
               r"\s*%?")
-_UNIT = r"(?:\s*[A-Za-z$%°℃/²³^]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
+_UNIT = r"(?:\s*[A-Za-z$%°℃/²³^Ωμµ]+\.?|\s*[\u4e00-\u9fff]{1,3})?"
 # "10 to 12", "10-12 days", "10~12", "10到12", "between 10 and 12": the model gave a range,
 # not a value. "from 10 to 12" describes a change, so it is not a range.
 _RANGE = lazy(
@@ -2717,23 +2861,34 @@ _REFUSAL = lazy(
     r"(?:提供|回答|协助|帮助|推荐|建议|给出)",
     re.IGNORECASE,
 )
+# A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
+# a 【】 heading may lead it: "⚠️ 常见错误：…", "【易错点】", "Common pitfall:").
+_WARNING_LEAD = (
+    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（【\[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
+    r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
+    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
+    r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer|pitfall|trap)"
+    r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|watch\s+out|(?:don't|do\s+not)\s+confuse"
+    r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)"
+)
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
 # the answer; the last number before it is what the model concluded.
 _CHECK = lazy(
-    r"(?:^|(?<=[.。!?！？:：\n]))[ \t>*#_(（\[-]*"
+    r"(?:^|(?<=[.。!?！？:：\n]))[ \t>*#_(（\[【-]*"
     r"(?:(?:let'?s|let\s+me)\s+(?:[a-z]+\s+){0,4}?(?:to\s+)?|to\s+)?"
+    # "Quick check:", "As a sanity check, …", "A final cross-check —": the same check
+    r"(?:(?:as\s+)?an?\s+(?:(?:quick|final|brief|rough|last)\s+)?"
+    r"|(?:quick|final|brief|rough|last|one\s+more)\s+)?"
     r"(?:check(?:ing)?|verify(?:ing)?|verification"
     r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
     r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
-    # (a warning sign or an emoji may lead the line: "⚠️ 常见错误：…")
-    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
-    r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
-    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|误算|误以为"
-    r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer)"
-    r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)",
+    r"|" + _WARNING_LEAD,
     re.IGNORECASE | re.MULTILINE,
 )
+# A warning about the mistakes others make ("【易错点】…把20900元当作答案", "Common pitfall: …"):
+# the answers it names are the wrong ones.
+_WARNING = lazy(_WARNING_LEAD, re.IGNORECASE | re.MULTILINE)
 # A check that goes on to conclude is part of the working, not an aside after the answer.
 _CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上", re.IGNORECASE)
 # A sentence that states the conclusion ("So she has 17 left", "所以最大的内角是八十度").
@@ -2748,9 +2903,12 @@ _MONTH = (r"(?-i:(?:January|February|March|April|May|June|July|August|September|
           r"|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
 _LABEL_PARTS = (
     r"\b(?:step|part|case|method|approach|question|problem|q|chapter|section|page|figure"
-    r"|fig|table|exercise|example|lesson|unit|grade|round|version|v)\.?\s*#?\d+(?:\.\d+)*\b"
+    r"|fig|table|exercise|example|lesson|unit|grade|round|version|v"
+    # the number of one of several ways through ("Way 2:", "Solution 1", "Attempt 3")
+    r"|way|solution|attempt)\.?\s*#?\d+(?:\.\d+)*\b(?!\s*[×*/÷+=-]\s*\d)"
     r"|^[ \t>*#]*\(?\d{1,2}[.)、](?=\s|[A-Za-z\u4e00-\u9fff*])"
     r"|第\s*\d+\s*(?:步|题|问|部分|种|章|页|节)|\bpp?\.\s*\d+(?:\s*[-–]\s*\d+)?"
+    r"|(?:方法|解法|思路)\s*\d+(?=\s*[:：)）】]|\s*$)"
     # a clock time: "10:20 pm", "at 7:45"
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\b\.?)|(?<=\bat\s)\d{1,2}:\d{2}\b"
     # the day of a date: "July 20", "21st of July", "10月1日"
@@ -2792,8 +2950,10 @@ _ASIDE_START = lazy(
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
     r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题)?(?:技巧|小贴士|窍门)|提示\s*:|其中"
     # another scenario: "If you'd rather round up, …", "如果油价按 8 元/升计算，…" (guarded
-    # in ``_aside_cut``: only after a result, and never when it computes)
-    r"|(?P<hypo>if\s+you|(?:如果|假如|要是|若)(?:你|您)?))"
+    # in ``_other_scenario``: only after a result, and never when it computes); a counterfactual
+    # ("If instead it had taken two years, …", "Had the rate been 5%, …") likewise
+    r"|(?P<hypo>if(?:\s+(?:you|instead))?|had(?=\s+(?:the|it|she|he|they|we|you|this)\b)"
+    r"|(?:如果|假如|要是|若)(?:你|您)?))"
     r"(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -3227,7 +3387,7 @@ def _last_marker_number(
     and on a check line, which add up the check's parts. When one sentence holds several markers, the first speaks for it. In a truncated response
     a sentence that runs into the cut is skipped: its number may be half-written.
     """
-    markers = []
+    markers: list[re.Match[str]] = []
     asides: list[re.Match[str]] | None = None
     for m in _NUM_MARKER.finditer(answer):
         if _conditional(answer, m.start()):
@@ -3245,6 +3405,11 @@ def _last_marker_number(
         # "验证：甲6天完成6/10，乙…，合计10/10=1 ✓": a sum in a check adds up the check's parts.
         if m.group("sum") and (_TABLE_LINE.match(answer, line_start)
                                or _CHECK.search(answer, line_start, m.start())):
+            continue
+        # "【答案】900元 … 【易错点】…把20900元当作答案": once an answer was stated, a marker in a
+        # paragraph that warns of a common mistake names the wrong answer.
+        if markers and _WARNING.search(answer, answer.rfind("\n\n", 0, m.start()) + 1,
+                                       m.start()):
             continue
         markers.append(m)
     used: set[int] = set()
@@ -3364,11 +3529,19 @@ _ESTIMATE_ASKED = lazy(
     r"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约", re.IGNORECASE)
 
 
+_MANTISSA = lazy(r"\d[\d,]*(?:\.\d+)?")
+
+
 def _significant(n: _Number) -> int:
     """How many significant digits ``n`` is written with (8 → 1, 8.045 → 4, 一百万 → 1)."""
     digits = n.text.lstrip("-").rstrip("%")
     if "/" in digits:
         return 99  # a fraction is exact
+    mantissa = _MANTISSA.search(n.raw)
+    if mantissa is not None and "." in mantissa.group():
+        # "1.20 × 10^24", "2.50e3": a decimal's written trailing zeros are significant (the
+        # reply rounded to them on purpose), though the cleaned value lost them.
+        return len(mantissa.group().replace(".", "").replace(",", "").lstrip("0"))
     whole, _, frac = digits.partition(".")
     return len((whole + frac).lstrip("0")) if frac else len(whole.strip("0"))
 
@@ -3449,11 +3622,54 @@ def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction
     before = body[: aside.start()]
     if not any(n.value not in given for n in _numbers_in(before)):
         return False
-    addressed = hypo.lower().startswith("if") or hypo.endswith(("你", "您"))
+    # (a bare "If …" / "如果…" counts only when it opens its own paragraph)
+    addressed = (hypo.lower().startswith(("if you", "if instead", "had"))
+                 or hypo.endswith(("你", "您")))
     return addressed or before.rstrip(" \t>*#_(（•-").endswith("\n\n")
 
 
 _TICKED_LINE = lazy(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
+# Words that present a range as a value's spread, not as the answer: its tolerance, error,
+# confidence interval, normal or reference range, or where the true value "could lie".
+_SPREAD = lazy(
+    r"\b(?:tolerance|uncertainty|margin\s+of\s+error|error\s+bars?|confidence\s+interval"
+    r"|CI|standard\s+deviations?|normal(?:\s+(?:range|values?))?|reference\s+range"
+    r"|could\s+(?:lie|range|fall|vary)|anywhere\s+(?:from|between))\b|±|\d\s*σ"
+    r"|误差|置信区间|标准差|公差|正常(?:范围|值)?|参考范围|上下浮动",
+    re.IGNORECASE,
+)
+_OFFERED_RANGE = lazy(r"\b(?:estimates?|answers?|guess)\b|估计|估算|答案|大概在", re.IGNORECASE)
+# "runs from 6 to 12 days": in a spread sentence, "from … to …" bounds a range too.
+_FROM_TO = lazy(rf"\bfrom\s+(?:about\s+|roughly\s+)?{_NUM_TOKEN}{_UNIT}\s+to\s+{_NUM_TOKEN}",
+                re.IGNORECASE)
+
+
+def _spread_start(body: str, given: AbstractSet[Fraction], asked: _Asked) -> int | None:
+    """Where a range that gives a stated value's spread begins, if one follows a value.
+
+    "Expected duration: 7 days. … a ±2σ range runs from about 3.7 to 10.3 days", "R = 47 Ω;
+    with 5% tolerance it could lie anywhere from 44.65 to 49.35 Ω", "AG = 28 (normal ≈ 8–12)":
+    a range that gives the value's tolerance, error or normal range is neither a hedge nor
+    the answer; the value stated before it is. Not when the question asks about the spread,
+    nor when the range is offered as the estimate ("a realistic estimate is 50 to 150").
+    """
+    if not _SPREAD.search(body) or _SPREAD.search(asked.question):
+        return None
+    for spread in _SPREAD.finditer(body):
+        start = _sentence_start(body, spread.start())
+        stop = _SENTENCE_END.search(body, spread.end())
+        end = stop.end() if stop else len(body)
+        if not any(n.value not in given for n in _numbers_in(body[:start])):
+            # "AG = … = 12 mEq/L (normal ≈ 8–12)": the spread is a clause of the answer's own
+            # sentence, set off by a bracket, a comma or a dash.
+            start = max(body.rfind(c, start, spread.start()) for c in "(（,，;；—")
+            if start < 0:
+                continue
+        if (any(n.value not in given for n in _numbers_in(body[:start]))
+                and (_RANGE.search(body, start, end) or _FROM_TO.search(body, start, end))
+                and not _OFFERED_RANGE.search(body, start, end)):
+            return start
+    return None
 
 
 def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
@@ -3484,6 +3700,9 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
                 and (not aside.group("hypo") or _other_scenario(body, aside, given))):
             body = body[: aside.start()]
             break
+    spread = _spread_start(body, given, asked)
+    if spread is not None:
+        body = body[:spread]
     masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, body)
     compound = _COMPOUND.sub(_blank, masked)
     if _numbers_in(compound):
@@ -3916,7 +4135,7 @@ def extract_number(text: str, *, finish_reason: str | None = None,
                      or last[1] in ("last-number", "zh-numeral", "number-words")):
             return nothing(reason)
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
-            and _spans_range(masked, given)):
+            and _spans_range(masked[: _spread_start(masked, given, asked)], given)):
         # "一个大约在50到60克之间，土鸡蛋大约40克": the reply answered with a range, and no
         # statement commits to one value; its last number describes something else.
         return nothing("range")

@@ -82,6 +82,7 @@ from baimo.tasks.types import ModelOutput, Sample, Score
 __all__ = [
     "AgreementReport",
     "Judge",
+    "JudgeBacked",
     "JudgeFailed",
     "JudgeReply",
     "JudgeScorer",
@@ -532,7 +533,18 @@ def reference_text(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-class JudgeScorer:
+class JudgeBacked:
+    """An async scorer that asks ``self.judge``: says which model that is, so a cluster run
+    gives the judge's endpoint the same cluster-wide limits as the candidates'
+    (``Task.scoring_models``)."""
+
+    judge: Judge
+
+    def models(self) -> list[ModelConfig]:
+        return [self.judge.cfg]
+
+
+class JudgeScorer(JudgeBacked):
     """An ``AsyncScorer`` that grades a model's answer with a judge model.
 
     Build it with ``make_judge_scorer`` or ``judge_from_spec``; see the module docstring for
@@ -550,10 +562,6 @@ class JudgeScorer:
         self.threshold = threshold
         self.language = language
         self._fatal: str | None = None
-
-    def models(self) -> list[ModelConfig]:
-        """The models this scorer asks: its judge (a cluster run limits it like a candidate)."""
-        return [self.judge.cfg]
 
     def _reference(self, sample: Sample) -> str | None:
         if self.reference_key == "reference":

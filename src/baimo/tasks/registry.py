@@ -333,7 +333,8 @@ def _reasoning(opts: SuiteOptions) -> list[Task]:
         tasks.append(_task(f"reasoning-{kind}", samples, reasoning_scorer,
                            {"max_tokens": 512, "temperature": 0},
                            {"suite": "reasoning", "kind": kind, "n": n, "seed": opts.seed,
-                            "version": 1}))
+                            # dates 2: Chinese weekdays were "Tues"/"Thur" in version 1
+                            "version": 2 if kind == "dates" else 1}))
     return tasks
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from baimo.config import Config, ModelConfig
     from baimo.models.client import Answer, ModelClient
 
-from baimo.errors import ConfigError
+from baimo.errors import ConfigError, DatasetError
 from baimo.tasks.dataset import load_dataset
 from baimo.tasks.extract_model import ExtractSpec, with_model_fallback
 from baimo.tasks.scorers import ScorerSpec, build_scorer, scorer_spec
@@ -173,6 +174,44 @@ def _render(sample: Sample, system: str | None, template: str | None) -> Sample:
                   sample.metadata)
 
 
+NEEDS_REFERENCE = frozenset({"exact", "normalized", "numeric", "contains", "choice"})
+"""Rule scorers that compare the answer with the row's reference: without one every answer
+would be scored wrong, silently (``regex`` and ``json`` work without one)."""
+
+
+def _check_template(path: Path, line: int | None, template: str | None) -> None:
+    """A template must place the question: one without ``{prompt}`` would send every sample
+    the same text, and one with other fields would fail on the first sample."""
+    if template is None:
+        return
+    where = f"{path}:{line}" if line else str(path)
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{where}: template: {exc}. Use {{prompt}} and {{choices}}; double "
+                          "other braces ({{ }}).") from None
+    unknown = sorted(fields - {"prompt", "choices"})
+    if unknown:
+        raise ConfigError(f"{where}: template: unknown field(s) "
+                          f"{', '.join('{' + f + '}' for f in unknown)}; use only "
+                          "{prompt} and {choices}, and double other braces ({{ }}).")
+    if "prompt" not in fields:
+        raise ConfigError(f"{where}: template: has no {{prompt}}, so every sample would be "
+                          "sent the same text; put {prompt} where the question goes.")
+
+
+def _check_references(path: Path, data_path: Path, scorer: str,
+                      samples: list[Sample]) -> None:
+    """Rows the scorer cannot score: named before anything runs (nothing is written)."""
+    missing = [s.id for s in samples if s.reference is None or s.reference in ([], "")]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise DatasetError(f"{data_path}: {len(missing)} of {len(samples)} rows have no "
+                           f"'reference' (ids: {shown}), which scorer '{scorer}' of {path} "
+                           "compares the answer with; nothing was run. Add the reference "
+                           "to each row, or use scorer regex or json, or a judge: block.")
+
+
 def load_task(path: Path, config: Config | None = None) -> Task:
     """Load a task file and its dataset, validating both before anything runs.
 
@@ -182,8 +221,12 @@ def load_task(path: Path, config: Config | None = None) -> Task:
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{path}:1: a task file must be a mapping (name, dataset, scorer…).")
     spec = validate(TaskSpec, doc)
+    _check_template(path, doc.line_of(["template"]), spec.template)
     data_path = (path.parent / spec.dataset).resolve()
-    samples = [_render(s, spec.system, spec.template) for s in load_dataset(data_path)]
+    loaded = load_dataset(data_path)
+    if spec.judge is None and spec.scorer.type in NEEDS_REFERENCE:
+        _check_references(path, data_path, spec.scorer.type, loaded[:spec.limit])
+    samples = [_render(s, spec.system, spec.template) for s in loaded]
     if spec.limit:
         samples = samples[:spec.limit]
     version = task_version(spec.version, spec.system, spec.template, spec.params)

@@ -177,9 +177,22 @@ def job(request: Request, ident: Viewer, job_id: str) -> dict[str, Any]:
 def _submit(request: Request, ident: Any, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     try:
         rec = request.app.state.jobs.submit(kind, spec, ident.name)
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        # "field: what is wrong" per problem, not pydantic's multi-line dump with its URLs.
+        raise HTTPException(422, "; ".join(
+            f"{'.'.join(['spec', *(str(p) for p in e['loc'])])}: {e['msg']}"
+            for e in exc.errors())) from None
+    except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return views.job_item(rec)
+
+
+def _whole(field: str, text: str) -> int:
+    """A form field that must be a whole number; the error names the field."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{field}: {text[:40]!r} is not a whole number") from None
 
 
 @router.post("/api/v1/jobs", tags=["jobs"], status_code=201,
@@ -212,14 +225,15 @@ async def job_form(request: Request, ident: Runner, csrf_token: FormToken = None
         if kind == "eval":
             spec: dict[str, Any] = {"suites": suites or ["demo"], "models": models or []}
             if limit:
-                spec["limit"] = int(limit)
+                spec["limit"] = _whole("limit", limit)
         else:
             spec = {"models": models or [],
-                    "concurrency": [int(c) for c in _split(concurrency)] or [1]}
+                    "concurrency": [_whole("concurrency", c)
+                                    for c in _split(concurrency)] or [1]}
             if requests:
-                spec["requests"] = int(requests)
+                spec["requests"] = _whole("requests", requests)
             if output_tokens:
-                spec["output_tokens"] = int(output_tokens)
+                spec["output_tokens"] = _whole("output_tokens", output_tokens)
         await asyncio.to_thread(_submit, request, ident, kind, spec)
     except (ValueError, HTTPException) as exc:
         detail = exc.detail if isinstance(exc, HTTPException) else str(exc)

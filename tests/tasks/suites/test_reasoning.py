@@ -91,6 +91,24 @@ def test_date_answers_match_an_independent_computation() -> None:
     assert all(n > 20 for n in checked.values())
 
 
+def test_zh_weekday_questions_name_the_day_in_chinese() -> None:
+    """Every weekday, Tuesday and Thursday included, is written 星期X in a Chinese question and
+    is the true weekday of the date it follows."""
+    zh = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
+    seen: set[str] = set()
+    for s in generate("dates", 300, seed=9, lang="zh"):
+        if s.metadata["subtype"] != "weekday-after":
+            continue
+        q = s.messages[0]["content"]
+        m = re.match(r"(\d+)年(\d+)月(\d+)日是(.+?)。(\d+)天之后是星期几？", q)
+        assert m, q
+        start = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        assert m[4] == zh[start.weekday()], q
+        assert s.reference == WEEKDAYS[(start + dt.timedelta(days=int(m[5]))).weekday()]
+        seen.add(m[4])
+    assert seen == set(zh)
+
+
 def _holds(line: str, order: tuple[str, ...]) -> bool:
     pos = {n: i for i, n in enumerate(order)}
     ords = ["first", "second", "third", "fourth"]

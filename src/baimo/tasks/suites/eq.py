@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from baimo.errors import DatasetError
-from baimo.tasks.judge import Judge, rate_answer
+from baimo.tasks.judge import Judge, JudgeBacked, rate_answer
 from baimo.tasks.registry import Figure
 from baimo.tasks.types import ModelOutput, Sample, Score
 
@@ -70,7 +70,7 @@ def load_eq() -> list[Sample]:
     return out
 
 
-class EqJudge:
+class EqJudge(JudgeBacked):
     """Rates each reply with ``EQ_RUBRIC`` and the item's note as reference."""
 
     def __init__(self, judge: Judge) -> None:

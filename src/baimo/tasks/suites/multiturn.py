@@ -23,7 +23,7 @@ import orjson
 from baimo.config import ModelConfig
 from baimo.errors import ConfigError, DatasetError
 from baimo.models.client import Answer, ModelClient
-from baimo.tasks.judge import Judge, question_text, rate_answer
+from baimo.tasks.judge import Judge, JudgeBacked, question_text, rate_answer
 from baimo.tasks.registry import Figure
 from baimo.tasks.scorers import scorer
 from baimo.tasks.suites.conversation import combine
@@ -78,7 +78,7 @@ def _usable(text: str, finish: Any) -> Score | None:
     return None
 
 
-class MultiTurnJudge:
+class MultiTurnJudge(JudgeBacked):
     """Grades both turns of a conversation with a judge (an ``AsyncScorer``)."""
 
     def __init__(self, judge: Judge) -> None:

@@ -375,7 +375,9 @@ def _date_text(d: dt.date, lang: _Lang) -> str:
 
 def _weekday_text(d: dt.date, lang: _Lang) -> str:
     names = _WEEKDAYS[d.weekday()]
-    return names[0] if lang == "en" else names[2]
+    # By prefix, not position: Tuesday and Thursday have extra English abbreviations, and the
+    # third name there is "Tues"/"Thur", which once leaked into the Chinese questions.
+    return names[0] if lang == "en" else next(n for n in names if n.startswith("星期"))
 
 
 def _random_date(rng: random.Random) -> dt.date:
