@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev8``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev9``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -21,7 +21,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8  # while tuning: no test
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9  # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
 must equal the expected letters, or the expected number by value (``numbers_equal``). When a
@@ -56,6 +56,7 @@ SPLITS = {
     "dev6": DATA / "blind" / "dev6.jsonl",
     "dev7": DATA / "blind" / "dev7.jsonl",
     "dev8": DATA / "blind" / "dev8.jsonl",
+    "dev9": DATA / "blind" / "dev9.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -66,7 +67,7 @@ EXTRACT = "src/baimo/tasks/extract.py"
 FIRST_BLIND = {
     "dev": "90b9443^", "dev2": "0e979d1^", "dev3": "9b27320^", "dev4": "e33a37d",
     "dev5": "c38e5ef", "dev6": "107f12a", "dev7": "bdadb73", "dev8": "6ac72bb",
-    "test": "90b9443^",
+    "dev9": "f327a21", "test": "90b9443^",
 }
 
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,test",
+    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,test",
                     help="comma-separated splits to measure (default: all)")
     ap.add_argument("--misses", choices=[s for s in SPLITS if s != "test"],
                     help="list the misses of the working tree on this split (never test)")
