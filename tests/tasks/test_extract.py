@@ -1510,6 +1510,213 @@ def test_option_glosses_options_first_and_multi_markers_that_name_other_things()
     assert choice("If both sides were doubled, the answer is still B.") == "B"
 
 
+def test_sources_footnotes_and_citation_marks_are_not_read() -> None:
+    opts = ["Nile", "Amazon", "Yangtze", "Danube"]
+    # A citation mark after the letter still leaves it closing its line.
+    text = ("The longest river on the list is the Nile — option A [2].\n\nIt flows north "
+            "through eleven countries, unlike the Amazon, which drains eastward into the")
+    assert extract_choice(text, 4, opts, finish_reason="length").value == "A"
+    assert choice("故选 C【1】。\n\n参考资料：\n1. 《中国地理》，2018") == "C"
+    # A sources list names titles and authors; above or below the answer it is skipped.
+    text = ("References\n1. Yangtze River Commission, 2021\n2. Danube Atlas\n\n"
+            "Summary: the longest is the Nile [1].\n\n**Answer: A**")
+    assert extract_choice(text, 4, opts).value == "A"
+    text = "Geographers mostly agree on this one.\n\nSources: [1] Amazon Conservation, 2019"
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    # Only sources visible (the answer stayed in the reasoning): nothing is committed.
+    text = "<think>It is the Nile, so A.</think>\n\n来源：\n1. 尼罗河流域组织\n2. 长江年鉴"
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    text = "Footnoted.[^1]\n\n[^1]: Danube Commission report, 2015."
+    assert extract_choice(text, 4, opts).status == "no-answer"
+
+
+def test_lists_of_bare_letters_after_a_copula_and_counted_letters() -> None:
+    assert choice("the noble gases here are a, c and e.\n\n- argon ...", 5, multi=True) == "ACE"
+    assert choice("So the three I keep are: A, C, D.", 5, multi=True) == "ACD"
+    assert choice("The right picks are B, D, and F (statements 2, 4 and 6).", 6,
+                  multi=True) == "BDF"
+    assert choice("Prime numbers in the list are B and D. The rest are composite.",
+                  multi=True) == "BD"
+    # A subject that names what is rejected does not answer.
+    text = "Answer: B, D.\n\nThe incorrect statements are A and C."
+    assert choice(text, multi=True) == "BD"
+    assert choice("Answer: C\n\nThe ones we can rule out are a and b.", multi=True) == "C"
+    # For one answer, lower-case letters after a copula are variables.
+    assert choice("So C.\n\nHere the two constants are a and b.") == "C"
+    # Letters counted after a "…的是": "两项", "这两个选项", "项".
+    assert choice("因此属于哺乳动物的是 **A、C** 两项。", multi=True) == "AC"
+    assert choice("所以说法正确的是B和D这两个选项。", multi=True) == "BD"
+    assert choice("综上，符合题意的是 C 项。") == "C"
+    # A lower-case letter that ends its line is not an article of the next line's word.
+    assert choice("answer: b, d\n\nthe text says so twice.", 5, multi=True) == "BD"
+    assert choice("my pick: a, c\nthe others are wrong", multi=True) == "AC"
+
+
+def test_mild_commitments_summary_labels_and_japanese_markers() -> None:
+    assert choice("大概率是A。\n\nA句缺主语，其余三句没有问题。") == "A"
+    assert choice("十有八九选C，D项的说法太绝对了。") == "C"
+    assert choice("我猜是B吧，B的表述最完整。") == "B"
+    opts = ["红光和蓝紫光", "绿光", "黄光", "紫外光"]
+    text = "**简要回答**：主要吸收红光和蓝紫光。\n\n**说明**：绿光吸收最少，所以叶子看起来是绿的。"
+    assert extract_choice(text, 4, opts).value == "A"
+    assert choice("TL;DR: B\n\nLonger version: A and C fail the check, D is too broad.") == "B"
+    assert choice("Bottom line: D. The others each miss one condition (A, B, C).") == "D"
+    assert choice("答えは B、東京です。京都はかつての都でした。") == "B"
+    assert choice("正解は C です。A と D は誤りです。") == "C"
+
+
+def test_a_subject_negated_before_its_copula_and_contrasts() -> None:
+    opts = ["Red", "Green", "Yellow", "Blue"]
+    assert extract_choice("So the one that is NOT an additive primary is **Yellow**.", 4,
+                          opts).value == "C"
+    assert extract_choice("The colour which isn't a primary of light is yellow.", 4,
+                          opts).value == "C"
+    opts = ["a rare fish", "an important clue", "a serious mistake", "a misleading distraction"]
+    text = ("(D)\n\nThe detective calls the glove a red herring. It's the opposite of an "
+            "important clue (B), and the literal sense (A) does not fit.")
+    assert extract_choice(text, 4, opts).value == "D"
+    text = "It's a misleading distraction.\n\nThat is contrary to an important clue."
+    assert extract_choice(text, 4, opts).value == "D"
+
+
+def test_a_closing_letter_with_option_text_and_pointers_in_markdown() -> None:
+    opts = ["1/4", "5/16", "1/3", "3/8", "1/2"]
+    assert extract_choice("C(4,2)/16 = 6/16 = 3/8\n\n**(D) 3/8**", 5, opts).value == "D"
+    assert choice("Working: 12 × 3 = 36, and 36 / 9 = 4.\n\nB. 4") == "B"
+    assert choice("gcd(24, 18) = 6, so 2^6 − 1 = 63.\n\nThat's **(B)**.\n\n"
+                  "Check: (C) 255 and (E) 4095 come from other exponents.", 5) == "B"
+    assert choice("Only the middle value works, which is *C*!") == "C"
+
+
+def test_an_option_label_after_a_comma_completes_its_sentence() -> None:
+    opts = ["$\\sqrt{2}$", "$\\pi$", "$\\sqrt{\\frac{9}{4}}$", "$e$"]
+    text = ("The exception is $\\sqrt{9/4}$, choice **C**. (Note that option D, $e$, is "
+            "irrational too.)")
+    assert extract_choice(text, 4, opts).value == "C"
+    assert choice("所以所求的值是 3/2，即选项C。后面的 D 是干扰项。") == "C"
+    assert choice("The answer is the city on the coast, i.e. option B.") == "B"
+    # On its own, a label after a comma tags a value named in passing.
+    text = ("Rust (option C) is statically typed; TypeScript, not listed, adds types on top "
+            "of JavaScript, option B.")
+    assert extract_choice(text, 4, ["Python", "JavaScript", "Rust", "Ruby"]).value == "C"
+
+
+def test_of_two_finalists_the_one_kept() -> None:
+    text = "That leaves B and C.\n\nBetween B and C, C is the better-supported inference."
+    assert choice(text) == "C"
+    assert choice("Only A and D survive. Of A and D, D fits the data; A does not.") == "D"
+    assert choice("排除后剩下B和C。B和C之间，C更符合文意。") == "C"
+    assert choice("A、D两项中，D才是作者的观点。") == "D"
+
+
+def test_verdicts_that_a_source_supports_or_that_pick_the_ones() -> None:
+    assert choice("Both (A) and (E) are supported by the passage. (B) is not.", 5,
+                  multi=True) == "AE"
+    text = "The first and the third options are the ones the passage credits."
+    assert choice(text, 5, multi=True) == "AC"
+    assert choice("C is well justified by paragraph 2; the others go beyond it.") == "C"
+    # "the one(s) that … not/wrong" is no pick, and nor is "one of several".
+    assert choice("B is the one that is not supported.") is None
+    assert choice("B is one of several causes, along with drought.") is None
+
+
+def test_a_value_computed_in_a_closing_bracketed_note_is_another_case() -> None:
+    opts = ["$160$", "$-160$", "$240$", "$-240$"]
+    text = ("令 $6-2r=0$，得 $r=3$。\n\n常数项 $=C_6^3\\cdot(-2)^3=-160$。\n\n"
+            "（$r=2$ 时系数是 $15\\times4=60$，别混淆。）")
+    assert extract_choice(text, 4, opts).value == "B"
+    opts = ["$-2$", "$2$", "$-\\frac12$", "$\\frac12$"]
+    text = "$x+2=0$, so $x=-2$\n\n(If the vectors were parallel instead, $x=\\frac12$.)"
+    assert extract_choice(text, 4, opts).value == "A"
+    # The LaTeX shorthand "\frac12" names the option "1/2".
+    assert extract_choice("So $x = \\tfrac12$.", 4, ["1/4", "1/3", "1/2", "2/3"]).value == "C"
+
+
+def test_a_review_or_a_case_list_that_ends_undecided_chooses_nothing() -> None:
+    # An option review, then "I can't decide between them / can't tell without the figure".
+    text = ("- A: odd, passes the origin.\n- B: even, undefined at 0.\n- C: odd.\n- D: even.\n\n"
+            "没有图像的话我没办法确定具体答案，请描述一下图像。")
+    assert extract_choice(text, 4, multi=True).status == "no-answer"
+    text = ("A 项正确。\nB 项有争议。\nC 项也正确。\nD 项错误。\n\n"
+            "所以在A和C之间，我很难判断命题人要哪一个。")
+    assert extract_choice(text, 4).status == "no-answer"
+    text = ("A. plausible\nB. wrong\nC. plausible\nD. wrong\n\n"
+            "Honestly I'm torn between A and C here.")
+    assert extract_choice(text, 4).status == "no-answer"
+    # Values labelled per case ("which matches (A)"), then declined.
+    text = ("If the arcs meet at P, the area is 18π − 36, which matches **(A)**. If they meet "
+            "at Q, it is 36 − 9π, which is **(C)**.\n\nWithout the figure I can't tell which "
+            "case is meant.")
+    assert extract_choice(text, 5).status == "no-answer"
+    # A matter of opinion, or unsure and sending the reader to check.
+    opts = ["李白", "杜甫", "苏轼", "白居易"]
+    text = "这类评价见仁见智，很难给出唯一的标准答案；很多人推崇杜甫，但这仍取决于你的标准。"
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    text = "There's no objective ranking of poets. Many would name Du Fu, but tastes differ."
+    assert extract_choice(text, 4, ["Li Bai", "Du Fu", "Su Shi", "Bai Juyi"]).status == "no-answer"
+    opts = ["1840年", "1842年", "1856年", "1860年"]
+    text = "应该是1840年或者1842年吧，具体哪一年我不太确定，你可以再查一下。"
+    assert extract_choice(text, 4, opts).status == "no-answer"
+    text = "Maybe 1842, or 1840 — I'm not entirely sure, so please double-check a textbook."
+    assert extract_choice(text, 4, ["1840", "1842", "1856", "1860"]).status == "no-answer"
+    # A committed answer with a mild doubt still answers.
+    assert choice("The answer is C. I was torn between B and C at first.") == "C"
+
+
+def test_a_marker_that_ends_its_line_names_the_list_below_it() -> None:
+    opts = ["Lions live in prides.", "Lions hunt alone.", "Lions sleep 20 hours a day.",
+            "Lions are found only in Africa."]
+    text = ("The correct statements are:\n\n- Lions live in prides.\n- Lions sleep 20 hours a "
+            "day.\n\nThe rest are contradicted by paragraph 2.")
+    assert extract_choice(text, 4, opts, multi=True).value == "AC"
+    text = "正确的说法有：\n1. Lions hunt alone.\n2. Lions are found only in Africa.\n"
+    assert extract_choice(text, 4, opts, multi=True).value == "BD"
+
+
+def test_the_options_a_reply_copies_out_are_its_picks() -> None:
+    opts = ["泼水节", "那达慕大会", "重阳节", "火把节"]
+    text = "A. 泼水节（傣族）\nB. 那达慕大会（蒙古族）\nD. 火把节（彝族等）\n\n重阳节是汉族节日，不选。"
+    assert extract_choice(text, 4, opts, multi=True).value == "ABD"
+    opts = ["Solar", "Coal", "Wind", "Oil", "Tidal"]
+    assert extract_choice("(A) Solar\n(C) Wind\n(E) Tidal", 5, opts, multi=True).value == "ACE"
+    # A line that reviews (not just copies) the option makes it no list of picks.
+    text = "A. Solar — renewable\nC. Wind — renewable\nE. Tidal"
+    assert extract_choice(text, 5, opts, multi=True).value != "ACE"
+    # Every option copied out is the question echoed, not a pick.
+    text = "(A) Solar\n(B) Coal\n(C) Wind\n(D) Oil\n(E) Tidal"
+    assert extract_choice(text, 5, opts, multi=True).status == "no-answer"
+
+
+def test_letters_spelled_by_a_speech_recogniser_confirmed_by_option_text() -> None:
+    opts = ["Oxygen", "Nitrogen", "Carbon dioxide", "Hydrogen"]
+    text = "the answer is see. carbon dioxide. leaves take it in and let oxygen out"
+    assert extract_choice(text, 4, opts).value == "C"
+    assert extract_choice("it's bee, nitrogen, about 78 percent", 4, opts).value == "B"
+    opts = ["Solar", "Coal", "Wind", "Oil", "Geothermal"]
+    text = "so the clean ones are ay, see and ee, that's solar, wind and geothermal"
+    assert extract_choice(text, 5, opts, multi=True).value == "ACE"
+    opts = ["汉朝", "隋朝", "唐朝", "宋朝"]
+    assert extract_choice("嗯答案是必，隋朝，唐朝只是完善了它", 4, opts).value == "B"
+    opts = ["中国", "加拿大", "俄罗斯", "美国"]
+    assert extract_choice("选西，俄罗斯，加拿大排第二", 4, opts).value == "C"
+    # Unconfirmed, "see" is a verb.
+    opts = ["Oxygen", "Nitrogen", "Carbon dioxide", "Hydrogen"]
+    assert extract_choice("Let's see. Oxygen is released.", 4, opts).value != "C"
+
+
+def test_a_line_about_another_case_names_no_answer_option() -> None:
+    opts = ["was", "were", "is", "has been"]
+    text = ("The verb agrees with the nearer subject, so it takes the plural past: **were** (B)."
+            "\n\nIf the order were reversed, then \"was\" (A) would be correct.")
+    assert extract_choice(text, 4, opts).value == "B"
+    opts = ["Paris", "Lyon", "Marseille", "Nice"]
+    text = "The capital is Paris.\n\nHad the question asked for the second city, Lyon would fit."
+    assert extract_choice(text, 4, opts).value == "A"
+    opts = ["汽化", "液化", "升华", "凝华"]
+    text = "霜是水蒸气直接变成固体，属于凝华。\n\n若题干改为“露的形成”，则是液化。"
+    assert extract_choice(text, 4, opts).value == "D"
+
+
 def test_question_unit_and_scale_pick_the_answer() -> None:
     assert number("答：一共有12辆车，坐了48人。", question="一共有多少辆车？") == 12
     assert number("答：全年产值为2650万元。", question="全年产值是多少万元？") == 2650
@@ -2080,3 +2287,159 @@ def test_a_value_rounded_to_significant_figures_is_not_a_loose_gloss() -> None:
     assert number(reply) == pytest.approx(3.00e8)
     # A one-digit rough gloss still restates the exact value.
     assert number("The route is 8.045 km, a little over 8 km.") == pytest.approx(8.045)
+
+
+def test_a_statement_naming_the_asked_quantity_beats_a_later_one_about_another() -> None:
+    # Two of the question's terms name the quantity; a later clause naming it less is
+    # about something else (a part, a share, a related figure), whatever the language.
+    q = "According to the article, roughly how many people are estimated to live in Lagos?"
+    reply = ("The article gives an estimate of about 15.4 million people. It adds that only "
+             "around 9 million of them are counted in the official census, roughly 58%.")
+    assert number(reply, question=q) == 15_400_000
+    q = "How many chapters does the novel have?"
+    reply = ("The novel has 12 chapters:\n\n1. Arrival\n2. The storm\n3. Departure\n\n"
+             "Chapter 7 is the longest, at 41 pages.")
+    assert number(reply, question=q) == 12
+    q = "What is the highest officially measured wind speed, in km/h?"
+    reply = ("The official measured record stands at 408 km/h (Barrow Island, 1996). Radar "
+             "estimates inside tornadoes suggest gusts may reach about 480 km/h, but those "
+             "are not station readings.")
+    assert number(reply, question=q) == 408
+    q = "某书店去年售出图书多少册？"
+    reply = "该书店去年售出图书共18600册，其中儿童读物约占三成，约5600册。"
+    assert number(reply, question=q) == 18600
+    # A later clause that names the quantity as much, with no one value, undoes it; and a
+    # story that changes the quantity still ends on the changed value.
+    q = "How many stamps does Lin have in her album now?"
+    assert number("Lin has 40 stamps in her album. She gives away 15, leaving 25.",
+                  question=q) == 25
+
+
+def test_a_value_set_out_below_an_open_statement_is_what_it_states() -> None:
+    # "…has the value:" / "约为" at a line's end: the value sits on the next (display) line,
+    # and "symbol = value" or "× 10^n" there states the value; it computes nothing.
+    q = "What is the value of the elementary charge, in coulombs?"
+    reply = ("Since 2019 the elementary charge has an exact value:\n\n"
+             "e = 1.602176634 × 10^-19 C\n\nOlder textbooks round it to 1.6 × 10^-19 C.")
+    assert number(reply, question=q) == pytest.approx(1.602176634e-19)
+    q = "月球的平均半径约为多少千米？"
+    reply = ("据天文资料，月球平均半径约为\n\n$$R \\approx 1737\\ \\text{km}$$\n\n"
+             "约为地球半径的四分之一。")
+    assert number(reply, question=q) == 1737
+    q = "What is the value of the gas constant R?"
+    reply = ("The gas constant is R = 8.314 J/(mol·K), fixed since 2019. In other units "
+             "it is about 0.0821 L·atm/(mol·K).")
+    assert number(reply, question=q) == pytest.approx(8.314)
+    # Worked out, the value after "=" still is the result.
+    q = "What is the sum of the first 10 positive integers?"
+    assert number("The sum of the first 10 positive integers is 10 × 11 / 2 = 55.",
+                  question=q) == 55
+
+
+def test_where_a_value_is_reached_does_not_replace_it() -> None:
+    q = "What is the maximum value of $g(t) = -t^2 + 4t + 1$?"
+    assert number("Completing the square, g(t) = -(t - 2)^2 + 5, so the maximum value is 5, "
+                  "reached when $t = 2$.", question=q) == 5
+    q = "函数 $y=x^2-4x+7$ 的最小值是多少？"
+    assert number("配方得 $y=(x-2)^2+3$，所以最小值为3，此时 $x=2$。", question=q) == 3
+    q = "What is the smallest value of h(x) = x^2 + 2x + 7 over all real x?"
+    assert number("The smallest value of h is 6, attained at x = -1.", question=q) == 6
+
+
+def test_asked_for_a_year_a_year_quoted_in_the_passage_can_answer() -> None:
+    q = ("Read the passage: \"In 1969 the family moved to Leeds; in 1975 they bought the "
+         "shop.\" In which year did the family move to Leeds?")
+    assert number("The family moved to Leeds in 1969. Six years later, in 1975, they bought "
+                  "the shop, and ran it for 20 years.", question=q) == 1969
+    q = "阅读：“2001年秋天，他第一次登台演出；2010年他离开了剧团。”问：他第一次登台演出是在哪一年？"
+    assert number("他第一次登台演出是在2001年。此后他在剧团待了约9年。", question=q) == 2001
+
+
+def test_a_source_that_adds_that_reports_it_does_not_add() -> None:
+    q = "According to the report, how many cars were sold in total last year?"
+    reply = ("The report says a total of 2.4 million cars were sold last year. It added that "
+             "about 0.6 million were electric, 25% of the total.")
+    assert number(reply, question=q) == 2_400_000
+
+
+def test_a_question_with_a_blank_asks_for_what_fills_it() -> None:
+    q = "直线 $x+2y-7=0$ 的斜率为 ______。"
+    reply = ("化为斜截式：$y=-\\frac{1}{2}x+\\frac{7}{2}$，\n\n"
+             "所以斜率 $k=-\\frac{1}{2}$，纵截距为 $\\frac{7}{2}$。")
+    assert number(reply, question=q) == -0.5
+    q = "圆 $x^2+y^2=9$ 的半径等于（　　）"
+    assert number("由方程可知 $r^2=9$。\n故半径 $r=3$，面积为 $9\\pi$。", question=q) == 3
+    q = "The y-intercept of the line through (1, 2) and (4, 11) is ____."
+    reply = "m = (11 − 2)/(4 − 1) = 3.\nSo the slope is 3 and the y-intercept is −1."
+    assert number(reply, question=q) == -1
+
+
+def test_a_multiplier_outside_the_markup_still_scales_the_value() -> None:
+    assert number("计算得共有 $362.88$ 万种排法。") == 3_628_800
+    assert number("全年营业收入约为 $$4.5$$ 亿元。") == 450_000_000
+    assert number("The population is about **8.7** million.") == 8_700_000
+    assert number("Revenue came to `1.25` billion dollars.") == 1_250_000_000
+    assert number("它的总量是 **12** 万吨。") == 120_000
+    # A lone 千 after the markup is a unit's prefix, not a thousand.
+    assert number("0.002 千欧 $= 2 \\times 10^{-3}$ 千欧。",
+                  question="用科学记数法表示为多少千欧？") == pytest.approx(0.002)
+
+
+def test_a_rough_restatement_of_a_result_worked_out_exactly_is_that_result() -> None:
+    assert number("1250万 × 80% = 1000万（人）\n\n即城镇人口约一千万人。") == 10_000_000
+    assert number("Total = 4 × 500 = 2,000 dollars, so about two thousand dollars.") == 2000
+    assert number("2.5 × 10^5 × 4 = 1.0 × 10^6 J, roughly a million joules.") == 1_000_000
+
+
+def test_a_date_from_the_question_repeated_later_is_not_the_restated_answer() -> None:
+    q = "2023年中国国内生产总值约为多少元？"
+    reply = "**答：2023年中国GDP约为126.1万亿元。**\n\n来源：国家统计局《2023年统计公报》"
+    assert number(reply, question=q) == 126_100_000_000_000
+    q = "What was the company's revenue in 2022, in dollars?"
+    reply = "Answer: In 2022 the company's revenue was $3.2 billion.\n\nSource: 2022 annual report"
+    assert number(reply, question=q) == 3_200_000_000
+
+
+def test_a_year_said_aloud_in_pairs_of_digits() -> None:
+    q = "A bridge opened in 1998. In what year is its 25th anniversary?"
+    assert number("that'd be twenty twenty-three", question=q) == 2023
+    assert number("It happened in nineteen ninety-eight.") == 1998
+    assert number("The ship sank in nineteen twelve") == 1912
+    # Ordinary number words are unchanged.
+    assert number("twenty four") == 24
+    assert number("one hundred twenty five") == 125
+    assert number("nineteen hundred") == 1900
+
+
+def test_a_signed_change_restated_as_the_size_of_a_drop_keeps_its_sign() -> None:
+    q = "The temperature goes from 3 °C to −9 °C. What is the change in temperature?"
+    assert number("it's minus twelve degrees, so a drop of twelve", question=q) == -12
+    assert number("The change is −12 °C, i.e. it fell by 12 degrees.", question=q) == -12
+    q = "利润从300元变为-200元，利润的变化量是多少元？"
+    assert number("变化量为-500元，即亏损500元。", question=q) == -500
+    # Asked for the drop itself, its size is the answer.
+    q = "By how many degrees did the temperature drop?"
+    assert number("The change is −12 °C, so it dropped by 12 degrees.", question=q) == 12
+
+
+def test_a_value_worked_out_from_the_echoed_one_is_the_result() -> None:
+    # After the echo, the reply changes or combines the value ("making", "giving", a
+    # discount, "joined"): the derived value is the answer.
+    q = "How many members does the club have now?"
+    assert number("The club had 120 members in spring. In summer 35 joined, making 155.",
+                  question=q) == 155
+    q = "What is the population density of the district, in people per km²?"
+    assert number("The district's population is 18,000 and its area is 45 km², giving 400 "
+                  "people per km².", question=q) == 400
+    q = "What is the sale price of the lamp after the discount?"
+    assert number("The regular price of the lamp is $40. With a 30% discount it costs $28.",
+                  question=q) == 28
+    q = "这件外套的最终售价是多少元？"
+    assert number("这件外套原来的售价是300元，打九折后为270元。", question=q) == 270
+    # A result verb before a related fact that is not worked out from it leaves the echo.
+    q = "What is the population of Malta?"
+    assert number("Malta's population is about 540,000 people. Roughly a third live in the "
+                  "north, giving the region around 150,000.", question=q) == 540_000
+    q = "How tall is the Burj Khalifa, in metres?"
+    assert number("The Burj Khalifa is 828 m tall, making it the tallest building, about "
+                  "150 m taller than the Merdeka 118 (679 m).", question=q) == 828

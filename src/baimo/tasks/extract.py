@@ -281,6 +281,8 @@ _EN_MARKER = (
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—))?"
     r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
+    # A summary label that heads the answer: "TL;DR: B", "Bottom line: the Nile", "In short:".
+    r"|\b(?:tl;?\s?dr|bottom\s+line|in\s+short|in\s+a\s+nutshell|in\s+brief)\s*:"
     r"|(?:correct|right|best|final|my|true)\s+(?:option|choice|response|selection|pick|one|statement)s?"
     r"(?:\s+here)?(?:\s*(?:is|are|would\s+be|=|:))?"
     # "The best inference is D.", "the most plausible reading would be B.": a superlative
@@ -312,7 +314,9 @@ _EN_MARKER = (
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
-    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=\(?(?-i:[A-Z])\)?\s*(?:[.!]|$))"
+    # "That's **(B)**.", "which is *C*!", "that is (D)": markdown around the letter is no word.
+    r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+"
+    r"(?=[*_]*\(?(?-i:[A-Z])\)?[*_]*\s*(?:[.!]|$))"
     # "which corresponds to option B", "That matches (B)": a computed value's option.
     r"|(?:which|that|this)\s+(?:corresponds|matches|agrees)(?:\s+(?:to|with))?\s+"
     r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|[*_]*\((?-i:[A-Z])\))"
@@ -322,8 +326,15 @@ _EN_MARKER = (
     r"|\b(?:so|thus|therefore|hence)\s*,?\s+(?:(?!\b(?:not|wrong|incorrect|false|invalid|bad"
     r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
     rf"[^.:;\n]){{1,50}}?\sare\s+(?=[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:,|and|&){_LETTERS_END_EN})"
-    # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence.
-    rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?={_LETTERS_END_EN})"
+    # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence; so is
+    # an option's label set after a comma ("The exception is √(9/4), choice **C**.", "…is
+    # Canberra, i.e. option B.").
+    rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?:(?:option|choice)s?\s+)?"
+    rf"(?={_LETTERS_END_EN})"
+    rf"|,[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
+    # Of two finalists, the one kept: "Between B and C, C is the better-supported inference."
+    r"|\b(?:between|of)\s+(?:options?\s+)?(?-i:[A-Z])\s+and\s+(?-i:[A-Z])\s*,\s*"
+    r"(?=\(?(?-i:[A-Z])\)?\s+(?:is|seems|looks|fits|reads)\b)"
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
@@ -339,6 +350,11 @@ _EN_MARKER = (
     r"\s*(?:[.:;!]|\n|$))"
     r"|\b(?:is|are)\s+(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
     r"\*\*(?:\s*\([^()\n]{1,40}\))?\s*(?:[.:;!]|\n|$))"
+    # "…the mammals here are a, c and e.", "the three choices are: A, C, D.", "…are B, D, and
+    # F (choices 2, 4, and 6).": a copula whose complement is a bare list of two or more
+    # letters, in either case, perhaps glossed in brackets, that closes the sentence.
+    r"|\b(?:is|are)\s*:?\s+(?=[A-Za-z](?:\s*(?:,|and|&)\s*(?:and\s+)?[A-Za-z])+"
+    r"(?![A-Za-z0-9])\s*(?:\([^()\n]{1,40}\))?\s*(?:[.;!]|\n|$))"
     r")"
     r"(?:\s*,?\s*(?:clearly|definitely|therefore|thus|then|actually|indeed|probably|likely"
     r"|most\s+likely|hence|so|still|simply|just|certainly|obviously)\b,?)*"
@@ -346,6 +362,8 @@ _EN_MARKER = (
 # One or several letters that close the sentence ("B。", "B和D。", "(A)、(C)").
 _LETTERS_END = (
     r"\s*[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:[、,和与及]|and)\s*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    # Counted after the letters: "A、C 两项。", "B和D这两个选项。", "C项。".
+    r"(?:\s*这?(?:[两二三四五六]个?)?(?:选项|项|个))?"
     r"\s*(?:[。.!]|\n|$)"
 )
 _ZH_MARKER = (
@@ -353,6 +371,8 @@ _ZH_MARKER = (
     r"(?:正确|最终|最后|标准|参考)?的?答案(?:应该|应当|应|可能|就|则|只能|当然|显然|即|还是)?"
     r"(?:是|为|选择|选(?!项))?"
     r"|答(?=\s*:)"
+    # A labelled short answer: "简要回答：…", "一句话回答：…", "答えは B" / "正解：C" (Japanese).
+    r"|(?:简要|简短|简单|直接|一句话|快速)(?:回答|作答)(?=[\s*]*:)|答えは|答え(?=\s*:)|正解(?:は)?"
     # "结论：B", or a heading "## 结论" whose next line holds the answer.
     r"|结论(?=\s*:|[ \t*]*\n)"
     # "排除 A、B、D 之后，剩下 C": what an elimination leaves is the answer.
@@ -369,7 +389,9 @@ _ZH_MARKER = (
     # "正确的是", "正确的选项为", "正确的说法有": any short noun between "的" and the copula.
     r"|(?:正确|符合题意|最符合题意|最合适|最恰当|最佳|合适|恰当)的(?:[\u4e00-\u9fff]{1,3}?)?"
     r"(?:是|为|有)"
-    r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?|(?:大概|估计|多半|八成)(?:是|选)"
+    # A mild hedge that still commits: "大概率是A", "十有八九选C", "我猜是B", "最有可能是D".
+    r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?"
+    r"|(?:大概率?|估计|多半|八成|十有八九|我猜|很可能|极可能|最有?可能)(?:是|选)"
     # "那就只能是B了": what is left after the others are ruled out.
     r"|只(?:能|可能|好)(?:是|选)"
     # "则" concludes after a clause ("，则是B"), not after a topic ("五味则是…": "whereas").
@@ -378,6 +400,11 @@ _ZH_MARKER = (
     # A reply that opens with "是…" completes the question's "…的是（ ）", like "It's …".
     r"|\A\s*(?:应该|应当|就)?是(?!否|非|不|的)"
     r"|对应(?:的是|的)?(?=\s*(?:选项\s*[A-Z]|[A-Z]\s*(?:选项|项)))"  # "对应选项B", "对应B项"
+    # The option's label set after a comma: "…是3/2，即选项C。", "…，也就是 B。".
+    rf"|,\s*(?:即|也就是|亦即)(?:选项)?(?={_LETTERS_END})"
+    # Of two finalists, the one kept: "B和C之间，C更符合文意", "在A、D两项中，D更合适".
+    r"|[A-Z]\s*(?:和|与|、)\s*[A-Z]\s*(?:两项|两个选项|两者)?\s*(?:之间|中|里|相比)\s*,\s*"
+    r"(?=[A-Z]\s*(?:项|选项)?\s*(?:更|最|才))"
     # "所以没有错别字的是 C。", "所以奇函数是B和D。": "…的是" or a concluding "所以…是" + letters
     # that end the sentence name the answer.
     rf"|的是(?={_LETTERS_END})"
@@ -416,7 +443,10 @@ def _markers(text: str) -> list[re.Match[str]]:
     found = list(_MARKER.finditer(text))
     body = text.rstrip()
     line_start = body.rfind("\n") + 1
-    closing = _CLOSING_MARKER.match(text, line_start)
+    # A closing label line is short ("Answr: B", "定稿：A、C"); on a long line the pattern's
+    # leading run and its look-aheads would backtrack quadratically (extraction_worst.py).
+    closing = _CLOSING_MARKER.match(text, line_start) if len(body) - line_start <= 120 \
+        else None
     if closing is not None and not (found and found[-1].start() >= line_start):
         found.append(closing)
     return found
@@ -457,7 +487,9 @@ _CONTINUATION = frozenset({
     "with", "but", "not", "due", "per", "only", "then", "too", "now", "so", "from",
     "according", "being", "alone",
 })
-_WORD_AFTER = lazy(r"\s+([a-z]+)")
+# On the same line only: a letter that ends its line ("answer: b, d\n\nthe passage says …",
+# typed all in lower case) is not an article of the next line's first word.
+_WORD_AFTER = lazy(r"[ \t]+([a-z]+)")
 # What may follow the last of several letters when they are all the answer ("A、B。",
 # "A and C are correct"); anything else means only the first letter was the answer.
 _CLAUSE_END = lazy(
@@ -681,8 +713,11 @@ _CLAUSE_BREAK = lazy(r"[,，;；]\s*(?!\d)")
 
 # "Not Habeas corpus — it's Stare decisis", "是郡县制而非分封制": a rejected option's text.
 _NOT_THIS = lazy(
-    r"(?:\b(?:not|rather\s+than|instead\s+of|unlike|isn't|is\s+not)\s+|不是|而非|并非|而不是)"
-    r"[^,.;:!?，。；：！？—→⇒\n]*",  # an arrow leads to what is meant: "NOT X → Y"
+    r"(?:\b(?:not|rather\s+than|instead\s+of|unlike|isn't|is\s+not|(?:the\s+)?opposite\s+of"
+    r"|contrary\s+to|different\s+from)\s+|不是|而非|并非|而不是)"
+    # An arrow leads to what is meant: "NOT X → Y". A copula ends a negated subject: in "the
+    # one that is NOT a primary is Yellow", "不是质数的是9", what follows it is the answer.
+    r"(?:(?!\s(?:is|are|was|were)\s|的是)[^,.;:!?，。；：！？—→⇒\n])*",
     re.IGNORECASE,
 )
 
@@ -812,6 +847,11 @@ def _option_opening_at(text: str, pos: int, choices: Sequence[str]) -> int | Non
     return None
 
 
+# Consecutive list items: "- …", "* …", "• …", "1. …", "2) …".
+_LIST_BLOCK = lazy(r"(?:[ \t]*(?:[-*+•]|\d{1,2}[.)、])[ \t]+[^\n]*(?:\n|$))+")
+_LIST_ITEM = lazy(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)、])[ \t]+", re.MULTILINE)
+
+
 def _marker_candidate(
     text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
 ) -> _Candidate | None:
@@ -852,6 +892,12 @@ def _marker_candidate(
         # the sentence they open goes on to compare the others.
         segment = bold.group(1)
     if multi:
+        if "\n" in text[m.end() : start]:
+            # "the true statements are:\n\n- …\n- …": the marker ends its line and the list
+            # below it, one option a line, is what it names.
+            block = _LIST_BLOCK.match(text, text.rfind("\n", 0, start) + 1)
+            if block:
+                segment = _LIST_ITEM.sub("", _ASIDE.sub(" ", block.group()))
         named = [i for i in _all_options_in(segment, choices) if i < n_choices]
         if not named or not _leads_with_option(segment, choices):
             # "it is a secondary colour, made by combining red and green light": the options
@@ -872,10 +918,10 @@ def _marker_candidate(
 
 # Markers that only point ("对应选项A", "that's option B"): inside a parenthesised aside
 # ("（顺便一提，极小值…对应选项 A。）") they describe another value, not the answer.
-_WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是")
+_WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是", ",")
 # Of those, the ones that point at a value's option without stating a conclusion ("that leaves
 # C" concludes an elimination).
-_POINTER = lazy(r"对应|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
+_POINTER = lazy(r"对应|,|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
 
 
 # "最容易误选的是 D。": the subject of "…的是 X" names a trap, not the answer.
@@ -943,6 +989,23 @@ def _variant_question(text: str, pos: int) -> bool:
     return _VARIANT.search(text, max(start + 1, floor), pos) is not None
 
 
+_COPULA = lazy(r"(?:is|are)\b", re.IGNORECASE)
+# A subject that names what is rejected: "The incorrect options are A and C", "the ones the
+# passage does not support are (B) and (D)", "Those ruled out are b, d".
+_REJECTED_SUBJECT = lazy(
+    r"\b(?:not|wrong|incorrect|false|invalid|untrue|unsupported|reject\w*|ruled?|eliminat\w*"
+    r"|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+def _rejected_subject(text: str, pos: int) -> bool:
+    """Whether the subject of the copula at ``pos`` (its sentence so far) rejects options."""
+    floor = max(0, pos - 80)
+    start = max(text.rfind(c, floor, pos) for c in ".!?\n:;")
+    return _REJECTED_SUBJECT.search(text, max(start + 1, floor), pos) is not None
+
+
 def _in_aside(text: str, pos: int) -> bool:
     """Whether ``pos`` lies inside parentheses opened earlier on its line and not yet closed."""
     line = text[text.rfind("\n", 0, pos) + 1 : pos]
@@ -984,6 +1047,11 @@ def _last_marker_candidate(
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start())
         and not _variant_question(text, m.start())
+        # "The incorrect ones are A and C"; and, for one answer, "the constants are a and b":
+        # lower-case letters after a copula are variables.
+        and not (m.group()[:1] in "iaIA" and _COPULA.match(m.group())
+                 and (_rejected_subject(text, m.start())
+                      or (not multi and text[m.end() : m.end() + 1].islower())))
     ]
     # A pointer ("that's option C", "对应选项 D") after a stated answer ("Final answer: B")
     # labels a value in a note or a check; it does not take the answer back.
@@ -996,13 +1064,20 @@ def _last_marker_candidate(
         if cand is not None and (cand.complete or not truncated):
             if not _POINTER.match(m.group()):
                 return cand
-            pointer = pointer or cand
+            if not m.group().startswith(","):
+                # A label after a comma ("…, option B.") only completes its own sentence's
+                # marker: on its own it as often tags a distractor named in passing.
+                pointer = pointer or cand
             following = cand
         elif (cand is None and following is not None and not _POINTER.match(m.group())
               and _SENTENCE_END.search(text, m.end(), following.pos) is None):
             # "the answer is the one about many sellers, which is C": the answer's own
             # sentence names its letter through a pointer; later pointers label asides.
-            return following
+            return dataclasses.replace(following, reason="pointer")
+    if last_boxed is None and pointer is not None:
+        # Only a pointer labels an option ("…= 18π − 36, which matches (A)"): a value's option,
+        # which a later refusal may still leave unchosen (see ``extract_choice``).
+        return dataclasses.replace(pointer, reason="pointer")
     return last_boxed or pointer
 
 
@@ -1061,7 +1136,10 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
     if found is not None:
         return found
     option_lines = [m for ln in lines if (m := _LETTER_TEXT_LINE.fullmatch(ln))]
-    if len(option_lines) == 1 and _LETTER_TEXT_LINE.fullmatch(lines[0]):
+    # The one such line opens the reply, or closes it as a short summing-up after the working
+    # ("…= 6/16 = 3/8\n\n**(D) 3/8**").
+    if len(option_lines) == 1 and (_LETTER_TEXT_LINE.fullmatch(lines[0]) or (
+            len(lines[-1]) <= 60 and _LETTER_TEXT_LINE.fullmatch(lines[-1]))):
         m = option_lines[0]
         letter = _line_letter(m)
         rest = m.group("rest")
@@ -1168,7 +1246,13 @@ _VERDICT = lazy(
     r",?\s+(?:(?:are\s+)?both\s+|(?:is|are|seems|seem|appears|appear)\s+(?:both\s+|all\s+)?)"
     r"(?:to\s+be\s+)?(?:the\s+)?"
     r"(?:(?:most\s+|only\s+)?(?:correct|right|best|true|accurate|closest|valid)\b|answer\b"
-    r"|only\s+(?:one|option|choice|answer)\b)"
+    r"|only\s+(?:one|option|choice|answer)\b"
+    # What the source backs: "Both (A) and (E) are supported", "B is well justified"; and
+    # what is picked out: "options A and C are the ones the passage credits", "C is the one".
+    r"|(?:well\s+|clearly\s+|directly\s+)?(?:supported|justified|confirmed)\b"
+    # ("B is one of several causes" picks nothing: "the" must come first.)
+    r"|(?<=the\s)ones?\b(?!\s+(?:that\s+|which\s+|who\s+)?(?:is|are|was|were|does|do)(?:n't|\s+not)\b"
+    r"|\s+(?:that|which|who)\s+(?:\w+\s+)?(?:wrong|incorrect|false|fails?|contradicts?)\b))"
     r"|\s*(?:[:.\-—–]|为|是)\s*(?i:correct|true|right)\b"  # "C: True", "所以 C 为 True"
     # "A、B、C三项都能说明…": counted letters that all do what the question asks.
     r"|\s*[两三四五六]项(?:都|均)(?:能够?|可以)(?!不)"
@@ -1372,14 +1456,21 @@ _DECLINES = lazy(
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
     r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
     r"|(?:无法|不能)(?:回答|作答)"
-    r"|(?:无法|不能)(?:只)?(?:选择|选出|选一|做出选择|预测|得知"
-    # "无法确定选哪个", "我无法确定标准答案到底是哪一个".
+    r"|(?:无法|不能|没办法)(?:只)?(?:选择|选出|选一|做出选择|预测|得知"
+    # "无法确定选哪个", "我无法确定标准答案到底是哪一个", "没办法确定具体答案".
     r"|确定[^。，,；;\n]{0,8}?(?:哪|选|答案))"
-    # "我无法给出确定的组合", "我无法替代医生做出用药判断": no verdict is given.
-    r"|(?:无法|不能|没法)[^。，,；;\n]{0,6}?(?:给出|做出|作出)[^。，,；;\n]{0,6}?"
+    # "我无法给出确定的组合", "我无法替代医生做出用药判断", "很难给出唯一的标准答案": no
+    # verdict is given.
+    r"|(?:无法|不能|没法|没办法|很难|难以)[^。，,；;\n]{0,6}?(?:给出|做出|作出)[^。，,；;\n]{0,6}?"
     r"(?:答案|组合|选择|结论|判断)"
-    # "这取决于采用哪个标准": the Chinese "it depends on" at the start of a sentence.
-    r"|(?:^|(?<=[。！？!?\n]))\s*(?:这|那)?(?:主要)?(?:取决于|要看|得看|视情况而定)"
+    # "没有标准答案", "这题没有唯一的答案", "见仁见智": a matter of opinion.
+    r"|没有(?:唯一|统一|标准|固定)的?(?:标准)?答案|见仁见智"
+    r"|\b(?:there\s+is|there's)\s+no\s+(?:single\s+|one\s+)?(?:objective|definitive|universal)"
+    r"\s+(?:answer|ranking|winner)"
+    # "这取决于采用哪个标准", "，但这仍取决于你的标准": the Chinese "it depends on", opening
+    # a sentence or a clause.
+    r"|(?:^|(?<=[。！？!?\n,]))\s*(?:但|不过)?(?:这|那)?(?:仍然?|还|也|主要)?"
+    r"(?:取决于|要看|得看|视情况而定)"
     # The question's material is missing: "您似乎没有提供阅读材料", "you didn't include the
     # passage". Whatever options are named after it, none is chosen.
     r"|(?:您|你)(?:似乎|好像|可能)?(?:没有|没|未|忘了|忘记)(?:提供|给出|附上|发送?|贴出?)"
@@ -1402,7 +1493,12 @@ _UNDECIDABLE = lazy(
     r"|\b(?:not\s+enough|insufficient)\s+information\b"
     r"|\bnone\s+of\s+(?:the|these)\s+(?:options|choices|answers)\s+(?:can|could)\s+be\s+"
     r"(?:confirmed|chosen|determined|justified|verified)"
-    r"|(?:无法|不能|没法)(?:唯一)?确定|条件不足|信息不足",
+    r"|(?:无法|不能|没法)(?:唯一)?确定|条件不足|信息不足"
+    # Unsure and sending the reader to check: "具体哪一年我不太确定，你可以再查一下",
+    # "I'm not certain which — please double-check", "I'm not sure; verify it in the text".
+    r"|不(?:太|是很|敢)?确定[^。\n]{0,20}?(?:查|核对|核实|确认)"
+    r"|\bnot\s+(?:entirely\s+|completely\s+|100%\s+)?(?:sure|certain)\b[^.\n]{0,40}?"
+    r"\b(?:double-check|check|verify|look\s+(?:it\s+)?up|confirm)\b",
     re.IGNORECASE,
 )
 
@@ -1423,6 +1519,13 @@ _LETTERS_HEDGED = lazy(
     r"(?:都|均|两个都|两项都)"
     r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理"
     r"|(?:能|可以)?说得?通)"
+    # Stuck between two: "在A和C之间，我很难判断", "B、D之间拿不准", "torn between B and C",
+    # "I can't decide between A and D".
+    r"|(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、|还是)\s*[A-Z]\s*(?:两项|两个)?之间[^。\n]{0,8}?"
+    r"(?:很难|难以|无法|不好|没法|拿不准|犹豫|纠结)"
+    r"|(?i:\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
+    r"|\b(?:can't|cannot|can\s+not"
+    r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
     r"\s+(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
@@ -1491,6 +1594,17 @@ _UNSETTLED = lazy(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|und
                         re.IGNORECASE)
 
 
+_WOULD = lazy(r"\b(?:would|would've)\b|则|就会|就变成", re.IGNORECASE)
+
+
+def _other_case(line: str) -> bool:
+    """Whether a line answers a case other than the question's: a condition contrary to fact
+    with a "would", or a changed question ("If the question asked…", "若题干改为…")."""
+    return (_COUNTERFACTUAL.search(line) is not None or _VARIANT.search(line) is not None) and (
+        _WOULD.search(line) is not None
+    )
+
+
 def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     """The one option a reply names by its text where answers are stated.
 
@@ -1501,7 +1615,9 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     "(1914)" after the answer is a date for context, not a second answer. A sentence that
     rules options out names none.
     """
-    lines = _answer_lines(text)
+    # A line about another case names that case's option: "If the order were reversed, 'was'
+    # (A) would be correct", "Had the rate been 4%, 160 would be right", "若题干改为…则选A".
+    lines = [ln for ln in _answer_lines(text) if not _other_case(ln)] or _answer_lines(text)
     if not lines:
         return None
     sentences = _sentences("\n".join(lines))
@@ -1672,6 +1788,27 @@ def _opening_statement(text: str, choices: Sequence[str]) -> int | None:
     return None if subject.startswith(option) else idx
 
 
+def _copied_option_lines(text: str, n_choices: int,
+                         choices: Sequence[str]) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options a reply copies out, one labelled line each and
+    nothing else on the line but a gloss ("A. 泼水节（傣族）\\nB. 那达慕大会\\nD. 火把节", "(b)
+    Wind\\n(e) Geothermal"), when it leaves some options out: the copied ones are the picks."""
+    forms = set(_option_forms(choices[:n_choices]))
+    letters: list[str] = []
+    for line in text.splitlines():
+        m = _LETTER_TEXT_LINE.fullmatch(line.strip())
+        if m is None:
+            continue
+        letter = _line_letter(m)
+        rest = _LEADING_ARTICLE.sub("", _fold(_ASIDE.sub(" ", m.group("rest")), articles=False))
+        if (ord(letter) - 65, rest) not in forms or letter in letters:
+            return None  # a line that reviews or rejects: the lines are no copied list
+        letters.append(letter)
+    if len(letters) < 2 or len(letters) >= n_choices:
+        return None
+    return tuple(sorted(letters))
+
+
 def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
     """For a multi-answer question, the options a sentence lists by their text: a concluding
     sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
@@ -1738,8 +1875,16 @@ _TEX_SYMBOLS = {
 # LaTeX spacing between letters ("\boxed{B,\ D}", "A,\,C"): a space, so letter lists stay whole.
 _TEX_SPACE = lazy(r"(?<!\\)\\[ ,;:!]")
 _TEX_COMMAND = lazy(r"\\([A-Za-z]+)(?![A-Za-z])\s?")
-_TEX_FRAC = lazy(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+# "\frac{1}{2}", and the shorthand with single digits: "\frac12", "\tfrac{3}4", "\dfrac1{x}".
+_TEX_FRAC = lazy(r"\\[dt]?frac\s*(?:\{([^{}]*)\}|(\d))\s*(?:\{([^{}]*)\}|([0-9A-Za-z]))")
 _TEX_GROUP = lazy(r"([\^_])\{([^{}]*)\}")
+
+
+def _tex_fraction(m: re.Match[str]) -> str:
+    """A ``_TEX_FRAC`` match as "numerator/denominator"."""
+    top = m.group(1) if m.group(1) is not None else m.group(2)
+    bottom = m.group(3) if m.group(3) is not None else m.group(4)
+    return f"{top}/{bottom}"
 
 
 def _plain_math(text: str) -> str:
@@ -1748,7 +1893,7 @@ def _plain_math(text: str) -> str:
     ``\\boxed`` and unknown commands stay, so the letter rules still see them."""
     if "\\" not in text and "^{" not in text and "_{" not in text:
         return text
-    text = _TEX_SPACE.sub(" ", _TEX_FRAC.sub(r"\1/\2", text))
+    text = _TEX_SPACE.sub(" ", _TEX_FRAC.sub(_tex_fraction, text))
     text = _TEX_GROUP.sub(lambda m: ("^" if m.group(1) == "^" else "") + m.group(2), text)
     return _TEX_COMMAND.sub(lambda m: _TEX_SYMBOLS.get(m.group(1), m.group()), text)
 
@@ -1777,6 +1922,47 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
         return "选项" + "、".join(named)
 
     return _ORDINAL_OPTION.sub(letter, _ORDINAL_LIST.sub(letters, text))
+
+
+# Letters as a speech recogniser writes them ("the answer is see", "ay, see and ee", "答案是西",
+# "选必"): names and homophones of A–F.
+_SPOKEN_NAMES = {
+    "ay": "A", "eh": "A", "bee": "B", "be": "B", "see": "C", "sea": "C", "cee": "C",
+    "dee": "D", "ee": "E", "ef": "F", "eff": "F",
+    "诶": "A", "欸": "A", "必": "B", "比": "B", "逼": "B", "币": "B", "西": "C", "希": "C",
+    "滴": "D", "迪": "D", "衣": "E", "伊": "E",
+}
+_SPOKEN_NAME = "(?:" + "|".join(sorted(_SPOKEN_NAMES, key=len, reverse=True)) + ")"
+_SPOKEN_RUN = lazy(
+    rf"(?<![A-Za-z])(?P<names>{_SPOKEN_NAME}(?:[ \t]*(?:,|、|和|&|\band\b)[ \t]*(?:and[ \t]+)?"
+    rf"{_SPOKEN_NAME})*)(?![A-Za-z])[ \t]*[,.，。:：、;-][ \t]*"
+    r"(?:(?:that's|that\s+is|i\.e\.|namely|即|也就是|就是)[ \t,:：]*)?",
+    re.IGNORECASE,
+)
+_SPOKEN_SPLIT = lazy(rf"(?<![A-Za-z]){_SPOKEN_NAME}(?![A-Za-z])", re.IGNORECASE)
+_SHORT_REPLY = 600  # a spoken reply is short; longer text is not searched for spelled letters
+
+
+def _spoken_letters(text: str, n_choices: int, choices: Sequence[str]) -> str:
+    """Write letters spelled as a speech recogniser does as letters, where the reply confirms
+    them at once with their options' texts in the same order ("the answer is see. carbon
+    dioxide" → "… C. carbon dioxide", "答案是西，俄罗斯" → "答案是C，俄罗斯"). Without that
+    confirmation a "see" or a "西" is an ordinary word."""
+    if len(text) > _SHORT_REPLY:
+        return text
+    for m in _SPOKEN_RUN.finditer(text):
+        letters = [_SPOKEN_NAMES[w.lower()] for w in _SPOKEN_SPLIT.findall(m.group("names"))]
+        indexes = [ord(x) - 65 for x in letters]
+        if max(indexes) >= n_choices:
+            continue
+        stop = _SENTENCE_END.search(text, m.end())
+        following = text[m.end() : stop.start() if stop else len(text)]
+        if len(letters) == 1:  # "西，俄罗斯，…，加拿大第二": one letter, one clause
+            following = _CLAUSE_BREAK.split(following, maxsplit=1)[0]
+        if (_leads_with_option(following, choices)
+                and _all_options_in(following, choices) == sorted(indexes)):
+            return text[: m.start()] + ", ".join(letters) + text[m.end("names") :]
+    return text
 
 
 # A new question the model goes on to invent, as in a few-shot prompt: a heading ("Question 2:",
@@ -1824,6 +2010,33 @@ def _invented_question(text: str) -> int | None:
         if {"A", "B"} <= set(_OPTION_LABEL_LINE.findall("\n".join(following))):
             return m.start()
     return None
+
+
+# A search assistant's apparatus: a section that lists its sources ("Sources:", "References",
+# "**参考资料**", "资料来源：", "### Further reading") with the lines of its list, wherever it
+# stands (some put it first, above the summary); the footnote lines that define citations
+# ("[1] Britannica, 2020", "[^2]: Khan Academy", "【3】百度百科"); and the citation marks in the
+# text ("… option B [1].", "…苏轼【2】"). They name titles, authors and years that are no
+# answer, and a mark after a letter hides that the letter ends its sentence.
+_SOURCES_SECTION = lazy(
+    r"^[ \t>#*_-]*(?:sources?|references?|citations?|further\s+reading|works\s+cited"
+    r"|参考资料|参考文献|参考来源|资料来源|信息来源|来源|引用|出处)[ \t*_]*"
+    # A label alone, or one that a list of sources follows: "Sources: [1] NOAA", "来源：1. …".
+    r"(?:[:：][ \t]*(?:[\[【(\d*-]|https?:)[^\n]*|[:：])?[ \t]*$"
+    r"(?:\n[ \t]*$)*(?:\n[ \t]*\S[^\n]*)*",  # its list: the lines up to the next blank line
+    re.IGNORECASE | re.MULTILINE,
+)
+_FOOTNOTE_LINE = lazy(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+.*$\n?", re.MULTILINE)
+_CITATION_MARKS = lazy(r"[ \t]*(?:\[\^?\d{1,3}(?:\s*[,，–-]\s*\d{1,3})*\]|【\d{1,3}】)+")
+
+
+def _without_sources(text: str) -> str:
+    """The reply without its sources section, footnote lines and citation marks. A reply that
+    is only sources (the answer stayed in a think block) is left empty: it answers nothing."""
+    text = _SOURCES_SECTION.sub("", text)
+    if "[" not in text and "【" not in text:
+        return text  # the common case: nothing cited
+    return _CITATION_MARKS.sub("", _FOOTNOTE_LINE.sub("", text))
 
 
 # A question that asks for the exception: "Which is NOT …", "all of the following EXCEPT",
@@ -1911,9 +2124,12 @@ def extract_choice(
         raise ValueError(f"n_choices must be between 1 and 26, got {n_choices}")
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
+    answer = _without_sources(answer)
     if choices:
         choices = [_plain_math(_prepare(c)) for c in choices]  # the answer's spelling ("x²")
     answer = _ordinals_as_letters(_plain_math(_LATEX_WRAP.sub(r"\1", answer)), n_choices)
+    if choices:
+        answer = _spoken_letters(answer, n_choices, choices)
     cut_off = truncated  # the reply's own answer part was still going at the token limit
     invented = _invented_question(answer)
     if invented is not None:
@@ -1940,9 +2156,11 @@ def extract_choice(
             return nothing("ambiguous")
         # The refusal may also open the marker's own sentence: "抱歉，我不能协助选择…".
         opened = max(answer.rfind(c, 0, last.pos) for c in "。.!?！？\n") + 1
-        if last.method == "marker-text" and _DECLINES.search(answer, opened):
+        if ((last.method == "marker-text" or last.reason == "pointer")
+                and _DECLINES.search(answer, opened)):
             # "…, it's the Sahara. Without knowing your definition I can't tell you which":
-            # an option named in passing, then declined; the last word is the refusal.
+            # an option named in passing, then declined; the last word is the refusal. So is
+            # a case's value labelled "which is (C)" before "I can't say which is intended".
             return nothing("declined")
         return found(last.letters, last.method)
     if cut_off:
@@ -1971,6 +2189,11 @@ def extract_choice(
         return found(opening, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
     if marked:
+        ending = " ".join(_sentences(answer)[-2:])
+        if _DECLINES.search(ending) or _LETTERS_HEDGED.search(ending):
+            # A review that ends undecided ("A、C 是奇函数…没有图像的话我没办法确定具体答案",
+            # "so between A and C I can't tell which the setter wants") chose nothing.
+            return nothing("declined")
         return found(marked, "elimination")
     if multi:
         rest = _all_except(answer, n_choices)
@@ -1992,6 +2215,9 @@ def extract_choice(
         if tagged and (multi or len(tagged) == 1):
             return found(tagged, "option-text")
     if choices and multi:
+        copied = _copied_option_lines(answer, n_choices, choices)
+        if copied:
+            return found(copied, "option-text")
         bold = _bold_options(answer, n_choices, choices)
         if bold:
             return found(bold, "option-text")
@@ -2017,8 +2243,10 @@ _COMPUTED = lazy(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
 def _option_value(answer: str, choices: Sequence[str]) -> int | None:
     """For options that are all values ("3", "9 J", "25%"), the one the reply's last
     computation ends in: "$$E_3/E_1 = 3^2/1^2 = 9$$" answers "9" without naming it as text.
-    A value merely mentioned (options echoed back, a figure for context) is not an answer."""
-    results = _COMPUTED.findall(answer)
+    A value merely mentioned (options echoed back, a figure for context) is not an answer, nor
+    one computed in a closing note in brackets ("（若条件是平行，则 x=1/2。）", "(The x² term
+    would be 60.)"): it answers another case."""
+    results = _COMPUTED.findall("\n".join(_answer_lines(answer)))
     if not results:
         return None
     values: list[str] = []
@@ -2178,8 +2406,12 @@ _AR_NUMBER = lazy(
     r"\s*\{?\s*(?P<pow>[-+]?\d{1,3})\s*\}?(?![0-9]|\.\d))?"
     r"(?:\s*/\s*(?P<den>\d{1,3}(?:,\d{3})+(?![0-9])|\d+(?:\.\d+)?)(?![0-9/]))?"
     r"(?P<half>\s+and\s+(?:a|one)\s+half(?![A-Za-z])|\s*个半)?"
-    r"(?P<mult>\s*(?:万亿|百万|千万|亿|万|千(?![米克瓦卡焦帕赫伏字兆]))(?!分之)"
-    r"|\s*(?:thousand|million|billion|trillion)(?![A-Za-z])"
+    # A multiplier word may follow the markup the digits sit in ("$362.88$ 万", "**8.7**
+    # million"): the closing "$", "**" or "`" does not end the number ("$10^{-3}$ 千欧" is a
+    # unit's prefix, so a lone 千 must touch the digits).
+    r"(?P<mult>(?:\s*(?:\$\$?|\*\*|`))?\s*(?:万亿|百万|千万|亿|万)(?!分之)"
+    r"|\s*千(?![米克瓦卡焦帕赫伏字兆欧])(?!分之)"
+    r"|(?:\s*(?:\$\$?|\*\*|`))?\s*(?:thousand|million|billion|trillion)(?![A-Za-z])"
     r"|(?-i:[kKMB]|bn|mn)(?![A-Za-z0-9]))?"
     r"(?P<pct>\s*%|\s*per\s?cent(?![A-Za-z]))?",
     re.IGNORECASE,
@@ -2222,7 +2454,7 @@ def _ar_number(m: re.Match[str]) -> _Number | None:
         value += Fraction(1, 2)
         text = _format(value)
     if m.group("mult"):
-        key = m.group("mult").strip()
+        key = m.group("mult").strip(" \t\n$*`")
         value *= _MULTIPLIERS.get(key) or _MULTIPLIERS[key.lower()]
         text = _format(value)
     if m.group("sign") and m.group("sign").strip() != "+":
@@ -2267,10 +2499,23 @@ _EN_NUMBER = lazy(
 )
 
 
+# Two digits said as one word or two: "nineteen", "ninety-eight" (10–99, "ten" only second).
+_EN_PAIR = (r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+            r"|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+            r"(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?")
+_SPOKEN_YEAR = lazy(rf"({_EN_PAIR})\s+(ten|{_EN_PAIR})", re.IGNORECASE)
+
+
 def _en_integer(words: str) -> int | None:
     """Value of English number words ("one hundred and five", "twenty-four"), or None."""
     if words.strip().lower() == "a":
         return 1  # "a third"
+    year = _SPOKEN_YEAR.fullmatch(words.strip())
+    if year is not None:
+        # "twenty twenty-four", "nineteen ninety-eight", "nineteen twelve": a year said aloud
+        # in two pairs of digits, as people say them (and as a transcript writes them).
+        high, low = _en_integer(year.group(1)), _en_integer(year.group(2))
+        return None if high is None or low is None else 100 * high + low
     total = current = 0
     last = ""  # kind of the previous word: small, tens, hundred, scale
     for w in re.findall(r"[a-z]+", words.lower()):
@@ -3246,10 +3491,15 @@ _NOT_ASKED = _Asked()
 # Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
 _CLAUSE_SPLIT = lazy(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
 _ASKING = lazy(r"多少|几|求|是什么|哪|何时|什么时候"
-               r"|\b(?:what|how|which|when|find|calculate)\b", re.IGNORECASE)
+               r"|\b(?:what|how|which|when|find|calculate)\b"
+               # A fill-in blank asks too: "斜率为 ______", "the slope is ___", "等于（　　）".
+               r"|_{2,}|\(\s+\)", re.IGNORECASE)
+# Words that name nothing, hedges included: "roughly how many", "about how far" ask the
+# same thing without them, and replies seldom repeat them.
 _STOP_WORDS = frozenset({"what", "how", "which", "the", "and", "for", "are", "was", "were", "did",
                          "does", "many", "much", "its", "this", "that", "with", "from", "find",
-                         "calculate", "your", "you", "into", "after", "will", "have", "has"})
+                         "calculate", "your", "you", "into", "after", "will", "have", "has",
+                         "roughly", "approximately", "about", "around", "nearly", "exactly"})
 
 
 def _subject_terms(text: str) -> frozenset[str]:
@@ -3276,7 +3526,8 @@ def _asked_subject(question: str) -> tuple[frozenset[str], frozenset[str]]:
     return subject, head
 
 
-_QUESTION_CLAUSE = lazy(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]|(?<![A-Z])\.(?=\s)")
+# (A quoted passage's last sentence ends at its closing quote: '…bought the shop." In which…'.)
+_QUESTION_CLAUSE = lazy(r"[,，](?!\s*[-+$¥]?\d)|[。;；?？!！\n]|(?<![A-Z])\.[\"'”’」]?(?=\s)")
 
 
 def _marker_number(
@@ -3342,7 +3593,10 @@ def _marker_number(
         later = _numbers_in(text[later_start:])
         if later:
             for n in plain:
-                if n.value == later[-1].value:
+                # A value the question gave ("2023年…约为多少元" → "答：2023年GDP约为126.1万亿
+                # 元" then a source dated 2023) is a qualifier the later text repeats, not the
+                # result it restates.
+                if n.value == later[-1].value and n.value not in given:
                     return at(n)
         carrying = [n for n in nums if asked.carries(source, n)]
         if carrying and len({n.value for n in carrying}) == 1 and len(carrying) < len(nums):
@@ -3557,10 +3811,26 @@ def _rough_gloss(text: str, n: _Number, before: Sequence[_Number]) -> _Number | 
         return None  # ("about 0.2": too rare to settle how it was rounded)
     unit = Fraction(10) ** (len(str(int(abs(n.value)))) - sig)  # its last digit's place
     for x in reversed(before[-4:]):
+        if x.value == n.value and x.percent == n.percent:
+            return None  # "= 1000万…即约一千万人": it restates a result worked out exactly
         if (x.percent == n.percent and _significant(x) >= sig + 2
                 and abs(x.value - n.value) <= unit and n.start - x.end < 200):
             return x
     return None
+
+
+# A fall, a loss or a decrease: the size after it is a negative change told without its sign.
+_DROP_WORD = lazy(
+    r"\b(?:drop(?:s|ped)?|f[ae]ll(?:s|en)?|declin(?:e|es|ed)?|decreas(?:e|es|ed)?|loss|lost"
+    r"|lower(?:ed)?|down|cool(?:s|ed)?)\b|下降|降低|减少|降了|少了|亏",
+    re.IGNORECASE,
+)
+_DROP_BEFORE = lazy(
+    r"(?:\b(?:drop(?:s|ped)?|f[ae]ll(?:s|en)?|declin(?:e|es|ed)|decreas(?:e|es|ed)|loss|lost"
+    r"|lower(?:ed)?|down|cool(?:s|ed)?)(?:\s+(?:of|by))?(?:\s+(?:about|around|roughly))?"
+    r"|下降了?|降低了?|减少了?|降了|少了|亏损?了?)\s*[$¥€£]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) -> _Number:
@@ -3572,6 +3842,13 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) 
     another unit than the one asked gives way to the last value in the asked unit.
     """
     before = [x for x in nums if x.end <= n.start]
+    if (before and n.value > 0 and _DROP_BEFORE.search(text, max(0, n.start - 30), n.start)
+            and not _DROP_WORD.search(" ".join(sorted(asked.subject)))):
+        # "it's minus thirteen degrees, so a drop of thirteen", "变化量为-13℃，即下降了13℃": the
+        # signed value, restated as the size of a fall; asked for the fall itself ("降低了多少
+        # 度", "how far did it drop"), the size is the answer and is left alone.
+        n = next((x for x in reversed(before)
+                  if x.value == -n.value and x.percent == n.percent), n)
     if (before and _significant(n) <= 2
             and (exact := _rough_gloss(text, n, before)) is not None
             and not _ESTIMATE_ASKED.search(asked.question)):
@@ -3844,6 +4121,9 @@ _NUM_BOLD = lazy(r"\*\*([^*\n]{1,80})\*\*|(?<![A-Za-z0-9_])__([^_\n]{1,80})__(?!
 # gallon", "50400 元"), not a sentence.
 _BOLD_EXTRA = lazy(r"[A-Za-z]+|[\u4e00-\u9fff]")
 _BOLD_YEAR = lazy(r"\s*(?:公元(?:前)?)?\d{3,4}\s*年?\s*")
+# A multiplier word just after a closing "**" ("**8.7** million", "**1.2**亿").
+_SCALE_AFTER = lazy(r"[ \t]*(?:万亿|百万|千万|亿|万|(?:thousand|million|billion|trillion)(?![A-Za-z]))",
+                    re.IGNORECASE)
 # A bold line that opens with a step's number or name ("**2. 降价10%**", "**第三步：再降价20%**",
 # "**Step 2 – apply the 15% discount**") heads a step of the working.
 _STEP_HEADING = lazy(
@@ -3918,6 +4198,10 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
         nums = _numbers_in(part, lenient=True)
         if not nums:
             continue
+        scale = _SCALE_AFTER.match(answer, m.end())
+        if scale and len(nums) == 1 and not part[nums[0].end :].strip():
+            # "**8.7** million", "**362.88** 万种": the multiplier sits just outside the bold.
+            nums = [_parse_one(nums[0].raw + scale.group()) or nums[0]]
         settled = _settle(nums[-1], part) if len(nums) > 1 else nums[0]
         if isinstance(settled, _Number) and len(nums) > 1:
             return None  # several numbers in one bold phrase: a sentence, not a value
@@ -4238,11 +4522,16 @@ def _last_number_start(text: str) -> int:
 
 def _stem(term: str) -> str:
     """An English word without its inflection ("landed" → land, "sides" → side), so that a
-    reply's verb matches the question's; Chinese character pairs are kept as they are."""
+    reply's verb matches the question's; Chinese character pairs are kept as they are. A final
+    "e" goes too, and "ly": "estimated" and "an estimate", "officially" and "the official
+    record" name the same thing."""
     if term.isascii():
-        for suffix in ("ing", "ed", "s"):
+        for suffix in ("ing", "ed", "ly", "s"):
             if term.endswith(suffix) and len(term) - len(suffix) >= 3:
-                return term[: -len(suffix)]
+                term = term[: -len(suffix)]
+                break
+        if term.endswith("e") and len(term) >= 4:
+            term = term[:-1]
     return term
 
 
@@ -4302,46 +4591,64 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
     masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, answer[: stop.start()
                                                                              if stop else None])
     masked = _PARENS.sub(_blank, masked)
+    # A clause echoes the question when it repeats half its terms; one that repeats two only
+    # names the asked quantity ("the minimum value is -4" asked "the minimum value of f over
+    # all real x"), and counts only when the last number's clause names it less.
     best: tuple[int, int] | None = None
+    weak: tuple[int, int] | None = None
     echo: _Number | None = None
+    named: tuple[_Number, int, int] | None = None
     echo_start = echo_end = 0
     start = 0
+    score = (0, 0)
     for brk in [*_ECHO_CLAUSE.finditer(masked), None]:
         if brk and brk.group() in ":：" and not _ANY_DIGIT.search(masked, start, brk.start()):
             continue  # a label's colon ('"平均分": 88'), not a breakdown after a value
+        if brk and brk.group() == "\n" and _OPEN_END.search(masked, start, brk.start()):
+            continue  # "地球质量约为\n\n$$M ≈ 5.97×10^24 kg$$": the value set out below
         end = brk.start() if brk else len(masked)
         clause = masked[start:end]
         terms = frozenset(map(_stem, _subject_terms(clause)))
         score = (len(terms & head), len(terms & subject))
         echoes = score[1] >= 2 and (2 * score[1] >= len(subject)
                                     or (score[0] >= 2 and 2 * score[0] >= len(head)))
-        if echoes and (best is None or score >= best) and not _COMPARED.search(clause):
-            # (an ordinal, "第七次", "the 7th census", names which one; it counts nothing)
-            found = [x for x in _numbers_in(clause, lenient=True) if x.value not in given
-                     and clause[x.start - 1 : x.start] != "第" and not _ORDINAL_END.match(
-                         clause, x.end)]
-            if (len({x.value for x in found}) == 1
-                    and not _COMPUTES.search(answer, start, end)):
-                best, echo, echo_start, echo_end = score, found[-1], start, end
-                echo = dataclasses.replace(echo, start=echo.start + start,
-                                           end=echo.end + start)
-            elif best is not None and score >= best:
+        tier = best if echoes else weak
+        if (score[1] >= 2 and (tier is None or score >= tier)
+                and not _COMPARED.search(clause)):
+            value = _echo_value(clause, given, asked)
+            if value is not None and not _COMPUTES.search(answer, start, end):
+                value = dataclasses.replace(value, start=value.start + start,
+                                            end=value.end + start)
+                if echoes:
+                    best, echo, echo_start, echo_end = score, value, start, end
+                elif echo is None:
+                    weak, named = score, (value, start, end)
+            elif echoes and best is not None:
                 return None  # a later clause echoes as much, and states no one value
+            elif weak is not None:
+                named = None  # a later clause names it as much, and states no one value
         start = brk.end() if brk else end
+    if echo is None and named is not None and weak is not None and score[1] < weak[1]:
+        echo, echo_start, echo_end = named
     if (echo is None or echo.start >= n.start or echo.value == n.value
             or _TAKEN_BACK.search(answer, echo_end, n.start)
             # "Tom has 10 apples. He eats 3, leaving 7": the story goes on to change the
             # quantity it echoed, and ends on the value after the change; or it adds the
-            # parts up ("Cost of pears: 9 … Total: 15").
-            or _CHANGED.search(answer, echo_end, n.end)
+            # parts up ("Cost of pears: 9 … Total: 15"). (A year is no quantity a story
+            # changes: "moved there in 1969, then bought the shop in 1975" tells events.)
+            or (not asked.year and _CHANGED.search(answer, echo_end, n.end))
             or _TOTAL_WORD.search(answer, echo_end, n.end)
-            or _SUMMED_UP.search(answer, echo_end, n.start)):
+            or _SUMMED_UP.search(answer, echo_end, n.start)
+            or (_RESULT_VERB.search(answer, echo_end, n.start)
+                and _derives(echo, n, _numbers_in(answer[echo_end : n.start])))):
         return None
     if ((asked.carries(answer, n) and not asked.carries(answer, echo))
             or (asked.measure and _measure(answer, n) == asked.measure
                 and _measure(answer, echo) != asked.measure)):
         return None  # "six hours, which is three hundred sixty minutes" asked in minutes
-    if ((_EQUATION_RESULT.search(answer, max(0, n.start - 12), n.start)
+    if (((_EQUATION_RESULT.search(answer, max(0, n.start - 12), n.start)
+          # "…is -4, attained at x = 3", "最小值为-4，此时x=3": where the value is reached
+          and not _CONDITION_AT.search(answer, max(0, n.start - 24), n.start))
          or _CONCLUSION_START.search(answer, echo_end, n.start))
             and not _CONCLUSION_START.match(answer, _sentence_start(answer, echo_start))):
         # The last number is worked out ("= 1/4") or concluded ("So …") after a premise that
@@ -4378,8 +4685,41 @@ def _labelled_value(answer: str, n: _Number, subject: AbstractSet[str]) -> _Numb
                                end=best.start("value") + len(best.group("value")))
 
 
-# A clause that works something out: an equation or an operator between numbers.
-_COMPUTES = lazy(r"[=×÷]|\d\s*[*/+]\s*\d|\d\s+[-x]\s+\d|\)\s*[*/+]")
+# A clause that works something out: an equation or an operator between numbers. A symbol
+# given its value ("h = 6.626 × 10^-34 J·s", "N_A = 6.022e23") states it, and "× 10^n" is
+# how the value is written, not a product.
+_COMPUTES = lazy(r"(?<![A-Za-z_}\]])(?<![A-Za-z_}\]]\s)(?<![A-Za-z_}\]]\s\s)"
+                 r"(?<![A-Za-z_}\]]\s\s\s)=|÷|×(?!\s*10\s*\^)|\d\s*[*/+]\s*\d"
+                 r"|\d\s+-\s+\d|\d\s+x\s+(?!10\s*\^)\d|\)\s*[*/+]")
+# A clause left open at a line's end ("…has the value:", "地球质量约为"): its value follows.
+_OPEN_END = lazy(r"(?:[:：=≈]|\b(?:is|are|was|were|equals?)|为|是|等于)[\s*]*$", re.IGNORECASE)
+# Where a value is reached ("attained at x = 3", "when t = 2", "此时x=3"): a condition.
+_CONDITION_AT = lazy(r"(?:\b(?:at|when|where|for|if|with)|当|在|此时|时)\s*\$?\s*[A-Za-z]\w?\s*=\s*"
+                     r"\$?\s*$", re.IGNORECASE)
+
+
+def _echo_value(clause: str, given: AbstractSet[Fraction], asked: _Asked) -> _Number | None:
+    """The one value a clause states that the question did not give, if it states one.
+
+    An ordinal ("第七次", "the 7th census") names which one and counts nothing. Asked for a
+    year, a year the question quoted ("阅读…1998年夏天…问：第一次见到外婆是在哪一年") may be
+    the answer: reading questions give every candidate. Not asked for one, a year after
+    "since", "in", "截至" ("Since 2019 the elementary charge has the exact value …") dates the
+    statement and is no value of it.
+    """
+    found = [x for x in _numbers_in(clause, lenient=True)
+             if (x.value not in given or (asked.year and _YEAR_FORM.match(clause, x.start)))
+             and clause[x.start - 1 : x.start] != "第" and not _ORDINAL_END.match(clause, x.end)
+             and (asked.year or not _YEAR_FORM.match(clause, x.start)
+                  or not _DATED.search(clause, max(0, x.start - 12), x.start))]
+    return found[-1] if len({x.value for x in found}) == 1 else None
+
+
+# A preposition that makes the year after it a date ("since 2019", "as of 2023", "截至2020年").
+_DATED = lazy(r"(?:\b(?:since|in|by|until|till|before|after|from|as\s+of|during)\s+"
+              r"|截至|截止|自|从|于)$", re.IGNORECASE)
+
+
 # A clause that compares with a reference value ("与2010年的133972万人相比", "compared with
 # 1.2 million in 2010"): the value it names is the reference, not the answer.
 _COMPARED = lazy(r"相比|相较|\bcompared\s+(?:with|to)\b|\b(?:than|versus|vs)\b", re.IGNORECASE)
@@ -4391,12 +4731,42 @@ _SUMMED_UP = lazy(
     r"|所以|因此|故|总共|一共|合起来|加起来|总和|综上",
     re.IGNORECASE,
 )
+# A result verb ("…and 60 joined, making 510", "…60 km², giving 400 per km²", "得到"): what
+# follows may be worked out from the echoed value, or only a related fact ("giving Reykjavík
+# about 240,000"); ``_derives`` tells which. ("making it the tallest" computes nothing.)
+_RESULT_VERB = lazy(
+    r"\b(?:giving|making|yielding|covering)\b(?!\s+(?:it|them|this|these|him|her|us)\b)"
+    r"|\b(?:comes?\s+to|came\s+to|results?\s+in|resulting\s+in)\b|得到|合计|共计|变为|变成",
+    re.IGNORECASE,
+)
+
+
+def _derives(echo: _Number, n: _Number, between: Sequence[_Number]) -> bool:
+    """Whether ``n`` is ``echo`` combined with one value stated between them (added, taken
+    off, multiplied, divided, or a percentage off or on), or ``echo`` plus all of them."""
+    e, v = echo.value, n.value
+
+    def near(r: Fraction) -> bool:  # (the result may be rounded: "≈ 78.5")
+        return abs(v - r) <= max(abs(r) / 200, Fraction(1, 200))
+
+    if between and near(e + sum(x.value for x in between if not x.percent)):
+        return True
+    for x in between:
+        y = x.value / 100 if x.percent else x.value
+        if any(near(r) for r in (e + y, e - y, e * y, e * (1 - y), e * (1 + y))) or (
+                y and near(e / y)):
+            return True
+    return False
 # A change to a quantity: what is left, eaten, given, spent, sold, bought or added afterwards.
 _CHANGED = lazy(
     r"\b(?:left|leaving|leaves|remain\w*|rest|then|afterwards?|now|ate|eats?|eaten|gave|gives?"
-    r"|given\s+away|spent|spends?|lost|loses?|sold|sells?|bought|buys?|adds?|added|takes?\s+away"
-    r"|took|uses?|used)\b"
-    r"|剩|吃了|吃掉|用了|用掉|花了|花掉|卖了|卖掉|送给|给了|买了|又|然后|之后|后来|现在|还有",
+    # ("It adds that…", "she added that…" report what a source says; they add nothing.)
+    r"|given\s+away|spent|spends?|lost|loses?|sold|sells?|bought|buys?"
+    r"|(?:adds?|added)(?!\s+that\b)|takes?\s+away"
+    # (and a price marked down: "after a 25% discount", "打八折后")
+    r"|took|uses?|used|joined|joins?|discount\w*)\b"
+    r"|剩|吃了|吃掉|用了|用掉|花了|花掉|卖了|卖掉|送给|给了|买了|又|然后|之后|后来|现在|还有"
+    r"|打[^,.。]{0,3}折|折后",
     re.IGNORECASE,
 )
 
