@@ -982,11 +982,16 @@ _VARIANT = lazy(
 )
 
 
+def _clause_start(text: str, pos: int, window: int, stops: str) -> int:
+    """Where the sentence (or clause, by ``stops``) running up to ``pos`` starts, looking at
+    most ``window`` characters back."""
+    floor = max(0, pos - window)
+    return max(floor, max(text.rfind(c, floor, pos) for c in stops) + 1)
+
+
 def _variant_question(text: str, pos: int) -> bool:
     """Whether the sentence that ends at ``pos`` answers a changed version of the question."""
-    floor = max(0, pos - 120)
-    start = max(text.rfind(c, floor, pos) for c in "。！？!?\n")
-    return _VARIANT.search(text, max(start + 1, floor), pos) is not None
+    return _VARIANT.search(text, _clause_start(text, pos, 120, "。！？!?\n"), pos) is not None
 
 
 _COPULA = lazy(r"(?:is|are)\b", re.IGNORECASE)
@@ -1001,9 +1006,8 @@ _REJECTED_SUBJECT = lazy(
 
 def _rejected_subject(text: str, pos: int) -> bool:
     """Whether the subject of the copula at ``pos`` (its sentence so far) rejects options."""
-    floor = max(0, pos - 80)
-    start = max(text.rfind(c, floor, pos) for c in ".!?\n:;")
-    return _REJECTED_SUBJECT.search(text, max(start + 1, floor), pos) is not None
+    return _REJECTED_SUBJECT.search(text, _clause_start(text, pos, 80, ".!?\n:;"),
+                                    pos) is not None
 
 
 def _in_aside(text: str, pos: int) -> bool:
