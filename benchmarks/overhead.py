@@ -18,7 +18,7 @@ shutdown count. CPU is the child's user + system time (``RUSAGE_CHILDREN``), the
 excluded. It also times ``baimo --help``. Targets: baimo/bare throughput ≥ 0.5, baimo's CPU
 at most 0.25 ms per sample above the bare client's, ``baimo --help`` ≤ 0.3 s.
 
-    python benchmarks/overhead.py [--mode process] [--samples 3000]
+    python benchmarks/overhead.py [--mode process] [--samples 3000] [--rounds 3]
     python benchmarks/overhead.py --mode library [--samples 4000] [--inspect-samples 600]
 """
 
@@ -152,6 +152,7 @@ def _check(proc: subprocess.CompletedProcess[str], what: str) -> None:
 
 
 def process_baimo(base_url: str, n: int, work: Path) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
     data = work / "overhead.jsonl"
     with data.open("wb") as fh:
         for sid, p in prompts(n, "baimo"):
@@ -230,18 +231,46 @@ def child(kind: str, url: str, n: int) -> None:
         sys.exit(1)
 
 
-def main_process(n: int, inspect_n: int) -> None:
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median wall time and the median CPU time of repeated runs of one client."""
+    return {**runs[0], "wall": statistics.median(r["wall"] for r in runs),
+            "cpu": statistics.median(r["cpu"] for r in runs), "rounds": len(runs)}
+
+
+def compile_baimo() -> None:
+    """Compile baimo's modules to bytecode, as ``pip install`` does for a package.
+
+    Why: an editable install under ``PYTHONDONTWRITEBYTECODE=1`` (set on some machines) never
+    writes bytecode, so every start would recompile ``tasks/extract.py`` (250 KB) and friends:
+    a cost no installed copy of baimo pays.
+    """
+    import compileall
+
+    import baimo
+
+    compileall.compile_dir(str(Path(baimo.__file__).parent), quiet=1)
+
+
+def main_process(n: int, inspect_n: int, rounds: int) -> None:
     from baimo.testing.mockserver import MockConfig, spawn_mockserver
 
+    compile_baimo()
+    bares: list[dict[str, Any]] = []
+    ours_runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="baimo-overhead-") as d, \
             spawn_mockserver(MockConfig()) as srv:
         work = Path(d)
-        bare = process_bare(srv.base_url, n)
-        ours = process_baimo(srv.base_url, n, work)
+        # Interleaved rounds, medians reported: this machine's speed drifts by a quarter
+        # within minutes, and one run of each would measure the drift as often as baimo.
+        for i in range(rounds):
+            bares.append(process_bare(srv.base_url, n))
+            ours_runs.append(process_baimo(srv.base_url, n, work / f"round{i}"))
         insp = process_inspect(srv.base_url, inspect_n, work)
+    bare, ours = _median_run(bares), _median_run(ours_runs)
     helps = help_time()
     print(f"whole processes, {n} samples (Inspect {inspect_n}), concurrency {CONCURRENCY}, "
-          "mock server in its own process answering at once")
+          "mock server in its own process answering at once; bare and baimo: median of "
+          f"{rounds} interleaved rounds, Inspect: one run")
     print(f"{'client':<30}{'wall s':>9}{'samples/s':>11}{'CPU ms/sample':>15}")
     rows: list[tuple[str, dict[str, Any] | str]] = [
         ("bare aiohttp (ceiling)", bare), ("baimo eval (CLI)", ours), ("inspect-ai", insp)]
@@ -269,6 +298,8 @@ def main() -> None:
                     help="samples per client (process: 3000, library: 4000)")
     ap.add_argument("--inspect-samples", type=int, default=None,
                     help="samples for Inspect (process: same as --samples, library: 600)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="process mode: interleaved runs of bare and baimo (medians shown)")
     ap.add_argument("--child", choices=("bare", "inspect"), help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -277,7 +308,7 @@ def main() -> None:
         return
     if args.mode == "process":
         n = args.samples or 3000
-        main_process(n, args.inspect_samples or n)
+        main_process(n, args.inspect_samples or n, max(1, args.rounds))
         return
     main_library(args.samples or 4000, args.inspect_samples or 600)
 

@@ -155,3 +155,41 @@ def test_writing_the_same_sample_twice_keeps_the_first(db_url: str) -> None:
     with store.engine.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(schema.responses)).scalar()
     assert n == 2
+
+
+_ODD_VALUES: list[Any] = [
+    None, True, False, 0, 1, -1, 2**31 - 1, 2**31, -(2**31), 2**63 - 1, 2**63, -(2**63), 10**30,
+    0.5, -0.0, math.inf, -math.inf, math.nan, "", "x", "a" * 8, "a" * 9, "a" * 33, "ü", "a\x00b",
+    "\ud800", b"bytes", [1], {"a": 1}, 3 + 0j,
+]
+
+
+def test_the_generated_row_test_never_passes_what_the_full_check_refuses() -> None:
+    """``_all_storable`` (one generated function per table) may send a storable row to the
+    full check, but must never let through a value ``check_value`` would refuse."""
+    from baimo.store.validate import _all_storable, check_value
+
+    for dialect in ("sqlite", "postgresql"):
+        for table in (schema.results, schema.responses):
+            storable = _all_storable(table, dialect)
+            good = {c.name: _GOOD.get(c.name, 1) for c in table.columns if c.name != "id"}
+            assert storable(good), table.name
+            assert storable({**good, "extra": 1}) is False
+            assert storable({**good, "prompt_tokens": 10**30}) is False
+            assert storable({**good, "text": "a\x00b"}) is False
+            for col in table.columns:
+                for value in _ODD_VALUES:
+                    row = {**good, col.name: value}
+                    if storable(row):
+                        assert check_value(col, value, dialect) is None, (col.name, value)
+
+
+_GOOD: dict[str, Any] = {
+    "run_id": "r", "model_name": "m", "task": "t", "task_version": "v", "sample_id": "s",
+    "key": "k", "category": None, "status": "ok", "score": 1.0, "extracted": "2",
+    "reason": None, "details_json": None, "prompt_tokens": 1, "completion_tokens": 1,
+    "usage_estimated": False, "latency_s": 0.1, "ttft_s": None, "cost": 0.0,
+    "currency": "CNY", "attempts": 1, "cached": False, "created_at": 1.0,
+    "model_identity": "i", "request_json": "{}", "response_json": "{}", "text": "t",
+    "reasoning": "", "finish_reason": "stop", "cached_tokens": 0, "reasoning_tokens": 0,
+}

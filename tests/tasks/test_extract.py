@@ -2443,3 +2443,74 @@ def test_a_value_worked_out_from_the_echoed_one_is_the_result() -> None:
     q = "How tall is the Burj Khalifa, in metres?"
     assert number("The Burj Khalifa is 828 m tall, making it the tallest building, about "
                   "150 m taller than the Merdeka 118 (679 m).", question=q) == 828
+
+
+# ---------------------------------------------------------------------------------------------
+# The shortcut for a reply that is only "The answer is 42." must read what the full rules read
+# ---------------------------------------------------------------------------------------------
+
+_BLIND = Path(__file__).parent / "data" / "blind"
+
+
+def _dev_questions() -> list[str]:
+    """Number questions of the blind dev batches (never the frozen test split), every 25th."""
+    out: list[str] = []
+    for path in sorted(_BLIND.glob("dev*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["kind"] == "number":
+                out.append(item["question"])
+    return out[::25]
+
+
+_PLAIN_MARKERS = ("The answer is ", "the answer is ", "The final answer is ", "final answer is ",
+                  "Answer: ", "answer:", "Final answer: ", "答案是", "答案为", "答案：", "答：")
+_PLAIN_NUMBERS = ("0", "7", "42", "-3", "3.50", "0.125", "2023", "100", "1234567890123", "-0.5")
+
+
+@pytest.mark.parametrize("marker", _PLAIN_MARKERS)
+def test_plain_answer_shortcut_agrees_with_the_full_rules(marker: str) -> None:
+    from baimo.tasks.extract import _extract_number
+
+    questions = [None, "What percentage of 80 is 20?", "今年GDP为多少亿元？",
+                 "How many thousands of people came?", *_dev_questions()]
+    for q in questions:
+        for n in _PLAIN_NUMBERS:
+            for end in ("", ".", "。", ".\n"):
+                for finish in (None, "stop"):
+                    text = f"{marker}{n}{end}"
+                    fast = extract_number(text, finish_reason=finish, question=q)
+                    full = _extract_number(text, finish_reason=finish, question=q)
+                    assert fast == full, (text, q)
+
+
+@given(st.sampled_from(_PLAIN_MARKERS), st.from_regex(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,10})?",
+                                                      fullmatch=True),
+       st.sampled_from(("", ".", "。", " ", "\n")), st.sampled_from((None, "stop", "length")))
+def test_plain_answer_shortcut_agrees_on_any_number(marker: str, n: str, end: str,
+                                                    finish: str | None) -> None:
+    from baimo.tasks.extract import _extract_number
+
+    text = f"{marker}{n}{end}"
+    assert extract_number(text, finish_reason=finish) == _extract_number(
+        text, finish_reason=finish)
+
+
+def test_plain_answer_shortcut_leaves_everything_else_to_the_rules() -> None:
+    # Units, a second sentence, a hedge word or a cut reply are not the plain form.
+    assert extract_number("The answer is 12 apples.").value == "12"
+    assert extract_number("The answer is 12 or 13.").method == "hedged"
+    assert extract_number("The answer is 10-12.").method == "range"
+    assert extract_number("The answer is 5", finish_reason="length").truncated
+    assert extract_number("The answer is 007.").value == "007"
+
+
+@given(st.from_regex(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,10})?", fullmatch=True))
+def test_plain_reference_shortcut_agrees_with_the_full_parser(s: str) -> None:
+    from baimo.tasks.extract import _parse_one
+
+    full = _parse_one(s)
+    assert full is not None and not full.percent
+    assert parse_number(s) == float(full.value)
+    assert numbers_equal(s, str(full.value), exact=True)
+    assert numbers_equal(s, s + "0" if "." in s else s + ".0", exact=True)

@@ -14,12 +14,22 @@ import typer
 from typer._click import Command, Context, HelpFormatter
 from typer.core import TyperCommand
 
-from baimo.cli.console import BaimoGroup, Column, emit_json, emit_table, err, new_app, out, safe
+from baimo.cli.console import (
+    BaimoGroup,
+    Column,
+    emit_json,
+    emit_table,
+    err,
+    new_app,
+    out,
+    safe,
+    settled,
+)
 
 if TYPE_CHECKING:
     from baimo.runs.eval import Executor
     from baimo.runs.runner import ModelProgress
-    from baimo.store.records import ResultRecord
+    from baimo.store.records import ResultRecord, ResultTally
     from baimo.store.store import Store
 
 _LAZY: dict[str, tuple[str, str]] = {
@@ -192,6 +202,7 @@ def eval_cmd(
     # import and no per-sample callback at all.
     view = _ProgressView(True) if progress and err().is_terminal else None
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    settled()
     try:
         with view.progress if view is not None else contextlib.nullcontext():
             outcome = run_eval(store, models, tasks, command=command, resume=resume,
@@ -265,28 +276,25 @@ def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
     that did not parse or a task the model does not support, with ``ungraded_statuses`` saying
     which. Without that column a run of unparsed verdicts printed as all zeros.
     """
-    from baimo.scores.summary import GRADED_STATUSES, summarize
+    from baimo.scores.summary import GRADED_STATUSES, accuracy
 
-    rows = store.runs.results([run_id])
-    summary = summarize(rows)
-    task_cost: dict[tuple[str, str], float] = {}
-    for r in rows:
-        key = (r.model_name, r.task)
-        task_cost[key] = task_cost.get(key, 0.0) + r.cost
+    groups: dict[tuple[str, str], list[ResultTally]] = {}
+    for t in store.runs.tally(run_id):
+        groups.setdefault((t.model_name, t.task), []).append(t)
     out_rows = []
-    for name, m in summary["models"].items():
-        for task_name, acc in m["tasks"].items():
-            out_rows.append({
-                "model": name, "task": task_name, "scored": acc["scored"],
-                "accuracy": acc["accuracy"], "ci_low": acc["ci_low"],
-                "ci_high": acc["ci_high"],
-                "no_answer": acc["statuses"].get("no-answer", 0),
-                "truncated": acc["statuses"].get("truncated", 0),
-                "errors": acc["statuses"].get("error", 0),
-                "ungraded": acc["n"] - acc["scored"] - acc["statuses"].get("error", 0),
-                "ungraded_statuses": {s: k for s, k in sorted(acc["statuses"].items())
-                                      if s not in GRADED_STATUSES and s != "error"},
-                "cost": task_cost[(name, task_name)], "currency": m["currency"]})
+    for (name, task_name), tallies in groups.items():
+        acc = accuracy({t.status: t.n for t in tallies}, {t.status: t.score for t in tallies})
+        out_rows.append({
+            "model": name, "task": task_name, "scored": acc["scored"],
+            "accuracy": acc["accuracy"], "ci_low": acc["ci_low"],
+            "ci_high": acc["ci_high"],
+            "no_answer": acc["statuses"].get("no-answer", 0),
+            "truncated": acc["statuses"].get("truncated", 0),
+            "errors": acc["statuses"].get("error", 0),
+            "ungraded": acc["n"] - acc["scored"] - acc["statuses"].get("error", 0),
+            "ungraded_statuses": {s: k for s, k in sorted(acc["statuses"].items())
+                                  if s not in GRADED_STATUSES and s != "error"},
+            "cost": sum(t.cost for t in tallies), "currency": tallies[0].currency})
     return out_rows
 
 

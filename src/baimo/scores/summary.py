@@ -8,7 +8,7 @@ Both counts are reported, so nobody has to guess which denominator a number used
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from baimo.stats import percentiles, wilson
@@ -20,12 +20,23 @@ GRADED_STATUSES = {"ok", "wrong", "no-answer", "truncated"}
 
 
 def _acc(rows: Sequence[ResultRecord]) -> dict[str, Any]:
-    scored = [r for r in rows if r.status in GRADED_STATUSES]
-    total = sum(r.score for r in scored)
-    n = len(scored)
+    statuses: Counter[str] = Counter()
+    scores: dict[str, float] = defaultdict(float)
+    for r in rows:
+        statuses[r.status] += 1
+        scores[r.status] += r.score
+    return accuracy(statuses, scores)
+
+
+def accuracy(statuses: Mapping[str, int], scores: Mapping[str, float]) -> dict[str, Any]:
+    """Accuracy and its Wilson interval from rows counted by status (``statuses``) and their
+    scores summed by status (``scores``): the one rule, for rows in hand and for a run's
+    tally from the store alike."""
+    n = sum(k for s, k in statuses.items() if s in GRADED_STATUSES)
+    total = sum(v for s, v in scores.items() if s in GRADED_STATUSES)
     lo, hi = wilson(total, n)
-    return {"n": len(rows), "scored": n, "correct": total,
-            "statuses": dict(Counter(r.status for r in rows)),
+    return {"n": sum(statuses.values()), "scored": n, "correct": total,
+            "statuses": {s: k for s, k in statuses.items() if k},
             "accuracy": (total / n) if n else None, "ci_low": lo if n else None,
             "ci_high": hi if n else None}
 

@@ -79,6 +79,20 @@ class ResultRecord(ResultRow):
 
 
 @dataclass(frozen=True)
+class ResultTally:
+    """The result rows of one model, task and status of a run, counted and summed
+    (``RunRepository.tally``): what a summary needs, without reading every row."""
+
+    model_name: str
+    task: str
+    status: str
+    n: int
+    score: float
+    cost: float
+    currency: str
+
+
+@dataclass(frozen=True)
 class ResponseRecord:
     """A cached model answer (``responses``), keyed by everything that determines it.
 

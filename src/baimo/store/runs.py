@@ -17,7 +17,7 @@ from baimo import __version__
 from baimo.errors import BaimoError, NotFound
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
-from baimo.store.records import ResultRecord, RunModelRecord, RunRecord
+from baimo.store.records import ResultRecord, ResultTally, RunModelRecord, RunRecord
 from baimo.store.sql import CHUNK, Row
 
 
@@ -170,6 +170,20 @@ class RunRepository:
                     sa.select(t).where(t.c.run_id.in_(part)).order_by(t.c.id)).mappings()]
         out.sort(key=lambda r: r.id)
         return out
+
+    def tally(self, run_id: str) -> list[ResultTally]:
+        """The run's results counted per model, task and status, with their summed scores
+        and costs: a run's summary from one grouped query instead of every row (reading
+        3,000 rows cost as much as storing a tenth of them; ``benchmarks/overhead.py``)."""
+        t = schema.results
+        q = (sa.select(t.c.model_name, t.c.task, t.c.status, sa.func.count(),
+                       sa.func.sum(t.c.score), sa.func.sum(t.c.cost), sa.func.min(t.c.currency))
+             .where(t.c.run_id == run_id)
+             .group_by(t.c.model_name, t.c.task, t.c.status)
+             .order_by(t.c.model_name, t.c.task, t.c.status))
+        with self.engine.connect() as conn:
+            return [ResultTally(str(r[0]), str(r[1]), str(r[2]), int(r[3]), float(r[4] or 0.0),
+                                float(r[5] or 0.0), str(r[6])) for r in conn.execute(q)]
 
     def completed_samples(self, run_id: str) -> set[tuple[str, str, str]]:
         """(model, task, sample_id) of this run's rows that need no new request."""

@@ -24,12 +24,9 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
         return
     stmt: Any
     if conn.dialect.name == "sqlite":
-        keys = rows[0].keys()
-        fast = _sqlite_insert(conn.dialect, table, tuple(keys)) \
-            if all(r.keys() == keys for r in rows) else None
-        if fast is not None:
-            sql, values = fast
-            conn.exec_driver_sql(sql, [values(r) for r in rows])
+        plan = sqlite_insert_plan(conn.dialect, table, rows)
+        if plan is not None:
+            conn.exec_driver_sql(*plan)
             return
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,6 +39,21 @@ def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str,
     conn.execute(stmt, list(rows))
 
 
+def sqlite_insert_plan(dialect: sa.Dialect, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+                       ) -> tuple[str, list[tuple[Any, ...]]] | None:
+    """The SQL of ``insert_ignore`` on SQLite and its parameters for ``rows``, for a DBAPI
+    cursor's ``executemany``; None when SQLAlchemy must bind them (rows with different keys,
+    or a column default it computes)."""
+    keys = rows[0].keys()
+    if not all(r.keys() == keys for r in rows):
+        return None
+    fast = _sqlite_insert(dialect, table, tuple(keys))
+    if fast is None:
+        return None
+    sql, values = fast
+    return sql, [values(r) for r in rows]
+
+
 @functools.lru_cache(maxsize=64)
 def _sqlite_insert(dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...]
                    ) -> tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] | None:
@@ -52,8 +64,7 @@ def _sqlite_insert(dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...]
     parameter processing of a compiled insert was most of the store's CPU per sample. The
     statement is the one SQLAlchemy compiles (same SQL); each row's values go through the
     same bind processors SQLAlchemy would apply (floats, booleans); only the per-call
-    bookkeeping is skipped. Keys that are not columns are ignored, as SQLAlchemy does. Errors
-    are still SQLAlchemy's (``exec_driver_sql``).
+    bookkeeping is skipped. Keys that are not columns are ignored, as SQLAlchemy does.
     """
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 

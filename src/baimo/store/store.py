@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ from baimo.store.records import LostRow, ResponseRecord, ResultRow, WriteReport
 from baimo.store.responses import ResponseRepository, response_row
 from baimo.store.runs import RunRepository
 from baimo.store.scores import ScoreRepository
-from baimo.store.sql import insert_ignore
+from baimo.store.sql import insert_ignore, sqlite_insert_plan
 from baimo.store.validate import problems
 
 __all__ = ["ResultRow", "Store", "WriteReport", "database_url"]
@@ -51,8 +52,9 @@ __all__ = ["ResultRow", "Store", "WriteReport", "database_url"]
 log = logging.getLogger(__name__)
 _RESULT_KEY = ["run_id", "model_name", "task", "sample_id"]
 # What a write can raise for a row the database (or its driver) refuses: the driver's errors,
-# wrapped by SQLAlchemy, and the few it raises unwrapped while binding a value.
-_WRITE_ERRORS = (sa.exc.SQLAlchemyError, ValueError, TypeError, OverflowError)
+# wrapped by SQLAlchemy or, from the SQLite batch path, as they are, and the few it raises
+# unwrapped while binding a value.
+_WRITE_ERRORS = (sa.exc.SQLAlchemyError, sqlite3.Error, ValueError, TypeError, OverflowError)
 
 
 def database_url(url: str | None = None) -> str:
@@ -146,7 +148,10 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
         try:
-            self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True)
+            # A pooled connection to a database server can die with the server; one to an
+            # SQLite file cannot, and a ping per checkout is a statement per written batch.
+            self.engine = sa.create_engine(self.url, future=True,
+                                           pool_pre_ping=not self.url.startswith("sqlite"))
         except ModuleNotFoundError as exc:
             if "psycopg" in str(exc):
                 raise MissingDependency("psycopg", "postgres", "PostgreSQL") from None
@@ -226,15 +231,46 @@ class Store:
                 errored.append(_sample(row))
             rows.append(row)
         try:
-            with self.engine.begin() as conn:
-                insert_ignore(conn, schema.responses, resp_rows, ["key"])
-                insert_ignore(conn, schema.results, rows, _RESULT_KEY)
+            if not (self.is_sqlite and self._sqlite_batch(resp_rows, rows)):
+                with self.engine.begin() as conn:
+                    insert_ignore(conn, schema.responses, resp_rows, ["key"])
+                    insert_ignore(conn, schema.results, rows, _RESULT_KEY)
             return WriteReport(results=len(rows), responses=len(resp_rows),
                                invalid=len(errored), errored=tuple(errored))
         except _WRITE_ERRORS as exc:
             log.warning("batch of %d results failed (%s); writing them one by one",
                         len(rows), _db_error(exc))
         return self._write_one_by_one(resp_rows, rows, errored)
+
+    def _sqlite_batch(self, resp_rows: list[dict[str, Any]], rows: list[dict[str, Any]]
+                      ) -> bool:
+        """Write a batch in one SQLite transaction on the driver's own connection; False
+        (nothing written) when a table's rows need SQLAlchemy to bind them.
+
+        Why not ``engine.begin()``: a batch is written in every event-loop turn of a run,
+        and SQLAlchemy's connection, transaction and execution-context bookkeeping cost as
+        much as SQLite's own work on the rows (``benchmarks/overhead.py``). The statements
+        and parameters are the ones SQLAlchemy would send (``sqlite_insert_plan``).
+        """
+        plans = [plan for table, part in ((schema.responses, resp_rows), (schema.results, rows))
+                 if part and (plan := sqlite_insert_plan(self.engine.dialect, table, part))]
+        if len(plans) < bool(resp_rows) + bool(rows):
+            return False
+        raw = self.engine.raw_connection()  # from the pool, with its PRAGMAs set
+        try:
+            cur = raw.cursor()
+            try:
+                for sql, params in plans:
+                    cur.executemany(sql, params)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            finally:
+                cur.close()
+        finally:
+            raw.close()  # back to the pool
+        return True
 
     def _result_row(self, r: ResultRow, now: float, refused: Mapping[str, str],
                     dialect: str) -> tuple[dict[str, Any], int]:

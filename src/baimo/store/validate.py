@@ -86,43 +86,61 @@ def check_value(col: sa.Column[Any], value: Any, dialect: str) -> str | None:
     return None
 
 
-Checker = Callable[[Any], bool]
+def _fast_test(col: sa.Column[Any], dialect: str) -> str:
+    """A Python test of ``v`` that says yes quickly to the usual value of ``col``.
 
-
-def _fast_check(col: sa.Column[Any], dialect: str) -> Checker:
-    """A quick yes for the usual value of ``col``; a no sends the value to ``check_value``.
-
-    Every result and response of a run passes through here, so the common case (a small
-    int, a finite float, short ASCII text) must cost a few operations, not an isinstance
-    ladder; anything unusual takes the full check, which says what is wrong.
+    It is stricter than ``check_value`` (non-ASCII text, say, goes to the full check), never
+    looser: a yes means ``check_value`` would find nothing.
     """
     nullable = col.nullable or (col.primary_key and col.autoincrement is True)
+    none = " or v is None" if nullable else ""
     t = col.type
     if isinstance(t, sa.Boolean):
-        return lambda v: v.__class__ is bool or (v is None and bool(nullable))
+        return f"v.__class__ is bool{none}"
     if isinstance(t, sa.Integer):
         b = int_bound(col, dialect)
-        return lambda v: (v.__class__ is int and -b <= v < b) or (v is None and bool(nullable))
+        return f"(v.__class__ is int and {-b} <= v < {b}){none}"
     if isinstance(t, sa.Float):
-        isfinite = math.isfinite
-        return lambda v: (v.__class__ is float and isfinite(v)) or (v.__class__ is int and
-                                                                   -_INT64 <= v < _INT64) \
-            or (v is None and bool(nullable))
+        return (f"(v.__class__ is float and isfinite(v)) or (v.__class__ is int and "
+                f"{-_INT64} <= v < {_INT64}){none}")
     if isinstance(t, sa.String):
-        n = t.length
-        if n is None:
-            return lambda v: (v.__class__ is str and v.isascii() and "\x00" not in v) or (
-                v is None and bool(nullable))
-        return lambda v: (v.__class__ is str and len(v) <= n and v.isascii()
-                          and "\x00" not in v) or (v is None and bool(nullable))
-    return lambda v: False
+        length = f" and len(v) <= {int(t.length)}" if t.length is not None else ""
+        return f"(v.__class__ is str{length} and v.isascii() and '\\x00' not in v){none}"
+    return "False"
+
+
+@functools.lru_cache(maxsize=64)
+def _all_storable(table: sa.Table, dialect: str) -> Callable[[Mapping[str, Any]], bool]:
+    """One function that tests every column of ``table`` for a row at once.
+
+    Why generated: every result and response of a run is checked, so the usual row (small
+    ints, finite floats, short ASCII text) must pass in a few operations per column. A loop
+    calling one test per column cost a tenth of baimo's CPU per sample
+    (``benchmarks/overhead.py``); the same tests written out as one function cost a quarter
+    of that. Only the schema's own column names and bounds go into the source.
+    """
+    names = frozenset(table.columns.keys())
+    lines = ["def storable(row):",
+             "    if len(row) > n_names or not names.issuperset(row):",
+             "        return False",
+             "    get = row.get"]
+    for col in table.columns:
+        lines += [f"    v = get({col.name!r})",
+                  f"    if not ({_fast_test(col, dialect)}):",
+                  "        return False"]
+    lines.append("    return True")
+    namespace: dict[str, Any] = {"isfinite": math.isfinite, "names": names,
+                                 "n_names": len(names)}
+    exec("\n".join(lines), namespace)  # the source is built above from the schema alone
+    fn: Callable[[Mapping[str, Any]], bool] = namespace["storable"]
+    return fn
 
 
 @functools.lru_cache(maxsize=64)
 def _plan(table: sa.Table, dialect: str) -> tuple[frozenset[str], tuple[tuple[
-        str, sa.Column[Any], Checker, bool], ...]]:
-    cols = tuple((c.name, c, _fast_check(c, dialect),
-                  bool(c.primary_key and c.autoincrement is True)) for c in table.columns)
+        str, sa.Column[Any], bool], ...]]:
+    cols = tuple((c.name, c, bool(c.primary_key and c.autoincrement is True))
+                 for c in table.columns)
     return frozenset(table.columns.keys()), cols
 
 
@@ -132,16 +150,15 @@ def problems(table: sa.Table, row: Mapping[str, Any], dialect: str) -> dict[str,
     Columns absent from ``row`` are checked as None (so a missing NOT NULL value is caught),
     except an autoincrement primary key, which the database fills in.
     """
+    if _all_storable(table, dialect)(row):
+        return {}
     names, cols = _plan(table, dialect)
     out: dict[str, str] = {}
     get = row.get
-    for name, col, fast, auto_pk in cols:
-        value = get(name)
-        if fast(value):
-            continue
+    for name, col, auto_pk in cols:
         if auto_pk and name not in row:
             continue
-        why = check_value(col, value, dialect)
+        why = check_value(col, get(name), dialect)
         if why is not None:
             out[name] = why
     if len(row) > len(names) or not names.issuperset(row):
