@@ -10,7 +10,8 @@ Flow for one run:
    for every caller in the run, judges included. A fatal failure (bad key, unknown model, a
    missing engine) stops that model: its remaining samples become error rows with the reason,
    and other models go on.
-4. Results and responses are committed in the same event-loop turn they complete in.
+3. Results and responses go to the store's writer thread in the event-loop turn after they
+   complete, one transaction per turn (``_Writer``).
 
 Interrupting (Ctrl-C) cancels in-flight requests and keeps everything already stored; the run
 is marked ``interrupted`` and ``baimo eval --resume RUN_ID`` continues it.
@@ -23,6 +24,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,7 @@ from baimo.config import ModelConfig
 from baimo.models.client import Answer, CallFailed, ModelClient, clients
 from baimo.models.limits import EndpointLimiter
 from baimo.store.codec import dumps
-from baimo.store.records import ResponseRecord, ResultRow
+from baimo.store.records import ResponseRecord, ResultRow, WriteReport
 from baimo.store.store import Store
 from baimo.tasks.task import Task
 from baimo.tasks.types import ModelOutput, Sample, Score
@@ -100,18 +102,27 @@ class ModelProgress:
 
 
 class _Writer:
-    """Group commit: everything completed in one loop turn goes in one transaction.
+    """Group commit: everything completed in one loop turn goes in one transaction, written by
+    a thread of its own while the loop goes on asking.
+
+    Why a thread: committing is the largest cost of a sample after the request itself, and
+    most of it is the database's own work (SQLite's, or a round trip to PostgreSQL), done
+    without the GIL. On the loop's thread it stalled every request in flight for each commit;
+    on its own thread it overlaps them (``benchmarks/overhead.py``). Batches are written one at
+    a time and in order; answers that complete while one is being written form the next.
 
     Why not wait longer to batch more: a 50 ms window made ten times fewer commits and a
     cheaper loop (``benchmarks/overhead.py --mode library``), but an answer is paid for when it
     arrives, and the promise of ``kill -9`` is that only requests in flight are lost
     (``tests/runs/test_kill.py``). A window widens that to every answer of its last 50 ms, so
-    durability wins over speed here.
+    durability wins over speed here. The thread keeps that promise: a batch goes to it in the
+    loop turn after its answers arrived, as before, and waits only for the batch before it.
 
     The store never drops a batch for one bad row (it stores an ``error`` row instead, or
     writes row by row); the rows it turned into errors are moved from "correct" to "errors"
     in the counters here, and rows it could not store at all stay in ``store.lost``, which
-    makes the run end ``failed``.
+    makes the run end ``failed``. ``flush`` is the barrier: when it returns, everything added
+    before it is stored and counted.
     """
 
     def __init__(self, store: Store, progress: dict[str, ModelProgress]) -> None:
@@ -120,28 +131,91 @@ class _Writer:
         self.results: list[ResultRow] = []
         self.responses: list[ResponseRecord] = []
         self._pending: asyncio.Handle | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._writing: _Batch | None = None  # the batch the thread is writing
 
     def add(self, result: ResultRow, response: ResponseRecord | None) -> None:
         self.results.append(result)
         if response is not None:
             self.responses.append(response)
         if self._pending is None:
-            self._pending = asyncio.get_running_loop().call_soon(self.flush)
+            self._pending = asyncio.get_running_loop().call_soon(self._send)
 
-    def flush(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
-        results, responses = self.results, self.responses
+    def _send(self) -> None:
+        """Hand what has completed to the thread, unless it is still writing the batch
+        before (its end sends the next)."""
+        self._pending = None
+        if self._writing is not None or not (self.results or self.responses):
+            return
+        batch = _Batch(self.results, self.responses)
         self.results, self.responses = [], []
-        report = self.store.write(results, responses)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="baimo-writer")
+        loop = asyncio.get_running_loop()
+        self._writing = batch
+        batch.future = self._pool.submit(self.store.write, batch.results, batch.responses)
+        batch.future.add_done_callback(
+            lambda _: loop.call_soon_threadsafe(self._written, batch))
+
+    def _written(self, batch: _Batch) -> None:
+        if batch.counted:
+            return  # ``flush`` got there first
+        if self._writing is batch:
+            self._writing = None
+        self._count(batch)
+        if self.results or self.responses:
+            self._send()
+
+    def _count(self, batch: _Batch) -> None:
+        batch.counted = True
+        assert batch.future is not None
+        report = batch.future.result()  # an exception the store let through is raised here
         if report.errored:
-            was_ok = {(r.model_name, r.task, r.sample_id) for r in results if r.status == "ok"}
+            was_ok = {(r.model_name, r.task, r.sample_id)
+                      for r in batch.results if r.status == "ok"}
             for ident in report.errored:
                 prog = self.progress.get(ident[0])
                 if prog is not None:
                     prog.errors += 1
                     prog.correct -= ident in was_ok
+
+    def flush(self) -> None:
+        """Store and count everything added so far before returning (blocks the loop)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        batch, self._writing = self._writing, None
+        if batch is not None and not batch.counted:
+            assert batch.future is not None
+            batch.future.exception()  # waits for the thread
+            self._count(batch)
+        results, responses = self.results, self.responses
+        self.results, self.responses = [], []
+        if results or responses:
+            self._count(_Batch(results, responses, _done(self.store.write(results, responses))))
+
+    def close(self) -> None:
+        """Flush, and end the thread."""
+        try:
+            self.flush()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+
+@dataclass
+class _Batch:
+    results: list[ResultRow]
+    responses: list[ResponseRecord]
+    future: Future[WriteReport] | None = None
+    counted: bool = False
+
+
+def _done(report: WriteReport) -> Future[WriteReport]:
+    future: Future[WriteReport] = Future()
+    future.set_result(report)
+    return future
 
 
 class _ModelFailed(Exception):
@@ -205,7 +279,7 @@ class EvalRunner:
         try:
             await asyncio.gather(*(self._run_model(cfg) for cfg in self.models))
         finally:
-            self._writer.flush()
+            self._writer.close()
             await clients().aclose()  # the models' and judges' connections and engines
         return self.progress
 
