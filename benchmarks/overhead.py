@@ -15,8 +15,10 @@ Two modes:
 process started from scratch — ``baimo eval`` through its command line, Inspect's ``eval()``
 in a fresh interpreter, the bare client in a fresh interpreter — so start-up, imports and
 shutdown count. CPU is the child's user + system time (``RUSAGE_CHILDREN``), the server's
-excluded. It also times ``baimo --help``. Targets: baimo/bare throughput ≥ 0.5, baimo's CPU
-at most 0.25 ms per sample above the bare client's, ``baimo --help`` ≤ 0.3 s.
+excluded. Bare and baimo run ``--rounds`` times (3), interleaved, and their medians are shown;
+baimo's modules are compiled to bytecode first, as an installed copy would be. It also times
+``baimo --help``. Targets: baimo/bare throughput ≥ 0.5, baimo's CPU at most 0.25 ms per
+sample above the bare client's, ``baimo --help`` ≤ 0.3 s.
 
     python benchmarks/overhead.py [--mode process] [--samples 3000] [--rounds 3]
     python benchmarks/overhead.py --mode library [--samples 4000] [--inspect-samples 600]
