@@ -169,10 +169,12 @@ class _Writer:
     def _count(self, batch: _Batch) -> None:
         batch.counted = True
         assert batch.future is not None
-        report = batch.future.result()  # an exception the store let through is raised here
+        # An exception the store let through is raised here, on the loop's thread.
+        self._apply(batch.results, batch.future.result())
+
+    def _apply(self, results: list[ResultRow], report: WriteReport) -> None:
         if report.errored:
-            was_ok = {(r.model_name, r.task, r.sample_id)
-                      for r in batch.results if r.status == "ok"}
+            was_ok = {(r.model_name, r.task, r.sample_id) for r in results if r.status == "ok"}
             for ident in report.errored:
                 prog = self.progress.get(ident[0])
                 if prog is not None:
@@ -192,7 +194,7 @@ class _Writer:
         results, responses = self.results, self.responses
         self.results, self.responses = [], []
         if results or responses:
-            self._count(_Batch(results, responses, _done(self.store.write(results, responses))))
+            self._apply(results, self.store.write(results, responses))
 
     def close(self) -> None:
         """Flush, and end the thread."""
@@ -206,16 +208,12 @@ class _Writer:
 
 @dataclass
 class _Batch:
+    """One transaction's rows, handed to the writer thread."""
+
     results: list[ResultRow]
     responses: list[ResponseRecord]
     future: Future[WriteReport] | None = None
     counted: bool = False
-
-
-def _done(report: WriteReport) -> Future[WriteReport]:
-    future: Future[WriteReport] = Future()
-    future.set_result(report)
-    return future
 
 
 class _ModelFailed(Exception):
