@@ -123,3 +123,31 @@ def test_an_unwritable_report_path_is_refused_before_anything_is_asked(tmp_path:
     assert below_file.returncode == 2 and "not a writable directory" in below_file.stderr
     assert "Traceback" not in into_dir.stderr + below_file.stderr
     assert asked == 0
+
+
+def test_only_the_baimo_process_takes_the_garbage_collector(tmp_path: Path) -> None:
+    """``baimo eval`` run in somebody else's process (a test, a notebook) leaves its garbage
+    collector as it found it: on, unfrozen, default thresholds. Only ``python -m baimo``
+    (``baimo.cli.main``) turns it off for start-up and freezes what start-up made."""
+    import gc
+
+    from typer.testing import CliRunner
+
+    from baimo.cli.main import app
+
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    with MockServer(MockConfig()) as srv:
+        cfg = write_models(tmp_path, srv.base_url, [{"name": "a"}])
+        spec = write_task(tmp_path, 4)
+        res = CliRunner().invoke(app, ["eval", "-c", str(cfg), "-t", str(spec), "-m", "a",
+                                       "--no-progress"],
+                                 env={"BAIMO_HOME": str(tmp_path / "home")})
+        assert res.exit_code == 0, res.output
+        assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
+        probe = ("import gc, runpy, sys; sys.argv = ['baimo', '--help']\n"
+                 "try:\n    runpy.run_module('baimo', run_name='__main__')\n"
+                 "except SystemExit:\n    pass\n"
+                 "print(gc.isenabled(), gc.get_freeze_count() > 1000)")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             timeout=120, cwd=tmp_path)
+    assert out.stdout.split()[-2:] == ["False", "True"], out.stderr

@@ -16,17 +16,13 @@ __all__ = ["main"]
 
 
 def main() -> None:
-    """The ``baimo`` command.
+    """The ``baimo`` command. It owns its process's garbage collector (``console.own_gc``):
+    off while the command starts, frozen at exit, so that the interpreter's last collection
+    does not walk everything start-up imported."""
+    gc.disable()  # before the console's own imports
+    from baimo.cli.console import own_gc
 
-    Why it touches the garbage collector: starting a command imports ~100k objects that live
-    as long as the process (modules, classes, compiled patterns). Collecting while they are
-    made finds nothing to free, and at exit the interpreter's last collection walks them all
-    again: together about a third of a second of every command, as much as ``baimo eval``
-    spends on a thousand samples (``benchmarks/overhead.py``). So collection is off until the
-    command starts (``BaimoGroup.invoke`` turns it on), and the heap is frozen at exit.
-    Commands that loop for long freeze it once more after their set-up (``console.settled``).
-    """
-    gc.disable()
+    own_gc()
     try:
         _main()
     finally:

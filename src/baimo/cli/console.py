@@ -113,29 +113,62 @@ def error_exit(exc: BaimoError | str) -> NoReturn:
     raise typer.Exit(2)
 
 
+# The garbage collector's policy of a ``baimo`` process (``baimo.cli.main``). Why: starting a
+# command imports ~100k objects that live as long as the process. Collecting while they are
+# made finds nothing to free, and at exit the interpreter's last collection walks them all
+# again: together about a third of a second of every command. So collection is off while a
+# command starts and is frozen at exit; ``BaimoGroup.invoke`` turns it on for the command.
+# Only the process's owner decides this: a test or a program that calls the Typer app in its
+# own process keeps its collector as it was.
+_OWN_GC = False
+
 # Collect young objects every 20,000 allocations, not every 700: a loop over thousands of
 # samples keeps most of what it makes until the sample is stored, so frequent young
 # collections only move it along (``baimo eval`` of 3,000 samples, whole process, 16
-# interleaved runs: 2–6% less CPU).
-GC_THRESHOLDS = (20_000, 20, 20)
+# interleaved runs: 2–6% less CPU). Only for commands bound by throughput: a rarer collection
+# is a longer pause, and ``baimo perf`` and the monitor measure latencies (``perf`` also keeps
+# its own ``perf.client.quiet_gc``).
+THROUGHPUT_GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def own_gc() -> None:
+    """Take the collector over for this process (``baimo.cli.main`` only): off until the
+    command starts."""
+    global _OWN_GC
+    _OWN_GC = True
+    gc.disable()
+
+
+def _start_gc() -> None:
+    if _OWN_GC and not gc.isenabled():
+        # Everything made so far lives until exit; frozen, the first collection after
+        # ``enable`` does not walk it all (~30 ms).
+        gc.freeze()
+        gc.enable()
+
+
+def setting_up() -> None:
+    """A throughput-bound command (``baimo eval``) starts its imports and loads its data: no
+    collection until ``settled``."""
+    if _OWN_GC:
+        gc.disable()
 
 
 def settled() -> None:
-    """Mark the end of a long command's set-up: what exists now (imports, config, datasets)
-    lives until exit, so later collections skip it (``gc.freeze``)."""
-    gc.freeze()
+    """The end of a throughput-bound command's set-up: what exists now (imports, config,
+    datasets) lives until exit, so later collections skip it (``gc.freeze``), and young
+    objects are collected less often (``THROUGHPUT_GC_THRESHOLDS``)."""
+    if _OWN_GC:
+        gc.freeze()
+        gc.set_threshold(*THROUGHPUT_GC_THRESHOLDS)
+        gc.enable()
 
 
 class BaimoGroup(TyperGroup):
     """A command group whose commands end with ``error_exit`` on a ``BaimoError``."""
 
     def invoke(self, ctx: Context) -> Any:
-        if not gc.isenabled():  # off while the command line started (``baimo.cli.main``)
-            # Everything made so far lives until exit; frozen, the first collection after
-            # ``enable`` does not walk it all (~30 ms).
-            gc.freeze()
-            gc.set_threshold(*GC_THRESHOLDS)
-            gc.enable()
+        _start_gc()
         try:
             return super().invoke(ctx)
         except BaimoError as exc:

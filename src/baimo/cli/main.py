@@ -23,6 +23,7 @@ from baimo.cli.console import (
     new_app,
     out,
     safe,
+    setting_up,
     settled,
 )
 
@@ -173,6 +174,7 @@ def eval_cmd(
     chunk: Annotated[int, typer.Option(help="Samples per shard (with --executor ray).")] = 64,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
+    setting_up()
     from baimo.config import load_config
     from baimo.runs.eval import resolve_models, run_eval
     from baimo.store.store import Store
