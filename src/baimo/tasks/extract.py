@@ -2808,7 +2808,10 @@ def parse_number(s: str) -> float | None:
     return float(parsed.value) if parsed else None
 
 
-_PLAIN_NUMBER = lazy(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,10})?")
+# A number as most references and answers write it: "42", "-3.5" (no sign, spaces or leading
+# zeros to interpret, and short enough to be exact).
+_PLAIN_NUMBER_RE = r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,10})?"
+_PLAIN_NUMBER = lazy(_PLAIN_NUMBER_RE)
 
 
 def _plain_value(s: str) -> Fraction | None:
@@ -4318,27 +4321,12 @@ def _root_pairs(answer: str) -> list[tuple[int, int]]:
 # ``tests/tasks/test_extract.py`` checks this shortcut against the full rules.
 _PLAIN_ANSWER = lazy(
     r"(?:(?:The |the )?(?:final )?answer is|(?:Final )?[Aa]nswer:|答案[是为]|答案：|答：) ?"
-    r"(?P<n>-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,10})?)(?:\.|。)?"
+    rf"(?P<n>{_PLAIN_NUMBER_RE})(?:\.|。)?"
 )
 
 
 def extract_number(text: str, *, finish_reason: str | None = None,
                    question: str | None = None) -> Extraction:
-    """Read the final numeric answer from a response (see ``_extract_number``).
-
-    A reply that is only "The answer is 42." (``_PLAIN_ANSWER``) is read without the full
-    rules, with the same result.
-    """
-    if finish_reason != "length" and len(text) < 64:
-        plain = _PLAIN_ANSWER.fullmatch(text.strip())
-        if plain is not None:
-            value = plain.group("n")
-            return Extraction("ok", value, "marker", float(value))
-    return _extract_number(text, finish_reason=finish_reason, question=question)
-
-
-def _extract_number(text: str, *, finish_reason: str | None = None,
-                    question: str | None = None) -> Extraction:
     """Read the final numeric answer from a response.
 
     The rules, from strongest to weakest: the last of ``\\boxed{}``, a GSM8K ``#### 42`` line,
@@ -4356,6 +4344,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     A range ("10-12"), a hedge ("12 or 13"), a refusal, or a statement that the answer cannot
     be determined is ``no-answer``: the model committed to no value.
 
+    A reply that is only "The answer is 42." (``_PLAIN_ANSWER``) is read without the full
+    rules, with the same result.
+
     Args:
         text: The response. A ``<think>`` block is removed first; only the answer is read.
         finish_reason: The server's finish reason; ``"length"`` means the response was cut off.
@@ -4366,6 +4357,17 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     Returns:
         The extraction, with ``value`` as the cleaned number text and ``number`` its value.
     """
+    if finish_reason != "length" and len(text) < 64:
+        plain = _PLAIN_ANSWER.fullmatch(text.strip())
+        if plain is not None:
+            value = plain.group("n")
+            return Extraction("ok", value, "marker", float(value))
+    return _extract_number(text, finish_reason=finish_reason, question=question)
+
+
+def _extract_number(text: str, *, finish_reason: str | None = None,
+                    question: str | None = None) -> Extraction:
+    """``extract_number`` by the full rules (the shortcut aside)."""
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
