@@ -11,7 +11,8 @@ Flow for one run:
    missing engine) stops that model: its remaining samples become error rows with the reason,
    and other models go on.
 3. Results and responses go to the store's writer thread in the event-loop turn after they
-   complete, one transaction per turn (``_Writer``).
+   complete, one transaction per batch: a loop turn's answers, or all that completed while the
+   previous batch was being written (``_Writer``).
 
 Interrupting (Ctrl-C) cancels in-flight requests and keeps everything already stored; the run
 is marked ``interrupted`` and ``baimo eval --resume RUN_ID`` continues it.

@@ -14,8 +14,9 @@ that take and return typed records (``baimo.store.records``)::
 Eval results and the responses they cite are written by ``Store.write``, the one write path
 of an eval (see its docstring for why it cannot silently drop a batch).
 
-Durability contract: a sample's result is committed as soon as it completes (all samples that
-complete in the same event-loop turn share one transaction). SQLite runs in WAL mode with
+Durability contract: a sample's result is committed as soon as it completes and the batch
+before it is stored (the eval's writer, ``runs.runner._Writer``, commits what completed in one
+event-loop turn, or while its previous batch was being written, in one transaction). SQLite runs in WAL mode with
 ``synchronous=NORMAL``, which survives a killed process (``kill -9``) without corruption or
 loss of committed rows; only a power failure can drop the last transactions.
 """
