@@ -158,16 +158,46 @@ def job_server(tmp_path_factory: pytest.TempPathFactory, mock: MockServer
 
 
 def _job_row(page: Any, timeout: float, want: tuple[str, ...]) -> str:
+    """The first job row's status once it is one of ``want``. The page reloads itself 300 ms
+    after a job ends, so a read that meets that navigation is simply tried again."""
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + timeout
+    status = ""
     while time.monotonic() < deadline:
-        status = page.evaluate("""() => {
-            const row = document.querySelector('tr[data-job]');
-            return row ? (row.dataset.status || row.querySelector('.job-status').innerText) : '';
-        }""")
+        try:
+            status = page.evaluate("""() => {
+                const row = document.querySelector('tr[data-job]');
+                return row ? (row.dataset.status || row.querySelector('.job-status').innerText)
+                           : '';
+            }""")
+        except PlaywrightError:  # the execution context went with the self-reload
+            page.wait_for_timeout(250)
+            continue
         if any(w in status for w in want):
             return str(status)
         page.wait_for_timeout(250)
     raise AssertionError(f"job did not reach {want}; last status {status!r}")
+
+
+def _settled_screenshot(page: Any, name: str, timeout: float = 60) -> None:
+    """A screenshot once the page has reloaded itself after its jobs ended. The page reloads
+    300 ms after a job ends; a screenshot or a navigation that meets that reload hangs or is
+    aborted (CI once timed out there). A row is followed (``data-job-events``) only while its
+    job is unfinished when the page is served, so no followed row left means the reload came."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate("() => window.baimoReady === true"
+                             " && !document.querySelector('[data-job-events]')"):
+                break
+        except PlaywrightError:  # the execution context went with the reload
+            pass
+        assert time.monotonic() < deadline, "the jobs page never reloaded after its jobs ended"
+        page.wait_for_timeout(250)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
@@ -184,20 +214,14 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
     page.click("#job-form button")
     _ready(page)
     _job_row(page, 120, ("done",))
-    _ready(page)
     job = httpx.get(job_server.url + "/api/v1/jobs").json()["jobs"][0]
     assert job["status"] == "done" and job["run_id"]
     run = httpx.get(job_server.url + f"/api/v1/runs/{job['run_id']}").json()
     assert run["run"]["status"] == "done" and run["total"] == 4
-    page.screenshot(path=str(SHOTS / "jobs-done-en.png"), full_page=True)
+    _settled_screenshot(page, "jobs-done-en.png")
 
     # a slow job (one request at a time, 2 s each, 32 samples): cancel it once some samples
     # are stored, long before it could finish even on a loaded machine
-    # The page reloads itself shortly after a job ends; start from a fresh load so that
-    # reload cannot swallow the form being filled in below.
-    page.wait_for_timeout(1500)  # let that reload (300 ms after the end) happen first
-    page.goto(job_server.url + "/jobs")
-    _ready(page)
     page.select_option("select[name=kind]", "eval")
     page.select_option("select[name=suites]", ["demo"])
     page.select_option("select[name=models]", ["slow"])
@@ -235,6 +259,6 @@ def test_start_a_job_watch_it_finish_and_cancel_another(browser: Any,
     run = httpx.get(job_server.url + f"/api/v1/runs/{final['run_id']}").json()
     assert run["run"]["status"] == "interrupted"
     assert 2 <= run["total"] < 32  # it kept what it finished, and did not finish
-    page.screenshot(path=str(SHOTS / "jobs-cancelled-en.png"), full_page=True)
+    _settled_screenshot(page, "jobs-cancelled-en.png")
     assert not errors, errors
     ctx.close()
