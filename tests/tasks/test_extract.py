@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from baimo.tasks.extract import (
+    WEAK_METHODS,
     Extraction,
     extract_choice,
     extract_number,
@@ -1134,6 +1135,31 @@ def test_option_numbers_and_option_values() -> None:
     ex = extract_choice("A. 1 B. 2 C. 3 D. 4 Numbers are fun. Four is even.", 4,
                         ["1", "2", "3", "4"])
     assert ex.status == "no-answer"
+
+
+def test_an_option_reworded_in_a_stating_sentence() -> None:
+    """The weakest option rule: a sentence repeating one option's own words, reworded."""
+    causes = ["Prolonged exposure to ultraviolet light", "A diet low in iron",
+              "Inherited mutations of the BRCA1 gene", "Chronic infection with hepatitis B"]
+    ex = extract_choice("Mutations in BRCA1 that are inherited.\n\nCarriers have a much higher "
+                        "lifetime risk of breast and ovarian cancer.", 4, causes)
+    assert (ex.status, ex.value, ex.method) == ("ok", "C", "option-words")
+    assert "option-words" in WEAK_METHODS
+    tools = ["抽样调查全国人口", "普查每一户居民", "查阅历年统计年鉴", "访谈少数专家"]
+    assert choice("应当普查，逐一登记每一户居民。", choices=tools) == "B"
+    assert choice("应当普查，逐户调查每一户居民。", choices=tools) is None  # 调查 is A's
+    # one word in common is not a statement; a comparison, a hedge or a refusal states nothing
+    enzymes = ["DNA polymerase", "Helicase", "Ligase", "Primase"]
+    assert choice("Great question about DNA replication! Each enzyme has its own role.",
+                  choices=enzymes) is None
+    assert choice("Helicase unwinds the helix while ligase joins the fragments.",
+                  choices=enzymes) is None
+    assert choice("Perhaps mutations in BRCA1 that are inherited.", choices=causes) is None
+    assert choice("I cannot say whether ultraviolet exposure matters here.",
+                  choices=causes) is None
+    # a reply that says the same of each option in turn (a looping small model) chooses none
+    assert choice("ultraviolet light is a cause. a low iron diet is a cause. ultraviolet light "
+                  "is a cause.", choices=causes) is None
 
 
 # Choice rules generalised after the sixth blind dev batch (dev6, variants of dev/dev2 items).

@@ -17,7 +17,8 @@ never reads a letter out of ordinary words:
 6. an option's text where answers are stated (a concluding sentence, the closing line, the
    opening sentence of a reply that answers first; bracketed asides are not read), quoted from
    one option, listed as ``text (X)``, or (for several answers) set in bold or listed in such a
-   sentence; last, for options that are values, the value the reply's last computation gives.
+   sentence; for options that are values, the value the reply's last computation gives; and
+   last, an opening or closing sentence that repeats one option's own words reworded.
 
 A reply that declines to choose ("there isn't a correct option", "none of the options is
 correct", "it depends on the context") is ``no-answer`` before the weak rules 4–6 get to read an
@@ -116,7 +117,7 @@ class Extraction:
 
 WEAK_METHODS: frozenset[str] = frozenset(
     {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "option-value",
-     "answer-before-check", "looped", "question-echo", "last-year"}
+     "answer-before-check", "looped", "question-echo", "last-year", "option-words"}
 )
 """The weakest rules: a number merely because it came last (or was the last year, asked for
 one) or sat in a clause that restated the question, a letter merely called correct
@@ -2237,7 +2238,79 @@ def extract_choice(
         idx = _option_value(answer, choices[:n_choices])
         if idx is not None:
             return found((chr(65 + idx),), "option-value")
+        idx = _option_words(answer, choices[:n_choices])
+        if idx is not None:
+            return found((chr(65 + idx),), "option-words")
     return nothing()
+
+
+_UNIT_WORD = lazy(r"[a-z0-9]+")
+_HAN_RUN = lazy(r"[\u4e00-\u9fff]+")
+
+
+def _content_units(text: str) -> frozenset[str]:
+    """What a text says, as units that survive rewording: stemmed English words of three
+    letters or more (not stop words), words of letters and digits ("b1", "h2o"), and Chinese
+    character pairs. "Prescribe the contraception and maintain her confidentiality" and the
+    option "Prescribe contraception and maintain her confidentiality" share every unit.
+    Numbers are left out: values are compared as values (``_option_value``), and "43.33"
+    must not share the unit "33" with "$40.33"."""
+    folded = _fold(text, articles=True)
+    words = {_stem(w) for w in _UNIT_WORD.findall(folded)
+             if not w.isdigit() and ((len(w) >= 3 and w not in _STOP_WORDS)
+                                     or any(ch.isdigit() for ch in w))}
+    pairs = {run[i : i + 2] for run in _HAN_RUN.findall(folded) for i in range(len(run) - 1)}
+    return frozenset(words | pairs)
+
+
+def _option_words(answer: str, choices: Sequence[str]) -> int | None:
+    """The one option whose own words a stating sentence repeats, when no rule above read one.
+
+    Replies often answer with the option reworded or cut short: "Thiamine (B1)." for "Vitamin
+    B1 (thiamine)", "Prescribe the contraception and maintain her confidentiality." for
+    "Prescribe contraception and …", "The large intestine mainly absorbs water and
+    electrolytes" for "Absorbing water and electrolytes". Each option is reduced to the units
+    no other option has (``_content_units``). The opening and the closing sentence are read;
+    one that repeats none of any other option's own units, and two or more of one option's
+    (or all of them), states that option. One word in common is not enough: "Great question
+    about DNA replication!" does not choose "DNA polymerase".
+
+    A reply that hedges or rules options out in either sentence, says it cannot answer, or
+    says the same of several options in turn ("sydney is a big city. melbourne is a big
+    city.") states nothing, and two sentences stating different options answer nothing. This
+    is the weakest option rule (``WEAK_METHODS``): reports list what it read for audit."""
+    units = [_content_units(c) for c in choices]
+    own = [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
+    sentences = _sentences(answer)
+    if (sum(1 for o in own if o) < 2 or not sentences or _UNSETTLED.search(answer)
+            or _parallel_mentions(sentences, choices)):
+        return None
+    frames: dict[frozenset[str], int] = {}
+    for sentence in sentences[:60]:  # the same said of two options: a walk through them
+        said = _content_units(sentence)
+        hits = [i for i, o in enumerate(own) if o & said]
+        if len(hits) == 1 and frames.setdefault(said - own[hits[0]], hits[0]) != hits[0]:
+            return None
+    greeting = _PLEASANTRY.fullmatch
+    # The opening keeps its gloss in brackets ("Thiamine (B1)."): there it names the option.
+    raw = [x.strip() for x in _SENTENCE_SPLIT.split(answer) if x and x.strip()]
+    opening = next((x for x in raw if not greeting(x)), raw[0])
+    stated: set[int] = set()
+    for n, sentence in enumerate(dict.fromkeys((opening, sentences[-1]))):
+        if _REJECTS.search(sentence) or _MAYBE.search(sentence) or _NOT_THIS.search(sentence):
+            return None
+        if n == 0 and _DELIBERATES.search(sentence):
+            continue
+        said = _content_units(sentence)
+        common = [len(o & said) for o in own]
+        hits = [i for i, k in enumerate(common) if k]
+        if len(hits) > 1:
+            if n == 0:
+                return None  # an opening that names several options compares them
+            continue  # a closing contrast ("By contrast, niacin (B3) …") explains
+        if hits and (common[hits[0]] >= 2 or common[hits[0]] == len(own[hits[0]])):
+            stated.add(hits[0])
+    return stated.pop() if len(stated) == 1 else None
 
 
 # The result of a computation: "= 9", "≈ 0.25", "= $4$".
