@@ -1137,6 +1137,16 @@ def test_option_numbers_and_option_values() -> None:
     assert ex.status == "no-answer"
 
 
+def test_lower_case_letter_lists() -> None:
+    """Lists of lower-case letters: bracketed after a copula, and space-separated after a
+    marker. A lone lower-case "a" before a word is still an article."""
+    assert choice("So the metals here are (b), (d) and (e).\n\nNice work! Try another?",
+                  n=5, multi=True) == "BDE"
+    assert choice("正确答案：b d", n=5, multi=True) == "BD"
+    assert choice("The answer: a b c d", n=5, multi=True) == "ABCD"
+    assert choice("The answer is a matter of taste.", multi=True) is None
+
+
 def test_an_option_reworded_in_a_stating_sentence() -> None:
     """The weakest option rule: a sentence repeating one option's own words, reworded."""
     causes = ["Prolonged exposure to ultraviolet light", "A diet low in iron",

@@ -345,9 +345,11 @@ _EN_MARKER = (
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
-    # "The mammals are (A) and (D):": a copula whose complement is only bracketed letters;
-    # "The primes are **B and D** (23 and 29).": or letters set in bold together.
-    r"|\b(?:is|are)\s+(?=[(*]+(?-i:[A-Z])[)*]+(?:\s*(?:,|and|&)\s*[(*]+(?-i:[A-Z])[)*]+)*"
+    # "The mammals are (A) and (D):", "…are (a), (c) and (e).": a copula whose complement is
+    # only bracketed letters; "The primes are **B and D** (23 and 29).": or letters set in
+    # bold together.
+    r"|\b(?:is|are)\s+(?=(?:[(*]+(?-i:[A-Z])[)*]+|\((?-i:[a-z])\))"
+    r"(?:\s*(?:,|and|&)\s*(?:and\s+)?(?:[(*]+(?-i:[A-Z])[)*]+|\((?-i:[a-z])\)))*"
     r"\s*(?:[.:;!]|\n|$))"
     r"|\b(?:is|are)\s+(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
     r"\*\*(?:\s*\([^()\n]{1,40}\))?\s*(?:[.:;!]|\n|$))"
@@ -535,7 +537,8 @@ def _isolated_letter(text: str, pos: int) -> str | None:
         return None
     if ch in "AI" or ch.islower():
         word = _WORD_AFTER.match(text, pos + 1)
-        if word and word.group(1) not in _CONTINUATION:
+        # ("答案：a c": a letter after it makes a list of letters, not an article)
+        if word and word.group(1) not in _CONTINUATION and len(word.group(1)) > 1:
             return None
     return ch.upper()
 
