@@ -1147,6 +1147,20 @@ def test_lower_case_letter_lists() -> None:
     assert choice("The answer is a matter of taste.", multi=True) is None
 
 
+def test_a_letter_list_that_restates_the_question() -> None:
+    """A clause that opens with letters and says of them what the question asks."""
+    q = "Which of the following would lower the boiling point of water? (Select all.)"
+    assert choice("B and D lower the boiling point; A and C raise it.", n=4, multi=True,
+                  question=q) == "BD"
+    assert choice("B and D do not lower the boiling point.", n=4, multi=True,
+                  question=q) is None
+    assert choice("A、C和E是哺乳动物；其余两种是鸟类。", n=5, multi=True,
+                  question="下列动物中属于哺乳动物的是") == "ACE"
+    # for one answer, "A stack …" is an article, never read by this rule
+    assert choice("A stack uses LIFO order.", question="Which structure uses LIFO?",
+                  choices=["Queue", "Stack", "Heap", "List"]) != "A"
+
+
 def test_an_option_reworded_in_a_stating_sentence() -> None:
     """The weakest option rule: a sentence repeating one option's own words, reworded."""
     causes = ["Prolonged exposure to ultraviolet light", "A diet low in iron",

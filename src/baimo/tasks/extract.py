@@ -2097,6 +2097,46 @@ def _exception_restated(text: str, n_choices: int, multi: bool) -> tuple[str, ..
     return found
 
 
+# A clause that opens with a letter list and says something of it: "A and C increase
+# duration; B, D and E decrease it", "A、C和D是节气；端午是传统节日".
+_LETTERS_LEAD = lazy(
+    r"(?:^|(?<=[.。!?！？;；\n]))[ \t*>#-]*"
+    r"(?:(?:so|thus|hence|therefore|所以|因此|综上)\s*[,，]?\s*)?"
+    r"(?:(?:only|both|options?|choices?|选项)\s*)?"
+    r"[(\[*]*(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|/|&|and|和|与|及|以及)\s*[(\[*]*"
+    r"(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))(?![A-Za-z0-9])[)\]*]*(?:\s*(?:选项|项|两项|三项|四项))?"
+    r"(?P<rest>[^.。!?！？;；,，\n]{1,80})"
+)
+_ZH_COPULA_LEAD = lazy(r"^\s*(?:都|均|全|皆)?(?:是|为)")  # "是节气": the copula is no term
+_NEGATIVE = lazy(r"\b(?:not|no|never|neither|nor)\b|n't\b|不|没|非|无", re.IGNORECASE)
+
+
+def _predicate_restated(text: str, question: str | None, n_choices: int,
+                        multi: bool) -> tuple[str, ...] | None:
+    """The letters of a clause that opens with them and says of them what the question asks.
+
+    "Which of these would increase the duration?" → "A and C increase duration; B, D and E
+    decrease it." A clause whose words (besides the letters) are the question's own words,
+    at least two of them or all of them ("A、C和D是节气" for "下列属于节气的是"), restates
+    the asked property of those letters; a negated one, or two such clauses naming different
+    letters, does not answer."""
+    if not question:
+        return None
+    asked = frozenset(map(_stem, _subject_terms(_prepare(question))))
+    found: set[tuple[str, ...]] = set()
+    for m in _LETTERS_LEAD.finditer(text):
+        letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l")))))
+        rest = m.group("rest")
+        if (len(letters) < 2 or not multi or not _valid(letters, n_choices)
+                or _NEGATIVE.search(rest) or _NEGATED.match(rest) or _MAYBE.search(rest)):
+            continue
+        said = frozenset(map(_stem, _subject_terms(_ZH_COPULA_LEAD.sub("", rest))))
+        common = said & asked
+        if common and (len(common) >= 2 or common == said):
+            found.add(letters)
+    return found.pop() if len(found) == 1 else None
+
+
 def extract_choice(
     text: str,
     n_choices: int,
@@ -2189,6 +2229,9 @@ def extract_choice(
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
         return found(lone, "bare-letter")
+    restated = _predicate_restated(answer, question, n_choices, multi)
+    if restated:
+        return found(restated, "restated")
     closing = _last_sentence_letters(answer, n_choices, multi)
     if closing:
         return found(closing, "bare-letter")
