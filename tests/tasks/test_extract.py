@@ -1137,6 +1137,34 @@ def test_option_numbers_and_option_values() -> None:
     assert ex.status == "no-answer"
 
 
+def test_the_reply_is_the_models_own_turn() -> None:
+    """Chat-template tokens: a prompt echoed inside them is not read, and what follows the
+    first token after the reply is another turn (the same for letters and numbers)."""
+    units = ["Watt", "Joule", "Newton", "Pascal"]
+    assert choice("B. Joule<|im_end|>\n<|im_start|>user\nUnit of force?<|im_end|>\n"
+                  "<|im_start|>assistant\nC. Newton<|im_end|>", choices=units) == "B"
+    assert choice("D<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nAnd power?"
+                  "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nA") == "D"
+    assert choice("[INST] Unit of pressure? A. Watt B. Joule C. Newton D. Pascal [/INST] "
+                  "Pressure is measured in pascals, so D. A watt is power.</s>",
+                  choices=units) == "D"
+    assert choice("A, C<|end|>\n<|user|>\nnext one\n<|assistant|>\nB, D", multi=True) == "AC"
+    assert choice("<|assistant|>\nC<|endoftext|>") == "C"
+    assert number("x = 7<|im_end|>\n<|im_start|>user\nAnd 2x?<|im_end|>\n"
+                  "<|im_start|>assistant\n14<|im_end|>") == 7
+    assert number("速度为 12 m/s</s><s>[INST] 下一问 [/INST] 答案：30") == 12
+    _, answer = strip_reasoning("<think>try 3</think>The answer is 4.<|im_end|>junk 9")
+    assert answer == "The answer is 4."
+
+
+def test_an_invented_next_exercise_is_not_read() -> None:
+    assert number("A dozen pens cost $6.00.\n\nQuestion 2: How much do 3 pens cost?\n"
+                  "Answer: $1.50", question="How much do 12 pens cost, in dollars?") == 6
+    assert number("v = 20 m/s\n\n答案：20 m/s\n\n下一题：从80 m高处落下要多久？\n答案：4 s") == 20
+    assert choice("答案：(B)\n\n3. 长城始建于哪个时期（  ）\nA. 秦朝  B. 春秋战国  C. 汉朝\n答案：(B)"
+                  "\n\n4. 下列哪位是唐代诗人（  ）\nA. 李白  B. 苏轼\n答案：(A)") == "B"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -140,6 +140,50 @@ overrule them."""
 
 _THINK_OPEN = lazy(r"<(think|thinking)\s*>", re.IGNORECASE)
 _THINK_CLOSE = lazy(r"</(think|thinking)\s*>", re.IGNORECASE)
+# Chat-template tokens that end a turn or open one: ChatML, Llama 3, Gemma, Phi/ChatGLM,
+# Mistral's [INST] and the </s> and <|endoftext|> of many others. A model run with a wrong
+# or missing template writes them, and often goes on to play the next turns itself.
+_TURN_TOKEN = lazy(
+    r"<\|(?:im_start|im_end|eot_id|end_of_text|endoftext|end|user|assistant|system|observation"
+    r"|start_header_id|end_header_id)\|>|<(?:start_of_turn|end_of_turn)>|</s>|<s>|\[/?INST\]",
+    re.IGNORECASE,
+)
+
+
+# A turn of the user's (or the system's) at the start is the prompt echoed back; the reply
+# starts where the assistant's turn does.
+_USER_TURN = lazy(
+    r"\[INST\]|<\|im_start\|>[ \t]*(?:user|system)|<\|(?:user|system)\|>"
+    r"|<start_of_turn>[ \t]*user|<\|start_header_id\|>[ \t]*(?:user|system)[ \t]*<\|end_header_id\|>",
+    re.IGNORECASE,
+)
+_ASSISTANT_TURN = lazy(
+    r"\[/INST\]|<\|im_start\|>[ \t]*assistant|<\|assistant\|>|<start_of_turn>[ \t]*model"
+    r"|<\|start_header_id\|>[ \t]*assistant[ \t]*<\|end_header_id\|>",
+    re.IGNORECASE,
+)
+
+
+def _own_turn(text: str) -> str:
+    """The model's own turn: after a prompt it echoed in template tokens ("[INST] What is …
+    [/INST] The capital is Canberra"), and up to the first chat-template token that follows
+    its text ("C. Coulomb<|im_end|>\n<|im_start|>user\nWhat is…" answers with C; what
+    follows is a conversation the model went on to invent)."""
+    if "<" not in text and "[" not in text:
+        return text  # (the common case: no token can be there)
+    while True:
+        lead = text.lstrip()
+        if (user := _USER_TURN.match(lead)) is not None:
+            reply = _ASSISTANT_TURN.search(lead, user.end())
+            text = lead[reply.end() :] if reply else lead[user.end() :]
+        elif (assistant := _ASSISTANT_TURN.match(lead)) is not None:
+            text = lead[assistant.end() :]
+        elif (token := _TURN_TOKEN.match(lead)) is not None:
+            text = lead[token.end() :]
+        else:
+            break
+    end = _TURN_TOKEN.search(text)
+    return text[: end.start()] if end else text
 
 
 def strip_reasoning(text: str) -> tuple[str, str]:
@@ -149,7 +193,9 @@ def strip_reasoning(text: str) -> tuple[str, str]:
     C") and reading those would score the draft, not the answer. Everything before the last
     ``</think>`` is reasoning, even when the opening tag is missing, as it is when a chat
     template already emitted it. An unclosed ``<think>`` means the model never got to answer,
-    so everything is reasoning and the answer is empty.
+    so everything is reasoning and the answer is empty. The reply ends at the first
+    chat-template token after its text (``<|im_end|>``, ``</s>``, ``<|user|>``): what a
+    model writes after that is another turn.
 
     Args:
         text: The raw response text.
@@ -157,6 +203,7 @@ def strip_reasoning(text: str) -> tuple[str, str]:
     Returns:
         ``(reasoning, answer)``, both stripped of surrounding whitespace and of the tags.
     """
+    text = _own_turn(text)
     closes = list(_THINK_CLOSE.finditer(text))
     if closes:
         last = closes[-1]
@@ -1978,7 +2025,16 @@ def _spoken_letters(text: str, n_choices: int, choices: Sequence[str]) -> str:
 _QUESTION_HEADING = lazy(
     r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]", re.IGNORECASE | re.MULTILINE
 )
+# A numbered question of an exam sheet: "2. 中国共产党第一次全国代表大会召开的时间是（  ）",
+# "3) Which gas …?".
+_NUMBERED_QUESTION = lazy(
+    r"^[ \t>*#]*\d{1,3}[.)、．][ \t]*[^\n]*(?:[?？]|[(（][ \t\u3000]*[)）])[ \t*]*$", re.MULTILINE
+)
 _OPTION_LABEL_LINE = lazy(r"^[ \t*]*[(\[]?([A-Z])[.)\]、:][ \t]*\S", re.MULTILINE)
+# Options set out on one line: "A. 1919年  B. 1921年  C. 1927年".
+_OPTION_LABEL_INLINE = lazy(r"(?:^|[ \t\u3000]{2,}|\t)[(\[]?([A-Z])[.)\]、．][ \t]*\S", re.MULTILINE)
+# The answer line of an invented exercise: "Answer: $5.00", "答案：3 s".
+_ANSWER_LINE = lazy(r"^[ \t>*#]*(?:answer|ans|答案|答)[ \t*]*[:：]", re.IGNORECASE | re.MULTILINE)
 
 
 # A follow-up section after the answer: a practice question ("【举一反三】", "【变式训练】",
@@ -1992,7 +2048,8 @@ _FOLLOW_UP = lazy(
     r"[^】\n]{0,6}】"
     r"|(?P<en>(?:quick\s+check|check\s+yourself|try\s+(?:this|it|one)(?:\s+one)?|your\s+turn"
     r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+question)?|bonus(?:\s+question)?"
-    r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!]))",
+    r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!])"
+    r"|(?:下一题|下一道题|再来一题|再来一道|练习题?)[ \t*]*[:：])",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -2010,12 +2067,17 @@ def _invented_question(text: str) -> int | None:
         if f.group("en") and not re.search(r"[?？]", text[f.end() : f.end() + 300]):
             continue  # "Quick check: 0.417 > 0.4" verifies this answer
         return f.start()
-    for m in _QUESTION_HEADING.finditer(text):
+    headings = sorted([*_QUESTION_HEADING.finditer(text), *_NUMBERED_QUESTION.finditer(text)],
+                      key=lambda h: h.start())
+    for m in headings:
         if not text[: m.start()].strip():
             continue  # the question restated before the answer
-        following = text[m.end() :].split("\n", 9)[:9]
-        # Options A and B both: a Q/A dialogue ("Q: …\nA: …") has no B.
-        if {"A", "B"} <= set(_OPTION_LABEL_LINE.findall("\n".join(following))):
+        following = "\n".join(text[m.end() :].split("\n", 9)[:9])
+        # Options A and B both (a Q/A dialogue, "Q: …\nA: …", has no B), or the exercise's
+        # own answer line ("Question 2: If 8 apples cost $2.00, …\nAnswer: $5.00").
+        labels = {*_OPTION_LABEL_LINE.findall(following),
+                  *_OPTION_LABEL_INLINE.findall(following)}
+        if {"A", "B"} <= labels or _ANSWER_LINE.search(following):
             return m.start()
     return None
 
@@ -3101,8 +3163,6 @@ _SO = lazy(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-
 _NUM_LEAD = lazy(r"[\s:*#$]*")
 _GSM8K = lazy(r"^\s*####\s*(.+)$", re.MULTILINE)
 # A line that opens a new exercise ("Question: …", "Q2:", "问题：").
-_NEXT_QUESTION = lazy(r"^[ \t>*#]*(?:question|problem|q|问题|题目)[ \t]*\d*[ \t*]*[:：]",
-                            re.IGNORECASE | re.MULTILINE)
 _CITATION = lazy(r"\[\^?\d{1,3}\]|【\d{1,3}】")
 # A value's uncertainty ("9.8 ± 0.1 kg", "12 +/- 2"): the value is the answer, not its margin.
 _UNCERTAINTY = lazy(r"(?<=\d)\s*(?:±|\+/-)\s*\d[\d,]*(?:\.\d+)?")
@@ -4494,13 +4554,17 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         answer = _UNCERTAINTY.sub(_blank, answer)
     roots = _root_pairs(answer)
     answer = _indices_blanked(answer)
-    invented = _NEXT_QUESTION.search(answer)
-    if invented is not None and (_GSM8K.search(answer, 0, invented.start())
-                                 or _NUM_MARKER.search(answer, 0, invented.start())):
+    invented = _invented_question(answer)
+    if invented is None and (heading := _QUESTION_HEADING.search(answer)) is not None and (
+            _GSM8K.search(answer, 0, heading.start())
+            or _NUM_MARKER.search(answer, 0, heading.start())):
+        invented = heading.start()
+    if invented is not None:
         # "#### 84\n\nQuestion: John has 5 apples…": having answered, a small model goes on
-        # to invent the next exercise of its few-shot prompt. That text (and a cut inside it)
-        # is about another question; the reply to this one ended before it.
-        answer = answer[: invented.start()]
+        # to invent the next exercise of its few-shot prompt ("下一题：…", a tutor's practice
+        # question). That text (and a cut inside it) is about another question; the reply to
+        # this one ended before it.
+        answer = answer[:invented]
         truncated = False
 
     def found(n: _Number | str, method: str) -> Extraction:
