@@ -1137,6 +1137,22 @@ def test_option_numbers_and_option_values() -> None:
     assert ex.status == "no-answer"
 
 
+def test_no_module_level_pattern_is_defined_twice() -> None:
+    """A second ``_NAME = lazy(...)`` silently replaces the first for every rule that uses
+    it: the letter-with-text list reader once ran on a number-label pattern that way."""
+    import ast
+
+    import baimo.tasks.extract as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    names = Counter(t.id for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name))
+    assert [n for n, k in names.items() if k > 1] == []
+    assert choice("Answer: (B) laconic and (E) terse", n=6, multi=True,
+                  choices=["garrulous", "laconic", "effusive", "candid", "terse", "eloquent"]
+                  ) == "BE"
+
+
 def test_the_reply_is_the_models_own_turn() -> None:
     """Chat-template tokens: a prompt echoed inside them is not read, and what follows the
     first token after the reply is another turn (the same for letters and numbers)."""

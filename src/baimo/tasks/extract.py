@@ -865,14 +865,14 @@ def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
 
 
 # A letter with its option's text after it: "(A) kelvin", "C. mole", "E) candela".
-_LABELLED = lazy(r"(?<![A-Za-z0-9])[(\[]?([A-Z])[)\].:][ \t]*([^,;、()\[\]\n*]+)")
+_LETTER_WITH_TEXT = lazy(r"(?<![A-Za-z0-9])[(\[]?([A-Z])[)\].:][ \t]*([^,;、()\[\]\n*]+)")
 
 
 def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ...] | None:
     """The letters of a list after a marker that gives each letter with its option's text
     ("Correct: (A) kelvin, (C) mole, (E) candela"), when every text is its letter's option."""
     line = text[pos : text.find("\n", pos) if "\n" in text[pos:] else len(text)]
-    pairs = _LABELLED.findall(line)
+    pairs = _LETTER_WITH_TEXT.findall(line)
     if len(pairs) < 2 or any(
         _option_in(name, choices) != ord(letter) - 65 for letter, name in pairs
     ):
