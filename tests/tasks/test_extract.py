@@ -1181,6 +1181,18 @@ def test_an_invented_next_exercise_is_not_read() -> None:
                   "\n\n4. 下列哪位是唐代诗人（  ）\nA. 李白  B. 苏轼\n答案：(A)") == "B"
 
 
+def test_letter_formats_of_small_models_and_listed_picks() -> None:
+    assert choice("Option-C\n\nThe others are wrong.") == "C"
+    assert choice("选项-B：氧气") == "B"
+    assert choice("(c) — the offer lapsed, so nothing binds them.", n=3) == "C"
+    assert choice("(a) First, recall the rule. (b) Then apply it to the facts.", n=3) is None
+    assert choice("a) and c)", n=4, multi=True) == "AC"
+    cells = ["Nucleus", "Cell wall", "Ribosomes", "Chloroplasts", "Mitochondria"]
+    assert choice("Animal cells have these:\n\n- **A) Nucleus**\n- **C) Ribosomes**\n"
+                  "- **E) Mitochondria**\n\nCell walls and chloroplasts belong to plants.",
+                  n=5, multi=True, choices=cells) == "ACE"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -903,6 +903,21 @@ _LIST_BLOCK = lazy(r"(?:[ \t]*(?:[-*+•]|\d{1,2}[.)、])[ \t]+[^\n]*(?:\n|$))+"
 _LIST_ITEM = lazy(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)、])[ \t]+", re.MULTILINE)
 
 
+# A list line that opens with an option's letter: "- **A) Heat intolerance**", "C. Mitochondria".
+_LETTER_LINE = lazy(r"[ \t]*(?:[-*+•][ \t]+)?[*_]*[(\[]?([A-Z])[)\].:、．][^\n]*(?:\n|$)")
+
+
+def _list_letters(text: str, pos: int, n_choices: int) -> tuple[str, ...] | None:
+    """The letters opening the consecutive lines from ``pos`` (two or more, all distinct)."""
+    letters: list[str] = []
+    while (line := _LETTER_LINE.match(text, pos)) is not None and line.end() > pos:
+        letters.append(line.group(1))
+        pos = line.end()
+    if len(letters) < 2 or len(set(letters)) < len(letters) or not _valid(letters, n_choices):
+        return None
+    return tuple(sorted(letters))
+
+
 def _marker_candidate(
     text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
 ) -> _Candidate | None:
@@ -930,6 +945,11 @@ def _marker_candidate(
         letters = read.letters
         if multi and choices and len(letters) == 1:
             listed = _labelled_list(text, m.end(), choices)
+            letters = listed if listed and letters[0] == listed[0] else letters
+        if multi and len(letters) == 1 and "\n" in text[m.end() : read.end]:
+            # "The correct options are:\n- **A) Heat intolerance**\n- **C) Tachycardia**": the
+            # marker ends its line, and each line of the list below it opens with a letter.
+            listed = _list_letters(text, text.rfind("\n", 0, read.end) + 1, n_choices)
             letters = listed if listed and letters[0] == listed[0] else letters
         return _Candidate(m.start(), letters, "marker", read.reason, complete)
     if not choices:
@@ -1142,7 +1162,7 @@ _LONE_LINE = lazy(
     r"\s*[,:]?\s*)?"
     r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:(?:\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?|\s+|\)\s*\()[A-Z])*|[A-Z]{2,}"
+    r"(?P<l>[A-Za-z](?:(?:\)?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?\(?|\s+|\)\s*\()[A-Za-z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
@@ -1843,6 +1863,9 @@ def _opening_statement(text: str, choices: Sequence[str]) -> int | None:
     return None if subject.startswith(option) else idx
 
 
+_BULLET = lazy(r"^[-*+•][ \t]+")
+
+
 def _copied_option_lines(text: str, n_choices: int,
                          choices: Sequence[str]) -> tuple[str, ...] | None:
     """For a multi-answer question, the options a reply copies out, one labelled line each and
@@ -1851,7 +1874,8 @@ def _copied_option_lines(text: str, n_choices: int,
     forms = set(_option_forms(choices[:n_choices]))
     letters: list[str] = []
     for line in text.splitlines():
-        m = _LETTER_TEXT_LINE.fullmatch(line.strip())
+        # ("- **A) Nucleus**": a bullet and bold around the copied line)
+        m = _LETTER_TEXT_LINE.fullmatch(_BULLET.sub("", line.strip()).replace("**", ""))
         if m is None:
             continue
         letter = _line_letter(m)
@@ -2199,6 +2223,12 @@ def _predicate_restated(text: str, question: str | None, n_choices: int,
     return found.pop() if len(found) == 1 else None
 
 
+_OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-_]", re.IGNORECASE)
+# A reply that opens with a lower-case label and a dash or colon: "(b) — under the mirror
+# image rule …". (Not "(a) First, …": an enumeration of the reply's own points.)
+_LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]))")
+
+
 def extract_choice(
     text: str,
     n_choices: int,
@@ -2235,6 +2265,9 @@ def extract_choice(
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(text))
     answer = _without_sources(answer)
+    # "Option-B" is "Option B", "选项-B" is "选项B"
+    answer = _OPTION_HYPHEN.sub(lambda m: "" if m.string[m.start() - 1] == "项" else " ", answer)
+    answer = _LOWER_LABEL_FIRST.sub(lambda m: m.group().upper(), answer, count=1)
     if choices:
         choices = [_plain_math(_prepare(c)) for c in choices]  # the answer's spelling ("x²")
     answer = _ordinals_as_letters(_plain_math(_LATEX_WRAP.sub(r"\1", answer)), n_choices)
