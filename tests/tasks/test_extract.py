@@ -1193,6 +1193,17 @@ def test_letter_formats_of_small_models_and_listed_picks() -> None:
                   n=5, multi=True, choices=cells) == "ACE"
 
 
+def test_one_label_line_anywhere_names_the_answer() -> None:
+    assert choice("Flag: **A, C, and D**.\n\n- **A** – fever.\n- **C** – rash.", n=5,
+                  multi=True) == "ACD"
+    assert choice("| drug | class |\n|---|---|\n\nPicked options: [B, E]\n\nTip: (A) is a "
+                  "trap.", n=5, multi=True) == "BE"
+    assert choice("Pros: A\nCons: B\n\nIt depends on the budget.") is None  # two labels
+    assert choice("Options: A, B, C, D\n\nLet me think about each.") is None
+    assert choice("mutable ones are list and dict.\n\n→ **B, C** (tuple, str)", n=4,
+                  multi=True) == "BC"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

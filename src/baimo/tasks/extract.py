@@ -469,23 +469,32 @@ _DASHED_LETTER_LINE = lazy(
 )
 _ARROW_MARKER = (
     r"(?:→|⇒|=>|(?<=\S)[ \t][—–])(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
-    r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*[ \t]*[.。]?[ \t]*(?:\n|$))"
+    r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*"
+    r"(?:[ \t]*\([^()\n]{1,60}\))?[ \t]*[.。]?[ \t]*(?:\n|$))"  # ("→ **B, C, E** (tuple, …)")
 )
 # The reply's closing line is a label and letters, whatever the label's words: a typo
 # ("Answr: B", "答按：C"), a harness's own ("定稿：B", "Top choice: C", "Submit: AD"), or a
 # sentence ending in a colon ("取得分高于0.5的选项：A、D。"). A label that rejects ("Wrong: A",
 # "排除：B、C") or drafts ("草稿：C") names no answer; "Options: A, B, C, D" lists them all.
-_CLOSING_LABEL = (
+_LABEL_HEAD = (
     r"(?:(?<=\n)|\A)[ \t>*#-]*"
     r"(?![^\n:：]*(?:\b(?:not|wrong|incorrect|false|eliminat\w*|exclud\w*|reject\w*|ruled?"
-    r"|distractors?|traps?|draft|initial|first|options|choices)\b|错|误|排除|不|干扰|否|草稿|初|原))"
+    r"|distractors?|traps?|draft|initial|first)\b|错|误|排除|不|干扰|否|草稿|初|原))"
+    # "Options: A, B, C, D" lists them all ("Selected options: A, D" picks)
+    r"(?![ \t*]*(?:(?:the|all|answer|available|given|possible)\s+)?(?:options|choices)[ \t*]*[:：])"
     r"(?=[^\n:：]*(?:[A-Za-z]{2}|[\u4e00-\u9fff]))[^\n:：]{2,24}?[ \t*]*[:：]"
-    r"(?=[ \t*]*[(\[]?(?-i:[A-Z])[)\]*]*(?:[ \t]*(?:,|、|and|&|和)?[ \t]*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
-    r"[ \t*.。!]*\s*\Z)"
+    # the letters, perhaps "[A, D, E]", "**B, C, and E**", "B, C, E (tuple, str, frozenset)"
+    r"(?=[ \t*]*[(\[]?(?-i:[A-Z])[)\]*]*"
+    r"(?:[ \t]*(?:,[ \t]*and|,|、|and|&|和)?[ \t]*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    r"(?:[ \t]*\([^()\n]{1,60}\))?[ \t*.。!]*"
 )
+_CLOSING_LABEL = _LABEL_HEAD + r"\s*\Z)"
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
+# The same label line anywhere ("Report: **B, C, and E**." opening a reply, "Selected
+# options: [A, D, E]" between its table and a closing tip); tried on short lines only.
+_LABEL_LINE_MARKER = lazy(_LABEL_HEAD + r"(?:\n|\Z))", re.IGNORECASE)
 
 
 def _markers(text: str) -> list[re.Match[str]]:
@@ -499,6 +508,15 @@ def _markers(text: str) -> list[re.Match[str]]:
         else None
     if closing is not None and not (found and found[-1].start() >= line_start):
         found.append(closing)
+    elif closing is None and (":" in text or "：" in text):
+        # One label line elsewhere counts as well; two ("Pros: A\nCons: B") are a review.
+        starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
+        labels = [lm for st in starts if (":" in (ln := text[st : text.find("\n", st) if
+                                                      "\n" in text[st:] else len(text)])
+                                           or "：" in ln) and len(ln) <= 120
+                  and (lm := _LABEL_LINE_MARKER.match(text, st)) is not None]
+        if len(labels) == 1 and not any(f.start() >= labels[0].start() for f in found):
+            found.append(labels[0])
     return found
 
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
