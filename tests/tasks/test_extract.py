@@ -1204,6 +1204,19 @@ def test_one_label_line_anywhere_names_the_answer() -> None:
                   multi=True) == "BC"
 
 
+def test_a_closing_paragraph_that_leaves_the_choice_open() -> None:
+    reply = ("Under the old rules this points to **A**.\n\nThe newer statute changes it, so "
+             "it may be A or D here; I can't tell you which your exam expects.")
+    assert choice(reply) is None
+    reply = ("If your course follows the first view, it would be B; if the second, it would "
+             "be C. I can't say definitively which one they want. Which textbook do you use?")
+    assert choice(reply) is None
+    assert choice("按新规定应选C。\n\n不过旧教材里是B，两种说法我没法替你确定哪个对，建议你核对出处。") is None
+    # a decision after the doubts stands
+    assert choice("I can't tell at first whether A or C fits.\n\nChecking the units: "
+                  "the answer is C.") == "C"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

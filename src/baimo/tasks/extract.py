@@ -1539,7 +1539,8 @@ _DECLINES = lazy(
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
     r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
-    r"(?:(?:you|for\s+you)\s+)?(?:which|for\s+(?:sure|certain))"
+    r"(?:(?:you|for\s+you|definitively|definitely|with\s+certainty)\s+)?"
+    r"(?:which|for\s+(?:sure|certain))"
     r"|\b(?:nobody|no\s+one)\s+can\s+(?:know|predict|say)|\b(?:don't|do\s+not)\s+have\s+(?:any\s+)?"
     r"(?:information|data|knowledge)\s+(?:about|on)\b"
     # "It really depends on …", "This depends a lot on …": adverbs on either side.
@@ -1549,7 +1550,7 @@ _DECLINES = lazy(
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
     r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
     r"|(?:无法|不能)(?:回答|作答)"
-    r"|(?:无法|不能|没办法)(?:只)?(?:选择|选出|选一|做出选择|预测|得知"
+    r"|(?:无法|不能|没办法|没法)(?:替你|帮你|为你)?(?:只)?(?:选择|选出|选一|做出选择|预测|得知"
     # "无法确定选哪个", "我无法确定标准答案到底是哪一个", "没办法确定具体答案".
     r"|确定[^。，,；;\n]{0,8}?(?:哪|选|答案))"
     # "我无法给出确定的组合", "我无法替代医生做出用药判断", "很难给出唯一的标准答案": no
@@ -2247,6 +2248,31 @@ _OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-
 _LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]))")
 
 
+_ASKS_USER = lazy(r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|请(?:你|您)?(?:核对|确认)")
+
+
+def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices: int) -> bool:
+    """Whether the last paragraph leaves the choice open between letters after all: with the
+    marker's it names two or more, and declines to pick, after the marker ("两种口径下答案不一样
+    （A 或 B），我没法替你确定…"), or around conditional ones and asking the user back
+    ("I can't say definitively which … If it follows X, it would be B; if Y, it would be C.
+    Could you tell me which textbook you use?")."""
+    body = answer.rstrip()
+    start = body.rfind("\n\n") + 1
+    tail = body[start:]
+    decline = _DECLINES.search(tail)
+    if decline is None:
+        return False
+    letters = {x for x in _ISOLATED_CAPITAL.findall(tail) if ord(x) - 65 < n_choices}
+    if len(letters | set(chosen)) < 2:
+        return False
+    return start + decline.start() > marker or (marker >= start and
+                                                _ASKS_USER.search(tail) is not None)
+
+
+_ISOLATED_CAPITAL = lazy(r"(?<![A-Za-z0-9])([A-Z])(?![A-Za-z0-9])")
+
+
 def extract_choice(
     text: str,
     n_choices: int,
@@ -2315,6 +2341,8 @@ def extract_choice(
         if _LETTERS_HEDGED.search(answer, last.pos):
             # "应选B；…应选C。所以B和C都可能是答案": the reply ends between letters.
             return nothing("ambiguous")
+        if _undecided_close(answer, last.pos, last.letters, n_choices):
+            return nothing("declined")
         # The refusal may also open the marker's own sentence: "抱歉，我不能协助选择…".
         opened = max(answer.rfind(c, 0, last.pos) for c in "。.!?！？\n") + 1
         if ((last.method == "marker-text" or last.reason == "pointer")
