@@ -1217,6 +1217,16 @@ def test_a_closing_paragraph_that_leaves_the_choice_open() -> None:
                   "the answer is C.") == "C"
 
 
+def test_pointers_in_a_cut_reply_and_the_answer_options_heading() -> None:
+    cut = ("Plug in x = 2: 3·4 = 12, then 12 − 2 = 10. If you forgot the square you would get "
+           "6 − 2 = 4, which is option (A) — a trap. Now the last term: 10 + ")
+    assert extract_choice(cut, 4, finish_reason="length").status == "truncated"
+    heading = ("## Weighing the answer options\n\n- **Option A (aspirin):** relieves pain but "
+               "does not reverse the clot; the next step would be to")
+    assert extract_choice(heading, 4, finish_reason="length").status == "truncated"
+    assert choice("So the correct picks are options A, B and D.", n=5, multi=True) == "ABD"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -1105,6 +1105,10 @@ def _in_aside(text: str, pos: int) -> bool:
     return line.count("(") + line.count("（") > line.count(")") + line.count("）")
 
 
+_OPTIONS_NOUN = lazy(r"[ \t]*(?:options|choices)\b(?![ \t:]*[(\[*]*(?-i:[A-Z])(?![A-Za-z]))",
+                     re.IGNORECASE)  # ("…are options A, B and D" names them)
+
+
 def _last_marker_candidate(
     text: str, n_choices: int, choices: Sequence[str] | None, multi: bool, truncated: bool
 ) -> _Candidate | None:
@@ -1130,6 +1134,8 @@ def _last_marker_candidate(
         m for m in _markers(text)
         if m.group().strip() and not _conditional(text, m.start(), m.group())
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
+        # "## Consider the answer options\n- **Option A (LAD):** …": a list, not an answer
+        and not _OPTIONS_NOUN.match(text, m.end())
         and not (m.group().startswith("的是") and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
         and not (m.group().lstrip().startswith(("→", "⇒", "=>", "—", "–"))
@@ -2335,6 +2341,10 @@ def extract_choice(
         return nothing("empty-answer")
 
     last = _last_marker_candidate(answer, n_choices, choices, multi, cut_off)
+    if last is not None and cut_off and last.reason == "pointer":
+        # "…= 3, which is option (A) — a trap", "That is option C." in a reply cut off while
+        # still working: a pointer labels a value on the way, not the answer.
+        last = None
     if last is not None:
         if not last.letters:
             return nothing("ambiguous" if "hedged" in last.reason else "invalid-letter")
