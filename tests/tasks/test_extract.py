@@ -1225,6 +1225,10 @@ def test_pointers_in_a_cut_reply_and_the_answer_options_heading() -> None:
                "does not reverse the clot; the next step would be to")
     assert extract_choice(heading, 4, finish_reason="length").status == "truncated"
     assert choice("So the correct picks are options A, B and D.", n=5, multi=True) == "ABD"
+    # a dash before a symbol with its gloss is no arrow to a letter
+    symbols = ("**Answer: C — Gold.**\n\nOther Latin symbols:\n\n- Sodium — Na (*natrium*)\n"
+               "- Potassium — K (*kalium*)")
+    assert extract_choice(symbols, 4, finish_reason="length").value == "C"
 
 
 def test_lower_case_letter_lists() -> None:

@@ -467,10 +467,15 @@ _ZH_MARKER = (
 _DASHED_LETTER_LINE = lazy(
     r"\S[ \t][—–][ \t]*[*(\[]*[A-Z][*)\]]*[ \t]*[.。]?[ \t]*$", re.MULTILINE
 )
-_ARROW_MARKER = (
-    r"(?:→|⇒|=>|(?<=\S)[ \t][—–])(?=[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
+_ARROW_LETTERS = (
+    r"[ \t]*(?:(?:options?|choices?|选项)[ \t]*)?[*(\[]*(?-i:[A-Z]{1,6})[*)\]]*"
     r"(?:[ \t]*(?:,|、|and|&)[ \t]*[*(\[]*(?-i:[A-Z])[*)\]]*)*"
-    r"(?:[ \t]*\([^()\n]{1,60}\))?[ \t]*[.。]?[ \t]*(?:\n|$))"  # ("→ **B, C, E** (tuple, …)")
+)
+_ARROW_MARKER = (
+    # an arrow's letters may carry a gloss ("→ **B, C, E** (tuple, str, frozenset)"); a dash's
+    # may not ("Potassium — K (*kalium*)" gives a symbol)
+    rf"(?:→|⇒|=>)(?={_ARROW_LETTERS}(?:[ \t]*\([^()\n]{{1,60}}\))?[ \t]*[.。]?[ \t]*(?:\n|$))"
+    rf"|(?<=\S)[ \t][—–](?={_ARROW_LETTERS}[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
 # The reply's closing line is a label and letters, whatever the label's words: a typo
 # ("Answr: B", "答按：C"), a harness's own ("定稿：B", "Top choice: C", "Submit: AD"), or a
