@@ -1273,6 +1273,10 @@ def test_an_option_reworded_in_a_stating_sentence() -> None:
     assert choice("Helicase unwinds the helix while ligase joins the fragments.",
                   choices=enzymes) is None
     assert choice("Perhaps mutations in BRCA1 that are inherited.", choices=causes) is None
+    assert choice("Mutations in BRCA1 that are inherited. Diet and infection are ruled out.",
+                  choices=causes) == "C"
+    assert choice("综上，诊断考虑慢性支气管炎，即选项 C。\n\n## 延伸\n\n- 金标准：肺功能。", n=5) == "C"
+    assert choice("Hashing is fastest.\n\n✅ **D — Hash table**") == "D"
     assert choice("I cannot say whether ultraviolet exposure matters here.",
                   choices=causes) is None
     # a reply that says the same of each option in turn (a looping small model) chooses none

@@ -1168,9 +1168,10 @@ def _last_marker_candidate(
         if cand is not None and (cand.complete or not truncated):
             if not _POINTER.match(m.group()):
                 return cand
-            if not m.group().startswith(","):
+            if not m.group().startswith(",") or "选项" in m.group():
                 # A label after a comma ("…, option B.") only completes its own sentence's
-                # marker: on its own it as often tags a distractor named in passing.
+                # marker: on its own it as often tags a distractor named in passing. "…，即选项
+                # B" names the option in full, as a conclusion does.
                 pointer = pointer or cand
             following = cand
         elif (cand is None and following is not None and not _POINTER.match(m.group())
@@ -1186,7 +1187,7 @@ def _last_marker_candidate(
 
 
 _LONE_LINE = lazy(
-    r"[\s*#>$`'\"“(\[{【「→➜=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
+    r"[\s*#>$`'\"“(\[{【「→➜✅✔☑👉➡=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
     r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
@@ -1197,7 +1198,7 @@ _LONE_LINE = lazy(
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
 )
 _LETTER_TEXT_LINE = lazy(
-    r"[\s*#>]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
+    r"[\s*#>✅✔☑👉➡]*(?:(?:[Oo]ption|[Cc]hoice)\s+|选项)?"
     r"(?:\((?P<a>[A-Z])\)|\[(?P<b>[A-Z])\]|【(?P<c>[A-Z])】|(?P<d>[A-Z])\**(?:[.)、:]|\s[-—–]\s)"
     r"|(?P<e>[a-z])\)(?=\s))"  # "b) returns come from new investors": a lower-case label
     r"\s*(?P<rest>.*)"
@@ -2477,10 +2478,11 @@ def _option_words(answer: str, choices: Sequence[str]) -> int | None:
     (or all of them), states that option. One word in common is not enough: "Great question
     about DNA replication!" does not choose "DNA polymerase".
 
-    A reply that hedges or rules options out in either sentence, says it cannot answer, or
-    says the same of several options in turn ("sydney is a big city. melbourne is a big
-    city.") states nothing, and two sentences stating different options answer nothing. This
-    is the weakest option rule (``WEAK_METHODS``): reports list what it read for audit."""
+    A sentence that rules options out ("…, which rules out the other statements") states
+    nothing itself. A reply that hedges in either sentence, says it cannot answer, or says the
+    same of several options in turn ("sydney is a big city. melbourne is a big city.") states
+    nothing, and two sentences stating different options answer nothing. This is the weakest
+    option rule (``WEAK_METHODS``): reports list what it read for audit."""
     units = [_content_units(c) for c in choices]
     own = [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
     sentences = _sentences(answer)
@@ -2499,10 +2501,11 @@ def _option_words(answer: str, choices: Sequence[str]) -> int | None:
     opening = next((x for x in raw if not greeting(x)), raw[0])
     stated: set[int] = set()
     for n, sentence in enumerate(dict.fromkeys((opening, sentences[-1]))):
-        if _REJECTS.search(sentence) or _MAYBE.search(sentence) or _NOT_THIS.search(sentence):
+        if _MAYBE.search(sentence):
             return None
-        if n == 0 and _DELIBERATES.search(sentence):
-            continue
+        if (_REJECTS.search(sentence) or _NOT_THIS.search(sentence)
+                or (n == 0 and _DELIBERATES.search(sentence))):
+            continue  # ("…, which rules out the other statements." states nothing itself)
         said = _content_units(sentence)
         common = [len(o & said) for o in own]
         hits = [i for i, k in enumerate(common) if k]
