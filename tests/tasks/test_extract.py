@@ -1231,6 +1231,16 @@ def test_pointers_in_a_cut_reply_and_the_answer_options_heading() -> None:
     assert extract_choice(symbols, 4, finish_reason="length").value == "C"
 
 
+def test_notes_warnings_and_restated_values_after_a_number() -> None:
+    assert number("The sum is 14.\n\nNote: if it were 7 * 3 the result would be 21.") == 14
+    assert number("增长率 = 6 ÷ 30 × 100% = 20%\n\n注意：不要用36作分母，那样算出来约是16.7%。") == 20
+    assert number("It will be worth $8,100.\n\nCommon mistake: subtracting 20% once gives "
+                  "$8,000.") == 8100
+    assert number("x = 0.5, which you may also write as 1/2.") == 0.5
+    assert extract_number("It is 2.33 or 2.34, I am not sure.").status == "no-answer"
+    assert extract_number("Either 2 or 3.").status == "no-answer"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -3414,7 +3414,8 @@ _WARNING_LEAD = (
     r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
     r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
     r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer|pitfall|trap)"
-    r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|watch\s+out|(?:don't|do\s+not)\s+confuse"
+    r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|common\s+(?:mistakes?|errors?)\s*:"
+    r"|watch\s+out|(?:don't|do\s+not)\s+confuse"
     r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)"
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
@@ -3427,7 +3428,7 @@ _CHECK = lazy(
     r"|(?:quick|final|brief|rough|last|one\s+more)\s+)?"
     r"(?:check(?:ing)?|verify(?:ing)?|verification"
     r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
-    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|备注)(?![A-Za-z])"
+    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|注意|备注)(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
     r"|" + _WARNING_LEAD,
     re.IGNORECASE | re.MULTILINE,
@@ -3533,10 +3534,30 @@ def _settle(n: _Number, text: str) -> _Number | str:
             if not (m.start() <= n.start < m.end() or m.start() < n.end <= m.end()):
                 continue
             ends = [x for x in _arabic_numbers(m.group())]
-            if len({x.value for x in ends}) < 2 or len({x.percent for x in ends}) > 1:
-                continue  # "0.5 (or 1/2)" restates; "by 15% to 1.15 million" is a change
+            if _one_value(ends) or len({x.percent for x in ends}) > 1:
+                # "0.5 (or 1/2)", "enter either 7/3 or 2.333" restate one value; "by 15% to
+                # 1.15 million" is a change
+                continue
             return reason
     return n
+
+
+def _one_value(nums: Sequence[_Number]) -> bool:
+    """Whether the numbers all state one value, some rounded: 7/3, 2.333 and 2.33 do."""
+    def places(x: _Number) -> int | None:
+        digits = re.search(r"\.(\d+)", x.text)
+        return len(digits.group(1)) if digits else None
+
+    if not nums:
+        return True
+    first = nums[0]
+    for x in nums[1:]:
+        if x.value == first.value:
+            continue
+        rounded = [(a, b) for a, b in ((x, first), (first, x)) if places(a) is not None]
+        if not any(round(b.value, places(a) or 0) == a.value for a, b in rounded):
+            return False
+    return True
 
 
 def _results_before(text: str, end: int) -> set[Fraction]:
@@ -3945,7 +3966,8 @@ def _last_marker_number(
     markers: list[re.Match[str]] = []
     asides: list[re.Match[str]] | None = None
     for m in _NUM_MARKER.finditer(answer):
-        if _conditional(answer, m.start()):
+        # ("Note: if it were 7 / 2 * 3 + 1, the result would be 11.5": a case contrary to fact)
+        if _conditional(answer, m.start(), m.group()):
             continue
         if asides is None:
             asides = list(_PARENS.finditer(answer))
