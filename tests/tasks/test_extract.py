@@ -1241,6 +1241,15 @@ def test_notes_warnings_and_restated_values_after_a_number() -> None:
     assert extract_number("Either 2 or 3.").status == "no-answer"
 
 
+def test_dashes_and_arrows_inside_option_reviews() -> None:
+    verbs = ["GET", "FETCH", "POST", "PATCH", "SEND"]
+    review = ("✅ A — GET\n❌ B — FETCH isn't a method (it's the browser's `fetch()`)\n"
+              "✅ C — POST\n❌ D — PATCH is not in HTTP/1.0\n❌ E — SEND isn't one")
+    assert choice(review, n=5, multi=True, choices=verbs) == "AC"
+    handshake = "Correct: **(A), (D)**\n\n- (A) connection first.\n- (D) SYN → SYN-ACK → ACK."
+    assert choice(handshake, multi=True) == "AD"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -957,7 +957,9 @@ def _marker_candidate(
             # An upper-case letter beyond the options is the model's (invalid) final word; a
             # lower-case one is more likely a variable name, so it is not a candidate; nor is
             # one that a word follows ("it's O negative, option C": a blood group's name).
-            if read.lowercase or _LETTER_NAMES.match(text, read.end):
+            if (read.lowercase or _LETTER_NAMES.match(text, read.end)
+                    or _RUN.fullmatch(text, read.end - len(read.letters), read.end)):
+                # ("SYN → SYN-ACK → ACK": a run of capitals beyond the options is a word)
                 return None
             return _Candidate(m.start(), (), "marker", "letter out of range")
         rest = text[read.end : read.end + 1 + _MAX_SEGMENT]
@@ -1110,6 +1112,7 @@ def _in_aside(text: str, pos: int) -> bool:
     return line.count("(") + line.count("（") > line.count(")") + line.count("）")
 
 
+_LABEL_ONLY = lazy(r"[^\w\n]*(?:option\s+)?[(\[]?[A-Z][)\]]?[^\w\n]*", re.IGNORECASE)
 _OPTIONS_NOUN = lazy(r"[ \t]*(?:options|choices)\b(?![ \t:]*[(\[*]*(?-i:[A-Z])(?![A-Za-z]))",
                      re.IGNORECASE)  # ("…are options A, B and D" names them)
 
@@ -1141,6 +1144,9 @@ def _last_marker_candidate(
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
         # "## Consider the answer options\n- **Option A (LAD):** …": a list, not an answer
         and not _OPTIONS_NOUN.match(text, m.end())
+        # "✅ C — POST": the dash parts an option's label from its text
+        and not (m.group().lstrip().startswith(("—", "–"))
+                 and _LABEL_ONLY.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()))
         and not (m.group().startswith("的是") and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
         and not (m.group().lstrip().startswith(("→", "⇒", "=>", "—", "–"))
