@@ -1237,6 +1237,8 @@ def test_notes_warnings_and_restated_values_after_a_number() -> None:
     assert number("It will be worth $8,100.\n\nCommon mistake: subtracting 20% once gives "
                   "$8,000.") == 8100
     assert number("x = 0.5, which you may also write as 1/2.") == 0.5
+    assert number("**Year 3 expense: $7,200**\n\n(Straight-line would give ($50,000 − $5,000)/5 "
+                  "= $9,000 a year, for comparison.)") == 7200
     assert extract_number("It is 2.33 or 2.34, I am not sure.").status == "no-answer"
     assert extract_number("Either 2 or 3.").status == "no-answer"
 

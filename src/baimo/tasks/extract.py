@@ -3490,7 +3490,8 @@ _YEAR_ASKED = lazy(
     re.IGNORECASE,
 )
 _ARITHMETIC = lazy(r"\d\s*[×*/÷+]\s*\d|\d\s+[-x]\s+\d")
-_PARENS = lazy(r"\([^()\n]*\)|（[^（）\n]*）")
+# (one level of nesting: "(Under straight-line it would be ($50,000 − $5,000)/5 = $9,000.)")
+_PARENS = lazy(r"\((?:[^()\n]|\([^()\n]*\))*\)|（(?:[^（）\n]|（[^（）\n]*）)*）")
 # After a computed result, an operator or a variable means the number was only a factor.
 _OPERATOR_AFTER = lazy(r"\s*(?:[(（](?=\s*[-\d.a-z])|[+\-×/÷^=]|\*(?!\*)|[a-z](?![a-z]))")
 # "The remaining 75% ($60k) is split ...", "另外两个角分别是…": an aside about other quantities.
