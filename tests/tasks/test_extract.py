@@ -1252,6 +1252,19 @@ def test_dashes_and_arrows_inside_option_reviews() -> None:
     assert choice(handshake, multi=True) == "AD"
 
 
+def test_a_bulleted_list_of_option_texts_under_the_asked_property() -> None:
+    fruit = ["Tomato", "Carrot", "Cucumber", "Potato", "Pepper"]
+    q = "Which of the following are botanically fruits? Select all that apply."
+    picks = "The botanical fruits are:\n\n- Tomato\n- Cucumber\n- Pepper\n\nThe rest are roots."
+    assert choice(picks, n=5, multi=True, choices=fruit, question=q) == "ACE"
+    rest = ("The roots and tubers are:\n\n- Carrot\n- Potato\n\nSo the fruits are the "
+            "tomato, the cucumber and the pepper.")
+    assert choice(rest, n=5, multi=True, choices=fruit, question=q) == "ACE"
+    primes = ["21", "23", "27", "29"]
+    assert choice("Primes in the list:\n\n- 23\n- 29\n\n21 and 27 are composite.", multi=True,
+                  choices=primes, question="Which numbers are primes?") == "BD"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -1925,6 +1925,51 @@ def _copied_option_lines(text: str, n_choices: int,
     return tuple(sorted(letters))
 
 
+_BULLET_ITEM = lazy(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)])[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+
+
+_ANSWER_WORDS = (
+    "correct", "right", "true", "answer", "answers", "option", "options", "choice", "choices",
+    "ones", "pick", "picks", "selected", "following", "these", "list", "正确", "答案", "选项")
+
+
+def _bulleted_options(text: str, n_choices: int, choices: Sequence[str],
+                      question: str | None) -> tuple[str, ...] | None:
+    """For a multi-answer question, a bulleted list whose every item is one option's text and
+    nothing else, leaving some options out, under a line that says only what the question asks
+    ("Which are input devices?" → "The input devices are:\n\n* Keyboard\n* Microphone\n*
+    Mouse"): the listed ones are the picks. Under "The output devices are:" they are not, and
+    two such lists choose nothing."""
+    if not question:
+        return None
+    forms = _option_forms(choices[:n_choices])
+    lists: list[set[int]] = []
+    intros: list[str] = []
+    end = -2
+    for m in _BULLET_ITEM.finditer(text):
+        item = _LEADING_ARTICLE.sub("", _fold(m.group(1).replace("**", ""), articles=False))
+        idx = next((i for i, o in forms if o == item), None)
+        if idx is None:
+            end = -2  # an item that is no option's text ends the run (and spoils it)
+            if lists and lists[-1]:
+                lists[-1] = set()
+            continue
+        if m.start() != end + 1 or not lists:
+            lists.append(set())
+            before = text[: m.start()].rstrip().rsplit("\n", 1)[-1]
+            intros.append(before)
+        lists[-1].add(idx)
+        end = m.end()
+    picked = [(x, intro) for x, intro in zip(lists, intros, strict=True) if len(x) >= 2]
+    if len(picked) != 1 or len(picked[0][0]) >= n_choices:
+        return None
+    said = frozenset(map(_stem, _subject_terms(picked[0][1])))
+    asked = frozenset(map(_stem, _subject_terms(_prepare(question))))
+    if not said or not said <= asked | frozenset(map(_stem, _ANSWER_WORDS)):
+        return None
+    return tuple(chr(65 + i) for i in sorted(picked[0][0]))
+
+
 def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
     """For a multi-answer question, the options a sentence lists by their text: a concluding
     sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
@@ -2429,7 +2474,8 @@ def extract_choice(
         if tagged and (multi or len(tagged) == 1):
             return found(tagged, "option-text")
     if choices and multi:
-        copied = _copied_option_lines(answer, n_choices, choices)
+        copied = (_copied_option_lines(answer, n_choices, choices)
+                  or _bulleted_options(answer, n_choices, choices, question))
         if copied:
             return found(copied, "option-text")
         bold = _bold_options(answer, n_choices, choices)
