@@ -515,11 +515,14 @@ def _markers(text: str) -> list[re.Match[str]]:
         found.append(closing)
     elif closing is None and (":" in text or "：" in text):
         # One label line elsewhere counts as well; two ("Pros: A\nCons: B") are a review.
-        starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
-        labels = [lm for st in starts if (":" in (ln := text[st : text.find("\n", st) if
-                                                      "\n" in text[st:] else len(text)])
-                                           or "：" in ln) and len(ln) <= 120
-                  and (lm := _LABEL_LINE_MARKER.match(text, st)) is not None]
+        labels: list[re.Match[str]] = []
+        start = 0
+        for line in text.split("\n"):
+            if len(line) <= 120 and (":" in line or "：" in line):
+                label = _LABEL_LINE_MARKER.match(text, start)
+                if label is not None:
+                    labels.append(label)
+            start += len(line) + 1
         if len(labels) == 1 and not any(f.start() >= labels[0].start() for f in found):
             found.append(labels[0])
     return found
