@@ -1265,6 +1265,18 @@ def test_a_bulleted_list_of_option_texts_under_the_asked_property() -> None:
                   choices=primes, question="Which numbers are primes?") == "BD"
 
 
+def test_a_verdict_outweighs_notes_that_leave_one_option_unfaulted() -> None:
+    drugs = ["Ibuprofen", "Oral amoxicillin", "Bed rest only", "IV vancomycin", "Oral steroids"]
+    reply = ("This is strep throat, confirmed by the rapid test.\n\nOf these, (B) fits best, "
+             "since amoxicillin is first-line.\n\nA few notes on the distractors:\n"
+             "- **Ibuprofen** is kept for a true fever.\n"
+             "- **Bed rest only** would be wrong because treatment prevents rheumatic fever.\n"
+             "- **IV vancomycin** isn't needed for a sore throat.\n"
+             "- **Steroids** aren't routinely recommended.")
+    assert extract_choice(reply, 5, drugs).method == "verdict"
+    assert choice(reply, n=5, choices=drugs) == "B"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -2456,6 +2456,12 @@ def extract_choice(
             # A review that ends undecided ("A、C 是奇函数…没有图像的话我没办法确定具体答案",
             # "so between A and C I can't tell which the setter wants") chose nothing.
             return nothing("declined")
+        verdict = None if multi else _verdicts(answer, n_choices, multi)
+        if verdict and verdict != marked:
+            # "(B) fits best, since …\n\nNotes on the distractors:\n- **Azithromycin** is
+            # reserved for …": a letter the reply calls right outweighs the one option its
+            # notes happen to leave unfaulted.
+            return found(verdict, "verdict")
         return found(marked, "elimination")
     if multi:
         rest = _all_except(answer, n_choices)
