@@ -58,6 +58,7 @@ SPLITS = {
     "dev8": DATA / "blind" / "dev8.jsonl",
     "dev9": DATA / "blind" / "dev9.jsonl",
     "dev10": DATA / "blind" / "dev10.jsonl",
+    "dev11": DATA / "blind" / "dev11.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -68,7 +69,8 @@ EXTRACT = "src/baimo/tasks/extract.py"
 FIRST_BLIND = {
     "dev": "90b9443^", "dev2": "0e979d1^", "dev3": "9b27320^", "dev4": "e33a37d",
     "dev5": "c38e5ef", "dev6": "107f12a", "dev7": "bdadb73", "dev8": "6ac72bb",
-    "dev9": "f327a21", "dev10": "92ef3db", "test": "90b9443^",
+    "dev9": "f327a21", "dev10": "92ef3db", "dev11": "11a4714",
+    "test": "90b9443^",
 }
 
 
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,test",
+    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,test",
                     help="comma-separated splits to measure (default: all)")
     ap.add_argument("--misses", choices=[s for s in SPLITS if s != "test"],
                     help="list the misses of the working tree on this split (never test)")
