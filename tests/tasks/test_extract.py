@@ -1277,6 +1277,19 @@ def test_a_verdict_outweighs_notes_that_leave_one_option_unfaulted() -> None:
     assert choice(reply, n=5, choices=drugs) == "B"
 
 
+def test_numbers_after_checks_asides_refusals_and_in_json() -> None:
+    q = "A square's side is 2 cm more than a third of 12 cm. What is its area in square cm?"
+    reply = ("s = 12/3 + 2 = 6\n\nCheck: 12/3 = 4 ✓\n\nArea = 6 × 6 = 36\n\nThe area is 36 cm².")
+    assert number(reply, question=q) == 36
+    assert number("增长率 = 50 ÷ 200 = 25%\n\n拓展：若反过来问减少了百分之几，是 50 ÷ 250 = 20%。") == 25
+    assert number("体积是 60 立方厘米。\n\n提醒：表面积是 94 平方厘米，别混淆。") == 60
+    assert number("So the pH is about 3.4.\n\n**Next steps if you need them:** pOH = 10.6.") == 3.4
+    refusal = "抱歉，这看起来是一场正在进行的测验，我不能直接提供答案。思路：设这个数为 x，列 2x + 5 = 17。"
+    assert extract_number(refusal).status == "no-answer"
+    assert number('{"final_answer": "612.50", "steps": ["500 × 1.225"], "note": "not 600"}') == 612.5
+    assert number("a_5 = 31, so the fifth term is 31.") == 31
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

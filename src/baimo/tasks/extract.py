@@ -3262,6 +3262,7 @@ _NUM_ZH_MARKER = (
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
+_JSON_VALUE_END = lazy(r"[\"',}\n]")
 # "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
 _WRONG_BEFORE = lazy(
     r"(?:wrong|incorrect|mistaken|erroneous|tempting|common\s+mistake|distractor|trap)"
@@ -3318,7 +3319,7 @@ _LEFTOVER = lazy(
     re.IGNORECASE,
 )
 _SO = lazy(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
-_NUM_LEAD = lazy(r"[\s:*#$]*")
+_NUM_LEAD = lazy(r"[\s:*#$\"']*")  # ("final_answer": "950.15")
 _GSM8K = lazy(r"^\s*####\s*(.+)$", re.MULTILINE)
 # A line that opens a new exercise ("Question: …", "Q2:", "问题：").
 _CITATION = lazy(r"\[\^?\d{1,3}\]|【\d{1,3}】")
@@ -3464,8 +3465,10 @@ _REFUSAL = lazy(
     # (any verb of handing over an answer: "I can't recommend a dose", "I won't advise on …")
     r"\s+(?:help|assist|provide|answer|give|share|do\s+that|support|recommend|suggest"
     r"|advise|prescribe|offer))"
-    r"|^\W*(?:抱歉|对不起|很抱歉)?[，,]?\s*[^\n。!?]{0,12}?(?:我)?(?:无法|不能|不便)"
-    r"(?:提供|回答|协助|帮助|推荐|建议|给出)",
+    # "抱歉，看起来这是一场正在进行中的考试，我不能直接提供答案": an apology may give its reason
+    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,12}?)(?:我)?"
+    r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
+    r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)",
     re.IGNORECASE,
 )
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
@@ -3489,7 +3492,11 @@ _CHECK = lazy(
     r"|(?:quick|final|brief|rough|last|one\s+more)\s+)?"
     r"(?:check(?:ing)?|verify(?:ing)?|verification"
     r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
-    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|注意|备注)(?![A-Za-z])"
+    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|注意|备注"
+    # an aside section after the answer: "拓展：如果反过来问…", "提醒：它的体积是…", "**Next
+    # steps if you need them:** pOH = …"
+    r"|拓展|延伸|提醒|温馨提示|小贴士|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
+    r"(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
     r"|" + _WARNING_LEAD,
     re.IGNORECASE | re.MULTILINE,
@@ -4064,6 +4071,9 @@ def _last_marker_number(
         if truncated and stop is None and start + _MAX_SEGMENT >= len(answer):
             continue
         segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
+        if m.group()[:1] in "\"'":
+            # a JSON key's value ends at its quote or comma: '"final_answer": "950.15", …'
+            segment = _JSON_VALUE_END.split(segment, maxsplit=1)[0]
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
@@ -4334,6 +4344,19 @@ def _spread_start(body: str, given: AbstractSet[Fraction], asked: _Asked) -> int
     return None
 
 
+def _resumes_after(answer: str, pos: int) -> bool:
+    """Whether the working goes on in a paragraph after the check at ``pos``: "Check: 2(19 +
+    8) = 54 ✓\n\nArea = 19 × 8 = 152\n\nThe area is 152 cm²." checked a step, not the answer."""
+    paragraph = answer.find("\n\n", pos)
+    if paragraph < 0:
+        return False
+    return any(_RESULT.search(line) and not _TICK.search(line)
+               for line in answer[paragraph:].splitlines())
+
+
+_TICK = lazy("[✓✔√]")
+
+
 def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
               ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
@@ -4354,7 +4377,8 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
             break
     body = answer
     for check in _CHECK.finditer(answer):
-        if _numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end()):
+        if (_numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end())
+                and not _resumes_after(answer, check.end())):
             body = answer[: check.start()]
             break
     for aside in _ASIDE_START.finditer(body):
@@ -4602,7 +4626,8 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
 
 _SUBSCRIPT_RUN = lazy("[\u2080-\u208e\u2090-\u209c]+")
 # An index written under a symbol ("a_5", "F_{n-2}", "x_{10}"): it names a term, not a value.
-_INDEX = lazy(r"(?<=[A-Za-z)\]}])_(?:\{[^{}\n]{0,20}\}|[A-Za-z0-9]+)")
+# (Not a word joined by "_": "final_answer", "total_cost" are names.)
+_INDEX = lazy(r"(?<=[A-Za-z)\]}])_(?:\{[^{}\n]{0,20}\}|[0-9]+|[A-Za-z][0-9]*)(?![A-Za-z])")
 
 
 def _subscripts_marked(text: str) -> str:
