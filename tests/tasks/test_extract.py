@@ -1290,6 +1290,22 @@ def test_numbers_after_checks_asides_refusals_and_in_json() -> None:
     assert number("a_5 = 31, so the fifth term is 31.") == 31
 
 
+def test_traditional_chinese_traps_practice_sets_and_open_endings() -> None:
+    assert choice("辛亥革命屬於舊民主主義革命。\n\n答案為 (C)。") == "C"
+    assert number("總共兩萬五千人。") == 25000
+    assert choice("ACD ✅", multi=True) == "ACD"
+    trap = ("**Mode = 4 (A)**\n\nNote: the mean is 5, which is option C — a common trap.")
+    assert choice(trap, choices=["4", "4.5", "5", "6"]) == "A"
+    practice = ("正确答案是 B。\n\n📚 相关练习推荐：\n1. 下列属于光的反射的是（　）\n"
+                "   A. 海市蜃楼　B. 镜花水月\n   （答案：B）\n2. 彩虹是光的（　）现象\n"
+                "   A. 反射　B. 色散\n   （答案：B）")
+    assert choice(practice) == "B"
+    open_end = ("按规律一应选 B，按规律二应选 C。\n\n两种规律都符合已知数据，无法唯一确定答案。")
+    assert choice(open_end) is None
+    quoted = "【答案】A\n【解析】弹性已知，因此收益增加。D项“无法确定”错误。"
+    assert choice(quoted, choices=["增加", "减少", "不变", "无法确定"]) == "A"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

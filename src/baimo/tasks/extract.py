@@ -279,6 +279,16 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
 _VULGAR_AFTER_DIGIT = lazy("(?<=[0-9])(?=[\u00bc-\u00be\u2150-\u215e])")
 
 
+# Traditional characters that the rules' words and numerals use, to their simplified forms: a
+# reply in traditional Chinese ("答案為 (B)", "選項", "兩萬五千") is read by the same rules.
+_TRADITIONAL = str.maketrans(
+    "為選項應確對錯誤說這個沒無與數計結論總於綜會將種兩萬億門題問實際發現點體"
+    "據們麼還裡後開進過擇屬雖當從則須並僅盡嗎誰幾約條關級價單雙舊歲時間讀寫",
+    "为选项应确对错误说这个没无与数计结论总于综会将种两万亿门题问实际发现点体"
+    "据们么还里后开进过择属虽当从则须并仅尽吗谁几约条关级价单双旧岁时间读写",
+)
+
+
 def _prepare(text: str) -> str:
     """NFKC-fold and unify the minus signs, so every rule sees one spelling of each symbol.
 
@@ -292,6 +302,8 @@ def _prepare(text: str) -> str:
     text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
     text = text.replace("\u22c5", "·").replace("\u2217", "*")
     text = text.replace("\u2019", "'").replace("\u2018", "'")  # "It’s C", "can’t be determined"
+    if not text.isascii():
+        text = text.translate(_TRADITIONAL)  # "答案為 (B)", "兩萬": the rules' characters
     # Long runs of blanks carry no meaning and make regular expressions slow.
     return _BLANK_RUN.sub(" ", _NEWLINE_RUN.sub("\n\n", text))
 
@@ -494,7 +506,13 @@ _LABEL_HEAD = (
     r"(?:[ \t]*\([^()\n]{1,60}\))?[ \t*.。!]*"
 )
 _CLOSING_LABEL = _LABEL_HEAD + r"\s*\Z)"
-_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}", re.IGNORECASE)
+# A bold line that ends in its letter: "**Median = 8 (B)**", "**最可能的诊断：慢阻肺（B）**".
+# (Only one letter: "**Answer: (A), (C), (E)**" is read from its own marker.)
+_BOLD_TAG_MARKER = (
+    r"(?m:^[ \t>#-]*\*\*(?:(?![(（](?-i:[A-Z])[)）])[^*\n]){1,80}?"
+    r"(?=[ \t]*[(（](?-i:[A-Z])[)）][ \t]*\*\*[ \t.。]*$))"
+)
+_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
 # The same label line anywhere ("Report: **B, C, and E**." opening a reply, "Selected
@@ -540,6 +558,9 @@ _TRAIL = lazy(r"[)\]}】」』*$`'\"”’\\]*[ \t]*(?:选项|项)?")
 _NEGATED = lazy(
     r"[ \t]*(?:is\s+(?:not|wrong|incorrect|false|a\s+distractor)|isn't|are\s+(?:wrong|incorrect|not)"
     r"|was\s+wrong|wrong|incorrect|false"
+    # "which is option D — a common trap", "(A) — a trap answer"
+    r"|[—–-]+[ \t]*(?:a|the)\s+(?:(?:common|classic|typical|tempting)\s+)?"
+    r"(?:trap|distractor|decoy|mistake)"
     r"|(?:是|为)?(?:错|不(?:正确|对|符合|选|可能|合题意|恰当)|有误|排除|干扰))",
     re.IGNORECASE,
 )
@@ -1203,7 +1224,7 @@ _LONE_LINE = lazy(
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
     r"(?P<l>[A-Za-z](?:(?:\)?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?\(?|\s+|\)\s*\()[A-Za-z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
-    r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!]*"
+    r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!✅✔☑]*"
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
 )
 _LETTER_TEXT_LINE = lazy(
@@ -2141,7 +2162,9 @@ _NUMBERED_QUESTION = lazy(
 )
 _OPTION_LABEL_LINE = lazy(r"^[ \t*]*[(\[]?([A-Z])[.)\]、:][ \t]*\S", re.MULTILINE)
 # Options set out on one line: "A. 1919年  B. 1921年  C. 1927年".
-_OPTION_LABEL_INLINE = lazy(r"(?:^|[ \t\u3000]{2,}|\t)[(\[]?([A-Z])[.)\]、．][ \t]*\S", re.MULTILINE)
+_OPTION_LABEL_INLINE = lazy(
+    r"(?:^[ \t\u3000]*|[ \t]{2,}|\t|\u3000)[(\[]?([A-Z])[.)\]、．][ \t]*\S", re.MULTILINE
+)
 # The answer line of an invented exercise: "Answer: $5.00", "答案：3 s".
 _ANSWER_LINE = lazy(r"^[ \t>*#]*(?:answer|ans|答案|答)[ \t*]*[:：]", re.IGNORECASE | re.MULTILINE)
 
@@ -2152,13 +2175,14 @@ _ANSWER_LINE = lazy(r"^[ \t>*#]*(?:answer|ans|答案|答)[ \t*]*[:：]", re.IGNO
 # "Quick check:" may also verify this answer, so an English heading counts only when the
 # section asks something ("?").
 _FOLLOW_UP = lazy(
-    r"(?:^|(?<=[.!?。！？]))[ \t>*#]*(?:"
+    r"(?:^|(?<=[.!?。！？]))[ \t>*#\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*(?:"
     r"【(?:举一反三|拓展|延伸|变式|练一练|试一试|巩固|跟踪|即时|课后|同类|类题|对比|迁移|随堂)"
     r"[^】\n]{0,6}】"
     r"|(?P<en>(?:quick\s+check|check\s+yourself|try\s+(?:this|it|one)(?:\s+one)?|your\s+turn"
     r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+question)?|bonus(?:\s+question)?"
     r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!])"
-    r"|(?:下一题|下一道题|再来一题|再来一道|练习题?)[ \t*]*[:：])",
+    r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似)?(?:练习|习题)(?:题|推荐)?)"
+    r"[ \t*]*[:：])",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -2314,6 +2338,14 @@ _OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-
 _LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]))")
 
 
+# Endings that leave the answer open without declining in so many words: "无法唯一确定答案",
+# "两个选项…都可能被判为正确", "So I'd narrow it down to A or C".
+_OPEN_ENDING = lazy(
+    r"(?:无法|不能|没法|没办法|难以)(?:唯一|准确|具体|完全)?确定"
+    r"|(?:都|均)(?:有)?可能(?:被判为|被认为)?(?:是)?(?:正确|对)"
+    r"|\bnarrow(?:ed)?\s+it\s+down\s+to\s+(?:options?\s+)?[A-Z]\s+(?:or|and)\s+[A-Z]\b",
+    re.IGNORECASE,
+)
 _ASKS_USER = lazy(r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|请(?:你|您)?(?:核对|确认)")
 
 
@@ -2326,10 +2358,16 @@ def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices:
     body = answer.rstrip()
     start = body.rfind("\n\n") + 1
     tail = body[start:]
-    decline = _DECLINES.search(tail)
+    # (an option's own words quoted, 'D项“无法确定”错误', leave nothing open)
+    decline = _DECLINES.search(tail) or _OPEN_ENDING.search(_QUOTED.sub(" ", tail))
     if decline is None:
         return False
+    # the letters left open: in the last paragraph, or the one before it ("如果…则选D；…A、B、
+    # C只能有一个成立。\n\n由于题干信息不完整，我无法确定出题人的意图")
+    before = body[body.rfind("\n\n", 0, max(start - 1, 0)) + 1 : start]
     letters = {x for x in _ISOLATED_CAPITAL.findall(tail) if ord(x) - 65 < n_choices}
+    if len(letters | set(chosen)) < 2:
+        letters |= {x for x in _ISOLATED_CAPITAL.findall(before) if ord(x) - 65 < n_choices}
     if len(letters | set(chosen)) < 2:
         return False
     return start + decline.start() > marker or (marker >= start and
