@@ -1306,6 +1306,17 @@ def test_traditional_chinese_traps_practice_sets_and_open_endings() -> None:
     assert choice(quoted, choices=["增加", "减少", "不变", "无法确定"]) == "A"
 
 
+def test_alternatives_under_conditions_and_a_copula_cut_off() -> None:
+    reply = ("Both views have support.\n\nSo it comes down to B or D — if your course follows "
+             "Keynes, go with B; if it follows Friedman, D is more likely.")
+    assert choice(reply) is None
+    assert choice("If we rule out A and C, the answer is B.") == "B"
+    cut = ("Let us go through them.\n\n**B. Open/closed** — open for extension, but it is\n\n"
+           "**C. Don't repeat "
+           "yourself** — a widely cited rule, but it is not one of")
+    assert extract_choice(cut, 5, multi=True, finish_reason="length").status == "truncated"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""
