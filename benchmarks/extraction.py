@@ -5,13 +5,16 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev9``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev11``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
 writers, mostly multiple choice) in the fourth, and ``dev6.jsonl`` (450 items) in the fifth: variants of
 dev and dev2 items (the first writers' own phenomena, new questions and wording), written
-without the code. Each new batch is measured once, blind, before anything is tuned on it: that first
+without the code. ``dev7``–``dev9`` came from four new writers a round; ``dev10`` (520 items:
+hosted assistants, reasoning models, small local models, exam-prep products) and ``dev11``
+(520: the issue's full style mix, Chinese models in everyday use, maths and quantitative
+work, messy production logs) from the writers of the 2026-12-03 session. Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -21,7 +24,8 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9  # while tuning: no test
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11
+                                                         # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
 must equal the expected letters, or the expected number by value (``numbers_equal``). When a

@@ -145,7 +145,7 @@ _THINK_CLOSE = lazy(r"</(think|thinking)\s*>", re.IGNORECASE)
 # or missing template writes them, and often goes on to play the next turns itself.
 _TURN_TOKEN = lazy(
     r"<\|(?:im_start|im_end|eot_id|end_of_text|endoftext|end|user|assistant|system|observation"
-    r"|start_header_id|end_header_id)\|>|<(?:start_of_turn|end_of_turn)>|</s>|<s>|\[/?INST\]",
+    r"|start_header_id|end_header_id)\|>|<(?:start_of_turn|end_of_turn)>|</s>|\[/?INST\]",
     re.IGNORECASE,
 )
 
@@ -1929,9 +1929,6 @@ def _opening_statement(text: str, choices: Sequence[str]) -> int | None:
     return None if subject.startswith(option) else idx
 
 
-_BULLET = lazy(r"^[-*+•][ \t]+")
-
-
 def _copied_option_lines(text: str, n_choices: int,
                          choices: Sequence[str]) -> tuple[str, ...] | None:
     """For a multi-answer question, the options a reply copies out, one labelled line each and
@@ -1941,7 +1938,7 @@ def _copied_option_lines(text: str, n_choices: int,
     letters: list[str] = []
     for line in text.splitlines():
         # ("- **A) Nucleus**": a bullet and bold around the copied line)
-        m = _LETTER_TEXT_LINE.fullmatch(_BULLET.sub("", line.strip()).replace("**", ""))
+        m = _LETTER_TEXT_LINE.fullmatch(_LIST_ITEM.sub("", line.strip()).replace("**", ""))
         if m is None:
             continue
         letter = _line_letter(m)
@@ -2383,11 +2380,9 @@ def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices:
         letters |= {x for x in _ISOLATED_CAPITAL.findall(before) if ord(x) - 65 < n_choices}
     if len(letters | set(chosen)) < 2:
         return False
-    if alternatives:
-        return True
-    assert decline is not None
-    return start + decline.start() > marker or (marker >= start and
-                                                _ASKS_USER.search(tail) is not None)
+    return alternatives or (decline is not None and (
+        start + decline.start() > marker
+        or (marker >= start and _ASKS_USER.search(tail) is not None)))
 
 
 _ISOLATED_CAPITAL = lazy(r"(?<![A-Za-z0-9])([A-Z])(?![A-Za-z0-9])")
@@ -2562,23 +2557,18 @@ def extract_choice(
     return nothing()
 
 
-_UNIT_WORD = lazy(r"[a-z0-9]+")
-_HAN_RUN = lazy(r"[\u4e00-\u9fff]+")
+_MIXED_WORD = lazy(r"[a-z]+[0-9][a-z0-9]*|[0-9]+[a-z][a-z0-9]*")
 
 
 def _content_units(text: str) -> frozenset[str]:
-    """What a text says, as units that survive rewording: stemmed English words of three
-    letters or more (not stop words), words of letters and digits ("b1", "h2o"), and Chinese
-    character pairs. "Prescribe the contraception and maintain her confidentiality" and the
-    option "Prescribe contraception and maintain her confidentiality" share every unit.
+    """What a text says, as units that survive rewording: the stemmed terms that name things
+    (``_subject_terms``: English words, Chinese character pairs) and words of letters and
+    digits ("b1", "h2o"). "Prescribe the contraception and maintain her confidentiality" and
+    the option "Prescribe contraception and maintain her confidentiality" share every unit.
     Numbers are left out: values are compared as values (``_option_value``), and "43.33"
     must not share the unit "33" with "$40.33"."""
     folded = _fold(text, articles=True)
-    words = {_stem(w) for w in _UNIT_WORD.findall(folded)
-             if not w.isdigit() and ((len(w) >= 3 and w not in _STOP_WORDS)
-                                     or any(ch.isdigit() for ch in w))}
-    pairs = {run[i : i + 2] for run in _HAN_RUN.findall(folded) for i in range(len(run) - 1)}
-    return frozenset(words | pairs)
+    return frozenset(map(_stem, _subject_terms(folded))) | frozenset(_MIXED_WORD.findall(folded))
 
 
 def _option_words(answer: str, choices: Sequence[str]) -> int | None:
