@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev11``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev12``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -14,7 +14,9 @@ dev and dev2 items (the first writers' own phenomena, new questions and wording)
 without the code. ``dev7``–``dev9`` came from four new writers a round; ``dev10`` (520 items:
 hosted assistants, reasoning models, small local models, exam-prep products) and ``dev11``
 (520: the issue's full style mix, Chinese models in everyday use, maths and quantitative
-work, messy production logs) from the writers of the 2026-12-03 session. Each new batch is measured once, blind, before anything is tuned on it: that first
+work, messy production logs) and ``dev12`` (520: strong assistants on multiple choice, Chinese
+question-bank apps, the full style mix, everyday quantitative questions) from the writers of
+the 2026-12-03 session. Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -24,7 +26,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
@@ -63,6 +65,7 @@ SPLITS = {
     "dev9": DATA / "blind" / "dev9.jsonl",
     "dev10": DATA / "blind" / "dev10.jsonl",
     "dev11": DATA / "blind" / "dev11.jsonl",
+    "dev12": DATA / "blind" / "dev12.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -74,7 +77,7 @@ FIRST_BLIND = {
     "dev": "90b9443^", "dev2": "0e979d1^", "dev3": "9b27320^", "dev4": "e33a37d",
     "dev5": "c38e5ef", "dev6": "107f12a", "dev7": "bdadb73", "dev8": "6ac72bb",
     "dev9": "f327a21", "dev10": "92ef3db", "dev11": "11a4714",
-    "test": "90b9443^",
+    "dev12": "fdcdf9c", "test": "90b9443^",
 }
 
 
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,test",
+    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,test",
                     help="comma-separated splits to measure (default: all)")
     ap.add_argument("--misses", choices=[s for s in SPLITS if s != "test"],
                     help="list the misses of the working tree on this split (never test)")
