@@ -1317,6 +1317,21 @@ def test_alternatives_under_conditions_and_a_copula_cut_off() -> None:
     assert extract_choice(cut, 5, multi=True, finish_reason="length").status == "truncated"
 
 
+def test_opening_letters_with_a_comment_arrows_to_an_option_and_leading_marks() -> None:
+    assert choice("ACD（B 的单位换算错了）", n=5, multi=True) == "ACD"
+    assert choice("BDE — metre, kilogram and second are base units.", n=5, multi=True) == "BDE"
+    assert choice("Only D.\n\nThe others fail the test.") == "D"
+    assert choice("A patient with a fever — see below.") is None
+    assert choice("NO — none of them.") is None
+    assert choice("So 12,000.\n\n→ **C. $12,000**\n\nTraps:\n- **A ($9,000)** forgets the rate.") == "C"
+    cities = ["Sydney", "Canberra", "Melbourne", "Perth"]
+    review = "❌ A. Sydney — the largest city\n❌ B. Melbourne\n✅ C. Canberra\n❌ D. Perth"
+    assert choice(review, choices=["Sydney", "Melbourne", "Canberra", "Perth"]) == "C"
+    assert choice(review.replace("✅", "❌"), choices=cities) is None
+    practice = "C\n\n解析：……\n\n📚 同类题练习\n下列属于…的是（　　）\nA. 甲　B. 乙\n参考答案：A"
+    assert choice(practice) == "C"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

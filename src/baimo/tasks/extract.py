@@ -486,7 +486,9 @@ _ARROW_LETTERS = (
 _ARROW_MARKER = (
     # an arrow's letters may carry a gloss ("→ **B, C, E** (tuple, str, frozenset)"); a dash's
     # may not ("Potassium — K (*kalium*)" gives a symbol)
-    rf"(?:→|⇒|=>)(?={_ARROW_LETTERS}(?:[ \t]*\([^()\n]{{1,60}}\))?[ \t]*[.。]?[ \t]*(?:\n|$))"
+    rf"(?:→|⇒|=>)(?={_ARROW_LETTERS}(?:[ \t]*\([^()\n]{{1,60}}\))?[ \t]*[.。]?[ \t]*(?:\n|$)"
+    # or one letter with its option's text: "→ **A. $9,000**"
+    r"|[ \t]*[*(\[]*(?-i:[A-Z])[)\].][ \t]+[^\n]{1,80}(?:\n|$))"
     rf"|(?<=\S)[ \t][—–](?={_ARROW_LETTERS}[ \t]*[.。]?[ \t]*(?:\n|$))"
 )
 # The reply's closing line is a label and letters, whatever the label's words: a typo
@@ -1318,6 +1320,32 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
     return _lone_letter_lines(pieces[0], n_choices, multi)
 
 
+# A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
+# newton and joule are derived units.", "Only C.\n\nBecause …".
+_OPENING_LETTERS = lazy(
+    r"\A[\s*#>]*(?:(?:only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*"
+    r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
+    r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t])",
+    re.IGNORECASE,
+)
+
+
+def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
+    """The letters a reply opens with, before an aside or a dash that comments on them."""
+    m = _OPENING_LETTERS.match(text)
+    if m is None:
+        return None
+    raw = m.group("l")
+    letters = tuple(re.findall(r"[A-Z]", raw))
+    if len(raw) > 1 and raw.isalpha() and list(raw) != sorted(set(raw)):
+        return None  # an upper-case word ("NO"), not a run of option letters
+    letters = tuple(sorted(set(letters)))
+    if not _valid(letters, n_choices) or (len(letters) > 1 and not multi):
+        return None
+    return letters
+
+
 def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters of a complete first line that is only an answer ("**B**", "B. Paris")."""
     line, newline, rest = text.strip().partition("\n")
@@ -1428,6 +1456,7 @@ _OPTION_LINE = lazy(
     r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√]))(?P<rest>.*)",
     re.IGNORECASE,
 )
+_LEADING_MARK = lazy(r"[ \t>*-]*(?P<m>[✓✔✗✘❌✅☑❎✖])\ufe0f?[ \t]*(?=[(（\[【]?[A-Z][.)、:：】\]）])")
 _MARK_GOOD = lazy(
     r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|\b(?:correct|true|right)\b",
     re.IGNORECASE,
@@ -1472,6 +1501,11 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
             # "- [x] A. Petal" / "☐ C. Root": a ticked or empty box before the option is its
             # verdict, written after it so the option line below reads as usual.
             line = line[box.end() :] + (" ✗" if box.group("empty") else " ✓")
+        mark = _LEADING_MARK.match(line)
+        if mark is not None:
+            # "✅ B. Canberra" / "❌ A. Sydney — largest city": the mark before the label is
+            # the line's verdict, read after it as usual
+            line = line[mark.end() :] + " " + mark.group("m")
         m = _OPTION_LINE.fullmatch(line.strip())
         if m is None and box is not None:
             m = _BOXED_LETTER.match(line)  # "☑ A 春节": after a box a bare letter labels
@@ -2184,7 +2218,9 @@ _FOLLOW_UP = lazy(
     r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+question)?|bonus(?:\s+question)?"
     r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!])"
     r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似)?(?:练习|习题)(?:题|推荐)?)"
-    r"[ \t*]*[:：])",
+    r"[ \t*]*[:：]"
+    # a heading alone on its line: "📚 同类题练习", "## 举一反三"
+    r"|(?:同类题|类似题|举一反三|变式训练|巩固练习|课后练习)(?:练习|训练)?[ \t*]*$)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -2495,7 +2531,8 @@ def extract_choice(
     closing = _last_sentence_letters(answer, n_choices, multi)
     if closing:
         return found(closing, "bare-letter")
-    opening = _first_sentence_letters(answer, n_choices, multi)
+    opening = (_first_sentence_letters(answer, n_choices, multi)
+               or _opening_letters(answer, n_choices, multi))
     if opening:
         return found(opening, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
