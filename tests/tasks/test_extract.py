@@ -1332,6 +1332,18 @@ def test_opening_letters_with_a_comment_arrows_to_an_option_and_leading_marks() 
     assert choice(practice) == "C"
 
 
+def test_sets_of_letters_left_open() -> None:
+    assert choice("A、C、D 肯定对。\n\n所以这题可能是 ACD，也可能题库答案是 ABCD，我不太确定依据的是哪版教材。",
+                  multi=True) is None
+    assert choice("A and C are in.\n\nI don't want to guess — both AC and ACD are defensible "
+                  "here.", multi=True) is None
+    reply = ("Smoking and age are clear.\n\nI can't tell which convention your exam uses, so it's "
+             "either A, B, D or all four. If you let me know the textbook, I can say which.")
+    assert choice(reply, multi=True) is None
+    assert choice("所以我认为 B 和 D 都有一定依据，建议核对教材。") is None
+    assert choice("So the answer is B. I'm fairly sure, though you can check the unit.") == "B"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

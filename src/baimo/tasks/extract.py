@@ -1692,7 +1692,7 @@ def _undecidable(text: str, choices: Sequence[str] | None) -> bool:
 _LETTERS_HEDGED = lazy(
     r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或者?|还是|、)\s*[A-Z]\s*(?:似乎|好像|看起来)?"
     r"(?:都|均|两个都|两项都)"
-    r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?道理"
+    r"(?:(?:有)?可能(?:是|为)?(?:正确|对的|对|答案|正确答案)|有(?:一定的?)?(?:道理|依据|根据)"
     r"|(?:能|可以)?说得?通)"
     # Stuck between two: "在A和C之间，我很难判断", "B、D之间拿不准", "torn between B and C",
     # "I can't decide between A and D".
@@ -2381,12 +2381,20 @@ _LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]
 _OPEN_ENDING = lazy(
     r"(?:无法|不能|没法|没办法|难以)(?:唯一|准确|具体|完全)?确定"
     r"|(?:都|均)(?:有)?可能(?:被判为|被认为)?(?:是)?(?:正确|对)"
-    r"|\bnarrow(?:ed)?\s+it\s+down\s+to\s+(?:options?\s+)?[A-Z]\s+(?:or|and)\s+[A-Z]\b",
+    r"|\bnarrow(?:ed)?\s+it\s+down\s+to\s+(?:options?\s+)?[A-Z]\s+(?:or|and)\s+[A-Z]\b"
+    # "我不太确定出题人依据的是哪部法律", "I don't want to guess — both ABD and ABDE are defensible"
+    r"|(?<!能)(?<!可以)不(?:太|是很|敢)?确定|\b(?:don't|do\s+not)\s+want\s+to\s+guess\b"
+    r"|\bboth\s+[A-Z]{1,6}\s+and\s+[A-Z]{1,6}\s+(?:are|seem)\s+(?:\w+\s+)?"
+    r"(?:defensible|possible|plausible|reasonable|valid)",
     re.IGNORECASE,
 )
 _FULL_STOP = lazy(r"[。!?！？\n]|\.(?!\d)")  # (a ";" parts the alternatives, it ends nothing)
 _IF_CLAUSE = lazy(r"\bif\b|如果|假如|若是", re.IGNORECASE)
-_ASKS_USER = lazy(r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|请(?:你|您)?(?:核对|确认)")
+_ASKS_USER = lazy(
+    r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|(?:请|你可以|您可以)(?:你|您)?(?:核对|确认|对一下)"
+    r"|\b(?:if\s+you\s+(?:let\s+me\s+know|tell\s+me)|could\s+you\s+(?:check|tell|confirm))\b",
+    re.IGNORECASE,
+)
 
 
 def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices: int) -> bool:
