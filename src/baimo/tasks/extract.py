@@ -4317,13 +4317,15 @@ _DROP_BEFORE = lazy(
 )
 
 
-def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) -> _Number:
+def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked,
+                 units: str | None = None) -> _Number:
     """The value a weak rule settled on, checked against its neighbours and the question.
 
     "P = 6/36 = 1/6 ≈ 0.167": a rounding after an exact fraction restates it, so the exact
     value is the answer; so does a rough gloss after an exact value ("8.045 km, a little over
     8 km"), unless the question asks for an estimate. Then ``_Asked.in_measure``: a value in
-    another unit than the one asked gives way to the last value in the asked unit.
+    another unit than the one asked gives way to the last value in the asked unit, read in
+    ``units`` when given (the text with its brackets kept: "= 2（小时）" carries its unit there).
     """
     before = [x for x in nums if x.end <= n.start]
     if (before and n.value > 0 and _DROP_BEFORE.search(text, max(0, n.start - 30), n.start)
@@ -4353,7 +4355,7 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked) 
         if (prior_unit is not None and _measure(text, prior) not in (*_NOT_MEASURES, unit)
                 and _CONVERTED.fullmatch(text, prior_unit.end(), n.start)):
             n = prior
-    return asked.in_measure(text, n, nums)
+    return asked.in_measure(units or text, n, nums)
 
 
 # Units that are not a measure another unit converts ("3 个", "$5", "20%").
@@ -4513,8 +4515,8 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     method = {"ar": "last-number", "zh": "zh-numeral", "en": "number-words"}[n.kind]
     if n.kind == "en" and not any(x.kind == "ar" for x in nums):
         worded = _settle(n, source)  # "six hours, which is three hundred sixty minutes"
-        return (_final_value(source, worded, nums, asked) if isinstance(worded, _Number)
-                else worded), method
+        return (_final_value(source, worded, nums, asked, masked)
+                if isinstance(worded, _Number) else worded), method
     if n.kind != "ar" and not _is_strong_word(n) and not any(x.kind == "ar" for x in nums):
         # Only words, and not unmistakable ones: "十二" alone is an answer, "三个人" in prose
         # is not, unless the whole answer is that one numeral.
@@ -4570,7 +4572,7 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
         # without the unit, is about something else.
         return carried[-1], method
     if isinstance(settled, _Number):
-        settled = _final_value(source, settled, nums, asked)
+        settled = _final_value(source, settled, nums, asked, masked)
     return settled, method
 
 
