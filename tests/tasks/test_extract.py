@@ -1347,6 +1347,13 @@ def test_sets_of_letters_left_open() -> None:
     assert choice("So the answer is B. I'm fairly sure, though you can check the unit.") == "B"
 
 
+def test_ordinals_alone_and_a_sentence_that_is_only_the_label() -> None:
+    assert choice("So the true statements are the second and the fourth.", multi=True) == "BD"
+    assert choice("It was the first and the second world wars that did it.", multi=True) is None
+    assert choice("Prices rise, so demand falls. Option D. The rest confuse the curves.") == "D"
+    assert choice("Option A is tempting. Option C is wrong.") is None
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

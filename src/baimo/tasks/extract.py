@@ -514,7 +514,12 @@ _BOLD_TAG_MARKER = (
     r"(?m:^[ \t>#-]*\*\*(?:(?![(（](?-i:[A-Z])[)）])[^*\n]){1,80}?"
     r"(?=[ \t]*[(（](?-i:[A-Z])[)）][ \t]*\*\*[ \t.。]*$))"
 )
-_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}", re.IGNORECASE)
+# A sentence that is only the option's label: "…, i.e., a shortage. Choice B. Surpluses …".
+_OPTION_SENTENCE = (
+    r"(?:(?<=[.!?。！？]\s)|(?<=\n)|\A)[ \t*]*(?:option|choice)(?=\s+[(*]*(?-i:[A-Z])[)*]*[.!。](?:\s|$))"
+)
+_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}",
+               re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
 # The same label line anywhere ("Report: **B, C, and E**." opening a reply, "Selected
@@ -2073,7 +2078,10 @@ _EN_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|last)"
 _ORDINAL_LIST = lazy(
     # "the first and the last options": each ordinal may keep its own article.
     rf"\b(?:the\s+)?(?P<en>{_EN_ORDINAL}(?:\s*,\s*(?:and\s+)?(?:the\s+)?{_EN_ORDINAL})*,?\s+and\s+"
-    rf"(?:the\s+)?{_EN_ORDINAL})\s+(?:options|choices|ones|statements)\b"
+    rf"(?:the\s+)?{_EN_ORDINAL})(?:\s+(?:options|choices|ones|statements)\b"
+    # or alone at the end of the sentence: "So the correct statements are the first and the
+    # third."
+    r"|(?=\s*[.!;。](?:\s|$)|\s*$))"
     r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)",
     re.IGNORECASE,
 )
