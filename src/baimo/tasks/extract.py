@@ -1328,7 +1328,7 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    r"\A[\s*#>]*(?:(?:only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*"
+    r"\A[\s*#>]*+(?:(?:only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t])",
