@@ -1354,6 +1354,13 @@ def test_ordinals_alone_and_a_sentence_that_is_only_the_label() -> None:
     assert choice("Option A is tempting. Option C is wrong.") is None
 
 
+def test_markers_inside_an_example_or_warning_aside() -> None:
+    assert choice("故选 C。\n\n（常见错误：写成 2 + (n-1)·3 时漏了括号，即选 A；或忘了首项，即选 D。）") == "C"
+    reply = ("条件不够，无法确定应该选哪一个。（例如若长比宽多 2 厘米，那答案就是 B。）")
+    assert choice(reply) is None
+    assert choice("The answer is B (e.g. if the rate were 5%, the answer would be D instead).") == "B"
+
+
 def test_lower_case_letter_lists() -> None:
     """Lists of lower-case letters: bracketed after a copula, and space-separated after a
     marker. A lone lower-case "a" before a word is still an article."""

@@ -1143,6 +1143,30 @@ def _in_aside(text: str, pos: int) -> bool:
     return line.count("(") + line.count("（") > line.count(")") + line.count("）")
 
 
+# An aside that gives an example or warns of a mistake: "(例如…，那答案就是 24)", "（常见错误：…
+# 即选 D；…即选 A。）", "(e.g. if it were …, the answer would be C)".
+_EXAMPLE_ASIDE = lazy(
+    r"[(（]\s*(?:例如|比如|譬如|假如|如果|常见的?错误|易错|误区|注意|e\.g\.|for\s+example|say|if"
+    r"|a\s+common\s+(?:mistake|error|trap))",
+    re.IGNORECASE,
+)
+
+
+def _in_example_aside(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside an unclosed bracketed aside of its line that opens with an
+    example or a warning: its letters and values are not the reply's answer."""
+    if not _in_aside(text, pos):
+        return False
+    line_start = text.rfind("\n", 0, pos) + 1
+    opened: list[int] = []  # the brackets still open at ``pos``, outermost first
+    for i in range(line_start, pos):
+        if text[i] in "(（":
+            opened.append(i)
+        elif text[i] in ")）" and opened:
+            opened.pop()
+    return bool(opened) and _EXAMPLE_ASIDE.match(text, opened[0]) is not None
+
+
 _LABEL_ONLY = lazy(r"[^\w\n]*(?:option\s+)?[(\[]?[A-Z][)\]]?[^\w\n]*", re.IGNORECASE)
 _IT_COPULA = lazy(r"\s*it\b", re.IGNORECASE)
 _OPTIONS_NOUN = lazy(r"[ \t]*(?:options|choices)\b(?![ \t:]*[(\[*]*(?-i:[A-Z])(?![A-Za-z]))",
@@ -1176,6 +1200,7 @@ def _last_marker_candidate(
         and not (m.group().startswith(_WEAK_MARKERS) and _in_aside(text, m.start()))
         # "## Consider the answer options\n- **Option A (LAD):** …": a list, not an answer
         and not _OPTIONS_NOUN.match(text, m.end())
+        and not _in_example_aside(text, m.start())
         # "…, but it is\n\n**D. Liskov …**": a copula cut off mid-sentence points at no
         # letter of the next paragraph
         and not (_IT_COPULA.match(m.group()) and "\n" in text[m.end() : _skip(_LEAD, text,
