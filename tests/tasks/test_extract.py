@@ -1352,6 +1352,8 @@ def test_ordinals_alone_and_a_sentence_that_is_only_the_label() -> None:
     assert choice("It was the first and the second world wars that did it.", multi=True) is None
     assert choice("Prices rise, so demand falls. Option D. The rest confuse the curves.") == "D"
     assert choice("Option A is tempting. Option C is wrong.") is None
+    assert choice("Everything except pupil size (C).\n\nThe scale scores eyes, voice and motor.",
+                  multi=True) == "ABD"
 
 
 def test_markers_inside_an_example_or_warning_aside() -> None:

@@ -1596,7 +1596,9 @@ _ALL_EXCEPT = lazy(
     r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+)?"
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
-    r"(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
+    # (the excluded option may be named by its text with its letter: "Everything except
+    # pupillary reaction (D).")
+    r"(?:[^()\n.;:]{1,40}?\(\s*)?(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
     r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
     r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)"
     r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不))"
