@@ -1288,6 +1288,9 @@ def test_numbers_after_checks_asides_refusals_and_in_json() -> None:
     assert extract_number(refusal).status == "no-answer"
     assert number('{"final_answer": "612.50", "steps": ["500 × 1.225"], "note": "not 600"}') == 612.5
     assert number("a_5 = 31, so the fifth term is 31.") == 31
+    assert number("收入 = 500 × 40% = 200 万元。", question="本年应确认收入多少？（单位：万元）") == 200
+    assert number("V = 3 × 22.4 = 67.2 L\n\nAnswer: 67.2 L (= 0.0672 m³)") == 67.2
+    assert number("实付：300 − 50 = 250 元\n\n如果分开买，一共要付 300 元。\n\n所以实际需付 250 元。") == 250
     q = "两地相距 36 千米，甲每小时走 5 千米，乙每小时走 7 千米，相向而行，经过几小时相遇？"
     assert number("相遇时间 = 36 ÷ (5 + 7) = 3（小时）。相遇时甲走了 15 千米，乙走了 21 千米。",
                   question=q) == 3

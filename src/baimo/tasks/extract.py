@@ -3386,6 +3386,7 @@ _NUM_ZH_MARKER = (
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
+_ZH_SUPPOSE = lazy(r"\s*(?:如果|假如|假设|要是|若是|倘若)")
 _JSON_VALUE_END = lazy(r"[\"',}\n]")
 # "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
 _WRONG_BEFORE = lazy(
@@ -3887,10 +3888,10 @@ class _Asked:
         if not hits:
             return "", ""
         m = max(hits, key=lambda h: h.start())
-        unit = (m.group("unit") or "").lower()
+        groups = m.groupdict()
+        unit = (groups.get("unit") or groups.get("unit2") or "").lower()
         if unit.isascii() and len(unit) > 3 and unit.endswith("s"):
             unit = unit[:-1]  # "how many bones": "206 bones" and "1 bone" both carry it
-        groups = m.groupdict()
         scale = (groups.get("scale") or groups.get("scale2") or "").lower()
         return ("" if unit in _NOT_UNITS else unit), scale
 
@@ -3983,7 +3984,9 @@ class _Asked:
 
 
 _ZH_ASKED = lazy(
-    r"(?:多少|几)\s*(?P<scale>万亿|亿|万)?\s*(?P<unit>[\u4e00-\u9fff])?")
+    r"(?:多少|几)\s*(?P<scale>万亿|亿|万)?\s*(?P<unit>[\u4e00-\u9fff])?"
+    # "…收入多少？（单位：万元）": the unit given apart
+    r"|单位\s*(?:[:：]|为|是)\s*(?P<scale2>万亿|亿|万)(?P<unit2>[\u4e00-\u9fff])?")
 _EN_ASKED = lazy(
     r"\bhow\s+many\s+(?:(?P<scale>thousand|million|billion)s?\s+(?:of\s+)?)?(?P<unit>[a-z]+)?"
     r"|\bin\s+(?P<scale2>thousand|million|billion)s\b",
@@ -4162,6 +4165,10 @@ def _last_marker_number(
         # ("Note: if it were 7 / 2 * 3 + 1, the result would be 11.5": a case contrary to fact)
         if _conditional(answer, m.start(), m.group()):
             continue
+        opened = max(answer.rfind(c, 0, m.start()) for c in "。!?！？\n") + 1
+        if (_ZH_SUPPOSE.match(answer, opened)
+                and _CONCLUSION_START.search(answer, m.end()) is not None):
+            continue  # "如果分开买，…一共要付 263 元。…所以实际需付 213 元": a case supposed
         if asides is None:
             asides = list(_PARENS.finditer(answer))
         # "…大约等于20000。（精确计算结果为20696。）": a marker in a bracketed aside, after a
@@ -4198,6 +4205,11 @@ def _last_marker_number(
         if m.group()[:1] in "\"'":
             # a JSON key's value ends at its quote or comma: '"final_answer": "950.15", …'
             segment = _JSON_VALUE_END.split(segment, maxsplit=1)[0]
+        if "(" in segment or "（" in segment:
+            # "Answer: 44.8 L (= 0.0448 m³)": the value stated, not its aside's conversion
+            bare = _PARENS.sub(_blank, segment)
+            if _numbers_in(bare):
+                segment = bare
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
