@@ -1357,6 +1357,10 @@ def test_ordinals_alone_and_a_sentence_that_is_only_the_label() -> None:
     assert choice("Option A is tempting. Option C is wrong.") is None
     assert choice("Everything except pupil size (C).\n\nThe scale scores eyes, voice and motor.",
                   multi=True) == "ABD"
+    painters = ["Claude Monet", "Pablo Picasso", "Leonardo da Vinci", "Vincent van Gogh"]
+    reply = ("That would be **Leonardo da Vinci**, around 1503.\n\n- Monet painted water lilies.\n"
+             "- Pablo Picasso founded Cubism with Braque.")
+    assert choice(reply, choices=painters) == "C"
 
 
 def test_markers_inside_an_example_or_warning_aside() -> None:

@@ -1844,6 +1844,13 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
                  if first and first == _LEADING_ARTICLE.sub("", _fold(c, articles=False))]
         idx = exact[0] if len(exact) == 1 else None
     if idx is None:
+        # "That would be **Neil Armstrong**, on July 20, 1969 …" then notes on the others: the
+        # one option set in bold on the first line is the answer the reply leads with.
+        bolded = {i for span in _BOLD.findall(lines[0])
+                  if (i := _option_in(span, choices)) is not None}
+        if len(bolded) == 1 and not _REJECTS.search(lines[0]) and not _MAYBE.search(lines[0]):
+            idx = bolded.pop()
+    if idx is None:
         idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
     if idx is None:
         idx = _quoted_option(lines[-1], choices)
