@@ -4639,6 +4639,19 @@ _WORKING_WORDS = lazy(
     re.IGNORECASE)
 
 
+def _restated_later(answer: str, n: _Number) -> bool:
+    """Whether working after the first paragraph ends a computation in ``n``'s value."""
+    paragraph = answer.find("\n\n", n.end)
+    if paragraph < 0:
+        return False
+    rest = answer[paragraph:]
+    return any(x.value == n.value and _RESULT_BEFORE.search(rest, max(0, x.start - 4), x.start)
+               for x in _numbers_in(rest))
+
+
+_RESULT_BEFORE = lazy(r"[=≈][\s$*]*$")
+
+
 def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
     """In a truncated reply, a one-sentence first paragraph that states one number
     ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
@@ -4961,6 +4974,13 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         return found(n, method)
     if _REFUSAL.search(answer):
         return nothing("refusal")
+    if not truncated:
+        first = _answer_first(answer, given)
+        if (first is not None and first.value not in given and _restated_later(answer, first)
+                and not _UNDETERMINED.search(answer)):
+            # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
+            # reply opens with, worked out again below, answers; an anecdote's numbers do not.
+            return found(first, "answer-first")
     if truncated:
         first = _answer_first(answer, given)
         if first is not None:
