@@ -3393,6 +3393,7 @@ _NUM_ZH_MARKER = (
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
+_ACCOUNTING_NEGATIVE = lazy(r"(?<=[=:|])\s*\(\s*\$\s*(\d[\d,]*(?:\.\d+)?)\s*\)")
 _ZH_SUPPOSE = lazy(r"\s*(?:如果|假如|假设|要是|若是|倘若)")
 _JSON_VALUE_END = lazy(r"[\"',}\n]")
 # "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
@@ -4914,6 +4915,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
+    if "($" in answer or "( $" in answer:
+        # "NPV = ($1,555.22)": an amount in brackets is negative in accounts
+        answer = _ACCOUNTING_NEGATIVE.sub(r" -$\1 ", answer)
     if "±" in answer or "+/-" in answer:
         answer = _UNCERTAINTY.sub(_blank, answer)
     roots = _root_pairs(answer)
