@@ -2962,7 +2962,9 @@ _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALES], key=len, revers
 _EN_DEN_WORD = "|".join(sorted(_EN_DENOMINATORS, key=len, reverse=True))
 _EN_NUMBER = lazy(
     rf"(?<![A-Za-z-])(?P<neg>(?:negative|minus)\s+)?"
-    rf"(?P<words>(?:(?P<halfof>half\s+)?a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
+    # "half a dozen", "a quarter of a million", "a third of a billion"
+    rf"(?P<words>(?:(?P<halfof>half\s+|(?:a|one)\s+(?:quarter|third)\s+of\s+)?"
+    rf"a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"(?:{_EN_WORD}|a(?=[\s-]+(?:half|third|quarter|fourth|fifth|tenth)\b))"
     rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
     rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+)?"
@@ -3016,7 +3018,8 @@ def _en_integer(words: str) -> int | None:
 def _en_number(m: re.Match[str]) -> _Number | None:
     if len(m.group()) > 200:
         return None
-    integer = _en_integer(m.group("words"))
+    # (the part of "a quarter of a million" is taken below; the words after it count)
+    integer = _en_integer(m.group("words")[len(m.group("halfof") or "") :])
     if integer is None:
         return None
     value = Fraction(integer)
@@ -3027,7 +3030,8 @@ def _en_number(m: re.Match[str]) -> _Number | None:
     if m.group("half"):
         value += Fraction(1, 2)
     if m.group("halfof"):
-        value /= 2  # half a dozen
+        part = m.group("halfof").lower()  # half a dozen, a quarter of a million
+        value /= 4 if "quarter" in part else 3 if "third" in part else 2
     if m.group("point"):
         digits = "".join(str(_EN_SMALL[w]) for w in re.findall(r"[a-z]+", m.group("point").lower())
                          if w != "point")
