@@ -1294,6 +1294,8 @@ def test_numbers_after_checks_asides_refusals_and_in_json() -> None:
     assert number("PV of inflows = 7,400.00\n\n**NPV = ($2,600.00)**, a loss: reject it.") == -2600
     assert number("The total is $50 ($20 of it for food).") == 50
     assert number("So the flat is now worth a quarter of a million dollars.") == 250000
+    assert extract_number("I'd put it somewhere between **40 and 120** tuners.").status \
+        == "no-answer"
     assert extract_number("Roughly a third of a billion people.").value == "1000000000/3"
     assert number("1275。\n\n求和：(1 + 50) × 50 ÷ 2 = 1275。据说这个方法是 9 岁的孩子想出的。") == 1275
     undetermined = "只知道周长是 20 厘米，还不能确定面积。\n\n长 + 宽 = 20 ÷ 2 = 10，例如长 9 宽 1，面积 9。"

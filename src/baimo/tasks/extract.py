@@ -3480,7 +3480,7 @@ _RANGE = lazy(
     rf"(?P<l>{_NUM_TOKEN})"
     rf"|(?<![\d.,/-])(?P<i>{_NUM_TOKEN})\s*(?P<u>[A-Za-z]+)\s+to\s+(?P<j>{_NUM_TOKEN})\s*(?P=u)"
     rf"|(?<![\d.,/-])(?P<c>\d[\d,]*(?:\.\d+)?)-(?P<d>\d[\d,]*(?:\.\d+)?)(?![\d.]|\s*[-=+×*/])"
-    rf"|\bbetween\s+(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"
+    rf"|\bbetween\s+(?:\*\*)?(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"  # ("**30 and 150**")
     rf"|(?:介于|在)\s*(?P<g>{_NUM_TOKEN}){_UNIT}\s*(?:和|与|到|至)\s*(?P<h>{_NUM_TOKEN}){_UNIT}\s*之间",
     re.IGNORECASE,
 )
