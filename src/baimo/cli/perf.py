@@ -275,6 +275,10 @@ def calibrate_cmd(
     con.print(f"  per request: {o['client_cpu_per_request_ms']:.3f} ms client CPU; "
               f"TTFT floor p50 {o['ttft_floor_p50_ms']:.3f} ms, E2E floor p50 "
               f"{o['e2e_floor_p50_ms']:.3f} ms", highlight=False)
+    if o.get("client_cpu_per_request_method", "").startswith("mean"):
+        con.print("  (per request: the difference of the two run lengths was within noise; "
+                  "this is the mean of the longer run, fixed costs included — use more "
+                  "--requests)", highlight=False)
     con.print(f"  per chunk:   {o['client_cpu_per_chunk_us']:.2f} µs client CPU",
               highlight=False)
     k = res["known_latency"]
