@@ -4650,11 +4650,9 @@ def _restated_later(answer: str, n: _Number) -> bool:
     if paragraph < 0:
         return False
     rest = answer[paragraph:]
-    return any(x.value == n.value and _RESULT_BEFORE.search(rest, max(0, x.start - 4), x.start)
+    return any(x.value == n.value and _EQUATION_RESULT.search(rest, max(0, x.start - 4), x.start)
                for x in _numbers_in(rest))
 
-
-_RESULT_BEFORE = lazy(r"[=≈][\s$*]*$")
 
 
 def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
