@@ -2811,3 +2811,78 @@ def test_plain_reference_shortcut_agrees_with_the_full_parser(s: str) -> None:
     assert parse_number(s) == float(full.value)
     assert numbers_equal(s, str(full.value), exact=True)
     assert numbers_equal(s, s + "0" if "." in s else s + ".0", exact=True)
+
+
+# --- choice rules of the dev8–dev12 follow-up round (own wordings) ---------------------------
+
+_FRUIT = ["Apple", "Banana", "Cherry", "Damson"]
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    # an instruction after a clause that says when
+    ("For a tart pie, pick C. It keeps its shape when baked.", _FRUIT, False, "C"),
+    # an option's label after a comma, after a word
+    ("I'm quite sure it's the cherry, option C. The others are sweeter.", _FRUIT, False, "C"),
+    # a bold complement that ends in its label, before a practice question
+    ("The sweetest one is **the banana (B)**.\n\nTry this: which is sourer — (A) lime or (B) "
+     "grape?", _FRUIT, False, "B"),
+    # a table row headed with an answer word, one letter and its text
+    ("| Trait | Fits |\n|---|---|\n| Stone fruit | C, D |\n| **Best answer** | **D – Damson** |",
+     _FRUIT, False, "D"),
+    # an ordinal in words names the option written in digits
+    ("It was the **Nineteenth Amendment**, ratified in 1920.",
+     ["18th Amendment", "19th Amendment", "21st Amendment"], False, "B"),
+    # a conclusion inside a sentence, before a closing tip that quotes another option
+    ("Both sides: 2^5 = 32 and 5^2 = 25.\n\n32 > 25, so **Quantity A is greater.**\n\nTip: "
+     '"cannot be determined" never applies to fixed numbers.',
+     ["Quantity A is greater.", "Quantity B is greater.", "The two are equal.",
+      "The relationship cannot be determined."], False, "A"),
+    # the question's own superlative said of a letter
+    ("**论证**：前提→结论\n\nD项最能加强：它补上了缺失的前提。\n\n- A项：无关；\n- B项：削弱。",
+     ["甲", "乙", "丙", "丁"], False, "D"),
+    # "all N options are correct:" and its letters
+    ("Each of them raises the risk.\n\nSo all three options are correct: **A, B, C**.",
+     ["Smoking", "Obesity", "Age"], True, "ABC"),
+    # a verb of choosing and the option in bold, by words only that option has
+    ("Good thinking!\n\nGo with **the cold box** option. It keeps food below 5 °C.",
+     ["In the cold box", "On the warm shelf", "Under the lamp"], False, "A"),
+    # a title's abbreviation is no sentence end
+    ("The ones in the list are ginkgo, St. John's wort and echinacea.",
+     ["Ginkgo", "Aspirin", "St. John's wort", "Echinacea"], True, "ACD"),
+    # a span of letters
+    ("`int`, `str` and `list` (options A–C) are all built-in.\n\n`array` needs an import.",
+     ["int", "str", "list", "array"], True, "ABC"),
+    # a short sentence that is the option, the others named to tell them apart
+    ("辨证：风热表证。\n\n方选银翘散。\n\n鉴别：桂枝汤、麻黄汤均为辛温解表剂。",
+     ["桂枝汤", "麻黄汤", "银翘散"], False, "C"),
+    # a concluding sentence's option, the one set against it left out
+    ("Under the rule, the notice counts **once posted** — even if it is never read, the "
+     "sender is bound from then on.\n\nSo: mailed, not read.",
+     ["When it is read", "When it is mailed", "When it is signed"], False, "B"),
+])
+def test_choice_rules_of_the_follow_up_round(text: str, choices: list[str], multi: bool,
+                                             expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, multi=multi)
+    assert (got.status, got.value) == ("ok", expected), got
+
+
+@pytest.mark.parametrize("text", [
+    # a case's conclusion is no answer
+    "Honestly, no single fruit is best for everyone; it comes down to what you need.\n\n"
+    "- **Taste.** If you like it sweet, a ripe banana (B) wins, so the banana suits you. If you "
+    "like it sour, look elsewhere.\n- **Storage.** Some keep for weeks, others for days.\n\n"
+    "Most dietitians would say variety matters more than any one choice. Tell me what you "
+    "plan to cook and I can suggest a mix.",
+    # two letters both called right, of a single-answer question
+    "选项有问题：A、B两项均可视为正确，建议向出题人确认。",
+    "Both A and B are correct here; the question should be fixed.",
+])
+def test_choice_non_answers_of_the_follow_up_round(text: str) -> None:
+    got = extract_choice(text, 4, _FRUIT)
+    assert got.status == "no-answer", got
+
+
+def test_choice_pick_in_bold_refused_when_negated() -> None:
+    got = extract_choice("Don't pick **the banana**; it bruises. Pick **the cherry** instead.",
+                         4, _FRUIT)
+    assert got.value == "C", got

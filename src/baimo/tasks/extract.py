@@ -255,8 +255,24 @@ def _punctuation_table() -> dict[int, str]:
     }
 
 
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+                  "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth",
+                  "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+                  "twentieth")
+_ORDINAL_WORD = lazy(rf"\b(?:{'|'.join(_ORDINAL_WORDS)})\b")
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    n = _ORDINAL_WORDS.index(m.group()) + 1
+    return f"{n}{'th' if 4 <= n <= 20 else ('st', 'nd', 'rd')[n - 1]}"
+
+
 def _fold(s: str, *, articles: bool) -> str:
+    """``s`` as the option matchers compare it: NFKC, lower case, punctuation as spaces,
+    ordinals in digits ("the Thirteenth Amendment" names "13th Amendment")."""
     s = unicodedata.normalize("NFKC", s).lower().translate(_punctuation_table())
+    if "th" in s or "st" in s or "nd" in s or "rd" in s:
+        s = _ORDINAL_WORD.sub(_ordinal, s)
     if articles:
         s = _ARTICLES.sub(" ", s)
     s = " ".join(s.split())
@@ -358,7 +374,8 @@ _EN_MARKER = (
     r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+(?:toward|towards)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
-    r"|(?:\A|(?<=\n)|(?<=[.!?:] )|\b(?:so|thus|therefore|hence)\s*,?\s+)"
+    # ("For acetaminophen, pick C.": after a clause that says when, too.)
+    r"|(?:\A|(?<=\n)|(?<=[.!?:,] )|\b(?:so|thus|therefore|hence)\s*,?\s+)"
     r"(?:choose|pick|select|go\s+with)\s+(?=(?:option\s+)?[(\[*]*(?-i:[A-Z])\b)"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
@@ -368,9 +385,12 @@ _EN_MARKER = (
     # Letters that fill a tag of their own: "<final>B</final>", "<choice>A, D</choice>".
     r"|<[A-Za-z_]{2,20}>(?=[ \t]*[(*]*(?-i:[A-Z])[)*]*(?:[ \t]*(?:,|、|and|&)?[ \t]*[(*]*"
     r"(?-i:[A-Z])[)*]*)*[ \t]*</)"
-    # A table row headed "Answer" whose filled cell holds only letters: "| **Answer** | | **B** |".
-    r"|\|[ \t*]*(?:(?:final|correct)\s+)?(?:answers?|答案|结论)[ \t*]*\|[ \t|]*"
-    r"(?=[*(]*(?-i:[A-Z])[*)]*(?:[ \t]*(?:,|、|and|&)[ \t]*[*(]*(?-i:[A-Z])[*)]*)*[ \t]*\|)"
+    # A table row headed "Answer" whose filled cell holds only letters: "| **Answer** | | **B** |",
+    # or one letter and its option's text: "| **Most likely** | **B – Carcinoma of …** |".
+    r"|\|[ \t*]*(?:(?:(?:final|correct|best)\s+)?(?:answers?|choice)|most\s+likely|答案|结论)"
+    r"[ \t*]*\|[ \t|]*"
+    r"(?=[*(]*(?-i:[A-Z])[*)]*(?:[ \t]*(?:,|、|and|&)[ \t]*[*(]*(?-i:[A-Z])[*)]*)*[ \t]*\|"
+    r"|[*(]*(?-i:[A-Z])\)?[ \t]*[—–.:-][ \t]+[^|\n]{1,100}\|)"
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
@@ -387,14 +407,15 @@ _EN_MARKER = (
     r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
     rf"[^.:;\n]){{1,50}}?\sare\s+(?=[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:,|and|&){_LETTERS_END_EN})"
     # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence; so is
-    # an option's label set after a comma ("The exception is √(9/4), choice **C**.", "…is
-    # Canberra, i.e. option B.").
+    # "…is Canberra, i.e. option B.".
     rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?:(?:option|choice)s?\s+)?"
     rf"(?={_LETTERS_END_EN})"
-    rf"|,[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
     # Of two finalists, the one kept: "Between B and C, C is the better-supported inference."
     r"|\b(?:between|of)\s+(?:options?\s+)?(?-i:[A-Z])\s+and\s+(?-i:[A-Z])\s*,\s*"
     r"(?=\(?(?-i:[A-Z])\)?\s+(?:is|seems|looks|fits|reads)\b)"
+    # "So all four options are correct: **A, B, C, D**."
+    r"|\ball\s+(?:(?:two|three|four|five|six)\s+)?(?:options|choices|statements)\s+are\s+"
+    r"(?:correct|right|true)\s*:"
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
@@ -412,6 +433,9 @@ _EN_MARKER = (
     r"\s*(?:[.:;!]|\n|$))"
     r"|\b(?:is|are)\s+(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
     r"\*\*(?:\s*\([^()\n]{1,40}\))?\s*(?:[.:;!]|\n|$))"
+    # "…the greatest fraction is **5/12 (D)**.": a bold complement that ends in its label.
+    r"|\b(?:is|are)\s+\*\*(?:(?!\((?-i:[A-Z])\))[^*\n]){1,60}?"
+    r"(?=[ \t]*\((?-i:[A-Z])\)[ \t]*\*\*[ \t]*(?:[.:;!]|\n|$))"
     # "…the mammals here are a, c and e.", "the three choices are: A, C, D.", "…are B, D, and
     # F (choices 2, 4, and 6).": a copula whose complement is a bare list of two or more
     # letters, in either case, perhaps glossed in brackets, that closes the sentence.
@@ -518,8 +542,12 @@ _BOLD_TAG_MARKER = (
 _OPTION_SENTENCE = (
     r"(?:(?<=[.!?。！？]\s)|(?<=\n)|\A)[ \t*]*(?:option|choice)(?=\s+[(*]*(?-i:[A-Z])[)*]*[.!。](?:\s|$))"
 )
-_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}",
-               re.IGNORECASE)
+# An option's label set after a comma: "The exception is √(9/4), choice **C**.", "I'm fairly
+# sure it's O negative, option C." (Apart from ``_EN_MARKER``, whose markers may not follow a
+# letter: the comma does.)
+_COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
+_MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
+               rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
 # The same label line anywhere ("Report: **B, C, and E**." opening a reply, "Selected
@@ -1460,7 +1488,9 @@ _VERDICT = lazy(
     r"|\s*(?:项|选项)?\s*(?:说法|表述)?\s*(?:没错|无误|没有错误)"
     r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
     # "选项C最接近": for an estimate the closest option is the one chosen.
-    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|最恰当|最接近|正确答案)"
+    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|最恰当|最接近|正确答案"
+    # "C项最能削弱": the question's own superlative ("最能削弱上述论证的是") said of a letter.
+    r"|最能(?:削弱|加强|支持|说明|体现|解释|反驳|质疑|证明|概括|反映|表达))"
     r")"
 )
 
@@ -1472,6 +1502,8 @@ def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters the text calls correct ("B is correct", "C项正确"); None if none or they clash."""
     letters = {c for m in _VERDICT.finditer(text)
                if not _NEGATED_BEFORE.search(text, max(0, m.start() - 12), m.start())
+               # ("If you want it sweet, the banana (B) is best": right in that case only)
+               and not _IF_OPENS.match(text, _sentence_start(text, m.start()))
                for c in re.findall(r"[A-Z]", m.group("l"))}
     if not letters or not _valid(tuple(letters), n_choices):
         return None
@@ -1746,12 +1778,24 @@ _LETTERS_HEDGED = lazy(
 )
 
 
+# Two letters both called right: "本题 A、B 两项均可视为正确", "both A and B are correct". Of a
+# single-answer question that chooses neither.
+_BOTH_RIGHT = lazy(
+    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、)\s*[A-Z]\s*(?:两项|两个选项|两者)?\s*(?:都|均)\s*"
+    r"(?:可以?(?:视为|算作?|看作|认为是?)?)?\s*(?:正确|对)"
+    r"|\b[Bb]oth\s+(?:options?\s+)?[A-Z]\s+and\s+(?:option\s+)?[A-Z]\s+(?:are|could\s+be"
+    r"|can\s+be)\s+(?:considered\s+)?(?:correct|right)\b"
+)
+
+
 # A parenthesised aside: "(1914)", "（约166万平方千米）", "(The best case is O(1) …)". A bracket
 # right after a letter or digit is part of the text ("O(log n)", "f(x)"), not an aside.
 _ASIDE = lazy(r"(?<![A-Za-z0-9])[(（](?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）]")
 # Sentence ends: Chinese stops, "!", "?", ";", and a full stop before a space or the end ("6.02"
 # and "e.g." stay whole).
-_SENTENCE_SPLIT = lazy(r"(?<=[。！？!?；;])|(?<=\.)(?:\s+|$)|\n+")
+# (Not after a title's abbreviation: "St. John's wort", "Dr. Snow", "Mt. Everest".)
+_SENTENCE_SPLIT = lazy(r"(?<=[。！？!?；;])|(?<=\.)(?<!\bSt\.)(?<!\bDr\.)(?<!\bMt\.)(?<!\bMr\.)"
+                       r"(?<!\bMs\.)(?<!\bMrs\.)(?<!\bvs\.)(?:\s+|$)|\n+")
 _CONCLUDING = lazy(
     r"^[\W_]*(?:so|therefore|thus|hence|in\s+conclusion|overall|所以|因此|故|综上|总之|可见)"
     r"(?![A-Za-z])",
@@ -1802,6 +1846,8 @@ _UNSETTLED = lazy(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|und
 
 
 _WOULD = lazy(r"\b(?:would|would've)\b|则|就会|就变成", re.IGNORECASE)
+_IF_OPENS = lazy(r"[\s*>#-]*(?:if|unless|when)\b|[\s*>#-]*(?:如果|假如|假设|若|要是)", re.IGNORECASE)
+_IF = lazy(r"\b(?:if|unless|when)\b|如果|假如|假设|若|要是", re.IGNORECASE)
 
 
 def _other_case(line: str) -> bool:
@@ -1832,9 +1878,17 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         return None
     concluding = [s for s in sentences if _CONCLUDING.match(s)]
     if not concluding:
-        # "依次写出：1，1，2，…，34，55，所以第10项是55": the conclusion closes a sentence.
+        # "依次写出：1，1，2，…，34，55，所以第10项是55": the conclusion closes a sentence;
+        # "1,024 > 1,000, so **Quantity A is greater.**" before a closing tip, one earlier.
         concluding = [c for c in _CLAUSE_BREAK.split(sentences[-1])
                       if _CONCLUDING.match(c) and not _UNSETTLED.search(c)]
+        if not concluding:
+            # (Not in a sentence about a case: "If you're 62, …, so bonds (B) play a bigger
+            # role" answers for that case.)
+            concluding = [c for s in sentences[:-1] if not _IF.search(s)
+                          for c in _CLAUSE_BREAK.split(s)[1:]
+                          if _CONCLUDING.match(c) and not _UNSETTLED.search(c)
+                          and _option_in(c, choices) is not None]
     idx = _stated_option(concluding[-1], choices) if concluding else None
     if idx is None:
         # "Type O negative.\n\nO-negative cells carry …": an opening sentence that is nothing
@@ -1850,6 +1904,10 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
                   if (i := _option_in(span, choices)) is not None}
         if len(bolded) == 1 and not _REJECTS.search(lines[0]) and not _MAYBE.search(lines[0]):
             idx = bolded.pop()
+    if idx is None:
+        idx = _picked_in_bold(text, choices)
+    if idx is None:
+        idx = _bare_statement(sentences, choices)
     if idx is None:
         idx = _stated_option(_ASIDE.sub(" ", lines[-1]), choices)
     if idx is None:
@@ -1873,6 +1931,56 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if idx is None and len(text) <= 300:
         idx = _option_in(_ASIDE.sub(" ", text), choices)
     return idx
+
+
+# A verb of choosing, then the choice in bold: "Go with **the refrigerator** option.",
+# "I'd pick **Bonds**", "选**演绎推理**".
+_PICK_BOLD = lazy(r"\b(?:go\s+with|pick|choose|select|opt\s+for)\s+\*\*([^*\n]{1,80})\*\*"
+                  r"|选择?\s*\*\*([^*\n]{1,80})\*\*", re.IGNORECASE)
+
+
+def _picked_in_bold(text: str, choices: Sequence[str]) -> int | None:
+    """The option a verb of choosing names in bold, by its text or by words only it has
+    ("**the refrigerator**" for "In the refrigerator"); None unless every such pick agrees."""
+    picks = [m.group(1) or m.group(2) for m in _PICK_BOLD.finditer(text)
+             if not _NEGATED_BEFORE.search(text, max(0, m.start() - 12), m.start())
+             and not text[: m.start()].rstrip().endswith(("n't", "never", "不要", "别", "不"))]
+    if not picks:
+        return None
+    units = [_content_units(c) for c in choices]
+    own = [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
+    found: set[int] = set()
+    for span in picks:
+        idx = _option_in(span, choices)
+        if idx is None:
+            said = _content_units(span)
+            hits = [i for i, o in enumerate(own) if o & said]
+            idx = hits[0] if len(hits) == 1 else None
+        if idx is None:
+            return None
+        found.add(idx)
+    return found.pop() if len(found) == 1 else None
+
+
+_NEGATION_WORD = lazy(r"\b(?:not|no|never|isn't|aren't|wasn't)\b|不|非|没|无|别|勿", re.IGNORECASE)
+
+
+def _bare_statement(sentences: Sequence[str], choices: Sequence[str]) -> int | None:
+    """The option a sentence states with next to nothing else ("方用麻黄汤。", "Answer —
+    rifampin."), when all such sentences state the same one; the sentences around it name the
+    others to tell them apart."""
+    forms = [_LEADING_ARTICLE.sub("", _fold(c, articles=False)) for c in choices]
+    found: set[int] = set()
+    for sentence in sentences:
+        idx = _option_in(sentence, choices)
+        if idx is None or _NEGATION_WORD.search(sentence) or _MAYBE.search(sentence):
+            continue
+        head, _, tail = _fold(sentence, articles=True).partition(forms[idx])
+        # (the option closes it, after a verb or a label: "方用", "answer")
+        if (not tail.strip() and len(head.split()) <= 2 and len(head.replace(" ", "")) <= 6
+                and not re.search(r"\d", head)):
+            found.add(idx)
+    return found.pop() if len(found) == 1 else None
 
 
 def _parallel_mentions(sentences: Sequence[str], choices: Sequence[str]) -> bool:
@@ -2513,6 +2621,8 @@ def extract_choice(
     # "Option-B" is "Option B", "选项-B" is "选项B"
     answer = _OPTION_HYPHEN.sub(lambda m: "" if m.string[m.start() - 1] == "项" else " ", answer)
     answer = _LOWER_LABEL_FIRST.sub(lambda m: m.group().upper(), answer, count=1)
+    if "option" in answer or "选项" in answer or "choice" in answer:
+        answer = _LETTER_RANGE.sub(_letters_in_range, answer)
     if choices:
         choices = [_plain_math(_prepare(c)) for c in choices]  # the answer's spelling ("x²")
     answer = _ordinals_as_letters(_plain_math(_LATEX_WRAP.sub(r"\1", answer)), n_choices)
@@ -2605,8 +2715,10 @@ def extract_choice(
             return found(rest, "all-except")
     if _DECLINES.search(answer):
         return nothing("declined")
-    if _LETTERS_HEDGED.search(answer):
-        return nothing("ambiguous")  # "A和B都有一定道理": options named after it are not chosen
+    if _LETTERS_HEDGED.search(answer) or (not multi and _BOTH_RIGHT.search(answer)):
+        # "A和B都有一定道理": options named after it are not chosen; nor, when one answer
+        # is asked, after two letters are both called right.
+        return nothing("ambiguous")
     if not multi:
         letter = _formatted_in_last_line(answer, n_choices)
         if letter:
@@ -2642,6 +2754,18 @@ def extract_choice(
         if idx is not None:
             return found((chr(65 + idx),), "option-words")
     return nothing()
+
+
+# A span of option letters: "(options A–C) are all valid", "选项A至C".
+_LETTER_RANGE = lazy(r"(?<![A-Za-z])(?P<w>options|choices|选项)\s*(?P<a>[A-Z])\s*(?:–|—|-|到|至)\s*"
+                     r"(?P<b>[A-Z])(?![A-Za-z])")
+
+
+def _letters_in_range(m: re.Match[str]) -> str:
+    a, b = ord(m.group("a")), ord(m.group("b"))
+    if not 0 < b - a < 8:
+        return m.group()
+    return m.group("w") + " " + ", ".join(chr(c) for c in range(a, b + 1))
 
 
 _MIXED_WORD = lazy(r"[a-z]+[0-9][a-z0-9]*|[0-9]+[a-z][a-z0-9]*")
@@ -2691,6 +2815,13 @@ def _option_words(answer: str, choices: Sequence[str]) -> int | None:
     # The opening keeps its gloss in brackets ("Thiamine (B1)."): there it names the option.
     raw = [x.strip() for x in _SENTENCE_SPLIT.split(answer) if x and x.strip()]
     opening = next((x for x in raw if not greeting(x)), raw[0])
+    if _CONCLUDING.match(sentences[-1]) and not _MAYBE.search(sentences[-1]):
+        # "So: dispatch, not receipt.": a concluding sentence outweighs an opening that
+        # named two options while explaining; what it sets against the answer is not said.
+        said = _content_units(_NOT_THIS_CLAUSE.sub(" ", sentences[-1]))
+        hits = [i for i, o in enumerate(own) if o & said]
+        if len(hits) == 1 and not _REJECTS.search(sentences[-1]):
+            return hits[0]
     stated: set[int] = set()
     for n, sentence in enumerate(dict.fromkeys((opening, sentences[-1]))):
         if _MAYBE.search(sentence):
@@ -2708,6 +2839,11 @@ def _option_words(answer: str, choices: Sequence[str]) -> int | None:
         if hits and (common[hits[0]] >= 2 or common[hits[0]] == len(own[hits[0]])):
             stated.add(hits[0])
     return stated.pop() if len(stated) == 1 else None
+
+
+# The clause a conclusion sets against its answer: ", not receipt", "，而不是B".
+_NOT_THIS_CLAUSE = lazy(r"[,，;；—–]\s*(?:(?:and|but)\s+)?(?:not\b|rather\s+than\b|而?不是|而非)[^,，;；.。]*",
+                        re.IGNORECASE)
 
 
 # The result of a computation: "= 9", "≈ 0.25", "= $4$".
