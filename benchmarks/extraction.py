@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev12``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev13``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -16,7 +16,9 @@ hosted assistants, reasoning models, small local models, exam-prep products) and
 (520: the issue's full style mix, Chinese models in everyday use, maths and quantitative
 work, messy production logs) and ``dev12`` (520: strong assistants on multiple choice, Chinese
 question-bank apps, the full style mix, everyday quantitative questions) from the writers of
-the 2026-12-03 session. Each new batch is measured once, blind, before anything is tuned on it: that first
+the 2026-12-03 session; ``dev13`` (519: the first three writers' styles again, school and exam
+tutors, terse everyday arithmetic, long structured replies, a spread of named models; half
+numbers) from the writers of the next. Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -26,7 +28,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
@@ -66,6 +68,7 @@ SPLITS = {
     "dev10": DATA / "blind" / "dev10.jsonl",
     "dev11": DATA / "blind" / "dev11.jsonl",
     "dev12": DATA / "blind" / "dev12.jsonl",
+    "dev13": DATA / "blind" / "dev13.jsonl",
     "test": DATA / "blind" / "test.jsonl",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", metavar="REV",
                     help="also measure src/baimo/tasks/extract.py at this git revision")
-    ap.add_argument("--splits", default="old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,test",
+    ap.add_argument("--splits", default=",".join(SPLITS),
                     help="comma-separated splits to measure (default: all)")
     ap.add_argument("--misses", choices=[s for s in SPLITS if s != "test"],
                     help="list the misses of the working tree on this split (never test)")
