@@ -52,6 +52,17 @@ def test_strip_reasoning_unclosed_block_is_all_reasoning() -> None:
     assert strip_reasoning("<think>I think it is A, but") == ("I think it is A, but", "")
 
 
+def test_strip_reasoning_unclosed_block_then_a_set_out_reply() -> None:
+    # The block is never closed, but a reply follows it in its own paragraphs.
+    text = ("<think>\nThe user asks which are metals. Iron yes, neon no.\n\nLet me write it "
+            "up.\n\n**Metals:** iron and copper.\n\nAnswer: A, C")
+    reasoning, answer = strip_reasoning(text)
+    assert answer == "**Metals:** iron and copper.\n\nAnswer: A, C"
+    assert reasoning.endswith("Let me write it up.")
+    # plain paragraphs are still thinking
+    assert strip_reasoning("<think>\nIron yes.\n\nSo A and C.")[1] == ""
+
+
 def test_strip_reasoning_missing_open_tag() -> None:
     # Chat templates often emit <think> themselves, so the response starts inside the block.
     assert strip_reasoning("it is A... no, C</think>The answer is C.") == (
@@ -2886,3 +2897,67 @@ def test_choice_pick_in_bold_refused_when_negated() -> None:
     got = extract_choice("Don't pick **the banana**; it bruises. Pick **the cherry** instead.",
                          4, _FRUIT)
     assert got.value == "C", got
+
+
+# --- number and follow-up rules of the dev13 round (own wordings) ----------------------------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a working labelled with the asked quantity, then one labelled with another
+    ("应付利息 = 50000 × 4% = 2000元。\n\n对应的税费：2000 × 20% = 400元。",
+     "某人存款50000元，年利率4%，一年应付利息是多少元？", "2000"),
+    ("极差 = 12 − 4 = 8。平均差约为 2.6。\n\n标准差 ≈ 3.1。", "求数据 4, 6, 9, 12 的极差。", "8"),
+    # a bold chain's result after "≈"
+    ("**Yield = 45 / 60 ≈ 75%**\n\nFor comparison, the loss rate is 15 / 60 = 25%.",
+     "What is the yield, in percent?", "75"),
+    # a tight fraction is a value, not a working
+    ("所以抽到偶数的概率为 2/5。抽到奇数的概率为 3/5。",
+     "盒中有2张偶数卡和3张奇数卡，抽到偶数的概率是多少？", "2/5"),
+    # a Chinese comma after a result ends the clause
+    ("2024−1949=75，75周年。", "1949年成立，2024年是多少周年？", "75"),
+    # no working, a stated value, then what is left
+    ("饭钱320元，剩680元。", "小张有1000元，饭钱花了32%，饭钱是多少元？", "320"),
+    # "It also has …" after the answer is a further fact
+    ("A hexagon has six sides. It also has 9 diagonals, and its angles add to 720.",
+     "How many sides does a hexagon have?", "6"),
+    # "需要注意的是" after the conclusion is an aside
+    ("(80 − 64) ÷ 80 = 0.2\n\n所以降幅是 20%。\n\n需要注意的是，若再涨回80元，涨幅为 16 ÷ 64 = 25%。",
+     "某商品价格从80元降到64元，降幅是百分之多少？", "20"),
+    # a value alone, then a dash and a comment
+    ("Seven — one fewer than the eight planets people list if they count Pluto (9).",
+     "How many planets are there besides Earth?", "7"),
+])
+def test_number_rules_of_the_dev13_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_a_working_in_code_is_no_labelled_working() -> None:
+    text = ("```python\nprint(sum(n for n in range(10) if n % 2 == 0))\n```\nOutput: 20\n\n"
+            "Check: 0 + 2 + 4 + 6 + 8 = 20.")
+    got = extract_number(text, question="What is the sum of the even numbers below 10?")
+    assert got.value == "20", got
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Answer: C\n\n---\n**Related question you might see:** Which gas is inert?\n(A) O2 "
+     "(B) Ar (C) N2\n→ (B)", "C"),
+    ("所以选A。\n\n**同类题**：下列属于哺乳动物的是（　）A. 鲸 B. 鲨 C. 鲫\n（答案：A）", "A"),
+    ("**B**\n\n你可以再练习一下：下列哪个是质数？（A. 9 B. 7）想一想选A还是B？", "B"),
+    ("### Answer: D) Oxygen\n\nIt supports burning.\n\n## Follow-up Question 1:\nWhich gas is "
+     "inert?\n\nA) Oxygen\nB) Argon\n\n### Answer: B) Argon", "D"),
+    ("答案：C. 氮气\n\n## Instruction 2 (more difficult):\nWhich is a noble gas?\nA. N2 B. Ne\n"
+     "The answer is B.", "C"),
+])
+def test_invented_follow_ups_are_cut(text: str, expected: str) -> None:
+    got = extract_choice(text, 4)
+    assert got.value == expected, got
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1949年，第二个。", "B"),
+    ("选项四", "D"),
+    ("第三种，每斤4.5元（另外两种都超过5元）。", "C"),
+])
+def test_chinese_ordinals_stand_for_letters(text: str, expected: str) -> None:
+    got = extract_choice(text, 4)
+    assert got.value == expected, got

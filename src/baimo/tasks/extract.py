@@ -117,10 +117,12 @@ class Extraction:
 
 WEAK_METHODS: frozenset[str] = frozenset(
     {"last-number", "zh-numeral", "number-words", "verdict", "option-text", "option-value",
-     "answer-before-check", "looped", "question-echo", "last-year", "option-words"}
+     "answer-before-check", "looped", "question-echo", "last-year", "option-words",
+     "labelled-result"}
 )
 """The weakest rules: a number merely because it came last (or was the last year, asked for
-one) or sat in a clause that restated the question, a letter merely called correct
+one) or sat in a clause that restated the question or closed a working labelled with what
+the question asks, a letter merely called correct
 somewhere, an option's text merely mentioned, an option merely equal to the reply's final
 number, the value a looping reply repeated before it was cut off. Answers read this way deserve an audit (reports
 list them) or a second reader (``baimo.tasks.extract_model``)."""
@@ -140,6 +142,8 @@ overrule them."""
 
 _THINK_OPEN = lazy(r"<(think|thinking)\s*>", re.IGNORECASE)
 _THINK_CLOSE = lazy(r"</(think|thinking)\s*>", re.IGNORECASE)
+_REPLY_PARAGRAPH = lazy(r"(?<=\n\n)(?:\*\*|#{1,4}\s|\||(?:final\s+)?answer\s*[:：]|答案\s*[:：])",
+                        re.IGNORECASE)
 # Chat-template tokens that end a turn or open one: ChatML, Llama 3, Gemma, Phi/ChatGLM,
 # Mistral's [INST] and the </s> and <|endoftext|> of many others. A model run with a wrong
 # or missing template writes them, and often goes on to play the next turns itself.
@@ -193,7 +197,8 @@ def strip_reasoning(text: str) -> tuple[str, str]:
     C") and reading those would score the draft, not the answer. Everything before the last
     ``</think>`` is reasoning, even when the opening tag is missing, as it is when a chat
     template already emitted it. An unclosed ``<think>`` means the model never got to answer,
-    so everything is reasoning and the answer is empty. The reply ends at the first
+    so everything is reasoning and the answer is empty, unless a paragraph after it opens as a
+    set-out reply does (bold, a heading, a table, an answer label). The reply ends at the first
     chat-template token after its text (``<|im_end|>``, ``</s>``, ``<|user|>``): what a
     model writes after that is another turn.
 
@@ -215,6 +220,13 @@ def strip_reasoning(text: str) -> tuple[str, str]:
             return "", text.strip()
         reasoning = text
         answer = ""
+        # A model that never closes its block but goes on to set out a reply ("Let me format
+        # a clean answer.\n\n**Answer: A, C, E**", "…\n\n答案：ACD\n\n- 李白…"): the first
+        # paragraph that opens as a reply does (bold, a heading, a table, an answer label)
+        # starts the answer. Plain paragraphs are still thinking.
+        reply = _REPLY_PARAGRAPH.search(text, opened.end())
+        if reply is not None:
+            reasoning, answer = text[: reply.start()], text[reply.start() :]
     reasoning = _THINK_CLOSE.sub("\n", _THINK_OPEN.sub("", reasoning))
     return reasoning.strip(), answer.strip()
 
@@ -292,6 +304,7 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
                               "0123456789+-")
 
 
+_RESULT_COMMA = lazy(r"([=＝][ \t]*[0-9０-９]{1,3})，(?=[0-9０-９])")
 _VULGAR_AFTER_DIGIT = lazy("(?<=[0-9])(?=[\u00bc-\u00be\u2150-\u215e])")
 
 
@@ -314,6 +327,11 @@ def _prepare(text: str) -> str:
     """
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPTS), text)
     text = _VULGAR_AFTER_DIGIT.sub(" ", text)
+    if "，" in text:
+        # "=140，140周年", "=220，220×0.9=198": after a result, a Chinese comma ends the
+        # clause; NFKC would make it a thousands separator ("140,140"). (Elsewhere it may be
+        # one: "答案是1，234".)
+        text = _RESULT_COMMA.sub(r"\1, ", text)
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2044", "/")
     text = text.replace("\u22c5", "·").replace("\u2217", "*")
@@ -1359,7 +1377,8 @@ def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str,
     if not lines:
         return None
     last = lines[-1]
-    pieces = re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", last)
+    # ("前221年，第一个。" → "…, A。": a terse reply's closing clause)
+    pieces = re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|(?<=[\u4e00-\u9fff\d]),", last)
     pieces = [p for p in pieces if p.strip()]
     if len(pieces) < 2:
         return None
@@ -1384,7 +1403,8 @@ _OPENING_LETTERS = lazy(
     r"\A[\s*#>]*+(?:(?:only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t])",
+    # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*[(\[*]*(?-i:[A-Z])\b))",
     re.IGNORECASE,
 )
 
@@ -2212,7 +2232,10 @@ _ORDINAL_OPTION = lazy(
     r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
     r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9])(?![\d%]|[.,]\d)"  # "option 3"
-    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)",
+    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)"
+    # "选项三", and a terse "第一个。" / "第二种，每100克2.4元" that ends its clause
+    r"|选项(?P<zh2>[一二三四五六])(?![\u4e00-\u9fff])"
+    r"|(?<![\u4e00-\u9fff])第(?P<zh3>[一二三四五六])(?:个|种)(?=\s*(?:[,，。.!！;；]|$))",
     re.IGNORECASE,
 )
 # Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
@@ -2274,11 +2297,13 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     (markers, negations, verdicts) read them like any other letter."""
 
     def letter(m: re.Match[str]) -> str:
-        word = (m.group("en") or m.group("en_digit") or m.group("zh") or "last").lower()
-        index = n_choices if word == "last" else _ORDINALS[word]
+        zh = m.group("zh") or m.group("zh2") or m.group("zh3") or m.group("zh_last")
+        word = (m.group("en") or m.group("en_digit") or zh or "last").lower()
+        index = n_choices if word in ("last", "最后") else _ORDINALS[word]
         if not 1 <= index <= n_choices:
             return m.group()
-        zh = m.group("zh") or m.group("zh_last")
+        if m.group("zh3"):
+            return chr(64 + index)  # "第一个。" stands where a letter would: "A。"
         return f"选项{chr(64 + index)}" if zh else f"option {chr(64 + index)}"
 
     def letters(m: re.Match[str]) -> str:
@@ -2365,9 +2390,14 @@ _FOLLOW_UP = lazy(
     r"【(?:举一反三|拓展|延伸|变式|练一练|试一试|巩固|跟踪|即时|课后|同类|类题|对比|迁移|随堂)"
     r"[^】\n]{0,6}】"
     r"|(?P<en>(?:quick\s+check|check\s+yourself|try\s+(?:this|it|one)(?:\s+one)?|your\s+turn"
-    r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+question)?|bonus(?:\s+question)?"
-    r"|challenge|extension|now\s+try|next\s+question)[ \t*]*[:：!])"
-    r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似)?(?:练习|习题)(?:题|推荐)?)"
+    r"|practice(?:\s+(?:question|problem))?|follow[- ]up(?:\s+questions?)?|bonus(?:\s+question)?"
+    r"|(?:related|similar)\s+questions?(?:\s+you\s+(?:might|may)\s+(?:also\s+)?see)?"
+    # a small model going on with its few-shot prompt: "## Instruction 2 (more difficult):"
+    r"|instruction(?=\s+\d)"
+    r"|challenge|extension|now\s+try|next\s+question)(?:\s+\d{1,2})?(?:\s*\([^()\n]{1,30}\))?"
+    r"[ \t*]*[:：!])"
+    r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似)?(?:练习|习题)(?:题|推荐)?"
+    r"|同类题|类似题|变式题|相似题|(?:你可以)?再?练习一下)"
     r"[ \t*]*[:：]"
     # a heading alone on its line: "📚 同类题练习", "## 举一反三"
     r"|(?:同类题|类似题|举一反三|变式训练|巩固练习|课后练习)(?:练习|训练)?[ \t*]*$)",
@@ -3584,6 +3614,9 @@ def _sentence_start(text: str, pos: int) -> int:
     for m in _SENTENCE_STOP.finditer(text, 0, pos):
         start = m.end()
     return start
+# A question about what is left, or about what there is after something is taken away.
+_LEFT_ASKED = lazy(r"剩|余|去掉|拿走|取走|用[掉去]|花[掉去]|吃[掉了]|卖[掉出]|减少"
+                   r"|\b(?:left|remain\w*|rest|after|removing|without)\b", re.IGNORECASE)
 # A clause about what is left over, after the result: "…4个，还剩下3个", "…, with 3 left over".
 _LEFTOVER = lazy(
     r"\s*(?:还|并且|而且|同时)?(?:剩下?|剩余|余下?|多出|另外|其余)"
@@ -3765,7 +3798,8 @@ _CHECK = lazy(
     r"|(?:quick|final|brief|rough|last|one\s+more)\s+)?"
     r"(?:check(?:ing)?|verify(?:ing)?|verification"
     r"|double[- ]check(?:ing)?|sanity[- ]check(?:ing)?|proof|cross[- ]check|note\s*:|p\.\s?s\.?"
-    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:|注意|备注"
+    r"|references?\s*:|sources?\s*:|参考|验证|验算|检验|检查|核对|代入检验|注\s*:"
+    r"|(?:需要)?注意(?:的是)?|备注"
     # an aside section after the answer: "拓展：如果反过来问…", "提醒：它的体积是…", "**Next
     # steps if you need them:** pOH = …"
     r"|拓展|延伸|提醒|温馨提示|小贴士|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
@@ -3834,6 +3868,8 @@ _ASIDE_START = lazy(
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（•-]*(?:the\s+(?:remaining|rest|other)|another|其余|另外|其他"
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
+    # a further fact about the subject: "It also has 8 vertices and 6 faces", "它还有…"
+    r"|(?:it|they|this|that|he|she)\s+also\s+(?:has|have|had|is|are|was|were|contains?)"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
@@ -4750,6 +4786,13 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     leftover = clause > sentence and _LEFTOVER.match(source, clause) is not None
     if worked and n.value not in computed and len({x.value for x in same}) > 1 and leftover:
         n = worked[-1]
+    elif (leftover and not computed and (stated := [x for x in same if x.end <= clause])
+          and not _LEFT_ASKED.search(asked.question)
+          and not _CHANGED.search(source, sentence, clause)):
+        # "房租2550元，剩5950元。": no working at all, and the value stated before what is
+        # left answers, unless what is left was asked, or the value before it was a change
+        # ("She gives 5 to Ben, leaving 7": the story's result is what is left).
+        n = stated[-1]
     elif (n.value in given and not _EQUATION_RESULT.search(source, sentence, n.start)
           and not (asked.measure and _measure(source, n) == asked.measure)
           and (new := [x for x in same if x.value not in given])):
@@ -4771,6 +4814,9 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     return settled, method
 
 
+# A reply that opens with one value, then a dash: "Thirteen — …", "**42** — …", "12 – …".
+_DASHED_OPENING = lazy(r"\A[\s*#>]*(?P<v>[-+$¥€£]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z]+(?:[- ][a-z]+)?)"
+                       r"[*]*[ \t]+[—–][ \t]")
 # A first line that is a finished statement, or nothing but the number ("**5050**", "42 km").
 _ANSWER_FIRST = lazy(
     r"\A(?:[^\n]{1,120}?[.。!！]|[*#>\s]*[-+$¥]?\d[\d,.]*(?:\s*[%\w²³/]{0,6})?[*\s]*)[ \t]*\n")
@@ -4899,8 +4945,9 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
         part = content if _BOLD_YEAR.fullmatch(content) else _LABELS.sub(_blank, content)
         # "**5 hours 14 minutes**" restates a value in mixed units; it is not another value.
         part = _COMPOUND.sub(_blank, part)
-        if "=" in part:
-            part = part[part.rindex("=") + 1 :]
+        if "=" in part or "≈" in part:
+            # "**PPV = TP / (TP + FP) = 90 / 270 ≈ 33.3%**": the chain's result
+            part = part[max(part.rfind("="), part.rfind("≈")) + 1 :]
         nums = _numbers_in(part, lenient=True)
         if not nums:
             continue
@@ -5116,6 +5163,13 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         return found(n, method)
     if _REFUSAL.search(answer):
         return nothing("refusal")
+    if not truncated and (opening := _DASHED_OPENING.match(answer)) is not None:
+        # "Thirteen — one more than a regular dozen (12).", "**42** — the product of…": a
+        # reply that opens with a value alone and comments on it after a dash answers first.
+        value = _parse_one(opening.group("v"))
+        if (value is not None and value.value not in given
+                and not _TAKEN_BACK.search(answer, opening.end())):
+            return found(value, "answer-first")
     if not truncated:
         first = _answer_first(answer, given)
         if (first is not None and first.value not in given and _restated_later(answer, first)
@@ -5177,9 +5231,97 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             and isinstance(last[0], _Number) and asked.year
             and (year := _last_year(answer, last[0])) is not None):
         return found(year, "last-year")
+    if (last is not None and last[1] in ("last-number", "zh-numeral")
+            and isinstance(last[0], _Number) and ("=" in answer or "≈" in answer)
+            and (labelled := _labelled_result(answer, last[0], asked)) is not None):
+        return found(labelled, "labelled-result")
     if last is not None:
         return found(*last)
     return nothing()
+
+
+# A piece of a reply that may hold one working: a line, or a sentence of one.
+_WORKING_SPLIT = lazy(r"\n|(?<=[。！？；;])|(?<=\.)\s+(?=[A-Z\u4e00-\u9fff])")
+# Where a working's label ends: the clause before its first "=" or "≈" ("平均数 10，方差 s² =").
+_LABEL_CLAUSE = lazy(r"[,，;；:：、]")
+
+
+_FENCED = lazy(r"```[^`]*(?:```|\Z)|`[^`\n]*`")
+_NOT_EQUALS = lazy(r"[=!<>]=|=[=>]")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Working:
+    """An equation chain: its label's terms and the value it ends in."""
+
+    terms: frozenset[str]
+    result: _Number
+
+
+def _workings(answer: str) -> list[_Working]:
+    """The labelled equation chains of a reply, in order.
+
+    "应纳税所得额 = 12000 − 2000 − 5000 = 5000元", "发行价格 = 80 × 3.7908 + …\n= 303.26 +
+    620.90\n= 924.16（元）" (the lines that open with "=" carry it on), "标准差为 √2 ≈ 1.41":
+    the label is the clause before the first "=" or "≈", without its numbers; the result is
+    the value after the last one.
+    """
+    found: list[_Working] = []
+    pieces: list[tuple[int, str]] = []
+    # Code states no working: "n % 3 == 0", "x <= 5" and fenced blocks are blanked (same length).
+    answer = _NOT_EQUALS.sub(_blank, _FENCED.sub(_blank, answer))
+    start = 0
+    for brk in [*_WORKING_SPLIT.finditer(answer), None]:
+        end = brk.start() if brk else len(answer)
+        piece = answer[start:end]
+        if piece.lstrip(" \t*>-").startswith(("=", "≈")) and pieces:
+            pieces[-1] = (pieces[-1][0], answer[pieces[-1][0] : end])
+        elif "=" in piece or "≈" in piece:
+            pieces.append((start, piece))
+        start = brk.end() if brk else end
+    for offset, piece in pieces:
+        first = min(i for i in (piece.find("="), piece.find("≈")) if i >= 0)
+        last = max(piece.rfind("="), piece.rfind("≈"))
+        nums = _numbers_in(piece[last + 1 :])
+        if not nums:
+            continue
+        # (the clause with a name in it: "对应的个税：3000×3% + …" is labelled before its colon)
+        clauses = [re.sub(r"[-+]?\d[\d,.]*%?", " ", c)
+                   for c in _LABEL_CLAUSE.split(piece[:first])]
+        terms = next((t for c in reversed(clauses)
+                      if (t := frozenset(map(_stem, _subject_terms(c))))), frozenset())
+        n = nums[0]
+        found.append(_Working(terms, dataclasses.replace(
+            n, start=n.start + offset + last + 1, end=n.end + offset + last + 1)))
+    return found
+
+
+def _labelled_result(answer: str, n: _Number, asked: _Asked) -> _Number | None:
+    """When the last number closes a working labelled with another quantity than the one
+    asked, the result of the last working labelled with the asked one.
+
+    "应纳税所得额 = … = 5000元。\n\n对应的个税：… = 290元。" asked the 应纳税所得额, "发行价格 = …
+    = 924.16（元）。…折价金额为 1000 − 924.16 = 75.84 元。" asked the 发行价格, "方差 s² = … = 2。
+    标准差为 √2 ≈ 1.41。" asked the 方差: a reply works out what was asked, then goes on to a
+    related quantity it names. The asked quantity is the head of the asking clause (its part
+    after 的), or the whole clause without one. A working whose label names nothing of the
+    question says nothing of which value answers it.
+    """
+    target = frozenset(map(_stem, asked.head or asked.subject))
+    if not target:
+        return None
+    workings = _workings(answer)
+    if len(workings) < 2 or workings[-1].result.value != n.value or not workings[-1].terms:
+        return None
+    if workings[-1].terms & target:
+        return None
+    # (A result may equal a value the question gave: the variance of 1…5 is 2.)
+    scored = [(len(w.terms & target), i) for i, w in enumerate(workings[:-1])
+              if w.result.value != n.value]
+    if not scored:
+        return None
+    best, i = max(scored)
+    return workings[i].result if best else None
 
 
 # A year as replies write one: "1912", "公元618年", "618 AD", "44 BC".
@@ -5435,7 +5577,8 @@ def _labelled_value(answer: str, n: _Number, subject: AbstractSet[str]) -> _Numb
 # given its value ("h = 6.626 × 10^-34 J·s", "N_A = 6.022e23") states it, and "× 10^n" is
 # how the value is written, not a product.
 _COMPUTES = lazy(r"(?<![A-Za-z_}\]])(?<![A-Za-z_}\]]\s)(?<![A-Za-z_}\]]\s\s)"
-                 r"(?<![A-Za-z_}\]]\s\s\s)=|÷|×(?!\s*10\s*\^)|\d\s*[*/+]\s*\d"
+                 # (a fraction written tight, "3/8", is a value)
+                 r"(?<![A-Za-z_}\]]\s\s\s)=|÷|×(?!\s*10\s*\^)|\d\s*[*+]\s*\d|\d\s+/\s*\d|\d/\s+\d"
                  r"|\d\s+-\s+\d|\d\s+x\s+(?!10\s*\^)\d|\)\s*[*/+]")
 # A clause left open at a line's end ("…has the value:", "地球质量约为"): its value follows.
 _OPEN_END = lazy(r"(?:[:：=≈]|\b(?:is|are|was|were|equals?)|为|是|等于)[\s*]*$", re.IGNORECASE)
