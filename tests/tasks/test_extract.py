@@ -2961,3 +2961,56 @@ def test_invented_follow_ups_are_cut(text: str, expected: str) -> None:
 def test_chinese_ordinals_stand_for_letters(text: str, expected: str) -> None:
     got = extract_choice(text, 4)
     assert got.value == expected, got
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    # a dash after the answer's letters starts a comment on the others
+    ("### Answer\n**B, D** — A and C are acids.", ["HCl", "NaOH", "H2SO4", "KOH"], True, "BD"),
+    # "…的一项是 C", after "综上，"
+    ("逐项看：A有错字，B有错字。\n\n综上，书写全对的一项是 **C**。", ["甲", "乙", "丙", "丁"], False, "C"),
+    # a concluding sentence whose bold complement is only letters
+    ("Arrows for each:\n1. → **(A) ✔**\n2. → **(B) ✔**\n3. → **(D) ✔**\n\nSo the buyer must "
+     "show **A, B, and D**.", ["w", "x", "y", "z"], True, "ABD"),
+    # "So ABD." after an addition
+    ("A and C.\n\nOh, and D too — it also fits. So ACD.", ["w", "x", "y", "z"], True, "ACD"),
+    # opening letters with a gloss in brackets, then a sentence about another letter
+    ("C (¥1,280). B is what you'd pay before the discount.", ["¥1,600", "¥1,500", "¥1,280"],
+     False, "C"),
+    ("B、D（都是惰性气体）。氧气和氮气不是。", ["氧气", "氦气", "氮气", "氖气"], True, "BD"),
+])
+def test_choice_rules_of_the_dev13_round(text: str, choices: list[str], multi: bool,
+                                         expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, multi=multi)
+    assert (got.status, got.value) == ("ok", expected), got
+
+
+def test_a_marker_naming_an_option_only_in_a_condition_is_no_answer() -> None:
+    text = ("This tests agreement.\n\n**A) is** — It would be correct if the subject were "
+            "singular, as in \"The list is long.\" Here, however, the subject nearest the")
+    got = extract_choice(text, 3, ["are", "is", "be"], finish_reason="length")
+    assert got.status == "truncated", got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("最小公倍数是12，所以是12。\n\n不过如果题意是“都多1人”，那答案就是13。题意可能有歧义，12或13都有可能。",
+     "人数在10到20之间，每排3人或4人都恰好排完，有多少人？"),
+    ("One equation, two unknowns: a + 2b = 20. Without another condition there are many "
+     "valid answers: a could be 20 (b = 0), 18 (b = 1), and so on.",
+     "Pens cost $1 and pads $2; $20 was spent. How many pens were bought?"),
+    ("看几个人分：\n- 3人：40元\n- 4人：30元\n\n你告诉我人数我再帮你算。", "120元的饭钱，每人付多少？"),
+    ("Hard to say.\n\nHistorians' figures vary, so the honest answer is that it had somewhere "
+     "between half a million and a million people, but the exact number is unknown.",
+     "What was the population of Carthage in 200 BC?"),
+    ("It can't be pinned down from the perimeter alone.\n\nSo the area could be any value "
+     "greater than 0 and up to 36 cm².", "A rectangle has a perimeter of 24 cm. What is its area?"),
+])
+def test_number_non_answers_of_the_dev13_round(text: str, question: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "no-answer", got
+
+
+def test_a_year_echo_is_not_a_span_of_years() -> None:
+    text = ("The treaty was signed in **1648** — in October 1648, at Münster and Osnabrück.\n\n"
+            "Context:\n- War began: **1618**\n\nThe war lasted 30 years.")
+    got = extract_number(text, question="In what year was the treaty signed?")
+    assert got.value == "1648", got

@@ -424,6 +424,12 @@ _EN_MARKER = (
     r"|\b(?:so|thus|therefore|hence)\s*,?\s+(?:(?!\b(?:not|wrong|incorrect|false|invalid|bad"
     r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
     rf"[^.:;\n]){{1,50}}?\sare\s+(?=[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:,|and|&){_LETTERS_END_EN})"
+    # "So the plaintiff must prove **A, C, and D**.": a concluding sentence, any verb, whose
+    # complement is only letters set in bold.
+    r"|\b(?:so|thus|therefore|hence)\s*,?\s+(?:(?!\b(?:not|wrong|incorrect|false|invalid|bad"
+    r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
+    r"[^.:;*\n]){1,60}?\s(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
+    r"\*\*\s*(?:[.!]|\n|$))"
     # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence; so is
     # "…is Canberra, i.e. option B.".
     rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?:(?:option|choice)s?\s+)?"
@@ -437,9 +443,10 @@ _EN_MARKER = (
     r"|(?:the\s+)?(?:ones?|options?|choices?|statements?)\s+(?:that|which)\s+"
     r"(?:qualify|qualifies|apply|applies|fit|fits|are\s+correct|is\s+correct|are\s+true"
     r"|is\s+true)\s+(?:are|is)"
-    # "So B.", "So B — not C": a concluding letter, alone or set against a rejected one.
+    # "So B.", "So B — not C", "So ABD.": concluding letters, alone or set against a
+    # rejected one.
     r"|\b(?:so|thus|therefore|hence)\s*,?\s*"
-    r"(?=\(?[A-Z]\)?(?:\s*[.。!]|\s*$|\s*[—–]|\s*[,;]\s*not\b))"
+    r"(?=\(?(?:[A-Z]|(?-i:[A-Z]{2,6}))\)?(?:\s*[.。!]|\s*$|\s*[—–]|\s*[,;]\s*not\b))"
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
@@ -511,8 +518,8 @@ _ZH_MARKER = (
     r"(?=[A-Z]\s*(?:项|选项)?\s*(?:更|最|才))"
     # "所以没有错别字的是 C。", "所以奇函数是B和D。": "…的是" or a concluding "所以…是" + letters
     # that end the sentence name the answer.
-    rf"|的是(?={_LETTERS_END})"
-    rf"|(?:所以|因此|故|综上)[^。\n,，;；:：A-Za-z]{{1,20}}?(?<![不非])(?:是|为|有)(?={_LETTERS_END})"
+    rf"|的(?:一项|一组|一句|一个|选项|项)?是(?={_LETTERS_END})"
+    rf"|(?:所以|因此|故|综上),?[^。\n,，;；:：A-Za-z]{{1,20}}?(?<![不非])(?:是|为|有)(?={_LETTERS_END})"
     r")"
 )
 # An arrow to letters that end the line: "2, 11, 17 → A, C, E", "= 25% → **B**",
@@ -817,6 +824,8 @@ def _read_letters(text: str, pos: int, multi: bool) -> _Read | None:
         else:
             break
         nxt_pos = _skip(_LEAD, text, sep_end)
+        if "—" in text[after:nxt_pos] or "–" in text[after:nxt_pos]:
+            break  # "**A, C, D** — B and E are nephritic": a dash starts a comment
         nxt = _isolated_letter(text, nxt_pos)
         if nxt is None:
             break
@@ -1082,7 +1091,10 @@ def _marker_candidate(
     # One answer is named in the marker's own clause: in "it's O(n log n) in the worst case,
     # while quicksort degrades" or "it's the largest city, and Melbourne (B) …" the option
     # after the comma is not what "it's" points at.
-    idx = _option_in(_CLAUSE_BREAK.split(segment, maxsplit=1)[0], choices)
+    clause = _CLAUSE_BREAK.split(segment, maxsplit=1)[0]
+    if (cond := _IF.search(clause)) is not None:
+        clause = clause[: cond.start()]  # "It would be correct if the subject were …": a case
+    idx = _option_in(clause, choices)
     if idx is None or idx >= n_choices or (stop is not None and stop.group() == "?"):
         return None
     complete = stop is not None or start + _MAX_SEGMENT < len(text)
@@ -1404,7 +1416,9 @@ _OPENING_LETTERS = lazy(
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*[(\[*]*(?-i:[A-Z])\b))",
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*[(\[*]*(?-i:[A-Z])\b)"
+    # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
+    r"|(?<=[)）])(?:[.!][ \t]+|。))",
     re.IGNORECASE,
 )
 
@@ -3680,6 +3694,7 @@ _UNSURE = lazy(
     r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
     r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
     r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
+    r"|[或和]\s*[-+]?\d[\d.,]*\s*[\u4e00-\u9fff]{0,3}都有?可能"  # "24或25都有可能"
     # "It depends on how you read it", "这要看两端是否种树", "有两种说法": no one value.
     r"|\b(?:it|that|this)\s+depends\s+on\b|\bdepends\s+on\s+(?:how|which|whether|what|your)\b"
     r"|(?:这|那|就)要看|取决于|有(?:不同|两种|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
@@ -3731,6 +3746,10 @@ _UNDETERMINED = lazy(
     r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)(?:解|答案|可能|结果)"
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
     r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b"
+    # "the exact number is unknown", "could be any value up to 25"
+    r"|\b(?:exact|precise|true|actual)\s+(?:number|figure|value|count|amount)\s+(?:is|remains)\s+"
+    r"(?:unknown|not\s+known|uncertain)\b"
+    r"|\bcould\s+be\s+any\s+(?:value|number|amount)\b"
     # It cannot know: a prediction, data it has no access to, a question that is wrong.
     r"|\b(?:can\s*not|can't|cannot|unable\s+to|no\s+one\s+can|nobody\s+can)\s+"
     r"(?:(?:reliably|accurately)\s+)?(?:predict|forecast|be\s+pinned\s+down|pin\s+(?:it\s+)?down)\b"
@@ -3760,7 +3779,9 @@ _ASKS_BACK = lazy(
     r"|\b(?:could|can|would)\s+you\s+(?:please\s+)?(?:share|provide|send|give)\b"
     r"[^?\n]{0,200}\?|\blet\s+me\s+know\s+which\b"
     r"|\bif\s+you\s+(?:tell|give|send|share\s+with)\s+me\b[^.\n]{0,150}\bI\s*(?:can|'ll|will)\b"
-    r"|请(?:补充|提供|告诉我|给出|说明|确认|核对|核实)",
+    r"|请(?:补充|提供|告诉我|给出|说明|确认|核对|核实)"
+    # "你说下具体折扣我再帮你算": tell me, and I will work it out
+    r"|(?:你|您)(?:说|告诉我|提供|补充|发)(?:一?下)?[^。！？\n]{0,20}?我(?:再|就|可以|来)",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
@@ -4399,7 +4420,9 @@ def _last_marker_number(
                               chinese=chinese, computed=_results_before(answer, m.start()),
                               given=given, asked=asked)
         # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
-        doubted = _UNDETERMINED.search(segment) or _UNSURE.search(segment)
+        doubted = (_UNDETERMINED.search(segment) or _UNSURE.search(segment)
+                   # "…there are many valid answers: s could be 30 (p = 0), 28 …"
+                   or _MANY_ANSWERS.search(answer, sentence, m.end()))
         if (read is not None and m.group("sum")
                 and _derived_total(answer, m.start(), read[0].value, given, asked) is not None):
             continue  # "利息 350 元，本息合计 20350 元" asked the interest
@@ -4410,6 +4433,9 @@ def _last_marker_number(
     return None
 
 
+_MANY_ANSWERS = lazy(r"\b(?:many|several|multiple)\s+(?:valid|possible|different|correct)\s+"
+                     r"(?:answers|solutions|values)\b|(?:多个|多种|无数)(?:解|答案|可能)",
+                     re.IGNORECASE)
 _TOTAL_WORD = lazy(
     r"本息|连本带利|合计|总计|一共|共计|总共|总额|总价|总金额"
     r"|\b(?:total|altogether|in\s+all|including|combined|grand\s+total)\b",
@@ -5160,6 +5186,12 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         strong.append(marked)
     if strong:
         pos, n, method = strong[-1]
+        if method == "marker" and isinstance(n, _Number):
+            # "…那答案就是25。题目表述可能有歧义，24或25都有可能": the reply goes on to leave
+            # the value open between its candidates.
+            stop = _SENTENCE_END.search(answer, n.end)
+            if stop is not None and _UNSURE.search(answer, stop.end()):
+                return nothing("hedged")
         return found(n, method)
     if _REFUSAL.search(answer):
         return nothing("refusal")
@@ -5601,6 +5633,10 @@ def _echo_value(clause: str, given: AbstractSet[Fraction], asked: _Asked) -> _Nu
              and clause[x.start - 1 : x.start] != "第" and not _ORDINAL_END.match(clause, x.end)
              and (asked.year or not _YEAR_FORM.match(clause, x.start)
                   or not _DATED.search(clause, max(0, x.start - 12), x.start))]
+    if asked.year:
+        # Asked for a year, a clause that echoes it with a span ("The wall stood for 28
+        # years") states no year.
+        found = [x for x in found if _YEAR_FORM.match(clause, x.start)]
     return found[-1] if len({x.value for x in found}) == 1 else None
 
 
