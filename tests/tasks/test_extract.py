@@ -3014,3 +3014,29 @@ def test_a_year_echo_is_not_a_span_of_years() -> None:
             "Context:\n- War began: **1618**\n\nThe war lasted 30 years.")
     got = extract_number(text, question="In what year was the treaty signed?")
     assert got.value == "1648", got
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a caveat after the answer is no hedge
+    ("答案是 25 分钟。\n\n实际用时取决于路况。", "步行需要多少分钟？", "25"),
+    ("The answer is 1.5 hours. It depends on traffic, of course.", "How long is the trip?", "1.5"),
+    # an estimate after "the exact number is unknown, but …" commits
+    ("The exact number is unknown, but most estimates put it at about 45,000.",
+     "How many people lived in Pompeii?", "45000"),
+    # numbered steps with dashes are not a value opening the reply
+    ("1 — Set up: 3x + 2 = 14\n2 — Solve: 3x = 12, so x = 4\n\nAnswer: 4",
+     "Solve 3x + 2 = 14.", "4"),
+    # "It also has …" that names the asked quantity is no aside
+    ("A cube has 12 edges and 8 vertices. It also has 6 faces.",
+     "How many faces does a cube have?", "6"),
+])
+def test_caveats_steps_and_estimates_still_answer(text: str, question: str,
+                                                  expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_a_verdict_in_a_step_of_the_working_still_counts() -> None:
+    got = extract_choice("If we apply the proximity rule, B is correct.", 4,
+                         ["was", "were", "is", "been"])
+    assert got.value == "B", got

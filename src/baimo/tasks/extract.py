@@ -1537,7 +1537,7 @@ def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     letters = {c for m in _VERDICT.finditer(text)
                if not _NEGATED_BEFORE.search(text, max(0, m.start() - 12), m.start())
                # ("If you want it sweet, the banana (B) is best": right in that case only)
-               and not _IF_OPENS.match(text, _sentence_start(text, m.start()))
+               and not _READERS_CASE.search(text, _sentence_start(text, m.start()), m.start())
                for c in re.findall(r"[A-Z]", m.group("l"))}
     if not letters or not _valid(tuple(letters), n_choices):
         return None
@@ -1880,7 +1880,10 @@ _UNSETTLED = lazy(r"无法|不能|没法|不确定|\b(?:cannot|can't|unclear|und
 
 
 _WOULD = lazy(r"\b(?:would|would've)\b|则|就会|就变成", re.IGNORECASE)
-_IF_OPENS = lazy(r"[\s*>#-]*(?:if|unless|when)\b|[\s*>#-]*(?:如果|假如|假设|若|要是)", re.IGNORECASE)
+# A case of the reader's: "If you want it sweet, …", "If you're 62, …", "如果你更看重…". (Not a
+# step of the working: "If we apply the rule, B is correct" states the answer.)
+_READERS_CASE = lazy(r"\bif\s+(?:you|you're|your|they|one)\b|(?:如果|假如|若|要是)(?:你|您)",
+                     re.IGNORECASE)
 _IF = lazy(r"\b(?:if|unless|when)\b|如果|假如|假设|若|要是", re.IGNORECASE)
 
 
@@ -1919,7 +1922,7 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         if not concluding:
             # (Not in a sentence about a case: "If you're 62, …, so bonds (B) play a bigger
             # role" answers for that case.)
-            concluding = [c for s in sentences[:-1] if not _IF.search(s)
+            concluding = [c for s in sentences[:-1] if not _READERS_CASE.search(s)
                           for c in _CLAUSE_BREAK.split(s)[1:]
                           if _CONCLUDING.match(c) and not _UNSETTLED.search(c)
                           and _option_in(c, choices) is not None]
@@ -3690,11 +3693,13 @@ _BOTH_OPEN = lazy(
     re.IGNORECASE,
 )
 # Saying outright that it cannot choose between values.
+# "24或25都有可能": two values, each possible.
+_EITHER_VALUE = r"[或和]\s*[-+]?\d[\d.,]*\s*[\u4e00-\u9fff]{0,3}都有?可能"
 _UNSURE = lazy(
     r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
     r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
     r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
-    r"|[或和]\s*[-+]?\d[\d.,]*\s*[\u4e00-\u9fff]{0,3}都有?可能"  # "24或25都有可能"
+    rf"|{_EITHER_VALUE}"
     # "It depends on how you read it", "这要看两端是否种树", "有两种说法": no one value.
     r"|\b(?:it|that|this)\s+depends\s+on\b|\bdepends\s+on\s+(?:how|which|whether|what|your)\b"
     r"|(?:这|那|就)要看|取决于|有(?:不同|两种|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
@@ -3747,8 +3752,9 @@ _UNDETERMINED = lazy(
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
     r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b"
     # "the exact number is unknown", "could be any value up to 25"
+    # (unless an estimate follows: "…is unknown, but most estimates put it at 1.2 million")
     r"|\b(?:exact|precise|true|actual)\s+(?:number|figure|value|count|amount)\s+(?:is|remains)\s+"
-    r"(?:unknown|not\s+known|uncertain)\b"
+    r"(?:unknown|not\s+known|uncertain)\b(?![^.\n]*\b(?:but|however|though)\b)"
     r"|\bcould\s+be\s+any\s+(?:value|number|amount)\b"
     # It cannot know: a prediction, data it has no access to, a question that is wrong.
     r"|\b(?:can\s*not|can't|cannot|unable\s+to|no\s+one\s+can|nobody\s+can)\s+"
@@ -3890,7 +3896,7 @@ _ASIDE_START = lazy(
     r"|此外|顺便(?:一提|说一下|说一句)?|相比之下|对比一下|供参考|附[:：]|by\s+the\s+way|also,"
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
     # a further fact about the subject: "It also has 8 vertices and 6 faces", "它还有…"
-    r"|(?:it|they|this|that|he|she)\s+also\s+(?:has|have|had|is|are|was|were|contains?)"
+    r"|(?P<also>(?:it|they|this|that|he|she)\s+also\s+(?:has|have|had|is|are|was|were|contains?))"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
@@ -4433,6 +4439,14 @@ def _last_marker_number(
     return None
 
 
+# After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
+# not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
+_VALUES_OPEN = lazy(
+    rf"{_EITHER_VALUE}|两个都有可能|不(?:太)?确定.{{0,12}}哪"
+    r"|\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
+    r"|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
+    re.IGNORECASE,
+)
 _MANY_ANSWERS = lazy(r"\b(?:many|several|multiple)\s+(?:valid|possible|different|correct)\s+"
                      r"(?:answers|solutions|values)\b|(?:多个|多种|无数)(?:解|答案|可能)",
                      re.IGNORECASE)
@@ -4626,6 +4640,13 @@ _CONVERTED = lazy(
 )
 
 
+def _names_asked(body: str, pos: int, asked: _Asked) -> bool:
+    """Whether the sentence from ``pos`` names a term of the question's asking clause."""
+    stop = _SENTENCE_END.search(body, pos)
+    said = frozenset(map(_stem, _subject_terms(body[pos : stop.start() if stop else None])))
+    return bool(said & frozenset(map(_stem, asked.subject)))
+
+
 def _other_scenario(body: str, aside: re.Match[str], given: AbstractSet[Fraction]) -> bool:
     """Whether a sentence opening with "if" (如果) after the result is a what-if aside.
 
@@ -4731,7 +4752,9 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
             break
     for aside in _ASIDE_START.finditer(body):
         if (_numbers_in(body[: aside.start()]) and not _CONCLUDES.search(body, aside.end())
-                and (not aside.group("hypo") or _other_scenario(body, aside, given))):
+                and (not aside.group("hypo") or _other_scenario(body, aside, given))
+                # ("A cube has 12 edges. It also has 6 faces" asked the faces: no aside)
+                and (not aside.group("also") or not _names_asked(body, aside.end(), asked))):
             body = body[: aside.start()]
             break
     spread = _spread_start(body, given, asked)
@@ -4840,6 +4863,7 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     return settled, method
 
 
+_DASHED_STEP = lazy(r"^[ \t*#>]*(?:step\s+)?\d{1,2}[ \t*]*[—–.:)]", re.MULTILINE | re.IGNORECASE)
 # A reply that opens with one value, then a dash: "Thirteen — …", "**42** — …", "12 – …".
 _DASHED_OPENING = lazy(r"\A[\s*#>]*(?P<v>[-+$¥€£]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z]+(?:[- ][a-z]+)?)"
                        r"[*]*[ \t]+[—–][ \t]")
@@ -5190,7 +5214,7 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             # "…那答案就是25。题目表述可能有歧义，24或25都有可能": the reply goes on to leave
             # the value open between its candidates.
             stop = _SENTENCE_END.search(answer, n.end)
-            if stop is not None and _UNSURE.search(answer, stop.end()):
+            if stop is not None and _VALUES_OPEN.search(answer, stop.end()):
                 return nothing("hedged")
         return found(n, method)
     if _REFUSAL.search(answer):
@@ -5200,7 +5224,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         # reply that opens with a value alone and comments on it after a dash answers first.
         value = _parse_one(opening.group("v"))
         if (value is not None and value.value not in given
-                and not _TAKEN_BACK.search(answer, opening.end())):
+                and not _TAKEN_BACK.search(answer, opening.end())
+                # ("1 — Set up the equation …\n2 — Solve …": numbered steps)
+                and not _DASHED_STEP.search(answer, opening.end())):
             return found(value, "answer-first")
     if not truncated:
         first = _answer_first(answer, given)
