@@ -3040,3 +3040,35 @@ def test_a_verdict_in_a_step_of_the_working_still_counts() -> None:
     got = extract_choice("If we apply the proximity rule, B is correct.", 4,
                          ["was", "were", "is", "been"])
     assert got.value == "B", got
+
+
+def test_a_question_heading_inside_a_fenced_block_opens_the_reply() -> None:
+    text = "```yaml\n题目: 存货周转次数\n计算: 600 / 150\n答案: 4 次\n备注: 周转天数 = 360 / 4 = 90 天\n```"
+    got = extract_number(text, question="该企业本年存货周转次数为多少次？")
+    assert got.value == "4", got
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    ("所以正确答案为后两项，即 CD。", ["甲", "乙", "丙", "丁"], True, "CD"),
+    ("- 前提：所有鸟都有羽毛\n- 结论：企鹅有羽毛\n\n从一般到个别，属于演绎推理 ✅\n\n归纳推理则相反。",
+     ["归纳推理", "演绎推理", "类比推理"], False, "B"),
+    ("```yaml\nselected_options:\n  - B\n  - C\nconfidence: high\n```",
+     ["1", "2", "3", "4"], True, "BC"),
+    ("故选ACD。\n\n【易错点】B项迷惑性强：仅凭题图无法确定电流方向，不能选。",
+     ["甲", "乙", "丙", "丁"], True, "ACD"),
+])
+def test_choice_rules_of_the_dev11_dev12_follow_up(text: str, choices: list[str], multi: bool,
+                                                   expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, multi=multi)
+    assert (got.status, got.value) == ("ok", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("It hinges on a definition:\n\n- counting 0 → **8**\n- not counting it → **7**\n\nI'd need "
+     "to know which convention your course uses.", "How many whole numbers are less than 8?"),
+    ("要算用量，我还需要知道以下信息：\n\n1. 墙面面积\n2. 每桶涂料能刷多少平方米\n\n比如 40 平方米、"
+     "每桶刷 10 平方米，就要 4 桶。\n\n你把面积和规格告诉我，我帮你算？", "刷墙要买几桶涂料？"),
+])
+def test_number_non_answers_of_the_dev11_dev12_follow_up(text: str, question: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "no-answer", got

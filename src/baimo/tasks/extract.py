@@ -386,6 +386,8 @@ _EN_MARKER = (
     r"(?=\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
+    # a key of structured output: "selected_options:", "chosen-answers:", "correct_choices:"
+    r"|(?:selected|chosen|correct|final)[_ -](?:options?|choices?|answers?|letters?)\s*:"
     # "I'll submit A and B", "I'd mark C", "I will tick B and D": any verb of handing it in.
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer|submit|mark"
     r"|tick|circle|check|put\s+down|enter)"
@@ -472,7 +474,9 @@ _EN_MARKER = (
 )
 # One or several letters that close the sentence ("B。", "B和D。", "(A)、(C)").
 _LETTERS_END = (
-    r"\s*[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:[、,和与及]|and)\s*[(\[*]*(?-i:[A-Z])[)\]*]*)*"
+    # (or a run of them: "…，即 ABC。")
+    r"\s*[(\[*]*(?:(?-i:[A-Z]{2,6})[)\]*]*"
+    r"|(?-i:[A-Z])[)\]*]*(?:\s*(?:[、,和与及]|and)\s*[(\[*]*(?-i:[A-Z])[)\]*]*)*)"
     # Counted after the letters: "A、C 两项。", "B和D这两个选项。", "C项。".
     r"(?:\s*这?(?:[两二三四五六]个?)?(?:选项|项|个))?"
     r"\s*(?:[。.!]|\n|$)"
@@ -1013,7 +1017,8 @@ _LIST_ITEM = lazy(r"^[ \t]*(?:[-*+•]|\d{1,2}[.)、])[ \t]+", re.MULTILINE)
 
 
 # A list line that opens with an option's letter: "- **A) Heat intolerance**", "C. Mitochondria".
-_LETTER_LINE = lazy(r"[ \t]*(?:[-*+•][ \t]+)?[*_]*[(\[]?([A-Z])[)\].:、．][^\n]*(?:\n|$)")
+# ("  - A" alone, as YAML lists it, too)
+_LETTER_LINE = lazy(r"[ \t]*(?:[-*+•][ \t]+)?[*_]*[(\[]?([A-Z])(?:[)\].:、．][^\n]*|[ \t*_]*)(?:\n|$)")
 
 
 def _list_letters(text: str, pos: int, n_choices: int) -> tuple[str, ...] | None:
@@ -1943,6 +1948,12 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
             idx = bolded.pop()
     if idx is None:
         idx = _picked_in_bold(text, choices)
+    if idx is None and ("✅" in text or "✔" in text or "✓" in text):
+        # "…属于演绎推理 ✅": the one option a line ticks, when no line crosses one out
+        ticked = {i for ln in lines if _TICK_MARK.search(ln) and not _CROSS_MARK.search(ln)
+                  and (i := _option_in(ln, choices)) is not None}
+        if len(ticked) == 1 and not any(_CROSS_MARK.search(ln) for ln in lines):
+            idx = ticked.pop()
     if idx is None:
         idx = _bare_statement(sentences, choices)
     if idx is None:
@@ -1970,6 +1981,8 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     return idx
 
 
+_TICK_MARK = lazy("[✅✔✓]")
+_CROSS_MARK = lazy("[❌✗✘×]")
 # A verb of choosing, then the choice in bold: "Go with **the refrigerator** option.",
 # "I'd pick **Bonds**", "选**演绎推理**".
 _PICK_BOLD = lazy(r"\b(?:go\s+with|pick|choose|select|opt\s+for)\s+\*\*([^*\n]{1,80})\*\*"
@@ -2438,8 +2451,8 @@ def _invented_question(text: str) -> int | None:
     headings = sorted([*_QUESTION_HEADING.finditer(text), *_NUMBERED_QUESTION.finditer(text)],
                       key=lambda h: h.start())
     for m in headings:
-        if not text[: m.start()].strip():
-            continue  # the question restated before the answer
+        if not _FENCE_OPENING.sub("", text[: m.start()]).strip():
+            continue  # the question restated before the answer (perhaps in a "```yaml" block)
         following = "\n".join(text[m.end() :].split("\n", 9)[:9])
         # Options A and B both (a Q/A dialogue, "Q: …\nA: …", has no B), or the exercise's
         # own answer line ("Question 2: If 8 apples cost $2.00, …\nAnswer: $5.00").
@@ -2450,6 +2463,7 @@ def _invented_question(text: str) -> int | None:
     return None
 
 
+_FENCE_OPENING = lazy(r"```[A-Za-z]*")
 # A search assistant's apparatus: a section that lists its sources ("Sources:", "References",
 # "**参考资料**", "资料来源：", "### Further reading") with the lines of its list, wherever it
 # stands (some put it first, above the summary); the footnote lines that define citations
@@ -2603,6 +2617,8 @@ def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices:
     body = answer.rstrip()
     start = body.rfind("\n\n") + 1
     tail = body[start:]
+    if start > marker and _WARNING.match(tail.lstrip("\n")):
+        return False  # "【易错点】C项…（…无法确定乘积）": a note on a trap, after the answer
     # (an option's own words quoted, 'D项“无法确定”错误', leave nothing open)
     decline = _DECLINES.search(tail) or _OPEN_ENDING.search(_QUOTED.sub(" ", tail))
     # "…if your course emphasizes monetarism, go with A; if it follows Mankiw, C is more
@@ -3748,6 +3764,9 @@ _UNDETERMINED = lazy(
     r"|a\s+couple\s+(?:of\s+)?|some)\s+(?:more\s+)?(?:information|info|data|details|context)\b"
     r"|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
+    # "I'd need to know which definition your course uses", "我还需要知道以下信息"
+    r"|\bI(?:'d|\s+would)\s+need\s+to\s+know\s+(?:which|what|whether|how)\b"
+    r"|还?需要(?:知道|了解)(?:以下|下面|这些|几个|一些)?(?:信息|条件|数据)"
     r"|(?:答案|解|结果)(?:并)?不唯一|有无(?:数|穷)(?:多)?(?:个|种)(?:解|答案|可能|结果)"
     r"|\b(?:answer|solution|result)\s+is\s+not\s+unique\b"
     r"|\binfinitely\s+many\s+(?:answers|solutions|values|possibilities)\b"
@@ -3787,7 +3806,8 @@ _ASKS_BACK = lazy(
     r"|\bif\s+you\s+(?:tell|give|send|share\s+with)\s+me\b[^.\n]{0,150}\bI\s*(?:can|'ll|will)\b"
     r"|请(?:补充|提供|告诉我|给出|说明|确认|核对|核实)"
     # "你说下具体折扣我再帮你算": tell me, and I will work it out
-    r"|(?:你|您)(?:说|告诉我|提供|补充|发)(?:一?下)?[^。！？\n]{0,20}?我(?:再|就|可以|来)",
+    r"|(?:你|您)(?:说|告诉我|提供|补充|发)(?:一?下)?[^。！？\n]{0,20}?我(?:再|就|可以|来)"
+    r"|(?:你|您)把[^。！？\n]{1,30}?(?:告诉|发给|给)我",
     re.IGNORECASE,
 )
 # A refusal at the start: numbers that follow (a help line, a phone number) are not answers.
