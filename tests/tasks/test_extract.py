@@ -3072,3 +3072,37 @@ def test_choice_rules_of_the_dev11_dev12_follow_up(text: str, choices: list[str]
 def test_number_non_answers_of_the_dev11_dev12_follow_up(text: str, question: str) -> None:
     got = extract_number(text, question=question)
     assert got.status == "no-answer", got
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a misuse warning after "；" is an aside
+    ("浓度 = 10 ÷ 50 × 100% = 20%\n\n注意分母是溶液质量；若误用 10 ÷ 40 会得到 25%。",
+     "10 g 糖溶于 40 g 水，糖水浓度是多少（用百分数表示）？", "20"),
+    # a bold label and its value
+    ("Expected value = 0.5 × 4 = 2\n\n**Expected net loss: −$1.00 per ticket**\n\nOver 10 tickets "
+     "you'd lose about $10.", "A ticket costs $3 and pays $4 half the time. What is your "
+     "expected net gain per ticket?", "-1"),
+    # a bold number word inside a sentence is stress
+    ("Year 2 is discounted for **two** periods:\n\nNPV = −500 + 300/1.1 + 300/1.21 = **$20.66**"
+     "\n\nSince NPV > 0, accept it.", "What is the NPV in dollars?", "20.66"),
+    # "That's an increase of …" after the result
+    ("About 1.05 million people (1 million × 1.05). That's an increase of 50,000 residents.",
+     "A town of 1 million grows by 5%. What is its population after a year?", "1050000"),
+])
+def test_number_rules_of_the_dev12_follow_up(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_an_increase_asked_is_no_aside() -> None:
+    text = "About 1.05 million people. That's an increase of 50,000 residents."
+    got = extract_number(text, question="A town of 1 million grows by 5%. By how many people "
+                                        "does it increase?")
+    assert got.value == "50000", got
+
+
+def test_a_bold_number_word_in_a_sentence_is_no_answer() -> None:
+    text = ("I can't pin down a time: we know the speed of **one** train only. There's no single "
+            "time I can give.")
+    got = extract_number(text, question="When will the trains meet?")
+    assert got.status == "no-answer", got

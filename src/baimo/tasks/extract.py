@@ -3738,7 +3738,7 @@ _UNDETERMINED = lazy(
     r"(?:information|data|details?|values?)\b"
     r"|\b(?:don't|do\s+not|doesn't|does\s+not)\s+have\s+enough\b"
     r"|\bno\s+(?:unique|definite|single|determinate|valid|possible|consistent)\s+"
-    r"(?:answer|solution|value)\b"
+    r"(?:answer|solution|value|number|figure|time|date|amount|result)\b"
     # The question contradicts itself: "the given conditions are inconsistent", "数据存在矛盾".
     r"|\b(?:conditions|data|information|premises?|givens?|numbers|values|question|problem)"
     r"\s+(?:(?:is|are)\s+)?(?:(?:mutually|self-?)\s*)?(?:inconsistent|contradictory|contradict)"
@@ -3827,9 +3827,10 @@ _REFUSAL = lazy(
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
 # a 【】 heading may lead it: "⚠️ 常见错误：…", "【易错点】", "Common pitfall:").
 _WARNING_LEAD = (
-    r"(?:^|(?<=[.。!?！？\n]))[ \t>*#_(（【\[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
+    r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（【\[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
     r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
     r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
+    r"|(?:若|如果|要是)(?:误用|错用|误把|误将|用错)"
     r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer|pitfall|trap)"
     r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|common\s+(?:mistakes?|errors?)\s*:"
     r"|watch\s+out|(?:don't|do\s+not)\s+confuse"
@@ -3917,6 +3918,9 @@ _ASIDE_START = lazy(
     r"|in\s+addition|for\s+comparison|for\s+reference|fun\s+fact|incidentally|side\s+note"
     # a further fact about the subject: "It also has 8 vertices and 6 faces", "它还有…"
     r"|(?P<also>(?:it|they|this|that|he|she)\s+also\s+(?:has|have|had|is|are|was|were|contains?))"
+    # the change the result makes: "That's an increase of 120,000 residents."
+    r"|(?P<change>(?:that'?s|that\s+is|this\s+is)\s+an?\s+(?:increase|decrease|rise|drop|gain"
+    r"|loss|change|difference)\s+of)"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
@@ -4660,6 +4664,10 @@ _CONVERTED = lazy(
 )
 
 
+_CHANGE_ASKED = lazy(r"\b(?:increase|decrease|rise|drop|gain|loss|change|grow|grew|fall|fell)"
+                     r"|增加|减少|增长|下降|变化|涨|跌", re.IGNORECASE)
+
+
 def _names_asked(body: str, pos: int, asked: _Asked) -> bool:
     """Whether the sentence from ``pos`` names a term of the question's asking clause."""
     stop = _SENTENCE_END.search(body, pos)
@@ -4774,7 +4782,10 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
         if (_numbers_in(body[: aside.start()]) and not _CONCLUDES.search(body, aside.end())
                 and (not aside.group("hypo") or _other_scenario(body, aside, given))
                 # ("A cube has 12 edges. It also has 6 faces" asked the faces: no aside)
-                and (not aside.group("also") or not _names_asked(body, aside.end(), asked))):
+                and (not aside.group("also") or not _names_asked(body, aside.end(), asked))
+                # ("…, an increase of 120,000" asked the increase: no aside)
+                and (not aside.group("change") or not (
+                    asked.comparative or _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))))):
             body = body[: aside.start()]
             break
     spread = _spread_start(body, given, asked)
@@ -5003,6 +5014,8 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
     found: list[tuple[int, _Number | str]] = []
     for m in _NUM_BOLD.finditer(answer):
         content = m.group(1) or m.group(2) or ""
+        if _EMPHASIS_WORD.fullmatch(content) and _WORD_AFTER.match(answer, m.end()):
+            continue  # "discounted for **two** periods", "the speed of **one** train": stress
         line_start = answer.rfind("\n", 0, m.start()) + 1
         if content.rstrip().endswith((":", "：")) or _TABLE_LINE.match(answer, line_start):
             continue
@@ -5018,6 +5031,10 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
         if "=" in part or "≈" in part:
             # "**PPV = TP / (TP + FP) = 90 / 270 ≈ 33.3%**": the chain's result
             part = part[max(part.rfind("="), part.rfind("≈")) + 1 :]
+        elif (colon := max(part.rfind(":"), part.rfind("："))) > 0 and not _numbers_in(
+                part[:colon]):
+            # "**Expected net gain: −$0.33 per play**": a label, then its value
+            part = part[colon + 1 :]
         nums = _numbers_in(part, lenient=True)
         if not nums:
             continue
@@ -5038,6 +5055,8 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
     return found[-1]
 
 
+# A lower-case number word set in bold inside a sentence: emphasis, not a value set out.
+_EMPHASIS_WORD = lazy(r"\s*(?:one|two|three|four|five|six|seven|eight|nine|ten|once|twice)\s*")
 _SUBSCRIPT_RUN = lazy("[\u2080-\u208e\u2090-\u209c]+")
 # An index written under a symbol ("a_5", "F_{n-2}", "x_{10}"): it names a term, not a value.
 # (Not a word joined by "_": "final_answer", "total_cost" are names.)
