@@ -4420,8 +4420,10 @@ def _last_marker_number(
             continue
         # "【答案】900元 … 【易错点】…把20900元当作答案": once an answer was stated, a marker in a
         # paragraph that warns of a common mistake names the wrong answer.
-        if markers and _WARNING.search(answer, answer.rfind("\n\n", 0, m.start()) + 1,
-                                       m.start()):
+        # (within the marker's paragraph, and near it: a scan of each marker's whole paragraph
+        # grows with the square of the text)
+        if markers and _WARNING.search(
+                answer, max(answer.rfind("\n\n", 0, m.start()) + 1, m.start() - 300), m.start()):
             continue
         markers.append(m)
     used: set[int] = set()
@@ -4452,7 +4454,7 @@ def _last_marker_number(
         # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
         doubted = (_UNDETERMINED.search(segment) or _UNSURE.search(segment)
                    # "…there are many valid answers: s could be 30 (p = 0), 28 …"
-                   or _MANY_ANSWERS.search(answer, sentence, m.end()))
+                   or _MANY_ANSWERS.search(answer, max(sentence, m.start() - 60), m.end()))
         if (read is not None and m.group("sum")
                 and _derived_total(answer, m.start(), read[0].value, given, asked) is not None):
             continue  # "利息 350 元，本息合计 20350 元" asked the interest
