@@ -3106,3 +3106,65 @@ def test_a_bold_number_word_in_a_sentence_is_no_answer() -> None:
             "time I can give.")
     got = extract_number(text, question="When will the trains meet?")
     assert got.status == "no-answer", got
+
+
+# --- rules of the dev14 round (own wordings) ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a first line that answers, then only context with other numbers
+    ("约 8.1 亿人。\n\n排名第二的是乙国，约 6.3 亿人；丙国约 5.2 亿人。", "甲国人口约为多少？", "810000000"),
+    ("120 次/分。\n\n正常范围是 60~120 次/分：超过 120 为过速。", "婴儿正常心率上限为每分钟多少次？", "120"),
+    ("A furlong is 201.168 m — that's 220 yards (an eighth of a mile).\n\nA quarter of that is "
+     "50.292 m.", "How many metres long is a furlong?", "201.168"),
+    ("1911 年，辛亥革命爆发。\n\n1912 年中华民国成立。", "辛亥革命爆发于哪一年？", "1911"),
+    ("```\n42\n```\nThat's 6 times 7.", "What does print(6 * 7) output?", "42"),
+    # a fill-in blank restated with its value
+    ("3.5×60＝210\n\n3.5小时＝（210）分钟", "3.5小时＝（　　）分钟", "210"),
+    # a conversion into another unit after the answer in the asked unit
+    ("a = Δv / Δt = 20 / 4 = 5 m/s²\n\nThat's about 0.51 g.", "What is its acceleration in m/s²?",
+     "5"),
+    # "补充一下：", "小技巧：", "Note that …" after the answer
+    ("$g \\approx 9.8\\ \\text{m/s}^2$\n\n补充一下：标准值定义为 9.80665 m/s²。", "重力加速度约为多少 m/s²？",
+     "9.8"),
+    ("−40 °C (−40 °F), the point where the scales meet.\n\nNote that some sources round it to −39 "
+     "for other scales.", "At what temperature in °C do the two scales agree?", "-40"),
+    # 千 before a unit is kilo
+    ("速度乘时间，八十乘以三，一共行驶了二百四十千米。", "以每小时80千米行驶3小时，行驶了多少千米？", "240"),
+    # the output set out in a code block after "所以输出结果是："
+    ("`sum(range(5))` 是 10，10 // 3 = 3（余 1）。\n\n所以输出结果是：\n\n```\n3\n```",
+     "输出结果是多少？", "3"),
+])
+def test_number_rules_of_the_dev14_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("Estimates differ.\n\nSo the honest answer is somewhere between roughly 20 and 50 million.",
+     "How many people died?"),
+    ("It depends on the convention.\n\nSo the answer could be 5, 6 or 7.", "How many oceans are there?"),
+])
+def test_number_non_answers_of_the_dev14_round(text: str, question: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "no-answer", got
+
+
+def test_a_first_line_restated_in_another_scale_is_not_context() -> None:
+    # what follows restates the value rounded: the rules below read it, not the first line
+    text = "4999 × (1 − 15%) = 4999 × 0.85 = 4249.15\n\n保留整数约为 4249 元。"
+    got = extract_number(text, question="降价后的价格是多少元？（保留整数）")
+    assert got.value == "4249", got
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    ("[B] [C] [E]\n\nThose three are metals.", ["O", "Fe", "Cu", "N", "Zn"], True, "BCE"),
+    ("选项2、4。\n\n其余两项不对。", ["甲", "乙", "丙", "丁"], True, "BD"),
+    ("Option 1, Option 3 and Option 4.\n\n- one\n- three", ["w", "x", "y", "z"], True, "ACD"),
+    ("The answer is **(A) Mercury** — it is closest.\n\nActually, correcting myself: the question "
+     "asks for the hottest. So the planet asked for is **(B) Venus**, not Mercury.",
+     ["Mercury", "Venus", "Earth", "Mars"], False, "B"),
+])
+def test_choice_rules_of_the_dev14_round(text: str, choices: list[str], multi: bool,
+                                         expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, multi=multi)
+    assert (got.status, got.value) == ("ok", expected), got

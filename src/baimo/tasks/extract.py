@@ -431,7 +431,9 @@ _EN_MARKER = (
     r"|\b(?:so|thus|therefore|hence)\s*,?\s+(?:(?!\b(?:not|wrong|incorrect|false|invalid|bad"
     r"|reject\w*|rul\w+|eliminat\w*|exclud\w*|distractors?|traps?|mistakes?|errors?)\b|n't)"
     r"[^.:;*\n]){1,60}?\s(?=\*\*\(?(?-i:[A-Z])\)?(?:\s*(?:,|and|&)\s*(?:and\s+)?\(?(?-i:[A-Z])\)?)*"
-    r"\*\*\s*(?:[.!]|\n|$))"
+    r"\*\*\s*(?:[.!]|\n|$)"
+    # or one bracketed letter with its option's text: "So the planet … is **(C) Jupiter**, not …"
+    r"|\*\*\((?-i:[A-Z])\)[ \t][^*\n]{1,60}\*\*\s*(?:[.!,;]|\n|$))"
     # "i.e. **A, C, D**", "namely B": a restatement whose letters close the sentence; so is
     # "…is Canberra, i.e. option B.".
     rf"|(?:\bi\.e\.|\bnamely|\bthat\s+is(?=\s*,))\s*,?\s*(?:(?:option|choice)s?\s+)?"
@@ -1322,7 +1324,9 @@ _LONE_LINE = lazy(
     r"\s*[,:]?\s*)?"
     r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
     r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
-    r"(?P<l>[A-Za-z](?:(?:\)?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?\(?|\s+|\)\s*\()[A-Za-z])*|[A-Z]{2,}"
+    # (bracketed one by one: "(A)(C)", "[A] [C] [D]")
+    r"(?P<l>[A-Za-z](?:(?:[)\]]?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?[(\[]?|\s+|[)\]]\s*[(\[])"
+    r"[A-Za-z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
     r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!✅✔☑]*"
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
@@ -2277,7 +2281,11 @@ _ORDINAL_LIST = lazy(
     # or alone at the end of the sentence: "So the correct statements are the first and the
     # third."
     r"|(?=\s*[.!;。](?:\s|$)|\s*$))"
-    r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)",
+    r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)"
+    # "选项1、3、5", "Option 2, Option 3 and Option 5": numbered options, several
+    r"|选项\s*(?P<zhd>[1-6](?:\s*[、,和与及]\s*[1-6])+)(?!\d|\.\d)"
+    r"|\b(?P<end>(?:option|choice)\s+[1-6](?:\s*,\s*(?:and\s+)?(?:option|choice)\s+[1-6])*,?"
+    r"\s+and\s+(?:option|choice)\s+[1-6])(?!\d|\.\d)",
     re.IGNORECASE,
 )
 
@@ -2337,13 +2345,14 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
         return f"选项{chr(64 + index)}" if zh else f"option {chr(64 + index)}"
 
     def letters(m: re.Match[str]) -> str:
-        words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六]", m.group("en") or m.group("zh"),
+        words = re.findall(rf"{_EN_ORDINAL}|[一二三四五六1-6]",
+                           m.group("en") or m.group("zh") or m.group("zhd") or m.group("end"),
                            re.IGNORECASE)
         indexes = [n_choices if w.lower() == "last" else _ORDINALS[w.lower()] for w in words]
         if not all(1 <= i <= n_choices for i in indexes):
             return m.group()
         named = [chr(64 + i) for i in indexes]
-        if m.group("en"):
+        if m.group("en") or m.group("end"):
             return "options " + ", ".join(named[:-1]) + " and " + named[-1]
         return "选项" + "、".join(named)
 
@@ -2944,10 +2953,12 @@ _ZH_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ZH_CHARS = "".join(_ZH_DIGITS) + "十百千万亿"
 _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
+# A numeral's character; 千 before a unit is "kilo" ("一百二十千米" is 120 km, not 120,000 米).
+_ZH_CHAR = rf"(?:千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
 _ZH_NUMBER = lazy(
-    rf"(?P<neg>负|零下)?(?:(?P<whole>[{_ZH_CHARS}]+)又)?"
-    rf"(?:(?P<pct>百分之)|(?P<den>[{_ZH_CHARS}]+)分之)?"
-    rf"(?P<int>[{_ZH_CHARS}]+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
+    rf"(?P<neg>负|零下)?(?:(?P<whole>{_ZH_CHAR}+)又)?"
+    rf"(?:(?P<pct>百分之)|(?P<den>{_ZH_CHAR}+)分之)?"
+    rf"(?P<int>{_ZH_CHAR}+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
 )
 
 
@@ -3658,7 +3669,8 @@ _LEFTOVER = lazy(
     re.IGNORECASE,
 )
 _SO = lazy(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-z])", re.IGNORECASE)
-_NUM_LEAD = lazy(r"[\s:*#$\"']*")  # ("final_answer": "950.15")
+# ('"final_answer": "950.15"', and "所以输出结果是：\n\n```\n18\n```")
+_NUM_LEAD = lazy(r"(?:[\s:*#$\"']|```[A-Za-z]*)*")
 _GSM8K = lazy(r"^\s*####\s*(.+)$", re.MULTILINE)
 # A line that opens a new exercise ("Question: …", "Q2:", "问题：").
 _CITATION = lazy(r"\[\^?\d{1,3}\]|【\d{1,3}】")
@@ -3682,7 +3694,9 @@ _RANGE = lazy(
     rf"(?P<l>{_NUM_TOKEN})"
     rf"|(?<![\d.,/-])(?P<i>{_NUM_TOKEN})\s*(?P<u>[A-Za-z]+)\s+to\s+(?P<j>{_NUM_TOKEN})\s*(?P=u)"
     rf"|(?<![\d.,/-])(?P<c>\d[\d,]*(?:\.\d+)?)-(?P<d>\d[\d,]*(?:\.\d+)?)(?![\d.]|\s*[-=+×*/])"
-    rf"|\bbetween\s+(?:\*\*)?(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"  # ("**30 and 150**")
+    # ("**30 and 150**", "between roughly 17 and 100 million")
+    rf"|\bbetween\s+(?:(?:roughly|about|around|approximately|some)\s+)?(?:\*\*)?"
+    rf"(?P<e>{_NUM_TOKEN}){_UNIT}\s+and\s+(?P<f>{_NUM_TOKEN})"
     rf"|(?:介于|在)\s*(?P<g>{_NUM_TOKEN}){_UNIT}\s*(?:和|与|到|至)\s*(?P<h>{_NUM_TOKEN}){_UNIT}\s*之间",
     re.IGNORECASE,
 )
@@ -3695,7 +3709,9 @@ _HEDGED = lazy(
     rf"(?<![\d.,/])(?P<a>{_NUM_TOKEN})\s*[,(（]?\s*{_HEDGE_WORD}\s*(?:[A-Za-z]\s*=\s*)?"
     rf"(?P<b>{_NUM_TOKEN})"
     rf"|(?<![\d.,/])(?P<c>{_NUM_TOKEN})\s*(?P<u>[A-Za-z/°]+|[\u4e00-\u9fff]{{1,3}})\s*,?\s*"
-    rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)",
+    rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)"
+    # "could be 5, 6 or 7": a list whose last two are set as alternatives
+    rf"|(?<![\d.,/])(?P<e>{_NUM_TOKEN})(?:\s*,\s*{_NUM_TOKEN})+,?\s+(?:or|或者?)\s+(?P<f>{_NUM_TOKEN})",
     re.IGNORECASE,
 )
 # Two values both left standing: "3/4 和 4/3 都有可能", "both 12 and 13 are plausible". Kept
@@ -3853,6 +3869,8 @@ _CHECK = lazy(
     r"|拓展|延伸|提醒|温馨提示|小贴士|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
     r"(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
+    # "Note that satellite data has suggested …": a caveat opening its sentence
+    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_]*note\s+that\b"
     r"|" + _WARNING_LEAD,
     re.IGNORECASE | re.MULTILINE,
 )
@@ -3888,8 +3906,12 @@ _LABEL_PARTS = (
     # a number that owns something is part of a name: "Apollo 11's lunar module"
     r"|(?<![\d.,])\d+(?=['’]s\b)"
 )
+# A whole English date, its year too: "21 July 1983", "November 9, 1989" (first: the parts
+# above mask only the day and month).
+_FULL_DATE = (rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b"
+              rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b")
 _LABELS = lazy(
-    _LABEL_PARTS
+    _FULL_DATE + "|" + _LABEL_PARTS
     + r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\d{4}\s*年(?:\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)?",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -3924,7 +3946,8 @@ _ASIDE_START = lazy(
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
-    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题)?(?:技巧|小贴士|窍门)|提示\s*:|其中"
+    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题|小)?(?:技巧|小贴士|窍门)|提示\s*:|其中"
+    r"|补充(?:一下|说明|一点)?\s*[:：]"
     # another scenario: "If you'd rather round up, …", "如果油价按 8 元/升计算，…" (guarded
     # in ``_other_scenario``: only after a result, and never when it computes); a counterfactual
     # ("If instead it had taken two years, …", "Had the rate been 5%, …") likewise
@@ -4005,6 +4028,7 @@ def _results_before(text: str, end: int) -> set[Fraction]:
 # "carries" a unit when the unit follows it; one letter is a unit only when nothing
 # alphabetic or a "/" or power follows ("5 m" is metres, "5 m/s" is a speed, "5 mol" moles).
 _MEASURES: tuple[tuple[str, str], ...] = (
+    ("m/s2", r"m/s\^?2|m\s*·\s*s\^-2|米/秒\^?2|米每二次方秒|met(?:er|re)s?\s+per\s+second\s+squared"),
     ("m/s", r"m/s|m\s*·\s*s\^-1|米/秒|米每秒|met(?:er|re)s?\s+per\s+second"),
     ("km/h", r"km/h|kph|(?:千米|公里)/(?:小)?时|(?:千米|公里)每小?时"
              r"|kilomet(?:er|re)s?\s+(?:per|an)\s+hour"),
@@ -4909,6 +4933,26 @@ _WORKING_WORDS = lazy(
     re.IGNORECASE)
 
 
+_CLAUSE_DASH = lazy(r"\s[—–]\s|——")
+_FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n\s*([-+$]?\d[\d,]*(?:\.\d+)?%?)\s*\n```[ \t]*\n")
+# A refinement of the value stated first: "More precisely, 47.3", "更准确地说".
+_REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:precise|exact)\b"
+                r"|更(?:准确|精确)|精确(?:地|来)?说|准确(?:地|来)?说", re.IGNORECASE)
+
+
+def _context_only(answer: str, n: _Number) -> bool:
+    """Whether what follows the first paragraph only adds context: no working (``=``), no
+    answer marker, no conclusion, no correction or refinement of the value."""
+    paragraph = answer.find("\n\n", n.end)
+    if answer.startswith("```"):
+        paragraph = answer.find("```", n.end) + 3  # (the value set out in a fenced block)
+    if paragraph < 3:
+        return False
+    rest = answer[paragraph:]
+    return not ("=" in rest or _NUM_MARKER.search(rest) or _CONCLUSION_START.search(rest)
+                or _TAKEN_BACK.search(rest) or _REFINED.search(rest))
+
+
 def _restated_later(answer: str, n: _Number) -> bool:
     """Whether working after the first paragraph ends a computation in ``n``'s value."""
     paragraph = answer.find("\n\n", n.end)
@@ -4920,12 +4964,26 @@ def _restated_later(answer: str, n: _Number) -> bool:
 
 
 
-def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
+def _answer_first(answer: str, given: AbstractSet[Fraction], *,
+                  leading_clause: bool = False, year: bool = False) -> _Number | None:
     """In a truncated reply, a one-sentence first paragraph that states one number
-    ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off."""
+    ("The sum is **5050**.", "经过三小时两车相遇。") before the working was cut off. With
+    ``leading_clause``, a line that restates its value after a dash is read by its first clause
+    ("A marathon is 42.195 km — that's 26.2 miles"). With ``year``, a year is a value, not a
+    date's label ("1898 年，创办于戊戌变法期间")."""
+    if leading_clause and (fenced := _FENCED_VALUE.match(answer)) is not None:
+        # "```\n11\n```\nThe string has 10 letters plus 1 space.": the output set out first
+        value = _parse_one(fenced.group(1))
+        if value is None or value.value in given:
+            return None
+        return dataclasses.replace(value, start=fenced.start(1), end=fenced.end(1))
     m = _ANSWER_FIRST.match(answer)
     if not m:
         return None
+    if leading_clause and (dash := _CLAUSE_DASH.search(m.group())) is not None:
+        head = m.group()[: dash.start()]
+        if _numbers_in(head):
+            m = _ANSWER_FIRST.match(head.rstrip() + ".\n") or m
     working = _WORKING_WORDS.search(m.group())
     if working and working.group() == "=" and m.group().count("=") == 1:
         # "3.6千克 = 3600克。": the question's own quantity set equal to one value states the
@@ -4940,7 +4998,8 @@ def _answer_first(answer: str, given: AbstractSet[Fraction]) -> _Number | None:
         return None
     if working:
         return None
-    nums = [n for n in _numbers_in(_LABELS.sub(_blank, m.group()), lenient=True)
+    nums = [n for n in _numbers_in((_LABELS_BUT_YEARS if year else _LABELS).sub(_blank, m.group()),
+                                   lenient=True)
             if m.group()[n.start - 1 : n.start] != "第"]  # "第一反应": an ordinal, no count
     if len(nums) > 1:
         nums = [n for n in nums if n.value not in given]
@@ -4980,6 +5039,28 @@ _TOTAL_ASKED = lazy(
     r"|\b(?:total|sum|altogether|in\s+all|combined|overall)\b",
     re.IGNORECASE,
 )
+
+
+# A blank the question leaves for its answer: "2.25小时＝（　　）分钟", "x = (   )".
+_QUESTION_BLANK = lazy(r"\(\s*\)|_{3,}")
+
+
+def _filled_blank(answer: str, question: str) -> _Number | None:
+    """The value a reply writes into the question's blank, restating the question around it:
+    "2.25小时＝（　　）分钟" answered "2.25×60＝135\n\n2.25小时＝（135）分钟"."""
+    q = _prepare(question)
+    for blank in _QUESTION_BLANK.finditer(q):
+        before = q[max(0, blank.start() - 6) : blank.start()].strip()
+        if len(before) < 2:
+            continue
+        found = list(re.finditer(re.escape(before) + r"\s*\(\s*([-+]?\d[\d,]*(?:\.\d+)?%?)\s*\)",
+                                 answer))
+        if found:
+            m = found[-1]
+            value = _parse_one(m.group(1))
+            if value is not None:
+                return dataclasses.replace(value, start=m.start(1), end=m.end(1))
+    return None
 
 
 def _table_total(answer: str, question: str | None) -> tuple[int, _Number] | None:
@@ -5243,6 +5324,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     total = _table_total(answer, question and _prepare(question))
     if total is not None and (not truncated or answer.find("\n", total[0]) > 0):
         strong.append((total[0], total[1], "table-total"))
+    filled = _filled_blank(answer, question) if question and "(" in answer else None
+    if filled is not None:
+        strong.append((filled.start, filled, "filled-blank"))
     strong.sort(key=lambda t: t[0])
     given = _Given(question)
     asked = _Asked(question)
@@ -5270,11 +5354,13 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
                 and not _DASHED_STEP.search(answer, opening.end())):
             return found(value, "answer-first")
     if not truncated:
-        first = _answer_first(answer, given)
-        if (first is not None and first.value not in given and _restated_later(answer, first)
-                and not _UNDETERMINED.search(answer)):
+        first = _answer_first(answer, given, leading_clause=True, year=asked.year)
+        if (first is not None and first.value not in given and not _UNDETERMINED.search(answer)
+                and (_restated_later(answer, first) or _context_only(answer, first))):
             # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
             # reply opens with, worked out again below, answers; an anecdote's numbers do not.
+            # Nor do the facts of a reply that only adds context ("约 1.26 亿人。\n\n排名第二的
+            # 是山东省，约 1.02 亿人…", "100 次/分。\n\n正常范围是 60~100 次/分…").
             return found(first, "answer-first")
     if truncated:
         first = _answer_first(answer, given)
