@@ -3117,7 +3117,8 @@ def test_a_bold_number_word_in_a_sentence_is_no_answer() -> None:
     ("A furlong is 201.168 m — that's 220 yards (an eighth of a mile).\n\nA quarter of that is "
      "50.292 m.", "How many metres long is a furlong?", "201.168"),
     ("1911 年，辛亥革命爆发。\n\n1912 年中华民国成立。", "辛亥革命爆发于哪一年？", "1911"),
-    ("```\n42\n```\nThat's 6 times 7.", "What does print(6 * 7) output?", "42"),
+    ("```\n13\n```\nThat's 12 letters and signs plus 1 space.",
+     "What does print(len('hello, world!')) output?", "13"),
     # a fill-in blank restated with its value
     ("3.5×60＝210\n\n3.5小时＝（210）分钟", "3.5小时＝（　　）分钟", "210"),
     # a conversion into another unit after the answer in the asked unit
@@ -3168,3 +3169,12 @@ def test_choice_rules_of_the_dev14_round(text: str, choices: list[str], multi: b
                                          expected: str) -> None:
     got = extract_choice(text, len(choices), choices, multi=multi)
     assert (got.status, got.value) == ("ok", expected), got
+
+
+def test_a_first_line_is_no_answer_first_when_the_question_gives_values() -> None:
+    # The question gives values: the paragraphs after the first line go on with the working
+    # in words, and the first line is a step.
+    text = "The bill comes to $60.\n\nSplit among 4 friends, each pays $15."
+    got = extract_number(text, question="Four friends share a bill of $48 plus $12 in tips. How "
+                                        "much does each pay?")
+    assert got.value == "15", got

@@ -4940,6 +4940,13 @@ _REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:pre
                 r"|更(?:准确|精确)|精确(?:地|来)?说|准确(?:地|来)?说", re.IGNORECASE)
 
 
+# A question that gives values to work with: a digit that is no year, or a count in words.
+# ("第七次全国人口普查" and "in 1912" give none.)
+_GIVES_VALUES = lazy(r"(?<![\d第])(?!(?:1\d|20)\d\d(?!\d))\d"
+                     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty"
+                     r"|thirty|forty|fifty|hundred|thousand|million|half|dozen)\b", re.IGNORECASE)
+
+
 def _context_only(answer: str, n: _Number) -> bool:
     """Whether what follows the first paragraph only adds context: no working (``=``), no
     answer marker, no conclusion, no correction or refinement of the value."""
@@ -5356,7 +5363,11 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     if not truncated:
         first = _answer_first(answer, given, leading_clause=True, year=asked.year)
         if (first is not None and first.value not in given and not _UNDETERMINED.search(answer)
-                and (_restated_later(answer, first) or _context_only(answer, first))):
+                and (_restated_later(answer, first)
+                     # (only for a question that gives no values: one that does asks for
+                     # working, and a later paragraph may go on with it in words)
+                     or (not _GIVES_VALUES.search(asked.question)
+                         and _context_only(answer, first)))):
             # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
             # reply opens with, worked out again below, answers; an anecdote's numbers do not.
             # Nor do the facts of a reply that only adds context ("约 1.26 亿人。\n\n排名第二的
