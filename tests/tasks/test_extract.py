@@ -3178,3 +3178,13 @@ def test_a_first_line_is_no_answer_first_when_the_question_gives_values() -> Non
     got = extract_number(text, question="Four friends share a bill of $48 plus $12 in tips. How "
                                         "much does each pay?")
     assert got.value == "15", got
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    ("他跑了三千米。", "他跑了多少米？", "3000"),
+    ("Principal: $1000.\n\nNote that the rate is annual, so interest = 1000 × 0.05 = $50.",
+     "What is the interest on $1000 at 5% for a year?", "50"),
+])
+def test_kilo_and_note_rules_stay_narrow(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.value == expected, got

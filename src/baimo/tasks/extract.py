@@ -2953,8 +2953,9 @@ _ZH_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ZH_CHARS = "".join(_ZH_DIGITS) + "十百千万亿"
 _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
-# A numeral's character; 千 before a unit is "kilo" ("一百二十千米" is 120 km, not 120,000 米).
-_ZH_CHAR = rf"(?:千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
+# A numeral's character; 千 before a unit, after a numeral that is complete without it, is
+# "kilo": "一百二十千米" is 120 km, not 120,000 米 ("三千米" stays 3000 米).
+_ZH_CHAR = rf"(?:(?<![十百零])千|千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
 _ZH_NUMBER = lazy(
     rf"(?P<neg>负|零下)?(?:(?P<whole>{_ZH_CHAR}+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>{_ZH_CHAR}+)分之)?"
@@ -3869,8 +3870,9 @@ _CHECK = lazy(
     r"|拓展|延伸|提醒|温馨提示|小贴士|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
     r"(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
-    # "Note that satellite data has suggested …": a caveat opening its sentence
-    r"|(?:^|(?<=[.。!?！？\n]))[ \t>*#_]*note\s+that\b"
+    # "Note that satellite data has suggested …": a caveat in a paragraph of its own, with no
+    # working after it ("Note that the rate is annual, so interest = …" goes on working)
+    r"|(?<=\n\n)[ \t>*#_]*note\s+that\b(?![^=]*=)"
     r"|" + _WARNING_LEAD,
     re.IGNORECASE | re.MULTILINE,
 )
