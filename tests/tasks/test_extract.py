@@ -3188,3 +3188,26 @@ def test_a_first_line_is_no_answer_first_when_the_question_gives_values() -> Non
 def test_kilo_and_note_rules_stay_narrow(text: str, question: str, expected: str) -> None:
     got = extract_number(text, question=question)
     assert got.value == expected, got
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a sum word inside the working is no answer marker
+    ("一共 1 + 2 = 3 份，每份 90° ÷ 3 = 30°，\n较大角 = 2 × 30° = 60°。\n\n两个角分别是 30°、60°。",
+     "两个角之比为 1:2，较大的角是多少度？", "60"),
+    # a correction's label
+    ("12 × 1/3 = 4（个）\n\n答：还剩4个。\n\n不对，4个是吃掉的。12 − 4 = 8（个）\n\n更正：还剩8个。",
+     "12个苹果吃掉三分之一，还剩多少个？", "8"),
+    # a sentence opening with 即 concludes; what follows is another quantity
+    ("P = 0.5 × 0.5 = 0.25\n\n即两次都是正面的概率为0.25。至少一次正面的概率则为 1 − 0.5² = 0.75。",
+     "连续抛两次硬币，两次都是正面的概率是多少？", "0.25"),
+])
+def test_number_rules_of_the_dev14_follow_up(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_declining_one_number_is_no_answer() -> None:
+    text = ("There isn't a reliable single figure for this. Reconstructions range from roughly "
+            "300,000 to 600,000.\n\nI'd be overstating the evidence if I gave you one number.")
+    got = extract_number(text, question="What was the population of Athens at its peak?")
+    assert got.status == "no-answer", got

@@ -3605,6 +3605,8 @@ _NUM_ZH_MARKER = (
     # ("结果是否一致", "答案是否正确" ask whether; they state nothing)
     r"(?:最终|正确|最后)?答案(?!是否)(?:应该|应)?(?:是|为)?|答(?=\s*[:】\]〕])|结果(?:是|为)(?!否)"
     r"|(?:结果|结论)(?=\s*:)"
+    # a correction's label: "更正：还剩15千克。"
+    r"|(?:更正|纠正|修正|订正)(?:后|为)?(?=\s*:)"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
@@ -3792,6 +3794,11 @@ _UNDETERMINED = lazy(
     r"|\b(?:exact|precise|true|actual)\s+(?:number|figure|value|count|amount)\s+(?:is|remains)\s+"
     r"(?:unknown|not\s+known|uncertain)\b(?![^.\n]*\b(?:but|however|though)\b)"
     r"|\bcould\s+be\s+any\s+(?:value|number|amount)\b"
+    # "I'd be overstating the evidence if I gave you one number", "There isn't a reliable
+    # single figure"
+    r"|\bif\s+I\s+gave\s+(?:you\s+)?(?:one|a\s+single)\s+(?:number|figure|value)\b"
+    r"|\b(?:isn't|is\s+no|no)\s+(?:a\s+)?(?:reliable\s+|precise\s+|exact\s+)?single\s+"
+    r"(?:figure|number|value)\b"
     # It cannot know: a prediction, data it has no access to, a question that is wrong.
     r"|\b(?:can\s*not|can't|cannot|unable\s+to|no\s+one\s+can|nobody\s+can)\s+"
     r"(?:(?:reliably|accurately)\s+)?(?:predict|forecast|be\s+pinned\s+down|pin\s+(?:it\s+)?down)\b"
@@ -3885,7 +3892,7 @@ _CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综
 _CONCLUSION_START = lazy(
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_]*"
     r"(?:so|therefore|thus|hence|in\s+total|altogether|overall|finally|in\s+all"
-    r"|所以|因此|故|综上|总之|最终|最后)(?![A-Za-z])",
+    r"|所以|因此|故|综上|总之|最终|最后|即(?=[^将使便]))(?![A-Za-z])",
     re.IGNORECASE | re.MULTILINE,
 )
 # Numbers that label, not count: step and list numbers, clock times, dates.
@@ -4473,6 +4480,8 @@ def _last_marker_number(
             bare = _PARENS.sub(_blank, segment)
             if _numbers_in(bare):
                 segment = bare
+        if m.group("sum") and segment.count("=") >= 2:
+            continue  # "一共 2 + 3 + 4 = 9 份，每份 180° ÷ 9 = 20°": a sum inside the working
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
@@ -4936,7 +4945,7 @@ _WORKING_WORDS = lazy(
 
 
 _CLAUSE_DASH = lazy(r"\s[—–]\s|——")
-_FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n\s*([-+$]?\d[\d,]*(?:\.\d+)?%?)\s*\n```[ \t]*\n")
+_FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n\s*([-+$]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?)\s*\n```[ \t]*\n")
 # A refinement of the value stated first: "More precisely, 47.3", "更准确地说".
 _REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:precise|exact)\b"
                 r"|更(?:准确|精确)|精确(?:地|来)?说|准确(?:地|来)?说", re.IGNORECASE)
@@ -4947,6 +4956,11 @@ _REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:pre
 _GIVES_VALUES = lazy(r"(?<![\d第])(?!(?:1\d|20)\d\d(?!\d))\d"
                      r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty"
                      r"|thirty|forty|fifty|hundred|thousand|million|half|dozen)\b", re.IGNORECASE)
+
+
+# Code quoted in a question ("What does `print(3 / 200000)` print?") gives no values to work
+# with: its output is looked up, not worked out in words.
+_CODE_SPAN = lazy(r"`[^`\n]+`")
 
 
 def _context_only(answer: str, n: _Number) -> bool:
@@ -5368,7 +5382,7 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
                 and (_restated_later(answer, first)
                      # (only for a question that gives no values: one that does asks for
                      # working, and a later paragraph may go on with it in words)
-                     or (not _GIVES_VALUES.search(asked.question)
+                     or (not _GIVES_VALUES.search(_CODE_SPAN.sub(" ", asked.question))
                          and _context_only(answer, first)))):
             # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
             # reply opens with, worked out again below, answers; an anecdote's numbers do not.
