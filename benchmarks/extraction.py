@@ -73,6 +73,8 @@ SPLITS = {
     "dev13": DATA / "blind" / "dev13.jsonl",
     "dev14": DATA / "blind" / "dev14.jsonl",
     "test": DATA / "blind" / "test.jsonl",
+    # rule-aware, not blind (tests/tasks/data/stress/README.md): how far the rules overreach
+    "stress": DATA / "stress",
 }
 EXTRACT = "src/baimo/tasks/extract.py"
 # The revision whose rules first read each blind batch: the commit that added the batch,
@@ -88,8 +90,12 @@ FIRST_BLIND = {
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The rows of a split: one JSONL file, or every ``*.jsonl`` in a directory."""
+    rows: list[dict[str, Any]] = []
+    for file in sorted(path.glob("*.jsonl")) if path.is_dir() else [path]:
+        with file.open(encoding="utf-8") as f:
+            rows.extend(json.loads(line) for line in f if line.strip())
+    return rows
 
 
 def _module_at(rev: str | None) -> ModuleType:

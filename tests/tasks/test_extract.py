@@ -3211,3 +3211,53 @@ def test_declining_one_number_is_no_answer() -> None:
             "300,000 to 600,000.\n\nI'd be overstating the evidence if I gave you one number.")
     got = extract_number(text, question="What was the population of Athens at its peak?")
     assert got.status == "no-answer", got
+
+
+# --- guards found by the rule-aware stress corpus (tests/tasks/data/stress/) --------------------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a first line, then working in words
+    ("一小时有 3600 秒。\n\n一天有 24 小时，3600 乘以 24 得出 86400 秒。", "一天有多少秒？", "86400"),
+    # a dash opening that the working goes on from
+    ("12 — that's the months in a year. Multiply by the 4 weeks in each and you get 48 weeks.",
+     "Roughly how many weeks are there in a year, counting four per month?", "48"),
+    # a dash opening with its reason
+    ("Nine — since 9 × 9 = 81.", "What is the square root of 81?", "9"),
+    # the last working is the asked thing under another name
+    ("1. 应纳税所得额 = 8000 − 5000 − 1000 = 2000元\n2. 应纳税额 = 2000 × 3% = 60元",
+     "某人月工资8000元，三险一金1000元，每月应缴纳多少元个人所得税？", "60"),
+    ("Monthly rate: 12% / 12 = 1%\n\nAnnual percentage rate: 1% × 12 = 12%\n\nAPY = (1.01)^12 − 1 "
+     "≈ 12.68%", "What is the annual percentage yield?", "12.68"),
+    # an earlier working the reply calls a mistake
+    ("速度的算术平均 = (4 + 6) ÷ 2 = 5 千米/时（这是常见的错误做法）\n\n全程 v̄ = 24 ÷ 5 = 4.8 千米/时",
+     "上山每小时4千米，下山每小时6千米，求上下山的平均速度。", "4.8"),
+    # a note that says what was asked goes on to answer it
+    ("本息和为 1000 × (1 + 5%) = 1050 元。\n\n需要注意的是，题目问的是利息：利息 = 1050 − 1000 = 50 元。",
+     "1000元存一年，年利率5%，利息是多少元？", "50"),
+    # a bold label naming a step's result is not the answer
+    ("**总路程：300千米**\n\n平均速度 300 ÷ 5 = 60 千米/时。", "全程平均速度是多少千米/时？", "60"),
+])
+def test_guards_from_the_stress_corpus(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_an_unclosed_think_reviewing_options_in_bold_is_still_thinking() -> None:
+    text = ("<think>\nLet me review.\n\n**Option A: Iron** — a metal, but is it the lightest?\n\n"
+            "**Option B: Lithium** — lighter still, but let me check sodium")
+    got = extract_choice(text, 3, ["Iron", "Lithium", "Sodium"], finish_reason="length")
+    assert got.status == "truncated", got
+
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    # a concluding clause about a step, when the options are values
+    ("Let the numbers be a and b.\n\nAdding gives 2a = 16, so **a = 8**, and then b = 2.\n\n"
+     "Their product is 8 × 2 = 16.", ["8", "16", "2", "10"], "B"),
+    # a tick on a line of working
+    ("Add 5 to both sides:\n2x = 14 ✅\n\nDivide by 2:\nx = 7\n\n**x = 7**", ["7", "14", "9", "5"],
+     "A"),
+])
+def test_choice_guards_from_the_stress_corpus(text: str, choices: list[str],
+                                              expected: str) -> None:
+    got = extract_choice(text, len(choices), choices)
+    assert got.value == expected, got

@@ -142,8 +142,9 @@ overrule them."""
 
 _THINK_OPEN = lazy(r"<(think|thinking)\s*>", re.IGNORECASE)
 _THINK_CLOSE = lazy(r"</(think|thinking)\s*>", re.IGNORECASE)
-_REPLY_PARAGRAPH = lazy(r"(?<=\n\n)(?:\*\*|#{1,4}\s|\||(?:final\s+)?answer\s*[:：]|答案\s*[:：])",
-                        re.IGNORECASE)
+# (Not a bold option label that reviews the options: "**Option A: …** —", "**A：y=x²** 是…")
+_REPLY_PARAGRAPH = lazy(r"(?<=\n\n)(?:\*\*(?!(?:option\s+|选项)?[A-Z]\s*[:：.)）])|#{1,4}\s|\|"
+                        r"|(?:final\s+)?answer\s*[:：]|答案\s*[:：])", re.IGNORECASE)
 # Chat-template tokens that end a turn or open one: ChatML, Llama 3, Gemma, Phi/ChatGLM,
 # Mistral's [INST] and the </s> and <|endoftext|> of many others. A model run with a wrong
 # or missing template writes them, and often goes on to play the next turns itself.
@@ -1931,10 +1932,12 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         if not concluding:
             # (Not in a sentence about a case: "If you're 62, …, so bonds (B) play a bigger
             # role" answers for that case.)
+            # (Nor when the options are values: "…, so **x = 12**, and then y = 8" is a step.)
             concluding = [c for s in sentences[:-1] if not _READERS_CASE.search(s)
                           for c in _CLAUSE_BREAK.split(s)[1:]
                           if _CONCLUDING.match(c) and not _UNSETTLED.search(c)
-                          and _option_in(c, choices) is not None]
+                          and (i := _option_in(c, choices)) is not None
+                          and not _VALUE_OPTION.fullmatch(choices[i])]
     idx = _stated_option(concluding[-1], choices) if concluding else None
     if idx is None:
         # "Type O negative.\n\nO-negative cells carry …": an opening sentence that is nothing
@@ -1954,8 +1957,9 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         idx = _picked_in_bold(text, choices)
     if idx is None and ("✅" in text or "✔" in text or "✓" in text):
         # "…属于演绎推理 ✅": the one option a line ticks, when no line crosses one out
+        # (a tick on a line of working checks a step: "3x = 18 ✅")
         ticked = {i for ln in lines if _TICK_MARK.search(ln) and not _CROSS_MARK.search(ln)
-                  and (i := _option_in(ln, choices)) is not None}
+                  and "=" not in ln and (i := _option_in(ln, choices)) is not None}
         if len(ticked) == 1 and not any(_CROSS_MARK.search(ln) for ln in lines):
             idx = ticked.pop()
     if idx is None:
@@ -1986,6 +1990,8 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
 
 
 _TICK_MARK = lazy("[✅✔✓]")
+# An option that is only a value: "12", "$3,518", "6.02 × 10^23", "25%".
+_VALUE_OPTION = lazy(r"[\s$¥€£+−-]*\d[\d,.\s×x^*/+−-]*%?\s*[a-zA-Z°%/²³]{0,6}\s*")
 _CROSS_MARK = lazy("[❌✗✘×]")
 # A verb of choosing, then the choice in bold: "Go with **the refrigerator** option.",
 # "I'd pick **Bonds**", "选**演绎推理**".
@@ -3887,7 +3893,9 @@ _CHECK = lazy(
 # the answers it names are the wrong ones.
 _WARNING = lazy(_WARNING_LEAD, re.IGNORECASE | re.MULTILINE)
 # A check that goes on to conclude is part of the working, not an aside after the answer.
-_CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上", re.IGNORECASE)
+# (and a note that says what was asked goes on to answer it: "题目问的是利息…：利息 = …")
+_CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上|问的是"
+                  r"|\bthe\s+question\s+asks\b", re.IGNORECASE)
 # A sentence that states the conclusion ("So she has 17 left", "所以最大的内角是八十度").
 _CONCLUSION_START = lazy(
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_]*"
@@ -4972,8 +4980,17 @@ def _context_only(answer: str, n: _Number) -> bool:
     if paragraph < 3:
         return False
     rest = answer[paragraph:]
+    # (after a fenced output, words that explain the count are no working of the reply's own:
+    # "```\n11\n```\nThe string has 10 letters plus 1 space.")
     return not ("=" in rest or _NUM_MARKER.search(rest) or _CONCLUSION_START.search(rest)
-                or _TAKEN_BACK.search(rest) or _REFINED.search(rest))
+                or _TAKEN_BACK.search(rest) or _REFINED.search(rest)
+                or (not answer.startswith("```") and _WORKS_ON.search(rest)))
+
+
+# Working in words: "86400 乘以 7 得出 604800", "giving 527,040 minutes in total", "Multiply by".
+_WORKS_ON = lazy(r"\b(?:multipl\w*|divid\w*|giving|gives|times|plus|minus|in\s+total|altogether"
+                 r"|add(?:ed|ing)?\s+up|counting|sum)\b|乘|除以|加上|减去|得出|得到|一共|总共|合计|共计"
+                 r"|[×÷]", re.IGNORECASE)
 
 
 def _restated_later(answer: str, n: _Number) -> bool:
@@ -5108,7 +5125,7 @@ def _table_total(answer: str, question: str | None) -> tuple[int, _Number] | Non
     return row.start(), dataclasses.replace(n, start=n.start + offset, end=n.end + offset)
 
 
-def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
+def _emphasised(answer: str, asked: _Asked = _NOT_ASKED) -> tuple[int, _Number | str] | None:
     """The value the reply sets in bold, when it bolds one value only.
 
     Writers bold the result they commit to ("The car gets **30 mpg**", "| **合计** |", "=
@@ -5137,9 +5154,12 @@ def _emphasised(answer: str) -> tuple[int, _Number | str] | None:
         if "=" in part or "≈" in part:
             # "**PPV = TP / (TP + FP) = 90 / 270 ≈ 33.3%**": the chain's result
             part = part[max(part.rfind("="), part.rfind("≈")) + 1 :]
-        elif (colon := max(part.rfind(":"), part.rfind("："))) > 0 and not _numbers_in(
-                part[:colon]):
-            # "**Expected net gain: −$0.33 per play**": a label, then its value
+        elif ((colon := max(part.rfind(":"), part.rfind("："))) > 0
+              and not _numbers_in(part[:colon])
+              and frozenset(map(_stem, _subject_terms(part[:colon])))
+              & frozenset(map(_stem, asked.subject))):
+            # "**Expected net gain: −$0.33 per play**": a label naming what was asked, then its
+            # value ("**总路程：270千米**" asked the average speed is a step's result)
             part = part[colon + 1 :]
         nums = _numbers_in(part, lenient=True)
         if not nums:
@@ -5341,7 +5361,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         nums = _numbers_in(line)
         if nums and (m.end() < end or not truncated):
             strong.append((m.start(), _settle(nums[0], line), "gsm8k"))
-    bold = _emphasised(answer)
+    given = _Given(question)
+    asked = _Asked(question)
+    bold = _emphasised(answer, asked)
     if bold is not None and (not truncated or bold[0] < end):
         strong.append((bold[0], bold[1], "bold"))
     total = _table_total(answer, question and _prepare(question))
@@ -5351,8 +5373,6 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     if filled is not None:
         strong.append((filled.start, filled, "filled-blank"))
     strong.sort(key=lambda t: t[0])
-    given = _Given(question)
-    asked = _Asked(question)
     marked = _last_marker_number(answer, truncated, given, asked)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
@@ -5373,8 +5393,13 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         value = _parse_one(opening.group("v"))
         if (value is not None and value.value not in given
                 and not _TAKEN_BACK.search(answer, opening.end())
-                # ("1 — Set up the equation …\n2 — Solve …": numbered steps)
-                and not _DASHED_STEP.search(answer, opening.end())):
+                # ("1 — Set up the equation …\n2 — Solve …": numbered steps; "60 — the minutes
+                # in an hour. Multiply by 24 …": a premise the working goes on from)
+                and not _DASHED_STEP.search(answer, opening.end())
+                # (a reason for the value may work: "Seven — since 7 × 7 × 7 = 343.")
+                and (_BECAUSE.match(answer, opening.end())
+                     or not (_WORKS_ON.search(answer, opening.end())
+                             or "=" in answer[opening.end() :]))):
             return found(value, "answer-first")
     if not truncated:
         first = _answer_first(answer, given, leading_clause=True, year=asked.year)
@@ -5459,6 +5484,8 @@ _LABEL_CLAUSE = lazy(r"[,，;；:：、]")
 
 
 _FENCED = lazy(r"```[^`]*(?:```|\Z)|`[^`\n]*`")
+_MISTAKE = lazy(r"错误|错的|误|\b(?:wrong|mistake|incorrect|error)\b", re.IGNORECASE)
+_ABBREVIATION = lazy(r"\b[A-Z]{2,5}\b")
 _NOT_EQUALS = lazy(r"[=!<>]=|=[=>]")
 
 
@@ -5468,6 +5495,9 @@ class _Working:
 
     terms: frozenset[str]
     result: _Number
+    concluded: bool = False  # "…，所以 2.25小时＝135分钟": a conclusion, no side quantity
+    rejected: bool = False  # on a line that calls it a mistake
+    abbreviations: frozenset[str] = frozenset()  # its label's capitalised ones ("APY")
 
 
 def _workings(answer: str) -> list[_Working]:
@@ -5503,8 +5533,14 @@ def _workings(answer: str) -> list[_Working]:
         terms = next((t for c in reversed(clauses)
                       if (t := frozenset(map(_stem, _subject_terms(c))))), frozenset())
         n = nums[0]
-        found.append(_Working(terms, dataclasses.replace(
-            n, start=n.start + offset + last + 1, end=n.end + offset + last + 1)))
+        line_end = answer.find("\n", offset + len(piece))
+        line = answer[answer.rfind("\n", 0, offset) + 1 : line_end if line_end >= 0 else None]
+        found.append(_Working(
+            terms, dataclasses.replace(n, start=n.start + offset + last + 1,
+                                       end=n.end + offset + last + 1),
+            concluded=_CONCLUDES.search(piece) is not None,
+            rejected=_MISTAKE.search(line) is not None,
+            abbreviations=frozenset(a.lower() for a in _ABBREVIATION.findall(piece[:first]))))
     return found
 
 
@@ -5525,15 +5561,19 @@ def _labelled_result(answer: str, n: _Number, asked: _Asked) -> _Number | None:
     workings = _workings(answer)
     if len(workings) < 2 or workings[-1].result.value != n.value or not workings[-1].terms:
         return None
-    if workings[-1].terms & target:
-        return None
-    # (A result may equal a value the question gave: the variance of 1…5 is 2.)
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z]+", asked.question)).lower()
+    if (workings[-1].terms & target or workings[-1].concluded
+            or any(a in initials for a in workings[-1].abbreviations)):
+        return None  # (a concluded result, or one labelled with the asked thing's initials: APY)
+    # (A result may equal a value the question gave: the variance of 1…5 is 2.) The earlier
+    # working must name the asked thing well: half its terms, or two of them; and not be one
+    # the reply calls a mistake ("速度的算术平均 = 4.5（这是常见的错误做法）").
     scored = [(len(w.terms & target), i) for i, w in enumerate(workings[:-1])
-              if w.result.value != n.value]
+              if w.result.value != n.value and not w.rejected]
     if not scored:
         return None
     best, i = max(scored)
-    return workings[i].result if best else None
+    return workings[i].result if best >= min(2, (len(target) + 1) // 2) else None
 
 
 # A year as replies write one: "1912", "公元618年", "618 AD", "44 BC".
