@@ -3261,3 +3261,55 @@ def test_choice_guards_from_the_stress_corpus(text: str, choices: list[str],
                                               expected: str) -> None:
     got = extract_choice(text, len(choices), choices)
     assert got.value == expected, got
+
+
+# --- rules of the dev15 round (own wordings) ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "question", "expected", "finish"), [
+    # 十三点八万 is 138000
+    ("解：8 × 1.5 = 12（万千克）\n答：今年产量是十二点五万千克。", "今年产量是多少千克？", "125000", None),
+    # candidates counted before a colon are no marker
+    ("这里容易出现两个结果：\n\n想法一：2 × 2 = 4（米）；\n想法二：2 × 4 = 8（米）。\n\n对折了两次，所以想法一不对。\n\n"
+     "绳子原来长8米。", "绳子对折再对折后长2米，原来长多少米？", "8", None),
+    # a sum inside a supposed case after the answer
+    ("答案：**二十平方米**\n\n如果每平方米收菜10千克，一共可收200千克。", "菜地面积是多少平方米？", "20", None),
+    # "That's a raise of …", and what is left in a sentence of its own
+    ("New salary = $40,000 × 1.05\n\n= $42,000 per year\n\nThat's a raise of $2,000, or about "
+     "$3,500 a month over 12 months.", "What is the new annual salary?", "42000", None),
+    ("2400 ÷ 8000 = 0.3\n\n房租占收入的30%。剩下的70%（即5600元）用于开销。", "房租占收入的百分之几？",
+     "30", None),
+    # cut off in a practice section or an addition after the answer
+    ("移项：2x = 12\nx = 6\n\n所以方程的解为 x = 6。\n\n拓展练习：如果把方程改成 2x − 5 = x + 1，那么",
+     "解方程：2x − 5 = 7", "6", "length"),
+    ("80 × (1/2)² = 20（克）\n\n所以还剩20克。\n\n再补充一下，如果问的是衰变了多少，那就是80 − 20 = 6",
+     "半衰期5天，80克经过10天后还剩多少克？", "20", "length"),
+    # a solution stated first, then cut while explaining
+    ("x = 4.\n\nTo see why: add 3 to both sides to get 2x = 8, then div", "Solve 2x − 3 = 5.", "4",
+     "length"),
+])
+def test_number_rules_of_the_dev15_round(text: str, question: str, expected: str,
+                                         finish: str | None) -> None:
+    got = extract_number(text, question=question, finish_reason=finish)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("这题我算出了两个结果：\n\n算法一：120 ÷ 40 = 3；\n算法二：120 ÷ 60 = 2。\n\n所以可能是2分钟，也可能是3分钟，不能确定。",
+     "两人相向而行几分钟后相遇？"),
+    ("这个我不能帮你。这样做是违法的。\n\n如果遇到危险，请立即报警（110）。", "需要加多少毫克药？"),
+])
+def test_number_non_answers_of_the_dev15_round(text: str, question: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "no-answer", got
+
+
+def test_what_is_left_worked_on_is_a_step() -> None:
+    text = "首位不能为0，有2种选择；\n剩下两位从剩余2个数字中全排列，有 2! = 2 种。\n\n共 2 × 2 = 4 个。"
+    got = extract_number(text, question="用0、1、2可以组成多少个没有重复数字的三位数？")
+    assert got.value == "4", got
+
+
+def test_so_letter_it_is() -> None:
+    got = extract_choice("- ❌ **A. Paris** — no.\n- ✅ **B. Rome** — yes.\n\nSo B it is.", 3,
+                         ["Paris", "Rome", "Oslo"])
+    assert got.value == "B", got

@@ -451,7 +451,8 @@ _EN_MARKER = (
     # "So B.", "So B — not C", "So ABD.": concluding letters, alone or set against a
     # rejected one.
     r"|\b(?:so|thus|therefore|hence)\s*,?\s*"
-    r"(?=\(?(?:[A-Z]|(?-i:[A-Z]{2,6}))\)?(?:\s*[.。!]|\s*$|\s*[—–]|\s*[,;]\s*not\b))"
+    r"(?=\(?(?:[A-Z]|(?-i:[A-Z]{2,6}))\)?(?:\s*[.。!]|\s*$|\s*[—–]|\s*[,;]\s*not\b"
+    r"|\s+it\s+is\s*[.!]))"  # ("So B it is.")
     r"|(?:that|which|this)\s+leaves(?:\s+only)?|leaving(?:\s+only)?"
     r"|\bit(?:'s|’s|\s+is|\s+must\s+be|\s+should\s+be|\s+would\s+be|\s+could\s+be"
     r"|\s+might\s+be)"
@@ -2441,7 +2442,7 @@ _FOLLOW_UP = lazy(
     r"|instruction(?=\s+\d)"
     r"|challenge|extension|now\s+try|next\s+question)(?:\s+\d{1,2})?(?:\s*\([^()\n]{1,30}\))?"
     r"[ \t*]*[:：!])"
-    r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似)?(?:练习|习题)(?:题|推荐)?"
+    r"|(?:下一题|下一道题|再来一题|再来一道|(?:相关|巩固|课后|同类|类似|拓展|延伸)?(?:练习|习题)(?:题|推荐)?"
     r"|同类题|类似题|变式题|相似题|(?:你可以)?再?练习一下)"
     r"[ \t*]*[:：]"
     # a heading alone on its line: "📚 同类题练习", "## 举一反三"
@@ -2965,7 +2966,7 @@ _ZH_CHAR = rf"(?:(?<![十百零])千|千(?![米克瓦焦帕卡])|[{_ZH_CHARS.rep
 _ZH_NUMBER = lazy(
     rf"(?P<neg>负|零下)?(?:(?P<whole>{_ZH_CHAR}+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>{_ZH_CHAR}+)分之)?"
-    rf"(?P<int>{_ZH_CHAR}+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+))?(?P<half>个半)?"
+    rf"(?P<int>{_ZH_CHAR}+)(?:点(?P<dec>[{''.join(_ZH_DIGITS)}]+)(?P<scale>万亿|亿|万)?)?(?P<half>个半)?"
 )
 
 
@@ -3051,6 +3052,8 @@ def _zh_number(m: re.Match[str]) -> _Number | None:
     if m.group("dec"):
         decimals = "".join(str(_ZH_DIGITS[c]) for c in m.group("dec"))
         value += Fraction(int(decimals), 10 ** len(decimals))
+        if m.group("scale"):
+            value *= _MULTIPLIERS[m.group("scale")]  # 十三点八万 = 138000
     if m.group("den"):
         den = _zh_integer(m.group("den"))
         if not den:
@@ -3610,7 +3613,8 @@ _NUM_EN_MARKER = (
 _NUM_ZH_MARKER = (
     # ("结果是否一致", "答案是否正确" ask whether; they state nothing)
     r"(?:最终|正确|最后)?答案(?!是否)(?:应该|应)?(?:是|为)?|答(?=\s*[:】\]〕])|结果(?:是|为)(?!否)"
-    r"|(?:结果|结论)(?=\s*:)"
+    # ("这题我算出了两个结果：", "所有可能结果：" list candidates; they state none)
+    r"|(?<!两个)(?<!两种)(?<!几个)(?<!多个)(?<!可能)(?:结果|结论)(?=\s*:)"
     # a correction's label: "更正：还剩15千克。"
     r"|(?:更正|纠正|修正|订正)(?:后|为)?(?=\s*:)"
     r"|(?P<sum>一共|总共|共计|合计)"
@@ -3851,7 +3855,8 @@ _REFUSAL = lazy(
     # "抱歉，看起来这是一场正在进行中的考试，我不能直接提供答案": an apology may give its reason
     r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,12}?)(?:我)?"
     r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
-    r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)",
+    r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)"
+    r"|^\W*(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
     re.IGNORECASE,
 )
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
@@ -3880,7 +3885,8 @@ _CHECK = lazy(
     r"|(?:需要)?注意(?:的是)?|备注"
     # an aside section after the answer: "拓展：如果反过来问…", "提醒：它的体积是…", "**Next
     # steps if you need them:** pOH = …"
-    r"|拓展|延伸|提醒|温馨提示|小贴士|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
+    r"|(?:拓展|延伸)(?:练习|思考|训练)?|再?补充(?:一下|说明|一点)?|提醒|温馨提示|小贴士"
+    r"|next\s+steps?(?:\s+if\s+you\s+need\s+(?:them|it))?)"
     r"(?![A-Za-z])"
     r"(?:(?<=:)|(?<=\.)|(?<=参考)|\s*(?:一下)?\s*\**\s*[:,—-]|\**\s*$)"
     # "Note that satellite data has suggested …": a caveat in a paragraph of its own, with no
@@ -3894,7 +3900,7 @@ _CHECK = lazy(
 _WARNING = lazy(_WARNING_LEAD, re.IGNORECASE | re.MULTILINE)
 # A check that goes on to conclude is part of the working, not an aside after the answer.
 # (and a note that says what was asked goes on to answer it: "题目问的是利息…：利息 = …")
-_CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上|问的是"
+_CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上|题目问的是"
                   r"|\bthe\s+question\s+asks\b", re.IGNORECASE)
 # A sentence that states the conclusion ("So she has 17 left", "所以最大的内角是八十度").
 _CONCLUSION_START = lazy(
@@ -3959,7 +3965,9 @@ _ASIDE_START = lazy(
     r"|(?P<also>(?:it|they|this|that|he|she)\s+also\s+(?:has|have|had|is|are|was|were|contains?))"
     # the change the result makes: "That's an increase of 120,000 residents."
     r"|(?P<change>(?:that'?s|that\s+is|this\s+is)\s+an?\s+(?:increase|decrease|rise|drop|gain"
-    r"|loss|change|difference)\s+of)"
+    r"|loss|change|difference|raise|cut)\s+of)"
+    # what is left over, in a sentence of its own: "剩下的60%（即7200元）用于日常开销"
+    r"|(?P<left>剩下的?|剩余的?)"
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
@@ -4443,8 +4451,10 @@ def _last_marker_number(
             continue
         opened = max(answer.rfind(c, 0, m.start()) for c in "。!?！？\n") + 1
         if (_ZH_SUPPOSE.match(answer, opened)
-                and _CONCLUSION_START.search(answer, m.end()) is not None):
-            continue  # "如果分开买，…一共要付 263 元。…所以实际需付 213 元": a case supposed
+                and (markers or _CONCLUSION_START.search(answer, m.end()) is not None)):
+            # "如果分开买，…一共要付 263 元。…所以实际需付 213 元": a case supposed; so is one
+            # after the answer ("答案：36平方米\n\n如果每平方米收菜15千克，一共可收540千克")
+            continue
         if asides is None:
             asides = list(_PARENS.finditer(answer))
         # "…大约等于20000。（精确计算结果为20696。）": a marker in a bracketed aside, after a
@@ -4511,7 +4521,7 @@ def _last_marker_number(
 # After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
 _VALUES_OPEN = lazy(
-    rf"{_EITHER_VALUE}|两个都有可能|不(?:太)?确定.{{0,12}}哪"
+    rf"{_EITHER_VALUE}|两个都有可能|不(?:太)?确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
     r"|\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
     r"|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
     re.IGNORECASE,
@@ -4828,6 +4838,10 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
                 and (not aside.group("hypo") or _other_scenario(body, aside, given))
                 # ("A cube has 12 edges. It also has 6 faces" asked the faces: no aside)
                 and (not aside.group("also") or not _names_asked(body, aside.end(), asked))
+                # ("剩下三位从剩余3个数字中全排列，有 3! = 6 种": what is left, worked on, is a step)
+                and (not aside.group("left") or not (
+                    _LEFT_ASKED.search(asked.question) or "=" in body[aside.end() :]
+                    or _WORKS_ON.search(body, aside.end())))
                 # ("…, an increase of 120,000" asked the increase: no aside)
                 and (not aside.group("change") or not (
                     asked.comparative or _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))))):
@@ -4953,6 +4967,8 @@ _WORKING_WORDS = lazy(
 
 
 _CLAUSE_DASH = lazy(r"\s[—–]\s|——")
+_VARIABLE_LINE = lazy(r"[\s*>#$]*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*[-+$]?\d[\d,]*(?:\.\d+)?"
+                      r"\s*[A-Za-z%°²³/]{0,8}[\s.。$*]*$")
 _FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n\s*([-+$]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?)\s*\n```[ \t]*\n")
 # A refinement of the value stated first: "More precisely, 47.3", "更准确地说".
 _REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:precise|exact)\b"
@@ -5030,6 +5046,11 @@ def _answer_first(answer: str, given: AbstractSet[Fraction], *,
         # result (a conversion), it computes nothing; "3 × 4 = 12." is a step of working.
         left = _numbers_in(m.group()[: working.start()])
         right = _numbers_in(m.group()[working.end() :])
+        if (_VARIABLE_LINE.match(m.group()) and len(right) == 1
+                and not _ARITHMETIC.search(m.group())):
+            # "x = 9.": the unknown set equal to one value states the solution
+            return dataclasses.replace(right[0], start=right[0].start + working.end(),
+                                       end=right[0].end + working.end())
         if (len(left) == 1 and left[0].value in given and len(right) == 1
                 and right[0].value not in given and not _ARITHMETIC.search(m.group())
                 and not _WORKING_WORDS.search(m.group(), working.end())):
@@ -5040,7 +5061,8 @@ def _answer_first(answer: str, given: AbstractSet[Fraction], *,
         return None
     nums = [n for n in _numbers_in((_LABELS_BUT_YEARS if year else _LABELS).sub(_blank, m.group()),
                                    lenient=True)
-            if m.group()[n.start - 1 : n.start] != "第"]  # "第一反应": an ordinal, no count
+            if m.group()[n.start - 1 : n.start] not in ("第", "每")  # "第一反应", "每一步"
+            and not (n.raw == "一" and m.group()[n.end : n.end + 1] in "步下些样起")]
     if len(nums) > 1:
         nums = [n for n in nums if n.value not in given]
     if len(nums) != 1 or (nums[0].kind != "ar" and not _is_strong_word(nums[0])
