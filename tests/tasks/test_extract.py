@@ -3313,3 +3313,38 @@ def test_so_letter_it_is() -> None:
     got = extract_choice("- ❌ **A. Paris** — no.\n- ✅ **B. Rome** — yes.\n\nSo B it is.", 3,
                          ["Paris", "Rome", "Oslo"])
     assert got.value == "B", got
+
+
+def test_a_bold_table_row_is_the_result() -> None:
+    text = ("| Day | km |\n|---|---|\n| Mon | 3.0 |\n| Tue | 5.0 |\n| **Average** | **4.0** |\n\n"
+            "_Longest run 5.0 km, shortest 3.0 km._")
+    got = extract_number(text, question="What was the average daily distance in km?")
+    assert (got.value, got.method) == ("4.0", "table-row"), got
+
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    # a review of the options, one a line, opening with a letter and a dash
+    ("A – false; that is backwards.\nB – false.\nC – true; it lowers the barrier.",
+     ["raise it", "consume it", "lower it"], "C"),
+    # the option's text, then its mark
+    ("A 黄河 ✗（第二长）\nB 长江 ✓\nC 珠江 ✗", ["黄河", "长江", "珠江"], "B"),
+])
+def test_review_lines_of_the_dev15_round(text: str, choices: list[str], expected: str) -> None:
+    got = extract_choice(text, len(choices), choices)
+    assert got.value == expected, got
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    ("A rough bound first: 5³ = 125 and 6³ = 216, so it lands in the 150–200 cm³ range.\n\n"
+     "Exact: 5.5 × 5.5 × 5.5 = 166.375\n\nV = 166.375 cm³", "What is the cube's volume in cm³?",
+     "166.375"),
+])
+def test_a_bound_before_the_worked_value(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.value == expected, got
+
+
+def test_not_uniquely_determined_is_no_answer() -> None:
+    text = "只有一个方程，却有两个未知数。\n\n比如 x = 1，y = 3；x = 2，y = 1。\n\n所以 x 的值不能唯一确定。"
+    got = extract_number(text, question="已知 2x + y = 5，求 x 的值。")
+    assert got.status == "no-answer", got

@@ -1434,11 +1434,14 @@ _OPENING_LETTERS = lazy(
 )
 
 
+_REVIEW_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\]*]*[ \t]*[—–-][ \t]", re.MULTILINE)
+
+
 def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """The letters a reply opens with, before an aside or a dash that comments on them."""
     m = _OPENING_LETTERS.match(text)
-    if m is None:
-        return None
+    if m is None or len(_REVIEW_LINE.findall(text)) >= 2:
+        return None  # ("A – false; …\nB – false, …": a review of the options, one a line)
     raw = m.group("l")
     letters = tuple(re.findall(r"[A-Z]", raw))
     if len(raw) > 1 and raw.isalpha() and list(raw) != sorted(set(raw)):
@@ -1560,7 +1563,9 @@ def _verdicts(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
 # A line about one option: "B. 小肠 —— 正确", "| C | 坏血病 | ✓ 正确 |", "(A) wrong".
 _OPTION_LINE = lazy(
     r"[ \t>*#|-]*(?:\d{1,2}[.)、]\s*)?(?:\*\*)?[(（\[【]?(?:选项\s*|option\s+)?(?P<l>[A-Z])(?:\*\*)?"
-    r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√]))(?P<rest>.*)",
+    r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√])"
+    # "B 长江 ✓", "A 黄河 ✗（第二长）": the option's text, then its mark
+    r"|\s+(?=[^\n]{1,160}?[✓✔✗✘×❌✅☑√]\s*(?:[(（][^()（）\n]{0,20}[)）])?\s*$))(?P<rest>.*)",
     re.IGNORECASE,
 )
 _LEADING_MARK = lazy(r"[ \t>*-]*(?P<m>[✓✔✗✘❌✅☑❎✖])\ufe0f?[ \t]*(?=[(（\[【]?[A-Z][.)、:：】\]）])")
@@ -3780,7 +3785,7 @@ _UNDETERMINED = lazy(
     r"|\bno\s+(?:numerical|numeric|real|finite)\s+(?:value|answer|solution)\b"
     r"|\b(?:does\s+not|doesn't)\s+exist\b"
     r"|(?:无法|没法|没办法)(?:确定|判断|计算|求出|求得|得出|算出|回答|解答|给出|得知|知道)"
-    r"|不能(?:确定|判断|求出|算出|得出)|条件不足|缺少(?:条件|信息|数据)|信息不足|数据不足"
+    r"|不能(?:唯一)?(?:确定|判断|求出|算出|得出)|无法唯一确定|条件不足|缺少(?:条件|信息|数据)|信息不足|数据不足"
     r"|\b(?:can't|cannot|can\s+not|impossible\s+to|no\s+way\s+to)\s+(?:know|tell|be\s+sure)\b"
     r"|\b(?:(?:is|are)\s+not|isn't|aren't)\s+(?:given|provided|specified|stated)\b"
     # "isn't enough information", "doesn't contain enough data", "has no sufficient detail"
@@ -5125,6 +5130,35 @@ def _filled_blank(answer: str, question: str) -> _Number | None:
     return None
 
 
+# A table row whose label and one value are both in bold: "| **Average** | **6.0** |".
+_BOLD_ROW = lazy(r"^[ \t]*\|[ \t]*\*\*(?P<label>[^*|\n]{1,40})\*\*[ \t]*\|(?P<cells>[^\n]*)$",
+                 re.MULTILINE)
+
+
+def _bold_row(answer: str) -> _Number | None:
+    """The value of the one table row that sets both its label and one value in bold: the
+    row a reply singles out as its result. None when several rows do, or the row has several
+    values. A total row is left to ``_table_total``: it answers only a question about a total
+    ("| **Total** | **$10** |" then "each pays 5")."""
+    found: list[_Number] = []
+    for row in _BOLD_ROW.finditer(answer):
+        if _TOTAL_WORD.search(row.group("label")) or _TOTAL_ROW.match(row.group()):
+            continue
+        cells = [c.strip() for c in row.group("cells").split("|") if c.strip()]
+        valued = [c for c in cells if _numbers_in(c)]
+        if len(valued) != 1 or not _BOLD_CELL.fullmatch(valued[0]):
+            continue
+        nums = _numbers_in(valued[0])
+        if len(nums) != 1:
+            continue
+        at = answer.index(valued[0], row.start("cells"))
+        found.append(dataclasses.replace(nums[0], start=at + nums[0].start, end=at + nums[0].end))
+    return found[0] if len(found) == 1 else None
+
+
+_BOLD_CELL = lazy(r"\*\*[^*]+\*\*")
+
+
 def _table_total(answer: str, question: str | None) -> tuple[int, _Number] | None:
     """The value in the last total row of a table, when the question asks for a total.
 
@@ -5391,6 +5425,8 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     total = _table_total(answer, question and _prepare(question))
     if total is not None and (not truncated or answer.find("\n", total[0]) > 0):
         strong.append((total[0], total[1], "table-total"))
+    elif "|**" in answer.replace(" ", "") and (row := _bold_row(answer)) is not None:
+        strong.append((row.start, row, "table-row"))
     filled = _filled_blank(answer, question) if question and "(" in answer else None
     if filled is not None:
         strong.append((filled.start, filled, "filled-blank"))
@@ -5478,6 +5514,11 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
                      or last[1] in ("last-number", "zh-numeral", "number-words")):
             return nothing(reason)
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            # ("…somewhere in the 500–600 cm³ region.\n\nV = 551.368 cm³": a bound, then the
+            # value worked out)
+            and not (isinstance(last[0], _Number)
+                     and _EQUATION_RESULT.search(masked, max(0, last[0].start - 4),
+                                                 last[0].start))
             and _spans_range(masked[: _spread_start(masked, given, asked)], given)):
         # "一个大约在50到60克之间，土鸡蛋大约40克": the reply answered with a range, and no
         # statement commits to one value; its last number describes something else.
