@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev15``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev16``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -21,7 +21,8 @@ tutors, terse everyday arithmetic, long structured replies, a spread of named mo
 numbers) and ``dev14`` (518: answers with caveats and estimates, Chinese exam-prep working,
 reasoning and chat models on multiple choice, the full style mix) from the writers of the
 next, and ``dev15`` (520: variants of the trickiest dev items, the first writers' own phenomena
-in new questions and words, written without the code). Each new batch is measured once, blind, before anything is tuned on it: that first
+in new questions and words, written without the code) and ``dev16`` (509: four or five variants
+of each dev item that shows a phenomenon found at most twice in dev). Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -31,7 +32,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
@@ -74,6 +75,7 @@ SPLITS = {
     "dev13": DATA / "blind" / "dev13.jsonl",
     "dev14": DATA / "blind" / "dev14.jsonl",
     "dev15": DATA / "blind" / "dev15.jsonl",
+    "dev16": DATA / "blind" / "dev16.jsonl",
     "test": DATA / "blind" / "test.jsonl",
     # rule-aware, not blind (tests/tasks/data/stress/README.md): how far the rules overreach
     "stress": DATA / "stress",
