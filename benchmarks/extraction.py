@@ -89,7 +89,7 @@ FIRST_BLIND = {
     "dev": "90b9443^", "dev2": "0e979d1^", "dev3": "9b27320^", "dev4": "e33a37d",
     "dev5": "c38e5ef", "dev6": "107f12a", "dev7": "bdadb73", "dev8": "6ac72bb",
     "dev9": "f327a21", "dev10": "92ef3db", "dev11": "11a4714",
-    "dev12": "fdcdf9c", "dev13": "a8bbe9b", "dev14": "5dc12ad", "dev15": "f1977b5", "test": "90b9443^",
+    "dev12": "fdcdf9c", "dev13": "a8bbe9b", "dev14": "5dc12ad", "dev15": "f1977b5", "dev16": "10033a5", "test": "90b9443^",
 }
 
 
