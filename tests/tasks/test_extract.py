@@ -3348,3 +3348,43 @@ def test_not_uniquely_determined_is_no_answer() -> None:
     text = "只有一个方程，却有两个未知数。\n\n比如 x = 1，y = 3；x = 2，y = 1。\n\n所以 x 的值不能唯一确定。"
     got = extract_number(text, question="已知 2x + y = 5，求 x 的值。")
     assert got.status == "no-answer", got
+
+
+# --- rules of the dev16 round (own wordings) ---------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    ("Everything but A and D applies; the rest are classic signs.", list("wxyzv"), "BCE"),
+    ("只有C不是。其余三项都是哺乳动物。", ["鲸", "蝙蝠", "企鹅", "海豚"], "ABD"),
+    ("They all do except the third one — it compiles natively.", ["w", "x", "y", "z"], "ABD"),
+    ("逐项看过了。\n\n除了A以外，其余三项都正确。", ["甲", "乙", "丙", "丁"], "BCD"),
+    ("B项、D项入选。", ["甲", "乙", "丙", "丁"], "BD"),
+    ("Option A, option C and option D are correct. The others are not.", list("wxyz"), "ACD"),
+])
+def test_multi_rules_of_the_dev16_round(text: str, choices: list[str], expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, multi=True)
+    assert got.value == expected, got
+
+
+@pytest.mark.parametrize("text", ["9 is 3², 15 is 3·5. 7 is the prime one. ans: b",
+                                  "easy one, the sun's a star, so the answer's b"])
+def test_casual_lower_case_answers(text: str) -> None:
+    assert extract_choice(text, 4, ["9", "7", "15", "21"]).value == "B"
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    ("Move the point one place: one and a half million.", "What is 150,000 times 10?", "1500000"),
+    ("There are 4 cups in a quart, so 5 cups is one and a quarter quarts.",
+     "How many quarts are in 5 cups?", "1.25"),
+])
+def test_english_mixed_number_words(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("粗略估计：每页五百字左右，三百多页，总字数应该在十五万到二十万字之间。", "这本书大约有多少字？"),
+    ("这个问题涉及危险物品的制作，我不能提供任何配比信息。\n\n如发现可疑物品，请远离至少100米并报警。",
+     "需要多少克？"),
+])
+def test_number_non_answers_of_the_dev16_round(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"

@@ -372,9 +372,10 @@ _LETTERS_END_EN = (
 # "the answer is therefore B" through without letting arbitrary words in.
 _EN_MARKER = (
     r"(?<![A-Za-z])(?<!</)(?:"  # not a closing tag: "</answer>" is followed by other text
-    r"(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|best|true|most\s+likely)\s+)?answers?"
+    r"(?:(?:the|my|our)\s+)?(?:(?:final|correct|right|best|true|most\s+likely)\s+)?"
+    r"(?:answers?|ans\b\.?(?=\s*:))"  # ("ans: c")
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
-    r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—))?"
+    r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—)|'s(?=\s))?"
     r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
     # A summary label that heads the answer: "TL;DR: B", "Bottom line: the Nile", "In short:".
     r"|\b(?:tl;?\s?dr|bottom\s+line|in\s+short|in\s+a\s+nutshell|in\s+brief)\s*:"
@@ -1427,7 +1428,7 @@ _OPENING_LETTERS = lazy(
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*[(\[*]*(?-i:[A-Z])\b)"
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
     # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
     r"|(?<=[)）])(?:[.!][ \t]+|。))",
     re.IGNORECASE,
@@ -1536,7 +1537,7 @@ _VERDICT = lazy(
     r"|\s*(?:项|选项)?\s*(?:说法|表述)?\s*(?:没错|无误|没有错误)"
     r"|\s*(?:项|选项)?\s*(?:[两三四五六]项|均|都|皆)?\s*(?:是|为|说法|表述)?\s*"
     # "选项C最接近": for an estimate the closest option is the one chosen.
-    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|最恰当|最接近|正确答案"
+    r"(?:正确|对(?!于|应|比|照|待)|符合题意|符合|最佳|最合适|最恰当|最接近|正确答案|入选|当选"
     # "C项最能削弱": the question's own superlative ("最能削弱上述论证的是") said of a letter.
     r"|最能(?:削弱|加强|支持|说明|体现|解释|反驳|质疑|证明|概括|反映|表达))"
     r")"
@@ -1676,17 +1677,19 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
 
 _ALL_EXCEPT = lazy(
     r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
-    r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+)?"
+    r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+"
+    r"|(?:do|does|apply|fit|qualify|work)\s+)?"  # ("They all do except option B")
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
     # (the excluded option may be named by its text with its letter: "Everything except
     # pupillary reaction (D).")
     r"(?:[^()\n.;:]{1,40}?\(\s*)?(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
     r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
-    r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项)?\s*(?:都|均|全)(?:是)?(?:对|正确)"
-    r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不))"
+    r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项|[两三四五]项)?\s*(?:都|均|全)(?:是)?"
+    r"(?:对|正确)"
+    r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个|[两三四五]项)?\s*(?:都|均|全)(?!不))"
     # "只有 A 不对", "only B is wrong": the one wrong option singled out, the rest chosen.
     r"|只有\s*(?:选项)?\s*(?P<z>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:是|说法)?"
-    r"(?:不对|错误?|不正确|有误)"
+    r"(?:不对|错误?|不正确|有误|不是|不符合|不属于)"
     r"|\bonly\s+(?:options?\s+|statements?\s+)?(?P<w>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)\s+"
     r"(?:is|are)\s+(?:wrong|incorrect|false)\b",
     re.IGNORECASE,
@@ -1712,7 +1715,8 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
         return None
     m = hits[-1]
     named = m.group("x") or m.group("y") or m.group("z") or m.group("w") or ""
-    excluded = set(re.findall(r"[A-Z]", named.upper()))
+    # (the letters alone: "B and E" is not B, A, N, D, E)
+    excluded = {x.upper() for x in re.findall(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", named)}
     if not excluded or not _valid(tuple(excluded), n_choices):
         return None
     rest = tuple(chr(65 + i) for i in range(n_choices) if chr(65 + i) not in excluded)
@@ -3193,7 +3197,9 @@ _EN_NUMBER = lazy(
     rf"(?:{_EN_WORD}|a(?=[\s-]+(?:half|third|quarter|fourth|fifth|tenth)\b))"
     rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
     rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+)?"
-    rf"(?:(?P<half>\s+and\s+a\s+half)|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
+    # ("one and a quarter gallons", "two and a half million")
+    rf"(?:(?P<half>\s+and\s+a\s+(?:half|quarter))(?P<hscale>\s+(?:thousand|million|billion)\b)?"
+    rf"|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
     rf"(?P<pct>\s*(?:%|percent|per\s+cent))?"
     rf"(?![A-Za-z]|-[A-Za-z])",
     re.IGNORECASE,
@@ -3253,7 +3259,9 @@ def _en_number(m: re.Match[str]) -> _Number | None:
             return None
         value = value / _EN_DENOMINATORS[m.group("den").lower()]
     if m.group("half"):
-        value += Fraction(1, 2)
+        value += Fraction(1, 4) if m.group("half").lower().endswith("quarter") else Fraction(1, 2)
+        if m.group("hscale"):
+            value *= _MULTIPLIERS[m.group("hscale").strip().lower()]
     if m.group("halfof"):
         part = m.group("halfof").lower()  # half a dozen, a quarter of a million
         value /= 4 if "quarter" in part else 3 if "third" in part else 2
@@ -3858,7 +3866,7 @@ _REFUSAL = lazy(
     r"\s+(?:help|assist|provide|answer|give|share|do\s+that|support|recommend|suggest"
     r"|advise|prescribe|offer))"
     # "抱歉，看起来这是一场正在进行中的考试，我不能直接提供答案": an apology may give its reason
-    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,12}?)(?:我)?"
+    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,24}?)(?:我)?"
     r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
     r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)"
     r"|^\W*(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
@@ -4003,6 +4011,10 @@ def _settle(n: _Number, text: str) -> _Number | str:
     not commit to one value), the percentage when the sentence says "20 is 25% of 80", and
     the number itself otherwise.
     """
+    if n.kind == "zh" and any(m.start() <= n.start < m.end()
+                              for m in _ZH_RANGE.finditer(text, max(0, n.start - 40),
+                                                          n.end + 40)):
+        return "range"  # "一万五千到两万七千个", "六百到八百人之间"
     if len(_DIGIT_RUN.findall(text)) < 2:
         return n  # a range or a hedge needs two numbers, each with a digit: skip the scans
     scans = [(_RANGE, "range"), (_HEDGED, "hedged")]
@@ -4022,6 +4034,9 @@ def _settle(n: _Number, text: str) -> _Number | str:
                 continue
             return reason
     return n
+
+
+_ZH_RANGE = lazy(rf"{_ZH_CHAR}+[^\d\n，。,;；]{{0,3}}?(?:到|至|～|~|—|-){_ZH_CHAR}+")
 
 
 def _one_value(nums: Sequence[_Number]) -> bool:
