@@ -3388,3 +3388,19 @@ def test_english_mixed_number_words(text: str, question: str, expected: str) -> 
 ])
 def test_number_non_answers_of_the_dev16_round(text: str, question: str) -> None:
     assert extract_number(text, question=question).status == "no-answer"
+
+
+def test_a_letter_in_tortoise_shell_brackets() -> None:
+    text = "A项缺主语；B项两面对一面；C项语序不当。\n\n〔D〕"
+    assert extract_choice(text, 4, ["甲", "乙", "丙", "丁"]).value == "D"
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("It's either 20 or 21, depending on whether both ends get a post. I can't say which.",
+     "How many posts for a 100 m fence with one every 5 m?"),
+    ("**Case 1:** x − 1 = 4 → x = 5\n**Case 2:** x − 1 = −4 → x = −3\n\nBoth work, so the "
+     "solution set is {−3, 5}.", "Solve |x − 1| = 4."),
+    ("抱歉，我不能帮你伤害动物。\n\n可以拨打12345热线反映，情节严重时可拨打110。", "用多少剂量能毒死狗？"),
+])
+def test_number_non_answers_of_the_dev16_follow_up(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"

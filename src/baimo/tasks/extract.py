@@ -1322,7 +1322,7 @@ def _last_marker_candidate(
 
 
 _LONE_LINE = lazy(
-    r"[\s*#>$`'\"“(\[{【「→➜✅✔☑👉➡=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
+    r"[\s*#>$`'\"“(\[{【「〔→➜✅✔☑👉➡=:：-]*(?:(?:[Ss]o|[Tt]herefore|[Tt]hus|[Hh]ence|所以|因此|故"
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
     r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
@@ -1331,7 +1331,7 @@ _LONE_LINE = lazy(
     r"(?P<l>[A-Za-z](?:(?:[)\]]?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?[(\[]?|\s+|[)\]]\s*[(\[])"
     r"[A-Za-z])*|[A-Z]{2,}"
     r"|[a-z]{2,6})"
-    r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」.。、:;,!✅✔☑]*"
+    r"\s*(?:选项|项)?[\s*$`'\"”)\]}】」〕.。、:;,!✅✔☑]*"
     r"(?:[(（](?:(?i:not)|不是|非)\s[^()（）\n]{0,20}[)）][\s.。]*)?"  # "C (not B)", "(Not A.)"
 )
 _LETTER_TEXT_LINE = lazy(
@@ -3761,6 +3761,9 @@ _UNSURE = lazy(
     # "It depends on how you read it", "这要看两端是否种树", "有两种说法": no one value.
     r"|\b(?:it|that|this)\s+depends\s+on\b|\bdepends\s+on\s+(?:how|which|whether|what|your)\b"
     r"|(?:这|那|就)要看|取决于|有(?:不同|两种|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
+    r"|\bdepending\s+on\s+(?:whether|which|how)\b"
+    # two values both solving it: "the solution set is {−2, 8}", "解集为{−2, 8}"
+    r"|\bsolution\s+set\s+is\s*\{[^}\n]*[,;]|解集(?:为|是)\s*\{[^}\n]*[,，;]"
     r"|两种(?:说法|观点|情况|理解)都|\bI'?m\s+not\s+(?:certain|sure)\s+(?:about|of)\b",
     re.IGNORECASE,
 )
@@ -3869,7 +3872,7 @@ _REFUSAL = lazy(
     r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,24}?)(?:我)?"
     r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
     r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)"
-    r"|^\W*(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
+    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*)?(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
     re.IGNORECASE,
 )
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
