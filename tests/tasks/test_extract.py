@@ -3404,3 +3404,17 @@ def test_a_letter_in_tortoise_shell_brackets() -> None:
 ])
 def test_number_non_answers_of_the_dev16_follow_up(text: str, question: str) -> None:
     assert extract_number(text, question=question).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a₃ = 2 × 3² = 18\n\n答案：B\n\n补充两点：\n1. 若误写成 2 × 3³ = 54，就会错选 C；\n2. 选 A 说明项数数错了。", "B"),
+    ("Answer: B\n\nNote: actually, the answer is C — I misread the units.", "C"),
+])
+def test_a_note_after_the_answer(text: str, expected: str) -> None:
+    assert extract_choice(text, 4).value == expected
+
+
+def test_a_sum_worked_out_before_a_conclusion_is_no_marker() -> None:
+    text = ("一共4人，第一个人有4种选法，第二个人有3种，4 × 3 = 12（种）。\n\n不对，没有先后顺序，应是 12 ÷ 2 = 6（种）。"
+            "\n\n所以共有6种不同的选法。")
+    assert extract_number(text, question="从4人中选2人，有多少种选法？").value == "6"

@@ -1241,6 +1241,20 @@ _OPTIONS_NOUN = lazy(r"[ \t]*(?:options|choices)\b(?![ \t:]*[(\[*]*(?-i:[A-Z])(?
                      re.IGNORECASE)  # ("…are options A, B and D" names them)
 
 
+# A paragraph that opens as a note: "补充两点：", "注意：", "Note:", "Tip:", "易错提醒".
+_NOTE_HEAD = lazy(r"[ \t>*#_【\[]*(?:补充|注意|提醒|拓展|延伸|易错|温馨提示|小贴士|备注|注|note|tip|p\.?s)"
+                  r"[^\n:：]{0,6}[:：]", re.IGNORECASE)
+
+
+def _in_note_after_answer(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies in a note paragraph that follows an earlier answer marker."""
+    paragraph = text.rfind("\n\n", 0, pos) + 2 if "\n\n" in text[:pos] else 0
+    return (paragraph > 0 and _NOTE_HEAD.match(text, paragraph) is not None
+            and _MARKER.search(text, 0, paragraph) is not None
+            # ("Note: actually, the answer is C." takes the answer back)
+            and not _TAKEN_BACK.search(text, paragraph, pos))
+
+
 def _last_marker_candidate(
     text: str, n_choices: int, choices: Sequence[str] | None, multi: bool, truncated: bool
 ) -> _Candidate | None:
@@ -1286,6 +1300,8 @@ def _last_marker_candidate(
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start())
         and not _variant_question(text, m.start())
+        # "答案：B\n\n补充两点：…选 A 说明项数数错了": a note after the answer explains picks
+        and not _in_note_after_answer(text, m.start())
         # "The incorrect ones are A and C"; and, for one answer, "the constants are a and b":
         # lower-case letters after a copula are variables.
         and not (m.group()[:1] in "iaIA" and _COPULA.match(m.group())
@@ -4521,8 +4537,11 @@ def _last_marker_number(
             bare = _PARENS.sub(_blank, segment)
             if _numbers_in(bare):
                 segment = bare
-        if m.group("sum") and segment.count("=") >= 2:
-            continue  # "一共 2 + 3 + 4 = 9 份，每份 180° ÷ 9 = 20°": a sum inside the working
+        if m.group("sum") and (segment.count("=") >= 2 or (
+                "=" in segment and _CONCLUSION_START.search(answer, stop.end() if stop else m.end()))):
+            # "一共 2 + 3 + 4 = 9 份，每份 180° ÷ 9 = 20°": a sum inside the working; so is one
+            # worked out before a conclusion ("一共5人，…5 × 4 = 20。…所以共有10种")
+            continue
         chinese = any(_is_cjk(c) for c in m.group())
         read = _marker_number(segment, answer, stop.end() if stop else len(answer),
                               chinese=chinese, computed=_results_before(answer, m.start()),
