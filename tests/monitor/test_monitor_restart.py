@@ -126,6 +126,10 @@ def _check_cli_views(models: Path, env: dict[str, str], cwd: Path, slot: float) 
     assert row["stability"]["uptime"] == 1.0 and row["stability"]["requests"] == 3
     assert row["checks_failed"] == [] and row["open_incidents"] == []
     hist = orjson.loads(_baimo(["monitor", "history", "vendor-a", "--json"], env, cwd).stdout)
+    # an endpoint never probed (or a typo) is a clear error naming those that were
+    unknown = _baimo(["monitor", "history", "vendor-z"], env, cwd)
+    assert unknown.returncode == 2, unknown
+    assert "no monitor history for 'vendor-z'" in unknown.stderr and "vendor-a" in unknown.stderr
     assert [c["status"] for c in hist["cycles"]] == ["done"]
     assert hist["cycles"][0]["values"]["canary_accuracy"] == 1.0
     vendors = orjson.loads(_baimo(["monitor", "vendors", "-c", str(models), "--json"], env,

@@ -217,6 +217,12 @@ def history_cmd(name: Annotated[str, typer.Argument(help="The endpoint (model na
     start = time.time() - back
     cycles = repo.cycles(name, since=start)
     incidents = repo.incidents(name, since=start)
+    if not cycles and not incidents and name not in (known := repo.models()):
+        # A typo or an endpoint never probed: say so, rather than print two empty tables.
+        raise ConfigError(
+            f"no monitor history for {name!r}: it has never been probed; endpoints with "
+            + (f"history: {', '.join(known)}" if known
+               else "history: none yet (run `baimo monitor once -c MODELS`)"))
     if as_json:
         emit_json({"model": name,
                    "cycles": [{"slot": c.slot, "status": c.status, "values": c.values}
