@@ -1248,8 +1248,8 @@ _NOTE_HEAD = lazy(r"[ \t>*#_【\[]*(?:补充|注意|提醒|拓展|延伸|易错|
 
 def _in_note_after_answer(text: str, pos: int) -> bool:
     """Whether ``pos`` lies in a note paragraph that follows an earlier answer marker."""
-    paragraph = text.rfind("\n\n", 0, pos) + 2 if "\n\n" in text[:pos] else 0
-    return (paragraph > 0 and _NOTE_HEAD.match(text, paragraph) is not None
+    paragraph = text.rfind("\n\n", 0, pos) + 2
+    return (paragraph > 1 and _NOTE_HEAD.match(text, paragraph) is not None
             and _MARKER.search(text, 0, paragraph) is not None
             # ("Note: actually, the answer is C." takes the answer back)
             and not _TAKEN_BACK.search(text, paragraph, pos))
@@ -2033,8 +2033,7 @@ def _picked_in_bold(text: str, choices: Sequence[str]) -> int | None:
              and not text[: m.start()].rstrip().endswith(("n't", "never", "不要", "别", "不"))]
     if not picks:
         return None
-    units = [_content_units(c) for c in choices]
-    own = [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
+    own = _own_units(choices)
     found: set[int] = set()
     for span in picks:
         idx = _option_in(span, choices)
@@ -2886,6 +2885,12 @@ def _content_units(text: str) -> frozenset[str]:
     return frozenset(map(_stem, _subject_terms(folded))) | frozenset(_MIXED_WORD.findall(folded))
 
 
+def _own_units(choices: Sequence[str]) -> list[frozenset[str]]:
+    """Each option's content units that no other option has (see ``_content_units``)."""
+    units = [_content_units(c) for c in choices]
+    return [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
+
+
 def _option_words(answer: str, choices: Sequence[str]) -> int | None:
     """The one option whose own words a stating sentence repeats, when no rule above read one.
 
@@ -2903,8 +2908,7 @@ def _option_words(answer: str, choices: Sequence[str]) -> int | None:
     same of several options in turn ("sydney is a big city. melbourne is a big city.") states
     nothing, and two sentences stating different options answer nothing. This is the weakest
     option rule (``WEAK_METHODS``): reports list what it read for audit."""
-    units = [_content_units(c) for c in choices]
-    own = [u - frozenset().union(*(units[:i] + units[i + 1 :])) for i, u in enumerate(units)]
+    own = _own_units(choices)
     sentences = _sentences(answer)
     if (sum(1 for o in own if o) < 2 or not sentences or _UNSETTLED.search(answer)
             or _parallel_mentions(sentences, choices)):
@@ -3767,10 +3771,12 @@ _BOTH_OPEN = lazy(
     re.IGNORECASE,
 )
 # Saying outright that it cannot choose between values.
-# "24或25都有可能": two values, each possible.
+# "24或25都有可能": two values, each possible; "not sure which", "can't decide": no pick.
 _EITHER_VALUE = r"[或和]\s*[-+]?\d[\d.,]*\s*[\u4e00-\u9fff]{0,3}都有?可能"
+_NOT_SURE_WHICH = (r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b"
+                   r"|\bcan(?:no|')t\s+decide")
 _UNSURE = lazy(
-    r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
+    rf"{_NOT_SURE_WHICH}"
     r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
     r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
     rf"|{_EITHER_VALUE}"
@@ -4564,8 +4570,7 @@ def _last_marker_number(
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
 _VALUES_OPEN = lazy(
     rf"{_EITHER_VALUE}|两个都有可能|不(?:太)?确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
-    r"|\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two\b|\bcan(?:no|')t\s+decide"
-    r"|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
+    rf"|{_NOT_SURE_WHICH}|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
     re.IGNORECASE,
 )
 _MANY_ANSWERS = lazy(r"\b(?:many|several|multiple)\s+(?:valid|possible|different|correct)\s+"
@@ -5032,17 +5037,16 @@ _CODE_SPAN = lazy(r"`[^`\n]+`")
 def _context_only(answer: str, n: _Number) -> bool:
     """Whether what follows the first paragraph only adds context: no working (``=``), no
     answer marker, no conclusion, no correction or refinement of the value."""
-    paragraph = answer.find("\n\n", n.end)
-    if answer.startswith("```"):
-        paragraph = answer.find("```", n.end) + 3  # (the value set out in a fenced block)
-    if paragraph < 3:
+    fenced = answer.startswith("```")  # (the value set out in a fenced block)
+    paragraph = answer.find("```" if fenced else "\n\n", n.end)
+    if paragraph < 0:
         return False
-    rest = answer[paragraph:]
+    rest = answer[paragraph + (3 if fenced else 0) :]
     # (after a fenced output, words that explain the count are no working of the reply's own:
     # "```\n11\n```\nThe string has 10 letters plus 1 space.")
     return not ("=" in rest or _NUM_MARKER.search(rest) or _CONCLUSION_START.search(rest)
                 or _TAKEN_BACK.search(rest) or _REFINED.search(rest)
-                or (not answer.startswith("```") and _WORKS_ON.search(rest)))
+                or (not fenced and _WORKS_ON.search(rest)))
 
 
 # Working in words: "86400 乘以 7 得出 604800", "giving 527,040 minutes in total", "Multiply by".
