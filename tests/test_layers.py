@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("tasks",),
     ("models",),
     ("store",),
-    ("errors", "paths", "yamlio", "config", "stats", "tabular"),
+    ("errors", "paths", "yamlio", "config", "params", "stats", "tabular"),
 ]
 """Top to bottom. Names are the subpackages or modules under ``baimo``."""
 

@@ -101,3 +101,33 @@ def test_a_pipe_given_as_a_models_file_is_refused_not_waited_on(tmp_path: Path) 
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match=r"baimo\.yaml: not a regular file"):
         load_config(fifo)
+
+
+@pytest.mark.parametrize(("kind", "text", "line", "key", "first"), [
+    ("models", "models:\n  - name: a\n    provider: deepseek\n    limits: {rpm: 60}\n"
+               "    limits: {concurrency: 2}\n", 5, "limits", 4),
+    ("task", "name: t\ndataset: d.jsonl\nscorer: {type: exact}\nname: u\n", 4, "name", 1),
+    ("methodology", "name: m\ndimensions:\n  speed: {weight: 1}\n  speed: {weight: 2}\n", 4,
+     "speed", 3),
+    ("catalog", "records: []\nrecords: []\n", 2, "records", 1),
+])
+def test_a_key_written_twice_is_refused_not_silently_dropped(
+        tmp_path: Path, kind: str, text: str, line: int, key: str, first: int) -> None:
+    f = tmp_path / f"{kind}.yaml"
+    f.write_text(text)
+    loaders = {"models": load_config, "task": load_task, "methodology": load_methodology,
+               "catalog": lambda p: load_catalog(p, include_user=False)}
+    with pytest.raises(ConfigError) as exc:
+        loaders[kind](f)
+    assert str(exc.value).startswith(
+        f"{f}:{line}: key '{key}' appears twice in the same mapping (first at line {first})")
+
+
+def test_keys_that_only_look_alike_are_not_duplicates() -> None:
+    # A quoted '1' is a string and a plain 1 an integer; the merge key may repeat; the same
+    # key in two different mappings is no clash.
+    data = load_data("'1': a\n1: b\nbase: &b {x: 1}\nc:\n  <<: *b\n  <<: *b\n  x: 2\n"
+                     "d: {x: 3}\n", "t.yaml")
+    assert data == {"1": "a", 1: "b", "base": {"x": 1}, "c": {"x": 2}, "d": {"x": 3}}
+    with pytest.raises(ConfigError, match=r"t\.yaml:3: key 'k' appears twice .*first at line 2"):
+        load_data("l:\n  - k: 1\n    k: 2\n", "t.yaml")

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from baimo.errors import ConfigError, NotFound
 from baimo.models.presets import PRESETS
+from baimo.params import check_params
 from baimo.yamlio import load_yaml, validate
 
 EMBEDDED = "embedded"
@@ -200,6 +201,11 @@ class ModelConfig(_Strict):
             known = ", ".join([EMBEDDED, *PRESETS, *sorted(REGISTERED_PROVIDERS)])
             raise ValueError(f"unknown provider '{v}'; use one of: {known}")
         return v
+
+    @field_validator("params")
+    @classmethod
+    def _checked_params(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_params(v)
 
     @field_validator("headers")
     @classmethod

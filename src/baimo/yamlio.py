@@ -112,11 +112,14 @@ def check_structure(text: str, source: str = "<string>") -> None:
     """
     sizes: dict[str, int] = {}
     open_anchors: set[str] = set()
-    stack: list[list[Any]] = []  # [anchor, expanded size]
+    # [anchor, expanded size, keys seen (mappings only: key -> line), children so far]
+    stack: list[list[Any]] = []
     added = 0
     for event in yaml.parse(text, Loader=_Loader):
         mark = event.start_mark
         line = mark.line + 1 if mark is not None else 0
+        if stack and isinstance(event, yaml.NodeEvent):
+            _note_key(stack[-1], event, line, source)
         if isinstance(event, yaml.ScalarEvent):
             if event.anchor is not None:
                 sizes[event.anchor] = 1
@@ -129,9 +132,11 @@ def check_structure(text: str, source: str = "<string>") -> None:
                     f"{MAX_DEPTH} levels deep. Flatten the structure.")
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
-            stack.append([event.anchor, 1])
+            keys: dict[tuple[str, bool], int] | None = (
+                {} if isinstance(event, yaml.MappingStartEvent) else None)
+            stack.append([event.anchor, 1, keys, 0])
         elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, size = stack.pop()
+            anchor, size = stack.pop()[:2]
             if anchor is not None:
                 open_anchors.discard(anchor)
                 sizes[anchor] = size
@@ -154,6 +159,30 @@ def check_structure(text: str, source: str = "<string>") -> None:
                     "aliases or write the values out.")
             if stack:
                 stack[-1][1] += size
+
+
+def _note_key(parent: list[Any], event: yaml.NodeEvent, line: int, source: str) -> None:
+    """Refuse a key written twice in one mapping.
+
+    PyYAML keeps the last value without a word, so a second ``limits:`` under a model
+    silently replaces the first and the user's settings vanish. Only plain scalar keys are
+    compared (the ``<<`` merge key may repeat); complex and alias keys are left to the loader.
+    """
+    keys = parent[2]
+    index = parent[3]
+    parent[3] = index + 1
+    if keys is None or index % 2 or not isinstance(event, yaml.ScalarEvent):
+        return
+    if event.value == "<<":
+        return
+    key = (event.value, event.implicit[0])  # '1' quoted and 1 plain are different keys
+    first = keys.get(key)
+    if first is not None:
+        raise ConfigError(
+            f"{source}:{line}: key '{event.value}' appears twice in the same mapping (first at "
+            f"line {first}); YAML would silently keep only the last one. Remove or merge one "
+            "of them.")
+    keys[key] = line
 
 
 def load_data(text: str, source: str = "<string>") -> Any:

@@ -151,3 +151,33 @@ def test_only_the_baimo_process_takes_the_garbage_collector(tmp_path: Path) -> N
         out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                              timeout=120, cwd=tmp_path)
     assert out.stdout.split()[-2:] == ["False", "True"], out.stderr
+
+
+def test_suites_as_a_comma_list_and_options_no_suite_reads(tmp_path: Path) -> None:
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "a"}])
+        both = run(["eval", "-s", "demo,ifeval", "-m", "a", "--limit", "1", "--json",
+                    "--no-progress"], tmp_path)
+        assert both.returncode == 0, both.stderr
+        assert sorted(r["task"] for r in json.loads(both.stdout)["summary"]) == ["demo", "ifeval"]
+        asked = srv.stats()["requests"]
+        # An option that changes nothing stops the command before a request or a run.
+        spec = write_task(tmp_path, 2)
+        for args, flag, readers in (
+                (["--template", "mcq-cot-zh"], "--template", "ceval, cmmlu, gpqa, gsm8k, math, "
+                                                             "mmlu"),
+                (["-s", "ifeval", "--judge", "a"], "--judge", "eq, multiturn"),
+                (["-t", str(spec), "--bank", "b.jsonl"], "--bank", "compliance"),
+                (["-s", "safety", "--few-shot", "3"], "--few-shot", "ceval")):
+            bad = run(["eval", "-m", "a", *args], tmp_path)
+            assert bad.returncode == 2, (args, bad.stderr)
+            assert f"error: {flag} changes nothing here: no suite asked for" in bad.stderr
+            assert f"it applies to {readers}" in bad.stderr
+        assert srv.stats()["requests"] == asked
+        runs = run(["runs", "list", "--json"], tmp_path)
+    assert len(json.loads(runs.stdout)) == 1, runs.stdout
+    # A preset reads what its members read: --judge brings in multiturn and eq.
+    from baimo.tasks.registry import options_unused
+
+    assert options_unused(["standard"], ["judge"]) == {}
+    assert options_unused(["quick"], ["judge"]) == {"judge": ["eq", "multiturn"]}

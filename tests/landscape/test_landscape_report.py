@@ -19,8 +19,9 @@ from baimo.reports.decision import (
     measured_links,
     vendor_treemap_option,
 )
+from baimo.store.records import ModelCoverage
 from baimo.store.store import Store
-from support import render_in_chromium
+from support import render_in_chromium, write_models, write_task
 
 
 def run(*args: str) -> Result:
@@ -79,20 +80,72 @@ def test_map_command_writes_the_report(tmp_path: Path) -> None:
     assert run("map", "--market", "mars").exit_code == 2
 
 
+def _measure(tmp: Path, served: list[str], asked: list[str], perf: list[str]) -> None:
+    """Real runs into the default store against a mock endpoint that knows only ``served``
+    (every other model gets a 404, so each of its samples and requests fails)."""
+    from baimo.config import load_config
+    from baimo.perf.loads import parse_levels
+    from baimo.perf.runner import PerfSpec, run_perf
+    from baimo.runs.eval import run_eval
+    from baimo.tasks.task import load_task
+    from baimo.testing.mockserver import MockConfig, MockServer
+
+    with MockServer(MockConfig(models=served)) as srv:
+        cfg = load_config(write_models(tmp, srv.base_url, [{"name": n, "model": n}
+                                                           for n in dict.fromkeys([*asked, *perf])]))
+        store = Store()
+        try:
+            task = load_task(write_task(tmp, 4), cfg)
+            if asked:
+                run_eval(store, [cfg.get(n) for n in asked], [task], command="test eval")
+            if perf:
+                spec = PerfSpec(levels=parse_levels("1", None, False, None), requests=2,
+                                input_tokens=8, output_tokens=4, tokenizer="words")
+                run_perf(store, spec, [cfg.get(n) for n in perf], command="test perf")
+        finally:
+            store.close()
+
+
 def test_measured_models_are_ringed_on_the_map(tmp_path: Path) -> None:
-    store = Store()
-    store.runs.create("eval", {"tasks": [], "models": ["deepseek-chat"]}, "test",
-                      [("deepseek-chat", {"name": "deepseek-chat", "provider": "deepseek"})])
-    store.close()
+    _measure(tmp_path, ["deepseek-chat"], ["deepseek-chat"], [])
     cat = load_catalog(include_user=False)
     links = measured_links(["deepseek-chat", "smollm2-135m"], cat)
     assert links == {"deepseek/deepseek": ["deepseek-chat"]}
     out = tmp_path / "map.html"
     res = run("map", "--out", str(out))
     assert res.exit_code == 0, res.output
-    assert "1 measured by baimo" in res.output
+    assert "1 measured by baimo" in res.output and "tried" not in res.output
     html = out.read_text(encoding="utf-8")
     assert "bm-chip measured" in html and "measured by baimo as deepseek-chat" in html
+
+
+def test_models_whose_every_run_failed_are_tried_not_measured(tmp_path: Path) -> None:
+    # qwen-plus: an eval whose every sample failed; glm-4: a perf run whose every request
+    # failed; moonshot-v1-8k: a run that stored no row at all for it.
+    _measure(tmp_path, ["deepseek-chat"], ["deepseek-chat", "qwen-plus"], ["glm-4"])
+    store = Store()
+    try:
+        store.runs.create("eval", {"tasks": [], "models": ["moonshot-v1-8k"]}, "test",
+                          [("moonshot-v1-8k", {"name": "moonshot-v1-8k"})])
+        rows = store.runs.results([r.id for r in store.runs.recent(10, kind="eval")])
+        assert {r.status for r in rows if r.model_name == "qwen-plus"} == {"error"}
+        assert store.runs.coverage() == ModelCoverage(
+            measured=("deepseek-chat",), tried=("glm-4", "moonshot-v1-8k", "qwen-plus"))
+    finally:
+        store.close()
+    out = tmp_path / "map.html"
+    res = run("map", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "1 measured by baimo, 3 tried by baimo with no scored results" in res.output
+    html = out.read_text(encoding="utf-8")
+    chips = {rid: cls for cls, rid in re.findall(
+        r'<span class="(bm-chip[^"]*)"[^>]*· id ([\w.\-]+/[\w.\-]+)[ "]', html)}
+    assert chips["deepseek/deepseek"] == "bm-chip measured"
+    for rid in ("alibaba/qwen", "zhipu/chatglm", "moonshot/kimi"):
+        assert chips[rid] == "bm-chip tried", rid
+    assert "tried by baimo as qwen-plus, no scored results" in html
+    assert "measured by baimo as qwen-plus" not in html
+    assert "tried by baimo, no scored results</span>" in html  # the legend says what it means
 
 
 @pytest.mark.browser

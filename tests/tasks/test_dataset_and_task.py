@@ -137,6 +137,49 @@ def test_a_nul_in_an_id_is_refused_before_anything_is_asked(tmp_path: Path) -> N
         load_dataset(f)
 
 
+def test_an_empty_id_is_refused_with_its_line(tmp_path: Path) -> None:
+    # Results, resumes and ``runs diff`` key on the id; a blank one cannot be told apart.
+    f = tmp_path / "blank.jsonl"
+    f.write_text('{"id": 1, "prompt": "hi"}\n{"id": "", "prompt": "yo"}\n'
+                 '{"id": "  ", "prompt": "so"}\n')
+    with pytest.raises(DatasetError) as exc:
+        load_dataset(f)
+    assert "2 invalid rows" in str(exc.value)
+    assert f"{f}:2: field 'id': is empty; give every row a unique id" in str(exc.value)
+    assert f"{f}:3: field 'id': is empty" in str(exc.value)
+
+
+def test_choice_references_the_scorer_could_never_match_are_named(tmp_path: Path) -> None:
+    rows = [
+        '{"id": "past", "prompt": "q", "choices": ["x", "y", "z"], "reference": "D"}',
+        '{"id": "text", "prompt": "q", "choices": ["Paris", "Rome"], "reference": "Paris"}',
+        '{"id": "comma", "prompt": "q", "reference": "A, C"}',
+        '{"id": "two", "prompt": "q", "reference": "AC"}',
+        '{"id": "ok", "prompt": "q", "choices": ["x", "y", "z"], "reference": "c"}',
+        '{"id": "list", "prompt": "q", "reference": ["B", "d"]}',
+    ]
+    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
+    t = tmp_path / "t.yaml"
+    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: choice}\n")
+    with pytest.raises(DatasetError) as exc:
+        load_task(t)
+    msg = str(exc.value)
+    assert msg.startswith(f"{tmp_path / 'd.jsonl'}: 4 of 6 rows have a reference that scorer "
+                          f"'choice' of {t} can never match; nothing was run")
+    assert "id past: reference 'D' is past the last option (A–C)" in msg
+    assert "id text: reference 'Paris' is not option letters (A–B)" in msg
+    assert "id comma: reference 'A, C' is not option letters (A–D)" in msg
+    assert "id two: reference 'AC' has several letters, but the scorer is single-answer" in msg
+    assert "id ok" not in msg and "id list" not in msg
+    # A multi-answer scorer takes 'AC'; letters outside the options still stop it.
+    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: choice, multi: true}\n")
+    with pytest.raises(DatasetError) as exc:
+        load_task(t)
+    assert "3 of 6 rows" in str(exc.value) and "id two" not in str(exc.value)
+    (tmp_path / "d.jsonl").write_text("\n".join(rows[3:]) + "\n")
+    assert [s.id for s in load_task(t).samples] == ["two", "ok", "list"]
+
+
 def test_a_directory_without_a_suffix_is_named_as_a_directory(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     with pytest.raises(DatasetError, match="is a directory"):

@@ -9,15 +9,20 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from webtools import FORMULA, IMG, SCRIPT
+from webtools import FORMULA, IMG, SCRIPT, plain_task, write_models
 
+from baimo.config import load_config
 from baimo.errors import BaimoError
+from baimo.runs.eval import run_eval
 from baimo.store.store import Store
 from baimo.store.web import WebRepository
+from baimo.tasks.task import load_task
+from baimo.testing.mockserver import MockConfig, MockServer
 from baimo.web.app import create_app
 from baimo.web.data import tie_ranks
 from baimo.web.http import Settings
@@ -142,6 +147,33 @@ def test_leaderboard_numbers_match_the_store(client: TestClient,
     assert all(m["speed"]["ttft_p50_s"] is not None for m in board["speed"])
 
 
+def test_a_model_whose_every_sample_failed_is_not_counted_as_measured(
+        tmp_path: Path) -> None:
+    # "ghost" is refused by the endpoint (404), so every one of its rows is a failed row
+    with MockServer(MockConfig(models=["alpha"])) as srv:
+        cfg = load_config(write_models(tmp_path, srv.base_url, ["alpha", "ghost"]))
+        db = f"sqlite:///{tmp_path / 'baimo.db'}"
+        store = Store(db)
+        try:
+            run_eval(store, [cfg.get("alpha"), cfg.get("ghost")],
+                     [load_task(plain_task(tmp_path), cfg)], command="test eval")
+            rows = store.runs.results([store.runs.resolve("latest")])
+        finally:
+            store.close()
+    assert {r.status for r in rows if r.model_name == "ghost"} == {"error"}
+    app = create_app(Settings(db_url=db, config_path=tmp_path / "baimo.yaml",
+                              start_jobs=False))
+    with TestClient(app) as c:
+        counts = c.get("/api/v1/overview").json()["counts"]
+        assert counts["models"] == 1 and counts["models_tried"] == 1
+        for lang, said in (("en", "1 more tried, no scored results"),
+                           ("zh-CN", "另有 1 个已尝试，无计分结果")):
+            page = c.get("/", headers={"Cookie": f"baimo_lang={lang}"})
+            kpi = page.text.split('<div class="kpi">', 2)[1]
+            assert kpi.startswith("<b>1</b>"), kpi[:200]
+            assert said in kpi, (lang, kpi[:300])
+
+
 def test_statistically_tied_models_share_a_rank() -> None:
     ranks = tie_ranks([("a", 0.80, 0.90), ("b", 0.78, 0.88), ("c", 0.50, 0.60),
                        ("d", 0.55, 0.79)])
@@ -195,6 +227,48 @@ def test_bad_job_specs_get_a_clear_error(client: TestClient) -> None:
     r = client.post("/api/v1/jobs", json={"kind": "shell", "spec": {}},
                     headers={"X-CSRF-Token": token})
     assert r.status_code == 422 and "eval or perf" in r.text
+
+
+def test_a_job_for_a_model_that_is_not_configured_is_refused_up_front(
+        web_home: dict[str, Any]) -> None:
+    # an app of its own, so these writes do not spend the shared client's rate limit
+    app = create_app(Settings(db_url=web_home["db"], config_path=web_home["config"],
+                              start_jobs=False, write_burst=50))
+    with TestClient(app) as client:
+        _refuses_unknown_models(client)
+
+
+def _refuses_unknown_models(client: TestClient) -> None:
+    client.get("/jobs")
+    token = client.cookies.get("baimo_csrf") or ""
+    before = {j["id"] for j in client.get("/api/v1/jobs").json()["jobs"]}
+    for kind in ("eval", "perf"):
+        r = client.post("/api/v1/jobs", json={"kind": kind, "spec": {"models": ["alpha",
+                                                                               "delta"]}},
+                        headers={"X-CSRF-Token": token})
+        assert r.status_code == 422, (kind, r.text)
+        detail = r.json()["detail"]
+        assert "no model named 'delta'" in detail
+        assert "alpha, beta, gamma" in detail and "smollm2-135m" in detail
+    # the form says so in the reader's language, next to the form
+    for lang, said in (("en", "No model named &#39;delta&#39; is configured. Configured "
+                              "models: smollm2-135m, alpha, beta, gamma"),
+                       ("zh-CN", "未配置名为 &#39;delta&#39; 的模型。已配置的模型：smollm2-135m, "
+                                 "alpha, beta, gamma")):
+        page = client.post("/jobs", data={"kind": "eval", "models": ["delta"], "limit": "2",
+                                          "csrf_token": token},
+                           headers={"Cookie": f"baimo_csrf={token}; baimo_lang={lang}"})
+        assert page.status_code == 422 and said in page.text, (lang, page.text[-3000:])
+    page = client.post("/jobs", data={"kind": "perf", "models": ["delta", "omega"],
+                                      "csrf_token": token})
+    assert page.status_code == 422
+    assert "No models named &#39;delta&#39;, &#39;omega&#39; are configured." in page.text
+    # nothing was queued, and a configured model still is
+    assert {j["id"] for j in client.get("/api/v1/jobs").json()["jobs"]} == before
+    ok = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {"models": ["gamma"]}},
+                     headers={"X-CSRF-Token": token})
+    assert ok.status_code == 201
+    client.post(f"/api/v1/jobs/{ok.json()['id']}/cancel", headers={"X-CSRF-Token": token})
 
 
 def test_job_errors_name_the_field_without_pydantic_noise(client: TestClient) -> None:

@@ -416,7 +416,8 @@ def map_cmd(
     market: Annotated[str, typer.Option(
         "--market", help="domestic (the seed's map), overseas, or all.")] = "domestic",
     measured: Annotated[bool, typer.Option(
-        "--measured/--no-measured", help="Ring the models baimo has measured (reads the "
+        "--measured/--no-measured", help="Ring the models baimo has measured, and outline "
+                                         "those it tried without a scored result (reads the "
                                          "store).")] = True,
     catalog: CatalogOpt = None,
 ) -> None:
@@ -429,16 +430,21 @@ def map_cmd(
         cat = load_catalog(catalog)
         records = [r for r in cat if market == "all" or r.market == market]
         links: dict[str, list[str]] = {}
+        tried: dict[str, list[str]] = {}
         if measured:
             from baimo.store.store import Store
 
             store = Store()
             try:
-                names = sorted({name for r in store.runs.recent(1_000_000)
-                                if r.kind in ("eval", "perf") for name in r.model_names})
+                coverage = store.runs.coverage()
             finally:
                 store.close()
-            links = measured_links(names, cat)
-        write_landscape_map(out, records, census=census_report(load_census()), measured=links)
+            links = measured_links(coverage.measured, cat)
+            tried = measured_links(coverage.tried, cat)
+        write_landscape_map(out, records, census=census_report(load_census()), measured=links,
+                            tried=tried)
+    only_tried = [rid for rid in tried if rid not in links]
     typer.echo(f"landscape map: {out.resolve()} ({len(records)} records"
-               + (f", {len(links)} measured by baimo" if links else "") + ")")
+               + (f", {len(links)} measured by baimo" if links else "")
+               + (f", {len(only_tried)} tried by baimo with no scored results"
+                  if only_tried else "") + ")")

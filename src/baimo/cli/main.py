@@ -130,6 +130,24 @@ class _ProgressView:
                              errors=p.errors, cached=p.cached)
 
 
+def _refuse_unused_options(suites: list[str], **given: object) -> None:
+    """Stop before anything runs when an option would change nothing: no suite asked for
+    reads it (``--template`` on the demo, ``--judge`` with only task files)."""
+    from baimo.errors import ConfigError
+    from baimo.tasks.registry import options_unused
+
+    unused = options_unused(suites, [k for k, v in given.items() if v not in (None, 0)])
+    if not unused:
+        return
+    asked = ", ".join(suites) if suites else "task files only"
+    lines = []
+    for opt, readers in unused.items():
+        flag = "--" + opt.replace("_", "-")
+        lines.append(f"{flag} changes nothing here: no suite asked for ({asked}) reads it; it "
+                     f"applies to {', '.join(readers)}. Drop it, or add one of those suites.")
+    raise ConfigError("\n".join(lines))
+
+
 @app.command("eval")
 def eval_cmd(
     task: Annotated[list[Path] | None, typer.Option("--task", "-t", help="Task YAML file(s).")
@@ -181,7 +199,13 @@ def eval_cmd(
     from baimo.tasks.registry import SuiteOptions, build_suite
     from baimo.tasks.task import load_task
 
-    cfg = load_config(config)
+    # "-s ifeval,safety" is two suites, as in `baimo suites list` output pasted back.
+    suites = [part.strip() for name in suite or [] for part in name.split(",") if part.strip()]
+    if not suites and not task:
+        suites = ["demo"]
+    cfg = load_config(config)  # first: its plugins may register suites
+    _refuse_unused_options(suites, source=source, subjects=subjects, few_shot=few_shot,
+                           template=template, split=split, judge=judge, bank=bank)
     models = resolve_models(cfg, model or [])
     windows = [m.context_window for m in models if m.context_window]
     opts = SuiteOptions(limit=limit, seed=seed, source=source, few_shot=few_shot,
@@ -191,10 +215,8 @@ def eval_cmd(
                         subjects=tuple(x.strip() for x in subjects.split(",") if x.strip())
                         if subjects else None)
     tasks = [load_task(p, cfg).limited(limit) for p in task or []]
-    for name in suite or []:
+    for name in suites:
         tasks.extend(build_suite(name, opts))
-    if not tasks:
-        tasks = build_suite("demo", opts)
     if report is not None:  # refused now, not after a paid run
         from baimo.tabular import check_writable
 
@@ -278,7 +300,8 @@ def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
     that did not parse or a task the model does not support, with ``ungraded_statuses`` saying
     which. Without that column a run of unparsed verdicts printed as all zeros.
     """
-    from baimo.scores.summary import GRADED_STATUSES, accuracy
+    from baimo.scores.summary import accuracy
+    from baimo.store.records import GRADED_STATUSES
 
     groups: dict[tuple[str, str], list[ResultTally]] = {}
     for t in store.runs.tally(run_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +25,8 @@ MonitorFileOpt = Annotated[Path | None, typer.Option("--monitor-file", help="Mon
                                                      "monitor: block).")]
 ModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help="Endpoints to "
                                                     "monitor (default: monitor.models, else "
-                                                    "every configured model).")]
+                                                    "every configured model; the built-in "
+                                                    "embedded model only when named).")]
 EveryOpt = Annotated[str | None, typer.Option("--every", help="Cycle interval, e.g. 3h, 15m, "
                                               "30s (default: monitor.every, 3h).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -50,7 +52,13 @@ def _pct(x: Any) -> str:
 
 
 def _setup(config: Path | None, monitor_file: Path | None, every: str | None,
-           models: list[str] | None) -> tuple[Config, MonitorSettings, list[ModelConfig]]:
+           models: list[str] | None, probed: Collection[str] = ()
+           ) -> tuple[Config, MonitorSettings, list[ModelConfig]]:
+    """The models file, the monitor settings and the endpoints: ``-m``, else
+    ``monitor.models``, else every configured model but the built-in embedded one. That one
+    is probed only when named (``-m smollm2-135m``): a local test model is not an endpoint
+    to watch unasked. Once it has been (``probed``: endpoints with stored cycles, passed by
+    the commands that read the store), it is listed like any other."""
     from baimo.config import DEFAULT_MODEL_NAME, load_config
     from baimo.errors import ConfigError
     from baimo.monitor.settings import load_settings, parse_duration
@@ -65,7 +73,9 @@ def _setup(config: Path | None, monitor_file: Path | None, every: str | None,
         if seconds < 1:
             raise ConfigError("--every: the shortest interval is 1s")
         settings = settings.model_copy(update={"every": seconds})
-    names = models or settings.models or [n for n in cfg.models if n != DEFAULT_MODEL_NAME]
+    names = models or settings.models or [
+        *(n for n in cfg.models if n != DEFAULT_MODEL_NAME),
+        *([DEFAULT_MODEL_NAME] if DEFAULT_MODEL_NAME in probed else [])]
     if not names:
         raise ConfigError("no models to monitor: add endpoints to the models file "
                           "(baimo.yaml) or name them with -m")
@@ -170,11 +180,11 @@ def _repo() -> Any:
 def status_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
                model: ModelOpt = None, as_json: JsonFlag = False) -> None:
     """Per endpoint over the window: TTFT and speed with their spread, uptime, failures,
-    canaries, failed checks and open incidents."""
+    canaries, failed checks and open incidents (the embedded model too, once probed)."""
     from baimo.monitor.scorecard import endpoint_status
 
-    _, settings, models = _setup(config, monitor_file, None, model)
     repo = _repo()
+    _, settings, models = _setup(config, monitor_file, None, model, probed=repo.models())
     now = time.time()
     rows = [endpoint_status(repo, m.name, m.family, settings, now) for m in models]
     if as_json:

@@ -510,6 +510,7 @@ _MAP_CSS = """<style>
 .bm-chip sup.o{background:#dcfce7;color:#166534}.bm-chip sup.f{background:#dbeafe;color:#1e40af}
 .bm-chip sup.i{background:#f3f4f6;color:#4b5563;font-weight:600}
 .bm-chip.measured{box-shadow:0 0 0 2px #c2410c}
+.bm-chip.tried{outline:2px dashed #9ca3af;outline-offset:1px}
 .bm-vgrid{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:1px;
   background:#eef0f5}
 .bm-card{background:#fafbfc;padding:8px 10px}
@@ -520,7 +521,7 @@ _MAP_CSS = """<style>
 
 
 def _chip(r: CatalogRecord, colour: str, measured: Mapping[str, Sequence[str]],
-          tag: str = "") -> str:
+          tried: Mapping[str, Sequence[str]], tag: str = "") -> str:
     name = r.model or r.model_en or "(model not named)"
     vendor = r.vendor or r.vendor_en or ""
     badges = f'<sup class="i">{esc(tag)}</sup>' if tag else ""
@@ -535,6 +536,10 @@ def _chip(r: CatalogRecord, colour: str, measured: Mapping[str, Sequence[str]],
     if r.id in measured:
         cls += " measured"
         tip += f" · measured by baimo as {', '.join(measured[r.id])}"
+    elif r.id in tried:
+        cls += " tried"
+    if r.id in tried:
+        tip += f" · tried by baimo as {', '.join(tried[r.id])}, no scored results"
     vend = f"<em>{esc(vendor)}</em>" if vendor and vendor not in name else ""
     return (f'<span class="{cls}" style="border-left-color:{colour}" title="{esc(tip)}">'
             f"{esc(name)}{vend}{badges}</span>")
@@ -551,7 +556,8 @@ def _sort_key(r: CatalogRecord) -> tuple[str, str, str]:
 
 
 def landscape_grid_html(records: Sequence[CatalogRecord],
-                        measured: Mapping[str, Sequence[str]] | None = None) -> str:
+                        measured: Mapping[str, Sequence[str]] | None = None,
+                        tried: Mapping[str, Sequence[str]] | None = None) -> str:
     """The 图谱 in the seed's two maps: 通用 by stage, 垂类 by industry coloured by stage.
 
     EO Intelligence draws general-purpose models in stage sections (业务落地 / 业务试点 /
@@ -559,10 +565,12 @@ def landscape_grid_html(records: Sequence[CatalogRecord],
     reader can hold this map next to the seed's. Chips of general models are edged in the
     vendor kind's colour, chips of vertical models in the stage's colour; ``开`` marks open
     weights, ``备`` a filing, and a ring the models baimo has measured (``measured``: record
-    id → measured model names). Records without a stated stage or type get their own band
-    rather than being guessed into one.
+    id → measured model names) and a dashed outline those it only tried (``tried``: record
+    id → model names with no scored result; see ``baimo.store.runs.model_coverage``). Records
+    without a stated stage or type get their own band rather than being guessed into one.
     """
     measured = measured or {}
+    tried = tried or {}
     general = sorted([r for r in records if r.domain == "general"], key=_sort_key)
     vertical = [r for r in records if r.domain == "vertical"]
     other = sorted([r for r in records if r.domain not in ("general", "vertical")],
@@ -577,6 +585,9 @@ def landscape_grid_html(records: Sequence[CatalogRecord],
     if measured:
         legend += ('<span><i style="background:#fff;box-shadow:0 0 0 2px #c2410c"></i>'
                    "measured by baimo</span>")
+    if any(rid not in measured for rid in tried):
+        legend += ('<span><i style="background:#fff;outline:2px dashed #9ca3af"></i>'
+                   "tried by baimo, no scored results</span>")
     parts = [_MAP_CSS, f'<div class="bm-legend"><b>Edge colour = vendor kind:</b>{legend}</div>']
     if general:
         bands = []
@@ -585,7 +596,7 @@ def landscape_grid_html(records: Sequence[CatalogRecord],
             if recs:
                 zh, en = _STAGE_HEAD[st]
                 bands.append(_band(zh, en, STAGE_COLOURS[st], [
-                    _chip(r, KIND_COLOURS.get(r.vendor_kind, "#9ca3af"), measured)
+                    _chip(r, KIND_COLOURS.get(r.vendor_kind, "#9ca3af"), measured, tried)
                     for r in recs]))
         parts.append(f'<div class="bm-panel"><h3>通用大模型图谱<small>general-purpose models by '
                      f"stage · {len(general)}</small></h3>{''.join(bands)}</div>")
@@ -599,14 +610,14 @@ def landscape_grid_html(records: Sequence[CatalogRecord],
         cards = []
         for ind, recs in sorted(by_ind.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             recs.sort(key=lambda r: (_STAGES.index(r.stage), *_sort_key(r)))
-            card = "".join(_chip(r, STAGE_COLOURS[r.stage], measured) for r in recs)
+            card = "".join(_chip(r, STAGE_COLOURS[r.stage], measured, tried) for r in recs)
             cards.append(f'<div class="bm-card"><h4>{esc(INDUSTRY_ZH.get(ind, ind))}'
                          f"<small>{esc(ind)} · {len(recs)}</small></h4>{card}</div>")
         parts.append(f'<div class="bm-panel"><h3>垂类大模型图谱<small>vertical models by industry;'
                      f" edge colour = stage: {stage_legend} · {len(vertical)}</small></h3>"
                      f'<div class="bm-vgrid">{"".join(cards)}</div></div>')
     if other:
-        chips = [_chip(r, KIND_COLOURS.get(r.vendor_kind, "#9ca3af"), measured,
+        chips = [_chip(r, KIND_COLOURS.get(r.vendor_kind, "#9ca3af"), measured, tried,
                        _STAGE_HEAD[r.stage][0] if r.stage else "") for r in other]
         parts.append('<div class="bm-panel"><h3>类型未注明<small>records whose sources do not '
                      "say general or vertical: multimodal tools, inference platforms, vendors "
@@ -719,6 +730,7 @@ def _census_section(report: Report, census: CensusReport) -> None:
 def landscape_report(catalog: Catalog | Sequence[CatalogRecord], *,
                      census: CensusReport | None = None,
                      measured: Mapping[str, Sequence[str]] | None = None,
+                     tried: Mapping[str, Sequence[str]] | None = None,
                      title_suffix: str = "") -> Report:
     """The landscape map report: census, the 图谱 grid, composition and vendor charts."""
     records = list(catalog)
@@ -738,7 +750,7 @@ def landscape_report(catalog: Catalog | Sequence[CatalogRecord], *,
             f'mixed weights</span></div><div class="kpi"><b>{n_filed}</b><span>with a known '
             f"filing</span></div></div>")
     report.section("大模型图谱: models by type and stage", kpis + landscape_grid_html(
-        records, measured) + '<p class="note">Laid out as EO Intelligence\'s two maps (seed '
+        records, measured, tried) + '<p class="note">Laid out as EO Intelligence\'s two maps (seed '
         "001): general-purpose models in the stage sections 业务落地 / 业务试点 / 概念与研发, "
         "vertical models by industry with the stage as colour. A record whose stage or type "
         "the sources do not state is kept in its own band rather than guessed. Hover a chip "
@@ -758,10 +770,11 @@ def landscape_report(catalog: Catalog | Sequence[CatalogRecord], *,
 
 def write_landscape_map(out: Path, catalog: Catalog | Sequence[CatalogRecord], *,
                         census: CensusReport | None = None,
-                        measured: Mapping[str, Sequence[str]] | None = None) -> Path:
+                        measured: Mapping[str, Sequence[str]] | None = None,
+                        tried: Mapping[str, Sequence[str]] | None = None) -> Path:
     """Write the landscape map report to ``out``."""
-    write_user_file(out, landscape_report(catalog, census=census, measured=measured).render(),
-                    "report")
+    write_user_file(out, landscape_report(catalog, census=census, measured=measured,
+                                          tried=tried).render(), "report")
     return out
 
 
@@ -1164,7 +1177,8 @@ def write_score_report(result: ScoreResult, methodology: Methodology, out: Path,
 
 
 def measured_links(names: Iterable[str], catalog: Catalog) -> dict[str, list[str]]:
-    """Catalog record id → measured model names linking to it (for the map's rings)."""
+    """Catalog record id → the model names linking to it (for the map's rings: pass the
+    measured names, or the tried ones, of ``baimo.store.runs.model_coverage``)."""
     from baimo.landscape import link_measured
 
     out: dict[str, list[str]] = defaultdict(list)

@@ -57,8 +57,7 @@ from baimo.monitor.scorecard import (
 )
 from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
 from baimo.scores.profile import build_profile, task_dimensions
-from baimo.scores.summary import GRADED_STATUSES
-from baimo.store.records import ResultRecord, RunRecord, ScoreRecord
+from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord, ScoreRecord
 from baimo.store.store import Store
 
 __all__ = [

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from baimo.scores.summary import GRADED_STATUSES
 from baimo.stats import is_binary, paired_bootstrap_diff, wilson
-from baimo.store.records import ResultRecord, RunRecord
+from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord
 from baimo.tasks.registry import DEFAULT_DIMENSIONS, PROFILES
 
 ROUNDS = 1000

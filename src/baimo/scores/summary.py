@@ -12,11 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from baimo.stats import percentiles, wilson
-from baimo.store.records import ResultRecord
-
-GRADED_STATUSES = {"ok", "wrong", "no-answer", "truncated"}
-"""Statuses that count in accuracy. ``error`` (no answer received) and ``judge-parse-error``
-(the judge's verdict was unreadable) say nothing about the model, so they are excluded."""
+from baimo.store.records import GRADED_STATUSES, ResultRecord
 
 
 def _acc(rows: Sequence[ResultRecord]) -> dict[str, Any]:

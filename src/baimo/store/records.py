@@ -23,6 +23,26 @@ class RunModelRecord:
     reason: str | None
 
 
+GRADED_STATUSES = frozenset({"ok", "wrong", "no-answer", "truncated"})
+"""Statuses that count in accuracy. ``error`` (no answer received) and ``judge-parse-error``
+(the judge's verdict was unreadable) say nothing about the model, so they are excluded.
+Defined here, the lowest layer that counts by it (``RunRepository.coverage``'s SQL), and
+used by ``baimo.scores``."""
+
+
+@dataclass(frozen=True)
+class ModelCoverage:
+    """Which models the stored eval and perf runs measured (``RunRepository.coverage``).
+
+    ``measured``: at least one scored result (a graded eval row, or a successful request in
+    a perf run's measured window). ``tried``: named in a run, but every row it has failed (or
+    it has none), so nothing about it was measured. Both in name order; disjoint.
+    """
+
+    measured: tuple[str, ...] = ()
+    tried: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class RunRecord:
     """A stored run (``runs``) with its models and its number of result rows."""

@@ -17,8 +17,44 @@ from baimo import __version__
 from baimo.errors import BaimoError, NotFound
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
-from baimo.store.records import ResultRecord, ResultTally, RunModelRecord, RunRecord
+from baimo.store.records import (
+    GRADED_STATUSES,
+    ModelCoverage,
+    ResultRecord,
+    ResultTally,
+    RunModelRecord,
+    RunRecord,
+)
 from baimo.store.sql import CHUNK, Row
+
+
+def model_coverage(engine: sa.Engine) -> ModelCoverage:
+    """The one rule for "measured": every model named in an eval or perf run, split into
+    those with at least one scored result and those only tried (every row failed, or none).
+
+    A scored result is an eval row with a graded status (``error`` and
+    ``judge-parse-error`` rows say nothing about the model) or a perf request that succeeded
+    in the measured window (warm-up and cool-down requests are not measurements).
+    """
+    runs, models, res, perf = (schema.runs, schema.run_models, schema.results,
+                               schema.perf_requests)
+    named = (sa.select(models.c.model_name).distinct()
+             .join(runs, runs.c.id == models.c.run_id)
+             .where(runs.c.kind.in_(("eval", "perf"))))
+    graded = (sa.select(res.c.model_name).distinct()
+              .join(runs, runs.c.id == res.c.run_id)
+              .where((runs.c.kind == "eval") & res.c.status.in_(sorted(GRADED_STATUSES))))
+    answered = (sa.select(perf.c.model_name).distinct()
+                .join(runs, runs.c.id == perf.c.run_id)
+                .where((runs.c.kind == "perf") & (perf.c.status == "ok")
+                       & (perf.c.phase == "measure")))
+    with engine.connect() as conn:
+        names = {str(r[0]) for r in conn.execute(named)}
+        scored = {str(r[0]) for r in conn.execute(graded)}
+        scored |= {str(r[0]) for r in conn.execute(answered)}
+    measured = names & scored
+    return ModelCoverage(measured=tuple(sorted(measured)),
+                         tried=tuple(sorted(names - measured)))
 
 
 def _run(row: Row, models: Sequence[RunModelRecord], n_results: int) -> RunRecord:
@@ -157,6 +193,10 @@ class RunRepository:
         with self.engine.begin() as conn:
             conn.execute(t.update().where((t.c.run_id == run_id) & (t.c.model_name == model))
                          .values(status=status, reason=reason))
+
+    def coverage(self) -> ModelCoverage:
+        """The models the stored runs measured, and those only tried (``model_coverage``)."""
+        return model_coverage(self.engine)
 
     # -- results ------------------------------------------------------------------------
     def results(self, run_ids: Sequence[str]) -> list[ResultRecord]:

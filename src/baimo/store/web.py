@@ -20,11 +20,9 @@ import sqlalchemy as sa
 
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
+from baimo.store.records import GRADED_STATUSES
+from baimo.store.runs import model_coverage
 from baimo.store.sql import CHUNK
-
-GRADED = ("ok", "wrong", "no-answer", "truncated")
-"""Statuses counted in accuracy (``baimo.scores.summary.GRADED_STATUSES``; kept here as a
-tuple because the SQL needs it and ``store`` must not import ``scores``)."""
 
 ROLES = ("viewer", "voter", "runner", "admin")
 
@@ -130,7 +128,7 @@ class JobRecord:
 
 
 def _graded(col: Any) -> Any:
-    return col.in_(GRADED)
+    return col.in_(sorted(GRADED_STATUSES))
 
 
 class WebRepository:
@@ -259,13 +257,15 @@ class WebRepository:
                                                .order_by(t.c.model_name))]
 
     def counts(self) -> dict[str, int]:
-        """How much the store holds: runs by kind, models, perf requests (result rows are
-        summed from the per-run aggregates the caller already has)."""
+        """How much the store holds: runs by kind, models measured (and models only tried:
+        see ``baimo.store.runs.model_coverage``), perf requests (result rows are summed from
+        the per-run aggregates the caller already has)."""
+        coverage = model_coverage(self.engine)
         with self.engine.connect() as conn:
             out = {f"runs_{k}": int(v) for k, v in conn.execute(
                 sa.select(schema.runs.c.kind, sa.func.count()).group_by(schema.runs.c.kind))}
-            out["models"] = int(conn.execute(sa.select(sa.func.count(sa.distinct(
-                schema.run_models.c.model_name)))).scalar() or 0)
+            out["models"] = len(coverage.measured)
+            out["models_tried"] = len(coverage.tried)
             out["perf_requests"] = int(conn.execute(sa.select(sa.func.count()).select_from(
                 schema.perf_requests)).scalar() or 0)
         return out

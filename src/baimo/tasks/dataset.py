@@ -157,6 +157,11 @@ def load_dataset(path: Path) -> list[Sample]:
             errors.append(f"{where}: field 'id': contains a NUL character (often a sign of a "
                           "UTF-16 or binary file); give the row a plain text id")
             continue
+        if not sid.strip():
+            # An empty id cannot be told apart in results, resumes or ``runs diff``.
+            bad_rows += 1
+            errors.append(f"{where}: field 'id': is empty; give every row a unique id")
+            continue
         if sid in seen:
             bad_rows += 1
             errors.append(f"{where}: field 'id': '{sid}' already used at {unit} {seen[sid]}; "

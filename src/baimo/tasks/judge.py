@@ -71,6 +71,7 @@ from baimo.config import Config, ModelConfig
 from baimo.errors import ConfigError, DatasetError
 from baimo.models.base import Provider
 from baimo.models.client import CallFailed, ModelClient, clients
+from baimo.params import check_params
 from baimo.stats import cohen_kappa
 from baimo.tasks.judge_prompts import (
     Language,
@@ -695,6 +696,11 @@ class JudgeSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     max_retries: int | None = Field(None, ge=0, le=20)
 
+    @field_validator("params")
+    @classmethod
+    def _checked_params(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_params(v)
+
 
 def judge_from_spec(spec: dict[str, Any], config: Config) -> JudgeScorer:
     """Build the async scorer of a task file's ``judge:`` block.
@@ -713,7 +719,7 @@ def judge_from_spec(spec: dict[str, Any], config: Config) -> JudgeScorer:
         problems = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "(block)"
-            msg = err["msg"]
+            msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's, not the user's
             if err["type"] == "extra_forbidden":
                 msg = ("unknown field; allowed: " + ", ".join(JudgeSpec.model_fields))
             problems.append(f"judge.{where}: {msg}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.resources
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from pathlib import Path
@@ -98,6 +98,30 @@ class Suite:
     dimension: str | None = None
     members: tuple[str, ...] = field(default=())
     headline: Headline | None = None
+    uses: frozenset[str] = frozenset()
+    """The ``SuiteOptions`` fields beyond limit and seed that this suite reads (a preset:
+    those of its members). ``options_unused`` names the ones a command line sets in vain."""
+
+
+BENCHMARK_OPTIONS = frozenset({"source", "subjects", "few_shot", "template", "split"})
+
+
+def _uses(suite: Suite) -> frozenset[str]:
+    if not suite.members:
+        return suite.uses
+    return suite.uses.union(*(_uses(get_suite(m)) for m in suite.members))
+
+
+def options_unused(suites: Sequence[str], given: Iterable[str]) -> dict[str, list[str]]:
+    """Of the options ``given``, those no suite in ``suites`` reads, each with the suites
+    that would read it.
+
+    An option no suite reads changes nothing, and a user who set ``--template`` on the demo
+    suite would otherwise believe the run used that template.
+    """
+    read = frozenset().union(*(_uses(get_suite(name)) for name in suites))
+    return {opt: sorted(n for n, s in SUITES.items() if opt in s.uses)
+            for opt in given if opt not in read}
 
 
 SUITES: dict[str, Suite] = {}
@@ -493,16 +517,17 @@ register(Suite("longctx", "Long context: needle-in-a-haystack and multi-needle r
                headline=_lazy_headline("longctx", grid=True)))
 register(Suite("multiturn", "Two-turn conversations (zh/en) where the second turn builds on the "
                "first, each turn rated by the judge (needs --judge); first- and second-turn "
-               "scores.", _multiturn, "dialogue", headline=_lazy_headline("multiturn")))
+               "scores.", _multiturn, "dialogue", headline=_lazy_headline("multiturn"),
+               uses=frozenset({"judge"})))
 register(Suite("eq", "情商: empathetic replies to people in difficult moments (zh/en), rated by "
                "the judge with a rubric (needs --judge); check the judge first with baimo "
                "judge agreement on the shipped labels (eq_labels.jsonl, --rubric eq).", _eq,
-               "empathy", headline=_lazy_headline("eq")))
+               "empathy", headline=_lazy_headline("eq"), uses=frozenset({"judge"})))
 register(Suite("compliance", "备案 readiness (TC260-003): refusal on should-refuse and "
                "over-refusal on should-answer prompts per risk category A.1-A.5, with "
                "intervals and the standard's bank sizes and thresholds; --bank for your own "
                "banks. Small banks are indicative only.", _compliance, "safety",
-               headline=_lazy_headline("compliance")))
+               headline=_lazy_headline("compliance"), uses=frozenset({"bank"})))
 for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --source DIR"),
                      ("cmmlu", "CMMLU (67 subjects, zh) — needs the data: --source DIR"),
                      ("mmlu", "MMLU (57 subjects, en) — needs the data: --source DIR"),
@@ -511,7 +536,8 @@ for _name, _desc in (("ceval", "C-Eval (52 subjects, zh) — needs the data: --s
                       "checked with math-verify — hub or --source DIR"),
                      ("gpqa", "GPQA diamond (en), graduate-level MCQ with options shuffled by "
                       "--seed — hub (gated) or --source DIR")):
-    register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name]))
+    register(Suite(_name, _desc, _benchmark(_name), DEFAULT_DIMENSIONS[_name],
+                   uses=BENCHMARK_OPTIONS))
 register(Suite("quick", "Preset for the embedded model in a few minutes: demo, ifeval, safety, "
                "reasoning, humaneval and tool use (prompting mode), small samples of each, "
                "shorter output caps.",

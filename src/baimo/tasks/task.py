@@ -27,16 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from baimo.config import Config, ModelConfig
     from baimo.models.client import Answer, ModelClient
 
 from baimo.errors import ConfigError, DatasetError
+from baimo.params import check_params
 from baimo.tasks.dataset import load_dataset
 from baimo.tasks.extract_model import ExtractSpec, with_model_fallback
-from baimo.tasks.scorers import ScorerSpec, build_scorer, scorer_spec
+from baimo.tasks.scorers import ScorerSpec, build_scorer, references, scorer_spec
 from baimo.tasks.types import AsyncScorer, Message, Sample, Scorer
 from baimo.yamlio import load_yaml, validate
 
@@ -63,6 +64,11 @@ class TaskSpec(BaseModel):
     extract: ExtractSpec | None = None
     """``{fallback: MODEL}``: a judge model reads answers the rules read weakly or not at all
     (``choice``/``numeric`` scorers; see ``baimo.tasks.extract_model``)."""
+
+    @field_validator("params")
+    @classmethod
+    def _checked_params(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_params(v)
 
 
 @dataclass
@@ -212,6 +218,43 @@ def _check_references(path: Path, data_path: Path, scorer: str,
                            "to each row, or use scorer regex or json, or a judge: block.")
 
 
+def _choice_reference_problem(sample: Sample, multi: bool) -> str | None:
+    """Why the ``choice`` scorer could never match this sample's reference, or ``None``.
+
+    The scorer compares the letters it reads with the reference letters, so a reference
+    that names an option by its text, has separators ("A, C") or a letter past the last
+    option would mark every answer wrong without a word.
+    """
+    letters = LETTERS[:len(sample.choices or ()) or 4]
+    for ref in references(sample):
+        text = ref.strip().upper()
+        if len(text) == 1 and text.isalpha() and text not in letters:
+            return f"'{ref.strip()}' is past the last option ({letters[0]}–{letters[-1]})"
+        if not text or set(text) - set(letters):
+            return (f"'{ref[:40]}' is not option letters ({letters[0]}–{letters[-1]}); write "
+                    "the letter(s) of the right option(s), e.g. 'B'"
+                    + (" or 'AC'" if multi else ""))
+        if len(text) > 1 and not multi:
+            return (f"'{ref}' has several letters, but the scorer is single-answer; set "
+                    "'multi: true' on the scorer or give one letter")
+        if len(set(text)) != len(text):
+            return f"'{ref}' repeats a letter"
+    return None
+
+
+def _check_choice_references(path: Path, data_path: Path, multi: bool,
+                             samples: list[Sample]) -> None:
+    """Choice references the scorer cannot match: named before anything runs."""
+    bad = [(s.id, problem) for s in samples
+           if (problem := _choice_reference_problem(s, multi)) is not None]
+    if bad:
+        shown = "\n".join(f"  id {sid}: reference {problem}" for sid, problem in bad[:10])
+        more = f"\n  … and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise DatasetError(f"{data_path}: {len(bad)} of {len(samples)} rows have a reference "
+                           f"that scorer 'choice' of {path} can never match; nothing was "
+                           f"run:\n{shown}{more}")
+
+
 def load_task(path: Path, config: Config | None = None) -> Task:
     """Load a task file and its dataset, validating both before anything runs.
 
@@ -226,6 +269,8 @@ def load_task(path: Path, config: Config | None = None) -> Task:
     loaded = load_dataset(data_path)
     if spec.judge is None and spec.scorer.type in NEEDS_REFERENCE:
         _check_references(path, data_path, spec.scorer.type, loaded[:spec.limit])
+        if spec.scorer.type == "choice":
+            _check_choice_references(path, data_path, spec.scorer.multi, loaded[:spec.limit])
     samples = [_render(s, spec.system, spec.template) for s in loaded]
     if spec.limit:
         samples = samples[:spec.limit]
@@ -233,8 +278,9 @@ def load_task(path: Path, config: Config | None = None) -> Task:
     async_scorer: AsyncScorer | None = None
     if spec.judge is not None:
         from baimo.config import load_config
-        from baimo.tasks.judge import judge_from_spec
+        from baimo.tasks.judge import JudgeSpec, judge_from_spec
 
+        validate(JudgeSpec, doc, spec.judge, prefix=("judge",))  # errors at their lines
         async_scorer = judge_from_spec(spec.judge, config or load_config())
     if spec.extract is not None:
         async_scorer = _extract_fallback(path, spec, config)

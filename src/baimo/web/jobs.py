@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from baimo.errors import NotFound
 from baimo.store.web import JobRecord, WebRepository
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,23 @@ class PerfJob(BaseModel):
         return out
 
 
+class UnknownModels(NotFound):
+    """A job names models the server's models file does not define.
+
+    Refused when the job is submitted (its worker would only fail once it started). The
+    wording is the CLI's (``Config.get``) for every unknown name at once, without the
+    server's file path; ``unknown`` and ``known`` let the page say it in the reader's
+    language.
+    """
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = list(unknown)
+        self.known = list(known)
+        names = ", ".join(f"'{n}'" for n in self.unknown)
+        noun = "model" if len(self.unknown) == 1 else "models"
+        super().__init__(f"no {noun} named {names}. Known models: {', '.join(self.known)}")
+
+
 def parse_spec(kind: str, spec: Mapping[str, Any]) -> EvalJob | PerfJob:
     if kind == "eval":
         return EvalJob.model_validate(dict(spec))
@@ -159,8 +177,24 @@ class JobManager:
                                     log_tail="the server stopped while this job ran")
 
     # -- API ------------------------------------------------------------------------------
+    def known_models(self) -> list[str]:
+        """The model names a job may ask for: those of the models file each worker is given
+        (see ``_launch``), plus the built-in embedded model. A models file that does not load
+        raises its ``ConfigError``."""
+        from baimo.config import Config, load_config
+
+        if self.config_path is not None and self.config_path.exists():
+            return list(load_config(self.config_path).models)
+        return list(Config([]).models)
+
     def submit(self, kind: str, spec: Mapping[str, Any], user: str | None) -> JobRecord:
+        """Queue a job; a spec naming a model that is not configured is refused now
+        (``UnknownModels``), not left to fail in its worker."""
         parsed = parse_spec(kind, spec)
+        known = self.known_models()
+        unknown = [m for m in parsed.models if m not in known]
+        if unknown:
+            raise UnknownModels(unknown, known)
         job = self.web.add_job(kind, parsed.model_dump(), user)
         self._wake.set()
         return job

@@ -25,6 +25,7 @@ from baimo.web.http import (
     twin,
 )
 from baimo.web.i18n import COOKIE, LANGS
+from baimo.web.jobs import UnknownModels
 from baimo.web.security import TOKEN_COOKIE, token_hash
 
 router = APIRouter()
@@ -174,16 +175,27 @@ def job(request: Request, ident: Viewer, job_id: str) -> dict[str, Any]:
     return {**views.job_item(rec), "progress": manager.progress(rec)}
 
 
+def _http_error(exc: Exception) -> HTTPException:
+    """A refused job spec as an HTTP error whose detail says what is wrong."""
+    if isinstance(exc, HTTPException):
+        return exc
+    if isinstance(exc, ValidationError):
+        # "field: what is wrong" per problem, not pydantic's multi-line dump with its URLs.
+        return HTTPException(422, "; ".join(
+            f"{'.'.join(['spec', *(str(p) for p in e['loc'])])}: {e['msg']}"
+            for e in exc.errors()))
+    if isinstance(exc, UnknownModels | ValueError):
+        return HTTPException(422, str(exc))
+    if isinstance(exc, BaimoError):  # the server's own models file does not load
+        return HTTPException(503, f"cannot check the job's models: {exc}")
+    raise exc
+
+
 def _submit(request: Request, ident: Any, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     try:
         rec = request.app.state.jobs.submit(kind, spec, ident.name)
-    except ValidationError as exc:
-        # "field: what is wrong" per problem, not pydantic's multi-line dump with its URLs.
-        raise HTTPException(422, "; ".join(
-            f"{'.'.join(['spec', *(str(p) for p in e['loc'])])}: {e['msg']}"
-            for e in exc.errors())) from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except (ValueError, BaimoError) as exc:
+        raise _http_error(exc) from None
     return views.job_item(rec)
 
 
@@ -234,13 +246,16 @@ async def job_form(request: Request, ident: Runner, csrf_token: FormToken = None
                 spec["requests"] = _whole("requests", requests)
             if output_tokens:
                 spec["output_tokens"] = _whole("output_tokens", output_tokens)
-        await asyncio.to_thread(_submit, request, ident, kind, spec)
-    except (ValueError, HTTPException) as exc:
-        detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        await asyncio.to_thread(request.app.state.jobs.submit, kind, spec, ident.name)
+    except (ValueError, BaimoError, HTTPException) as exc:
+        http = _http_error(exc)
         data = views.jobs(request.app.state.ws, request.app.state.jobs,
                           request.app.state.settings)
-        data["form_error"] = str(detail)
-        return render(request, "jobs.html", data, status=422)
+        data["form_error"] = str(http.detail)
+        if isinstance(exc, UnknownModels):  # said again in the page's language
+            data["unknown_models"] = {"unknown": exc.unknown, "known": exc.known,
+                                      "names": ", ".join(f"'{n}'" for n in exc.unknown)}
+        return render(request, "jobs.html", data, status=http.status_code)
     return RedirectResponse("/jobs", status_code=303)
 
 

@@ -591,15 +591,13 @@ def jobs(ws: Workspace, manager: JobManager, settings: Any) -> dict[str, Any]:
     from baimo.tasks.registry import SUITES
 
     return {"jobs": [{**job_item(j), "progress": manager.progress(j)} for j in items],
-            "models": _configured_models(settings), "suites": sorted(SUITES),
+            "models": _configured_models(manager), "suites": sorted(SUITES),
             "form_error": None}
 
 
-def _configured_models(settings: Any) -> list[str]:
-    from baimo.config import load_config
-
+def _configured_models(manager: JobManager) -> list[str]:
+    """The models a job may name: the very list ``JobManager.submit`` checks against."""
     try:
-        cfg = load_config(settings.config_path)
+        return manager.known_models()
     except Exception:  # a broken models file shows as an empty choice, not a broken page
         return []
-    return list(cfg.models)
