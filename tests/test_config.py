@@ -40,6 +40,25 @@ def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
     assert f"{p}:8: models.1.limits.colour: unknown field" in msg
 
 
+def test_infinite_and_absurd_numbers_are_refused_at_their_lines(tmp_path: Path) -> None:
+    # Loaded, they turned every answer into an error row ("cost=inf is not a finite number")
+    # after it had been paid for; a .nan price was already refused, .inf was not.
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models:\n  - name: a\n    provider: deepseek\n"
+                 "    pricing: {input_per_1m: 1e308, output_per_1m: .inf}\n"
+                 "    limits:\n      rpm: .inf\n      deadline_s: 1e300\n"
+                 "      max_retry_after_s: -.inf\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    msg = str(exc.value)
+    assert f"{p}:4: models.0.pricing.input_per_1m: Input should be less than or equal to " \
+        "1000000" in msg
+    assert f"{p}:4: models.0.pricing.output_per_1m: Input should be a finite number" in msg
+    assert f"{p}:6: models.0.limits.rpm: Input should be a finite number" in msg
+    assert f"{p}:7: models.0.limits.deadline_s: Input should be less than or equal to" in msg
+    assert f"{p}:8: models.0.limits.max_retry_after_s: Input should be a finite number" in msg
+
+
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     p = tmp_path / "baimo.yaml"
     p.write_text("models:\n  - name: a\n   provider: [\n")

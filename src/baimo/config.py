@@ -37,7 +37,8 @@ DEFAULT_MODEL_NAME = "smollm2-135m"
 
 class _Strict(BaseModel):
     # hide_input_in_errors: a refused base_url may hold a password; the error must not.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
+                              allow_inf_nan=False)
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -117,9 +118,11 @@ class Pricing(_Strict):
     applied only to runs that ask for batch pricing.
     """
 
-    input_per_1m: float = Field(0.0, ge=0)
-    cached_input_per_1m: float | None = Field(None, ge=0)
-    output_per_1m: float = Field(0.0, ge=0)
+    # A million per million tokens is far past any price list; more is a typo that would
+    # overflow the cost sums.
+    input_per_1m: float = Field(0.0, ge=0, le=1e6)
+    cached_input_per_1m: float | None = Field(None, ge=0, le=1e6)
+    output_per_1m: float = Field(0.0, ge=0, le=1e6)
     currency: Literal["CNY", "USD"] = "CNY"
     batch_discount: float = Field(0.0, ge=0, lt=1)
 
@@ -151,13 +154,15 @@ class Limits(_Strict):
             request in the reason, instead of sleeping for days.
     """
 
+    # Upper bounds far past any real setting: a number beyond them is a typo, and an absurd
+    # one (1e300 s) overflows the clocks and sums it feeds.
     concurrency: int = Field(32, ge=1, le=4096)
-    rpm: float | None = Field(None, gt=0)
-    tpm: float | None = Field(None, gt=0)
-    timeout_s: float = Field(120.0, gt=0)
+    rpm: float | None = Field(None, gt=0, le=1e9)
+    tpm: float | None = Field(None, gt=0, le=1e12)
+    timeout_s: float = Field(120.0, gt=0, le=86_400)
     max_retries: int = Field(6, ge=0, le=100)
-    deadline_s: float | None = Field(None, gt=0)
-    max_retry_after_s: float = Field(600.0, ge=0)
+    deadline_s: float | None = Field(None, gt=0, le=7 * 86_400)
+    max_retry_after_s: float = Field(600.0, ge=0, le=86_400)
 
     @property
     def deadline(self) -> float:

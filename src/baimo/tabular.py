@@ -23,6 +23,7 @@ import html
 import io
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,7 +72,8 @@ def read_user_bytes(path: Path, what: str = "file",
 
 def check_writable(path: Path, what: str = "file") -> None:
     """Refuse, before any work is paid for, an output path that cannot be written: a
-    directory, or one below a file or a directory this process may not write to."""
+    directory, or one below a file or a directory this process may not write to. The file's
+    directory is created (the write would create it too)."""
     if path.is_dir():
         raise BaimoError(f"{path}: is a directory; give the {what}'s file name, e.g. "
                          f"{path / ('report.html' if what == 'report' else 'out.json')}.")
@@ -81,6 +83,16 @@ def check_writable(path: Path, what: str = "file") -> None:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise BaimoError(f"{path}: cannot write the {what} there ({parent} is not a writable "
                          "directory). Give a file path in a writable directory.")
+    # Permission bits do not tell everything (/proc, a read-only mount, root's access() that
+    # always says yes): make the directory, as the write will, and create a file in it.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".baimo-write-check-", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise BaimoError(f"{path}: cannot write the {what} there ({exc.strerror or exc}). "
+                         "Give a file path in a writable directory.") from None
 
 
 def write_user_file(path: Path, data: str | bytes, what: str = "file") -> None:

@@ -85,6 +85,9 @@ def test_messy_input_gets_a_message_and_a_status(tmp_path: Path) -> None:
     # Limits below one are refused by the option, not read as "all but the last".
     neg = run(["eval", "-t", str(spec), "-m", "a", "--limit", "-1"], tmp_path)
     assert neg.returncode == 2 and "--limit" in neg.stderr
+    for args in (["runs", "list", "--limit", "-1"], ["eval", "-t", str(spec), "--chunk", "0"]):
+        below = run(args, tmp_path)
+        assert below.returncode == 2 and "greater than or equal to 1" in below.stderr, args
     # LIKE wildcards in a run id are characters: '%' matches no run instead of every run.
     pct = run(["runs", "show", "%"], tmp_path)
     assert pct.returncode == 2 and "no run '%'" in pct.stderr
@@ -118,10 +121,15 @@ def test_an_unwritable_report_path_is_refused_before_anything_is_asked(tmp_path:
                        tmp_path)
         below_file = run(["eval", "-t", str(spec), "-m", "m", "--report",
                           str(tmp_path / "afile" / "r.html")], tmp_path)
+        # /proc passes every permission check and still takes no new directory or file.
+        in_proc = run(["eval", "-t", str(spec), "-m", "m", "--report", "/proc/baimo/r.html"],
+                      tmp_path)
         asked = srv.stats()["requests"]
     assert into_dir.returncode == 2 and "is a directory" in into_dir.stderr
     assert below_file.returncode == 2 and "not a writable directory" in below_file.stderr
-    assert "Traceback" not in into_dir.stderr + below_file.stderr
+    assert in_proc.returncode == 2 and "/proc/baimo/r.html: cannot write the report there" \
+        in in_proc.stderr
+    assert "Traceback" not in into_dir.stderr + below_file.stderr + in_proc.stderr
     assert asked == 0
 
 

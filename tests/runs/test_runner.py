@@ -56,12 +56,45 @@ def test_exhausted_retries_become_error_rows_with_reasons(tmp_path: Path) -> Non
     rows = store.runs.results([out.run_id])
     assert [r.status for r in rows] == ["error"] * 5
     assert all("server HTTP 500" in r.reason and "3 attempts" in r.reason for r in rows)
+    # No error was fatal, but no sample got an answer: the model failed, and so did the run.
+    assert out.status == "failed"
+    reason = out.progress["flaky"].failed_reason or ""
+    assert reason.startswith("no sample got an answer (5 errors); 5× server HTTP 500"), reason
+    assert [(m.status, m.reason) for m in store.runs.get(out.run_id).models] == [
+        ("failed", reason)]
     # A resumed run asks the failed samples again, and succeeds once the server recovers.
     with MockServer(MockConfig()) as srv2:
         models = write_models(tmp_path, srv2.base_url, [{"name": "flaky"}])
-        run_eval(store, [load_config(models).get("flaky")],
-                 [load_task(write_task(tmp_path, 5))], resume=out.run_id)
+        again = run_eval(store, [load_config(models).get("flaky")],
+                         [load_task(write_task(tmp_path, 5))], resume=out.run_id)
     assert [r.status for r in store.runs.results([out.run_id])] == ["ok"] * 5
+    assert again.status == "done"
+    assert [(m.status, m.reason) for m in store.runs.get(out.run_id).models] == [("ok", None)]
+
+
+def test_an_endpoint_nobody_answers_at_is_a_failed_model_on_the_cli(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:  # a port that was free a moment ago: connections refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [
+            {"name": "up"},
+            {"name": "down", "base_url": f"http://127.0.0.1:{port}/v1",
+             "limits": {"max_retries": 1}}])
+        spec = write_task(tmp_path, 3)
+        args = [sys.executable, "-m", "baimo", "eval", "-t", str(spec), "--no-progress"]
+        both = subprocess.run([*args, "-m", "up", "-m", "down"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        alone = subprocess.run([*args, "-m", "down"], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=120)
+    assert both.returncode == 0 and "(partial)" in both.stdout, both.stdout + both.stderr
+    assert "model down failed: no sample got an answer (3 errors); 3× connection:" in \
+        " ".join(both.stderr.split())
+    assert alone.returncode == 1 and "(failed)" in alone.stdout
 
 
 def test_auth_and_unknown_model_fail_fast_other_models_go_on(

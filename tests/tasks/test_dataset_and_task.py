@@ -137,6 +137,21 @@ def test_a_nul_in_an_id_is_refused_before_anything_is_asked(tmp_path: Path) -> N
         load_dataset(f)
 
 
+def test_rows_that_would_ask_nothing_are_refused(tmp_path: Path) -> None:
+    f = tmp_path / "asks.jsonl"
+    f.write_text('{"id": "a", "prompt": "  "}\n'
+                 '{"id": "b", "messages": [{"role": "user", "content": "2+2?"}, '
+                 '{"role": "assistant", "content": "4"}]}\n'
+                 '{"id": "c", "messages": [{"role": "system", "content": "Be brief."}, '
+                 '{"role": "user", "content": "2+2?"}]}\n')
+    with pytest.raises(DatasetError) as exc:
+        load_dataset(f)
+    msg = str(exc.value)
+    assert "2 invalid rows" in msg and "Value error" not in msg
+    assert f"{f}:1: field '(row)': 'prompt' is empty; the model would be asked nothing" in msg
+    assert f"{f}:2: field '(row)': the last message must be the user's" in msg
+
+
 def test_an_empty_id_is_refused_with_its_line(tmp_path: Path) -> None:
     # Results, resumes and ``runs diff`` key on the id; a blank one cannot be told apart.
     f = tmp_path / "blank.jsonl"
@@ -178,6 +193,29 @@ def test_choice_references_the_scorer_could_never_match_are_named(tmp_path: Path
     assert "3 of 6 rows" in str(exc.value) and "id two" not in str(exc.value)
     (tmp_path / "d.jsonl").write_text("\n".join(rows[3:]) + "\n")
     assert [s.id for s in load_task(t).samples] == ["two", "ok", "list"]
+
+
+def test_numeric_references_that_hold_no_number_are_named(tmp_path: Path) -> None:
+    rows = ['{"id": "word", "prompt": "q", "reference": "abc"}',
+            '{"id": "obj", "prompt": "q", "reference": {"v": 4}}',
+            '{"id": "bool", "prompt": "q", "reference": true}',
+            '{"id": "two", "prompt": "q", "reference": "7 or 8"}',
+            '{"id": "nan", "prompt": "q", "reference": "NaN"}',
+            '{"id": "unit", "prompt": "q", "reference": "12 km"}',
+            '{"id": "list", "prompt": "q", "reference": ["7", "8"]}',
+            '{"id": "zh", "prompt": "q", "reference": "一百二十"}',
+            '{"id": "float", "prompt": "q", "reference": 2.5}']
+    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
+    t = tmp_path / "t.yaml"
+    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: numeric}\n")
+    with pytest.raises(DatasetError) as exc:
+        load_task(t)
+    msg = str(exc.value)
+    assert "5 of 9 rows have a reference that scorer 'numeric'" in msg
+    for sid, shown in (("word", "'abc'"), ("obj", "'{'v': 4}'"), ("bool", "'True'"),
+                       ("two", "'7 or 8'"), ("nan", "'NaN'")):
+        assert f"id {sid}: reference {shown} is not one number" in msg
+    assert not any(f"id {sid}:" in msg for sid in ("unit", "list", "zh", "float"))
 
 
 def test_a_directory_without_a_suffix_is_named_as_a_directory(tmp_path: Path) -> None:

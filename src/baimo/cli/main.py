@@ -189,7 +189,8 @@ def eval_cmd(
     address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://HOST:PORT "
                                                 "(with --executor ray; default: RAY_ADDRESS "
                                                 "or a local Ray).")] = None,
-    chunk: Annotated[int, typer.Option(help="Samples per shard (with --executor ray).")] = 64,
+    chunk: Annotated[int, typer.Option(min=1, help="Samples per shard (with --executor "
+                                       "ray).")] = 64,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
     setting_up()
@@ -396,7 +397,8 @@ def models_check(names: Annotated[list[str] | None, typer.Argument()] = None,
 
 
 @runs_app.command("list")
-def runs_list(limit: int = 20, as_json: JsonFlag = False) -> None:
+def runs_list(limit: Annotated[int, typer.Option(min=1, help="How many recent runs.")] = 20,
+              as_json: JsonFlag = False) -> None:
     """Recent runs, newest first."""
     from baimo.store.store import Store
 

@@ -88,6 +88,29 @@ class Executor(Protocol):
             ) -> dict[str, ModelProgress]: ...
 
 
+def _fail_unanswered(store: Store, run_id: str, progress: dict[str, ModelProgress]) -> None:
+    """A model none of whose samples got an answer failed, whatever the errors' kind.
+
+    Only a fatal error (a bad key, an unknown model) stops a model at once; an endpoint that
+    cannot be reached or answers 5xx to everything leaves one error row per sample. Judged
+    from the stored rows, so a resumed run and a run in shards on Ray are judged alike.
+    """
+    totals: dict[str, list[int]] = {}
+    for t in store.runs.tally(run_id):
+        counts = totals.setdefault(t.model_name, [0, 0])
+        counts[0] += t.n
+        counts[1] += t.n if t.status == "error" else 0
+    for name, prog in progress.items():
+        n, errors = totals.get(name, (0, 0))
+        if prog.failed_reason or n == 0 or errors < n:
+            continue
+        reasons = store.runs.error_reasons(run_id, name)
+        top, k = reasons[0]
+        more = f" (and {len(reasons) - 1} other reasons)" if len(reasons) > 1 else ""
+        prog.failed_reason = f"no sample got an answer ({n} errors); {k}× {top}{more}"
+        store.runs.set_model_status(run_id, name, "failed", prog.failed_reason)
+
+
 def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task], *,
              command: str = "", resume: str | None = None, concurrency: int | None = None,
              on_progress: Callable[[ModelProgress], None] | None = None,
@@ -131,6 +154,7 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
         # ``--resume`` continues it once the cause is fixed.
         store.runs.finish(run_id, "failed")
         raise
+    _fail_unanswered(store, run_id, progress)
     if any(p.failed_reason for p in progress.values()):
         status = "partial" if any(not p.failed_reason for p in progress.values()) else "failed"
     lost = [row for row in store.lost if row.table == "results" or row.table == "responses"]

@@ -225,6 +225,16 @@ class RunRepository:
             return [ResultTally(str(r[0]), str(r[1]), str(r[2]), int(r[3]), float(r[4] or 0.0),
                                 float(r[5] or 0.0), str(r[6])) for r in conn.execute(q)]
 
+    def error_reasons(self, run_id: str, model: str) -> list[tuple[str, int]]:
+        """The reasons of a model's ``error`` rows in a run, most frequent first."""
+        t = schema.results
+        n = sa.func.count()
+        q = (sa.select(t.c.reason, n)
+             .where((t.c.run_id == run_id) & (t.c.model_name == model) & (t.c.status == "error"))
+             .group_by(t.c.reason).order_by(n.desc(), t.c.reason))
+        with self.engine.connect() as conn:
+            return [(str(r[0] or "no reason recorded"), int(r[1])) for r in conn.execute(q)]
+
     def completed_samples(self, run_id: str) -> set[tuple[str, str, str]]:
         """(model, task, sample_id) of this run's rows that need no new request."""
         t = schema.results

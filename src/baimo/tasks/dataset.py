@@ -40,6 +40,8 @@ class Row(BaseModel):
     def _prompt_or_messages(self) -> Row:
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("give exactly one of 'prompt' (text) or 'messages' (chat list)")
+        if self.prompt is not None and not self.prompt.strip():
+            raise ValueError("'prompt' is empty; the model would be asked nothing")
         if self.messages is not None:
             if not self.messages:
                 raise ValueError("'messages' is empty")
@@ -47,6 +49,9 @@ class Row(BaseModel):
                 if m.get("role") not in {"system", "user", "assistant"} or "content" not in m:
                     raise ValueError(f"messages[{i}] needs 'role' (system/user/assistant) "
                                      "and 'content'")
+            if self.messages[-1].get("role") != "user":
+                raise ValueError("the last message must be the user's (the question the "
+                                 f"model answers), not '{self.messages[-1].get('role')}'")
         if self.choices is not None and not 2 <= len(self.choices) <= 26:
             raise ValueError("'choices' needs between 2 and 26 options")
         return self
@@ -141,7 +146,7 @@ def load_dataset(path: Path) -> list[Sample]:
                         errors.append(line)
                     continue
                 field = ".".join(str(p) for p in err["loc"]) or "(row)"
-                msg = err["msg"]
+                msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's wording
                 if err["type"] == "extra_forbidden":
                     msg = ("unknown field; allowed: id, prompt, messages, reference, choices, "
                            "category, metadata")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 from baimo.errors import ConfigError, DatasetError
 from baimo.params import check_params
 from baimo.tasks.dataset import load_dataset
+from baimo.tasks.extract import parse_number
 from baimo.tasks.extract_model import ExtractSpec, with_model_fallback
 from baimo.tasks.scorers import ScorerSpec, build_scorer, references, scorer_spec
 from baimo.tasks.types import AsyncScorer, Message, Sample, Scorer
@@ -242,16 +243,37 @@ def _choice_reference_problem(sample: Sample, multi: bool) -> str | None:
     return None
 
 
-def _check_choice_references(path: Path, data_path: Path, multi: bool,
-                             samples: list[Sample]) -> None:
-    """Choice references the scorer cannot match: named before anything runs."""
+def _numeric_reference_problem(sample: Sample, multi: bool) -> str | None:
+    """Why the ``numeric`` scorer could never match this reference, or ``None``: it compares
+    numbers, and a reference that holds none ("abc", "7 or 8", ``true``, an object) would
+    mark every answer wrong."""
+    for ref in references(sample):
+        if parse_number(ref) is None:
+            return f"'{ref[:40]}' is not one number; give one, or a JSON list of numbers"
+    return None
+
+
+_REFERENCE_PROBLEMS: dict[str, Callable[[Sample, bool], str | None]] = {
+    "choice": _choice_reference_problem,
+    "numeric": _numeric_reference_problem,
+}
+"""Scorers that read their references in a form of their own, and how to find the ones they
+could never match."""
+
+
+def _check_reference_forms(path: Path, data_path: Path, spec: ScorerSpec,
+                           samples: list[Sample]) -> None:
+    """References the scorer cannot match: named by row id before anything runs."""
+    problem_of = _REFERENCE_PROBLEMS.get(spec.type)
+    if problem_of is None:
+        return
     bad = [(s.id, problem) for s in samples
-           if (problem := _choice_reference_problem(s, multi)) is not None]
+           if (problem := problem_of(s, spec.multi)) is not None]
     if bad:
         shown = "\n".join(f"  id {sid}: reference {problem}" for sid, problem in bad[:10])
         more = f"\n  … and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise DatasetError(f"{data_path}: {len(bad)} of {len(samples)} rows have a reference "
-                           f"that scorer 'choice' of {path} can never match; nothing was "
+                           f"that scorer '{spec.type}' of {path} can never match; nothing was "
                            f"run:\n{shown}{more}")
 
 
@@ -269,8 +291,7 @@ def load_task(path: Path, config: Config | None = None) -> Task:
     loaded = load_dataset(data_path)
     if spec.judge is None and spec.scorer.type in NEEDS_REFERENCE:
         _check_references(path, data_path, spec.scorer.type, loaded[:spec.limit])
-        if spec.scorer.type == "choice":
-            _check_choice_references(path, data_path, spec.scorer.multi, loaded[:spec.limit])
+        _check_reference_forms(path, data_path, spec.scorer, loaded[:spec.limit])
     samples = [_render(s, spec.system, spec.template) for s in loaded]
     if spec.limit:
         samples = samples[:spec.limit]
