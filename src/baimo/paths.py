@@ -15,6 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
+from baimo.errors import BaimoError
+
 __all__ = ["baimo_home", "private_file", "private_sqlite"]
 
 _SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
@@ -30,13 +32,20 @@ def baimo_home() -> Path:
     home = Path(env).expanduser() if env else Path(
         platformdirs.user_data_dir("baimo", appauthor=False))
     if not home.is_dir():
-        home.parent.mkdir(parents=True, exist_ok=True)
+        what = "BAIMO_HOME" if env else "baimo's data directory"
         try:
-            home.mkdir(mode=0o700)
-            home.chmod(0o700)  # mkdir's mode is filtered by the umask; chmod is not
-        except FileExistsError:
-            if not home.is_dir():  # a file in the way; a directory is a concurrent mkdir
-                raise
+            home.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                home.mkdir(mode=0o700)
+                home.chmod(0o700)  # mkdir's mode is filtered by the umask; chmod is not
+            except FileExistsError:
+                if not home.is_dir():  # a file in the way; a directory is a concurrent mkdir
+                    raise
+        except OSError as exc:
+            why = "a file is in the way" if isinstance(exc, (FileExistsError, NotADirectoryError)) \
+                else (exc.strerror or str(exc))
+            raise BaimoError(f"{what} ({home}) cannot be created: {why}. Set BAIMO_HOME to a "
+                             "directory you can write to.") from None
     return home
 
 

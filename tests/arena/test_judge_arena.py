@@ -291,3 +291,31 @@ def test_active_pairing_runs_the_budget(setup: dict[str, Any]) -> None:
     assert s.battles == 12
     pairs = {frozenset((b.model_a, b.model_b)) for b in store.battles.all()}
     assert pairs == {frozenset(p) for p in itertools.combinations(MODELS, 2)}
+
+
+def test_cli_next_and_vote_refuse_nonsense(setup: dict[str, Any]) -> None:
+    """``next --battles`` below 1 and an empty ``--voter`` are refused (2); nothing is
+    voted in anyone's name."""
+    runner = CliRunner()
+    res = runner.invoke(app, ["arena", "judge", "--models", "good-1,bad-1,wordy-1", "--judge",
+                              "judge-1", "--task", str(setup["task"]), "--config",
+                              str(setup["models"]), "--limit", "2"])
+    assert res.exit_code == 0, res.output
+    for n in ("0", "-5"):
+        res = runner.invoke(app, ["arena", "next", "--battles", n])
+        assert res.exit_code == 2 and "Invalid value for '--battles'" in res.output, res.output
+        assert "battle(s)" not in res.output
+    res = runner.invoke(app, ["arena", "next", "--top", "0"])
+    assert res.exit_code == 2 and "Invalid value for '--top'" in res.output
+    assert runner.invoke(app, ["arena", "next", "--battles", "1"]).exit_code == 0
+    battle = json.loads(runner.invoke(app, ["arena", "battles", "--json"]).stdout)[0]
+    for empty in ("", "   "):
+        res = runner.invoke(app, ["arena", "vote", battle["battle"], "model_a", "--voter",
+                                  empty])
+        assert res.exit_code == 2, res.output
+        assert "--voter is empty: give the name of the person voting" in res.output
+    assert {v.role for v in Store().battles.votes(battle_ids=[battle["battle"]])} == {"judge"}
+    with pytest.raises(BaimoError, match="a vote needs the voter's name"):
+        vote(Store(), battle["battle"], " ", "model_a")
+    res = runner.invoke(app, ["arena", "vote", battle["battle"], "model_a", "--voter", " ann "])
+    assert res.exit_code == 0 and "vote by ann on" in res.output

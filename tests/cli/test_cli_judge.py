@@ -180,3 +180,34 @@ def test_prompts_command_lists_versions_and_hashes(tmp_path: Path) -> None:
             assert get_prompt(mode, lang).hash in out.stdout
     shown = run(["judge", "prompts", "--show", "pairwise-zh"], tmp_path)
     assert "[[C]]" in shown.stdout and get_prompt("pairwise", "zh").hash in shown.stdout
+
+
+def test_pairwise_with_nothing_judged_exits_1_with_the_reason(tmp_path: Path) -> None:
+    """A judge that refuses every request, and a run in which the two models share no
+    answered sample: no win rate exists, so the command fails (1) and says why."""
+    with MockServer(MockConfig()) as models_srv, \
+            MockServer(MockConfig(api_key="judge-key-only")) as judge_srv:
+        spec, models = write_setup(tmp_path, models_srv.base_url, judge_srv.base_url)
+        doc = yaml.safe_load(models.read_text())
+        doc["models"].append({"name": "keyless", "base_url": models_srv.base_url,
+                              "api_key_env": "BAIMO_TEST_NO_SUCH_KEY"})
+        models.write_text(yaml.safe_dump(doc))
+        cfg = load_config(models)
+        both = run_eval(Store(), [cfg.get("full"), cfg.get("short")], [load_task(spec)])
+        refused = run(["judge", "pairwise", both.run_id, "--model-a", "full", "--model-b",
+                       "short", "--judge", "judge", "--config", str(models), "--json",
+                       str(tmp_path / "refused.json")], tmp_path)
+        one = run_eval(Store(), [cfg.get("full"), cfg.get("keyless")], [load_task(spec)])
+        unshared = run(["judge", "pairwise", one.run_id, "--model-a", "full", "--model-b",
+                        "keyless", "--judge", "judge", "--config", str(models), "--json", "-"],
+                       tmp_path)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "no pair could be judged" in refused.stderr
+    assert "none of the 6 shared samples could be judged: 6 judge error(s)" in refused.stderr
+    assert "401" in refused.stderr
+    assert json.loads((tmp_path / "refused.json").read_text())["judged"] == 0
+    assert unshared.returncode == 1, unshared.stdout + unshared.stderr
+    assert json.loads(unshared.stdout)["shared"] == 0
+    assert "has an answer from both full and keyless" in unshared.stderr
+    for p in (refused, unshared):
+        assert "Traceback" not in p.stderr

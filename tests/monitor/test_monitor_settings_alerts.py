@@ -180,3 +180,70 @@ def test_a_monitor_that_loses_its_lease_stops_its_cycle(baimo_home: Path) -> Non
         mon.close()
     finally:
         server.stop()
+
+
+def test_thresholds_alert_targets_and_references_that_cannot_work_are_refused(
+        tmp_path: Path, baimo_home: Path) -> None:
+    """The tester's file: each mistake is one located line, before any probe is sent."""
+    mon = tmp_path / "monitor.yaml"
+    mon.write_text("thresholds:\n"
+                   "  ttft_s: {max: -1, consecutive: 1}\n"          # 2
+                   "  uptime: {min: 2}\n"                           # 3
+                   "  error_rate: {max: 0.1, consecutive: 0}\n"     # 4
+                   "  ttft: {max: 1}\n"                             # 5
+                   "  output_tps: {min: 20, max: 10}\n"             # 6
+                   "  check:stop: {min: .nan}\n"                    # 7
+                   "references: {fam: nosuchmodel}\n"               # 8
+                   "alerts:\n"
+                   "  - webhook_env: 'http://x'\n", encoding="utf-8")  # 10
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None, mon)
+    said = str(exc.value).splitlines()
+    assert len(said) == 7, said
+    assert said == [
+        f"{mon}:2: thresholds.ttft_s.max: -1 is not a value ttft_s can take: it is a time in "
+        "seconds, more than 0",
+        f"{mon}:3: thresholds.uptime.min: 2 is not a value uptime can take: it is a share "
+        "from 0 to 1 (0.99 = 99%)",
+        f"{mon}:4: thresholds.error_rate.consecutive: Input should be greater than or equal "
+        "to 1",
+        f"{mon}:5: thresholds.ttft: no metric is named 'ttft'; thresholds can name "
+        + said[3].split("thresholds can name ", 1)[1],
+        f"{mon}:6: thresholds.output_tps: min 20 is above max 10: every value would cross "
+        "one of them",
+        f"{mon}:7: thresholds.check:stop.min: Input should be a finite number",
+        f"{mon}:10: alerts.0.webhook_env: is the *name* of the environment variable that "
+        "holds the webhook URL (letters, digits and _, not starting with a digit), not a URL: "
+        "e.g. webhook_env: MONITOR_WEBHOOK_URL, then export MONITOR_WEBHOOK_URL=https://...",
+    ]
+    assert "ttft_s, tpot_s, e2e_s" in said[3] and "check:determinism" in said[3]
+    # References are checked against the models file where both are loaded: the command.
+    models = tmp_path / "baimo.yaml"
+    models.write_text("models:\n"
+                      "  - {name: a, base_url: 'http://127.0.0.1:9/v1', family: fam}\n"
+                      "  - {name: b, base_url: 'http://127.0.0.1:9/v1', family: other}\n",
+                      encoding="utf-8")
+    mon.write_text("thresholds: {ttft_s: {max: 2}, uptime: {min: 0.99}}\n"
+                   "references:\n  fam: nosuchmodel\n  other: a\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "baimo", "monitor", "plan", "-c", str(models),
+                           "--monitor-file", str(mon)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120,
+                          env={**os.environ, "BAIMO_HOME": str(baimo_home)})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"error: {mon}:3: references.fam: no model named 'nosuchmodel' in the models file; "
+        "the reference of a family is one of its configured endpoints (configured: "
+        "smollm2-135m, a, b)",
+        f"{mon}:4: references.other: 'a' cannot be the reference of family 'other': its "
+        "family is 'fam'. Name an endpoint of that family, or set 'family: other' on 'a' in "
+        "the models file"]
+    mon.write_text("thresholds: {ttft_s: {max: 2}, uptime: {min: 0.99}, 'check:*': {min: 1}}\n"
+                   "references: {fam: a, other: b}\n"
+                   "alerts: [{webhook_env: MY_HOOK_URL}]\n", encoding="utf-8")
+    s = load_settings(None, mon)
+    assert s.threshold_for("ttft_s") is not None and s.alerts[0].webhook_env == "MY_HOOK_URL"
+    ok = subprocess.run([sys.executable, "-m", "baimo", "monitor", "plan", "-c", str(models),
+                         "--monitor-file", str(mon)], capture_output=True, text=True,
+                        cwd=tmp_path, timeout=120,
+                        env={**os.environ, "BAIMO_HOME": str(baimo_home)})
+    assert ok.returncode == 0, ok.stderr

@@ -122,3 +122,33 @@ def test_report_for_a_run_with_only_errors(tmp_path: Path) -> None:
     out = run_perf(store, PerfSpec(requests=2, tokenizer="words", input_tokens=4), [cfg])
     path = write_perf_report(store, [out.run_id], tmp_path / "r.html")
     assert "connection 2" in path.read_text()
+
+
+def test_a_sweep_in_which_every_request_failed_exits_1_with_the_reason(tmp_path: Path) -> None:
+    """A server that wants a key we do not send: nothing was measured, so the command fails
+    like an eval in which no model answered (1), names the cause, and the run says failed."""
+    with MockServer(MockConfig(api_key="only-with-this-key")) as srv:
+        args = ["perf", "--url", srv.base_url, "--requests", "2", "--concurrency", "1",
+                "--tokenizer", "words", "--input-tokens", "8", "--output-tokens", "4"]
+        res = runner.invoke(app, args)
+        doc_res = runner.invoke(app, [*args, "--json", "-"])
+    assert res.exit_code == 1, res.output
+    assert "model target failed: every request at c=1 failed (auth)" in res.output
+    assert "HTTP 401" in res.output and "(failed)" in res.output
+    assert "Traceback" not in res.output
+    assert doc_res.exit_code == 1
+    doc = orjson.loads(doc_res.stdout)
+    assert doc["status"] == "failed" and "every request at c=1" in doc["failed_models"]["target"]
+    store = Store()
+    assert store.runs.get(doc["run_id"]).status == "failed"
+
+
+def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path: Path) -> None:
+    with MockServer(MockConfig()) as srv:
+        for bad in ("-1", "0", "nan"):
+            res = runner.invoke(app, ["perf", "--url", srv.base_url, "--requests", "1",
+                                      "--tokenizer", "words", "--timeout", bad])
+            assert res.exit_code == 2, (bad, res.output)
+            assert "--timeout must be a number of seconds more than 0" in res.output
+        assert srv.stats()["requests"] == 0
+    assert Store().runs.recent(5) == []  # refused before a run was opened

@@ -140,3 +140,37 @@ def test_no_arguments_prints_help(runner: CliRunner) -> None:
     res = runner.invoke(app, [])
     assert res.exit_code == 0
     assert "--methodology" in res.output and "fit-weights" in res.output
+
+
+def test_nothing_to_score_is_refused_before_anything_is_stored(runner: CliRunner,
+                                                               tmp_path: Path) -> None:
+    """No facts, a facts file with only its header, or entities none of which can be
+    scored: exit 2 saying which facts the methodology reads; no empty result is stored."""
+    header = tmp_path / "header-only.csv"
+    header.write_text("entity,indicator,value,source,as_of\n", encoding="utf-8")
+    for args in ([], ["-i", str(header)]):
+        res = runner.invoke(app, ["-m", "frost-sullivan-2023", *args])
+        assert res.exit_code == 2, res.output
+        assert "nothing to score with 'frost-sullivan-2023': no entity has a fact" in res.output
+        assert "--inputs FILE" in res.output and "training_data" in res.output
+        assert "baseline_china_market" in res.output  # the gates' facts too
+    assert f"{header} has no rows" in res.output
+    res = runner.invoke(app, ["-m", "model-selection"])
+    assert res.exit_code == 2 and "--runs RUN, --latest or --measured FILE" in res.output
+    assert "suite:ifeval" in res.output
+    # An entity with one fact: the tables say what is missing, but nothing is stored.
+    one = tmp_path / "one.csv"
+    one.write_text("entity,indicator,value,source,as_of\nX,training_data,3,doc,2023\n",
+                   encoding="utf-8")
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", str(one), "--report",
+                              str(tmp_path / "r.html")])
+    assert res.exit_code == 2, res.output
+    assert "no fact 'baseline_china_market'" in res.output
+    assert "nothing was scored: of 1 entity" in res.output and "Stored as" not in res.output
+    assert not (tmp_path / "r.html").exists()
+    history = runner.invoke(app, ["history", "--json"])
+    assert history.exit_code == 0 and json.loads(history.stdout) == []
+    # And a real result is stored as before.
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS])
+    assert res.exit_code == 0 and "Stored as" in res.output
+    assert len(json.loads(runner.invoke(app, ["history", "--json"]).stdout)) == 1

@@ -271,6 +271,53 @@ def _refuses_unknown_models(client: TestClient) -> None:
     client.post(f"/api/v1/jobs/{ok.json()['id']}/cancel", headers={"X-CSRF-Token": token})
 
 
+def test_a_job_for_a_suite_that_does_not_exist_is_refused_up_front(
+        web_home: dict[str, Any], tmp_path: Path) -> None:
+    """Like an unknown model: 422 at submission, in both languages on the form, nothing
+    queued. A suite that a plugin of the models file registers counts as known."""
+    plugin = tmp_path / "web_job_suites.py"
+    plugin.write_text("from baimo.tasks.registry import SUITES, Suite, register\n"
+                      "if 'plugged-in' not in SUITES:\n"
+                      "    register(Suite('plugged-in', 'from a plugin', lambda opts: []))\n")
+    config = tmp_path / "baimo.yaml"
+    config.write_text(Path(web_home["config"]).read_text()
+                      + f"plugins: [{plugin.name}]\n")
+    app = create_app(Settings(db_url=web_home["db"], config_path=config, start_jobs=False,
+                              write_burst=50))
+    with TestClient(app) as client:
+        client.get("/jobs")
+        token = client.cookies.get("baimo_csrf") or ""
+        before = {j["id"] for j in client.get("/api/v1/jobs").json()["jobs"]}
+        r = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {
+            "suites": ["nosuch"], "models": ["smollm2-135m"]}}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"]
+        assert detail.startswith("no suite named 'nosuch'. Known suites: ")
+        assert "demo" in detail and "plugged-in" in detail
+        r = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {
+            "suites": ["demo", "nosuch", "nope"], "models": ["alpha"]}},
+                        headers={"X-CSRF-Token": token})
+        assert r.status_code == 422 and "no suites named 'nosuch', 'nope'" in r.json()["detail"]
+        for lang, said in (("en", "There is no suite named &#39;nosuch&#39;. Available "
+                                  "suites: "),
+                           ("zh-CN", "没有名为 &#39;nosuch&#39; 的评测套件。可用的评测套件：")):
+            page = client.post("/jobs", data={"kind": "eval", "models": ["alpha"],
+                                              "suites": ["nosuch"], "csrf_token": token},
+                               headers={"Cookie": f"baimo_csrf={token}; baimo_lang={lang}"})
+            assert page.status_code == 422 and said in page.text, (lang, page.text[-3000:])
+            assert "plugged-in" in page.text
+        page = client.post("/jobs", data={"kind": "eval", "models": ["alpha"],
+                                          "suites": ["nosuch", "nope"], "csrf_token": token})
+        assert "There are no suites named &#39;nosuch&#39;, &#39;nope&#39;." in page.text
+        assert {j["id"] for j in client.get("/api/v1/jobs").json()["jobs"]} == before
+        # the plugin's suite is offered by the form and accepted
+        assert 'value="plugged-in"' in client.get("/jobs").text
+        ok = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {
+            "suites": ["plugged-in"], "models": ["alpha"]}}, headers={"X-CSRF-Token": token})
+        assert ok.status_code == 201, ok.text
+        client.post(f"/api/v1/jobs/{ok.json()['id']}/cancel", headers={"X-CSRF-Token": token})
+
+
 def test_job_errors_name_the_field_without_pydantic_noise(client: TestClient) -> None:
     token = client.cookies.get("baimo_csrf") or ""
     r = client.post("/api/v1/jobs", json={"kind": "eval", "spec": {"models": ["alpha"],

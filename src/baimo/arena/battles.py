@@ -176,11 +176,14 @@ def vote(store: Store, battle_id: str, voter: str, winner: str, *, role: str = "
     """Record one voter's verdict on an answered battle.
 
     Raises:
-        BaimoError: An unknown verdict, or a battle that is not answered.
+        BaimoError: An unknown verdict, an empty voter name, or a battle that is not
+            answered.
         AlreadyVoted: The voter has voted on this battle already.
     """
     if winner not in ("model_a", "model_b", "tie", "tie (bothbad)"):
         raise BaimoError(f"a vote is model_a, model_b, tie or tie (bothbad), not '{winner}'")
+    if not voter.strip():
+        raise BaimoError("a vote needs the voter's name: each voter's vote counts once")
     battle = store.battles.get(battle_id)
     if battle.status != "answered":
         raise BaimoError(f"battle {battle_id} is {battle.status}; only an answered battle "

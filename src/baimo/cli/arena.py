@@ -144,9 +144,9 @@ def next_cmd(
     models: Annotated[list[str] | None, typer.Option("--models", "-m", help="Candidate "
                                                      "models (default: all battled).")] = None,
     role: Annotated[str, typer.Option(help="Whose votes define the uncertainty.")] = "both",
-    battles: Annotated[int, typer.Option(help="Expected shrinkage after this many more "
-                                         "battles of a pair.")] = 1,
-    top: Annotated[int, typer.Option(help="Pairs to show.")] = 10,
+    battles: Annotated[int, typer.Option(min=1, help="Expected shrinkage after this many "
+                                         "more battles of a pair.")] = 1,
+    top: Annotated[int, typer.Option(min=1, help="Pairs to show.")] = 10,
     as_json: JsonFlag = False,
 ) -> None:
     """Which pair to battle next: the largest expected shrinkage of the intervals."""
@@ -291,16 +291,21 @@ def vote_cmd(
     import getpass
 
     from baimo.arena.battles import vote
+    from baimo.errors import BaimoError
     from baimo.store.store import Store
 
-    who = voter or getpass.getuser()
+    if voter is not None and not voter.strip():
+        # Each voter's vote counts once: an empty name must not become someone else's.
+        raise BaimoError("--voter is empty: give the name of the person voting, or leave "
+                         "--voter out to vote as the logged-in user")
+    who = voter.strip() if voter is not None else getpass.getuser()
     v = vote(Store(), battle, who, "tie (bothbad)" if winner == "bothbad" else winner)
     out().print(safe(f"vote by {v.voter} on {v.battle_id}: {v.winner}"), highlight=False)
 
 
 @app.command("battles")
 def battles_cmd(
-    limit: Annotated[int, typer.Option(help="Most recent N.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Most recent N.")] = 20,
     as_json: JsonFlag = False,
 ) -> None:
     """Recent battles: models, origin, status, votes."""

@@ -20,6 +20,7 @@ from baimo.cli.console import emit_json, emit_table, err, new_app, out, safe
 from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.runs.judging import PairwiseOutcome, judge_run_pairwise
+from baimo.store.records import JudgementRecord
 from baimo.store.store import Store
 from baimo.tabular import write_user_file
 from baimo.tasks.judge import (
@@ -99,8 +100,10 @@ def pairwise_cmd(
 
     res = asyncio.run(go())
     s = res.summary()
+    unjudged = _nothing_judged(store, res)
     if _stdout_json(json_out):
         _write_json(json_out, {**s, "rows": res.rows})
+        _exit_if_unjudged(unjudged)
         return
     con = out()
     t = Table(title=safe(f"judge {res.judge} · run {res.run_id}" + (f" · task {task}" if task
@@ -128,6 +131,44 @@ def pairwise_cmd(
     if res.errors:
         err().print(f"[yellow]{res.errors} pair(s) could not be judged; run the command again "
                     "to retry them[/]")
+    _exit_if_unjudged(unjudged)
+
+
+def _nothing_judged(store: Store, res: PairwiseOutcome) -> str | None:
+    """Why no pair could be judged, in words; None when at least one was."""
+    if res.judged:
+        return None
+    if not res.shared:
+        return (f"no sample of run {res.run_id} has an answer from both {res.model_a} and "
+                f"{res.model_b} (samples on which either model failed are left out)")
+    first = next((str(r["reason"]) for r in res.rows if r.get("reason")), None)
+    if first is None:  # the judge's own words, from the verdicts just stored
+        first = next((_why_unjudged(j) for j in reversed(store.judgements.for_run(res.run_id))
+                      if (j.model_a, j.model_b, j.judge_model) == (res.model_a, res.model_b,
+                                                                    res.judge)
+                      and j.status != "ok"), None)
+    return (f"none of the {res.shared} shared samples could be judged: {res.errors} judge "
+            f"error(s), {res.parse_errors} verdict(s) that could not be read"
+            + (f"; the latest: {first}" if first else ""))
+
+
+def _why_unjudged(j: JudgementRecord) -> str:
+    """A stored verdict's error or, for one that could not be read, why."""
+    details = j.details or {}
+    if j.status == "error":
+        return str(details.get("error") or "the judge was not heard")
+    whys = [str(o["parse_error"]) for o in details.get("orders") or []
+            if isinstance(o, dict) and o.get("parse_error")]
+    return "; ".join(whys) or "the verdict could not be read"
+
+
+def _exit_if_unjudged(reason: str | None) -> None:
+    """Exit 1 when no pair was judged: there is no win rate, and a script must not read
+    success (as ``baimo eval`` exits 1 when no model answered)."""
+    if reason is not None:
+        err().print(f"[red]no pair could be judged:[/] {safe(reason)}", highlight=False,
+                    soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command("agreement")

@@ -64,7 +64,7 @@ def _setup(config: Path | None, monitor_file: Path | None, every: str | None,
     from baimo.monitor.settings import load_settings, parse_duration
 
     cfg = load_config(config)
-    settings = load_settings(config, monitor_file)
+    settings = load_settings(config, monitor_file, config=cfg)
     if every is not None:
         try:
             seconds = parse_duration(every, "--every")

@@ -14,6 +14,7 @@ from baimo.cli.console import (
     build_table,
     emit_json,
     emit_table,
+    err,
     new_app,
     out,
     safe,
@@ -189,6 +190,7 @@ def perf(
                     trace=trace, tokenizer=tokenizer, slo=parse_slo(slo),
                     processes=processes, endpoint=endpoint, timeout_s=timeout,
                     respect_limits=not ignore_limits, seed=seed)
+    spec.check()
     models = _models(config, model or [], url, model_id)
     store = Store()
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -207,6 +209,7 @@ def perf(
     levels_out = [s for v in outcome.summaries.values() for s in v]
     if to_stdout:
         emit_json(outcome.as_json())
+        _exit_if_failed(outcome.status)
         return
     con = out()
     con.print(_summary_table(levels_out))
@@ -245,7 +248,20 @@ def perf(
 
         write_perf_report(store, [outcome.run_id], report)
         con.print(f"report: {safe(report.resolve())}", highlight=False)
-    con.print(f"run: {outcome.run_id} · store: {safe(store.safe_url)}", highlight=False)
+    for name, why in outcome.failed.items():
+        err().print(f"[red]model {safe(name)} failed:[/] {safe(why)}", highlight=False,
+                    soft_wrap=True)
+    con.print(f"run: {outcome.run_id} ({outcome.status}) · store: {safe(store.safe_url)}",
+              highlight=False)
+    _exit_if_failed(outcome.status)
+
+
+def _exit_if_failed(status: str) -> None:
+    """Exit 1 when no model measured anything (as ``baimo eval`` does when no model
+    answered): a script must not read a sweep of errors as a measurement. The reasons are
+    printed above, and the errors are stored with the run."""
+    if status == "failed":
+        raise typer.Exit(1)
 
 
 @app.command("calibrate")

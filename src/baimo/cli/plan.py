@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -42,15 +43,20 @@ def plan(
                                                   )] = None,
     history: Annotated[bool, typer.Option(help="Expect answers as long as this model's "
                                           "stored answers to the same task.")] = True,
-    simulate: Annotated[int, typer.Option(help="Also simulate this many models (0: off).")
-                        ] = 10_000,
-    workers: Annotated[int, typer.Option(help="Workers of the simulated cluster.")] = 64,
-    latency: Annotated[float, typer.Option(help="Seconds per request in the simulation.")
-                       ] = 2.0,
-    chunk: Annotated[int, typer.Option(help="Samples per shard.")] = 64,
+    simulate: Annotated[int, typer.Option(min=0, help="Also simulate this many models "
+                                          "(0: off).")] = 10_000,
+    workers: Annotated[int, typer.Option(min=1, help="Workers of the simulated cluster.")
+                       ] = 64,
+    latency: Annotated[float, typer.Option(help="Seconds per request in the simulation "
+                                           "(more than 0).")] = 2.0,
+    chunk: Annotated[int, typer.Option(min=1, help="Samples per shard.")] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Estimate a sweep (models × suites × limits); nothing is sent to any model."""
+    if not (math.isfinite(latency) and latency > 0):
+        raise typer.BadParameter(f"{latency:g} is not a time a request can take: give the "
+                                 "seconds per request, more than 0 (e.g. 2)",
+                                 param_hint="'--latency'")
     from baimo.config import EMBEDDED, load_config
     from baimo.perf.tokenizer import load_tokenizer
     from baimo.runs.eval import resolve_models

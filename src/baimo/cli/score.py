@@ -166,6 +166,8 @@ def _run(
             meas = merged
         if monitor_vendors:
             meas, vendor_lines = _vendor_stability(store, load_config(config), facts, meas)
+        if not facts.entities() and not meas:
+            raise BaimoError(_nothing_to_score(m, inputs, measured))
         opts = SensitivityOptions(
             level="dimensions" if level == "dimensions" else "indicators", draws=draws,
             seed=seed, concentration=None if uniform or concentration == 0 else concentration,
@@ -176,7 +178,10 @@ def _run(
             topsis_normalisation="minmax" if topsis_normalisation == "minmax" else "vector",
             scenario=scenario, sensitivity=opts)
         score_id = None
-        if store_result:
+        # Nothing scored (every entity failed a gate or lacks a required value): the tables
+        # below say why, but an empty ranking is not stored or reported as a result.
+        nothing_scored = not result.scores
+        if store_result and not nothing_scored:
             from baimo.scores.measured import save_score
 
             used_runs = sorted({rid for ms in collected.values()
@@ -187,7 +192,7 @@ def _run(
                 "measured_file": str(measured) if measured else None,
                 "runs": used_runs, "latest": latest, "runs_asked": run_refs,
             }, command="baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-        if report is not None:
+        if report is not None and not nothing_scored:
             from baimo.reports.decision import write_score_report
 
             write_score_report(result, m, report, measurements=collected or None)
@@ -199,6 +204,8 @@ def _run(
     payload = json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
     if json_out is not None and str(json_out) == "-":
         typer.echo(payload)
+        if nothing_scored:
+            error_exit(_nothing_scored(result))
         return
     if json_out is not None:
         write_user_file(json_out, payload + "\n", "JSON result")
@@ -216,8 +223,38 @@ def _run(
         console.print(f"\nFull result written to {safe(json_out)}", highlight=False)
     if score_id is not None:
         console.print(f"Stored as {score_id} (table score_results)", highlight=False)
-    if report is not None:
+    if report is not None and not nothing_scored:
         console.print(f"Report: {safe(report.resolve())}", highlight=False)
+    if nothing_scored:
+        error_exit(_nothing_scored(result))
+
+
+def _nothing_to_score(m: Methodology, inputs: Path | None, measured: Path | None) -> str:
+    """Why there is nothing to score (no entity at all), and what the methodology reads."""
+    from baimo.scores.measured import measured_keys
+
+    given = [f"{p} has no rows" for p in (inputs, measured) if p is not None]
+    lines = [f"nothing to score with '{m.id}': no entity has a fact or a measurement"
+             + (f" ({'; '.join(given)})" if given else "") + "."]
+    facts = sorted(m.fact_names())
+    if facts:
+        lines.append(f"Give its facts in a CSV with --inputs FILE (header "
+                     f"entity,indicator,value,source,as_of; one row per entity and fact): "
+                     f"{', '.join(facts)}.")
+    keys = measured_keys(m, required_only=True)
+    if keys:
+        lines.append(f"Give its measurements with --runs RUN, --latest or --measured FILE: "
+                     f"{', '.join(keys)}.")
+    lines.append(f"'baimo score show {m.id}' shows what each one means.")
+    return " ".join(lines)
+
+
+def _nothing_scored(r: ScoreResult) -> str:
+    n = len(r.entities)
+    return (f"nothing was scored: of {n} entit{'y' if n == 1 else 'ies'}, {len(r.excluded)} "
+            f"failed an entry gate and {len(r.incomplete)} lack(s) a required value (see "
+            "above), so no result was stored or reported. Add the missing facts or "
+            "measurements and run again.")
 
 
 def _vendor_stability(store: Any, config: Any, facts: FactsTable,

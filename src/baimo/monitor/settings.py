@@ -13,11 +13,20 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from baimo.config import check_base_url
+from baimo.config import Config, check_base_url
 from baimo.errors import ConfigError
 from baimo.yamlio import LocatedYaml, load_yaml, validate
 
@@ -44,8 +53,12 @@ def parse_duration(value: Any, what: str = "duration") -> float:
     return seconds
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
+                              allow_inf_nan=False)
 
 
 class Threshold(_Strict):
@@ -74,6 +87,9 @@ class Threshold(_Strict):
     def _bound(self) -> Threshold:
         if self.min is None and self.max is None:
             raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}: every value would "
+                             "cross one of them")
         return self
 
     def crossed(self, value: float) -> bool:
@@ -100,6 +116,17 @@ class AlertTarget(_Strict):
     def _url(cls, v: str | None) -> str | None:
         return None if v is None else check_base_url(v)
 
+    @field_validator("webhook_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.fullmatch(v):
+            shown = "a URL" if "://" in v else f"'{v}'"  # a URL here may carry its token
+            raise ValueError(f"is the *name* of the environment variable that holds the "
+                             f"webhook URL (letters, digits and _, not starting with a digit), "
+                             f"not {shown}: e.g. webhook_env: MONITOR_WEBHOOK_URL, then "
+                             "export MONITOR_WEBHOOK_URL=https://...")
+        return v
+
     @model_validator(mode="after")
     def _one(self) -> AlertTarget:
         given = [x for x in (self.webhook, self.webhook_env, self.command) if x]
@@ -108,6 +135,73 @@ class AlertTarget(_Strict):
         if self.command is not None and not self.command[0]:
             raise ValueError("command: the first item is the program to run")
         return self
+
+
+# What a threshold may name, and the values that make sense for it (``cycle_values`` says
+# what each metric is): a bound outside them is never crossed, or always.
+_SECONDS = ("ttft_s", "tpot_s", "e2e_s")
+_RATES = ("output_tps", "parallel_output_tps")
+_SHARES = ("uptime", "error_rate", "canary_accuracy", "canary_agreement")
+_CHECKS = ("usage", "canary_drift")  # besides fidelity.REQUEST_CHECKS
+
+
+def _metric_range(metric: str) -> tuple[float, float | None, bool, str] | None:
+    """(lowest, highest, lowest allowed?, what the values are) of a metric; None if a
+    threshold cannot name it."""
+    if metric in _SECONDS:
+        return 0.0, None, False, "a time in seconds, more than 0"
+    if metric in _RATES:
+        return 0.0, None, False, "output tokens per second, more than 0"
+    if metric == "usage_ratio":
+        return 0.0, None, False, "a ratio of token counts, more than 0"
+    if metric in _SHARES:
+        return 0.0, 1.0, True, "a share from 0 to 1 (0.99 = 99%)"
+    if metric == "probes":
+        return 0.0, None, True, "a number of probes, 0 or more"
+    if metric.startswith("check:"):
+        from baimo.monitor.fidelity import REQUEST_CHECKS
+
+        if metric[6:] in ("*", *REQUEST_CHECKS, *_CHECKS):
+            return 0.0, 1.0, True, "1 for a check passed, 0 for failed"
+    return None
+
+
+def _known_metrics() -> str:
+    from baimo.monitor.fidelity import REQUEST_CHECKS
+
+    return ", ".join([*_SECONDS, *_RATES, *_SHARES, "usage_ratio", "probes", "check:*",
+                      *(f"check:{c}" for c in (*REQUEST_CHECKS, *_CHECKS))])
+
+
+def _threshold_problems(raw: Any) -> list[InitErrorDetails]:
+    """A threshold on a metric that does not exist, or with a bound no value of its metric
+    can take, each located at its metric's bound. Read from the file's values before they
+    are validated, so these come together with the other mistakes of the same thresholds."""
+    problems: list[InitErrorDetails] = []
+    if not isinstance(raw, dict):
+        return problems
+
+    def refuse(loc: tuple[str, ...], why: str, value: Any) -> None:
+        problems.append({"type": PydanticCustomError("monitor_threshold", why),
+                         "loc": loc, "input": value})
+
+    for metric, th in raw.items():
+        rng = _metric_range(str(metric))
+        if rng is None:
+            refuse((str(metric),), f"no metric is named '{metric}'; thresholds can name "
+                   f"{_known_metrics()}", metric)
+            continue
+        if not isinstance(th, dict):
+            continue
+        low, high, low_ok, what = rng
+        for bound in ("min", "max"):
+            v = th.get(bound)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                continue  # not a number: the Threshold model says so
+            if (v < low if low_ok else v <= low) or (high is not None and v > high):
+                refuse((str(metric), bound), f"{v:g} is not a value {metric} can take: it "
+                       f"is {what}", v)
+    return problems
 
 
 DEFAULT_THRESHOLDS: dict[str, Threshold] = {
@@ -151,6 +245,22 @@ class MonitorSettings(_Strict):
     def _durations(cls, v: Any) -> float:
         return parse_duration(v)
 
+    @field_validator("thresholds", mode="wrap")
+    @classmethod
+    def _thresholds(cls, v: Any, handler: ValidatorFunctionWrapHandler
+                    ) -> dict[str, Threshold]:
+        problems = _threshold_problems(v)
+        try:
+            out: dict[str, Threshold] = handler(v)
+        except ValidationError as exc:
+            # ``handler``'s errors, as the details they were raised from
+            problems += cast(list[InitErrorDetails], exc.errors(include_url=False))
+        if problems:
+            order = {str(k): i for i, k in enumerate(v)} if isinstance(v, dict) else {}
+            problems.sort(key=lambda e: order.get(str(e["loc"][0]), len(order)))
+            raise ValidationError.from_exception_data("thresholds", problems)
+        return out
+
     @field_validator("sizes")
     @classmethod
     def _sizes(cls, v: tuple[int, ...]) -> tuple[int, ...]:
@@ -178,17 +288,22 @@ class MonitorSettings(_Strict):
         return None
 
 
-def load_settings(models_file: Path | None = None, monitor_file: Path | None = None
-                  ) -> MonitorSettings:
+def load_settings(models_file: Path | None = None, monitor_file: Path | None = None, *,
+                  config: Config | None = None) -> MonitorSettings:
     """The settings from ``monitor_file`` (its top level, or its ``monitor:`` key), else from
     the models file's ``monitor:`` block (``./baimo.yaml`` when none is given), else defaults.
+
+    With ``config`` (the loaded models file), the settings that name its models are checked
+    against it too: each of ``references`` must be a configured model of the family it is
+    the reference of.
     """
     if monitor_file is not None:
         doc = load_yaml(monitor_file)
         data = doc.data
         if isinstance(data, dict) and "monitor" in data and len(data) == 1:
-            return _validate(doc, data["monitor"], ("monitor",))
-        return _validate(doc, data, ())
+            return _checked(doc, _validate(doc, data["monitor"], ("monitor",)), ("monitor",),
+                            config)
+        return _checked(doc, _validate(doc, data, ()), (), config)
     path = models_file
     if path is None and Path("baimo.yaml").exists():
         path = Path("baimo.yaml")
@@ -197,7 +312,35 @@ def load_settings(models_file: Path | None = None, monitor_file: Path | None = N
     doc = load_yaml(path)
     if not isinstance(doc.data, dict) or doc.data.get("monitor") is None:
         return MonitorSettings()
-    return _validate(doc, doc.data["monitor"], ("monitor",))
+    return _checked(doc, _validate(doc, doc.data["monitor"], ("monitor",)), ("monitor",),
+                    config)
+
+
+def _checked(doc: LocatedYaml, settings: MonitorSettings, prefix: tuple[str, ...],
+             config: Config | None) -> MonitorSettings:
+    """``settings``, once its references name models of ``config`` (when given) of their
+    family; else a ``ConfigError`` with a ``file:line: field: problem`` line for each."""
+    if config is None:
+        return settings
+    problems = []
+    for family, name in settings.references.items():
+        where = (*prefix, "references", family)
+        line = doc.line_of(where)
+        at = f"{doc.source}:{line}" if line else doc.source
+        field = ".".join(where)
+        cfg = config.models.get(name)
+        if cfg is None:
+            problems.append(f"{at}: {field}: no model named '{name}' in the models file; the "
+                            f"reference of a family is one of its configured endpoints "
+                            f"(configured: {', '.join(config.models)})")
+        elif cfg.family != family:
+            has = f"its family is '{cfg.family}'" if cfg.family else "it has no family"
+            problems.append(f"{at}: {field}: '{name}' cannot be the reference of family "
+                            f"'{family}': {has}. Name an endpoint of that family, or set "
+                            f"'family: {family}' on '{name}' in the models file")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
 
 
 def _validate(doc: LocatedYaml, data: Any, prefix: tuple[str, ...]) -> MonitorSettings:

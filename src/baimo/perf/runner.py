@@ -137,6 +137,17 @@ class PerfSpec:
     seed: int = 0
     spin_s: float = 0.0015
 
+    def check(self) -> None:
+        """Raise ``ConfigError`` for settings no run can use (before anything starts)."""
+        if self.endpoint not in ("chat", "completions"):
+            raise ConfigError("--endpoint must be chat or completions")
+        if self.processes < 1:
+            raise ConfigError("--processes must be at least 1")
+        t = self.timeout_s
+        if t is not None and not (math.isfinite(t) and t > 0):
+            raise ConfigError(f"--timeout must be a number of seconds more than 0 (got {t:g});"
+                              " leave it out to use each model's limits.timeout_s")
+
     def describe(self) -> dict[str, Any]:
         """The settings as stored with the run and printed in the JSON."""
         return {
@@ -158,15 +169,24 @@ class PerfSpec:
 
 @dataclass
 class PerfOutcome:
-    """A finished run: its id and, per model, the summary of every level."""
+    """A finished run: its id and, per model, the summary of every level.
+
+    ``failed`` names the models that measured nothing (every request failed, or the sweep
+    stopped on errors that would not go away: see ``_run_model``) with the reason; ``status``
+    is the run's: ``done``, ``partial`` (some models failed) or ``failed`` (all of them), as
+    for an eval.
+    """
 
     run_id: str
     summaries: dict[str, list[dict[str, Any]]]
     notes: dict[str, list[str]]
     settings: dict[str, Any]
+    status: str = "done"
+    failed: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return summary_json(self.run_id, self.settings, self.summaries, self.notes)
+        return {**summary_json(self.run_id, self.settings, self.summaries, self.notes),
+                "status": self.status, "failed_models": dict(self.failed)}
 
 
 # --------------------------------------------------------------------------- targets
@@ -414,10 +434,7 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
     """
     if not models:
         raise ConfigError("no model to measure")
-    if spec.endpoint not in ("chat", "completions"):
-        raise ConfigError("--endpoint must be chat or completions")
-    if spec.processes < 1:
-        raise ConfigError("--processes must be at least 1")
+    spec.check()
     if pool is not None and pool.size != spec.processes:
         raise ConfigError(f"the client pool has {pool.size} clients but the spec asks for "
                           f"{spec.processes} processes")
@@ -426,15 +443,20 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
                                command, [(m.name, m.public_dict()) for m in models])
     summaries: dict[str, list[dict[str, Any]]] = {}
     notes: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}
     status = "failed"
     owned: WorkerPool | None = None
     try:
         if pool is None and spec.processes > 1:
             pool = owned = WorkerPool(spec.processes)
         for cfg in models:
-            summaries[cfg.name], notes[cfg.name] = _run_model(store, run_id, spec, cfg, pool,
-                                                              on_level)
-        status = "done"
+            summaries[cfg.name], notes[cfg.name], reason = _run_model(
+                store, run_id, spec, cfg, pool, on_level)
+            if reason is not None:
+                failed[cfg.name] = reason
+        # As for an eval: a run in which no model measured anything has failed, one in
+        # which only some did is partial.
+        status = ("failed" if len(failed) == len(models) else "partial") if failed else "done"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -442,13 +464,20 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
         if owned is not None:
             owned.close()
         store.runs.finish(run_id, status)
-    return PerfOutcome(run_id, summaries, notes, settings)
+    return PerfOutcome(run_id, summaries, notes, settings, status, failed)
 
 
 def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                pool: LevelPool | None,
                on_level: Callable[[str, dict[str, Any]], None] | None
-               ) -> tuple[list[dict[str, Any]], list[str]]:
+               ) -> tuple[list[dict[str, Any]], list[str], str | None]:
+    """Sweep one model's levels; its summaries, notes, and why it failed (None: it did not).
+
+    A model fails when the sweep stops because every request of a level failed in a way
+    that more load cannot change (``FATAL_KINDS``: no connection, a refused key, an unknown
+    model), or when no measured request succeeded at any level: there is nothing to report
+    but errors.
+    """
     store.runs.set_model_status(run_id, cfg.name, "running")
     missing: str | None = None
     try:
@@ -466,6 +495,7 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
     notes.append("client tokenizer: " + (tok.name if tok is not None else "none"))
     out: list[dict[str, Any]] = []
     reason: str | None = None
+    first_error: str | None = None  # the first measured failure, in the server's words
     try:
         with target(cfg) as base_url:
             for pos, level in enumerate(spec.levels):
@@ -487,6 +517,9 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                 out.append(summary)
                 if on_level is not None:
                     on_level(cfg.name, summary)
+                if first_error is None:
+                    first_error = next((r["reason"] for r in rows if r["status"] != "ok"
+                                        and r["phase"] == "measure" and r["reason"]), None)
                 req = summary["requests"]
                 kinds = set(summary["errors"]["by_kind"])
                 if req["measured"] and not req["ok"] and kinds and kinds <= FATAL_KINDS:
@@ -500,8 +533,14 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
     knee = _knee_info(out)
     if knee is not None and out:
         out[-1]["knee"] = knee
+    if reason is None and not any(s["requests"]["ok"] for s in out):
+        seen = sorted({k for s in out for k in s["errors"]["by_kind"]})
+        reason = ("no measured request succeeded at any level"
+                  + (f" ({', '.join(seen)})" if seen else ""))
+    if reason is not None and first_error:
+        reason += f"; first error: {first_error}"
     store.runs.set_model_status(run_id, cfg.name, "failed" if reason else "done", reason)
-    return out, notes
+    return out, notes, reason
 
 
 # --------------------------------------------------------------------------- output

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -97,6 +98,97 @@ def with_local_password(url: str, env: Mapping[str, str] | None = None) -> str:
     return url
 
 
+_ACCEPTED_URLS = ("sqlite:///PATH (a SQLite file, created if missing) or "
+                  "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _url_source(url: str | None) -> str:
+    """What the user set to choose the database, to name it in a message."""
+    if url:
+        return "the database URL (BAIMO_DB)"
+    return "BAIMO_DB" if os.environ.get("BAIMO_DB") else "BAIMO_HOME"
+
+
+def _masked(url: sa.URL) -> str:
+    """``url`` as text without its password (after ``user:`` or as ``?password=``)."""
+    text = url.render_as_string(hide_password=True)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", text) if "password" in url.query \
+        else text
+
+
+def _masked_text(text: str) -> str:
+    """A string that is not a URL, with anything that looks like a password hidden."""
+    text = re.sub(r"(?<=:)[^:/@]*(?=@)", "***", text)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", text)
+
+
+def _checked_url(url: str, where: str) -> sa.URL:
+    """``url`` parsed, if it names a database baimo can store in; else a ``BaimoError`` that
+    says what is wrong and the forms accepted (the password never shown).
+
+    Why here: SQLAlchemy accepts any dialect it knows (MySQL, Oracle, ``postgresql+asyncpg``)
+    and fails later, deep inside, with a driver's import error or a parse error's traceback;
+    the store speaks SQLite and PostgreSQL through psycopg 3 only.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise BaimoError(f"{where} is not a database URL ('{_masked_text(url)}'). Use "
+                         f"{_ACCEPTED_URLS}.") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "sqlite" and driver == "pysqlite":
+        return parsed
+    if backend == "postgresql" and driver == "psycopg":
+        return parsed
+    if backend == "postgresql":
+        raise BaimoError(f"{where} asks for the PostgreSQL driver '{driver}' "
+                         f"({_masked(parsed)}), but baimo talks to PostgreSQL through psycopg 3 "
+                         "only. Write the URL as postgresql://USER[:PASSWORD]@HOST[:PORT]/"
+                         "DATABASE, without a '+driver'.")
+    if backend == "sqlite":
+        raise BaimoError(f"{where} asks for the SQLite driver '{driver}' ({_masked(parsed)}), "
+                         "but baimo uses Python's own sqlite3. Write the URL as "
+                         "sqlite:///PATH, without a '+driver'.")
+    raise BaimoError(f"{where} names a {backend} database ({_masked(parsed)}), which baimo "
+                     f"cannot store in. Use {_ACCEPTED_URLS}.")
+
+
+def _prepare_sqlite_file(db: str | None, where: str) -> None:
+    """Create a SQLite file (``0600``) and its directory, or check that an existing file is a
+    SQLite database, before SQLite opens it.
+
+    Why before: ``private_sqlite`` tightens the file's mode and SQLite would write beside it
+    (``-wal``, ``-shm``, a migration lock) — neither may happen to a file that is not a
+    database, such as ``/etc/passwd`` given by mistake.
+    """
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return
+    path = Path(db)
+    fix = f"Point {where} at a new file or an existing baimo database (sqlite:///PATH)."
+    try:
+        if path.is_dir():
+            raise BaimoError(f"{where}: {path} is a directory, not a SQLite file. Name a file "
+                             f"inside it, e.g. sqlite:///{path / 'baimo.db'}.")
+        if path.exists():
+            if not path.is_file():
+                raise BaimoError(f"{where}: {path} is not a regular file. {fix}")
+            with path.open("rb") as fh:
+                head = fh.read(len(_SQLITE_HEADER))
+            if head and head != _SQLITE_HEADER:
+                raise BaimoError(f"{where}: {path} is not a SQLite database (baimo left it "
+                                 f"untouched). {fix}")
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                raise BaimoError(f"{where}: {path} cannot be created, because {parent} is a "
+                                 f"file, not a directory. {fix}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(path)  # 0600, and SQLite gives its -wal/-shm the same mode
+    except OSError as exc:
+        raise BaimoError(f"{where}: cannot create or open the SQLite database {path}: "
+                         f"{exc.strerror or exc}. {fix}") from None
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -147,29 +239,38 @@ class Store:
     """The database: migrated on open; reads and writes through the repositories."""
 
     def __init__(self, url: str | None = None) -> None:
+        where = _url_source(url)
         self.url = database_url(url)
+        parsed = _checked_url(self.url, where)
+        if parsed.get_backend_name() == "sqlite":
+            _prepare_sqlite_file(parsed.database, where)
         try:
             # A pooled connection to a database server can die with the server; one to an
             # SQLite file cannot, and a ping per checkout is a statement per written batch.
-            self.engine = sa.create_engine(self.url, future=True,
-                                           pool_pre_ping=not self.url.startswith("sqlite"))
+            self.engine = sa.create_engine(parsed, future=True,
+                                           pool_pre_ping=parsed.get_backend_name() != "sqlite")
         except ModuleNotFoundError as exc:
-            if "psycopg" in str(exc):
+            if exc.name == "psycopg":
                 raise MissingDependency("psycopg", "postgres", "PostgreSQL") from None
             raise
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
-            db = self.engine.url.database
-            if db and db != ":memory:":
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
-                private_sqlite(db)  # 0600, and SQLite gives its -wal/-shm the same mode
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             migrate(self.engine)
         except sa.exc.OperationalError as exc:
-            safe = self.engine.url.render_as_string(hide_password=True)
-            raise BaimoError(f"cannot open the database {safe}: {exc.orig}. Check BAIMO_DB (or "
-                             "BAIMO_HOME) and that the server is running.") from None
+            self.engine.dispose()
+            raise BaimoError(f"cannot open the database {_masked(parsed)}: {exc.orig}. Check "
+                             f"{where} and that the server is running.") from None
+        except sa.exc.DatabaseError as exc:
+            if not self.is_sqlite:
+                raise
+            # A file that starts like SQLite but is damaged ("database disk image is
+            # malformed"): the header check above lets it through.
+            self.engine.dispose()
+            raise BaimoError(f"{where}: {parsed.database} cannot be read as a SQLite database "
+                             f"({exc.orig}). Point {where} at another file, or restore this "
+                             "one from a backup.") from None
         self.runs = RunRepository(self.engine, self.safe_url)
         self.responses = ResponseRepository(self.engine)
         self.perf = PerfRepository(self.engine)

@@ -126,6 +126,23 @@ class UnknownModels(NotFound):
         super().__init__(f"no {noun} named {names}. Known models: {', '.join(self.known)}")
 
 
+class UnknownSuites(NotFound):
+    """An eval job names suites that neither baimo nor the models file's plugins define.
+
+    Refused at submission like ``UnknownModels`` (the worker's ``baimo eval`` would only
+    fail once started); ``unknown`` and ``known`` let the page say it in the reader's
+    language.
+    """
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = list(unknown)
+        self.known = list(known)
+        names = ", ".join(f"'{n}'" for n in self.unknown)
+        noun = "suite" if len(self.unknown) == 1 else "suites"
+        super().__init__(f"no {noun} named {names}. Known suites: {', '.join(self.known)} "
+                         "(see: baimo suites list)")
+
+
 def parse_spec(kind: str, spec: Mapping[str, Any]) -> EvalJob | PerfJob:
     if kind == "eval":
         return EvalJob.model_validate(dict(spec))
@@ -187,14 +204,29 @@ class JobManager:
             return list(load_config(self.config_path).models)
         return list(Config([]).models)
 
+    def known_suites(self) -> list[str]:
+        """The suite names an eval job may ask for: baimo's own and those the models file's
+        plugins register. The models file is loaded first (``known_models``) because loading
+        it imports its plugins; a models file that does not load raises its ``ConfigError``."""
+        from baimo.tasks.registry import SUITES
+
+        self.known_models()
+        return sorted(SUITES)
+
     def submit(self, kind: str, spec: Mapping[str, Any], user: str | None) -> JobRecord:
-        """Queue a job; a spec naming a model that is not configured is refused now
-        (``UnknownModels``), not left to fail in its worker."""
+        """Queue a job; a spec naming a model that is not configured (``UnknownModels``) or
+        a suite that does not exist (``UnknownSuites``) is refused now, not left to fail in
+        its worker."""
         parsed = parse_spec(kind, spec)
         known = self.known_models()
         unknown = [m for m in parsed.models if m not in known]
         if unknown:
             raise UnknownModels(unknown, known)
+        if isinstance(parsed, EvalJob):
+            suites = self.known_suites()
+            missing = [s for s in parsed.suites if s not in suites]
+            if missing:
+                raise UnknownSuites(missing, suites)
         job = self.web.add_job(kind, parsed.model_dump(), user)
         self._wake.set()
         return job

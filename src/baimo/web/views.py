@@ -588,11 +588,20 @@ def landscape(*, q: str | None, page: int, size: int) -> dict[str, Any]:
 
 def jobs(ws: Workspace, manager: JobManager, settings: Any) -> dict[str, Any]:
     items = ws.web.jobs(limit=50)
-    from baimo.tasks.registry import SUITES
-
     return {"jobs": [{**job_item(j), "progress": manager.progress(j)} for j in items],
-            "models": _configured_models(manager), "suites": sorted(SUITES),
+            "models": _configured_models(manager), "suites": _suites(manager),
             "form_error": None}
+
+
+def _suites(manager: JobManager) -> list[str]:
+    """The suites a job may name, plugins' included: the list ``JobManager.submit`` checks
+    against; with a broken models file, baimo's own."""
+    try:
+        return manager.known_suites()
+    except Exception:  # the models file's error shows where it is used, not here
+        from baimo.tasks.registry import SUITES
+
+        return sorted(SUITES)
 
 
 def _configured_models(manager: JobManager) -> list[str]:
