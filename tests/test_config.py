@@ -59,6 +59,24 @@ def test_infinite_and_absurd_numbers_are_refused_at_their_lines(tmp_path: Path) 
     assert f"{p}:8: models.0.limits.max_retry_after_s: Input should be a finite number" in msg
 
 
+def test_values_yaml_would_quietly_coerce_are_refused(tmp_path: Path) -> None:
+    # `true` read as 1 thread or a 1-token window; a name split over two lines; a URL
+    # fragment that would end up before /chat/completions.
+    p = tmp_path / "baimo.yaml"
+    p.write_text('models:\n  - name: "a\\nb"\n    base_url: "http://h.example/v1#x"\n'
+                 "    context_window: true\n    limits: {concurrency: true, max_retries: yes}\n"
+                 "  - name: ' padded'\n    provider: deepseek\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    msg = str(exc.value)
+    assert f"{p}:2: models.0.name: a model name must be one line of printable characters" in msg
+    assert f"{p}:3: models.0.base_url: base_url must not have a fragment" in msg
+    assert f"{p}:4: models.0.context_window: Input should be a valid integer" in msg
+    assert f"{p}:5: models.0.limits.concurrency: Input should be a valid integer" in msg
+    assert f"{p}:5: models.0.limits.max_retries: Input should be a valid integer" in msg
+    assert f"{p}:6: models.1.name: a model name must be one line" in msg
+
+
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     p = tmp_path / "baimo.yaml"
     p.write_text("models:\n  - name: a\n   provider: [\n")
@@ -262,3 +280,15 @@ def test_headers_env_is_validated(tmp_path: Path) -> None:
                  "    headers: {Cookie: session=abc}\n")
     with pytest.raises(ConfigError, match="headers_env"):
         load_config(p)
+
+
+def test_an_unknown_model_without_a_models_file_says_none_was_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotFound, match=r"no model named 'mock': no models file was found "
+                                       r"\(baimo\.yaml in the current directory, or -c "
+                                       f"FILE\\). Known models: {DEFAULT_MODEL_NAME}$"):
+        load_config().get("mock")
+    (tmp_path / "baimo.yaml").write_text("models: []\n")
+    with pytest.raises(NotFound, match=r"no model named 'mock' in baimo\.yaml\. Known models: "):
+        load_config().get("mock")

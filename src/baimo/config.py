@@ -83,6 +83,9 @@ def check_base_url(url: str) -> str:
                              "as a header with headers_env)")
         raise ValueError("base_url must not have a query string (?...): baimo appends "
                          "/chat/completions to it")
+    if parts.fragment or url.endswith("#"):
+        raise ValueError("base_url must not have a fragment (#...): baimo appends "
+                         "/chat/completions to it")
     return url
 
 
@@ -156,11 +159,11 @@ class Limits(_Strict):
 
     # Upper bounds far past any real setting: a number beyond them is a typo, and an absurd
     # one (1e300 s) overflows the clocks and sums it feeds.
-    concurrency: int = Field(32, ge=1, le=4096)
+    concurrency: int = Field(32, ge=1, le=4096, strict=True)
     rpm: float | None = Field(None, gt=0, le=1e9)
     tpm: float | None = Field(None, gt=0, le=1e12)
     timeout_s: float = Field(120.0, gt=0, le=86_400)
-    max_retries: int = Field(6, ge=0, le=100)
+    max_retries: int = Field(6, ge=0, le=100, strict=True)
     deadline_s: float | None = Field(None, gt=0, le=7 * 86_400)
     max_retry_after_s: float = Field(600.0, ge=0, le=86_400)
 
@@ -184,7 +187,7 @@ class ModelConfig(_Strict):
     model: str | None = None
     api_key_env: str | None = None
     pricing: Pricing = Pricing()
-    context_window: int | None = Field(None, gt=0)
+    context_window: int | None = Field(None, gt=0, strict=True)  # strict: `true` is not 1
     limits: Limits = Limits()
     params: dict[str, Any] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
@@ -198,6 +201,15 @@ class ModelConfig(_Strict):
     family: str | None = None
     """The underlying model this endpoint serves (``deepseek-v3``): ``baimo monitor vendors``
     compares the endpoints of one family (see ``baimo.monitor``)."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        # A name is typed on command lines and shown in tables and reports.
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in v) or v != v.strip():
+            raise ValueError("a model name must be one line of printable characters, without "
+                             "leading or trailing spaces")
+        return v
 
     @field_validator("provider")
     @classmethod
@@ -375,8 +387,12 @@ class Config:
             return self.models[name]
         except KeyError:
             known = ", ".join(self.models)
-            where = f" in {self.source}" if self.source else ""
-            raise NotFound(f"no model named '{name}'{where}. Known models: {known}") from None
+            if self.source:
+                raise NotFound(f"no model named '{name}' in {self.source}. Known models: "
+                               f"{known}") from None
+            raise NotFound(f"no model named '{name}': no models file was found (baimo.yaml in "
+                           f"the current directory, or -c FILE). Known models: {known}"
+                           ) from None
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -189,3 +189,55 @@ def test_suites_as_a_comma_list_and_options_no_suite_reads(tmp_path: Path) -> No
 
     assert options_unused(["standard"], ["judge"]) == {}
     assert options_unused(["quick"], ["judge"]) == {"judge": ["eq", "multiturn"]}
+
+
+def test_the_report_format_follows_the_file_name_and_mismatches_are_refused(
+        tmp_path: Path) -> None:
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "a"}])
+        spec = write_task(tmp_path, 2)
+        assert run(["eval", "-t", str(spec), "-m", "a"], tmp_path).returncode == 0
+        perf = run(["perf", "--url", srv.base_url, "--model-id", "m", "--requests", "2",
+                    "--concurrency", "1", "--input-tokens", "8", "--output-tokens", "4"],
+                   tmp_path)
+        assert perf.returncode == 0, perf.stderr
+    runs = json.loads(run(["runs", "list", "--json"], tmp_path).stdout)
+    perf_id = next(r["run"] for r in runs if r["kind"] == "perf")
+    eval_id = next(r["run"] for r in runs if r["kind"] == "eval")
+    # No -f: the suffix decides (it wrote HTML into r.md before).
+    assert run(["report", eval_id, "-o", str(tmp_path / "r.md")], tmp_path).returncode == 0
+    assert (tmp_path / "r.md").read_text().startswith("|") or "| a |" in (
+        tmp_path / "r.md").read_text()
+    assert "<html" not in (tmp_path / "r.md").read_text().lower()
+    assert run(["report", eval_id, "-o", str(tmp_path / "r.json")], tmp_path).returncode == 0
+    assert "a" in json.loads((tmp_path / "r.json").read_text())["models"]
+    for args, expected in (
+            (["-f", "md", "-o", str(tmp_path / "x.html")], "-f md but -o"),
+            (["-o", "-"], "-o -: reports are written to files")):
+        bad = run(["report", eval_id, *args], tmp_path)
+        assert bad.returncode == 2 and expected in bad.stderr, bad.stderr
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "-").exists()
+    # A perf run has an HTML report, and no empty Markdown one.
+    md = run(["report", perf_id, "-f", "md", "-o", str(tmp_path / "p.md")], tmp_path)
+    assert md.returncode == 2 and "perf runs have no md report" in md.stderr
+    assert run(["report", perf_id, "-o", str(tmp_path / "p.html")], tmp_path).returncode == 0
+
+
+def test_a_plugin_suite_that_fails_to_build_is_named_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad_suites.py").write_text(
+        "from baimo.tasks.registry import Suite, register\n\n"
+        "def boom(opts):\n    return {}['missing']\n\n"
+        "register(Suite('boom', 'raises', boom))\n"
+        "register(Suite('text', 'not tasks', lambda opts: 'not a list'))\n"
+        "register(Suite('none', 'nothing', lambda opts: []))\n")
+    (tmp_path / "baimo.yaml").write_text("plugins: [./bad_suites.py]\n")
+    for name, expected in (
+            ("boom", "suite 'boom' failed to build its tasks: KeyError: 'missing'"),
+            ("text", "suite 'text' built str, not a list of Task"),
+            ("none", "suite 'none' built no tasks")):
+        bad = run(["eval", "-s", name], tmp_path)
+        assert bad.returncode == 2, (name, bad.stderr)
+        assert f"error: {expected}" in bad.stderr and "Traceback" not in bad.stderr
+        shown = run(["suites", "show", name], tmp_path)
+        assert shown.returncode == 2 and expected in shown.stderr
+    assert json.loads(run(["runs", "list", "--json"], tmp_path).stdout) == []

@@ -22,7 +22,7 @@ EXPECTED_KIND = {
     "huge": "over-length", "drip": "timeout", "auth-markup": "auth", "echo-key": "server",
     "retry-after-huge": "rate-limit", "retry-after-inf": "rate-limit",
     "retry-after-date": "rate-limit", "retry-after-ms": "rate-limit",
-    "retry-after-soon": "rate-limit",
+    "retry-after-soon": "rate-limit", "html-page": "bad-request", "plain-text": "stream",
 }
 
 

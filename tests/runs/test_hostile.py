@@ -26,7 +26,7 @@ from support import SENTINEL_KEY
 
 N = 3
 
-OK = {"ok", "no-finish", "retry-after-soon", "usage-strings", "usage-huge"}
+OK = {"ok", "no-finish", "retry-after-soon", "usage-strings", "usage-huge", "json-to-stream"}
 RETRY_AFTER = {"retry-after-huge", "retry-after-inf", "retry-after-date", "retry-after-ms"}
 MALFORMED = {"delta-list", "choices-str", "content-int", "malformed"}
 OVER_LENGTH = {"endless", "huge"}
@@ -100,6 +100,15 @@ def test_every_hostile_case_is_a_row_with_a_reason(tmp_path: Path, db_url: str,
             assert statuses(case) == {"error"}, case
             assert "over-length" in reasons(case), reasons(case)
         assert statuses("drip") == {"error"} and "deadline" in reasons("drip")
+        # A web page where the API should be is said to be one, once per sample, not retried
+        # as a broken stream.
+        assert statuses("html-page") == {"error"}
+        assert "the server sent a web page (text/html), not an API answer" in \
+            reasons("html-page")
+        assert {r.attempts for r in by_model["html-page"]} == {1}
+        assert statuses("plain-text") == {"error"}
+        assert "(14 bytes, Content-Type text/plain; charset=utf-8) held no event-stream data" \
+            in reasons("plain-text")
         # Absurd usage counts are not believed (and cannot overflow the store).
         for r in by_model["usage-huge"] + by_model["usage-strings"]:
             assert 0 < r.prompt_tokens < 10**6

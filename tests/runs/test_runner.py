@@ -212,6 +212,55 @@ def test_resume_refuses_a_changed_task(tmp_path: Path) -> None:
         changed = type(changed)(**{**changed.__dict__, "version": "2-other"})
         with pytest.raises(BaimoError, match="its tasks differ"):
             run_eval(store, [model], [changed], resume=first.run_id)
+        # Fewer samples (another --limit) would end "done" with the rest never asked.
+        with pytest.raises(BaimoError, match=r"synthetic: the run has 3 samples, this command "
+                                             r"1 \(another --limit or dataset\?\)"):
+            run_eval(store, [model], [load_task(write_task(tmp_path, 3)).limited(1)],
+                     resume=first.run_id)
+        # A task of the run left out of the command: the same.
+        two = run_eval(store, [model], [load_task(write_task(tmp_path, 2)),
+                                        load_task(write_task(tmp_path, 2, name="other"))])
+        with pytest.raises(BaimoError, match="other: in the run but not in this command"):
+            run_eval(store, [model], [load_task(write_task(tmp_path, 2))], resume=two.run_id)
+
+
+def test_a_run_still_going_cannot_be_resumed_a_second_time(tmp_path: Path) -> None:
+    """Two processes on one run would each ask every sample not yet stored and pay twice;
+    the store would keep one answer of each, so the cost would show nowhere."""
+    import subprocess
+    import sys
+    import time
+
+    with MockServer(MockConfig(itl_s=0.05, output_tokens=12)) as srv:  # ~0.6 s an answer
+        write_models(tmp_path, srv.base_url, [{"name": "slow", "limits": {"concurrency": 1}}])
+        spec = write_task(tmp_path, 6)
+        args = [sys.executable, "-m", "baimo", "eval", "-t", str(spec), "-m", "slow",
+                "--no-progress"]
+        first = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        store = Store()
+        run_id = None
+        deadline = time.monotonic() + 60
+        while run_id is None and time.monotonic() < deadline:
+            recent = store.runs.recent(1)
+            if recent and store.runs.results([recent[0].id]):
+                run_id = recent[0].id
+            time.sleep(0.05)
+        assert run_id is not None
+        second = subprocess.run([*args, "--resume", run_id], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        _, err = first.communicate(timeout=120)
+        asked = srv.stats()["requests"]
+        # Once the first has ended, the run is free: resuming it asks nothing more.
+        third = subprocess.run([*args, "--resume", run_id], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=120)
+        assert srv.stats()["requests"] == asked
+    assert second.returncode == 2, second.stderr
+    assert f"error: run {run_id} is running right now (process " in second.stderr
+    assert first.returncode == 0, err
+    assert asked == 6
+    assert third.returncode == 0, third.stderr
+    assert [r.status for r in store.runs.results([run_id])] == ["ok"] * 6
 
 
 def _with_scorer(task_file: Path, scorer: dict[str, Any], judge: dict[str, Any] | None = None

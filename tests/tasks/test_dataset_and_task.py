@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,6 +100,30 @@ def test_bad_scorer_spec_is_a_config_error(tmp_path: Path) -> None:
         load_task(t)
 
 
+@pytest.mark.parametrize(("scorer", "expected"), [
+    ("{type: contains, pattern: 'x'}", "'pattern' applies to scorer type regex, not 'contains'"),
+    ("{type: exact, multi: true}", "'multi' applies to scorer type choice, not 'exact'"),
+    ("{type: choice, tolerance: 0.5}", "'tolerance' applies to scorer type numeric, not "
+                                       "'choice'"),
+    ("{type: numeric, schema: {type: object}}", "'schema' applies to scorer type json"),
+    ("{type: json, case_sensitive: true}", "'case_sensitive' applies to scorer type contains "
+                                           "and exact and regex, not 'json'"),
+    ("{type: exact, args: {k: 1}}", "'args' applies to plugin scorers"),
+])
+def test_an_option_of_another_scorer_type_is_refused(tmp_path: Path, scorer: str,
+                                                     expected: str) -> None:
+    # It would be ignored: "contains" with a "pattern" still checks containment.
+    (tmp_path / "d.jsonl").write_text('{"id": 1, "prompt": "a", "reference": "1"}\n')
+    t = tmp_path / "t.yaml"
+    t.write_text(f"name: t\ndataset: d.jsonl\nscorer: {scorer}\n")
+    with pytest.raises(ConfigError, match=rf"t\.yaml:3: scorer: {re.escape(expected)}"):
+        load_task(t)
+    # The options a type reads still load, set or left alone.
+    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: numeric, tolerance: 0.5, "
+                 "relative: false, case_sensitive: false}\n")
+    assert load_task(t).spec["scorer"]["tolerance"] == 0.5
+
+
 def test_task_renders_system_template_and_choices(tmp_path: Path) -> None:
     import orjson
 
@@ -164,6 +189,16 @@ def test_an_empty_id_is_refused_with_its_line(tmp_path: Path) -> None:
     assert f"{f}:3: field 'id': is empty" in str(exc.value)
 
 
+def _refusal(tmp_path: Path, rows: list[str], scorer: str) -> str:
+    """The message of loading a task of ``rows`` (JSONL lines) with ``scorer``, which must
+    refuse it."""
+    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
+    (tmp_path / "t.yaml").write_text(f"name: t\ndataset: d.jsonl\nscorer: {scorer}\n")
+    with pytest.raises(DatasetError) as exc:
+        load_task(tmp_path / "t.yaml")
+    return str(exc.value)
+
+
 def test_choice_references_the_scorer_could_never_match_are_named(tmp_path: Path) -> None:
     rows = [
         '{"id": "past", "prompt": "q", "choices": ["x", "y", "z"], "reference": "D"}',
@@ -173,12 +208,8 @@ def test_choice_references_the_scorer_could_never_match_are_named(tmp_path: Path
         '{"id": "ok", "prompt": "q", "choices": ["x", "y", "z"], "reference": "c"}',
         '{"id": "list", "prompt": "q", "reference": ["B", "d"]}',
     ]
-    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
+    msg = _refusal(tmp_path, rows, "{type: choice}")
     t = tmp_path / "t.yaml"
-    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: choice}\n")
-    with pytest.raises(DatasetError) as exc:
-        load_task(t)
-    msg = str(exc.value)
     assert msg.startswith(f"{tmp_path / 'd.jsonl'}: 4 of 6 rows have a reference that scorer "
                           f"'choice' of {t} can never match; nothing was run")
     assert "id past: reference 'D' is past the last option (A–C)" in msg
@@ -205,12 +236,7 @@ def test_numeric_references_that_hold_no_number_are_named(tmp_path: Path) -> Non
             '{"id": "list", "prompt": "q", "reference": ["7", "8"]}',
             '{"id": "zh", "prompt": "q", "reference": "一百二十"}',
             '{"id": "float", "prompt": "q", "reference": 2.5}']
-    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
-    t = tmp_path / "t.yaml"
-    t.write_text("name: t\ndataset: d.jsonl\nscorer: {type: numeric}\n")
-    with pytest.raises(DatasetError) as exc:
-        load_task(t)
-    msg = str(exc.value)
+    msg = _refusal(tmp_path, rows, "{type: numeric}")
     assert "5 of 9 rows have a reference that scorer 'numeric'" in msg
     for sid, shown in (("word", "'abc'"), ("obj", "'{'v': 4}'"), ("bool", "'True'"),
                        ("two", "'7 or 8'"), ("nan", "'NaN'")):

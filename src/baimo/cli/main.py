@@ -489,7 +489,8 @@ def runs_diff(run_a: str, run_b: str, as_json: JsonFlag = False) -> None:
 def report_cmd(
     runs: Annotated[list[str], typer.Argument(help="Run ids (or prefixes, or 'latest').")],
     out_path: Annotated[Path | None, typer.Option("--out", "-o")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="html, md, csv or json")] = "html",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html, md, csv or json "
+                                            "(default: from -o's suffix, else html)")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Write one report comparing the models of the given runs."""
@@ -499,8 +500,19 @@ def report_cmd(
     from baimo.reports.build import write_report
     from baimo.store.store import Store
 
-    if fmt not in {"html", "md", "csv", "json"}:
+    formats = {"html": "html", "htm": "html", "md": "md", "markdown": "md", "csv": "csv",
+               "json": "json"}
+    written = out_path.suffix.lower().lstrip(".") if out_path else ""
+    suffix = formats.get(written)
+    if fmt is not None and fmt not in {"html", "md", "csv", "json"}:
         raise BaimoError(f"unknown format '{fmt}'; use html, md, csv or json")
+    if fmt is not None and suffix is not None and fmt != suffix:
+        raise BaimoError(f"-f {fmt} but -o {out_path} names a .{written} file; drop -f to "
+                         f"write {suffix}, or give -o a .{fmt} name.")
+    if str(out_path) == "-":
+        raise BaimoError("-o -: reports are written to files; give a file name (e.g. "
+                         "report.html), or use 'baimo runs show' to print to the terminal.")
+    fmt = fmt or suffix or "html"
     store = Store()
     ids = [store.runs.resolve(r) for r in runs]
     target = out_path or (baimo_home() / "reports" / f"{ids[0]}.{fmt}")

@@ -37,7 +37,7 @@ def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None,
                as_json: JsonFlag = False) -> None:
     """The tasks a suite builds: sizes, versions, generation parameters, an example prompt."""
     from baimo.config import load_config
-    from baimo.tasks.registry import SuiteOptions, get_suite
+    from baimo.tasks.registry import SuiteOptions, build_suite, get_suite
 
     load_config(config)
     suite = get_suite(name)
@@ -46,11 +46,11 @@ def show_suite(name: str, limit: int | None = None, config: ConfigOpt = None,
             {"task": t.name, "version": t.version, "samples": len(t.samples),
              "dimension": t.dimension, "mode": t.mode, "params": t.params,
              "example": t.samples[0].messages[-1]["content"] if t.samples else None}
-            for t in suite.build(SuiteOptions(limit=limit))]})
+            for t in build_suite(name, SuiteOptions(limit=limit))]})
         return
     con = out()
     con.print(f"[bold]{safe(suite.name)}[/] — {safe(suite.description)}", highlight=False)
-    for task in suite.build(SuiteOptions(limit=limit)):
+    for task in build_suite(name, SuiteOptions(limit=limit)):
         con.print(f"  task [bold]{safe(task.name)}[/] v{safe(task.version)}: "
                   f"{len(task.samples)} samples · dimension {safe(task.dimension or '-')} · "
                   f"mode {safe(task.mode)} · params {safe(task.params)}", highlight=False)

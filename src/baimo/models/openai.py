@@ -322,7 +322,14 @@ class OpenAIProvider:
                         if resp.status != 200:
                             body, _ = await _read_bounded(resp, MAX_ERROR_BODY)
                             raise self._http_error(resp.status, body, resp.headers)
-                        if self.cfg.stream:
+                        if resp.content_type == "text/html":
+                            raise self._fail("bad-request", "the server sent a web page "
+                                             "(text/html), not an API answer: is "
+                                             f"{self.url} the API, or a login page or proxy "
+                                             "in front of it? Check base_url.")
+                        # A server that ignores stream: true sends the whole answer as JSON;
+                        # it is complete (it has its finish_reason), so it is read as such.
+                        if self.cfg.stream and resp.content_type != "application/json":
                             return await self._read_stream(resp, timing, messages, bound)
                         return await self._read_json(resp, timing, messages, bound)
                 except TimeoutError:
@@ -630,6 +637,12 @@ class OpenAIProvider:
         timing.done = _perf()
         if done and not resp.content.is_eof():
             await self._drain(resp)
+        if (finish is None and not done and model is None and resp_id is None and not texts
+                and not reasons):
+            raise fail("stream", f"the response ({received:,} bytes, Content-Type "
+                       f"{resp.headers.get('Content-Type') or 'none'}) held no event-stream "
+                       "data: check base_url, or set stream: false if the endpoint does not "
+                       "stream")
         if finish is None:
             # A server that cuts a stream (llama-cpp-python does when another request
             # waits, unless started with --interrupt_requests False) may still send

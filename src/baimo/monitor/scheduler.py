@@ -53,12 +53,12 @@ from baimo.monitor.fidelity import (
 from baimo.monitor.probes import CANARIES, Endpoint, canary_probe, probe_seed, timing_probe
 from baimo.monitor.settings import MonitorSettings
 from baimo.perf.tokenizer import Tokenizer
+from baimo.store.leases import owner_id
 from baimo.store.monitor import (
     CheckRecord,
     CycleRecord,
     MonitorRepository,
     ProbeRecord,
-    owner_id,
 )
 from baimo.store.store import Store
 

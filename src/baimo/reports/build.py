@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from baimo.errors import BaimoError
 from baimo.reports.eval import (
     eval_sections,
     readings_markdown,
@@ -48,6 +49,10 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
                           level_summaries(store, ids))
         write_user_file(out, report.render(), "report")
         return out
+    if perf_runs and not rows:
+        raise BaimoError(f"{', '.join(r.id for r in perf_runs)}: perf runs have no {fmt} "
+                         "report (md, csv and json summarise eval runs); use -f html, or "
+                         "'baimo perf compare' for their figures.")
     summary = summarize(rows)
     text = {"md": summary_markdown, "csv": summary_csv, "json": summary_json}[fmt](summary)
     if fmt == "md":

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from baimo.config import Config, ModelConfig
 from baimo.errors import BaimoError
 from baimo.runs.runner import EvalRunner, ModelProgress
+from baimo.store.leases import owner_id
 from baimo.store.store import Store
 from baimo.tasks.task import Task
 
@@ -56,6 +59,11 @@ def resume_conflicts(stored: list[dict[str, Any]], tasks: Sequence[Task]) -> lis
         if old.get("version") != t.version:
             out.append(f"{t.name}: the prompt or parameters changed (run has "
                        f"{old.get('version')}, now {t.version})")
+        if old.get("n") is not None and old["n"] != len(t.samples):
+            # A run resumed on fewer samples would end "done" with the rest never asked, and
+            # its models compared on unequal sets.
+            out.append(f"{t.name}: the run has {old['n']} samples, this command "
+                       f"{len(t.samples)} (another --limit or dataset?)")
         old_scoring = old.get("scoring")
         if old_scoring is None:  # runs stored before scorers had specs
             continue
@@ -70,6 +78,9 @@ def resume_conflicts(stored: list[dict[str, Any]], tasks: Sequence[Task]) -> lis
                     detail = f" ({', '.join(changed)} differ)"
                 out.append(f"{t.name}: {what} changed from {_describe(a)} to {_describe(b)}"
                            f"{detail}")
+    asked = {t.name for t in tasks}
+    out.extend(f"{name}: in the run but not in this command" for name in by_name
+               if name not in asked)
     return out
 
 
@@ -132,11 +143,19 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
             raise BaimoError(f"cannot resume run {run_id}: its tasks differ from this "
                              f"command's: {'; '.join(changed)}. Resume with the same task "
                              "options, or start a new run (stored answers are still reused).")
-        store.runs.set_status(run_id, "running")
     else:
         run_id = store.runs.create(
             "eval", {"tasks": task_spec(tasks), "models": [m.name for m in models]},
             command, [(m.name, m.public_dict()) for m in models])
+    with _run_lease(store, run_id):
+        if resume:
+            store.runs.set_status(run_id, "running")
+        return _run(store, run_id, models, tasks, concurrency, on_progress, executor)
+
+
+def _run(store: Store, run_id: str, models: Sequence[ModelConfig], tasks: Sequence[Task],
+         concurrency: int | None, on_progress: Callable[[ModelProgress], None] | None,
+         executor: Executor | None) -> EvalOutcome:
     runner = EvalRunner(store, run_id, models, tasks, on_progress=on_progress,
                         concurrency=concurrency)
     status = "done"
@@ -163,6 +182,45 @@ def run_eval(store: Store, models: Sequence[ModelConfig], tasks: Sequence[Task],
         status = "failed"
     store.runs.finish(run_id, status)
     return EvalOutcome(run_id, status, progress, lost=[f"{r.ident}: {r.reason}" for r in lost])
+
+
+RUN_LEASE_TTL_S = 60.0
+"""How long a run's lease outlives its last renewal (renewed every quarter of it): how long
+a resume on another host waits for a run whose process died without a trace. On the same
+host, a dead owner is seen at once."""
+
+
+@contextlib.contextmanager
+def _run_lease(store: Store, run_id: str) -> Iterator[None]:
+    """Hold ``run_id``'s lease while it runs (``baimo.store.leases``), renewed by a thread.
+
+    Two processes working on one run would each ask every sample not yet stored, paying for
+    the same answers twice; the store would keep one of each, so the cost would show nowhere.
+    """
+    leases = store.runs.leases
+    owner = owner_id()
+    if not leases.acquire(run_id, owner, time.time(), RUN_LEASE_TTL_S):
+        held = leases.holder(run_id)
+        who = held[0] if held else "another process"
+        raise BaimoError(f"run {run_id} is running right now (process {who}); resuming it here "
+                         "as well would ask and pay for every question twice. Wait for it to "
+                         "end, or stop it (its finished samples are kept) and resume then.")
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(RUN_LEASE_TTL_S / 4):
+            with contextlib.suppress(Exception):  # a database hiccup: the next one retries
+                leases.renew(run_id, owner, time.time(), RUN_LEASE_TTL_S)
+
+    thread = threading.Thread(target=renew, name="baimo-run-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        with contextlib.suppress(Exception):
+            leases.release(run_id, owner)
 
 
 async def _run_interruptible(runner: EvalRunner) -> dict[str, ModelProgress]:

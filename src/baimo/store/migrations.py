@@ -393,6 +393,18 @@ CREATE TABLE monitor_leases (
 )""")
 
 
+def _m009_run_leases(conn: sa.Connection) -> None:
+    # The lease of the process running an eval run (``baimo.store.leases``): a second
+    # ``--resume`` of a run still going would ask, and pay for, every question again.
+    _ddl(conn, """
+CREATE TABLE run_leases (
+    run_id VARCHAR(32) NOT NULL,
+    owner VARCHAR(200) NOT NULL,
+    expires_at FLOAT NOT NULL,
+    PRIMARY KEY (run_id)
+)""")
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("001_initial", _m001_initial),
     ("002_perf_requests", _m002_perf_requests),
@@ -402,6 +414,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("006_web", _m006_web),
     ("007_arena", _m007_arena),
     ("008_monitor", _m008_monitor),
+    ("009_run_leases", _m009_run_leases),
 ]
 
 _table = sa.Table(

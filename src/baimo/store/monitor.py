@@ -16,8 +16,6 @@ time per endpoint, and is killed like any daemon. Its guarantees live in the dat
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,6 +24,7 @@ import sqlalchemy as sa
 
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
+from baimo.store.leases import Leases
 from baimo.store.sql import Row, insert_ignore
 
 __all__ = [
@@ -35,27 +34,7 @@ __all__ = [
     "LeaseRecord",
     "MonitorRepository",
     "ProbeRecord",
-    "owner_id",
 ]
-
-
-def owner_id() -> str:
-    """``host:pid``: who holds a lease (and, on this host, whether that process still lives)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_dead(owner: str) -> bool:
-    """True when ``owner`` was a process of this host that no longer exists."""
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass(frozen=True)
@@ -181,63 +160,25 @@ def _incident(row: Row) -> IncidentRecord:
     return IncidentRecord(**d)
 
 
-def _insert_ignore_stmt(conn: sa.Connection, table: sa.Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
-
-
 class MonitorRepository:
     """Reads and writes of the monitor tables (see the module docstring for the rules)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self._leases = Leases(engine, schema.monitor_leases, "model_name")
 
     # -- leases -------------------------------------------------------------------------
     def acquire(self, model_name: str, owner: str, now: float, ttl_s: float) -> bool:
-        """Take (or renew) ``model_name``'s lease until ``now + ttl_s``; False if held.
-
-        One conditional UPDATE (free, expired, or ours) or one INSERT, each in its own
-        transaction: whichever of two monitors commits first wins, the other sees 0 rows
-        updated or a primary-key conflict.
-        """
-        t = schema.monitor_leases
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(t).where(t.c.model_name == model_name)).mappings().first()
-            if row is None:
-                # ON CONFLICT DO NOTHING: of two monitors inserting at once, one row counts.
-                conn.execute(_insert_ignore_stmt(conn, t), {
-                    "model_name": model_name, "owner": owner, "expires_at": now + ttl_s})
-                # Whose row is it now? (The drivers' rowcount for ON CONFLICT differs.)
-                won = conn.execute(sa.select(t.c.owner).where(
-                    t.c.model_name == model_name)).scalar()
-                return bool(won == owner)
-            holder = str(row["owner"])
-            if holder != owner and float(row["expires_at"]) > now and not _owner_dead(holder):
-                return False
-            res = conn.execute(t.update().where(
-                t.c.model_name == model_name, t.c.owner == holder,
-                t.c.expires_at == row["expires_at"]).values(owner=owner, expires_at=now + ttl_s))
-            return bool(res.rowcount == 1)
+        """Take (or renew) ``model_name``'s lease until ``now + ttl_s``; False if held."""
+        return self._leases.acquire(model_name, owner, now, ttl_s)
 
     def renew(self, model_name: str, owner: str, now: float, ttl_s: float,
               cycle_id: str | None = None) -> bool:
         """Extend our lease; False when it is no longer ours (then stop the cycle)."""
-        t = schema.monitor_leases
-        with self.engine.begin() as conn:
-            res = conn.execute(t.update().where(t.c.model_name == model_name,
-                                                t.c.owner == owner).values(
-                expires_at=now + ttl_s, cycle_id=cycle_id))
-            return bool(res.rowcount == 1)
+        return self._leases.renew(model_name, owner, now, ttl_s, cycle_id=cycle_id)
 
     def release(self, model_name: str, owner: str) -> None:
-        t = schema.monitor_leases
-        with self.engine.begin() as conn:
-            conn.execute(t.delete().where(t.c.model_name == model_name, t.c.owner == owner))
+        self._leases.release(model_name, owner)
 
     def leases(self) -> list[LeaseRecord]:
         t = schema.monitor_leases

@@ -17,6 +17,7 @@ from baimo import __version__
 from baimo.errors import BaimoError, NotFound
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
+from baimo.store.leases import Leases
 from baimo.store.records import (
     GRADED_STATUSES,
     ModelCoverage,
@@ -93,6 +94,8 @@ class RunRepository:
     def __init__(self, engine: sa.Engine, safe_url: str) -> None:
         self.engine = engine
         self._where = safe_url
+        self.leases = Leases(engine, schema.run_leases, "run_id")
+        """Which process runs each eval run now (``baimo.runs.eval``)."""
 
     # -- runs ---------------------------------------------------------------------------
     def create(self, kind: str, spec: Mapping[str, Any], command: str,

@@ -375,3 +375,10 @@ monitor_leases = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),
     sa.Column("cycle_id", sa.String(64)),
 )
+
+run_leases = sa.Table(
+    "run_leases", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)

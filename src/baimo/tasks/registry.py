@@ -19,7 +19,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from baimo.errors import NotFound
+from baimo.errors import BaimoError, NotFound
 
 if TYPE_CHECKING:
     from baimo.config import ModelConfig
@@ -208,7 +208,24 @@ def get_suite(name: str) -> Suite:
 
 
 def build_suite(name: str, options: SuiteOptions | None = None) -> list[Task]:
-    return get_suite(name).build(options or SuiteOptions())
+    """The tasks of suite ``name``. A suite's own failure (a plugin's bug, a build that
+    returns something other than tasks, or none at all) is a ``BaimoError`` naming the
+    suite, not a traceback or an empty run that ends "done"."""
+    suite = get_suite(name)
+    try:
+        tasks = suite.build(options or SuiteOptions())
+    except BaimoError:
+        raise
+    except Exception as exc:
+        raise BaimoError(f"suite '{name}' failed to build its tasks: {type(exc).__name__}: "
+                         f"{exc}") from exc
+    if not isinstance(tasks, list) or not all(isinstance(t, Task) for t in tasks):
+        raise BaimoError(f"suite '{name}' built {type(tasks).__name__}, not a list of Task; "
+                         "its build function must return list[Task]")
+    if not tasks:
+        raise BaimoError(f"suite '{name}' built no tasks (check its options, e.g. --limit or "
+                         "--subjects)")
+    return tasks
 
 
 def _limit(samples: list[Sample], opts: SuiteOptions, default: int | None = None
@@ -424,7 +441,7 @@ def _preset(name: str, parts: list[tuple[str, int | None, int | None]]
                 continue  # judged suites join a preset when a judge is given (--judge)
             limit = opts.limit if opts.limit is not None else default_limit
             tasks.extend(_capped(t, max_tokens) for t in
-                         get_suite(suite).build(replace(opts, limit=limit)))
+                         build_suite(suite, replace(opts, limit=limit)))
         return tasks
 
     return build

@@ -109,6 +109,18 @@ def scorer_spec(fn: object) -> dict[str, Any]:
 # ------------------------------------------------------------------------- task files
 
 
+_OPTION_USERS: dict[str, frozenset[str]] = {
+    "pattern": frozenset({"regex"}),
+    "tolerance": frozenset({"numeric"}),
+    "relative": frozenset({"numeric"}),
+    "case_sensitive": frozenset({"exact", "regex", "contains"}),
+    "json_schema": frozenset({"json"}),
+    "multi": frozenset({"choice"}),
+    "args": frozenset(),  # plugin scorers only
+}
+"""Which rule scorers read each option of ``ScorerSpec``."""
+
+
 class ScorerSpec(BaseModel):
     """The ``scorer:`` block of a task file."""
 
@@ -129,6 +141,19 @@ class ScorerSpec(BaseModel):
         if self.type not in RULE_TYPES and self.type not in SCORERS:
             raise ValueError(f"unknown scorer type '{self.type}'; use one of: "
                              f"{', '.join([*RULE_TYPES, *sorted(set(SCORERS) - set(RULE_TYPES))])}")
+        # An option of another type would be ignored without a word ("contains" with a
+        # "pattern" still checks containment): the user meant something else.
+        for name, users in _OPTION_USERS.items():
+            field = type(self).model_fields[name]
+            if getattr(self, name) == field.get_default(call_default_factory=True):
+                continue  # left as it is (specs are rebuilt from full dumps, too)
+            if self.type in users if name != "args" else self.type not in RULE_TYPES:
+                continue
+            shown = "schema" if name == "json_schema" else name
+            where = (f"scorer type {' and '.join(sorted(users))}" if name != "args"
+                     else "plugin scorers (registered with register_scorer)")
+            raise ValueError(f"'{shown}' applies to {where}, not '{self.type}'; remove it "
+                             "or change the type")
         if self.type == "regex":
             if not self.pattern:
                 raise ValueError("the regex scorer needs 'pattern'")

@@ -29,6 +29,10 @@ case                      what the server does
 ``drip``                  one chunk a second, forever (each read is fast enough)
 ``huge``                  a 100 MB non-streamed answer to any ``max_tokens``
 ``malformed``             a line of invalid JSON in the stream
+``html-page``             200 with an HTML login page, as a proxy or a web UI at the
+                          wrong ``base_url`` sends
+``json-to-stream``        the whole answer as one JSON body even when asked to stream
+``plain-text``            200 with a short text/plain body and no events at all
 ========================  ===============================================================
 
 Run it as ``python -m baimo.testing.hostile --port N`` or in-process with ``HostileServer``.
@@ -53,7 +57,7 @@ CASES = (
     "ok", "no-finish", "retry-after-soon", "retry-after-huge", "retry-after-inf",
     "retry-after-date", "retry-after-ms", "delta-list", "choices-str", "content-int",
     "usage-strings", "usage-huge", "auth-markup", "echo-key", "endless", "drip", "huge",
-    "malformed",
+    "malformed", "html-page", "json-to-stream", "plain-text",
 )
 
 ANSWER = "The answer is 42."
@@ -132,8 +136,14 @@ class Hostile:
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": text}}]}),
                 content_type="application/json")
-        if not body.get("stream"):
-            return await self._ok(request)
+        if case == "html-page":
+            return web.Response(text="<!doctype html><html><head><title>Sign in</title></head>"
+                                "<body><form>user <input name=u></form></body></html>",
+                                content_type="text/html")
+        if case == "plain-text":
+            return web.Response(text="service ready\n", content_type="text/plain")
+        if not body.get("stream") or case == "json-to-stream":
+            return await self._ok(request, stream=False)
 
         resp = await self._stream(request)
         try:
@@ -175,9 +185,9 @@ class Hostile:
             pass
         return resp
 
-    async def _ok(self, request: web.Request) -> web.StreamResponse:
+    async def _ok(self, request: web.Request, stream: bool = True) -> web.StreamResponse:
         body = orjson.loads(await request.read())
-        if not body.get("stream"):
+        if not stream or not body.get("stream"):
             return web.json_response({
                 "id": "x", "object": "chat.completion", "model": "hostile",
                 "choices": [{"index": 0, "finish_reason": "stop",

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -109,38 +109,25 @@ class PerfJob(BaseModel):
         return out
 
 
-class UnknownModels(NotFound):
-    """A job names models the server's models file does not define.
+class UnknownNames(NotFound):
+    """A job names models the server's models file does not define, or suites that neither
+    baimo nor that file's plugins define.
 
-    Refused when the job is submitted (its worker would only fail once it started). The
-    wording is the CLI's (``Config.get``) for every unknown name at once, without the
-    server's file path; ``unknown`` and ``known`` let the page say it in the reader's
-    language.
+    Refused when the job is submitted (its worker's ``baimo`` would only fail once started).
+    The wording is the CLI's for every unknown name at once, without the server's file path;
+    ``kind``, ``unknown`` and ``known`` let the page say it in the reader's language.
     """
 
-    def __init__(self, unknown: list[str], known: list[str]) -> None:
+    def __init__(self, kind: Literal["model", "suite"], unknown: list[str],
+                 known: list[str]) -> None:
+        self.kind = kind
         self.unknown = list(unknown)
         self.known = list(known)
         names = ", ".join(f"'{n}'" for n in self.unknown)
-        noun = "model" if len(self.unknown) == 1 else "models"
-        super().__init__(f"no {noun} named {names}. Known models: {', '.join(self.known)}")
-
-
-class UnknownSuites(NotFound):
-    """An eval job names suites that neither baimo nor the models file's plugins define.
-
-    Refused at submission like ``UnknownModels`` (the worker's ``baimo eval`` would only
-    fail once started); ``unknown`` and ``known`` let the page say it in the reader's
-    language.
-    """
-
-    def __init__(self, unknown: list[str], known: list[str]) -> None:
-        self.unknown = list(unknown)
-        self.known = list(known)
-        names = ", ".join(f"'{n}'" for n in self.unknown)
-        noun = "suite" if len(self.unknown) == 1 else "suites"
-        super().__init__(f"no {noun} named {names}. Known suites: {', '.join(self.known)} "
-                         "(see: baimo suites list)")
+        noun = kind if len(self.unknown) == 1 else f"{kind}s"
+        hint = " (see: baimo suites list)" if kind == "suite" else ""
+        super().__init__(f"no {noun} named {names}. Known {kind}s: {', '.join(self.known)}"
+                         + hint)
 
 
 def parse_spec(kind: str, spec: Mapping[str, Any]) -> EvalJob | PerfJob:
@@ -214,19 +201,19 @@ class JobManager:
         return sorted(SUITES)
 
     def submit(self, kind: str, spec: Mapping[str, Any], user: str | None) -> JobRecord:
-        """Queue a job; a spec naming a model that is not configured (``UnknownModels``) or
-        a suite that does not exist (``UnknownSuites``) is refused now, not left to fail in
+        """Queue a job; a spec naming a model that is not configured or a suite that does
+        not exist (``UnknownNames``) is refused now, not left to fail in
         its worker."""
         parsed = parse_spec(kind, spec)
         known = self.known_models()
         unknown = [m for m in parsed.models if m not in known]
         if unknown:
-            raise UnknownModels(unknown, known)
+            raise UnknownNames("model", unknown, known)
         if isinstance(parsed, EvalJob):
             suites = self.known_suites()
             missing = [s for s in parsed.suites if s not in suites]
             if missing:
-                raise UnknownSuites(missing, suites)
+                raise UnknownNames("suite", missing, suites)
         job = self.web.add_job(kind, parsed.model_dump(), user)
         self._wake.set()
         return job

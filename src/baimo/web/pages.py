@@ -25,7 +25,7 @@ from baimo.web.http import (
     twin,
 )
 from baimo.web.i18n import COOKIE, LANGS
-from baimo.web.jobs import UnknownModels, UnknownSuites
+from baimo.web.jobs import UnknownNames
 from baimo.web.security import TOKEN_COOKIE, token_hash
 
 router = APIRouter()
@@ -184,7 +184,7 @@ def _http_error(exc: Exception) -> HTTPException:
         return HTTPException(422, "; ".join(
             f"{'.'.join(['spec', *(str(p) for p in e['loc'])])}: {e['msg']}"
             for e in exc.errors()))
-    if isinstance(exc, UnknownModels | UnknownSuites | ValueError):
+    if isinstance(exc, UnknownNames | ValueError):
         return HTTPException(422, str(exc))
     if isinstance(exc, BaimoError):  # the server's own models file does not load
         return HTTPException(503, f"cannot check the job's models and suites: {exc}")
@@ -252,12 +252,9 @@ async def job_form(request: Request, ident: Runner, csrf_token: FormToken = None
         data = views.jobs(request.app.state.ws, request.app.state.jobs,
                           request.app.state.settings)
         data["form_error"] = str(http.detail)
-        if isinstance(exc, UnknownModels):  # said again in the page's language
-            data["unknown_models"] = {"unknown": exc.unknown, "known": exc.known,
-                                      "names": ", ".join(f"'{n}'" for n in exc.unknown)}
-        elif isinstance(exc, UnknownSuites):
-            data["unknown_suites"] = {"unknown": exc.unknown, "known": exc.known,
-                                      "names": ", ".join(f"'{n}'" for n in exc.unknown)}
+        if isinstance(exc, UnknownNames):  # said again in the page's language
+            data[f"unknown_{exc.kind}s"] = {"unknown": exc.unknown, "known": exc.known,
+                                            "names": ", ".join(f"'{n}'" for n in exc.unknown)}
         return render(request, "jobs.html", data, status=http.status_code)
     return RedirectResponse("/jobs", status_code=303)
 
