@@ -213,6 +213,8 @@ def test_user_record_without_provenance_names_file_line_record_and_field(tmp_pat
      "unknown evaluation system 'nosuch'"),
     ("  stage: shipped\n", "records.0.stage"),
     ("  released: last spring\n", "expected a date"),
+    ("  released: '2030-02-31'\n", "2030-02-31 is not a calendar date (day is out of range"),
+    ("  released: '2099-13'\n", "2099-13 is not a calendar date (month must be in 1..12)"),
     ("  colour: red\n", "unknown field"),
 ])
 def test_record_errors_are_located(tmp_path: Path, body: str, expected: str) -> None:

@@ -95,6 +95,26 @@ def test_an_endpoint_nobody_answers_at_is_a_failed_model_on_the_cli(tmp_path: Pa
     assert "model down failed: no sample got an answer (3 errors); 3× connection:" in \
         " ".join(both.stderr.split())
     assert alone.returncode == 1 and "(failed)" in alone.stdout
+    # The reasons reach every view of the run, not only the database.
+    shown = subprocess.run([sys.executable, "-m", "baimo", "runs", "show", "latest"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    flat = " ".join(shown.stdout.split())
+    assert "errors: samples that got no answer, by reason" in flat, shown.stdout
+    assert "connection: cannot connect to" in flat
+    as_json = subprocess.run([sys.executable, "-m", "baimo", "runs", "show", "latest", "--json"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    import json
+
+    errors = json.loads(as_json.stdout)["errors"]["down"]
+    assert errors[0]["samples"] == 3 and errors[0]["reason"].startswith("connection:")
+    for fmt in ("md", "csv"):
+        subprocess.run([sys.executable, "-m", "baimo", "report", "latest", "-o",
+                        str(tmp_path / f"r.{fmt}")], cwd=tmp_path, check=True, timeout=120)
+    md = (tmp_path / "r.md").read_text()
+    assert "| down | synthetic | 0 | — | — | 3 |" in md, md
+    assert "| down | error: connection | 3 |" in md, md
+    assert (tmp_path / "r.csv").read_text().splitlines()[0].endswith(
+        "errors,no_answer,truncated")
 
 
 def test_auth_and_unknown_model_fail_fast_other_models_go_on(

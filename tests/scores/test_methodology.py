@@ -554,8 +554,9 @@ def test_unused_facts_are_noted() -> None:
 def test_value_outside_scale_is_a_dataset_error() -> None:
     m = parse_methodology(BASE)
     rows = [r if r[:2] != ("P", "b1") else ("P", "b1", "7") for r in _base_facts()]
-    with pytest.raises(DatasetError, match=r"unit.csv:5.*P / b1 \(B one\) = 7 lies outside the "
-                                           r"scale 1-5"):
+    # The file and line lead; the fact's source (free text) follows in brackets.
+    with pytest.raises(DatasetError, match=r"^unit\.csv:5: \(source: .*\) P / b1 \(B one\) = 7 "
+                                           r"lies outside the scale 1-5"):
         score_methodology(m, _facts(rows))
 
 

@@ -426,10 +426,14 @@ def runs_show(run: str, as_json: JsonFlag = False) -> None:
     from baimo.tasks.extract import reading_counts, weak_readings
 
     results = store.runs.results([run_id]) if info.kind == "eval" else []
+    errors = {m.model_name: store.runs.error_reasons(run_id, m.model_name)
+              for m in info.models} if info.kind == "eval" else {}
     if as_json:
         emit_json({"run": run_id, "kind": info.kind, "status": info.status,
                    "command": info.command, "models": models,
                    "summary": _summary_rows(store, run_id) if info.kind == "eval" else [],
+                   "errors": {m: [{"reason": r, "samples": k} for r, k in rs]
+                              for m, rs in errors.items() if rs},
                    "readings": reading_counts(results), "weak_readings": weak_readings(results)})
         return
     con = out()
@@ -440,6 +444,11 @@ def runs_show(run: str, as_json: JsonFlag = False) -> None:
                   + (f" — {safe(m['reason'])}" if m["reason"] else ""), highlight=False)
     if info.kind == "eval":
         _print_summary(store, run_id)
+        shown = [[m, r if len(r) <= 160 else r[:157] + "…", k]
+                 for m, rs in errors.items() for r, k in rs[:5]]
+        if shown:  # the counts alone say that samples failed, not why
+            emit_table(["model", "reason", "samples"], shown,
+                       title="errors: samples that got no answer, by reason (most frequent 5)")
         _print_readings(results)
 
 

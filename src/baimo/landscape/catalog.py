@@ -123,7 +123,15 @@ def _as_of(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if isinstance(value, str) and _AS_OF_RE.match(value.strip()):
-        return value.strip()
+        text = value.strip()
+        # The pattern checks the shape; the calendar checks the month and the day
+        # ("2030-02-31" and "2099-13-45" have the shape).
+        parts = [int(p) for p in text.split("-")]
+        try:
+            date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError as exc:
+            raise ValueError(f"{text} is not a calendar date ({exc})") from None
+        return text
     raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
 
 

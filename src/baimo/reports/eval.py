@@ -190,24 +190,34 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     the table or reaching a page that renders the Markdown.
     """
     models = summary["models"]
-    lines = md_table(["model", "task", "scored", "accuracy", "95% CI"],
-                     [[name, t, acc["scored"], _pct(acc["accuracy"]), _ci(acc)]
+    lines = md_table(["model", "task", "scored", "accuracy", "95% CI", "errors"],
+                     [[name, t, acc["scored"], _pct(acc["accuracy"]), _ci(acc),
+                       acc["statuses"].get("error", 0)]
                       for name, m in models.items() for t, acc in m["tasks"].items()],
-                     align="llrrl")
+                     align="llrrlr")
     lines.append("")
     lines += md_table(["model", "cost", "currency", "cost per 100 correct", "latency p50 s"],
                       [[name, f"{m['cost']:.4f}", m["currency"],
                         _num(m["cost_per_100_correct"], "{:.4f}"), _num(m["latency_s"]["p50"])]
                        for name, m in models.items()],
                       align="lrlrr")
+    # Why samples were not right: "0 scored" alone does not say the endpoint was down.
+    outcomes = [[name, reason, k] for name, m in models.items()
+                for reason, k in m["failure_reasons"].items()]
+    if outcomes:
+        lines.append("")
+        lines += md_table(["model", "outcome other than right", "samples"], outcomes,
+                          align="llr")
     return "\n".join(lines) + "\n"
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
     """Accuracy per model and task; text cells are made safe to open in a spreadsheet."""
-    return csv_text(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high"],
+    return csv_text(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high",
+                     "errors", "no_answer", "truncated"],
                     [[name, t, acc["n"], acc["scored"], acc["correct"], acc["accuracy"],
-                      acc["ci_low"], acc["ci_high"]]
+                      acc["ci_low"], acc["ci_high"], acc["statuses"].get("error", 0),
+                      acc["statuses"].get("no-answer", 0), acc["statuses"].get("truncated", 0)]
                      for name, m in summary["models"].items() for t, acc in m["tasks"].items()])
 
 

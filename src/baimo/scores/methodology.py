@@ -1536,6 +1536,8 @@ def score_methodology(
                     continue
                 x = fact.as_number()
                 origin = (f"{fact.source} ({fact.origin})", fact.as_of)
+                # The file and line first: the source is the user's free text.
+                place = f"{fact.origin}: (source: {fact.source})"
             else:
                 assert isinstance(src, MeasuredSource)
                 mv = measured.get(ent, {}).get(src.measured)
@@ -1543,12 +1545,12 @@ def score_methodology(
                     why[ind.id] = f"indicator {ind.label()}: no measured value '{src.measured}'"
                     continue
                 x, origin = float(mv), (f"measured {src.measured}", None)
+                place = f"measured {src.measured}:"
             norm = ind.effective_normalisation
             if norm.kind == "scale":
                 assert norm.min is not None and norm.max is not None
                 if not norm.min <= x <= norm.max:
-                    where = origin[0]
-                    raise DatasetError(f"{where}: {ent} / {ind.label()} = {x:g} lies outside "
+                    raise DatasetError(f"{place} {ent} / {ind.label()} = {x:g} lies outside "
                                        f"the scale {norm.min:g}-{norm.max:g} declared by "
                                        f"methodology '{m.id}'. Fix the value.")
             values[ind.id] = x
