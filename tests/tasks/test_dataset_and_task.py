@@ -278,3 +278,21 @@ def test_a_template_that_loses_the_question_is_refused(tmp_path: Path, template:
     with pytest.raises(ConfigError) as exc:
         load_task(t)
     assert f"{t}:4: template: " in str(exc.value) and expected in str(exc.value)
+
+
+@pytest.mark.parametrize(("dimension", "expected"), [
+    ("knowlege", "'knowlege' is close to the built-in 'knowledge'"),
+    ("Math", "'Math' is close to the built-in 'math'"),
+    ("long context", "'long context' is close to the built-in 'long-context'"),
+])
+def test_a_dimension_a_letter_away_from_a_built_in_one_is_refused(
+        tmp_path: Path, dimension: str, expected: str) -> None:
+    (tmp_path / "d.jsonl").write_text('{"id": 1, "prompt": "a", "reference": "1"}\n')
+    t = tmp_path / "t.yaml"
+    t.write_text(f"name: t\ndataset: d.jsonl\nscorer: {{type: exact}}\ndimension: {dimension}\n")
+    with pytest.raises(ConfigError, match=rf"t\.yaml:4: dimension {re.escape(expected)}"):
+        load_task(t)
+    # A name of one's own, or a built-in one, loads.
+    for own in ("legal", "knowledge"):
+        t.write_text(f"name: t\ndataset: d.jsonl\nscorer: {{type: exact}}\ndimension: {own}\n")
+        assert load_task(t).dimension == own

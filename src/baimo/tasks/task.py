@@ -19,6 +19,7 @@ edit can never be mistaken for the same experiment.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import string
 from collections.abc import Awaitable, Callable
@@ -186,6 +187,21 @@ NEEDS_REFERENCE = frozenset({"exact", "normalized", "numeric", "contains", "choi
 would be scored wrong, silently (``regex`` and ``json`` work without one)."""
 
 
+def _check_dimension(path: Path, line: int | None, dimension: str | None) -> None:
+    """A dimension of one's own is welcome; one a letter away from a built-in one is a typo
+    that would give the profile a column of its own ("knowlege" beside "knowledge")."""
+    from baimo.tasks.registry import DIMENSIONS  # the registry imports this module
+
+    if dimension is None or dimension in DIMENSIONS:
+        return
+    near = difflib.get_close_matches(dimension.lower(), DIMENSIONS, n=1, cutoff=0.75)
+    if near:
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: dimension '{dimension}' is close to the built-in '{near[0]}' "
+                          f"but not it; write '{near[0]}' (built-in: {', '.join(DIMENSIONS)}), "
+                          "or pick a name of your own that no one will take for it.")
+
+
 def _check_template(path: Path, line: int | None, template: str | None) -> None:
     """A template must place the question: one without ``{prompt}`` would send every sample
     the same text, and one with other fields would fail on the first sample."""
@@ -287,6 +303,7 @@ def load_task(path: Path, config: Config | None = None) -> Task:
         raise ConfigError(f"{path}:1: a task file must be a mapping (name, dataset, scorer…).")
     spec = validate(TaskSpec, doc)
     _check_template(path, doc.line_of(["template"]), spec.template)
+    _check_dimension(path, doc.line_of(["dimension"]), spec.dimension)
     data_path = (path.parent / spec.dataset).resolve()
     loaded = load_dataset(data_path)
     if spec.judge is None and spec.scorer.type in NEEDS_REFERENCE:
