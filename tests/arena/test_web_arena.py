@@ -123,6 +123,12 @@ def test_follow_up_turns_and_vote_rules(client: TestClient) -> None:
     r = client.post(f"/arena/battle/{bid}/vote", data={"winner": "A",
                                                        "csrf_token": _csrf(client)})
     assert r.status_code == 400
+    # A battle id that does not exist is a 404 on every route that takes one (the follow-up
+    # was a 500 with a traceback, the vote a 400).
+    for path, data in (("follow-up", {"text": "Sure?"}), ("vote", {"winner": "model_a"})):
+        r = client.post(f"/arena/battle/nope/{path}", data={**data, "csrf_token": _csrf(client)})
+        assert r.status_code == 404 and "no battle nope" in r.text, (path, r.text)
+    assert client.get("/arena/battle/nope/stream").status_code == 404
 
 
 def test_model_output_is_inert_and_unaltered(client: TestClient) -> None:

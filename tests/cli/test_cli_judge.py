@@ -145,6 +145,29 @@ def test_agreement_on_a_labelled_file(tmp_path: Path) -> None:
     assert all(b["temperature"] == 0.0 for b in srv.bodies)
 
 
+def test_agreement_with_a_judge_nobody_answers_for_exits_1_with_the_reason(
+        tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # free a moment ago: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    labels = tmp_path / "labels.jsonl"
+    labels.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in PAIR_LABELS))
+    models = tmp_path / "baimo.yaml"
+    models.write_text(yaml.safe_dump({"models": [
+        {"name": "judge", "base_url": f"http://127.0.0.1:{port}/v1",
+         "limits": {"max_retries": 0}}]}))
+    out = run(["judge", "agreement", str(labels), "--judge", "judge", "--config", str(models),
+               "--json", str(tmp_path / "a.json")], tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    flat = " ".join(out.stderr.split())
+    assert "nothing was compared: the judge could not be asked (7 errors; first: judge 'judge': " \
+        in flat, flat
+    items = json.loads((tmp_path / "a.json").read_text())["items"]
+    assert all(i["status"] == "error" and "cannot connect" in i["error"] for i in items)
+
+
 def test_agreement_single_mode_and_malformed_file(tmp_path: Path) -> None:
     single = tmp_path / "single.jsonl"
     single.write_text("\n".join(json.dumps(r) for r in [

@@ -152,3 +152,36 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(tmp_path: Path) -> N
             assert "--timeout must be a number of seconds more than 0" in res.output
         assert srv.stats()["requests"] == 0
     assert Store().runs.recent(5) == []  # refused before a run was opened
+
+
+def test_sigterm_keeps_the_finished_requests_and_marks_the_run_interrupted(
+        tmp_path: Path) -> None:
+    """A web job's cancel and a service manager send SIGTERM: the requests that finished
+    were measured (and paid for), so they stay, and the run does not stay 'running'."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with MockServer(MockConfig(itl_s=0.01, output_tokens=8)) as srv:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "baimo", "perf", "--url", srv.base_url, "--model-id", "m",
+             "--tokenizer", "words", "--concurrency", "1", "--duration", "60",
+             "--input-tokens", "8", "--output-tokens", "8"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while srv.stats()["completed"] < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        completed = srv.stats()["completed"]
+    assert proc.returncode == 130, err
+    store = Store()
+    run = store.runs.recent(1)[0]
+    kept = store.perf.requests([run.id])
+    assert run.status == "interrupted"
+    assert [(m.status, (m.reason or "").split(";")[0]) for m in run.models] == [
+        ("interrupted", "stopped during c=1")]
+    # Every finished request is kept but the one in flight when the signal came.
+    assert completed - 1 <= len(kept) <= completed and len(kept) >= 5
+    assert f"interrupted: run {run.id} keeps the {len(kept)} requests" in " ".join(err.split())

@@ -208,6 +208,7 @@ def agreement_cmd(
     rep = asyncio.run(go())
     if _stdout_json(json_out):
         _write_json(json_out, rep.as_dict())
+        _exit_if_nothing_compared(rep)
         return
     con = out()
     t = Table(title=safe(f"judge {judge} vs human labels · {file.name} ({rep.mode})"))
@@ -239,6 +240,19 @@ def agreement_cmd(
     con.print(safe(f"prompts: {prompts or '—'} · judge cost: {rep.cost:.4f} "
                    f"{rep.judge.get('currency', '')}"), highlight=False)
     _write_json(json_out, rep.as_dict())
+    _exit_if_nothing_compared(rep)
+
+
+def _exit_if_nothing_compared(rep: AgreementReport) -> None:
+    """No item compared is no measurement: exit 1 with the judge's first error, so a script
+    does not read a table of dashes as success."""
+    if rep.compared or not rep.total:
+        return
+    first = next((it["error"] for it in rep.items if it.get("error")), None)
+    why = (f"the judge could not be asked ({rep.errors} errors; first: {first})" if first
+           else f"no verdict could be read ({rep.parse_errors} replies without a valid verdict)")
+    err().print(f"[red]nothing was compared:[/] {safe(why)}", highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command("prompts")

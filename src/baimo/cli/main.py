@@ -574,7 +574,7 @@ def demo_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --auth).")
                     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     auth: Annotated[bool, typer.Option("--auth", help="Team mode: require API tokens "
                                        "(create them with --add-user).")] = False,
     config: ConfigOpt = None,
@@ -602,7 +602,8 @@ def serve_cmd(
 
 @app.command("serve-model")
 def serve_model_cmd(
-    host: str = "127.0.0.1", port: int = 8080,
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     name: Annotated[str, typer.Option(help="Model id the server answers to.")] = "smollm2-135m",
     gguf: Annotated[str | None, typer.Option(help="Another GGUF file to serve.")] = None,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -200,10 +201,21 @@ def perf(
         from baimo.scale.perf import RayPerfPool
 
         pool = RayPerfPool(clients, address)
+    # SIGTERM (a web job's cancel, a service manager) means what Ctrl-C means: keep what
+    # finished and mark the run interrupted, instead of dying with the level unsaved.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         outcome = run_perf(store, spec, models, command=command,
                            on_level=None if to_stdout else _print_level, pool=pool)
+    except KeyboardInterrupt:
+        latest = store.runs.recent(1)
+        if latest:
+            kept = sum(1 for _ in store.perf.requests([latest[0].id]))
+            err().print(f"interrupted: run {safe(latest[0].id)} keeps the {kept} requests that "
+                        "had finished (see: baimo runs show)", highlight=False)
+        raise typer.Exit(130) from None
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if pool is not None:
             pool.close()
     levels_out = [s for v in outcome.summaries.values() for s in v]
@@ -254,6 +266,10 @@ def perf(
     con.print(f"run: {outcome.run_id} ({outcome.status}) · store: {safe(store.safe_url)}",
               highlight=False)
     _exit_if_failed(outcome.status)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _exit_if_failed(status: str) -> None:

@@ -264,6 +264,15 @@ class LevelOutcome:
     epoch: float
 
 
+class LevelInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a level run here: the requests that had finished, so the
+    caller can store them before the run ends ``interrupted``."""
+
+    def __init__(self, outcome: LevelOutcome) -> None:
+        super().__init__("interrupted")
+        self.outcome = outcome
+
+
 class _Pacer:
     """Requests- and tokens-per-minute pacing for a model with configured limits."""
 
@@ -419,16 +428,18 @@ def quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def run_plan(plan: LevelPlan, epoch: float, bodies: dict[int, Body] | None = None
-                   ) -> LevelOutcome:
+async def run_plan(plan: LevelPlan, epoch: float, bodies: dict[int, Body] | None = None,
+                   sink: list[RequestResult] | None = None) -> LevelOutcome:
     """Run this process's share of a level, starting at ``epoch`` (a perf_counter value).
 
     ``bodies`` are the requests built beforehand (``prepare``); others are built on demand.
+    Finished requests go to ``sink`` as they end (a new list by default), so a caller that is
+    interrupted still has them.
     """
     bodies = bodies if bodies is not None else {}
     provider = provider_for(plan)
     monitor = HealthMonitor(machine=plan.machine_cpu)
-    results: list[RequestResult] = []
+    results: list[RequestResult] = sink if sink is not None else []
     pacer = _Pacer(plan.rpm, plan.tpm) if (plan.rpm or plan.tpm) else None
     monitor.start()
     try:
@@ -450,12 +461,17 @@ def run_local(plan: LevelPlan, start_delay: float = 0.02) -> LevelOutcome:
     """
 
     bodies = prepare(plan)
+    finished: list[RequestResult] = []
+    epoch = _perf() + start_delay
 
     async def main() -> LevelOutcome:
-        return await run_plan(plan, _perf() + start_delay, bodies)
+        return await run_plan(plan, epoch, bodies, finished)
 
-    with quiet_gc(), asyncio.Runner(loop_factory=stamping_event_loop) as runner:
-        return runner.run(main())
+    try:
+        with quiet_gc(), asyncio.Runner(loop_factory=stamping_event_loop) as runner:
+            return runner.run(main())
+    except KeyboardInterrupt:
+        raise LevelInterrupted(LevelOutcome(finished, {}, epoch)) from None
 
 
 # --------------------------------------------------------------------------- processes

@@ -39,6 +39,7 @@ from baimo.models.registry import provider_kind
 from baimo.perf import metrics
 from baimo.perf.client import (
     UNLIMITED_POOL,
+    LevelInterrupted,
     LevelOutcome,
     LevelPlan,
     RequestResult,
@@ -501,7 +502,17 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
             for pos, level in enumerate(spec.levels):
                 plans = build_plans(cfg, base_url, spec, level, prompts, control)
                 started = time.time()
-                results, health, epoch = execute_level(plans, pool)
+                try:
+                    results, health, epoch = execute_level(plans, pool)
+                except LevelInterrupted as stop:
+                    # What finished before Ctrl-C or SIGTERM was measured and paid for: kept.
+                    rows = result_rows(stop.outcome.results, stop.outcome.epoch, tok, prompts)
+                    store.perf.write_requests(_db_rows(run_id, cfg.name, level.label, rows))
+                    store.runs.set_model_status(
+                        run_id, cfg.name, "interrupted",
+                        f"stopped during {level.label}; its {len(rows)} finished requests "
+                        "are kept, without a level summary")
+                    raise
                 rows = result_rows(results, epoch, tok, prompts)
                 store.perf.write_requests(_db_rows(run_id, cfg.name, level.label, rows))
                 summary = metrics.summarize_level(

@@ -940,7 +940,7 @@ async def run_agreement(path: Path, judge: Judge, *,
     for it, v in zip(items, verdicts, strict=True):
         label: str | int | None = v.winner if isinstance(v, PairVerdict) else v.rating
         report.items.append({"id": it.id, "line": it.line, "human": it.human,
-                             "judge": label, "status": v.status})
+                             "judge": label, "status": v.status, "error": v.error})
         report.cost += float(v.details.get("cost", 0.0) or 0.0)
         if "prompt_hash" in v.details:
             report.prompts[str(v.details["prompt_hash"])] = {

@@ -157,6 +157,14 @@ def arena_home(request: Request, ident: Viewer) -> dict[str, Any]:
             "limit_per_hour": _limit(request)}
 
 
+def _battle(store: Any, battle_id: str) -> Any:
+    """The stored battle, or HTTP 404: every route that takes a battle id in its path."""
+    try:
+        return store.battles.get(battle_id)
+    except BaimoError:
+        raise HTTPException(404, f"no battle {battle_id}") from None
+
+
 def _limit(request: Request) -> int:
     return int(getattr(request.app.state, "arena_battles_per_hour", BATTLES_PER_HOUR))
 
@@ -165,11 +173,7 @@ def _limit(request: Request) -> int:
       summary="One battle: anonymous answers until you vote")
 def arena_battle(request: Request, ident: Viewer, battle_id: str) -> dict[str, Any]:
     store = _store(request)
-    try:
-        battle = store.battles.get(battle_id)
-    except BaimoError:
-        raise HTTPException(404, f"no battle {battle_id}") from None
-    return {"battle": battle_view(battle, ident, store)}
+    return {"battle": battle_view(_battle(store, battle_id), ident, store)}
 
 
 @twin(router, "/arena/leaderboard", "arena/leaderboard.html",
@@ -248,8 +252,10 @@ async def arena_vote(request: Request, battle_id: str,
         raise HTTPException(400, "a vote is model_a, model_b, tie or tie (bothbad)")
     from baimo.arena.battles import vote
 
+    store = _store(request)
+    _battle(store, battle_id)
     try:
-        vote(_store(request), battle_id, ident.name, winner, role="human")
+        vote(store, battle_id, ident.name, winner, role="human")
     except AlreadyVoted as exc:
         raise HTTPException(409, str(exc)) from None
     except BaimoError as exc:
@@ -266,7 +272,7 @@ async def arena_follow_up(request: Request, battle_id: str,
     from baimo.arena.battles import add_turn
 
     store = _store(request)
-    battle = store.battles.get(battle_id)
+    battle = _battle(store, battle_id)
     if battle.created_by != ident.name:
         raise HTTPException(403, "only who started a battle can ask a follow-up")
     try:
@@ -294,10 +300,7 @@ async def arena_stream(request: Request, battle_id: str, ident: Viewer) -> Strea
     from baimo.arena.battles import answer_pending, pending
 
     store = _store(request)
-    try:
-        battle = store.battles.get(battle_id)
-    except BaimoError:
-        raise HTTPException(404, f"no battle {battle_id}") from None
+    battle = _battle(store, battle_id)
     live = _live(request)
     if pending(battle) and battle_id not in live:
         if battle.created_by != ident.name:
