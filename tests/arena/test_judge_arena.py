@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from arena_servers import ArenaServer, correct, model_answer, models_yaml, truth
 from typer.testing import CliRunner
 
@@ -275,6 +276,25 @@ def test_cli_judge_needs_prompts_and_models(setup: dict[str, Any]) -> None:
                               "--judge", "judge-1", "--config", str(setup["models"]),
                               "--task", str(setup["task"])])
     assert res.exit_code == 2 and "no model named 'nope'" in res.output
+
+
+def test_cli_judge_with_no_verdict_obtained_exits_1(setup: dict[str, Any]) -> None:
+    import socket
+
+    with socket.socket() as sock:  # free a moment ago: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    doc = yaml.safe_load(setup["models"].read_text())
+    doc["models"].append({"name": "deaf", "provider": "openai-compatible",
+                          "base_url": f"http://127.0.0.1:{port}/v1",
+                          "limits": {"max_retries": 0}})
+    setup["models"].write_text(yaml.safe_dump(doc))
+    res = CliRunner().invoke(app, ["arena", "judge", "--models", "good-1", "--models", "bad-1",
+                                   "--judge", "deaf", "--config", str(setup["models"]),
+                                   "--task", str(setup["task"]), "--battles", "2"])
+    assert res.exit_code == 1, res.output
+    flat = " ".join(res.output.split())
+    assert "no verdict was obtained" in flat and "cannot connect" in flat, flat
 
 
 def test_active_pairing_runs_the_budget(setup: dict[str, Any]) -> None:

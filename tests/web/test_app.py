@@ -427,3 +427,15 @@ def test_non_loopback_without_auth_is_refused() -> None:
                            "--port", "1"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "refusing to listen on 0.0.0.0" in proc.stderr and "--add-user" in proc.stderr
+
+
+def test_the_advisor_says_what_it_cannot_use_instead_of_the_defaults(
+        client: TestClient) -> None:
+    r = client.get("/api/v1/decide?scenario=nope")
+    assert r.status_code == 422 and "no scenario named 'nope'. Built-in scenarios: " in r.text
+    r = client.get("/api/v1/decide?w_capability=0&w_speed=0&w_cost=0&w_safety=0")
+    assert r.status_code == 422 and "the weights are all zero" in r.text
+    page = client.get("/decide?scenario=nope")
+    assert page.status_code == 422 and "no scenario named" in page.text
+    known = client.get("/api/v1/decide").json()["scenarios"][0]["id"]
+    assert client.get(f"/api/v1/decide?scenario={known}&w_cost=5").status_code == 200

@@ -265,8 +265,12 @@ def judge_cmd(
                                        suite=",".join(suite) if suite else None)
 
     summary = asyncio.run(go())
+    # Nothing new to judge (all skipped) is fine; battles planned and none judged is not.
+    nothing = summary.planned > 0 and not summary.verdicts.get("ok", 0)
     if as_json:
         emit_json(summary.as_dict())
+        if nothing:
+            raise typer.Exit(1)
         return
     v = summary.verdicts
     out().print(safe(
@@ -278,6 +282,10 @@ def judge_cmd(
         f"{summary.judge_cost:.4f}"), highlight=False)
     for f in summary.failures[:20]:
         err().print(safe(f"  {f}"))
+    if nothing:
+        err().print("[red]no verdict was obtained[/] (the reasons are above); the ratings are "
+                    "unchanged", highlight=False)
+        raise typer.Exit(1)
     out().print("ratings: baimo arena ratings --role judge", highlight=False)
 
 

@@ -144,6 +144,17 @@ def decide(request: Request, ident: Viewer,
            w_safety: Annotated[float | None, Query(ge=0, le=100)] = None,
            max_price: Annotated[float | None, Query(ge=0)] = None,
            max_ttft: Annotated[float | None, Query(ge=0)] = None) -> dict[str, Any]:
+    from baimo.advise import builtin_scenarios
+
+    # Said, not replaced by the defaults: an advice for another scenario than the one asked
+    # for, or for weights that were all zero, would look like an answer to the question.
+    known = builtin_scenarios()
+    if scenario and scenario not in known:
+        raise HTTPException(422, f"no scenario named '{scenario}'. Built-in scenarios: "
+                                 f"{', '.join(known)}")
+    given = [w for w in (w_capability, w_speed, w_cost, w_safety) if w is not None]
+    if given and not sum(given) > 0:
+        raise HTTPException(422, "the weights are all zero: at least one must be positive")
     return views.decide(request.app.state.ws, scenario=scenario,
                         weights={"capability": w_capability, "speed": w_speed, "cost": w_cost,
                                  "safety": w_safety},
