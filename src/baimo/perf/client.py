@@ -462,16 +462,20 @@ def run_local(plan: LevelPlan, start_delay: float = 0.02) -> LevelOutcome:
 
     bodies = prepare(plan)
     finished: list[RequestResult] = []
-    epoch = _perf() + start_delay
+    epochs: list[float] = []
 
     async def main() -> LevelOutcome:
-        return await run_plan(plan, epoch, bodies, finished)
+        # The epoch is taken once the loop runs: starting the loop takes long enough that
+        # an epoch taken before it would make every send late.
+        epochs.append(_perf() + start_delay)
+        return await run_plan(plan, epochs[0], bodies, finished)
 
     try:
         with quiet_gc(), asyncio.Runner(loop_factory=stamping_event_loop) as runner:
             return runner.run(main())
     except KeyboardInterrupt:
-        raise LevelInterrupted(LevelOutcome(finished, {}, epoch)) from None
+        raise LevelInterrupted(LevelOutcome(finished, {}, epochs[0] if epochs else _perf())
+                               ) from None
 
 
 # --------------------------------------------------------------------------- processes
