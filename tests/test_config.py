@@ -292,3 +292,16 @@ def test_an_unknown_model_without_a_models_file_says_none_was_found(
     (tmp_path / "baimo.yaml").write_text("models: []\n")
     with pytest.raises(NotFound, match=r"no model named 'mock' in baimo\.yaml\. Known models: "):
         load_config().get("mock")
+
+
+def test_a_misspelt_dimension_in_the_models_file_is_refused_at_its_line(tmp_path: Path) -> None:
+    """The models file's task → dimension mapping is held to the task file's rule: one a letter
+    away from a built-in dimension would give the profile a column of its own."""
+    p = tmp_path / "baimo.yaml"
+    p.write_text("models: []\ndimensions:\n  my-qa: knowledge\n  my-sums: Math\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert str(err.value).startswith(f"{p}:4: dimensions: my-sums: dimension 'Math' is close "
+                                     "to the built-in 'math'")
+    p.write_text("models: []\ndimensions:\n  my-qa: knowledge\n  my-law: legal\n")
+    assert load_config(p).dimensions == {"my-qa": "knowledge", "my-law": "legal"}

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from baimo.dimensions import misspelt_dimension
 from baimo.errors import ConfigError, NotFound
 from baimo.models.presets import PRESETS
 from baimo.params import check_params
@@ -408,6 +409,11 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{path}:1: the models file must be a mapping with a 'models:' list.")
     parsed = validate(ModelsFile, doc)
+    for task, dimension in parsed.dimensions.items():
+        problem = misspelt_dimension(dimension)
+        if problem:
+            raise ConfigError(f"{path}:{doc.line_of(['dimensions', task]) or 1}: dimensions: "
+                              f"{task}: {problem}")
     config = Config(parsed.models, source=str(path), default_model=parsed.default_model,
                     dimensions=parsed.dimensions, plugins=parsed.plugins)
     load_plugins(config.plugins, base=path.parent)

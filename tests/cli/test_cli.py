@@ -111,6 +111,27 @@ def test_the_summary_counts_rows_no_column_grades(tmp_path: Path) -> None:
     assert "3 (judge-parse-error)" in table.stdout, table.stdout
 
 
+def test_the_summary_keeps_each_tasks_models_together_in_the_order_given(
+        tmp_path: Path) -> None:
+    """Models are compared within a task: the summary lists task by task, as the command gave
+    them, and within each task the models in the command's order (not alphabetically)."""
+    with MockServer(MockConfig()) as srv:
+        write_models(tmp_path, srv.base_url, [{"name": "zeta"}, {"name": "alpha"}])
+        second = write_task(tmp_path, 2, name="second")
+        first = write_task(tmp_path, 2, name="first")
+        out = run(["eval", "-t", str(second), "-t", str(first), "-m", "zeta", "-m", "alpha",
+                   "--json", "--no-progress"], tmp_path)
+        table = run(["runs", "show", "latest"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    order = [(r["task"], r["model"]) for r in json.loads(out.stdout)["summary"]]
+    assert order == [("second", "zeta"), ("second", "alpha"), ("first", "zeta"),
+                     ("first", "alpha")]
+    summary = table.stdout.split("how answers were read")[0].splitlines()
+    lines = [ln for ln in summary if "│ zeta" in ln or "│ alpha" in ln]
+    assert [("zeta" in ln, "second" in ln) for ln in lines] == [
+        (True, True), (False, True), (True, False), (False, False)], table.stdout
+
+
 def test_an_unwritable_report_path_is_refused_before_anything_is_asked(tmp_path: Path) -> None:
     with MockServer(MockConfig()) as srv:
         write_models(tmp_path, srv.base_url, [{"name": "m"}])

@@ -244,6 +244,36 @@ def test_resume_refuses_a_changed_task(tmp_path: Path) -> None:
             run_eval(store, [model], [load_task(write_task(tmp_path, 2))], resume=two.run_id)
 
 
+def test_resume_refuses_a_corrected_reference(tmp_path: Path) -> None:
+    """A corrected reference changes neither what is asked nor how it is judged, so only the
+    answer key tells a resume that the scores already stored were given against the old one."""
+    import orjson
+
+    from baimo.errors import BaimoError
+
+    with MockServer(MockConfig()) as srv:
+        models = write_models(tmp_path, srv.base_url, [{"name": "mock"}])
+        model = load_config(models).get("mock")
+        store = Store()
+        spec = write_task(tmp_path, 3)
+        first = run_eval(store, [model], [load_task(spec)])
+        assert [r.status for r in store.runs.results([first.run_id])] == ["ok"] * 3
+        data = tmp_path / "synthetic.jsonl"
+        rows = [orjson.loads(line) for line in data.read_bytes().splitlines()]
+        rows[1]["reference"] = "8"  # the mock answers 7
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+        with pytest.raises(BaimoError, match=r"synthetic: the references changed since the "
+                                             r"run began"):
+            run_eval(store, [model], [load_task(spec)], resume=first.run_id)
+        # A new run scores the stored answers against the corrected reference, asking nothing.
+        asked = srv.stats()["requests"]
+        second = run_eval(store, [model], [load_task(spec)])
+        assert srv.stats()["requests"] == asked
+    by_id = {r.sample_id: r for r in store.runs.results([second.run_id])}
+    assert by_id["s1"].cached and by_id["s1"].score == 0.0
+    assert by_id["s0"].score == 1.0
+
+
 def test_a_run_still_going_cannot_be_resumed_a_second_time(tmp_path: Path) -> None:
     """Two processes on one run would each ask every sample not yet stored and pay twice;
     the store would keep one answer of each, so the cost would show nowhere."""

@@ -307,8 +307,16 @@ def _summary_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
     groups: dict[tuple[str, str], list[ResultTally]] = {}
     for t in store.runs.tally(run_id):
         groups.setdefault((t.model_name, t.task), []).append(t)
+    # Task by task, each task's models next to each other, both in the order the run was
+    # given: the models are compared within a task, so their rows belong together.
+    run = store.runs.get(run_id)
+    task_order = {t.get("name"): i for i, t in enumerate(run.spec.get("tasks", []))}
+    model_order = {name: i for i, name in enumerate(run.spec.get("models") or run.model_names)}
+    keys = sorted(groups, key=lambda k: (task_order.get(k[1], len(task_order)), k[1],
+                                         model_order.get(k[0], len(model_order)), k[0]))
     out_rows = []
-    for (name, task_name), tallies in groups.items():
+    for name, task_name in keys:
+        tallies = groups[(name, task_name)]
         acc = accuracy({t.status: t.n for t in tallies}, {t.status: t.score for t in tallies})
         out_rows.append({
             "model": name, "task": task_name, "scored": acc["scored"],

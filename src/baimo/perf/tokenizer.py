@@ -177,8 +177,16 @@ class GGUFTokenizer:
                                     ) from None
         self.path = path
         self.name = f"gguf:{path.name}"
-        # Quiet: llama.cpp logs the whole vocabulary header on stderr otherwise.
-        self._llm: Any = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        # The vocabulary alone, through llama.cpp's model wrapper rather than ``Llama``:
+        # ``Llama`` also opens a context, and a vocab-only model has no training context
+        # length, so llama.cpp printed "n_ctx_seq (512) > n_ctx_train (0) -- possible training
+        # context overflow" on every perf start, a warning about nothing. Quiet: llama.cpp
+        # logs the whole vocabulary header on stderr otherwise.
+        importlib.import_module("llama_cpp._logger").set_verbose(False)
+        params = llama_cpp.llama_model_default_params()
+        params.vocab_only = True
+        self._llm: Any = importlib.import_module("llama_cpp._internals").LlamaModel(
+            path_model=str(path), params=params, verbose=False)
         self._pieces: dict[int, int] = {}
         self._words: list[str] | None = None
 

@@ -31,7 +31,7 @@ class EvalOutcome:
 def task_spec(tasks: Sequence[Task]) -> list[dict[str, Any]]:
     return [{"name": t.name, "version": t.version, "n": len(t.samples), "spec": t.spec,
              "dimension": t.dimension, "mode": t.mode, "scoring": t.scoring,
-             "result_version": t.result_version} for t in tasks]
+             "result_version": t.result_version, "answer_key": t.answer_key} for t in tasks]
 
 
 def _describe(spec: dict[str, Any] | None) -> str:
@@ -64,6 +64,10 @@ def resume_conflicts(stored: list[dict[str, Any]], tasks: Sequence[Task]) -> lis
             # its models compared on unequal sets.
             out.append(f"{t.name}: the run has {old['n']} samples, this command "
                        f"{len(t.samples)} (another --limit or dataset?)")
+        elif old.get("answer_key") not in (None, t.answer_key):
+            # Runs stored before answer keys were recorded have none, and are not judged.
+            out.append(f"{t.name}: the references changed since the run began (answers "
+                       "already scored were scored against the old ones)")
         old_scoring = old.get("scoring")
         if old_scoring is None:  # runs stored before scorers had specs
             continue

@@ -19,6 +19,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from baimo.dimensions import DIMENSIONS
 from baimo.errors import BaimoError, NotFound
 
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ DEFAULT_DIMENSIONS: dict[str, str] = {
 }
 """Task → capability dimension. Override per project with ``dimensions:`` in baimo.yaml."""
 
-DIMENSIONS = ("knowledge", "reasoning", "math", "code", "instruction", "chinese", "safety",
-              "tools", "long-context", "dialogue", "empathy")
 
 
 XINHUA_DIMENSIONS: dict[str, str] = {

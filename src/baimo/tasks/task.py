@@ -19,7 +19,6 @@ edit can never be mistaken for the same experiment.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import string
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from baimo.config import Config, ModelConfig
     from baimo.models.client import Answer, ModelClient
 
+from baimo.dimensions import misspelt_dimension
 from baimo.errors import ConfigError, DatasetError
 from baimo.params import check_params
 from baimo.tasks.dataset import load_dataset
@@ -131,6 +131,21 @@ class Task:
         self._version_memo = (self.scorer, self.async_scorer, self.version, value)
         return value
 
+    @property
+    def answer_key(self) -> str:
+        """A hash of what the answers are scored against: each sample's reference and the
+        metadata scorers read (constraints, expected verdicts).
+
+        ``version`` covers what is asked and ``result_version`` how answers are judged, but
+        neither covers the references; a run resumed after a reference was corrected would
+        keep the scores given against the old one beside new ones scored against the new.
+        Stored in the run's spec so ``--resume`` can refuse that mix.
+        """
+        key = [(s.id, s.reference, s.metadata) for s in self.samples]
+        return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS |
+                                           orjson.OPT_NON_STR_KEYS,
+                                           default=repr)).hexdigest()[:12]
+
     def limited(self, limit: int | None) -> Task:
         if limit is None or limit >= len(self.samples):
             return self
@@ -188,18 +203,9 @@ would be scored wrong, silently (``regex`` and ``json`` work without one)."""
 
 
 def _check_dimension(path: Path, line: int | None, dimension: str | None) -> None:
-    """A dimension of one's own is welcome; one a letter away from a built-in one is a typo
-    that would give the profile a column of its own ("knowlege" beside "knowledge")."""
-    from baimo.tasks.registry import DIMENSIONS  # the registry imports this module
-
-    if dimension is None or dimension in DIMENSIONS:
-        return
-    near = difflib.get_close_matches(dimension.lower(), DIMENSIONS, n=1, cutoff=0.75)
-    if near:
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{where}: dimension '{dimension}' is close to the built-in '{near[0]}' "
-                          f"but not it; write '{near[0]}' (built-in: {', '.join(DIMENSIONS)}), "
-                          "or pick a name of your own that no one will take for it.")
+    problem = misspelt_dimension(dimension) if dimension is not None else None
+    if problem:
+        raise ConfigError(f"{f'{path}:{line}' if line else path}: {problem}")
 
 
 def _check_template(path: Path, line: int | None, template: str | None) -> None:
