@@ -505,8 +505,8 @@ def test_cohen_kappa_hand_computed() -> None:
         cohen_kappa(["A"], ["Z"], labels=["A", "B"])
 
 
-def test_cohen_kappa_matches_sklearn_when_installed() -> None:
-    metrics = pytest.importorskip("sklearn.metrics")
+def test_cohen_kappa_matches_sklearn() -> None:
+    from sklearn import metrics  # a dev dependency: a reference nobody here wrote
     a = [1, 2, 3, 3, 2, 1, 4, 4, 2, 3]
     b = [1, 3, 3, 2, 2, 1, 4, 3, 2, 4]
     for w in (None, "linear", "quadratic"):
