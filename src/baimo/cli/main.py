@@ -586,7 +586,8 @@ def serve_cmd(
     auth: Annotated[bool, typer.Option("--auth", help="Team mode: require API tokens "
                                        "(create them with --add-user).")] = False,
     config: ConfigOpt = None,
-    workers: Annotated[int, typer.Option(help="Jobs run at the same time.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Jobs run at the same time (at least "
+                                         "1).")] = 1,
     add_user: Annotated[str | None, typer.Option("--add-user", help="Create a user (or a new "
                         "token for one), print its token once, and exit.")] = None,
     role: Annotated[str, typer.Option(help="Role of --add-user: viewer, voter, runner or "

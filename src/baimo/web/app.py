@@ -24,15 +24,19 @@ from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from baimo import __version__
 from baimo.store.store import Store
 from baimo.web import arena, monitor, pages
 from baimo.web.data import Workspace
+from baimo.web.errors import problems
 from baimo.web.http import AuthRequired, Forbidden, Settings, render
 from baimo.web.jobs import JobManager
 from baimo.web.security import CSRF_COOKIE, SECURITY_HEADERS, RateLimiter, new_csrf
@@ -132,6 +136,28 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             return JSONResponse({"detail": msg}, status_code=403)
         return render(request, "error.html", {"status": 403, "message_key": "forbidden",
                                               "role": exc.role}, status=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """The API answers JSON (``{"detail": ...}``, as FastAPI does); a page answers the
+        error page in the reader's language, so a person is not shown raw JSON."""
+        if request.url.path.startswith("/api/") or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        return render(request, "error.html", {"status": exc.status_code,
+                                              "detail": str(exc.detail)},
+                      status=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """Every invalid parameter, form field or body, said without echoing it.
+
+        FastAPI's own handler returns each error's ``input``: a 20,000-character prompt came
+        back whole, and a token typed into a too-long field came back in clear. This one names
+        the field, the limit and the size (``baimo.web.errors.problems``) and nothing else."""
+        detail, items = problems(exc.errors())
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail, "errors": items}, status_code=422)
+        return render(request, "error.html", {"status": 422, "detail": detail}, status=422)
 
     @app.get("/vendor/echarts.min.js", include_in_schema=False)
     def echarts() -> Response:

@@ -27,10 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from baimo.dimensions import DIMENSIONS
 from baimo.stats import wilson
 from baimo.store.store import Store
 from baimo.store.web import PairStat, StatRow, WebRepository
-from baimo.tasks.registry import DEFAULT_DIMENSIONS, DIMENSIONS
+from baimo.tasks.registry import DEFAULT_DIMENSIONS
 
 Z = 1.959963984540054
 NON_CAPABILITY = {"safety"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,8 +105,8 @@ async def check_write(request: Request, ident: Identity, form_token: str | None 
                             headers={"Retry-After": str(max(1, round(wait)))})
 
 
-def render(request: Request, template: str, data: dict[str, Any], status: int = 200
-           ) -> HTMLResponse:
+def render(request: Request, template: str, data: dict[str, Any], status: int = 200,
+           headers: Mapping[str, str] | None = None) -> HTMLResponse:
     lang = lang_of(request)
     env: Environment = request.app.state.env
     trans = translations(lang)
@@ -136,7 +136,7 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
         csrf=request.state.csrf, path=request.url.path,
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         url_with=url_with, version=__version__)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def twin(router: APIRouter, path: str, template: str, *, api: str | None = None,

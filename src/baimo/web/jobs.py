@@ -31,11 +31,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from baimo.errors import NotFound
 from baimo.store.web import JobRecord, WebRepository
+from baimo.web.errors import json_type, shown
 
 log = logging.getLogger(__name__)
 
 FINAL = ("done", "partial", "failed", "interrupted", "cancelled")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"
+_NAME_RULE = ("a letter or digit, then letters, digits and . _ : / @ + - (at most 200 "
+              "characters)")
+
+JOB_EXAMPLE = {"kind": "eval", "spec": {"models": ["my-model"], "suites": ["demo"],
+                                        "limit": 20}}
+"""A job request as ``POST /api/v1/jobs`` takes it (its documentation, and what an error
+about the body's shape shows)."""
+
+
+def _check_names(v: list[str]) -> list[str]:
+    """Model and suite names: they become CLI arguments of the worker, so only the
+    characters a name needs (the error quotes a bad one cut short: see ``shown``)."""
+    import re
+
+    for item in v:
+        if not re.match(_NAME, item):
+            raise ValueError(f"not a valid name: {shown(item)}; a name is {_NAME_RULE}")
+    return v
 
 
 class EvalJob(BaseModel):
@@ -50,12 +69,7 @@ class EvalJob(BaseModel):
     @field_validator("suites", "models")
     @classmethod
     def _names(cls, v: list[str]) -> list[str]:
-        import re
-
-        for item in v:
-            if not re.match(_NAME, item):
-                raise ValueError(f"not a valid name: {item!r}")
-        return v
+        return _check_names(v)
 
     def argv(self) -> list[str]:
         out = ["eval", "--no-progress", "--json"]
@@ -86,12 +100,7 @@ class PerfJob(BaseModel):
     @field_validator("models")
     @classmethod
     def _names(cls, v: list[str]) -> list[str]:
-        import re
-
-        for item in v:
-            if not re.match(_NAME, item):
-                raise ValueError(f"not a valid name: {item!r}")
-        return v
+        return _check_names(v)
 
     @field_validator("concurrency")
     @classmethod
@@ -130,12 +139,24 @@ class UnknownNames(NotFound):
                          + hint)
 
 
-def parse_spec(kind: str, spec: Mapping[str, Any]) -> EvalJob | PerfJob:
+def parse_spec(kind: str, spec: Any) -> EvalJob | PerfJob:
+    """The job ``spec`` of ``kind`` checked; a ``ValueError`` (pydantic's ``ValidationError``
+    is one) says what is wrong. A spec that is not a JSON object is refused with the fields
+    the kind takes: validated as it was (``[]`` became ``{}``), it reported a missing field.
+    """
+    model: type[EvalJob] | type[PerfJob]
     if kind == "eval":
-        return EvalJob.model_validate(dict(spec))
-    if kind == "perf":
-        return PerfJob.model_validate(dict(spec))
-    raise ValueError(f"job kind must be eval or perf, got {kind!r}")
+        model = EvalJob
+    elif kind == "perf":
+        model = PerfJob
+    else:
+        raise ValueError(f"job kind must be eval or perf, got {shown(str(kind))}")
+    if not isinstance(spec, Mapping):
+        fields = ", ".join(f"{name}{' (required)' if f.is_required() else ''}"
+                           for name, f in model.model_fields.items())
+        raise ValueError(f"spec must be a JSON object of the {kind} job's options ({fields}), "
+                         f"e.g. {{\"models\": [\"my-model\"]}}; got {json_type(spec)}")
+    return model.model_validate(dict(spec))
 
 
 class JobManager:
@@ -147,7 +168,9 @@ class JobManager:
         self.db_url = db_url
         self.jobs_dir = jobs_dir
         self.config_path = config_path
-        self.slots = max(1, slots)
+        if slots < 1:  # was raised to 1 silently: a server asked for 0 workers ran one
+            raise ValueError(f"job slots must be at least 1, got {slots}")
+        self.slots = slots
         self.poll_s = poll_s
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stop = threading.Event()

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from baimo.web.errors import unknown
 from baimo.web.http import Viewer, lang_of, twin
 from baimo.web.i18n import translations
 
@@ -22,14 +23,28 @@ router = APIRouter()
 
 
 def _context(request: Request) -> tuple[Any, Any, Any]:
-    """The monitor repository, the monitor settings and the models file's config."""
+    """The monitor repository, the monitor settings and the models file's config.
+
+    The settings are loaded as ``baimo monitor`` loads them: ``load_settings`` given the
+    loaded models file, which checks that each ``references`` entry names a configured model
+    of its family. Loaded without it (as they were), a reference to a model that does not
+    exist went unnoticed here while the CLI refused it. A file that does not check out is a
+    503 whose detail is the CLI's message (``file:line: field: problem``), shown by the page.
+    """
     from baimo.config import load_config
+    from baimo.errors import BaimoError
     from baimo.monitor.settings import load_settings
     from baimo.store.monitor import MonitorRepository
 
     path = request.app.state.settings.config_path
     repo = MonitorRepository(request.app.state.ws.store.engine)
-    return repo, load_settings(path) if path else load_settings(None, None), load_config(path)
+    try:
+        cfg = load_config(path)
+        settings = load_settings(path, config=cfg)
+    except BaimoError as exc:
+        raise HTTPException(503, "the monitor cannot be shown: the models file or its "
+                                 f"monitor settings do not check out.\n{exc}") from None
+    return repo, settings, cfg
 
 
 @twin(router, "/monitor", "monitor/index.html",
@@ -75,8 +90,8 @@ def monitor_endpoint(request: Request, ident: Viewer, model: str,
     from baimo.reports.html import safe_option
 
     repo, settings, _ = _context(request)
-    if model not in repo.models():
-        raise HTTPException(404, f"no monitored endpoint {model}")
+    if model not in (names := repo.models()):
+        raise unknown("monitored endpoint", model, names)
     now = time.time() if until is None else until
     series = time_series(repo, model, now - days * 86400, now, settings)
     tr = translations(lang_of(request))

@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from baimo.errors import BaimoError
+from baimo.store.web import JobRecord
 from baimo.web import views
+from baimo.web.errors import json_type, problems, shown, unknown
 from baimo.web.http import (
     FormToken,
     PageNo,
@@ -25,7 +27,7 @@ from baimo.web.http import (
     twin,
 )
 from baimo.web.i18n import COOKIE, LANGS
-from baimo.web.jobs import UnknownNames
+from baimo.web.jobs import JOB_EXAMPLE, UnknownNames
 from baimo.web.security import TOKEN_COOKIE, token_hash
 
 router = APIRouter()
@@ -70,6 +72,8 @@ def runs(request: Request, ident: Viewer,
          q: Annotated[str | None, Query(max_length=200)] = None,
          page: PageNo = 1) -> dict[str, Any]:
     ws = request.app.state.ws
+    if model and model not in (names := ws.web.model_names()):
+        raise unknown("model", model, names, where=" in this store")
     items, total = ws.web.list_runs(kind=kind or None, status=status or None,
                                     model=model or None, q=q or None,
                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
@@ -101,13 +105,8 @@ def run(request: Request, ident: Viewer, run_id: str,
 @router.get("/api/v1/runs/{run_id}/samples.csv", tags=["exports"],
             summary="A run's per-sample rows as CSV (cells neutralised against formulas)")
 def run_csv(request: Request, ident: Viewer, run_id: str) -> Response:
-    from baimo.errors import NotFound
-
     ws = request.app.state.ws
-    try:
-        rid = ws.store.runs.resolve(run_id)
-    except (NotFound, BaimoError) as exc:
-        raise HTTPException(404, str(exc)) from None
+    rid = views.resolve_run(ws, run_id)
     return StreamingResponse(views.run_csv(ws, rid), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition":
                                       f'attachment; filename="{rid}.csv"'})
@@ -176,14 +175,21 @@ def jobs(request: Request, ident: Viewer) -> dict[str, Any]:
                       request.app.state.settings)
 
 
+def _job(request: Request, job_id: str) -> JobRecord:
+    """The job ``job_id``, or HTTP 404 naming it: every route that takes a job id (a cancel
+    of an unknown id was a 409 "not queued or running", as if it existed)."""
+    try:
+        rec: JobRecord = request.app.state.jobs.web.job(job_id)
+    except KeyError:
+        raise HTTPException(404, f"no job {shown(job_id)}. List the jobs with GET "
+                                 "/api/v1/jobs (or the Jobs page).") from None
+    return rec
+
+
 @router.get("/api/v1/jobs/{job_id}", tags=["jobs"], summary="One job and its progress")
 def job(request: Request, ident: Viewer, job_id: str) -> dict[str, Any]:
-    manager = request.app.state.jobs
-    try:
-        rec = manager.web.job(job_id)
-    except KeyError:
-        raise HTTPException(404, f"no job {job_id}") from None
-    return {**views.job_item(rec), "progress": manager.progress(rec)}
+    rec = _job(request, job_id)
+    return {**views.job_item(rec), "progress": request.app.state.jobs.progress(rec)}
 
 
 def _http_error(exc: Exception) -> HTTPException:
@@ -191,10 +197,9 @@ def _http_error(exc: Exception) -> HTTPException:
     if isinstance(exc, HTTPException):
         return exc
     if isinstance(exc, ValidationError):
-        # "field: what is wrong" per problem, not pydantic's multi-line dump with its URLs.
-        return HTTPException(422, "; ".join(
-            f"{'.'.join(['spec', *(str(p) for p in e['loc'])])}: {e['msg']}"
-            for e in exc.errors()))
+        # "field: what is wrong" per problem, not pydantic's multi-line dump with its URLs,
+        # said as a request's invalid fields are (the same function, so no input is echoed).
+        return HTTPException(422, problems(exc.errors(), ("spec",))[0])
     if isinstance(exc, UnknownNames | ValueError):
         return HTTPException(422, str(exc))
     if isinstance(exc, BaimoError):  # the server's own models file does not load
@@ -202,7 +207,7 @@ def _http_error(exc: Exception) -> HTTPException:
     raise exc
 
 
-def _submit(request: Request, ident: Any, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+def _submit(request: Request, ident: Any, kind: str, spec: Any) -> dict[str, Any]:
     try:
         rec = request.app.state.jobs.submit(kind, spec, ident.name)
     except (ValueError, BaimoError) as exc:
@@ -221,13 +226,24 @@ def _whole(field: str, text: str) -> int:
 @router.post("/api/v1/jobs", tags=["jobs"], status_code=201,
              summary="Queue an eval or perf job (runner role)")
 async def job_create(request: Request, ident: Runner,
-                     payload: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+                     payload: Annotated[Any, Body(examples=[JOB_EXAMPLE])]) -> dict[str, Any]:
+    """The body is ``{"kind": "eval" | "perf", "spec": {...}}``; a body of another shape is
+    refused with that shape (the spec's own shape is checked by ``parse_spec``)."""
     await check_write(request, ident)
-    kind = str(payload.get("kind", ""))
-    spec = payload.get("spec") or {}
-    if not isinstance(spec, dict):
-        raise HTTPException(422, "spec must be an object")
-    return await asyncio.to_thread(_submit, request, ident, kind, spec)
+    shape = ('the request body must be a JSON object {"kind": "eval" or "perf", "spec": '
+             '{the job\'s options}}, e.g. ' + orjson.dumps(JOB_EXAMPLE).decode())
+    if not isinstance(payload, dict):
+        raise HTTPException(422, f"{shape}; got {json_type(payload)}")
+    extra = [k for k in payload if k not in ("kind", "spec")]
+    if extra:
+        raise HTTPException(422, f"unknown field{'s' if len(extra) > 1 else ''} "
+                                 f"{', '.join(shown(str(k)) for k in extra[:5])} in the request "
+                                 f"body: {shape} (the job's options go inside spec)")
+    kind = payload.get("kind", "")
+    if not isinstance(kind, str):
+        raise HTTPException(422, f"kind must be the string \"eval\" or \"perf\"; got "
+                                 f"{json_type(kind)}")
+    return await asyncio.to_thread(_submit, request, ident, kind, payload.get("spec", {}))
 
 
 def _split(text: str | None) -> list[str]:
@@ -275,9 +291,12 @@ async def job_form(request: Request, ident: Runner, csrf_token: FormToken = None
                      "(its run keeps what it finished)")
 async def job_cancel(request: Request, ident: Runner, job_id: str) -> dict[str, Any]:
     await check_write(request, ident)
+    await asyncio.to_thread(_job, request, job_id)
     ok = await asyncio.to_thread(request.app.state.jobs.cancel, job_id)
     if not ok:
-        raise HTTPException(409, f"job {job_id} is not queued or running")
+        rec = await asyncio.to_thread(_job, request, job_id)
+        raise HTTPException(409, f"job {shown(job_id)} is {rec.status}: only a queued or "
+                                 "running job can be cancelled")
     return {"id": job_id, "cancelled": True}
 
 
@@ -285,6 +304,8 @@ async def job_cancel(request: Request, ident: Runner, job_id: str) -> dict[str, 
 async def job_cancel_form(request: Request, ident: Runner, job_id: str,
                           csrf_token: FormToken = None) -> Response:
     await check_write(request, ident, csrf_token)
+    await asyncio.to_thread(_job, request, job_id)
+    # A job that ended meanwhile is not an error here: the jobs page shows how it ended.
     await asyncio.to_thread(request.app.state.jobs.cancel, job_id)
     return RedirectResponse("/jobs", status_code=303)
 
@@ -293,15 +314,12 @@ async def job_cancel_form(request: Request, ident: Runner, job_id: str,
             summary="Server-sent events: the job's progress until it ends")
 async def job_events(request: Request, ident: Viewer, job_id: str) -> StreamingResponse:
     manager = request.app.state.jobs
+    await asyncio.to_thread(_job, request, job_id)  # 404 before the stream starts
 
     async def stream() -> Any:
         last = None
         while True:
-            try:
-                rec = await asyncio.to_thread(manager.web.job, job_id)
-            except KeyError:
-                yield b"event: error\ndata: {\"detail\": \"no such job\"}\n\n"
-                return
+            rec = await asyncio.to_thread(manager.web.job, job_id)
             prog = await asyncio.to_thread(manager.progress, rec)
             body = orjson.dumps(prog)
             if body != last:

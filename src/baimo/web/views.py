@@ -15,6 +15,7 @@ from baimo.reports.html import safe_option
 from baimo.store.web import JobRecord, RunListItem, SampleRow
 from baimo.tabular import csv_text
 from baimo.web.data import Workspace
+from baimo.web.errors import unknown
 from baimo.web.jobs import JobManager
 
 TOP = 20  # models drawn in a leaderboard chart (the table shows all)
@@ -129,9 +130,14 @@ def overview(ws: Workspace, manager: JobManager) -> dict[str, Any]:
 
 
 def leaderboards(ws: Workspace, dimension: str | None = None) -> dict[str, Any]:
+    """The boards, ranked by ``dimension`` when one is given (404 when it is not measured:
+    the overall board under a mistyped name would read as that dimension's)."""
     board = ws.leaderboards()
     models = board["models"]
-    if dimension and dimension in board["dimensions"]:
+    if dimension and dimension not in board["dimensions"]:
+        raise unknown("dimension", dimension, board["dimensions"],
+                      where=" among the measured dimensions")
+    if dimension:
         ranked = sorted((m for m in models if m["dimensions"].get(dimension)),
                         key=lambda m: -(m["dimensions"][dimension]["score"] or 0))
         rows = [{"model": m["model"], "capability": m["dimensions"][dimension]} for m in ranked]
@@ -183,21 +189,46 @@ def leaderboards_csv(ws: Workspace) -> str:
     return csv_text(head, rows)
 
 
+def resolve_run(ws: Workspace, ref: str, kind: str | None = None) -> str:
+    """The full id of the run ``ref`` names (an id, a unique prefix or ``latest``), of
+    ``kind`` when given; else HTTP 404 naming it, with the closest run id of that kind."""
+    from fastapi import HTTPException
+
+    from baimo.errors import BaimoError, NotFound
+
+    versions = ws.web.run_versions()
+    ids = [v[0] for v in versions if kind is None or v[1] == kind]
+    noun = f"{kind} run" if kind else "run"
+    hint = f"List them with GET /api/v1/runs{'?kind=' + kind if kind else ''} or 'baimo runs " \
+           "list'."
+    try:
+        rid = ws.store.runs.resolve(ref)
+    except NotFound:
+        raise unknown(noun, ref, ids, hint=hint, listed=5) from None
+    except BaimoError as exc:  # a prefix of several runs
+        raise HTTPException(404, str(exc)) from None
+    if rid not in ids:
+        other = next(v[1] for v in versions if v[0] == rid)
+        article = "an" if other[:1] in ("a", "e", "i", "o", "u") else "a"
+        raise HTTPException(404, f"run '{rid}' is {article} {other} run, not a {noun}. {hint}")
+    return rid
+
+
 def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | None,
                status: str | None, category: str | None, q: str | None, page: int,
                size: int) -> dict[str, Any]:
-    from fastapi import HTTPException
-
-    from baimo.errors import NotFound
-
-    try:
-        rid = ws.store.runs.resolve(run_id)
-    except (NotFound, Exception) as exc:
-        raise HTTPException(404, str(exc)) from None
+    """One run's summary and a page of its samples; a ``model`` or ``task`` filter the run
+    did not measure is a 404 (an empty page would read as "no such samples")."""
+    rid = resolve_run(ws, run_id)
     rec = ws.store.runs.get(rid)
     summary: list[dict[str, Any]] = []
     if rec.kind == "eval":
         stats = ws.run_stats(rid)
+        where = f" in run '{rid}'"
+        if model and model not in (names := sorted({st.model for st in stats})):
+            raise unknown("model", model, names, where=where)
+        if task and task not in (names := sorted({st.task for st in stats})):
+            raise unknown("task", task, names, where=where)
         for st in stats:
             summary.append({"model": st.model, "task": st.task, "category": st.category,
                             "n": st.n, "scored": st.scored, "correct": st.correct,
@@ -257,11 +288,18 @@ def run_csv(ws: Workspace, run_id: str) -> Iterator[str]:
 
 def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: str | None,
             category: str | None, diff: bool, page: int, size: int) -> dict[str, Any]:
+    """Samples × models on one task. A task or model the store has not measured is a 404:
+    dropping it silently showed an empty (or another) comparison under the name asked for."""
     tasks = ws.tasks()
     all_models = ws.web.model_names()
-    if task is None and tasks:
+    if task and task not in tasks:
+        raise unknown("task", task, tasks, where=" among the measured tasks")
+    for m in models:
+        if m not in all_models:
+            raise unknown("model", m, all_models, where=" in this store")
+    if not task and tasks:
         task = tasks[0]
-    chosen = [m for m in dict.fromkeys(models) if m in all_models][:8]
+    chosen = list(dict.fromkeys(models))[:8]
     if not chosen and task:
         chosen = all_models[:2]
     pairs = ws.web.latest_runs_with_task(chosen, task) if task else {}
@@ -300,11 +338,14 @@ def perf(ws: Workspace, runs: Sequence[str]) -> dict[str, Any]:
     from baimo.reports.perf import perf_sections
 
     perf_runs, _ = ws.web.list_runs(kind="perf", limit=100)
-    wanted = [r for r in runs if any(p.id == r for p in perf_runs)] or \
+    # Each run asked for must be a perf run (any id prefix, as on the command line): a
+    # mistyped one was dropped, and the page showed the newest run under the name asked for.
+    wanted = list(dict.fromkeys(resolve_run(ws, r, "perf") for r in runs)) or \
         ([perf_runs[0].id] if perf_runs else [])
     # A finished run's charts cannot change: build them once (the perf report recomputes
     # every distribution from the request rows, which is the slow part).
-    state = tuple((p.id, p.status, p.finished_at) for p in perf_runs if p.id in wanted)
+    versions = {v[0]: v for v in ws.web.run_versions()}
+    state = tuple((rid, versions[rid][2], versions[rid][4]) for rid in wanted)
     key = ("perf", state)
     if key in ws.memo and all(st[1] != "running" for st in state):
         return dict(ws.memo[key])
