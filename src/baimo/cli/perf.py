@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from baimo.config import ModelConfig
+    from baimo.store.records import RunRecord
 
 app = new_app("API and engine performance under load.", no_args_is_help=False)
 
@@ -107,28 +108,35 @@ def perf(
                    "this base URL (e.g. http://127.0.0.1:8000/v1) without a models file.")
                    ] = None,
     model_id: Annotated[str | None, typer.Option(help="Model id to send with --url.")] = None,
-    concurrency: Annotated[str | None, typer.Option(help="Closed-loop levels, e.g. 1,4,16,64."
-                           )] = None,
-    rate: Annotated[str | None, typer.Option(help="Open-loop levels in requests/s, e.g. 5,10."
-                    )] = None,
+    concurrency: Annotated[str | None, typer.Option(help="Closed-loop levels, e.g. 1,4,16,64 "
+                           "(not with --trace).")] = None,
+    rate: Annotated[str | None, typer.Option(help="Open-loop levels in requests/s, e.g. 5,10 "
+                    "(not with --trace).")] = None,
     arrivals: Annotated[str, typer.Option(help="Open-loop arrivals: poisson, gamma or "
                         "constant.")] = "poisson",
     gamma_shape: Annotated[float, typer.Option(help="Gamma arrivals: shape (<1 burstier).")
                            ] = 0.5,
-    max_concurrency: Annotated[int | None, typer.Option(help="Open loop: cap on requests in "
-                               "flight.")] = None,
-    trace: Annotated[Path | None, typer.Option(help="Replay a JSONL trace (offset, prompt, "
-                     "max_tokens).")] = None,
-    requests: Annotated[int | None, typer.Option(help="Measured requests per level.")] = None,
-    duration: Annotated[float | None, typer.Option(help="Or: seconds measured per level.")
-                        ] = None,
+    max_concurrency: Annotated[int | None, typer.Option(help="Open loop (--rate, --trace): cap "
+                               "on requests in flight (at least 1).")] = None,
+    trace: Annotated[Path | None, typer.Option(help="Replay a JSONL trace as given, at its "
+                     "own times: one request a line, with 'offset' (seconds from the start; "
+                     "or 'timestamp' in ms; at most 24 h), 'prompt'/'messages' or "
+                     "'input_tokens', and 'max_tokens' (a line's own wins over "
+                     "--output-tokens). Not with --concurrency or --rate.")] = None,
+    requests: Annotated[int | None, typer.Option(help="Measured requests per level (default "
+                        "100; a trace: all its lines). With --duration: whichever comes "
+                        "first.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Seconds measured per level. With "
+                        "--requests: whichever comes first.")] = None,
     warmup: Annotated[str | None, typer.Option(help="Warm-up before measuring: requests (10) "
                       "or seconds (5s).")] = None,
     cooldown: Annotated[str | None, typer.Option(help="Cool-down after measuring: requests "
                         "or seconds.")] = None,
     input_tokens: Annotated[int, typer.Option(help="Synthetic prompt length in tokens.")
                             ] = 512,
-    output_tokens: Annotated[int, typer.Option(help="max_tokens of every request.")] = 256,
+    output_tokens: Annotated[int, typer.Option(help="max_tokens of every request whose "
+                             "prompt does not set its own (a trace line's or a task's "
+                             "max_tokens wins; the run's notes say how many did).")] = 256,
     shared_prefix: Annotated[int, typer.Option(help="Tokens shared at the start of every "
                              "prompt (0 = all unique).")] = 0,
     ignore_eos: Annotated[str, typer.Option(help="auto, on or off: send ignore_eos/"
@@ -139,8 +147,8 @@ def perf(
                        ] = None,
     tokenizer: Annotated[str | None, typer.Option(help="Client tokenizer: gguf, gguf:PATH, "
                          "hf:DIR, words or none.")] = None,
-    slo: Annotated[str | None, typer.Option(help="Goodput SLOs, e.g. ttft=1s,tpot=50ms.")
-                   ] = None,
+    slo: Annotated[str | None, typer.Option(help="Goodput SLOs, e.g. ttft=1s,tpot=50ms (each "
+                   "key once, each more than 0).")] = None,
     processes: Annotated[int, typer.Option(help="Client processes (one event loop each).")
                          ] = 1,
     endpoint: Annotated[str, typer.Option(help="chat or completions.")] = "chat",
@@ -165,15 +173,13 @@ def perf(
     """Measure latency, throughput, errors and goodput under load, without client error."""
     if ctx.invoked_subcommand is not None:
         return
-    from baimo.perf.loads import parse_levels
+    from baimo.perf.loads import parse_levels, stop_rule
     from baimo.perf.metrics import parse_slo
     from baimo.perf.runner import PerfSpec, run_perf, summary_csv
     from baimo.store.store import Store
 
-    if arrivals not in ("poisson", "gamma", "constant"):
-        raise ConfigError("--arrivals must be poisson, gamma or constant")
-    if sum(x is not None for x in (suite, task, dataset)) > 1:
-        raise ConfigError("give only one of --suite, --task and --dataset")
+    # Option values are checked by the shared parsers and ``PerfSpec.check`` (one place for
+    # the command line, web jobs and library callers), all before a run is recorded.
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown --executor '{executor}'; use local or ray")
     if executor == "ray":
@@ -196,6 +202,10 @@ def perf(
     store = Store()
     command = "baimo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     to_stdout = json_out is not None and str(json_out) == "-"
+    if requests is not None and duration is not None and not to_stdout:
+        # Said before the run: both stop conditions apply, and the user should not have to
+        # guess which one will end a level (the JSON's settings.stop says it too).
+        out().print(safe(stop_rule(requests, duration)), highlight=False)
     pool = None
     if executor == "ray":
         from baimo.scale.perf import RayPerfPool
@@ -344,23 +354,33 @@ def compare_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the levels as JSON to "
                         "this file ('-': print them instead of the table).")] = None,
 ) -> None:
-    """Compare stored perf runs level by level, model against model."""
+    """Compare stored perf runs level by level, model against model.
+
+    A run with no measured level (it failed, or was interrupted before its first level
+    ended) has nothing to compare: it is named with its status and the command exits 1 (no
+    result, as baimo perf does when nothing was measured), after showing the other runs'
+    levels, so that a script never reads an empty table as a comparison."""
     from baimo.perf import level_summaries
     from baimo.reports.perf import compare_table, write_perf_report
     from baimo.store.store import Store
 
     store = Store()
     ids = [store.runs.resolve(r) for r in runs]
-    for rid in ids:
-        if store.runs.get(rid).kind != "perf":
+    records = {rid: store.runs.get(rid) for rid in ids}
+    for rid, rec in records.items():
+        if rec.kind != "perf":
             raise ConfigError(f"run {rid} is not a perf run")
     levels = level_summaries(store, ids)
+    measured = {s["run_id"] for s in levels}
+    empty = [rid for rid in dict.fromkeys(ids) if rid not in measured]
     if json_out is not None and str(json_out) == "-":
         emit_json(levels)
+        _exit_if_unmeasured(records, empty, levels)
         return
-    head, rows = compare_table(levels)
-    emit_table([Column(h, right=i >= 3) for i, h in enumerate(head)], rows,
-               title="perf compare")
+    if levels:
+        head, rows = compare_table(levels)
+        emit_table([Column(h, right=i >= 3) for i, h in enumerate(head)], rows,
+                   title="perf compare")
     con = out()
     if json_out is not None:
         import orjson
@@ -371,3 +391,29 @@ def compare_cmd(
     if report is not None:
         write_perf_report(store, ids, report)
         con.print(f"report: {safe(report.resolve())}", highlight=False)
+    _exit_if_unmeasured(records, empty, levels)
+
+
+def _exit_if_unmeasured(records: dict[str, RunRecord], empty: list[str],
+                        levels: list[dict[str, Any]]) -> None:
+    """Name each run with no measured level, with its status and its models' reasons, and
+    exit 1: the comparison is missing them (or is empty), which is no result. A model
+    missing from a run that has other levels is named too, without changing the exit."""
+    have = {(s["run_id"], s["model"]) for s in levels}
+    for rid, rec in records.items():
+        if rid in empty:
+            continue
+        for m in rec.models:
+            if (rid, m.model_name) not in have:
+                err().print(safe(f"run {rid}: model {m.model_name} ({m.status}) has no "
+                                 "measured levels" + (f": {m.reason}" if m.reason else "")),
+                            highlight=False, soft_wrap=True)
+    for rid in empty:
+        rec = records[rid]
+        whys = "; ".join(f"{m.model_name}: {m.reason}" for m in rec.models if m.reason)
+        err().print(safe(f"run {rid} ({rec.status}) has no measured levels to compare"
+                         + (f" ({whys})" if whys else "")
+                         + ". Compare runs whose levels finished (see: baimo runs list)"),
+                    highlight=False, soft_wrap=True)
+    if empty:
+        raise typer.Exit(1)

@@ -21,6 +21,7 @@ load drains). Each stage ends after a number of requests or a number of seconds.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -55,6 +56,26 @@ class Level:
     value: float
     max_concurrency: int | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse a level no run can use where it is made (the command line, a web job, a
+        library caller): found later, it would fail a run that is already recorded."""
+        if self.kind not in ("concurrency", "rate", "trace"):
+            raise ConfigError(f"unknown load kind '{self.kind}'; use concurrency, rate or "
+                              "trace")
+        if not (math.isfinite(self.value) and self.value > 0):
+            raise ConfigError(f"a {self.kind} level must be a number more than 0, not "
+                              f"{self.value!r}")
+        if self.kind == "concurrency" and self.value != int(self.value):
+            raise ConfigError(f"--concurrency: {self.value:g} is not a whole number")
+        if self.max_concurrency is not None:
+            if self.kind == "concurrency":
+                raise ConfigError("--max-concurrency caps open-loop levels (--rate, --trace); "
+                                  "a --concurrency level is already its own cap: leave "
+                                  "--max-concurrency out")
+            if isinstance(self.max_concurrency, bool) or self.max_concurrency < 1:
+                raise ConfigError(f"--max-concurrency must be at least 1 (got "
+                                  f"{self.max_concurrency}); leave it out for no cap")
+
     @property
     def label(self) -> str:
         """The name stored in ``perf_requests.level`` and shown in reports."""
@@ -79,7 +100,8 @@ def _floats(text: str, what: str) -> list[float]:
             raise ConfigError(f"{what}: values must be > 0, got {part}")
         out.append(value)
     if not out:
-        raise ConfigError(f"{what}: give at least one value")
+        raise ConfigError(f"{what}: give at least one value (e.g. 1,4,16), or leave the "
+                          "option out")
     return out
 
 
@@ -88,24 +110,31 @@ def parse_levels(concurrency: str | None = None, rate: str | None = None,
     """Levels from the command-line lists (``--concurrency 1,4`` and/or ``--rate 5,10``).
 
     Concurrency levels must be whole numbers. With nothing given, a closed loop at
-    concurrency 1 is run (the latency of a lone request).
+    concurrency 1 is run (the latency of a lone request). An option given with no value
+    (``--concurrency ""``) is refused, not read as "not given": the user asked for levels
+    and would otherwise measure a default they did not ask for. ``--max-concurrency``
+    without an open-loop level is refused too, rather than dropped unused.
     """
     levels: list[Level] = []
-    if concurrency:
+    if concurrency is not None:
         for v in _floats(concurrency, "--concurrency"):
             if v != int(v):
                 raise ConfigError(f"--concurrency: {v:g} is not a whole number")
             levels.append(Level("concurrency", float(int(v))))
-    if rate:
+    if rate is not None:
         levels.extend(Level("rate", v, max_concurrency) for v in _floats(rate, "--rate"))
     if trace:
         levels.append(Level("trace", 1.0, max_concurrency))
+    if max_concurrency is not None and not any(lv.kind != "concurrency" for lv in levels):
+        raise ConfigError("--max-concurrency caps open-loop levels: give it with --rate or "
+                          "--trace (a --concurrency level is already its own cap)")
     return levels or [Level("concurrency", 1.0)]
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One window of a level: ends after ``count`` requests or ``seconds``, whichever is set.
+    """One window of a level: ends after ``count`` requests or ``seconds``, whichever comes
+    first when both are set (as GuideLLM's ``--max-requests``/``--max-seconds``).
 
     A stage with neither is empty (skipped). The measured stage always has one of them.
     """
@@ -147,18 +176,34 @@ def stages(requests: int | None, duration_s: float | None, warmup: str | float |
     """The three windows of a level from the stop condition and the warm-up/cool-down text.
 
     ``requests`` counts *measured* requests; warm-up and cool-down requests come on top.
-    Without a stop condition a level measures 100 requests.
+    With both ``requests`` and ``duration_s`` the measured window ends at whichever comes
+    first, for every load shape (``stop_rule`` says it in words). Without a stop condition
+    a level measures 100 requests.
     """
     if requests is not None and requests < 1:
         raise ConfigError("--requests must be at least 1")
-    if duration_s is not None and duration_s <= 0:
-        raise ConfigError("--duration must be > 0 seconds")
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise ConfigError(f"--duration must be a number of seconds more than 0 (got "
+                          f"{duration_s:g})")
     if requests is None and duration_s is None:
         requests = 100
     wc, ws = parse_window(warmup, "--warmup")
     cc, cs = parse_window(cooldown, "--cooldown")
     return (Stage("warmup", wc, ws), Stage("measure", requests, duration_s),
             Stage("cooldown", cc, cs))
+
+
+def stop_rule(requests: int | None, duration_s: float | None) -> str:
+    """When a level's measured window ends, in words (printed and stored with the run): a
+    user who gives both ``--requests`` and ``--duration`` must not have to guess which wins."""
+    if requests is not None and duration_s is not None:
+        return (f"each level measures until {requests} requests or {duration_s:g} s, "
+                "whichever comes first")
+    if duration_s is not None:
+        return f"each level measures for {duration_s:g} s"
+    if requests is not None:
+        return f"each level measures {requests} requests"
+    return "each level measures 100 requests (a trace: all of its lines)"
 
 
 def arrival_offsets(kind: ArrivalKind, rate: float, n: int, seed: int = 0,
@@ -213,13 +258,15 @@ def open_schedule(stage_list: tuple[Stage, Stage, Stage], rate: float, kind: Arr
     """The arrivals of an open-loop level at ``rate``, warm-up and cool-down included.
 
     A stage given in seconds gets ``round(rate * seconds)`` arrivals, so the whole level is
-    one continuous arrival process and the stages are slices of it.
+    one continuous arrival process and the stages are slices of it. A stage given both a
+    count and seconds gets the smaller of the two (whichever comes first).
     """
     counts: list[tuple[Phase, int]] = []
     for st in stage_list:
         if st.empty:
             continue
-        n = st.count if st.count else max(1, round(rate * (st.seconds or 0.0)))
+        by_time = max(1, round(rate * st.seconds)) if st.seconds else None
+        n = min(x for x in (st.count or None, by_time) if x is not None)
         counts.append((st.phase, n))
     total = sum(n for _, n in counts)
     offsets = arrival_offsets(kind, rate, total, seed, gamma_shape)
@@ -237,7 +284,8 @@ def trace_schedule(offsets: list[float], stage_list: tuple[Stage, Stage, Stage],
     """Arrivals at a trace's offsets (divided by ``speed``), cut into the stages.
 
     Stages in requests take that many trace entries in order; stages in seconds take the
-    entries whose offset falls in their window. Entries past the last stage are dropped.
+    entries whose offset falls in their window; a stage with both takes the entries of its
+    window up to its count (whichever comes first). Entries past the last stage are dropped.
     """
     rel = sorted(o / speed for o in offsets)
     if not rel:
@@ -250,18 +298,21 @@ def trace_schedule(offsets: list[float], stage_list: tuple[Stage, Stage, Stage],
     for st in stage_list:
         if st.empty:
             continue
-        if st.count:
-            take = rel[i:i + st.count]
+        if not st.seconds:
+            take = rel[i:i + (st.count or 0)]
             i += len(take)
             start = rel[i] if i < len(rel) else start
         else:
-            end = start + (st.seconds or 0.0)
+            end = start + st.seconds
             j = i
-            while j < len(rel) and rel[j] < end:
+            while j < len(rel) and rel[j] < end and not (st.count and j - i >= st.count):
                 j += 1
             take = rel[i:j]
+            counted_out = bool(st.count) and len(take) == st.count and j < len(rel) \
+                and rel[j] < end
             i = j
-            start = end
+            # Ended by its count: the next stage starts with the next entry, as above.
+            start = rel[i] if counted_out else end
         first = len(out)
         out.extend([Arrival(first + k, off, st.phase) for k, off in enumerate(take)])
     return out

@@ -56,8 +56,14 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|us|µs)?\s*$")
 
 
 def parse_slo(text: str | None) -> dict[str, float]:
-    """``"ttft=1s,tpot=50ms"`` → ``{"ttft": 1.0, "tpot": 0.05}`` (seconds)."""
+    """``"ttft=1s,tpot=50ms"`` → ``{"ttft": 1.0, "tpot": 0.05}`` (seconds).
+
+    A key given twice is refused (which one was meant cannot be known, and silently keeping
+    the later would report goodput against a target the user may not have meant), and so is
+    a target of 0, which no request can meet: goodput would be 0 whatever the server did.
+    """
     out: dict[str, float] = {}
+    given: dict[str, str] = {}
     if not text:
         return out
     for part in text.split(","):
@@ -68,12 +74,20 @@ def parse_slo(text: str | None) -> dict[str, float]:
         if not sep or key not in SLO_KEYS:
             raise ConfigError(f"--slo: '{part.strip()}' should be KEY=DURATION with KEY one of "
                               f"{', '.join(SLO_KEYS)} (e.g. ttft=1s,tpot=50ms)")
+        if key in given:
+            raise ConfigError(f"--slo: '{key}' is given twice ({given[key]} and "
+                              f"{part.strip()}); give each of {', '.join(SLO_KEYS)} once")
         m = _DURATION_RE.match(value)
         if not m:
             raise ConfigError(f"--slo: '{value.strip()}' is not a duration (e.g. 1s, 50ms)")
         unit = m.group(2) or "s"
         scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}[unit]
-        out[key] = float(m.group(1)) * scale
+        seconds = float(m.group(1)) * scale
+        if seconds <= 0:
+            raise ConfigError(f"--slo: '{part.strip()}' is a target no request can meet; give "
+                              f"a duration more than 0 (e.g. {key}=1s), or leave {key} out")
+        given[key] = part.strip()
+        out[key] = seconds
     return out
 
 

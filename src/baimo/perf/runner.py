@@ -54,6 +54,7 @@ from baimo.perf.loads import (
     split_count,
     split_stages,
     stages,
+    stop_rule,
     trace_schedule,
 )
 from baimo.perf.tokenizer import Tokenizer, load_tokenizer
@@ -139,7 +140,13 @@ class PerfSpec:
     spin_s: float = 0.0015
 
     def check(self) -> None:
-        """Raise ``ConfigError`` for settings no run can use (before anything starts)."""
+        """Raise ``ConfigError`` for settings no run can use, before anything starts.
+
+        Every setting that does not depend on a model is checked here, once, for every
+        caller: the command line, a web job (which runs the command line) and library
+        callers. Found after the run is recorded, a bad setting would leave a failed run
+        behind that measured nothing.
+        """
         if self.endpoint not in ("chat", "completions"):
             raise ConfigError("--endpoint must be chat or completions")
         if self.processes < 1:
@@ -148,6 +155,53 @@ class PerfSpec:
         if t is not None and not (math.isfinite(t) and t > 0):
             raise ConfigError(f"--timeout must be a number of seconds more than 0 (got {t:g});"
                               " leave it out to use each model's limits.timeout_s")
+        self._check_load()
+        self._check_requests()
+
+    def _check_load(self) -> None:
+        """Levels, prompt sources and stop conditions: what is sent when, and how many."""
+        if not self.levels:
+            raise ConfigError("give at least one load level (--concurrency, --rate or --trace)")
+        given = [name for name, value in (("--trace", self.trace), ("--suite", self.suite),
+                                          ("--task", self.task), ("--dataset", self.dataset))
+                 if value]
+        if len(given) > 1:
+            raise ConfigError("give only one of --trace, --suite, --task and --dataset (got "
+                              f"{' and '.join(given)}): each is the whole run's prompts")
+        traced = sum(1 for lv in self.levels if lv.kind == "trace")
+        if traced and self.trace is None:
+            raise ConfigError("a trace level needs the trace to replay: give --trace FILE")
+        if self.trace is not None and traced != len(self.levels):
+            other = sorted({"--rate" if lv.kind == "rate" else "--concurrency"
+                            for lv in self.levels if lv.kind != "trace"})
+            raise ConfigError(
+                f"--trace cannot be combined with {' or '.join(other)}: a trace is replayed "
+                "as given, at its own offsets, and these would add levels that ignore them. "
+                "To cap the requests in flight during the replay, use --max-concurrency N; "
+                "to measure fixed loads too, run them as a separate baimo perf")
+        if self.arrivals not in ("poisson", "gamma", "constant"):
+            raise ConfigError(f"--arrivals must be poisson, gamma or constant, not "
+                              f"'{self.arrivals}'")
+        g = self.gamma_shape
+        if self.arrivals == "gamma" and not (math.isfinite(g) and g > 0):
+            raise ConfigError(f"--gamma-shape must be a number more than 0 (got {g:g})")
+        stages(self.requests, self.duration_s, self.warmup, self.cooldown)
+
+    def _check_requests(self) -> None:
+        """What each request asks: prompt and answer lengths, length controls, SLOs."""
+        if not (self.trace or self.suite or self.task or self.dataset):
+            if self.input_tokens < 1:
+                raise ConfigError("--input-tokens must be at least 1")
+            if not 0 <= self.shared_prefix <= self.input_tokens:
+                raise ConfigError("--shared-prefix must be between 0 and --input-tokens")
+        if self.output_tokens is not None and self.output_tokens < 1:
+            raise ConfigError(f"--output-tokens must be at least 1 (got {self.output_tokens})")
+        if self.ignore_eos not in ("auto", "on", "off"):
+            raise ConfigError("--ignore-eos must be auto, on or off")
+        for key, value in self.slo.items():
+            if key not in metrics.SLO_KEYS or not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"--slo: {key}={value!r} is not a target (give KEY=DURATION "
+                                  f"more than 0, KEY one of {', '.join(metrics.SLO_KEYS)})")
 
     def describe(self) -> dict[str, Any]:
         """The settings as stored with the run and printed in the JSON."""
@@ -162,6 +216,7 @@ class PerfSpec:
             "task": str(self.task) if self.task else None,
             "dataset": str(self.dataset) if self.dataset else None,
             "trace": str(self.trace) if self.trace else None, "tokenizer": self.tokenizer,
+            "stop": stop_rule(self.requests, self.duration_s),
             "slo_s": self.slo, "processes": self.processes, "endpoint": self.endpoint,
             "timeout_s": self.timeout_s, "respect_limits": self.respect_limits,
             "seed": self.seed,
@@ -201,14 +256,34 @@ def target(cfg: ModelConfig) -> contextlib.AbstractContextManager[str]:
 # --------------------------------------------------------------------------- plans
 
 
+def _max_tokens_note(spec: PerfSpec, prompts: TracePrompts | ListPrompts) -> str:
+    """Which ``max_tokens`` the requests of a trace or prompt list get, in words: a line's
+    (or task's) own value wins over ``--output-tokens``, and the user must see that rather
+    than read the run's setting as every request's."""
+    what = "trace lines" if isinstance(prompts, TracePrompts) else "prompts"
+    total = len(prompts.entries) if isinstance(prompts, TracePrompts) else len(prompts.prompts)
+    own = prompts.own_max_tokens()
+    run = (f"--output-tokens {spec.output_tokens}" if spec.output_tokens is not None
+           else "the model's default")
+    if own == total:
+        return (f"max_tokens: every one of the {total} {what} gives its own, and it is sent "
+                f"as given ({run} is not used)")
+    if own:
+        return (f"max_tokens: {own} of {total} {what} give their own, sent as given; the "
+                f"other {total - own} use {run}")
+    return f"max_tokens: no {what[:-1]} gives its own; every request uses {run}"
+
+
 def _prompt_source(spec: PerfSpec, tok: Tokenizer | None) -> tuple[PromptSource, list[str]]:
-    """The run's prompts, and notes on them (e.g. verified lengths)."""
+    """The run's prompts, and notes on them (e.g. verified lengths, whose max_tokens)."""
     notes: list[str] = []
     if spec.trace is not None:
         words = tok.words() if tok is not None else default_words()
-        return load_trace(spec.trace, words, spec.seed), notes
+        trace = load_trace(spec.trace, words, spec.seed)
+        return trace, [_max_tokens_note(spec, trace)]
     if spec.suite or spec.task or spec.dataset:
-        return suite_prompts(spec.suite, spec.task, spec.dataset), notes
+        listed = suite_prompts(spec.suite, spec.task, spec.dataset)
+        return listed, [_max_tokens_note(spec, listed)]
     words = tok.words() if tok is not None else default_words()
     name = tok.name if tok is not None else "none (word prompts; lengths approximate)"
     src = SyntheticPrompts(tuple(words), spec.input_tokens, spec.shared_prefix, spec.seed,
@@ -440,6 +515,9 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
         raise ConfigError(f"the client pool has {pool.size} clients but the spec asks for "
                           f"{spec.processes} processes")
     settings = spec.describe()
+    # Every input is read and checked before the run is recorded (prompts, trace, tokenizer
+    # asked for by name): a mistake in one is a clear error and no run, not a failed run.
+    prepared = [(cfg, prepare_model(spec, cfg)) for cfg in models]
     run_id = store.runs.create("perf", {**settings, "models": [m.name for m in models]},
                                command, [(m.name, m.public_dict()) for m in models])
     summaries: dict[str, list[dict[str, Any]]] = {}
@@ -447,12 +525,14 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
     failed: dict[str, str] = {}
     status = "failed"
     owned: WorkerPool | None = None
+    started: list[str] = []
     try:
         if pool is None and spec.processes > 1:
             pool = owned = WorkerPool(spec.processes)
-        for cfg in models:
+        for cfg, prep in prepared:
+            started.append(cfg.name)
             summaries[cfg.name], notes[cfg.name], reason = _run_model(
-                store, run_id, spec, cfg, pool, on_level)
+                store, run_id, spec, cfg, prep, pool, on_level)
             if reason is not None:
                 failed[cfg.name] = reason
         # As for an eval: a run in which no model measured anything has failed, one in
@@ -464,22 +544,46 @@ def run_perf(store: Store, spec: PerfSpec, models: list[ModelConfig], command: s
     finally:
         if owned is not None:
             owned.close()
+        _end_unstarted(store, run_id, [m.name for m in models if m.name not in started],
+                       status, started[-1] if started else None)
         store.runs.finish(run_id, status)
     return PerfOutcome(run_id, summaries, notes, settings, status, failed)
 
 
-def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
-               pool: LevelPool | None,
-               on_level: Callable[[str, dict[str, Any]], None] | None
-               ) -> tuple[list[dict[str, Any]], list[str], str | None]:
-    """Sweep one model's levels; its summaries, notes, and why it failed (None: it did not).
+def _end_unstarted(store: Store, run_id: str, names: list[str], status: str,
+                   last: str | None) -> None:
+    """End the rows of models the run never reached (it stopped at ``last``), so that no
+    model of an ended run still says ``pending``: each gets a status and the reason."""
+    for name in names:
+        where = f"at model {last}" if last else "before its first model"
+        if status == "interrupted":
+            store.runs.set_model_status(run_id, name, "interrupted",
+                                        f"not measured: the run was interrupted {where}")
+        elif status == "failed":
+            store.runs.set_model_status(run_id, name, "failed",
+                                        f"not measured: the run stopped {where} on an error")
 
-    A model fails when the sweep stops because every request of a level failed in a way
-    that more load cannot change (``FATAL_KINDS``: no connection, a refused key, an unknown
-    model), or when no measured request succeeded at any level: there is nothing to report
-    but errors.
+
+@dataclass
+class PreparedModel:
+    """What one model's sweep needs, read and checked before the run is recorded.
+
+    Attributes:
+        tok: The client tokenizer (None: token counts from server usage only).
+        prompts: The prompt source.
+        control: The output-length parameters for the model's server.
+        notes: What to tell the user about these choices.
     """
-    store.runs.set_model_status(run_id, cfg.name, "running")
+
+    tok: Tokenizer | None
+    prompts: PromptSource
+    control: OutputControl
+    notes: list[str]
+
+
+def prepare_model(spec: PerfSpec, cfg: ModelConfig) -> PreparedModel:
+    """Load ``cfg``'s tokenizer, prompts and output control, raising ``BaimoError`` for any
+    input that cannot be used: called for every model before the run is recorded."""
     missing: str | None = None
     try:
         tok = load_tokenizer(spec.tokenizer, provider_kind(cfg).weights(cfg))
@@ -494,6 +598,26 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
     control = output_control(cfg, spec.output_tokens, spec.ignore_eos)
     notes.append(control.note)
     notes.append("client tokenizer: " + (tok.name if tok is not None else "none"))
+    return PreparedModel(tok, prompts, control, notes)
+
+
+def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
+               prep: PreparedModel, pool: LevelPool | None,
+               on_level: Callable[[str, dict[str, Any]], None] | None
+               ) -> tuple[list[dict[str, Any]], list[str], str | None]:
+    """Sweep one model's levels; its summaries, notes, and why it failed (None: it did not).
+
+    A model fails when the sweep stops because every request of a level failed in a way
+    that more load cannot change (``FATAL_KINDS``: no connection, a refused key, an unknown
+    model), when no measured request succeeded at any level (there is nothing to report but
+    errors), or when its target could not be served (``BaimoError``, e.g. a local engine
+    that did not start): then the run goes on with the next model, as an eval does. However
+    the sweep ends, the model's row ends with a status and a reason; the levels measured
+    before stay stored.
+    """
+    store.runs.set_model_status(run_id, cfg.name, "running")
+    tok, prompts, control = prep.tok, prep.prompts, prep.control
+    notes = list(prep.notes)
     out: list[dict[str, Any]] = []
     reason: str | None = None
     first_error: str | None = None  # the first measured failure, in the server's words
@@ -538,8 +662,20 @@ def _run_model(store: Store, run_id: str, spec: PerfSpec, cfg: ModelConfig,
                               f"({', '.join(sorted(kinds))}); the sweep stopped there")
                     notes.append(reason)
                     break
+    except LevelInterrupted:
+        raise  # the row says where, and what was kept
+    except KeyboardInterrupt:
+        store.runs.set_model_status(
+            run_id, cfg.name, "interrupted",
+            f"interrupted after {len(out)} of {len(spec.levels)} levels (those are kept)")
+        raise
     except BaimoError as exc:
-        store.runs.set_model_status(run_id, cfg.name, "failed", str(exc))
+        reason = f"stopped after {len(out)} of {len(spec.levels)} levels: {exc}"
+        first_error = None  # the reason is the error itself, not a request's
+    except Exception as exc:
+        store.runs.set_model_status(
+            run_id, cfg.name, "failed", f"stopped by an internal error after {len(out)} of "
+            f"{len(spec.levels)} levels: {type(exc).__name__}: {exc}")
         raise
     knee = _knee_info(out)
     if knee is not None and out:

@@ -137,20 +137,40 @@ class ListPrompts:
         msgs, cap = self.prompts[seq % len(self.prompts)]
         return [{"role": r, "content": c} for r, c in msgs], cap
 
+    def own_max_tokens(self) -> int:
+        """How many prompts carry their own ``max_tokens`` (which wins over the run's)."""
+        return sum(1 for _, cap in self.prompts if cap is not None)
+
     def describe(self) -> dict[str, Any]:
         return {"kind": "prompts", "source": self.source, "distinct": len(self.prompts),
+                "own_max_tokens": self.own_max_tokens(),
                 "unique": "prompts repeat after " + str(len(self.prompts)) + " requests"
                 if len(self.prompts) > 1 else "one prompt for every request"}
 
 
+MAX_TRACE_SPAN_S = 86_400.0
+"""The longest trace replayed: 24 hours from its first request to its last.
+
+A trace is replayed in real time, so its span is how long the run takes. Published serving
+traces cover minutes to hours (and a benchmark replays a slice of one); a span of more than
+a day almost always means offsets in the wrong unit (milliseconds or epoch microseconds read
+as seconds), and the run would sit silently waiting for a request due in weeks."""
+
+
 @dataclass(frozen=True)
 class TraceEntry:
-    """One line of a trace: when, what, and how long an answer."""
+    """One line of a trace: when, what, and how long an answer.
+
+    ``line`` and ``key`` (the field the offset came from) are kept so that a check of the
+    whole trace can still name the line and field at fault.
+    """
 
     offset: float
     messages: tuple[tuple[str, str], ...] | None = None
     input_tokens: int | None = None
     max_tokens: int | None = None
+    line: int = 0
+    key: str = "offset"
 
 
 @dataclass(frozen=True)
@@ -176,8 +196,13 @@ class TracePrompts:
     def offsets(self) -> list[float]:
         return [e.offset for e in self.entries]
 
+    def own_max_tokens(self) -> int:
+        """How many lines give their own ``max_tokens`` (which wins over the run's)."""
+        return sum(1 for e in self.entries if e.max_tokens is not None)
+
     def describe(self) -> dict[str, Any]:
-        return {"kind": "trace", "source": self.source, "entries": len(self.entries)}
+        return {"kind": "trace", "source": self.source, "entries": len(self.entries),
+                "own_max_tokens": self.own_max_tokens()}
 
 
 def _first(obj: dict[str, Any], *keys: str) -> tuple[str, Any]:
@@ -191,10 +216,11 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _trace_entry(obj: Any, where: str) -> TraceEntry:
+def _trace_entry(obj: Any, where: str, line: int = 0) -> TraceEntry:
     """One validated trace line; every wrong type is a ``ConfigError`` naming the field."""
     if not isinstance(obj, dict):
         raise ConfigError(f"{where}: each line must be a JSON object")
+    off_key = "offset"
     if obj.get("offset") is not None:
         off = obj["offset"]
         if not _is_number(off) or off < 0:
@@ -202,6 +228,7 @@ def _trace_entry(obj: Any, where: str) -> TraceEntry:
                               f"{_shown(off)}")
     elif obj.get("timestamp") is not None:
         off = obj["timestamp"]
+        off_key = "timestamp"
         if not _is_number(off) or off < 0:
             raise ConfigError(f"{where}: field 'timestamp' must be a number of milliseconds "
                               f">= 0, not {_shown(off)}")
@@ -236,7 +263,7 @@ def _trace_entry(obj: Any, where: str) -> TraceEntry:
     if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
         raise ConfigError(f"{where}: field '{key}' must be a whole number >= 1, not "
                           f"{_shown(cap)}")
-    return TraceEntry(float(off), msgs, n_in if msgs is None else None, cap)
+    return TraceEntry(float(off), msgs, n_in if msgs is None else None, cap, line, off_key)
 
 
 def _shown(v: Any) -> str:
@@ -251,9 +278,11 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
     Each line has ``offset`` (seconds from the start; or ``timestamp`` in milliseconds, as
     published traces use), the prompt as ``prompt`` (text) or ``messages`` (chat) or only its
     length ``input_tokens``/``input_length``, and ``max_tokens`` (or ``output_tokens``/
-    ``output_length``). Lines are sorted by offset. Traces come from other tools and logs, so
-    every field's type is checked here: a wrong one is a ``ConfigError`` naming the line and
-    field, never a traceback halfway through a run.
+    ``output_length``; a line's own value wins over the run's ``--output-tokens``). Lines
+    are sorted by offset. Traces come from other tools and logs, so every field's type is
+    checked here, and so is the span (``MAX_TRACE_SPAN_S``): a wrong one is a
+    ``ConfigError`` naming the line and field, never a traceback or a silent wait halfway
+    through a run.
     """
     text, _ = decode_text(read_user_bytes(path, "trace", ConfigError), str(path), ConfigError)
     entries: list[TraceEntry] = []
@@ -264,11 +293,49 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{lineno}: not JSON ({exc})") from None
-        entries.append(_trace_entry(obj, f"{path}:{lineno}"))
+        entries.append(_trace_entry(obj, f"{path}:{lineno}", lineno))
     if not entries:
         raise ConfigError(f"{path}: the trace is empty")
     entries.sort(key=lambda e: e.offset)
+    _check_span(path, entries)
     return TracePrompts(tuple(entries), tuple(words or ()), seed, str(path))
+
+
+def _span_words(seconds: float) -> str:
+    if seconds >= 2 * 86_400:
+        return f"{seconds / 86_400:,.1f} days"
+    return f"{seconds / 3_600:,.1f} hours"
+
+
+def _check_span(path: Path, entries: list[TraceEntry]) -> None:
+    """Refuse a trace (sorted by offset) whose last request is due more than
+    ``MAX_TRACE_SPAN_S`` after its first: the replay would wait silently for it.
+
+    Offsets are taken relative to the first request (as the replay does), so absolute
+    clock times in the right unit are fine; the message names the first line past the
+    bound in the file, its field and unit, and what to do.
+    """
+    first = entries[0]
+    late = [e for e in entries if e.offset - first.offset > MAX_TRACE_SPAN_S]
+    if not late:
+        return
+    bad = min(late, key=lambda e: e.line)
+    span = bad.offset - first.offset
+    raw = bad.offset * 1000.0 if bad.key == "timestamp" else bad.offset
+    shown = f"{raw:,.0f}" if raw.is_integer() and raw < 1e15 else f"{raw:g}"
+    unit = "milliseconds" if bad.key == "timestamp" else "seconds"
+    if bad.key == "timestamp":
+        fix = ("if the timestamps are microseconds or nanoseconds, divide them by 1,000 or "
+               "1,000,000")
+    else:
+        fix = ("if the numbers are milliseconds, rename the field to 'timestamp' (read as "
+               "milliseconds) or divide them by 1,000")
+    raise ConfigError(
+        f"{path}:{bad.line}: field '{bad.key}' is {shown} {unit}, {_span_words(span)} after "
+        f"the trace's first request (line {first.line}). A trace is replayed in real time, "
+        f"and one longer than {MAX_TRACE_SPAN_S / 3_600:g} hours is most likely in the wrong "
+        f"unit ('offset' is seconds from the start, 'timestamp' milliseconds): {fix}; if the "
+        "trace really is that long, cut it to the part you want to replay")
 
 
 def suite_prompts(suite: str | None = None, task: Path | None = None,
