@@ -131,3 +131,11 @@ def test_keys_that_only_look_alike_are_not_duplicates() -> None:
     assert data == {"1": "a", 1: "b", "base": {"x": 1}, "c": {"x": 2}, "d": {"x": 3}}
     with pytest.raises(ConfigError, match=r"t\.yaml:3: key 'k' appears twice .*first at line 2"):
         load_data("l:\n  - k: 1\n    k: 2\n", "t.yaml")
+
+
+def test_a_date_that_is_no_calendar_date_is_refused_at_its_line() -> None:
+    """``2024-13-01`` matches YAML's date pattern; building it raised a bare ValueError."""
+    with pytest.raises(ConfigError, match=r"^f\.yaml:3: invalid YAML: '2024-13-01' is not a "
+                                          r"calendar date \(month must be in 1\.\.12\)"):
+        load_data("a: 1\nb: 2024-12-31\nc: 2024-13-01\n", "f.yaml")
+    assert load_data("c: '2024-13-01'\n", "f.yaml") == {"c": "2024-13-01"}

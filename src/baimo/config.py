@@ -45,8 +45,10 @@ class _Strict(BaseModel):
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _SECRET_HEADERS = {"authorization", "api-key", "x-api-key", "proxy-authorization", "cookie"}
-_SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session",
-                           re.IGNORECASE)
+SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session",
+                          re.IGNORECASE)
+"""Query parameter names that carry a credential: refused in base URLs here, and in the
+landscape's cited sources (``baimo.landscape.catalog.credential_problem``)."""
 
 
 def check_base_url(url: str) -> str:
@@ -76,7 +78,7 @@ def check_base_url(url: str) -> str:
                          "https://api.example.com/v1")
     if parts.query:
         names = [k for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
-        secret = [k for k in names if _SECRET_PARAM.search(k)]
+        secret = [k for k in names if SECRET_PARAM.search(k)]
         if secret:
             raise ValueError(f"base_url carries a credential in its query ({secret[0]}=...), "
                              "which would be stored with every run; remove it and name the "

@@ -29,10 +29,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from baimo.errors import BaimoError, DatasetError
 
 __all__ = ["MAX_CSV_FIELD", "check_regular_file", "csv_cell", "csv_text", "decode_text", "md_cell", "md_table",
-           "read_csv", "read_user_bytes"]
+           "read_csv", "read_jsonl", "read_user_bytes"]
 
 MAX_CSV_FIELD = 16 * 1024 * 1024
 """Longest CSV field read, in characters. The ``csv`` module's default (128 KiB) is shorter
@@ -177,6 +179,28 @@ def decode_text(data: bytes, source: str, error: type[BaimoError] = DatasetError
                 "not GB18030/GBK Chinese text either. Convert the file to UTF-8 from the "
                 "encoding it was saved in, e.g. iconv -f WINDOWS-1252 -t UTF-8 IN > OUT "
                 "(in Excel: Save As 'CSV UTF-8').")
+
+
+def read_jsonl(path: Path, what: str = "file", error: type[BaimoError] = DatasetError,
+               hint: str = "Each line must be one JSON object.") -> list[tuple[int, Any]]:
+    """(line number, decoded value) for each non-blank line of a user's JSON Lines file.
+
+    The one reader of user JSONL (datasets, judge labels, arena battles, perf traces, hub
+    exports): each used to open the file itself, and some refused the byte-order mark a
+    Windows editor writes, or GBK text, that ``decode_text`` accepts. Lines are counted as an
+    editor shows them; an invalid line is an ``error`` naming ``path:line``, followed by
+    ``hint``.
+    """
+    text, _ = decode_text(read_user_bytes(path, what, error), str(path), error)
+    rows: list[tuple[int, Any]] = []
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((lineno, orjson.loads(line)))
+        except orjson.JSONDecodeError as exc:
+            raise error(f"{path}:{lineno}: invalid JSON ({exc}). {hint}") from None
+    return rows
 
 
 @contextmanager

@@ -68,7 +68,23 @@ class LocatedYaml:
         return lines.get((), None)
 
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's when present), with dates that fail by line."""
+
+
+def _timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A date or time, or an error at its line: an unquoted ``2024-13-01`` matches YAML's
+    date pattern, and PyYAML's ``datetime.date(2024, 13, 1)`` raised a bare ``ValueError``
+    that reached the user as a traceback."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'{node.value}' is not a calendar date ({exc}); correct it, or quote "
+            "it to keep it as text", node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int]) -> None:

@@ -215,3 +215,41 @@ def test_mock_only_advice_with_model_filter(tmp_path: Path) -> None:
     assert "q: ttft_p95_s" in res.output
     res = invoke("--scenario", "tolerant-simple", "--config", str(cfg_path), "--model", "zz")
     assert res.exit_code == 2 and "no measurements of zz" in res.output
+
+
+def test_measured_means_what_the_store_says(tmp_path: Path) -> None:
+    """A model whose every sample failed is "tried", not "measured", by the store's one rule
+    (store.runs.coverage(): the landscape map and the web count by it); advise and score
+    agree with it, list the model apart with the run to look at, and never rank it."""
+    from baimo.cli.score import app as score_app
+
+    store = Store()
+    with MockServer(MockConfig(ttft_s=0.01)) as srv:
+        cfg_path = write_models(tmp_path, srv.base_url, [
+            {"name": "alive", "pricing": {"input_per_1m": 2, "output_per_1m": 2}},
+            {"name": "dead", "base_url": "http://127.0.0.1:9/v1",
+             "limits": {"max_retries": 0}}])
+        cfg = load_config(cfg_path)
+        run = run_eval(store, [cfg.get("alive"), cfg.get("dead")],
+                       [load_task(write_task(tmp_path, 2))])
+    coverage = store.runs.coverage()
+    store.close()
+    assert (coverage.measured, coverage.tried) == (("alive",), ("dead",))
+    res = invoke("--scenario", "tolerant-simple", "--config", str(cfg_path))
+    assert res.exit_code == 0, res.output
+    assert "Measured models: 1 (alive)" in res.output
+    assert (f"dead: tried in run(s) {run.run_id}, but no sample was graded and no request "
+            f"succeeded (see why with: baimo runs show {run.run_id})") in res.output
+    assert "dead: capability" not in res.output  # not listed as a measured model's gap
+    data = json.loads(invoke("--scenario", "tolerant-simple", "--config", str(cfg_path),
+                             "--json").output)
+    assert list(data["measurements"]) == list(coverage.measured)
+    assert list(data["tried"]) == list(coverage.tried)
+    res = invoke("--scenario", "tolerant-simple", "--config", str(cfg_path), "--model", "dead")
+    assert res.exit_code == 2
+    assert f"no measured models; dead was tried in run(s) {run.run_id}" in res.output
+    res = CliRunner().invoke(score_app, ["-m", "model-selection", "--latest", "--config",
+                                         str(cfg_path)])
+    assert "Measurements of 1 model(s)" in res.output
+    assert "Tried, nothing measured (not scored):" in res.output
+    assert "dead: indicator" not in res.output

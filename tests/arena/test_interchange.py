@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -189,3 +192,50 @@ def test_battle_repository(backend: str, request: pytest.FixtureRequest) -> None
     assert store.battles.voted(b.id, "alice") is not None
     assert store.battles.voted(b.id, "nobody") is None
     store.close()
+
+
+def _baimo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "baimo", *args], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ))
+
+
+def test_import_refuses_conflicting_outcomes_naming_both_lines(tmp_path: Path) -> None:
+    """One battle, one voter, two winners: the file contradicts itself and nothing is stored.
+    Several voters on one battle, and a row repeated word for word, are not conflicts."""
+    rows = [
+        {"question_id": "q1", "model_a": "m1", "model_b": "m2", "winner": "model_a",
+         "judge": "alice"},
+        {"question_id": "q1", "model_a": "m1", "model_b": "m2", "winner": "model_b",
+         "judge": "bob"},  # another voter: fine
+        {"question_id": "q2", "model_a": "m1", "model_b": "m2", "winner": "tie"},
+        {"question_id": "q2", "model_a": "m1", "model_b": "m2", "winner": "tie"},  # repeat
+        {"question_id": "q1", "model_a": "m1", "model_b": "m2", "winner": "model_b",
+         "judge": "alice"},  # alice again, other winner: conflict with line 1
+        {"question_id": "q3", "model_a": "m1", "model_b": "m2", "winner": "model_a"},
+        {"question_id": "q3", "model_a": "m1", "model_b": "m2", "winner": "model_b",
+         "tstamp": 1.0},  # no voter named, other winner: conflict with line 6
+    ]
+    src = tmp_path / "battles.jsonl"
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    res = _baimo("arena", "import", str(src))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"{src}:5: field 'winner': battle 'q1' (m1 vs m2) by voter 'alice' is 'model_b' " \
+           f"here but 'model_a' at {src}:1" in res.stderr
+    assert f"{src}:7: field 'winner': battle 'q3' (m1 vs m2) by no named voter" in res.stderr
+    assert f"at {src}:6" in res.stderr and "nothing was imported" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert Store().battles.all() == []
+    src.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows[:4]))
+    res = _baimo("arena", "import", str(src), "--json")
+    assert res.returncode == 0, res.stderr
+    rep = json.loads(res.stdout)
+    assert (rep["battles"], rep["votes"], rep["skipped_duplicates"]) == (2, 3, 1)
+
+
+def test_import_of_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    for name, body in (("empty.jsonl", b""), ("blank.jsonl", b"\n\n"), ("list.json", b"[]")):
+        src = tmp_path / name
+        src.write_bytes(body)
+        res = _baimo("arena", "import", str(src))
+        assert res.returncode == 2, (name, res.stdout, res.stderr)
+        assert f"error: {src}: no battles in the file" in res.stderr

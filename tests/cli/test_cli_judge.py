@@ -234,3 +234,51 @@ def test_pairwise_with_nothing_judged_exits_1_with_the_reason(tmp_path: Path) ->
     assert "has an answer from both full and keyless" in unshared.stderr
     for p in (refused, unshared):
         assert "Traceback" not in p.stderr
+
+
+def test_agreement_says_how_many_items_it_rests_on(tmp_path: Path) -> None:
+    """A percentage alone reads the same over one item as over three hundred: the output
+    says how many were compared, with the interval, and warns below 30; no item compared
+    (no verdict to set against a human label) is an error naming the counts."""
+    one = tmp_path / "one.jsonl"
+    one.write_bytes(orjson.dumps(PAIR_LABELS[0]) + b"\n")
+    none = tmp_path / "none.jsonl"
+    none.write_bytes(b"".join(orjson.dumps({**r, "question": f"q{i} NOVERDICT"}) + b"\n"
+                              for i, r in enumerate(PAIR_LABELS[:3])))
+    with JudgeServer(prefer_marked) as srv:
+        models = tmp_path / "baimo.yaml"
+        models.write_text(yaml.safe_dump({"models": [
+            {"name": "judge", "base_url": srv.base_url}]}))
+        few = run(["judge", "agreement", str(one), "--judge", "judge", "--config",
+                   str(models)], tmp_path)
+        few_json = run(["judge", "agreement", str(one), "--judge", "judge", "--config",
+                        str(models), "--json", "-"], tmp_path)
+        nothing = run(["judge", "agreement", str(none), "--judge", "judge", "--config",
+                       str(models), "--json", "-"], tmp_path)
+    assert few.returncode == 0, few.stderr
+    flat = " ".join(few.stdout.split())
+    assert "100.0% (95% CI 21–100%)" in flat
+    assert "compared 1 of 1 labelled items" in flat
+    assert "Cohen's kappa is undefined: the compared items use a single label" in flat
+    for p in (few, few_json):
+        assert "warning: only 1 item(s) were compared" in " ".join(p.stderr.split())
+        assert "Label at least 30 items" in " ".join(p.stderr.split())
+    assert json.loads(few_json.stdout)["compared"] == 1
+    assert nothing.returncode == 1
+    assert "nothing was compared: no verdict could be read (3 replies without a valid " \
+           "verdict); 0 of 3 labelled items have both a human label and a judge verdict" \
+           in " ".join(nothing.stderr.split())
+
+
+def test_agreement_reads_a_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"  # Excel and Windows editors start UTF-8 with a BOM
+    labels.write_bytes(b"\xef\xbb\xbf" + b"".join(orjson.dumps(r) + b"\r\n"
+                                                  for r in PAIR_LABELS))
+    with JudgeServer(prefer_marked) as srv:
+        models = tmp_path / "baimo.yaml"
+        models.write_text(yaml.safe_dump({"models": [
+            {"name": "judge", "base_url": srv.base_url}]}))
+        out = run(["judge", "agreement", str(labels), "--judge", "judge", "--config",
+                   str(models), "--json", "-"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 7

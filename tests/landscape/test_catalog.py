@@ -309,6 +309,48 @@ def test_add_and_update_write_the_user_file(_home: Path) -> None:
     assert len(raw["records"]) == 1 and len(raw["updates"]) == 2
 
 
+_LAYOUTS = {
+    "only comments": "# nothing yet\n",
+    "no records key": "# c\nschema_version: 1\nupdates: []\n",
+    "crlf": "# c\r\nrecords:\r\n  - id: a/b\r\n    vendor: A\r\n    model: B\r\n"
+            "    provenance:\r\n      - {source: s, as_of: 2024}\r\n",
+    "flow file": "{records: [], updates: []}  # flow\n",
+    "flow list": "records: [{id: a/b, vendor: A, model: B, provenance: [{source: s, as_of: 2024}]}]"
+                 "  # c\n",
+    "no final newline": "records:\n  - id: a/b\n    vendor: A\n    model: B\n    provenance:\n"
+                        "      - source: s\n        as_of: 2024",
+    "bom": "\ufeff# bom\nrecords:\n- id: a/b\n  vendor: A\n  model: B\n  provenance:\n"
+           "  - source: s\n    as_of: 2024\n",
+    "alias last": "records:\n  - id: a/b\n    vendor: A\n    model: B\n    provenance:\n"
+                  "      - &p {source: s, as_of: 2024}\n  - id: a/c\n    vendor: A\n"
+                  "    model: C\n    provenance:\n      - *p\n# tail\n",
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_add_and_update_append_text_to_any_layout(layout: str) -> None:
+    """The user's file is extended, never rewritten: its bytes are a prefix-and-insertion of
+    the new ones (comments, quoting, line endings, a BOM and the file mode are kept)."""
+    path = user_catalog_path()
+    path.parent.mkdir(parents=True)
+    before = _LAYOUTS[layout].encode("utf-8")
+    path.write_bytes(before)
+    path.chmod(0o640)
+    add_record({"vendor": "New", "model": "M"}, source="src", as_of="2024")
+    update_record("new/m", {"stage": "pilot"}, source="src2", as_of="2024")
+    after = path.read_bytes()
+    kept = iter(after.decode("utf-8"))
+    # a subsequence (an empty block list, `updates: []`, becomes `updates:` and its items)
+    expected = before.decode("utf-8").replace(": []\n", ":\n")
+    assert all(ch in kept for ch in expected), after
+    assert (path.stat().st_mode & 0o777) == 0o640
+    assert (b"\r\n" in after) == (b"\r\n" in before)
+    assert after.startswith(b"\xef\xbb\xbf") == before.startswith(b"\xef\xbb\xbf")
+    cat = load_catalog()
+    assert cat.get("new/m").stage == "pilot"
+    assert {r.id for r in cat if r.id.startswith("a/")} <= {"a/b", "a/c"}
+
+
 @pytest.mark.parametrize("source", [None, "", "   "])
 def test_update_without_source_is_refused_and_nothing_is_written(source: str | None) -> None:
     with pytest.raises(ConfigError, match="without a source"):

@@ -151,3 +151,94 @@ def test_update_and_add_errors(home: Path) -> None:
     assert res.exit_code == 2 and "already exists" in res.output
     res = run("add", "--vendor", "A", "--model", "B", "--kind", "bigtech", "--source", "x")
     assert res.exit_code == 2 and "vendor_kind" in res.output
+
+
+USER_FILE = """\
+# Our team's additions. Reviewed by Alice every quarter; keep the comments.
+schema_version: 1
+
+records:
+  # Acme: confirmed at their launch event
+  - id: acme/foo
+    vendor: Acme
+    model: Foo        # the flagship
+    provenance:
+      - source: launch event notes
+        as_of: 2024-05-01
+  # (records below this line are drafts)
+
+updates: []   # none yet
+"""
+
+
+def test_add_and_update_keep_the_users_comments_and_layout(home: Path) -> None:
+    user_file = home / "landscape" / "catalog.yaml"
+    user_file.parent.mkdir(parents=True)
+    user_file.write_text(USER_FILE, encoding="utf-8")
+    res = run("add", "--vendor", "Beta", "--model", "Bar", "--source", "press release",
+              "--as-of", "2025-03-01", "--note", "first seen at WAIC")
+    assert res.exit_code == 0, res.output
+    res = run("update", "acme/foo", "--stage", "pilot", "--source", "memo", "--as-of",
+              "2025-04")
+    assert res.exit_code == 0, res.output
+    text = user_file.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # Every line of the user's file is still there, in the same order (one changed only
+    # where `updates: []` became the start of a list).
+    original = USER_FILE.replace("updates: []   # none yet", "updates:    # none yet")
+    it = iter(lines)
+    assert all(any(line == mine for mine in it) for line in original.splitlines()), text
+    # The new record sits inside `records:` with the same indentation, before the drafts
+    # comment, which stays where it was.
+    assert text.index("  - id: beta/bar") < text.index("  # (records below this line")
+    assert text.index("- id: acme/foo\n  set:") > text.index("updates:")
+    cat = load_catalog()
+    assert cat.get("beta/bar").notes == ("first seen at WAIC",)
+    assert cat.get("acme/foo").stage == "pilot"
+    assert cat.get("acme/foo").provenance[-1].as_of == "2025-04"
+
+
+def test_future_dates_credentials_and_provenance_errors_are_refused_once(home: Path) -> None:
+    user_file = home / "landscape" / "catalog.yaml"
+    res = run("add", "--vendor", "A", "--model", "B", "--source", "x", "--as-of", "2999-01-01")
+    assert res.exit_code == 2
+    assert "--as-of 2999-01-01 is in the future" in res.output
+    res = run("update", "moonshot/kimi", "--stage", "pilot", "--source", "x", "--as-of", "2999")
+    assert res.exit_code == 2 and "--as-of 2999 is in the future" in res.output
+    secret = "https://alice:hunter2@wiki.example.com/llm/a?page=1"
+    res = run("add", "--vendor", "A", "--model", "B", "--source", f"see {secret}")
+    assert res.exit_code == 2
+    assert "--source: a URL in it carries a user name or password" in res.output
+    assert "https://wiki.example.com/llm/a" in res.output
+    assert "hunter2" not in res.output and "alice" not in res.output
+    res = run("update", "moonshot/kimi", "--stage", "pilot", "--source",
+              "https://docs.example.com/r.pdf?access_token=tok-42")
+    assert res.exit_code == 2 and "(access_token=...)" in res.output
+    assert "tok-42" not in res.output
+    assert not user_file.exists()  # nothing was written
+    res = run("add", "--vendor", "A", "--model", "B", "--source", "x", "--as-of", "2024-13")
+    assert res.exit_code == 2 and "--as-of: 2024-13 is not a calendar date" in res.output
+    # One problem, one message (pydantic also said "at least 1 item" about the same entry).
+    res = run("add", "--vendor", "A", "--model", "B", "--source", "common-knowledge")
+    assert res.exit_code == 2
+    assert res.output.count("must list the `fields`") == 1
+    assert "at least 1 item" not in res.output and "Value error" not in res.output
+
+
+def test_hand_written_future_dates_and_credentials_are_located(home: Path) -> None:
+    user_file = home / "landscape" / "catalog.yaml"
+    user_file.parent.mkdir(parents=True)
+    user_file.write_text("records:\n  - id: a/b\n    vendor: A\n    model: B\n    provenance:\n"
+                         "      - source: doc\n        as_of: 2999-01-01\n", encoding="utf-8")
+    res = run("list")
+    assert res.exit_code == 2
+    assert f"{user_file}:7: records[0] (id=a/b): as_of 2999-01-01 is in the future" \
+        in res.output
+    user_file.write_text("records:\n  - id: a/b\n    vendor: A\n    model: B\n    provenance:\n"
+                         "      - source: https://u:hunter2@h.example/x\n        as_of: 2024\n",
+                         encoding="utf-8")
+    res = run("list")
+    assert res.exit_code == 2
+    assert f"{user_file}:6: records.0.provenance.0.source: a URL in it carries a user name" \
+        in res.output
+    assert "hunter2" not in res.output and "at least 1 item" not in res.output

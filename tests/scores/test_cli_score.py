@@ -174,3 +174,76 @@ def test_nothing_to_score_is_refused_before_anything_is_stored(runner: CliRunner
     res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", EXAMPLE_FACTS])
     assert res.exit_code == 0 and "Stored as" in res.output
     assert len(json.loads(runner.invoke(app, ["history", "--json"]).stdout)) == 1
+
+
+def test_measured_file_refuses_negative_non_finite_and_misspelt_keys(runner: CliRunner,
+                                                                    tmp_path: Path) -> None:
+    """Every problem of a --measured file is named with file, line, entity and key before
+    anything is scored; a misspelt key gets the nearest key the methodology reads."""
+    p = tmp_path / "measured.json"
+    p.write_text('{\n'
+                 '  "model-a": {\n'
+                 '    "perf:ttft_p95": -0.4,\n'
+                 '    "price:input_per_1m": -2,\n'
+                 '    "perf:ttft_p59": 0.3,\n'
+                 '    "suite:ifeval": "80%"\n'
+                 '  },\n'
+                 '  "model-b": {"perf:output_tokens_per_s": Infinity, "suite:safety": NaN}\n'
+                 '}\n', encoding="utf-8")
+    res = runner.invoke(app, ["-m", "model-selection", "--measured", str(p)])
+    assert res.exit_code == 2, res.output
+    out = res.output
+    assert f"{p}: 6 problem(s) with the measurements; nothing was scored" in out
+    assert f"{p}:3: model-a: 'perf:ttft_p95' is -0.4, below 0" in out
+    assert f"{p}:4: model-a: 'price:input_per_1m' is -2, below 0" in out
+    assert (f"{p}:5: model-a: key 'perf:ttft_p59' is not a measurement methodology "
+            "'model-selection' reads. Did you mean 'perf:ttft_p95'?") in out
+    assert f"{p}:6: model-a: 'suite:ifeval' is '80%', not a number" in out
+    assert f"{p}:8: model-b: 'perf:output_tokens_per_s' is inf; measured values must be " \
+           "finite numbers" in out
+    assert f"{p}:8: model-b: 'suite:safety' is nan" in out
+    assert "Traceback" not in out
+    # nothing was stored
+    history = runner.invoke(app, ["history", "--json"])
+    assert json.loads(history.stdout) == []
+
+
+def test_measured_file_with_a_bom_and_a_key_written_twice(runner: CliRunner,
+                                                          tmp_path: Path) -> None:
+    keys = {"dimension:knowledge": 0.6, "dimension:reasoning": 0.5, "dimension:code": 0.4,
+            "suite:ifeval": 0.7, "perf:ttft_p95": 0.8, "perf:output_tokens_per_s": 40.0,
+            "price:input_per_1m": 2.0, "price:output_per_1m": 8.0, "suite:safety": 0.9}
+    bom = tmp_path / "bom.json"  # Windows editors write a UTF-8 byte-order mark
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"model-a": keys}).encode())
+    res = runner.invoke(app, ["-m", "model-selection", "--measured", str(bom), "--json", "-"])
+    assert res.exit_code == 0, res.output
+    assert [r["entity"] for r in json.loads(res.output)["ranking"]] == ["model-a"]
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"model-a": {"suite:ifeval": 0.7, "suite:ifeval": 0.2}}')
+    res = runner.invoke(app, ["-m", "model-selection", "--measured", str(twice)])
+    assert res.exit_code == 2
+    assert "key 'suite:ifeval' appears twice in one object" in res.output
+
+
+def test_fit_weights_reads_excel_csv_files(runner: CliRunner, tmp_path: Path) -> None:
+    """The results table is read like every user CSV: GBK from Excel, real line numbers."""
+    good = ("entity,label,composite,x,y,source,as_of\nA,商汤,2.5,2,3,文档,2024\n\n"
+            "B,百度,3.5,4,3,文档,2024\nC,\"阿里\n巴巴\",3.0,3,3,文档,2024\n")
+    p = tmp_path / "gbk.csv"
+    p.write_bytes(good.encode("gb18030"))
+    res = runner.invoke(app, ["fit-weights", "--table", str(p), "--json", "-"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["weights"] == pytest.approx({"x": 0.5, "y": 0.5}, abs=1e-6)
+    p.write_bytes((good + "D,腾讯,3.0,x,3,文档,2024\n").encode("gb18030"))
+    res = runner.invoke(app, ["fit-weights", "--table", str(p)])
+    assert res.exit_code == 2, res.output
+    assert f"{p}:7: column 'x' of 'D' is 'x', not a number." in res.output
+
+
+def test_facts_errors_name_the_line_the_row_is_on(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "facts.csv"
+    bad.write_text("entity,indicator,value,source,as_of\n\nA,x,1,\"two\nlines\",2024\n"
+                   "B,x,1,,2024\n", encoding="utf-8")
+    res = runner.invoke(app, ["-m", "frost-sullivan-2023", "-i", str(bad)])
+    assert res.exit_code == 2
+    assert f"{bad}:5: column 'source' is empty" in res.output

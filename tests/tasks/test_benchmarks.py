@@ -332,7 +332,7 @@ def test_malformed_rows_name_file_row_and_field(tmp_path: Path) -> None:
     bad.write_text(
         json.dumps({"question": "q", "answer": "#### 1"}) + "\n{oops\n", encoding="utf-8"
     )
-    with pytest.raises(DatasetError, match=r"test\.jsonl:2: not valid JSON"):
+    with pytest.raises(DatasetError, match=r"test\.jsonl:2: invalid JSON"):
         load_benchmark("gsm8k", source=bad)
 
 

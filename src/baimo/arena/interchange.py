@@ -36,7 +36,7 @@ from baimo.arena.ratings import StyleCounts
 from baimo.errors import DatasetError
 from baimo.store.battles import BattleRecord, VoteRecord, new_battle_id
 from baimo.store.store import Store
-from baimo.tabular import decode_text, read_user_bytes
+from baimo.tabular import decode_text, read_jsonl, read_user_bytes
 
 __all__ = ["ImportReport", "export_battles", "import_battles", "read_rows"]
 
@@ -132,16 +132,9 @@ def read_rows(path: Path) -> list[tuple[str, Any]]:
         except orjson.JSONDecodeError as exc:
             raise DatasetError(f"{path}: invalid JSON ({exc}).") from None
         return [(f"{path}: row {i}", obj) for i, obj in enumerate(items)]
-    rows: list[tuple[str, Any]] = []
-    for lineno, line in enumerate(data.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((f"{path}:{lineno}", orjson.loads(line)))
-        except orjson.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must be one "
-                               "JSON object, or the file one JSON list.") from None
-    return rows
+    return [(f"{path}:{lineno}", obj) for lineno, obj in read_jsonl(
+        path, "battles file", hint="Each line must be one JSON object, or the file one JSON "
+        "list.")]
 
 
 def _count(meta: dict[str, Any], key: str) -> int | None:
@@ -163,14 +156,48 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
+def _battle_key(row: _Row, obj: Any) -> str:
+    """The battle a row votes on: its question id and model pair (as stored, ``external_id``)."""
+    qid = row.question_id or row.id or _digest(obj)
+    return f"{qid}|{row.model_a}|{row.model_b}"[:200]
+
+
+def _conflicts(rows: Sequence[tuple[str, _Row, Any]]) -> list[str]:
+    """Rows that give one battle two different outcomes from the same voter.
+
+    Several voters may vote on one battle (FastChat writes one row per vote, the voter in
+    ``judge``), and a row repeated word for word is a duplicate, skipped. But the same battle
+    with another winner from the same voter, or from no named voter, contradicts the file:
+    keeping the first or the last would silently decide which result the ratings count.
+    """
+    first: dict[tuple[str, str | None], tuple[str, str]] = {}
+    out: list[str] = []
+    for where, row, obj in rows:
+        key = (_battle_key(row, obj), row.judge)
+        seen = first.setdefault(key, (where, row.winner))
+        if seen[1] != row.winner:
+            qid = key[0].split("|", 1)[0]
+            who = f"voter '{row.judge}'" if row.judge else "no named voter (field 'judge')"
+            out.append(f"{where}: field 'winner': battle '{qid}' ({row.model_a} vs "
+                       f"{row.model_b}) by {who} is '{row.winner}' here but '{seen[1]}' at "
+                       f"{seen[0]}; keep one of the two rows (or name the voters in 'judge' "
+                       "if different people voted)")
+    return out
+
+
 def import_battles(store: Store, path: Path) -> ImportReport:
     """Validate every row, then store new battles and votes in one transaction.
 
     Raises:
-        DatasetError: Naming the row and field of each problem (the first ``MAX_ERRORS``);
+        DatasetError: Naming the row and field of each problem (the first ``MAX_ERRORS``),
+            rows giving one battle two outcomes (``_conflicts``), or a file without rows;
             nothing is stored for a file with errors.
     """
     raw = read_rows(path)
+    if not raw:
+        raise DatasetError(f"{path}: no battles in the file (it is empty, or an empty JSON "
+                           "list). Give a JSON list or JSON Lines of battles with model_a, "
+                           "model_b and winner.")
     errors: list[str] = []
     rows: list[tuple[str, _Row, Any]] = []
     for where, obj in raw:
@@ -185,6 +212,7 @@ def import_battles(store: Store, path: Path) -> ImportReport:
                 errors.append(f"{where}: field '{fld}': {err['msg']}")
         if len(errors) >= MAX_ERRORS:
             break
+    errors += _conflicts(rows)[:max(0, MAX_ERRORS - len(errors))]
     if errors:
         raise DatasetError(f"{path}: {len(errors)} invalid rows; nothing was imported:\n"
                            + "\n".join(errors))
@@ -198,8 +226,7 @@ def import_battles(store: Store, path: Path) -> ImportReport:
         if row.model_a == row.model_b:
             report.skipped_same_model += 1
             continue
-        qid = row.question_id or row.id or _digest(obj)
-        ext = f"{qid}|{row.model_a}|{row.model_b}"[:200]
+        ext = _battle_key(row, obj)
         voter = f"import:{row.judge}" if row.judge else f"import:{_digest(obj)}"
         if ext in known or (ext, voter) in voters:
             report.skipped_duplicates += 1

@@ -34,7 +34,9 @@ from baimo.scores.measured import (
     Measurements,
     collect_measurements,
     explain_missing,
+    split_tried,
     to_model_measurements,
+    tried_reason,
 )
 
 __all__ = ["app"]
@@ -55,7 +57,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _print(console: Console, advice: Advice, profile: Profile,
-           measured: dict[str, Measurements], runs: list[str]) -> None:
+           measured: dict[str, Measurements], runs: list[str],
+           tried: dict[str, Measurements]) -> None:
     title = f"Scenario {profile.display_name}"
     if profile.name_en:
         title += f" ({profile.name_en})"
@@ -67,6 +70,10 @@ def _print(console: Console, advice: Advice, profile: Profile,
     src = f"runs {', '.join(runs)}" if runs else "the latest eval and perf run of each model"
     console.print(safe(f"Measured models: {len(measured)} ({', '.join(measured)}), from {src}"),
                   highlight=False)
+    if tried:
+        console.print("[bold]Tried, nothing measured (not ranked):[/]")
+        for name, only_tried in tried.items():
+            console.print(safe(f"  {name}: {tried_reason(only_tried)}"), highlight=False)
 
     if advice.ranked:
         crits = [c for c, w in advice.weights.items() if w > 0]
@@ -154,17 +161,23 @@ def advise_cmd(
         else:
             assert profile is not None
             prof = load_profile(profile)
-        measured = collect_measurements(store, run_refs or None, load_config(config))
+        collected = collect_measurements(store, run_refs or None, load_config(config))
         wanted = _split(models)
         if wanted:
-            unknown = [m for m in wanted if m not in measured]
+            unknown = [m for m in wanted if m not in collected]
             if unknown:
                 raise BaimoError(f"no measurements of {', '.join(unknown)} in the selected "
-                                 f"runs; measured: {', '.join(measured) or 'none'}")
-            measured = {k: v for k, v in measured.items() if k in wanted}
+                                 f"runs; measured: {', '.join(collected) or 'none'}")
+            collected = {k: v for k, v in collected.items() if k in wanted}
+        # "Measured" is the store's rule (store.runs.coverage(), via Measurements.measured),
+        # the one the landscape map and the web use: a model whose every sample and request
+        # failed was tried, not measured, and is listed apart rather than ranked as a gap.
+        measured, tried = split_tried(collected)
         if not measured:
-            raise BaimoError("no measured models: run an eval and a perf run first "
-                             "(baimo eval --suite quick; baimo perf)")
+            why = "".join(f"; {k} was {tried_reason(v)}" for k, v in tried.items())
+            raise BaimoError("no measured models" + (why or ": run an eval and a perf run "
+                                                      "first (baimo eval --suite quick; "
+                                                      "baimo perf)"))
         inputs = to_model_measurements(measured)
         advice = advise(inputs, prof)
         if report is not None:
@@ -181,11 +194,12 @@ def advise_cmd(
     if as_json:
         payload: dict[str, Any] = {"advice": advice.to_dict(),
                                    "measurements": {k: v.to_dict() for k, v in measured.items()},
+                                   "tried": {k: tried_reason(v) for k, v in tried.items()},
                                    "report": str(report) if report is not None else None}
         emit_json(payload)
         return
     console = _console()
-    _print(console, advice, prof, measured, run_refs)
+    _print(console, advice, prof, measured, run_refs, tried)
     if report is not None:
         console.print(f"Report: {safe(report.resolve())}", highlight=False)
 

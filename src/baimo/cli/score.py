@@ -30,7 +30,7 @@ from rich.tree import Tree
 
 from baimo.cli.console import add_row, emit_table, error_exit, new_app, out, safe
 from baimo.config import load_config
-from baimo.errors import BaimoError, DatasetError, NotFound
+from baimo.errors import BaimoError, NotFound
 from baimo.scores.fitweights import FitResult, fit_table
 from baimo.scores.methodology import (
     FactsTable,
@@ -58,7 +58,8 @@ InputsOpt = Annotated[Path | None, typer.Option(
     "--inputs", "-i", help="Facts CSV with columns entity,indicator,value,source,as_of.")]
 MeasuredOpt = Annotated[Path | None, typer.Option(
     "--measured", help="JSON file {entity: {\"suite:ifeval\": 0.8, \"perf:ttft_p95\": 0.4}} "
-                       "with baimo measurements.")]
+                       "with baimo measurements: the keys the methodology reads (baimo score "
+                       "show ID), non-negative numbers.")]
 MethodOpt = Annotated[str, typer.Option(
     "--method", help="weighted-sum (each indicator's normalisation) or topsis.")]
 TopsisNormOpt = Annotated[str, typer.Option(
@@ -109,18 +110,6 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
-def _load_measured(path: Path) -> dict[str, dict[str, float]]:
-    if not path.is_file():
-        raise NotFound(f"{path}: measurements file not found.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc}).") from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise DatasetError(f"{path}: expected an object {{entity: {{key: number}}}}.")
-    return {str(k): dict(v) for k, v in data.items()}
-
-
 def _split_runs(runs: list[str] | None) -> list[str]:
     return [r.strip() for item in runs or [] for r in item.split(",") if r.strip()]
 
@@ -144,22 +133,39 @@ def _run(
     from_store = bool(run_refs) or latest
     store: Any = None
     collected: dict[str, Any] = {}
+    tried_lines: list[str] = []
     vendor_lines: list[str] = []
     try:
         m = load_methodology(methodology)
         facts = FactsTable.load(inputs) if inputs is not None else FactsTable.empty()
-        meas = _load_measured(measured) if measured is not None else None
+        if measured is not None:
+            from baimo.scores.measured import read_measured_file
+
+            meas: dict[str, dict[str, float]] | None = read_measured_file(measured, m)
+        else:
+            meas = None
         if from_store or store_result or monitor_vendors:
             from baimo.store.store import Store
 
             store = Store()
         if from_store:
-            from baimo.scores.measured import collect_measurements, to_methodology_inputs
+            from baimo.scores.measured import (
+                collect_measurements,
+                split_tried,
+                to_methodology_inputs,
+                tried_reason,
+            )
 
-            collected = collect_measurements(store, run_refs or None, load_config(config))
+            # Measured by the store's rule (store.runs.coverage(), as advise and the web):
+            # a model whose every sample and request failed is listed apart, not scored.
+            collected, tried = split_tried(
+                collect_measurements(store, run_refs or None, load_config(config)))
+            tried_lines = [f"  {k}: {tried_reason(v)}" for k, v in tried.items()]
             if not collected:
-                raise NotFound("the selected runs measured no model. List runs with: baimo "
-                               "runs list")
+                raise NotFound("the selected runs measured no model"
+                               + "".join(f"; {k} was {tried_reason(v)}"
+                                         for k, v in tried.items())
+                               + ". List runs with: baimo runs list")
             merged = to_methodology_inputs(collected)
             for entity, values in (meas or {}).items():
                 merged.setdefault(entity, {}).update(values)
@@ -214,6 +220,10 @@ def _run(
         console.print(safe(f"Measurements of {len(collected)} model(s) from "
                            + (f"runs {', '.join(run_refs)}" if run_refs else
                               "the latest eval and perf runs of each model")), highlight=False)
+    if tried_lines:
+        console.print("Tried, nothing measured (not scored):", highlight=False)
+        for line in tried_lines:
+            console.print(safe(line), highlight=False)
     _print_result(console, m, result)
     for line in vendor_lines:
         console.print(safe(line), highlight=False)

@@ -16,11 +16,15 @@ refuses data that does not.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import json
 import os
 import re
+import stat
 import tempfile
 import unicodedata
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -46,7 +51,6 @@ from baimo.yamlio import (
     LocatedYaml,
     format_validation_error,
     load_data,
-    load_yaml,
     parse_yaml,
     read_text,
 )
@@ -162,6 +166,80 @@ def make_id(vendor: str, model: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _problems(exc: ValidationError, whole: str = "record") -> list[str]:
+    """``field: problem`` per error of ``exc``, each problem once.
+
+    pydantic reports a list whose item failed twice: the item's own error and, because the
+    list is then shorter than its minimum, "should have at least 1 item"; only the first
+    says what to fix, so a length error about a list with an error inside it is left out.
+    The "Value error, " prefix is pydantic's, not the user's, and is dropped too.
+    """
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    out: list[str] = []
+    for e, loc in zip(errors, locs, strict=True):
+        if e["type"] == "too_short" and any(len(other) > len(loc) and other[:len(loc)] == loc
+                                            for other in locs):
+            continue
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        line = f"{'.'.join(str(p) for p in loc) or whole}: {msg}"
+        if line not in out:
+            out.append(line)
+    return out
+
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s<>\"'`]+")
+
+
+def credential_problem(text: str) -> str | None:
+    """Why ``text`` (a source, a URL) must not be stored, or None.
+
+    A URL carrying a user name or password (``https://user:pass@host/``) or a query
+    parameter named like a credential (``?token=``, ``?sig=``; the rule of
+    ``baimo.config``'s base URLs) is a secret, and the catalog is printed by ``show``,
+    exported and copied into reports. The message names the kind of secret and shows the URL
+    without it, never the secret itself.
+    """
+    from baimo.config import SECRET_PARAM
+
+    for m in _URL_RE.finditer(text):
+        url = m.group()
+        scheme, rest = url.split("://", 1)
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        path = rest[len(netloc):]
+        query = path.split("#", 1)[0].split("?", 1)[1] if "?" in path.split("#", 1)[0] else ""
+        clean = f"{scheme}://{netloc.rsplit('@', 1)[-1]}{re.split(r'[?#]', path)[0]}"
+        if "@" in netloc:
+            return ("a URL in it carries a user name or password (user:pass@host), which would "
+                    "be stored in the catalog and printed by every show, export and report. "
+                    f"Cite the URL without it: {clean}")
+        names = [k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)]
+        secret = [k for k in names if SECRET_PARAM.search(k)]
+        if secret:
+            return (f"a URL in it carries a credential in its query ({secret[0]}=...), which "
+                    "would be stored in the catalog and printed by every show, export and "
+                    f"report. Cite the URL without it: {clean}")
+    return None
+
+
+def _no_credential(value: str | None) -> str | None:
+    if value is not None:
+        problem = credential_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+Source = Annotated[str, Field(min_length=1), AfterValidator(_no_credential)]
+"""A citation: not empty, and no credential in a URL of it."""
+
+
+def _in_future(as_of: str, today: date) -> bool:
+    """Is ``YYYY[-MM[-DD]]`` after ``today`` (compared at its own precision)?"""
+    parts = tuple(int(p) for p in as_of.split("-"))
+    return parts > (today.year, today.month, today.day)[:len(parts)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -177,7 +255,7 @@ class Provenance(_Strict):
         note: Free text, e.g. why a common-knowledge fact was added.
     """
 
-    source: str = Field(min_length=1)
+    source: Source
     as_of: AsOf
     locator: str | None = None
     fields: tuple[FactField, ...] | None = None
@@ -207,7 +285,7 @@ class Evaluation(_Strict):
     score: float | None = None
     rank: int | None = Field(default=None, ge=1)
     result: str | None = None
-    source: str = Field(min_length=1)
+    source: Source
     as_of: AsOf
     locator: str | None = None
     note: str | None = None
@@ -227,7 +305,7 @@ class Price(_Strict):
     currency: Literal["CNY", "USD"]
     unit: Literal["per-1m-tokens", "per-10k-tokens", "per-month"]
     direction: Literal["input", "output", "flat"] = "flat"
-    source: str = Field(min_length=1)
+    source: Source
     as_of: AsOf
     note: str | None = None
 
@@ -269,7 +347,18 @@ class CatalogRecord(_Strict):
     prices: tuple[Price, ...] = ()
     evaluations: tuple[Evaluation, ...] = ()
     notes: tuple[str, ...] = ()
-    provenance: tuple[Provenance, ...] = Field(min_length=1)
+    provenance: tuple[Provenance, ...]
+
+    @field_validator("provenance")
+    @classmethod
+    def _sourced(cls, v: tuple[Provenance, ...]) -> tuple[Provenance, ...]:
+        # Here and not as ``min_length``: pydantic checks a length after dropping the items
+        # that failed, so one bad entry was reported twice (as itself, and as "at least 1
+        # item"); a validator runs only when every entry is valid.
+        if not v:
+            raise ValueError("a record needs at least one provenance entry: where its facts "
+                             "come from (source) and when (as_of)")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -327,7 +416,7 @@ class SourceInfo(_Strict):
     publisher: str
     title: str
     as_of: AsOf
-    url: str | None = None
+    url: Annotated[str | None, AfterValidator(_no_credential)] = None
     note: str | None = None
 
 
@@ -338,7 +427,7 @@ class EvaluationSystem(_Strict):
     publisher: str
     scale: str
     participants: int | None = None
-    source: str
+    source: Source
     locator: str | None = None
     note: str | None = None
 
@@ -349,7 +438,7 @@ class RecordUpdate(_Strict):
     id: str
     set: dict[str, Any] = Field(default_factory=dict)
     add: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    source: str = Field(min_length=1)
+    source: Source
     as_of: AsOf
     note: str | None = None
 
@@ -620,6 +709,31 @@ def _check_references(doc: LocatedYaml, records: Sequence[CatalogRecord],
         raise ConfigError("\n".join(errors[:_MAX_ERRORS]))
 
 
+def _check_not_future(doc: LocatedYaml, records: Sequence[CatalogRecord],
+                      updates: Sequence[tuple[int, RecordUpdate]]) -> None:
+    """Refuse an ``as_of`` after today in a user's file, as ``--as-of`` is refused.
+
+    Only user files: the built-in data is checked by its tests, and a machine whose clock is
+    wrong must still be able to read it.
+    """
+    today = date.today()
+    dated: list[tuple[tuple[str | int, ...], str, str]] = []
+    for i, rec in enumerate(records):
+        sections: tuple[tuple[str, Sequence[Provenance | Evaluation | Price]], ...] = (
+            ("provenance", rec.provenance), ("evaluations", rec.evaluations),
+            ("prices", rec.prices))
+        for section, items in sections:
+            dated += [(("records", i, section, k, "as_of"), f"records[{i}] (id={rec.id})",
+                       item.as_of) for k, item in enumerate(items)]
+    dated += [(("updates", i, "as_of"), f"updates[{i}] (id={upd.id})", upd.as_of)
+              for i, upd in updates]
+    errors = [f"{_where(doc, path)}: {label}: as_of {when} is in the future (today is "
+              f"{today.isoformat()}); give the date the source is true as of."
+              for path, label, when in dated if _in_future(when, today)]
+    if errors:
+        raise ConfigError("\n".join(errors[:_MAX_ERRORS]))
+
+
 @dataclass(frozen=True)
 class _Base:
     records: tuple[CatalogRecord, ...]
@@ -668,6 +782,7 @@ def _merge_docs(user_docs: Sequence[LocatedYaml]) -> Catalog:
         systems.update(utop.evaluation_systems)
         sources.update(utop.sources)
         _check_references(doc, urecords, sources, systems, builtin=False)
+        _check_not_future(doc, urecords, uupdates)
         for i, rec in enumerate(urecords):
             if rec.id in merged:
                 raise ConfigError(
@@ -682,9 +797,7 @@ def _merge_docs(user_docs: Sequence[LocatedYaml]) -> Catalog:
             try:
                 merged[upd.id] = upd.apply(merged[upd.id])
             except ValidationError as exc:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or upd.id}: {e['msg']}"
-                    for e in exc.errors())
+                problems = "; ".join(_problems(exc, upd.id))
                 raise ConfigError(f"{where}: updates[{i}] (id={upd.id}) would make the record "
                                   f"invalid: {problems}") from None
         files.append(doc.source)
@@ -716,50 +829,217 @@ def load_catalog(extra: Path | None = None, *, include_user: bool = True) -> Cat
 # ---------------------------------------------------------------------------------------------
 
 
-def _read_user_raw(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {"schema_version": 1, "records": [], "updates": []}
-    doc = load_yaml(path)
-    if doc.data is None:
-        return {"schema_version": 1, "records": [], "updates": []}
-    if not isinstance(doc.data, dict):
-        raise ConfigError(f"{path}:1: a catalog file must be a mapping with a 'records:' list.")
-    raw = dict(doc.data)
-    raw.setdefault("records", [])
-    raw.setdefault("updates", [])
-    if not isinstance(raw["records"], list) or not isinstance(raw["updates"], list):
-        raise ConfigError(f"{path}: 'records' and 'updates' must be lists.")
-    return raw
+_HEADER = ("# baimo landscape: your additions and corrections, merged over the built-in "
+           "catalog.\n# Every record and update names its source. Edit by hand or with "
+           "'baimo landscape add/update'.\n")
 
 
-def _write_user_raw(path: Path, raw: dict[str, Any]) -> Catalog:
-    """Validate the would-be file by merging it, then write it atomically.
+def _entry_yaml(entry: Mapping[str, Any], indent: int, newline: str) -> str:
+    """One list item (``- key: value`` lines) indented by ``indent`` columns."""
+    text = yaml.safe_dump([dict(entry)], allow_unicode=True, sort_keys=False, width=4096,
+                          default_flow_style=False)
+    return "".join((" " * indent + line if line.strip() else "") + newline
+                   for line in text.splitlines())
 
-    Validating first means a bad ``add``/``update`` leaves the user's file untouched.
+
+def _leaf_end(node: yaml.Node) -> int:
+    """Where the last value written inside ``node`` ends.
+
+    A block collection's own end mark lies past the comments and blank lines that follow it
+    (the parser only ends it at the next token), so text inserted there would slip below
+    the user's trailing comments or even into the next section; the end of the last
+    scalar or flow collection is exact. The maximum over the subtree, because an alias
+    points at a node (and its marks) written earlier.
     """
-    header = ("# baimo landscape: your additions and corrections, merged over the built-in "
-              "catalog.\n# Every record and update names its source. Edit by hand or with "
-              "'baimo landscape add/update'.\n")
-    text = header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=100)
+    stack = [node]
+    seen: set[int] = set()
+    best = -1
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode) or (isinstance(n, yaml.CollectionNode)
+                                              and n.flow_style):
+            best = max(best, n.end_mark.index)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for pair in n.value for x in pair)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return best if best >= 0 else node.end_mark.index
+
+
+def _line_end(text: str, index: int) -> int:
+    """The start of the line after the one holding ``index`` (``index`` itself when it
+    already starts a line)."""
+    if index == 0 or text[index - 1] == "\n":
+        return index
+    nl = text.find("\n", index)
+    return len(text) if nl == -1 else nl + 1
+
+
+def _item_end(text: str, leaf_end: int, dash_column: int) -> int:
+    """Where the last item of a block list ends: after its last line of content.
+
+    From the line of ``leaf_end``, the item goes on over the lines indented deeper than its
+    ``-`` (an alias such as ``- *source`` is such a line: its node's marks are where the
+    anchor was written); it ends at the first line of content indented no deeper. Comment
+    and blank lines at its end are left where they are, after the new item.
+    """
+    at = end = _line_end(text, leaf_end)
+    while at < len(text):
+        nl = text.find("\n", at)
+        nxt = len(text) if nl == -1 else nl + 1
+        line = text[at:nxt].rstrip("\r\n")
+        body = line.lstrip(" ")
+        if body and not body.startswith("#"):
+            if len(line) - len(body) <= dash_column:
+                break
+            end = nxt
+        at = nxt
+    return end
+
+
+def _insert(text: str, at: int, piece: str, newline: str) -> str:
+    head = text[:at]
+    if head and not head.endswith("\n"):
+        head += newline
+    return head + piece + text[at:]
+
+
+def _with_entry(text: str, section: str, entry: Mapping[str, Any], source: str) -> str:
+    """``text`` with ``entry`` appended to its ``section`` list, every other character kept.
+
+    Why text and not a rewrite: the user's file is theirs to annotate, and a YAML dump drops
+    every comment, reorders nothing but reflows everything; so the entry is written as text
+    at the end of the list (block style after the last item's last line, with the items'
+    own indentation; flow style before the closing bracket), or as a new ``section:`` at
+    the end of the file when there is none.
+
+    Raises:
+        ConfigError: The file is not a mapping, or ``section`` is not a list.
+    """
+    newline = "\r\n" if "\r\n" in text else "\n"
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:  # empty, or only comments
+        return _insert(text, len(text), f"{section}:{newline}"
+                       + _entry_yaml(entry, 0, newline), newline)
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{source}:{root.start_mark.line + 1}: a catalog file must be a "
+                          "mapping with a 'records:' list (and optionally 'updates:').")
+    for key, value in root.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == section):
+            continue
+        line = value.start_mark.line + 1
+        if isinstance(value, yaml.SequenceNode) and (value.value or root.flow_style):
+            if value.flow_style:  # [a, b]: the entry goes before the bracket, as JSON (YAML)
+                close = value.end_mark.index - 1
+                item = json.dumps(dict(entry), ensure_ascii=False)
+                return text[:close] + (", " if value.value else "") + item + text[close:]
+            at = _item_end(text, _leaf_end(value.value[-1]), value.start_mark.column)
+            return _insert(text, at, _entry_yaml(entry, value.start_mark.column, newline),
+                           newline)
+        if (isinstance(value, yaml.SequenceNode)
+                or (isinstance(value, yaml.ScalarNode)
+                    and value.tag == "tag:yaml.org,2002:null")):
+            # `records: []`, or `records:` with nothing (or ~, null) after it: the list is
+            # written in block style from the next line, a comment after it staying put.
+            start, end = value.start_mark.index, value.end_mark.index
+            head = text[:start]
+            if text[end:end + 1] in ("", "\n", "\r"):
+                head = head.rstrip(" ")  # no trailing blank after `records:`
+            cut = head + text[end:]
+            at = _line_end(cut, len(head))
+            return _insert(cut, at, _entry_yaml(entry, key.start_mark.column, newline),
+                           newline)
+        raise ConfigError(f"{source}:{line}: '{section}' must be a list of entries "
+                          f"(lines starting with '- ').")
+    if root.flow_style:  # {...}
+        close = root.end_mark.index - 1
+        item = f"{section}: [{json.dumps(dict(entry), ensure_ascii=False)}]"
+        return text[:close] + (", " if root.value else "") + item + text[close:]
+    col = root.start_mark.column
+    return _insert(text, len(text), " " * col + f"{section}:{newline}"
+                   + _entry_yaml(entry, col, newline), newline)
+
+
+def _append_entry(path: Path, section: Literal["records", "updates"],
+                  entry: Mapping[str, Any]) -> Catalog:
+    """Append one record or update to the user's catalog file; returns the merged catalog.
+
+    The user's text (comments, order, layout, line endings, a BOM, the file's mode) is kept
+    and the entry added as text (``_with_entry``). The would-be file is validated by merging
+    it, and re-read to prove it holds exactly what it held plus the entry, before it
+    replaces the old one atomically: a bad ``add``/``update``, or a layout the text edit
+    cannot follow, leaves the user's file untouched.
+
+    Raises:
+        ConfigError: The new entry is invalid against the catalog, or the file cannot be
+            extended without being rewritten (the message gives the entry to paste).
+    """
+    target = path.resolve() if path.is_symlink() else path
+    old = _file_text(target).text if target.exists() else ""
+    bom = target.exists() and target.read_bytes().startswith(codecs.BOM_UTF8)
+    if old.strip():
+        text = _with_entry(old, section, entry, str(path))
+        before = load_data(old, str(path)) or {}
+        expected = {**before, section: [*(before.get(section) or []), dict(entry)]}
+        try:
+            after = load_data(text, str(path))
+        except ConfigError:
+            after = None
+        if after != expected:
+            raise ConfigError(
+                f"{path}: cannot add the {section[:-1]} to this file without rewriting its "
+                f"layout; nothing was changed. Add it under '{section}:' by hand:\n"
+                + _entry_yaml(entry, 0, "\n"))
+    else:
+        text = _HEADER + yaml.safe_dump({"schema_version": 1, section: [dict(entry)]},
+                                        allow_unicode=True, sort_keys=False, width=4096)
     catalog = _merge([_Text(text, str(path))])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".yaml")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".catalog-", suffix=".yaml")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return catalog
 
 
-def _require_source(source: str | None, action: str) -> str:
+def _source_and_date(source: str | None, as_of: str | None, action: str) -> tuple[str, str]:
+    """``--source`` and ``--as-of`` of ``add``/``update``, checked before anything else so
+    that each problem is reported once, against the option the user typed.
+
+    Refused: no source; a source whose URL carries a credential (the message does not
+    repeat it); a date that is not a calendar date; a date in the future (a fact cannot be
+    true as of a day that has not come; usually a typo of the year). ``as_of`` defaults
+    to today.
+    """
     if source is None or not source.strip():
         raise ConfigError(
             f"refusing to {action} without a source: say where the information comes from "
             "with --source (a document, a URL, or e.g. 'measured by me on 2025-01-10').")
-    return source.strip()
+    problem = credential_problem(source)
+    if problem is not None:
+        raise ConfigError(f"refusing to {action}: --source: {problem}")
+    today = date.today()
+    if as_of is None:
+        return source.strip(), today.isoformat()
+    try:
+        when = str(_as_of(as_of))
+    except ValueError as exc:
+        raise ConfigError(f"--as-of: {exc}. Give the date the source is true as of.") from None
+    if _in_future(when, today):
+        raise ConfigError(f"--as-of {when} is in the future (today is {today.isoformat()}): "
+                          "a source can only be true as of a date that has come. Give the "
+                          "source's own date, or leave --as-of out for today.")
+    return source.strip(), when
 
 
 def add_record(fields: Mapping[str, Any], *, source: str | None, as_of: str | None = None,
@@ -776,28 +1056,26 @@ def add_record(fields: Mapping[str, Any], *, source: str | None, as_of: str | No
     Raises:
         ConfigError: missing source, invalid field, or an id that already exists.
     """
-    src = _require_source(source, "add a record")
+    src, when = _source_and_date(source, as_of, "add a record")
     vendor, model = fields.get("vendor"), fields.get("model")
     if not vendor or not model:
         raise ConfigError("a new record needs both --vendor and --model.")
     path = path or user_catalog_path()
     data = {k: v for k, v in fields.items() if v is not None and v != () and v != []}
     data["id"] = data.get("id") or make_id(str(vendor), str(model))
-    data["provenance"] = [{"source": src, "as_of": as_of or date.today().isoformat()}]
+    data["provenance"] = [{"source": src, "as_of": when}]
     try:
         record = CatalogRecord.model_validate(data)
     except ValidationError as exc:
-        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "\n".join(f"  {p}" for p in _problems(exc, "(record)"))
         raise ConfigError(f"the new record is invalid:\n{problems}") from None
-    raw = _read_user_raw(path)
     existing = _merge([_file_text(path)] if path.exists() else [])
     if record.id in existing:
         raise ConfigError(f"a record with id '{record.id}' already exists; use "
                           f"'baimo landscape update {record.id} ...' to change it, or pass "
                           "--id to choose another id.")
-    raw["records"].append(record.model_dump(mode="json", exclude_defaults=True))
-    return _write_user_raw(path, raw).get(record.id)
+    entry = record.model_dump(mode="json", exclude_defaults=True)
+    return _append_entry(path, "records", entry).get(record.id)
 
 
 def update_record(record_id: str, changes: Mapping[str, Any], *, source: str | None,
@@ -813,7 +1091,7 @@ def update_record(record_id: str, changes: Mapping[str, Any], *, source: str | N
         ConfigError: no source, nothing to change, or a change that makes the record invalid.
         NotFound: no record has this id.
     """
-    src = _require_source(source, f"update '{record_id}'")
+    src, when = _source_and_date(source, as_of, f"update '{record_id}'")
     path = path or user_catalog_path()
     current = _merge([_file_text(path)] if path.exists() else [])
     current.get(record_id)
@@ -839,18 +1117,15 @@ def update_record(record_id: str, changes: Mapping[str, Any], *, source: str | N
     if add:
         entry["add"] = add
     entry["source"] = src
-    entry["as_of"] = as_of or date.today().isoformat()
+    entry["as_of"] = when
     if note:
         entry["note"] = note
     try:  # check against the current record first, so the message names the command's fields
         RecordUpdate.model_validate(entry).apply(current.get(record_id))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(_problems(exc))
         raise ConfigError(f"cannot update '{record_id}': {problems}") from None
-    raw = _read_user_raw(path)
-    raw["updates"].append(entry)
-    return _write_user_raw(path, raw).get(record_id)
+    return _append_entry(path, "updates", entry).get(record_id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from baimo.errors import ConfigError
 from baimo.models.presets import PRESETS
 from baimo.models.registry import provider_kind
 from baimo.perf.tokenizer import Tokenizer, WordTokenizer
-from baimo.tabular import decode_text, read_user_bytes
+from baimo.tabular import read_jsonl
 
 Messages = list[dict[str, str]]
 
@@ -284,16 +284,9 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
     ``ConfigError`` naming the line and field, never a traceback or a silent wait halfway
     through a run.
     """
-    text, _ = decode_text(read_user_bytes(path, "trace", ConfigError), str(path), ConfigError)
-    entries: list[TraceEntry] = []
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{lineno}: not JSON ({exc})") from None
-        entries.append(_trace_entry(obj, f"{path}:{lineno}", lineno))
+    entries = [_trace_entry(obj, f"{path}:{lineno}", lineno)
+               for lineno, obj in read_jsonl(path, "trace", ConfigError,
+                                             "Each line must be one JSON object (a request).")]
     if not entries:
         raise ConfigError(f"{path}: the trace is empty")
     entries.sort(key=lambda e: e.offset)

@@ -17,7 +17,6 @@ weights reproduce every published composite exactly after rounding.
 
 from __future__ import annotations
 
-import csv
 import itertools
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +28,7 @@ from scipy.optimize import minimize
 
 from baimo.errors import DatasetError, NotFound
 from baimo.scores.mcda import FloatArray
+from baimo.tabular import read_csv
 
 BUILTIN_RESULTS = "frost-sullivan-2023-results.csv"
 """The Frost & Sullivan 2023 published results, transcribed from the seed document."""
@@ -90,55 +90,55 @@ def load_results_table(path: Path | str | None = None) -> PublishedTable:
     p = _builtin_path() if path is None else Path(path)
     if not p.is_file():
         raise NotFound(f"{p}: results table not found. Pass an existing CSV file.")
-    with p.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in ("entity", "composite", "source", "as_of") if c not in header]
-        if missing:
-            raise DatasetError(f"{p}:1: missing column(s) {', '.join(missing)}. The header "
-                               f"needs entity, composite, source, as_of and one column per "
-                               f"dimension.")
-        dims = tuple(c for c in header if c not in RESERVED_COLUMNS)
-        if not dims:
-            raise DatasetError(f"{p}:1: no dimension columns. Add one column per dimension "
-                               f"score besides {', '.join(RESERVED_COLUMNS)}.")
-        entities: list[str] = []
-        labels: list[str] = []
-        rows: list[list[float]] = []
-        comps: list[float] = []
-        sources: list[str] = []
-        as_of: list[str] = []
-        for line_no, row in enumerate(reader, start=2):
-            ent = (row.get("entity") or "").strip()
-            if not ent:
-                raise DatasetError(f"{p}:{line_no}: column 'entity' is empty. Name the entity.")
-            if ent in entities:
-                raise DatasetError(f"{p}:{line_no}: entity {ent!r} appears twice. Keep one row "
-                                   f"per entity.")
-            for col in ("source", "as_of"):
-                if not (row.get(col) or "").strip():
-                    raise DatasetError(f"{p}:{line_no}: column {col!r} is empty for {ent!r}. "
-                                       f"Say where the numbers come from and when.")
+    # Read as every user CSV is (baimo.tabular.read_csv): Excel's BOM and GBK text, unclosed
+    # quotes, and the line a row really starts on when a quoted cell spans lines.
+    header, found = read_csv(p, "results table")
+    missing = [c for c in ("entity", "composite", "source", "as_of") if c not in header]
+    if missing:
+        raise DatasetError(f"{p}:1: missing column(s) {', '.join(missing)}. The header "
+                           f"needs entity, composite, source, as_of and one column per "
+                           f"dimension.")
+    dims = tuple(c for c in header if c and c not in RESERVED_COLUMNS)
+    if not dims:
+        raise DatasetError(f"{p}:1: no dimension columns. Add one column per dimension "
+                           f"score besides {', '.join(RESERVED_COLUMNS)}.")
+    entities: list[str] = []
+    labels: list[str] = []
+    rows: list[list[float]] = []
+    comps: list[float] = []
+    sources: list[str] = []
+    as_of: list[str] = []
+    for line_no, row in found:
+        ent = (row.get("entity") or "").strip()
+        if not ent:
+            raise DatasetError(f"{p}:{line_no}: column 'entity' is empty. Name the entity.")
+        if ent in entities:
+            raise DatasetError(f"{p}:{line_no}: entity {ent!r} appears twice. Keep one row "
+                               f"per entity.")
+        for col in ("source", "as_of"):
+            if not (row.get(col) or "").strip():
+                raise DatasetError(f"{p}:{line_no}: column {col!r} is empty for {ent!r}. "
+                                   f"Say where the numbers come from and when.")
 
-            def number(col: str, ent: str = ent, row: dict[str, str | None] = row,
-                       line_no: int = line_no) -> float:
-                raw = (row.get(col) or "").strip()
-                try:
-                    value = float(raw)
-                except ValueError:
-                    raise DatasetError(f"{p}:{line_no}: column {col!r} of {ent!r} is {raw!r}, "
-                                       f"not a number.") from None
-                if not np.isfinite(value):
-                    raise DatasetError(f"{p}:{line_no}: column {col!r} of {ent!r} must be "
-                                       f"finite.")
-                return value
+        def number(col: str, ent: str = ent, row: dict[str, str] = row,
+                   line_no: int = line_no) -> float:
+            raw = (row.get(col) or "").strip()
+            try:
+                value = float(raw)
+            except ValueError:
+                raise DatasetError(f"{p}:{line_no}: column {col!r} of {ent!r} is {raw!r}, "
+                                   f"not a number.") from None
+            if not np.isfinite(value):
+                raise DatasetError(f"{p}:{line_no}: column {col!r} of {ent!r} must be "
+                                   f"finite.")
+            return value
 
-            entities.append(ent)
-            labels.append((row.get("label") or ent).strip())
-            comps.append(number("composite"))
-            rows.append([number(d) for d in dims])
-            sources.append((row.get("source") or "").strip())
-            as_of.append((row.get("as_of") or "").strip())
+        entities.append(ent)
+        labels.append((row.get("label") or ent).strip())
+        comps.append(number("composite"))
+        rows.append([number(d) for d in dims])
+        sources.append((row.get("source") or "").strip())
+        as_of.append((row.get("as_of") or "").strip())
     if not entities:
         raise DatasetError(f"{p}: no data rows. Add one row per entity.")
     return PublishedTable(

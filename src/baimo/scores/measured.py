@@ -32,7 +32,10 @@ request. So a model measured on ``demo`` last week and on ``ifeval`` today gets 
 
 Nothing is dropped silently: every model seen in a run is returned, and each measurement it
 lacks is listed in ``Measurements.missing`` with the reason and the command that would fill
-it. ``to_methodology_inputs`` and ``to_model_measurements`` convert to what
+it. Whether a model was measured at all, or only tried (every sample and request failed), is
+not decided here but by the store's one rule, ``store.runs.coverage()``, which the landscape
+map and the web count by too; ``Measurements.measured`` carries it, and ``split_tried``
+separates the two for ``score`` and ``advise``. ``to_methodology_inputs`` and ``to_model_measurements`` convert to what
 ``score_methodology`` and ``advise`` read. ``save_score``/``list_scores``/``get_score`` keep
 ``ScoreResult``\\ s in the store's ``score_results`` table, so a published ranking can be
 found and audited later.
@@ -40,25 +43,37 @@ found and audited later.
 
 from __future__ import annotations
 
+import difflib
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from baimo.advise.advisor import ModelMeasurements
 from baimo.config import Config, default_embedded_model
-from baimo.errors import BaimoError
+from baimo.errors import BaimoError, DatasetError
 from baimo.models.registry import is_local
 from baimo.monitor.scorecard import (
     StabilityMeasurement,
     stability_measurement,
     vendor_stability,
 )
-from baimo.scores.methodology import MeasuredSource, Methodology, ScoreResult
+from baimo.scores.methodology import (
+    MeasuredSource,
+    Methodology,
+    ScoreResult,
+    measured_value_problem,
+)
 from baimo.scores.profile import build_profile, task_dimensions
 from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord, ScoreRecord
 from baimo.store.store import Store
+from baimo.tabular import decode_text, read_user_bytes
+from baimo.yamlio import LocatedYaml
 
 __all__ = [
     "BLEND_INPUT_SHARE",
@@ -72,10 +87,13 @@ __all__ = [
     "get_score",
     "list_scores",
     "measured_keys",
+    "read_measured_file",
     "save_score",
+    "split_tried",
     "stability_inputs",
     "to_methodology_inputs",
     "to_model_measurements",
+    "tried_reason",
 ]
 
 BLEND_INPUT_SHARE = 0.75
@@ -154,6 +172,11 @@ class Measurements:
         deployment: ``private`` (runs on the user's machines) or ``api``.
         missing: Measurement name → why it is missing and how to get it.
         sources: Measurement name → where the value came from.
+        measured: Whether the store holds a scored result of the model (a graded eval row or
+            a successful measured perf request): the store's one rule,
+            ``store.runs.coverage()``, which the landscape map and the web also use. False:
+            the model was only tried, every sample and request failed.
+        runs: Every selected eval and perf run that names the model, oldest first.
     """
 
     model: str
@@ -181,6 +204,8 @@ class Measurements:
     deployment: str = "api"
     missing: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    measured: bool = True
+    runs: tuple[str, ...] = ()
 
     @property
     def ttft_p95_s(self) -> float | None:
@@ -220,7 +245,8 @@ class Measurements:
             "context_window": self.context_window, "open_weights": self.open_weights,
             "filed": self.filed, "catalog_id": self.catalog_id, "vendor": self.vendor,
             "deployment": self.deployment, "missing": dict(self.missing),
-            "sources": dict(self.sources),
+            "sources": dict(self.sources), "measured": self.measured,
+            "runs": list(self.runs),
         }
 
 
@@ -483,6 +509,8 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
 
     names: set[str] = {n for r in evals for n in r.model_names}
     names |= {n for r in perfs for n in r.model_names}
+    scored = set(store.runs.coverage().measured)
+    selected = sorted([*evals, *perfs], key=lambda r: r.created_at)
     catalog, catalog_error = _catalog()
     out: dict[str, Measurements] = {}
     for model in sorted(names):
@@ -508,10 +536,14 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
 
         cap_dims = [v for d, v in dimensions.items() if d not in NON_CAPABILITY_DIMENSIONS]
         capability = sum(cap_dims) / len(cap_dims) if cap_dims else None
+        tried_evals = [r.id for r in evals if model in r.model_names]
         if capability is None:
             missing["capability"] = (
                 f"no graded eval results for {model} outside the safety dimension "
                 f"(run: baimo eval -m {model} --suite quick)" if tasks else
+                f"eval run(s) {', '.join(tried_evals)} have no graded result for {model}: "
+                f"every sample failed (see why with: baimo runs show {tried_evals[0]})"
+                if tried_evals else
                 f"no eval run of {model} in the selected runs (run: baimo eval -m {model} "
                 "--suite quick)")
         else:
@@ -547,8 +579,25 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
             dimension_ci={d: (float(p["ci_low"]), float(p["ci_high"])) for d, p in prof.items()},
             dimension_n={d: int(p["n"]) for d, p in prof.items()},
             suites=suites, suite_n=suite_n, capability=capability, safety=safety, perf=perf,
-            stability=stab, missing=missing, sources=sources, **filled)
+            stability=stab, missing=missing, sources=sources, measured=model in scored,
+            runs=tuple(r.id for r in selected if model in r.model_names), **filled)
     return out
+
+
+def split_tried(measurements: Mapping[str, Measurements]
+                ) -> tuple[dict[str, Measurements], dict[str, Measurements]]:
+    """(measured, only tried) by ``Measurements.measured``: what the advisor ranks and
+    ``score`` scores, and what they list apart as tried without a result."""
+    return ({k: v for k, v in measurements.items() if v.measured},
+            {k: v for k, v in measurements.items() if not v.measured})
+
+
+def tried_reason(m: Measurements) -> str:
+    """Why a model that was only tried has no measurement, and where to look."""
+    runs = ", ".join(m.runs) or "no selected run"
+    first = m.runs[-1] if m.runs else "RUN"
+    return (f"tried in run(s) {runs}, but no sample was graded and no request succeeded "
+            f"(see why with: baimo runs show {first})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -791,3 +840,102 @@ def measured_keys(methodology: Methodology, *, required_only: bool = False) -> l
     keys = [ind.source.measured for _, ind in leaves if isinstance(ind.source, MeasuredSource)]
     keys += [g.measured for g in methodology.gates if g.measured is not None]
     return list(dict.fromkeys(keys))
+
+
+MAX_FILE_PROBLEMS = 20
+"""Problems of a measurements file listed at once (the rest are counted)."""
+
+
+def read_measured_file(path: Path, methodology: Methodology) -> dict[str, dict[str, float]]:
+    """The measurements of a ``--measured`` JSON file ``{entity: {"kind:name": number}}``,
+    every key and value checked against ``methodology`` before anything is scored.
+
+    Why so strict: scoring reads only the keys the methodology names, so a misspelt key
+    (``perf:ttft_p59``) is not an error there but a silent gap (the entity is called
+    incomplete, or an optional indicator is dropped), and a negative latency or price is
+    not refused but wins its indicator. The file is read like every user file (a UTF-8 BOM
+    from Windows editors, GBK text; ``baimo.tabular``), and a key written twice, which JSON
+    readers resolve by keeping the last, is refused too.
+
+    Raises:
+        DatasetError: Naming ``file:line``, the entity and the key of each problem, with the
+            nearest key the methodology reads for an unknown one; nothing is scored.
+    """
+    source = str(path)
+    text, _ = decode_text(read_user_bytes(path, "measurements file"), source)
+    twice: list[tuple[str, ...]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for k, v in items:
+            if k in seen:
+                twice.append((k,))
+            seen[k] = v
+        return seen
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column "
+                           f"{exc.colno}). The file must be one JSON object "
+                           '{"entity": {"kind:name": number}}.') from None
+    except RecursionError:
+        raise DatasetError(f"{path}: JSON nested too deeply; the file must be one JSON object "
+                           '{"entity": {"kind:name": number}}.') from None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}:1: expected a JSON object "
+                           '{"entity": {"kind:name": number}}, e.g. {"model-a": '
+                           '{"perf:ttft_p95": 0.4}}.')
+    # JSON is YAML flow text (tabs aside), so yamlio's line map finds each key's line.
+    located = LocatedYaml(data=None, source=source, text=text.replace("\t", " "))
+
+    def where(*keys: str) -> str:
+        try:
+            line = located.line_of(keys)
+        except yaml.YAMLError:  # JSON that YAML cannot read: the message names no line
+            line = None
+        return f"{path}:{line}" if line else source
+
+    known = measured_keys(methodology)
+    problems: list[str] = []
+    if twice:
+        problems.append(f"{path}: key '{twice[0][0]}' appears twice in one object; JSON "
+                        "readers keep only the last value. Keep one.")
+    out: dict[str, dict[str, float]] = {}
+    for entity, values in data.items():
+        if not isinstance(values, dict):
+            problems.append(f"{where(entity)}: {entity}: expected an object of measurements "
+                            f'{{"kind:name": number}}, not {type(values).__name__}.')
+            continue
+        for key, value in values.items():
+            if key not in known:
+                problems.append(f"{where(entity, key)}: {entity}: key '{key}' "
+                                + _unknown_key(key, known, methodology))
+                continue
+            problem = measured_value_problem(key, value)
+            if problem is not None:
+                problems.append(f"{where(entity, key)}: {entity}: '{key}' {problem}.")
+                continue
+            out.setdefault(entity, {})[key] = float(value)
+        out.setdefault(entity, {})
+    if problems:
+        more = (f"\n... and {len(problems) - MAX_FILE_PROBLEMS} more"
+                if len(problems) > MAX_FILE_PROBLEMS else "")
+        if known and any(k not in known for v in data.values() if isinstance(v, dict)
+                         for k in v):
+            more += (f"\nThe measurements methodology '{methodology.id}' reads: "
+                     f"{', '.join(known)}.")
+        raise DatasetError(f"{path}: {len(problems)} problem(s) with the measurements; nothing "
+                           "was scored:\n" + "\n".join(problems[:MAX_FILE_PROBLEMS]) + more)
+    return out
+
+
+def _unknown_key(key: str, known: Sequence[str], methodology: Methodology) -> str:
+    """Why a key of a measurements file is refused, with the nearest key that is read."""
+    if not known:
+        return (f"is not read: methodology '{methodology.id}' reads no measurements at all. "
+                "Give its facts with --inputs FILE instead (see: baimo score show "
+                f"{methodology.id}).")
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    return f"is not a measurement methodology '{methodology.id}' reads.{hint} Fix or remove it."

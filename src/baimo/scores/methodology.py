@@ -94,6 +94,7 @@ __all__ = [
     "builtin_methodologies",
     "list_methodologies",
     "load_methodology",
+    "measured_value_problem",
     "parse_methodology",
     "resolve_weights",
     "score_methodology",
@@ -939,14 +940,21 @@ class FactsTable:
 
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, str]], origin: str = "<rows>",
-                  first_line: int = 2) -> FactsTable:
+                  first_line: int = 2, lines: Sequence[int] | None = None) -> FactsTable:
         """Build from dict rows with the ``FACT_COLUMNS`` keys, validating each.
+
+        ``lines`` are the file lines the rows start on (blank lines and cells spanning lines
+        make them differ from ``first_line`` counted up); without them rows are numbered
+        from ``first_line``.
 
         Raises:
             DatasetError: ``origin:line: column ...`` for the first bad row.
         """
         facts: dict[tuple[str, str], Fact] = {}
-        for line, row in enumerate(rows, start=first_line):
+        rows = list(rows)
+        numbers = list(lines) if lines is not None else \
+            list(range(first_line, first_line + len(rows)))
+        for line, row in zip(numbers, rows, strict=True):
             where = f"{origin}:{line}"
             cells = {c: (row.get(c) or "").strip() for c in FACT_COLUMNS}
             for col in FACT_COLUMNS:
@@ -987,7 +995,8 @@ class FactsTable:
         if missing:
             raise DatasetError(f"{p}:1: missing column(s) {', '.join(missing)}. The "
                                f"header must include {','.join(FACT_COLUMNS)}.")
-        return cls.from_rows([row for _, row in found], str(p))
+        return cls.from_rows([row for _, row in found], str(p),
+                             lines=[line for line, _ in found])
 
     def get(self, entity: str, indicator: str) -> Fact | None:
         """The fact, or None if the table has no row for it."""
@@ -1395,13 +1404,37 @@ def _renormalising_score(m: Methodology, leaf_ids: Sequence[str], normalised: Fl
     return fn
 
 
+def measured_value_problem(key: str, value: object) -> str | None:
+    """What is wrong with one measured value, or None; the one rule for every source of
+    measurements (a ``--measured`` file, the store).
+
+    Why a lower bound: every measurement is a latency (seconds), a speed (tokens per
+    second), a price (per million tokens), a count, a coefficient of variation or a share
+    (accuracy, uptime), none of which can be negative. A negative value is a typo, and
+    scored as given it would not fail: a negative price or latency simply wins its
+    indicator. (No upper bound: a methodology may read a ``suite:`` key on its own scale.)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"is {value!r}, not a number; measured values must be finite numbers"
+    try:
+        x = float(value)
+    except OverflowError:
+        return "is too large; measured values must be finite numbers"
+    if not math.isfinite(x):
+        return f"is {value!r}; measured values must be finite numbers"
+    if x < 0:
+        return (f"is {value!r}, below 0; no measurement can be negative (latencies are "
+                "seconds, speeds tokens per second, prices per million tokens, accuracies "
+                "shares from 0 to 1)")
+    return None
+
+
 def _check_measured(measured: Mapping[str, Mapping[str, float]]) -> None:
     for entity, values in measured.items():
         for key, value in values.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not \
-                    math.isfinite(float(value)):
-                raise DatasetError(f"measured value {key} of {entity} is {value!r}; measured "
-                                   f"values must be finite numbers.")
+            problem = measured_value_problem(key, value)
+            if problem is not None:
+                raise DatasetError(f"measured value {key} of {entity} {problem}.")
 
 
 def _evaluate_gate(

@@ -37,7 +37,6 @@ from __future__ import annotations
 import csv
 import difflib
 import importlib
-import json
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from baimo.errors import ConfigError, DatasetError, MissingDependency, NotFound
+from baimo.tabular import read_jsonl
 from baimo.tasks.extract import Extraction, extract_choice, extract_number, numbers_equal
 from baimo.tasks.outcome import decide
 from baimo.tasks.scorers import scorer
@@ -790,17 +790,10 @@ def _is_saved_dataset(path: Path) -> bool:
 
 def _read_jsonl(path: Path) -> list[Row]:
     rows: list[Row] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{lineno}: not valid JSON: {exc.msg}.") from exc
-            if not isinstance(value, dict):
-                raise DatasetError(f"{path}:{lineno}: expected a JSON object per line.")
-            rows.append(value)
+    for lineno, value in read_jsonl(path, "dataset file"):
+        if not isinstance(value, dict):
+            raise DatasetError(f"{path}:{lineno}: expected a JSON object per line.")
+        rows.append(value)
     return rows
 
 

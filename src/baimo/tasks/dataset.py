@@ -17,7 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from baimo.errors import DatasetError, MissingDependency
-from baimo.tabular import check_regular_file, decode_text, read_csv, read_user_bytes
+from baimo.tabular import check_regular_file, read_csv, read_jsonl
 from baimo.tasks.types import Sample
 
 MAX_ERRORS = 20
@@ -96,17 +96,7 @@ def _read_rows(path: Path) -> list[tuple[int, Any]]:
     """(line number, raw row) pairs; the line is what a user sees in an editor."""
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".ndjson"}:
-        text, _ = decode_text(read_user_bytes(path, "dataset"), str(path))
-        rows: list[tuple[int, Any]] = []
-        for lineno, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((lineno, orjson.loads(line)))
-            except orjson.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must "
-                                   "be one JSON object.") from None
-        return rows
+        return read_jsonl(path, "dataset")
     if suffix == ".csv":
         _, csv_rows = read_csv(path, "dataset")
         return [(line, _json_fields(path, line, {k: v for k, v in row.items() if v != ""}))

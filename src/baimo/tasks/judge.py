@@ -73,6 +73,7 @@ from baimo.models.base import Provider
 from baimo.models.client import CallFailed, ModelClient, clients
 from baimo.params import check_params
 from baimo.stats import cohen_kappa
+from baimo.tabular import read_jsonl
 from baimo.tasks.judge_prompts import (
     Language,
     detect_language,
@@ -794,18 +795,7 @@ def load_labels(path: Path, mode: Literal["auto", "pairwise", "single"] = "auto"
         DatasetError: Naming ``file:line`` and the field of each problem (the first
             ``MAX_ERRORS``); nothing is judged for a file with errors.
     """
-    if not path.exists():
-        raise DatasetError(f"{path}: file not found.")
-    raw: list[tuple[int, Any]] = []
-    with path.open("rb") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                raw.append((lineno, orjson.loads(line)))
-            except orjson.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc}). Each line must be "
-                                   "one JSON object.") from None
+    raw = read_jsonl(path, "labelled file")
     if not raw:
         raise DatasetError(f"{path}: the file has no rows.")
     if mode == "auto":
