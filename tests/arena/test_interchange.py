@@ -239,3 +239,33 @@ def test_import_of_an_empty_file_is_an_error(tmp_path: Path) -> None:
         res = _baimo("arena", "import", str(src))
         assert res.returncode == 2, (name, res.stdout, res.stderr)
         assert f"error: {src}: no battles in the file" in res.stderr
+
+
+def test_a_second_import_adds_new_voters_and_refuses_changed_outcomes(tmp_path: Path) -> None:
+    """Two dumps overlap: a new voter's vote on a battle imported before joins it (it was
+    dropped as a "duplicate"), and the same voter's other outcome is refused, not skipped
+    while the ratings go on counting the old one."""
+    def write(name: str, rows: list[dict[str, object]]) -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+        return path
+
+    alice = {"question_id": "q1", "model_a": "m1", "model_b": "m2", "winner": "model_a",
+             "judge": "alice"}
+    first = _baimo("arena", "import", str(write("one.jsonl", [alice])), "--json")
+    assert first.returncode == 0, first.stderr
+    bob = {**alice, "winner": "model_b", "judge": "bob"}
+    second = _baimo("arena", "import", str(write("two.jsonl", [alice, bob])), "--json")
+    assert second.returncode == 0, second.stderr
+    rep = json.loads(second.stdout)
+    assert (rep["battles"], rep["votes"], rep["skipped_duplicates"]) == (0, 1, 1)
+    (battle,) = Store().battles.all()
+    assert sorted((v.voter, v.winner) for v in Store().battles.votes()) == [
+        ("import:alice", "model_a"), ("import:bob", "model_b")]
+    assert {v.battle_id for v in Store().battles.votes()} == {battle.id}
+    changed = write("three.jsonl", [{**bob, "judge": "carol"}, {**alice, "winner": "tie"}])
+    third = _baimo("arena", "import", str(changed))
+    assert third.returncode == 2, third.stdout + third.stderr
+    assert (f"{changed}:2: field 'winner': battle 'q1' (m1 vs m2) by voter 'alice' is 'tie' "
+            "here but 'model_a' in an earlier import") in " ".join(third.stderr.split())
+    assert len(Store().battles.votes()) == 2  # carol's vote was not stored either

@@ -12,7 +12,9 @@ preference datasets write them::
 Import also accepts LMArena's spellings (``id``, ``both_bad``, ``timestamp``, content given
 as a list of parts, ``conv_metadata`` counts given as dictionaries per marker kind) and a JSON
 list or JSON Lines. Rows sharing a ``question_id`` and a model pair are one battle with several
-votes; a voter's second vote on a battle, and a row already imported, are skipped and counted.
+votes, within a file and across imports: a new voter's vote on a battle imported before joins
+it; a row already imported is skipped and counted; the same voter with another outcome is
+refused, as within one file.
 baimo adds two keys on export, ignored by other tools: ``voter_role`` (human or judge) and
 ``category``; on import they are honoured when present.
 
@@ -185,6 +187,51 @@ def _conflicts(rows: Sequence[tuple[str, _Row, Any]]) -> list[str]:
     return out
 
 
+def _voter(row: _Row, obj: Any) -> str:
+    """The voter a row's vote is stored under: its ``judge``, or for an unnamed vote a
+    digest of the row (a row imported twice is then the same vote)."""
+    return f"import:{row.judge}" if row.judge else f"import:{_digest(obj)}"
+
+
+def _stored_votes(store: Store, known: dict[str, str], keys: set[str]
+                  ) -> dict[str, dict[str, str | None]]:
+    """External id → voter → winner of the votes already stored on the file's battles."""
+    by_id = {known[k]: k for k in keys if k in known}
+    out: dict[str, dict[str, str | None]] = {}
+    for v in store.battles.votes(battle_ids=by_id):
+        out.setdefault(by_id[v.battle_id], {})[v.voter] = v.winner
+    return out
+
+
+def _contradicts_store(path: Path, rows: Sequence[tuple[str, _Row, Any]],
+                       stored: dict[str, dict[str, str | None]]) -> list[str]:
+    """Rows whose battle was imported before with another outcome from the same voter (or,
+    for a row naming no voter, with no vote of this outcome at all from an unnamed voter).
+
+    Skipped as duplicates, as they were, they would leave the ratings counting the old
+    outcome while the user believes the file's was imported; ``_conflicts`` applies the same
+    rule within one file.
+    """
+    out: list[str] = []
+    for where, row, obj in rows:
+        votes = stored.get(_battle_key(row, obj))
+        if not votes or row.model_a == row.model_b:
+            continue
+        battle = f"'{_battle_key(row, obj).split('|')[0]}' ({row.model_a} vs {row.model_b})"
+        if row.judge:
+            before = votes.get(_voter(row, obj), row.winner)
+            if before != row.winner:
+                out.append(f"{where}: field 'winner': battle {battle} by voter '{row.judge}' "
+                           f"is '{row.winner}' here but '{before}' in an earlier import; fix "
+                           "the row, or name another voter")
+        elif row.winner not in votes.values() and _voter(row, obj) not in votes:
+            out.append(f"{where}: field 'winner': battle {battle} by no named voter (field "
+                       f"'judge') is '{row.winner}' here, but an earlier import has only "
+                       f"{', '.join(sorted(repr(str(w)) for w in votes.values()))}; name the "
+                       "voter if another person voted")
+    return out
+
+
 def import_battles(store: Store, path: Path) -> ImportReport:
     """Validate every row, then store new battles and votes in one transaction.
 
@@ -218,6 +265,11 @@ def import_battles(store: Store, path: Path) -> ImportReport:
                            + "\n".join(errors))
     report = ImportReport(rows=len(rows))
     known = store.battles.external_ids("import")
+    stored = _stored_votes(store, known, {_battle_key(r, o) for _, r, o in rows})
+    errors = _contradicts_store(path, rows, stored)
+    if errors:
+        raise DatasetError(f"{path}: {len(errors)} rows contradict votes already imported; "
+                           "nothing was imported:\n" + "\n".join(errors[:MAX_ERRORS]))
     battles: dict[str, BattleRecord] = {}
     voters: set[tuple[str, str]] = set()
     votes: list[VoteRecord] = []
@@ -227,11 +279,17 @@ def import_battles(store: Store, path: Path) -> ImportReport:
             report.skipped_same_model += 1
             continue
         ext = _battle_key(row, obj)
-        voter = f"import:{row.judge}" if row.judge else f"import:{_digest(obj)}"
-        if ext in known or (ext, voter) in voters:
+        voter = _voter(row, obj)
+        if voter in stored.get(ext, {}) or (ext, voter) in voters or (
+                not row.judge and row.winner in stored.get(ext, {}).values()):
             report.skipped_duplicates += 1
             continue
         voters.add((ext, voter))
+        if ext in known:  # a new voter on a battle imported before: the vote joins it
+            votes.append(VoteRecord(known[ext], voter, row.voter_role, "ok", row.winner,
+                                    created_at=row.tstamp or now,
+                                    details={"source": str(path.name)}))
+            continue
         meta = row.conv_metadata or {}
         battle = battles.get(ext)
         if battle is None:

@@ -218,12 +218,14 @@ class BattleRepository:
             return int(conn.execute(sa.select(sa.func.count()).select_from(t).where(
                 (t.c.created_by == user) & (t.c.created_at >= since))).scalar_one())
 
-    def external_ids(self, origin: str) -> set[str]:
-        """External ids already stored for an origin (so an import is not stored twice)."""
+    def external_ids(self, origin: str) -> dict[str, str]:
+        """External id → battle id of the battles already stored for an origin (so an import
+        stores a battle once, and adds new voters' votes to the battle already there)."""
         t = schema.battles
         with self.engine.connect() as conn:
-            return {str(r[0]) for r in conn.execute(sa.select(t.c.external_id).where(
-                (t.c.origin == origin) & t.c.external_id.is_not(None)))}
+            return {str(r[0]): str(r[1]) for r in conn.execute(
+                sa.select(t.c.external_id, t.c.id).where(
+                    (t.c.origin == origin) & t.c.external_id.is_not(None)))}
 
     def add_many(self, battles: Sequence[BattleRecord], votes: Sequence[VoteRecord]) -> None:
         """Insert battles and their votes in one transaction (imports)."""
