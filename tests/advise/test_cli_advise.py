@@ -253,3 +253,26 @@ def test_measured_means_what_the_store_says(tmp_path: Path) -> None:
     assert "Measurements of 1 model(s)" in res.output
     assert "Tried, nothing measured (not scored):" in res.output
     assert "dead: indicator" not in res.output
+
+
+def test_measured_is_judged_in_the_runs_chosen(tmp_path: Path) -> None:
+    """With --runs, a model measured in another run but whose every sample failed in the
+    chosen one is tried there, not measured: the numbers come from the chosen runs only."""
+    store = Store()
+    task = load_task(write_task(tmp_path, 2))
+    with MockServer(MockConfig(ttft_s=0.01)) as srv:
+        good = write_models(tmp_path, srv.base_url, [{"name": "flaky"}])
+        measured = run_eval(store, [load_config(good).get("flaky")], [task])
+    bad = tmp_path / "down.yaml"
+    bad.write_text(yaml.safe_dump({"models": [{
+        "name": "flaky", "provider": "openai-compatible", "base_url": "http://127.0.0.1:9/v1",
+        "limits": {"max_retries": 0}}]}))
+    failed = run_eval(store, [load_config(bad).get("flaky")], [task])
+    assert store.runs.coverage().measured == ("flaky",)
+    assert store.runs.coverage([failed.run_id]).tried == ("flaky",)
+    assert store.runs.coverage([measured.run_id]).measured == ("flaky",)
+    store.close()
+    res = invoke("--scenario", "tolerant-simple", "--config", str(bad), "--runs",
+                 failed.run_id)
+    assert res.exit_code == 2, res.output
+    assert f"no measured models; flaky was tried in run(s) {failed.run_id}" in res.output

@@ -509,8 +509,9 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
 
     names: set[str] = {n for r in evals for n in r.model_names}
     names |= {n for r in perfs for n in r.model_names}
-    scored = set(store.runs.coverage().measured)
     selected = sorted([*evals, *perfs], key=lambda r: r.created_at)
+    # Measured in the runs the numbers come from, not anywhere in the store.
+    scored = set(store.runs.coverage([r.id for r in selected]).measured)
     catalog, catalog_error = _catalog()
     out: dict[str, Measurements] = {}
     for model in sorted(names):

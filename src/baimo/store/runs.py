@@ -29,13 +29,16 @@ from baimo.store.records import (
 from baimo.store.sql import CHUNK, Row
 
 
-def model_coverage(engine: sa.Engine) -> ModelCoverage:
+def model_coverage(engine: sa.Engine, run_ids: Sequence[str] | None = None
+                   ) -> ModelCoverage:
     """The one rule for "measured": every model named in an eval or perf run, split into
     those with at least one scored result and those only tried (every row failed, or none).
 
     A scored result is an eval row with a graded status (``error`` and
     ``judge-parse-error`` rows say nothing about the model) or a perf request that succeeded
-    in the measured window (warm-up and cool-down requests are not measurements).
+    in the measured window (warm-up and cool-down requests are not measurements). With
+    ``run_ids``, only those runs count: a ranking built from chosen runs must not call a model
+    measured because another run measured it.
     """
     runs, models, res, perf = (schema.runs, schema.run_models, schema.results,
                                schema.perf_requests)
@@ -49,10 +52,16 @@ def model_coverage(engine: sa.Engine) -> ModelCoverage:
                 .join(runs, runs.c.id == perf.c.run_id)
                 .where((runs.c.kind == "perf") & (perf.c.status == "ok")
                        & (perf.c.phase == "measure")))
+    names: set[str] = set()
+    scored: set[str] = set()
+    parts = ([None] if run_ids is None else
+             [list(run_ids[i:i + CHUNK]) for i in range(0, len(run_ids), CHUNK)])
     with engine.connect() as conn:
-        names = {str(r[0]) for r in conn.execute(named)}
-        scored = {str(r[0]) for r in conn.execute(graded)}
-        scored |= {str(r[0]) for r in conn.execute(answered)}
+        for part in parts:
+            where = sa.true() if part is None else runs.c.id.in_(part)
+            names |= {str(r[0]) for r in conn.execute(named.where(where))}
+            scored |= {str(r[0]) for r in conn.execute(graded.where(where))}
+            scored |= {str(r[0]) for r in conn.execute(answered.where(where))}
     measured = names & scored
     return ModelCoverage(measured=tuple(sorted(measured)),
                          tried=tuple(sorted(names - measured)))
@@ -197,9 +206,10 @@ class RunRepository:
             conn.execute(t.update().where((t.c.run_id == run_id) & (t.c.model_name == model))
                          .values(status=status, reason=reason))
 
-    def coverage(self) -> ModelCoverage:
-        """The models the stored runs measured, and those only tried (``model_coverage``)."""
-        return model_coverage(self.engine)
+    def coverage(self, run_ids: Sequence[str] | None = None) -> ModelCoverage:
+        """The models the stored runs (or ``run_ids``) measured, and those only tried
+        (``model_coverage``)."""
+        return model_coverage(self.engine, run_ids)
 
     # -- results ------------------------------------------------------------------------
     def results(self, run_ids: Sequence[str]) -> list[ResultRecord]:
