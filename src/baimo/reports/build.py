@@ -8,6 +8,9 @@ from baimo.errors import BaimoError
 from baimo.reports.eval import (
     eval_sections,
     readings_markdown,
+    run_item,
+    runs_markdown,
+    set_aside,
     summary_csv,
     summary_json,
     summary_markdown,
@@ -15,7 +18,7 @@ from baimo.reports.eval import (
 from baimo.reports.html import Report
 from baimo.reports.profile import named_profile_section, profile_sections
 from baimo.scores.profile import task_dimensions
-from baimo.scores.summary import summarize
+from baimo.scores.summary import newest_rows, summarize
 from baimo.store.store import Store
 from baimo.tabular import write_user_file
 
@@ -26,16 +29,18 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
 
     ``dimensions`` overrides the task → capability-dimension mapping of the profile.
     """
-    runs = [store.runs.get(r) for r in run_ids]
-    rows = store.runs.results([r.id for r in runs if r.kind == "eval"])
+    runs = list({r.id: r for r in (store.runs.get(ref) for ref in run_ids)}.values())
+    eval_runs = [r for r in runs if r.kind == "eval"]
+    all_rows = store.runs.results([r.id for r in eval_runs])
+    rows, chosen = newest_rows(eval_runs, all_rows)
+    aside = set_aside(all_rows, chosen)
     perf_runs = [r for r in runs if r.kind == "perf"]
     if fmt == "html":
         models = sorted({m.model_name for r in runs for m in r.models})
         report = Report("model comparison", f"runs {', '.join(run_ids)} · models "
                         f"{', '.join(models)}")
         if rows:
-            eval_runs = [r for r in runs if r.kind == "eval"]
-            eval_sections(report, eval_runs, rows)
+            eval_sections(report, eval_runs, rows, aside)
             profile_sections(report, rows, task_dimensions(eval_runs, dimensions))
             named_profile_section(report, rows, "xinhua")
             report.order(["Overview", "Capability profile", "Differences between models",
@@ -49,13 +54,19 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
                           level_summaries(store, ids))
         write_user_file(out, report.render(), "report")
         return out
-    if perf_runs and not rows:
+    if perf_runs:
         raise BaimoError(f"{', '.join(r.id for r in perf_runs)}: perf runs have no {fmt} "
                          "report (md, csv and json summarise eval runs); use -f html, or "
-                         "'baimo perf compare' for their figures.")
+                         "'baimo perf compare' for their figures"
+                         + (", and report the eval runs on their own." if eval_runs else "."))
     summary = summarize(rows)
-    text = {"md": summary_markdown, "csv": summary_csv, "json": summary_json}[fmt](summary)
     if fmt == "md":
-        text += "\n" + readings_markdown(rows)
+        text = (runs_markdown(eval_runs, aside) + "\n" + summary_markdown(summary) + "\n"
+                + readings_markdown(rows))
+    elif fmt == "csv":
+        text = summary_csv(summary, chosen)
+    else:
+        text = summary_json({**summary, "runs": [run_item(r) for r in eval_runs],
+                             "set_aside": aside})
     write_user_file(out, text, "report")
     return out

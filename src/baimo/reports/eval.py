@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -28,8 +29,47 @@ def _num(v: float | None, fmt: str = "{:.3f}") -> str:
     return "—" if v is None else fmt.format(v)
 
 
-def eval_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[ResultRecord]
-                  ) -> dict[str, Any]:
+def set_aside(all_rows: Sequence[ResultRecord], chosen: Mapping[tuple[str, str], str]
+              ) -> list[dict[str, Any]]:
+    """The (model, task) pairs more than one run measured: which run is counted (the newest
+    that graded a sample: ``scores.summary.newest_rows``) and which are set aside, so a
+    report of several runs says why it counts fewer rows than they hold."""
+    present: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in all_rows:
+        present[(r.model_name, r.task)].add(r.run_id)
+    return [{"model": m, "task": t, "counted": chosen[(m, t)],
+             "set_aside": sorted(ids - {chosen[(m, t)]})}
+            for (m, t), ids in sorted(present.items()) if len(ids) > 1]
+
+
+def _aside_note(aside: Sequence[Mapping[str, Any]]) -> str:
+    return ("Each sample is counted once: where several runs measured a model on a task, the "
+            "newest run that graded a sample is counted. " + "; ".join(
+                f"{a['model']} · {a['task']}: run {a['counted']} counted, "
+                f"{', '.join(a['set_aside'])} set aside" for a in aside) + ".")
+
+
+def run_item(run: RunRecord) -> dict[str, Any]:
+    """A run as the JSON and Markdown reports list it: how it ended, and each model's."""
+    return {"id": run.id, "status": run.status, "command": run.command,
+            "models": {m.model_name: {"status": m.status, "reason": m.reason}
+                       for m in run.models}}
+
+
+def runs_markdown(runs: Sequence[RunRecord], aside: Sequence[Mapping[str, Any]]) -> str:
+    """The runs a Markdown report covers, with their status (an interrupted run's figures
+    are of the samples it reached), and the runs set aside."""
+    lines = md_table(["run", "status", "models"], [[r.id, r.status, ", ".join(
+        m.model_name + ("" if m.status == "ok" else f" ({m.status}"
+                        + (f": {m.reason}" if m.reason else "") + ")") for m in r.models)]
+        for r in runs])
+    if aside:
+        lines += ["", _aside_note(aside)]
+    return "\n".join(lines) + "\n"
+
+
+def eval_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[ResultRecord],
+                  aside: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """Add the eval sections to ``report``; returns the summary they were built from."""
     summary = summarize(rows)
     models = summary["models"]
@@ -135,7 +175,8 @@ def eval_sections(report: Report, runs: Sequence[RunRecord], rows: Sequence[Resu
         m.model_name + ("" if m.status == "ok" else f" ({m.status}: {m.reason})")
         for m in r.models)))] for r in runs]
     report.section("Runs", table(["run", "status", "command", "models"], run_rows,
-                                 numeric_from=9))
+                                 numeric_from=9)
+                   + (f'<p class="note">{esc(_aside_note(aside))}</p>' if aside else ""))
     return summary
 
 
@@ -211,13 +252,17 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_csv(summary: dict[str, Any]) -> str:
-    """Accuracy per model and task; text cells are made safe to open in a spreadsheet."""
+def summary_csv(summary: dict[str, Any], runs: Mapping[tuple[str, str], str] | None = None
+                ) -> str:
+    """Accuracy per model and task, with the run each row's samples come from; text cells
+    are made safe to open in a spreadsheet."""
+    runs = runs or {}
     return csv_text(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high",
-                     "errors", "no_answer", "truncated"],
+                     "errors", "no_answer", "truncated", "run"],
                     [[name, t, acc["n"], acc["scored"], acc["correct"], acc["accuracy"],
                       acc["ci_low"], acc["ci_high"], acc["statuses"].get("error", 0),
-                      acc["statuses"].get("no-answer", 0), acc["statuses"].get("truncated", 0)]
+                      acc["statuses"].get("no-answer", 0), acc["statuses"].get("truncated", 0),
+                      runs.get((name, t), "")]
                      for name, m in summary["models"].items() for t, acc in m["tasks"].items()])
 
 

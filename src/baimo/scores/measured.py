@@ -70,6 +70,7 @@ from baimo.scores.methodology import (
     measured_value_problem,
 )
 from baimo.scores.profile import build_profile, task_dimensions
+from baimo.scores.summary import newest_rows
 from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord, ScoreRecord
 from baimo.store.store import Store
 from baimo.tabular import decode_text, read_user_bytes
@@ -282,27 +283,6 @@ def _select_runs(store: Store, run_ids: Sequence[str] | None
     return evals, perfs
 
 
-def _latest_rows(evals: Sequence[RunRecord], rows: Sequence[ResultRecord]
-                 ) -> tuple[list[ResultRecord], dict[tuple[str, str], str]]:
-    """For each (model, task), the rows of the newest run that graded at least one sample."""
-    created = {r.id: r.created_at for r in evals}
-    grouped: dict[tuple[str, str], dict[str, list[ResultRecord]]] = defaultdict(
-        lambda: defaultdict(list))
-    for row in rows:
-        grouped[(row.model_name, row.task)][row.run_id].append(row)
-    chosen: dict[tuple[str, str], str] = {}
-    out: list[ResultRecord] = []
-    for key, by_run in grouped.items():
-        graded = [rid for rid, rs in by_run.items()
-                  if any(r.status in GRADED_STATUSES for r in rs)]
-        if not graded:
-            continue
-        rid = max(graded, key=lambda x: created.get(x, 0.0))
-        chosen[key] = rid
-        out.extend(by_run[rid])
-    return out, chosen
-
-
 def _suite_of(evals: Sequence[RunRecord]) -> dict[str, str]:
     """Task name → the suite that built it (tasks built from a YAML file are their own)."""
     out: dict[str, str] = {}
@@ -501,7 +481,10 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
     """
     evals, perfs = _select_runs(store, run_ids)
     all_rows = store.runs.results([r.id for r in evals]) if evals else []
-    rows, chosen = _latest_rows(evals, all_rows)
+    rows, chosen = newest_rows(evals, all_rows)
+    graded = {(r.model_name, r.task) for r in rows if r.status in GRADED_STATUSES}
+    rows = [r for r in rows if (r.model_name, r.task) in graded]
+    chosen = {k: v for k, v in chosen.items() if k in graded}
     dims = task_dimensions(evals, config.dimensions if config is not None else None)
     profile = build_profile(rows, dims)["models"]
     acc = _accuracies(rows)

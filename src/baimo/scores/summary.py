@@ -12,7 +12,33 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from baimo.stats import percentiles, wilson
-from baimo.store.records import GRADED_STATUSES, ResultRecord
+from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord
+
+
+def newest_rows(runs: Sequence[RunRecord], rows: Sequence[ResultRecord]
+                ) -> tuple[list[ResultRecord], dict[tuple[str, str], str]]:
+    """For each (model, task), the rows of the newest run that graded at least one sample
+    (of the newest run, when none did: its errors say why), and which run that was.
+
+    Two runs of one model on one task ask the same samples (a rerun answers from the cache),
+    so counting both would count each sample twice and narrow every interval. One rule for
+    every place that reads several runs at once: the scores and the advisor, and reports.
+    """
+    created = {r.id: r.created_at for r in runs}
+    grouped: dict[tuple[str, str], dict[str, list[ResultRecord]]] = defaultdict(
+        lambda: defaultdict(list))
+    for row in rows:
+        grouped[(row.model_name, row.task)][row.run_id].append(row)
+    chosen: dict[tuple[str, str], str] = {}
+    out: list[ResultRecord] = []
+    for key, by_run in grouped.items():
+        graded = [rid for rid, rs in by_run.items()
+                  if any(r.status in GRADED_STATUSES for r in rs)]
+        rid = max(graded or by_run, key=lambda x: created.get(x, 0.0))
+        chosen[key] = rid
+        out.extend(by_run[rid])
+    out.sort(key=lambda r: r.id)
+    return out, chosen
 
 
 def _acc(rows: Sequence[ResultRecord]) -> dict[str, Any]:
@@ -29,7 +55,7 @@ def accuracy(statuses: Mapping[str, int], scores: Mapping[str, float]) -> dict[s
     scores summed by status (``scores``): the one rule, for rows in hand and for a run's
     tally from the store alike."""
     n = sum(k for s, k in statuses.items() if s in GRADED_STATUSES)
-    total = sum(v for s, v in scores.items() if s in GRADED_STATUSES)
+    total = float(sum(v for s, v in scores.items() if s in GRADED_STATUSES))
     lo, hi = wilson(total, n)
     return {"n": sum(statuses.values()), "scored": n, "correct": total,
             "statuses": {s: k for s, k in statuses.items() if k},
