@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from baimo.store.store import Store
 from baimo.testing.mockserver import MockConfig, MockServer
 from support import write_models, write_task
 
@@ -262,3 +263,17 @@ def test_a_plugin_suite_that_fails_to_build_is_named_not_a_traceback(tmp_path: P
         shown = run(["suites", "show", name], tmp_path)
         assert shown.returncode == 2 and expected in shown.stderr
     assert json.loads(run(["runs", "list", "--json"], tmp_path).stdout) == []
+
+
+def test_ray_options_without_the_ray_executor_are_refused(tmp_path: Path) -> None:
+    """``--chunk`` and ``--clients`` were ignored without ``--executor ray`` (``--address``
+    was refused): a user who sharded or asked for three clients must hear that nothing did."""
+    spec = write_task(tmp_path, 2)
+    chunk = run(["eval", "-t", str(spec), "--chunk", "5"], tmp_path)
+    assert chunk.returncode == 2
+    assert "--chunk needs --executor ray" in chunk.stderr
+    clients = run(["perf", "--url", "http://127.0.0.1:9/v1", "--model-id", "m", "--clients",
+                   "3"], tmp_path)
+    assert clients.returncode == 2
+    assert "--clients needs --executor ray (use --processes N" in clients.stderr
+    assert Store().runs.recent(5) == []  # refused before any run was recorded

@@ -189,8 +189,8 @@ def eval_cmd(
     address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://HOST:PORT "
                                                 "(with --executor ray; default: RAY_ADDRESS "
                                                 "or a local Ray).")] = None,
-    chunk: Annotated[int, typer.Option(min=1, help="Samples per shard (with --executor "
-                                       "ray).")] = 64,
+    chunk: Annotated[int | None, typer.Option(min=1, help="Samples per shard (with "
+                                              "--executor ray; default 64).")] = None,
 ) -> None:
     """Ask every model every question of the tasks; store and score each answer."""
     setting_up()
@@ -270,20 +270,23 @@ def eval_cmd(
         raise typer.Exit(1)
 
 
-def _executor(kind: str, address: str | None, chunk: int) -> Executor | None:
+def _executor(kind: str, address: str | None, chunk: int | None) -> Executor | None:
     """``--executor``: None runs here; ``ray`` imports the scale-out package (and Ray) only
-    when asked for."""
+    when asked for. Ray's own options without it are refused, not ignored: a user who gave
+    ``--chunk 5`` believes the work was sharded."""
     from baimo.errors import BaimoError
 
     if kind == "local":
-        if address is not None:
-            raise BaimoError("--address needs --executor ray")
+        given = [o for o, v in (("--address", address), ("--chunk", chunk)) if v is not None]
+        if given:
+            raise BaimoError(f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'}"
+                             " --executor ray (the work runs in this process otherwise)")
         return None
     if kind != "ray":
         raise BaimoError(f"unknown --executor '{kind}'; use local or ray")
     from baimo.scale.executor import RayExecutor
 
-    return RayExecutor(address=address, chunk=chunk)
+    return RayExecutor(address=address, chunk=64 if chunk is None else chunk)
 
 
 _SUMMARY_COLUMNS = [Column("model"), Column("task"), Column("scored", right=True),

@@ -168,7 +168,8 @@ def perf(
                         ] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster: auto or ray://HOST:PORT "
                                                 "(with --executor ray).")] = None,
-    clients: Annotated[int, typer.Option(help="Client actors (with --executor ray).")] = 2,
+    clients: Annotated[int | None, typer.Option(help="Client actors (with --executor ray; "
+                       "default 2).")] = None,
 ) -> None:
     """Measure latency, throughput, errors and goodput under load, without client error."""
     if ctx.invoked_subcommand is not None:
@@ -183,11 +184,14 @@ def perf(
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown --executor '{executor}'; use local or ray")
     if executor == "ray":
+        clients = 2 if clients is None else clients
         if clients < 1:
             raise ConfigError("--clients must be at least 1")
         processes = clients
-    elif address is not None:
-        raise ConfigError("--address needs --executor ray")
+    elif address is not None or clients is not None:
+        # Refused, not ignored: "--clients 3" here would be read as three clients' load.
+        raise ConfigError(f"{'--address' if address is not None else '--clients'} needs "
+                          "--executor ray (use --processes N for client processes here)")
     levels = parse_levels(concurrency, rate, trace is not None, max_concurrency)
     spec = PerfSpec(levels=levels, requests=requests, duration_s=duration, warmup=warmup,
                     cooldown=cooldown, arrivals=arrivals,  # type: ignore[arg-type]
@@ -210,7 +214,7 @@ def perf(
     if executor == "ray":
         from baimo.scale.perf import RayPerfPool
 
-        pool = RayPerfPool(clients, address)
+        pool = RayPerfPool(processes, address)
     # SIGTERM (a web job's cancel, a service manager) means what Ctrl-C means: keep what
     # finished and mark the run interrupted, instead of dying with the level unsaved.
     previous = signal.signal(signal.SIGTERM, _interrupt)
