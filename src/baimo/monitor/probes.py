@@ -34,7 +34,12 @@ from baimo.models.client import CallFailed, ModelClient
 from baimo.models.openai import OpenAIProvider
 from baimo.perf.metrics import summarize_level
 from baimo.perf.tokenizer import Tokenizer
-from baimo.perf.workload import SyntheticPrompts, default_words
+from baimo.perf.workload import (
+    SyntheticPrompts,
+    default_words,
+    output_control,
+    request_params,
+)
 from baimo.store.monitor import ProbeRecord
 
 __all__ = ["CANARIES", "Canary", "Endpoint", "canary_probe", "normalize_answer",
@@ -132,6 +137,23 @@ def _row(timing: Timing, status: str, usage: Usage, n_client: int | None,
             "chunk_times": [t - sent for t in timing.chunk_times], "chunk_tokens": None}
 
 
+_RETRY_CLAIM = ", so it is retried, not taken as complete"
+
+
+def _not_retried(reason: str) -> str:
+    """A provider's failure text as a timed probe's reason.
+
+    Why: the provider's message for a cut-off stream states the model client's policy ("so
+    it is retried"); a timed probe is never retried (each failure is kept as seen), so the
+    stored reason must not claim otherwise. Once ``baimo.models.openai`` leaves retry policy
+    out of its messages this is a no-op.
+    """
+    if _RETRY_CLAIM in reason:
+        reason = reason.replace(_RETRY_CLAIM, "")
+        return f"{reason}; a monitor probe is not retried: the failure is kept as seen"
+    return reason
+
+
 async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, probe: str,
                        kind: str, at: float, input_tokens: int, output_tokens: int,
                        seed: int) -> ProbeRecord:
@@ -139,9 +161,7 @@ async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, pr
     cfg = ep.cfg
     text = synthetic_prompt(tok, input_tokens, seed)
     messages = [{"role": "user", "content": text}]
-    params = {k: v for k, v in cfg.params.items()
-              if k not in ("max_tokens", "max_completion_tokens", "stream", "stream_options")}
-    params["max_tokens"] = output_tokens
+    params = request_params(cfg, output_control(cfg, output_tokens))
     timing = Timing()
     base: dict[str, Any] = {"cycle_id": cycle_id, "model_name": cfg.name,
                             "identity": cfg.identity(), "family": cfg.family, "kind": kind,
@@ -152,21 +172,30 @@ async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, pr
         async with asyncio.timeout(cfg.limits.deadline):
             comp = await ep.provider.complete(messages, params, timing=timing)
     except ProviderError as exc:
-        return ProbeRecord(**base, status="error", error_kind=exc.kind, reason=exc.reason())
+        return ProbeRecord(**base, status="error", error_kind=exc.kind,
+                           reason=_not_retried(exc.reason()))
     except TimeoutError:
         return ProbeRecord(**base, status="error", error_kind="deadline",
                            reason=f"deadline: no complete answer within "
                                   f"{cfg.limits.deadline:g} s")
     answer = comp.text
     n_client = tok.count(comp.reasoning + answer) if tok is not None else None
-    if not timing.chunk_times:
-        return ProbeRecord(**base, status="error", error_kind="empty",
-                           reason="empty: the response carried no content",
-                           finish_reason=comp.finish_reason)
-    row = _row(timing, "ok", comp.usage, n_client, prompt_client, comp.finish_reason)
-    m = summarize_level([row])["metrics"]
     usage = comp.usage
     cost = cfg.pricing.cost(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
+    if not timing.chunk_times:
+        # Answered and finished, but nothing to time: up, without a timing sample.
+        done = None if timing.done is None else timing.done - timing.sent
+        return ProbeRecord(
+            **base, status="empty",
+            reason=f"empty: the server finished (finish_reason {comp.finish_reason}) without "
+                   "writing any content; counted as up, not timed",
+            e2e_s=done, prompt_tokens=None if usage.estimated else usage.prompt_tokens,
+            output_tokens=None if usage.estimated else usage.completion_tokens,
+            prompt_tokens_client=prompt_client, output_tokens_client=n_client,
+            usage_from_server=not usage.estimated, finish_reason=comp.finish_reason,
+            cost=cost, details={"model_reported": comp.model, "chunks": 0})
+    row = _row(timing, "ok", comp.usage, n_client, prompt_client, comp.finish_reason)
+    m = summarize_level([row])["metrics"]
     return ProbeRecord(
         **base, status="ok", ttft_s=m["ttft_s"]["median"], tpot_s=m["tpot_s"]["median"],
         e2e_s=m["e2e_s"]["median"],

@@ -18,8 +18,8 @@ The clock is injectable (``Clock``): every stored time and every schedule decisi
 so a test advances a fake clock through days of slots in seconds. Only the probes' own
 timings (TTFT, E2E...) use the real monotonic clock: they measure the wire.
 
-``run_forever`` drives ``tick`` with APScheduler (3.x): an interval job a few times per slot,
-``max_instances=1`` and ``coalesce`` so a slow cycle never overlaps the next tick.
+``run_forever`` drives ``tick`` a few times per slot in the main thread, so a slow cycle never
+overlaps the next tick and Ctrl-C cancels the tick cleanly (see its docstring).
 
 Endpoints of one tick run concurrently, but only one *timed* request (or one parallel burst)
 is on the wire at a time, and commits run off the event loop: the arrival stamps of a timed
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from baimo.config import ModelConfig
-from baimo.errors import BaimoError, MissingDependency
+from baimo.errors import BaimoError
 from baimo.models.client import ModelClient
 from baimo.models.openai import OpenAIProvider
 from baimo.monitor.alerts import cycle_values, evaluate, notify_pending
@@ -91,8 +91,19 @@ class CycleOutcome:
     probes_sent: int = 0
     probes_resumed: int = 0
     failed: int = 0
+    empty: int = 0
     changes: list[str] = field(default_factory=list)
     detail: str = ""
+    alert_errors: list[str] = field(default_factory=list)
+    """Notifications that could not be delivered in this tick (printed to stderr)."""
+
+
+def _count(out: CycleOutcome, probes: Sequence[ProbeRecord]) -> None:
+    """Add stored probes to the outcome: an ``empty`` answer is its own count, not a
+    failure (the server answered; see ``baimo.monitor.probes``)."""
+    out.probes_sent += len(probes)
+    out.failed += sum(p.status == "error" for p in probes)
+    out.empty += sum(p.status == "empty" for p in probes)
 
 
 def cycle_id_of(model_name: str, slot: float) -> str:
@@ -188,6 +199,8 @@ class Monitor:
         # other endpoints would delay this one's arrival stamps (the client's own load).
         self._wire: asyncio.Lock | None = None
         self._urls: dict[str, str] = {}
+        self.interrupted_mid_cycle = False
+        """Set when ``run_forever`` was interrupted while a tick was running."""
 
     # -- endpoints ----------------------------------------------------------------------
     def _base_url(self, cfg: ModelConfig) -> str:
@@ -221,9 +234,14 @@ class Monitor:
         outcomes = list(await asyncio.gather(*(self._endpoint_tick(cfg, slot)
                                                for cfg in self.models)))
         try:
-            await notify_pending(self.repo, self.settings, self.clock.now())
+            errors = (await notify_pending(self.repo, self.settings, self.clock.now())).errors
         except Exception as exc:  # a broken alert target must not stop the monitor
-            log.warning("alert notification failed: %s", exc)
+            errors = [("", f"alert notification failed: {type(exc).__name__}: {exc}")]
+        for model, message in errors:
+            # On the endpoint's own line when it was in this tick, else on the first.
+            mine = [o for o in outcomes if o.model == model] or outcomes[:1]
+            for o in mine:
+                o.alert_errors.append(message)
         return outcomes
 
     async def _endpoint_tick(self, cfg: ModelConfig, slot: float) -> CycleOutcome:
@@ -315,8 +333,7 @@ class Monitor:
                 row, probes = await run_check(ep, check, cycle_id=cid, at=self.clock.now(),
                                               tok=tok, usage_tolerance=s.usage_tolerance)
                 await asyncio.to_thread(self.repo.write_probes, probes, [row])
-                out.probes_sent += len(probes)
-                out.failed += sum(p.status != "ok" for p in probes)
+                _count(out, probes)
             elif name.startswith("lat:"):
                 n = int(name[4:])
                 async with self._timing_lock():
@@ -338,8 +355,7 @@ class Monitor:
                     input_tokens=s.parallel_input_tokens, output_tokens=s.output_tokens,
                     seed=probe_seed(ep.name, cid, name)) for name in par))
             await asyncio.to_thread(self.repo.write_probes, rows)
-            out.probes_sent += len(rows)
-            out.failed += sum(p.status != "ok" for p in rows)
+            _count(out, rows)
             if not renew():
                 return True
         return False
@@ -353,8 +369,7 @@ class Monitor:
         # Committed off the event loop: a blocking commit would delay the arrival stamps of
         # another endpoint's timed request in flight.
         await asyncio.to_thread(self.repo.write_probes, [p])
-        out.probes_sent += 1
-        out.failed += p.status != "ok"
+        _count(out, [p])
 
     def _finish(self, cfg: ModelConfig, cycle: CycleRecord, out: CycleOutcome) -> None:
         """The free checks, the cycle's values, thresholds; then the cycle is done."""
@@ -410,33 +425,41 @@ class Monitor:
     # -- the long-running loop ------------------------------------------------------------
     def run_forever(self, *, tick_s: float | None = None,
                     on_tick: Callable[[list[CycleOutcome]], None] | None = None) -> None:
-        """Tick on an APScheduler interval until interrupted (SIGINT/SIGTERM end it)."""
-        try:
-            from apscheduler.schedulers.blocking import BlockingScheduler
-            from apscheduler.triggers.interval import IntervalTrigger
-        except ModuleNotFoundError:
-            raise MissingDependency("apscheduler", "monitor", "baimo monitor run") from None
-        import datetime as dt
+        """Tick every ``tick_s`` (default: a quarter of a slot, 0.5–60 s) until interrupted.
 
+        A plain loop in this (the main) thread, no scheduler thread. Why: Ctrl-C is delivered
+        to the main thread. With the tick in APScheduler's worker thread, the main thread
+        returned while the tick went on into interpreter shutdown (``cannot schedule new
+        futures after shutdown``), losing the probe it had just finished and marking the
+        cycle failed; and every tick that fell inside a slow cycle was logged as "skipped:
+        maximum number of running instances reached". Here ``asyncio.run`` turns Ctrl-C
+        into a cancellation: the probe in flight is abandoned, every finished probe is
+        committed, the lease is released, and the cycle stays ``running`` for the next start
+        to resume. A tick that overruns the interval is followed at once by one tick (the
+        missed ones coalesce); the slot is read from the clock, so ticks need no alignment.
+
+        Raises:
+            KeyboardInterrupt: On Ctrl-C, after the monitor is closed;
+                ``interrupted_mid_cycle`` says whether a tick was running.
+        """
         interval = tick_s or max(0.5, min(60.0, self.settings.every / 4))
-
-        def job() -> None:
-            try:
-                outcomes = self.tick()
-            except Exception:  # one failed tick (a database hiccup) must not end the monitor
-                log.exception("monitor tick failed; trying again at the next tick")
-                return
-            if on_tick is not None:
-                on_tick(outcomes)
-
-        sched = BlockingScheduler(timezone=dt.UTC)
-        sched.add_job(job, IntervalTrigger(seconds=interval), id="baimo-monitor",
-                      max_instances=1, coalesce=True, misfire_grace_time=None,
-                      next_run_time=dt.datetime.now(dt.UTC))
+        in_tick = False
         try:
-            sched.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
+            while True:
+                started = time.monotonic()
+                in_tick = True
+                try:
+                    outcomes: list[CycleOutcome] | None = self.tick()
+                except Exception:  # a failed tick (a database hiccup) must not end the monitor
+                    log.exception("monitor tick failed; trying again at the next tick")
+                    outcomes = None
+                in_tick = False
+                if outcomes is not None and on_tick is not None:
+                    on_tick(outcomes)
+                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        except KeyboardInterrupt:
+            self.interrupted_mid_cycle = in_tick
+            raise
         finally:
             self.close()
 

@@ -26,10 +26,10 @@ from baimo.config import ModelConfig
 from baimo.monitor.fidelity import canary_agreement
 from baimo.monitor.settings import MonitorSettings
 from baimo.monitor.stability import stability
-from baimo.store.monitor import MonitorRepository
+from baimo.store.monitor import CycleRecord, MonitorRepository
 
-__all__ = ["BLEND_INPUT_SHARE", "StabilityMeasurement", "endpoint_status", "latest_checks",
-           "stability_measurement", "vendor_scorecard", "vendor_stability"]
+__all__ = ["BLEND_INPUT_SHARE", "StabilityMeasurement", "cycle_state", "endpoint_status",
+           "latest_checks", "stability_measurement", "vendor_scorecard", "vendor_stability"]
 
 BLEND_INPUT_SHARE = 0.75
 """3 input tokens per output token, as ``baimo.scores.measured`` blends prices."""
@@ -42,6 +42,25 @@ def latest_checks(repo: MonitorRepository, model_name: str) -> dict[str, dict[st
         out[c.check_name] = {"status": c.status, "value": c.value, "at": c.at,
                              "evidence": c.evidence}
     return out
+
+
+def cycle_state(repo: MonitorRepository, cycle: CycleRecord, now: float, *,
+                latest: bool = True) -> str:
+    """A cycle's status as a reader should see it.
+
+    Why not the stored status alone: a monitor killed mid-cycle (Ctrl-C, SIGKILL, a reboot)
+    leaves its cycle ``running`` until a later tick resumes or closes it, which may be hours
+    away. ``running`` is only true while a live lease holds the endpoint; otherwise the cycle
+    was interrupted, and, being the endpoint's latest, resumes on the next start (an older
+    one is closed then, keeping its probes). A cycle so closed says so too.
+    """
+    if cycle.status == "running":
+        if repo.lease_live(cycle.model_name, now):
+            return "running"
+        return "interrupted (resumes on next start)" if latest else "interrupted"
+    if cycle.status == "done" and cycle.values.get("interrupted"):
+        return "interrupted"
+    return cycle.status
 
 
 def endpoint_status(repo: MonitorRepository, name: str, family: str | None,
@@ -57,7 +76,7 @@ def endpoint_status(repo: MonitorRepository, name: str, family: str | None,
     return {
         "model": name, "family": family,
         "last_cycle": last[-1].slot if last else None,
-        "last_status": last[-1].status if last else None,
+        "last_status": cycle_state(repo, last[-1], now) if last else None,
         "stability": st, "headline_size": settings.headline_size,
         "ttft_s": head.get("ttft_s"), "output_tps": head.get("output_tps"),
         "checks": {k: v["status"] for k, v in checks.items()},
@@ -158,7 +177,7 @@ def _endpoint_stability(repo: MonitorRepository, model_name: str, end: float, wi
     size = headline_size if str(headline_size) in sizes else (
         max(sizes, key=lambda k: sizes[k]["ttft_s"]["n"], default=None))
     cv = sizes[str(size)]["ttft_s"]["cv"] if size is not None else None
-    return (int(st["requests"]), int(st["ok"]), cv,
+    return (int(st["requests"]), int(st["up"]), cv,
             int(size) if size is not None else None)
 
 

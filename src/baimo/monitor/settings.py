@@ -213,6 +213,10 @@ DEFAULT_THRESHOLDS: dict[str, Threshold] = {
 canary set mostly wrong, or any failed fidelity check."""
 
 
+MIN_LEASE_S = 10.0
+"""The shortest ``lease`` accepted (see ``MonitorSettings._lease``)."""
+
+
 class MonitorSettings(_Strict):
     """Everything ``baimo monitor`` does, with the defaults of the README's cost table."""
 
@@ -244,6 +248,18 @@ class MonitorSettings(_Strict):
     @classmethod
     def _durations(cls, v: Any) -> float:
         return parse_duration(v)
+
+    @field_validator("lease")
+    @classmethod
+    def _lease(cls, v: float) -> float:
+        # Why a floor: the heartbeat renews every lease/3 s, so a lease of milliseconds spins
+        # the CPU on database writes, and a lease that lapses between two renewals (a slow
+        # commit, a paused VM) lets a second monitor take the endpoint and send a probe again.
+        if v < MIN_LEASE_S:
+            raise ValueError(f"{v:g} s is too short: a lease must be at least "
+                             f"{MIN_LEASE_S:g}s (it is renewed every lease/3; 15m is the "
+                             "default)")
+        return v
 
     @field_validator("thresholds", mode="wrap")
     @classmethod

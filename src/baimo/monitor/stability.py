@@ -10,8 +10,10 @@ Definitions (every number can be recomputed by hand from ``monitor_probes``):
 * **Availability probes** are the latency and parallel probes: they go on the wire without
   retries, so every failure is seen. Canary and fidelity requests are retried by the model
   client and are not counted here.
-* **Uptime** = successful availability probes / availability probes. **Error rate by kind**
-  = failed probes of that kind / availability probes.
+* **Up** = an availability probe the server answered: ``ok`` (timed), or ``empty`` (finished
+  without content: nothing to time, but the service worked). **Uptime** = up probes /
+  availability probes. **Error rate by kind** = failed (``error``) probes of that kind /
+  availability probes.
 * **Outage**: a maximal run of consecutive failed availability probes (in time order). It
   starts at its first failure and ends at the next successful probe (ongoing: at the window's
   end). **Longest outage** is the longest such span.
@@ -32,12 +34,15 @@ from typing import Any
 from baimo.stats import percentiles
 from baimo.store.monitor import ProbeRecord
 
-__all__ = ["METRICS", "cv", "distribution", "outages", "stability"]
+__all__ = ["AVAILABILITY_KINDS", "METRICS", "UP_STATUSES", "cv", "distribution", "is_up",
+           "outages", "stability"]
 
 METRICS: tuple[str, ...] = ("ttft_s", "tpot_s", "e2e_s", "output_tps")
 MIN_SPAN_S = 6 * 3600.0
 """Observed span below which failures per day is not extrapolated."""
 AVAILABILITY_KINDS = ("latency", "parallel")
+UP_STATUSES = ("ok", "empty")
+"""Probe statuses that mean the server answered: only ``error`` is a failure."""
 _QS = (5, 25, 50, 75, 95)
 
 
@@ -60,6 +65,12 @@ def distribution(values: Sequence[float]) -> dict[str, Any]:
             "p75": p["p75"], "p95": p["p95"], "mean": p["mean"], "cv": cv(values)}
 
 
+def is_up(p: ProbeRecord) -> bool:
+    """Whether the server answered the probe (see ``UP_STATUSES``): the one rule every
+    availability number (uptime, error rate, outages, alerts) uses."""
+    return p.status in UP_STATUSES
+
+
 def outages(probes: Sequence[ProbeRecord], end: float) -> list[dict[str, Any]]:
     """Runs of consecutive failed availability probes (see the module docstring)."""
     out: list[dict[str, Any]] = []
@@ -67,7 +78,7 @@ def outages(probes: Sequence[ProbeRecord], end: float) -> list[dict[str, Any]]:
     for p in probes:
         if p.kind not in AVAILABILITY_KINDS:
             continue
-        if p.status != "ok":
+        if not is_up(p):
             if current is None:
                 current = {"start": p.at, "end": None, "failures": 0, "kinds": Counter()}
             current["failures"] += 1
@@ -97,7 +108,8 @@ def stability(probes: Sequence[ProbeRecord], *, end: float, window_s: float,
     inside = sorted((p for p in probes if start <= p.at <= end), key=lambda p: p.at)
     avail = [p for p in inside if p.kind in AVAILABILITY_KINDS]
     ok = [p for p in avail if p.status == "ok"]
-    kinds = Counter(p.error_kind or "unknown" for p in avail if p.status != "ok")
+    up = [p for p in avail if is_up(p)]
+    kinds = Counter(p.error_kind or "unknown" for p in avail if not is_up(p))
     by_size: dict[str, dict[str, Any]] = {}
     for size in sorted(set(sizes) | {p.input_tokens for p in inside
                                      if p.kind == "latency" and p.input_tokens}):
@@ -116,9 +128,10 @@ def stability(probes: Sequence[ProbeRecord], *, end: float, window_s: float,
     return {
         "window": {"start": start, "end": end, "seconds": window_s, "observed_s": span},
         "by_size": by_size,
-        "requests": n, "ok": len(ok), "failed": n - len(ok),
-        "uptime": len(ok) / n if n else None,
-        "error_rate": (n - len(ok)) / n if n else None,
+        "requests": n, "ok": len(ok), "empty": len(up) - len(ok), "up": len(up),
+        "failed": n - len(up),
+        "uptime": len(up) / n if n else None,
+        "error_rate": (n - len(up)) / n if n else None,
         "errors_by_kind": dict(kinds),
         "error_rate_by_kind": {k: v / n for k, v in kinds.items()} if n else {},
         "outages": outs,

@@ -162,6 +162,22 @@ class WordTokenizer:
                 for b in "aeiou"]
 
 
+def gguf_vocabulary(llama_cpp: Any, path: Path | str) -> Any:
+    """A GGUF file's vocabulary (and metadata) through llama.cpp, without its weights.
+
+    Through llama.cpp's model wrapper rather than ``Llama``: ``Llama`` also opens a context,
+    and a vocab-only model has no training context length, so llama.cpp printed "n_ctx_seq
+    (512) > n_ctx_train (0) -- possible training context overflow" on every start, a warning
+    about nothing. Quiet: llama.cpp logs the whole vocabulary header on stderr otherwise.
+    The one way baimo opens a vocabulary (perf's tokenizer, the planner's prompt counts).
+    """
+    importlib.import_module("llama_cpp._logger").set_verbose(False)
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    return importlib.import_module("llama_cpp._internals").LlamaModel(
+        path_model=str(path), params=params, verbose=False)
+
+
 class GGUFTokenizer:
     """A GGUF file's vocabulary through llama.cpp, loaded without weights.
 
@@ -177,16 +193,7 @@ class GGUFTokenizer:
                                     ) from None
         self.path = path
         self.name = f"gguf:{path.name}"
-        # The vocabulary alone, through llama.cpp's model wrapper rather than ``Llama``:
-        # ``Llama`` also opens a context, and a vocab-only model has no training context
-        # length, so llama.cpp printed "n_ctx_seq (512) > n_ctx_train (0) -- possible training
-        # context overflow" on every perf start, a warning about nothing. Quiet: llama.cpp
-        # logs the whole vocabulary header on stderr otherwise.
-        importlib.import_module("llama_cpp._logger").set_verbose(False)
-        params = llama_cpp.llama_model_default_params()
-        params.vocab_only = True
-        self._llm: Any = importlib.import_module("llama_cpp._internals").LlamaModel(
-            path_model=str(path), params=params, verbose=False)
+        self._llm: Any = gguf_vocabulary(llama_cpp, path)
         self._pieces: dict[int, int] = {}
         self._words: list[str] | None = None
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +42,7 @@ from baimo.store.records import LostRow
 from baimo.store.store import Store, shareable_url, with_local_password
 from baimo.tasks.task import Task
 
-__all__ = ["RayExecutor", "ShardResult", "connect", "run_shard"]
+__all__ = ["RayExecutor", "ShardResult", "check_address", "connect", "run_shard"]
 
 NAMESPACE = "baimo"
 log = logging.getLogger(__name__)
@@ -54,20 +56,57 @@ def _ray() -> Any:
     return ray
 
 
+CONNECT_TIMEOUT_S = 3.0
+"""How long ``check_address`` waits for a TCP connection to the cluster's port. Ray itself
+retries an unreachable GCS for minutes, printing a line every five seconds."""
+_START_HINT = ("Start one with `ray start --head` and pass --address auto on that machine, "
+               "or --address ray://HEAD_HOST:10001 from another (pip install 'baimo[ray]' "
+               "brings the Ray Client)")
+
+
+def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail at once, naming the address, unless its ``HOST:PORT`` accepts a TCP connection.
+
+    ``address`` (or ``RAY_ADDRESS`` when it is None) is ``ray://HOST:PORT`` (the Ray Client
+    server) or ``HOST:PORT`` (the head's GCS): checked here because ``ray.init`` retries an
+    unreachable one for many minutes. ``auto``, ``local`` and no address at all are left to
+    ``ray.init``, which answers those quickly.
+    """
+    source = "--address"
+    if address is None:
+        address, source = os.environ.get("RAY_ADDRESS") or None, "RAY_ADDRESS"
+    if address is None or address in ("auto", "local"):
+        return
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    host = host.strip("[]")  # an IPv6 literal: [::1]:6379
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BaimoError(f"{source} {address!r} is not a Ray cluster address: give auto, "
+                         "ray://HOST:PORT (the Ray Client, port 10001 by default) or "
+                         "HOST:PORT (the head node's port, 6379 by default)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise BaimoError(f"cannot connect to the Ray cluster at {address} ({source}): "
+                         f"{host}:{port} accepts no connection ({why}). {_START_HINT}."
+                         ) from None
+
+
 def connect(address: str | None) -> Any:
     """Connect to a Ray cluster (``auto``, ``ray://host:port``, ``host:port``) or, with no
     address, to the one ``RAY_ADDRESS`` names or a new one on this machine. Returns ``ray``.
     """
     ray = _ray()
     if not ray.is_initialized():
+        check_address(address)
         try:
             ray.init(address=address, namespace=NAMESPACE, logging_level="WARNING",
                      log_to_driver=False, configure_logging=True)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = address or "a new local instance"
-            raise BaimoError(f"cannot connect to the Ray cluster at {where}: {exc}. Start "
-                             "one with `ray start --head` and pass "
-                             "--address auto (or ray://HOST:10001).") from None
+            raise BaimoError(f"cannot connect to the Ray cluster at {where}: {exc}. "
+                             f"{_START_HINT}.") from None
     return ray
 
 
@@ -175,6 +214,14 @@ class RayExecutor:
     holder_timeout_s: float = HOLDER_TIMEOUT_S
     results: list[ShardResult] = field(default_factory=list)
     gate_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse a missing Ray package or an unreachable address when the executor is made,
+        i.e. before ``run_eval`` creates the run: a run that cannot start is not stored as a
+        failed run with no results. (Connecting waits for ``run``: without an address it may
+        start a local Ray.)"""
+        if not _ray().is_initialized():
+            check_address(self.address)
 
     def run(self, store: Store, run_id: str, models: Sequence[ModelConfig],
             tasks: Sequence[Task], *, concurrency: int | None,

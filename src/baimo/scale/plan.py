@@ -31,14 +31,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from baimo.config import ModelConfig
-from baimo.errors import MissingDependency
+from baimo.errors import BaimoError, MissingDependency
 from baimo.models.base import estimate_tokens
 from baimo.scale.limiter import endpoint_key
 from baimo.scale.shards import DEFAULT_CHUNK
 from baimo.store.store import Store
 from baimo.tasks.task import Task
 
-__all__ = ["GGUFChatPrompt", "Plan", "PromptCounter", "Simulation", "TaskEstimate", "TextPrompt",
+__all__ = ["MAX_SIMULATED_MODELS", "MAX_SIMULATED_SHARDS", "MAX_SIMULATED_WORKERS",
+           "GGUFChatPrompt", "Plan", "PromptCounter", "Simulation", "TaskEstimate", "TextPrompt",
            "estimate", "simulate"]
 
 MESSAGE_OVERHEAD = 5
@@ -100,9 +101,11 @@ class GGUFChatPrompt:
         except ImportError:
             raise MissingDependency("llama-cpp-python", "local", "counting GGUF prompts"
                                     ) from None
-        self._llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+        from baimo.perf.tokenizer import gguf_vocabulary
+
+        self._llm = gguf_vocabulary(llama_cpp, path)
         self.name = f"gguf chat template: {Path(path).name}"
-        template = self._llm.metadata.get("tokenizer.chat_template")
+        template = self._llm.metadata().get("tokenizer.chat_template")
         self._format: Any = None
         if template:
             eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", "ignore")
@@ -285,6 +288,19 @@ class Simulation:
         return vars(self)
 
 
+MAX_SIMULATED_MODELS = 1_000_000
+"""The most models ``simulate`` (``baimo plan --simulate``) scales a plan to: a hundred times
+the default, and its schedule still takes seconds; beyond it, the shard list alone would
+outgrow the machine."""
+MAX_SIMULATED_WORKERS = 1_000_000
+"""The most workers of a simulated cluster (``--workers``): larger than any Ray cluster; the
+schedule only ever keeps as many workers as there are shards, so this bound is for sense,
+not memory."""
+MAX_SIMULATED_SHARDS = 5_000_000
+"""The most shards a simulation schedules (each is a float and a heap operation): about ten
+seconds and a few hundred MB; more models or smaller chunks are refused, naming both."""
+
+
 def simulate(plan: Plan, models: Sequence[ModelConfig], *, n_models: int = 10_000,
              workers: int = 64, latency_s: float = 2.0, chunk: int = DEFAULT_CHUNK) -> Simulation:
     """Scale ``plan`` to ``n_models`` models: model ``i`` is a copy of configured model
@@ -293,14 +309,22 @@ def simulate(plan: Plan, models: Sequence[ModelConfig], *, n_models: int = 10_00
     A shard of ``k`` samples takes the longer of its latency-bound time (``k × latency_s ÷
     concurrency``) and its share of its endpoint's RPM/TPM time; shards are placed longest
     first on the worker that frees soonest (one shard per worker at a time).
+
+    Totals are counted per configured model times its copies, and only as many workers as
+    there are shards are scheduled (the others stay idle), so the cost is the shard count
+    alone; ``n_models``, ``workers`` and that count are bounded (``MAX_SIMULATED_*``).
     """
+    if not 1 <= n_models <= MAX_SIMULATED_MODELS:
+        raise BaimoError(f"--simulate {n_models}: simulate 1 to {MAX_SIMULATED_MODELS:,} "
+                         "models (0 turns the simulation off)")
+    if not 1 <= workers <= MAX_SIMULATED_WORKERS:
+        raise BaimoError(f"--workers {workers}: a simulated cluster has 1 to "
+                         f"{MAX_SIMULATED_WORKERS:,} workers")
     per_task = {(r.model, r.task): r for r in plan.rows}
     ep_of = {m: ep for ep in plan.endpoints for m in ep.models}
-    durations: list[float] = []
     totals = {"requests": 0, "prompt": 0, "out": 0, "ceil": 0}
     cost: dict[str, float] = {}
     ceiling: dict[str, float] = {}
-    slowest = 0.0
     by_template: dict[str, list[float]] = {}
     for cfg in models:
         shards: list[float] = []
@@ -317,26 +341,39 @@ def simulate(plan: Plan, models: Sequence[ModelConfig], *, n_models: int = 10_00
                 shards.append(max(math.ceil(k / conc) * latency_s,
                                   own_limit * k / n_model if n_model else 0.0))
         by_template[cfg.name] = shards
-    for i in range(n_models):
-        cfg = models[i % len(models)]
-        rows = [r for (m, _t), r in per_task.items() if m == cfg.name]
-        durations.extend(by_template[cfg.name])
-        slowest = max(slowest, sum(by_template[cfg.name]))
-        for r in rows:
-            totals["requests"] += r.requests
-            totals["prompt"] += r.prompt_tokens
-            totals["out"] += r.output_tokens
-            totals["ceil"] += r.output_ceiling
-            cost[r.currency] = cost.get(r.currency, 0.0) + r.cost
-            ceiling[r.currency] = ceiling.get(r.currency, 0.0) + r.cost_ceiling
-    free = [0.0] * max(1, workers)
-    heapq.heapify(free)
+    # Model i is configured model i mod len(models): each is copied this many times.
+    copies = {cfg.name: 0 for cfg in models}
+    for i, cfg in enumerate(models):
+        copies[cfg.name] += n_models // len(models) + (i < n_models % len(models))
+    n_shards = sum(len(by_template[name]) * n for name, n in copies.items())
+    if n_shards > MAX_SIMULATED_SHARDS:
+        raise BaimoError(f"simulating {n_models:,} models makes {n_shards:,} shards, more "
+                         f"than the {MAX_SIMULATED_SHARDS:,} a simulation schedules: lower "
+                         "--simulate or raise --chunk")
+    durations: list[float] = []
+    slowest = 0.0
+    for name, n in copies.items():
+        if n == 0:
+            continue
+        durations.extend(by_template[name] * n)
+        slowest = max(slowest, sum(by_template[name]))
+        for (m, _t), r in per_task.items():
+            if m != name:
+                continue
+            totals["requests"] += r.requests * n
+            totals["prompt"] += r.prompt_tokens * n
+            totals["out"] += r.output_tokens * n
+            totals["ceil"] += r.output_ceiling * n
+            cost[r.currency] = cost.get(r.currency, 0.0) + r.cost * n
+            ceiling[r.currency] = ceiling.get(r.currency, 0.0) + r.cost_ceiling * n
+    # A worker beyond the shard count never gets one: it is idle, not scheduled.
+    free = [0.0] * max(1, min(workers, len(durations)))
     for d in sorted(durations, reverse=True):
-        heapq.heappush(free, heapq.heappop(free) + d)
+        heapq.heapreplace(free, free[0] + d)
     makespan = max(free)
-    busy = sum(durations) / (makespan * len(free)) if makespan > 0 else 0.0
+    busy = sum(durations) / (makespan * workers) if makespan > 0 else 0.0
     return Simulation(
-        models=n_models, workers=len(free), shards=len(durations), requests=totals["requests"],
+        models=n_models, workers=workers, shards=len(durations), requests=totals["requests"],
         prompt_tokens=totals["prompt"], output_tokens=totals["out"],
         output_ceiling=totals["ceil"], cost=cost, cost_ceiling=ceiling, makespan_s=makespan,
         busy_share=busy, slowest_model_s=slowest,

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from baimo.store import schema
 from baimo.store.codec import dumps, loads
-from baimo.store.leases import Leases
+from baimo.store.leases import Leases, owner_dead
 from baimo.store.sql import Row, insert_ignore
 
 __all__ = [
@@ -179,6 +179,12 @@ class MonitorRepository:
 
     def release(self, model_name: str, owner: str) -> None:
         self._leases.release(model_name, owner)
+
+    def lease_live(self, model_name: str, now: float) -> bool:
+        """Whether a monitor holds ``model_name``'s lease now (unexpired, and its owner is not
+        a dead process of this host): a ``running`` cycle without one was killed."""
+        held = self._leases.holder(model_name)
+        return held is not None and held[1] > now and not owner_dead(held[0])
 
     def leases(self) -> list[LeaseRecord]:
         t = schema.monitor_leases

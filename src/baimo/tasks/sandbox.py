@@ -86,6 +86,7 @@ __all__ = [
     "run_many",
     "run_python",
     "sandbox_info",
+    "sweep_stale_dirs",
 ]
 
 ExecStatus = Literal["passed", "failed", "timeout", "memory", "error", "output-limit"]
@@ -1009,11 +1010,81 @@ def _classify(returncode: int, stderr: str, cpu_used: float, limits: SandboxLimi
     return "failed"
 
 
+SANDBOX_PREFIX = "baimo-sandbox-"
+"""Run directories are ``<tmp>/baimo-sandbox-<owner pid>-<random>``: the owner's pid lets a
+later process tell a directory left by a killed harness from a live run's."""
+STALE_AFTER_S = 15 * 60.0
+"""A dead owner's directory is removed only once it is this old: a safety margin for an owner
+whose pid this process cannot see (another pid namespace sharing the temporary directory)."""
+LEGACY_STALE_AFTER_S = 24 * 3600.0
+"""Directories named without a pid (by earlier versions) are removed after a day."""
+_swept = False
+_sweep_lock = threading.Lock()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def sweep_stale_dirs(tmp: str | None = None, now: float | None = None) -> list[str]:
+    """Remove run directories a killed harness left behind (they hold model-written code).
+
+    ``kill -9`` of an eval skips every ``finally``, so its runs' directories stay in the
+    temporary directory. A directory is removed only when its owner pid no longer exists and
+    it is older than ``STALE_AFTER_S`` (without a pid in its name: ``LEGACY_STALE_AFTER_S``),
+    and only if this user owns it: a live run's directory is never touched. Returns the
+    removed paths.
+    """
+    tmp = tmp or tempfile.gettempdir()
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(SANDBOX_PREFIX):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+            continue
+        owner, named, _ = entry.name[len(SANDBOX_PREFIX):].partition("-")
+        if named and owner.isdigit():
+            if _pid_alive(int(owner)) or now - st.st_mtime < STALE_AFTER_S:
+                continue
+        elif now - st.st_mtime < LEGACY_STALE_AFTER_S:
+            continue
+        _rmtree(entry.path)
+        removed.append(entry.path)
+    return removed
+
+
+def _sweep_once() -> None:
+    """``sweep_stale_dirs`` on this process's first run (start-up, not every run)."""
+    global _swept
+    with _sweep_lock:
+        if _swept:
+            return
+        _swept = True
+    with contextlib.suppress(OSError):
+        sweep_stale_dirs()
+
+
 def _execute(code: str, limits: SandboxLimits, plan: _Plan, stdin: bytes = b"") -> ExecResult:
     """One run under ``plan``; never raises for anything the program does."""
     start = time.monotonic()
+    _sweep_once()
     try:
-        base = tempfile.mkdtemp(prefix="baimo-sandbox-")
+        base = tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-")
     except OSError as exc:
         return _error(f"cannot create a temporary directory: {exc}", plan, start)
     try:
