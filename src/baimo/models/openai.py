@@ -649,7 +649,7 @@ class OpenAIProvider:
             # [DONE]. A cut answer must never be scored or cached as an answer.
             raise fail("stream", "the stream ended without a finish_reason"
                        + (" after [DONE]" if done else " and without [DONE]")
-                       + ": the answer was cut off, so it is retried, not taken as complete")
+                       + ": the answer was cut off and is not taken as complete")
         calls: list[dict[str, Any]] = []
         if tools:
             calls, problem = _finish_tool_calls(tools)

@@ -137,23 +137,6 @@ def _row(timing: Timing, status: str, usage: Usage, n_client: int | None,
             "chunk_times": [t - sent for t in timing.chunk_times], "chunk_tokens": None}
 
 
-_RETRY_CLAIM = ", so it is retried, not taken as complete"
-
-
-def _not_retried(reason: str) -> str:
-    """A provider's failure text as a timed probe's reason.
-
-    Why: the provider's message for a cut-off stream states the model client's policy ("so
-    it is retried"); a timed probe is never retried (each failure is kept as seen), so the
-    stored reason must not claim otherwise. Once ``baimo.models.openai`` leaves retry policy
-    out of its messages this is a no-op.
-    """
-    if _RETRY_CLAIM in reason:
-        reason = reason.replace(_RETRY_CLAIM, "")
-        return f"{reason}; a monitor probe is not retried: the failure is kept as seen"
-    return reason
-
-
 async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, probe: str,
                        kind: str, at: float, input_tokens: int, output_tokens: int,
                        seed: int) -> ProbeRecord:
@@ -172,8 +155,7 @@ async def timing_probe(ep: Endpoint, tok: Tokenizer | None, *, cycle_id: str, pr
         async with asyncio.timeout(cfg.limits.deadline):
             comp = await ep.provider.complete(messages, params, timing=timing)
     except ProviderError as exc:
-        return ProbeRecord(**base, status="error", error_kind=exc.kind,
-                           reason=_not_retried(exc.reason()))
+        return ProbeRecord(**base, status="error", error_kind=exc.kind, reason=exc.reason())
     except TimeoutError:
         return ProbeRecord(**base, status="error", error_kind="deadline",
                            reason=f"deadline: no complete answer within "
