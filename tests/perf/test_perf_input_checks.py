@@ -90,7 +90,7 @@ def test_a_model_that_cannot_be_served_ends_failed_and_the_next_one_is_measured(
     model's row with the reason, and the run goes on with the next model, as an eval does;
     no row is left 'running' or 'pending'."""
     junk = tmp_path / "junk.gguf"
-    junk.write_text("not a GGUF file")
+    junk.write_bytes(b"GGUF" + b"\x00" * 64)  # the magic, then nothing llama.cpp can load
     with MockServer(MockConfig(output_tokens=4)) as srv:
         models = tmp_path / "models.yaml"
         models.write_text(
@@ -183,6 +183,11 @@ def test_a_trace_reaching_past_a_day_is_refused(tmp_path: Path, row: dict[str, o
         res = runner.invoke(app, _perf(srv.base_url, "--trace", str(clock)))
     assert res.exit_code == 0, res.output
     assert "3/3" in res.output
+    # Only the part the run replays counts: the first two lines of the far trace are fine.
+    with MockServer(MockConfig(output_tokens=2)) as srv:
+        res = runner.invoke(app, _perf(srv.base_url, "--trace", str(trace), "--requests", "2"))
+    assert res.exit_code == 0, res.output
+    assert "2/2" in res.output
 
 
 # --------------------------------------------------------------------------- item 3
@@ -192,7 +197,7 @@ def _unmeasured_run(tmp_path: Path) -> str:
     """A perf run that ended without a single level: its only model's engine never
     started."""
     junk = tmp_path / "junk.gguf"
-    junk.write_text("not a GGUF file")
+    junk.write_bytes(b"GGUF" + b"\x00" * 64)  # the magic, then nothing llama.cpp can load
     models = tmp_path / "broken.yaml"
     models.write_text(f"models:\n- {{name: broken, provider: embedded, gguf_path: '{junk}'}}\n")
     runner.invoke(app, ["perf", "-c", str(models), "-m", "broken", "--tokenizer", "words",

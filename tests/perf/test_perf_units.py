@@ -281,3 +281,20 @@ def test_gguf_words_build_exact_prompts() -> None:
     assert [tok.count(src.text(i)) for i in range(5)] == [123] * 5
     counts = tok.chunk_counts(["Hello", " wor", "ld!"])
     assert counts is not None and sum(counts) == tok.count("Hello world!")
+
+
+def test_a_process_whose_share_of_the_count_is_zero_sends_nothing() -> None:
+    """``--requests 2 --duration 30`` over four processes: two send one request each, and
+    the other two none (a 0 share read as "no count" and they sent for 30 s)."""
+    from baimo.perf.loads import split_stages
+
+    stage_list = (Stage("warmup", None, None), Stage("measure", 2, 30.0),
+                  Stage("cooldown", None, None))
+    sent = []
+    for index in range(4):
+        stages_of = ClosedLoopStages(split_stages(stage_list, 4, index), epoch=0.0)
+        n = 0
+        while stages_of.next_phase(now=1.0) is not None and n < 100:
+            n += 1
+        sent.append(n)
+    assert sent == [1, 1, 0, 0]

@@ -21,33 +21,42 @@ def _baimo(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_two_runs_of_a_model_count_each_sample_once_and_say_which_run(tmp_path: Path) -> None:
     """A rerun answers the same samples from the cache: a report of both runs counted 8
-    samples of 4 and narrowed the interval. The newest run is counted, and the report says
-    which run was set aside, in every format."""
+    samples of 4 and narrowed the interval. Each sample is counted once, from the newest run
+    that graded it, so a later partial run (--limit 2) does not drop the complete run's other
+    samples; every format says which runs were counted and which set aside."""
     with MockServer(MockConfig()) as srv:
         write_models(tmp_path, srv.base_url, [{"name": "m"}])
         spec = write_task(tmp_path, 4)
         runs = []
-        for _ in range(2):
+        for limit in ("4", "4", "2"):
             res = _baimo(tmp_path, "eval", "-t", str(spec), "-m", "m", "--json",
-                         "--no-progress")
+                         "--no-progress", "--limit", limit)
             assert res.returncode == 0, res.stderr
             runs.append(json.loads(res.stdout)["run"])
-    first, second = runs
+    first, second, partial = runs
     for fmt in ("md", "csv", "json", "html"):
         res = _baimo(tmp_path, "report", first, second, "-f", fmt, "-o", f"r.{fmt}")
         assert res.returncode == 0, res.stderr
     js = json.loads((tmp_path / "r.json").read_text())
     acc = js["models"]["m"]["tasks"]["synthetic"]
     assert (acc["n"], acc["scored"], acc["ci_low"]) == (4, 4, wilson(4, 4)[0])
-    assert js["set_aside"] == [{"model": "m", "task": "synthetic", "counted": second,
-                                "set_aside": [first]}]
+    assert js["set_aside"] == [{"model": "m", "task": "synthetic", "counted": [second],
+                                "set_aside": [first], "superseded_rows": 4}]
     assert [(r["id"], r["status"]) for r in js["runs"]] == [(first, "done"), (second, "done")]
     row = next(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))
     assert (row["n"], row["run"]) == ("4", second)
     md = (tmp_path / "r.md").read_text()
-    assert f"m · synthetic: run {second} counted, {first} set aside" in md
+    assert f"m · synthetic: counted from run {second}, run {first} set aside" in md
     assert "| m | synthetic | 4 |" in md
-    assert f"run {second} counted, {first} set aside" in (tmp_path / "r.html").read_text()
+    assert f"counted from run {second}, run {first} set aside" in (
+        tmp_path / "r.html").read_text()
+    # The newest run asked only two samples: the other two still come from the first run.
+    assert _baimo(tmp_path, "report", first, partial, "-f", "json", "-o", "p.json"
+                  ).returncode == 0
+    js = json.loads((tmp_path / "p.json").read_text())
+    assert js["models"]["m"]["tasks"]["synthetic"]["n"] == 4
+    assert js["set_aside"][0]["counted"] == [partial, first]
+    assert js["set_aside"][0]["superseded_rows"] == 2
 
 
 def test_a_markdown_report_says_how_a_run_ended(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ def test_an_endpoint_nobody_answers_at_is_a_failed_model_on_the_cli(tmp_path: Pa
     assert "| down | synthetic | 0 | — | — | 3 |" in md, md
     assert "| down | error: connection | 3 |" in md, md
     assert (tmp_path / "r.csv").read_text().splitlines()[0].endswith(
-        "errors,no_answer,truncated")
+        "errors,no_answer,truncated,run")
 
 
 def test_auth_and_unknown_model_fail_fast_other_models_go_on(

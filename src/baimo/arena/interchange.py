@@ -280,8 +280,9 @@ def import_battles(store: Store, path: Path) -> ImportReport:
             continue
         ext = _battle_key(row, obj)
         voter = _voter(row, obj)
-        if voter in stored.get(ext, {}) or (ext, voter) in voters or (
-                not row.judge and row.winner in stored.get(ext, {}).values()):
+        # One rule within a file and across imports: a vote is its voter's, and an unnamed
+        # vote is identified by its row (the same row again is a duplicate).
+        if voter in stored.get(ext, {}) or (ext, voter) in voters:
             report.skipped_duplicates += 1
             continue
         voters.add((ext, voter))

@@ -190,7 +190,8 @@ def perf(
         processes = clients
     elif address is not None or clients is not None:
         # Refused, not ignored: "--clients 3" here would be read as three clients' load.
-        raise ConfigError(f"{'--address' if address is not None else '--clients'} needs "
+        given = [o for o, v in (("--address", address), ("--clients", clients)) if v is not None]
+        raise ConfigError(f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} "
                           "--executor ray (use --processes N for client processes here)")
     levels = parse_levels(concurrency, rate, trace is not None, max_concurrency)
     spec = PerfSpec(levels=levels, requests=requests, duration_s=duration, warmup=warmup,
@@ -218,15 +219,22 @@ def perf(
     # SIGTERM (a web job's cancel, a service manager) means what Ctrl-C means: keep what
     # finished and mark the run interrupted, instead of dying with the level unsaved.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    before = {r.id for r in store.runs.recent(5)}
     try:
         outcome = run_perf(store, spec, models, command=command,
                            on_level=None if to_stdout else _print_level, pool=pool)
     except KeyboardInterrupt:
-        latest = store.runs.recent(1)
-        if latest:
-            kept = sum(1 for _ in store.perf.requests([latest[0].id]))
-            err().print(f"interrupted: run {safe(latest[0].id)} keeps the {kept} requests that "
+        # This command's run, if it got as far as recording one: inputs are read before the
+        # run exists, and the newest run of the store may be another command's.
+        mine = [r for r in store.runs.recent(5) if r.id not in before and r.kind == "perf"
+                and r.command == command]
+        if mine:
+            kept = sum(1 for _ in store.perf.requests([mine[0].id]))
+            err().print(f"interrupted: run {safe(mine[0].id)} keeps the {kept} requests that "
                         "had finished (see: baimo runs show)", highlight=False)
+        else:
+            err().print("interrupted before the run was recorded: nothing was sent",
+                        highlight=False)
         raise typer.Exit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)

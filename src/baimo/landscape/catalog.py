@@ -28,7 +28,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -235,9 +235,13 @@ Source = Annotated[str, Field(min_length=1), AfterValidator(_no_credential)]
 
 
 def _in_future(as_of: str, today: date) -> bool:
-    """Is ``YYYY[-MM[-DD]]`` after ``today`` (compared at its own precision)?"""
+    """Is ``YYYY[-MM[-DD]]`` after ``today`` (compared at its own precision)?
+
+    A day of slack: ``today`` is this machine's date, and a user east of it (UTC+8 against a
+    UTC server) may rightly give tomorrow's."""
+    slack = today + timedelta(days=1)
     parts = tuple(int(p) for p in as_of.split("-"))
-    return parts > (today.year, today.month, today.day)[:len(parts)]
+    return parts > (slack.year, slack.month, slack.day)[:len(parts)]
 
 
 class _Strict(BaseModel):

@@ -627,32 +627,41 @@ class EmbeddedServer:
             self._runner = None
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host:port``, or a ``BaimoError`` naming the option to change.
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets listening on every address ``host`` resolves to (``localhost`` may be both
+    ``::1`` and ``127.0.0.1``, as aiohttp would bind them), or a ``BaimoError`` naming the
+    option to change.
 
     Bound before the model loads, so that a port in use fails at once and in one line
     rather than as aiohttp's traceback after the banner.
     """
     try:
-        family, kind, proto, _, addr = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise BaimoError(f"--host {host!r} is not an address of this machine "
                          f"({exc.strerror}); give an IP address or a name that resolves"
                          ) from None
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
-        sock.bind(addr)
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise BaimoError(f"port {port} on {host} is already in use: stop what listens "
-                             "there, or give another --port") from None
-        raise BaimoError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check "
-                         "--host and --port") from None
-    return sock
+    socks: list[socket.socket] = []
+    for family, kind, proto, _, addr in dict.fromkeys(
+            (f, k, p, "", a) for f, k, p, _, a in infos):
+        sock = socket.socket(family, kind, proto)
+        socks.append(sock)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+            if family == socket.AF_INET6:  # its IPv4 twin is bound separately
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(addr)
+            sock.listen(128)
+        except OSError as exc:
+            for s in socks:
+                s.close()
+            if exc.errno == errno.EADDRINUSE:
+                raise BaimoError(f"port {port} on {host} is already in use: stop what "
+                                 "listens there, or give another --port") from None
+            raise BaimoError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check "
+                             "--host and --port") from None
+    return socks
 
 
 def serve_model(host: str, port: int, model_name: str, gguf_path: str | None = None) -> None:
@@ -669,20 +678,23 @@ def serve_model(host: str, port: int, model_name: str, gguf_path: str | None = N
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    sock = _listen(host, port)
+    socks = _listen(host, port)
     try:
         engine = Engine(gguf_path)
     except BaseException:
-        sock.close()
+        for sock in socks:
+            sock.close()
         raise
-    bound = str(sock.getsockname()[0])
-    if not ipaddress.ip_address(bound.split("%")[0]).is_loopback:
+    beyond = [str(s.getsockname()[0]) for s in socks
+              if not ipaddress.ip_address(str(s.getsockname()[0]).split("%")[0]).is_loopback]
+    if beyond:
+        bound = ", ".join(beyond)
         print(f"warning: serving on {host} ({bound}), beyond this machine, without "
               "authentication: anyone who reaches the port can use the model. Serve on "
               "127.0.0.1 unless that is what you mean.", file=sys.stderr, flush=True)
     banner = (f"baimo serve-model: {engine.path.name} as '{model_name}' on "
               f"http://{host}:{port}/v1")
-    web.run_app(build_app(engine, model_name), sock=sock, access_log=None,
+    web.run_app(build_app(engine, model_name), sock=socks, access_log=None,
                 print=lambda _started: print(banner, flush=True))
 
 

@@ -187,6 +187,12 @@ async def _send(target: AlertTarget, event: dict[str, Any], index: int) -> str |
                 os.killpg(proc.pid, signal.SIGKILL)  # the group: the command's children too
             await proc.wait()
             return f"alert #{index + 1}: command took longer than {target.timeout_s:g} s"
+        except BaseException:
+            # Cancelled (Ctrl-C stops the monitor): the terminal's signal does not reach the
+            # command's own session, so nobody else would stop it and its children.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise
         return None if proc.returncode == 0 else \
             f"alert #{index + 1}: command exited with status {proc.returncode}"
     url = target.webhook or secret_from_env(str(target.webhook_env), "monitor alert",

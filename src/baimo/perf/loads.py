@@ -361,9 +361,17 @@ def split_count(total: int | None, parts: int, index: int) -> int | None:
 
 def split_stages(stage_list: tuple[Stage, Stage, Stage], parts: int, index: int
                  ) -> tuple[Stage, Stage, Stage]:
-    """The stages of one of ``parts`` closed-loop processes (counts split, times shared)."""
-    w, m, c = (Stage(s.phase, split_count(s.count, parts, index), s.seconds)
-               for s in stage_list)
+    """The stages of one of ``parts`` closed-loop processes (counts split, times shared).
+
+    A process whose share of a counted stage is 0 gets an empty stage, its seconds dropped
+    too: with both a count and seconds, a 0 count read as "no count" and the process sent
+    for the whole duration (``--requests 2 --duration 30`` over four processes measured far
+    more than two requests)."""
+    def share(s: Stage) -> Stage:
+        n = split_count(s.count, parts, index)
+        return Stage(s.phase, n, None if n == 0 else s.seconds)
+
+    w, m, c = (share(s) for s in stage_list)
     return w, m, c
 
 

@@ -64,6 +64,7 @@ from baimo.perf.workload import (
     PromptSource,
     SyntheticPrompts,
     TracePrompts,
+    check_replayed_span,
     default_words,
     load_trace,
     output_control,
@@ -593,6 +594,11 @@ def prepare_model(spec: PerfSpec, cfg: ModelConfig) -> PreparedModel:
         # The default (the embedded model's vocabulary) is a convenience, not a requirement.
         tok, missing = None, f"no client tokenizer ({exc}); token counts from server usage only"
     prompts, notes = _prompt_source(spec, tok)
+    if isinstance(prompts, TracePrompts):
+        for level in spec.levels:  # the part each trace level will send
+            st = _level_stages(spec, level, len(prompts.entries))
+            check_replayed_span(prompts, len(trace_schedule(prompts.offsets(), st,
+                                                            level.value)))
     if missing:
         notes.append(missing)
     control = output_control(cfg, spec.output_tokens, spec.ignore_eos)

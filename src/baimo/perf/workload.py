@@ -280,9 +280,9 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
     length ``input_tokens``/``input_length``, and ``max_tokens`` (or ``output_tokens``/
     ``output_length``; a line's own value wins over the run's ``--output-tokens``). Lines
     are sorted by offset. Traces come from other tools and logs, so every field's type is
-    checked here, and so is the span (``MAX_TRACE_SPAN_S``): a wrong one is a
-    ``ConfigError`` naming the line and field, never a traceback or a silent wait halfway
-    through a run.
+    checked here (and the span of the part a run replays, ``check_replayed_span``): a wrong
+    one is a ``ConfigError`` naming the line and field, never a traceback or a silent wait
+    halfway through a run.
     """
     entries = [_trace_entry(obj, f"{path}:{lineno}", lineno)
                for lineno, obj in read_jsonl(path, "trace", ConfigError,
@@ -290,8 +290,15 @@ def load_trace(path: Path, words: list[str] | None, seed: int = 0) -> TracePromp
     if not entries:
         raise ConfigError(f"{path}: the trace is empty")
     entries.sort(key=lambda e: e.offset)
-    _check_span(path, entries)
     return TracePrompts(tuple(entries), tuple(words or ()), seed, str(path))
+
+
+def check_replayed_span(trace: TracePrompts, replayed: int) -> None:
+    """Refuse a trace whose first ``replayed`` requests (in offset order: what the run's
+    stages will send) reach more than ``MAX_TRACE_SPAN_S`` past the first. Only those: a
+    published trace months long is fine to replay for ``--duration 600``."""
+    if replayed > 0:
+        _check_span(Path(trace.source), list(trace.entries[:replayed]))
 
 
 def _span_words(seconds: float) -> str:

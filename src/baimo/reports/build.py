@@ -33,7 +33,7 @@ def write_report(store: Store, run_ids: list[str], out: Path, fmt: str,
     eval_runs = [r for r in runs if r.kind == "eval"]
     all_rows = store.runs.results([r.id for r in eval_runs])
     rows, chosen = newest_rows(eval_runs, all_rows)
-    aside = set_aside(all_rows, chosen)
+    aside = set_aside(all_rows, rows, chosen)
     perf_runs = [r for r in runs if r.kind == "perf"]
     if fmt == "html":
         models = sorted({m.model_name for r in runs for m in r.models})

@@ -29,24 +29,31 @@ def _num(v: float | None, fmt: str = "{:.3f}") -> str:
     return "—" if v is None else fmt.format(v)
 
 
-def set_aside(all_rows: Sequence[ResultRecord], chosen: Mapping[tuple[str, str], str]
-              ) -> list[dict[str, Any]]:
-    """The (model, task) pairs more than one run measured: which run is counted (the newest
-    that graded a sample: ``scores.summary.newest_rows``) and which are set aside, so a
-    report of several runs says why it counts fewer rows than they hold."""
+def set_aside(all_rows: Sequence[ResultRecord], rows: Sequence[ResultRecord],
+              used: Mapping[tuple[str, str], Sequence[str]]) -> list[dict[str, Any]]:
+    """The (model, task) pairs more than one run measured: the runs whose rows are counted
+    (each sample once, its newest graded row: ``scores.summary.newest_rows``), the runs set
+    aside whole, and how many rows were superseded, so a report of several runs says why it
+    counts fewer rows than they hold."""
     present: dict[tuple[str, str], set[str]] = defaultdict(set)
+    rows_of: dict[tuple[str, str], int] = defaultdict(int)
     for r in all_rows:
         present[(r.model_name, r.task)].add(r.run_id)
-    return [{"model": m, "task": t, "counted": chosen[(m, t)],
-             "set_aside": sorted(ids - {chosen[(m, t)]})}
+        rows_of[(r.model_name, r.task)] += 1
+    counted_rows: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        counted_rows[(r.model_name, r.task)] += 1
+    return [{"model": m, "task": t, "counted": list(used.get((m, t), ())),
+             "set_aside": sorted(ids - set(used.get((m, t), ()))),
+             "superseded_rows": rows_of[(m, t)] - counted_rows[(m, t)]}
             for (m, t), ids in sorted(present.items()) if len(ids) > 1]
 
 
 def _aside_note(aside: Sequence[Mapping[str, Any]]) -> str:
-    return ("Each sample is counted once: where several runs measured a model on a task, the "
-            "newest run that graded a sample is counted. " + "; ".join(
-                f"{a['model']} · {a['task']}: run {a['counted']} counted, "
-                f"{', '.join(a['set_aside'])} set aside" for a in aside) + ".")
+    return ("Each sample is counted once, from the newest run that graded it. " + "; ".join(
+        f"{a['model']} · {a['task']}: counted from run {', '.join(a['counted'])}"
+        + (f", run {', '.join(a['set_aside'])} set aside" if a["set_aside"] else "")
+        + f" ({a['superseded_rows']} older rows superseded)" for a in aside) + ".")
 
 
 def run_item(run: RunRecord) -> dict[str, Any]:
@@ -252,9 +259,9 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_csv(summary: dict[str, Any], runs: Mapping[tuple[str, str], str] | None = None
-                ) -> str:
-    """Accuracy per model and task, with the run each row's samples come from; text cells
+def summary_csv(summary: dict[str, Any],
+                runs: Mapping[tuple[str, str], Sequence[str]] | None = None) -> str:
+    """Accuracy per model and task, with the runs each row's samples come from; text cells
     are made safe to open in a spreadsheet."""
     runs = runs or {}
     return csv_text(["model", "task", "n", "scored", "correct", "accuracy", "ci_low", "ci_high",
@@ -262,7 +269,7 @@ def summary_csv(summary: dict[str, Any], runs: Mapping[tuple[str, str], str] | N
                     [[name, t, acc["n"], acc["scored"], acc["correct"], acc["accuracy"],
                       acc["ci_low"], acc["ci_high"], acc["statuses"].get("error", 0),
                       acc["statuses"].get("no-answer", 0), acc["statuses"].get("truncated", 0),
-                      runs.get((name, t), "")]
+                      " ".join(runs.get((name, t), ()))]
                      for name, m in summary["models"].items() for t, acc in m["tasks"].items()])
 
 

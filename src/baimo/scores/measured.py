@@ -515,8 +515,9 @@ def collect_measurements(store: Store, run_ids: Sequence[str] | None = None,
             if suite not in suites:
                 suites[suite] = sum(a for a, _ in parts) / len(parts)
                 suite_n[suite] = sum(n for _, n in parts)
-        task_runs = {t: rid for (m, t), rid in chosen.items() if m == model}
-        eval_ids = tuple(r.id for r in reversed(evals) if r.id in set(task_runs.values()))
+        task_runs = {t: ids[0] for (m, t), ids in chosen.items() if m == model}
+        contributing = {i for (m, _), ids in chosen.items() if m == model for i in ids}
+        eval_ids = tuple(r.id for r in reversed(evals) if r.id in contributing)
 
         cap_dims = [v for d, v in dimensions.items() if d not in NON_CAPABILITY_DIMENSIONS]
         capability = sum(cap_dims) / len(cap_dims) if cap_dims else None

@@ -16,29 +16,33 @@ from baimo.store.records import GRADED_STATUSES, ResultRecord, RunRecord
 
 
 def newest_rows(runs: Sequence[RunRecord], rows: Sequence[ResultRecord]
-                ) -> tuple[list[ResultRecord], dict[tuple[str, str], str]]:
-    """For each (model, task), the rows of the newest run that graded at least one sample
-    (of the newest run, when none did: its errors say why), and which run that was.
+                ) -> tuple[list[ResultRecord], dict[tuple[str, str], list[str]]]:
+    """One row per (model, task, sample): the newest graded one (the newest, when none is
+    graded: its error says why), and for each (model, task) the runs the kept rows come
+    from, newest first.
 
     Two runs of one model on one task ask the same samples (a rerun answers from the cache),
-    so counting both would count each sample twice and narrow every interval. One rule for
-    every place that reads several runs at once: the scores and the advisor, and reports.
+    so counting both would count each sample twice and narrow every interval; keeping only
+    the newest whole run would drop a complete run's samples for a later partial one. One
+    rule for every place that reads several runs at once: the scores, the advisor, reports.
     """
     created = {r.id: r.created_at for r in runs}
-    grouped: dict[tuple[str, str], dict[str, list[ResultRecord]]] = defaultdict(
-        lambda: defaultdict(list))
+
+    def rank(r: ResultRecord) -> tuple[bool, float, int]:
+        return (r.status in GRADED_STATUSES, created.get(r.run_id, 0.0), r.id or 0)
+
+    best: dict[tuple[str, str, str], ResultRecord] = {}
     for row in rows:
-        grouped[(row.model_name, row.task)][row.run_id].append(row)
-    chosen: dict[tuple[str, str], str] = {}
-    out: list[ResultRecord] = []
-    for key, by_run in grouped.items():
-        graded = [rid for rid, rs in by_run.items()
-                  if any(r.status in GRADED_STATUSES for r in rs)]
-        rid = max(graded or by_run, key=lambda x: created.get(x, 0.0))
-        chosen[key] = rid
-        out.extend(by_run[rid])
-    out.sort(key=lambda r: r.id)
-    return out, chosen
+        key = (row.model_name, row.task, row.sample_id)
+        kept = best.get(key)
+        if kept is None or rank(row) > rank(kept):
+            best[key] = row
+    out = sorted(best.values(), key=lambda r: r.id or 0)
+    used: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in out:
+        used[(r.model_name, r.task)].add(r.run_id)
+    return out, {k: sorted(ids, key=lambda i: (created.get(i, 0.0), i), reverse=True)
+                 for k, ids in used.items()}
 
 
 def _acc(rows: Sequence[ResultRecord]) -> dict[str, Any]:

@@ -144,13 +144,23 @@ class Task:
         key = [(s.id, s.reference, s.metadata) for s in self.samples]
         return hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS |
                                            orjson.OPT_NON_STR_KEYS,
-                                           default=repr)).hexdigest()[:12]
+                                           default=_stable)).hexdigest()[:12]
 
     def limited(self, limit: int | None) -> Task:
         if limit is None or limit >= len(self.samples):
             return self
         return dataclasses.replace(self, samples=self.samples[:limit],
                                    spec={**self.spec, "limit": limit})
+
+
+def _stable(value: Any) -> Any:
+    """A value JSON cannot hold, in a form that is the same in every process: a set sorted
+    (its order follows string hashing, which differs per process), anything else by its
+    type's name (a ``repr`` may hold a memory address), so ``answer_key`` never changes
+    between a run and its resume without a reason."""
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
 Solver = Callable[[Sample, list[dict[str, Any]], dict[str, Any], "ModelClient"],

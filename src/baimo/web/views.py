@@ -196,19 +196,19 @@ def resolve_run(ws: Workspace, ref: str, kind: str | None = None) -> str:
 
     from baimo.errors import BaimoError, NotFound
 
-    versions = ws.web.run_versions()
-    ids = [v[0] for v in versions if kind is None or v[1] == kind]
     noun = f"{kind} run" if kind else "run"
     hint = f"List them with GET /api/v1/runs{'?kind=' + kind if kind else ''} or 'baimo runs " \
            "list'."
     try:
         rid = ws.store.runs.resolve(ref)
     except NotFound:
+        ids = [v[0] for v in ws.web.run_versions() if kind is None or v[1] == kind]
         raise unknown(noun, ref, ids, hint=hint, listed=5) from None
     except BaimoError as exc:  # a prefix of several runs
         raise HTTPException(404, str(exc)) from None
-    if rid not in ids:
-        other = next(v[1] for v in versions if v[0] == rid)
+    # Read after resolving (a run created meanwhile, by a job, is then known too).
+    other = ws.store.runs.get(rid).kind
+    if kind is not None and other != kind:
         article = "an" if other[:1] in ("a", "e", "i", "o", "u") else "a"
         raise HTTPException(404, f"run '{rid}' is {article} {other} run, not a {noun}. {hint}")
     return rid
