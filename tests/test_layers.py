@@ -8,7 +8,7 @@ A layer may import from its own layer and from any layer below it, never from ab
     tasks
     models
     store
-    core: errors, paths, yamlio, config, params, dimensions, stats, tabular
+    core: errors, paths, yamlio, config, params, dimensions, signals, stats, tabular
 
 so that a renderer cannot start doing analysis, a task cannot write to the database behind the
 runner's back, and the bottom of the stack can be reused (and tested) without the top. Every
@@ -36,7 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("tasks",),
     ("models",),
     ("store",),
-    ("errors", "paths", "yamlio", "config", "params", "dimensions", "stats", "tabular"),
+    ("errors", "paths", "yamlio", "config", "params", "dimensions", "signals", "stats",
+     "tabular"),
 ]
 """Top to bottom. Names are the subpackages or modules under ``baimo``."""
 

@@ -98,11 +98,13 @@ def test_a_lease_too_short_to_renew_is_refused_with_its_line(tmp_path: Path) -> 
     assert f"{path}:4: monitor.lease:" in str(exc.value) and "at least 10s" in str(exc.value)
 
 
-def test_ctrl_c_mid_probe_keeps_finished_probes_and_exits_130(tmp_path: Path,
-                                                              baimo_home: Path) -> None:
-    """A slow server (every answer times out after 3 s); SIGINT while the second probe is
-    in flight: no traceback, exit 130, the first probe stored, the cycle left to resume
-    and shown as interrupted by ``history``."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_mid_probe_keeps_finished_probes_and_exits_130(
+        tmp_path: Path, baimo_home: Path, sig: signal.Signals) -> None:
+    """A slow server (every answer times out after 3 s); SIGINT (or SIGTERM, a service
+    manager's stop, which killed the monitor outright) while the second probe is in flight:
+    no traceback, exit 130, the first probe stored, the cycle left to resume and shown as
+    interrupted by ``history``."""
     async def slow(req: ChatRequest) -> Reply:
         await asyncio.sleep(30)
         return Reply("late")
@@ -122,7 +124,7 @@ monitor: {{parallel: 0, tokenizer: words, output_tokens: 8, sizes: [100, 1000, 1
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.1)
         time.sleep(1.0)  # the second probe is on the wire
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr and "RuntimeError" not in stderr, stderr

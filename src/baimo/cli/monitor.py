@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from baimo.cli.console import Column, emit_json, emit_table, err, new_app, out, safe
+from baimo.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from baimo.config import Config, ModelConfig
@@ -159,7 +160,8 @@ def once_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     _, settings, models = _setup(config, monitor_file, every, model)
     mon = _monitor(settings, models, tokenizer)
     try:
-        outcomes = mon.tick()
+        with sigterm_as_interrupt():
+            outcomes = mon.tick()
     except KeyboardInterrupt:
         _interrupted(True)
     finally:
@@ -181,7 +183,8 @@ def run_cmd(config: ConfigOpt = None, monitor_file: MonitorFileOpt = None,
     err().print(f"monitoring {len(models)} endpoint(s) every {_dur(settings.every)}; Ctrl-C "
                 "stops (a killed cycle resumes on the next start)", highlight=False)
     try:
-        mon.run_forever(on_tick=_print_outcomes)
+        with sigterm_as_interrupt():  # a service manager's stop: as Ctrl-C
+            mon.run_forever(on_tick=_print_outcomes)
     except KeyboardInterrupt:
         _interrupted(mon.interrupted_mid_cycle)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,6 +20,7 @@ from baimo.cli.console import (
     safe,
 )
 from baimo.errors import ConfigError
+from baimo.signals import sigterm_as_interrupt
 from baimo.tabular import write_user_file
 
 if TYPE_CHECKING:
@@ -216,13 +216,12 @@ def perf(
         from baimo.scale.perf import RayPerfPool
 
         pool = RayPerfPool(processes, address)
-    # SIGTERM (a web job's cancel, a service manager) means what Ctrl-C means: keep what
-    # finished and mark the run interrupted, instead of dying with the level unsaved.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     before = {r.id for r in store.runs.recent(5)}
     try:
-        outcome = run_perf(store, spec, models, command=command,
-                           on_level=None if to_stdout else _print_level, pool=pool)
+        # SIGTERM (a web job's cancel) means what Ctrl-C means: keep what finished.
+        with sigterm_as_interrupt():
+            outcome = run_perf(store, spec, models, command=command,
+                               on_level=None if to_stdout else _print_level, pool=pool)
     except KeyboardInterrupt:
         # This command's run, if it got as far as recording one: inputs are read before the
         # run exists, and the newest run of the store may be another command's.
@@ -237,7 +236,6 @@ def perf(
                         highlight=False)
         raise typer.Exit(130) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
         if pool is not None:
             pool.close()
     levels_out = [s for v in outcome.summaries.values() for s in v]
@@ -288,10 +286,6 @@ def perf(
     con.print(f"run: {outcome.run_id} ({outcome.status}) · store: {safe(store.safe_url)}",
               highlight=False)
     _exit_if_failed(outcome.status)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _exit_if_failed(status: str) -> None:

@@ -25,10 +25,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +37,7 @@ from baimo.models.limits import EndpointLimiter
 from baimo.runs.runner import EvalRunner, ModelProgress
 from baimo.scale.limiter import HOLDER_TIMEOUT_S, ClusterLimiter, endpoint_key, make_gate
 from baimo.scale.shards import DEFAULT_CHUNK, Shard, make_shards, select
+from baimo.signals import sigterm_as_interrupt
 from baimo.store.records import LostRow
 from baimo.store.store import Store, shareable_url, with_local_password
 from baimo.tasks.task import Task
@@ -168,23 +168,6 @@ def run_shard(db_url: str, run_id: str, cfg: ModelConfig, tasks: Sequence[Task],
         store.close()
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the driver as Ctrl-C does (main thread only; elsewhere a no-op)."""
-    def handler(_sig: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        old = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 @dataclass
 class RayExecutor:
     """Runs an opened run's work as Ray tasks (see the module docstring).
@@ -255,7 +238,7 @@ class RayExecutor:
         limit = self.max_shards or len(queue) or 1
         self.results = []
         try:
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 while queue or running:
                     while queue and len(running) < limit:
                         sh = queue.pop(0)
