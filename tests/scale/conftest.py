@@ -1,14 +1,12 @@
 """A real local Ray cluster for the scale tests: a head and two worker nodes on loopback.
 
 The head has no CPUs, so every shard runs on a worker node, in a worker process of its own;
-each worker node has one CPU. The head also runs the Ray Client server, as ``ray start
---head`` does, for drivers that connect with ``ray://``. The cluster is started once for the module that asks for it
+each worker node has one CPU. The cluster is started once for the module that asks for it
 and stopped after; the test that kills a worker node runs last.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,22 +16,14 @@ ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'baim
                           "to run the scale-out tests")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class LocalCluster:
     """``ray.cluster_utils.Cluster`` with the handles the tests need."""
 
     def __init__(self) -> None:
         from ray.cluster_utils import Cluster
 
-        self.client_port = _free_port()  # the Ray Client server: ``ray://127.0.0.1:PORT``
         self.cluster = Cluster(initialize_head=True, head_node_args={
-            "num_cpus": 0, "include_dashboard": False,
-            "ray_client_server_port": self.client_port})
+            "num_cpus": 0, "include_dashboard": False})
         self.workers: list[Any] = [self.cluster.add_node(num_cpus=1) for _ in range(2)]
         ray.init(address=self.cluster.address, namespace="baimo", logging_level="ERROR",
                  log_to_driver=False)

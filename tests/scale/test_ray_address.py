@@ -84,3 +84,14 @@ def test_without_the_ray_package_nothing_is_stored(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "The package 'ray' is needed" in proc.stderr and "baimo[ray]" in proc.stderr
     assert _runs(tmp_path, env) == []
+
+
+def test_the_ray_extra_brings_the_ray_client() -> None:
+    """``ray://HOST:10001`` (the Ray Client), which the help and the connection errors
+    recommend from outside a cluster, needs ``ray[client]`` (grpcio); without it Ray refuses
+    the address with "Ray Client requires pip package 'ray[client]'"."""
+    import importlib
+
+    pytest.importorskip("ray")
+    assert importlib.import_module("grpc").__version__
+    importlib.import_module("ray.util.client.worker")  # imports grpc itself

@@ -200,31 +200,6 @@ def test_perf_load_from_two_actors_is_merged_from_raw_rows(
     assert starts[0] >= -0.01 and starts[-1] < 10  # one shared clock: all from the epoch
 
 
-def test_eval_through_the_ray_client_address_the_errors_recommend(
-        ray_cluster: Any, tmp_path: Path) -> None:
-    """``--address ray://HOST:10001`` (the Ray Client) is what the help and the connection
-    errors recommend from outside the cluster; with the ``ray`` extra it works."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    with MockServer(MockConfig(ttft_s=0.01, output_tokens=6)) as srv:
-        spec = write_models(tmp_path, srv.base_url, [{"name": "a", "model": "m-a"}])
-        task = write_task(tmp_path, 6, "alpha")
-        env = {**os.environ, "BAIMO_HOME": str(tmp_path / "home"),
-               "BAIMO_DB": f"sqlite:///{tmp_path / 'x.db'}"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "baimo", "eval", "-c", str(spec), "-t", str(task), "-m",
-             "a", "--executor", "ray", "--address", f"ray://127.0.0.1:{ray_cluster.client_port}",
-             "--chunk", "3", "--json", "--no-progress"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-        asked = srv.stats()["completed"]
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout)
-    assert out["status"] == "done" and asked == 6
-
-
 def test_sandboxed_checks_run_on_workers_with_every_limit(ray_cluster: Any) -> None:
     from baimo.scale.sandbox import run_on_cluster
     from baimo.tasks.sandbox import SandboxLimits, sandbox_info
