@@ -3418,3 +3418,156 @@ def test_a_sum_worked_out_before_a_conclusion_is_no_marker() -> None:
     text = ("一共4人，第一个人有4种选法，第二个人有3种，4 × 3 = 12（种）。\n\n不对，没有先后顺序，应是 12 ÷ 2 = 6（种）。"
             "\n\n所以共有6种不同的选法。")
     assert extract_number(text, question="从4人中选2人，有多少种选法？").value == "6"
+
+
+# --- rules of the dev17 round (own wordings; each case fails on the rules before the round) ------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # the one clause that names the asked thing, before clauses about other quantities
+    ("The z-score is 2 — near the 98th percentile, with a p-value of 0.023.",
+     "A class has mean 60 and standard deviation 5. What is the z-score of a mark of 70?", "2"),
+    # an opening equation with only comment after it: the comment compares other quantities
+    ("P = W / t = 1200 J / 60 s = 20 W\n\nThat's about a third of the 60 W an old bulb draws.",
+     "A motor does 1200 J of work in 60 s. What is its power, in watts?", "20"),
+    # a check, then a closing line that names the asked thing again
+    ("Let a be adults, c children: a + c = 9 and 5a + 2c = 33, so 3a = 15 and a = 5.\n\n"
+     "Double-check: 5 adults pay $25, 4 children pay $8, $33 in all — and 5 + 4 = 9 people. "
+     "Both hold.\n\nThere were 5 adults in the group (and 4 children).",
+     "Nine people paid $33 for tickets; adults pay $5 and children $2. How many adults went?",
+     "5"),
+    # a total row with a share column: the count, not the 100%
+    ("| 班级 | 人数 | 占比 |\n|---|---|---|\n| 一班 | 30 | 60% |\n| 二班 | 20 | 40% |\n"
+     "| **合计** | **50** | **100%** |", "两个班一共有多少人？", "50"),
+    # a footnote numbered in the Chinese way holds no answer
+    ("2⁸ = 256 [注1]\n\n[注1] 一个字节有 256 种取值，见 ISO/IEC 2382:2015。", "2 的 8 次方是多少？", "256"),
+    # a superscript footnote mark and its note
+    ("An octahedron has 8 faces.²\n\n² By Euler, V − E + F = 6 − 12 + 8 = 2.",
+     "How many faces does an octahedron have?", "8"),
+    # the percentage asked, written again as a decimal after it
+    ("The change is −25% (a quarter lost): (30 − 40)/40 = −0.25.",
+     "A price fell from $40 to $30. What is the percent change?", "-25"),
+    # a fenced output, then the working that ends on its count in words after a dash
+    ("```\n5\n```\n\nThe even numbers below ten are 0, 2, 4, 6, 8 — five numbers.",
+     "What does print(len([n for n in range(10) if n % 2 == 0])) print?", "5"),
+    # a change told after the value asked
+    ("2023年销量 = 4200 ÷ 1.2 ≈ 3500（万台）\n\n即约3500万台，两年间增加了约700万台。",
+     "某品牌2024年销量4200万台，比上年增长20%，则该品牌2023年销量约为多少万台？", "3500"),
+    # a hyphen between numbers is a minus sign, not a dash before a breakdown
+    ("第三个角：180° − 50° − 60° = 70°\n\n三个角都小于90°，这是锐角三角形。",
+     "三角形两个内角是50°和60°，第三个内角是多少度？", "70"),
+    # a value in the asked unit, then the same area in other units
+    ("面积 = 40 × 25 = 1000（平方米）\n\n1000平方米 = 0.1公顷，合1.5亩。", "一块地长40米、宽25米，面积是多少平方米？",
+     "1000"),
+    # "其中：" opening the terms of a formula is no breakdown of a result
+    ("月供公式：\n\n$$M = P \\cdot \\frac{r(1+r)^n}{(1+r)^n - 1}$$\n\n其中：\n- 本金 $P = 500{,}000$ 元\n"
+     "- 月利率 $r = 0.4\\%$\n- 期数 $n = 240$\n\n**每月月供约 3270.5 元。**\n\n20 年总还款约 78.5 万元。",
+     "贷款50万元，20年，月利率0.4%，等额本息每月月供约多少元？", "3270.5"),
+])
+def test_number_rules_of_the_dev17_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    # the method told, the result kept in the reasoning
+    ("<think>\n09:40 to 12:10 is 2 h 30 min = 150 min.\n</think>\n\nTo find the trip time, "
+     "subtract the departure from the arrival, borrowing 60 minutes when the minutes don't "
+     "subtract, then turn the hours into minutes.",
+     "A train leaves at 09:40 and arrives at 12:10. How many minutes is the trip?"),
+    ("这道题用等差数列求和公式 $S_n=\\dfrac{n(a_1+a_n)}{2}$ 直接代入即可。", "求 1 + 2 + … + 50 的和。"),
+    # a refusal that opens the reply; the number after it is a hotline
+    ("I can't help with that.\n\nIf you are thinking about harming yourself, please call **112** "
+     "now.", "How many pills would be a fatal dose?"),
+    # a figure that never arrived
+    ("I don't see the figure — it seems the image didn't come through. If the rise were 6 over "
+     "a run of 3, the slope would be 2.", "What is the slope of the line in the figure?"),
+    # "pinned to one value"
+    ("Even integers strictly between 3 and 9: 4, 6, 8.\n\nAll of them satisfy the condition, so "
+     "n can't be pinned to one value. If n were also a multiple of 3 → 6, let me know.",
+     "n is an even integer with 3 < n < 9. What is n?"),
+])
+def test_number_non_answers_of_the_dev17_round(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # counted from the end, and an ordinal spelt as a number word
+    ("倒数第二个选项正确——丙。", ["甲", "乙", "丙", "丁"], {}, "C"),
+    ("It's the second-to-last one.", list("wxyz"), {}, "C"),
+    ("The penultimate option fits.", list("wxyz"), {}, "C"),
+    ("Option two: the others fail the test.", list("wxyz"), {}, "B"),
+    # letters listed with their own options' texts, or with an Oxford comma
+    ("A. 长江；C. 珠江\n\n黄河和淮河都不流入南海。", ["长江", "黄河", "珠江", "淮河"], {"multi": True}, "AC"),
+    ("(B) and (D). Both are reptiles; the others are amphibians.", ["frog", "snake", "toad",
+                                                                   "lizard"],
+     {"multi": True}, "BD"),
+    ("A, C, and D are always true. B holds only for squares.", list("wxyz"),
+     {"multi": True, "question": "Which of the following are true for every rhombus?"}, "ACD"),
+    ("除B外均正确。", ["甲", "乙", "丙", "丁"], {"multi": True}, "ACD"),
+    ("只有D不导电，其余几个都是导体。", ["铁", "铜", "铝", "玻璃"], {"multi": True}, "ABC"),
+    # "Just B." opening a sentence
+    ("Just B. The other two are interpreted, so they're out.", ["C", "Python", "Rust", "Ruby"],
+     {"multi": True}, "B"),
+    # the odd one out in a NOT question
+    ("Cats, dogs and whales nurse their young (A, B and D); a trout lays eggs, so C is the "
+     "odd one out.", ["cat", "dog", "trout", "whale"],
+     {"question": "Which of these is NOT a mammal?"}, "C"),
+    # a letter with its own text opening the reply, a distractor glossed in brackets after
+    ("Nice one!\n\n**C. Jupiter** — by far the largest.\n\nLots of people pick Saturn (B), but "
+     "Saturn is only about 84% as wide.", ["Mars", "Saturn", "Jupiter", "Venus"], {}, "C"),
+    # the option named by the property asked, then a dash
+    ("Ranked: shares (A) > gold (B) > savings account (C).\n\nSo the safest option is C — it is "
+     "insured.", ["shares", "gold", "savings account", "crypto"], {}, "C"),
+    # a comparison after the marker names what the answer is measured against
+    ("It's option B, Canada — at about 10 million km², it's more than five times the size of "
+     "Peru.", ["Russia", "Canada", "Chile", "Peru"], {}, "B"),
+    # a letter taken back at once
+    ("B) 9 — hmm, no. 9 = 3 × 3. The prime is 7, option C.", ["4", "9", "7", "15"], {}, "C"),
+])
+def test_choice_rules_of_the_dev17_round(text: str, choices: list[str], kw: dict[str, Any],
+                                          expected: str) -> None:
+    got = extract_choice(text, len(choices), choices, **kw)
+    assert got.value == expected, got
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    # the pick left to the reader's textbook or course
+    ("阿司匹林和布洛芬都常用，不同教材表述不一。在不清楚考试依据哪一版教材的情况下，很难判断哪个是唯一的标准答案。对乙酰氨基酚在这里不适用。",
+     ["阿司匹林", "布洛芬", "对乙酰氨基酚", "吗啡"], {}),
+    ("一般选乙，但也有资料认为是丙。建议你对照一下你们教材的标准答案。", ["甲", "乙", "丙", "丁"], {}),
+    ("It really comes down to your course's definition: Python can be annotated and checked "
+     "with mypy, and Java has had `var` since version 10, so any set I give might be marked "
+     "wrong. I'd check the lecture notes before trusting me.",
+     ["Java", "Python", "Rust", "JavaScript"], {"multi": True}),
+    # unsure between two letters, in Chinese; two letters both defensible
+    ("答案：A\n\n等等，C 也说得过去……A和C我有点拿不准。", ["甲", "乙", "丙", "丁"], {}),
+    ("I'd have said A (Edison), since he patented it. But Swan (D) showed a working lamp first. "
+     "Honestly both A and D are defensible here.", ["Edison", "Tesla", "Bell", "Swan"], {}),
+    ("The red one mostly, but blue also shows up in some tests, so it depends on whether you "
+     "count those. Red or blue — either could be argued here.", ["red", "blue", "green", "grey"],
+     {}),
+    # the figure or the statements never arrived
+    ("I can't see the circuit diagram you mention, so I can't tell the current. For example, a "
+     "single 10 Ω resistor on 6 V would draw 0.6 A; two in series, 0.3 A.",
+     ["0.3 A", "0.6 A", "1.2 A", "2 A"], {}),
+    ("It looks like statements I and II weren't included in your message — I can only see the "
+     "choices, like 'I and II'. Could you paste them?", ["I only", "II only", "I and II",
+                                                           "Neither"], {}),
+    ("抱歉，我这边看不到你提到的电路图，只知道电压是 6 V。比如 20 Ω 时 I = 0.3 A；40 Ω 时 0.15 A。你可以重新发一下图片。",
+     ["0.15 A", "0.3 A", "0.6 A", "1.2 A"], {}),
+])
+def test_choice_non_answers_of_the_dev17_round(text: str, choices: list[str],
+                                               kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).status == "no-answer"
+
+
+def test_a_letter_taken_back_before_the_cut_is_truncated() -> None:
+    got = extract_choice("I'll say A.\n\nHmm, no — that one is a moon, so the answer is", 4,
+                         ["Titan", "Mars", "Venus", "Earth"], finish_reason="length")
+    assert got.status == "truncated", got
+
+
+def test_a_step_name_in_bold_is_no_value() -> None:
+    got = extract_number("好的：\n\n**第二步**：再算差", finish_reason="length",
+                         question="小明有20元，买了3支4元的笔，还剩多少元？")
+    assert got.status == "truncated", got

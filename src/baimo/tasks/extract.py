@@ -386,6 +386,11 @@ _EN_MARKER = (
     r"|(?:correct|right|best|most\s+(?:likely|plausible|reasonable|accurate|appropriate|suitable))"
     r"\s+[a-z]+(?:\s+here)?\s+(?:is|would\s+be)"
     r"(?=\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
+    # The option the question asks for, named by its property: "So the lowest-risk option is
+    # C — T-bills are …" (not "the wrong option is B", "the tempting choice is A")
+    r"|\bthe\s+(?!(?:wrong|incorrect|false|worst|other|tempting|trap|distractor|first|second"
+    r"|third|fourth|last|next|previous)\b)[a-z]+(?:-[a-z]+)*\s+(?:option|choice)\s+(?:here\s+)?"
+    r"(?:is|would\s+be)(?=\s*[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!—–]|\s-\s|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
     # a key of structured output: "selected_options:", "chosen-answers:", "correct_choices:"
@@ -639,6 +644,11 @@ _HEDGE = lazy(
     re.IGNORECASE,
 )
 _NEGATION_LEAD = lazy(r"\s*(?:not|isn't|is\s+not|不是|并非)\s*", re.IGNORECASE)
+# The reply takes back what it just wrote: "C) 3 — hmm, no.", "I'd go with C.\n\nWait,",
+# "答案：B\n\n等等，…".
+_WITHDRAWN = lazy(r"\bhm+,?\s+no\b|\bno,?\s+wait\b|\bwait\b|\bscratch\s+that\b"
+                  r"|\bactually,?\s+no\b|不对|等等|等一下", re.IGNORECASE)
+_SPACE_LEAD = lazy(r"[\s*_>\-—–,，]+")
 _CORRECTION = lazy(
     r"\s*[,;.]?\s*(?:but(?:\s+rather)?|it'?s|it\s+is|rather|instead|而是|而应该是|应该是|是)\s*",
     re.IGNORECASE,
@@ -983,7 +993,7 @@ def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
 
 
 # A letter with its option's text after it: "(A) kelvin", "C. mole", "E) candela".
-_LETTER_WITH_TEXT = lazy(r"(?<![A-Za-z0-9])[(\[]?([A-Z])[)\].:][ \t]*([^,;、()\[\]\n*]+)")
+_LETTER_WITH_TEXT = lazy(r"(?<![A-Za-z0-9])[(\[]?([A-Z])[)\].:][ \t]*([^,;，；、()\[\]\n*]+)")
 
 
 def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -996,6 +1006,47 @@ def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ..
     ):
         return None
     return tuple(sorted({letter for letter, _ in pairs}))
+
+
+# A line that opens with a letter and its option's text, or the text and its letter, and then
+# comments after a dash or a colon: "**B. Nitrogen** — it makes up 78% …", "Congress [B] —
+# Article I …".
+_PAIRED_LINE = lazy(
+    r"^[ \t>*#_]*(?:[(\[]?(?P<l>[A-Z])[)\]]?[.:、)]?[ \t]+(?P<t>[^\n—–:：*\[(]{1,80}?)"
+    r"|(?P<t2>[^\n—–:：*\[(]{1,80}?)[ \t]*[(\[](?P<l2>[A-Z])[)\]])[*_ \t]*(?:[—–:：]|\s-\s|$)",
+    re.MULTILINE,
+)
+
+
+def _paired_opening(text: str, choices: Sequence[str]) -> str | None:
+    """The letter of the one line that opens with a letter and its own option's text (or the
+    text and its letter) before a comment: the answer given first, with later letters in
+    brackets ("Many students guess oxygen (A)") glossing the options it sets aside. Two such
+    lines are a review of the options, not an answer."""
+    found: list[str] = []
+    for m in _PAIRED_LINE.finditer(text):
+        letter, name = (m.group("l"), m.group("t")) if m.group("l") else (m.group("l2"),
+                                                                          m.group("t2"))
+        name = name.strip(" \t.*_")
+        index = ord(letter) - 65
+        # (the text is the option's own, not a clause that mentions it: "the egg came first (B)")
+        if (index < len(choices) and len(name) <= len(choices[index].strip()) + 6
+                and _option_in(name, choices) == index):
+            found.append(letter)
+    return found[0] if len(found) == 1 else None
+
+
+def _opening_list(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """The letters of a first line that is only a list of letters, each with its own option's
+    text ("A. 造纸术；C. 印刷术", "(B) Python, (D) JavaScript"): the answer, given first."""
+    line = text.strip().split("\n", 1)[0]
+    pairs = list(_LETTER_WITH_TEXT.finditer(line))
+    if len(pairs) < 2 or _LETTER_WITH_TEXT.sub("", line).strip(" \t,;，；、和及与and.。*") \
+            or any(_option_in(m.group(2).strip(" \t.。*"), choices) != ord(m.group(1)) - 65
+                   for m in pairs):
+        return None
+    letters = tuple(sorted({m.group(1) for m in pairs}))
+    return letters if _valid(letters, n_choices) else None
 
 
 # A lower-case word right after an upper-case letter: the letter names something ("O negative",
@@ -1035,6 +1086,10 @@ def _list_letters(text: str, pos: int, n_choices: int) -> tuple[str, ...] | None
     if len(letters) < 2 or len(set(letters)) < len(letters) or not _valid(letters, n_choices):
         return None
     return tuple(sorted(letters))
+
+
+_COMPARED_WITH = lazy(r"\b(?:than|compared\s+(?:with|to)|versus|vs\.?|the\s+size\s+of)\b"
+                     r"|比|相比|相较", re.IGNORECASE)
 
 
 def _marker_candidate(
@@ -1104,6 +1159,10 @@ def _marker_candidate(
     clause = _CLAUSE_BREAK.split(segment, maxsplit=1)[0]
     if (cond := _IF.search(clause)) is not None:
         clause = clause[: cond.start()]  # "It would be correct if the subject were …": a case
+    if (than := _COMPARED_WITH.search(clause)) is not None:
+        # "it's more than twice the size of Texas", "it's bigger than Mars": the option after
+        # a comparison is what the answer is measured against.
+        clause = clause[: than.start()]
     idx = _option_in(clause, choices)
     if idx is None or idx >= n_choices or (stop is not None and stop.group() == "?"):
         return None
@@ -1401,9 +1460,11 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
         m = option_lines[0]
         letter = _line_letter(m)
         rest = m.group("rest")
-        listed = re.match(r"[A-Z](?![A-Za-z0-9])", rest)  # "A、B、D都错误" lists letters; "H2O" not
+        # "A、B、D都错误", "(A) and (C). Dolphins …" list letters; "H2O" does not
+        listed = re.match(r"(?:(?:,|、|and|&|和|与)\s*)?[(\[]?[A-Z](?![A-Za-z0-9])", rest)
         echoed = {x for x in _LABEL_IN_LINE.findall(rest) if x != letter}
-        if not (_NEGATED.match(rest) or listed or len(echoed) >= 2):
+        if not (_NEGATED.match(rest) or listed or len(echoed) >= 2
+                or _WITHDRAWN.search(rest, 0, 40)):
             return (letter,) if _valid((letter,), n_choices) else None
     return None
 
@@ -1440,13 +1501,15 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    r"\A[\s*#>]*+(?:(?:only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
-    r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
+    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
+    r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*(?:and[ \t]+)?(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
     # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
-    r"|(?<=[)）])(?:[.!][ \t]+|。))",
+    r"|(?<=[)）])(?:[.!][ \t]+|。)"
+    # (or the sentence's end, after "Just"/"Only": "Just A. Java checks types at compile time")
+    r"|(?(only)(?:[.!][ \t]+|。)|(?!)))",
     re.IGNORECASE,
 )
 
@@ -1699,7 +1762,7 @@ _ALL_EXCEPT = lazy(
     # (the excluded option may be named by its text with its letter: "Everything except
     # pupillary reaction (D).")
     r"(?:[^()\n.;:]{1,40}?\(\s*)?(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
-    r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外)?"
+    r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外|外)?"
     r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项|[两三四五]项)?\s*(?:都|均|全)(?:是)?"
     r"(?:对|正确)"
     r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个|[两三四五]项)?\s*(?:都|均|全)(?!不))"
@@ -1707,7 +1770,10 @@ _ALL_EXCEPT = lazy(
     r"|只有\s*(?:选项)?\s*(?P<z>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:是|说法)?"
     r"(?:不对|错误?|不正确|有误|不是|不符合|不属于)"
     r"|\bonly\s+(?:options?\s+|statements?\s+)?(?P<w>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)\s+"
-    r"(?:is|are)\s+(?:wrong|incorrect|false)\b",
+    r"(?:is|are)\s+(?:wrong|incorrect|false)\b"
+    # "只有C不放假，其余几个都是法定节假日": the one that lacks it, then the rest that have it
+    r"|只有\s*(?:选项)?\s*(?P<v>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*不[^,.;。；\n]{0,10}"
+    r"[,]\s*(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个)?\s*(?:都|均|全)(?!不)",
     re.IGNORECASE,
 )
 
@@ -1730,7 +1796,7 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
             return tuple(chr(65 + i) for i in range(n_choices))
         return None
     m = hits[-1]
-    named = m.group("x") or m.group("y") or m.group("z") or m.group("w") or ""
+    named = m.group("x") or m.group("y") or m.group("z") or m.group("w") or m.group("v") or ""
     # (the letters alone: "B and E" is not B, A, N, D, E)
     excluded = {x.upper() for x in re.findall(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", named)}
     if not excluded or not _valid(tuple(excluded), n_choices):
@@ -1741,6 +1807,18 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 
 # Declining to pick: "I don't think I can pick one", "there isn't a correct option", "无法选择".
 # Below the explicit rules only: mentions of options after such a sentence are discussion.
+# "I don't see the energy diagram", "the image didn't come through", "我这边看不到你提到的电路
+# 图": the figure the question reads from never arrived, so neither a letter nor a number is
+# read from what the reply goes on to say (``_DECLINES``, ``_UNDETERMINED``).
+_MISSING_FIGURE = (
+    # ("the statements I, II, and III weren't included in your message")
+    r"\b(?:weren't|were\s+not|wasn't|was\s+not|aren't|are\s+not|isn't|is\s+not)\s+included\s+in\s+"
+    r"(?:your|the)\s+(?:message|question|prompt)|"
+    r"\b(?:don't|do\s+not|can't|cannot|can\s+not)\s+see\s+(?:the|your|any)\s+(?:[\w-]+\s+)?"
+    r"(?:diagram|figure|image|graph|chart|picture|passage|circuit)"
+    r"|\b(?:image|figure|diagram|picture|graph|attachment)\s+(?:didn't|did\s+not)\s+come\s+through"
+    r"|看不到(?:你|您)?(?:提到|说|给)?的?[^。，,\n]{0,4}?(?:图|图片|表格|材料)"
+)
 _DECLINES = lazy(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
     r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
@@ -1752,14 +1830,20 @@ _DECLINES = lazy(
     r"|\bnone\s+of\s+(?:the\s+|these\s+|them\s+)?(?:(?:listed|given|provided)\s+)?"
     r"(?:options?|choices?|answers?|statements?)?\s*(?:is|are)\s+(?:correct|right|true)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
-    r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick)"
+    r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick|set|list|combination)"
+    r"|\b(?:can't|cannot|can\s+not)\s+pin\s+(?:down\s+(?:a|any|one)\s+(?:single\s+|definitive\s+)?"
+    r"(?:answer|option|choice)|(?:this|it|that)\s+down)"
+    # "I'd check the lecture notes rather than take my word for it": the pick is left to the
+    # reader's course (the Chinese "建议你对照教材…的答案" below).
+    r"|\b(?:I'd|I\s+would|you\s+should|best\s+to)\s+(?:check|consult)\s+(?:your|the)\s+"
+    r"(?:lecture\s+notes|course\s+(?:notes|materials?)|textbook|answer\s+key|syllabus|instructor)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
     r"(?:(?:you|for\s+you|definitively|definitely|with\s+certainty)\s+)?"
     r"(?:which|for\s+(?:sure|certain))"
     r"|\b(?:nobody|no\s+one)\s+can\s+(?:know|predict|say)|\b(?:don't|do\s+not)\s+have\s+(?:any\s+)?"
     r"(?:information|data|knowledge)\s+(?:about|on)\b"
     # "It really depends on …", "This depends a lot on …": adverbs on either side.
-    r"|(?:^|(?<=[.!?]\s))(?:it|this|that)\s+(?:really\s+|all\s+|largely\s+|entirely\s+"
+    r"|(?:^|(?<=[.!?]\s))(?:(?:so|but|and)\s+)?(?:it|this|that)\s+(?:really\s+|all\s+|largely\s+|entirely\s+"
     r"|heavily\s+|mostly\s+)?depends\s+(?:(?:quite\s+)?a\s+lot\s+|largely\s+|entirely\s+"
     r"|heavily\s+|mostly\s+)?on\b"
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
@@ -1774,6 +1858,11 @@ _DECLINES = lazy(
     r"(?:答案|组合|选择|结论|判断)"
     # "没有标准答案", "这题没有唯一的答案", "见仁见智": a matter of opinion.
     r"|没有(?:唯一|统一|标准|固定)的?(?:标准)?答案|见仁见智"
+    # "很难判断哪个是唯一的标准答案"; "建议你对照一下你们教材或题库的标准答案": the reply leaves
+    # the pick to the reader's answer key.
+    r"|(?:很难|难以)(?:判断|确定|断定)[^。，,；;\n]{0,8}?(?:哪|选|答案)"
+    r"|建议(?:你|您)?(?:对照|参考|查看|核对|以)[^。！!\n]{0,24}?(?:教材|题库|教辅|老师)"
+    r"[^。！!\n]{0,12}?(?:标准答案|答案|讲法|说法|为准)"
     r"|\b(?:there\s+is|there's)\s+no\s+(?:single\s+|one\s+)?(?:objective|definitive|universal)"
     r"\s+(?:answer|ranking|winner)"
     # "这取决于采用哪个标准", "，但这仍取决于你的标准": the Chinese "it depends on", opening
@@ -1785,6 +1874,7 @@ _DECLINES = lazy(
     r"|(?:您|你)(?:似乎|好像|可能)?(?:没有|没|未|忘了|忘记)(?:提供|给出|附上|发送?|贴出?)"
     r"|\byou\s+(?:didn't|did\s+not|haven't|have\s+not|forgot\s+to)\s+"
     r"(?:provide|include|share|give|attach|paste)"
+    rf"|{_MISSING_FIGURE}"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
     r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)"
     # A refusal to help at all: "抱歉，我不能帮助选择…", "Sorry, I can't help with that".
@@ -1830,6 +1920,9 @@ _LETTERS_HEDGED = lazy(
     r"|(?:能|可以)?说得?通)"
     # Stuck between two: "在A和C之间，我很难判断", "B、D之间拿不准", "torn between B and C",
     # "I can't decide between A and D".
+    # "B和C我有点拿不准": unsure which of the two
+    r"|(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、|还是)\s*[A-Z]\s*(?:我|我们)?(?:有点|有些|还是|实在)?"
+    r"(?:拿不准|吃不准|不确定|说不准|定不下来)"
     r"|(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、|还是)\s*[A-Z]\s*(?:两项|两个)?之间[^。\n]{0,8}?"
     r"(?:很难|难以|无法|不好|没法|拿不准|犹豫|纠结)"
     r"|(?i:\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
@@ -1837,8 +1930,10 @@ _LETTERS_HEDGED = lazy(
     r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
-    r"\s+(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
-    r"|argued|justified)"
+    r"\s+(?:(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
+    r"|argued|justified)|are\s+(?:equally\s+)?(?:defensible|arguable|justifiable))"
+    # ("Nucleus or mitochondria — either could be argued here.")
+    r"|(?i:\beither\s+(?:one\s+)?(?:could|can|might|may)\s+be\s+(?:argued|defended|justified))"
     # The same said of two readings rather than two letters: "这两种理解都有一定道理",
     # "both interpretations are defensible".
     r"|两(?:种|个|项)(?:理解|说法|解释|观点|答案|选项|看法)?(?:似乎|好像)?(?:都|均)"
@@ -2292,11 +2387,18 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+             "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
              **{str(i): i for i in range(1, 10)}}
 _ORDINAL_OPTION = lazy(
-    r"\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
+    # counted from the end: "倒数第二个选项", "the second-to-last option", "the penultimate one"
+    r"倒数第(?P<zh_end>[一二三四五六])个?(?:选项|项)"
+    r"|\b(?:the\s+)?(?:(?P<en_end>second|third|fourth)[\s-]+(?:to|from)[\s-]+(?:the[\s-]+)?last"
+    r"|(?P<penult>penultimate))\s+(?:option|choice|one|statement)\b"
+    r"|\b(?:the\s+)?(?P<en>first|second|third|fourth|fifth|sixth|last)\s+(?:option|choice|one"
     r"|statement)\b"
-    r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9])(?![\d%]|[.,]\d)"  # "option 3"
+    # "option 3", "Option three: 2000."
+    r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9](?![\d%]|[.,]\d)"
+    r"|(?:one|two|three|four|five|six)\b(?!\s+(?:of|more|times|or)\b))"
     r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)"
     # "选项三", and a terse "第一个。" / "第二种，每100克2.4元" that ends its clause
     r"|选项(?P<zh2>[一二三四五六])(?![\u4e00-\u9fff])"
@@ -2366,9 +2468,15 @@ def _ordinals_as_letters(text: str, n_choices: int) -> str:
     (markers, negations, verdicts) read them like any other letter."""
 
     def letter(m: re.Match[str]) -> str:
-        zh = m.group("zh") or m.group("zh2") or m.group("zh3") or m.group("zh_last")
+        from_end = m.group("zh_end") or m.group("en_end") or ("second" if m.group("penult")
+                                                               else None)
+        zh = (m.group("zh") or m.group("zh2") or m.group("zh3") or m.group("zh_last")
+              or m.group("zh_end"))
         word = (m.group("en") or m.group("en_digit") or zh or "last").lower()
-        index = n_choices if word in ("last", "最后") else _ORDINALS[word]
+        if from_end:
+            index = n_choices + 1 - _ORDINALS[from_end.lower()]
+        else:
+            index = n_choices if word in ("last", "最后") else _ORDINALS[word]
         if not 1 <= index <= n_choices:
             return m.group()
         if m.group("zh3"):
@@ -2518,8 +2626,11 @@ _SOURCES_SECTION = lazy(
     r"(?:\n[ \t]*$)*(?:\n[ \t]*\S[^\n]*)*",  # its list: the lines up to the next blank line
     re.IGNORECASE | re.MULTILINE,
 )
-_FOOTNOTE_LINE = lazy(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+.*$\n?", re.MULTILINE)
-_CITATION_MARKS = lazy(r"[ \t]*(?:\[\^?\d{1,3}(?:\s*[,，–-]\s*\d{1,3})*\]|【\d{1,3}】)+")
+# A note's mark: "[1]", "[^2]", "[注1]", "【3】" (the number rules read the same marks).
+_NOTE_MARK = r"\[(?:\^|注|note\s?)?\d{1,3}\]|【注?\d{1,3}】"
+_FOOTNOTE_LINE = lazy(rf"^[ \t]*(?:{_NOTE_MARK}):?[ \t]+.*$\n?", re.MULTILINE | re.IGNORECASE)
+_CITATION_MARKS = lazy(r"[ \t]*(?:\[(?:\^|注|note\s?)?\d{1,3}(?:\s*[,，–-]\s*\d{1,3})*\]|【注?\d{1,3}】)+",
+                       re.IGNORECASE)
 
 
 def _without_sources(text: str) -> str:
@@ -2554,7 +2665,11 @@ _EXCEPTION_RESTATED = lazy(
     r"(?:\bnot\b|n't\b|不是|不属于|并非|不能|不符合)[^.:;。；\n]{0,40}?"
     r"(?:\s(?:is|are)\s+|:\s*|的是|有)"
     r"(?=[(\[*]*(?-i:[A-Z])[)\]*]*(?:\s*(?:,|、|and|和|与)\s*(?:and\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*)*"
-    r"\s*(?:[.。!]|\n|$))",
+    r"\s*(?:[.。!]|\n|$))"
+    # the one that does not fit, named so: "so C is the odd one out", "the odd one out is C"
+    r"|(?<![A-Za-z])(?:(?:option|choice)\s+)?[(\[*]*(?P<odd>(?-i:[A-Z]))[)\]*]*\s+(?:is|would\s+be)"
+    r"\s+the\s+odd\s+one\s+out\b|\bthe\s+odd\s+one\s+out\s+(?:is|would\s+be)\s+"
+    r"(?=(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[.。!,]|\n|$))",
     re.IGNORECASE,
 )
 
@@ -2571,8 +2686,8 @@ def _exception_restated(text: str, n_choices: int, multi: bool) -> tuple[str, ..
     """The letters of the last concluding sentence that restates the negated question."""
     found: tuple[str, ...] | None = None
     for m in _EXCEPTION_RESTATED.finditer(text):
-        if m.group("l"):
-            letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l")))))
+        if m.group("l") or m.group("odd"):
+            letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l") or m.group("odd")))))
         else:
             read = _read_letters(text, m.end(), multi)
             letters = read.letters if read is not None else ()
@@ -2615,12 +2730,16 @@ def _predicate_restated(text: str, question: str | None, n_choices: int,
                 or _NEGATIVE.search(rest) or _NEGATED.match(rest) or _MAYBE.search(rest)):
             continue
         said = frozenset(map(_stem, _subject_terms(_ZH_COPULA_LEAD.sub("", rest))))
+        said -= frozenset(map(_stem, _DEGREE))
         common = said & asked
         if common and (len(common) >= 2 or common == said):
             found.add(letters)
     return found.pop() if len(found) == 1 else None
 
 
+# Words of degree that say nothing of the property: "A, B and D are always true".
+_DEGREE = frozenset({"always", "all", "both", "definitely", "certainly", "indeed", "actually",
+                     "also", "都", "均", "全", "一定"})
 _OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-_]", re.IGNORECASE)
 # A reply that opens with a lower-case label and a dash or colon: "(b) — under the mirror
 # image rule …". (Not "(a) First, …": an enumeration of the reply's own points.)
@@ -2761,6 +2880,11 @@ def extract_choice(
             return nothing("ambiguous")
         if _undecided_close(answer, last.pos, last.letters, n_choices):
             return nothing("declined")
+        if cut_off and (stop := _FULL_STOP.search(answer, last.pos)) is not None and (
+                _WITHDRAWN.match(answer, _skip(_SPACE_LEAD, answer, stop.end()))):
+            # "I'd go with C.\n\nHmm, no — Pluto was reclassified …" cut off: the reply took
+            # its letter back and was cut before it gave another.
+            return nothing("withdrawn")
         # The refusal may also open the marker's own sentence: "抱歉，我不能协助选择…".
         opened = max(answer.rfind(c, 0, last.pos) for c in "。.!?！？\n") + 1
         if ((last.method == "marker-text" or last.reason == "pointer")
@@ -2785,6 +2909,9 @@ def extract_choice(
         restated = _exception_restated(answer, n_choices, multi)
         if restated:
             return found(restated, "exception-restated")
+    listed = _opening_list(answer, n_choices, choices) if multi and choices else None
+    if listed:
+        return found(listed, "bare-letter")
     lone = _lone_letter_lines(answer, n_choices, multi)
     if lone:
         return found(lone, "bare-letter")
@@ -2822,6 +2949,10 @@ def extract_choice(
         # "A和B都有一定道理": options named after it are not chosen; nor, when one answer
         # is asked, after two letters are both called right.
         return nothing("ambiguous")
+    if not multi and choices:
+        paired = _paired_opening(answer, choices)
+        if paired is not None:
+            return found((paired,), "answer-first")
     if not multi:
         letter = _formatted_in_last_line(answer, n_choices)
         if letter:
@@ -3719,11 +3850,12 @@ _SO = lazy(r"[,，;；]\s*(?:so|thus|therefore|hence|所以|因此|故)(?![A-Za-
 _NUM_LEAD = lazy(r"(?:[\s:*#$\"']|```[A-Za-z]*)*")
 _GSM8K = lazy(r"^\s*####\s*(.+)$", re.MULTILINE)
 # A line that opens a new exercise ("Question: …", "Q2:", "问题：").
-_CITATION = lazy(r"\[\^?\d{1,3}\]|【\d{1,3}】")
+# (and a superscript mark after a sentence, "12 edges.¹", which ``_prepare`` wrote "^1")
+_CITATION = lazy(rf"{_NOTE_MARK}|(?<=[.。,;；!?！？])\^\d{{1,2}}(?![\d.^])", re.IGNORECASE)
 # A value's uncertainty ("9.8 ± 0.1 kg", "12 +/- 2"): the value is the answer, not its margin.
 _UNCERTAINTY = lazy(r"(?<=\d)\s*(?:±|\+/-)\s*\d[\d,]*(?:\.\d+)?")
 # A footnote's text ("[1] See Halliday …, p. 152"): a note, read like "Note: …".
-_FOOTNOTE = lazy(r"^[ \t]*(?:\[\^?\d{1,3}\]|【\d{1,3}】):?[ \t]+", re.MULTILINE)
+_FOOTNOTE = lazy(rf"^[ \t]*(?:{_NOTE_MARK}|\^\d{{1,2}}(?=[ \t]))[:：]?[ \t]*", re.MULTILINE | re.IGNORECASE)
 _TABLE_LINE = lazy(r"^[ \t]*\|", re.MULTILINE)
 
 # A number as it appears in a range or a hedge (digits only: words are too rare there).
@@ -3791,11 +3923,14 @@ _UNSURE = lazy(
 )
 # The answer is that there is no answer: the question lacks what it needs, or has none.
 _UNDETERMINED = lazy(
+    rf"{_MISSING_FIGURE}|"
     r"\b(?:can\s*not|can't|cannot|could\s*not|couldn't|impossible\s+to|unable\s+to|not\s+possible\s+to"
     r"|no\s+way\s+to)"
     r"\s+(?:be\s+)?(?:uniquely\s+|definitively\s+|exactly\s+)?"
     r"(?:determined?|calculated?|computed?|answered|solved?|found|known|say|tell|deduced?"
-    r"|derived?|work(?:ed)?\s+(?:\w+\s+)?out|figured?\s+(?:\w+\s+)?out|pin(?:ned)?\s+(?:\w+\s+)?down)\b"
+    r"|derived?|work(?:ed)?\s+(?:\w+\s+)?out|figured?\s+(?:\w+\s+)?out|pin(?:ned)?\s+(?:\w+\s+)?down"
+    # ("x can't be pinned to one value")
+    r"|pin(?:ned)?\s+to\s+(?:one|a\s+single|a\s+unique|any\s+one)\s+(?:value|number|answer))\b"
     # "The information provided is insufficient", "Tuesday's number is unknowable"
     r"|\b(?:information|data|details|facts)\s+(?:\w+\s+)?(?:is|are)\s+(?:insufficient|incomplete"
     r"|not\s+(?:enough|sufficient))\b|\b(?:unknowable|not\s+knowable)\b"
@@ -4009,7 +4144,8 @@ _ASIDE_START = lazy(
     r"|as\s+an\s+aside|let\s+me\s+know|hope\s+(?:this|that)\s+helps|feel\s+free"
     r"|if\s+you\s+(?:have|need|want|'d\s+like)|希望(?:这|对你|以上)|如有疑问|如果还有|如需"
     # a tip or a memory aid, a breakdown of the total just stated (其中利息为…), a footnote
-    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题|小)?(?:技巧|小贴士|窍门)|提示\s*:|其中"
+    # ("其中：" opening a list of a formula's terms is no breakdown: "其中：\n- 本金 P = …")
+    r"|(?:memory\s+)?tips?\s*:|(?:记忆|解题|小)?(?:技巧|小贴士|窍门)|提示\s*:|其中(?!\s*[:：])"
     r"|补充(?:一下|说明|一点)?\s*[:：]"
     # another scenario: "If you'd rather round up, …", "如果油价按 8 元/升计算，…" (guarded
     # in ``_other_scenario``: only after a result, and never when it computes); a counterfactual
@@ -4104,7 +4240,10 @@ _MEASURES: tuple[tuple[str, str], ...] = (
              r"|kilomet(?:er|re)s?\s+(?:per|an)\s+hour"),
     ("mph", r"mph|miles?\s+(?:per|an)\s+hour"),
     ("mpg", r"mpg|miles?\s+per\s+gallon"),
+    ("km2", r"km\^?2|square\s+kilomet(?:er|re)s?|平方千米|平方公里"),
     ("m2", r"m\^?2|square\s+met(?:er|re)s?|平方米"),
+    ("ha", r"ha|hectares?|公顷"),
+    ("mu", r"亩"),
     ("cm2", r"cm\^?2|square\s+centimet(?:er|re)s?|平方厘米"),
     ("ft2", r"ft\^?2|square\s+(?:feet|foot)|平方英尺"),
     ("km", r"km|kilomet(?:er|re)s?|千米|公里"),
@@ -4418,6 +4557,12 @@ def _marker_number(
     if (restated and _numbers_in(segment[: restated.start()])
             and not _EXPRESSION_END.search(segment, 0, restated.start())):
         segment = segment[: restated.start()]
+    change = _CHANGE_CLAUSE.search(segment)
+    if (change and _numbers_in(segment[: change.start()]) and not asked.comparative
+            and not _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))):
+        # "即约3533.3亿元，两年间增加了约176.7亿元" asked the value: the change it made is another
+        # quantity, told after the answer
+        segment = segment[: change.start()]
     if "=" in segment and _numbers_in(segment[segment.rindex("=") + 1 :]):
         offset += segment.rindex("=") + 1
         segment = segment[segment.rindex("=") + 1 :]
@@ -4766,6 +4911,11 @@ _CONVERTED = lazy(
 )
 
 
+# A clause after the value that tells the change it made: "，两年间增加了约176.7亿元", ", an
+# increase of 120,000".
+_CHANGE_CLAUSE = lazy(r"[,;，；]\s*[^,;，；。]{0,10}?(?:增加|减少|增长|下降|上涨|下跌|提高|降低)了"
+                      r"|[,;]\s*(?:an?\s+)?(?:increase|decrease|rise|drop|gain|loss)\s+of\b",
+                      re.IGNORECASE)
 _CHANGE_ASKED = lazy(r"\b(?:increase|decrease|rise|drop|gain|loss|change|grow|grew|fall|fell)"
                      r"|增加|减少|增长|下降|变化|涨|跌", re.IGNORECASE)
 
@@ -4856,6 +5006,18 @@ def _resumes_after(answer: str, pos: int) -> bool:
 _TICK = lazy("[✓✔√]")
 
 
+def _restated_below(answer: str, pos: int, asked: _Asked) -> bool:
+    """Whether a paragraph after the check at ``pos`` states a value of the thing asked:
+    "Double-check: 14 quarters = $3.50, …\n\nThere are 14 quarters in the jar (and 16
+    dimes)." closes on the answer again, so the check does not end the reply."""
+    paragraph = answer.find("\n\n", pos)
+    if paragraph < 0 or not asked.subject:
+        return False
+    closing = answer[paragraph:].strip()
+    return (bool(_numbers_in(closing)) and "\n" not in closing
+            and _names_asked(closing, 0, asked) and not _COMPUTES.search(closing))
+
+
 def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_ASKED,
               ) -> tuple[_Number | str, str] | None:
     """The weak rules: a concluding sentence, else the last number, read with care.
@@ -4877,7 +5039,8 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
     body = answer
     for check in _CHECK.finditer(answer):
         if (_numbers_in(answer[: check.start()]) and not _CONCLUDES.search(answer, check.end())
-                and not _resumes_after(answer, check.end())):
+                and not _resumes_after(answer, check.end())
+                and not _restated_below(answer, check.end(), asked)):
             body = answer[: check.start()]
             break
     for aside in _ASIDE_START.finditer(body):
@@ -5061,8 +5224,18 @@ def _restated_later(answer: str, n: _Number) -> bool:
     if paragraph < 0:
         return False
     rest = answer[paragraph:]
-    return any(x.value == n.value and _EQUATION_RESULT.search(rest, max(0, x.start - 4), x.start)
-               for x in _numbers_in(rest))
+    nums = _numbers_in(rest)
+    if any(x.value == n.value and _EQUATION_RESULT.search(rest, max(0, x.start - 4), x.start)
+           for x in nums):
+        return True
+    # (or the explanation's closing count, after a dash: "…are 0, 3, 6, 9, 12, 15, 18 — seven
+    # numbers.")
+    closing = max([*nums, *_word_numbers(rest)], key=lambda x: x.start, default=None)
+    return bool(closing is not None and closing.value == n.value
+                and _SUMMED_AFTER_DASH.search(rest, max(0, closing.start - 8), closing.start))
+
+
+_SUMMED_AFTER_DASH = lazy(r"(?:\s[—–-]|—|——)\s*(?:that's\s+|so\s+|共)?$", re.IGNORECASE)
 
 
 
@@ -5218,6 +5391,11 @@ def _table_total(answer: str, question: str | None) -> tuple[int, _Number] | Non
     if not nums:
         return None
     n = nums[-1]
+    if len(nums) > 1:
+        # "| **合计** | **48** | **100%** |" asked how many: a share column's total (always
+        # 100%) is not the count; a question asking a percentage wants that column.
+        fitting = [x for x in nums if x.percent == (_asked_measure(question) == "%")]
+        n = fitting[-1] if fitting else n
     offset = row.start("cells")
     return row.start(), dataclasses.replace(n, start=n.start + offset, end=n.end + offset)
 
@@ -5240,6 +5418,8 @@ def _emphasised(answer: str, asked: _Asked = _NOT_ASKED) -> tuple[int, _Number |
         if content.rstrip().endswith((":", "：")) or _TABLE_LINE.match(answer, line_start):
             continue
         line_end = answer.find("\n", m.end())
+        if _STEP_HEADING.fullmatch(content.rstrip(" :：")):
+            continue  # "**第一步**：先算", "**Step 2:**": a step's name is all the bold holds
         if (_STEP_HEADING.match(content)
                 and not answer[line_start : m.start()].strip(" \t#>")
                 and not answer[m.end() : line_end if line_end >= 0 else len(answer)].strip()):
@@ -5412,6 +5592,10 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     truncated = finish_reason == "length"
     _, answer = strip_reasoning(_prepare(_subscripts_marked(text)))
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
+    if "ource" in answer or "eference" in answer or "来源" in answer or "参考" in answer:
+        # ("Sources\n1. NIST CODATA, 2018\n2. BIPM SI Brochure, 9th ed."): a list of where the
+        # facts came from, as the letters' reader drops it (``_without_sources``)
+        answer = _SOURCES_SECTION.sub("", answer).rstrip()
     if "($" in answer or "( $" in answer:
         # "NPV = ($1,555.22)": an amount in brackets is negative in accounts
         answer = _ACCOUNTING_NEGATIVE.sub(r" -$\1 ", answer)
@@ -5475,6 +5659,15 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     marked = _last_marker_number(answer, truncated, given, asked)
     if marked is not None and (not strong or marked[0] > strong[-1][0]):
         strong.append(marked)
+    if strong and (refused := _REFUSAL.match(answer)) is not None and (
+            (stop := _SENTENCE_END.search(answer, refused.end())) is not None
+            and stop.start() - refused.end() <= 40
+            and not _ANY_DIGIT.search(answer, 0, stop.start())
+            and not re.match(r"[\s,;，]*(?:but|however|though|不过|但)", answer[stop.start() :],
+                             re.IGNORECASE)):
+        # "I'm not able to help with that. … call or text **988** …": a reply that opens by
+        # refusing outright; the numbers it gives after (a hotline, a resource) answer nothing.
+        return nothing("refusal")
     if strong:
         pos, n, method = strong[-1]
         if method == "marker" and isinstance(n, _Number):
@@ -5536,6 +5729,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
             and _loops(answer) and all(n.value in given for n in _numbers_in(answer))):
         return nothing("echoes-question")  # a loop that only repeats the question's numbers
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and _method_only(answer, given)):
+        return nothing("method-only")
     if (last is not None and isinstance(last[0], _Number)
             and any(s <= last[0].start < e for s, e in roots)):
         return nothing("hedged")  # the value read is one of two roots set out together
@@ -5576,9 +5772,89 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             and isinstance(last[0], _Number) and ("=" in answer or "≈" in answer)
             and (labelled := _labelled_result(answer, last[0], asked)) is not None):
         return found(labelled, "labelled-result")
+    if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
+            and isinstance(last[0], _Number)
+            and (chained := _chain_first(answer, last[0], given, asked)) is not None):
+        return found(chained, "answer-first")
+    if (last is not None and isinstance(last[0], _Number) and not last[0].percent
+            and asked.measure == "%"):
+        # "The percent change is −16% …: (42 − 50)/50 = −0.16" asked a percentage: the same
+        # value, stated as the percentage asked for.
+        stated = [x for x in _numbers_in(answer[: last[0].start])
+                  if x.percent and x.value == last[0].value * 100]
+        if stated:
+            return found(stated[-1], last[1])
     if last is not None:
         return found(*last)
     return nothing()
+
+
+def _restates(a: Fraction, b: Fraction) -> bool:
+    """Whether ``b`` may be ``a`` written again: rounded (within 5%), or in another unit or
+    scale by a power of ten (a percentage, 万, thousands, cm for m)."""
+    if a == 0 or b == 0:
+        return a == b
+    ratio = abs(a / b)
+    while ratio >= 10:
+        ratio /= 10
+    while ratio < 1:
+        ratio *= 10
+    return min(ratio, 10 / ratio) <= Fraction(21, 20) or abs(ratio - 10) <= Fraction(1, 2)
+
+
+# How to solve it, told instead of solving it: "To solve this, let the integers be n − 1, n
+# and n + 1 … Then solve for n", "用等比数列求和公式…代进去算一下就行", "See the reasoning above".
+_METHOD_ONLY = lazy(
+    r"\b(?:we\s+(?:can\s+)?use|use\s+the\s+formula|using\s+the\s+formula|plug\w*\s+(?:\w+\s+)?in"
+    r"|substitut\w+|then\s+solve\s+for|see\s+the\s+reasoning\s+above"
+    r"|to\s+(?:find|get|work\s+out|calculate|compute|determine)\b[^.\n]{0,60}?,\s*(?:just\s+)?"
+    r"(?:subtract|divide|multiply|add|take|convert|count)"
+    r"|as\s+(?:shown|derived|worked\s+out)\s+above)\b|求和公式|代入|代进去|逐项计算|可以(?:直接)?用",
+    re.IGNORECASE,
+)
+# A value stated as a result: after "is", "=", "是", "为" …
+_STATED_AS_RESULT = lazy(r"(?:\b(?:is|are|was|equals?|gives?|makes?|get)\b|[=≈:]|是|为|得|等于|共)"
+                         r"\s*[$¥]?\s*$", re.IGNORECASE)
+
+
+def _method_only(answer: str, given: AbstractSet[Fraction]) -> bool:
+    """Whether the reply only says how to solve the question: a method, and no value of its
+    own stated as a result (the numbers are the question's, or a formula's operands). Its
+    result stayed in the reasoning it did not show; the last number is a formula's "3"."""
+    if not _METHOD_ONLY.search(answer):
+        return False
+    return not any(n.value not in given
+                   and _STATED_AS_RESULT.search(answer, max(0, n.start - 12), n.start)
+                   for n in _numbers_in(answer))
+
+
+def _chain_first(answer: str, last: _Number, given: AbstractSet[Fraction],
+                 asked: _Asked = _NOT_ASKED) -> _Number | None:
+    """The result of a reply's opening equation, when only comment follows it.
+
+    "W = mg = 70 kg × 1.62 m/s² = 113.4 N\n\nThat's about one-sixth of the ~686 N the same
+    astronaut weighs on Earth.": the first paragraph works the answer out in one line, and the
+    paragraphs after it compute nothing and conclude nothing; their numbers compare it with
+    other quantities. (A later paragraph that computes, or concludes, goes on with the work.)
+    """
+    head, sep, rest = answer.strip().partition("\n\n")
+    if not sep or "\n" in head or last.start < len(answer) - len(answer.lstrip()) + len(head):
+        return None
+    cut = max(head.rfind("="), head.rfind("≈"))
+    if (cut < 0 or "=" in rest or "≈" in rest or _COMPUTES.search(rest) or _CONCLUDES.search(rest)
+            or _TAKEN_BACK.search(rest)):
+        return None
+    subject = frozenset(map(_stem, asked.subject))
+    if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
+            > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
+        return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
+    result = _numbers_in(head[cut + 1 :])
+    if (len(result) != 1 or result[0].value in given
+            or _restates(result[0].value, last.value)):
+        return None  # ("≈ 1.414", "= 40%", "3.2 × 10⁶ m": the value again, rounded or rescaled)
+    offset = len(answer) - len(answer.lstrip()) + cut + 1
+    return dataclasses.replace(result[0], start=result[0].start + offset,
+                               end=result[0].end + offset)
 
 
 # A piece of a reply that may hold one working: a line, or a sentence of one.
@@ -5792,7 +6068,8 @@ def _echo_terms(question: str) -> tuple[frozenset[str], frozenset[str]]:
 _ECHO_CLAUSE = lazy(
     r"[。！？!?；;\n]|\.(?=\s|$)|[,，、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且"
     # "27 bones: 8 carpals, …", "88 keys — 52 white …": a breakdown after the value
-    r"|[:：](?!\d)|\s[—–-]{1,2}\s|——")
+    # (a hyphen between numbers is a minus sign: "180° - 35° - 65° = 80°")
+    r"|[:：](?!\d)|\s(?:[—–]{1,2}|--)\s|\s-\s(?![-+$¥]?\d)|——")
 # After the echo, the reply takes a value back: a correction, not an aside.
 _TAKEN_BACK = lazy(
     r"\b(?:wait|actually|correction|oops|sorry|mistake|recalculat\w*|re-?check\w*)\b"
@@ -5826,10 +6103,10 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
         labelled = _labelled_value(answer, n, subject)
         if labelled is not None:
             return labelled
-    if len(subject) < 2:
+    if not subject:
         return None
     before = answer[: n.start].lower()
-    if sum(term in before for term in subject) < 2:
+    if not any(term in before for term in subject):
         return None  # (cheap: no clause before the number can echo the question)
     stop = _ECHO_CLAUSE.search(answer, n.end)
     masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, answer[: stop.start()
@@ -5857,7 +6134,7 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
         echoes = score[1] >= 2 and (2 * score[1] >= len(subject)
                                     or (score[0] >= 2 and 2 * score[0] >= len(head)))
         tier = best if echoes else weak
-        if (score[1] >= 2 and (tier is None or score >= tier)
+        if (score[1] >= 1 and (tier is None or score >= tier)
                 and not _COMPARED.search(clause)):
             value = _echo_value(clause, given, asked)
             if value is not None and not _COMPUTES.search(answer, start, end):
