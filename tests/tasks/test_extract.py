@@ -3458,6 +3458,9 @@ def test_a_sum_worked_out_before_a_conclusion_is_no_marker() -> None:
     # a value in the asked unit, then the same area in other units
     ("面积 = 40 × 25 = 1000（平方米）\n\n1000平方米 = 0.1公顷，合1.5亩。", "一块地长40米、宽25米，面积是多少平方米？",
      "1000"),
+    # JSON whose last number sits in a quoted formula: the value under the asked key
+    ('```json\n{\n  "celsius": 37,\n  "fahrenheit": 98.6,\n  "formula": "C * 9 / 5 + 32"\n}\n```',
+     "Convert 37 °C to degrees Fahrenheit. Respond in JSON.", "98.6"),
     # "其中：" opening the terms of a formula is no breakdown of a result
     ("月供公式：\n\n$$M = P \\cdot \\frac{r(1+r)^n}{(1+r)^n - 1}$$\n\n其中：\n- 本金 $P = 500{,}000$ 元\n"
      "- 月利率 $r = 0.4\\%$\n- 期数 $n = 240$\n\n**每月月供约 3270.5 元。**\n\n20 年总还款约 78.5 万元。",
@@ -3571,3 +3574,80 @@ def test_a_step_name_in_bold_is_no_value() -> None:
     got = extract_number("好的：\n\n**第二步**：再算差", finish_reason="length",
                          question="小明有20元，买了3支4元的笔，还剩多少元？")
     assert got.status == "truncated", got
+
+
+# --- rules of the dev18 round (own wordings; each case fails on the rules before the round) ------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a program's output set out first, though the code holds the same value
+    ("```\n0.0025\n```\nPython keeps decimal form down to 1e-4 and switches to scientific "
+     "notation below that.", "What does this print?\n```python\nprint(1/400)\n```", "0.0025"),
+    # the same from a REPL that echoes the line it ran
+    ("```\n>>> print(1/40000)\n2.5e-05\n```\n\nFloats below 1e-4 print in scientific notation, "
+     "so the output is `2.5e-05`.", "What does this Python line print?\n\nprint(1/40000)",
+     "0.000025"),
+    # an output block under its label, then a remark with another number
+    ('JavaScript evaluates left to right:\n\n1. `"7" + 1` → string concatenation → `"71"`\n'
+     '2. `"71" - 1` → `-` forces a number → `71 - 1` → `70`\n\nOutput:\n```\n70\n```\nThe same '
+     "line with `*` instead of `+` would print 6.",
+     'What does this JavaScript print?\n```js\nconsole.log("7" + 1 - 1);\n```', "70"),
+    # the share asked, then what is left after it
+    ("Rent takes 25% of the pay. That leaves 75% for everything else.",
+     "My pay is $4k a month and rent is $1k. What percent of my pay goes to rent?", "25"),
+    # a marker in a check below the answer checks it
+    ("**解：**\n\n(−20) + 12 = −8（万元）\n\n所以全年共 **−8万元**，即亏损8万元。\n\n### 验算\n"
+     "- 亏损合计 20 万元，盈利 12 万元，20 − 12 = 8，为亏损 ✓",
+     "某店上半年亏损20万元，下半年盈利12万元。若盈利记为正，全年共盈亏多少万元？", "-8"),
+])
+def test_number_rules_of_the_dev18_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    # two values left open
+    ("If the clock is in the same zone, the trip is 200 minutes; if arrival is an hour ahead, "
+     "140 minutes. Without knowing that, either could be right.",
+     "A bus leaves at 8:30 and arrives at 11:50. How many minutes is the trip?"),
+    ("Read as two and a quarter hours, that's 135 minutes. Read clock-style as 2 h 25 min, it's "
+     "145. Both readings are plausible, so 135 or 145.", "How many minutes are in 2.25 hours?"),
+    ("这个数我记不太清。有两个说法：一个是1200万人，另一个是1100万人。建议以官方数据为准。", "2024年某省高考报名人数是多少人？"),
+    # the method told, not the result
+    ("The draws are independent, so multiply the probability of red on each of the 2 draws.",
+     "A bag has 3 red and 2 blue balls. Two draws with replacement: what is the probability "
+     "both are red? Give a fraction."),
+    ("先求出从6个球中任取2个的总取法数，再求出都是红球的取法数，两者相除即可。你可以按这个思路自己算一下。",
+     "从4个红球和2个白球中任取2个，都是红球的概率是多少？"),
+    # a reply that opens by denying one answer
+    ("There's no single right figure — it depends on your rent and job security. A common rule "
+     "of thumb is to keep **6 months** of expenses.",
+     "How many months of expenses should an emergency fund hold?"),
+])
+def test_number_non_answers_of_the_dev18_round(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    # a by-the-way aside after the answer names another case's option
+    ("aₙ = a₁ + (n − 1)d\na₅ = 1 + 4 × 4 = 17\n\n答案：B\n\n（顺便说一下，若求 a₆ 则为 21，对应选项 C。）",
+     ["13", "17", "21", "25"], "B"),
+    # "exceptions:" heading the others is no marker of the answer
+    ("**(A)** is the best answer here.\n\nThe others fall under recognized exceptions:\n\n"
+     "- (B) consent exception\n- (C) exigent circumstances\n\nIn practice, A is what examiners "
+     "want.", ["a home search", "consent", "exigency", "plain view"], "A"),
+    # "That makes it **C**." closes the reply
+    ("He published it in 1859, after the Beagle voyage.\n\nThat makes it **C**.",
+     ["Wallace", "Lamarck", "Darwin", "Mendel"], "C"),
+])
+def test_choice_rules_of_the_dev18_round(text: str, choices: list[str], expected: str) -> None:
+    assert extract_choice(text, len(choices), choices).value == expected
+
+
+def test_the_pick_left_to_the_course_guideline() -> None:
+    text = ("Current guidelines list several first-line drugs: metformin for most adults, and "
+            "insulin when glucose is very high. Diet alone is rarely enough, and aspirin is not "
+            "a glucose drug.\n\nSo both **A (metformin)** and **C (insulin)** could be "
+            "reasonable here, and the choice depends on the source. I'd check which guideline "
+            "your course follows.")
+    got = extract_choice(text, 4, ["metformin", "diet alone", "insulin", "aspirin"])
+    assert got.status == "no-answer", got

@@ -376,7 +376,10 @@ _EN_MARKER = (
     r"(?:answers?|ans\b\.?(?=\s*:))"  # ("ans: c")
     r"(?:\s+to\s+(?:this|the)\s+(?:question|problem)|\s+here)?"
     r"(?:\s*(?:is|are|was|would\s+be|should\s+be|must\s+be|will\s+be|=|:|-|—)|'s(?=\s))?"
-    r"|(?:the\s+)?(?:exception|odd\s+one\s+out)(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
+    # ("The others are all recognized exceptions:", "(A) automobile exception\n- (C) …" name
+    # other options, not the answer: the exception must be said to be one)
+    r"|(?:the\s+)?exception(?:\s+here)?\s*(?:\bis\b|\bwould\s+be\b|:)"
+    r"|(?:the\s+)?odd\s+one\s+out(?:\s+(?:here\s+)?(?:is|would\s+be|:))?"
     # A summary label that heads the answer: "TL;DR: B", "Bottom line: the Nile", "In short:".
     r"|\b(?:tl;?\s?dr|bottom\s+line|in\s+short|in\s+a\s+nutshell|in\s+brief)\s*:"
     r"|(?:correct|right|best|final|my|true)\s+(?:option|choice|response|selection|pick|one|statement)s?"
@@ -1273,7 +1276,8 @@ def _in_aside(text: str, pos: int) -> bool:
 # An aside that gives an example or warns of a mistake: "(例如…，那答案就是 24)", "（常见错误：…
 # 即选 D；…即选 A。）", "(e.g. if it were …, the answer would be C)".
 _EXAMPLE_ASIDE = lazy(
-    r"[(（]\s*(?:例如|比如|譬如|假如|如果|常见的?错误|易错|误区|注意|e\.g\.|for\s+example|say|if"
+    r"[(（]\s*(?:例如|比如|譬如|假如|如果|若|常见的?错误|易错|误区|注意|顺便(?:说一下|一提|说一句)?"
+    r"|e\.g\.|for\s+example|say|if|by\s+the\s+way|btw|incidentally"
     r"|a\s+common\s+(?:mistake|error|trap))",
     re.IGNORECASE,
 )
@@ -1558,6 +1562,7 @@ _FORMATTED = lazy(
 
 _CONCLUSION = lazy(
     r"\b(?:so|therefore|thus|hence|only|overall|finally|in\s+conclusion|in\s+summary"
+    r"|(?:that|which|this)\s+makes\s+it"
     r"|I\s+(?:pick|choose|select|say))\b|所以|因此|故|综上|只有|总之|可见",
     re.IGNORECASE,
 )
@@ -1835,8 +1840,10 @@ _DECLINES = lazy(
     r"(?:answer|option|choice)|(?:this|it|that)\s+down)"
     # "I'd check the lecture notes rather than take my word for it": the pick is left to the
     # reader's course (the Chinese "建议你对照教材…的答案" below).
-    r"|\b(?:I'd|I\s+would|you\s+should|best\s+to)\s+(?:check|consult)\s+(?:your|the)\s+"
+    r"|\b(?:I'd|I\s+would|you\s+should|best\s+to)\s+(?:check|consult|confirm)\s+(?:(?:your|the)\s+"
     r"(?:lecture\s+notes|course\s+(?:notes|materials?)|textbook|answer\s+key|syllabus|instructor)"
+    # ("I'd check which guideline your course follows")
+    r"|(?:which|what)\s+[^.\n]{0,30}?\byour\s+(?:course|class|exam|instructor|teacher|textbook))"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
     r"(?:(?:you|for\s+you|definitively|definitely|with\s+certainty)\s+)?"
     r"(?:which|for\s+(?:sure|certain))"
@@ -3909,12 +3916,15 @@ _NOT_SURE_WHICH = (r"\bnot\s+sure\s+which|\bone\s+of\s+(?:those|these|the)\s+two
                    r"|\bcan(?:no|')t\s+decide")
 _UNSURE = lazy(
     rf"{_NOT_SURE_WHICH}"
-    r"|\bboth\s+(?:answers|values|interpretations)\s+(?:are|seem)\b"
+    r"|\bboth\s+(?:answers|values|interpretations|readings|figures)\s+(?:are|seem)\b"
+    # "Without knowing that, either could be right."
+    r"|\beither\s+(?:one\s+|value\s+|answer\s+|figure\s+)?(?:could|might|may|can)\s+be\s+"
+    r"(?:right|correct|the\s+answer)\b"
     r"|不(?:太)?确定.{0,12}(?:哪一个|哪个)|结果不一致|两个都有可能|拿不准"
     rf"|{_EITHER_VALUE}"
     # "It depends on how you read it", "这要看两端是否种树", "有两种说法": no one value.
     r"|\b(?:it|that|this)\s+depends\s+on\b|\bdepends\s+on\s+(?:how|which|whether|what|your)\b"
-    r"|(?:这|那|就)要看|取决于|有(?:不同|两种|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
+    r"|(?:这|那|就)要看|取决于|有(?:不同|两种|两个|多种|几种)(?:的)?(?:说法|观点|理解|口径)"
     r"|\bdepending\s+on\s+(?:whether|which|how)\b"
     # two values both solving it: "the solution set is {−2, 8}", "解集为{−2, 8}"
     r"|\bsolution\s+set\s+is\s*\{[^}\n]*[,;]|解集(?:为|是)\s*\{[^}\n]*[,，;]"
@@ -4477,7 +4487,7 @@ _NOT_ASKED = _Asked()
 # Clause breaks, but not inside "4,096" or a list of numbers ("3, 4, 5").
 _CLAUSE_SPLIT = lazy(r"[,，;；、](?!\s*[-+$¥]?\d)|\s(?:and|but)\s|而|并且")
 _ASKING = lazy(r"多少|几|求|是什么|哪|何时|什么时候"
-               r"|\b(?:what|how|which|when|find|calculate)\b"
+               r"|\b(?:what|how|which|when|find|calculate|compute|convert|determine|estimate)\b"
                # A fill-in blank asks too: "斜率为 ______", "the slope is ___", "等于（　　）".
                r"|_{2,}|\(\s+\)", re.IGNORECASE)
 # Words that name nothing, hedges included: "roughly how many", "about how far" ask the
@@ -5004,6 +5014,14 @@ def _resumes_after(answer: str, pos: int) -> bool:
 
 
 _TICK = lazy("[✓✔√]")
+_NO_SINGLE_OPENING = lazy(
+    r"\W*(?:there's|there\s+is|there\s+isn't)\s+(?:no|not\s+a|not\s+one)\s+(?:single\s+|one\s+)?"
+    r"(?:right\s+|correct\s+|exact\s+|definitive\s+|universal\s+)?(?:number|answer|figure|amount)\b"
+    r"|\W*(?:这个问题)?没有(?:唯一|统一|标准|固定)的?(?:标准)?(?:答案|数字|数值)",
+    re.IGNORECASE)
+# A heading or a line of its own that opens a check of the answer above it.
+_CHECK_HEADING = lazy(r"^[ \t#*>]*(?:验算|检验|检查|核对|check(?:ing)?|verification|verify|sanity\s+check"
+                      r"|double-check)[ \t*]*[:：]?[ \t*]*$", re.IGNORECASE | re.MULTILINE)
 
 
 def _restated_below(answer: str, pos: int, asked: _Asked) -> bool:
@@ -5179,7 +5197,13 @@ _WORKING_WORDS = lazy(
 _CLAUSE_DASH = lazy(r"\s[—–]\s|——")
 _VARIABLE_LINE = lazy(r"[\s*>#$]*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*[-+$]?\d[\d,]*(?:\.\d+)?"
                       r"\s*[A-Za-z%°²³/]{0,8}[\s.。$*]*$")
-_FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n\s*([-+$]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?)\s*\n```[ \t]*\n")
+# A fenced block of one value under an "Output:" label.
+_OUTPUT_BLOCK = lazy(r"^[ \t*#]*(?:(?:the\s+)?output|it\s+prints|prints|输出(?:结果)?)[ \t*]*[:：][ \t*]*\n+"
+                     r"```[A-Za-z]*\n\s*([-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*\n```",
+                     re.IGNORECASE | re.MULTILINE)
+# (a REPL may echo the line it ran first: "```\n>>> print(1/80000)\n1.25e-05\n```")
+_FENCED_VALUE = lazy(r"\A```[A-Za-z]*\n(?:>>>[^\n]*\n)?\s*([-+$]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?%?)"
+                     r"\s*\n```[ \t]*\n")
 # A refinement of the value stated first: "More precisely, 47.3", "更准确地说".
 _REFINED = lazy(r"\bmore\s+(?:precisely|accurately|exactly)\b|\bto\s+be\s+(?:precise|exact)\b"
                 r"|更(?:准确|精确)|精确(?:地|来)?说|准确(?:地|来)?说", re.IGNORECASE)
@@ -5249,8 +5273,8 @@ def _answer_first(answer: str, given: AbstractSet[Fraction], *,
     if leading_clause and (fenced := _FENCED_VALUE.match(answer)) is not None:
         # "```\n11\n```\nThe string has 10 letters plus 1 space.": the output set out first
         value = _parse_one(fenced.group(1))
-        if value is None or value.value in given:
-            return None
+        if value is None:
+            return None  # (a program's output may equal a value in its code: print(1/800))
         return dataclasses.replace(value, start=fenced.start(1), end=fenced.end(1))
     m = _ANSWER_FIRST.match(answer)
     if not m:
@@ -5652,13 +5676,27 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         strong.append((total[0], total[1], "table-total"))
     elif "|**" in answer.replace(" ", "") and (row := _bold_row(answer)) is not None:
         strong.append((row.start, row, "table-row"))
+    if "```" in answer:
+        for m in _OUTPUT_BLOCK.finditer(answer):
+            # "Output:\n```\n51\n```": the program's output, labelled as such
+            if (value := _parse_one(m.group(1))) is not None:
+                strong.append((m.start(), dataclasses.replace(
+                    value, start=m.start(1), end=m.start(1) + len(m.group(1))), "marker"))
     filled = _filled_blank(answer, question) if question and "(" in answer else None
     if filled is not None:
         strong.append((filled.start, filled, "filled-blank"))
     strong.sort(key=lambda t: t[0])
     marked = _last_marker_number(answer, truncated, given, asked)
-    if marked is not None and (not strong or marked[0] > strong[-1][0]):
+    if marked is not None and (not strong or (
+            marked[0] > strong[-1][0]
+            # ("**−15万元** …\n\n### 验算\n- 亏损合计 … = 15": a marker in the check below the
+            # answer checks it)
+            and not _CHECK_HEADING.search(answer, strong[-1][0], marked[0]))):
         strong.append(marked)
+    if strong and _NO_SINGLE_OPENING.match(answer):
+        # "There's no single right number — it depends on your income … about **3× your
+        # salary**": a reply that opens by denying one answer gives rules of thumb after
+        return nothing("undetermined")
     if strong and (refused := _REFUSAL.match(answer)) is not None and (
             (stop := _SENTENCE_END.search(answer, refused.end())) is not None
             and stop.start() - refused.end() <= 40
@@ -5695,11 +5733,14 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             return found(value, "answer-first")
     if not truncated:
         first = _answer_first(answer, given, leading_clause=True, year=asked.year)
-        if (first is not None and first.value not in given and not _UNDETERMINED.search(answer)
+        if (first is not None and (first.value not in given or answer.startswith("```"))
+                and not _UNDETERMINED.search(answer)
                 and (_restated_later(answer, first)
                      # (only for a question that gives no values: one that does asks for
-                     # working, and a later paragraph may go on with it in words)
-                     or (not _GIVES_VALUES.search(_CODE_SPAN.sub(" ", asked.question))
+                     # working, and a later paragraph may go on with it in words; a program's
+                     # output set out first is no working, whatever numbers the code holds)
+                     or ((answer.startswith("```")
+                          or not _GIVES_VALUES.search(_CODE_SPAN.sub(" ", asked.question)))
                          and _context_only(answer, first)))):
             # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
             # reply opens with, worked out again below, answers; an anecdote's numbers do not.
@@ -5809,7 +5850,10 @@ _METHOD_ONLY = lazy(
     r"|substitut\w+|then\s+solve\s+for|see\s+the\s+reasoning\s+above"
     r"|to\s+(?:find|get|work\s+out|calculate|compute|determine)\b[^.\n]{0,60}?,\s*(?:just\s+)?"
     r"(?:subtract|divide|multiply|add|take|convert|count)"
-    r"|as\s+(?:shown|derived|worked\s+out)\s+above)\b|求和公式|代入|代进去|逐项计算|可以(?:直接)?用",
+    # "…are independent, so multiply the probability of …": an instruction, not a result
+    r"|,\s*so\s+(?:just\s+)?(?:multiply|divide|add|subtract)\s+the\b"
+    r"|as\s+(?:shown|derived|worked\s+out)\s+above)\b|求和公式|代入|代进去|逐项计算|可以(?:直接)?用"
+    r"|按这个思路|自己算一下|(?:相除|相乘|相加|相减)即可",
     re.IGNORECASE,
 )
 # A value stated as a result: after "is", "=", "是", "为" …
@@ -6157,7 +6201,11 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
             # quantity it echoed, and ends on the value after the change; or it adds the
             # parts up ("Cost of pears: 9 … Total: 15"). (A year is no quantity a story
             # changes: "moved there in 1969, then bought the shop in 1975" tells events.)
-            or (not asked.year and _CHANGED.search(answer, echo_end, n.end))
+            # (A share asked, stated as one, outlasts what is left after it: "Legal fees
+            # took 16% of the raise. That leaves 84% for …")
+            or (not asked.year and _CHANGED.search(answer, echo_end, n.end)
+                and not (asked.measure == "%" and echo.percent and not _LEFT_ASKED.search(
+                    " ".join(sorted(asked.subject)))))
             or _TOTAL_WORD.search(answer, echo_end, n.end)
             or _SUMMED_UP.search(answer, echo_end, n.start)
             or (_RESULT_VERB.search(answer, echo_end, n.start)
@@ -6186,12 +6234,20 @@ _LABELLED = lazy(
 )
 
 
+_QUOTED_AROUND = lazy(r"[:：]\s*\"[^\"\n]*$")
+
+
 def _labelled_value(answer: str, n: _Number, subject: AbstractSet[str]) -> _Number | None:
     """In a reply that lists labelled values ('{"mean": 88, "max": 95, "total": 440}',
     "Mean: 7.5\\nMedian: 7"), ending on one of them, the value whose label names what the
     question asks; None unless exactly one label shares the most terms with the question."""
     pairs = list(_LABELLED.finditer(answer))
     last = [m for m in pairs if m.start("value") <= n.start < m.end("value")]
+    if not last and pairs and n.start > pairs[-1].end() and _QUOTED_AROUND.search(
+            answer, pairs[-1].end(), n.start):
+        # '{"fahrenheit": 100, "celsius": 37.78, "formula": "(F - 32) * 5 / 9"}': the last
+        # number is inside a quoted string after the labelled values, not one of them
+        last = [pairs[-1]]
     if len(pairs) < 2 or not last or _TOTAL_WORD.search(last[0].group("key")):
         return None  # (a "Total: 15" row after its parts is the sum the working led to)
     scored = sorted(((len(frozenset(map(_stem, _subject_terms(m.group("key")))) & subject), i)
