@@ -1091,10 +1091,6 @@ def _list_letters(text: str, pos: int, n_choices: int) -> tuple[str, ...] | None
     return tuple(sorted(letters))
 
 
-_COMPARED_WITH = lazy(r"\b(?:than|compared\s+(?:with|to)|versus|vs\.?|the\s+size\s+of)\b"
-                     r"|比|相比|相较", re.IGNORECASE)
-
-
 def _marker_candidate(
     text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
 ) -> _Candidate | None:
@@ -1162,7 +1158,7 @@ def _marker_candidate(
     clause = _CLAUSE_BREAK.split(segment, maxsplit=1)[0]
     if (cond := _IF.search(clause)) is not None:
         clause = clause[: cond.start()]  # "It would be correct if the subject were …": a case
-    if (than := _COMPARED_WITH.search(clause)) is not None:
+    if (than := _COMPARED.search(clause)) is not None:
         # "it's more than twice the size of Texas", "it's bigger than Mars": the option after
         # a comparison is what the answer is measured against.
         clause = clause[: than.start()]
