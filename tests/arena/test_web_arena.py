@@ -127,8 +127,12 @@ def test_follow_up_turns_and_vote_rules(client: TestClient) -> None:
     # was a 500 with a traceback, the vote a 400).
     for path, data in (("follow-up", {"text": "Sure?"}), ("vote", {"winner": "model_a"})):
         r = client.post(f"/arena/battle/nope/{path}", data={**data, "csrf_token": _csrf(client)})
-        assert r.status_code == 404 and "no battle nope" in r.text, (path, r.text)
+        assert r.status_code == 404 and "no battle &#39;nope&#39;" in r.text, (path, r.text)
     assert client.get("/arena/battle/nope/stream").status_code == 404
+    # An id of any length comes back cut short, not whole.
+    long_id = "x" * 5000
+    r = client.get(f"/api/v1/arena/battle/{long_id}")
+    assert r.status_code == 404 and "5,000 characters" in r.text and long_id not in r.text, r.text
 
 
 def test_model_output_is_inert_and_unaltered(client: TestClient) -> None:

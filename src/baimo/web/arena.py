@@ -34,6 +34,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from baimo.errors import BaimoError
 from baimo.models.base import Timing
 from baimo.store.battles import AlreadyVoted, BattleRecord
+from baimo.web.errors import shown
 from baimo.web.http import FormToken, Viewer, check_write, role, twin
 from baimo.web.security import Identity
 
@@ -162,7 +163,8 @@ def _battle(store: Any, battle_id: str) -> Any:
     try:
         return store.battles.get(battle_id)
     except BaimoError:
-        raise HTTPException(404, f"no battle {battle_id}") from None
+        # (quoted and cut short: the id is whatever the path held, and is not echoed whole)
+        raise HTTPException(404, f"no battle {shown(battle_id)}") from None
 
 
 def _limit(request: Request) -> int:
