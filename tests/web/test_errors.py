@@ -130,6 +130,14 @@ def test_unknown_runs_tasks_models_and_dimensions_are_404_with_the_closest_name(
                                              "'beta'?"),
         (f"/api/v1/runs/{eval_run}", {"task": "hostle"},
          f"no task 'hostle' in run '{eval_run}'. Did you mean 'hostile'?"),
+        # filters with a misspelt value listed nothing, as if nothing matched
+        ("/api/v1/runs", {"status": "don"}, "no status 'don' for runs. Did you mean 'done'?"),
+        (f"/api/v1/runs/{eval_run}", {"status": "wrnog"},
+         "no status 'wrnog' for samples. Did you mean 'wrong'?"),
+        (f"/api/v1/runs/{eval_run}", {"category": "no-such-category"},
+         f"no category 'no-such-category' in run '{eval_run}'."),
+        ("/api/v1/compare", {"task": "plain", "status": "eror"},
+         "no status 'eror' for samples. Did you mean 'error'?"),
     ]
     for path, params, said in cases:
         r = http.get(path, params=params)

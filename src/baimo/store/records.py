@@ -23,6 +23,10 @@ class RunModelRecord:
     reason: str | None
 
 
+RUN_STATUSES = ("running", "done", "partial", "failed", "interrupted")
+"""How a run stands (``runs.status``): running until it ends done, partial (some samples or
+models failed), failed or interrupted."""
+
 GRADED_STATUSES = frozenset({"ok", "wrong", "no-answer", "truncated"})
 """Statuses that count in accuracy. ``error`` (no answer received) and ``judge-parse-error``
 (the judge's verdict was unreadable) say nothing about the model, so they are excluded.

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from baimo.errors import BaimoError
+from baimo.store.records import RUN_STATUSES
 from baimo.store.web import JobRecord
 from baimo.web import views
 from baimo.web.errors import json_type, problems, shown, unknown
@@ -74,6 +75,9 @@ def runs(request: Request, ident: Viewer,
     ws = request.app.state.ws
     if model and model not in (names := ws.web.model_names()):
         raise unknown("model", model, names, where=" in this store")
+    if status and status not in RUN_STATUSES:
+        # (a misspelt filter listed no runs, as if there were none)
+        raise unknown("status", status, list(RUN_STATUSES), where=" for runs")
     items, total = ws.web.list_runs(kind=kind or None, status=status or None,
                                     model=model or None, q=q or None,
                                     offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
@@ -85,7 +89,7 @@ def runs(request: Request, ident: Viewer,
     return {"runs": out, **_pages(total, page),
             "filters": {"kind": kind, "status": status, "model": model, "q": q},
             "models": ws.web.model_names(),
-            "statuses": ["running", "done", "partial", "failed", "interrupted"]}
+            "statuses": list(RUN_STATUSES)}
 
 
 @twin(router, "/runs/{run_id}", "run.html", api="/runs/{run_id}",

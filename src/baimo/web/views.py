@@ -14,6 +14,7 @@ from typing import Any
 from baimo.reports.html import safe_option
 from baimo.store.web import JobRecord, RunListItem, SampleRow
 from baimo.tabular import csv_text
+from baimo.tasks.types import STATUSES
 from baimo.web.data import Workspace
 from baimo.web.errors import unknown
 from baimo.web.jobs import JobManager
@@ -229,6 +230,11 @@ def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | Non
             raise unknown("model", model, names, where=where)
         if task and task not in (names := sorted({st.task for st in stats})):
             raise unknown("task", task, names, where=where)
+        if status and status not in STATUSES:
+            raise unknown("status", status, list(STATUSES), where=" for samples")
+        if category and category not in (names := sorted({st.category for st in stats
+                                                            if st.category})):
+            raise unknown("category", category, names, where=where)
         for st in stats:
             summary.append({"model": st.model, "task": st.task, "category": st.category,
                             "n": st.n, "scored": st.scored, "correct": st.correct,
@@ -257,7 +263,7 @@ def run_detail(ws: Workspace, run_id: str, *, model: str | None, task: str | Non
         facets = {"model": sorted({st.model for st in stats}),
                   "task": sorted({st.task for st in stats}),
                   "category": sorted({st.category for st in stats if st.category})[:200],
-                  "status": ["ok", "wrong", "no-answer", "truncated", "error"]}
+                  "status": list(STATUSES)}
     else:
         samples, total, facets = [], 0, {}
     last = max(1, math.ceil(total / size))
@@ -297,6 +303,8 @@ def compare(ws: Workspace, *, task: str | None, models: Sequence[str], status: s
     for m in models:
         if m not in all_models:
             raise unknown("model", m, all_models, where=" in this store")
+    if status and status not in STATUSES:
+        raise unknown("status", status, list(STATUSES), where=" for samples")
     if not task and tasks:
         task = tasks[0]
     chosen = list(dict.fromkeys(models))[:8]
