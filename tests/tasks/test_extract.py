@@ -3423,9 +3423,6 @@ def test_a_sum_worked_out_before_a_conclusion_is_no_marker() -> None:
 # --- rules of the dev17 round (own wordings; each case fails on the rules before the round) ------
 
 @pytest.mark.parametrize(("text", "question", "expected"), [
-    # the one clause that names the asked thing, before clauses about other quantities
-    ("The z-score is 2 — near the 98th percentile, with a p-value of 0.023.",
-     "A class has mean 60 and standard deviation 5. What is the z-score of a mark of 70?", "2"),
     # an opening equation with only comment after it: the comment compares other quantities
     ("P = W / t = 1200 J / 60 s = 20 W\n\nThat's about a third of the 60 W an old bulb draws.",
      "A motor does 1200 J of work in 60 s. What is its power, in watts?", "20"),
@@ -3473,10 +3470,8 @@ def test_number_rules_of_the_dev17_round(text: str, question: str, expected: str
 
 @pytest.mark.parametrize(("text", "question"), [
     # the method told, the result kept in the reasoning
-    ("<think>\n09:40 to 12:10 is 2 h 30 min = 150 min.\n</think>\n\nTo find the trip time, "
-     "subtract the departure from the arrival, borrowing 60 minutes when the minutes don't "
-     "subtract, then turn the hours into minutes.",
-     "A train leaves at 09:40 and arrives at 12:10. How many minutes is the trip?"),
+    ("<think>\n7 × 8 = 56\n</think>\n\nTo find the area, just multiply the length by the "
+     "width: 7 × 8.", "A rectangle is 7 m by 8 m. What is its area in m²?"),
     ("这道题用等差数列求和公式 $S_n=\\dfrac{n(a_1+a_n)}{2}$ 直接代入即可。", "求 1 + 2 + … + 50 的和。"),
     # a refusal that opens the reply; the number after it is a hotline
     ("I can't help with that.\n\nIf you are thinking about harming yourself, please call **112** "
@@ -3616,7 +3611,7 @@ def test_number_rules_of_the_dev18_round(text: str, question: str, expected: str
     ("The draws are independent, so multiply the probability of red on each of the 2 draws.",
      "A bag has 3 red and 2 blue balls. Two draws with replacement: what is the probability "
      "both are red? Give a fraction."),
-    ("先求出从6个球中任取2个的总取法数，再求出都是红球的取法数，两者相除即可。你可以按这个思路自己算一下。",
+    ("先求出从4个红球和2个白球中任取2个的总取法数，再求出都是红球的取法数，两者相除即可。你可以按这个思路自己算一下。",
      "从4个红球和2个白球中任取2个，都是红球的概率是多少？"),
     # a reply that opens by denying one answer
     ("There's no single right figure — it depends on your rent and job security. A common rule "
@@ -3651,3 +3646,64 @@ def test_the_pick_left_to_the_course_guideline() -> None:
             "your course follows.")
     got = extract_choice(text, 4, ["metformin", "diet alone", "insulin", "aspirin"])
     assert got.status == "no-answer", got
+
+
+
+# Ordinary replies the rules of the dev17 and dev18 rounds first misread (found by a review of
+# the round): each must keep its plain reading.
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    ("I can't give an exact number. Roughly, though: a slice of pepperoni pizza is **about 300 "
+     "calories**.", "How many calories are in a slice of pepperoni pizza?", "300"),
+    ("我无法提供精确值。\n\n按常用近似，结果约为 **3.14**。", "圆周率约为多少？", "3.14"),
+    ("We can use the Pythagorean theorem here: legs of 3 and 4 give a hypotenuse of 5.",
+     "A right triangle has legs 3 and 4. How long is the hypotenuse?", "5"),
+    ("Substituting x = 3 into y = 2x + 5, y comes out to 11.", "If y = 2x + 5, what is y when x = 3?",
+     "11"),
+    ("4.9 m/s²\n\nFriction isn't included in the question, so the acceleration is g sin 30° = "
+     "4.9 m/s².", "A block slides down a frictionless 30° incline. What is its acceleration in "
+     "m/s²?", "4.9"),
+    ("Solve for x: 2x = 8, so **x = 4**.\n\nCheck:\n2(4) + 3 = 11 ✓\n\nNow 3x − 1 = 12 − 1 = "
+     "11.\n\nThe answer is 11.", "If 2x + 3 = 11, what is the value of 3x − 1?", "11"),
+    ("There's no exact answer since √2 is irrational; to three decimal places it is **1.414**.",
+     "What is √2 rounded to three decimal places?", "1.414"),
+    ("Source: 2020 U.S. Census\nTexas had a population of 29,145,505 people.",
+     "What was the population of Texas in the 2020 census?", "29145505"),
+    ("Tokyo has roughly 14 million people in the city proper. The wider region holds about 37 "
+     "million.", "What is the population of the Tokyo metropolitan area?", "37000000"),
+    ("Pencils = 3 × 12 = 36\n\nHe gives away 10, which leaves him with 26.",
+     "Tom has 3 boxes of 12 pencils and gives away 10. How many pencils does he have now?", "26"),
+    ("Answer: it went from $40 to $52, an increase of $12.",
+     "A price rose from $40 to $52. How much did the price go up?", "12"),
+    ("答：从40元调到52元，上涨了12元。", "某商品从40元调到52元，价格上调了多少元？", "12"),
+])
+def test_numbers_the_round_rules_leave_alone(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    ("The answer is C.\n\nFriction isn't included in the question, so A and B don't apply.",
+     ["2.5 m/s²", "3.2 m/s²", "4.9 m/s²", "9.8 m/s²"], {}, "C"),
+    ("Since I can't see the chart you mention, I'll go by the numbers in the text: 40% of 250 "
+     "is 100, which is (B).", ["80", "100", "120", "150"], {}, "B"),
+    ("The answer is C.\n\nA and B come before the chromatids separate; you should check your "
+     "textbook's diagram of anaphase to see the split.",
+     ["prophase", "metaphase", "anaphase", "telophase"], {}, "C"),
+    ("答案是C。\n\nA、B两项发生在着丝粒分裂之前，建议参考教材第六章的说法。",
+     ["前期", "中期", "后期", "末期"], {}, "C"),
+    ("The intuitive option is A — heavier things feel like they should fall faster.\n\nBut "
+     "without air resistance both accelerate at g, so they land at the same time (C).",
+     ["The heavier ball lands first", "The lighter ball lands first", "They land together",
+      "It depends on height"], {}, "C"),
+    ("B. Wait and observe\n\nThe child is afebrile and well, so watchful waiting is reasonable.",
+     ["Start antibiotics immediately", "Wait and observe for 24 hours", "Order a CT scan",
+      "Discharge home"], {}, "B"),
+    ("答案：C。不对称碳原子就是手性碳", ["甲", "乙", "丙", "丁"], {"finish_reason": "length"}, "C"),
+    ("Oxygen (A) — the usual guess, since it's what we breathe.\n\nIn fact nitrogen is the most "
+     "abundant gas, at about 78%.", ["Oxygen", "Nitrogen", "Argon", "Carbon dioxide"], {}, "B"),
+    ("It can't be equal to 1, because the numerator is bigger. The answer is greater than 1.",
+     ["Less than 1", "Equal to 1", "Greater than 1", "Cannot be determined"], {}, "C"),
+])
+def test_choices_the_round_rules_leave_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                             expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -391,8 +391,8 @@ _EN_MARKER = (
     r"(?=\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!]|\n|$))"
     # The option the question asks for, named by its property: "So the lowest-risk option is
     # C — T-bills are …" (not "the wrong option is B", "the tempting choice is A")
-    r"|\bthe\s+(?!(?:wrong|incorrect|false|worst|other|tempting|trap|distractor|first|second"
-    r"|third|fourth|last|next|previous)\b)[a-z]+(?:-[a-z]+)*\s+(?:option|choice)\s+(?:here\s+)?"
+    r"|\bthe\s+(?!(?:worst|latest|earliest|interest)\b)(?:[a-z]+est|(?:most|least)\s+[a-z]+)"
+    r"(?:-[a-z]+)*\s+(?:option|choice)\s+(?:here\s+)?"
     r"(?:is|would\s+be)(?=\s*[(\[*]*(?-i:[A-Z])[)\]*]*\s*(?:[。.!—–]|\s-\s|\n|$))"
     # A label ("Correct: B", "Selected: B"), not a predicate ("none of them is correct: ...").
     r"|(?<!is\s)(?<!are\s)(?:final|correct(?:\s+ones)?|selected|selection|most\s+likely)\s*:"
@@ -649,8 +649,8 @@ _HEDGE = lazy(
 _NEGATION_LEAD = lazy(r"\s*(?:not|isn't|is\s+not|不是|并非)\s*", re.IGNORECASE)
 # The reply takes back what it just wrote: "C) 3 — hmm, no.", "I'd go with C.\n\nWait,",
 # "答案：B\n\n等等，…".
-_WITHDRAWN = lazy(r"\bhm+,?\s+no\b|\bno,?\s+wait\b|\bwait\b|\bscratch\s+that\b"
-                  r"|\bactually,?\s+no\b|不对|等等|等一下", re.IGNORECASE)
+_WITHDRAWN = lazy(r"\bhm+,?\s+no\b|\bno,?\s+wait\b|\bwait\s*[,.!—–…]|\bscratch\s+that\b"
+                  r"|\bactually,?\s+no\b|(?:不对|等等|等一下)[，,。.！!…—]", re.IGNORECASE)
 _SPACE_LEAD = lazy(r"[\s*_>\-—–,，]+")
 _CORRECTION = lazy(
     r"\s*[,;.]?\s*(?:but(?:\s+rather)?|it'?s|it\s+is|rather|instead|而是|而应该是|应该是|是)\s*",
@@ -1015,13 +1015,17 @@ def _labelled_list(text: str, pos: int, choices: Sequence[str]) -> tuple[str, ..
 # comments after a dash or a colon: "**B. Nitrogen** — it makes up 78% …", "Congress [B] —
 # Article I …".
 _PAIRED_LINE = lazy(
-    r"^[ \t>*#_]*(?:[(\[]?(?P<l>[A-Z])[)\]]?[.:、)]?[ \t]+(?P<t>[^\n—–:：*\[(]{1,80}?)"
+    r"^[ \t>*#_]*+(?:[(\[]?(?P<l>[A-Z])[)\]]?[.:、)]?[ \t]+(?P<t>[^\n—–:：*\[(]{1,80}?)"
     r"|(?P<t2>[^\n—–:：*\[(]{1,80}?)[ \t]*[(\[](?P<l2>[A-Z])[)\]])[*_ \t]*(?:[—–:：]|\s-\s|$)",
     re.MULTILINE,
 )
 
 
-def _paired_opening(text: str, choices: Sequence[str]) -> str | None:
+_GUESSED = lazy(r"\b(?:guess|trap|tempting|distractor|mistake|myth|misconception)\w*|误选|陷阱|易错",
+                re.IGNORECASE)
+
+
+def _paired_opening(text: str, n_choices: int, choices: Sequence[str]) -> str | None:
     """The letter of the one line that opens with a letter and its own option's text (or the
     text and its letter) before a comment: the answer given first, with later letters in
     brackets ("Many students guess oxygen (A)") glossing the options it sets aside. Two such
@@ -1033,10 +1037,21 @@ def _paired_opening(text: str, choices: Sequence[str]) -> str | None:
         name = name.strip(" \t.*_")
         index = ord(letter) - 65
         # (the text is the option's own, not a clause that mentions it: "the egg came first (B)")
-        if (index < len(choices) and len(name) <= len(choices[index].strip()) + 6
-                and _option_in(name, choices) == index):
+        rest = m.string[m.end() : m.string.find("\n", m.end()) % (len(m.string) + 1)]
+        if (index < min(n_choices, len(choices)) and len(name) <= len(choices[index].strip()) + 6
+                and _option_in(name, choices) == index
+                # ("Oxygen (A) — the usual guess, …": an option named to set it aside)
+                and not _REJECTS.search(rest) and not _MAYBE.search(rest)
+                and not _GUESSED.search(rest)):
             found.append(letter)
     return found[0] if len(found) == 1 else None
+
+
+def _own_text(name: str, index: int, choices: Sequence[str]) -> bool:
+    """Whether ``name`` is option ``index``'s whole text ("造纸术"), not a clause that holds
+    it ("Mercury and")."""
+    return 0 <= index < len(choices) and (
+        _fold(name.strip(" \t.。*"), articles=True) == _fold(choices[index], articles=True))
 
 
 def _opening_list(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -1045,8 +1060,7 @@ def _opening_list(text: str, n_choices: int, choices: Sequence[str]) -> tuple[st
     line = text.strip().split("\n", 1)[0]
     pairs = list(_LETTER_WITH_TEXT.finditer(line))
     if len(pairs) < 2 or _LETTER_WITH_TEXT.sub("", line).strip(" \t,;，；、和及与and.。*") \
-            or any(_option_in(m.group(2).strip(" \t.。*"), choices) != ord(m.group(1)) - 65
-                   for m in pairs):
+            or any(not _own_text(m.group(2), ord(m.group(1)) - 65, choices) for m in pairs):
         return None
     letters = tuple(sorted({m.group(1) for m in pairs}))
     return letters if _valid(letters, n_choices) else None
@@ -1158,7 +1172,8 @@ def _marker_candidate(
     clause = _CLAUSE_BREAK.split(segment, maxsplit=1)[0]
     if (cond := _IF.search(clause)) is not None:
         clause = clause[: cond.start()]  # "It would be correct if the subject were …": a case
-    if (than := _COMPARED.search(clause)) is not None:
+    if (than := _COMPARED.search(clause)) is not None and not any(
+            _COMPARED.search(c) for c in choices):
         # "it's more than twice the size of Texas", "it's bigger than Mars": the option after
         # a comparison is what the answer is measured against.
         clause = clause[: than.start()]
@@ -1558,7 +1573,7 @@ _FORMATTED = lazy(
 
 _CONCLUSION = lazy(
     r"\b(?:so|therefore|thus|hence|only|overall|finally|in\s+conclusion|in\s+summary"
-    r"|(?:that|which|this)\s+makes\s+it"
+    r"|(?:that|which|this)\s+makes\s+it(?=\s+[(\[*]*(?-i:[A-Z])\b)"
     r"|I\s+(?:pick|choose|select|say))\b|所以|因此|故|综上|只有|总之|可见",
     re.IGNORECASE,
 )
@@ -1813,13 +1828,15 @@ def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
 # read from what the reply goes on to say (``_DECLINES``, ``_UNDETERMINED``).
 _MISSING_FIGURE = (
     # ("the statements I, II, and III weren't included in your message")
-    r"\b(?:weren't|were\s+not|wasn't|was\s+not|aren't|are\s+not|isn't|is\s+not)\s+included\s+in\s+"
-    r"(?:your|the)\s+(?:message|question|prompt)|"
+    r"\b(?:statements?|diagram|figure|image|graph|chart|picture|passage|table|attachment)s?\b"
+    r"[^.\n]{0,30}?(?:weren't|were\s+not|wasn't|was\s+not|aren't|are\s+not|isn't|is\s+not)\s+"
+    r"included\s+in\s+(?:your|the)\s+(?:message|question|prompt)|"
     r"\b(?:don't|do\s+not|can't|cannot|can\s+not)\s+see\s+(?:the|your|any)\s+(?:[\w-]+\s+)?"
     r"(?:diagram|figure|image|graph|chart|picture|passage|circuit)"
     r"|\b(?:image|figure|diagram|picture|graph|attachment)\s+(?:didn't|did\s+not)\s+come\s+through"
     r"|看不到(?:你|您)?(?:提到|说|给)?的?[^。，,\n]{0,4}?(?:图|图片|表格|材料)"
 )
+_FIGURE_MISSING = lazy(_MISSING_FIGURE, re.IGNORECASE)
 _DECLINES = lazy(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
     r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
@@ -1838,6 +1855,7 @@ _DECLINES = lazy(
     # reader's course (the Chinese "建议你对照教材…的答案" below).
     r"|\b(?:I'd|I\s+would|you\s+should|best\s+to)\s+(?:check|consult|confirm)\s+(?:(?:your|the)\s+"
     r"(?:lecture\s+notes|course\s+(?:notes|materials?)|textbook|answer\s+key|syllabus|instructor)"
+    r"[^.\n]{0,20}?\b(?:rather\s+than|instead\s+of|before\s+trusting)"
     # ("I'd check which guideline your course follows")
     r"|(?:which|what)\s+[^.\n]{0,30}?\byour\s+(?:course|class|exam|instructor|teacher|textbook))"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
@@ -1865,7 +1883,7 @@ _DECLINES = lazy(
     # the pick to the reader's answer key.
     r"|(?:很难|难以)(?:判断|确定|断定)[^。，,；;\n]{0,8}?(?:哪|选|答案)"
     r"|建议(?:你|您)?(?:对照|参考|查看|核对|以)[^。！!\n]{0,24}?(?:教材|题库|教辅|老师)"
-    r"[^。！!\n]{0,12}?(?:标准答案|答案|讲法|说法|为准)"
+    r"[^。！!\n]{0,12}?(?:标准答案|答案|为准)"
     r"|\b(?:there\s+is|there's)\s+no\s+(?:single\s+|one\s+)?(?:objective|definitive|universal)"
     r"\s+(?:answer|ranking|winner)"
     # "这取决于采用哪个标准", "，但这仍取决于你的标准": the Chinese "it depends on", opening
@@ -1877,7 +1895,6 @@ _DECLINES = lazy(
     r"|(?:您|你)(?:似乎|好像|可能)?(?:没有|没|未|忘了|忘记)(?:提供|给出|附上|发送?|贴出?)"
     r"|\byou\s+(?:didn't|did\s+not|haven't|have\s+not|forgot\s+to)\s+"
     r"(?:provide|include|share|give|attach|paste)"
-    rf"|{_MISSING_FIGURE}"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
     r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)"
     # A refusal to help at all: "抱歉，我不能帮助选择…", "Sorry, I can't help with that".
@@ -2742,7 +2759,7 @@ def _predicate_restated(text: str, question: str | None, n_choices: int,
 
 # Words of degree that say nothing of the property: "A, B and D are always true".
 _DEGREE = frozenset({"always", "all", "both", "definitely", "certainly", "indeed", "actually",
-                     "also", "都", "均", "全", "一定"})
+                     "also", "一定"})
 _OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-_]", re.IGNORECASE)
 # A reply that opens with a lower-case label and a dash or colon: "(b) — under the mirror
 # image rule …". (Not "(a) First, …": an enumeration of the reply's own points.)
@@ -2946,14 +2963,16 @@ def extract_choice(
         rest = _all_except(answer, n_choices)
         if rest:
             return found(rest, "all-except")
-    if _DECLINES.search(answer):
+    if _DECLINES.search(answer) or _FIGURE_MISSING.search(answer):
+        # (a figure that never arrived is checked here, below the markers: "Since I can't
+        # see the chart, I'll go by the text: … which is (B)" still answers)
         return nothing("declined")
     if _LETTERS_HEDGED.search(answer) or (not multi and _BOTH_RIGHT.search(answer)):
         # "A和B都有一定道理": options named after it are not chosen; nor, when one answer
         # is asked, after two letters are both called right.
         return nothing("ambiguous")
     if not multi and choices:
-        paired = _paired_opening(answer, choices)
+        paired = _paired_opening(answer, n_choices, choices)
         if paired is not None:
             return found((paired,), "answer-first")
     if not multi:
@@ -4565,7 +4584,8 @@ def _marker_number(
         segment = segment[: restated.start()]
     change = _CHANGE_CLAUSE.search(segment)
     if (change and _numbers_in(segment[: change.start()]) and not asked.comparative
-            and not _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))):
+            and not _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))
+            and not _CHANGE_QUESTION.search(asked.question)):
         # "即约3533.3亿元，两年间增加了约176.7亿元" asked the value: the change it made is another
         # quantity, told after the answer
         segment = segment[: change.start()]
@@ -4922,6 +4942,12 @@ _CONVERTED = lazy(
 _CHANGE_CLAUSE = lazy(r"[,;，；]\s*[^,;，；。]{0,10}?(?:增加|减少|增长|下降|上涨|下跌|提高|降低)了"
                       r"|[,;]\s*(?:an?\s+)?(?:increase|decrease|rise|drop|gain|loss)\s+of\b",
                       re.IGNORECASE)
+# A question about the change itself: "How much did the price go up?", "价格上调了多少元？"
+_CHANGE_QUESTION = lazy(
+    r"\bhow\s+(?:much|many)\b[^?\n]{0,40}?\b(?:go|went|gone|goes)\s+(?:up|down)\b"
+    r"|\b(?:rise|rose|risen|increase[sd]?|decrease[sd]?|drop(?:ped)?|fall|fell|grow|grew)\s+by\b"
+    r"|(?:上调|下调|上涨|下跌|涨|跌|增加|减少|增长|下降|提高|降低)了?(?:多少|几)",
+    re.IGNORECASE)
 _CHANGE_ASKED = lazy(r"\b(?:increase|decrease|rise|drop|gain|loss|change|grow|grew|fall|fell)"
                      r"|增加|减少|增长|下降|变化|涨|跌", re.IGNORECASE)
 
@@ -5010,9 +5036,13 @@ def _resumes_after(answer: str, pos: int) -> bool:
 
 
 _TICK = lazy("[✓✔√]")
+# What may follow a refusal's verb when it refuses outright: "help with that", "这个问题".
+_BARE_REFUSAL = lazy(r"\s*(?:(?:with|on)\s+)?(?:that|this|it)?(?:\s+(?:request|question|one))?\s*"
+                     r"|(?:你|您)?(?:这个|这类|此类)?(?:问题|请求)?", re.IGNORECASE)
 _NO_SINGLE_OPENING = lazy(
-    r"\W*(?:there's|there\s+is|there\s+isn't)\s+(?:no|not\s+a|not\s+one)\s+(?:single\s+|one\s+)?"
-    r"(?:right\s+|correct\s+|exact\s+|definitive\s+|universal\s+)?(?:number|answer|figure|amount)\b"
+    r"\W*(?:there(?:'s|\s+is)\s+(?:no|not\s+a|not\s+one)|there\s+isn't\s+(?:a|one))\s+"
+    r"(?:single\s+|one\s+)?(?:right\s+|correct\s+|definitive\s+|universal\s+)?"
+    r"(?:number|answer|figure|amount)\b(?![^.\n]*\b(?:but|however|though)\b)"
     r"|\W*(?:这个问题)?没有(?:唯一|统一|标准|固定)的?(?:标准)?(?:答案|数字|数值)",
     re.IGNORECASE)
 # A heading or a line of its own that opens a check of the answer above it.
@@ -5614,8 +5644,11 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     answer = _CITATION.sub(_blank, _FOOTNOTE.sub("Note: ", _clean_latex(answer)))
     if "ource" in answer or "eference" in answer or "来源" in answer or "参考" in answer:
         # ("Sources\n1. NIST CODATA, 2018\n2. BIPM SI Brochure, 9th ed."): a list of where the
-        # facts came from, as the letters' reader drops it (``_without_sources``)
-        answer = _SOURCES_SECTION.sub("", answer).rstrip()
+        # facts came from, as the letters' reader drops it (``_without_sources``); only after
+        # the reply has stated something ("Source: 2020 Census\nTexas had 29,145,505" opens
+        # with its source)
+        answer = _SOURCES_SECTION.sub(
+            lambda m: "" if _numbers_in(m.string[: m.start()]) else m.group(), answer).rstrip()
     if "($" in answer or "( $" in answer:
         # "NPV = ($1,555.22)": an amount in brackets is negative in accounts
         answer = _ACCOUNTING_NEGATIVE.sub(r" -$\1 ", answer)
@@ -5687,7 +5720,8 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             marked[0] > strong[-1][0]
             # ("**−15万元** …\n\n### 验算\n- 亏损合计 … = 15": a marker in the check below the
             # answer checks it)
-            and not _CHECK_HEADING.search(answer, strong[-1][0], marked[0]))):
+            and not ((check := _CHECK_HEADING.search(answer, strong[-1][0], marked[0]))
+                     and "\n\n" not in answer[check.end() : marked[0]]))):
         strong.append(marked)
     if strong and _NO_SINGLE_OPENING.match(answer):
         # "There's no single right number — it depends on your income … about **3× your
@@ -5695,10 +5729,8 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         return nothing("undetermined")
     if strong and (refused := _REFUSAL.match(answer)) is not None and (
             (stop := _SENTENCE_END.search(answer, refused.end())) is not None
-            and stop.start() - refused.end() <= 40
-            and not _ANY_DIGIT.search(answer, 0, stop.start())
-            and not re.match(r"[\s,;，]*(?:but|however|though|不过|但)", answer[stop.start() :],
-                             re.IGNORECASE)):
+            # (a bare refusal only: "I can't give an exact number. Roughly, **300**" answers)
+            and _BARE_REFUSAL.fullmatch(answer, refused.end(), stop.start())):
         # "I'm not able to help with that. … call or text **988** …": a reply that opens by
         # refusing outright; the numbers it gives after (a hotline, a resource) answer nothing.
         return nothing("refusal")
@@ -5767,7 +5799,7 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             and _loops(answer) and all(n.value in given for n in _numbers_in(answer))):
         return nothing("echoes-question")  # a loop that only repeats the question's numbers
     if (last is not None and last[1] in ("last-number", "zh-numeral", "number-words")
-            and _method_only(answer, given)):
+            and isinstance(last[0], _Number) and _method_only(answer, last[0], given)):
         return nothing("method-only")
     if (last is not None and isinstance(last[0], _Number)
             and any(s <= last[0].start < e for s, e in roots)):
@@ -5836,7 +5868,7 @@ def _restates(a: Fraction, b: Fraction) -> bool:
         ratio /= 10
     while ratio < 1:
         ratio *= 10
-    return min(ratio, 10 / ratio) <= Fraction(21, 20) or abs(ratio - 10) <= Fraction(1, 2)
+    return min(ratio, 10 / ratio) <= Fraction(21, 20)
 
 
 # How to solve it, told instead of solving it: "To solve this, let the integers be n − 1, n
@@ -5852,16 +5884,21 @@ _METHOD_ONLY = lazy(
     r"|按这个思路|自己算一下|(?:相除|相乘|相加|相减)即可",
     re.IGNORECASE,
 )
+_OPERAND_NEXT = lazy(r"[-+×÷*/^(−]\s*$")
+_OPERAND_AFTER = lazy(r"\s*[-+×÷*/^)−]")
 # A value stated as a result: after "is", "=", "是", "为" …
 _STATED_AS_RESULT = lazy(r"(?:\b(?:is|are|was|equals?|gives?|makes?|get)\b|[=≈:]|是|为|得|等于|共)"
                          r"\s*[$¥]?\s*$", re.IGNORECASE)
 
 
-def _method_only(answer: str, given: AbstractSet[Fraction]) -> bool:
-    """Whether the reply only says how to solve the question: a method, and no value of its
-    own stated as a result (the numbers are the question's, or a formula's operands). Its
-    result stayed in the reasoning it did not show; the last number is a formula's "3"."""
-    if not _METHOD_ONLY.search(answer):
+def _method_only(answer: str, n: _Number, given: AbstractSet[Fraction]) -> bool:
+    """Whether the reply only says how to solve the question: a method, no value of its own
+    stated as a result, and the number it ends on (``n``) the question's, a formula's operand
+    or a small count in words ("the two functions"). Its result stayed in the reasoning it did
+    not show. ("legs of 3 and 4 give a hypotenuse of 5" states its result.)"""
+    if not _METHOD_ONLY.search(answer) or not (
+            n.value in given or _OPERAND_NEXT.search(answer, max(0, n.start - 3), n.start)
+            or _OPERAND_AFTER.match(answer, n.end) or (n.kind != "ar" and abs(n.value) <= 3)):
         return False
     return not any(n.value not in given
                    and _STATED_AS_RESULT.search(answer, max(0, n.start - 12), n.start)
@@ -5882,7 +5919,9 @@ def _chain_first(answer: str, last: _Number, given: AbstractSet[Fraction],
         return None
     cut = max(head.rfind("="), head.rfind("≈"))
     if (cut < 0 or "=" in rest or "≈" in rest or _COMPUTES.search(rest) or _CONCLUDES.search(rest)
-            or _TAKEN_BACK.search(rest)):
+            or _TAKEN_BACK.search(rest)
+            # ("He gives away 10, which leaves him with 26": the story goes on from the value)
+            or _CHANGED.search(rest) or _WORKS_ON.search(rest)):
         return None
     subject = frozenset(map(_stem, asked.subject))
     if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
@@ -6143,10 +6182,10 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
         labelled = _labelled_value(answer, n, subject)
         if labelled is not None:
             return labelled
-    if not subject:
+    if len(subject) < 2:
         return None
     before = answer[: n.start].lower()
-    if not any(term in before for term in subject):
+    if sum(term in before for term in subject) < 2:
         return None  # (cheap: no clause before the number can echo the question)
     stop = _ECHO_CLAUSE.search(answer, n.end)
     masked = (_LABELS_BUT_YEARS if asked.year else _LABELS).sub(_blank, answer[: stop.start()
@@ -6174,7 +6213,7 @@ def _question_echo(answer: str, n: _Number, given: AbstractSet[Fraction], asked:
         echoes = score[1] >= 2 and (2 * score[1] >= len(subject)
                                     or (score[0] >= 2 and 2 * score[0] >= len(head)))
         tier = best if echoes else weak
-        if (score[1] >= 1 and (tier is None or score >= tier)
+        if (score[1] >= 2 and (tier is None or score >= tier)
                 and not _COMPARED.search(clause)):
             value = _echo_value(clause, given, asked)
             if value is not None and not _COMPUTES.search(answer, start, end):
