@@ -5,7 +5,10 @@ loop for thousands of tokens ("A and B and A and B …", "** ** **", "(A)(A)(A)�
 expression that backtracks exponentially on such a run hangs a whole eval; one that is
 quadratic makes a long answer cost seconds. This benchmark repeats each of ~60 short units to
 1,000 and 4,000 characters, reads the result with both extractors, and prints the units whose
-time grows faster than linearly (a ratio well above 4 for 4x the text) or that take long.
+time grows faster than linearly (a ratio well above 4 for 4x the text) or that take long. It
+also cuts each run to every length from 40 to 80 characters: a rule that backtracks
+exponentially may only show on a short sentence ("A (B) A (B) A " took 2.3 s at 56 characters
+and 4x more with each 4 more, while 1,000 characters were split into short pieces in time).
 
     python benchmarks/extraction_worst.py            # 1,000 and 4,000 characters
     python benchmarks/extraction_worst.py --big 16000
@@ -28,7 +31,7 @@ UNITS = [
     "万", "> ", "| ", "\n", "\n\n", "Answer: ", "<think>", "</think>", "#### ", "\\boxed{", "so ",
     "所以", "; ", "A)", "a) ", "option ", "is correct ", "not ", "因为", "Wait, ", "%", "...",
     "1e", "½", "₁", "_", "B. ", "**B**", "or ", "or 5 ", "to 5 ", "between ", "约", "≈", "'",
-    '"', "“", "——", "A项、", "A , and ",
+    '"', "“", "——", "A项、", "A , and ", "A (B) ", "Oxygen (A) — ", "A. a\n",
 ]
 QUESTION = "How many apples? 3 and 4"
 CHOICES = ["3", "Plan B", "C++", "none of the above"]
@@ -80,9 +83,18 @@ def main() -> None:
                 flagged += 1
                 print(f"SLOW  {which:<6} {unit!r:<22} {small[k]:.3f} s -> {big[k]:.3f} s "
                       f"(x{ratio:.1f} for x{growth:g} the text)")
+    for unit in UNITS:
+        for n in range(40, 81, 2):
+            short = _time((unit * (n // len(unit) + 1))[:n], args.limit)
+            for k, which in enumerate(("number", "choice")):
+                if short[k] > 0.5:
+                    flagged += 1
+                    print(f"SLOW  {which:<6} {unit!r:<22} cut to {n} characters: "
+                          f"{short[k]:.3f} s")
     worst.sort(reverse=True)
-    print(f"{len(UNITS)} units x 2 extractors at {args.small:,} and {args.big:,} characters; "
-          f"{flagged} flagged (hang, or growth above {2.5 * growth:g}x, or over 1 s)")
+    print(f"{len(UNITS)} units x 2 extractors at {args.small:,} and {args.big:,} characters, and "
+          f"cut to 40-80; {flagged} flagged (hang, growth above {2.5 * growth:g}x, over 1 s, "
+          "or over 0.5 s when short)")
     print("slowest at the big size: " + ", ".join(
         f"{w} {u!r} {t:.3f} s" for t, w, u in worst[:5]))
 

@@ -2232,8 +2232,10 @@ def _abridged(quote: str, option: str) -> bool:
 
 # Options listed by their text with the letter in brackets: "MongoDB (A), Cassandra (C) and
 # Redis (D)." Each letter is backed by its option's text, so the list names the answer.
+# (each item atomic: its text ends at its own tag, so a run of "A (B) A (B) …" cannot be
+# split every way there is, which took seconds at 56 characters and doubled with each few more)
 _TAGGED_LIST = lazy(
-    r"[\s*>-]*(?:[^(),.;:!?\n]{1,60}?\s*[(（](?-i:[A-Z])[)）]\s*(?:,|、|;|\band\b|和|与|及|&)?\s*)+"
+    r"[\s*>-]*+(?>[^(),.;:!?\n]{1,60}?\s*[(（](?-i:[A-Z])[)）]\s*(?:,|、|;|\band\b|和|与|及|&)?\s*)+"
     r"[.。!]?\s*"
 )
 _TAG = lazy(r"([^(),.;:!?\n]{1,60}?)\s*[(（]([A-Z])[)）]")
@@ -3911,7 +3913,10 @@ _HEDGED = lazy(
     rf"|(?<![\d.,/])(?P<c>{_NUM_TOKEN})\s*(?P<u>[A-Za-z/°]+|[\u4e00-\u9fff]{{1,3}})\s*,?\s*"
     rf"{_HEDGE_WORD}\s*(?P<d>{_NUM_TOKEN})\s*(?P=u)"
     # "could be 5, 6 or 7": a list whose last two are set as alternatives
-    rf"|(?<![\d.,/])(?P<e>{_NUM_TOKEN})(?:\s*,\s*{_NUM_TOKEN})+,?\s+(?:or|或者?)\s+(?P<f>{_NUM_TOKEN})",
+    # (the list atomic: "1,1,1,1,…" splits into tokens and commas every way there is, which
+    # took 2 s at 44 characters and doubled with every two more)
+    rf"|(?<![\d.,/])(?>(?P<e>{_NUM_TOKEN})(?:\s*,\s*{_NUM_TOKEN})+)(?:,?\s+|(?<=\s))(?:or|或者?)\s+"
+    rf"(?P<f>{_NUM_TOKEN})",
     re.IGNORECASE,
 )
 # Two values both left standing: "3/4 和 4/3 都有可能", "both 12 and 13 are plausible". Kept
