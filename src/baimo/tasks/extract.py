@@ -1037,7 +1037,7 @@ def _paired_opening(text: str, n_choices: int, choices: Sequence[str]) -> str | 
         name = name.strip(" \t.*_")
         index = ord(letter) - 65
         # (the text is the option's own, not a clause that mentions it: "the egg came first (B)")
-        rest = m.string[m.end() : m.string.find("\n", m.end()) % (len(m.string) + 1)]
+        rest = m.string[m.end() :].partition("\n")[0]
         if (index < min(n_choices, len(choices)) and len(name) <= len(choices[index].strip()) + 6
                 and _option_in(name, choices) == index
                 # ("Oxygen (A) — the usual guess, …": an option named to set it aside)
