@@ -121,13 +121,15 @@ def _module_at(rev: str | None) -> ModuleType:
         ["git", "-C", str(ROOT), "show", f"{rev}:{EXTRACT}"],
         check=True, capture_output=True, text=True,
     ).stdout
-    tmp = Path(tempfile.mkdtemp(prefix="baimo-extract-")) / f"extract_{rev}.py"
-    tmp.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"_extract_{rev}", tmp)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
+    # The file is needed only while it executes; the module lives on in sys.modules.
+    with tempfile.TemporaryDirectory(prefix="baimo-extract-") as folder:
+        tmp = Path(folder) / f"extract_{rev}.py"
+        tmp.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"_extract_{rev}", tmp)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses resolve their module by name
+        spec.loader.exec_module(module)
     return module
 
 

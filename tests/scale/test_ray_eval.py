@@ -17,7 +17,7 @@ import yaml
 from baimo.config import load_config
 from baimo.errors import BaimoError
 from baimo.runs.eval import EvalOutcome, run_eval
-from baimo.scale.executor import RayExecutor
+from baimo.scale.executor import RayExecutor, check_address
 from baimo.store.store import Store
 from baimo.tasks.task import load_task
 from baimo.testing.mockserver import MockConfig, MockServer
@@ -243,6 +243,20 @@ def test_the_database_password_never_travels_to_the_shards(
     assert srv.stats()["completed"] == 0
     run = store.runs.recent(1)[0]
     assert run.status == "failed" and store.runs.results([run.id]) == []
+
+
+def test_the_head_address_passes_the_check_and_is_refused_as_a_ray_client(
+        ray_cluster: Any) -> None:
+    """The real GCS answers the probe ``check_address`` sends (no false refusal); given to
+    the Ray Client (``ray://``) it is named for what it is. Before, Ray timed the Ray Client
+    out after 30 s, after the run was stored."""
+    address = ray_cluster.cluster.address  # the node's address, not always loopback
+    check_address(address)
+    host = address.rpartition(":")[0]
+    with pytest.raises(BaimoError) as err:
+        check_address(f"ray://{address}")
+    assert f"{address} is a Ray head's own port, not the Ray Client's: give ray://{host}:10001" \
+        in str(err.value)
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_stores_nothing_twice(

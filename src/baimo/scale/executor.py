@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import socket
@@ -64,19 +65,32 @@ _START_HINT = ("Start one with `ray start --head` and pass --address auto on tha
                "brings the Ray Client)")
 
 
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+"""An HTTP/2 client's preface and an empty SETTINGS frame: a gRPC server (a Ray head's GCS,
+the Ray Client server) answers with a SETTINGS frame of its own."""
+_GCS_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
+"""The call a Ray driver makes first; any Ray head's GCS has it, the Ray Client server not."""
+
+
 def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """Fail at once, naming the address, unless its ``HOST:PORT`` accepts a TCP connection.
+    """Fail at once, naming the address, unless it looks like the Ray service its form asks.
 
     ``address`` (or ``RAY_ADDRESS`` when it is None) is ``ray://HOST:PORT`` (the Ray Client
     server) or ``HOST:PORT`` (the head's GCS): checked here because ``ray.init`` retries an
-    unreachable one for many minutes. ``auto``, ``local`` and no address at all are left to
-    ``ray.init``, which answers those quickly.
+    unreachable one for many minutes, and a port that is open but serves something else for
+    tens of seconds, after the run exists. So ``HOST:PORT`` must accept a TCP connection and
+    answer an HTTP/2 preface (both Ray services speak gRPC), and, where ``grpc`` is
+    installed (the ``ray`` extra), a GCS address must answer the GCS's first call and a
+    ``ray://`` one must not (that is the GCS port given to the Ray Client). With
+    ``RAY_USE_TLS`` only the connection is checked. ``auto``, ``local`` and no address at all
+    are left to ``ray.init``, which answers those quickly.
     """
     source = "--address"
     if address is None:
         address, source = os.environ.get("RAY_ADDRESS") or None, "RAY_ADDRESS"
     if address is None or address in ("auto", "local"):
         return
+    client = address.startswith("ray://")
     target = address.removeprefix("ray://")
     host, sep, port = target.rpartition(":")
     host = host.strip("[]")  # an IPv6 literal: [::1]:6379
@@ -84,13 +98,67 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> No
         raise BaimoError(f"{source} {address!r} is not a Ray cluster address: give auto, "
                          "ray://HOST:PORT (the Ray Client, port 10001 by default) or "
                          "HOST:PORT (the head node's port, 6379 by default)")
+    where = f"cannot connect to the Ray cluster at {address} ({source}): {host}:{port}"
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
+        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+            answer = b"" if _tls() else _h2_answer(sock, timeout)
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__
-        raise BaimoError(f"cannot connect to the Ray cluster at {address} ({source}): "
-                         f"{host}:{port} accepts no connection ({why}). {_START_HINT}."
-                         ) from None
+        raise BaimoError(f"{where} accepts no connection ({why}). {_START_HINT}.") from None
+    if not _tls() and answer[3:4] != b"\x04":
+        said = (f"it answered {answer[:40].decode('latin-1')!r}" if answer
+                else f"it answered nothing in {timeout:g} s")
+        raise BaimoError(f"{where} accepts connections but is not Ray: it does not speak "
+                         f"gRPC ({said}). The Ray Client listens on 10001 and the head on "
+                         f"6379 unless `ray start --head` was told otherwise; 8265 is the "
+                         f"dashboard. {_START_HINT}.")
+    gcs = None if _tls() else _answers_as_gcs(host, int(port), timeout)
+    if client and gcs:
+        raise BaimoError(f"{where} is a Ray head's own port, not the Ray Client's: give "
+                         f"ray://{host}:10001 (or the head's --ray-client-server-port), or "
+                         f"{target} without ray:// from a machine inside the cluster.")
+    if not client and gcs is False:
+        raise BaimoError(f"{where} speaks gRPC but is not a Ray head's port. If it is the "
+                         f"Ray Client's, give ray://{target}.")
+
+
+def _tls() -> bool:
+    """Ray's own switch for TLS between its processes (then no plain preface is answered)."""
+    return os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true")
+
+
+def _h2_answer(sock: socket.socket, timeout: float) -> bytes:
+    """The first bytes the server sends after an HTTP/2 preface (empty: none in time)."""
+    sock.settimeout(timeout)
+    sock.sendall(_H2_PREFACE)
+    got = b""
+    with contextlib.suppress(OSError):  # a timeout, or a server that hangs up at once
+        while len(got) < 9:
+            chunk = sock.recv(64)
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+def _answers_as_gcs(host: str, port: int, timeout: float) -> bool | None:
+    """Whether the gRPC server implements the GCS's first call (None: grpc is not installed
+    or gave no verdict). Any status but UNIMPLEMENTED, even UNAUTHENTICATED, means it does."""
+    try:
+        grpc: Any = importlib.import_module("grpc")
+    except ImportError:
+        return None
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    with grpc.insecure_channel(target) as channel:
+        try:
+            channel.unary_unary(_GCS_METHOD)(b"", timeout=timeout)
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code == grpc.StatusCode.UNIMPLEMENTED:
+                return False
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                return None
+    return True
 
 
 def connect(address: str | None) -> Any:
