@@ -3707,3 +3707,96 @@ def test_numbers_the_round_rules_leave_alone(text: str, question: str, expected:
 def test_choices_the_round_rules_leave_alone(text: str, choices: list[str], kw: dict[str, Any],
                                              expected: str) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+# --- rules of the dev19 round (own wordings; each case fails on the rules before the round) ------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # an amount in words, dollars and cents together
+    ("Split evenly, each friend pays 13.50 ÷ 3, which is four dollars and fifty cents.",
+     "Three friends split a $13.50 bill. How much does each pay?", "4.5"),
+    # the unit the question asks in, said in words after the value in another
+    ("$2.40 ÷ 8 = $0.30, so one pencil costs thirty cents.",
+     "Eight pencils cost $2.40. What does one pencil cost, in cents?", "30"),
+    # the percentage asked, said in words after the decimal
+    ("18/72 = 0.25, that is twenty-five percent.", "What percentage of 72 is 18?", "25"),
+    # a value in words said alone as the first sentence, facts after it
+    ("Sixteen. Most states first issue a learner's permit at 15, and the road test comes "
+     "after 6 months of practice.",
+     "At what age can a teen get a driver's license in most US states?", "16"),
+    # a rounding the question asks for is the answer, not a gloss of the exact value
+    ("π = 3.14159…, which rounds to about 3.1.", "What is π rounded to one decimal place?", "3.1"),
+    # "相当于" restates: the value before it answers, not the saving after it
+    ("120 − 30 − 10 = 80（元）\n\n实际付了80元，相当于一共便宜了40元。",
+     "一件衣服原价120元，先降价30元，再用10元优惠券，实际付多少元？", "80"),
+    # the equation's result said again to open the comment, other facts after
+    ("2024 − 1949 = 75\n\nA full 75 years — the republic was founded in October 1949, and 14 "
+     "five-year plans have run in total since.",
+     "The PRC was founded in 1949. How many years is it until 2024?", "75"),
+])
+def test_number_rules_of_the_dev19_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    # two roots given together
+    ("Both 9 and −9 square to 81, so the square roots of 81 are ±9.",
+     "What is the square root of 81?"),
+    # two results left side by side
+    ("两种算法得到不同结果：\n\n- 36 ÷ 3 = 12（元）\n- 36 − 3 = 33（元）\n\n我不能确定哪种理解是对的，两个结果都列在这里。",
+     "3支笔共36元，每支笔多少元？"),
+    # a range, after an opening sentence without numbers
+    ("It varies a lot by city. Most estimates put a one-bedroom between $1,200 and $1,800 a "
+     "month, and central districts can go well above $3k.",
+     "What is the average rent for a one-bedroom in the US?"),
+    # a tutor's method, the result withheld
+    ("这道题可以设这个数为 x，根据“它的4倍比它多18”列出方程，然后解方程就行。你可以自己先试着算一算！",
+     "一个数的4倍比它多18，这个数是多少？"),
+])
+def test_number_non_answers_of_the_dev19_round(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"
+
+
+def test_a_cut_reply_opening_with_the_questions_value_is_truncated() -> None:
+    got = extract_number("Antiderivative of 2x is x².\nFrom 0 to 3: 3² − 0² =",
+                         finish_reason="length", question="Evaluate ∫₀³ 2x dx.")
+    assert got.status == "truncated", got
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    # an ordinal after a verb of choosing
+    ("日本在亚洲，法国在欧洲，埃及在非洲，只有智利在南美洲。所以选第三个。",
+     ["日本", "法国", "智利", "埃及"], False, "C"),
+    # a bracketed small letter after "Going with"
+    ("Going with (b) here — a one-off jump doesn't count.",
+     ["a fall in prices", "a sustained rise in prices", "a rise in jobs", "more output"], False,
+     "B"),
+    # the conclusion's own letter outweighs the option texts around it
+    ("### 结论\n最小值为 3，对应选项 **B**。（注意 −3 是另一个驻点的值，A 是干扰项。）",
+     ["−3", "3", "0", "6"], False, "B"),
+    # all but one, the one named by its text or by its letter with its text
+    ("除煤炭外都是。煤炭属于化石能源。", ["风能", "煤炭", "水能", "地热能"], True, "ACD"),
+    ("All of them except `ls -z` — that flag doesn't exist.",
+     ["ls -l", "ls -a", "ls -z", "ls -h"], True, "ABD"),
+    ("除了D（铜）以外都可以，铜不与稀盐酸反应。", ["Al", "Zn", "Fe", "Cu"], True, "ABC"),
+])
+def test_choice_rules_of_the_dev19_round(text: str, choices: list[str], multi: bool,
+                                         expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, multi=multi).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    ("By height above sea level it's Everest; base to peak, Mauna Kea. So A, C or D could each "
+     "be correct.",
+     ["Everest", "K2", "Mauna Kea", "Chimborazo"]),
+    ("Any of A, B or D can be a good first pick; Assembly is the hardest start.",
+     ["Python", "JavaScript", "Assembly", "Java"]),
+    ("Answer: B\n\nWait — that's outdated. It's really between A, C and D, and I can't single "
+     "one out without more details.", ["thiazide", "beta blocker", "ACE inhibitor", "CCB"]),
+    ("选A……等等，A也有语病。\n\n再看B、C、D，也都有问题。这道题四个选项都有问题，可能题目本身有误，建议核对原题。",
+     ["甲句", "乙句", "丙句", "丁句"]),
+    ("首项为1、公比为1/2，和为 2，但四个选项里都没有2，选项可能印错了。", ["1", "1.5", "3", "无穷大"]),
+])
+def test_choice_non_answers_of_the_dev19_round(text: str, choices: list[str]) -> None:
+    assert extract_choice(text, len(choices), choices).status == "no-answer"

@@ -405,8 +405,10 @@ _EN_MARKER = (
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
     # ("For acetaminophen, pick C.": after a clause that says when, too.)
+    # ("Going with (c) here — …": the choice made, a bracketed small letter too)
     r"|(?:\A|(?<=\n)|(?<=[.!?:,] )|\b(?:so|thus|therefore|hence)\s*,?\s+)"
-    r"(?:choose|pick|select|go\s+with)\s+(?=(?:option\s+)?[(\[*]*(?-i:[A-Z])\b)"
+    r"(?:choose|pick|select|go\s+with|going\s+with)\s+"
+    r"(?=(?:option\s+)?(?:[(\[*]*(?-i:[A-Z])\b|\((?-i:[a-z])\)))"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
     r"\s*,?\s*(?=\(?[A-Z]\b(?![''-]))"
@@ -527,7 +529,8 @@ _ZH_MARKER = (
     r"|(?<!不)(?:应该|应当)(?:是|为)"
     # A reply that opens with "是…" completes the question's "…的是（ ）", like "It's …".
     r"|\A\s*(?:应该|应当|就)?是(?!否|非|不|的)"
-    r"|对应(?:的是|的)?(?=\s*(?:选项\s*[A-Z]|[A-Z]\s*(?:选项|项)))"  # "对应选项B", "对应B项"
+    # "对应选项B", "对应B项", "对应选项 **C**"
+    r"|对应(?:的是|的)?(?=\s*(?:选项[\s*]*[A-Z]|[A-Z][\s*]*(?:选项|项)))"
     # The option's label set after a comma: "…是3/2，即选项C。", "…，也就是 B。".
     rf"|,\s*(?:即|也就是|亦即)(?:选项)?(?={_LETTERS_END})"
     # Of two finalists, the one kept: "B和C之间，C更符合文意", "在A、D两项中，D更合适".
@@ -1392,6 +1395,12 @@ def _last_marker_candidate(
         cand = _marker_candidate(text, m, n_choices, choices, multi)
         if cand is not None and (cand.complete or not truncated):
             if not _POINTER.match(m.group()):
+                if (cand.method == "marker-text" and following is not None
+                        and _SENTENCE_END.search(text, _skip(_SPACE_LEAD, text, m.end()),
+                                                 following.pos) is None):
+                    # "## 结论\n极大值为 2，对应选项 **C**。（注意 −2 是极小值…）": the
+                    # sentence's own letter outweighs the option texts read around it
+                    return dataclasses.replace(following, reason="pointer")
                 return cand
             if not m.group().startswith(",") or "选项" in m.group():
                 # A label after a comma ("…, option B.") only completes its own sentence's
@@ -1770,6 +1779,8 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
     return starts[0] if len(starts) == 1 else None
 
 
+# "都对", "均正确", "都可以", "全都符合": the rest all hold (not "都是错的", "都不对").
+_ALL_HOLD = r"(?:都|均|全)(?:是)?(?:对|正确|可以|能|符合|属于|满足|成立|是(?![错不]))"
 _ALL_EXCEPT = lazy(
     r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+"
@@ -1778,9 +1789,10 @@ _ALL_EXCEPT = lazy(
     # (the excluded option may be named by its text with its letter: "Everything except
     # pupillary reaction (D).")
     r"(?:[^()\n.;:]{1,40}?\(\s*)?(?P<x>[A-Z](?:\s*(?:,|and|&)\s*[A-Z])*)(?![A-Za-z])"
-    r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:以外|之外|外)?"
-    r"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项|[两三四五]项)?\s*(?:都|均|全)(?:是)?"
-    r"(?:对|正确)"
+    # ("除了E（铁）以外都可以": the excluded letter may carry its option's text)
+    r"|除了?\s*(?:选项)?\s*(?P<y>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?"
+    r"(?:\s*\([^()\n]{1,20}\))?\s*(?:以外|之外|外)?"
+    rf"\s*[,]?\s*(?:(?:其余|其他|其它)?(?:的)?(?:选项|各项|几项|[两三四五]项)?\s*{_ALL_HOLD}"
     r"|(?:其余|其他|其它|剩下)的?(?:选项|各项|几项|几个|[两三四五]项)?\s*(?:都|均|全)(?!不))"
     # "只有 A 不对", "only B is wrong": the one wrong option singled out, the rest chosen.
     r"|只有\s*(?:选项)?\s*(?P<z>[A-Z](?:\s*[、,和与及]\s*[A-Z])*)\s*(?:项|选项)?\s*(?:是|说法)?"
@@ -1802,10 +1814,30 @@ _ALL_CORRECT = lazy(
 )
 
 
-def _all_except(text: str, n_choices: int) -> tuple[str, ...] | None:
+# The excluded option named by its text: "除天然气外都是", "All of them except `git upload`".
+_ALL_EXCEPT_TEXT = lazy(
+    rf"除了?\s*(?P<zh>[^\s,.;:!?。；：、()]{{1,15}}?)\s*(?:以外|之外|外)\s*,?\s*"
+    rf"(?:(?:其余|其他|其它|剩下)的?(?:选项|各项)?\s*)?{_ALL_HOLD}"
+    r"|\b(?:all\s+of\s+them|everything|all\s+(?:of\s+)?the\s+(?:options|others)|all)\s+"
+    r"(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^,.;:!?\n]{1,40}?)"
+    r"(?=\s*(?:[,.;:!?\n]|\s[-—–]\s|[—–]|$))",
+    re.IGNORECASE,
+)
+
+
+def _all_except(text: str, n_choices: int,
+                choices: Sequence[str] | None = None) -> tuple[str, ...] | None:
     """For a multi-answer question, "all of them except B" / "除了C以外都对": the others; "全选"
-    / "All of the above": every option."""
+    / "All of the above": every option. With the options' texts, the excluded one may be
+    named by its text alone ("除天然气外都是")."""
     hits = list(_ALL_EXCEPT.finditer(text))
+    if not hits and choices:
+        for m in reversed(list(_ALL_EXCEPT_TEXT.finditer(text))):
+            named = _fold((m.group("zh") or m.group("en")).strip(" `'\"*“”"), articles=True)
+            same = [i for i, c in enumerate(choices[:n_choices])
+                    if _fold(c, articles=True) == named]
+            if len(same) == 1:
+                return tuple(chr(65 + i) for i in range(n_choices) if i != same[0])
     if not hits:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if lines and _ALL_CORRECT.match(lines[-1].strip()):
@@ -1897,6 +1929,11 @@ _DECLINES = lazy(
     r"(?:provide|include|share|give|attach|paste)"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
     r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)"
+    # "四个选项都有问题", "但四个选项里都没有2", "可能题目本身有误", "选项可能印错了": no option
+    # fits, and the fault is laid on the question
+    r"|(?:[两三四五六]个|所有|各个?|每个)选项(?:里|中)?(?:都|均)(?:有(?:问题|错误|语病|毛病)|没有)"
+    r"|(?:选项|题目|原题)(?:本身)?(?:可能|似乎|或许|应该是)?(?:印错|有误|出错|错印)"
+    r"|\\b(?:can't|cannot|can\\s+not)\\s+single\\s+(?:one|any|it)\\s+out\\b"
     # A refusal to help at all: "抱歉，我不能帮助选择…", "Sorry, I can't help with that".
     r"|(?:抱歉|对不起|很遗憾)[^。!?\n]{0,6}?(?:不能|无法|不会)(?:帮助?|协助|参与|提供)"
     r"|\b(?:sorry|I\s+apologi[sz]e)\b[^.!?\n]{0,30}?\b(?:can't|cannot|can\s+not|won't|will\s+not)"
@@ -1948,6 +1985,13 @@ _LETTERS_HEDGED = lazy(
     r"|(?i:\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
     r"|\b(?:can't|cannot|can\s+not"
     r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
+    # "So A, B or D could each be correct", "Any of A, C or D can be a good first language",
+    # "it's really between A, B and D": several letters left open together.
+    r"|(?<![A-Za-z0-9])[A-Z](?:\s*,\s*[A-Z])*,?\s+(?:or\s+[A-Z]\s+(?:could|can|might|may)"
+    r"\s+(?:each\s+|all\s+|equally\s+)?|(?:or|and)\s+[A-Z]\s+(?:could|can|might|may)\s+each\s+)"
+    r"be\s+(?:correct|right|valid|defensible|justified|argued|the\s+answer|a\s+good)\b"
+    r"|(?i:\b(?:it's|it\s+is|that's|that\s+is)\s+(?:really\s+|still\s+)?between)\s+"
+    r"(?:options?\s+)?[A-Z](?:\s*,\s*[A-Z])*,?\s+(?:and|or)\s+[A-Z]\b"
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
     r"\s+(?:(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
@@ -2424,7 +2468,9 @@ _ORDINAL_OPTION = lazy(
     r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)"
     # "选项三", and a terse "第一个。" / "第二种，每100克2.4元" that ends its clause
     r"|选项(?P<zh2>[一二三四五六])(?![\u4e00-\u9fff])"
-    r"|(?<![\u4e00-\u9fff])第(?P<zh3>[一二三四五六])(?:个|种)(?=\s*(?:[,，。.!！;；]|$))",
+    # (also after a verb of choosing: "所以应该选第三个。", "答案是第二种。")
+    r"|(?:(?<![\u4e00-\u9fff])|(?<=选|择|是))第(?P<zh3>[一二三四五六])(?:个|种)"
+    r"(?=\s*(?:[,，。.!！;；]|$))",
     re.IGNORECASE,
 )
 # Several ordinals sharing one noun: "the first, second and fourth options", "第一、三和第五项".
@@ -2962,7 +3008,7 @@ def extract_choice(
             return found(verdict, "verdict")
         return found(marked, "elimination")
     if multi:
-        rest = _all_except(answer, n_choices)
+        rest = _all_except(answer, n_choices, choices)
         if rest:
             return found(rest, "all-except")
     if _DECLINES.search(answer) or _FIGURE_MISSING.search(answer):
@@ -3634,7 +3680,29 @@ def _read_numbers(text: str, *, lenient: bool = False) -> list[_Number]:
     if not nums:
         return list(words)
     return _merge(list(nums), [w for w in words if _is_strong_word(w)
-                         or (lenient and w.kind == "zh" and _plausible_zh(w, text))])
+                         or (lenient and w.kind == "zh" and _plausible_zh(w, text))
+                         or _stands_alone(w, text) or _measured_word(w, text)])
+
+
+def _measured_word(n: _Number, text: str) -> bool:
+    """Whether the English number word ``n`` carries a unit of measure ("thirty cents",
+    "twelve metres"): a quantity, not prose ("the three boxes")."""
+    if n.kind != "en" or (m := _MEASURE_AFTER.match(text, n.end)) is None:
+        return False
+    return next(_MEASURES[int(k[1:])][0] for k, v in m.groupdict().items()
+                if v is not None) not in ("count", "deg")
+
+
+# Before and after a numeral that is a text's whole first sentence: "Thirty. Article I …".
+_ALONE_BEFORE = lazy(r"[\s*_>#]*")
+_ALONE_AFTER = lazy(r"[*_]*\s*(?:[.!。！]|\n|$)")
+
+
+def _stands_alone(n: _Number, text: str) -> bool:
+    """Whether the word numeral ``n`` is the text's whole first sentence ("Thirty. Article
+    I, Section 3 requires …"): said alone, a single word is the answer, not prose."""
+    return (n.kind == "en" and _ALONE_BEFORE.fullmatch(text, 0, n.start) is not None
+            and _ALONE_AFTER.match(text, n.end) is not None)
 
 
 def _plausible_zh(n: _Number, segment: str) -> bool:
@@ -3842,14 +3910,16 @@ _REASON_CLAUSE = lazy(r"[,，;；]\s*(?:because|since|given\s+that|因为|由于
                             re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
 _RESTATED = lazy(
-    r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
+    r"[,，;；]\s*(?:也就是|也即|即|换句话说|相当于|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
     r"|\s[—–-]\s*that'?s\b"
     # "$0.6 million — that is, $600k", "3 × 10⁸ meters — 300,000 km"
     r"|\s[—–]{1,2}\s*(?:that\s+is|i\.e\.|or|which\s+is)?[,\s]*(?=[-$¥€£]?\d)",
     re.IGNORECASE,
 )
 # "360 的 25%", "25% of 360": an expression, not yet a value; what follows "即" is the value.
-_EXPRESSION_END = lazy(r"的\s*[\d.]+\s*(?:%|倍)\s*$|%\s*of\s+\$?[\d.,]+\s*$", re.IGNORECASE)
+# So is an operation left undone: "each pays 13.50 ÷ 3, which is four dollars and fifty cents".
+_EXPRESSION_END = lazy(r"的\s*[\d.]+\s*(?:%|倍)\s*$|%\s*of\s+\$?[\d.,]+\s*$"
+                       r"|\d\s*[-+×÷*/]\s*[$¥€£]?[\d.,]+\s*$", re.IGNORECASE)
 _SENTENCE_STOP = lazy(r"[。!?！？;；\n]|(?<![A-Za-z]\.[A-Za-z])\.(?=\s)")
 
 
@@ -4306,6 +4376,7 @@ _MEASURES: tuple[tuple[str, str], ...] = (
     ("degC", r"°\s*C|℃|degrees?\s+Celsius|摄氏度"),
     ("degF", r"°\s*F|degrees?\s+Fahrenheit|华氏度"),
     ("deg", r"°|degrees?|度"),
+    ("cent", r"cents?|¢|美分"),
     ("money", r"dollars?|USD|yuan|RMB|euros?|元|块钱"),
     # a count of things (6.02×10²³个分子): never a measured quantity asked in a unit
     ("count", r"个|只|本|棵|张|条|名|位|件|辆|人"),
@@ -4711,6 +4782,12 @@ def _last_marker_number(
         if truncated and stop is None and start + _MAX_SEGMENT >= len(answer):
             continue
         segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
+        if m.group("sum") and asked.question and (about := asked.clause_about(
+                answer[sentence : stop.start() if stop else start + _MAX_SEGMENT], given)
+        ) is not None and m.group() not in about:
+            # "实际支付3999元，相当于一共省了1000元。" asked what was paid: the sentence's
+            # clause about it answers, a total of something else follows it
+            continue
         if m.group()[:1] in "\"'":
             # a JSON key's value ends at its quote or comma: '"final_answer": "950.15", …'
             segment = _JSON_VALUE_END.split(segment, maxsplit=1)[0]
@@ -4745,7 +4822,9 @@ def _last_marker_number(
 # After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
 _VALUES_OPEN = lazy(
-    rf"{_EITHER_VALUE}|两个都有可能|不(?:太)?确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
+    # ("我不能确定哪种理解是对的，两个结果都列在这里")
+    rf"{_EITHER_VALUE}|两个(?:结果|答案|数)?都有可能|两个(?:结果|答案)都列"
+    rf"|(?:不(?:太)?|不能|无法|没法)确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
     rf"|{_NOT_SURE_WHICH}|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
     re.IGNORECASE,
 )
@@ -4836,8 +4915,10 @@ _ROUGH_BEFORE = lazy(
     re.IGNORECASE,
 )
 # A question that asks for an estimate: its rough figure is the answer.
+# (or asks for it rounded: "what is √2 rounded to one decimal place?", "保留一位小数")
 _ESTIMATE_ASKED = lazy(
-    r"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约", re.IGNORECASE)
+    r"\b(?:estimate|roughly|approximately|about|around|round(?:ed|ing)?\s+(?:\w+\s+){0,3}to)\b"
+    r"|估|大约|大概|约|保留|精确到|四舍五入|取整", re.IGNORECASE)
 
 
 _MANTISSA = lazy(r"\d[\d,]*(?:\.\d+)?")
@@ -5219,6 +5300,11 @@ _DASHED_OPENING = lazy(r"\A[\s*#>]*(?P<v>[-+$¥€£]?\d[\d,]*(?:\.\d+)?%?|[A-Za
 # A first line that is a finished statement, or nothing but the number ("**5050**", "42 km").
 _ANSWER_FIRST = lazy(
     r"\A(?:[^\n]{1,120}?[.。!！]|[*#>\s]*[-+$¥]?\d[\d,.]*(?:\s*[%\w²³/]{0,6})?[*\s]*)[ \t]*\n")
+# A reply's first sentence that is one value alone, with more on its line: "Thirty. Article
+# I …", "**42.** That's …", "30 years. …".
+_LONE_VALUE_SENTENCE = lazy(
+    r"[*_\s]*(?:[-+$¥]?\d[\d,]*(?:\.\d+)?(?:\s*[%\w]{0,8})?|[A-Z][a-z]+(?:[- ][a-z]+){0,3})"
+    r"[*_]*[.!。！][*_]*(?=[ \t]+\S)")
 _WORKING_WORDS = lazy(
     r"\b(?:let|let's|first|step|we|suppose|assume|consider|cases?|need|approach|look|think"
     r"|question|problem|given)\b|首先|设|我们|第一步|情况|分析|考虑|需要|题目|问题|已知|=|:|：",
@@ -5340,7 +5426,8 @@ def _answer_first(answer: str, given: AbstractSet[Fraction], *,
     if len(nums) > 1:
         nums = [n for n in nums if n.value not in given]
     if len(nums) != 1 or (nums[0].kind != "ar" and not _is_strong_word(nums[0])
-                          and not _plausible_zh(nums[0], m.group())):
+                          and not _plausible_zh(nums[0], m.group())
+                          and not _stands_alone(nums[0], m.group())):
         return None
     return nums[0]
 
@@ -5574,7 +5661,8 @@ _POWER_EXPRESSION = lazy(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\
 _ROOT_PAIR = lazy(
     r"(?<![A-Za-z])(?P<v>[A-Za-z])_\{1\}\s*=\s*[^=\n]{1,30}?(?:[,;]|\band\b|或|和|及)\s*"
     r"(?:and\s+)?(?P=v)_\{2\}\s*=\s*[-+]?\s*\d[\d.,/]*"
-    r"|=\s*±\s*\d[\d.,/]*"
+    # ("x = ±3", "the square roots of 49 are ±7", "平方根是±7")
+    r"|(?:=|(?i:\b(?:are|is|be)\b)|是|为)\s*±\s*\d[\d.,/]*"
 )
 
 
@@ -5585,7 +5673,7 @@ def _root_pairs(answer: str) -> list[tuple[int, int]]:
     spans = []
     for m in _ROOT_PAIR.finditer(answer):
         values = {n.value for n in _numbers_in(_indices_blanked(m.group()))}
-        if len(values) > 1 or m.group().startswith("="):
+        if len(values) > 1 or "±" in m.group():
             spans.append(m.span())
     return spans
 
@@ -5654,6 +5742,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         # with its source)
         answer = _SOURCES_SECTION.sub(
             lambda m: "" if _numbers_in(m.string[: m.start()]) else m.group(), answer).rstrip()
+    if "cent" in answer and "dollar" in answer:
+        # "one dollar and seventy-five cents": one amount, $1.75
+        answer = _DOLLARS_AND_CENTS.sub(_dollars_and_cents, answer)
     if "($" in answer or "( $" in answer:
         # "NPV = ($1,555.22)": an amount in brackets is negative in accounts
         answer = _ACCOUNTING_NEGATIVE.sub(r" -$\1 ", answer)
@@ -5765,16 +5856,21 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
                              or "=" in answer[opening.end() :]))):
             return found(value, "answer-first")
     if not truncated:
-        first = _answer_first(answer, given, leading_clause=True, year=asked.year)
+        opened = answer
+        if (alone := _LONE_VALUE_SENTENCE.match(answer)) is not None:
+            # "Thirty. Article I, Section 3 requires …": a value said alone opens the line,
+            # as it would open a paragraph of its own
+            opened = answer[: alone.end()] + "\n\n" + answer[alone.end() :].lstrip()
+        first = _answer_first(opened, given, leading_clause=True, year=asked.year)
         if (first is not None and (first.value not in given or answer.startswith("```"))
                 and not _UNDETERMINED.search(answer)
-                and (_restated_later(answer, first)
+                and (_restated_later(opened, first)
                      # (only for a question that gives no values: one that does asks for
                      # working, and a later paragraph may go on with it in words; a program's
                      # output set out first is no working, whatever numbers the code holds)
                      or ((answer.startswith("```")
                           or not _GIVES_VALUES.search(_CODE_SPAN.sub(" ", asked.question)))
-                         and _context_only(answer, first)))):
+                         and _context_only(opened, first)))):
             # "5050。\n\n高斯求和：(1 + 100) × 100 ÷ 2 = 5050。相传高斯 10 岁时…": the value the
             # reply opens with, worked out again below, answers; an anecdote's numbers do not.
             # Nor do the facts of a reply that only adds context ("约 1.26 亿人。\n\n排名第二的
@@ -5782,7 +5878,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             return found(first, "answer-first")
     if truncated:
         first = _answer_first(answer, given)
-        if first is not None:
+        # (not a value of the question's: "Antiderivative of 3x² is x³.\nEvaluate … =" and
+        # "绕一圈的长度就是…" cut off mid-working open with the question's 3 and 一)
+        if first is not None and first.value not in given:
             return found(first, "answer-first")
         # Cut off while checking an answer it had already stated ("… = 24.\n\nLet me list
         # a few to sanity-check: 1, 2, 3, …"): the working before the check is complete.
@@ -5853,14 +5951,29 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     if (last is not None and isinstance(last[0], _Number) and not last[0].percent
             and asked.measure == "%"):
         # "The percent change is −16% …: (42 − 50)/50 = −0.16" asked a percentage: the same
-        # value, stated as the percentage asked for.
-        stated = [x for x in _numbers_in(answer[: last[0].start])
+        # value, stated as the percentage asked for, before it or after ("45/180 = 0.25,
+        # which is twenty-five percent.").
+        stated = [x for x in _numbers_in(answer)
                   if x.percent and x.value == last[0].value * 100]
         if stated:
             return found(stated[-1], last[1])
     if last is not None:
         return found(*last)
     return nothing()
+
+
+_DOLLARS_AND_CENTS = lazy(
+    rf"(?<![A-Za-z-])(?P<d>(?:{_EN_WORD})(?:(?:\s+|\s*-\s*)(?:{_EN_WORD}))*)\s+dollars?\s+and\s+"
+    rf"(?P<c>(?:{_EN_WORD})(?:\s*-\s*(?:{_EN_WORD}))?)\s+cents?\b",
+    re.IGNORECASE,
+)
+
+
+def _dollars_and_cents(m: re.Match[str]) -> str:
+    dollars, cents = _en_integer(m.group("d")), _en_integer(m.group("c"))
+    if dollars is None or cents is None or not 0 < cents < 100:
+        return m.group()
+    return f"${dollars}.{cents:02d}"
 
 
 def _restates(a: Fraction, b: Fraction) -> bool:
@@ -5886,7 +5999,9 @@ _METHOD_ONLY = lazy(
     # "…are independent, so multiply the probability of …": an instruction, not a result
     r"|,\s*so\s+(?:just\s+)?(?:multiply|divide|add|subtract)\s+the\b"
     r"|as\s+(?:shown|derived|worked\s+out)\s+above)\b|求和公式|代入|代进去|逐项计算|可以(?:直接)?用"
-    r"|按这个思路|自己算一下|(?:相除|相乘|相加|相减)即可",
+    r"|按这个思路|自己算一下|(?:相除|相乘|相加|相减)即可"
+    # "…列出等量关系，然后解方程就行。你可以自己先试着算一算": a tutor's method, result withheld
+    r"|(?:解|列)(?:出)?方程就(?:行|可以)|(?:自己|你)(?:先)?(?:试着|尝试)?算一算",
     re.IGNORECASE,
 )
 _OPERAND_NEXT = lazy(r"[-+×÷*/^(−]\s*$")
@@ -5924,23 +6039,29 @@ def _chain_first(answer: str, last: _Number, given: AbstractSet[Fraction],
         return None
     cut = max(head.rfind("="), head.rfind("≈"))
     if (cut < 0 or "=" in rest or "≈" in rest or _COMPUTES.search(rest) or _CONCLUDES.search(rest)
-            or _TAKEN_BACK.search(rest)
-            # ("He gives away 10, which leaves him with 26": the story goes on from the value)
-            or _CHANGED.search(rest) or _WORKS_ON.search(rest)):
+            or _TAKEN_BACK.search(rest)):
         return None
-    subject = frozenset(map(_stem, asked.subject))
-    if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
-            > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
-        return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
     result = _numbers_in(head[cut + 1 :])
     if (len(result) != 1 or result[0].value in given
             or _restates(result[0].value, last.value)):
         return None  # ("≈ 1.414", "= 40%", "3.2 × 10⁶ m": the value again, rounded or rescaled)
+    opening = _numbers_in(rest[: _skip(_CLAUSE_END_TO, rest, 0)])
+    if not (opening and opening[0].value == result[0].value):
+        # (unless the comment opens by saying the value again: "1972 − 1969 = 3\n\nJust 3
+        # years — Apollo 17 landed …, with 12 astronauts … in total")
+        if _CHANGED.search(rest) or _WORKS_ON.search(rest):
+            return None  # ("He gives away 10, which leaves him with 26": the story goes on)
+        subject = frozenset(map(_stem, asked.subject))
+        if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
+                > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
+            return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
     offset = len(answer) - len(answer.lstrip()) + cut + 1
     return dataclasses.replace(result[0], start=result[0].start + offset,
                                end=result[0].end + offset)
 
 
+# Up to the end of a text's first clause: a dash, a comma or a sentence's end.
+_CLAUSE_END_TO = lazy(r"(?:[^,，;；—–\n。.!?！？]|[.,](?=\d))*")
 # A piece of a reply that may hold one working: a line, or a sentence of one.
 _WORKING_SPLIT = lazy(r"\n|(?<=[。！？；;])|(?<=\.)\s+(?=[A-Z\u4e00-\u9fff])")
 # Where a working's label ends: the clause before its first "=" or "≈" ("平均数 10，方差 s² =").
@@ -6104,9 +6225,16 @@ def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
     working are subtractions. Nor does a range whose ends both come from the question ("1到10
     中的质数有…" asked about 1到10): it restates the question's scope, not an answer.
     """
-    first = _SENTENCE_STOP.search(text.strip() + "\n", 1)
-    for m in _RANGE.finditer(text, 0, (len(text) - len(text.lstrip())) + first.end()
-                             if first else len(text)):
+    start = len(text) - len(text.lstrip())
+    while True:
+        stop = _SENTENCE_STOP.search(text + "\n", start + 1)
+        end = min(stop.end(), len(text)) if stop else len(text)
+        if end >= len(text) or _ANY_DIGIT.search(text, start, end):
+            break
+        # (a sentence without numbers before it says nothing of the answer: "Estimates vary
+        # a lot by source. Most surveys put it between $110,000 and $140,000 …")
+        start = end
+    for m in _RANGE.finditer(text, start, end):
         if re.search(r"\d-\d", m.group()) or text[max(0, m.start() - 1) : m.start()] == ":":
             continue  # a subtraction, or a clock time ("from 9:45 to 10:45")
         ends = _arabic_numbers(m.group())
