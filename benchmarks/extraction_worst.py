@@ -31,7 +31,8 @@ UNITS = [
     "万", "> ", "| ", "\n", "\n\n", "Answer: ", "<think>", "</think>", "#### ", "\\boxed{", "so ",
     "所以", "; ", "A)", "a) ", "option ", "is correct ", "not ", "因为", "Wait, ", "%", "...",
     "1e", "½", "₁", "_", "B. ", "**B**", "or ", "or 5 ", "to 5 ", "between ", "约", "≈", "'",
-    '"', "“", "——", "A项、", "A , and ", "A (B) ", "Oxygen (A) — ", "A. a\n",
+    '"', "“", "——", "A项、", "A , and ", "A (B) ", "Oxygen (A) — ", "A. a\n", "is ±3, ",
+    "dollar cent one ",
 ]
 QUESTION = "How many apples? 3 and 4"
 CHOICES = ["3", "Plan B", "C++", "none of the above"]

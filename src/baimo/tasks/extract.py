@@ -405,10 +405,12 @@ _EN_MARKER = (
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
     # ("For acetaminophen, pick C.": after a clause that says when, too.)
-    # ("Going with (c) here — …": the choice made, a bracketed small letter too)
     r"|(?:\A|(?<=\n)|(?<=[.!?:,] )|\b(?:so|thus|therefore|hence)\s*,?\s+)"
-    r"(?:choose|pick|select|go\s+with|going\s+with)\s+"
-    r"(?=(?:option\s+)?(?:[(\[*]*(?-i:[A-Z])\b|\((?-i:[a-z])\)))"
+    r"(?:choose|pick|select|go\s+with)\s+(?=(?:option\s+)?[(\[*]*(?-i:[A-Z])\b)"
+    # "Going with (c) here — …": the choice made, a bracketed small letter too, when the letter
+    # ends its clause (not "Going with B would be a mistake")
+    r"|(?:\A|(?<=\n)|(?<=[.!?:] ))going\s+with\s+(?=(?:option\s+)?(?:[(\[*]*(?-i:[A-Z])[)\]*]*"
+    r"|\((?-i:[a-z])\))\s*(?:here\s*)?(?:[.!;:,—–]|\s-\s|\n|$))"
     r"|(?:\bprobably|\bmost\s+likely|\blikely|\bmy\s+(?:best\s+)?guess\s+(?:is|would\s+be)"
     r"|\bI\s+(?:think|believe|guess|suspect)(?:\s+it's|\s+it\s+is)?|\bgo\s+with|\bmust\s+be)"
     r"\s*,?\s*(?=\(?[A-Z]\b(?![''-]))"
@@ -1395,9 +1397,11 @@ def _last_marker_candidate(
         cand = _marker_candidate(text, m, n_choices, choices, multi)
         if cand is not None and (cand.complete or not truncated):
             if not _POINTER.match(m.group()):
-                if (cand.method == "marker-text" and following is not None
+                if (cand.method == "marker-text" and following is not None and choices
                         and _SENTENCE_END.search(text, _skip(_SPACE_LEAD, text, m.end()),
-                                                 following.pos) is None):
+                                                 following.pos) is None
+                        and _pointer_names_its_own(text[m.end() : following.pos], choices,
+                                                   cand.letters, following.letters)):
                     # "## 结论\n极大值为 2，对应选项 **C**。（注意 −2 是极小值…）": the
                     # sentence's own letter outweighs the option texts read around it
                     return dataclasses.replace(following, reason="pointer")
@@ -1418,6 +1422,22 @@ def _last_marker_candidate(
         # which a later refusal may still leave unchosen (see ``extract_choice``).
         return dataclasses.replace(pointer, reason="pointer")
     return last_boxed or pointer
+
+
+def _pointer_names_its_own(between: str, choices: Sequence[str], read: Sequence[str],
+                           pointed: Sequence[str]) -> bool:
+    """Whether the words between a marker and the pointer after it state the pointer's option
+    and not the one read from the option texts ("极大值为 2，对应选项 C": "2" is C's; not "Paris,
+    not Lyon, which is option B", where the pointer labels a rejected option)."""
+    def states(letters: Sequence[str]) -> bool:
+        # (as written: a sign or a decimal point is part of a number option's text)
+        return all(ord(x) - 65 < len(choices) and (option := choices[ord(x) - 65].strip().lower())
+                   and re.search(rf"(?<![A-Za-z0-9.-]){re.escape(option)}(?![A-Za-z0-9.])",
+                                 lowered) is not None
+                   for x in letters)
+
+    lowered = between.lower()
+    return states(pointed) and not states(read)
 
 
 _LONE_LINE = lazy(
@@ -1779,8 +1799,10 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
     return starts[0] if len(starts) == 1 else None
 
 
-# "都对", "均正确", "都可以", "全都符合": the rest all hold (not "都是错的", "都不对").
-_ALL_HOLD = r"(?:都|均|全)(?:是)?(?:对|正确|可以|能|符合|属于|满足|成立|是(?![错不]))"
+# "都对", "均正确", and "都可以。", "都是。" ending the clause: the rest all hold (not "都是错的",
+# "都是干扰项", "都可以排除", "都能与盐酸反应" of a question that asks which cannot).
+_ALL_HOLD = (r"(?:都|均|全)(?:(?:是)?(?:对|正确)"
+             r"|(?:是|可以|能|符合|属于|满足|成立)(?=\s*(?:[,.;!。，；！]|$)))")
 _ALL_EXCEPT = lazy(
     r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+"
@@ -1818,9 +1840,10 @@ _ALL_CORRECT = lazy(
 _ALL_EXCEPT_TEXT = lazy(
     rf"除了?\s*(?P<zh>[^\s,.;:!?。；：、()]{{1,15}}?)\s*(?:以外|之外|外)\s*,?\s*"
     rf"(?:(?:其余|其他|其它|剩下)的?(?:选项|各项)?\s*)?{_ALL_HOLD}"
-    r"|\b(?:all\s+of\s+them|everything|all\s+(?:of\s+)?the\s+(?:options|others)|all)\s+"
-    r"(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^,.;:!?\n]{1,40}?)"
-    r"(?=\s*(?:[,.;:!?\n]|\s[-—–]\s|[—–]|$))",
+    # ("Everything except ls -z is valid", "All of them work except ls -z.": the option's text
+    # opens what follows)
+    r"|\b(?:all|everything)(?:\s+(?:of|them|the|options|others|statements|are|is|valid|correct"
+    r"|true|work|apply)){0,4}\s+(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^\n]{1,60})",
     re.IGNORECASE,
 )
 
@@ -1833,9 +1856,16 @@ def _all_except(text: str, n_choices: int,
     hits = list(_ALL_EXCEPT.finditer(text))
     if not hits and choices:
         for m in reversed(list(_ALL_EXCEPT_TEXT.finditer(text))):
-            named = _fold((m.group("zh") or m.group("en")).strip(" `'\"*“”"), articles=True)
-            same = [i for i, c in enumerate(choices[:n_choices])
-                    if _fold(c, articles=True) == named]
+            if m.group("zh"):
+                named = _fold(m.group("zh").strip(" `'\"*“”"), articles=True)
+                same = [i for i, c in enumerate(choices[:n_choices])
+                        if _fold(c, articles=True) == named]
+            else:  # the longest option whose text opens the rest, a whole word
+                after = _fold(m.group("en").lstrip(" `'\"*“"), articles=True)
+                opens = [(len(f), i) for i, c in enumerate(choices[:n_choices])
+                         if (f := _fold(c, articles=True)) and after.startswith(f)
+                         and not after[len(f) : len(f) + 1].isalnum()]
+                same = [max(opens)[1]] if opens else []
             if len(same) == 1:
                 return tuple(chr(65 + i) for i in range(n_choices) if i != same[0])
     if not hits:
@@ -1929,11 +1959,12 @@ _DECLINES = lazy(
     r"(?:provide|include|share|give|attach|paste)"
     r"|没有(?:一个)?(?:正确|对)的?(?:选项|答案)"
     r"|(?:选项|答案)(?:都|均)(?:不正确|不对|错误)"
-    # "四个选项都有问题", "但四个选项里都没有2", "可能题目本身有误", "选项可能印错了": no option
-    # fits, and the fault is laid on the question
-    r"|(?:[两三四五六]个|所有|各个?|每个)选项(?:里|中)?(?:都|均)(?:有(?:问题|错误|语病|毛病)|没有)"
-    r"|(?:选项|题目|原题)(?:本身)?(?:可能|似乎|或许|应该是)?(?:印错|有误|出错|错印)"
-    r"|\\b(?:can't|cannot|can\\s+not)\\s+single\\s+(?:one|any|it)\\s+out\\b"
+    # "这道题四个选项都有问题", "可能题目本身有误", "选项可能印错了": no option fits, and the
+    # fault is laid on the question (not "A选项有误", "其余三个选项都有语病": a review)
+    r"|(?<!其余)(?<!其他)(?<!其它)(?<!剩下)(?<![A-Z、,])(?:四个|所有|全部)选项(?:都|均)"
+    r"有(?:问题|错误|语病|毛病)"
+    r"|(?:选项|题目|原题)(?:本身)?(?:可能|似乎|或许|应该是)(?:印错|有误|出错|错印)"
+    r"|\b(?:can't|cannot|can\s+not)\s+single\s+(?:one|any|it)\s+out\b"
     # A refusal to help at all: "抱歉，我不能帮助选择…", "Sorry, I can't help with that".
     r"|(?:抱歉|对不起|很遗憾)[^。!?\n]{0,6}?(?:不能|无法|不会)(?:帮助?|协助|参与|提供)"
     r"|\b(?:sorry|I\s+apologi[sz]e)\b[^.!?\n]{0,30}?\b(?:can't|cannot|can\s+not|won't|will\s+not)"
@@ -1985,13 +2016,11 @@ _LETTERS_HEDGED = lazy(
     r"|(?i:\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
     r"|\b(?:can't|cannot|can\s+not"
     r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
-    # "So A, B or D could each be correct", "Any of A, C or D can be a good first language",
-    # "it's really between A, B and D": several letters left open together.
-    r"|(?<![A-Za-z0-9])[A-Z](?:\s*,\s*[A-Z])*,?\s+(?:or\s+[A-Z]\s+(?:could|can|might|may)"
-    r"\s+(?:each\s+|all\s+|equally\s+)?|(?:or|and)\s+[A-Z]\s+(?:could|can|might|may)\s+each\s+)"
-    r"be\s+(?:correct|right|valid|defensible|justified|argued|the\s+answer|a\s+good)\b"
-    r"|(?i:\b(?:it's|it\s+is|that's|that\s+is)\s+(?:really\s+|still\s+)?between)\s+"
-    r"(?:options?\s+)?[A-Z](?:\s*,\s*[A-Z])*,?\s+(?:and|or)\s+[A-Z]\b"
+    # "So A, B or D could each be correct", "Any of A, C or D can be a good first language":
+    # several letters left open together (not "A or D can be correct for …, but here C").
+    r"|(?<![A-Za-z0-9])[A-Z](?:\s*,\s*[A-Z])*,?\s+or\s+[A-Z]\s+(?:could|can|might|may)\s+each\s+"
+    r"be\s+(?:correct|right|valid|defensible|justified|argued|the\s+answer)\b"
+    r"|(?i:\bany\s+of\s+)[A-Z](?:\s*,\s*[A-Z])*,?\s+or\s+[A-Z]\s+(?:could|can|might|may)\s+be\b"
     # "both A and B can be defended": each is defensible, neither is chosen.
     r"|(?<![A-Za-z0-9])(?:[Ee]ither|[Bb]oth)\s+(?:option\s+)?[A-Z]\s+(?:or|and)\s+(?:option\s+)?[A-Z]"
     r"\s+(?:(?:could|might|may|can)\s+be\s+(?:correct|right|the\s+(?:[a-z]+\s+)?answer|defended"
@@ -3007,7 +3036,7 @@ def extract_choice(
             # notes happen to leave unfaulted.
             return found(verdict, "verdict")
         return found(marked, "elimination")
-    if multi:
+    if multi and not _asks_for_exception(question):
         rest = _all_except(answer, n_choices, choices)
         if rest:
             return found(rest, "all-except")
@@ -3681,16 +3710,7 @@ def _read_numbers(text: str, *, lenient: bool = False) -> list[_Number]:
         return list(words)
     return _merge(list(nums), [w for w in words if _is_strong_word(w)
                          or (lenient and w.kind == "zh" and _plausible_zh(w, text))
-                         or _stands_alone(w, text) or _measured_word(w, text)])
-
-
-def _measured_word(n: _Number, text: str) -> bool:
-    """Whether the English number word ``n`` carries a unit of measure ("thirty cents",
-    "twelve metres"): a quantity, not prose ("the three boxes")."""
-    if n.kind != "en" or (m := _MEASURE_AFTER.match(text, n.end)) is None:
-        return False
-    return next(_MEASURES[int(k[1:])][0] for k, v in m.groupdict().items()
-                if v is not None) not in ("count", "deg")
+                         or _stands_alone(w, text)])
 
 
 # Before and after a numeral that is a text's whole first sentence: "Thirty. Article I …".
@@ -3910,16 +3930,17 @@ _REASON_CLAUSE = lazy(r"[,，;；]\s*(?:because|since|given\s+that|因为|由于
                             re.IGNORECASE)
 # "负一点五元，也就是下跌了1.5元", "0.25, i.e. 25%": the rest restates the value another way.
 _RESTATED = lazy(
-    r"[,，;；]\s*(?:也就是|也即|即|换句话说|相当于|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
+    r"[,，;；]\s*(?:也就是|也即|即|换句话说|that\s+is|i\.e\.|which\s+(?:is|means)|比|较)"
     r"|\s[—–-]\s*that'?s\b"
     # "$0.6 million — that is, $600k", "3 × 10⁸ meters — 300,000 km"
     r"|\s[—–]{1,2}\s*(?:that\s+is|i\.e\.|or|which\s+is)?[,\s]*(?=[-$¥€£]?\d)",
     re.IGNORECASE,
 )
 # "360 的 25%", "25% of 360": an expression, not yet a value; what follows "即" is the value.
-# So is an operation left undone: "each pays 13.50 ÷ 3, which is four dollars and fifty cents".
+# So is an operation left undone: "each pays 13.50 ÷ 3, which is four dollars and fifty cents"
+# (not a fraction: "2/3, which is about 0.67").
 _EXPRESSION_END = lazy(r"的\s*[\d.]+\s*(?:%|倍)\s*$|%\s*of\s+\$?[\d.,]+\s*$"
-                       r"|\d\s*[-+×÷*/]\s*[$¥€£]?[\d.,]+\s*$", re.IGNORECASE)
+                       r"|\d\s*[-+×÷*]\s*[$¥€£]?[\d.,]+\s*$", re.IGNORECASE)
 _SENTENCE_STOP = lazy(r"[。!?！？;；\n]|(?<![A-Za-z]\.[A-Za-z])\.(?=\s)")
 
 
@@ -4530,7 +4551,10 @@ class _Asked:
         unit = _measure(text, n)
         if not unit or unit == self.measure:
             return n
-        carriers = [x for x in nums if _measure(text, x) == self.measure]
+        carriers = [x for x in nums if _measure(text, x) == self.measure] or [
+            # ("$2.40 ÷ 8 = $0.30, so one pencil costs thirty cents." asked in cents: the
+            # value in the asked unit may be said in words, which prose beside digits is not)
+            x for x in _word_numbers(text) if _measure(text, x) == self.measure]
         return carriers[-1] if carriers else n
 
     def carries(self, text: str, n: _Number) -> bool:
@@ -4782,12 +4806,6 @@ def _last_marker_number(
         if truncated and stop is None and start + _MAX_SEGMENT >= len(answer):
             continue
         segment = answer[start : stop.start() if stop else start + _MAX_SEGMENT]
-        if m.group("sum") and asked.question and (about := asked.clause_about(
-                answer[sentence : stop.start() if stop else start + _MAX_SEGMENT], given)
-        ) is not None and m.group() not in about:
-            # "实际支付3999元，相当于一共省了1000元。" asked what was paid: the sentence's
-            # clause about it answers, a total of something else follows it
-            continue
         if m.group()[:1] in "\"'":
             # a JSON key's value ends at its quote or comma: '"final_answer": "950.15", …'
             segment = _JSON_VALUE_END.split(segment, maxsplit=1)[0]
@@ -4822,9 +4840,9 @@ def _last_marker_number(
 # After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
 _VALUES_OPEN = lazy(
-    # ("我不能确定哪种理解是对的，两个结果都列在这里")
+    # ("我不能确定哪种理解是对的，两个结果都列在这里"; not a tip, "如果你无法确定哪一步算错了")
     rf"{_EITHER_VALUE}|两个(?:结果|答案|数)?都有可能|两个(?:结果|答案)都列"
-    rf"|(?:不(?:太)?|不能|无法|没法)确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
+    rf"|(?:不(?:太)?|我(?:不能|无法|没法))确定.{{0,12}}哪|可能是[^。\n]{{1,20}}?也可能是"
     rf"|{_NOT_SURE_WHICH}|\bboth\s+(?:answers|values)\s+(?:are|seem)\b",
     re.IGNORECASE,
 )
@@ -4917,8 +4935,10 @@ _ROUGH_BEFORE = lazy(
 # A question that asks for an estimate: its rough figure is the answer.
 # (or asks for it rounded: "what is √2 rounded to one decimal place?", "保留一位小数")
 _ESTIMATE_ASKED = lazy(
-    r"\b(?:estimate|roughly|approximately|about|around|round(?:ed|ing)?\s+(?:\w+\s+){0,3}to)\b"
-    r"|估|大约|大概|约|保留|精确到|四舍五入|取整", re.IGNORECASE)
+    r"\b(?:estimate|roughly|approximately|about|around)\b"
+    r"|\bto\s+(?:the\s+nearest|(?:\d+|one|two|three|four|five)\s+(?:decimal|significant|d\.p\."
+    r"|s\.f\.))|\bround(?:ed|ing)?\s+(?:it\s+|off\s+|(?:the|your)\s+(?:answer|result)\s+)?to\b"
+    r"|估|大约|大概|约|保留(?:[一二三四五两\d]+位|整数)|精确到|四舍五入|取整", re.IGNORECASE)
 
 
 _MANTISSA = lazy(r"\d[\d,]*(?:\.\d+)?")
@@ -5094,17 +5114,24 @@ def _spread_start(body: str, given: AbstractSet[Fraction], asked: _Asked) -> int
     """
     if not _SPREAD.search(body) or _SPREAD.search(asked.question):
         return None
+    # Where the first value of the reply's own ends: a spread follows a value when it starts
+    # after that (read once; reading each spread's prefix again grew with the square of a
+    # text of spreads, "is ±3, is ±3, …").
+    stated = min((n.end for n in _numbers_in(body) if n.value not in given), default=None)
+    if stated is None:
+        return None
     for spread in _SPREAD.finditer(body):
         start = _sentence_start(body, spread.start())
-        stop = _SENTENCE_END.search(body, spread.end())
-        end = stop.end() if stop else len(body)
-        if not any(n.value not in given for n in _numbers_in(body[:start])):
+        reach = spread.end() + _MAX_SEGMENT  # (a sentence's reach, as a marker's)
+        stop = _SENTENCE_END.search(body, spread.end(), reach)
+        end = stop.end() if stop else min(len(body), reach)
+        if stated > start:
             # "AG = … = 12 mEq/L (normal ≈ 8–12)": the spread is a clause of the answer's own
             # sentence, set off by a bracket, a comma or a dash.
             start = max(body.rfind(c, start, spread.start()) for c in "(（,，;；—")
             if start < 0:
                 continue
-        if (any(n.value not in given for n in _numbers_in(body[:start]))
+        if (stated <= start
                 and (_RANGE.search(body, start, end) or _FROM_TO.search(body, start, end))
                 and not _OFFERED_RANGE.search(body, start, end)):
             return start
@@ -5661,8 +5688,10 @@ _POWER_EXPRESSION = lazy(r"\s*[-+]?(?!10\s*(?:\^|\*\*))\d+(?:\.\d+)?\s*(?:\^|\*\
 _ROOT_PAIR = lazy(
     r"(?<![A-Za-z])(?P<v>[A-Za-z])_\{1\}\s*=\s*[^=\n]{1,30}?(?:[,;]|\band\b|或|和|及)\s*"
     r"(?:and\s+)?(?P=v)_\{2\}\s*=\s*[-+]?\s*\d[\d.,/]*"
-    # ("x = ±3", "the square roots of 49 are ±7", "平方根是±7")
-    r"|(?:=|(?i:\b(?:are|is|be)\b)|是|为)\s*±\s*\d[\d.,/]*"
+    # ("x = ±3", "the square roots of 49 are ±7", "平方根是±7"; not a tolerance, "the margin
+    # of error is ±3.1%")
+    r"|(?:=|(?i:\broots?\b[^=.\n]{0,20}?\b(?:are|is|be))|平方根[^。\n=]{0,6}?(?:是|为))"
+    r"\s*±\s*\d[\d.,/]*"
 )
 
 
@@ -5742,7 +5771,7 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         # with its source)
         answer = _SOURCES_SECTION.sub(
             lambda m: "" if _numbers_in(m.string[: m.start()]) else m.group(), answer).rstrip()
-    if "cent" in answer and "dollar" in answer:
+    if "cent" in answer and ("dollar" in answer or "$" in answer):
         # "one dollar and seventy-five cents": one amount, $1.75
         answer = _DOLLARS_AND_CENTS.sub(_dollars_and_cents, answer)
     if "($" in answer or "( $" in answer:
@@ -5857,7 +5886,8 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             return found(value, "answer-first")
     if not truncated:
         opened = answer
-        if (alone := _LONE_VALUE_SENTENCE.match(answer)) is not None:
+        if ((alone := _LONE_VALUE_SENTENCE.match(answer)) is not None
+                and _parse_one(alone.group().strip(" \t\n*_.!。！")) is not None):
             # "Thirty. Article I, Section 3 requires …": a value said alone opens the line,
             # as it would open a paragraph of its own
             opened = answer[: alone.end()] + "\n\n" + answer[alone.end() :].lstrip()
@@ -5878,9 +5908,11 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             return found(first, "answer-first")
     if truncated:
         first = _answer_first(answer, given)
-        # (not a value of the question's: "Antiderivative of 3x² is x³.\nEvaluate … =" and
-        # "绕一圈的长度就是…" cut off mid-working open with the question's 3 and 一)
-        if first is not None and first.value not in given:
+        # (not a value of the question's inside the sentence: "Antiderivative of 3x² is
+        # x³.\nEvaluate … =" and "绕一圈的长度就是…" cut off mid-working; "5 minutes.\nEach
+        # machine …" states it)
+        if first is not None and (first.value not in given
+                                  or _ALONE_BEFORE.fullmatch(answer, 0, first.start)):
             return found(first, "answer-first")
         # Cut off while checking an answer it had already stated ("… = 24.\n\nLet me list
         # a few to sanity-check: 1, 2, 3, …"): the working before the check is complete.
@@ -5963,14 +5995,20 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
 
 
 _DOLLARS_AND_CENTS = lazy(
-    rf"(?<![A-Za-z-])(?P<d>(?:{_EN_WORD})(?:(?:\s+|\s*-\s*)(?:{_EN_WORD}))*)\s+dollars?\s+and\s+"
-    rf"(?P<c>(?:{_EN_WORD})(?:\s*-\s*(?:{_EN_WORD}))?)\s+cents?\b",
+    rf"(?:(?<![A-Za-z0-9$-])(?P<d>\d{{1,9}}|a|(?:{_EN_WORD})(?:(?:\s+|\s*-\s*)(?:{_EN_WORD})){{0,3}})"
+    rf"\s+dollars?|\$(?P<dd>\d{{1,9}}))\s+and\s+"
+    rf"(?P<c>\d{{1,2}}|(?:{_EN_WORD})(?:\s*-\s*(?:{_EN_WORD}))?)\s+cents?\b",
     re.IGNORECASE,
 )
 
 
 def _dollars_and_cents(m: re.Match[str]) -> str:
-    dollars, cents = _en_integer(m.group("d")), _en_integer(m.group("c"))
+    """"four dollars and fifty cents", "4 dollars and 50 cents", "$4 and 50 cents", "a dollar
+    and five cents" as one amount ("$4.50")."""
+    def value(words: str) -> int | None:
+        return int(words) if words.isdigit() else 1 if words.lower() == "a" else _en_integer(words)
+
+    dollars, cents = value(m.group("d") or m.group("dd")), value(m.group("c"))
     if dollars is None or cents is None or not 0 < cents < 100:
         return m.group()
     return f"${dollars}.{cents:02d}"
@@ -6045,23 +6083,17 @@ def _chain_first(answer: str, last: _Number, given: AbstractSet[Fraction],
     if (len(result) != 1 or result[0].value in given
             or _restates(result[0].value, last.value)):
         return None  # ("≈ 1.414", "= 40%", "3.2 × 10⁶ m": the value again, rounded or rescaled)
-    opening = _numbers_in(rest[: _skip(_CLAUSE_END_TO, rest, 0)])
-    if not (opening and opening[0].value == result[0].value):
-        # (unless the comment opens by saying the value again: "1972 − 1969 = 3\n\nJust 3
-        # years — Apollo 17 landed …, with 12 astronauts … in total")
-        if _CHANGED.search(rest) or _WORKS_ON.search(rest):
-            return None  # ("He gives away 10, which leaves him with 26": the story goes on)
-        subject = frozenset(map(_stem, asked.subject))
-        if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
-                > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
-            return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
+    if _CHANGED.search(rest) or _WORKS_ON.search(rest):
+        return None  # ("He gives away 10, which leaves him with 26": the story goes on)
+    subject = frozenset(map(_stem, asked.subject))
+    if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
+            > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
+        return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
     offset = len(answer) - len(answer.lstrip()) + cut + 1
     return dataclasses.replace(result[0], start=result[0].start + offset,
                                end=result[0].end + offset)
 
 
-# Up to the end of a text's first clause: a dash, a comma or a sentence's end.
-_CLAUSE_END_TO = lazy(r"(?:[^,，;；—–\n。.!?！？]|[.,](?=\d))*")
 # A piece of a reply that may hold one working: a line, or a sentence of one.
 _WORKING_SPLIT = lazy(r"\n|(?<=[。！？；;])|(?<=\.)\s+(?=[A-Z\u4e00-\u9fff])")
 # Where a working's label ends: the clause before its first "=" or "≈" ("平均数 10，方差 s² =").
@@ -6217,6 +6249,10 @@ def _looped_result(answer: str, given: AbstractSet[Fraction], asked: _Asked) -> 
     return settled[0]
 
 
+_VARIES = lazy(r"\b(?:var(?:y|ies|ied)|depends?|differs?|ranges?)\b|因人而异|不等|不同|取决于|视情况",
+               re.IGNORECASE)
+
+
 def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
     """Whether the first sentence of ``text`` states a range of two different values ("50–60%",
     "between 7 and 8", "在50到60克之间"): the reply opened with a range for its answer.
@@ -6229,10 +6265,11 @@ def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
     while True:
         stop = _SENTENCE_STOP.search(text + "\n", start + 1)
         end = min(stop.end(), len(text)) if stop else len(text)
-        if end >= len(text) or _ANY_DIGIT.search(text, start, end):
+        if (end >= len(text) or _ANY_DIGIT.search(text, start, end)
+                or not _VARIES.search(text, start, end)):
             break
-        # (a sentence without numbers before it says nothing of the answer: "Estimates vary
-        # a lot by source. Most surveys put it between $110,000 and $140,000 …")
+        # (a sentence before it that says the value varies holds none: "Estimates vary a lot
+        # by source. Most surveys put it between $110,000 and $140,000 …")
         start = end
     for m in _RANGE.finditer(text, start, end):
         if re.search(r"\d-\d", m.group()) or text[max(0, m.start() - 1) : m.start()] == ":":
