@@ -3890,3 +3890,73 @@ def test_a_cut_reply_that_opens_with_the_questions_value_states_it() -> None:
                          question="If 5 machines take 5 minutes to make 5 widgets, how many "
                          "minutes would 100 machines take to make 100 widgets?")
     assert got.status == "ok" and got.value == "5", got
+
+
+# --- rules of the dev20 round (own wordings; each case fails on the rules before the round) ------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a scale after spoken decimals
+    ("Roughly twelve point five million people live there.",
+     "About how many people live in the region?", "12500000"),
+    # the rounding the question asks for, after "≈"
+    ("5/6 ≈ 0.83", "5/6约等于多少？（保留两位小数）", "0.83"),
+    # a spread after the value, each end named
+    ("About 149.6 million km on average. Because the orbit is elliptical, the distance ranges "
+     "from roughly 147.1 million km at perihelion to 152.1 million km at aphelion.",
+     "What is the average Earth–Sun distance in km?", "149600000"),
+    # a program's output on its label's line
+    ("`range(1, 5)` 生成 1 到 4，求和：1 + 2 + 3 + 4 = 10。\n\n输出：10",
+     "下面代码输出什么？`print(sum(range(1, 5)))`", "10"),
+    # a unit and a half
+    ("150 minutes is two hours and a half.", "How many hours is 150 minutes?", "2.5"),
+])
+def test_number_rules_of_the_dev20_round(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_a_cut_reply_whose_first_line_states_what_is_needed() -> None:
+    got = extract_number("需要十二天。\n\n【解析】\n240 ÷ 20 =", finish_reason="length",
+                         question="一项工程240个零件，每天做20个，需要几天？")
+    assert got.status == "ok" and got.value == "12", got
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("这个问题我没法帮你估算。刷单本身违反平台规则，情节严重的可能违法。如果你想了解正规推广的费用（一般按点击计费，每次0.5元起），我可以介绍。",
+     "刷单一次给多少佣金最划算？"),
+    ("这要分情况：平年2月有28天，闰年2月有29天（闰年一般每4年一次）。", "2月有多少天？"),
+    ("这个很难给出准确数字。\n\n常被引用的研究用了1.5万种鸟的数据，但各家口径不同。", "全世界大约有多少只鸟？"),
+    ("Let the sides be a and b with a + b = 12. The area ab can be anything up to 36 cm². The "
+     "perimeter alone doesn't determine it.", "A rectangle has perimeter 24 cm. What is its area?"),
+    ("I've worked through it above — it's the standard formula A = P(1 + r)^n.",
+     "How much interest does $2,000 earn at 3% over 2 years, compounded annually?"),
+    ("A = πr²\n\nIf 8 cm is the radius, A = 3.14 × 64 = 200.96 cm². If it's the diameter, A = "
+     "3.14 × 16 = 50.24 cm². Depending on how it is read, the answer is 200.96 cm² or 50.24 cm².",
+     "What is the area of a circle of 8 cm? Use π = 3.14."),
+    ("题目只给了两人的差，没有给出总数，所以无法求出小明有多少本书。\n\n如果两人一共有40本，那么小明有 (40 + 8) ÷ 2 = 24 本。",
+     "小明比小红多8本书，小明有多少本？"),
+])
+def test_number_non_answers_of_the_dev20_round(text: str, question: str) -> None:
+    assert extract_number(text, question=question).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "choices", "multi"), [
+    ("Water boils at 373.15 K at 1 atm. None of the listed options matches that — 273 K is the "
+     "freezing point.", ["100 K", "212 K", "273 K", "0 K"], False),
+    ("It depends on the definition. If polar deserts count, the antarctic is the largest; if only "
+     "hot deserts, it's the sahara. Both appear in textbooks, so check which definition your "
+     "course uses.", ["Sahara", "Antarctic", "Gobi", "Kalahari"], False),
+    ("A and C are out. That leaves B and D, and both are first-line here. Without more history, "
+     "I can't say one is more appropriate than the other.",
+     ["beta blocker", "ACE inhibitor", "loop diuretic", "thiazide"], False),
+    ("纬度位置和海陆位置肯定是。地形和洋流各版本教材说法不一，建议你结合所用教材判断，我就不替你确定答案了。",
+     ["纬度位置", "海陆位置", "地形", "洋流"], True),
+])
+def test_choice_non_answers_of_the_dev20_round(text: str, choices: list[str], multi: bool) -> None:
+    assert extract_choice(text, len(choices), choices, multi=multi).status == "no-answer"
+
+
+def test_a_choice_said_with_fair_certainty() -> None:
+    text = "A说的是人多力量大，意思相反。\n\n我比较确定是B，虽然A也和“人多”有关。"
+    got = extract_choice(text, 4, ["众人拾柴", "分工合作", "远亲近邻", "三人成师"])
+    assert got.value == "B", got

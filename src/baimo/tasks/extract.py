@@ -523,6 +523,8 @@ _ZH_MARKER = (
     r"(?:是|为|有)"
     # A mild hedge that still commits: "大概率是A", "十有八九选C", "我猜是B", "最有可能是D".
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?"
+    # "我比较确定是B" (not "不确定是B还是C", "无法确定是哪个")
+    r"|(?<![不法])(?:比较|很|挺|基本|非常)确定(?:是|选)(?!哪)"
     r"|(?:大概率?|估计|多半|八成|十有八九|我猜|很可能|极可能|最有?可能)(?:是|选)"
     # "那就只能是B了": what is left after the others are ruled out.
     r"|只(?:能|可能|好)(?:是|选)"
@@ -1908,7 +1910,13 @@ _DECLINES = lazy(
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
     r"|\bnone\s+of\s+(?:the\s+|these\s+|them\s+)?(?:(?:listed|given|provided)\s+)?"
-    r"(?:options?|choices?|answers?|statements?)?\s*(?:is|are)\s+(?:correct|right|true)"
+    r"(?:options?|choices?|answers?|statements?)?\s*(?:(?:is|are)\s+(?:correct|right|true)"
+    r"|match(?:es)?\b)"
+    # "so check which definition your course uses", "I can't say one is more appropriate
+    # than the other", "我这里就不替你确定答案了"
+    r"|\bcheck\s+which\s+[^.\n]{0,30}?\byour\s+(?:course|class|textbook|teacher|instructor|exam)"
+    r"|\b(?:can't|cannot|can\s+not)\s+say\s+(?:that\s+)?(?:one|either|which)\s+(?:one\s+)?is\s+"
+    r"(?:\w+\s+)?(?:more|better)\b|(?:不|没法|无法)替(?:你|您)(?:确定|选择|做出?选择|判断|选)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
     r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick|set|list|combination)"
     r"|\b(?:can't|cannot|can\s+not)\s+pin\s+(?:down\s+(?:a|any|one)\s+(?:single\s+|definitive\s+)?"
@@ -3446,7 +3454,9 @@ _EN_NUMBER = lazy(
     rf"a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
     rf"(?:{_EN_WORD}|a(?=[\s-]+(?:half|third|quarter|fourth|fifth|tenth)\b))"
     rf"(?:(?:\s+and\s+|\s*-\s*|\s+)(?:{_EN_WORD})(?![A-Za-z]))*)"
-    rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+)?"
+    # ("twenty-five point eight billion": a scale after the decimals)
+    rf"(?P<point>\s+point(?:\s+(?:{'|'.join(list(_EN_SMALL)[:10])}))+"
+    rf"(?P<pscale>\s+(?:thousand|million|billion|trillion)\b)?)?"
     # ("one and a quarter gallons", "two and a half million")
     rf"(?:(?P<half>\s+and\s+a\s+(?:half|quarter))(?P<hscale>\s+(?:thousand|million|billion)\b)?"
     rf"|[\s-]+(?P<den>{_EN_DEN_WORD}))?"
@@ -3517,8 +3527,10 @@ def _en_number(m: re.Match[str]) -> _Number | None:
         value /= 4 if "quarter" in part else 3 if "third" in part else 2
     if m.group("point"):
         digits = "".join(str(_EN_SMALL[w]) for w in re.findall(r"[a-z]+", m.group("point").lower())
-                         if w != "point")
+                         if w in _EN_SMALL)
         value += Fraction(int(digits), 10 ** len(digits))
+        if m.group("pscale"):
+            value *= _MULTIPLIERS[m.group("pscale").strip().lower()]
     if m.group("neg"):
         value = -value
     percent = m.group("pct") is not None
@@ -3893,6 +3905,8 @@ _NUM_ZH_MARKER = (
     r"|(?<!两个)(?<!两种)(?<!几个)(?<!多个)(?<!可能)(?:结果|结论)(?=\s*:)"
     # a correction's label: "更正：还剩15千克。"
     r"|(?:更正|纠正|修正|订正)(?:后|为)?(?=\s*:)"
+    # a program's output on its label's line: "输出：55", "输出结果为 55"
+    r"|输出(?:结果)?(?:是|为|(?=\s*:))"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
@@ -4087,6 +4101,11 @@ _UNDETERMINED = lazy(
     r"|a\s+couple\s+(?:of\s+)?|some)\s+(?:more\s+)?(?:information|info|data|details|context)\b"
     r"|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
+    # "这要分情况：平年…闰年…" opening the reply; "很难给出准确数字", "没有公认的确切数值";
+    # "The perimeter alone doesn't determine it"
+    r"|^\W*(?:这|那)?(?:要|得)分情况|很难给出(?:准确|确切|具体)的?(?:数字|数值|答案)"
+    r"|没有(?:公认|统一)?的?(?:确切|准确)的?(?:数值|数字|答案)"
+    r"|\b(?:alone\s+)?(?:doesn't|does\s+not|don't|do\s+not)\s+determine\b"
     # "I'd need to know which definition your course uses", "我还需要知道以下信息"
     r"|\bI(?:'d|\s+would)\s+need\s+to\s+know\s+(?:which|what|whether|how)\b"
     r"|还?需要(?:知道|了解)(?:以下|下面|这些|几个|一些)?(?:信息|条件|数据)"
@@ -4150,7 +4169,7 @@ _REFUSAL = lazy(
     r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,24}?)(?:我)?"
     r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
     r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)"
-    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*)?(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
+    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*)?(?:这个问题|这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
     re.IGNORECASE,
 )
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
@@ -4767,7 +4786,9 @@ def _last_marker_number(
             continue
         opened = max(answer.rfind(c, 0, m.start()) for c in "。!?！？\n") + 1
         if (_ZH_SUPPOSE.match(answer, opened)
-                and (markers or _CONCLUSION_START.search(answer, m.end()) is not None)):
+                and (markers or _CONCLUSION_START.search(answer, m.end()) is not None
+                     # ("…所以无法求出小明有多少张。\n\n如果补充条件，…那么小明有31张")
+                     or _UNDETERMINED.search(answer, 0, opened) is not None)):
             # "如果分开买，…一共要付 263 元。…所以实际需付 213 元": a case supposed; so is one
             # after the answer ("答案：36平方米\n\n如果每平方米收菜15千克，一共可收540千克")
             continue
@@ -4825,6 +4846,7 @@ def _last_marker_number(
                               given=given, asked=asked)
         # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
         doubted = (_UNDETERMINED.search(segment) or _UNSURE.search(segment)
+                   or _two_values_or(segment)
                    # "…there are many valid answers: s could be 30 (p = 0), 28 …"
                    or _MANY_ANSWERS.search(answer, max(sentence, m.start() - 60), m.end()))
         if (read is not None and m.group("sum")
@@ -4839,6 +4861,26 @@ def _last_marker_number(
 
 # After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
+# Two values joined by "or" that open a marker's sentence: "the answer is 52 or 53".
+_VALUE_OR_VALUE = lazy(r"\s*[-+$¥]?\d[\d.,]*%?\s*[^\s\d,.;。，；]{0,6}(?:\^\d)?\s*(?:or|或者?|还是)\s*"
+                       r"(?=[-+$¥]?\d)", re.IGNORECASE)
+
+
+def _two_values_or(segment: str) -> bool:
+    """Whether a marker's sentence opens with two different values offered as alternatives
+    ("Depending on how the problem is read, the answer is 314 cm² or 78.5 cm²"); not one value
+    restated ("0.5 or 50%")."""
+    m = _VALUE_OR_VALUE.match(segment)
+    if m is None:
+        return False
+    nums = _numbers_in(segment[: m.end() + 24])
+    if len(nums) < 2:
+        return False
+    a, b = nums[0], nums[1]
+    scaled = {a.value, a.value * 100, a.value / 100}
+    return a.value != b.value and not (a.percent != b.percent and b.value in scaled)
+
+
 _VALUES_OPEN = lazy(
     # ("我不能确定哪种理解是对的，两个结果都列在这里"; not a tip, "如果你无法确定哪一步算错了")
     rf"{_EITHER_VALUE}|两个(?:结果|答案|数)?都有可能|两个(?:结果|答案)都列"
@@ -5014,7 +5056,8 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked,
             and not _ESTIMATE_ASKED.search(asked.question)):
         n = exact
     before = [x for x in nums if x.end <= n.start]
-    if before and _APPROX_BETWEEN.fullmatch(text, before[-1].end, n.start):
+    if (before and _APPROX_BETWEEN.fullmatch(text, before[-1].end, n.start)
+            and not _ESTIMATE_ASKED.search(asked.question)):  # ("2/3 ≈ 0.67" asked rounded)
         exact = before[-1]
         decimals = len(n.text.rstrip("%").partition(".")[2])
         if ("/" in exact.text and not exact.percent and not n.percent
@@ -5093,14 +5136,17 @@ _TICKED_LINE = lazy(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
 _SPREAD = lazy(
     r"\b(?:tolerance|uncertainty|margin\s+of\s+error|error\s+bars?|confidence\s+interval"
     r"|CI|standard\s+deviations?|normal(?:\s+(?:range|values?))?|reference\s+range"
-    r"|could\s+(?:lie|range|fall|vary)|anywhere\s+(?:from|between))\b|±|\d\s*σ"
+    r"|could\s+(?:lie|range|fall|vary)|anywhere\s+(?:from|between)|ranges?\s+from|varies\s+from)"
+    r"\b|±|\d\s*σ"
     r"|误差|置信区间|标准差|公差|正常(?:范围|值)?|参考范围|上下浮动",
     re.IGNORECASE,
 )
 _OFFERED_RANGE = lazy(r"\b(?:estimates?|answers?|guess)\b|估计|估算|答案|大概在", re.IGNORECASE)
 # "runs from 6 to 12 days": in a spread sentence, "from … to …" bounds a range too.
-_FROM_TO = lazy(rf"\bfrom\s+(?:about\s+|roughly\s+)?{_NUM_TOKEN}{_UNIT}\s+to\s+{_NUM_TOKEN}",
-                re.IGNORECASE)
+# ("ranges from roughly 363,300 km at perigee to 405,500 km at apogee": a few words may name
+# each end)
+_FROM_TO = lazy(rf"\bfrom\s+(?:about\s+|roughly\s+)?{_NUM_TOKEN}{_UNIT}(?:\s+[A-Za-z]+){{0,3}}?"
+                rf"\s+to\s+{_NUM_TOKEN}", re.IGNORECASE)
 
 
 def _spread_start(body: str, given: AbstractSet[Fraction], asked: _Asked) -> int | None:
@@ -5334,7 +5380,9 @@ _LONE_VALUE_SENTENCE = lazy(
     r"[*_]*[.!。！][*_]*(?=[ \t]+\S)")
 _WORKING_WORDS = lazy(
     r"\b(?:let|let's|first|step|we|suppose|assume|consider|cases?|need|approach|look|think"
-    r"|question|problem|given)\b|首先|设|我们|第一步|情况|分析|考虑|需要|题目|问题|已知|=|:|：",
+    r"|question|problem|given)\b|首先|设|我们|第一步|情况|分析|考虑|题目|问题|已知|=|:|："
+    # ("首先需要…" works; "第三次需要考91分。", "需要八小时。" state the value needed)
+    r"|需要(?!\s*[考花用走]?\s*[\d一二三四五六七八九十两半])",
     re.IGNORECASE)
 
 
@@ -5774,6 +5822,9 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
     if "cent" in answer and ("dollar" in answer or "$" in answer):
         # "one dollar and seventy-five cents": one amount, $1.75
         answer = _DOLLARS_AND_CENTS.sub(_dollars_and_cents, answer)
+    if "and a half" in answer:
+        # "an hour and a half", "two miles and a half": the number and its half, one value
+        answer = _UNIT_AND_A_HALF.sub(_unit_and_a_half, answer)
     if "($" in answer or "( $" in answer:
         # "NPV = ($1,555.22)": an amount in brackets is negative in accounts
         answer = _ACCOUNTING_NEGATIVE.sub(r" -$\1 ", answer)
@@ -6014,6 +6065,18 @@ def _dollars_and_cents(m: re.Match[str]) -> str:
     return f"${dollars}.{cents:02d}"
 
 
+_UNIT_AND_A_HALF = lazy(
+    rf"(?<![A-Za-z0-9-])(?P<n>\d{{1,6}}|an?|{'|'.join(list(_EN_SMALL)[1:20])})\s+"
+    r"(?P<u>[A-Za-z]{2,12})\s+and\s+a\s+half\b", re.IGNORECASE)
+
+
+def _unit_and_a_half(m: re.Match[str]) -> str:
+    whole = m.group("n").lower()
+    n = int(whole) if whole.isdigit() else 1 if whole in ("a", "an") else _EN_SMALL[whole]
+    unit = m.group("u")
+    return f"{n}.5 {unit if unit.endswith('s') or n == 0 else unit + 's'}"
+
+
 def _restates(a: Fraction, b: Fraction) -> bool:
     """Whether ``b`` may be ``a`` written again: rounded (within 5%), or in another unit or
     scale by a power of ten (a percentage, 万, thousands, cm for m)."""
@@ -6036,7 +6099,8 @@ _METHOD_ONLY = lazy(
     r"(?:subtract|divide|multiply|add|take|convert|count)"
     # "…are independent, so multiply the probability of …": an instruction, not a result
     r"|,\s*so\s+(?:just\s+)?(?:multiply|divide|add|subtract)\s+the\b"
-    r"|as\s+(?:shown|derived|worked\s+out)\s+above)\b|求和公式|代入|代进去|逐项计算|可以(?:直接)?用"
+    r"|as\s+(?:shown|derived|worked\s+out)\s+above|worked\s+(?:through\s+it|it\s+out)\s+above)\b"
+    r"|求和公式|代入|代进去|逐项计算|可以(?:直接)?用"
     r"|按这个思路|自己算一下|(?:相除|相乘|相加|相减)即可"
     # "…列出等量关系，然后解方程就行。你可以自己先试着算一算": a tutor's method, result withheld
     r"|(?:解|列)(?:出)?方程就(?:行|可以)|(?:自己|你)(?:先)?(?:试着|尝试)?算一算",
