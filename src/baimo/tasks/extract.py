@@ -4846,16 +4846,18 @@ def _last_marker_number(
                               given=given, asked=asked)
         # "答案可能是34999，也可能题目有误": the answer sentence itself takes its value back.
         doubted = (_UNDETERMINED.search(segment) or _UNSURE.search(segment)
-                   or _two_values_or(segment)
                    # "…there are many valid answers: s could be 30 (p = 0), 28 …"
                    or _MANY_ANSWERS.search(answer, max(sentence, m.start() - 60), m.end()))
+        two = _two_values_or(segment)
         if (read is not None and m.group("sum")
                 and _derived_total(answer, m.start(), read[0].value, given, asked) is not None):
             continue  # "利息 350 元，本息合计 20350 元" asked the interest
-        if read is not None and _plausible(read[0], segment) and not doubted:
+        if read is not None and _plausible(read[0], segment) and not doubted and not two:
             return m.start(), _settle(*read), "marker"
         if doubted:
             return m.start(), "undetermined", "marker"
+        if two:
+            return m.start(), "hedged", "marker"
     return None
 
 
