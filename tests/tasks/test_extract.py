@@ -3900,10 +3900,6 @@ def test_a_cut_reply_that_opens_with_the_questions_value_states_it() -> None:
      "About how many people live in the region?", "12500000"),
     # the rounding the question asks for, after "≈"
     ("5/6 ≈ 0.83", "5/6约等于多少？（保留两位小数）", "0.83"),
-    # a spread after the value, each end named
-    ("About 149.6 million km on average. Because the orbit is elliptical, the distance ranges "
-     "from roughly 147.1 million km at perihelion to 152.1 million km at aphelion.",
-     "What is the average Earth–Sun distance in km?", "149600000"),
     # a program's output on its label's line
     ("`range(1, 5)` 生成 1 到 4，求和：1 + 2 + 3 + 4 = 10。\n\n输出：10",
      "下面代码输出什么？`print(sum(range(1, 5)))`", "10"),
@@ -3960,3 +3956,56 @@ def test_a_choice_said_with_fair_certainty() -> None:
     text = "A说的是人多力量大，意思相反。\n\n我比较确定是B，虽然A也和“人多”有关。"
     got = extract_choice(text, 4, ["众人拾柴", "分工合作", "远亲近邻", "三人成师"])
     assert got.value == "B", got
+
+
+# Ordinary replies the first rules of the dev20 round misread (found by a review of the round):
+# each keeps its plain reading.
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # one value in two units is no pair of alternatives
+    ("The answer is 1.5 hours or 90 minutes.", "How long does 90 km at 60 km/h take?", "1.5"),
+    # "doesn't determine" of something else
+    ("The answer is 120, since the order of selection doesn't determine the committee.",
+     "How many ways are there to choose 3 people from 10?", "120"),
+    # an estimate committed to, then a caveat
+    ("全球家猫大约有6亿只。\n\n需要说明的是，由于流浪猫难以统计，很难给出准确数字。", "全球大约有多少只家猫？",
+     "600000000"),
+    # cases set out, then settled; "得分情况" is the scores
+    ("这要分情况：\n- 平年2月有28天\n- 闰年2月有29天\n\n2024能被4整除，是闰年，所以2024年2月有29天。",
+     "2024年2月有多少天？", "29"),
+    ("得分情况：语文90，数学96，英语87。\n\n总分 = 90 + 96 + 87 = 273", "三科总分是多少？", "273"),
+    # 无意义 of a rejected root, then a supposed case that is the working
+    ("解方程得 x = 3 或 x = -1。x = -1 时 log₂(0) 无意义，舍去。如果 x = 3，则 x² = 9，所以答案为 9。",
+     "求 x² 的值。", "9"),
+    # 输出 inside the working, not the closing line
+    ("示例：\n输入：10\n输出：55\n\n本题 n=100，1+2+...+100 = 5050", "计算1到100的和。", "5050"),
+    # "and a half" of another noun
+    ("Alice has 2 sisters and a half brother.", "How many sisters does Alice have?", "2"),
+    # a fraction asked for keeps its exact value
+    ("P = 2/6 = 1/3 ≈ 0.33", "Four friends sit around a table. What is the probability?", "1/3"),
+    # a refusal of one thing, then the answer
+    ("这个问题我没法帮你查实时数据，不过根据国家统计局2023年的数据，中国人口约为14.1亿。", "中国有多少人口？",
+     "1410000000"),
+])
+def test_numbers_the_dev20_rules_leave_alone(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("**Answer: B**\n\nA, C, and D are all composite numbers — none of them match the "
+     "definition of a prime.", "B"),
+    ("**Answer: B**\n\nNote: some older textbooks call A by the same name, so check which "
+     "terminology your course uses — but B is the standard answer.", "B"),
+    ("The answer is D.\n\nA, B and C are all true of both processes; you can't say either is "
+     "more typical of meiosis.", "D"),
+    ("本题选A。其他同学或老师都无法替你确定兴趣方向，这正是A项所说的自主性；B、C、D与材料无关。", "A"),
+    ("我不是很确定是B。", None),
+])
+def test_choices_the_dev20_rules_leave_alone(text: str, expected: str | None) -> None:
+    assert extract_choice(text, 4).value == expected
+
+
+def test_a_cut_reply_that_counts_its_steps_is_truncated() -> None:
+    got = extract_number("这道题需要两步。\n第一步：", finish_reason="length",
+                         question="一件商品原价200元，打八折后再减20元，现价多少？")
+    assert got.status == "truncated", got

@@ -524,7 +524,7 @@ _ZH_MARKER = (
     # A mild hedge that still commits: "大概率是A", "十有八九选C", "我猜是B", "最有可能是D".
     r"|(?:觉得|认为)(?:应该)?(?:是|选)|倾向于(?:选择?)?"
     # "我比较确定是B" (not "不确定是B还是C", "无法确定是哪个")
-    r"|(?<![不法])(?:比较|很|挺|基本|非常)确定(?:是|选)(?!哪)"
+    r"|(?<![不法是敢有])(?:比较|很|挺|基本|非常)确定(?:是|选)(?!哪)"
     r"|(?:大概率?|估计|多半|八成|十有八九|我猜|很可能|极可能|最有?可能)(?:是|选)"
     # "那就只能是B了": what is left after the others are ruled out.
     r"|只(?:能|可能|好)(?:是|选)"
@@ -1910,13 +1910,17 @@ _DECLINES = lazy(
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
     r"|\bnone\s+of\s+(?:the\s+|these\s+|them\s+)?(?:(?:listed|given|provided)\s+)?"
-    r"(?:options?|choices?|answers?|statements?)?\s*(?:(?:is|are)\s+(?:correct|right|true)"
-    r"|match(?:es)?\b)"
-    # "so check which definition your course uses", "I can't say one is more appropriate
-    # than the other", "我这里就不替你确定答案了"
-    r"|\bcheck\s+which\s+[^.\n]{0,30}?\byour\s+(?:course|class|textbook|teacher|instructor|exam)"
-    r"|\b(?:can't|cannot|can\s+not)\s+say\s+(?:that\s+)?(?:one|either|which)\s+(?:one\s+)?is\s+"
-    r"(?:\w+\s+)?(?:more|better)\b|(?:不|没法|无法)替(?:你|您)(?:确定|选择|做出?选择|判断|选)"
+    r"(?:options?|choices?|answers?|statements?)?\s*(?:is|are)\s+(?:correct|right|true)"
+    # "None of the listed options matches that", "so check which definition your course uses"
+    # (not "…, so check which terminology your course uses — but B is the standard answer"),
+    # "I can't say one is more appropriate than the other", "我这里就不替你确定答案了"
+    r"|\bnone\s+of\s+the\s+(?:(?:listed|given|provided)\s+)?(?:options|choices|answers)\s+"
+    r"match(?:es)?(?:\s+(?:that|this|it|either))?(?=\s*(?:[.!;—–]|$))"
+    r"|\bso\s+check\s+which\s+[^.\n]{0,30}?\byour\s+(?:course|class|textbook|teacher|instructor"
+    r"|exam)(?![^.\n]*\b(?:but|however)\b)"
+    r"|\b(?:can't|cannot|can\s+not)\s+say\s+(?:that\s+)?one\s+is\s+(?:\w+\s+)?(?:more|better)"
+    r"\s+[^.\n]{0,20}?than\s+the\s+other\b"
+    r"|我(?:这里|这边)?就?(?:不|没法|无法)替(?:你|您)(?:确定|选择|做出?选择|判断|选)"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:give|make|provide|offer)\s+(?:a|an|any|one)\s+"
     r"(?:[a-z]+\s+){0,2}(?:answer|selection|choice|pick|set|list|combination)"
     r"|\b(?:can't|cannot|can\s+not)\s+pin\s+(?:down\s+(?:a|any|one)\s+(?:single\s+|definitive\s+)?"
@@ -3905,13 +3909,14 @@ _NUM_ZH_MARKER = (
     r"|(?<!两个)(?<!两种)(?<!几个)(?<!多个)(?<!可能)(?:结果|结论)(?=\s*:)"
     # a correction's label: "更正：还剩15千克。"
     r"|(?:更正|纠正|修正|订正)(?:后|为)?(?=\s*:)"
-    # a program's output on its label's line: "输出：55", "输出结果为 55"
-    r"|输出(?:结果)?(?:是|为|(?=\s*:))"
     r"|(?P<sum>一共|总共|共计|合计)"
 )
 _NUM_MARKER = lazy(rf"{_NUM_EN_MARKER}|{_NUM_ZH_MARKER}", re.IGNORECASE)
 _ACCOUNTING_NEGATIVE = lazy(r"(?<=[=:|])\s*\(\s*\$\s*(\d[\d,]*(?:\.\d+)?)\s*\)")
 _ZH_SUPPOSE = lazy(r"\s*(?:如果|假如|假设|要是|若是|倘若)")
+# Saying the question as given cannot be worked out (not "无解" or "无意义" of a step's case).
+_CANNOT_SOLVE = lazy(r"(?:无法|不能|没法|没办法)(?:求出|求得|算出|确定|计算|得出)|条件不足|缺少条件"
+                     r"|(?:没有|未)给出")
 _JSON_VALUE_END = lazy(r"[\"',}\n]")
 # "A frequent wrong answer is 350", "不要误选", "常见的错误答案是": an answer the text rejects.
 _WRONG_BEFORE = lazy(
@@ -3959,9 +3964,12 @@ _SENTENCE_STOP = lazy(r"[。!?！？;；\n]|(?<![A-Za-z]\.[A-Za-z])\.(?=\s)")
 
 
 def _sentence_start(text: str, pos: int) -> int:
-    """Where the sentence holding ``pos`` starts (a decimal point or "i.e." does not end one)."""
-    start = 0
-    for m in _SENTENCE_STOP.finditer(text, 0, pos):
+    """Where the sentence holding ``pos`` starts (a decimal point or "i.e." does not end one).
+
+    Only the last ``2 * _MAX_SEGMENT`` characters are searched: a rule that asks for many
+    positions of one long text would otherwise read it again from the start each time."""
+    start = max(0, pos - 2 * _MAX_SEGMENT)
+    for m in _SENTENCE_STOP.finditer(text, start, pos):
         start = m.end()
     return start
 # A question about what is left, or about what there is after something is taken away.
@@ -4101,11 +4109,12 @@ _UNDETERMINED = lazy(
     r"|a\s+couple\s+(?:of\s+)?|some)\s+(?:more\s+)?(?:information|info|data|details|context)\b"
     r"|\bno\s+way\s+to\s+(?:know|tell|determine)\b"
     r"|需要(?:更多|补充|额外)的?(?:信息|条件|数据)|无意义|没有意义|不存在|无解"
-    # "这要分情况：平年…闰年…" opening the reply; "很难给出准确数字", "没有公认的确切数值";
-    # "The perimeter alone doesn't determine it"
-    r"|^\W*(?:这|那)?(?:要|得)分情况|很难给出(?:准确|确切|具体)的?(?:数字|数值|答案)"
-    r"|没有(?:公认|统一)?的?(?:确切|准确)的?(?:数值|数字|答案)"
-    r"|\b(?:alone\s+)?(?:doesn't|does\s+not|don't|do\s+not)\s+determine\b"
+    # Opening the reply: "这要分情况：平年…闰年…" (with no conclusion after), "这个问题很难给出准确
+    # 数字"; "The perimeter alone doesn't determine it"
+    r"|^\W*(?:这|那)(?:要|得)分情况(?![\s\S]*?(?:所以|因此|综上|故))"
+    r"|^\W*(?:这个问题|这个)?很难给出(?:准确|确切|具体)的?(?:数字|数值|答案)"
+    r"|\balone\s+(?:doesn't|does\s+not|don't|do\s+not)\s+determine\b"
+    r"|\b(?:doesn't|does\s+not)\s+determine\s+(?:it|the\s+(?:answer|value|result))\b"
     # "I'd need to know which definition your course uses", "我还需要知道以下信息"
     r"|\bI(?:'d|\s+would)\s+need\s+to\s+know\s+(?:which|what|whether|how)\b"
     r"|还?需要(?:知道|了解)(?:以下|下面|这些|几个|一些)?(?:信息|条件|数据)"
@@ -4169,7 +4178,9 @@ _REFUSAL = lazy(
     r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*[^\n。!?]{0,30}?|[^\n。!?]{0,24}?)(?:我)?"
     r"(?:无法|不能|不便)(?:直接|为你|帮你|替你|给你)?"
     r"(?:提供|回答|协助|帮助|推荐|建议|给出|告诉)"
-    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*)?(?:这个问题|这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)",
+    r"|^\W*(?:(?:抱歉|对不起|很抱歉)[，,]?\s*)?(?:这个|这件事|这)?我(?:不能|无法|没法)帮(?:你|您|忙)"
+    # "这个问题我没法帮你计算。" as a sentence of its own (not "…帮你查实时数据，不过…")
+    r"|^\W*这个问题我(?:不能|无法|没法)帮(?:你|您)[^，,。.\n]{0,6}[。.!！]",
     re.IGNORECASE,
 )
 # A line or sentence that opens a warning about a common mistake (a warning sign, an emoji or
@@ -4788,7 +4799,7 @@ def _last_marker_number(
         if (_ZH_SUPPOSE.match(answer, opened)
                 and (markers or _CONCLUSION_START.search(answer, m.end()) is not None
                      # ("…所以无法求出小明有多少张。\n\n如果补充条件，…那么小明有31张")
-                     or _UNDETERMINED.search(answer, 0, opened) is not None)):
+                     or _CANNOT_SOLVE.search(answer, 0, opened) is not None)):
             # "如果分开买，…一共要付 263 元。…所以实际需付 213 元": a case supposed; so is one
             # after the answer ("答案：36平方米\n\n如果每平方米收菜15千克，一共可收540千克")
             continue
@@ -4864,16 +4875,17 @@ def _last_marker_number(
 # After an answer, words that leave it open between candidate values ("24或25都有可能", "I'm
 # not sure which of the two"); a caveat ("实际取决于路况", "it depends on rounding") does not.
 # Two values joined by "or" that open a marker's sentence: "the answer is 52 or 53".
-_VALUE_OR_VALUE = lazy(r"\s*[-+$¥]?\d[\d.,]*%?\s*[^\s\d,.;。，；]{0,6}(?:\^\d)?\s*(?:or|或者?|还是)\s*"
-                       r"(?=[-+$¥]?\d)", re.IGNORECASE)
+_VALUE_UNIT = r"(?:[A-Za-z°µμΩ/\u4e00-\u9fff]{1,6}(?:\^\d)?)?"
+_VALUE_OR_VALUE = lazy(rf"\s*[-+$¥]?\d[\d.,]*%?\s*(?P<u>{_VALUE_UNIT})\s*(?:or|或者?|还是)\s*"
+                       rf"[-+$¥]?\d[\d.,]*%?\s*(?P<v>{_VALUE_UNIT})", re.IGNORECASE)
 
 
 def _two_values_or(segment: str) -> bool:
     """Whether a marker's sentence opens with two different values offered as alternatives
     ("Depending on how the problem is read, the answer is 314 cm² or 78.5 cm²"); not one value
-    restated ("0.5 or 50%")."""
+    restated ("0.5 or 50%", "1.5 hours or 90 minutes": another unit)."""
     m = _VALUE_OR_VALUE.match(segment)
-    if m is None:
+    if m is None or m.group("u").lower() != m.group("v").lower():
         return False
     nums = _numbers_in(segment[: m.end() + 24])
     if len(nums) < 2:
@@ -4977,12 +4989,15 @@ _ROUGH_BEFORE = lazy(
     re.IGNORECASE,
 )
 # A question that asks for an estimate: its rough figure is the answer.
-# (or asks for it rounded: "what is √2 rounded to one decimal place?", "保留一位小数")
-_ESTIMATE_ASKED = lazy(
-    r"\b(?:estimate|roughly|approximately|about|around)\b"
-    r"|\bto\s+(?:the\s+nearest|(?:\d+|one|two|three|four|five)\s+(?:decimal|significant|d\.p\."
+# A question that asks for the value rounded: "√2 rounded to one decimal place", "保留两位小数".
+_ROUNDING_ASKED = lazy(
+    r"\bto\s+(?:the\s+nearest|(?:\d+|one|two|three|four|five)\s+(?:decimal|significant|d\.p\."
     r"|s\.f\.))|\bround(?:ed|ing)?\s+(?:it\s+|off\s+|(?:the|your)\s+(?:answer|result)\s+)?to\b"
-    r"|估|大约|大概|约|保留(?:[一二三四五两\d]+位|整数)|精确到|四舍五入|取整", re.IGNORECASE)
+    r"|保留(?:[一二三四五两\d]+位|整数)|精确到|四舍五入|取整", re.IGNORECASE)
+# (or asks for it rounded)
+_ESTIMATE_ASKED = lazy(
+    rf"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约|{_ROUNDING_ASKED.pattern}",
+    re.IGNORECASE)
 
 
 _MANTISSA = lazy(r"\d[\d,]*(?:\.\d+)?")
@@ -5059,7 +5074,7 @@ def _final_value(text: str, n: _Number, nums: Sequence[_Number], asked: _Asked,
         n = exact
     before = [x for x in nums if x.end <= n.start]
     if (before and _APPROX_BETWEEN.fullmatch(text, before[-1].end, n.start)
-            and not _ESTIMATE_ASKED.search(asked.question)):  # ("2/3 ≈ 0.67" asked rounded)
+            and not _ROUNDING_ASKED.search(asked.question)):  # ("2/3 ≈ 0.67" asked rounded)
         exact = before[-1]
         decimals = len(n.text.rstrip("%").partition(".")[2])
         if ("/" in exact.text and not exact.percent and not n.percent
@@ -5138,17 +5153,14 @@ _TICKED_LINE = lazy(r"^[^\n]*[✓✔][^\w\n]*$", re.MULTILINE)
 _SPREAD = lazy(
     r"\b(?:tolerance|uncertainty|margin\s+of\s+error|error\s+bars?|confidence\s+interval"
     r"|CI|standard\s+deviations?|normal(?:\s+(?:range|values?))?|reference\s+range"
-    r"|could\s+(?:lie|range|fall|vary)|anywhere\s+(?:from|between)|ranges?\s+from|varies\s+from)"
-    r"\b|±|\d\s*σ"
+    r"|could\s+(?:lie|range|fall|vary)|anywhere\s+(?:from|between))\b|±|\d\s*σ"
     r"|误差|置信区间|标准差|公差|正常(?:范围|值)?|参考范围|上下浮动",
     re.IGNORECASE,
 )
 _OFFERED_RANGE = lazy(r"\b(?:estimates?|answers?|guess)\b|估计|估算|答案|大概在", re.IGNORECASE)
 # "runs from 6 to 12 days": in a spread sentence, "from … to …" bounds a range too.
-# ("ranges from roughly 363,300 km at perigee to 405,500 km at apogee": a few words may name
-# each end)
-_FROM_TO = lazy(rf"\bfrom\s+(?:about\s+|roughly\s+)?{_NUM_TOKEN}{_UNIT}(?:\s+[A-Za-z]+){{0,3}}?"
-                rf"\s+to\s+{_NUM_TOKEN}", re.IGNORECASE)
+_FROM_TO = lazy(rf"\bfrom\s+(?:about\s+|roughly\s+)?{_NUM_TOKEN}{_UNIT}\s+to\s+{_NUM_TOKEN}",
+                re.IGNORECASE)
 
 
 def _spread_start(body: str, given: AbstractSet[Fraction], asked: _Asked) -> int | None:
@@ -5384,13 +5396,16 @@ _WORKING_WORDS = lazy(
     r"\b(?:let|let's|first|step|we|suppose|assume|consider|cases?|need|approach|look|think"
     r"|question|problem|given)\b|首先|设|我们|第一步|情况|分析|考虑|题目|问题|已知|=|:|："
     # ("首先需要…" works; "第三次需要考91分。", "需要八小时。" state the value needed)
-    r"|需要(?!\s*[考花用走]?\s*[\d一二三四五六七八九十两半])",
+    r"|需要(?!\s*[考花用走]?\s*[\d一二三四五六七八九十两半]++(?!\s*个?步))",
     re.IGNORECASE)
 
 
 _CLAUSE_DASH = lazy(r"\s[—–]\s|——")
 _VARIABLE_LINE = lazy(r"[\s*>#$]*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*[-+$]?\d[\d,]*(?:\.\d+)?"
                       r"\s*[A-Za-z%°²³/]{0,8}[\s.。$*]*$")
+# The reply's closing line, a program's output under its label: "输出：55", "输出结果为 55。".
+_OUTPUT_LINE = lazy(r"(?:\A|\n)[ \t*#]*输出(?:结果)?[ \t*]*(?:[:：]|为|是)[ \t*`]*"
+                    r"([-+]?\d[\d,]*(?:\.\d+)?)[ \t*`。.]*\Z")
 # A fenced block of one value under an "Output:" label.
 _OUTPUT_BLOCK = lazy(r"^[ \t*#]*(?:(?:the\s+)?output|it\s+prints|prints|输出(?:结果)?)[ \t*]*[:：][ \t*]*\n+"
                      r"```[A-Za-z]*\n\s*([-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*\n```",
@@ -5883,6 +5898,11 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
         strong.append((total[0], total[1], "table-total"))
     elif "|**" in answer.replace(" ", "") and (row := _bold_row(answer)) is not None:
         strong.append((row.start, row, "table-row"))
+    # "…求和为 55。\n\n输出：55": the program's output on the reply's closing line
+    if ("输出" in answer and (line := _OUTPUT_LINE.search(answer)) is not None
+            and (value := _parse_one(line.group(1))) is not None):
+        strong.append((line.start(), dataclasses.replace(
+            value, start=line.start(1), end=line.end(1)), "marker"))
     if "```" in answer:
         for m in _OUTPUT_BLOCK.finditer(answer):
             # "Output:\n```\n51\n```": the program's output, labelled as such
@@ -6069,14 +6089,15 @@ def _dollars_and_cents(m: re.Match[str]) -> str:
 
 _UNIT_AND_A_HALF = lazy(
     rf"(?<![A-Za-z0-9-])(?P<n>\d{{1,6}}|an?|{'|'.join(list(_EN_SMALL)[1:20])})\s+"
-    r"(?P<u>[A-Za-z]{2,12})\s+and\s+a\s+half\b", re.IGNORECASE)
+    r"(?!(?:dozen|hundred|thousand|million|billion)\b)(?P<u>[A-Za-z]{2,12})\s+and\s+a\s+half\b"
+    r"(?!\s+[A-Za-z])", re.IGNORECASE)  # (not "2 sisters and a half brother")
 
 
 def _unit_and_a_half(m: re.Match[str]) -> str:
     whole = m.group("n").lower()
     n = int(whole) if whole.isdigit() else 1 if whole in ("a", "an") else _EN_SMALL[whole]
     unit = m.group("u")
-    return f"{n}.5 {unit if unit.endswith('s') or n == 0 else unit + 's'}"
+    return f"{n}.5 {unit if unit.endswith('s') else unit + 's'}"
 
 
 def _restates(a: Fraction, b: Fraction) -> bool:
