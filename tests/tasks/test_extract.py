@@ -4009,3 +4009,49 @@ def test_a_cut_reply_that_counts_its_steps_is_truncated() -> None:
     got = extract_number("这道题需要两步。\n第一步：", finish_reason="length",
                          question="一件商品原价200元，打八折后再减20元，现价多少？")
     assert got.status == "truncated", got
+
+
+# --- rules of the dev21 round (own wordings; each case fails on the rules before the round) ------
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    # letters that all hold, each with 项
+    ("A项、C项、D项均为宪法规定的公民基本权利；B项不是。", ["选举权", "继承权", "宗教信仰自由", "劳动权"],
+     True, "ACD"),
+    # the closing result is an option's text, not a value
+    ("Using the power rule, d/dx x³ = 3 · x² = 3x².", ["x²", "3x²", "3x", "x³/3"], False, "B"),
+])
+def test_choice_rules_of_the_dev21_round(text: str, choices: list[str], multi: bool,
+                                         expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, multi=multi).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    ("Depends what you count as a continent. By one convention it's Asia; by another Eurasia "
+     "isn't split at all. The question doesn't say which, so two of these could be the intended "
+     "answer.", ["Asia", "Africa", "Europe", "Antarctica"]),
+    ("The owl is the only bird, but the cow is the only one that gives milk. I keep going back "
+     "and forth between the third and the fourth option, and without the intended rule I can't "
+     "commit to either.", ["dog", "cat", "cow", "owl"]),
+    ("The best plan is the one you can keep up: keto, fasting, Mediterranean and low-fat give "
+     "similar results when calories match. I'd suggest choosing based on your preferences.",
+     ["Keto", "Intermittent fasting", "Mediterranean", "Low-fat"]),
+    ("题目没有给出 ⊗ 的定义。\n\n如果按 a ⊗ b = a + b − 1，则 2 ⊗ 3 = 4，选 B；\n如果是 a ⊗ b = ab，则 2 ⊗ 3 = 6，"
+     "选项中没有。\n\n确实缺少运算规则，无法确定答案。", ["3", "4", "5", "7"]),
+])
+def test_choice_non_answers_of_the_dev21_round(text: str, choices: list[str]) -> None:
+    assert extract_choice(text, len(choices), choices).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
+    # letters said to be distractors, or all wrong
+    ("A、B均为干扰项，正确的是C。", ["甲", "乙", "丙", "丁"], False, "C"),
+    ("A、B都不对；C、D均正确。", ["甲", "乙", "丙", "丁"], True, "CD"),
+    # a plain value after "=" is left to the value rule
+    ("log₂8 = 3，因为 2³ = 8。", ["2", "3", "4", "8"], False, "B"),
+    # a supposition, then a choice
+    ("如果不看单位，会以为是A。\n\n但单位换算后是 5 m/s，所以选B。", ["5 km/h", "5 m/s", "18 m/s", "50 m/s"],
+     False, "B"),
+])
+def test_choices_the_dev21_rules_leave_alone(text: str, choices: list[str], multi: bool,
+                                            expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, multi=multi).value == expected

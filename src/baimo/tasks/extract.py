@@ -1850,6 +1850,23 @@ _ALL_EXCEPT_TEXT = lazy(
 )
 
 
+# A sentence that opens with letters that all hold: "A项、B项、C项均为法定证据种类", "A、C、D都正确"
+# (not "A、B均为干扰项", "A、B都不对").
+_ALL_HOLD_LETTERS = lazy(
+    r"(?:\A|(?<=[。；;！!\n]))[\s*]*(?P<l>[A-Z]项?(?:\s*[、,和与及]\s*[A-Z]项?)+)\s*(?:项|选项)?\s*"
+    r"(?:均|都|皆)(?:为|是|属于|正确|符合|对)(?![^,。；;\n]{0,4}(?:干扰|错|无效|不|误))")
+
+
+def _letters_all_hold(text: str, n_choices: int) -> tuple[str, ...] | None:
+    """The letters of the last sentence that opens by saying they all hold (multi-answer)."""
+    found = None
+    for m in _ALL_HOLD_LETTERS.finditer(text):
+        letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l")))))
+        if _valid(letters, n_choices):
+            found = letters
+    return found
+
+
 def _all_except(text: str, n_choices: int,
                 choices: Sequence[str] | None = None) -> tuple[str, ...] | None:
     """For a multi-answer question, "all of them except B" / "除了C以外都对": the others; "全选"
@@ -1918,6 +1935,11 @@ _DECLINES = lazy(
     r"match(?:es)?(?:\s+(?:that|this|it|either))?(?=\s*(?:[.!;—–]|$))"
     r"|\bso\s+check\s+which\s+[^.\n]{0,30}?\byour\s+(?:course|class|textbook|teacher|instructor"
     r"|exam)(?![^.\n]*\b(?:but|however)\b)"
+    # "I can't commit to either", "so three of these could be the intended answer", "I'd
+    # suggest choosing based on your preferences"
+    r"|\b(?:can't|cannot|can\s+not)\s+commit\s+to\s+(?:either|one|any)\b"
+    r"|\b(?:two|three|four|several)\s+of\s+(?:these|them|the\s+options)\s+could\s+(?:each\s+)?be\b"
+    r"|\b(?:I'd|I\s+would)\s+suggest\s+choosing\s+based\s+on\b"
     r"|\b(?:can't|cannot|can\s+not)\s+say\s+(?:that\s+)?one\s+is\s+(?:\w+\s+)?(?:more|better)"
     r"\s+[^.\n]{0,20}?than\s+the\s+other\b"
     r"|我(?:这里|这边)?就?(?:不|没法|无法)替(?:你|您)(?:确定|选择|做出?选择|判断|选)"
@@ -2869,6 +2891,7 @@ _OPEN_ENDING = lazy(
 )
 _FULL_STOP = lazy(r"[。!?！？\n]|\.(?!\d)")  # (a ";" parts the alternatives, it ends nothing)
 _IF_CLAUSE = lazy(r"\bif\b|如果|假如|若是", re.IGNORECASE)
+_IF_LINE = lazy(r"[\s*>-]*(?:if\b|如果|假如|若是|假设)", re.IGNORECASE)
 _ASKS_USER = lazy(
     r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|(?:请|你可以|您可以)(?:你|您)?(?:核对|确认|对一下)"
     r"|\b(?:if\s+you\s+(?:let\s+me\s+know|tell\s+me)|could\s+you\s+(?:check|tell|confirm))\b",
@@ -2897,6 +2920,12 @@ def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices:
     alternatives = marker >= start and len(_IF_CLAUSE.findall(sentence)) >= 2
     if decline is None and not alternatives:
         return False
+    line = body[body.rfind("\n", 0, marker) + 1 : marker]
+    if (decline is not None and start + decline.start() > marker
+            and _IF_LINE.match(line) is not None):
+        # "如果按 a ⊕ b = 2a − b，则 …，选 A；\n如果是 …\n\n…缺少运算规则，无法确定答案。": a
+        # letter offered under a supposition, then the close declines to settle it
+        return True
     # the letters left open: in the last paragraph, or the one before it ("如果…则选D；…A、B、
     # C只能有一个成立。\n\n由于题干信息不完整，我无法确定出题人的意图")
     before = body[body.rfind("\n\n", 0, max(start - 1, 0)) + 1 : start]
@@ -3048,6 +3077,8 @@ def extract_choice(
             # notes happen to leave unfaulted.
             return found(verdict, "verdict")
         return found(marked, "elimination")
+    if multi and (held := _letters_all_hold(answer, n_choices)):
+        return found(held, "bare-letter")
     if multi and not _asks_for_exception(question):
         rest = _all_except(answer, n_choices, choices)
         if rest:
@@ -3089,6 +3120,9 @@ def extract_choice(
     if choices and not multi:
         if _undecidable(answer, choices):
             return nothing("undetermined")
+        idx = _option_result(answer, choices[:n_choices])
+        if idx is not None:
+            return found((chr(65 + idx),), "option-value")
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
@@ -3198,6 +3232,25 @@ _NOT_THIS_CLAUSE = lazy(r"[,，;；—–]\s*(?:(?:and|but)\s+)?(?:not\b|rather\
 
 # The result of a computation: "= 9", "≈ 0.25", "= $4$".
 _COMPUTED = lazy(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
+
+
+# The reply's closing result: what follows its last "=" to the end ("… = e^(2x) · 2 = 2e^(2x).").
+_CLOSING_RESULT = lazy(r"=\s*([^=\n]{1,40}?)[\s.。$]*\Z")
+_NOT_IN_RESULT = lazy(r"[\s$\\{}*`]")
+
+
+def _option_result(answer: str, choices: Sequence[str]) -> int | None:
+    """The one option whose text, as written, is the reply's closing result: "By the chain
+    rule, d/dx e^(2x) = e^(2x) · 2 = 2e^(2x)." answers "2e^(2x)" (not a value, so
+    ``_option_value`` cannot compare it)."""
+    m = _CLOSING_RESULT.search(answer.rstrip())
+    if m is None:
+        return None
+    result = _NOT_IN_RESULT.sub("", m.group(1)).lower()
+    if not any(ch.isalpha() for ch in result):
+        return None  # (a plain value is ``_option_value``'s, which reads the working around it)
+    hits = [i for i, c in enumerate(choices) if _NOT_IN_RESULT.sub("", c).lower() == result]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _option_value(answer: str, choices: Sequence[str]) -> int | None:
