@@ -4013,16 +4013,15 @@ def test_a_cut_reply_that_counts_its_steps_is_truncated() -> None:
 
 # --- rules of the dev21 round (own wordings; each case fails on the rules before the round) ------
 
-@pytest.mark.parametrize(("text", "choices", "multi", "expected"), [
-    # letters that all hold, each with 项
+@pytest.mark.parametrize(("text", "choices", "question", "expected"), [
+    # letters that all hold, each with 项: the question's own predicate, or "correct"
     ("A项、C项、D项均为宪法规定的公民基本权利；B项不是。", ["选举权", "继承权", "宗教信仰自由", "劳动权"],
-     True, "ACD"),
-    # the closing result is an option's text, not a value
-    ("Using the power rule, d/dx x³ = 3 · x² = 3x².", ["x²", "3x²", "3x", "x³/3"], False, "B"),
+     "下列属于宪法规定的公民基本权利的有（多选）", "ACD"),
 ])
-def test_choice_rules_of_the_dev21_round(text: str, choices: list[str], multi: bool,
+def test_choice_rules_of_the_dev21_round(text: str, choices: list[str], question: str | None,
                                          expected: str) -> None:
-    assert extract_choice(text, len(choices), choices, multi=multi).value == expected
+    got = extract_choice(text, len(choices), choices, multi=True, question=question)
+    assert got.value == expected, got
 
 
 @pytest.mark.parametrize(("text", "choices"), [
@@ -4055,3 +4054,28 @@ def test_choice_non_answers_of_the_dev21_round(text: str, choices: list[str]) ->
 def test_choices_the_dev21_rules_leave_alone(text: str, choices: list[str], multi: bool,
                                             expected: str) -> None:
     assert extract_choice(text, len(choices), choices, multi=multi).value == expected
+
+
+# Ordinary replies the first rules of the dev21 round misread (found by a review of the round).
+@pytest.mark.parametrize(("text", "kw", "expected"), [
+    # a worked supposition and a sign-off after the answer
+    ("解：\n假设原价为100元，先涨价10%再降价10%，现价为100×1.1×0.9=99元，所以答案是B。\n\n如果还有不确定的"
+     "地方，欢迎继续提问！", {}, "B"),
+    ("If we apply conservation of momentum, the final velocity is 2 m/s, so the answer is B.\n\n"
+     "It's hard to say exactly how your teacher wants the work shown, but the value is the same.",
+     {}, "B"),
+    # "N of these could be" something else than the answer
+    ("**Answer: C**\n\nTwo of these could be correct in other contexts (A and B), but only C "
+     "applies to eukaryotic cells.", {}, "C"),
+    ("Two of these could be eliminated immediately: A and D are not mammals. Between B and C, the "
+     "dolphin breathes air, so B is correct.", {}, "B"),
+    # letters said to be something the question does not ask for
+    ("A、B均为物理变化，没有新物质生成。\nC中铁生锈生成了氧化铁，D中纸张燃烧生成二氧化碳，都属于化学变化。",
+     {"multi": True, "question": "下列属于化学变化的是（多选）",
+      "choices": ["冰雪融化", "酒精挥发", "铁生锈", "纸张燃烧"]}, "CD"),
+    ("A、B均为陷阱选项，看似正确实则偷换概念。C、D符合题意。", {"multi": True}, "CD"),
+    ("A、B都对应于甲状腺功能亢进的表现，而题目问的是减退，C、D符合。", {"multi": True}, "CD"),
+])
+def test_choices_the_dev21_rules_first_misread(text: str, kw: dict[str, Any],
+                                              expected: str) -> None:
+    assert extract_choice(text, 4, **kw).value == expected

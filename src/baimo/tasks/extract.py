@@ -1853,16 +1853,23 @@ _ALL_EXCEPT_TEXT = lazy(
 # A sentence that opens with letters that all hold: "A项、B项、C项均为法定证据种类", "A、C、D都正确"
 # (not "A、B均为干扰项", "A、B都不对").
 _ALL_HOLD_LETTERS = lazy(
-    r"(?:\A|(?<=[。；;！!\n]))[\s*]*(?P<l>[A-Z]项?(?:\s*[、,和与及]\s*[A-Z]项?)+)\s*(?:项|选项)?\s*"
-    r"(?:均|都|皆)(?:为|是|属于|正确|符合|对)(?![^,。；;\n]{0,4}(?:干扰|错|无效|不|误))")
+    r"(?:\A|(?<=[。；;！!\n]))[ \t*]*(?P<l>[A-Z]项?(?:[ \t]*[、,和与及][ \t]*[A-Z]项?)+)[ \t]*"
+    r"(?:项|选项)?[ \t]*(?:均|都|皆)(?:(?P<ok>正确|符合题意|对(?!应))|为|是|属于)"
+    r"(?P<what>[^,。；;\n]{0,30})")
 
 
-def _letters_all_hold(text: str, n_choices: int) -> tuple[str, ...] | None:
-    """The letters of the last sentence that opens by saying they all hold (multi-answer)."""
+def _letters_all_hold(text: str, n_choices: int, question: str | None) -> tuple[str, ...] | None:
+    """The letters of the last sentence that opens by saying they all hold, for a multi-answer
+    question: "A、C、D都正确", or the question's own predicate ("A项、B项、C项均为《民事诉讼法》
+    规定的证据种类" for "下列属于法定证据种类的有"). Not "A、B均为物理变化" asked for chemical
+    changes, nor "均为陷阱选项": what they are said to be must be what the question asks."""
     found = None
+    asked = _subject_terms(question) if question else frozenset()
     for m in _ALL_HOLD_LETTERS.finditer(text):
         letters = tuple(sorted(set(re.findall(r"[A-Z]", m.group("l")))))
-        if _valid(letters, n_choices):
+        if not _valid(letters, n_choices):
+            continue
+        if m.group("ok") or len(_subject_terms(m.group("what")) & asked) >= 3:
             found = letters
     return found
 
@@ -1938,8 +1945,9 @@ _DECLINES = lazy(
     # "I can't commit to either", "so three of these could be the intended answer", "I'd
     # suggest choosing based on your preferences"
     r"|\b(?:can't|cannot|can\s+not)\s+commit\s+to\s+(?:either|one|any)\b"
-    r"|\b(?:two|three|four|several)\s+of\s+(?:these|them|the\s+options)\s+could\s+(?:each\s+)?be\b"
-    r"|\b(?:I'd|I\s+would)\s+suggest\s+choosing\s+based\s+on\b"
+    r"|\b(?:two|three|four|several)\s+of\s+(?:these|them|the\s+options)\s+could\s+(?:each\s+)?be\s+"
+    r"(?:the\s+(?:intended|correct|right)\s+answer|(?:correct|right)\b(?![^.\n]*\bbut\b))"
+    r"|\b(?:I'd|I\s+would)\s+suggest\s+choosing\s+based\s+on\b(?![^.\n]*\bif\b)"
     r"|\b(?:can't|cannot|can\s+not)\s+say\s+(?:that\s+)?one\s+is\s+(?:\w+\s+)?(?:more|better)"
     r"\s+[^.\n]{0,20}?than\s+the\s+other\b"
     r"|我(?:这里|这边)?就?(?:不|没法|无法)替(?:你|您)(?:确定|选择|做出?选择|判断|选)"
@@ -2891,7 +2899,10 @@ _OPEN_ENDING = lazy(
 )
 _FULL_STOP = lazy(r"[。!?！？\n]|\.(?!\d)")  # (a ";" parts the alternatives, it ends nothing)
 _IF_CLAUSE = lazy(r"\bif\b|如果|假如|若是", re.IGNORECASE)
-_IF_LINE = lazy(r"[\s*>-]*(?:if\b|如果|假如|若是|假设)", re.IGNORECASE)
+_IF_LINE = lazy(r"[\s*>-]*(?:if\b|如果|假如|若是)", re.IGNORECASE)
+# A close that says the answer itself cannot be settled (not a sign-off: "如果不确定，欢迎…").
+_CLOSE_UNDECIDED = lazy(r"无法确定(?:答案|选哪|哪个)|\b(?:cannot|can't|can\s+not)\s+(?:determine|tell)"
+                        r"\s+(?:the\s+answer|which\s+(?:option|one|is))", re.IGNORECASE)
 _ASKS_USER = lazy(
     r"[?？]\s*$|建议(?:你|您)?(?:核对|对照|确认|查阅|参考)|(?:请|你可以|您可以)(?:你|您)?(?:核对|确认|对一下)"
     r"|\b(?:if\s+you\s+(?:let\s+me\s+know|tell\s+me)|could\s+you\s+(?:check|tell|confirm))\b",
@@ -2920,11 +2931,11 @@ def _undecided_close(answer: str, marker: int, chosen: Sequence[str], n_choices:
     alternatives = marker >= start and len(_IF_CLAUSE.findall(sentence)) >= 2
     if decline is None and not alternatives:
         return False
-    line = body[body.rfind("\n", 0, marker) + 1 : marker]
-    if (decline is not None and start + decline.start() > marker
-            and _IF_LINE.match(line) is not None):
+    opened = max(body.rfind(c, 0, marker) for c in "\n。.;；!?！？") + 1
+    if (start > marker and _IF_LINE.match(body, opened) is not None
+            and _CLOSE_UNDECIDED.search(tail) is not None):
         # "如果按 a ⊕ b = 2a − b，则 …，选 A；\n如果是 …\n\n…缺少运算规则，无法确定答案。": a
-        # letter offered under a supposition, then the close declines to settle it
+        # letter offered in a supposition, then the close says the answer cannot be settled
         return True
     # the letters left open: in the last paragraph, or the one before it ("如果…则选D；…A、B、
     # C只能有一个成立。\n\n由于题干信息不完整，我无法确定出题人的意图")
@@ -3077,7 +3088,7 @@ def extract_choice(
             # notes happen to leave unfaulted.
             return found(verdict, "verdict")
         return found(marked, "elimination")
-    if multi and (held := _letters_all_hold(answer, n_choices)):
+    if multi and (held := _letters_all_hold(answer, n_choices, question)):
         return found(held, "bare-letter")
     if multi and not _asks_for_exception(question):
         rest = _all_except(answer, n_choices, choices)
@@ -3120,9 +3131,6 @@ def extract_choice(
     if choices and not multi:
         if _undecidable(answer, choices):
             return nothing("undetermined")
-        idx = _option_result(answer, choices[:n_choices])
-        if idx is not None:
-            return found((chr(65 + idx),), "option-value")
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
@@ -3232,25 +3240,6 @@ _NOT_THIS_CLAUSE = lazy(r"[,，;；—–]\s*(?:(?:and|but)\s+)?(?:not\b|rather\
 
 # The result of a computation: "= 9", "≈ 0.25", "= $4$".
 _COMPUTED = lazy(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
-
-
-# The reply's closing result: what follows its last "=" to the end ("… = e^(2x) · 2 = 2e^(2x).").
-_CLOSING_RESULT = lazy(r"=\s*([^=\n]{1,40}?)[\s.。$]*\Z")
-_NOT_IN_RESULT = lazy(r"[\s$\\{}*`]")
-
-
-def _option_result(answer: str, choices: Sequence[str]) -> int | None:
-    """The one option whose text, as written, is the reply's closing result: "By the chain
-    rule, d/dx e^(2x) = e^(2x) · 2 = 2e^(2x)." answers "2e^(2x)" (not a value, so
-    ``_option_value`` cannot compare it)."""
-    m = _CLOSING_RESULT.search(answer.rstrip())
-    if m is None:
-        return None
-    result = _NOT_IN_RESULT.sub("", m.group(1)).lower()
-    if not any(ch.isalpha() for ch in result):
-        return None  # (a plain value is ``_option_value``'s, which reads the working around it)
-    hits = [i for i, c in enumerate(choices) if _NOT_IN_RESULT.sub("", c).lower() == result]
-    return hits[0] if len(hits) == 1 else None
 
 
 def _option_value(answer: str, choices: Sequence[str]) -> int | None:
