@@ -5032,13 +5032,14 @@ _ROUGH_BEFORE = lazy(
 )
 # A question that asks for an estimate: its rough figure is the answer.
 # A question that asks for the value rounded: "√2 rounded to one decimal place", "保留两位小数".
-_ROUNDING_ASKED = lazy(
+_ROUNDING_WORDS = (
     r"\bto\s+(?:the\s+nearest|(?:\d+|one|two|three|four|five)\s+(?:decimal|significant|d\.p\."
     r"|s\.f\.))|\bround(?:ed|ing)?\s+(?:it\s+|off\s+|(?:the|your)\s+(?:answer|result)\s+)?to\b"
-    r"|保留(?:[一二三四五两\d]+位|整数)|精确到|四舍五入|取整", re.IGNORECASE)
+    r"|保留(?:[一二三四五两\d]+位|整数)|精确到|四舍五入|取整")
+_ROUNDING_ASKED = lazy(_ROUNDING_WORDS, re.IGNORECASE)
 # (or asks for it rounded)
 _ESTIMATE_ASKED = lazy(
-    rf"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约|{_ROUNDING_ASKED.pattern}",
+    rf"\b(?:estimate|roughly|approximately|about|around)\b|估|大约|大概|约|{_ROUNDING_WORDS}",
     re.IGNORECASE)
 
 
@@ -6206,18 +6207,18 @@ def _chain_first(answer: str, last: _Number, given: AbstractSet[Fraction],
         return None
     cut = max(head.rfind("="), head.rfind("≈"))
     if (cut < 0 or "=" in rest or "≈" in rest or _COMPUTES.search(rest) or _CONCLUDES.search(rest)
-            or _TAKEN_BACK.search(rest)):
+            or _TAKEN_BACK.search(rest)
+            # ("He gives away 10, which leaves him with 26": the story goes on from the value)
+            or _CHANGED.search(rest) or _WORKS_ON.search(rest)):
         return None
-    result = _numbers_in(head[cut + 1 :])
-    if (len(result) != 1 or result[0].value in given
-            or _restates(result[0].value, last.value)):
-        return None  # ("≈ 1.414", "= 40%", "3.2 × 10⁶ m": the value again, rounded or rescaled)
-    if _CHANGED.search(rest) or _WORKS_ON.search(rest):
-        return None  # ("He gives away 10, which leaves him with 26": the story goes on)
     subject = frozenset(map(_stem, asked.subject))
     if (len(frozenset(map(_stem, _subject_terms(rest))) & subject)
             > len(frozenset(map(_stem, _subject_terms(head))) & subject)):
         return None  # ("A = … = $2,160.\n\nInterest earned: $160." asked the interest)
+    result = _numbers_in(head[cut + 1 :])
+    if (len(result) != 1 or result[0].value in given
+            or _restates(result[0].value, last.value)):
+        return None  # ("≈ 1.414", "= 40%", "3.2 × 10⁶ m": the value again, rounded or rescaled)
     offset = len(answer) - len(answer.lstrip()) + cut + 1
     return dataclasses.replace(result[0], start=result[0].start + offset,
                                end=result[0].end + offset)
@@ -6390,9 +6391,9 @@ def _spans_range(text: str, given: AbstractSet[Fraction] = frozenset()) -> bool:
     working are subtractions. Nor does a range whose ends both come from the question ("1到10
     中的质数有…" asked about 1到10): it restates the question's scope, not an answer.
     """
-    start = len(text) - len(text.lstrip())
+    start, padded = len(text) - len(text.lstrip()), text + "\n"
     while True:
-        stop = _SENTENCE_STOP.search(text + "\n", start + 1)
+        stop = _SENTENCE_STOP.search(padded, start + 1)
         end = min(stop.end(), len(text)) if stop else len(text)
         if (end >= len(text) or _ANY_DIGIT.search(text, start, end)
                 or not _VARIES.search(text, start, end)):
