@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev21``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev22``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -34,7 +34,10 @@ variants of each of 100 dev items drawn at random) was first read by that sessio
 revision; ``dev20`` (600: three more writers with the same three briefs) came after the round
 on dev19 and was first read by the round's commit; ``dev21`` (600 multiple-choice items, the
 same three briefs on the dev split's multiple-choice items) after the round on dev20, first read
-by that round's commit. Each new batch is measured once, blind, before anything is tuned on it: that first
+by that round's commit; ``dev22`` (500: two writers asked for plain replies whose answer is
+clear to any reader, with the text real models put around it: caveats, notes on wrong options,
+tips, sign-offs, restatements in other units, asides; 90% answers) after the round on dev21,
+first read by the commit after it. Each new batch is measured once, blind, before anything is tuned on it: that first
 figure is the honest estimate of what the rules do on unseen text.
 
 Usage::
@@ -44,7 +47,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21,dev22
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
@@ -93,6 +96,7 @@ SPLITS = {
     "dev19": DATA / "blind" / "dev19.jsonl",
     "dev20": DATA / "blind" / "dev20.jsonl",
     "dev21": DATA / "blind" / "dev21.jsonl",
+    "dev22": DATA / "blind" / "dev22.jsonl",
     "test": DATA / "blind" / "test.jsonl",
     # rule-aware, not blind (tests/tasks/data/stress/README.md): how far the rules overreach
     "stress": DATA / "stress",
@@ -107,7 +111,7 @@ FIRST_BLIND = {
     "dev5": "c38e5ef", "dev6": "107f12a", "dev7": "bdadb73", "dev8": "6ac72bb",
     "dev9": "f327a21", "dev10": "92ef3db", "dev11": "11a4714",
     "dev12": "fdcdf9c", "dev13": "a8bbe9b", "dev14": "5dc12ad", "dev15": "f1977b5", "dev16": "10033a5",
-    "dev17": "8ff0efc", "dev18": "4fde5f0", "dev19": "ab61da4", "dev20": "a3c18d6", "dev21": "45f29d3", "test": "90b9443^",
+    "dev17": "8ff0efc", "dev18": "4fde5f0", "dev19": "ab61da4", "dev20": "a3c18d6", "dev21": "45f29d3", "dev22": "6705239", "test": "90b9443^",
 }
 
 
