@@ -4079,3 +4079,36 @@ def test_choices_the_dev21_rules_leave_alone(text: str, choices: list[str], mult
 def test_choices_the_dev21_rules_first_misread(text: str, kw: dict[str, Any],
                                               expected: str) -> None:
     assert extract_choice(text, 4, **kw).value == expected
+
+
+# --- rules from dev22 (plain replies; own wordings; each case fails on the rules before) ------
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # a warning after the stated value names the wrong one
+    ("a₅ = a₁ · q⁴ = 3 · 2⁴ = 48\n\n注意不是 3 · 2⁵ = 96，第 n 项的指数是 n − 1。",
+     "等比数列 3, 6, 12, … 的第 5 项是多少？", "48"),
+    ("|3A| = 3² · |A| = 9 × 5 = 45\n\n常见错误：直接算成 3 × 5 = 15。数乘矩阵时每行都乘了 3，所以行列式要乘 3ⁿ。",
+     "设 A 为 2 阶方阵，|A| = 5，求 |3A|。", "45"),
+])
+def test_number_warnings_after_the_answer(text: str, question: str, expected: str) -> None:
+    got = extract_number(text, question=question)
+    assert got.status == "ok" and numbers_equal(got.value or "", expected), got
+
+
+def test_a_letter_in_a_warning_after_the_answer_is_no_pick() -> None:
+    text = "输出结果是 **6**，选 C。\n\n很多初学者会以为 `b = a` 会复制列表，从而选 B（5）。"
+    assert extract_choice(text, 4, ["4", "5", "6", "报错"]).value == "C"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the warning's sentence turns to the answer
+    ("The answer is B? Let me re-check. Many people think it is B, but the answer is C.", "C"),
+    ("很多同学会选 A。但仔细算，应该选 C。", "C"),
+])
+def test_a_warning_that_turns_to_the_answer_keeps_it(text: str, expected: str) -> None:
+    assert extract_choice(text, 4).value == expected
+
+
+def test_a_warning_that_goes_on_to_the_answer_keeps_it() -> None:
+    got = extract_number("常见错误是算成 12。正确做法：3 × 5 = 15，答案是 15。", question="3个5是多少？")
+    assert got.value == "15", got

@@ -1216,7 +1216,7 @@ def _rejecting_line(text: str, pos: int) -> bool:
 # Someone else's pick: "有的同学…就选B", "a common mistake is to choose C". A marker in such a
 # clause reports a trap, not the reply's answer.
 _MISLED = lazy(
-    r"误选|错选|易错|易混|误认为|误以为|错误地|(?:有的|很多|不少|部分|一些|有些)(?:同学|人|学生|考生)"
+    r"误选|错选|易错|易混|误认为|误以为|错误地|(?:有的|很多|不少|部分|一些|有些)(?:同学|人|学生|考生|初学者)"
     r"|有人|\b(?:many|some|most)\s+(?:students|people|test-takers)\b"
     r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
     re.IGNORECASE,
@@ -4230,11 +4230,11 @@ _REFUSAL = lazy(
 _WARNING_LEAD = (
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（【\[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
     r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
-    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
+    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人|初学者)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
     r"|(?:若|如果|要是)(?:误用|错用|误把|误将|用错)"
     r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer|pitfall|trap)"
     r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|common\s+(?:mistakes?|errors?)\s*:"
-    r"|watch\s+out|(?:don't|do\s+not)\s+confuse"
+    r"|watch\s+out|(?:don't|do\s+not)\s+confuse|not\s+to\s+be\s+confused|注意不是|别和|不要和"
     r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)"
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
@@ -4264,6 +4264,7 @@ _CHECK = lazy(
 # A warning about the mistakes others make ("【易错点】…把20900元当作答案", "Common pitfall: …"):
 # the answers it names are the wrong ones.
 _WARNING = lazy(_WARNING_LEAD, re.IGNORECASE | re.MULTILINE)
+_ANSWER_WORD = lazy(r"答案|\banswers?\s+(?:is|are)\b", re.IGNORECASE)
 # A check that goes on to conclude is part of the working, not an aside after the answer.
 # (and a note that says what was asked goes on to answer it: "题目问的是利息…：利息 = …")
 _CONCLUDES = lazy(r"\b(?:answer|therefore|thus|hence)\b|答案|所以|因此|综上|题目问的是"
@@ -5316,6 +5317,14 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
                 and (not aside.group("change") or not (
                     asked.comparative or _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))))):
             body = body[: aside.start()]
+            break
+    for warning in _WARNING.finditer(body) if _numbers_in(body) else ():
+        # "|2A| = 2³ · |A| = 16\n\n常见错误：直接算成 2 × 2 = 4。", "It prints `4` … (people often
+        # answer 3)": a warning after the stated value names the wrong one
+        if (_numbers_in(body[: warning.start()])
+                # (unless it goes on to give the answer: "…所以答案是 16")
+                and not _ANSWER_WORD.search(body, warning.end())):
+            body = body[: warning.start()]
             break
     spread = _spread_start(body, given, asked)
     if spread is not None:
