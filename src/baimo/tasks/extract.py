@@ -4230,11 +4230,11 @@ _REFUSAL = lazy(
 _WARNING_LEAD = (
     r"(?:^|(?<=[.。!?！？;；\n]))[ \t>*#_(（【\[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*"
     r"(?:(?:不过|但是?|however|but)[,，:：]?\s*)?"
-    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人|初学者)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
+    r"(?:也?有(?:些)?人(?:会|可能)?|很多(?:同学|人)|常见的?(?:错误|误区)|易错|易混|误算|误以为"
     r"|(?:若|如果|要是)(?:误用|错用|误把|误将|用错)"
     r"|a\s+(?:common|frequent|typical)\s+(?:mistake|error|wrong\s+answer|pitfall|trap)"
     r"|(?:common\s+)?(?:pitfalls?|traps?)\s*:|common\s+(?:mistakes?|errors?)\s*:"
-    r"|watch\s+out|(?:don't|do\s+not)\s+confuse|not\s+to\s+be\s+confused|注意不是|别和|不要和"
+    r"|watch\s+out|(?:don't|do\s+not)\s+confuse"
     r"|(?:some|many)\s+(?:people|students)|people\s+often|students\s+often)"
 )
 # Verification after the answer ("Check: 12 + 8 = 20 ✓", "验算：…") restates working, not
@@ -5318,11 +5318,15 @@ def _fallback(answer: str, given: AbstractSet[Fraction], asked: _Asked = _NOT_AS
                     asked.comparative or _CHANGE_ASKED.search(" ".join(sorted(asked.subject)))))):
             body = body[: aside.start()]
             break
-    for warning in _WARNING.finditer(body) if _numbers_in(body) else ():
-        # "|2A| = 2³ · |A| = 16\n\n常见错误：直接算成 2 × 2 = 4。", "It prints `4` … (people often
-        # answer 3)": a warning after the stated value names the wrong one
-        if (_numbers_in(body[: warning.start()])
-                # (unless it goes on to give the answer: "…所以答案是 16")
+    for warning in _WARNING.finditer(body) if "\n\n" in body else ():
+        # "|2A| = 2³ · |A| = 16\n\n常见错误：直接算成 2 × 2 = 4。": a closing paragraph that warns
+        # of a common mistake, after the stated value, names the wrong one. (Not a warning
+        # inside the working, "很多同学会忘记加运费，…所以一共 41 元", nor one that goes on to
+        # the answer, "…所以答案是 16".)
+        paragraph = body.rfind("\n\n", 0, warning.start()) + 2
+        if (paragraph > 1 and not body[paragraph : warning.start()].strip(" \t>*#_(（【[")
+                and "\n\n" not in body[warning.end() :].rstrip()
+                and _numbers_in(body[:paragraph])
                 and not _ANSWER_WORD.search(body, warning.end())):
             body = body[: warning.start()]
             break
