@@ -99,20 +99,21 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> No
                          "ray://HOST:PORT (the Ray Client, port 10001 by default) or "
                          "HOST:PORT (the head node's port, 6379 by default)")
     where = f"cannot connect to the Ray cluster at {address} ({source}): {host}:{port}"
+    tls = _tls()
     try:
         with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-            answer = b"" if _tls() else _h2_answer(sock, timeout)
+            answer = b"" if tls else _h2_answer(sock, timeout)
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__
         raise BaimoError(f"{where} accepts no connection ({why}). {_START_HINT}.") from None
-    if not _tls() and answer[3:4] != b"\x04":
+    if not tls and answer[3:4] != b"\x04":
         said = (f"it answered {answer[:40].decode('latin-1')!r}" if answer
                 else f"it answered nothing in {timeout:g} s")
         raise BaimoError(f"{where} accepts connections but is not Ray: it does not speak "
                          f"gRPC ({said}). The Ray Client listens on 10001 and the head on "
                          f"6379 unless `ray start --head` was told otherwise; 8265 is the "
                          f"dashboard. {_START_HINT}.")
-    gcs = None if _tls() else _answers_as_gcs(host, int(port), timeout)
+    gcs = None if tls else _answers_as_gcs(host, int(port), timeout)
     if client and gcs:
         raise BaimoError(f"{where} is a Ray head's own port, not the Ray Client's: give "
                          f"ray://{host}:10001 (or the head's --ray-client-server-port), or "
