@@ -4123,3 +4123,60 @@ def test_a_warning_that_goes_on_to_the_answer_keeps_it() -> None:
 def test_a_warning_inside_the_working_cuts_nothing(text: str, question: str,
                                                    expected: str) -> None:
     assert extract_number(text, question=question).value == expected
+
+
+# --- the dev22 round for multiple choice: an answer first, with its letter and its text ------
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    # a letter beside its own option's text, then notes that name other options
+    ("Potassium — option B. Sodium is the other common electrolyte, and calcium matters for "
+     "bones.", ["Sodium", "Potassium", "Calcium", "Iron"], "B"),
+    ("The perimeter of a square is 4s, option C.\n\nDon't mix it up with the area, s² (option A), "
+     "or the diagonal, s√2 (options B and D).", ["s²", "2s", "4s", "s√2"], "C"),
+    ("I can't fill in the worksheet for you, but here is the answer.\n\nAs for the question: "
+     "**D — Jupiter** (by far). Saturn is second and Neptune is the farthest.",
+     ["Mars", "Saturn", "Neptune", "Jupiter"], "D"),
+    # the letter's own clause says the answer; a later clause compares
+    ("That's the femur — option C, the long bone of the thigh, longer than the tibia.",
+     ["Tibia", "Humerus", "Femur", "Fibula"], "C"),
+    ("The strongest base here is NaOH, option A, because it dissociates completely and no "
+     "weak base does.", ["NaOH", "NH₃", "CH₃NH₂", "C₅H₅N"], "A"),
+])
+def test_an_answer_given_first_with_its_letter_and_text(text: str, choices: list[str],
+                                                        expected: str) -> None:
+    assert extract_choice(text, 4, choices).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "expected"), [
+    # the answer came first without a letter; the first letter labels an aside
+    ("**Venus.**\n\nIt is hotter than Mercury because of its atmosphere; Mars (option C) is much "
+     "colder.", ["Mercury", "Venus", "Mars", "Earth"], "B"),
+    # a letter in a note on another option
+    ("Ligase. (Primase, option D, lays down the primers.)",
+     ["Helicase", "Ligase", "Polymerase", "Primase"], "B"),
+    # a value labelled with its letter is a step where the options are values
+    ("税前是40元，选项A。加上10%的税，一共44元。", ["40元", "44元", "36元", "50元"], "B"),
+    # a later conclusion names another option
+    ("Distance alone points to Mercury (A), the closest planet.\n\nIts thin air loses heat, so "
+     "the hottest planet is Venus.", ["Mercury", "Venus", "Mars", "Earth"], "B"),
+    # each option in turn with its letter: a review, not an answer given first
+    ("Sodium, option A, is the main extracellular cation. Potassium, option B, is the main "
+     "intracellular cation.", ["Sodium", "Potassium", "Calcium", "Iron"], "B"),
+])
+def test_an_opening_letter_that_is_no_answer_given_first(text: str, choices: list[str],
+                                                         expected: str) -> None:
+    question = "Which is the main intracellular cation?" if "Sodium" in text else None
+    assert extract_choice(text, 4, choices, question=question).value == expected
+
+
+def test_a_set_after_a_marker_is_one_piece() -> None:
+    # "{1, 2, 3}" names two options: its commas do not end the marker's clause
+    text = ("The answer is **(B) 3**.\n\n`set()` drops the repeats, leaving only `{1, 2, 3}`. Picking "
+            "(A) 6 counts the list's items instead.")
+    assert extract_choice(text, 4, ["6", "3", "1", "an error"]).value == "B"
+
+
+def test_none_of_the_options_with_the_options_echoed_declines() -> None:
+    text = ("I got 12: 15% of 80 = 0.15 × 80 = 12. None of the given options (10, 15, 8, 20) "
+            "matches that. Could you check the question?")
+    assert extract_choice(text, 4, ["10", "15", "8", "20"]).status == "no-answer"

@@ -1177,6 +1177,10 @@ def _marker_candidate(
     # while quicksort degrades" or "it's the largest city, and Melbourne (B) …" the option
     # after the comma is not what "it's" points at.
     clause = _CLAUSE_BREAK.split(segment, maxsplit=1)[0]
+    if (group := _GROUPED.match(text, m.end())) is not None:
+        # "leaving only `{1, 2, 3}`": a set, a list or a code span is one piece, whatever
+        # commas it holds
+        clause = group.group()
     if (cond := _IF.search(clause)) is not None:
         clause = clause[: cond.start()]  # "It would be correct if the subject were …": a case
     if (than := _COMPARED.search(clause)) is not None and not any(
@@ -1189,6 +1193,10 @@ def _marker_candidate(
         return None
     complete = stop is not None or start + _MAX_SEGMENT < len(text)
     return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
+
+
+# A set, a list or a code span at the start of a marker's segment: "`{1, 2, 3}`", "[2, 4]".
+_GROUPED = lazy(r"\s*(?:`[^`\n]+`|\{[^{}\n]*\}|\[[^\[\]\n]*\])")
 
 
 # Markers that only point ("对应选项A", "that's option B"): inside a parenthesised aside
@@ -1938,8 +1946,9 @@ _DECLINES = lazy(
     # "None of the listed options matches that", "so check which definition your course uses"
     # (not "…, so check which terminology your course uses — but B is the standard answer"),
     # "I can't say one is more appropriate than the other", "我这里就不替你确定答案了"
+    # ("None of the given options (10, 15, 8, 20) matches that": the options echoed between)
     r"|\bnone\s+of\s+the\s+(?:(?:listed|given|provided)\s+)?(?:options|choices|answers)\s+"
-    r"match(?:es)?(?:\s+(?:that|this|it|either))?(?=\s*(?:[.!;—–]|$))"
+    r"(?:\([^()\n]{1,60}\)\s+)?match(?:es)?(?:\s+(?:that|this|it|either))?(?=\s*(?:[.!;—–]|$))"
     r"|\bso\s+check\s+which\s+[^.\n]{0,30}?\byour\s+(?:course|class|textbook|teacher|instructor"
     r"|exam)(?![^.\n]*\b(?:but|however)\b)"
     # "I can't commit to either", "so three of these could be the intended answer", "I'd
@@ -2249,6 +2258,8 @@ _TICK_MARK = lazy("[✅✔✓]")
 # An option that is only a value: "12", "$3,518", "6.02 × 10^23", "25%".
 _VALUE_OPTION = lazy(r"[\s$¥€£+−-]*\d[\d,.\s×x^*/+−-]*%?\s*[a-zA-Z°%/²³]{0,6}\s*")
 _CROSS_MARK = lazy("[❌✗✘×]")
+# A value with a Chinese unit: "40元", "1918年", "6个月".
+_ZH_VALUE_OPTION = lazy(r"\s*[+−-]?\d[\d,.]*%?\s*[\u4e00-\u9fff]{1,3}\s*")
 # A verb of choosing, then the choice in bold: "Go with **the refrigerator** option.",
 # "I'd pick **Bonds**", "选**演绎推理**".
 _PICK_BOLD = lazy(r"\b(?:go\s+with|pick|choose|select|opt\s+for)\s+\*\*([^*\n]{1,80})\*\*"
@@ -2375,6 +2386,91 @@ def _tagged_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
 
 
 _BOLD = lazy(r"\*\*([^*\n]+)\*\*")
+
+
+# A letter set off by a dash or a colon where a sentence or a lead-in ends: "**C — Nitrogen**",
+# "B: carrying oxygen", "As for the question: **C — Nitrogen**".
+_DASHED_LETTER = lazy(r"(?:^|(?<=[:：]))[\s*#>]*\(?([A-Z])\)?\**[ \t]*(?:[—–:：]|-[ \t])")
+
+
+def _sentence_letters(sentence: str) -> list[tuple[int, int, str]]:
+    """The letters a sentence writes as option labels (``(B)``, ``**C**``, "option C", "选项C",
+    an opening "C —"), with their spans."""
+    found = [(m.start(), m.end(), next(g for g in m.groups() if g).upper())
+             for m in _FORMATTED.finditer(sentence)
+             # (a lower-case letter only with its noun: "option c", not "(a)" in a list)
+             if next(g for g in m.groups() if g).isupper() or "option" in m.group().lower()]
+    if not found and (dashed := _DASHED_LETTER.search(sentence)) is not None:
+        found.append((dashed.start(1), dashed.end(), dashed.group(1)))
+    return found
+
+
+_BRACKET_LABEL = lazy(r"[(（]\s*(?:(?:option|choice)\s+|选项\s*)?[A-Z]\s*[)）]", re.IGNORECASE)
+# A sentence that says what is right: "Correct configuration: [Ar] 3d⁵ 4s¹."
+_ANSWER_TERM = lazy(r"\b(?:correct|right|answer|true)\b|正确|答案|应选|应该选", re.IGNORECASE)
+
+
+def _paired_statement(sentence: str, choices: Sequence[str]) -> str | None:
+    """The one letter a plain statement gives beside its own option's text ("Vitamin C —
+    option C.", "The area is πr², option B."), or None: for no letter, several, a letter whose
+    option the words do not name, or a sentence that negates, rules out, wavers or sets a case."""
+    letters = _sentence_letters(sentence)
+    if len({x for _, _, x in letters}) != 1:
+        return None
+    letter = letters[0][2]
+    # What the sentence says up to the end of the letter's clause: in "That's the cerebellum —
+    # option B on your list, the 'little brain' under the cerebrum" the later clause compares.
+    stop = _CLAUSE_BREAK.search(sentence, letters[-1][1])
+    said = sentence[: stop.start() if stop else len(sentence)]
+    rest = said
+    for start, end, _ in reversed(letters):
+        rest = rest[:start] + " " + rest[end:]
+    if (_NEGATIVE.search(said) or _REJECTS.search(said) or _MAYBE.search(said)
+            or _IF.search(said) or _GUESSED.search(said) or _MISLED.search(said)
+            or "?" in sentence or "？" in sentence):
+        return None
+    return letter if _option_in(rest, choices) == ord(letter) - 65 else None
+
+
+def _first_paired(text: str, n_choices: int, choices: Sequence[str]) -> str | None:
+    """The letter of the first sentence that labels anything with a letter, when it gives one
+    letter beside its own option's text: the answer stated first, with the later sentences
+    explaining it or glossing the other options ("Vitamin C — option C. Vitamin D deficiency
+    causes rickets …"). A later sentence that pairs another letter with its text in the same
+    plain way makes the reply a review of the options, and a later conclusion ("so …") that
+    names another option takes the answer over, as does an ending that leaves it open: then
+    it is not read here. Nor is it where the options are all values: a value labelled with its
+    letter is as often a step of the working ("4 × 15 = $60, option D. After the discount …")."""
+    # (asides are notes on other options, "(Ligase, option C, joins …)"; a bracketed label,
+    # "oxygen (B)", stays)
+    text = _ASIDE.sub(lambda m: m.group() if _BRACKET_LABEL.fullmatch(m.group()) else " ", text)
+    sentences = [x.strip() for x in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|\n+", text)
+                 if x.strip()]
+    if _OPEN_ENDING.search(text) or _UNSETTLED.search(sentences[-1] if sentences else ""):
+        return None  # "…这道题的标准答案取决于出题人的口径，我没法给你一个确定的选项"
+    if all(_VALUE_OPTION.fullmatch(c) or _ZH_VALUE_OPTION.fullmatch(c) for c in choices):
+        return None  # "4 × 15 = $60, option D. After the discount: …": a step's value
+    first: str | None = None
+    stated: set[int] = set()  # options named, without a letter, before the first label
+    for n, sentence in enumerate(sentences):
+        if first is None:
+            if n > 1:
+                return None  # not given first: the opening sentences label nothing
+            if not _sentence_letters(sentence):
+                if (named := _option_in(sentence, choices)) is not None:
+                    stated.add(named)
+                continue
+            first = _paired_statement(sentence, choices)
+            if first is None or ord(first) - 65 >= n_choices or stated - {ord(first) - 65}:
+                # ("夏至。顺便一提，冬至（D）是…": the answer came first, unlabelled)
+                return None
+        elif _paired_statement(sentence, choices) not in (None, first) or any(
+                (_CONCLUDING.match(clause) or _ANSWER_TERM.search(clause))
+                and _option_in(clause, choices) not in (None, ord(first) - 65)
+                # ("Chromium is an exception, so the configuration is 3d⁵ 4s¹.")
+                for clause in _CLAUSE_BREAK.split(sentence)):
+            return None
+    return first
 
 
 def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -3113,6 +3209,8 @@ def extract_choice(
     verdict = _verdicts(answer, n_choices, multi)
     if verdict:
         return found(verdict, "verdict")
+    if choices and not multi and (paired := _first_paired(answer, n_choices, choices)):
+        return found((paired,), "answer-first")
     if choices:
         tagged = _tagged_options(answer, n_choices, choices)
         if tagged and (multi or len(tagged) == 1):
