@@ -4180,3 +4180,106 @@ def test_none_of_the_options_with_the_options_echoed_declines() -> None:
     text = ("I got 12: 15% of 80 = 0.15 × 80 = 12. None of the given options (10, 15, 8, 20) "
             "matches that. Could you check the question?")
     assert extract_choice(text, 4, ["10", "15", "8", "20"]).status == "no-answer"
+
+
+# --- the dev23 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "kw", "expected"), [
+    # an exam key: one clause an option, each with its verdict
+    ("A项，“炙手可热”形容权势大，用于天气不当，错误；B项，“差强人意”指大体上还能使人满意，使用恰当；C项，“首当其冲”"
+     "比喻最先受到攻击，错误；D项，“美轮美奂”形容建筑，错误。", {}, "B"),
+    ("A项：偷换概念，排除。B项：与原文第二段一致，当选。C项：无中生有。D项：以偏概全。", {}, "B"),
+    ("A项说法正确，DNA是主要的遗传物质；B项错误，病毒也有遗传物质；C项说法正确；D项不符合题意。", {"multi": True}, "AC"),
+    # several labels under one verdict stay one clause
+    ("C项错误，铁与稀硫酸反应生成硫酸亚铁。A项、B项、D项正确。", {"multi": True}, "ABD"),
+])
+def test_an_exam_keys_clauses_are_a_review(text: str, kw: dict[str, Any], expected: str) -> None:
+    assert extract_choice(text, 4, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "，即A和C": "that is", restating the answer as letters
+    ("逐个检验：36→9，50→5，81→9，95→14。能被9整除的是36和81，即A和C。", ["36", "50", "81", "95"],
+     {"multi": True}, "AC"),
+    # a bulleted list of labelled options, each ticked or crossed
+    ("- **A. 短期借款** —— 流动负债 ✓\n- **B. 应付票据** —— 流动负债 ✓\n- **C. 应付债券** —— 非流动负债 ✗\n"
+     "- **D. 应交税费** —— 流动负债 ✓", ["短期借款", "应付票据", "应付债券", "应交税费"], {"multi": True},
+     "ABD"),
+    # a pointer inside the reader's case is not the answer
+    ("Change = 30 − 24 = 6, and 6 / 24 = **25%** (C)\n\nNote: if you divide by the new price "
+     "instead, you get 20%, which is option B — the other direction.", ["15%", "20%", "25%", "30%"],
+     {}, "C"),
+    # the labelled answer opens the paragraph after one that declines a side request
+    ("I can't book the tickets for you. A travel site will do that.\n\nThe tallest mountain in "
+     "Africa is **Kilimanjaro** (B), at about 5,895 m, ahead of Mount Kenya.",
+     ["Mount Kenya", "Kilimanjaro", "Mount Stanley", "Ras Dashen"], {}, "B"),
+    # options whose own text holds a comma, listed with semicolons
+    ("辛亥革命的成果包括：推翻清朝统治，结束帝制；建立中华民国，颁布约法；使民主共和观念深入人心。它没有完成反帝反封建的任务。",
+     ["推翻清朝统治，结束帝制", "建立中华民国，颁布约法", "完成反帝反封建的任务", "使民主共和观念深入人心"],
+     {"multi": True}, "ABD"),
+    # a short reply whose number, in words, is one option's value
+    ("Three hundred and sixty-five.", ["360", "364", "365", "366"], {}, "C"),
+    ("约为二点五亿吨。", ["1.5亿吨", "2.5亿吨", "3.5亿吨", "4.5亿吨"], {}, "B"),
+])
+def test_choices_the_dev23_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    # two letters left open
+    ("上海常住人口约2487万，北京约2186万。不过如果只算户籍人口，结论可能不同。所以答案取决于统计口径，A和B都有可能。",
+     ["上海", "北京", "广州", "深圳"]),
+    # each line a case for the reader
+    ("It depends on what you need:\n\n- If you want speed → B\n- If you want an easy start → A\n\n"
+     "There's no single answer — pick what fits your project.", ["Python", "Rust", "Go", "Java"]),
+    # says what is missing, works through cases, asks for it
+    ("题目没有给出利率，无法计算利息。\n\n- 若年利率为 2%，利息 = 1000 × 2% = 20元（A）；\n- 若年利率为 3%，"
+     "利息 = 1000 × 3% = 30元（B）。\n\n请补充利率，我再帮你算。", ["20元", "30元", "40元", "50元"]),
+    ("The question doesn't say how fast the train goes.\n\n- At 60 km/h: t = 120 / 60 = 2 h (A).\n"
+     "- At 80 km/h: t = 120 / 80 = 1.5 h (B).\n\nCould you share the speed?",
+     ["2 h", "1.5 h", "3 h", "1 h"]),
+])
+def test_choices_the_dev23_round_leaves_open(text: str, choices: list[str]) -> None:
+    assert extract_choice(text, 4, choices).status == "no-answer"
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a disclaimer about advice declines nothing
+    ("作为AI我不能给出医疗建议。不过就考题而言，缺铁会导致缺铁性贫血（B）。", ["坏血病", "缺铁性贫血", "佝偻病", "夜盲症"],
+     {}, "B"),
+    # of a multi-answer question "A和C都有可能" names the answer
+    ("升高温度和使用催化剂都能加快反应，A和C都有可能。", ["升高温度", "降低浓度", "使用催化剂", "减小压强"],
+     {"multi": True}, "AC"),
+    # a tutor's "If you look closely, …, which is option D" commits
+    ("If you look closely, the author's tone throughout is mocking, which is option D.",
+     ["admiring", "neutral", "nostalgic", "mocking"], {}, "D"),
+    ("如果你熟悉化学式，食盐的主要成分是氯化钠，也就是选项 A。", ["氯化钠", "碳酸钠", "碳酸氢钠", "氯化钾"], {}, "A"),
+    # "，即 C" is a step when the reply goes on to another option
+    ("折扣前总价是 240 元，即 C。打八折后，实付 **192 元**。", ["180元", "192元", "240元", "300元"], {}, "B"),
+    # a reply that says a value is missing but assumes one and answers
+    ("题目没有给出折扣率，按常见的八折计算，原价 = 120 ÷ 0.8 = 150 元（A）。如果你有完整题目，请发给我核对一下。",
+     ["150元", "160元", "200元", "240元"], {}, "A"),
+    # a lack that is the question's topic, then a friendly close
+    ("A diet that lacks vitamin C leads to scurvy (B). If you can share the rest of your worksheet, "
+     "I'll go through it.", ["rickets", "scurvy", "beriberi", "pellagra"], {}, "B"),
+    # a later paragraph glossing a distractor after a greeting is no answer given first
+    ("Happy to help! Let's break it down.\n\nMitosis (A) makes two identical cells. Gametes come "
+     "from meiosis.", ["Mitosis", "Meiosis", "Binary fission", "Budding"], {}, "B"),
+])
+def test_what_the_dev23_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                           expected: str) -> None:
+    assert extract_choice(text, 4, choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    # the options echoed with their labels, then talk: no value stated
+    ("A. 10 m B. 20 m C. 30 m D. 40 m The tree is tall. Trees grow slowly.",
+     ["10 m", "20 m", "30 m", "40 m"]),
+    # a short reply that wavers between two values, or sets one against another
+    ("Some compilers print eleven, others twelve; it may differ.", ["10", "11", "12", "13"]),
+    ("Seven, not eight.", ["6", "7", "8", "9"]),
+    ("Four, or five if you count the bonus round.", ["3", "4", "5", "6"]),
+])
+def test_a_value_option_is_not_read_from_echoes_or_wavering(text: str, choices: list[str]) -> None:
+    assert extract_choice(text, 4, choices).status == "no-answer"

@@ -758,9 +758,16 @@ _COUNTERFACTUAL = lazy(
 
 def _conditional(text: str, pos: int, marker: str = "") -> bool:
     """Whether the marker at ``pos`` is hypothetical ("if the answer is A, then ..."), or a
-    "would" answer under a condition contrary to fact."""
+    "would" answer under a condition contrary to fact, or a pointer or an arrow in a sentence
+    that opens with the reader's case ("Note: if you divide by the new value, you get 20%,
+    which is option A", "- If you want to build websites → **JavaScript** (B)")."""
     if _CONDITIONAL.search(text, max(0, pos - 20), pos) is not None:
         return True
+    if _POINTER.match(marker) or marker.lstrip().startswith(("→", "⇒", "=>")):
+        floor = max(0, pos - 200)
+        start = max(text.rfind(c, floor, pos) for c in ".!?\n") + 1
+        if _CASE_OPENING.match(text, max(start, floor)) is not None:
+            return True
     if not re.search(r"\bwould\b", marker, re.IGNORECASE):
         return False
     floor = max(0, pos - 200)  # a sentence's opening clause, not the whole reply
@@ -768,6 +775,16 @@ def _conditional(text: str, pos: int, marker: str = "") -> bool:
     return _COUNTERFACTUAL.search(text, max(start + 1, floor), pos) is not None
 
 
+# A sentence that opens with the reader's other choice, perhaps after a note's head or a bullet: a
+# preference ("If you want to build websites →") or a misstep ("if you divide by the new value
+# instead"). Not a tutor's "If you look closely, …, which is option D": that commits.
+_CASE_OPENING = lazy(
+    r"[\s>*_-]*(?:(?:note|tip|注意|注|提示)\s*[:：]\s*)?(?:if\s+(?:you|you're|your)\b"
+    r"(?=[^.!?\n]*\b(?:want|wanted|prefer|plan|need|care|instead|mistakenly|wrongly|forget"
+    r"|forgot|accidentally)\b)"
+    r"|(?:如果|假如|若|要是)(?:你|您)(?=[^。！？\n]*(?:想|需要|打算|更看重|偏好|改用|误|错|忘|当成|当作)))",
+    re.IGNORECASE,
+)
 _QUERY_MARKS = lazy(r"[ \t]*[?？]+")
 # The words of a hedge without the letter that follows (``_HEDGE`` reads one letter only).
 _LETTER_HEDGE_LEAD = lazy(
@@ -1416,10 +1433,14 @@ def _last_marker_candidate(
                     # sentence's own letter outweighs the option texts read around it
                     return dataclasses.replace(following, reason="pointer")
                 return cand
-            if not m.group().startswith(",") or "选项" in m.group():
+            if (not m.group().startswith(",") or "选项" in m.group()
+                    or ("即" in m.group() and not _other_option_after(text, m.end(), choices,
+                                                                       cand.letters))):
                 # A label after a comma ("…, option B.") only completes its own sentence's
                 # marker: on its own it as often tags a distractor named in passing. "…，即选项
-                # B" names the option in full, as a conclusion does.
+                # B" names the option in full, as a conclusion does, and so does "…是123和471，
+                # 即A和C" ("that is"), which restates, unless a later sentence goes on to
+                # another option ("…240 元，即 C。打八折后，实付 **192 元**。").
                 pointer = pointer or cand
             following = cand
         elif (cand is None and following is not None and not _POINTER.match(m.group())
@@ -1432,6 +1453,17 @@ def _last_marker_candidate(
         # which a later refusal may still leave unchosen (see ``extract_choice``).
         return dataclasses.replace(pointer, reason="pointer")
     return last_boxed or pointer
+
+
+def _other_option_after(text: str, pos: int, choices: Sequence[str] | None,
+                        letters: Sequence[str]) -> bool:
+    """Whether a sentence after the one at ``pos`` names an option other than ``letters`` by
+    its text."""
+    stop = _FULL_STOP.search(text, pos)
+    if not choices or stop is None:
+        return False
+    return any((i := _option_in(x, choices)) is not None and chr(65 + i) not in letters
+               for x in _sentences(text[stop.end() :]))
 
 
 def _pointer_names_its_own(between: str, choices: Sequence[str], read: Sequence[str],
@@ -1547,8 +1579,10 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
     if len(_LABEL_IN_LINE.findall(line)) >= 2:
         return None
     pieces = [p for p in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", line) if p.strip()]
-    if len(pieces) < 2 or re.fullmatch(r"\s*[A-Za-z][.)]\s*", pieces[0]):
-        return None  # "A. is wrong because …": an option's label, not a sentence
+    if len(pieces) < 2 or re.fullmatch(r"\s*(?:[-*+•]\s+[*_]*)?[A-Za-z][.)]\s*", pieces[0]):
+        # "A. is wrong because …", "- **A. 应付账款** —— 流动负债 ✓": an option's label, not a
+        # sentence
+        return None
     return _lone_letter_lines(pieces[0], n_choices, multi)
 
 
@@ -1705,7 +1739,8 @@ _OPTION_LINE = lazy(
 )
 _LEADING_MARK = lazy(r"[ \t>*-]*(?P<m>[✓✔✗✘❌✅☑❎✖])\ufe0f?[ \t]*(?=[(（\[【]?[A-Z][.)、:：】\]）])")
 _MARK_GOOD = lazy(
-    r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|\b(?:correct|true|right)\b",
+    r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|(?<!不)恰当|当选"
+    r"|\b(?:correct|true|right)\b",
     re.IGNORECASE,
 )
 _MARK_BAD = lazy(
@@ -1713,7 +1748,7 @@ _MARK_BAD = lazy(
     # lower-case words ("odd × even = odd").
     r"✗|✘|(?<![\d)])(?<![\d)] )(?<!(?-i:[a-z]) )×(?!\s*[\d(])"
     r"|(?<![\d)])(?<![\d)] )×(?!\s*[\d(])(?!\s?(?-i:[a-z]))"
-    r"|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|排除"
+    r"|❌|❎|✖|🚫|错误|不正确|不对|错|不符合|不恰当|排除"
     r"|\b(?:incorrect|wrong|false|not\s+correct)\b",
     re.IGNORECASE,
 )
@@ -1738,7 +1773,9 @@ _BOXED_LETTER = lazy(r"[(\[（]?(?P<l>[A-Z])[)\]）.、:：]?[ \t](?P<rest>.*)")
 def _marked_option_lines(text: str, n_choices: int, multi: bool,
                          choices: Sequence[str] | None) -> tuple[str, ...] | None:
     """Letters marked correct in a review of the options, one line each (a list or a table):
-    ``B. 小肠 —— 正确`` among lines marked ``错误``, ``| C | 坏血病 | ✓ 正确 |`` among ✗ rows."""
+    ``B. 小肠 —— 正确`` among lines marked ``错误``, ``| C | 坏血病 | ✓ 正确 |`` among ✗ rows. An
+    exam key's run of "A项……，错误；B项……，使用恰当；…" is such a review too, a clause an option."""
+    text = _LABELLED_CLAUSE.sub("\n", text)
     good: set[str] = set()
     bad: set[str] = set()
     labelled: set[str] = set()  # rows that call themselves the answer ("✅ 本题答案")
@@ -1791,6 +1828,13 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     return tuple(sorted(good))
 
 
+# Where a sentence or a clause after a semicolon opens with an option's label ("；B项", "。选项C"):
+# in an exam key each is a line of the review.
+# (Not a run of labels, "A项、B项、D项正确": one verdict on several, which ``_verdicts`` reads.)
+_LABELLED_CLAUSE = lazy(
+    r"(?<=[。；;])[ \t]*(?=(?:选项\s*)?[A-Z]\s*项(?!\s*[、,，和及与]\s*(?:选项\s*)?[A-Z](?![A-Za-z]))"
+    r"|选项\s*[A-Z](?!\s*[、,，和及与]\s*(?:选项\s*)?[A-Z](?![A-Za-z])))"
+)
 _LINE_BULLET = lazy(r"^[\s>*#|•·\-–—✓✔✗✘×❌✅☑√❎✖]+")
 
 
@@ -2041,11 +2085,41 @@ _UNDECIDABLE = lazy(
 )
 
 
+# The question lacks what the answer needs: "这道题缺少折扣信息", "题目中没有给出…", "The question
+# doesn't say how many …" (the question's own lack: "缺乏维生素D会导致…" is the topic).
+_LACKS = lazy(
+    r"(?:题目|题干|这道题|本题|这题|题中|题里)[^。!！?？\n]{0,12}?(?:缺少|缺乏|没有给出|没给出|未给出|没有告诉"
+    r"|没说|没有说|没有提到|未提及|不全|不完整)"
+    r"|\b(?:the|this)\s+(?:question|problem)\s+(?:is\s+)?(?:missing|lacks?|doesn't\s+(?:give|say"
+    r"|specify|tell|mention)|does\s+not\s+(?:give|say|specify|tell|mention)|didn't\s+(?:give|say"
+    r"|mention)|incomplete)\b",
+    re.IGNORECASE,
+)
+# A value the reply assumes, so it answers after all: "按常见的八折计算", "assuming the usual 20%".
+_ASSUMES = lazy(r"默认|按常见|按一般|按通常|通常按|一般按|姑且|\bassum\w*|\blet's\s+(?:say|use)\b"
+                r"|\bwe'll\s+use\b|\bthe\s+usual\b", re.IGNORECASE)
+# A close that asks for what is missing: "请补充折扣是多少", "请把完整题目发给我", "Could you share
+# the full question?".
+_ASKS_FOR_MORE = lazy(
+    r"请(?:你|您)?(?:补充|提供|把|告诉我|给出|发)|(?:补充|提供)(?:一下)?[^。!！\n]{0,12}(?:我|再)"
+    r"|(?:你|您)能(?:告诉|补充|提供)|麻烦(?:你|您)?(?:补充|提供|告诉)"
+    r"|\b(?:please|could\s+you|can\s+you|if\s+you\s+(?:can\s+)?)\s*(?:provide|share|give|tell"
+    r"|send|post|paste|clarify|add)\b|\blet\s+me\s+know\b",
+    re.IGNORECASE,
+)
+
+
 def _undecidable(text: str, choices: Sequence[str] | None) -> bool:
     """Whether the reply ends saying the answer cannot be settled and no option says that
-    itself. Only its closing sentences count: "仅凭甲的话无法确定，但结合乙的证词…" settles it."""
-    closing = " ".join(_sentences(text)[-2:])
-    return _UNDECIDABLE.search(closing) is not None and not any(
+    itself. Only its closing sentences count: "仅凭甲的话无法确定，但结合乙的证词…" settles it.
+    So does a reply that opens saying what the question lacks and closes asking for it: the
+    cases it works through between ("如果打八折，原价 = 150元（A）…") answer nothing."""
+    sentences = _sentences(text)
+    closing = " ".join(sentences[-2:])
+    opened = bool(sentences) and (_LACKS.search(sentences[0]) is not None
+                                  and _ASKS_FOR_MORE.search(sentences[-1]) is not None
+                                  and _ASSUMES.search(text) is None)
+    return (opened or _UNDECIDABLE.search(closing) is not None) and not any(
         _UNDECIDABLE.search(c) or re.search(r"无法|不能|cannot|can't|not\s+enough", c, re.I)
         for c in choices or ()
     )
@@ -2087,6 +2161,10 @@ _LETTERS_HEDGED = lazy(
 )
 
 
+# A single-answer reply that ends with two letters both possible: "所以答案取决于是否计入南明，B和C
+# 都有可能。" (Of a multi-answer question "A和C都有可能" names the answer.)
+_BOTH_POSSIBLE_END = lazy(r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或|、)\s*[A-Z]\s*(?:都|均)有?可能"
+                          r"[\s。.!！吧]*\Z")
 # Two letters both called right: "本题 A、B 两项均可视为正确", "both A and B are correct". Of a
 # single-answer question that chooses neither.
 _BOTH_RIGHT = lazy(
@@ -2405,6 +2483,9 @@ def _sentence_letters(sentence: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# What a declining paragraph says: "I can't check live scores", "我无法查询实时比分".
+_WONT = lazy(r"\b(?:can't|cannot|can\s+not|won't|unable|don't\s+have\s+access)\b|无法|不能|没法|没办法",
+             re.IGNORECASE)
 _BRACKET_LABEL = lazy(r"[(（]\s*(?:(?:option|choice)\s+|选项\s*)?[A-Z]\s*[)）]", re.IGNORECASE)
 # A sentence that says what is right: "Correct configuration: [Ar] 3d⁵ 4s¹."
 _ANSWER_TERM = lazy(r"\b(?:correct|right|answer|true)\b|正确|答案|应选|应该选", re.IGNORECASE)
@@ -2439,23 +2520,27 @@ def _first_paired(text: str, n_choices: int, choices: Sequence[str]) -> str | No
     causes rickets …"). A later sentence that pairs another letter with its text in the same
     plain way makes the reply a review of the options, and a later conclusion ("so …") that
     names another option takes the answer over, as does an ending that leaves it open: then
-    it is not read here. Nor is it where the options are all values: a value labelled with its
-    letter is as often a step of the working ("4 × 15 = $60, option D. After the discount …")."""
+    it is not read here. Nor is it where the options are all values, unless the value is in
+    bold: a value labelled with its letter is as often a step of the working."""
     # (asides are notes on other options, "(Ligase, option C, joins …)"; a bracketed label,
     # "oxygen (B)", stays)
     text = _ASIDE.sub(lambda m: m.group() if _BRACKET_LABEL.fullmatch(m.group()) else " ", text)
-    sentences = [x.strip() for x in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|\n+", text)
-                 if x.strip()]
+    # Each sentence with its place in its paragraph.
+    placed = [(n, x.strip()) for paragraph in re.split(r"\n[ \t]*\n", text)
+              for n, x in enumerate(y for y in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|\n+",
+                                                        paragraph) if y.strip())]
+    sentences = [x for _, x in placed]
     if _OPEN_ENDING.search(text) or _UNSETTLED.search(sentences[-1] if sentences else ""):
         return None  # "…这道题的标准答案取决于出题人的口径，我没法给你一个确定的选项"
-    if all(_VALUE_OPTION.fullmatch(c) or _ZH_VALUE_OPTION.fullmatch(c) for c in choices):
-        return None  # "4 × 15 = $60, option D. After the discount: …": a step's value
+    # A value labelled with its letter is as often a step ("4 × 15 = $60, option D. After the
+    # discount: …"), unless it is set in bold ("= 0.25 = **25%** (B)").
+    values = all(_VALUE_OPTION.fullmatch(c) or _ZH_VALUE_OPTION.fullmatch(c) for c in choices)
     first: str | None = None
     stated: set[int] = set()  # options named, without a letter, before the first label
-    for n, sentence in enumerate(sentences):
+    for k, (n, sentence) in enumerate(placed):
         if first is None:
             if n > 1:
-                return None  # not given first: the opening sentences label nothing
+                return None  # not given first: the opening sentences of a paragraph label nothing
             if not _sentence_letters(sentence):
                 if (named := _option_in(sentence, choices)) is not None:
                     stated.add(named)
@@ -2464,7 +2549,20 @@ def _first_paired(text: str, n_choices: int, choices: Sequence[str]) -> str | No
             if first is None or ord(first) - 65 >= n_choices or stated - {ord(first) - 65}:
                 # ("夏至。顺便一提，冬至（D）是…": the answer came first, unlabelled)
                 return None
-        elif _paired_statement(sentence, choices) not in (None, first) or any(
+            bold = any(_option_in(b, choices) == ord(first) - 65 for b in _BOLD.findall(sentence))
+            # Past the reply's two opening sentences, a later paragraph's opening answers
+            # only after one that declines a side request ("I can't check live scores …\n\n
+            # The 2018 World Cup was won by France (C)") or in bold: after "Good question! Let
+            # me walk you through it." a paragraph glossing a distractor ("Oxygen (B) is what
+            # we breathe in, but …") is no answer given first.
+            if ((values or (k > 1 and not any(_WONT.search(x) for _, x in placed[:k])))
+                    and not bold):
+                return None
+        elif _paired_statement(sentence, choices) not in (None, first) or (
+                # ("… = **60** (B). Adding tax gives 64.8.": the working goes on to another;
+                # "Note: if you divide by the new value, you get 20%" is another case)
+                values and not _IF.search(sentence)
+                and _option_in(sentence, choices) not in (None, ord(first) - 65)) or any(
                 (_CONCLUDING.match(clause) or _ANSWER_TERM.search(clause))
                 and _option_in(clause, choices) not in (None, ord(first) - 65)
                 # ("Chromium is an exception, so the configuration is 3d⁵ 4s¹.")
@@ -2593,8 +2691,13 @@ def _bulleted_options(text: str, n_choices: int, choices: Sequence[str],
 def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
     """For a multi-answer question, the options a sentence lists by their text: a concluding
     sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
-    closing one. Sentences that reject ("not B") are discussion, not the list."""
-    sentences = _sentences("\n".join(_answer_lines(text)))
+    closing one. Sentences that reject ("not B") are discussion, not the list. Where an
+    option's own text holds a comma, a semicolon parts the listed options, not sentences
+    ("包括：改革政府机构，裁撤冗员；废除八股，改试策论；开办京师大学堂等")."""
+    joined = "\n".join(_answer_lines(text))
+    if any(c in o for o in choices for c in ",，"):
+        joined = re.sub(r"[;；](?=[^\n])", "、", joined)
+    sentences = _sentences(joined)
     if not sentences:
         return None
     every = _ALL_LEAD.match(sentences[0])
@@ -3194,7 +3297,8 @@ def extract_choice(
         # (a figure that never arrived is checked here, below the markers: "Since I can't
         # see the chart, I'll go by the text: … which is (B)" still answers)
         return nothing("declined")
-    if _LETTERS_HEDGED.search(answer) or (not multi and _BOTH_RIGHT.search(answer)):
+    if _LETTERS_HEDGED.search(answer) or (not multi and (
+            _BOTH_RIGHT.search(answer) or _BOTH_POSSIBLE_END.search(answer))):
         # "A和B都有一定道理": options named after it are not chosen; nor, when one answer
         # is asked, after two letters are both called right.
         return nothing("ambiguous")
@@ -3238,6 +3342,9 @@ def extract_choice(
         idx = _option_words(answer, choices[:n_choices])
         if idx is not None:
             return found((chr(65 + idx),), "option-words")
+        idx = _option_number(answer, choices[:n_choices], question)
+        if idx is not None:
+            return found((chr(65 + idx),), "option-value")
     return nothing()
 
 
@@ -3357,6 +3464,38 @@ def _option_value(answer: str, choices: Sequence[str]) -> int | None:
         values.append(option.value)
     hits = [i for i, v in enumerate(values) if numbers_equal(results[-1], v)]
     return hits[0] if len(hits) == 1 else None
+
+
+_SHORT_STATEMENT = 160  # a reply that only states its value; longer ones work or discuss
+_SETS_AGAINST = lazy(r"\b(?:not|no|or|if|but|unless|except)\b|不是|或|如果|若|而|但", re.IGNORECASE)
+
+
+def _option_number(answer: str, choices: Sequence[str], question: str | None) -> int | None:
+    """For options that are all values, the one equal to the number the reply states, read as
+    the number rules read a number answer: "Two hundred and six." answers "206", "约为十四点一
+    亿人" answers "14.1亿". Weakest of the value rules, so only for a short reply that does not
+    echo the options' labels ("A. 0 °C. B. 50 °C. …") or waver, and nothing if two options
+    share the value."""
+    if (len(answer) > _SHORT_STATEMENT or len(_LABEL_IN_LINE.findall(answer)) >= 2
+            or _BRACKET_LABEL.search(answer) or _UNSETTLED.search(answer) or _MAYBE.search(answer)
+            or _SETS_AGAINST.search(answer)):
+        # (nor one that wavers, "有的编译器输出12，有的输出11，可能不同", or sets a value against
+        # another: "Seven, not eight.", "Four, or five if you count the bonus round.")
+        return None
+    values: list[str] = []
+    for c in choices:
+        option = extract_number(c)
+        if option.status != "ok" or option.value is None or len(_numbers_in(c)) != 1:
+            return None
+        values.append(option.value)
+    stated = extract_number(answer, question=question)
+    if stated.status != "ok" or stated.value is None:
+        return None
+    hits = [i for i, v in enumerate(values) if numbers_equal(stated.value, v)]
+    # ("三乘四是十二，再加五得十七" with both 12 and 17 among the options names two)
+    named = {i for n in _numbers_in(answer, lenient=True) for i, v in enumerate(values)
+             if numbers_equal(_format(n.value), v)}
+    return hits[0] if len(hits) == 1 and named <= set(hits) else None
 
 
 # ---------------------------------------------------------------------------------------------
