@@ -4283,3 +4283,103 @@ def test_what_the_dev23_round_leaves_alone(text: str, choices: list[str], kw: di
 ])
 def test_a_value_option_is_not_read_from_echoes_or_wavering(text: str, choices: list[str]) -> None:
     assert extract_choice(text, 4, choices).status == "no-answer"
+
+
+# --- the dev24 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "&" for "and"
+    ("Absorbing water & salts — most digestion is finished earlier, in the small intestine.",
+     ["Digesting fats", "Absorbing water and salts", "Making bile", "Absorbing most nutrients"],
+     {}, "B"),
+    # 千 before 米 is "kilo"
+    ("800 m × 60 = 48000 m，即四十八千米。", ["4.8千米", "48千米", "480千米", "4800米"], {}, "B"),
+    # a lone letter as the first sentence of a reply cut off later
+    ("B。胰岛素由胰岛B细胞分泌，能降低血糖，其作用机制是促进组织细胞加速摄取、利用和储存葡萄糖，同时抑制",
+     ["胰高血糖素", "胰岛素", "肾上腺素", "甲状腺激素"], {"finish_reason": "length"}, "B"),
+    # what people sometimes think is their pick, not the reply's
+    ("Canberra — it was built as a compromise, which is why people often think it's Sydney.",
+     ["Sydney", "Canberra", "Melbourne", "Perth"], {}, "B"),
+    # a table row's mark before the closing pipe
+    ("| 选项 | 作者 | 判断 |\n|---|---|---|\n| A 《红楼梦》 | 曹雪芹 | ✓ |\n| B 《水浒传》 | 吴承恩 | ✗ |\n"
+     "| C 《西游记》 | 罗贯中 | ✗ |\n| D 《三国演义》 | 施耐庵 | ✗ |",
+     ["《红楼梦》——曹雪芹", "《水浒传》——吴承恩", "《西游记》——罗贯中", "《三国演义》——施耐庵"], {}, "A"),
+    # settled on after mentioning an older answer
+    ("答案：B\n\n新版教材写的是每年复核一次，老版本可能选A，现以B为准。", ["每半年", "每年", "每两年", "每三年"], {},
+     "B"),
+    # every option, then a comment
+    ("All of the above — each one is a way to lower the risk.", ["Exercise", "Sleep", "Diet", "Rest"],
+     {"multi": True}, "ABCD"),
+    # an opening list before a dash
+    ("Iron, cobalt and nickel — copper is not magnetic, and neither is aluminium.",
+     ["Iron", "Copper", "Cobalt", "Nickel", "Aluminium"], {"multi": True}, "ACD"),
+])
+def test_choices_the_dev24_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    # an opening statement the cut-off reply takes back
+    ("A switch works at Layer 3, since it routes packets — hmm, no, that is a router. A switch "
+     "forwards frames based on", ["Layer 1", "Layer 2", "Layer 3", "Layer 4"],
+     {"finish_reason": "length"}),
+    # left open between two letters
+    ("k runs from 1 up to about 8, so there are roughly 7 or 8 values depending on the endpoint. "
+     "I'd say it's somewhere between B and C.", ["6", "7", "8", "64"], {}),
+    # a tutor who leaves the last step to the reader
+    ("用洛必达法则或等价无穷小都可以求，具体计算留给你自己完成。提示：结果和系数 5 有关。", ["0", "1", "5", "1/5"], {}),
+    # two options both called right, of a single-answer question
+    ("A和C的说法都是正确的：光合作用需要光，呼吸作用释放能量。B、D错误。但本题是单选题，可能题目有误，建议核对原题。",
+     ["光合作用需要光", "光合作用不需要水", "呼吸作用释放能量", "呼吸作用只在夜间进行"], {}),
+    # the reader's course decides
+    ("Oats and lentils are good sources; whether bread counts depends on the kind. I'd check how "
+     "your course defines 'high fibre' before choosing.", ["Oats", "Lentils", "Bread", "Rice"],
+     {"multi": True}),
+])
+def test_choices_the_dev24_round_leaves_open(text: str, choices: list[str],
+                                             kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a disclaimer that leaves only a side matter to the reader declines nothing
+    ("Canberra. It was chosen as a compromise; I'll leave it to you to look up the rest of its "
+     "history.", ["Sydney", "Melbourne", "Canberra", "Perth"], {}, "C"),
+    ("答案是叶绿体。至于其余选项为什么不对，留给你自己思考。", ["线粒体", "核糖体", "叶绿体", "高尔基体"], {}, "C"),
+    # "people think" followed by the reply's own "so B"
+    ("People think the Great Wall is visible from space, option A; it is not, so B.",
+     ["It is visible", "It is not visible", "Only at night", "Only from the Moon"], {}, "B"),
+    # points on a line are no hedge between options
+    ("The answer is C (10). Point P lies somewhere between A and B on the segment.",
+     ["6", "8", "10", "12"], {}, "C"),
+    # an opening list whose comment adds to it
+    ("Dolphins and bats — and whales too; all three are mammals.",
+     ["Dolphin", "Shark", "Bat", "Whale"], {"multi": True}, "ACD"),
+])
+def test_what_the_dev24_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                           expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+def test_all_of_the_above_with_an_exception_is_not_every_option() -> None:
+    got = extract_choice("All of the above — except D, which is a myth.", 4,
+                         ["Sleep", "Diet", "Exercise", "Magnets"], multi=True)
+    assert got.value != "ABCD"
+
+
+def test_an_opening_list_the_comment_turns_down_is_not_the_pick() -> None:
+    got = extract_choice("氮气和氩气——这两种不是温室气体，二氧化碳和甲烷才是。", 4, ["氮气", "氩气", "二氧化碳", "甲烷"],
+                         multi=True)
+    assert got.value != "AB"
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    # a first letter the cut-off reply at once doubts
+    ("A。等等，我再想想，题目问的是", ["甲", "乙", "丙", "丁"]),
+    # a leaning, not a settled answer
+    ("我个人倾向以A为准，但B也说得通。", ["甲", "乙", "丙", "丁"]),
+])
+def test_a_doubted_or_leaning_letter_is_no_answer(text: str, choices: list[str]) -> None:
+    finish = "length" if text.startswith("A。") else None
+    assert extract_choice(text, 4, choices, finish_reason=finish).value is None

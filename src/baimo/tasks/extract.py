@@ -283,7 +283,9 @@ def _ordinal(m: re.Match[str]) -> str:
 def _fold(s: str, *, articles: bool) -> str:
     """``s`` as the option matchers compare it: NFKC, lower case, punctuation as spaces,
     ordinals in digits ("the Thirteenth Amendment" names "13th Amendment")."""
-    s = unicodedata.normalize("NFKC", s).lower().translate(_punctuation_table())
+    # ("water & electrolytes" names "water and electrolytes")
+    s = unicodedata.normalize("NFKC", s).lower().replace(" & ", " and ")
+    s = s.translate(_punctuation_table())
     if "th" in s or "st" in s or "nd" in s or "rd" in s:
         s = _ORDINAL_WORD.sub(_ordinal, s)
     if articles:
@@ -530,6 +532,9 @@ _ZH_MARKER = (
     r"|只(?:能|可能|好)(?:是|选)"
     # "则" concludes after a clause ("，则是B"), not after a topic ("五味则是…": "whereas").
     r"|(?:所以|因此|故|(?<![\u4e00-\u9fff])则)(?:应该)?(?:是|为)"
+    # "现以C为准": the letter a reply settles on after mentioning an older one
+    r"|(?<!倾向)(?<!若)(?<!如果)(?<!假如)以(?=\s*(?:选项)?\s*[A-Z]\s*(?:项|选项)?\s*为准"
+    r"(?![^。\n]{0,12}(?:也说得通|也可以|也对|也行)))"
     r"|(?<!不)(?:应该|应当)(?:是|为)"
     # A reply that opens with "是…" completes the question's "…的是（ ）", like "It's …".
     r"|\A\s*(?:应该|应当|就)?是(?!否|非|不|的)"
@@ -952,7 +957,8 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-_ZH_NUMERAL_RUN = lazy("[零〇一二两三四五六七八九十百千万亿]+")
+# (千 before 米, 克, 瓦… is "kilo": "三十五千米" is 35 千米)
+_ZH_NUMERAL_RUN = lazy("(?:[零〇一二两三四五六七八九十百万亿]|千(?![米克瓦焦帕卡]))+")
 _ZH_COUNT = lazy(rf"\d{_CJK_CLASS}")  # an option such as "6个月", "3天"
 
 
@@ -1243,6 +1249,8 @@ def _rejecting_line(text: str, pos: int) -> bool:
 _MISLED = lazy(
     r"误选|错选|易错|易混|误认为|误以为|错误地|(?:有的|很多|不少|部分|一些|有些)(?:同学|人|学生|考生|初学者)"
     r"|有人|\b(?:many|some|most)\s+(?:students|people|test-takers)\b"
+    # "which is why people sometimes think it's in Kenya"
+    r"|\bpeople\s+(?:often\s+|sometimes\s+|usually\s+|commonly\s+)?(?:think|assume|guess|confuse)\b"
     r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
     re.IGNORECASE,
 )
@@ -1255,12 +1263,12 @@ _TURN = lazy(r"但|其实|实际|而是|正确|应该|所以|因此|故|\b(?:but
              r"|correct|right|so|therefore|whereas|yet)\b", re.IGNORECASE)
 
 
-def _misled_clause(text: str, pos: int) -> bool:
+def _misled_clause(text: str, pos: int, marker: str = "") -> bool:
     """Whether the clause that ends at ``pos`` attributes the pick to someone misled. The
     misled subject may open the sentence a few clauses earlier ("很多同学受中文思维影响，看到
     ‘请求’就选C", "Many students, seeing 'request', pick C") unless the sentence turns to the
-    reply's own answer in between."""
-    if _MISLED.search(text, max(0, pos - 120), pos) is None:
+    reply's own answer in between, or the marker itself does ("…; it is not, so B")."""
+    if _MISLED.search(text, max(0, pos - 120), pos) is None or _TURN.match(marker.strip()):
         return False  # the common case: no one misled anywhere near
     window = text[max(0, pos - 60) : pos]
     start = _CLAUSE_START.search(window)
@@ -1404,7 +1412,7 @@ def _last_marker_candidate(
         # options with their letters; only a single such line points at the answer.
         and not (m.group().lstrip().startswith(("—", "–"))
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
-        and not _misled_clause(text, m.start())
+        and not _misled_clause(text, m.start(), m.group())
         and not _variant_question(text, m.start())
         # "答案：B\n\n补充两点：…选 A 说明项数数错了": a note after the answer explains picks
         and not _in_note_after_answer(text, m.start())
@@ -1734,9 +1742,10 @@ _OPTION_LINE = lazy(
     r"[ \t>*#|-]*(?:\d{1,2}[.)、]\s*)?(?:\*\*)?[(（\[【]?(?:选项\s*|option\s+)?(?P<l>[A-Z])(?:\*\*)?"
     r"(?:[).、:：】\]）]|\s*\||\s*项|\s+[-—–]|\s+(?=[✓✔✗✘×❌✅☑√])"
     # "B 长江 ✓", "A 黄河 ✗（第二长）": the option's text, then its mark
-    r"|\s+(?=[^\n]{1,160}?[✓✔✗✘×❌✅☑√]\s*(?:[(（][^()（）\n]{0,20}[)）])?\s*$))(?P<rest>.*)",
+    r"|\s+(?=[^\n]{1,160}?[✓✔✗✘×❌✅☑√]\s*(?:[(（][^()（）\n]{0,20}[)）])?[\s|]*$))(?P<rest>.*)",
     re.IGNORECASE,
 )
+_MARK_SIGN = lazy("[✓✔✗✘❌✅☑√]")
 _LEADING_MARK = lazy(r"[ \t>*-]*(?P<m>[✓✔✗✘❌✅☑❎✖])\ufe0f?[ \t]*(?=[(（\[【]?[A-Z][.)、:：】\]）])")
 _MARK_GOOD = lazy(
     r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|(?<!不)恰当|当选"
@@ -1802,6 +1811,9 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         index = ord(letter) - 65
         if choices and index < len(choices) and choices[index].strip():
             rest = rest.replace(choices[index].strip(), " ")
+        if "|" in rest and len(_MARK_SIGN.findall(rest)) > 1:
+            continue  # a row marked in several columns ("| A 铜 | 金属 ✓ | 导电 ✓ |") judges properties
+
         # A cell's verdict may carry a reason in brackets: "否（缺铁）" says "否".
         cells = ({_ASIDE.sub("", c).strip(" *`").lower() for c in rest.split("|")}
                  if "|" in rest else set())
@@ -2014,7 +2026,10 @@ _DECLINES = lazy(
     r"(?:lecture\s+notes|course\s+(?:notes|materials?)|textbook|answer\s+key|syllabus|instructor)"
     r"[^.\n]{0,20}?\b(?:rather\s+than|instead\s+of|before\s+trusting)"
     # ("I'd check which guideline your course follows")
-    r"|(?:which|what)\s+[^.\n]{0,30}?\byour\s+(?:course|class|exam|instructor|teacher|textbook))"
+    r"|(?:which|what)\s+[^.\n]{0,30}?\byour\s+(?:course|class|exam|instructor|teacher|textbook)"
+    # ("I'd check how your course defines 'high' before choosing")
+    r"|how\s+your\s+(?:course|class|textbook|teacher|instructor)\s+(?:defines|counts|classifies)\b"
+    r"[^.\n]{0,40}?\bbefore\s+(?:choosing|picking|answering|deciding))"
     r"|\b(?:can't|cannot|can\s+not)\s+(?:really\s+)?(?:tell|say|determine|know)\s+"
     r"(?:(?:you|for\s+you|definitively|definitely|with\s+certainty)\s+)?"
     r"(?:which|for\s+(?:sure|certain))"
@@ -2036,6 +2051,12 @@ _DECLINES = lazy(
     r"(?:答案|组合|选择|结论|判断)"
     # "没有标准答案", "这题没有唯一的答案", "见仁见智": a matter of opinion.
     r"|没有(?:唯一|统一|标准|固定)的?(?:标准)?答案|见仁见智"
+    # A tutor who leaves the last step to the reader: "具体计算留给你自己完成", "I'll leave the
+    # final step to you".
+    # (not "至于其余选项…，留给你自己思考", "I'll leave it to you to look up the rest")
+    r"|(?<!其余)(?<!类似)(?<!其他)(?:具体|最后)?(?:计算|一步|结果)?留给(?:你|您)(?:自己)?(?:来)?(?:完成|计算|算|求)"
+    r"|\b(?:I'll|I\s+will|let\s+me)\s+leave\s+the\s+(?:rest|last\s+step|final\s+step|calculation"
+    r"|arithmetic)\s+(?:to|for)\s+you\b(?!\s+to\s+(?:check|look|decide))"
     # "很难判断哪个是唯一的标准答案"; "建议你对照一下你们教材或题库的标准答案": the reply leaves
     # the pick to the reader's answer key.
     r"|(?:很难|难以)(?:判断|确定|断定)[^。，,；;\n]{0,8}?(?:哪|选|答案)"
@@ -2138,7 +2159,9 @@ _LETTERS_HEDGED = lazy(
     r"(?:拿不准|吃不准|不确定|说不准|定不下来)"
     r"|(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、|还是)\s*[A-Z]\s*(?:两项|两个)?之间[^。\n]{0,8}?"
     r"(?:很难|难以|无法|不好|没法|拿不准|犹豫|纠结)"
-    r"|(?i:\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
+    # ("I'd say it's somewhere between A and B")
+    r"|(?i:\b(?:it's|it\s+is|I'd\s+say|I'd\s+put\s+it|answer\s+is)\s+somewhere\s+between"
+    r"|\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
     r"|\b(?:can't|cannot|can\s+not"
     r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
     # "So A, B or D could each be correct", "Any of A, C or D can be a good first language":
@@ -2168,8 +2191,9 @@ _BOTH_POSSIBLE_END = lazy(r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|或|、)\s*[A-Z]\
 # Two letters both called right: "本题 A、B 两项均可视为正确", "both A and B are correct". Of a
 # single-answer question that chooses neither.
 _BOTH_RIGHT = lazy(
-    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、)\s*[A-Z]\s*(?:两项|两个选项|两者)?\s*(?:都|均)\s*"
-    r"(?:可以?(?:视为|算作?|看作|认为是?)?)?\s*(?:正确|对)"
+    r"(?<![A-Za-z0-9])[A-Z]\s*(?:和|与|、)\s*[A-Z]\s*(?:两项|两个选项|两者)?"
+    r"(?:的(?:表述|说法|描述|观点|内容))?\s*(?:都|均)\s*"
+    r"(?:可以?(?:视为|算作?|看作|认为是?)?)?\s*(?:是)?(?:正确|对)"
     r"|\b[Bb]oth\s+(?:options?\s+)?[A-Z]\s+and\s+(?:option\s+)?[A-Z]\s+(?:are|could\s+be"
     r"|can\s+be)\s+(?:considered\s+)?(?:correct|right)\b"
 )
@@ -2325,6 +2349,12 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
             # "Watt — one joule per second": the head before a dash is the answer, what
             # follows explains it (and may name other options' units).
             idx = _option_in(head[0], choices)
+    elif (idx is None and opening and not _DELIBERATES.search(_MISLED.sub(" ", opening))
+          and (head := _HEAD_BREAK.split(opening, maxsplit=1))[1:] and not _TURN.search(head[1])):
+        # The same when the only word of deliberation is what others think: "Tanzania — it's
+        # near the Kenyan border, which is why people sometimes think it's in Kenya" (not
+        # "Kenya — that's what people think, but …").
+        idx = _option_in(head[0], choices)
     if idx is None and len(sentences) > 1:
         idx = _stated_option(sentences[-1], choices)
     if idx is None and len(text) <= 300:
@@ -2590,6 +2620,9 @@ def _bold_options(text: str, n_choices: int, choices: Sequence[str]) -> tuple[st
 _ALL_LEAD = lazy(
     r"^[\W_]*(?:all\s+(?:(?P<en>three|four|five|six)(?:\s+of\s+(?:these|them|the\s+options))?"
     r"|of\s+(?:these|them|the\s+(?:options|above)))(?:\s+options)?\s+(?:are|apply)\b"
+    # "All of the above — regular exercise helps with every one of these."
+    r"|all\s+of\s+the\s+above(?=\s*(?:[—–.!]|\s-\s|$))"
+    r"(?![^\n]*?\b(?:except|but|not|wait|almost|apart\s+from)\b|[^\n]*?(?:除了|不过|但))"
     r"|(?:这)?(?P<zh>[三四五六])(?:个|项)(?:选项)?(?:都|均|全)(?:是|对|正确|符合))",
     re.IGNORECASE,
 )
@@ -2710,8 +2743,19 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
         named_by_text = _option_in(t.group(1), choices)
         if named_by_text is not None and named_by_text != ord(t.group(2)) - 65:
             return None  # "Python (B), Haskell (D)": the letters contradict the texts
-    # An opening computation ("91 = 7 × 13") is working on one option, not the list.
+    # An opening computation ("91 = 7 × 13") is working on one option, not the list. An
+    # opening list before a dash is the answer; the comment after it may name the others
+    # ("ATP, NADPH and O₂ — glucose is made later in the Calvin cycle").
     opening = sentences[:1] if "=" not in sentences[0] else []
+    if (opening and (head := _HEAD_BREAK.split(opening[0], maxsplit=1))[1:]
+            and len(_all_options_in(head[0], choices)) >= 2 and _leads_with_option(head[0], choices)
+            # (not when the comment adds to the list, "— and whales too", or turns on it:
+            # "——这两种不是温室气体", "— tempting, but …", or "— neither traps heat" when it
+            # names no other option it could be turning down instead)
+            and not _LIST_GOES_ON.search(head[1])
+            and not (_LIST_TURNS.search(head[1]) and set(_all_options_in(head[1], choices))
+                     <= set(_all_options_in(head[0], choices)))):
+        opening = head[:1]
     for sentence in concluding[-1:] + opening + sentences[-1:]:
         if _NOT_THIS.search(sentence) or _REJECTS.search(sentence):
             continue
@@ -2721,6 +2765,12 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
     return None
 
 
+# A comment after a listed head that adds to it or turns it down.
+_LIST_GOES_ON = lazy(
+    r"\b(?:too|plus|as\s+well|also|tempting)\b|还有|以及|另外|也是|(?:这|那)(?:两|几|些)(?:种|个|项)?(?:都)?不",
+    re.IGNORECASE,
+)
+_LIST_TURNS = lazy(r"\b(?:neither|nor|not|but|however)\b|不是|都不|均不", re.IGNORECASE)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
              "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -3245,11 +3295,16 @@ def extract_choice(
     if cut_off:
         # Anything below markers is too weak to trust in a response that was still going,
         # except an answer given on its own first line before the explanation was cut off.
+        # (or its own first sentence: "C。红绿色盲是伴X染色体隐性遗传病，…" cut off later)
         first = _first_line_letters(answer, n_choices, multi)
+        if not first and not _first_taken_back(answer):
+            first = _first_sentence_letters(answer, n_choices, multi)
         if first:
             return found(first, "answer-first")
         stated = _opening_statement(answer, choices) if choices and not multi else None
-        if stated is not None and stated < n_choices:
+        if stated is not None and stated < n_choices and not _first_taken_back(answer):
+            # (not one taken back: "A router operates at Layer 2, … — hmm, no, that
+            # describes a switch. A router makes its decisions based on" cut off)
             return found((chr(65 + stated),), "answer-first")
         return nothing()
 
@@ -3346,6 +3401,23 @@ def extract_choice(
         if idx is not None:
             return found((chr(65 + idx),), "option-value")
     return nothing()
+
+
+# Doubt that opens the sentence after a first answer: "A。等等，我再想想", "B. Let me double-check."
+_DOUBT = lazy(r"[\s*]*(?:再想想|让我再|我再|嗯|这个选项|该选项|this\s+option|let\s+me\s+(?:re|double|think)"
+              r"|hmm|wait)", re.IGNORECASE)
+
+
+def _first_taken_back(answer: str) -> bool:
+    """Whether a reply's first sentence takes itself back ("… Layer 2 — hmm, no, that
+    describes a switch"), or the next one opens with doubt ("A。等等，我再想想")."""
+    stop = _FULL_STOP.search(answer)
+    end = stop.end() if stop else len(answer)
+    if _WITHDRAWN.search(answer, 0, end):
+        return True
+    start = _skip(_SPACE_LEAD, answer, end)
+    return (_WITHDRAWN.match(answer, start) is not None
+            or _DOUBT.match(answer, start) is not None)
 
 
 # A span of option letters: "(options A–C) are all valid", "选项A至C".
