@@ -4383,3 +4383,97 @@ def test_an_opening_list_the_comment_turns_down_is_not_the_pick() -> None:
 def test_a_doubted_or_leaning_letter_is_no_answer(text: str, choices: list[str]) -> None:
     finish = "length" if text.startswith("A。") else None
     assert extract_choice(text, 4, choices, finish_reason=finish).value is None
+
+
+# --- the dev25 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "both" before a multi-answer's letters
+    ("CCl₄ and BF₃ are symmetric, so their dipoles cancel; H₂O and HCl are not.\n\nAnswer: both "
+     "A and D", ["H₂O", "CCl₄", "BF₃", "HCl"], {"multi": True}, "AD"),
+    # a review whose lines open with their verdicts
+    ("A – no, Lima is Peru's capital.\nB – yes, Bogotá is Colombia's capital.\nC – no, Quito is "
+     "Ecuador's.\nD – no, Caracas is Venezuela's.", ["Lima", "Bogotá", "Quito", "Caracas"], {},
+     "B"),
+    # a letter with its option in brackets, first, in a reply cut off later
+    ("**C (0.2 mol)**\n\nn = m / M = 8.8 g ÷ 44 g/mol = 0.2 mol. A common slip is to divide by",
+     ["0.1 mol", "0.4 mol", "0.2 mol", "2 mol"], {"finish_reason": "length"}, "C"),
+    # a name's initials are no sentence ends
+    ("J. R. R. Tolkien (B). C. S. Lewis, his friend, wrote Narnia.",
+     ["C. S. Lewis", "J. R. R. Tolkien", "T. H. White", "Lewis Carroll"], {}, "B"),
+    # an abbreviation the option glosses
+    ("The BMI. Waist circumference adds to it but is not the standard screen.",
+     ["Waist circumference", "Body mass index (BMI)", "Skinfold thickness", "Body weight"], {},
+     "B"),
+    # a closing label that says what is asked, then options' texts
+    ("冰是固态的水，干冰是固态二氧化碳，都是纯净物。\n\n混合物：空气、海水、牛奶。", ["空气", "冰", "海水", "干冰", "牛奶"],
+     {"multi": True, "question": "下列物质属于混合物的有（  ）"}, "ACE"),
+])
+def test_choices_the_dev25_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    ("I don't see a scatterplot attached — only the question came through. If you share the "
+     "points, I can help interpret the correlation.",
+     ["Strong positive", "Weak positive", "No correlation", "Strong negative"]),
+    ("Mean above median hints at right skew, but I wouldn't commit to B or C on this alone.",
+     ["Symmetric", "Skewed right", "Skewed left", "Uniform"]),
+    ("It varies by place. Most towns post 25 mph on residential streets, and in the UK it's "
+     "usually 20 or 30 mph. Check your local handbook for the figure your test wants.",
+     ["20 mph", "25 mph", "30 mph", "35 mph"]),
+    ("题目条件不足，无法直接计算。若税率为25%，则为250万元；若为15%，则为150万元。请补充企业类型。",
+     ["100", "150", "200", "250"]),
+])
+def test_choices_the_dev25_round_leaves_open(text: str, choices: list[str]) -> None:
+    assert extract_choice(text, 4, choices).value is None
+
+
+@pytest.mark.parametrize(("text", "question", "expected"), [
+    # the output said first; the steps' values after it
+    ("输出 `11`。\n\n- `17 % 5` 是取余，结果为 `2`\n- `3 ** 2` 是幂运算，结果为 `9`\n- `2 + 9 = 11`",
+     "下面的 Python 代码会输出什么？ print(17 % 5 + 3 ** 2)", "11"),
+    ("It prints `3` — the values 0, 4 and 8 are multiples of 4 (0 counts, which people often "
+     "miss and answer 2).", "What does this print? print(len([i for i in range(10) if i % 4 == 0]))",
+     "3"),
+    # another case after the output is no second output
+    ("输出 `2`。整数相除会舍去小数部分，9/4 = 2.25 被截断为 2。如果想得到 2.25，需要先转换成浮点数。",
+     "下面这段 C 代码输出什么？ int a = 9, b = 4; printf(\"%d\", a / b);", "2"),
+    # a later statement of the output wins over the first
+    ("输出 `5`。\n\n等等，不对：`x += 1` 执行了两次，所以输出是 6。", "这段代码输出什么？", "6"),
+])
+def test_the_output_a_reply_states_first(text: str, question: str, expected: str) -> None:
+    assert extract_number(text, question=question).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a note of a gap that the reply then fills, and an ordinary tutor's closing question
+    ("The problem doesn't give air resistance, so we neglect it. t = √(2h/g) = √(2 × 20 / 10) = 2 "
+     "s, which is option (B). Does that make sense?", ["1 s", "2 s", "3 s", "4 s"], {}, "B"),
+    ("题目没有说明企业类型，按一般企业25%的税率计算：1000 × 25% = 250万元，所以答案是250万元。还有其他问题吗？",
+     ["100", "150", "200", "250"], {}, "D"),
+    # "no wait" opens no verdict
+    ("A – no wait, this one is actually correct: Lima is Peru's capital.\nB – no, Quito is "
+     "Ecuador's.\nC – no, Caracas is Venezuela's.\nD – no, Bogotá is Colombia's.",
+     ["Lima", "Quito", "Caracas", "Bogotá"], {}, "A"),
+    # an abbreviation that folds to a word names nothing
+    ("It's aortic regurgitation as far as I can tell from the murmur.",
+     ["Mitral stenosis", "Aortic stenosis (AS)", "Mitral regurgitation", "Aortic regurgitation"], {},
+     "D"),
+])
+def test_what_the_dev25_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                           expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    # a heading per option in a cut-off review, and a gloss that wavers
+    ("**A (Mitochondria)**\nMakes ATP.\n\n**B (Ribosome)**\nMakes proteins, and", ["Mitochondria",
+     "Ribosome", "Nucleus", "Golgi"], {"finish_reason": "length"}),
+    ("C (or possibly D)\n\nThe reasoning goes like this: if the enzyme", ["a", "b", "c", "d"],
+     {"finish_reason": "length"}),
+])
+def test_what_the_dev25_round_does_not_read(text: str, choices: list[str],
+                                            kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None

@@ -1007,10 +1007,24 @@ def _leads_with_option(segment: str, choices: Sequence[str]) -> bool:
 _OPTION_GLOSS = lazy(r"(?:\s+\(|(?<=[\u4e00-\u9fff])\(|\s*（)[^()（）]{1,30}[)）]\s*$")
 
 
+# A closing gloss that abbreviates the option: "(aPTT)", "(PT)", "(BMI)" (capitals, 2–6 letters).
+_ABBREVIATION_GLOSS = lazy(r"(?:\s|(?<=[\u4e00-\u9fff]))[(（]([a-z]?[A-Z]{2,5}[a-z]?)[)）]\s*$")
+# Abbreviations that fold to everyday words ("Ankylosing spondylitis (AS)", "Operating room
+# (OR)"): read as words, they would name their options everywhere.
+_COMMON_SHORT_WORDS = frozenset({
+    "as", "or", "it", "us", "no", "am", "pm", "is", "in", "on", "at", "to", "an", "be", "do",
+    "go", "he", "me", "my", "of", "so", "up", "we", "ok", "who", "was", "are", "can", "not",
+    "and", "but", "for", "all", "any", "one", "two", "new", "now", "may", "has", "had", "his",
+    "her", "its", "our", "out", "see", "use", "via",
+})
+
+
 def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
     """Each option folded for matching, and also without a closing gloss in brackets:
     "Methane (CH₄)" is named by "methane", "氮气（N₂）" by "氮气". Writers name the thing and
-    drop the gloss. A head too short to be a name ("1 (one)") is not used."""
+    drop the gloss. A head too short to be a name ("1 (one)") is not used. A gloss that is an
+    abbreviation ("Activated partial thromboplastin time (aPTT)") names the option too: "The
+    aPTT." answers it."""
     forms = [(i, _LEADING_ARTICLE.sub("", _fold(c, articles=False))) for i, c in enumerate(choices)]
     heads: list[tuple[int, str]] = []
     for i, c in enumerate(choices):
@@ -1020,6 +1034,9 @@ def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
             cjk = any(_is_cjk(ch) for ch in folded)
             if len(folded) >= (2 if cjk else 3) and re.search(r"[^\W\d_]", folded):
                 heads.append((i, folded))
+            if ((short := _ABBREVIATION_GLOSS.search(c)) is not None
+                    and short.group(1).lower() not in _COMMON_SHORT_WORDS):
+                heads.append((i, _fold(short.group(1), articles=False)))
     # A head two options share ("Iron (Fe²⁺)", "Iron (Fe³⁺)") names neither.
     taken = Counter(o for _, o in forms + heads)
     return forms + [(i, o) for i, o in heads if taken[o] == 1]
@@ -1135,11 +1152,16 @@ def _list_letters(text: str, pos: int, n_choices: int) -> tuple[str, ...] | None
     return tuple(sorted(letters))
 
 
+_BOTH_LEAD = lazy(r"[ \t:：*]*both[ \t]+(?=(?:options?[ \t]+)?[(\[*]*[A-Z](?![A-Za-z]))", re.IGNORECASE)
+
+
 def _marker_candidate(
     text: str, m: re.Match[str], n_choices: int, choices: Sequence[str] | None, multi: bool
 ) -> _Candidate | None:
     """What the answer marker ``m`` points at: letters, an option's text, or nothing."""
-    read = _read_letters(text, m.end(), multi)
+    # ("Answer: both A and C": of a multi-answer question, the two letters)
+    both = _BOTH_LEAD.match(text, m.end()) if multi else None
+    read = _read_letters(text, both.end() if both else m.end(), multi)
     if read is not None and len(read.letters) == 1 and choices:
         # "首选B超", "the answer is T cells", "it's X-linked": the letter opens an option's
         # own name, so the marker names that option by its text.
@@ -1211,6 +1233,11 @@ def _marker_candidate(
         # "it's more than twice the size of Texas", "it's bigger than Mars": the option after
         # a comparison is what the answer is measured against.
         clause = clause[: than.start()]
+    if _OR_BETWEEN.search(_NOT_THIS.sub(" ", clause)) and not any(_OR_BETWEEN.search(c)
+                                                                   for c in choices):
+        # "in the UK it's usually 20 or 30 mph": two values, neither chosen (not "1945 — not
+        # 1944 or 1946", nor an option that is itself "3 or 4 times a week")
+        return None
     idx = _option_in(clause, choices)
     if idx is None or idx >= n_choices or (stop is not None and stop.group() == "?"):
         return None
@@ -1218,6 +1245,8 @@ def _marker_candidate(
     return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
 
 
+# Two values offered in one clause: "20 or 30 mph", "25或30"; "A or B" (options named by text).
+_OR_BETWEEN = lazy(r"\d\s*(?:or|或者?)\s*\d", re.IGNORECASE)
 # A set, a list or a code span at the start of a marker's segment: "`{1, 2, 3}`", "[2, 4]".
 _GROUPED = lazy(r"\s*(?:`[^`\n]+`|\{[^{}\n]*\}|\[[^\[\]\n]*\])")
 
@@ -1628,6 +1657,10 @@ def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] 
     return letters
 
 
+_GLOSSED_LETTER = lazy(r"[\s*#>]*\(?([A-Z])\)?[ \t]*[(（][^()（）\n]{1,40}[)）][\s*.。]*")
+_GLOSS_WAVERS = lazy(r"\b(?:or|and)\b|或|和|待|初步|验证", re.IGNORECASE)
+
+
 def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters of a complete first line that is only an answer ("**B**", "B. Paris")."""
     line, newline, rest = text.strip().partition("\n")
@@ -1636,6 +1669,13 @@ def _first_line_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ..
     letters = _lone_letter_lines(line, n_choices, multi)
     if letters:
         return letters
+    if (not multi and (glossed := _GLOSSED_LETTER.fullmatch(line)) is not None
+            and _valid((glossed.group(1),), n_choices) and not _MAYBE.search(line)
+            and not _GLOSS_WAVERS.search(line)
+            and not any(_GLOSSED_LETTER.fullmatch(x) for x in rest.splitlines())):
+        # "**B (−0.82)**": the letter and its option in brackets (not "C (or possibly D)", nor
+        # a heading per option: "**A (Mitochondria)**\n…\n**B (Ribosome)**")
+        return (glossed.group(1),)
     m = _LETTER_TEXT_LINE.fullmatch(line.strip())
     if m:
         letter = _line_letter(m)
@@ -1746,6 +1786,9 @@ _OPTION_LINE = lazy(
     re.IGNORECASE,
 )
 _MARK_SIGN = lazy("[✓✔✗✘❌✅☑√]")
+# A review line's comment that opens with its verdict: "B – yes, Cusco was …", "A – no, …".
+_LEAD_VERDICT = lazy(r"[\s*:：,，—–-]*(yes|no|是的?|否|不是)(?=[\s,，.。;；:：!！—–-])"
+                     r"(?![\s,，—–-]*(?:wait|doubt|question|等等|等一下))", re.IGNORECASE)
 _LEADING_MARK = lazy(r"[ \t>*-]*(?P<m>[✓✔✗✘❌✅☑❎✖])\ufe0f?[ \t]*(?=[(（\[【]?[A-Z][.)、:：】\]）])")
 _MARK_GOOD = lazy(
     r"✓|✔|☑|√|✅|正确|(?<!不)对(?!于|应|比|照|待)|(?<!不)符合|(?<!不)恰当|当选"
@@ -1817,13 +1860,18 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         # A cell's verdict may carry a reason in brackets: "否（缺铁）" says "否".
         cells = ({_ASIDE.sub("", c).strip(" *`").lower() for c in rest.split("|")}
                  if "|" in rest else set())
-        if _MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest):
+        if (_MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest)):
             bad.add(letter)
         elif _ANSWER_LABEL.search(rest):
             good.add(letter)
             labelled.add(letter)
         elif _MARK_GOOD.search(rest) or cells & _GOOD_CELLS or _SAYS_YES.search(rest):
             good.add(letter)
+        elif (lead := _LEAD_VERDICT.match(rest)) is not None and not (
+                choices and index < len(choices) and _LEAD_VERDICT.match(choices[index])):
+            # "B – yes, Cusco was the Inca capital.", "A – no, …": the comment opens with the
+            # verdict (not an option that itself opens "No, because …")
+            (bad if lead.group(1).lower() in ("no", "否", "不是") else good).add(letter)
     if good & bad:
         return None
     if not multi and labelled == good and len(good) == 1 and _valid(tuple(good), n_choices):
@@ -1985,8 +2033,13 @@ _MISSING_FIGURE = (
     r"included\s+in\s+(?:your|the)\s+(?:message|question|prompt)|"
     r"\b(?:don't|do\s+not|can't|cannot|can\s+not)\s+see\s+(?:the|your|any)\s+(?:[\w-]+\s+)?"
     r"(?:diagram|figure|image|graph|chart|picture|passage|circuit)"
+    # ("I don't see a scatterplot attached", "I can't view the photo you sent")
+    r"|\b(?:don't|do\s+not|can't|cannot|can\s+not)\s+(?:see|view|open)\s+(?:the|your|any|an?)\s+"
+    r"(?:[\w-]+\s+)?(?:scatter\s?plot|plot|map|photo|image|chart|graph|figure|diagram|picture)s?\b"
+    r"[^.\n]{0,20}?\b(?:attached|included|uploaded|you\s+(?:mentioned|sent|shared|uploaded"
+    r"|referred\s+to|are\s+referring\s+to|'re\s+referring\s+to))"
     r"|\b(?:image|figure|diagram|picture|graph|attachment)\s+(?:didn't|did\s+not)\s+come\s+through"
-    r"|看不到(?:你|您)?(?:提到|说|给)?的?[^。，,\n]{0,4}?(?:图|图片|表格|材料)"
+    r"|看不到(?:你|您)?(?:提到|说|给|上传)?的?[^。，,\n]{0,4}?(?:图|图片|照片|表格|材料)"
 )
 _FIGURE_MISSING = lazy(_MISSING_FIGURE, re.IGNORECASE)
 _DECLINES = lazy(
@@ -2097,6 +2150,9 @@ _UNDECIDABLE = lazy(
     r"|\bnone\s+of\s+(?:the|these)\s+(?:options|choices|answers)\s+(?:can|could)\s+be\s+"
     r"(?:confirmed|chosen|determined|justified|verified)"
     r"|(?:无法|不能|没法)(?:唯一)?确定|条件不足|信息不足"
+    # ("…so I wouldn't commit to B or C on this information alone", said in closing)
+    r"|\b(?:wouldn't|won't|can't)\s+commit\s+to\s+(?:options?\s+)?(?-i:[A-Z])\s+or\s+(?-i:[A-Z])\b"
+    r"(?![^.\n]*\b(?:until|yet)\b)"
     # Unsure and sending the reader to check: "具体哪一年我不太确定，你可以再查一下",
     # "I'm not certain which — please double-check", "I'm not sure; verify it in the text".
     r"|不(?:太|是很|敢)?确定[^。\n]{0,20}?(?:查|核对|核实|确认)"
@@ -2116,18 +2172,43 @@ _LACKS = lazy(
     r"|mention)|incomplete)\b",
     re.IGNORECASE,
 )
-# A value the reply assumes, so it answers after all: "按常见的八折计算", "assuming the usual 20%".
-_ASSUMES = lazy(r"默认|按常见|按一般|按通常|通常按|一般按|姑且|\bassum\w*|\blet's\s+(?:say|use)\b"
-                r"|\bwe'll\s+use\b|\bthe\s+usual\b", re.IGNORECASE)
+# A value the reply assumes, so it answers after all: "按常见的八折计算", "assuming the usual 20%",
+# "so we neglect it", "按光滑平面处理".
+_ASSUMES = lazy(r"默认|按常见|按一般|按通常|通常按|一般按|姑且|忽略|不计|按[^。，,\n]{1,8}处理|\bassum\w*"
+                r"|\blet's\s+(?:say|use)\b|\bwe'll\s+use\b|\bthe\s+usual\b|\bneglect|\bignor\w*"
+                r"|\btreat(?:ing)?\s+(?:it|this|the)\b", re.IGNORECASE)
+# A conclusion stated all the same: "所以答案是250万元", "so the answer is 22.4 L".
+_CONCLUDES_ANYWAY = lazy(r"答案(?:是|为)|\bthe\s+answer\s+is\b|\bwhich\s+is\s+option\b",
+                         re.IGNORECASE)
+# A case the reply works through: "若…则", "如果…", "if …", "it would be …".
+_CASE_WORD = lazy(r"若|如果|假如|\bif\b|\bwould\b", re.IGNORECASE)
 # A close that asks for what is missing: "请补充折扣是多少", "请把完整题目发给我", "Could you share
 # the full question?".
 _ASKS_FOR_MORE = lazy(
     r"请(?:你|您)?(?:补充|提供|把|告诉我|给出|发)|(?:补充|提供)(?:一下)?[^。!！\n]{0,12}(?:我|再)"
     r"|(?:你|您)能(?:告诉|补充|提供)|麻烦(?:你|您)?(?:补充|提供|告诉)"
     r"|\b(?:please|could\s+you|can\s+you|if\s+you\s+(?:can\s+)?)\s*(?:provide|share|give|tell"
-    r"|send|post|paste|clarify|add)\b|\blet\s+me\s+know\b",
+    r"|send|post|paste|clarify|add)\b|\blet\s+me\s+know\b"
+    # "Could you check whether part of the question is missing?"
+    r"|\bcould\s+you\s+check\s+(?:whether|if)\b[^.?\n]{0,40}\b(?:missing|left\s+out|incomplete)",
     re.IGNORECASE,
 )
+
+
+def _lacks_and_asks(text: str, *, cases: bool = False) -> bool:
+    """Whether a reply opens saying the question lacks what it needs and closes asking for it
+    ("这道题缺少折扣信息。…请补充折扣是多少"), without assuming a value on the way ("按常见的八折
+    计算", "so we neglect it") or concluding anyway ("所以答案是…"). With ``cases``, an opening
+    that says only that it cannot be settled counts too ("题目条件不足，无法直接计算", "We can't
+    pin this down from what's given"), when the reply works through two cases or more ("若…则为
+    250万元；若…则为150万元"): the values it gives are each a case's."""
+    sentences = _sentences(text)
+    if not sentences or _ASSUMES.search(text) or _CONCLUDES_ANYWAY.search(text):
+        return False
+    opening = _LACKS.search(sentences[0]) is not None or (cases and (
+        _UNDECIDABLE.search(sentences[0]) is not None or _DECLINES.search(sentences[0]) is not None)
+        and len(_CASE_WORD.findall(text)) >= 2)
+    return opening and _ASKS_FOR_MORE.search(sentences[-1]) is not None
 
 
 def _undecidable(text: str, choices: Sequence[str] | None) -> bool:
@@ -2135,12 +2216,8 @@ def _undecidable(text: str, choices: Sequence[str] | None) -> bool:
     itself. Only its closing sentences count: "仅凭甲的话无法确定，但结合乙的证词…" settles it.
     So does a reply that opens saying what the question lacks and closes asking for it: the
     cases it works through between ("如果打八折，原价 = 150元（A）…") answer nothing."""
-    sentences = _sentences(text)
-    closing = " ".join(sentences[-2:])
-    opened = bool(sentences) and (_LACKS.search(sentences[0]) is not None
-                                  and _ASKS_FOR_MORE.search(sentences[-1]) is not None
-                                  and _ASSUMES.search(text) is None)
-    return (opened or _UNDECIDABLE.search(closing) is not None) and not any(
+    closing = " ".join(_sentences(text)[-2:])
+    return (_lacks_and_asks(text) or _UNDECIDABLE.search(closing) is not None) and not any(
         _UNDECIDABLE.search(c) or re.search(r"无法|不能|cannot|can't|not\s+enough", c, re.I)
         for c in choices or ()
     )
@@ -2516,6 +2593,9 @@ def _sentence_letters(sentence: str) -> list[tuple[int, int, str]]:
 # What a declining paragraph says: "I can't check live scores", "我无法查询实时比分".
 _WONT = lazy(r"\b(?:can't|cannot|can\s+not|won't|unable|don't\s+have\s+access)\b|无法|不能|没法|没办法",
              re.IGNORECASE)
+# Sentence ends for ``_first_paired``; a name's initials ("T. S. Eliot (B).") end nothing.
+_PAIRED_SPLIT = lazy(r"(?<=[.。!?！？])(?<!\b[A-Z]\.(?=\s[A-Z]\.\s))(?<![A-Z]\.\s[A-Z]\.)\s+"
+                     r"|(?<=[。！？])|\n+")
 _BRACKET_LABEL = lazy(r"[(（]\s*(?:(?:option|choice)\s+|选项\s*)?[A-Z]\s*[)）]", re.IGNORECASE)
 # A sentence that says what is right: "Correct configuration: [Ar] 3d⁵ 4s¹."
 _ANSWER_TERM = lazy(r"\b(?:correct|right|answer|true)\b|正确|答案|应选|应该选", re.IGNORECASE)
@@ -2557,8 +2637,7 @@ def _first_paired(text: str, n_choices: int, choices: Sequence[str]) -> str | No
     text = _ASIDE.sub(lambda m: m.group() if _BRACKET_LABEL.fullmatch(m.group()) else " ", text)
     # Each sentence with its place in its paragraph.
     placed = [(n, x.strip()) for paragraph in re.split(r"\n[ \t]*\n", text)
-              for n, x in enumerate(y for y in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|\n+",
-                                                        paragraph) if y.strip())]
+              for n, x in enumerate(y for y in _PAIRED_SPLIT.split(paragraph) if y.strip())]
     sentences = [x for _, x in placed]
     if _OPEN_ENDING.search(text) or _UNSETTLED.search(sentences[-1] if sentences else ""):
         return None  # "…这道题的标准答案取决于出题人的口径，我没法给你一个确定的选项"
@@ -2719,6 +2798,37 @@ def _bulleted_options(text: str, n_choices: int, choices: Sequence[str],
     if not said or not said <= asked | frozenset(map(_stem, _ANSWER_WORDS)):
         return None
     return tuple(chr(65 + i) for i in sorted(picked[0][0]))
+
+
+_LABELLED_TEXTS = lazy(r"[ \t*#>-]*(?P<label>[^:：\n]{1,24}?)[ \t*]*[:：][ \t*]*(?P<items>[^\n]+?)[\s。.]*")
+_ITEM_SEPARATOR = lazy(r"\s*(?:[、,，;；/]|\band\b|和|及|与)\s*", re.IGNORECASE)
+
+
+def _labelled_texts(text: str, n_choices: int, choices: Sequence[str],
+                    question: str | None) -> tuple[str, ...] | None:
+    """For a multi-answer question, a closing line that is a label saying what the question
+    asks and then only options' texts ("混合物：空气、生理盐水、石灰石。" for "下列物质属于混合物的
+    有"): those options."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    m = _LABELLED_TEXTS.fullmatch(lines[-1]) if lines and question else None
+    if m is None or question is None:
+        return None
+    forms = _option_forms(choices[:n_choices])
+    picked: set[int] = set()
+    for item in _ITEM_SEPARATOR.split(m.group("items").replace("**", "")):
+        folded = _LEADING_ARTICLE.sub("", _fold(item, articles=False))
+        index = next((i for i, o in forms if o == folded), None)
+        if index is None:
+            return None  # an item that is no option's text: a sentence, not a list
+        picked.add(index)
+    said = frozenset(map(_stem, _subject_terms(m.group("label"))))
+    asked = frozenset(map(_stem, _subject_terms(_prepare(question))))
+    if not picked or len(picked) >= n_choices or not said or not said <= asked | frozenset(
+            map(_stem, _ANSWER_WORDS)):
+        return None
+    if _asks_for_exception(question) != bool(_NEGATIVE.search(m.group("label"))):
+        return None  # "混合物：…" answers "属于混合物的有", not "不属于混合物的是"
+    return tuple(chr(65 + i) for i in sorted(picked))
 
 
 def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
@@ -3286,7 +3396,7 @@ def extract_choice(
         # The refusal may also open the marker's own sentence: "抱歉，我不能协助选择…".
         opened = max(answer.rfind(c, 0, last.pos) for c in "。.!?！？\n") + 1
         if ((last.method == "marker-text" or last.reason == "pointer")
-                and _DECLINES.search(answer, opened)):
+                and (_DECLINES.search(answer, opened) or _lacks_and_asks(answer, cases=True))):
             # "…, it's the Sahara. Without knowing your definition I can't tell you which":
             # an option named in passing, then declined; the last word is the refusal. So is
             # a case's value labelled "which is (C)" before "I can't say which is intended".
@@ -3376,7 +3486,8 @@ def extract_choice(
             return found(tagged, "option-text")
     if choices and multi:
         copied = (_copied_option_lines(answer, n_choices, choices)
-                  or _bulleted_options(answer, n_choices, choices, question))
+                  or _bulleted_options(answer, n_choices, choices, question)
+                  or _labelled_texts(answer, n_choices, choices, question))
         if copied:
             return found(copied, "option-text")
         bold = _bold_options(answer, n_choices, choices)
@@ -5771,6 +5882,16 @@ _VARIABLE_LINE = lazy(r"[\s*>#$]*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*[-+$]?\d[\d,]*(?:
 # The reply's closing line, a program's output under its label: "输出：55", "输出结果为 55。".
 _OUTPUT_LINE = lazy(r"(?:\A|\n)[ \t*#]*输出(?:结果)?[ \t*]*(?:[:：]|为|是)[ \t*`]*"
                     r"([-+]?\d[\d,]*(?:\.\d+)?)[ \t*`。.]*\Z")
+# A question about what a program prints, and a reply that opens by saying it: "输出 `9`。",
+# "It prints `4` — …", "Output: 3".
+_OUTPUT_ASKED = lazy(r"\bprint|\bprintf|console\.log|System\.out|\bcout\b|\becho\b|输出|打印"
+                     r"|\boutputs?\b", re.IGNORECASE)
+_OUTPUT_VERB = (r"(?:(?:程序|代码|这段代码|运行结果)?(?:的)?输出(?:结果)?|(?:it|this|the\s+(?:code|program"
+                r"|snippet|script))\s+(?:prints|outputs|will\s+print|displays)|(?:the\s+)?output(?:\s+is)?)")
+_OUTPUT_FIRST = lazy(rf"[ \t*#>]*{_OUTPUT_VERB}[ \t]*(?:为|是|:|：)?[ \t*`]*([-+]?\d[\d,]*(?:\.\d+)?)"
+                     r"[ \t*`]*(?=[。.!！,，;；]|\s[—–-]|\n|$)", re.IGNORECASE)
+_OUTPUT_STATED = lazy(rf"(?:^|(?<=[。.!！\n]))[ \t*#>-]*(?:所以|因此|so,?\s+)?{_OUTPUT_VERB}[ \t]*"
+                      r"(?:为|是|:|：)?[ \t*`]*([-+]?\d[\d,]*(?:\.\d+)?)", re.IGNORECASE | re.MULTILINE)
 # A fenced block of one value under an "Output:" label.
 _OUTPUT_BLOCK = lazy(r"^[ \t*#]*(?:(?:the\s+)?output|it\s+prints|prints|输出(?:结果)?)[ \t*]*[:：][ \t*]*\n+"
                      r"```[A-Za-z]*\n\s*([-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)\s*\n```",
@@ -6268,6 +6389,19 @@ def _extract_number(text: str, *, finish_reason: str | None = None,
             and (value := _parse_one(line.group(1))) is not None):
         strong.append((line.start(), dataclasses.replace(
             value, start=line.start(1), end=line.end(1)), "marker"))
+    if (question and _OUTPUT_ASKED.search(question)
+            and (output := _OUTPUT_FIRST.match(answer)) is not None
+            and (value := _parse_one(output.group(1))) is not None
+            and not _first_taken_back(answer)
+            and all(_parse_one(o.group(1)) is not None
+                    and numbers_equal(o.group(1), output.group(1))
+                    for o in _OUTPUT_STATED.finditer(answer, output.end()))):
+        # "输出 `9`。\n\n- `10 % 3` 是取余，结果为 `1`\n- `2 ** 3` 结果为 `8`": asked what a
+        # program prints, a reply that opens by saying it answers first; the values after it
+        # are the steps (or another case: "如果写成 `2 ^ 10`，结果是 8"), unless it states
+        # another output later.
+        return found(dataclasses.replace(value, start=output.start(1), end=output.end(1)),
+                     "marker")
     if "```" in answer:
         for m in _OUTPUT_BLOCK.finditer(answer):
             # "Output:\n```\n51\n```": the program's output, labelled as such
