@@ -4477,3 +4477,76 @@ def test_what_the_dev25_round_leaves_alone(text: str, choices: list[str], kw: di
 def test_what_the_dev25_round_does_not_read(text: str, choices: list[str],
                                             kw: dict[str, Any]) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+# --- the dev26 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "That matches B." closing a reading
+    ("The key line says the drop came from cheaper solar panels, not subsidies.\n\nThat matches B.",
+     ["subsidies", "cheaper panels", "new laws", "public pressure"], {}, "B"),
+    # both letters, opening the reply
+    ("Both A and C — a drought and costlier fertiliser cut supply at every price. A change in "
+     "wheat's own price (B) moves along the curve.", ["A drought in wheat regions",
+     "A rise in wheat's price", "A rise in fertiliser costs", "Better harvesters"], {"multi": True},
+     "AC"),
+    # every option
+    ("All of them. Each one is a classic sign of dehydration.",
+     ["Thirst", "Dark urine", "Dizziness", "Dry mouth"], {"multi": True}, "ABCD"),
+    # ordinals before a dash
+    ("The second and fourth — the red planet and the gas giant. Venus is inside Earth's orbit.",
+     ["Venus", "Mars", "Mercury", "Jupiter"], {"multi": True}, "BD"),
+    # a quiz app's record: the user's pick is not the answer
+    ("✅ Correct answer: B\n❌ Your answer: D\n\nExplanation: the Nile flows north into the "
+     "Mediterranean.", ["Amazon", "Nile", "Yangtze", "Congo"], {}, "B"),
+    ("正确答案：C\n你的答案：A\n\n解析：光合作用的场所是叶绿体。", ["线粒体", "核糖体", "叶绿体", "液泡"], {}, "C"),
+    # a symbol beyond the letters that is an option's own text
+    ("同周期从左到右非金属性增强，所以非金属性最强的是 F。", ["O", "Cl", "N", "S", "F"], {}, "E"),
+    # a conclusion after a dash
+    ("The passage names two benefits, cooler streets and fresher air — so **A** and **C**.",
+     ["lower temperatures", "less noise", "cleaner air", "more parking"], {"multi": True}, "AC"),
+    # "it depends …, but …" still answers
+    ("It depends on your goals, but for most beginners B — Python — is the usual first pick.",
+     ["C", "Python", "Rust", "Haskell"], {}, "B"),
+])
+def test_choices_the_dev26_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    ("Theory says B, the field data say C; I don't want to commit to one of them without knowing "
+     "your course.", ["A", "B", "C", "D"], {}),
+    ("Honestly, none of these has been shown to be clearly better over the long term. Trials found "
+     "similar loss on low-carb and low-fat diets. I can't point to one of these as the answer.",
+     ["Low-carbohydrate", "Low-fat", "Mediterranean", "Intermittent fasting"], {}),
+    ("“网红食品”是营销用语。蓝莓、羽衣甘蓝、奇亚籽常被这样宣传，但营养学界并不认可这种分类，因此这道题没有客观的标准答案。",
+     ["蓝莓", "羽衣甘蓝", "奇亚籽", "白米饭"], {"multi": True}),
+])
+def test_choices_the_dev26_round_leaves_open(text: str, choices: list[str],
+                                             kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "your answer" that is the marker's own head, with a key elsewhere; and without one
+    ("你的答案：A\n正确答案：C", ["甲", "乙", "丙", "丁"], {}, "C"),
+    ("Your answer: C", ["a", "b", "c", "d"], {}, "C"),
+    # "that matches" said of a slip, or of another case
+    ("R = 6 × 4 / (6 + 4) = 2.4 Ω. A common slip is to add them and get 10 Ω — that matches A.",
+     ["10 Ω", "2.4 Ω", "24 Ω", "1.5 Ω"], {}, "B"),
+    # "can't point to" a line, not to an option
+    ("I can't point to one single line in the poem that proves it, but the tone throughout is "
+     "nostalgia, so B.", ["anger", "nostalgia", "joy", "fear"], {}, "B"),
+    # "depends on …, but" with two conditions is still open
+    ("It depends on how you define 'largest', but by area it's Russia and by population it's "
+     "China.", ["Russia", "China", "Canada", "India"], {}, None),
+    # ordinals turned down after the dash, and "both" taken back
+    ("The first and third — both are fossil fuels, so not those. Wind and solar are renewable.",
+     ["Coal", "Wind", "Oil", "Solar"], {"multi": True}, "BD"),
+    ("Both B and C — no, only B: C describes a different phase.",
+     ["Prophase", "Metaphase", "Anaphase", "Telophase"], {"multi": True}, None),
+])
+def test_what_the_dev26_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                           expected: str | None) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -435,7 +435,9 @@ _EN_MARKER = (
     r"(?=[*_]*\(?(?-i:[A-Z])\)?[*_]*\s*(?:[.!]|$))"
     # "which corresponds to option B", "That matches (B)": a computed value's option.
     r"|(?:which|that|this)\s+(?:corresponds|matches|agrees)(?:\s+(?:to|with))?\s+"
-    r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|[*_]*\((?-i:[A-Z])\))"
+    r"(?=(?:option|choice)\s+[(*]*[A-Z]\b|[*_]*\((?-i:[A-Z])\)"
+    # ("That matches B.", not "That matches B. Hmm, wait —")
+    r"|[*_]*(?-i:[A-Z])[*_]*\s*(?:[.!。]|$)(?!\s*(?:hmm|wait|actually|no\b)))"
     # "So the odd functions are A, C, E.": a concluding sentence whose complement is only a
     # list of letters, unless its subject names what is rejected ("so the wrong ones are A
     # and C"). One letter is left out: in "So the vitamin involved is C" it is a name.
@@ -1168,6 +1170,12 @@ def _marker_candidate(
         opening = _option_opening_at(text, read.end - 1, choices[:n_choices])
         if opening is not None:
             read = _Read((chr(65 + opening),), read.end)
+    if (read is not None and read.letters and not _valid(read.letters, n_choices) and choices
+            and (symbol := _option_in("".join(read.letters), choices[:n_choices])) is not None
+            and _own_text("".join(read.letters), symbol, choices)):
+        # "所以金属性最强的是 K。" with an option "K": a symbol beyond the letters is that
+        # option's own text
+        return _Candidate(m.start(), (chr(65 + symbol),), "marker-text")
     if read is not None and (read.letters or read.reason):
         if read.letters and not _valid(read.letters, n_choices):
             # An upper-case letter beyond the options is the model's (invalid) final word; a
@@ -1280,13 +1288,28 @@ _MISLED = lazy(
     r"|有人|\b(?:many|some|most)\s+(?:students|people|test-takers)\b"
     # "which is why people sometimes think it's in Kenya"
     r"|\bpeople\s+(?:often\s+|sometimes\s+|usually\s+|commonly\s+)?(?:think|assume|guess|confuse)\b"
-    r"|\bcommon\s+(?:mistake|error|trap|pitfall)\b",
+    r"|\bcommon\s+(?:mistake|error|trap|pitfall|slip)\b",
     re.IGNORECASE,
 )
 # A clause starts after a stop, a comma, or a full stop before a space ("… metals. Pick C.").
 _CLAUSE_START = lazy(r"(?:[，,；;。！？!?\n]|\.(?=\s))(?:(?!\.\s)[^，,；;。！？!?\n])*$")
 
 
+_MATCHES = lazy(r"(?:which|that|this)\s+(?:corresponds|matches|agrees)", re.IGNORECASE)
+_OTHER_CASE_WORDS = lazy(r"\b(?:would|instead|if|slip|mistake|forgot|wrongly)\b", re.IGNORECASE)
+_YOUR_PICK = lazy(r"\byour\s+(?:answer|choice|pick)|(?:你|您)的(?:答案|选择)", re.IGNORECASE)
+_ANSWER_KEY = lazy(r"\b(?:correct|right)\s+answer\b|正确答案|参考答案|标准答案", re.IGNORECASE)
+
+
+def _users_pick(text: str, m: re.Match[str]) -> bool:
+    """Whether the marker ``m`` heads a quiz app's record of the user's pick ("❌ Your answer:
+    A", "你的答案：D") in a reply that states the key elsewhere ("✅ Correct answer: C")."""
+    head = next((y for y in _YOUR_PICK.finditer(text, max(0, m.start() - 8), m.end())
+                 if y.end() >= m.start() and y.start() >= m.start() - 6), None)
+    if head is None:
+        return False
+    return any(k.start() != head.start() for k in _ANSWER_KEY.finditer(text)
+               if not (head.start() <= k.start() < head.end()))
 # What turns a sentence from the misled pick to the reply's own ("很多同学选B，但正确答案是C").
 _TURN = lazy(r"但|其实|实际|而是|正确|应该|所以|因此|故|\b(?:but|however|actually|instead"
              r"|correct|right|so|therefore|whereas|yet)\b", re.IGNORECASE)
@@ -1442,6 +1465,11 @@ def _last_marker_candidate(
         and not (m.group().lstrip().startswith(("—", "–"))
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start(), m.group())
+        # a quiz app's record of the user's pick: "✅ Correct answer: C\n❌ Your answer: A"
+        and not _users_pick(text, m)
+        # "Vitamin C deficiency would give scurvy instead, and that matches C": another case's
+        and not (_MATCHES.match(m.group()) and _OTHER_CASE_WORDS.search(
+            text, _sentence_start(text, m.start()), m.start()))
         and not _variant_question(text, m.start())
         # "答案：B\n\n补充两点：…选 A 说明项数数错了": a note after the answer explains picks
         and not _in_note_after_answer(text, m.start())
@@ -1592,6 +1620,9 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
     return None
 
 
+_UPPER_LETTER = lazy(r"(?<![A-Za-z])[A-Z](?![A-Za-z])")
+
+
 def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters of a closing sentence that is nothing but the answer ("… No: 0.333 < 0.35. B.").
 
@@ -1601,12 +1632,17 @@ def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str,
     if not lines:
         return None
     last = lines[-1]
-    # ("前221年，第一个。" → "…, A。": a terse reply's closing clause)
-    pieces = re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|(?<=[\u4e00-\u9fff\d]),", last)
+    # ("前221年，第一个。" → "…, A。": a terse reply's closing clause; "… and less stormwater
+    # runoff — so **B** and **E**.": a concluding clause after a dash)
+    pieces = re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])|(?<=[\u4e00-\u9fff\d]),"
+                      r"|\s*[—–]\s*(?=(?i:so)\b)", last)
     pieces = [p for p in pieces if p.strip()]
     if len(pieces) < 2:
         return None
-    return _lone_letter_lines(pieces[-1], n_choices, multi)
+    if re.search(r"[—–]\s*$", last[: len(last) - len(pieces[-1])]) and not _UPPER_LETTER.search(
+            pieces[-1]):
+        return None  # "… a = 2b — so a and b.": variables, not options
+    return _lone_letter_lines(pieces[-1].replace("**", ""), n_choices, multi)
 
 
 def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
@@ -1626,7 +1662,7 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+)?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
+    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
@@ -1639,6 +1675,7 @@ _OPENING_LETTERS = lazy(
 )
 
 
+_BOTH_TURNS = lazy(r"[^.;\n]*?\b(?:no|not|only|rather|wait|actually|plus|also)\b", re.IGNORECASE)
 _REVIEW_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\]*]*[ \t]*[—–-][ \t]", re.MULTILINE)
 
 
@@ -1647,6 +1684,9 @@ def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] 
     m = _OPENING_LETTERS.match(text)
     if m is None or len(_REVIEW_LINE.findall(text)) >= 2:
         return None  # ("A – false; …\nB – false, …": a review of the options, one a line)
+    if m.group().lstrip(" \t\n*#>").lower().startswith("both") and _BOTH_TURNS.match(
+            text, m.end()):
+        return None  # "Both B and C — no, only B …", "Both A and C, plus D"
     raw = m.group("l")
     letters = tuple(re.findall(r"[A-Z]", raw))
     if len(raw) > 1 and raw.isalpha() and list(raw) != sorted(set(raw)):
@@ -2063,6 +2103,11 @@ _DECLINES = lazy(
     # "I can't commit to either", "so three of these could be the intended answer", "I'd
     # suggest choosing based on your preferences"
     r"|\b(?:can't|cannot|can\s+not)\s+commit\s+to\s+(?:either|one|any)\b"
+    # "I don't want to commit to one of them without knowing that", "I can't point to one of
+    # these as 'the' answer"
+    r"|\b(?:don't|do\s+not)\s+want\s+to\s+commit\s+to\s+(?:either|one|any)\b"
+    r"|\b(?:can't|cannot|can\s+not)\s+point\s+to\s+(?:one|any|a\s+single)\s+(?:of\s+(?:these|them)"
+    r"|option|answer|choice)\b"
     r"|\b(?:two|three|four|several)\s+of\s+(?:these|them|the\s+options)\s+could\s+(?:each\s+)?be\s+"
     r"(?:the\s+(?:intended|correct|right)\s+answer|(?:correct|right)\b(?![^.\n]*\bbut\b))"
     r"|\b(?:I'd|I\s+would)\s+suggest\s+choosing\s+based\s+on\b(?![^.\n]*\bif\b)"
@@ -2091,7 +2136,8 @@ _DECLINES = lazy(
     # "It really depends on …", "This depends a lot on …": adverbs on either side.
     r"|(?:^|(?<=[.!?]\s))(?:(?:so|but|and)\s+)?(?:it|this|that)\s+(?:really\s+|all\s+|largely\s+|entirely\s+"
     r"|heavily\s+|mostly\s+)?depends\s+(?:(?:quite\s+)?a\s+lot\s+|largely\s+|entirely\s+"
-    r"|heavily\s+|mostly\s+)?on\b"
+    r"|heavily\s+|mostly\s+)?on\b(?![^.\n]*\bbut\b[^.\n]*\b(?:most|usual|usually|generally"
+    r"|typically|recommend\w*|the\s+answer|I'd\s+go|best)\b)"
     r"|\b(?:can't|cannot|can\s+not|am\s+unable\s+to|'m\s+unable\s+to)\s+answer\b"
     r"|\b(?:it's|it\s+is)?\s*(?:hard|difficult|impossible)\s+to\s+say\b|很难说|不好说"
     r"|(?:无法|不能)(?:回答|作答)"
@@ -2103,7 +2149,7 @@ _DECLINES = lazy(
     r"|(?:无法|不能|没法|没办法|很难|难以)[^。，,；;\n]{0,6}?(?:给出|做出|作出)[^。，,；;\n]{0,6}?"
     r"(?:答案|组合|选择|结论|判断)"
     # "没有标准答案", "这题没有唯一的答案", "见仁见智": a matter of opinion.
-    r"|没有(?:唯一|统一|标准|固定)的?(?:标准)?答案|见仁见智"
+    r"|没有(?:唯一|统一|标准|固定)的?(?:标准)?答案|没有(?:客观|明确|确定)的标准答案|见仁见智"
     # A tutor who leaves the last step to the reader: "具体计算留给你自己完成", "I'll leave the
     # final step to you".
     # (not "至于其余选项…，留给你自己思考", "I'll leave it to you to look up the rest")
@@ -2700,8 +2746,9 @@ _ALL_LEAD = lazy(
     r"^[\W_]*(?:all\s+(?:(?P<en>three|four|five|six)(?:\s+of\s+(?:these|them|the\s+options))?"
     r"|of\s+(?:these|them|the\s+(?:options|above)))(?:\s+options)?\s+(?:are|apply)\b"
     # "All of the above — regular exercise helps with every one of these."
-    r"|all\s+of\s+the\s+above(?=\s*(?:[—–.!]|\s-\s|$))"
-    r"(?![^\n]*?\b(?:except|but|not|wait|almost|apart\s+from)\b|[^\n]*?(?:除了|不过|但))"
+    r"|all\s+of\s+(?:the\s+above|them)(?=\s*(?:[—–.!]|\s-\s|$))"
+    r"(?![^\n]*?\b(?:except|but|not|no|wait|almost|apart\s+from|actually|hmm|rather|only"
+    r"|reflection)\b|[^\n]*?(?:除了|不过|但))"
     r"|(?:这)?(?P<zh>[三四五六])(?:个|项)(?:选项)?(?:都|均|全)(?:是|对|正确|符合))",
     re.IGNORECASE,
 )
@@ -2911,7 +2958,9 @@ _ORDINAL_LIST = lazy(
     rf"(?:the\s+)?{_EN_ORDINAL})(?:\s+(?:options|choices|ones|statements)\b"
     # or alone at the end of the sentence: "So the correct statements are the first and the
     # third."
-    r"|(?=\s*[.!;。](?:\s|$)|\s*$))"
+    # ("The first, third and fourth — France, …", not "— no, only the first")
+    r"|(?=\s*[.!;。](?:\s|$)|\s*$|\s+[—–]\s(?![^.;\n]*\b(?:no|not|neither|wrong|tempting|only"
+    r"|wait|rather)\b)))"
     r"|(?P<zh>第[一二三四五六](?:\s*[、,和与及]\s*第?[一二三四五六])+)个?(?:选项|项)"
     # "选项1、3、5", "Option 2, Option 3 and Option 5": numbered options, several
     r"|选项\s*(?P<zhd>[1-6](?:\s*[、,和与及]\s*[1-6])+)(?!\d|\.\d)"
