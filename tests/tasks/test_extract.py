@@ -4550,3 +4550,30 @@ def test_choices_the_dev26_round_leaves_open(text: str, choices: list[str],
 def test_what_the_dev26_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
                                            expected: str | None) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+# --- the dev27 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "So (B) and (D)." closing the working
+    ("Power rises when n grows and when α shrinks. So (B) and (D).",
+     ["a smaller sample", "a bigger sample", "a larger α", "a smaller α"], {"multi": True}, "BD"),
+    # ordinals with their noun, then a sentence
+    ("The second, third and fourth options. Mercury has no moons at all.",
+     ["Mercury", "Earth", "Mars", "Jupiter"], {"multi": True}, "BCD"),
+    # "Those are options A and C."
+    ("(x − 4)(x + 1) = 0, so x = 4 or x = −1.\n\nThose are options A and C.", ["4", "1", "−1", "−4"],
+     {"multi": True}, "AC"),
+    # "all of these except …"
+    ("Monet painted all of these except *Guernica*, which is Picasso's.",
+     ["Water Lilies", "Impression, Sunrise", "Guernica", "Rouen Cathedral"], {"multi": True}, "ABD"),
+])
+def test_choices_the_dev27_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+def test_none_of_a_to_d_declines() -> None:
+    text = ("6/36 = 1/6, which isn't among the choices — none of A–D is correct as written. Check "
+            "whether the options were copied correctly.")
+    assert extract_choice(text, 4, ["1/12", "1/8", "1/4", "1/3"]).status == "no-answer"

@@ -430,6 +430,9 @@ _EN_MARKER = (
     r"|\b(?:actually|on\s+second\s+thought|looking\s+again|correction)\b[^.\n。]{0,30}?"
     r"(?=\b[A-Z]\b\s+(?:is|are)\s+(?:right|correct|the\s+answer))"
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+(?=(?:option|choice)\s+[(*]*[A-Z]\b)"
+    # "Those are options A and C." closing a worked answer (the letters end the reply)
+    r"|\b(?:those|these)\s+are\s+(?=(?:options|choices)\s+[(*]*(?-i:[A-Z])[)*]*"
+    r"(?:\s*(?:,|and|&)\s*(?:and\s+)?[(*]*(?-i:[A-Z])[)*]*)*\s*[.!]?\s*\Z)"
     # "That's **(B)**.", "which is *C*!", "that is (D)": markdown around the letter is no word.
     r"|(?:that|which)(?:\s+is|'s|’s|\s+would\s+be)\s+"
     r"(?=[*_]*\(?(?-i:[A-Z])\)?[*_]*\s*(?:[.!]|$))"
@@ -1552,7 +1555,8 @@ _LONE_LINE = lazy(
     r"|(?i:definitely|clearly|certainly|surely|obviously|probably|most\s+likely|likely))"
     r"\s*[,:]?\s*)?"
     r"(?:[Bb]oth\s+(?=\S+\s*(?:and|&)\s))?"  # "Both A and C."
-    r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选)?\s*"
+    # ("So (B) and (D).": after a conclusion's word, the first bracket too)
+    r"(?:(?:[Oo]ption|[Cc]hoice)\s*[(\[]?|选项|选|(?<=[,:\s])[(\[](?=[A-Za-z][)\]]))?\s*"
     # (bracketed one by one: "(A)(C)", "[A] [C] [D]")
     r"(?P<l>[A-Za-z](?:(?:[)\]]?\s*(?:,|、|和|与|and|&)\s*(?:and\s+)?[(\[]?|\s+|[)\]]\s*[(\[])"
     r"[A-Za-z])*|[A-Z]{2,}"
@@ -1662,15 +1666,19 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?:options?|choices?|选项)\s*)?[(\[*]*+"
+    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?P<noun>options?|choices?|选项)\s*)?"
+    r"[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
     r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*(?:and[ \t]+)?(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
     # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
     r"|(?<=[)）])(?:[.!][ \t]+|。)"
-    # (or the sentence's end, after "Just"/"Only": "Just A. Java checks types at compile time")
-    r"|(?(only)(?:[.!][ \t]+|。)|(?!)))",
+    # (or the sentence's end, after "Just"/"Only": "Just A. Java checks types at compile time",
+    # or after the options' noun: "options A, C and D. The CMB, …")
+    r"|(?(only)(?:[.!][ \t]+|。)|(?!))"
+    r"|(?(noun)(?:[.!][ \t]+(?!(?:wait|actually|hmm|no\b|but|however|hold\s+on|let\s+me|correction"
+    r"|only)\b)|。)|(?!)))",
     re.IGNORECASE,
 )
 
@@ -1996,7 +2004,7 @@ _ALL_EXCEPT_TEXT = lazy(
     rf"(?:(?:其余|其他|其它|剩下)的?(?:选项|各项)?\s*)?{_ALL_HOLD}"
     # ("Everything except ls -z is valid", "All of them work except ls -z.": the option's text
     # opens what follows)
-    r"|\b(?:all|everything)(?:\s+(?:of|them|the|options|others|statements|are|is|valid|correct"
+    r"|\b(?:all|everything)(?:\s+(?:of|them|these|the|options|others|statements|are|is|valid|correct"
     r"|true|work|apply)){0,4}\s+(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^\n]{1,60})",
     re.IGNORECASE,
 )
@@ -2090,6 +2098,9 @@ _DECLINES = lazy(
     r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
+    # ("none of A–D is correct as written")
+    r"|\bnone\s+of\s+(?:options?\s+)?(?-i:[A-Z])\s*(?:[–—-]|to|through)\s*(?-i:[A-Z])\s+(?:is|are)\s+"
+    r"(?:correct|right)"
     r"|\bnone\s+of\s+(?:the\s+|these\s+|them\s+)?(?:(?:listed|given|provided)\s+)?"
     r"(?:options?|choices?|answers?|statements?)?\s*(?:is|are)\s+(?:correct|right|true)"
     # "None of the listed options matches that", "so check which definition your course uses"
