@@ -1256,7 +1256,7 @@ def _marker_candidate(
     return _Candidate(m.start(), (chr(65 + idx),), "marker-text", complete=complete)
 
 
-# Two values offered in one clause: "20 or 30 mph", "25或30"; "A or B" (options named by text).
+# Two values offered in one clause: "20 or 30 mph", "25或30".
 _OR_BETWEEN = lazy(r"\d\s*(?:or|或者?)\s*\d", re.IGNORECASE)
 # A set, a list or a code span at the start of a marker's segment: "`{1, 2, 3}`", "[2, 4]".
 _GROUPED = lazy(r"\s*(?:`[^`\n]+`|\{[^{}\n]*\}|\[[^\[\]\n]*\])")
@@ -1311,8 +1311,9 @@ def _users_pick(text: str, m: re.Match[str]) -> bool:
                  if y.end() >= m.start() and y.start() >= m.start() - 6), None)
     if head is None:
         return False
-    return any(k.start() != head.start() for k in _ANSWER_KEY.finditer(text)
-               if not (head.start() <= k.start() < head.end()))
+    return any(not head.start() <= k.start() < head.end() for k in _ANSWER_KEY.finditer(text))
+
+
 # What turns a sentence from the misled pick to the reply's own ("很多同学选B，但正确答案是C").
 _TURN = lazy(r"但|其实|实际|而是|正确|应该|所以|因此|故|\b(?:but|however|actually|instead"
              r"|correct|right|so|therefore|whereas|yet)\b", re.IGNORECASE)
@@ -1903,12 +1904,12 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         if choices and index < len(choices) and choices[index].strip():
             rest = rest.replace(choices[index].strip(), " ")
         if "|" in rest and len(_MARK_SIGN.findall(rest)) > 1:
-            continue  # a row marked in several columns ("| A 铜 | 金属 ✓ | 导电 ✓ |") judges properties
-
+            # a row marked in several columns ("| A 铜 | 金属 ✓ | 导电 ✓ |") judges properties
+            continue
         # A cell's verdict may carry a reason in brackets: "否（缺铁）" says "否".
         cells = ({_ASIDE.sub("", c).strip(" *`").lower() for c in rest.split("|")}
                  if "|" in rest else set())
-        if (_MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest)):
+        if _MARK_BAD.search(rest) or cells & _BAD_CELLS or _SAYS_NO.search(rest):
             bad.add(letter)
         elif _ANSWER_LABEL.search(rest):
             good.add(letter)
@@ -3690,6 +3691,17 @@ _NOT_THIS_CLAUSE = lazy(r"[,，;；—–]\s*(?:(?:and|but)\s+)?(?:not\b|rather\
 _COMPUTED = lazy(r"[=≈][\s$*]*(-?\d[\d,]*(?:\.\d+)?%?)")
 
 
+def _option_values(choices: Sequence[str]) -> list[str] | None:
+    """Each option's value, when every option is one value ("3", "9 J", "25%"); else None."""
+    values: list[str] = []
+    for c in choices:
+        option = extract_number(c)
+        if option.status != "ok" or option.value is None or len(_numbers_in(c)) != 1:
+            return None
+        values.append(option.value)
+    return values
+
+
 def _option_value(answer: str, choices: Sequence[str]) -> int | None:
     """For options that are all values ("3", "9 J", "25%"), the one the reply's last
     computation ends in: "$$E_3/E_1 = 3^2/1^2 = 9$$" answers "9" without naming it as text.
@@ -3699,12 +3711,9 @@ def _option_value(answer: str, choices: Sequence[str]) -> int | None:
     results = _COMPUTED.findall("\n".join(_answer_lines(answer)))
     if not results:
         return None
-    values: list[str] = []
-    for c in choices:
-        option = extract_number(c)
-        if option.status != "ok" or option.value is None or len(_numbers_in(c)) != 1:
-            return None
-        values.append(option.value)
+    values = _option_values(choices)
+    if values is None:
+        return None
     hits = [i for i, v in enumerate(values) if numbers_equal(results[-1], v)]
     return hits[0] if len(hits) == 1 else None
 
@@ -3725,12 +3734,9 @@ def _option_number(answer: str, choices: Sequence[str], question: str | None) ->
         # (nor one that wavers, "有的编译器输出12，有的输出11，可能不同", or sets a value against
         # another: "Seven, not eight.", "Four, or five if you count the bonus round.")
         return None
-    values: list[str] = []
-    for c in choices:
-        option = extract_number(c)
-        if option.status != "ok" or option.value is None or len(_numbers_in(c)) != 1:
-            return None
-        values.append(option.value)
+    values = _option_values(choices)
+    if values is None:
+        return None
     stated = extract_number(answer, question=question)
     if stated.status != "ok" or stated.value is None:
         return None
