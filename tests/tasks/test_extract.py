@@ -4577,3 +4577,43 @@ def test_none_of_a_to_d_declines() -> None:
     text = ("6/36 = 1/6, which isn't among the choices — none of A–D is correct as written. Check "
             "whether the options were copied correctly.")
     assert extract_choice(text, 4, ["1/12", "1/8", "1/4", "1/3"]).status == "no-answer"
+
+
+# --- the dev28 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a reading of the question the reply adopts
+    ("The armistice came in 1918, but the treaty was signed in 1919. If the question means the "
+     "treaty, it's 1919, so I'll go with C.", ["1914", "1918", "1919", "1920"], {}, "C"),
+    # lower-case letters opening the reply
+    ("b, c and d — the first one is a reflex, not learned.", ["Blinking at a puff of air",
+     "A dog sitting for a treat", "A pupil studying for praise", "A worker paid per piece"],
+     {"multi": True}, "BCD"),
+    # a letter taken back at once
+    ("FV = 500 × 1.05 = 525, so C... no, that's the future value. PV = 500 / 1.05 ≈ 476. A.",
+     ["$476", "$500", "$525", "$550"], {}, "A"),
+    # "it isn't …" names no option
+    ("it's C — Korean has no lexical tones, but it isn't like Thai, Lao or Burmese, which do.",
+     ["Thai", "Lao", "Korean", "Burmese"], {"question": "Which is NOT a tonal language?"}, "C"),
+    # a colon before bold letters closing the reply
+    ("A larger sample narrows it, and so does a lower confidence level: **B, D**.",
+     ["Raise confidence", "Bigger sample", "More spread", "Lower confidence"], {"multi": True}, "BD"),
+])
+def test_choices_the_dev28_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    ("There's a problem with the question: the *Odyssey* is Homer's. You might be thinking of "
+     "Hesiod's *Theogony*, but none of the listed options is the *Odyssey*'s author.",
+     ["Virgil", "Ovid", "Sophocles", "Hesiod"], {}),
+    ("That depends entirely on the state. In Texas it's 2 years, in Ohio it's 6 years. Which "
+     "state is this question about?", ["2 years", "4 years", "6 years", "10 years"], {}),
+    ("The answer is B — wait, no. Let me reconsider. The method that US GAAP allows but IFRS bans "
+     "is", ["FIFO", "Weighted average", "LIFO", "Specific identification"],
+     {"finish_reason": "length"}),
+])
+def test_choices_the_dev28_round_leaves_open(text: str, choices: list[str],
+                                             kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None

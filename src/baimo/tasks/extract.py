@@ -605,7 +605,12 @@ _OPTION_SENTENCE = (
 # sure it's O negative, option C." (Apart from ``_EN_MARKER``, whose markers may not follow a
 # letter: the comma does.)
 _COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
+# "So the protective measures are RCDs, earthing and double insulation: **A, B, D**.": a colon
+# before bold letters that close the reply.
+_COLON_BOLD = (r"(?<=\S):[ \t]+(?=\*\*(?-i:[A-Z])(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?(?-i:[A-Z]))*"
+               r"\*\*[ \t]*[.!]?\s*\Z)")
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
+               rf"|{_COLON_BOLD}"
                rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
@@ -1204,8 +1209,8 @@ def _marker_candidate(
             listed = _list_letters(text, text.rfind("\n", 0, read.end) + 1, n_choices)
             letters = listed if listed and letters[0] == listed[0] else letters
         return _Candidate(m.start(), letters, "marker", read.reason, complete)
-    if not choices:
-        return None
+    if not choices or _NEGATED_COPULA.match(text, m.end()):
+        return None  # ("but it isn't tonal the way Mandarin … are": no option named)
     start = _skip(_LEAD, text, m.end())
     stop = _SENTENCE_END.search(text, start, start + _MAX_SEGMENT)
     segment = text[start : stop.start() if stop else start + _MAX_SEGMENT]
@@ -1298,6 +1303,10 @@ _MISLED = lazy(
 _CLAUSE_START = lazy(r"(?:[，,；;。！？!?\n]|\.(?=\s))(?:(?!\.\s)[^，,；;。！？!?\n])*$")
 
 
+_NEGATED_COPULA = lazy(r"(?:n't|n’t|\s+not)\b|\s*(?:不是|并非)")
+_LETTER_TAKEN_BACK = lazy(r"[ \t:：*]*[(\[*]*[A-Z][)\]*]*[ \t]*(?:\.{2,}|…|[—–]|,)?[ \t]*"
+                          r"(?:no(?=\s*[,.!…—–]|\s+(?:wait|that'?s|it'?s|scratch))|wait\b"
+                          r"|hmm,?\s+(?:no|wait)\b|actually,?\s+no\b|不对|等等)", re.IGNORECASE)
 _MATCHES = lazy(r"(?:which|that|this)\s+(?:corresponds|matches|agrees)", re.IGNORECASE)
 _OTHER_CASE_WORDS = lazy(r"\b(?:would|instead|if|slip|mistake|forgot|wrongly)\b", re.IGNORECASE)
 _YOUR_PICK = lazy(r"\byour\s+(?:answer|choice|pick)|(?:你|您)的(?:答案|选择)", re.IGNORECASE)
@@ -1341,7 +1350,10 @@ def _misled_clause(text: str, pos: int, marker: str = "") -> bool:
 # "If the question asked for the smallest, pick A", "Were the stem reversed, the answer is D".
 _VARIANT = lazy(
     r"(?:如果|假如|假设|若|要是|倘若|换成)[^。！？\n]{0,6}(?:题目|题干|本题|问题|这道题|原题|句子|问的是|问)"
-    r"|\b(?:if|suppose|had|were)\s+(?:the\s+|this\s+)?(?:question|stem|problem|prompt|item)\b",
+    # (not "If the question means the formal end, it's 1912, so I'll go with C": a reading the
+    # reply adopts)
+    r"|\b(?:if|suppose|had|were)\s+(?:the\s+|this\s+)?(?:question|stem|problem|prompt|item)\b"
+    r"(?!\s+(?:means|meant|intends|is\s+asking))",
     re.IGNORECASE,
 )
 
@@ -1469,6 +1481,10 @@ def _last_marker_candidate(
         and not (m.group().lstrip().startswith(("—", "–"))
                  and len(_DASHED_LETTER_LINE.findall(text)) > 1)
         and not _misled_clause(text, m.start(), m.group())
+        # "so D... no, that's compounding forward", "The answer is B — wait, no.": taken back
+        and not _LETTER_TAKEN_BACK.match(text, m.end())
+        # "Wrong ones: **C**.", "The options that do not protect people are: **C**."
+        and not (m.group().startswith(":") and _rejected_subject(text, m.start()))
         # a quiz app's record of the user's pick: "✅ Correct answer: C\n❌ Your answer: A"
         and not _users_pick(text, m)
         # "Vitamin C deficiency would give scurvy instead, and that matches C": another case's
@@ -2099,6 +2115,9 @@ _DECLINES = lazy(
     r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
+    # ("none of the listed options is the author": all of them rejected)
+    r"|\bnone\s+of\s+the\s+(?:listed|given|provided)\s+(?:options|choices|answers)\s+(?:is|are)\s+"
+    r"(?:the\s+\S+|correct|right)(?![^.\n]*\b(?:except|but|other\s+than|though)\b)"
     # ("none of A–D is correct as written")
     r"|\bnone\s+of\s+(?:options?\s+)?(?-i:[A-Z])\s*(?:[–—-]|to|through)\s*(?-i:[A-Z])\s+(?:is|are)\s+"
     r"(?:correct|right)"
@@ -2238,6 +2257,8 @@ _ASSUMES = lazy(r"默认|按常见|按一般|按通常|通常按|一般按|姑�
 # A conclusion stated all the same: "所以答案是250万元", "so the answer is 22.4 L".
 _CONCLUDES_ANYWAY = lazy(r"答案(?:是|为)|\bthe\s+answer\s+is\b|\bwhich\s+is\s+option\b",
                          re.IGNORECASE)
+# "That depends entirely on the jurisdiction.": each value the reply then gives is a case's.
+_DEPENDS = lazy(r"\bdepends\s+(?:\w+\s+)?on\b|取决于|要看|因[^。，,\n]{1,6}而异", re.IGNORECASE)
 # A case the reply works through: "若…则", "如果…", "if …", "it would be …".
 _CASE_WORD = lazy(r"若|如果|假如|\bif\b|\bwould\b", re.IGNORECASE)
 # A close that asks for what is missing: "请补充折扣是多少", "请把完整题目发给我", "Could you share
@@ -2247,6 +2268,9 @@ _ASKS_FOR_MORE = lazy(
     r"|(?:你|您)能(?:告诉|补充|提供)|麻烦(?:你|您)?(?:补充|提供|告诉)"
     r"|\b(?:please|could\s+you|can\s+you|if\s+you\s+(?:can\s+)?)\s*(?:provide|share|give|tell"
     r"|send|post|paste|clarify|add)\b|\blet\s+me\s+know\b"
+    # "Which state (or country) is this question about?"
+    r"|\b(?:which|what)\s+(?:state|country|jurisdiction|version|edition|course|textbook|definition"
+    r"|region|province)\b[^?\n]{0,60}[?？]"
     # "Could you check whether part of the question is missing?"
     r"|\bcould\s+you\s+check\s+(?:whether|if)\b[^.?\n]{0,40}\b(?:missing|left\s+out|incomplete)",
     re.IGNORECASE,
@@ -2265,7 +2289,7 @@ def _lacks_and_asks(text: str, *, cases: bool = False) -> bool:
         return False
     opening = _LACKS.search(sentences[0]) is not None or (cases and (
         _UNDECIDABLE.search(sentences[0]) is not None or _DECLINES.search(sentences[0]) is not None)
-        and len(_CASE_WORD.findall(text)) >= 2)
+        and (len(_CASE_WORD.findall(text)) >= 2 or _DEPENDS.search(sentences[0]) is not None))
     return opening and _ASKS_FOR_MORE.search(sentences[-1]) is not None
 
 
@@ -3302,7 +3326,9 @@ _DEGREE = frozenset({"always", "all", "both", "definitely", "certainly", "indeed
 _OPTION_HYPHEN = lazy(r"(?<=option)[-_](?=[A-Za-z](?![A-Za-z0-9]))|(?<=选项)[-_]", re.IGNORECASE)
 # A reply that opens with a lower-case label and a dash or colon: "(b) — under the mirror
 # image rule …". (Not "(a) First, …": an enumeration of the reply's own points.)
-_LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]))")
+_LOWER_LABEL_FIRST = lazy(r"\A\s*[(\[]?[a-z][)\]](?=[ \t]*(?:[—–:：]|-[ \t]))"
+                          # or a list of them: "a, c and d — the bell one is classical"
+                          r"|\A\s*[a-f](?:\s*(?:,\s*and|,|and|&)\s*[a-f])+(?=[ \t]*(?:[—–:：]|-[ \t]))")
 
 
 # Endings that leave the answer open without declining in so many words: "无法唯一确定答案",
@@ -3411,7 +3437,9 @@ def extract_choice(
     answer = _without_sources(answer)
     # "Option-B" is "Option B", "选项-B" is "选项B"
     answer = _OPTION_HYPHEN.sub(lambda m: "" if m.string[m.start() - 1] == "项" else " ", answer)
-    answer = _LOWER_LABEL_FIRST.sub(lambda m: m.group().upper(), answer, count=1)
+    answer = _LOWER_LABEL_FIRST.sub(
+        lambda m: re.sub(r"(?<![a-z])[a-f](?![a-z])", lambda x: x.group().upper(), m.group()),
+        answer, count=1)
     if "option" in answer or "选项" in answer or "choice" in answer:
         answer = _LETTER_RANGE.sub(_letters_in_range, answer)
     if choices:
