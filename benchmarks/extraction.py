@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev27``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev28``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -37,12 +37,12 @@ same three briefs on the dev split's multiple-choice items) after the round on d
 by that round's commit; ``dev22`` (500: two writers asked for plain replies whose answer is
 clear to any reader, with the text real models put around it: caveats, notes on wrong options,
 tips, sign-offs, restatements in other units, asides; 90% answers) after the round on dev21,
-first read by the commit after it. The 2026-12-05 session added five multiple-choice batches,
+first read by the commit after it. The 2026-12-05 session added six multiple-choice batches,
 each first read by the commit of the round before it: ``dev23`` (600: two writers in the dev
 split's own distribution, one of plain replies with text around a clear answer), then
-``dev24``, ``dev25``, ``dev26`` and ``dev27`` (400 each: two writers in the dev split's own
-distribution). Each new batch is measured once, blind, before anything is tuned on it: that
-first figure is the honest estimate of what the rules do on unseen text.
+``dev24`` to ``dev28`` (400 each: two writers in the dev split's own distribution). Each new
+batch is measured once, blind, before anything is tuned on it: that first figure is the honest
+estimate of what the rules do on unseen text.
 
 Usage::
 
@@ -51,7 +51,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21,dev22,dev23,dev24,dev25,dev26,dev27
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21,dev22,dev23,dev24,dev25,dev26,dev27,dev28
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
