@@ -1141,8 +1141,13 @@ def test_multi_answer_options_listed_in_a_sentence() -> None:
 
 def test_option_numbers_and_option_values() -> None:
     assert choice("Higher confidence shifts AD right.\n\nSo the answer is option 3.") == "C"
-    ex = extract_choice("x = 20 / 5 = 4", 4, ["2", "4", "5", "8"])
+    # the value a computation ends in, where no sentence names an option by its text
+    ex = extract_choice("The energy grows as n², so\n\n$$\\frac{E_2}{E_1} = \\frac{2^2}{1^2} = 4$$",
+                        4, ["2", "4", "8", "16"])
     assert (ex.value, ex.method) == ("B", "option-value")
+    # (a result names its option by its text: the 4 results, the 20 and the 5 are worked on)
+    ex = extract_choice("x = 20 / 5 = 4", 4, ["2", "4", "5", "8"])
+    assert (ex.value, ex.method) == ("B", "option-text")
     ex = extract_choice("A. 1 B. 2 C. 3 D. 4 Numbers are fun. Four is even.", 4,
                         ["1", "2", "3", "4"])
     assert ex.status == "no-answer"
@@ -4617,3 +4622,53 @@ def test_choices_the_dev28_round_reads(text: str, choices: list[str], kw: dict[s
 def test_choices_the_dev28_round_leaves_open(text: str, choices: list[str],
                                              kw: dict[str, Any]) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+# --- what the first reads of dev19–dev28 missed most: options that are values, and lists ------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a sign is part of the option: "−2.5" is not the option "2.5"
+    ("这个点表示的数应为 −2.5。", ["2.5", "−2.5", "±2.5", "0.25"], {}, "B"),
+    ("答案应为：-1。", ["−1", "0", "1", "3"], {}, "A"),
+    ("比较负数：绝对值大的反而小，所以最小的数是－3。", ["－2", "0", "－1/2", "－3"], {}, "D"),
+    ("Solving, x = −4.", ["x = 4", "x = −4", "x = 2", "x = −2"], {}, "B"),
+    # a number worked on names no option; what a step results in does
+    ("Total = 5 × 12 = 60. Take away 20 and 40 is left, and 40 / 4 = 10.",
+     ["8", "10", "11", "12"], {}, "B"),
+    ("Price per kilo: 18 ÷ 3 = 6 yuan, so 4 kilos cost 24 yuan.",
+     ["3 yuan", "6 yuan", "18 yuan", "24 yuan"], {}, "D"),
+    # asked "则 ab =（  ）", the reply's value of ab, past the values of a and b on the way
+    ("由非负数的性质，a − 3 = 0，b + 1 = 0，所以 a = 3，b = −1，ab = −3。", ["3", "−3", "1", "−1"],
+     {"question": "若 |a − 3| + (b + 1)² = 0，则 ab =（  ）"}, "B"),
+    # for a multi-answer question, the clause that says what the question asks of its options
+    ("The renewable sources here are solar power, wind power and geothermal energy — coal and "
+     "natural gas are fossil fuels.",
+     ["Solar power", "Coal", "Wind power", "Natural gas", "Geothermal energy"],
+     {"multi": True, "question": "Which of the following are renewable energy sources? (Select "
+                                 "all that apply.)"}, "ACE"),
+])
+def test_choices_read_the_first_reads_missed(text: str, choices: list[str], kw: dict[str, Any],
+                                             expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a leading plus is a sign, not a sum: both values stay named, so nothing is read
+    ("Nobody can say. Returns have ranged from about −37% to well over +25%, averaging roughly "
+     "10%; any of these could happen.", ["−5%", "3%", "10%", "25%"], {}, None),
+    # an option that is itself worked ("1/8") is named as written
+    ("24 days is three half-lives, so (1/2)³ = 1/8 is left.", ["1/2", "1/4", "1/8", "1/3"], {},
+     "C"),
+    # a value stated in a line about a mistake is not the reply's answer
+    ("x = 7。\n\n有的同学移项时忘记变号，得到 x = 2，就会误选A。", ["2", "5", "7", "9"],
+     {"question": "若 2x − 5 = 9，则 x =（  ）"}, "C"),
+    # "All of them" first: the clause after it names only the options it words as they are
+    ("All of them. Fatigue and pallor are classic features of iron-deficiency anaemia, and so "
+     "are koilonychia and breathlessness.", ["Fatigue", "Pallor", "Spoon-shaped nails "
+     "(koilonychia)", "Breathlessness on exertion"], {"multi": True, "question": "Which are "
+     "classic features of iron-deficiency anaemia? (Select all that apply.)"}, "ABCD"),
+])
+def test_choices_the_value_and_list_rules_leave_alone(text: str, choices: list[str],
+                                                      kw: dict[str, Any],
+                                                      expected: str | None) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -280,11 +280,19 @@ def _ordinal(m: re.Match[str]) -> str:
     return f"{n}{'th' if 4 <= n <= 20 else ('st', 'nd', 'rd')[n - 1]}"
 
 
+# A minus sign before a number, not a hyphen or a subtraction: "= -2", "(-3)", "-0.5".
+_SIGN_MINUS = lazy(r"(?<![0-9a-z.)\]])-(?=\d)")
+
+
 def _fold(s: str, *, articles: bool) -> str:
     """``s`` as the option matchers compare it: NFKC, lower case, punctuation as spaces,
     ordinals in digits ("the Thirteenth Amendment" names "13th Amendment")."""
     # ("water & electrolytes" names "water and electrolytes")
     s = unicodedata.normalize("NFKC", s).lower().replace(" & ", " and ")
+    if "-" in s or "\u2212" in s:
+        # A sign stays, as "−": "−2.5" must not name the option "2.5". A hyphen or a binary
+        # minus ("18π − 36", "COVID-19") is punctuation, a space on either side alike.
+        s = _SIGN_MINUS.sub("\u2212", s.replace("\u2212", "-"))
     s = s.translate(_punctuation_table())
     if "th" in s or "st" in s or "nd" in s or "rd" in s:
         s = _ORDINAL_WORD.sub(_ordinal, s)
@@ -647,7 +655,7 @@ def _markers(text: str) -> list[re.Match[str]]:
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = lazy(
-    r"(?:[\s:=\-—–*#>$`'\"“‘「『【\[({】」』→⇒]"
+    r"(?:[\s:=—–*#>$`'\"“‘「『【\[({】」』→⇒]|-(?!\d)"  # (not the sign of "答案：-1")
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]|\\(?=[\"'])"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
@@ -2441,6 +2449,11 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     "(1914)" after the answer is a date for context, not a second answer. A sentence that
     rules options out names none.
     """
+    if all(_PLAIN_VALUE.fullmatch(c) for c in choices):
+        # Options that are plain values: a number worked on is not named ("Total = 5 × 12 =
+        # 60, and 60 / 4 = 15" names neither 12 nor 4 of the options), only what is stated or
+        # results. (Not when an option is itself worked: "1.5×10⁻⁶", "1/8", "2^10".)
+        text = _mask_operands(text)
     # A line about another case names that case's option: "If the order were reversed, 'was'
     # (A) would be correct", "Had the rate been 4%, 160 would be right", "若题干改为…则选A".
     lines = [ln for ln in _answer_lines(text) if not _other_case(ln)] or _answer_lines(text)
@@ -2519,6 +2532,27 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
     if idx is None and len(text) <= 300:
         idx = _option_in(_ASIDE.sub(" ", text), choices)
     return idx
+
+
+# An option that is one plain value: "12", "−2.5", "$40", "25%", "273.15 K", "6个月".
+_PLAIN_VALUE = lazy(r"[$¥€£]?\s*-?\d[\d,]*(?:\.\d+)?\s*(?:%|[A-Za-z°]{1,4}|[\u4e00-\u9fff]{1,3})?")
+_NUMBER_TOKEN = lazy(r"(?<![\w.,])-?\d[\d,]*(?:\.\d+)?(?![\d.,]*\d)")
+# An arithmetic operator between terms (a minus only with spaces round it: "x - 1", not the
+# sign of "= -2" or the hyphen of "COVID-19"; a plus after a term, not the sign of "+25%").
+_TERM_END = r"(?:\d|\)|(?<![A-Za-z])[A-Za-z])"  # "5", "(a + b)", "x"; not "over" in "over +25%"
+_WORKED_AFTER_TERM = lazy(rf"{_TERM_END}(?:\s*[×÷/+^]|\s-)\s*$")
+_WORKED_WITH_TERM = lazy(r"\s*(?:[×÷/+^]|-\s)\s*(?:\d|\(|[A-Za-z](?![A-Za-z]))")
+
+
+def _mask_operands(text: str) -> str:
+    """``text`` with each number that an operator joins to another term as ``#``: what is
+    worked on, as against what a step results in or a sentence states."""
+    def mask(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 12) : m.start()]
+        if _WORKED_AFTER_TERM.search(before) or _WORKED_WITH_TERM.match(text, m.end()):
+            return "#"
+        return m.group()
+    return _NUMBER_TOKEN.sub(mask, text)
 
 
 _TICK_MARK = lazy("[✅✔✓]")
@@ -2914,10 +2948,12 @@ def _labelled_texts(text: str, n_choices: int, choices: Sequence[str],
     return tuple(chr(65 + i) for i in sorted(picked))
 
 
-def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
-    """For a multi-answer question, the options a sentence lists by their text: a concluding
-    sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
-    closing one. Sentences that reject ("not B") are discussion, not the list. Where an
+def _options_listed(text: str, n_choices: int, choices: Sequence[str],
+                   question: str | None = None) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options a sentence lists by their text: the one clause
+    that says of them what the question asks, else a concluding sentence, else the opening one
+    ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the closing one. Sentences that
+    reject ("not B") are discussion, not the list. Where an
     option's own text holds a comma, a semicolon parts the listed options, not sentences
     ("包括：改革政府机构，裁撤冗员；废除八股，改试策论；开办京师大学堂等")."""
     joined = "\n".join(_answer_lines(text))
@@ -2931,6 +2967,9 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[
         count = every.group("en") or every.group("zh")
         if count is None or _COUNTS[count.lower()] == n_choices:
             return tuple(chr(65 + i) for i in range(n_choices))
+    if not any(c in o for o in choices for c in ",，;；") and (
+            restated := _predicate_listed(sentences, n_choices, choices, question)):
+        return restated
     concluding = [s for s in sentences if _CONCLUDING.match(s)]
     for t in _TAG.finditer(text):
         named_by_text = _option_in(t.group(1), choices)
@@ -3320,6 +3359,38 @@ def _predicate_restated(text: str, question: str | None, n_choices: int,
     return found.pop() if len(found) == 1 else None
 
 
+# Where a sentence's clauses part: a semicolon, or a dash between words.
+_CLAUSE_PARTS = lazy(r"[;；]|\s[—–-]{1,2}\s|——")
+
+
+def _predicate_listed(sentences: list[str], n_choices: int, choices: Sequence[str],
+                      question: str | None) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options one clause lists by their text while saying
+    of them what the question asks, the other clauses saying something else of others:
+    "属于单质的有" → "属于单质的是氧气、铁和氦气；水和二氧化碳…属于化合物". The clause's
+    own words (besides the options') share two or more terms with the question. Nothing for a
+    question that asks what is not so, or when two clauses say it, or another adds to the
+    list; a negated or hedged clause says nothing."""
+    if not question or _NEGATIVE.search(question := _prepare(question)):
+        return None
+    asked = frozenset(map(_stem, _subject_terms(question)))
+    found: set[tuple[str, ...]] = set()
+    for sentence in sentences:
+        for clause in _CLAUSE_PARTS.split(sentence):
+            named = [i for i in _all_options_in(clause, choices) if i < n_choices]
+            if not named or _NEGATIVE.search(clause) or _MAYBE.search(clause):
+                continue
+            rest = _fold(clause, articles=False)
+            for _, form in sorted(_option_forms(choices), key=lambda io: -len(io[1])):
+                rest = rest.replace(form, " ") if form else rest
+            said = frozenset(map(_stem, _subject_terms(rest))) - frozenset(map(_stem, _DEGREE))
+            if len(said & asked) >= 2:
+                found.add(tuple(chr(65 + i) for i in named))
+            elif _LIST_GOES_ON.search(clause):
+                return None  # "…; argon is one too": the list goes on in other words
+    return found.pop() if len(found) == 1 else None
+
+
 # Words of degree that say nothing of the property: "A, B and D are always true".
 _DEGREE = frozenset({"always", "all", "both", "definitely", "certainly", "indeed", "actually",
                      "also", "一定"})
@@ -3582,12 +3653,15 @@ def extract_choice(
         bold = _bold_options(answer, n_choices, choices)
         if bold:
             return found(bold, "option-text")
-        listed = _options_listed(answer, n_choices, choices)
+        listed = _options_listed(answer, n_choices, choices, question)
         if listed:
             return found(listed, "option-text")
     if choices and not multi:
         if _undecidable(answer, choices):
             return nothing("undetermined")
+        idx = _asked_value(answer, choices[:n_choices], question)
+        if idx is not None:
+            return found((chr(65 + idx),), "option-value")
         idx = _option_text_answer(answer, choices)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
@@ -3748,6 +3822,42 @@ def _option_value(answer: str, choices: Sequence[str]) -> int | None:
 
 _SHORT_STATEMENT = 160  # a reply that only states its value; longer ones work or discuss
 _SETS_AGAINST = lazy(r"\b(?:not|no|or|if|but|unless|except)\b|不是|或|如果|若|而|但", re.IGNORECASE)
+
+
+# What a question asks for, in the exam's form "…，则 xy =（  ）", "then a5 = ( )": the
+# expression before its blank.
+_BLANK_ASKED = lazy(r"([A-Za-z0-9+\-*/^()|. ]{1,24}?)\s*=\s*\(\s*\)\s*[.?]?\s*$")
+_CLAUSE_REST = lazy(r"[^\n,;:]*")
+
+
+def _line_at(text: str, pos: int) -> str:
+    """The whole line of ``text`` that ``pos`` falls in."""
+    end = text.find("\n", pos)
+    return text[text.rfind("\n", 0, pos) + 1 : end if end >= 0 else None]
+
+
+def _asked_value(answer: str, choices: Sequence[str], question: str | None) -> int | None:
+    """For options that are all values, the one the reply gives for what the question asks:
+    asked "则 xy =（  ）", the reply's last "xy = … = −2" answers "−2", though "x = 1, y = −2"
+    name other options on the way."""
+    if not question or (values := _option_values(choices)) is None:
+        return None
+    blank = _BLANK_ASKED.search(_prepare(question))
+    asked = blank.group(1).strip(" .") if blank else ""
+    if not re.search(r"[A-Za-z]", asked):
+        return None
+    spaced = r"\s*".join(re.escape(ch) for ch in asked.replace(" ", ""))
+    # (not in a line about a mistake or another case: "若误写成 a₄ = a₁q⁴ = 162，就会错选 C")
+    stated = [m for m in re.finditer(rf"(?<![A-Za-z0-9_]){spaced}\s*=(?!=)", answer)
+              if not _MISLED.search(line := _line_at(answer, m.start())) and not _other_case(line)]
+    if not stated:
+        return None
+    chain = _CLAUSE_REST.match(answer, stated[-1].end())
+    result = extract_number(chain.group().rsplit("=", 1)[-1]) if chain else None
+    if result is None or result.status != "ok" or result.value is None:
+        return None
+    hits = [i for i, v in enumerate(values) if numbers_equal(result.value, v)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _option_number(answer: str, choices: Sequence[str], question: str | None) -> int | None:
