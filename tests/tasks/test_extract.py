@@ -4672,3 +4672,48 @@ def test_choices_the_value_and_list_rules_leave_alone(text: str, choices: list[s
                                                       kw: dict[str, Any],
                                                       expected: str | None) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+# --- the dev29 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a letter a word no article takes follows
+    ("The answer is C.\n\nHmm, no: the Treaty of Nanjing came first. I'll go with A instead.",
+     ["Treaty of Nanjing", "Treaty of Tianjin", "Treaty of Shimonoseki", "Boxer Protocol"], {},
+     "A"),
+    # "…的有" restating a multi-answer question, then its letters
+    ("在常温下能导电的有 A、C、D。\n\n食盐晶体不导电，熔化或溶于水后才导电。",
+     ["铜丝", "食盐晶体", "石墨", "稀硫酸"], {"multi": True}, "ACD"),
+    # a colon before bracketed letters ending the sentence
+    ("Vectors have both magnitude and direction: (B), (C) and (E). Mass and time are scalars.",
+     ["Mass", "Velocity", "Force", "Time", "Displacement"], {"multi": True}, "BCE"),
+    # an ordinal with its noun 说法
+    ("第二个说法是对的，其余三个都不对。",
+     ["声音可以在真空中传播", "光在真空中的速度约为3×10⁸ m/s", "光年是时间单位", "月亮是光源"], {},
+     "B"),
+    # a value in words heading the reply, the reasons after the dash naming other options' values
+    ("Eleven — a goalkeeper and ten outfield players. (Futsal uses five, and rugby sevens seven.)",
+     ["5", "7", "11", "15"], {}, "C"),
+    # asked "…相当于涨价（  ）", the reply's words after that stem
+    ("原价 100 元，现价 125 元，相当于涨价百分之二十五。", ["20%", "25%", "80%", "125%"],
+     {"question": "某商品由100元涨到125元，相当于涨价（  ）"}, "B"),
+])
+def test_choices_the_dev29_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    ("Historians still argue about it: Pasteur popularised germ theory, but Koch and Semmelweis "
+     "have claims too. B or C could be defended, so I'd rather not pick just one.",
+     ["Lister", "Pasteur", "Koch", "Jenner"], {}),
+    ("The sources disagree on the date, and I don't want to give you a confident answer I can't "
+     "back up. Mesopotamia is the usual guess.", ["Egypt", "Mesopotamia", "China", "Indus"], {}),
+    # "Wrong ones: (B) and (D)." rejects the bracketed letters
+    ("Wrong ones: (B) and (D).", ["Iron", "Wood", "Copper", "Glass"], {"multi": True}),
+    # a hedge after the dash: no value is committed to
+    ("Eleven — or maybe twelve, if you count the substitute.", ["10", "11", "12", "13"], {}),
+])
+def test_choices_the_dev29_round_leaves_open(text: str, choices: list[str],
+                                             kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None

@@ -561,6 +561,8 @@ _ZH_MARKER = (
     # "所以没有错别字的是 C。", "所以奇函数是B和D。": "…的是" or a concluding "所以…是" + letters
     # that end the sentence name the answer.
     rf"|的(?:一项|一组|一句|一个|选项|项)?是(?={_LETTERS_END})"
+    # ("能与酸和碱都反应的有 A、B、C、E。": a multi-answer question's "…的有（ ）" restated)
+    rf"|的有(?={_LETTERS_END})"
     rf"|(?:所以|因此|故|综上),?[^。\n,，;；:：A-Za-z]{{1,20}}?(?<![不非])(?:是|为|有)(?={_LETTERS_END})"
     r")"
 )
@@ -617,8 +619,11 @@ _COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
 # before bold letters that close the reply.
 _COLON_BOLD = (r"(?<=\S):[ \t]+(?=\*\*(?-i:[A-Z])(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?(?-i:[A-Z]))*"
                r"\*\*[ \t]*[.!]?\s*\Z)")
+# Or before letters in brackets that end the sentence: "… change the schema: (A), (C) and (D)."
+_COLON_BRACKETED = (r"(?<=\S):[ \t]+(?=\((?-i:[A-Z])\)(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?"
+                    r"\((?-i:[A-Z])\))*[ \t]*(?:[.!](?:\s|\Z)|\n|\Z))")
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
-               rf"|{_COLON_BOLD}"
+               rf"|{_COLON_BOLD}|{_COLON_BRACKETED}"
                rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
@@ -695,6 +700,8 @@ _CONTINUATION = frozenset({
     "because", "since", "as", "and", "or", "is", "was", "which", "for", "given", "here", "in",
     "with", "but", "not", "due", "per", "only", "then", "too", "now", "so", "from",
     "according", "being", "alone",
+    # words no article takes: "I'll go with A instead.", "A again", "A after all"
+    "instead", "again", "after", "though", "anyway", "overall", "finally", "regardless",
 })
 # On the same line only: a letter that ends its line ("answer: b, d\n\nthe passage says …",
 # typed all in lower case) is not an article of the next line's first word.
@@ -1277,7 +1284,7 @@ _GROUPED = lazy(r"\s*(?:`[^`\n]+`|\{[^{}\n]*\}|\[[^\[\]\n]*\])")
 
 # Markers that only point ("对应选项A", "that's option B"): inside a parenthesised aside
 # ("（顺便一提，极小值…对应选项 A。）") they describe another value, not the answer.
-_WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是", ",")
+_WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "的是", "的有", ",")
 # Of those, the ones that point at a value's option without stating a conclusion ("that leaves
 # C" concludes an elimination).
 _POINTER = lazy(r"对应|,|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
@@ -1480,7 +1487,7 @@ def _last_marker_candidate(
         # "✅ C — POST": the dash parts an option's label from its text
         and not (m.group().lstrip().startswith(("—", "–"))
                  and _LABEL_ONLY.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()))
-        and not (m.group().startswith("的是") and _WRONG_PICK.search(
+        and not (m.group().startswith(("的是", "的有")) and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
         and not (m.group().lstrip().startswith(("→", "⇒", "=>", "—", "–"))
                  and _rejecting_line(text, m.start()))
@@ -2117,10 +2124,14 @@ _MISSING_FIGURE = (
 _FIGURE_MISSING = lazy(_MISSING_FIGURE, re.IGNORECASE)
 _DECLINES = lazy(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
-    r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
+    r"|(?:am|'m)\s+not\s+able\s+to|(?:'d|would)\s+rather\s+not)"
+    r"\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
     r"(?:pick|choose|select|single\s+out)"
     r"\s+(?:just\s+|only\s+)?(?:one|any|a\s+single|an?\s+(?:option|answer)|between"
     r"|from\s+(?:these|the))\b"
+    # ("I don't want to give you a confident answer I can't back up")
+    r"|\b(?:don't|do\s+not)\s+want\s+to\s+give\s+(?:you\s+)?an?\s+(?:confident|definitive"
+    r"|definite|firm)\s+answer\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
     # ("none of the listed options is the author": all of them rejected)
@@ -3017,7 +3028,7 @@ _ORDINAL_OPTION = lazy(
     # "option 3", "Option three: 2000."
     r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9](?![\d%]|[.,]\d)"
     r"|(?:one|two|three|four|five|six)\b(?!\s+(?:of|more|times|or)\b))"
-    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)"
+    r"|第(?P<zh>[一二三四五六])个?(?:选项|项|说法|表述)|(?P<zh_last>最后)一?个?(?:选项|项)"
     # "选项三", and a terse "第一个。" / "第二种，每100克2.4元" that ends its clause
     r"|选项(?P<zh2>[一二三四五六])(?![\u4e00-\u9fff])"
     # (also after a verb of choosing: "所以应该选第三个。", "答案是第二种。")
@@ -3378,7 +3389,9 @@ def _predicate_listed(sentences: list[str], n_choices: int, choices: Sequence[st
     for sentence in sentences:
         for clause in _CLAUSE_PARTS.split(sentence):
             named = [i for i in _all_options_in(clause, choices) if i < n_choices]
-            if not named or _NEGATIVE.search(clause) or _MAYBE.search(clause):
+            # (a list, not one option: "Quicksort degrades in the worst case" says of one
+            # option something near what is asked, to set it apart)
+            if len(named) < 2 or _NEGATIVE.search(clause) or _MAYBE.search(clause):
                 continue
             rest = _fold(clause, articles=False)
             for _, form in sorted(_option_forms(choices), key=lambda io: -len(io[1])):
@@ -3827,6 +3840,7 @@ _SETS_AGAINST = lazy(r"\b(?:not|no|or|if|but|unless|except)\b|不是|或|如果|
 # What a question asks for, in the exam's form "…，则 xy =（  ）", "then a5 = ( )": the
 # expression before its blank.
 _BLANK_ASKED = lazy(r"([A-Za-z0-9+\-*/^()|. ]{1,24}?)\s*=\s*\(\s*\)\s*[.?]?\s*$")
+_BLANK_STEM = lazy(r"([\u4e00-\u9fff]{3,6})\s*\(\s*\)\s*[.?]?\s*$")
 _CLAUSE_REST = lazy(r"[^\n,;:]*")
 
 
@@ -3839,16 +3853,21 @@ def _line_at(text: str, pos: int) -> str:
 def _asked_value(answer: str, choices: Sequence[str], question: str | None) -> int | None:
     """For options that are all values, the one the reply gives for what the question asks:
     asked "则 xy =（  ）", the reply's last "xy = … = −2" answers "−2", though "x = 1, y = −2"
-    name other options on the way."""
+    name other options on the way; asked "…相当于降价（  ）", "相当于降价百分之二十" answers "20%"."""
     if not question or (values := _option_values(choices)) is None:
         return None
-    blank = _BLANK_ASKED.search(_prepare(question))
-    asked = blank.group(1).strip(" .") if blank else ""
-    if not re.search(r"[A-Za-z]", asked):
+    question = _prepare(question)
+    if (blank := _BLANK_ASKED.search(question)) is not None and re.search(r"[A-Za-z]",
+                                                                         blank.group(1)):
+        spaced = r"\s*".join(re.escape(ch) for ch in blank.group(1).strip(" .").replace(" ", ""))
+        said = rf"(?<![A-Za-z0-9_]){spaced}\s*=(?!=)"
+    elif (stem := _BLANK_STEM.search(question)) is not None:
+        # "打八折出售，相当于降价（  ）" → "…相当于降价百分之二十": the words before the blank
+        said = re.escape(stem.group(1)) + r"(?:了|为|是|约)?\s*(?=[\d零〇一二两三四五六七八九十百千万亿-])"
+    else:
         return None
-    spaced = r"\s*".join(re.escape(ch) for ch in asked.replace(" ", ""))
     # (not in a line about a mistake or another case: "若误写成 a₄ = a₁q⁴ = 162，就会错选 C")
-    stated = [m for m in re.finditer(rf"(?<![A-Za-z0-9_]){spaced}\s*=(?!=)", answer)
+    stated = [m for m in re.finditer(said, answer)
               if not _MISLED.search(line := _line_at(answer, m.start())) and not _other_case(line)]
     if not stated:
         return None
@@ -3860,12 +3879,35 @@ def _asked_value(answer: str, choices: Sequence[str], question: str | None) -> i
     return hits[0] if len(hits) == 1 else None
 
 
+# What a head before a dash must not hold, nor the start of what follows it: a hedge or a turn.
+_HEAD_TURN = lazy(r"\b(?:no|not|wait|actually|but|or|maybe|about|roughly|around)\b|不|或|约|大约",
+                  re.IGNORECASE)
+
+
+def _value_led(answer: str, choices: Sequence[str], question: str | None) -> int | None:
+    """For options that are all values, the value a reply opens with before a dash, in words
+    or digits: "Fifteen — eight forwards and seven backs." answers "15" though the reasons
+    after the dash name other options' values."""
+    parts = _HEAD_BREAK.split(answer.strip(), maxsplit=1)
+    if (len(parts) < 2 or len(parts[0]) > 40 or "\n" in parts[0]
+            or _HEAD_TURN.search(parts[0]) or _HEAD_TURN.search(parts[1][:40])
+            or (values := _option_values(choices)) is None):
+        return None
+    stated = extract_number(parts[0], question=question)
+    if stated.status != "ok" or stated.value is None:
+        return None
+    hits = [i for i, v in enumerate(values) if numbers_equal(stated.value, v)]
+    return hits[0] if len(hits) == 1 else None
+
+
 def _option_number(answer: str, choices: Sequence[str], question: str | None) -> int | None:
     """For options that are all values, the one equal to the number the reply states, read as
     the number rules read a number answer: "Two hundred and six." answers "206", "约为十四点一
     亿人" answers "14.1亿". Weakest of the value rules, so only for a short reply that does not
     echo the options' labels ("A. 0 °C. B. 50 °C. …") or waver, and nothing if two options
     share the value."""
+    if (led := _value_led(answer, choices, question)) is not None:
+        return led
     if (len(answer) > _SHORT_STATEMENT or len(_LABEL_IN_LINE.findall(answer)) >= 2
             or _BRACKET_LABEL.search(answer) or _UNSETTLED.search(answer) or _MAYBE.search(answer)
             or _SETS_AGAINST.search(answer)):
