@@ -4640,12 +4640,15 @@ def test_choices_the_dev28_round_leaves_open(text: str, choices: list[str],
     # asked "则 ab =（  ）", the reply's value of ab, past the values of a and b on the way
     ("由非负数的性质，a − 3 = 0，b + 1 = 0，所以 a = 3，b = −1，ab = −3。", ["3", "−3", "1", "−1"],
      {"question": "若 |a − 3| + (b + 1)² = 0，则 ab =（  ）"}, "B"),
-    # for a multi-answer question, the clause that says what the question asks of its options
-    ("The renewable sources here are solar power, wind power and geothermal energy — coal and "
-     "natural gas are fossil fuels.",
-     ["Solar power", "Coal", "Wind power", "Natural gas", "Geothermal energy"],
-     {"multi": True, "question": "Which of the following are renewable energy sources? (Select "
-                                 "all that apply.)"}, "ACE"),
+    # a minus typed as a dash is a sign too
+    ("The oxidation state of oxygen here is –2.", ["-2", "+2", "-1", "0"], {}, "A"),
+    # a result that a later step works on again is a step, not the answer
+    ("Total = 5 × 12 = 60, and 60 / 4 = 15 per person.", ["4", "12", "15", "60"], {}, "C"),
+    ("5 boxes × 12 apples = 60 apples, and 60 ÷ 4 = 15 apples each.", ["4", "12", "15", "60"],
+     {}, "C"),
+    # Chinese place names without their administrative word
+    ("新疆，约166万平方千米；其次是西藏和内蒙古。", ["西藏自治区", "内蒙古自治区", "新疆维吾尔自治区", "青海省"],
+     {}, "C"),
 ])
 def test_choices_read_the_first_reads_missed(text: str, choices: list[str], kw: dict[str, Any],
                                              expected: str) -> None:
@@ -4662,11 +4665,18 @@ def test_choices_read_the_first_reads_missed(text: str, choices: list[str], kw: 
     # a value stated in a line about a mistake is not the reply's answer
     ("x = 7。\n\n有的同学移项时忘记变号，得到 x = 2，就会误选A。", ["2", "5", "7", "9"],
      {"question": "若 2x − 5 = 9，则 x =（  ）"}, "C"),
-    # "All of them" first: the clause after it names only the options it words as they are
-    ("All of them. Fatigue and pallor are classic features of iron-deficiency anaemia, and so "
-     "are koilonychia and breathlessness.", ["Fatigue", "Pallor", "Spoon-shaped nails "
-     "(koilonychia)", "Breathlessness on exertion"], {"multi": True, "question": "Which are "
-     "classic features of iron-deficiency anaemia? (Select all that apply.)"}, "ABCD"),
+    # a score or a price with its fee computes nothing: the values are stated
+    ("She scored 18/20 on the quiz.", ["15", "16", "17", "18"], {}, "D"),
+    ("Each ticket costs $8 + a $2 fee.", ["$6", "$8", "$10", "$12"], {}, "B"),
+    # an operand the reply then states as its answer
+    ("10 = 3 × 3 + 1, so the remainder is 1.", ["0", "1", "3", "3.33"], {}, "B"),
+    # what the question asks, stated once and then checked, or first got wrong, or hedged
+    ("所以 xy = 6。又 x − y = 1，符合。", ["6", "5", "1", "2"],
+     {"question": "已知 x + y = 5，x − y = 1，则 xy =（  ）"}, "A"),
+    ("Hmm, I first got xy = 5, but rechecking: x = 3, y = 2, so the product is 6.",
+     ["6", "5", "13", "1"], {"question": "If x + y = 5 and x − y = 1, then xy = ( )"}, "A"),
+    ("注意：不是相当于降价80%，而是降价20%。", ["20%", "80%", "25%", "8%"],
+     {"question": "某商品打八折出售，相当于降价（  ）"}, "A"),
 ])
 def test_choices_the_value_and_list_rules_leave_alone(text: str, choices: list[str],
                                                       kw: dict[str, Any],
@@ -4677,20 +4687,11 @@ def test_choices_the_value_and_list_rules_leave_alone(text: str, choices: list[s
 # --- the dev29 round (multiple choice) --------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
-    # a letter a word no article takes follows
-    ("The answer is C.\n\nHmm, no: the Treaty of Nanjing came first. I'll go with A instead.",
-     ["Treaty of Nanjing", "Treaty of Tianjin", "Treaty of Shimonoseki", "Boxer Protocol"], {},
-     "A"),
     # "…的有" restating a multi-answer question, then its letters
     ("在常温下能导电的有 A、C、D。\n\n食盐晶体不导电，熔化或溶于水后才导电。",
      ["铜丝", "食盐晶体", "石墨", "稀硫酸"], {"multi": True}, "ACD"),
-    # a colon before bracketed letters ending the sentence
-    ("Vectors have both magnitude and direction: (B), (C) and (E). Mass and time are scalars.",
-     ["Mass", "Velocity", "Force", "Time", "Displacement"], {"multi": True}, "BCE"),
-    # an ordinal with its noun 说法
-    ("第二个说法是对的，其余三个都不对。",
-     ["声音可以在真空中传播", "光在真空中的速度约为3×10⁸ m/s", "光年是时间单位", "月亮是光源"], {},
-     "B"),
+    # a letter opening the reply before a Chinese dash
+    ("选项A——饿的时候第一个包子带来的满足感最大。", ["边际效用递减", "需求定律", "储蓄", "规模经济"], {}, "A"),
     # a value in words heading the reply, the reasons after the dash naming other options' values
     ("Eleven — a goalkeeper and ten outfield players. (Futsal uses five, and rugby sevens seven.)",
      ["5", "7", "11", "15"], {}, "C"),
@@ -4707,13 +4708,26 @@ def test_choices_the_dev29_round_reads(text: str, choices: list[str], kw: dict[s
     ("Historians still argue about it: Pasteur popularised germ theory, but Koch and Semmelweis "
      "have claims too. B or C could be defended, so I'd rather not pick just one.",
      ["Lister", "Pasteur", "Koch", "Jenner"], {}),
-    ("The sources disagree on the date, and I don't want to give you a confident answer I can't "
-     "back up. Mesopotamia is the usual guess.", ["Egypt", "Mesopotamia", "China", "Indus"], {}),
-    # "Wrong ones: (B) and (D)." rejects the bracketed letters
-    ("Wrong ones: (B) and (D).", ["Iron", "Wood", "Copper", "Glass"], {"multi": True}),
-    # a hedge after the dash: no value is committed to
+    ("Mesopotamia and Egypt both have claims on the date, and I don't want to give you a "
+     "confident answer I can't back up.", ["Egypt", "Mesopotamia", "China", "Indus"], {}),
+    # a hedge or a correction after the dash: no value is committed to
     ("Eleven — or maybe twelve, if you count the substitute.", ["10", "11", "12", "13"], {}),
+    ("Eight — if I remember right.", ["7", "8", "9", "10"], {}),
 ])
 def test_choices_the_dev29_round_leaves_open(text: str, choices: list[str],
                                              kw: dict[str, Any]) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # "…的有" lists that are not the answer: said against, or other lists after it
+    ("正确的是 A、C，错误的有 B、D。", ["p", "q", "r", "s"], {"multi": True}, "AC"),
+    ("本题选 AC。题干中提到的有 A、B。", ["p", "q", "r", "s"], {"multi": True}, "AC"),
+    # a softer refusal, then a commitment after all
+    ("I don't want to give you a confident answer I can't back up, so I'll say this much: "
+     "Pasteur (B) is the most commonly credited.", ["Lister", "Pasteur", "Koch", "Jenner"], {},
+     "B"),
+])
+def test_choices_the_dev29_round_does_not_overreach(text: str, choices: list[str],
+                                                    kw: dict[str, Any], expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -280,8 +280,10 @@ def _ordinal(m: re.Match[str]) -> str:
     return f"{n}{'th' if 4 <= n <= 20 else ('st', 'nd', 'rd')[n - 1]}"
 
 
+_DASHES = lazy("[\u2010-\u2015]")
 # A minus sign before a number, not a hyphen or a subtraction: "= -2", "(-3)", "-0.5".
-_SIGN_MINUS = lazy(r"(?<![0-9a-z.)\]])-(?=\d)")
+# (Writers type it as a hyphen, U+2212, or a dash: "x = –2", "—2", "‑2".)
+_SIGN_MINUS = lazy(r"(?<![0-9a-z.)\]])[-\u2010-\u2015](?=\d)")
 
 
 def _fold(s: str, *, articles: bool) -> str:
@@ -289,7 +291,7 @@ def _fold(s: str, *, articles: bool) -> str:
     ordinals in digits ("the Thirteenth Amendment" names "13th Amendment")."""
     # ("water & electrolytes" names "water and electrolytes")
     s = unicodedata.normalize("NFKC", s).lower().replace(" & ", " and ")
-    if "-" in s or "\u2212" in s:
+    if "-" in s or "\u2212" in s or _DASHES.search(s):
         # A sign stays, as "−": "−2.5" must not name the option "2.5". A hyphen or a binary
         # minus ("18π − 36", "COVID-19") is punctuation, a space on either side alike.
         s = _SIGN_MINUS.sub("\u2212", s.replace("\u2212", "-"))
@@ -619,11 +621,8 @@ _COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
 # before bold letters that close the reply.
 _COLON_BOLD = (r"(?<=\S):[ \t]+(?=\*\*(?-i:[A-Z])(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?(?-i:[A-Z]))*"
                r"\*\*[ \t]*[.!]?\s*\Z)")
-# Or before letters in brackets that end the sentence: "… change the schema: (A), (C) and (D)."
-_COLON_BRACKETED = (r"(?<=\S):[ \t]+(?=\((?-i:[A-Z])\)(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?"
-                    r"\((?-i:[A-Z])\))*[ \t]*(?:[.!](?:\s|\Z)|\n|\Z))")
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
-               rf"|{_COLON_BOLD}|{_COLON_BRACKETED}"
+               rf"|{_COLON_BOLD}"
                rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
@@ -660,7 +659,7 @@ def _markers(text: str) -> list[re.Match[str]]:
 # What may stand between a marker and its letter: spaces, colons, markdown, brackets, LaTeX
 # wrappers, a word like "option"/"选项", and "either" (so that "either B or C" reads as a hedge).
 _LEAD = lazy(
-    r"(?:[\s:=—–*#>$`'\"“‘「『【\[({】」』→⇒]|-(?!\d)"  # (not the sign of "答案：-1")
+    r"(?:[\s:=*#>$`'\"“‘「『【\[({】」』→⇒]|[-—–](?!\d)"  # (not the sign of "答案：-1", "is –3")
     r"|\\(?:boxed|text|textbf|mathrm|mathbf|fbox)\s*\{|\\[(\[]|\\(?=[\"'])"
     r"|(?:option|choice|letter)s?(?![A-Za-z])|either(?=\s)|选项(?:是|为)?|选)*",
     re.IGNORECASE,
@@ -700,8 +699,6 @@ _CONTINUATION = frozenset({
     "because", "since", "as", "and", "or", "is", "was", "which", "for", "given", "here", "in",
     "with", "but", "not", "due", "per", "only", "then", "too", "now", "so", "from",
     "according", "being", "alone",
-    # words no article takes: "I'll go with A instead.", "A again", "A after all"
-    "instead", "again", "after", "though", "anyway", "overall", "finally", "regardless",
 })
 # On the same line only: a letter that ends its line ("answer: b, d\n\nthe passage says …",
 # typed all in lower case) is not an article of the next line's first word.
@@ -1044,6 +1041,11 @@ _COMMON_SHORT_WORDS = frozenset({
 })
 
 
+# The administrative word a Chinese place name drops in speech: "新疆维吾尔自治区" → 新疆,
+# "青海省" → 青海, "香港特别行政区" → 香港.
+_ZH_PLACE_SUFFIX = lazy(r"(?<=[\u4e00-\u9fff])(?:(?:维吾尔|壮族|回族)?自治区|特别行政区|省|市)$")
+
+
 def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
     """Each option folded for matching, and also without a closing gloss in brackets:
     "Methane (CH₄)" is named by "methane", "氮气（N₂）" by "氮气". Writers name the thing and
@@ -1062,6 +1064,8 @@ def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
             if ((short := _ABBREVIATION_GLOSS.search(c)) is not None
                     and short.group(1).lower() not in _COMMON_SHORT_WORDS):
                 heads.append((i, _fold(short.group(1), articles=False)))
+        if (place := _ZH_PLACE_SUFFIX.sub("", c.strip())) != c.strip() and len(place) >= 2:
+            heads.append((i, _fold(place, articles=False)))  # "新疆维吾尔自治区" is "新疆"
     # A head two options share ("Iron (Fe²⁺)", "Iron (Fe³⁺)") names neither.
     taken = Counter(o for _, o in forms + heads)
     return forms + [(i, o) for i, o in heads if taken[o] == 1]
@@ -1290,6 +1294,8 @@ _WEAK_MARKERS = ("对应", "that", "which", "That", "Which", "THAT", "WHICH", "�
 _POINTER = lazy(r"对应|,|(?:that|which|this)(?!\s+leaves)", re.IGNORECASE)
 
 
+# A list's subject that is not what the question asks: "错误的有", "与题干无关的有", "提到的有".
+_OTHER_LIST = lazy(r"错|误|不|无|非|没|干扰|易|其余|其他|另外|提到|出现|注意|同样|偷换")
 # "最容易误选的是 D。": the subject of "…的是 X" names a trap, not the answer.
 _WRONG_PICK = lazy(r"误选|错选|易错|易混|干扰|排除|不选|误认为|误以为|错误地")
 
@@ -1489,6 +1495,13 @@ def _last_marker_candidate(
                  and _LABEL_ONLY.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start()))
         and not (m.group().startswith(("的是", "的有")) and _WRONG_PICK.search(
             text, max(0, m.start() - 15), m.start()))
+        # "…的有 A、C" opens the reply, or concludes ("所以…的有"), and says nothing against
+        # them ("错误的有 B、D", "题干中提到的有 A、B" after the answer are other lists)
+        and not (m.group().startswith("的有") and (
+            text.find("的有") < m.start()  # ("属于单质的有 A、C，属于化合物的有 B、D": the first)
+            or ((opened := _sentence_start(text, m.start())) > 0
+                and not _CONCLUDING.match(text, opened))
+            or _OTHER_LIST.search(text, opened, m.start())))
         and not (m.group().lstrip().startswith(("→", "⇒", "=>", "—", "–"))
                  and _rejecting_line(text, m.start()))
         # "Solar — A\nCoal — B\nWind — C": several lines ending in a dashed letter echo the
@@ -1703,7 +1716,8 @@ _OPENING_LETTERS = lazy(
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|,(?![ \t]*(?:and[ \t]+)?(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|——|[—–](?=[\u4e00-\u9fff])"  # ("A——因为…")
+    r"|,(?![ \t]*(?:and[ \t]+)?(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
     # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
     r"|(?<=[)）])(?:[.!][ \t]+|。)"
     # (or the sentence's end, after "Just"/"Only": "Just A. Java checks types at compile time",
@@ -2122,16 +2136,23 @@ _MISSING_FIGURE = (
     r"|看不到(?:你|您)?(?:提到|说|给|上传)?的?[^。，,\n]{0,4}?(?:图|图片|照片|表格|材料)"
 )
 _FIGURE_MISSING = lazy(_MISSING_FIGURE, re.IGNORECASE)
+# Softer refusals, read only as a single-answer reply's last sentence, with nothing after them:
+# "…, so I'd rather not pick just one.", "I don't want to give you a confident answer I can't
+# back up." (Not "…, but B is the most defensible", nor "since both qualify" of several.)
+_DECLINES_TO_CLOSE = lazy(
+    r"\b(?:'d|would)\s+rather\s+not\s+(?:pick|choose|commit\s+to)\s+(?:just\s+|only\s+)?(?:one"
+    r"|a\s+single|an?\s+(?:option|answer))\b"
+    r"|\b(?:don't|do\s+not)\s+want\s+to\s+give\s+(?:you\s+)?an?\s+(?:confident|definitive"
+    r"|definite|firm)\s+answer\b"
+    r"(?![^.!?\n]*\b(?:but|so|though|however|if\s+forced|still)\b)",
+    re.IGNORECASE,
+)
 _DECLINES = lazy(
     r"\b(?:can't|cannot|can\s+not|won't|couldn't|don't\s+think\s+I\s+can|(?:am|'m)\s+unable\s+to"
-    r"|(?:am|'m)\s+not\s+able\s+to|(?:'d|would)\s+rather\s+not)"
-    r"\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
+    r"|(?:am|'m)\s+not\s+able\s+to)\s+(?:really\s+|safely\s+|confidently\s+|responsibly\s+)?"
     r"(?:pick|choose|select|single\s+out)"
     r"\s+(?:just\s+|only\s+)?(?:one|any|a\s+single|an?\s+(?:option|answer)|between"
     r"|from\s+(?:these|the))\b"
-    # ("I don't want to give you a confident answer I can't back up")
-    r"|\b(?:don't|do\s+not)\s+want\s+to\s+give\s+(?:you\s+)?an?\s+(?:confident|definitive"
-    r"|definite|firm)\s+answer\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
     # ("none of the listed options is the author": all of them rejected)
@@ -2547,23 +2568,50 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
 
 # An option that is one plain value: "12", "−2.5", "$40", "25%", "273.15 K", "6个月".
 _PLAIN_VALUE = lazy(r"[$¥€£]?\s*-?\d[\d,]*(?:\.\d+)?\s*(?:%|[A-Za-z°]{1,4}|[\u4e00-\u9fff]{1,3})?")
-_NUMBER_TOKEN = lazy(r"(?<![\w.,])-?\d[\d,]*(?:\.\d+)?(?![\d.,]*\d)")
+_NUMBER_TOKEN = lazy(r"(?<![\w.,])-?\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d.,]*\d)")
 # An arithmetic operator between terms (a minus only with spaces round it: "x - 1", not the
 # sign of "= -2" or the hyphen of "COVID-19"; a plus after a term, not the sign of "+25%").
-_TERM_END = r"(?:\d|\)|(?<![A-Za-z])[A-Za-z])"  # "5", "(a + b)", "x"; not "over" in "over +25%"
-_WORKED_AFTER_TERM = lazy(rf"{_TERM_END}(?:\s*[×÷/+^]|\s-)\s*$")
-_WORKED_WITH_TERM = lazy(r"\s*(?:[×÷/+^]|-\s)\s*(?:\d|\(|[A-Za-z](?![A-Za-z]))")
+# A term's end: "5", "5 boxes", "(a + b)", "x"; not "over" in "over +25%".
+_TERM_END = r"(?:\d%?(?:\s*[A-Za-z]+)?|\)|(?<![A-Za-z])[A-Za-z])"
+_WORKED_AFTER_TERM = lazy(rf"{_TERM_END}(?:\s*[×÷/+^]|\s-)\s*[$¥€£]?$")
+_WORKED_WITH_TERM = lazy(r"%?\s*(?:[A-Za-z]+\s*)?(?:[×÷/+^]|-\s)\s*(?:[$¥€£]?\d|\(|[A-Za-z](?![A-Za-z]))")
+
+
+_RESULT_BEFORE = lazy(r"[=≈]\s*$")
 
 
 def _mask_operands(text: str) -> str:
-    """``text`` with each number that an operator joins to another term as ``#``: what is
-    worked on, as against what a step results in or a sentence states."""
-    def mask(m: re.Match[str]) -> str:
+    """``text`` with each number that a computation works on as ``#``, as against what a
+    step results in or a sentence states: in "Total = 5 × 12 = 60, and 60 / 4 = 15" only 15
+    is left. An operand is a number an operator joins to another term in a clause that
+    computes (with "=" or "≈"; not "scored 18/20", "$40 + a commission"); a result ("= 60")
+    that a later step works on again is an operand too, though "so the remainder is 1" after
+    "10 = 3 × 3 + 1" is stated. An exponent states nothing ("grows as n²"), and is not
+    counted as worked on again: "2³ = 8" leaves a stated 3 alone."""
+    worked: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for m in _NUMBER_TOKEN.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
-        if _WORKED_AFTER_TERM.search(before) or _WORKED_WITH_TERM.match(text, m.end()):
-            return "#"
-        return m.group()
-    return _NUMBER_TOKEN.sub(mask, text)
+        if before.endswith("^"):
+            spans.append(m.span())  # an exponent states nothing: "grows as n^2"
+            continue
+        joined = _WORKED_AFTER_TERM.search(before) or _WORKED_WITH_TERM.match(text, m.end())
+        if not joined:
+            continue
+        clause_start = max(text.rfind(c, 0, m.start()) for c in "\n;。；,，")
+        ends = [e for c in "\n;。；,，" if (e := text.find(c, m.end())) >= 0]
+        clause = text[clause_start + 1 : min(ends) if ends else None]
+        if "=" not in clause and "≈" not in clause:
+            continue
+        spans.append(m.span())
+        worked.add(m.group().replace(",", ""))
+    out, last = [], 0
+    for m in _NUMBER_TOKEN.finditer(text):
+        if m.span() in spans or (m.group().replace(",", "") in worked
+                                 and _RESULT_BEFORE.search(text, max(0, m.start() - 3), m.start())):
+            out += [text[last : m.start()], "#"]
+            last = m.end()
+    return "".join(out) + text[last:]
 
 
 _TICK_MARK = lazy("[✅✔✓]")
@@ -2959,12 +3007,10 @@ def _labelled_texts(text: str, n_choices: int, choices: Sequence[str],
     return tuple(chr(65 + i) for i in sorted(picked))
 
 
-def _options_listed(text: str, n_choices: int, choices: Sequence[str],
-                   question: str | None = None) -> tuple[str, ...] | None:
-    """For a multi-answer question, the options a sentence lists by their text: the one clause
-    that says of them what the question asks, else a concluding sentence, else the opening one
-    ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the closing one. Sentences that
-    reject ("not B") are discussion, not the list. Where an
+def _options_listed(text: str, n_choices: int, choices: Sequence[str]) -> tuple[str, ...] | None:
+    """For a multi-answer question, the options a sentence lists by their text: a concluding
+    sentence, else the opening one ("2, 11, and 17 are prime. 9 = 3 × 3 and 15 …"), else the
+    closing one. Sentences that reject ("not B") are discussion, not the list. Where an
     option's own text holds a comma, a semicolon parts the listed options, not sentences
     ("包括：改革政府机构，裁撤冗员；废除八股，改试策论；开办京师大学堂等")."""
     joined = "\n".join(_answer_lines(text))
@@ -2978,9 +3024,6 @@ def _options_listed(text: str, n_choices: int, choices: Sequence[str],
         count = every.group("en") or every.group("zh")
         if count is None or _COUNTS[count.lower()] == n_choices:
             return tuple(chr(65 + i) for i in range(n_choices))
-    if not any(c in o for o in choices for c in ",，;；") and (
-            restated := _predicate_listed(sentences, n_choices, choices, question)):
-        return restated
     concluding = [s for s in sentences if _CONCLUDING.match(s)]
     for t in _TAG.finditer(text):
         named_by_text = _option_in(t.group(1), choices)
@@ -3028,7 +3071,7 @@ _ORDINAL_OPTION = lazy(
     # "option 3", "Option three: 2000."
     r"|\b(?:option|choice)\s+(?:no\.\s*|number\s+|#)?(?P<en_digit>[1-9](?![\d%]|[.,]\d)"
     r"|(?:one|two|three|four|five|six)\b(?!\s+(?:of|more|times|or)\b))"
-    r"|第(?P<zh>[一二三四五六])个?(?:选项|项|说法|表述)|(?P<zh_last>最后)一?个?(?:选项|项)"
+    r"|第(?P<zh>[一二三四五六])个?(?:选项|项)|(?P<zh_last>最后)一?个?(?:选项|项)"
     # "选项三", and a terse "第一个。" / "第二种，每100克2.4元" that ends its clause
     r"|选项(?P<zh2>[一二三四五六])(?![\u4e00-\u9fff])"
     # (also after a verb of choosing: "所以应该选第三个。", "答案是第二种。")
@@ -3370,40 +3413,6 @@ def _predicate_restated(text: str, question: str | None, n_choices: int,
     return found.pop() if len(found) == 1 else None
 
 
-# Where a sentence's clauses part: a semicolon, or a dash between words.
-_CLAUSE_PARTS = lazy(r"[;；]|\s[—–-]{1,2}\s|——")
-
-
-def _predicate_listed(sentences: list[str], n_choices: int, choices: Sequence[str],
-                      question: str | None) -> tuple[str, ...] | None:
-    """For a multi-answer question, the options one clause lists by their text while saying
-    of them what the question asks, the other clauses saying something else of others:
-    "属于单质的有" → "属于单质的是氧气、铁和氦气；水和二氧化碳…属于化合物". The clause's
-    own words (besides the options') share two or more terms with the question. Nothing for a
-    question that asks what is not so, or when two clauses say it, or another adds to the
-    list; a negated or hedged clause says nothing."""
-    if not question or _NEGATIVE.search(question := _prepare(question)):
-        return None
-    asked = frozenset(map(_stem, _subject_terms(question)))
-    found: set[tuple[str, ...]] = set()
-    for sentence in sentences:
-        for clause in _CLAUSE_PARTS.split(sentence):
-            named = [i for i in _all_options_in(clause, choices) if i < n_choices]
-            # (a list, not one option: "Quicksort degrades in the worst case" says of one
-            # option something near what is asked, to set it apart)
-            if len(named) < 2 or _NEGATIVE.search(clause) or _MAYBE.search(clause):
-                continue
-            rest = _fold(clause, articles=False)
-            for _, form in sorted(_option_forms(choices), key=lambda io: -len(io[1])):
-                rest = rest.replace(form, " ") if form else rest
-            said = frozenset(map(_stem, _subject_terms(rest))) - frozenset(map(_stem, _DEGREE))
-            if len(said & asked) >= 2:
-                found.add(tuple(chr(65 + i) for i in named))
-            elif _LIST_GOES_ON.search(clause):
-                return None  # "…; argon is one too": the list goes on in other words
-    return found.pop() if len(found) == 1 else None
-
-
 # Words of degree that say nothing of the property: "A, B and D are always true".
 _DEGREE = frozenset({"always", "all", "both", "definitely", "certainly", "indeed", "actually",
                      "also", "一定"})
@@ -3631,7 +3640,9 @@ def extract_choice(
         rest = _all_except(answer, n_choices, choices)
         if rest:
             return found(rest, "all-except")
-    if _DECLINES.search(answer) or _FIGURE_MISSING.search(answer):
+    if (_DECLINES.search(answer) or _FIGURE_MISSING.search(answer)
+            or (not multi and (last_sentence := _sentences(answer)[-1:])
+                and _DECLINES_TO_CLOSE.search(last_sentence[0]))):
         # (a figure that never arrived is checked here, below the markers: "Since I can't
         # see the chart, I'll go by the text: … which is (B)" still answers)
         return nothing("declined")
@@ -3666,7 +3677,7 @@ def extract_choice(
         bold = _bold_options(answer, n_choices, choices)
         if bold:
             return found(bold, "option-text")
-        listed = _options_listed(answer, n_choices, choices, question)
+        listed = _options_listed(answer, n_choices, choices)
         if listed:
             return found(listed, "option-text")
     if choices and not multi:
@@ -3841,7 +3852,12 @@ _SETS_AGAINST = lazy(r"\b(?:not|no|or|if|but|unless|except)\b|不是|或|如果|
 # expression before its blank.
 _BLANK_ASKED = lazy(r"([A-Za-z0-9+\-*/^()|. ]{1,24}?)\s*=\s*\(\s*\)\s*[.?]?\s*$")
 _BLANK_STEM = lazy(r"([\u4e00-\u9fff]{3,6})\s*\(\s*\)\s*[.?]?\s*$")
-_CLAUSE_REST = lazy(r"[^\n,;:]*")
+# The rest of a statement's clause: up to a sentence's end or an aside in brackets (a decimal
+# point and a thousands comma stay inside: "= 1,000.5").
+_CLAUSE_REST = lazy(r"(?:[^\n,;:。!?！？(（.]|\.(?=\d)|,(?=\d{3}(?!\d)))*")
+_LEADING_WORDS = lazy(r"^(?:[A-Za-z]{2,}\s+)+")
+_TURNED = lazy(r"\b(?:but|however|wait|first|initially|or)\b|但|不过|等等|一开始|起初|或", re.IGNORECASE)
+_DENIED_BEFORE = lazy(r"(?:不是|并非|不等于|而非|并不|not)\s*$", re.IGNORECASE)
 
 
 def _line_at(text: str, pos: int) -> str:
@@ -3852,36 +3868,56 @@ def _line_at(text: str, pos: int) -> str:
 
 def _asked_value(answer: str, choices: Sequence[str], question: str | None) -> int | None:
     """For options that are all values, the one the reply gives for what the question asks:
-    asked "则 xy =（  ）", the reply's last "xy = … = −2" answers "−2", though "x = 1, y = −2"
-    name other options on the way; asked "…相当于降价（  ）", "相当于降价百分之二十" answers "20%"."""
+    asked "则 xy =（  ）", "xy = … = −2" answers "−2", though "x = 1, y = −2" name other
+    options on the way; asked "…相当于降价（  ）", "相当于降价百分之二十" answers "20%".
+    Every such statement must give the same option: a check, another root, a first attempt
+    or another case ("若公比为 3，则 a5 = 81") that gives another leaves it to other rules."""
     if not question or (values := _option_values(choices)) is None:
         return None
     question = _prepare(question)
     if (blank := _BLANK_ASKED.search(question)) is not None and re.search(r"[A-Za-z]",
                                                                          blank.group(1)):
-        spaced = r"\s*".join(re.escape(ch) for ch in blank.group(1).strip(" .").replace(" ", ""))
-        said = rf"(?<![A-Za-z0-9_]){spaced}\s*=(?!=)"
+        # ("then a5 = ( )": the words before the expression are not part of it)
+        asked = _LEADING_WORDS.sub("", blank.group(1).strip(" .")) or blank.group(1)
+        spaced = r"\s*".join(re.escape(ch) for ch in asked.replace(" ", ""))
+        said = rf"(?<![\w√^/*·.]){spaced}\s*=(?!=)"  # (not "√x = 3" for x, nor "2x = 14")
     elif (stem := _BLANK_STEM.search(question)) is not None:
         # "打八折出售，相当于降价（  ）" → "…相当于降价百分之二十": the words before the blank
         said = re.escape(stem.group(1)) + r"(?:了|为|是|约)?\s*(?=[\d零〇一二两三四五六七八九十百千万亿-])"
     else:
         return None
-    # (not in a line about a mistake or another case: "若误写成 a₄ = a₁q⁴ = 162，就会错选 C")
-    stated = [m for m in re.finditer(said, answer)
-              if not _MISLED.search(line := _line_at(answer, m.start())) and not _other_case(line)]
-    if not stated:
-        return None
-    chain = _CLAUSE_REST.match(answer, stated[-1].end())
-    result = extract_number(chain.group().rsplit("=", 1)[-1]) if chain else None
-    if result is None or result.status != "ok" or result.value is None:
-        return None
-    hits = [i for i, v in enumerate(values) if numbers_equal(result.value, v)]
-    return hits[0] if len(hits) == 1 else None
+    named: set[int] = set()
+    for m in re.finditer(said, answer):
+        line = _line_at(answer, m.start())
+        if (_MISLED.search(line) or _other_case(line)
+                or _DENIED_BEFORE.search(answer, max(0, m.start() - 4), m.start())):
+            continue  # ("若误写成 a₄ = a₁q⁴ = 162，就会错选 C", "不是相当于降价80%": not its value)
+        chain = _CLAUSE_REST.match(answer, m.end())
+        if chain is None or _TURNED.search(
+                answer, _sentence_start(answer, m.start()), chain.end()):
+            return None  # ("x = 2 or x = −3", "I first got xy = 5, but rechecking: …")
+        result = extract_number(chain.group().rsplit("=", 1)[-1])
+        if result is None or result.status != "ok" or result.value is None:
+            return None
+        named.update(i for i, v in enumerate(values) if numbers_equal(result.value, v))
+        if len(named) != 1:
+            return None
+    return named.pop() if named else None
 
 
-# What a head before a dash must not hold, nor the start of what follows it: a hedge or a turn.
-_HEAD_TURN = lazy(r"\b(?:no|not|wait|actually|but|or|maybe|about|roughly|around)\b|不|或|约|大约",
-                  re.IGNORECASE)
+# A head that is only a number: digits, or number words ("Fifteen", "Twenty-four", "十五"),
+# perhaps with a short unit.
+_NUMBER_HEAD = lazy(
+    r"[\s*]*(?:[-+]?\d[\d,]*(?:\.\d+)?|(?:(?:one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty"
+    r"|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|and|a)[\s-]*)+"
+    r"|[零〇一二两三四五六七八九十百千万亿点]+)[\s*]*(?:%|[a-z]{1,3}|[\u4e00-\u9fff]{1,2})?[\s*]*",
+    re.IGNORECASE,
+)
+# What must not start what follows the head: a hedge, a correction or a condition.
+_HEAD_TURN = lazy(
+    r"\b(?:no|not|wait|actually|but|or|maybe|about|roughly|around|if|scratch|sorry|mean|oops|per"
+    r"|each|probably|perhaps)\b|不|或|约|大约|抱歉|算错|如果|每", re.IGNORECASE)
 
 
 def _value_led(answer: str, choices: Sequence[str], question: str | None) -> int | None:
@@ -3889,7 +3925,7 @@ def _value_led(answer: str, choices: Sequence[str], question: str | None) -> int
     or digits: "Fifteen — eight forwards and seven backs." answers "15" though the reasons
     after the dash name other options' values."""
     parts = _HEAD_BREAK.split(answer.strip(), maxsplit=1)
-    if (len(parts) < 2 or len(parts[0]) > 40 or "\n" in parts[0]
+    if (len(parts) < 2 or len(parts[0]) > 40 or not _NUMBER_HEAD.fullmatch(parts[0])
             or _HEAD_TURN.search(parts[0]) or _HEAD_TURN.search(parts[1][:40])
             or (values := _option_values(choices)) is None):
         return None
