@@ -108,6 +108,7 @@ SPLITS = {
     "dev27": DATA / "blind" / "dev27.jsonl",
     "dev28": DATA / "blind" / "dev28.jsonl",
     "dev29": DATA / "blind" / "dev29.jsonl",
+    "dev30": DATA / "blind" / "dev30.jsonl",
     "test": DATA / "blind" / "test.jsonl",
     # rule-aware, not blind (tests/tasks/data/stress/README.md): how far the rules overreach
     "stress": DATA / "stress",
@@ -125,7 +126,7 @@ FIRST_BLIND = {
     "dev17": "8ff0efc", "dev18": "4fde5f0", "dev19": "ab61da4", "dev20": "a3c18d6", "dev21": "45f29d3", "dev22": "6705239",
     "dev23": "c04bd86", "dev24": "fac6789", "dev25": "70f7833",
     "dev26": "385ea6b", "dev27": "4e33750",
-    "dev28": "570709e", "dev29": "47075bb", "test": "90b9443^",
+    "dev28": "570709e", "dev29": "47075bb", "dev30": "b695205", "test": "90b9443^",
 }
 
 

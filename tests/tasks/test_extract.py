@@ -4731,3 +4731,51 @@ def test_choices_the_dev29_round_leaves_open(text: str, choices: list[str],
 def test_choices_the_dev29_round_does_not_overreach(text: str, choices: list[str],
                                                     kw: dict[str, Any], expected: str) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+# --- the dev30 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # one verdict on a run of labels
+    ("B项错误，声音不能在真空中传播。\n\nA项、C项、D项正确。", ["p", "q", "r", "s"], {"multi": True},
+     "ACD"),
+    # a review a line each, its first line no answer
+    ("A) Joule — unit of energy. Wrong.\nB) Watt — one joule per second. Correct.\n"
+     "C) Newton — unit of force. Wrong.\nD) Pascal — unit of pressure. Wrong.",
+     ["Joule", "Watt", "Newton", "Pascal"], {}, "B"),
+    # "every option except …"
+    ("30 = 2 × 3 × 5, so every option except 7.", ["2", "3", "5", "7"], {"multi": True}, "ABC"),
+    # the question's superlative said of a letter closing the reply
+    ("Dates: printing press c. 1440 (A), telescope 1608 (B), compass c. 1040 (C). The earliest "
+     "is C.", ["Printing press", "Telescope", "Compass", "Steam engine"], {}, "C"),
+    # an adverb before the opening answer
+    ("Surprisingly, the third option. It has far more calcium per gram than you'd guess.",
+     ["Milk", "Rice", "Kale", "Apple"], {}, "C"),
+])
+def test_choices_the_dev30_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw"), [
+    ("Honestly, there isn't a single best one. The best diet is the one you can keep to, and "
+     "trials comparing keto, paleo, vegan and low-fat find similar results.",
+     ["Keto", "Paleo", "Vegan", "Low-fat"], {}),
+    ("That can't be settled from what's given: with no friction it would be 4.9 m/s², with "
+     "friction less, so none of the options can be confirmed.",
+     ["2.5 m/s²", "4.9 m/s²", "9.8 m/s²", "0 m/s²"], {}),
+])
+def test_choices_the_dev30_round_leaves_open(text: str, choices: list[str],
+                                             kw: dict[str, Any]) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value is None
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a run of labels whose line goes on past its verdict is no one verdict
+    ("A、B均为陷阱选项，看似正确实则偷换概念。C、D符合题意。", ["p", "q", "r", "s"], {"multi": True}, "CD"),
+    # "the rest is …" is no superlative
+    ("B is right. The rest is A.", ["p", "q", "r", "s"], {}, "B"),
+])
+def test_choices_the_dev30_round_does_not_overreach(text: str, choices: list[str],
+                                                    kw: dict[str, Any], expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -621,8 +621,13 @@ _COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
 # before bold letters that close the reply.
 _COLON_BOLD = (r"(?<=\S):[ \t]+(?=\*\*(?-i:[A-Z])(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?(?-i:[A-Z]))*"
                r"\*\*[ \t]*[.!]?\s*\Z)")
+# The question's superlative said of a letter that ends the sentence: "The earliest is C.",
+# "The most reactive one is (B)." (not "the rest is …", "the test is …")
+_SUPERLATIVE_IS = (r"\bthe\s+(?:(?!rest\b|test\b|interest\b|forest\b|chest\b|quest\b)[a-z]+est|most\s+[a-z]+"
+                   r"|least\s+[a-z]+|first|last|best|worst)\s+(?:one\s+|option\s+)?(?:is|was)\s+"
+                   rf"(?={_LETTERS_END_EN})")
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
-               rf"|{_COLON_BOLD}"
+               rf"|{_COLON_BOLD}|{_SUPERLATIVE_IS}"
                rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
@@ -1711,7 +1716,9 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?P<noun>options?|choices?|选项)\s*)?"
+    # (after an adverb of surprise or candour: "Surprisingly, the second option. Red peppers …")
+    r"\A[\s*#>]*+(?:(?:surprisingly|interestingly|honestly|actually|clearly|definitely),\s+)?"
+    r"(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?P<noun>options?|choices?|选项)\s*)?"
     r"[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
@@ -1731,12 +1738,21 @@ _OPENING_LETTERS = lazy(
 
 _BOTH_TURNS = lazy(r"[^.;\n]*?\b(?:no|not|only|rather|wait|actually|plus|also)\b", re.IGNORECASE)
 _REVIEW_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\]*]*[ \t]*[—–-][ \t]", re.MULTILINE)
+# Or a line that opens with a label and closes on its verdict: "A) Ampere — unit of current. Wrong."
+_VERDICT_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\].:*]+[^\n]*?[\s.,;—–-](?i:wrong|correct|incorrect"
+                     r"|true|false|right)[.!]?\**[ \t]*$", re.MULTILINE)
+
+
+def _reviews_options(text: str) -> bool:
+    """Whether the reply goes through the options a line each ("A – false; …\nB – false, …",
+    "A) Ampere — unit of current. Wrong."): its first line is one option's review, not an answer."""
+    return len(_REVIEW_LINE.findall(text)) >= 2 or len(_VERDICT_LINE.findall(text)) >= 2
 
 
 def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """The letters a reply opens with, before an aside or a dash that comments on them."""
     m = _OPENING_LETTERS.match(text)
-    if m is None or len(_REVIEW_LINE.findall(text)) >= 2:
+    if m is None or _reviews_options(text):
         return None  # ("A – false; …\nB – false, …": a review of the options, one a line)
     if m.group().lstrip(" \t\n*#>").lower().startswith("both") and _BOTH_TURNS.match(
             text, m.end()):
@@ -1936,6 +1952,10 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
             # "✅ B. Canberra" / "❌ A. Sydney — largest city": the mark before the label is
             # the line's verdict, read after it as usual
             line = line[mark.end() :] + " " + mark.group("m")
+        if (run := _LABEL_RUN_LINE.fullmatch(line.strip())) is not None:
+            # "A项、B项、D项正确。": one verdict on several labels, and nothing else on the line
+            (bad if run.group("no") else good).update(re.findall(r"[A-Z]", run.group("l")))
+            continue
         m = _OPTION_LINE.fullmatch(line.strip())
         if m is None and box is not None:
             m = _BOXED_LETTER.match(line)  # "☑ A 春节": after a box a bare letter labels
@@ -1982,6 +2002,10 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
     return tuple(sorted(good))
 
 
+# A review line that judges several options at once: "A项、B项、D项正确。", "B、C 错误".
+_LABEL_RUN_LINE = lazy(r"[*>-]*[ \t]*(?P<l>(?:(?:选项)?[A-Z]项?[ \t]*[、,，和与及][ \t]*)+(?:选项)?[A-Z]项?)"
+                       r"[ \t]*(?:项|选项)?[ \t]*(?:均|都)?(?:(?P<no>错误|不正确|错|不符合题意|are\s+wrong"
+                       r"|are\s+incorrect|are\s+false)|正确|对|符合题意|are\s+correct|are\s+true)[ \t]*[。.!]?\**")
 # Where a sentence or a clause after a semicolon opens with an option's label ("；B项", "。选项C"):
 # in an exam key each is a line of the review.
 # (Not a run of labels, "A项、B项、D项正确": one verdict on several, which ``_verdicts`` reads.)
@@ -2012,7 +2036,8 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
 _ALL_HOLD = (r"(?:都|均|全)(?:(?:是)?(?:对|正确)"
              r"|(?:是|可以|能|符合|属于|满足|成立)(?=\s*(?:[,.;!。，；！]|$)))")
 _ALL_EXCEPT = lazy(
-    r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
+    r"(?:\beverything|\ball|\bevery\s+(?:option|one|choice|statement))"
+    r"\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+"
     r"|(?:do|does|apply|fit|qualify|work)\s+)?"  # ("They all do except option B")
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
@@ -2050,7 +2075,8 @@ _ALL_EXCEPT_TEXT = lazy(
     rf"(?:(?:其余|其他|其它|剩下)的?(?:选项|各项)?\s*)?{_ALL_HOLD}"
     # ("Everything except ls -z is valid", "All of them work except ls -z.": the option's text
     # opens what follows)
-    r"|\b(?:all|everything)(?:\s+(?:of|them|these|the|options|others|statements|are|is|valid|correct"
+    r"|\b(?:all|everything|every\s+(?:option|one|choice|statement))"  # ("so every option except 11")
+    r"(?:\s+(?:of|them|these|the|options|others|statements|are|is|valid|correct"
     r"|true|work|apply)){0,4}\s+(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^\n]{1,60})",
     re.IGNORECASE,
 )
@@ -2155,6 +2181,10 @@ _DECLINES = lazy(
     r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
+    # ("so none of the options can be confirmed", "there isn't a single best one")
+    r"|\bnone\s+of\s+the\s+(?:options|choices|answers)\s+can\s+be\s+(?:confirmed|determined|chosen"
+    r"|selected|verified)\b"
+    r"|\bthere\s+(?:isn't|is\s+no|'s\s+no)\s+(?:a\s+)?(?:single\s+)?best\s+(?:one|option|choice|answer)\b"
     # ("none of the listed options is the author": all of them rejected)
     r"|\bnone\s+of\s+the\s+(?:listed|given|provided)\s+(?:options|choices|answers)\s+(?:is|are)\s+"
     r"(?:the\s+\S+|correct|right)(?![^.\n]*\b(?:except|but|other\s+than|though)\b)"
@@ -3616,8 +3646,9 @@ def extract_choice(
     closing = _last_sentence_letters(answer, n_choices, multi)
     if closing:
         return found(closing, "bare-letter")
-    opening = (_first_sentence_letters(answer, n_choices, multi)
-               or _opening_letters(answer, n_choices, multi))
+    opening = None if _reviews_options(answer) else (
+        _first_sentence_letters(answer, n_choices, multi)
+        or _opening_letters(answer, n_choices, multi))
     if opening:
         return found(opening, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
