@@ -621,13 +621,8 @@ _COMMA_OPTION = rf",[ \t]*(?:option|choice)s?\s+(?={_LETTERS_END_EN})"
 # before bold letters that close the reply.
 _COLON_BOLD = (r"(?<=\S):[ \t]+(?=\*\*(?-i:[A-Z])(?:[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?(?-i:[A-Z]))*"
                r"\*\*[ \t]*[.!]?\s*\Z)")
-# The question's superlative said of a letter that ends the sentence: "The earliest is C.",
-# "The most reactive one is (B)." (not "the rest is …", "the test is …")
-_SUPERLATIVE_IS = (r"\bthe\s+(?:(?!rest\b|test\b|interest\b|forest\b|chest\b|quest\b)[a-z]+est|most\s+[a-z]+"
-                   r"|least\s+[a-z]+|first|last|best|worst)\s+(?:one\s+|option\s+)?(?:is|was)\s+"
-                   rf"(?={_LETTERS_END_EN})")
 _MARKER = lazy(rf"{_EN_MARKER}|{_ZH_MARKER}|{_ARROW_MARKER}|{_BOLD_TAG_MARKER}|{_OPTION_SENTENCE}"
-               rf"|{_COLON_BOLD}|{_SUPERLATIVE_IS}"
+               rf"|{_COLON_BOLD}"
                rf"|{_COMMA_OPTION}", re.IGNORECASE)
 # Tried on the last line only (see ``_markers``), which keeps the scan of every position cheap.
 _CLOSING_MARKER = lazy(_CLOSING_LABEL, re.IGNORECASE)
@@ -1046,11 +1041,6 @@ _COMMON_SHORT_WORDS = frozenset({
 })
 
 
-# The administrative word a Chinese place name drops in speech: "新疆维吾尔自治区" → 新疆,
-# "青海省" → 青海, "香港特别行政区" → 香港.
-_ZH_PLACE_SUFFIX = lazy(r"(?<=[\u4e00-\u9fff])(?:(?:维吾尔|壮族|回族)?自治区|特别行政区|省|市)$")
-
-
 def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
     """Each option folded for matching, and also without a closing gloss in brackets:
     "Methane (CH₄)" is named by "methane", "氮气（N₂）" by "氮气". Writers name the thing and
@@ -1069,8 +1059,6 @@ def _option_forms(choices: Sequence[str]) -> list[tuple[int, str]]:
             if ((short := _ABBREVIATION_GLOSS.search(c)) is not None
                     and short.group(1).lower() not in _COMMON_SHORT_WORDS):
                 heads.append((i, _fold(short.group(1), articles=False)))
-        if (place := _ZH_PLACE_SUFFIX.sub("", c.strip())) != c.strip() and len(place) >= 2:
-            heads.append((i, _fold(place, articles=False)))  # "新疆维吾尔自治区" is "新疆"
     # A head two options share ("Iron (Fe²⁺)", "Iron (Fe³⁺)") names neither.
     taken = Counter(o for _, o in forms + heads)
     return forms + [(i, o) for i, o in heads if taken[o] == 1]
@@ -1716,14 +1704,14 @@ def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str
 # A reply that opens with its letters and then comments: "ABCD（1 t = 1000 kg，E 错）", "ACEF —
 # newton and joule are derived units.", "Only C.\n\nBecause …".
 _OPENING_LETTERS = lazy(
-    # (after an adverb of surprise or candour: "Surprisingly, the second option. Red peppers …")
-    r"\A[\s*#>]*+(?:(?:surprisingly|interestingly|honestly|actually|clearly|definitely),\s+)?"
-    r"(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?P<noun>options?|choices?|选项)\s*)?"
+    r"\A[\s*#>]*+(?:(?P<only>only|just)\s+|both\s+(?=\S+\s+and\s))?(?:(?P<noun>options?|choices?|选项)\s*)?"
     r"[(\[*]*+"
     r"(?P<l>(?-i:[A-Z])(?:[)\]*]*\s*(?:,\s*and|,|、|and|&|和)\s*[(\[*]*(?-i:[A-Z]))*|(?-i:[A-Z]{2,6}))"
     r"[)\]*]*(?![A-Za-z0-9])[ \t]*(?:[(（][^()（）\n]{0,80}[)）])?[ \t]*"
     # (or a comma, in a terse reply: "B，每100克2.4元", folded to "B,")
-    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]|——|[—–](?=[\u4e00-\u9fff])"  # ("A——因为…")
+    r"(?:[.。!]?[ \t]*(?:\n|\Z)|[—–][ \t]|-[ \t]"
+    # ("A——因为…", not a verdict on A: "A——错误，B——错误，C——正确")
+    r"|(?:——|[—–](?=[\u4e00-\u9fff]))(?![ \t]*(?:错|不正确|不对|不符|排除|正确|对|符合))"
     r"|,(?![ \t]*(?:and[ \t]+)?(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])\b)"
     # (or the sentence's end, after a gloss in brackets: "B ($3,518). A is what …")
     r"|(?<=[)）])(?:[.!][ \t]+|。)"
@@ -1737,22 +1725,15 @@ _OPENING_LETTERS = lazy(
 
 
 _BOTH_TURNS = lazy(r"[^.;\n]*?\b(?:no|not|only|rather|wait|actually|plus|also)\b", re.IGNORECASE)
-_REVIEW_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\]*]*[ \t]*[—–-][ \t]", re.MULTILINE)
-# Or a line that opens with a label and closes on its verdict: "A) Ampere — unit of current. Wrong."
-_VERDICT_LINE = lazy(r"^[ \t*>-]*[(\[*]*[A-Z][)\].:*]+[^\n]*?[\s.,;—–-](?i:wrong|correct|incorrect"
-                     r"|true|false|right)[.!]?\**[ \t]*$", re.MULTILINE)
+_REVIEW_LINE = lazy(r"^[ \t*>-]*(?:选项)?[(\[*]*[A-Z][)\]*]*[ \t]*(?:[—–-][ \t]|——|[—–](?=[\u4e00-\u9fff]))",
+                   re.MULTILINE)
 
-
-def _reviews_options(text: str) -> bool:
-    """Whether the reply goes through the options a line each ("A – false; …\nB – false, …",
-    "A) Ampere — unit of current. Wrong."): its first line is one option's review, not an answer."""
-    return len(_REVIEW_LINE.findall(text)) >= 2 or len(_VERDICT_LINE.findall(text)) >= 2
 
 
 def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """The letters a reply opens with, before an aside or a dash that comments on them."""
     m = _OPENING_LETTERS.match(text)
-    if m is None or _reviews_options(text):
+    if m is None or len(_REVIEW_LINE.findall(text)) >= 2:
         return None  # ("A – false; …\nB – false, …": a review of the options, one a line)
     if m.group().lstrip(" \t\n*#>").lower().startswith("both") and _BOTH_TURNS.match(
             text, m.end()):
@@ -2036,8 +2017,7 @@ def _leading_option(line: str, choices: Sequence[str]) -> int | None:
 _ALL_HOLD = (r"(?:都|均|全)(?:(?:是)?(?:对|正确)"
              r"|(?:是|可以|能|符合|属于|满足|成立)(?=\s*(?:[,.;!。，；！]|$)))")
 _ALL_EXCEPT = lazy(
-    r"(?:\beverything|\ball|\bevery\s+(?:option|one|choice|statement))"
-    r"\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
+    r"(?:\beverything|\ball)\s+(?:of\s+them|of\s+the\s+(?:options|statements|above)|(?:the\s+)?options"
     r"|(?:the\s+)?statements|the\s+others|others)?\s*(?:are\s+(?:correct|true)\s+"
     r"|(?:do|does|apply|fit|qualify|work)\s+)?"  # ("They all do except option B")
     r"(?:except|but|other\s+than)\s+(?:for\s+)?(?:options?\s+|statements?\s+)?"
@@ -2075,8 +2055,7 @@ _ALL_EXCEPT_TEXT = lazy(
     rf"(?:(?:其余|其他|其它|剩下)的?(?:选项|各项)?\s*)?{_ALL_HOLD}"
     # ("Everything except ls -z is valid", "All of them work except ls -z.": the option's text
     # opens what follows)
-    r"|\b(?:all|everything|every\s+(?:option|one|choice|statement))"  # ("so every option except 11")
-    r"(?:\s+(?:of|them|these|the|options|others|statements|are|is|valid|correct"
+    r"|\b(?:all|everything)(?:\s+(?:of|them|these|the|options|others|statements|are|is|valid|correct"
     r"|true|work|apply)){0,4}\s+(?:except|but|other\s+than)\s+(?:for\s+)?(?P<en>[^\n]{1,60})",
     re.IGNORECASE,
 )
@@ -2181,10 +2160,6 @@ _DECLINES = lazy(
     r"|from\s+(?:these|the))\b"
     r"|\bthere\s+(?:isn't|is\s+no|'s\s+no|is\s+not)\s+(?:a\s+|one\s+|any\s+|single\s+)*"
     r"(?:objectively\s+)?(?:correct|right|true)\s+(?:option|answer|choice)"
-    # ("so none of the options can be confirmed", "there isn't a single best one")
-    r"|\bnone\s+of\s+the\s+(?:options|choices|answers)\s+can\s+be\s+(?:confirmed|determined|chosen"
-    r"|selected|verified)\b"
-    r"|\bthere\s+(?:isn't|is\s+no|'s\s+no)\s+(?:a\s+)?(?:single\s+)?best\s+(?:one|option|choice|answer)\b"
     # ("none of the listed options is the author": all of them rejected)
     r"|\bnone\s+of\s+the\s+(?:listed|given|provided)\s+(?:options|choices|answers)\s+(?:is|are)\s+"
     r"(?:the\s+\S+|correct|right)(?![^.\n]*\b(?:except|but|other\s+than|though)\b)"
@@ -3646,9 +3621,8 @@ def extract_choice(
     closing = _last_sentence_letters(answer, n_choices, multi)
     if closing:
         return found(closing, "bare-letter")
-    opening = None if _reviews_options(answer) else (
-        _first_sentence_letters(answer, n_choices, multi)
-        or _opening_letters(answer, n_choices, multi))
+    opening = (_first_sentence_letters(answer, n_choices, multi)
+               or _opening_letters(answer, n_choices, multi))
     if opening:
         return found(opening, "bare-letter")
     marked = _marked_option_lines(answer, n_choices, multi, choices)
