@@ -1729,7 +1729,6 @@ _REVIEW_LINE = lazy(r"^[ \t*>-]*(?:选项)?[(\[*]*[A-Z][)\]*]*[ \t]*(?:[—–-]
                    re.MULTILINE)
 
 
-
 def _opening_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """The letters a reply opens with, before an aside or a dash that comments on them."""
     m = _OPENING_LETTERS.match(text)
@@ -1989,7 +1988,7 @@ _LABEL_RUN_LINE = lazy(r"[*>-]*[ \t]*(?P<l>(?:(?:选项)?[A-Z]项?[ \t]*[、,，
                        r"|are\s+incorrect|are\s+false)|正确|对|符合题意|are\s+correct|are\s+true)[ \t]*[。.!]?\**")
 # Where a sentence or a clause after a semicolon opens with an option's label ("；B项", "。选项C"):
 # in an exam key each is a line of the review.
-# (Not a run of labels, "A项、B项、D项正确": one verdict on several, which ``_verdicts`` reads.)
+# (Not a run of labels, "A项、B项、D项正确": one verdict on several, ``_LABEL_RUN_LINE``.)
 _LABELLED_CLAUSE = lazy(
     r"(?<=[。；;])[ \t]*(?=(?:选项\s*)?[A-Z]\s*项(?!\s*[、,，和及与]\s*(?:选项\s*)?[A-Z](?![A-Za-z]))"
     r"|选项\s*[A-Z](?!\s*[、,，和及与]\s*(?:选项\s*)?[A-Z](?![A-Za-z])))"
@@ -2574,15 +2573,15 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
 # An option that is one plain value: "12", "−2.5", "$40", "25%", "273.15 K", "6个月".
 _PLAIN_VALUE = lazy(r"[$¥€£]?\s*-?\d[\d,]*(?:\.\d+)?\s*(?:%|[A-Za-z°]{1,4}|[\u4e00-\u9fff]{1,3})?")
 _NUMBER_TOKEN = lazy(r"(?<![\w.,])-?\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d.,]*\d)")
-# An arithmetic operator between terms (a minus only with spaces round it: "x - 1", not the
-# sign of "= -2" or the hyphen of "COVID-19"; a plus after a term, not the sign of "+25%").
 # A term's end: "5", "5 boxes", "(a + b)", "x"; not "over" in "over +25%".
 _TERM_END = r"(?:\d%?(?:\s*[A-Za-z]+)?|\)|(?<![A-Za-z])[A-Za-z])"
+# An arithmetic operator between terms, before or after a number (a minus only with spaces
+# round it: "x - 1", not the sign of "= -2" or the hyphen of "COVID-19"; a plus after a term,
+# not the sign of "+25%").
 _WORKED_AFTER_TERM = lazy(rf"{_TERM_END}(?:\s*[×÷/+^]|\s-)\s*[$¥€£]?$")
 _WORKED_WITH_TERM = lazy(r"%?\s*(?:[A-Za-z]+\s*)?(?:[×÷/+^]|-\s)\s*(?:[$¥€£]?\d|\(|[A-Za-z](?![A-Za-z]))")
-
-
 _RESULT_BEFORE = lazy(r"[=≈]\s*$")
+_CLAUSE_STOPS = "\n;。；,，"
 
 
 def _mask_operands(text: str) -> str:
@@ -2593,25 +2592,26 @@ def _mask_operands(text: str) -> str:
     that a later step works on again is an operand too, though "so the remainder is 1" after
     "10 = 3 × 3 + 1" is stated. An exponent states nothing ("grows as n²"), and is not
     counted as worked on again: "2³ = 8" leaves a stated 3 alone."""
+    tokens = list(_NUMBER_TOKEN.finditer(text))
     worked: set[str] = set()
-    spans: list[tuple[int, int]] = []
-    for m in _NUMBER_TOKEN.finditer(text):
+    spans: set[tuple[int, int]] = set()
+    for m in tokens:
         before = text[max(0, m.start() - 12) : m.start()]
         if before.endswith("^"):
-            spans.append(m.span())  # an exponent states nothing: "grows as n^2"
+            spans.add(m.span())  # an exponent states nothing: "grows as n^2"
             continue
         joined = _WORKED_AFTER_TERM.search(before) or _WORKED_WITH_TERM.match(text, m.end())
         if not joined:
             continue
-        clause_start = max(text.rfind(c, 0, m.start()) for c in "\n;。；,，")
-        ends = [e for c in "\n;。；,，" if (e := text.find(c, m.end())) >= 0]
+        clause_start = max(text.rfind(c, 0, m.start()) for c in _CLAUSE_STOPS)
+        ends = [e for c in _CLAUSE_STOPS if (e := text.find(c, m.end())) >= 0]
         clause = text[clause_start + 1 : min(ends) if ends else None]
         if "=" not in clause and "≈" not in clause:
             continue
-        spans.append(m.span())
+        spans.add(m.span())
         worked.add(m.group().replace(",", ""))
     out, last = [], 0
-    for m in _NUMBER_TOKEN.finditer(text):
+    for m in tokens:
         if m.span() in spans or (m.group().replace(",", "") in worked
                                  and _RESULT_BEFORE.search(text, max(0, m.start() - 3), m.start())):
             out += [text[last : m.start()], "#"]
@@ -3946,7 +3946,7 @@ def _option_number(answer: str, choices: Sequence[str], question: str | None) ->
     the number rules read a number answer: "Two hundred and six." answers "206", "约为十四点一
     亿人" answers "14.1亿". Weakest of the value rules, so only for a short reply that does not
     echo the options' labels ("A. 0 °C. B. 50 °C. …") or waver, and nothing if two options
-    share the value."""
+    share the value; or a longer one that opens with only its value before a dash."""
     if (led := _value_led(answer, choices, question)) is not None:
         return led
     if (len(answer) > _SHORT_STATEMENT or len(_LABEL_IN_LINE.findall(answer)) >= 2
