@@ -4758,3 +4758,33 @@ def test_choices_the_dev30_round_does_not_overreach(text: str, choices: list[str
 def test_a_review_by_chinese_dashes_is_no_opening_answer(text: str) -> None:
     # ("选项A——饿的时候…" opens with its answer; a review's first label and verdict does not)
     assert extract_choice(text, 4).value != "A"
+
+
+# --- the dev31 round (multiple choice) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # the article opening the sentence after an opening letter is no second letter
+    ("C. A prime has exactly two factors, and 1 has only one.", ["1", "4", "7", "9"], {}, "C"),
+    # letters in brackets side by side
+    ("[A][C] — both are noble gases; nitrogen and oxygen react.",
+     ["Argon", "Nitrogen", "Neon", "Oxygen"], {"multi": True}, "AC"),
+    # "towards" as well as "toward"
+    ("I'd lean towards C, although the question's wording is loose.", ["p", "q", "r", "s"], {},
+     "C"),
+])
+def test_choices_the_dev31_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a conclusion left between two letters
+    ("Somewhere around $1,800 to $2,000 a month once fees are rolled in — so B or C.",
+     ["$1,500", "$1,800", "$2,000", "$2,300"], {}, None),
+    # (a hedge named before a marker's commitment does not undo it)
+    ("Maybe B or C? No: the answer is A, since both of those are fossil fuels.",
+     ["Solar", "Coal", "Oil", "Gas"], {}, "A"),
+])
+def test_choices_the_dev31_round_leaves_open(text: str, choices: list[str], kw: dict[str, Any],
+                                             expected: str | None) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
