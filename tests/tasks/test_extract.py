@@ -4763,14 +4763,10 @@ def test_a_review_by_chinese_dashes_is_no_opening_answer(text: str) -> None:
 # --- the dev31 round (multiple choice) --------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
-    # the article opening the sentence after an opening letter is no second letter
-    ("C. A prime has exactly two factors, and 1 has only one.", ["1", "4", "7", "9"], {}, "C"),
-    # letters in brackets side by side
+    # letters in brackets side by side open the reply
     ("[A][C] — both are noble gases; nitrogen and oxygen react.",
      ["Argon", "Nitrogen", "Neon", "Oxygen"], {"multi": True}, "AC"),
-    # "towards" as well as "toward"
-    ("I'd lean towards C, although the question's wording is loose.", ["p", "q", "r", "s"], {},
-     "C"),
+    ("(B)(D) — 3 and 7 have no other factors.", ["1", "3", "4", "7"], {"multi": True}, "BD"),
 ])
 def test_choices_the_dev31_round_reads(text: str, choices: list[str], kw: dict[str, Any],
                                        expected: str) -> None:
@@ -4778,13 +4774,15 @@ def test_choices_the_dev31_round_reads(text: str, choices: list[str], kw: dict[s
 
 
 @pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
-    # a conclusion left between two letters
-    ("Somewhere around $1,800 to $2,000 a month once fees are rolled in — so B or C.",
-     ["$1,500", "$1,800", "$2,000", "$2,300"], {}, None),
-    # (a hedge named before a marker's commitment does not undo it)
-    ("Maybe B or C? No: the answer is A, since both of those are fossil fuels.",
-     ["Solar", "Coal", "Oil", "Gas"], {}, "A"),
+    # (what the round tried and its review turned down: the article after an opening label,
+    # and "either B or C" as a hedge, misread replies like these)
+    ("C. A fish can't bark either.\n\nOnly the dog barks.", ["A cat", "A dog", "A fish", "A bird"],
+     {}, "B"),
+    ("Answer: B. (Some keys say either B or C.)", ["$5", "$10", "$15", "$20"], {}, "B"),
+    ("The answer is B. The AB parent passes on A or B and the O parent passes on O, so the "
+     "child's blood type is either A or B.", ["AB or O", "A or B", "A, B, AB or O", "O only"], {},
+     "B"),
 ])
-def test_choices_the_dev31_round_leaves_open(text: str, choices: list[str], kw: dict[str, Any],
-                                             expected: str | None) -> None:
+def test_choices_the_dev31_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                              expected: str) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected

@@ -413,7 +413,7 @@ _EN_MARKER = (
     # "I'll submit A and B", "I'd mark C", "I will tick B and D": any verb of handing it in.
     r"|I(?:\s+would|'d|\s+will|'ll)?\s+(?:choose|pick|select|go\s+with|say|answer|submit|mark"
     r"|tick|circle|check|put\s+down|enter)"
-    r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+towards?"
+    r"|I(?:'d|\s+would|'m|\s+am)?\s+(?:lean|leaning)\s+(?:toward|towards)"
     r"|I(?:'m|\s+am)\s+(?:going\s+with|choosing|picking|selecting)"
     # An instruction to the reader that opens a sentence: "So choose B.", "Pick (C)."
     # ("For acetaminophen, pick C.": after a clause that says when, too.)
@@ -1654,9 +1654,7 @@ def _lone_letter_lines(text: str, n_choices: int, multi: bool) -> tuple[str, ...
         letter = _line_letter(m)
         rest = m.group("rest")
         # "A、B、D都错误", "(A) and (C). Dolphins …" list letters; "H2O" does not
-        # (not the article opening the next sentence: "B. A Type I error is …")
-        listed = re.match(r"(?:(?:,|、|and|&|和|与)\s*[(\[]?[A-Z]|\s*[(\[]?[A-Z](?![ \t]+[A-Za-z]))"
-                          r"(?![A-Za-z0-9])", rest)
+        listed = re.match(r"(?:(?:,|、|and|&|和|与)\s*)?[(\[]?[A-Z](?![A-Za-z0-9])", rest)
         echoed = {x for x in _LABEL_IN_LINE.findall(rest) if x != letter}
         if not (_NEGATED.match(rest) or listed or len(echoed) >= 2
                 or _WITHDRAWN.search(rest, 0, 40)):
@@ -2371,9 +2369,6 @@ _LETTERS_HEDGED = lazy(
     r"|\bI(?:'m|\s+am)\s+(?:still\s+|really\s+)?(?:torn|undecided|stuck)\s+between"
     r"|\b(?:can't|cannot|can\s+not"
     r"|couldn't)\s+(?:really\s+)?(?:decide|choose)\s+between)\s+(?:options?\s+)?[A-Z]\b"
-    # A conclusion left between two: "… depending on the lender — so B or C.", "probably B or C."
-    r"|(?i:\b(?:so|either|maybe|probably|possibly|likely))\s+(?:options?\s+)?[A-Z]\s+or\s+"
-    r"(?:option\s+)?[A-Z](?![A-Za-z0-9])(?=\s*(?:[.;!]|$))"
     # "So A, B or D could each be correct", "Any of A, C or D can be a good first language":
     # several letters left open together (not "A or D can be correct for …, but here C").
     r"|(?<![A-Za-z0-9])[A-Z](?:\s*,\s*[A-Z])*,?\s+or\s+[A-Z]\s+(?:could|can|might|may)\s+each\s+"
