@@ -4786,3 +4786,116 @@ def test_choices_the_dev31_round_reads(text: str, choices: list[str], kw: dict[s
 def test_choices_the_dev31_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
                                               expected: str) -> None:
     assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+# --- the dev32 round (multiple choice) --------------------------------------------------------
+
+_TYPE_II = ["Rejecting a true null hypothesis", "Failing to reject a false null hypothesis",
+            "Rejecting a false null hypothesis", "Failing to reject a true null hypothesis"]
+_ECONOMISTS = ["Adam Smith", "John Maynard Keynes", "Milton Friedman", "Friedrich Hayek"]
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # a tick that closes one labelled line of a review, the others unmarked
+    ("A — Type I error.\nB — Type II error. ✓\nC — correct decision (this is what power "
+     "measures).\nD — correct decision.", _TYPE_II, {}, "B"),
+    ("| Option | Substance | Mass |\n|---|---|---|\n| A | 1 mol H₂ | 2 g |\n| B | 1 mol He | 4 g |\n"
+     "| C | 0.5 mol O₂ | 16 g |\n| D | 2 mol CH₄ | 32 g ✓ |",
+     ["1 mol of H₂", "1 mol of He", "0.5 mol of O₂", "2 mol of CH₄"], {}, "D"),
+    # a "would" answer with its condition contrary to fact right after the letter
+    ("B — inelastic.\n\nSince |−0.4| < 1, quantity demanded changes less than proportionally to "
+     "price. It would be A (elastic) only if the absolute value exceeded 1, and C if it were "
+     "exactly 1.", ["Elastic", "Inelastic", "Unit elastic", "Perfectly elastic"], {}, "B"),
+    # an admitted slip, then a pointer
+    ("The answer is C.\n\nSorry, that was a slip on my part — an adult has 206 bones, which is "
+     "option B.", ["186", "206", "226", "306"], {}, "B"),
+    ("答案：A\n\n抱歉，上面写错了：36 km/h 等于 10 m/s，对应选项C。",
+     ["5 m/s", "8 m/s", "10 m/s", "36 m/s"], {}, "C"),
+    # letters after a colon closing the reply
+    ("West Germany joined in 1955 and Greece in 1952.\n\nThe founding members among these: A, C, E",
+     ["United States", "West Germany", "France", "Greece", "Canada"],
+     {"multi": True, "question": "Which of the following were founding members of NATO in 1949?"},
+     "ACE"),
+    # a reply that opens with one option's name
+    ("That's Keynes — published in 1936, it laid the foundation for modern macroeconomics.",
+     _ECONOMISTS, {}, "B"),
+    ("delacroix, 1830 — it commemorates the July Revolution.",
+     ["Jacques-Louis David", "Eugène Delacroix", "Théodore Géricault", "Gustave Courbet"], {}, "B"),
+    # an option with brackets of its own, named with them
+    ("白细胞正常值为(4~10)×10⁹/L，也就是每升血液中约四十亿到一百亿个。",
+     ["(1~3)×10⁹/L", "(4~10)×10⁹/L", "(10~20)×10⁹/L", "(100~300)×10⁹/L"], {}, "B"),
+    # a value in Chinese numerals with 千米 after 万/亿
+    ("约一亿五千万千米，也就是一个天文单位（AU）。", ["1.5亿千米", "3.8万千米", "1.5万千米", "38万千米"],
+     {}, "A"),
+])
+def test_choices_the_dev32_round_reads(text: str, choices: list[str], kw: dict[str, Any],
+                                       expected: str) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "choices", "kw", "expected"), [
+    # (what the round's review turned down: a tick the line goes on to weigh, a tick outside
+    # the closing sentence's option, a condition that is a reason, apologies for other things,
+    # colon heads against their letters, and names in passing)
+    ("A. Argon — inert ✓, but under 1% of the air\nB. Nitrogen — 78% of the air\nC. Neon — "
+     "trace\nD. Oxygen — 21%\n\nSo the most abundant one is nitrogen.",
+     ["Argon", "Nitrogen", "Neon", "Oxygen"], {}, "B"),
+    ("A. CO₂ — absorbs infrared ✓\nB. Methane — absorbs infrared, about 80× CO₂ over 20 years\n"
+     "C. Nitrogen — transparent to infrared\nD. Water vapour — absorbs infrared\n\nNitrogen is "
+     "the odd one out here.", ["CO₂", "Methane", "Nitrogen", "Water vapour"],
+     {"question": "Which of these is NOT a greenhouse gas?"}, "C"),
+    ("I would choose B, because even if the sample were doubled, the concentration wouldn't "
+     "change.", ["It doubles", "It stays the same", "It halves", "It cannot be known"], {}, "B"),
+    ("Answer: B (206 bones).\n\nSorry for the wall of text! Quick recap of the distractors: a "
+     "newborn has around 270 bones, which is option D.", ["186", "206", "226", "270"], {}, "B"),
+    ("The answer is B — hypertonic saline.\n\nCorrection of sodium should not exceed 8–10 mmol/L "
+     "per day; going faster risks osmotic demyelination, which is option D's danger.",
+     ["Fluid restriction", "Hypertonic saline", "Furosemide", "Rapid correction"], {}, "B"),
+    ("Nitrogen makes up about 78% of dry air.\n\nAlso accurate, but beside the point here: D",
+     ["Argon", "Nitrogen", "Neon", "Oxygen"], {}, "B"),
+    ("氮气约占空气体积的78%，是含量最多的气体。\n\n干扰项：A", ["氧气", "氮气", "氩气", "二氧化碳"], {}, "B"),
+    ("n(A) = 0.5 mol and n(B) = 1.0 mol, so the mole ratio is 1:2 for A:B",
+     ["1:1", "2:1", "1:2", "1:4"], {}, "C"),
+    ("Many people attribute this line to Smith, but that's a myth.", _ECONOMISTS, {}, None),
+    ("Was it Keynes? I'm not sure.", _ECONOMISTS, {}, None),
+    ("Smith would have disagreed with it completely.", _ECONOMISTS, {}, None),
+    # (and what the second review turned down)
+    ("I would go with C if I had to pick one, though the wording is ambiguous.",
+     ["p", "q", "r", "s"], {}, "C"),
+    ("The answer would be B if the measurements were taken on the same subjects — and they were: "
+     "each patient is measured before and after the drug.",
+     ["Two-sample t-test", "Paired t-test", "Chi-square test", "ANOVA"], {}, "B"),
+    ("The answer is B.\n\nSorry, I meant to add: a newborn has about 270 bones, which is option D.",
+     ["186", "206", "226", "270"], {}, "B"),
+    ("The answer is C.\n\nOops, forgot to show the check: with v = 2 m/s instead you'd get 10 J, "
+     "which is option A.", ["10 J", "20 J", "40 J", "80 J"], {}, "C"),
+    ("KE = ½mv² = ½ × 5 × 4² = 40.\n\nWhat a careless reader who forgets to square the speed "
+     "gets: A", ["10 J", "20 J", "40 J", "80 J"], {}, "C"),
+    ("Newton — no, that's the unit of force, not of power.",
+     ["Isaac Newton", "James Watt", "Blaise Pascal", "James Joule"], {}, None),
+    ("腋温一般为(36.0~37.0)℃，口腔温度比腋温略高，正常为36.3~37.2℃。",
+     ["(36.0~37.0)℃", "(35.0~36.0)℃", "(36.3~37.2)℃", "(37.5~38.5)℃"],
+     {"question": "口腔温度的正常范围是"}, None),
+    ("题目缺少参考范围（有的教材写(4~10)×10⁹/L，有的写(3.5~9.5)×10⁹/L），请说明所用教材版本。",
+     ["(4~10)×10⁹/L", "(1~3)×10⁹/L", "(10~20)×10⁹/L", "(100~300)×10⁹/L"], {}, None),
+])
+def test_choices_the_dev32_round_leaves_alone(text: str, choices: list[str], kw: dict[str, Any],
+                                              expected: str | None) -> None:
+    assert extract_choice(text, len(choices), choices, **kw).value == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("约一亿五千万千米", "150000000"),
+    ("一万千米", "10000"),
+    ("五万千克", "50000"),
+    ("三千米", "3000"),
+    ("一百二十千米", "120"),
+    ("三万五千千米", "35000"),
+    ("五千四百六十四千米", "5464"),
+    ("两千千卡", "2000"),
+    ("一万一千米", "11000"),
+])
+def test_kilo_after_wan_or_yi_is_a_unit(text: str, expected: str) -> None:
+    # (千 after a numeral complete without it, before 米/克/…, is "kilo": "五万千克" is 5万 kg,
+    # "五千四百六十四千米" 5464 km; "一万一千米" is 11,000 m, a numeral whole with its 千)
+    assert extract_number(text).value == expected

@@ -799,7 +799,33 @@ def _conditional(text: str, pos: int, marker: str = "") -> bool:
         return False
     floor = max(0, pos - 200)  # a sentence's opening clause, not the whole reply
     start = max(text.rfind(c, floor, pos) for c in ".!?\n")
-    return _COUNTERFACTUAL.search(text, max(start + 1, floor), pos) is not None
+    if _COUNTERFACTUAL.search(text, max(start + 1, floor), pos) is not None:
+        return True
+    # or one contrary to fact right after its letter: "It would be A (elastic) only if the
+    # absolute value exceeded 1, and C if it were exactly 1." (not a reason: "I would choose
+    # B, because even if the sample were doubled, …")
+    after = _COUNTERFACTUAL_AFTER.match(text, pos + len(marker))
+    if after is None:
+        return False
+    end = _FULL_STOP.search(text, after.end())
+    return _AFFIRMED.search(text, after.end(), end.start() if end else len(text)) is None
+
+
+_COUNTERFACTUAL_AFTER = lazy(
+    r"\s*(?:(?:option|choice)\s+)?[(\[*]*(?-i:[A-Z])[)\]*]*[ \t]*(?:\([^()\n]{1,40}\)[ \t]*)?"
+    # (not the speaker's own case, which commits: "I would go with C if I had to pick one")
+    r"(?:only\s+(?:if|when)\b|if\b(?!\s+(?:I|we)\s+(?:had\s+to|were\s+(?:forced|asked|made)|must))"
+    r"[^.!?\n,;:]*?\b(?:were|had)\b)",
+    re.IGNORECASE,
+)
+# A condition the sentence goes on to affirm: "… if the measurements were taken on the same
+# subjects — and they were", "… only if both premises were true, and the question tells us …"
+_AFFIRMED = lazy(
+    r"\band\s+(?:they|it|both|this|that|we|he|she)\s+(?:were|was|is|are|do|does|did|had|have)\b"
+    r"|\bwhich\s+(?:the\s+)?(?:problem|question)\b|\b(?:the\s+)?(?:problem|question)\s+"
+    r"(?:says|states|tells|gives|assumes|specifies)\b",
+    re.IGNORECASE,
+)
 
 
 # A sentence that opens with the reader's other choice, perhaps after a note's head or a bullet: a
@@ -1530,6 +1556,11 @@ def _last_marker_candidate(
         cand = _marker_candidate(text, m, n_choices, choices, multi)
         if cand is not None and (cand.complete or not truncated):
             if not _POINTER.match(m.group()):
+                if (pointer is not None and pointer.letters != cand.letters
+                        and _slip_before(text, m.end(), pointer.pos)):
+                    # "The answer is C.\n\nSorry, that was a slip on my part — …206 bones,
+                    # which is option B.": an admitted error takes the stated answer back
+                    return dataclasses.replace(pointer, reason="pointer")
                 if (cand.method == "marker-text" and following is not None and choices
                         and _SENTENCE_END.search(text, _skip(_SPACE_LEAD, text, m.end()),
                                                  following.pos) is None
@@ -1559,6 +1590,45 @@ def _last_marker_candidate(
         # which a later refusal may still leave unchosen (see ``extract_choice``).
         return dataclasses.replace(pointer, reason="pointer")
     return last_boxed or pointer
+
+
+# An admission that what was just said was wrong, opening a sentence: "Sorry, that was a slip",
+# "Oops — I mistyped", "My mistake:", "Correction:", "抱歉，写错了", "更正：" (not "Sorry for the
+# wall of text", "Sorry, I can't see the figure", "Correction of sodium …").
+_SLIP = lazy(
+    r"[\s*>_]*(?:(?:sorry|oops|apologies|my\s+apologies)\b[^.!?\n]{0,30}?"
+    r"(?:\b(?:that|it|this)\s+was\s+(?:a\s+)?(?:slip|typo|mistake|wrong)\b|\bI\s+(?:misspoke"
+    r"|mistyped|was\s+wrong|meant(?!\s+to\b)))"
+    r"|my\s+(?:mistake|bad)\s*[:,—–-]|correction\s*[:：—–-]"
+    r"|I\s+(?:misspoke|mistyped|was\s+wrong)\b"
+    r"|(?:that|this)\s+was\s+(?:a\s+)?(?:slip|typo|mistake|wrong)\b"
+    r"|(?:抱歉|不好意思|对不起|刚才|上面)[^。！？\n]{0,12}?(?:写错|说错|笔误|口误|打错)"
+    r"|更正[:：])",
+    re.IGNORECASE,
+)
+# A pointer that labels another case or part: "with v = 2 m/s instead you'd get 10 J, which is
+# option A", "若忽略摩擦则得 8 m/s，对应选项C", "part (b) works out to 22.4 L, which is option C".
+_POINTER_CASE = lazy(
+    r"\b(?:if|instead|would|you'd|part\s*\(?[b-h]\)?)(?![A-Za-z])|若|如果|假如|第[二三四五]问",
+    re.IGNORECASE,
+)
+
+
+def _slip_before(text: str, stated: int, pointer: int) -> bool:
+    """Whether the sentence after the one stated at ``stated`` opens by admitting a slip, and the
+    pointer at ``pointer`` stands in that sentence or the next: "The answer is C.\n\nSorry, that
+    was a slip on my part — …206 bones, which is option B." """
+    stop = _FULL_STOP.search(text, stated)
+    if stop is None or stop.start() >= pointer:
+        return False
+    start = _skip(_SPACE_LEAD, text, stop.end())
+    if (start >= pointer or _SLIP.match(text, start) is None
+            or _POINTER_CASE.search(text, _sentence_start(text, pointer), pointer)):
+        return False
+    ends = 0
+    for end in _FULL_STOP.finditer(text, start, pointer):
+        ends += end.group() != "\n" or text[end.start() - 1 : end.start()] not in "\n"
+    return ends <= 1
 
 
 def _other_option_after(text: str, pos: int, choices: Sequence[str] | None,
@@ -1685,6 +1755,65 @@ def _last_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str,
             pieces[-1]):
         return None  # "… a = 2b — so a and b.": variables, not options
     return _lone_letter_lines(pieces[-1].replace("**", ""), n_choices, multi)
+
+
+# What a head before a colon says against the letters after it, or between them: "Eliminated:",
+# "Incorrect:", "Distractors:", "Common wrong picks:", "Narrowed to two:", "Compare:".
+_COLON_HEAD_AGAINST = lazy(
+    r"\b(?:not|no|wrong\w*|incorrect|false|invalid|distractors?|traps?|tempting|mistak\w*|errors?"
+    r"|misconcep\w*|mislead\w*|confus\w*|decoys?|herrings?|instead|left\s+out|beside|also|except"
+    r"|eliminat\w*|rul\w+\s+out|exclud\w*|reject\w*|discard\w*|between|two|compar\w*|mention\w*"
+    r"|others?|why|earlier|consider\w*|candidates?|maybe|perhaps|possibly|might|could|unsure"
+    r"|options|choices|draft|initial|first)\b|n't|^\W*(?:if|when|unless)\b"
+    r"|错|误|不|排除|否|或|可能|比较|其余|其他|干扰|草稿|初|原|若|如果",
+    re.IGNORECASE,
+)
+
+
+def _closing_colon_letters(text: str, n_choices: int, multi: bool,
+                           choices: Sequence[str] | None,
+                           question: str | None) -> tuple[str, ...] | None:
+    """The letters after a colon that closes a reply ("… Going by the strict definition of a
+    desert: C.", "The founding members among these: A, C, E"), when the head before the colon
+    concludes or restates the question's words ("desert", "founding members"), says nothing
+    against them or between them, is no ratio ("1:2 for A:B"), and nothing before names another
+    option, by its text or by a value the reply worked out ("KE = … = 40.\n\nWhat a careless
+    reader who forgets to square the speed gets: A")."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return None
+    pieces = [p for p in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", lines[-1]) if p.strip()]
+    head, colon, tail = pieces[-1].replace("**", "").rpartition(":")
+    if (not colon or not head.strip() or _COLON_HEAD_AGAINST.search(head)
+            or (head[-1:].isascii() and head[-1:].isalnum() and tail[:1].isalnum())
+            or not (_COLON_HEAD_CONCLUDES.search(head) or _restates_question(head, question))):
+        return None
+    letters = _lone_letter_lines(tail, n_choices, multi)
+    before = text[: text.rfind(pieces[-1])]
+    if letters and choices and (
+            any((i := _option_in(x, choices)) is not None and chr(65 + i) not in letters
+                for x in _sentences(before))
+            or any(i is not None and chr(65 + i) not in letters
+                   for i in (_option_value(before, choices[:n_choices]),
+                             _option_number(before, choices[:n_choices], question)))):
+        return None
+    return letters
+
+
+_COLON_HEAD_CONCLUDES = lazy(
+    r"\b(?:answers?|correct|right|best|final|so|then|therefore|thus|hence|overall)\b"
+    r"|答案|正确|所以|因此|综上|故|总之",
+    re.IGNORECASE,
+)
+
+
+def _restates_question(head: str, question: str | None) -> bool:
+    """Whether ``head`` repeats a word of the question that names its subject: "Going by the
+    strict definition of a desert" for "What is the largest desert …?"."""
+    if not question:
+        return False
+    asked = _subject_terms(_fold(_prepare(question), articles=True))
+    return bool(asked & _subject_terms(_fold(head, articles=True)))
 
 
 def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
@@ -1915,14 +2044,21 @@ _BOXED_LETTER = lazy(r"[(\[（]?(?P<l>[A-Z])[)\]）.、:：]?[ \t](?P<rest>.*)")
 
 
 def _marked_option_lines(text: str, n_choices: int, multi: bool,
-                         choices: Sequence[str] | None) -> tuple[str, ...] | None:
+                         choices: Sequence[str] | None, *, ticks: bool = True,
+                         ) -> tuple[str, ...] | None:
     """Letters marked correct in a review of the options, one line each (a list or a table):
     ``B. 小肠 —— 正确`` among lines marked ``错误``, ``| C | 坏血病 | ✓ 正确 |`` among ✗ rows. An
     exam key's run of "A项……，错误；B项……，使用恰当；…" is such a review too, a clause an option."""
+    # (``ticks``: whether one ticked line among unmarked ones may answer; not when the question
+    # asks for the exception, where a tick marks an option that has the property)
     text = _LABELLED_CLAUSE.sub("\n", text)
     good: set[str] = set()
     bad: set[str] = set()
     labelled: set[str] = set()  # rows that call themselves the answer ("✅ 本题答案")
+    ticked: set[str] = set()  # rows with a tick of their own ("B — Type II error. ✓")
+    seen: set[str] = set()
+    others: list[str] = []  # lines that are no option's row
+    after_review = False  # a line of prose after the last labelled line
     for line in text.splitlines():
         box = _CHECKBOX.match(line)
         if box is not None:
@@ -1945,7 +2081,10 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
             letter, rest = m.group("l"), m.group("rest")
         elif m is None and choices and (named := _leading_option(line, choices)) is not None:
             letter, rest = chr(65 + named), line  # "✅ Solar", "- Nitrogen ✗ (diatomic)"
+            others.append(line)  # (unlabelled: a closing "Nitrogen is the odd one out." too)
         else:
+            others.append(line)
+            after_review = after_review or (bool(seen) and bool(line.strip()))
             continue
         index = ord(letter) - 65
         if choices and index < len(choices) and choices[index].strip():
@@ -1953,6 +2092,11 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         if "|" in rest and len(_MARK_SIGN.findall(rest)) > 1:
             # a row marked in several columns ("| A 铜 | 金属 ✓ | 导电 ✓ |") judges properties
             continue
+        if m is not None:
+            seen.add(letter)
+            after_review = False
+            if _TICK_CLOSES.search(rest):
+                ticked.add(letter)
         # A cell's verdict may carry a reason in brackets: "否（缺铁）" says "否".
         cells = ({_ASIDE.sub("", c).strip(" *`").lower() for c in rest.split("|")}
                  if "|" in rest else set())
@@ -1977,11 +2121,26 @@ def _marked_option_lines(text: str, n_choices: int, multi: bool,
         # Every option judged and all fit but one: the question asks for the exception
         # ("不符合…的是", "all of the following EXCEPT"), and the odd one out is the answer.
         return tuple(bad) if _valid(tuple(bad), n_choices) else None
-    if not good or len(good) + len(bad) < 2:
-        return None
-    if (len(good) > 1 and not multi) or not _valid(tuple(good), n_choices):
-        return None
-    return tuple(sorted(good))
+    if (good and len(good) + len(bad) >= 2 and (len(good) == 1 or multi)
+            and _valid(tuple(good), n_choices)):
+        return tuple(sorted(good))
+    if (ticks and not multi and not after_review and len(ticked) == 1 and not ticked & bad
+            and len(seen - ticked) >= 2 and _valid(tuple(ticked), n_choices)
+            and not any((i := _option_in(x, choices)) is not None and chr(65 + i) not in ticked
+                        for x in others if choices)):
+        # A tick that closes its line is a verdict the words around it are not: "B — Type II
+        # error. ✓" among "C — correct decision" and "D — correct decision" (words about the
+        # options' content), "| D | 2 mol CH₄ | 32 g ✓ |" among unmarked rows, in a review that
+        # closes the reply. (Not for several answers, where an unticked "C. Neon — also a noble
+        # gas" may be one; nor after the review, "The ramp is 3.2 m high, though — … so v = 8",
+        # nor when an unlabelled line names another option: "Nitrogen is the odd one out.")
+        return tuple(ticked)
+    return None
+
+
+# A tick that closes a line or a table cell: "… Type II error. ✓", "| 32 g ✓ |" (not "inert ✓,
+# but under 1% of the air": a tick on a property the line goes on to weigh).
+_TICK_CLOSES = lazy(r"[✅✔✓]\ufe0f?[ \t*]*(?:\|[ \t|]*)?$")
 
 
 # A review line that judges several options at once: "A项、B项、D项正确。", "B、C 错误".
@@ -2477,7 +2636,8 @@ def _other_case(line: str) -> bool:
     )
 
 
-def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
+def _option_text_answer(text: str, choices: Sequence[str],
+                        question: str | None = None) -> int | None:
     """The one option a reply names by its text where answers are stated.
 
     In order: a concluding sentence ("So the conjugate base is HSO₄⁻", "所以说法错误的是
@@ -2569,7 +2729,36 @@ def _option_text_answer(text: str, choices: Sequence[str]) -> int | None:
         idx = _stated_option(sentences[-1], choices)
     if idx is None and len(text) <= 300:
         idx = _option_in(_ASIDE.sub(" ", text), choices)
+        own = {g for c in choices for g in _BRACKET_GROUP.findall(c)}
+        if idx is None and own:
+            # (options with brackets of their own: "白细胞正常值为(4~10)×10⁹/L" names
+            # "(4~10)×10⁹/L"; taking its brackets for an aside left every option's "×10⁹/L".
+            # Other brackets are still asides: "（有的教材写(4~10)×10⁹/L，…）". The clause
+            # that names it must be about the question's subject: "腋温一般为(36.0~37.0)℃，口腔
+            # 温度…" gives the range of another reading than the one asked.)
+            kept = _BRACKET_GROUP.sub(lambda g: g.group() if g.group() in own else " ", text)
+            idx = _option_in(kept, choices)
+            if idx is not None and question and not any(
+                    _option_in(c, choices) == idx and _restates_question(c, question)
+                    for c in _clauses_outside_brackets(kept)):
+                idx = None
     return idx
+
+
+def _clauses_outside_brackets(text: str) -> list[str]:
+    """The clauses of ``text`` (``_CLAUSE_BREAK``), a comma inside brackets no break: "所以函数
+    的定义域为 (1，+∞)" is one clause."""
+    groups = [g.span() for g in _BRACKET_GROUP.finditer(text)]
+    clauses, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if not any(a <= m.start() < b for a, b in groups):
+            clauses.append(text[start : m.start()])
+            start = m.end()
+    return [*clauses, text[start:]]
+
+
+# A group in brackets, one more group inside it at most: "(4~10)", "（有的写(4~10)×10⁹/L）".
+_BRACKET_GROUP = lazy(r"[(（](?:[^()（）\n]|[(（][^()（）\n]*[)）])*[)）]")
 
 
 # An option that is one plain value: "12", "−2.5", "$40", "25%", "273.15 K", "6个月".
@@ -3620,14 +3809,16 @@ def extract_choice(
     restated = _predicate_restated(answer, question, n_choices, multi)
     if restated:
         return found(restated, "restated")
-    closing = _last_sentence_letters(answer, n_choices, multi)
+    closing = (_last_sentence_letters(answer, n_choices, multi)
+               or _closing_colon_letters(answer, n_choices, multi, choices, question))
     if closing:
         return found(closing, "bare-letter")
     opening = (_first_sentence_letters(answer, n_choices, multi)
                or _opening_letters(answer, n_choices, multi))
     if opening:
         return found(opening, "bare-letter")
-    marked = _marked_option_lines(answer, n_choices, multi, choices)
+    marked = _marked_option_lines(answer, n_choices, multi, choices,
+                                  ticks=not _asks_for_exception(question))
     if marked:
         ending = " ".join(_sentences(answer)[-2:])
         if _DECLINES.search(ending) or _LETTERS_HEDGED.search(ending):
@@ -3693,7 +3884,7 @@ def extract_choice(
         idx = _asked_value(answer, choices[:n_choices], question)
         if idx is not None:
             return found((chr(65 + idx),), "option-value")
-        idx = _option_text_answer(answer, choices)
+        idx = _option_text_answer(answer, choices, question)
         if idx is not None and idx < n_choices:
             return found((chr(65 + idx),), "option-text")
         idx = _option_value(answer, choices[:n_choices])
@@ -3705,7 +3896,85 @@ def extract_choice(
         idx = _option_number(answer, choices[:n_choices], question)
         if idx is not None:
             return found((chr(65 + idx),), "option-value")
+        idx = _option_name(answer, choices[:n_choices], question)
+        if idx is not None:
+            return found((chr(65 + idx),), "option-words")
     return nothing()
+
+
+def _unaccented(text: str) -> str:
+    """``text`` without its accents: "Eugène Delacroix" as "Eugene Delacroix"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_NAME_WORD = lazy(r"[^\W\d_]{3,}")
+
+
+def _name_words(option: str) -> frozenset[str] | None:
+    """The words of an option that is a proper name of two to four capitalised words ("John
+    Maynard Keynes", "Jean-Jacques Rousseau"), folded; None for any other option."""
+    words = option.split()
+    if not 2 <= len(words) <= 4 or not all(w[:1].isupper() and not any(c.isdigit() for c in w)
+                                           for w in words):
+        return None
+    return frozenset(_NAME_WORD.findall(_unaccented(option).lower()))
+
+
+# A reply that opens with a name as its answer: "That's Keynes — …", "delacroix, 1830 — …",
+# "It was **Marie Curie**.", "是 Keynes，…": an opener, up to four words, then a stop.
+_NAME_OPENING = lazy(
+    r"[\s*>#_]*(?:(?:that|it|this)(?:'s|\s+is|\s+was|\s+would\s+be)\s+|(?:the\s+)?answer"
+    r"(?:\s+is|\s*:)\s*|是\s*)?[*_]*(?P<name>[^\W\d_][\w'.-]*(?:[ \t]+[^\W\d_][\w'.-]*){0,3}?)"
+    r"[*_]*(?=\s*(?:[—–,.;:!(，。；：（]|-\s|$))",
+    re.IGNORECASE,
+)
+_NAME_DOUBT = lazy(r"\b(?:not\s+sure|don't\s+know|unsure|myth|misattribut\w*|confused\s+with)\b",
+                   re.IGNORECASE)
+# The opening name's sentence turning against it: "Newton — no, that's the unit of force",
+# "Smith — that's the usual first guess, but it's wrong."
+_NAME_TURNED = lazy(r"\b(?:no|not|wrong|guess\w*|but|however|never)\b|n't", re.IGNORECASE)
+
+
+def _name_forms(text: str) -> set[str]:
+    """The folded words of ``text``, each also without a plural's or a possessive's "s"
+    ("watts" names Watt, "Tycho's" names Tycho)."""
+    words = set(_NAME_WORD.findall(_unaccented(text).lower().replace("'s", " ")))
+    return words | {w[:-1] for w in words if w.endswith("s")}
+
+
+def _option_name(answer: str, choices: Sequence[str], question: str | None) -> int | None:
+    """For options that are proper names, the one a reply opens with as its answer: "That's
+    Keynes — published in 1936, …" answers "John Maynard Keynes", "delacroix, 1830 — it
+    commemorates the July Revolution" answers "Eugène Delacroix". Each word of the opening name
+    must be that option's, one of them its own and not the question's; no word of another
+    option may appear anywhere; and the reply must not wonder, doubt or decline ("Was it
+    Keynes? I'm not sure."), nor its first sentence turn against the name ("Newton — no, …")."""
+    names = [_name_words(c) for c in choices]
+    if (len(names) < 2 or _MAYBE.search(answer) or _UNSETTLED.search(answer)
+            or _NAME_DOUBT.search(answer)):
+        return None
+    own: list[frozenset[str]] = []
+    for i, name in enumerate(names):
+        if name is None:
+            return None
+        own.append(name - frozenset().union(*(n for j, n in enumerate(names) if j != i and n)))
+    opening = _NAME_OPENING.match(answer)
+    if opening is None:
+        return None
+    first = answer[opening.end() : _skip(_NOT_FULL_STOP, answer, opening.end()) + 1]
+    if "?" in first or _NAME_TURNED.search(first):
+        return None
+    said = set(_NAME_WORD.findall(_unaccented(opening.group("name")).lower()))
+    asked = _name_forms(question or "")
+    hits = [i for i, o in enumerate(own) if o & said - asked]
+    words = _name_forms(answer)
+    if (len(hits) != 1 or not said <= (names[hits[0]] or frozenset())
+            or any(o & words for i, o in enumerate(own) if i != hits[0])):
+        return None
+    return hits[0]
+
+
+_NOT_FULL_STOP = lazy(r"[^.!?。！？\n]*")
 
 
 # Doubt that opens the sentence after a first answer: "A。等等，我再想想", "B. Let me double-check."
@@ -3984,7 +4253,7 @@ _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
 # A numeral's character; 千 before a unit, after a numeral that is complete without it, is
 # "kilo": "一百二十千米" is 120 km, not 120,000 米 ("三千米" stays 3000 米).
-_ZH_CHAR = rf"(?:(?<![十百零])千|千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
+_ZH_CHAR = rf"(?:(?<![十百零万亿千])千|千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
 _ZH_NUMBER = lazy(
     rf"(?P<neg>负|零下)?(?:(?P<whole>{_ZH_CHAR}+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>{_ZH_CHAR}+)分之)?"
@@ -4391,7 +4660,7 @@ def _word_numbers(text: str) -> list[_Number]:
     found: list[_Number] = []
     if _ANY_ZH_NUMERAL.search(text):  # a Chinese numeral needs one of these characters
         found += [n for m in _ZH_NUMBER.finditer(text)
-                  if m.group() not in _ZH_NOT_NUMBERS and (n := _zh_number(m))]
+                  if m.group() not in _ZH_NOT_NUMBERS and (n := _zh_number(_kilo_dropped(m)))]
     if _ANY_EN_WORD.search(text):
         found += [n for m in _EN_NUMBER.finditer(text)
                   if (n := _en_number(m)) and not _pronoun_one(text, m)]
@@ -4413,6 +4682,21 @@ def _pronoun_one(text: str, m: re.Match[str]) -> bool:
         return False
     return bool(_ONE_PRONOUN_BEFORE.search(text, max(0, m.start() - 12), m.start())
                 or _ONE_PRONOUN_AFTER.match(text, m.end()))
+
+
+def _kilo_dropped(m: re.Match[str]) -> re.Match[str]:
+    """A numeral that reads only without its last 千, which is then "kilo" before its unit:
+    "五千四百六十四千米" is 5464 千米 (while "四千米" is 4000 米, a numeral whole with it)."""
+    raw = m.group()
+    if (len(raw) > 1 and raw.endswith("千") and m.string[m.end() : m.end() + 1] in _KILO_UNITS
+            and _zh_number(m) is None
+            and (shorter := _ZH_NUMBER.match(m.string, m.start(), m.end() - 1)) is not None
+            and shorter.end() == m.end() - 1):
+        return shorter
+    return m
+
+
+_KILO_UNITS = frozenset("米克瓦焦帕卡")
 
 
 def _is_strong_zh(n: _Number) -> bool:
