@@ -5,7 +5,7 @@ that corpus overstates what they do on text nobody tuned for (issue 11). The bli
 ``tests/tasks/data/blind/`` was written by people who never saw the code, and split once:
 ``dev.jsonl`` may be read and tuned on, ``test.jsonl`` is frozen and only ever *measured*.
 So this script prints counts and accuracies for the test split and nothing per item; only dev
-misses can be listed (``--misses dev|dev2|…|dev32``). ``dev2.jsonl`` is a second dev batch
+misses can be listed (``--misses dev|dev2|…|dev33``). ``dev2.jsonl`` is a second dev batch
 written blind by another writer; ``dev3.jsonl`` (1,020 items, four writers asked for the hard
 cases) and ``dev4.jsonl`` (600 items, three writers asked for everyday model output) came in the
 third round, ``dev5.jsonl`` (640 items, four writers given the style mix of the first
@@ -47,7 +47,8 @@ the first reads of ``dev19``–``dev28`` had missed most, and ``dev30`` (600: th
 for the dev split's own status mix as well), first read after the ``dev29`` round, and
 ``dev31`` (400: two more), first read after the ``dev30`` round. The third session that day
 added ``dev32`` (600: three writers in the dev split's own distribution and status mix, each
-with a topic leaning), first read by that session's starting revision. Each new
+with a topic leaning), first read by that session's starting revision, and ``dev33`` (400: two
+more), first read by the commit of the round on ``dev32`` and only measured. Each new
 batch is measured once, blind, before anything is tuned on it: that first figure is the honest
 estimate of what the rules do on unseen text.
 
@@ -58,7 +59,7 @@ Usage::
     python benchmarks/extraction.py --first-blind        # each batch as first read, and now
     python benchmarks/extraction.py --misses dev         # every dev miss, with what was read
     python benchmarks/extraction.py --misses dev3        # the same for another dev batch
-    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21,dev22,dev23,dev24,dev25,dev26,dev27,dev28,dev29,dev30,dev31,dev32
+    python benchmarks/extraction.py --splits old,dev,dev2,dev3,dev4,dev5,dev6,dev7,dev8,dev9,dev10,dev11,dev12,dev13,dev14,dev15,dev16,dev17,dev18,dev19,dev20,dev21,dev22,dev23,dev24,dev25,dev26,dev27,dev28,dev29,dev30,dev31,dev32,dev33
                                                          # while tuning: no test
 
 A row is judged as in ``tests/tasks/test_extract.py``: the status must match, and the value
@@ -118,6 +119,7 @@ SPLITS = {
     "dev30": DATA / "blind" / "dev30.jsonl",
     "dev31": DATA / "blind" / "dev31.jsonl",
     "dev32": DATA / "blind" / "dev32.jsonl",
+    "dev33": DATA / "blind" / "dev33.jsonl",
     "test": DATA / "blind" / "test.jsonl",
     # rule-aware, not blind (tests/tasks/data/stress/README.md): how far the rules overreach
     "stress": DATA / "stress",
@@ -136,7 +138,7 @@ FIRST_BLIND = {
     "dev23": "c04bd86", "dev24": "fac6789", "dev25": "70f7833",
     "dev26": "385ea6b", "dev27": "4e33750",
     "dev28": "570709e", "dev29": "47075bb", "dev30": "b695205", "dev31": "1d2ba45",
-    "dev32": "56a90ba", "test": "90b9443^",
+    "dev32": "56a90ba", "dev33": "252eec6", "test": "90b9443^",
 }
 
 
