@@ -4809,6 +4809,8 @@ _ECONOMISTS = ["Adam Smith", "John Maynard Keynes", "Milton Friedman", "Friedric
     # an admitted slip, then a pointer
     ("The answer is C.\n\nSorry, that was a slip on my part — an adult has 206 bones, which is "
      "option B.", ["186", "206", "226", "306"], {}, "B"),
+    ("The answer is C.\n\nSorry, that was a slip on my part.\nAn adult has 206 bones, which is "
+     "option B.", ["186", "206", "226", "306"], {}, "B"),
     ("答案：A\n\n抱歉，上面写错了：36 km/h 等于 10 m/s，对应选项C。",
      ["5 m/s", "8 m/s", "10 m/s", "36 m/s"], {}, "C"),
     # letters after a colon closing the reply

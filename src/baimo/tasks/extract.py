@@ -1006,7 +1006,8 @@ def _option_in(segment: str, choices: Sequence[str]) -> int | None:
 
 
 # (千 before 米, 克, 瓦… is "kilo": "三十五千米" is 35 千米)
-_ZH_NUMERAL_RUN = lazy("(?:[零〇一二两三四五六七八九十百万亿]|千(?![米克瓦焦帕卡]))+")
+_KILO_UNITS = "米克瓦焦帕卡"  # 千米, 千克, 千瓦, 千焦, 千帕, 千卡
+_ZH_NUMERAL_RUN = lazy(f"(?:[零〇一二两三四五六七八九十百万亿]|千(?![{_KILO_UNITS}]))+")
 _ZH_COUNT = lazy(rf"\d{_CJK_CLASS}")  # an option such as "6个月", "3天"
 
 
@@ -1625,10 +1626,7 @@ def _slip_before(text: str, stated: int, pointer: int) -> bool:
     if (start >= pointer or _SLIP.match(text, start) is None
             or _POINTER_CASE.search(text, _sentence_start(text, pointer), pointer)):
         return False
-    ends = 0
-    for end in _FULL_STOP.finditer(text, start, pointer):
-        ends += end.group() != "\n" or text[end.start() - 1 : end.start()] not in "\n"
-    return ends <= 1
+    return len(_sentences(text[start:pointer])) <= 2
 
 
 def _other_option_after(text: str, pos: int, choices: Sequence[str] | None,
@@ -4253,7 +4251,7 @@ _MAX_DIGITS = 40
 _TOO_LARGE = 10**60  # beyond any quantity a task asks for, and still inside float range
 # A numeral's character; 千 before a unit, after a numeral that is complete without it, is
 # "kilo": "一百二十千米" is 120 km, not 120,000 米 ("三千米" stays 3000 米).
-_ZH_CHAR = rf"(?:(?<![十百零万亿千])千|千(?![米克瓦焦帕卡])|[{_ZH_CHARS.replace('千', '')}])"
+_ZH_CHAR = rf"(?:(?<![十百零万亿千])千|千(?![{_KILO_UNITS}])|[{_ZH_CHARS.replace('千', '')}])"
 _ZH_NUMBER = lazy(
     rf"(?P<neg>负|零下)?(?:(?P<whole>{_ZH_CHAR}+)又)?"
     rf"(?:(?P<pct>百分之)|(?P<den>{_ZH_CHAR}+)分之)?"
@@ -4687,16 +4685,14 @@ def _pronoun_one(text: str, m: re.Match[str]) -> bool:
 def _kilo_dropped(m: re.Match[str]) -> re.Match[str]:
     """A numeral that reads only without its last 千, which is then "kilo" before its unit:
     "五千四百六十四千米" is 5464 千米 (while "四千米" is 4000 米, a numeral whole with it)."""
-    raw = m.group()
-    if (len(raw) > 1 and raw.endswith("千") and m.string[m.end() : m.end() + 1] in _KILO_UNITS
+    raw, unit = m.group(), m.string[m.end() : m.end() + 1]
+    if (len(raw) > 1 and raw.endswith("千") and unit and unit in _KILO_UNITS
             and _zh_number(m) is None
             and (shorter := _ZH_NUMBER.match(m.string, m.start(), m.end() - 1)) is not None
             and shorter.end() == m.end() - 1):
         return shorter
     return m
 
-
-_KILO_UNITS = frozenset("米克瓦焦帕卡")
 
 
 def _is_strong_zh(n: _Number) -> bool:
