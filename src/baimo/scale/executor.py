@@ -254,6 +254,9 @@ class RayExecutor:
         poll_s: How often the driver reads progress from the store.
         holder_timeout_s: A worker silent this long is presumed dead and its admissions
             to an endpoint are freed (see ``limiter``).
+        cpu_wait_s: How long a run waits for the cluster to offer one shard's CPUs (nodes
+            may still be joining) before it refuses: on a head started with no CPUs and no
+            worker, every shard would wait for ever and the run with it.
     """
 
     address: str | None = None
@@ -264,6 +267,7 @@ class RayExecutor:
     shard_concurrency: int | None = None
     poll_s: float = 0.5
     holder_timeout_s: float = HOLDER_TIMEOUT_S
+    cpu_wait_s: float = 30.0
     results: list[ShardResult] = field(default_factory=list)
     gate_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -281,6 +285,7 @@ class RayExecutor:
             ) -> dict[str, ModelProgress]:
         ray = connect(self.address)
         self._check_store(ray, store)
+        wait_for_cpus(ray, self.cpus_per_shard, self.cpu_wait_s)
         store.runs.clear_errors(run_id)
         done = store.runs.completed_samples(run_id)
         shards = make_shards(models, tasks, self.chunk, done)
@@ -395,11 +400,17 @@ class RayExecutor:
         return progress
 
 
-def wait_for_cpus(ray: Any, cpus: float, timeout: float = 60.0) -> None:
-    """Wait until the cluster has ``cpus`` CPUs (nodes still joining)."""
+def wait_for_cpus(ray: Any, cpus: float, timeout: float = 60.0,
+                  needs: str = "a shard needs") -> None:
+    """Wait until the cluster has ``cpus`` CPUs (nodes still joining); refuse after
+    ``timeout`` seconds, since a task or actor that asks for more CPUs than the cluster has
+    is never scheduled and Ray waits for it silently. ``needs`` says who asks."""
     deadline = time.monotonic() + timeout
-    while ray.cluster_resources().get("CPU", 0.0) < cpus:
+    while (have := ray.cluster_resources().get("CPU", 0.0)) < cpus:
         if time.monotonic() > deadline:
-            raise BaimoError(f"the Ray cluster has {ray.cluster_resources().get('CPU', 0)} "
-                             f"CPUs after {timeout:g} s; {cpus:g} were expected")
+            raise BaimoError(
+                f"the Ray cluster has {have:g} CPUs after {timeout:g} s and {needs} "
+                f"{cpus:g}, so the work could not start. Add a worker node (`ray start "
+                "--address HEAD:6379` on another machine) or give the head CPUs (`ray start "
+                "--head --num-cpus N`); what is stored stays stored: resume the run then.")
         time.sleep(0.2)

@@ -27,7 +27,7 @@ from typing import Any
 
 from baimo.perf import metrics
 from baimo.perf.client import LevelOutcome, LevelPlan, RequestResult, prepare, quiet_gc, run_plan
-from baimo.scale.executor import connect
+from baimo.scale.executor import connect, wait_for_cpus
 
 __all__ = ["PerfClient", "RayPerfPool", "shift"]
 
@@ -94,11 +94,14 @@ class RayPerfPool:
         address: The Ray cluster (see ``executor.connect``).
         start_delay_s: Between the go and the level's start, so that every actor has its
             epoch before it arrives.
+        cpu_wait_s: How long to wait for the cluster to offer a CPU per actor before
+            refusing (an actor that cannot be placed is waited for silently).
     """
 
     def __init__(self, clients: int, address: str | None = None,
-                 start_delay_s: float = 0.5) -> None:
+                 start_delay_s: float = 0.5, cpu_wait_s: float = 30.0) -> None:
         ray = connect(address)
+        wait_for_cpus(ray, clients, cpu_wait_s, needs=f"--clients {clients} (a CPU each) need")
         self._ray = ray
         self.start_delay_s = start_delay_s
         actor = ray.remote(PerfClient).options(num_cpus=1, scheduling_strategy="SPREAD")
