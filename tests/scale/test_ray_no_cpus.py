@@ -52,7 +52,7 @@ def test_a_run_on_a_head_with_no_cpus_is_refused_with_what_to_do(
         with pytest.raises(BaimoError, match=r"has 0 CPUs after 1 s and a shard needs 1, ") as exc:
             run_eval(store, [model], [task], executor=RayExecutor(cpu_wait_s=1.0))
         asked = srv.stats()["completed"]
-    assert "ray start --head --num-cpus N" in str(exc.value)
+    assert "ray start --head --num-cpus N" in str(exc.value) and "resume the run" in str(exc.value)
     assert asked == 0
     (run,) = store.runs.recent()
     assert run.status == "failed"  # stored, and resumable once the cluster has CPUs
@@ -62,5 +62,6 @@ def test_perf_clients_on_a_head_with_no_cpus_are_refused(cpuless_head: Any) -> N
     from baimo.scale.perf import RayPerfPool
 
     with pytest.raises(BaimoError, match=r"has 0 CPUs after 1 s and --clients 2 \(a CPU each\) "
-                       r"need 2, "):
+                       r"need 2, ") as exc:
         RayPerfPool(2, cpu_wait_s=1.0)
+    assert "resume" not in str(exc.value)  # (no run is made before the pool)

@@ -285,7 +285,8 @@ class RayExecutor:
             ) -> dict[str, ModelProgress]:
         ray = connect(self.address)
         self._check_store(ray, store)
-        wait_for_cpus(ray, self.cpus_per_shard, self.cpu_wait_s)
+        wait_for_cpus(ray, self.cpus_per_shard, self.cpu_wait_s,
+                      then=" What is stored stays stored: resume the run then.")
         store.runs.clear_errors(run_id)
         done = store.runs.completed_samples(run_id)
         shards = make_shards(models, tasks, self.chunk, done)
@@ -401,10 +402,11 @@ class RayExecutor:
 
 
 def wait_for_cpus(ray: Any, cpus: float, timeout: float = 60.0,
-                  needs: str = "a shard needs") -> None:
+                  needs: str = "a shard needs", then: str = "") -> None:
     """Wait until the cluster has ``cpus`` CPUs (nodes still joining); refuse after
     ``timeout`` seconds, since a task or actor that asks for more CPUs than the cluster has
-    is never scheduled and Ray waits for it silently. ``needs`` says who asks."""
+    is never scheduled and Ray waits for it silently. ``needs`` says who asks, ``then`` what
+    becomes of the work."""
     deadline = time.monotonic() + timeout
     while (have := ray.cluster_resources().get("CPU", 0.0)) < cpus:
         if time.monotonic() > deadline:
@@ -412,5 +414,5 @@ def wait_for_cpus(ray: Any, cpus: float, timeout: float = 60.0,
                 f"the Ray cluster has {have:g} CPUs after {timeout:g} s and {needs} "
                 f"{cpus:g}, so the work could not start. Add a worker node (`ray start "
                 "--address HEAD:6379` on another machine) or give the head CPUs (`ray start "
-                "--head --num-cpus N`); what is stored stays stored: resume the run then.")
+                f"--head --num-cpus N`).{then}")
         time.sleep(0.2)
