@@ -1780,7 +1780,7 @@ def _closing_colon_letters(text: str, n_choices: int, multi: bool,
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
         return None
-    pieces = [p for p in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", lines[-1]) if p.strip()]
+    pieces = _line_sentences(lines[-1])
     head, colon, tail = pieces[-1].replace("**", "").rpartition(":")
     if (not colon or not head.strip() or _COLON_HEAD_AGAINST.search(head)
             or (head[-1:].isascii() and head[-1:].isalnum() and tail[:1].isalnum())
@@ -1814,13 +1814,21 @@ def _restates_question(head: str, question: str | None) -> bool:
     return bool(asked & _subject_terms(_fold(head, articles=True)))
 
 
+_LINE_SENTENCE_END = lazy(r"(?<=[.。!?！？])\s+|(?<=[。！？])")
+
+
+def _line_sentences(line: str) -> list[str]:
+    """The sentences of one line, asides kept: "B. Paris." → ["B.", "Paris."]."""
+    return [p for p in _LINE_SENTENCE_END.split(line) if p.strip()]
+
+
 def _first_sentence_letters(text: str, n_choices: int, multi: bool) -> tuple[str, ...] | None:
     """Letters of an opening sentence that is nothing but the answer ("A and C. Dolphins and
     bats are mammals; …"). A line that echoes the options ("A. 0 °C. B. 50 °C. …") is not one."""
     line = text.strip().split("\n", 1)[0]
     if len(_LABEL_IN_LINE.findall(line)) >= 2:
         return None
-    pieces = [p for p in re.split(r"(?<=[.。!?！？])\s+|(?<=[。！？])", line) if p.strip()]
+    pieces = _line_sentences(line)
     if len(pieces) < 2 or re.fullmatch(r"\s*(?:[-*+•]\s+[*_]*)?[A-Za-z][.)]\s*", pieces[0]):
         # "A. is wrong because …", "- **A. 应付账款** —— 流动负债 ✓": an option's label, not a
         # sentence
@@ -3915,7 +3923,12 @@ def _name_words(option: str) -> frozenset[str] | None:
     if not 2 <= len(words) <= 4 or not all(w[:1].isupper() and not any(c.isdigit() for c in w)
                                            for w in words):
         return None
-    return frozenset(_NAME_WORD.findall(_unaccented(option).lower()))
+    return _folded_words(option)
+
+
+def _folded_words(text: str) -> frozenset[str]:
+    """The words of three letters or more in ``text``, lower case and without accents."""
+    return frozenset(_NAME_WORD.findall(_unaccented(text).lower()))
 
 
 # A reply that opens with a name as its answer: "That's Keynes — …", "delacroix, 1830 — …",
@@ -3936,7 +3949,7 @@ _NAME_TURNED = lazy(r"\b(?:no|not|wrong|guess\w*|but|however|never)\b|n't", re.I
 def _name_forms(text: str) -> set[str]:
     """The folded words of ``text``, each also without a plural's or a possessive's "s"
     ("watts" names Watt, "Tycho's" names Tycho)."""
-    words = set(_NAME_WORD.findall(_unaccented(text).lower().replace("'s", " ")))
+    words = set(_folded_words(text.lower().replace("'s", " ")))
     return words | {w[:-1] for w in words if w.endswith("s")}
 
 
@@ -3962,7 +3975,7 @@ def _option_name(answer: str, choices: Sequence[str], question: str | None) -> i
     first = answer[opening.end() : _skip(_NOT_FULL_STOP, answer, opening.end()) + 1]
     if "?" in first or _NAME_TURNED.search(first):
         return None
-    said = set(_NAME_WORD.findall(_unaccented(opening.group("name")).lower()))
+    said = _folded_words(opening.group("name"))
     asked = _name_forms(question or "")
     hits = [i for i, o in enumerate(own) if o & said - asked]
     words = _name_forms(answer)
